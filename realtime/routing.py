@@ -1,0 +1,3 @@
+"""Websocket routes, mounted by ``config.asgi`` behind the origin check and auth."""
+
+websocket_urlpatterns: list = []

@@ -1,0 +1,191 @@
+"""The design file format ``inspraak.process/1``: model → dict for export and for the log's
+before/after records, and dict → specs for import. See ``docs/process-format.md``."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
+
+from .models import LiveSession, Option, Process, Question, QuestionKind, StatementOrigin
+from .rules import KIND_FIELDS, options_path
+from .specs import MilestoneSpec, OptionSpec, ProcessSpec, QuestionSpec, SessionSpec
+
+FORMAT = "inspraak.process/1"
+K = QuestionKind
+
+
+def _tz() -> ZoneInfo:
+    return ZoneInfo(settings.TIME_ZONE)
+
+
+def format_datetime(moment: datetime | None) -> str | None:
+    if moment is None:
+        return None
+    return timezone.localtime(moment, _tz()).isoformat()
+
+
+def parse_moment(value: str) -> datetime | None:
+    """An ISO 8601 date-time; without an offset it is read in the process time zone."""
+    moment = parse_datetime(value)
+    if moment is not None and timezone.is_naive(moment):
+        moment = timezone.make_aware(moment, _tz())
+    return moment
+
+
+def designed_options(question: Question) -> list[Option]:
+    """The options that belong to the design (not statements added by participants)."""
+    return [o for o in question.options.all() if o.origin == StatementOrigin.ORGANISER]
+
+
+def question_to_dict(question: Question) -> dict:
+    data: dict = {"kind": question.kind, "text": question.text}
+    if question.description:
+        data["description"] = question.description
+    fields = KIND_FIELDS[question.kind]
+    if "options" in fields or "statements" in fields:
+        data[options_path(question.kind)] = [o.text for o in designed_options(question)]
+    if "max_choices" in fields:
+        data["max_choices"] = question.max_choices
+    if "min" in fields:
+        data["min"] = question.scale_min
+        data["max"] = question.scale_max
+        data["min_label"] = question.min_label
+        data["max_label"] = question.max_label
+    if "total" in fields:
+        data["total"] = question.budget_total
+    if "max_length" in fields:
+        data["max_length"] = question.max_length
+    if "participants_may_add" in fields:
+        data["participants_may_add"] = question.participants_may_add
+    if question.level:
+        data["level"] = question.level
+    if question.promise:
+        data["promise"] = question.promise
+    return data
+
+
+def session_to_dict(session: LiveSession, *, with_questions: bool = True) -> dict:
+    data = {
+        "title": session.title,
+        "starts_at": format_datetime(session.starts_at),
+        "ends_at": format_datetime(session.ends_at),
+        "venue": session.venue,
+        "mode": session.mode,
+    }
+    if data["ends_at"] is None:
+        del data["ends_at"]
+    if with_questions:
+        data["questions"] = [question_to_dict(q) for q in session.questions.all()]
+    return data
+
+
+def process_fields_to_dict(process: Process) -> dict:
+    return {
+        "title": process.title,
+        "language": process.language,
+        "purpose": process.purpose,
+        "level": process.level,
+        "promise": process.promise,
+        "decision_maker": process.decision_maker,
+        "paper_entry": process.entry_mode,
+        "card_rule": process.card_rule,
+    }
+
+
+def timeline_to_list(process: Process) -> list[dict]:
+    return [{"date": m.date.isoformat(), "label": m.label} for m in process.milestones.all()]
+
+
+def process_to_dict(process: Process) -> dict:
+    """The whole design of ``process`` in the file format."""
+    process = Process.objects.prefetch_related("milestones", "sessions__questions__options").get(
+        pk=process.pk
+    )
+    return {
+        "format": FORMAT,
+        **process_fields_to_dict(process),
+        "timeline": timeline_to_list(process),
+        "sessions": [session_to_dict(s) for s in process.sessions.all()],
+    }
+
+
+def changed(before: dict, after: dict) -> dict:
+    """The keys whose values differ, as ``{"before": {...}, "after": {...}}``."""
+    keys = [k for k in sorted(set(before) | set(after)) if before.get(k) != after.get(k)]
+    return {
+        "before": {k: before.get(k) for k in keys},
+        "after": {k: after.get(k) for k in keys},
+    }
+
+
+# --- dict → specs (the data is already checked against the JSON Schema) ----------------
+
+
+def process_spec_from(data: dict) -> ProcessSpec:
+    return ProcessSpec(
+        title=data["title"],
+        language=data.get("language", "nl"),
+        purpose=data.get("purpose", ""),
+        level=data.get("level", "consult"),
+        promise=data.get("promise", ""),
+        decision_maker=data.get("decision_maker", ""),
+        entry_mode=data.get("paper_entry", "single"),
+        card_rule=data.get("card_rule", "latest_wins"),
+    )
+
+
+def milestone_specs_from(data: dict) -> list[MilestoneSpec]:
+    return [
+        MilestoneSpec(date=parse_date(m["date"]), label=m["label"])
+        for m in data.get("timeline", [])
+    ]
+
+
+def session_spec_from(data: dict) -> SessionSpec:
+    ends = data.get("ends_at")
+    return SessionSpec(
+        title=data["title"],
+        starts_at=parse_moment(data["starts_at"]),
+        ends_at=parse_moment(ends) if ends else None,
+        venue=data.get("venue", ""),
+        mode=data.get("mode", "hybrid"),
+    )
+
+
+def question_spec_from(data: dict) -> QuestionSpec:
+    kind = data["kind"]
+    texts = data.get(options_path(kind), [])
+    return QuestionSpec(
+        kind=kind,
+        text=data["text"],
+        description=data.get("description", ""),
+        options=[OptionSpec(text=t) for t in texts],
+        max_choices=data.get("max_choices"),
+        scale_min=data.get("min"),
+        scale_max=data.get("max"),
+        min_label=data.get("min_label", ""),
+        max_label=data.get("max_label", ""),
+        budget_total=data.get("total"),
+        max_length=data.get("max_length", 500 if kind == K.OPEN_TEXT else None),
+        participants_may_add=data.get("participants_may_add", False),
+        level=data.get("level", ""),
+        promise=data.get("promise", ""),
+    )
+
+
+def is_date(value: str) -> bool:
+    try:
+        return isinstance(parse_date(value), date)
+    except ValueError:
+        return False
+
+
+def is_moment(value: str) -> bool:
+    try:
+        return parse_moment(value) is not None
+    except ValueError:
+        return False

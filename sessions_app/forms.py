@@ -1,0 +1,213 @@
+"""Designer forms. They only parse input into specs; the rules live in ``rules.py`` and are
+reported back onto fields through ``add_problems``."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django.contrib.auth.forms import UserCreationForm
+from django.utils.translation import gettext_lazy as _
+
+from .exceptions import Problem
+from .models import LiveSession, Process, QuestionKind, Role
+from .models.choices import Level
+from .specs import MilestoneSpec, OptionSpec, ProcessSpec, QuestionSpec, SessionSpec
+
+DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
+
+
+def add_problems(form: forms.BaseForm, problems: list[Problem], field_map: dict[str, str]) -> None:
+    """Attach problems (paths in the design file's names) to the form's fields."""
+    for problem in problems:
+        head = problem.path.split("[")[0].split(".")[0]
+        field = field_map.get(head, head)
+        form.add_error(field if field in form.fields else None, problem.message)
+
+
+class ProcessForm(forms.ModelForm):
+    class Meta:
+        model = Process
+        fields = [
+            "title",
+            "language",
+            "purpose",
+            "level",
+            "promise",
+            "decision_maker",
+            "entry_mode",
+            "card_rule",
+        ]
+        widgets = {
+            "purpose": forms.Textarea(attrs={"rows": 4}),
+            "promise": forms.Textarea(attrs={"rows": 3}),
+            "level": forms.RadioSelect,
+        }
+        help_texts = {
+            "purpose": _("Why this process exists and what is at stake, in plain language."),
+            "promise": _(
+                "What will be done with the input. Participants see this before they answer."
+            ),
+            "decision_maker": _(
+                "For example: the municipal council, or the alderman for public space."
+            ),
+            "level": _("How much say participants have: the rung of the participation ladder."),
+        }
+
+    FIELD_MAP = {"paper_entry": "entry_mode"}
+
+    def to_spec(self) -> ProcessSpec:
+        data = self.cleaned_data
+        return ProcessSpec(**{name: data[name] for name in self.Meta.fields})
+
+
+class MilestoneForm(forms.Form):
+    date = forms.DateField(
+        label=_("date"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    label = forms.CharField(label=_("what happens"), max_length=200)
+
+
+MilestoneFormSet = forms.formset_factory(MilestoneForm, extra=2, can_delete=True, max_num=50)
+
+
+def milestone_specs(formset) -> list[MilestoneSpec]:
+    return [
+        MilestoneSpec(date=form.cleaned_data["date"], label=form.cleaned_data["label"])
+        for form in formset.forms
+        if form.cleaned_data and not form.cleaned_data.get("DELETE")
+    ]
+
+
+class LiveSessionForm(forms.ModelForm):
+    class Meta:
+        model = LiveSession
+        fields = ["title", "starts_at", "ends_at", "venue", "mode"]
+        widgets = {
+            "starts_at": forms.DateTimeInput(
+                attrs={"type": "datetime-local"}, format=DATETIME_FORMAT
+            ),
+            "ends_at": forms.DateTimeInput(
+                attrs={"type": "datetime-local"}, format=DATETIME_FORMAT
+            ),
+            "mode": forms.RadioSelect,
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in ("starts_at", "ends_at"):
+            self.fields[name].input_formats = [DATETIME_FORMAT, "%Y-%m-%d %H:%M"]
+
+    def to_spec(self) -> SessionSpec:
+        return SessionSpec(**{name: self.cleaned_data[name] for name in self.Meta.fields})
+
+
+class QuestionForm(forms.Form):
+    """All settings of all kinds; the template shows those of the chosen kind."""
+
+    kind = forms.ChoiceField(label=_("kind"), choices=QuestionKind.choices)
+    text = forms.CharField(label=_("question"), max_length=500)
+    description = forms.CharField(
+        label=_("explanation (optional)"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    max_choices = forms.IntegerField(
+        label=_("maximum number of choices"), required=False, min_value=1
+    )
+    scale_min = forms.IntegerField(label=_("lowest value"), required=False)
+    scale_max = forms.IntegerField(label=_("highest value"), required=False)
+    min_label = forms.CharField(label=_("label of the lowest value"), required=False, max_length=80)
+    max_label = forms.CharField(
+        label=_("label of the highest value"), required=False, max_length=80
+    )
+    budget_total = forms.IntegerField(label=_("total to spend"), required=False)
+    max_length = forms.IntegerField(
+        label=_("maximum length (characters)"), required=False, min_value=1
+    )
+    participants_may_add = forms.BooleanField(
+        label=_("participants may add statements"), required=False
+    )
+    level = forms.ChoiceField(
+        label=_("participation level for this question"),
+        required=False,
+        choices=[("", _("same as the process")), *Level.choices],
+    )
+    promise = forms.CharField(
+        label=_("promise for this question (optional)"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Only when it differs from the process's promise."),
+    )
+
+    #: design-file field → form field
+    FIELD_MAP = {
+        "min": "scale_min",
+        "max": "scale_max",
+        "total": "budget_total",
+        "options": None,
+        "statements": None,
+    }
+
+    def to_spec(self, options: list[OptionSpec]) -> QuestionSpec:
+        data = self.cleaned_data
+        return QuestionSpec(
+            kind=data["kind"],
+            text=data["text"],
+            description=data["description"],
+            options=options,
+            max_choices=data["max_choices"],
+            scale_min=data["scale_min"],
+            scale_max=data["scale_max"],
+            min_label=data["min_label"],
+            max_label=data["max_label"],
+            budget_total=data["budget_total"],
+            max_length=data["max_length"],
+            participants_may_add=data["participants_may_add"],
+            level=data["level"],
+            promise=data["promise"],
+        )
+
+
+class OptionForm(forms.Form):
+    id = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    text = forms.CharField(label=_("text"), max_length=500, required=False)
+
+
+OptionFormSet = forms.formset_factory(
+    OptionForm, extra=3, can_delete=True, can_order=True, max_num=300, absolute_max=310
+)
+
+
+def option_specs(formset) -> list[OptionSpec]:
+    rows = [
+        form.cleaned_data
+        for form in formset.forms
+        if form.cleaned_data
+        and not form.cleaned_data.get("DELETE")
+        and form.cleaned_data.get("text", "").strip()
+    ]
+    rows.sort(key=lambda row: (row.get("ORDER") is None, row.get("ORDER") or 0))
+    return [OptionSpec(text=row["text"], id=row.get("id")) for row in rows]
+
+
+class StaffGrantForm(forms.Form):
+    username = forms.CharField(label=_("user name"), max_length=150)
+    role = forms.ChoiceField(label=_("role"), choices=Role.choices)
+
+
+class InvitationForm(forms.Form):
+    role = forms.ChoiceField(label=_("role"), choices=Role.choices)
+    note = forms.CharField(
+        label=_("for whom (note)"),
+        max_length=120,
+        required=False,
+        help_text=_("Only for you, to recognise the link later."),
+    )
+
+
+class ImportForm(forms.Form):
+    file = forms.FileField(label=_("design file (JSON)"))
+
+
+class SignupForm(UserCreationForm):
+    class Meta(UserCreationForm.Meta):
+        model = get_user_model()
+        fields = ("username",)

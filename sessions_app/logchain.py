@@ -1,0 +1,102 @@
+"""The transparency log's hash chain, independent of Django and the database.
+
+An entry's hash is the SHA-256 (hex) of the UTF-8 bytes of its canonical JSON form::
+
+    {"action": ..., "actor": ..., "at": ..., "data": ..., "prev": ...,
+     "process": ..., "seq": ..., "v": 1}
+
+Canonical JSON means: keys sorted, no whitespace (separators ``,`` and ``:``), non-ASCII
+characters written as themselves (not ``\\u`` escapes), no NaN or infinity. ``at`` is the
+UTC time as ``YYYY-MM-DDTHH:MM:SS.ffffffZ``. ``prev`` is the previous entry's hash, or 64
+zeros for the first entry. ``seq`` starts at 1 and has no gaps.
+
+``docs/export-format.md`` describes the same rules for third-party verifiers; this module is
+also used to verify exported files without a database.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+GENESIS_HASH = "0" * 64
+CHAIN_VERSION = 1
+
+
+def canonical_json(value) -> bytes:
+    return json.dumps(
+        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    ).encode("utf-8")
+
+
+def format_time(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def entry_hash(*, process: str, seq: int, at: str, actor: str, action: str, data, prev: str) -> str:
+    payload = {
+        "v": CHAIN_VERSION,
+        "process": process,
+        "seq": seq,
+        "at": at,
+        "actor": actor,
+        "action": action,
+        "data": data,
+        "prev": prev,
+    }
+    return hashlib.sha256(canonical_json(payload)).hexdigest()
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    ok: bool
+    count: int
+    head: str
+    broken_seq: int | None = None
+    broken_id: object = None
+    #: Why the chain broke: ``seq_gap``, ``prev_mismatch``, ``hash_mismatch``,
+    #: ``unreadable`` or (checked by the caller against a stored head) ``head_mismatch``.
+    reason: str = ""
+
+
+def verify_chain(process: str, entries: Iterable[Mapping]) -> ChainReport:
+    """Check entries (in ``seq`` order) of one process. Each is a mapping with ``seq``,
+    ``at``, ``actor``, ``action``, ``data``, ``prev`` and ``hash`` (and optionally ``id``).
+
+    Returns a report naming the first broken entry and why: a gap or reordering in ``seq``,
+    a ``prev`` that is not the previous hash, or a hash that does not match the content.
+    """
+    prev = GENESIS_HASH
+    count = 0
+    for count, entry in enumerate(entries, start=1):
+        seq = entry.get("seq")
+        where = {"broken_seq": seq, "broken_id": entry.get("id")}
+        if seq != count:
+            return ChainReport(False, count - 1, prev, reason="seq_gap", **where)
+        if entry.get("prev") != prev:
+            return ChainReport(
+                False,
+                count - 1,
+                prev,
+                reason="prev_mismatch",
+                **where,
+            )
+        try:
+            computed = entry_hash(
+                process=process,
+                seq=seq,
+                at=entry["at"],
+                actor=entry["actor"],
+                action=entry["action"],
+                data=entry["data"],
+                prev=entry["prev"],
+            )
+        except (KeyError, TypeError, ValueError):
+            return ChainReport(False, count - 1, prev, reason="unreadable", **where)
+        if computed != entry.get("hash"):
+            return ChainReport(False, count - 1, prev, reason="hash_mismatch", **where)
+        prev = computed
+    return ChainReport(True, count, prev)

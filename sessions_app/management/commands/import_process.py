@@ -1,0 +1,38 @@
+from pathlib import Path
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
+
+from sessions_app.exceptions import DesignError
+from sessions_app.services.design_io import load_design_file, process_import
+
+
+class Command(BaseCommand):
+    help = "Create a draft process from a design file (inspraak.process/1) and print its slug."
+
+    def add_arguments(self, parser):
+        parser.add_argument("file", type=Path)
+        parser.add_argument("--organiser", help="user name that becomes the process's organiser")
+
+    def handle(self, *args, file: Path, organiser=None, **options):
+        user = None
+        if organiser:
+            user = get_user_model().objects.filter(username=organiser).first()
+            if user is None:
+                raise CommandError(_("No staff account “%(name)s”.") % {"name": organiser})
+        try:
+            raw = file.read_bytes()
+        except OSError as exc:
+            raise CommandError(
+                _("Cannot read %(file)s: %(error)s") % {"file": file, "error": exc.strerror}
+            ) from exc
+        try:
+            process = process_import(user=user, data=load_design_file(raw))
+        except DesignError as error:
+            for problem in error.problems:
+                self.stderr.write(f"{file}: {problem}")
+            raise CommandError(
+                _("%(n)d problem(s); nothing was created.") % {"n": len(error.problems)}
+            ) from None
+        self.stdout.write(process.slug)

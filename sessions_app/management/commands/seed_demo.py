@@ -1,0 +1,198 @@
+"""A realistic Dutch town hall to try Inspraak with: one published process, a hybrid
+evening session with all seven kinds of question, and a staff account for every role."""
+
+import secrets
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from sessions_app.design import FORMAT
+from sessions_app.models import LiveSession, Process, Role
+from sessions_app.services.design_io import process_import
+from sessions_app.services.processes import process_publish
+from sessions_app.services.staff import staff_grant
+
+DEMO_TITLE = "Herinrichting Stationsplein Zuiderhaven"
+
+ACCOUNTS = [
+    ("organisator", Role.ORGANISER),
+    ("gespreksleider", Role.FACILITATOR),
+    ("teller", Role.TELLER),
+    ("griffier", Role.REVIEWER),
+]
+
+
+def demo_design(today) -> dict:
+    tz = ZoneInfo(settings.TIME_ZONE)
+    evening = today + timedelta(days=7)
+    starts = datetime.combine(evening, time(19, 30), tzinfo=tz)
+    return {
+        "format": FORMAT,
+        "title": DEMO_TITLE,
+        "language": "nl",
+        "purpose": (
+            "Het Stationsplein wordt in 2028 opnieuw ingericht. Nu is het vooral een plek "
+            "waar je snel doorheen loopt: veel stenen, weinig groen en 's avonds slecht "
+            "verlicht. Voordat de ontwerpers aan de slag gaan, willen we weten wat u als "
+            "bewoner, ondernemer of reiziger belangrijk vindt."
+        ),
+        "level": "advise",
+        "promise": (
+            "Het college gebruikt de uitkomst als advies voor het ontwerp. In het "
+            "raadsvoorstel staat per vraag wat er met de inbreng is gedaan; waar het "
+            "college afwijkt, legt het uit waarom. Het budget (2,4 miljoen euro) en de "
+            "ligging van de bushaltes liggen al vast."
+        ),
+        "decision_maker": "Gemeenteraad van Zuiderhaven",
+        "paper_entry": "double",
+        "card_rule": "latest_wins",
+        "timeline": [
+            {
+                "date": evening.isoformat(),
+                "label": "Bewonersavond in Wijkcentrum De Brug en online",
+            },
+            {
+                "date": (evening + timedelta(days=21)).isoformat(),
+                "label": "Verslag en uitkomsten online",
+            },
+            {
+                "date": (evening + timedelta(days=56)).isoformat(),
+                "label": "Collegevoorstel met schetsontwerp",
+            },
+            {"date": (evening + timedelta(days=84)).isoformat(), "label": "Besluit gemeenteraad"},
+        ],
+        "sessions": [
+            {
+                "title": "Bewonersavond Stationsplein",
+                "starts_at": starts.isoformat(),
+                "ends_at": (starts + timedelta(hours=2)).isoformat(),
+                "venue": "Wijkcentrum De Brug, Kerkstraat 12",
+                "mode": "hybrid",
+                "questions": [
+                    {
+                        "kind": "single_choice",
+                        "text": "Wat moet de belangrijkste functie van het nieuwe plein worden?",
+                        "options": [
+                            "Groene verblijfsplek met bomen en bankjes",
+                            "Ruimte voor markt en evenementen",
+                            "Meer plek om fietsen te parkeren",
+                            "Kiss-and-ride en taxistandplaats",
+                        ],
+                    },
+                    {
+                        "kind": "multiple_choice",
+                        "text": "Welke voorzieningen wilt u op het plein terugzien?",
+                        "description": "Kies er maximaal twee.",
+                        "options": [
+                            "Overdekte fietsenstalling",
+                            "Openbaar toilet",
+                            "Speelplek voor kinderen",
+                            "Watertappunt",
+                            "Parkeerplek voor deelscooters",
+                        ],
+                        "max_choices": 2,
+                    },
+                    {
+                        "kind": "scale",
+                        "text": "Hoe veilig voelt u zich nu op het plein als het donker is?",
+                        "min": 1,
+                        "max": 5,
+                        "min_label": "Heel onveilig",
+                        "max_label": "Heel veilig",
+                    },
+                    {
+                        "kind": "ranking",
+                        "text": "Zet deze doelen in volgorde: wat is het belangrijkst?",
+                        "options": [
+                            "Verkeersveiligheid",
+                            "Groen en schaduw",
+                            "Toegankelijk voor rolstoel en rollator",
+                            "Gezelligheid en horeca",
+                        ],
+                    },
+                    {
+                        "kind": "budget",
+                        "text": "Verdeel 100 punten over de onderdelen van het ontwerp.",
+                        "description": "Meer punten betekent: hier moet meer geld naartoe.",
+                        "options": [
+                            "Bomen en plantvakken",
+                            "Verlichting",
+                            "Fietsparkeren",
+                            "Zitplekken",
+                            "Kunstwerk",
+                        ],
+                        "total": 100,
+                    },
+                    {
+                        "kind": "open_text",
+                        "text": "Wat mogen de ontwerpers absoluut niet vergeten?",
+                        "max_length": 500,
+                    },
+                    {
+                        "kind": "statements",
+                        "text": "Stellingen over het Stationsplein",
+                        "statements": [
+                            "Auto's horen niet op het plein.",
+                            "De bomen langs het spoor moeten blijven staan.",
+                            "Het plein moet 's avonds veel beter verlicht worden.",
+                            "Een markt op zaterdag maakt het plein levendiger.",
+                            "Fietsen moeten onder de grond geparkeerd worden.",
+                            "Horeca op het plein geeft te veel overlast.",
+                            "Kinderen moeten veilig kunnen spelen op het plein.",
+                            "Het plein is vooral een plek om snel doorheen te lopen.",
+                        ],
+                        "participants_may_add": True,
+                        "level": "consult",
+                        "promise": (
+                            "De stellingen laten zien waar bewoners het over eens zijn en "
+                            "waar de meningen uiteenlopen. Het is geen stemming; de "
+                            "ontwerpers gebruiken het overzicht als achtergrond."
+                        ),
+                    },
+                ],
+            }
+        ],
+    }
+
+
+class Command(BaseCommand):
+    help = "Create (or refresh) the demo town hall and print how to log in."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--base-url", default="http://127.0.0.1:8000")
+        parser.add_argument(
+            "--password", help="password for all demo accounts (a new random one if left out)"
+        )
+
+    def handle(self, *args, base_url: str, password: str | None = None, **options):
+        password = password or secrets.token_urlsafe(9)
+        users = {}
+        with transaction.atomic():
+            for username, _role in ACCOUNTS:
+                user, _created = get_user_model().objects.get_or_create(username=username)
+                user.set_password(password)
+                user.save()
+                users[username] = user
+            organiser = users["organisator"]
+            process = Process.objects.filter(title=DEMO_TITLE).order_by("created_at").first()
+            if process is None:
+                process = process_import(user=organiser, data=demo_design(timezone.localdate()))
+                for username, role in ACCOUNTS[1:]:
+                    staff_grant(user=organiser, process=process, target=users[username], role=role)
+                process_publish(user=organiser, process=process)
+        session = LiveSession.objects.filter(process=process).order_by("position").first()
+        base = base_url.rstrip("/")
+        out = self.stdout.write
+        out(_("Demo town hall: %(title)s") % {"title": process.title})
+        out(_("  Public page:        %(url)s") % {"url": f"{base}{process.get_absolute_url()}"})
+        out(_("  Designer:           %(url)s") % {"url": f"{base}/manage/{process.slug}/"})
+        out(_("  Join code (phones): %(code)s") % {"code": session.join_code})
+        out(_("  Staff accounts, all with password %(password)s:") % {"password": password})
+        for username, role in ACCOUNTS:
+            out(f"    {username:<15} {Role(role).label}")

@@ -1,0 +1,70 @@
+from .choices import (
+    CardRule,
+    EntryMethod,
+    EntryMode,
+    EntryState,
+    FollowUpOutcome,
+    JoinedVia,
+    Language,
+    Level,
+    Moderation,
+    ProcessState,
+    QuestionKind,
+    QuestionState,
+    ResponseStatus,
+    Role,
+    SessionMode,
+    SessionState,
+    SheetState,
+    Source,
+    StatementOrigin,
+)
+from .followup import FollowUp
+from .hands import HandCount
+from .live_session import LiveSession
+from .log import LogEntry
+from .paper import PaperSheet, SheetEntry
+from .participant import AttendeeCard, Participant
+from .process import Milestone, Process
+from .question import Option, Question
+from .response import Response, ResponseItem
+from .staff import Invitation, StaffRole, User
+
+__all__ = [
+    "AttendeeCard",
+    "CardRule",
+    "EntryMethod",
+    "EntryMode",
+    "EntryState",
+    "FollowUp",
+    "FollowUpOutcome",
+    "HandCount",
+    "Invitation",
+    "JoinedVia",
+    "Language",
+    "Level",
+    "LiveSession",
+    "LogEntry",
+    "Milestone",
+    "Moderation",
+    "Option",
+    "PaperSheet",
+    "Participant",
+    "Process",
+    "ProcessState",
+    "Question",
+    "QuestionKind",
+    "QuestionState",
+    "Response",
+    "ResponseItem",
+    "ResponseStatus",
+    "Role",
+    "SessionMode",
+    "SessionState",
+    "SheetEntry",
+    "SheetState",
+    "Source",
+    "StaffRole",
+    "StatementOrigin",
+    "User",
+]

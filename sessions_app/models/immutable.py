@@ -1,0 +1,34 @@
+"""Models whose rows, once written, are evidence: they can be added, never changed."""
+
+from django.db import models
+
+from sessions_app.exceptions import RecordImmutable
+
+
+class AppendOnlyQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise RecordImmutable("record_immutable")
+
+    def delete(self):
+        raise RecordImmutable("record_immutable")
+
+    # bulk_update goes through update(); _raw_delete is private and not reachable from
+    # a public API without delete().
+
+
+class AppendOnlyModel(models.Model):
+    """Refuses updates and deletes through the ORM (instance and queryset)."""
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise RecordImmutable("record_immutable")
+        kwargs["force_insert"] = True
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise RecordImmutable("record_immutable")

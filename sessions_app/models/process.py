@@ -1,0 +1,98 @@
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from .choices import CardRule, EntryMode, Language, Level, ProcessState
+
+
+class Process(models.Model):
+    """One participation process, e.g. "Redesign of Stationsplein"."""
+
+    slug = models.SlugField(_("short name in links"), max_length=80, unique=True)
+    title = models.CharField(_("title"), max_length=200)
+    language = models.CharField(
+        _("language"), max_length=5, choices=Language.choices, default=Language.NL
+    )
+    purpose = models.TextField(_("purpose"), blank=True)
+    level = models.CharField(
+        _("participation level"), max_length=20, choices=Level.choices, default=Level.CONSULT
+    )
+    promise = models.TextField(_("promise: what will be done with the input"), blank=True)
+    decision_maker = models.CharField(_("who decides"), max_length=200, blank=True)
+    state = models.CharField(
+        _("state"), max_length=20, choices=ProcessState.choices, default=ProcessState.DRAFT
+    )
+    entry_mode = models.CharField(
+        _("paper entry"), max_length=10, choices=EntryMode.choices, default=EntryMode.SINGLE
+    )
+    card_rule = models.CharField(
+        _("when one attendee card answers both on phone and on paper"),
+        max_length=20,
+        choices=CardRule.choices,
+        default=CardRule.LATEST_WINS,
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    published_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    #: The log's last sequence number and hash, kept so that a log cut short at its end
+    #: is noticed too. Written only by the log service.
+    log_seq = models.PositiveIntegerField(default=0)
+    log_head = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        verbose_name = _("process")
+        verbose_name_plural = _("processes")
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(level__in=Level.values), name="process_level_valid"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(state__in=ProcessState.values), name="process_state_valid"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(language__in=Language.values), name="process_language_valid"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(entry_mode__in=EntryMode.values),
+                name="process_entry_mode_valid",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(card_rule__in=CardRule.values), name="process_card_rule_valid"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(state=ProcessState.DRAFT) | models.Q(published_at__isnull=False),
+                name="process_published_has_date",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("public:process", kwargs={"slug": self.slug})
+
+    @property
+    def is_public(self) -> bool:
+        return self.state != ProcessState.DRAFT
+
+
+class Milestone(models.Model):
+    """One dated step on a process's timeline, e.g. "1 March 2027: council decides"."""
+
+    process = models.ForeignKey(Process, on_delete=models.CASCADE, related_name="milestones")
+    date = models.DateField(_("date"))
+    label = models.CharField(_("what happens"), max_length=200)
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("timeline step")
+        ordering = ["date", "position", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.date}: {self.label}"

@@ -1,0 +1,156 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from .choices import Level, Moderation, QuestionKind, QuestionState, StatementOrigin
+
+K = QuestionKind
+
+
+class Question(models.Model):
+    """One agenda item of a live session, of one of seven kinds.
+
+    Settings that only some kinds use are plain nullable columns, so the database can check
+    them per kind.
+    """
+
+    session = models.ForeignKey("LiveSession", on_delete=models.CASCADE, related_name="questions")
+    position = models.PositiveIntegerField(default=0)
+    kind = models.CharField(_("kind"), max_length=20, choices=QuestionKind.choices)
+    text = models.CharField(_("question"), max_length=500)
+    description = models.TextField(_("explanation"), blank=True)
+    state = models.CharField(
+        _("state"), max_length=10, choices=QuestionState.choices, default=QuestionState.DRAFT
+    )
+    results_revealed = models.BooleanField(_("results shown"), default=False)
+    level = models.CharField(
+        _("participation level for this question"), max_length=20, choices=Level.choices, blank=True
+    )
+    promise = models.TextField(_("promise for this question"), blank=True)
+
+    max_choices = models.PositiveSmallIntegerField(
+        _("maximum number of choices"), null=True, blank=True
+    )
+    scale_min = models.SmallIntegerField(_("lowest value"), null=True, blank=True)
+    scale_max = models.SmallIntegerField(_("highest value"), null=True, blank=True)
+    min_label = models.CharField(_("label of the lowest value"), max_length=80, blank=True)
+    max_label = models.CharField(_("label of the highest value"), max_length=80, blank=True)
+    budget_total = models.PositiveIntegerField(_("total to spend"), null=True, blank=True)
+    max_length = models.PositiveIntegerField(
+        _("maximum length (characters)"), null=True, blank=True
+    )
+    participants_may_add = models.BooleanField(_("participants may add statements"), default=False)
+
+    opened_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("question")
+        ordering = ["position", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(kind__in=K.values), name="question_kind_valid"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(state__in=QuestionState.values), name="question_state_valid"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(level="") | models.Q(level__in=Level.values),
+                name="question_level_valid",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(kind=K.SCALE)
+                | models.Q(
+                    scale_min__isnull=False,
+                    scale_max__isnull=False,
+                    scale_min__lt=models.F("scale_max"),
+                ),
+                name="question_scale_range",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(kind=K.MULTIPLE_CHOICE) | models.Q(max_choices__gte=1),
+                name="question_multiple_max",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(kind=K.BUDGET) | models.Q(budget_total__gt=0),
+                name="question_budget_total",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(kind=K.OPEN_TEXT)
+                | models.Q(max_length__gte=1, max_length__lte=5000),
+                name="question_open_text_length",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(state=QuestionState.DRAFT) | models.Q(opened_at__isnull=False),
+                name="question_opened_has_date",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(state=QuestionState.CLOSED) | models.Q(closed_at__isnull=False),
+                name="question_closed_has_date",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.text
+
+    @property
+    def has_been_opened(self) -> bool:
+        return self.opened_at is not None
+
+    @property
+    def scale_values(self) -> list[int]:
+        if self.scale_min is None or self.scale_max is None:
+            return []
+        return list(range(self.scale_min, self.scale_max + 1))
+
+    @property
+    def effective_level(self) -> str:
+        return self.level or self.session.process.level
+
+    @property
+    def effective_promise(self) -> str:
+        return self.promise or self.session.process.promise
+
+
+class Option(models.Model):
+    """An option of a choice, ranking or budget question, or one statement of a statements
+    question. Statements added by participants wait for moderation."""
+
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="options")
+    position = models.PositiveIntegerField(default=0)
+    text = models.CharField(_("text"), max_length=500)
+    origin = models.CharField(
+        max_length=20, choices=StatementOrigin.choices, default=StatementOrigin.ORGANISER
+    )
+    author = models.ForeignKey(
+        "Participant", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    moderation = models.CharField(
+        max_length=10, choices=Moderation.choices, default=Moderation.APPROVED
+    )
+    moderation_reason = models.TextField(blank=True)
+    #: An identifier from an imported conversation (the Polis comment id).
+    external_id = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("option")
+        ordering = ["position", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(moderation__in=Moderation.values), name="option_moderation_valid"
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(moderation=Moderation.HIDDEN) | ~models.Q(moderation_reason=""),
+                name="option_hidden_has_reason",
+            ),
+            models.UniqueConstraint(
+                fields=["question", "external_id"],
+                condition=~models.Q(external_id=""),
+                name="option_external_id_unique",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.text

@@ -1,0 +1,223 @@
+"""Import of design files (``inspraak.process/1``). Export is ``design.process_to_dict``.
+
+A file is checked completely before anything is written: first against the published JSON
+Schema (``docs/process-format.schema.json``), then against the design rules. Every problem
+is reported with its path, e.g. ``sessions[0].questions[3].options: a ranking needs at
+least 2 options``.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+
+from django.conf import settings
+from django.db import transaction
+from django.utils.translation import gettext_lazy as _
+from jsonschema import Draft202012Validator
+
+from sessions_app.design import (
+    FORMAT,
+    is_moment,
+    milestone_specs_from,
+    process_spec_from,
+    question_spec_from,
+    session_spec_from,
+)
+from sessions_app.exceptions import DesignError, Problem
+from sessions_app.models import Process
+from sessions_app.rules import (
+    COMMON_QUESTION_FIELDS,
+    KIND_FIELDS,
+    process_problems,
+    question_problems,
+    session_problems,
+)
+
+from .live_sessions import live_session_create
+from .log import actor_for, log_append
+from .processes import process_create
+from .questions import question_create
+
+SCHEMA_PATH = settings.BASE_DIR / "docs" / "process-format.schema.json"
+MAX_FILE_BYTES = 2 * 1024 * 1024
+
+TYPE_NAMES = {
+    "string": _("text"),
+    "integer": _("a whole number"),
+    "number": _("a number"),
+    "boolean": _("true or false"),
+    "array": _("a list"),
+    "object": _("an object"),
+    "null": _("empty"),
+}
+
+
+@lru_cache(maxsize=1)
+def _validator() -> Draft202012Validator:
+    with open(SCHEMA_PATH, encoding="utf-8") as handle:
+        schema = json.load(handle)
+    return Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
+
+
+def json_path(parts) -> str:
+    out = ""
+    for part in parts:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def _join(path: str, name: str) -> str:
+    return f"{path}.{name}" if path else name
+
+
+def _schema_error_problems(error) -> list[Problem]:
+    """Turn a JSON Schema error into problems with translated, plain messages."""
+    path = json_path(error.absolute_path)
+    kind, value = error.validator, error.validator_value
+    if kind == "required":
+        present = error.instance if isinstance(error.instance, dict) else {}
+        return [
+            Problem(_join(path, name), "required", _("is required"))
+            for name in value
+            if name not in present
+        ]
+    if kind == "additionalProperties":
+        known = error.schema.get("properties", {})
+        return [
+            Problem(_join(path, name), "unknown_field", _("is not a field of this format"))
+            for name in error.instance
+            if name not in known
+        ]
+    if kind == "type":
+        return [Problem(path, "wrong_type", _("must be %(type)s"), {"type": TYPE_NAMES[value]})]
+    if kind == "enum":
+        values = ", ".join(str(v) for v in value)
+        return [Problem(path, "not_allowed", _("must be one of: %(values)s"), {"values": values})]
+    if kind == "const":
+        return [Problem(path, "wrong_value", _("must be “%(value)s”"), {"value": value})]
+    if kind == "minLength":
+        return [Problem(path, "required", _("must not be empty"))]
+    if kind == "maxLength":
+        return [Problem(path, "too_long", _("is longer than %(max)d characters"), {"max": value})]
+    if kind == "minimum":
+        return [Problem(path, "too_small", _("must be at least %(min)s"), {"min": value})]
+    if kind == "maximum":
+        return [Problem(path, "too_large", _("must be at most %(max)s"), {"max": value})]
+    if kind == "maxItems":
+        return [Problem(path, "too_many", _("may have at most %(max)d items"), {"max": value})]
+    if kind == "format":
+        template = (
+            _("must be a date like 2027-03-01") if value == "date" else _("has the wrong format")
+        )
+        return [Problem(path, "wrong_format", template)]
+    return [Problem(path, "invalid", _("is not valid: %(detail)s"), {"detail": error.message})]
+
+
+def _sort_key(error):
+    return [
+        (0, part, "") if isinstance(part, int) else (1, 0, part) for part in error.absolute_path
+    ]
+
+
+def schema_problems(data) -> list[Problem]:
+    problems: list[Problem] = []
+    for error in sorted(_validator().iter_errors(data), key=_sort_key):
+        # if/then wraps the kind-specific "required" in an allOf; report the inner error.
+        for leaf in error.context or [error]:
+            problems += _schema_error_problems(leaf)
+    return problems
+
+
+def design_file_problems(data) -> list[Problem]:
+    """All problems of a parsed design file; empty if it can be imported."""
+    problems = schema_problems(data)
+    if problems:
+        return problems
+    problems = list(process_problems(process_spec_from(data)))
+    for index, session in enumerate(data.get("sessions", [])):
+        where = f"sessions[{index}]"
+        for name in ("starts_at", "ends_at"):
+            if name in session and not is_moment(session[name]):
+                problems.append(
+                    Problem(
+                        f"{where}.{name}",
+                        "wrong_format",
+                        _("must be a date and time like 2027-01-15T19:30:00+01:00"),
+                    )
+                )
+        if any(p.path.startswith(where + ".") for p in problems):
+            continue
+        problems += [p.under(where) for p in session_problems(session_spec_from(session))]
+        for number, question in enumerate(session.get("questions", [])):
+            at = f"{where}.questions[{number}]"
+            allowed = COMMON_QUESTION_FIELDS | KIND_FIELDS[question["kind"]]
+            problems += [
+                Problem(
+                    f"{at}.{name}",
+                    "not_for_kind",
+                    _("does not apply to a question of kind %(kind)s"),
+                    {"kind": question["kind"]},
+                )
+                for name in question
+                if name not in allowed
+            ]
+            problems += [p.under(at) for p in question_problems(question_spec_from(question))]
+    return problems
+
+
+def load_design_file(raw: bytes) -> dict:
+    """Parse the bytes of a design file. Raises ``DesignError("import_invalid")`` for a file
+    that is too big, not UTF-8 or not JSON, naming the line and column."""
+    if len(raw) > MAX_FILE_BYTES:
+        raise DesignError(
+            "import_invalid",
+            problems=[
+                Problem(
+                    "",
+                    "file_too_large",
+                    _("the file is larger than %(max)d MB"),
+                    {"max": MAX_FILE_BYTES // (1024 * 1024)},
+                )
+            ],
+        )
+    try:
+        return json.loads(raw.decode("utf-8-sig"))
+    except UnicodeDecodeError:
+        problem = Problem("", "not_utf8", _("the file is not UTF-8 text"))
+    except json.JSONDecodeError as exc:
+        problem = Problem(
+            "",
+            "not_json",
+            _("the file is not valid JSON: %(error)s at line %(line)d, column %(column)d"),
+            {"error": exc.msg, "line": exc.lineno, "column": exc.colno},
+        )
+    raise DesignError("import_invalid", problems=[problem])
+
+
+def process_import(*, user, data) -> Process:
+    """Create a draft process from a parsed design file, through the same services as the
+    designer, so the log records every piece. ``user`` (if any) becomes its organiser.
+
+    Raises ``DesignError("import_invalid")`` listing every problem; nothing is created then.
+    """
+    problems = design_file_problems(data)
+    if problems:
+        raise DesignError("import_invalid", problems=problems)
+    with transaction.atomic():
+        process = process_create(
+            user=user, spec=process_spec_from(data), milestones=milestone_specs_from(data)
+        )
+        log_append(
+            process=process,
+            action="process.imported",
+            actor=actor_for(user),
+            data={"format": FORMAT},
+        )
+        for session_data in data.get("sessions", []):
+            session = live_session_create(
+                user=user, process=process, spec=session_spec_from(session_data)
+            )
+            for question_data in session_data.get("questions", []):
+                question_create(user=user, session=session, spec=question_spec_from(question_data))
+    return process

@@ -1,0 +1,68 @@
+"""The transparency log: append one hash-chained entry per change."""
+
+from __future__ import annotations
+
+import json
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import transaction
+from django.utils import timezone
+
+from sessions_app.logchain import GENESIS_HASH, entry_hash, format_time
+from sessions_app.models import LogEntry, Process
+
+SYSTEM = "system"
+
+
+def actor_for(user) -> str:
+    """The log's name for a staff account, or ``system`` for commands and imports."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return SYSTEM
+    return f"staff:{user.get_username()}"
+
+
+def _json_safe(data: dict) -> dict:
+    # Dates, lazy strings and the like become plain JSON values, exactly as they will be
+    # read back from the database, so that the hash is computed over what is stored.
+    return json.loads(json.dumps(data, cls=DjangoJSONEncoder))
+
+
+def log_append(*, process: Process, action: str, actor: str, data: dict | None = None) -> LogEntry:
+    """Append an entry to ``process``'s log and return it.
+
+    Runs inside the caller's transaction (or its own). The process row is locked while the
+    entry is chained, so concurrent writers get consecutive sequence numbers.
+    """
+    with transaction.atomic():
+        seq, head = (
+            Process.objects.select_for_update()
+            .filter(pk=process.pk)
+            .values_list("log_seq", "log_head")
+            .get()
+        )
+        now = timezone.now()
+        payload = _json_safe(data or {})
+        seq += 1
+        prev = head or GENESIS_HASH
+        digest = entry_hash(
+            process=process.slug,
+            seq=seq,
+            at=format_time(now),
+            actor=actor,
+            action=action,
+            data=payload,
+            prev=prev,
+        )
+        entry = LogEntry.objects.create(
+            process=process,
+            seq=seq,
+            created_at=now,
+            actor=actor,
+            action=action,
+            data=payload,
+            prev_hash=prev,
+            hash=digest,
+        )
+        Process.objects.filter(pk=process.pk).update(log_seq=seq, log_head=digest)
+    process.log_seq, process.log_head = seq, digest
+    return entry

@@ -1,0 +1,167 @@
+from __future__ import annotations
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.text import slugify
+
+from sessions_app import permissions
+from sessions_app.design import changed, process_fields_to_dict, timeline_to_list
+from sessions_app.exceptions import DesignError
+from sessions_app.models import Milestone, Process, ProcessState, Role, StaffRole
+from sessions_app.rules import milestone_problems, process_problems, publish_problems
+from sessions_app.signals import process_changed, send_on_commit
+from sessions_app.specs import MilestoneSpec, ProcessSpec
+
+from .log import actor_for, log_append
+
+PROCESS_FIELDS = (
+    "title",
+    "language",
+    "purpose",
+    "level",
+    "promise",
+    "decision_maker",
+    "entry_mode",
+    "card_rule",
+)
+
+
+def _unique_slug(title: str) -> str:
+    base = slugify(title)[:60].strip("-") or "proces"
+    slug, n = base, 1
+    while Process.objects.filter(slug=slug).exists():
+        n += 1
+        slug = f"{base}-{n}"
+    return slug
+
+
+def process_spec_of(process: Process) -> ProcessSpec:
+    return ProcessSpec(**{name: getattr(process, name) for name in PROCESS_FIELDS})
+
+
+def process_create(*, user, spec: ProcessSpec, milestones: list[MilestoneSpec] = ()) -> Process:
+    """Create a draft process; ``user`` (if any) becomes its organiser.
+
+    Raises ``DesignError("design_invalid")`` with the problems found.
+    """
+    problems = process_problems(spec)
+    if problems:
+        raise DesignError(problems=problems)
+    with transaction.atomic():
+        process = Process.objects.create(
+            slug=_unique_slug(spec.title),
+            created_by=user,
+            **{name: getattr(spec, name) for name in PROCESS_FIELDS},
+        )
+        for position, item in enumerate(milestones):
+            Milestone.objects.create(
+                process=process, date=item.date, label=item.label, position=position
+            )
+        data = {
+            **process_fields_to_dict(process),
+            "slug": process.slug,
+            "timeline": timeline_to_list(process),
+        }
+        log_append(process=process, action="process.created", actor=actor_for(user), data=data)
+        if user is not None:
+            StaffRole.objects.create(
+                process=process, user=user, role=Role.ORGANISER, granted_by=user
+            )
+            log_append(
+                process=process,
+                action="staff.granted",
+                actor=actor_for(user),
+                data={"user": user.get_username(), "role": Role.ORGANISER},
+            )
+    send_on_commit(process_changed, process_id=process.pk, action="created")
+    return process
+
+
+def process_update(*, user, process: Process, spec: ProcessSpec) -> Process:
+    """Change a process's texts and settings; the log records before and after.
+
+    Raises ``AccessDenied`` and ``DesignError("design_invalid")``.
+    """
+    permissions.require(user, process, "design")
+    problems = process_problems(spec)
+    if problems:
+        raise DesignError(problems=problems)
+    before = process_fields_to_dict(process)
+    for name in PROCESS_FIELDS:
+        setattr(process, name, getattr(spec, name))
+    after = process_fields_to_dict(process)
+    if before == after:
+        return process
+    with transaction.atomic():
+        process.save(update_fields=[*PROCESS_FIELDS, "updated_at"])
+        log_append(
+            process=process,
+            action="process.edited",
+            actor=actor_for(user),
+            data=changed(before, after),
+        )
+    send_on_commit(process_changed, process_id=process.pk, action="edited")
+    return process
+
+
+def milestones_replace(*, user, process: Process, milestones: list[MilestoneSpec]) -> None:
+    """Replace the timeline. Raises ``AccessDenied`` and ``DesignError`` for empty labels."""
+    permissions.require(user, process, "design")
+    problems = milestone_problems(milestones)
+    if problems:
+        raise DesignError(problems=problems)
+    before = timeline_to_list(process)
+    with transaction.atomic():
+        process.milestones.all().delete()
+        for position, item in enumerate(milestones):
+            Milestone.objects.create(
+                process=process, date=item.date, label=item.label, position=position
+            )
+        after = timeline_to_list(process)
+        if before != after:
+            log_append(
+                process=process,
+                action="process.timeline_edited",
+                actor=actor_for(user),
+                data={"before": before, "after": after},
+            )
+    send_on_commit(process_changed, process_id=process.pk, action="timeline_edited")
+
+
+def process_publish(*, user, process: Process) -> Process:
+    """Make a draft process public.
+
+    Raises ``AccessDenied``, ``DesignError("process_state")`` if it is not a draft and
+    ``DesignError("process_incomplete")`` with the missing pieces.
+    """
+    permissions.require(user, process, "design")
+    if process.state != ProcessState.DRAFT:
+        raise DesignError("process_state", params={"state": process.get_state_display()})
+    counts = [s.questions.count() for s in process.sessions.all()]
+    problems = publish_problems(spec=process_spec_of(process), session_question_counts=counts)
+    if problems:
+        raise DesignError("process_incomplete", problems=problems)
+    with transaction.atomic():
+        process.state = ProcessState.PUBLISHED
+        process.published_at = timezone.now()
+        process.save(update_fields=["state", "published_at", "updated_at"])
+        log_append(process=process, action="process.published", actor=actor_for(user), data={})
+    send_on_commit(process_changed, process_id=process.pk, action="published")
+    return process
+
+
+def process_close(*, user, process: Process) -> Process:
+    """Close a published process: it stays public, and no session can run any more.
+
+    Raises ``AccessDenied`` and ``DesignError("process_state")``.
+    """
+    permissions.require(user, process, "design")
+    if process.state != ProcessState.PUBLISHED:
+        raise DesignError("process_state", params={"state": process.get_state_display()})
+    with transaction.atomic():
+        process.state = ProcessState.CLOSED
+        process.closed_at = timezone.now()
+        process.save(update_fields=["state", "closed_at", "updated_at"])
+        log_append(process=process, action="process.closed", actor=actor_for(user), data={})
+    send_on_commit(process_changed, process_id=process.pk, action="closed")
+    return process

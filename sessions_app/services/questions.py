@@ -1,0 +1,244 @@
+from __future__ import annotations
+
+from django.db import transaction
+from django.db.models import Max
+from django.utils.translation import gettext_lazy as _
+
+from sessions_app import permissions
+from sessions_app.design import changed, designed_options, question_to_dict
+from sessions_app.exceptions import DesignError, Problem
+from sessions_app.models import (
+    LiveSession,
+    Option,
+    ProcessState,
+    Question,
+    QuestionKind,
+)
+from sessions_app.models.choices import OPTION_KINDS
+from sessions_app.rules import OPEN_TEXT_DEFAULT, question_problems
+from sessions_app.signals import question_changed, send_on_commit
+from sessions_app.specs import OptionSpec, QuestionSpec
+
+from .log import actor_for, log_append
+
+K = QuestionKind
+
+
+def question_spec_of(question: Question) -> QuestionSpec:
+    return QuestionSpec(
+        kind=question.kind,
+        text=question.text,
+        description=question.description,
+        options=[OptionSpec(text=o.text, id=o.pk) for o in designed_options(question)],
+        max_choices=question.max_choices,
+        scale_min=question.scale_min,
+        scale_max=question.scale_max,
+        min_label=question.min_label,
+        max_label=question.max_label,
+        budget_total=question.budget_total,
+        max_length=question.max_length,
+        participants_may_add=question.participants_may_add,
+        level=question.level,
+        promise=question.promise,
+    )
+
+
+def _apply(question: Question, spec: QuestionSpec) -> None:
+    """Copy the spec's settings; settings the kind does not use are cleared."""
+    kind = spec.kind
+    question.kind = kind
+    question.text = spec.text.strip()
+    question.description = spec.description.strip()
+    question.level = spec.level
+    question.promise = spec.promise.strip()
+    question.max_choices = spec.max_choices if kind == K.MULTIPLE_CHOICE else None
+    is_scale = kind == K.SCALE
+    question.scale_min = spec.scale_min if is_scale else None
+    question.scale_max = spec.scale_max if is_scale else None
+    question.min_label = spec.min_label.strip() if is_scale else ""
+    question.max_label = spec.max_label.strip() if is_scale else ""
+    question.budget_total = spec.budget_total if kind == K.BUDGET else None
+    question.max_length = (spec.max_length or OPEN_TEXT_DEFAULT) if kind == K.OPEN_TEXT else None
+    question.participants_may_add = spec.participants_may_add if kind == K.STATEMENTS else False
+
+
+def _validate(spec: QuestionSpec) -> None:
+    problems = question_problems(spec)
+    if problems:
+        raise DesignError(problems=problems)
+
+
+def _check_editable(session: LiveSession) -> None:
+    process = session.process
+    if process.state == ProcessState.CLOSED:
+        raise DesignError("process_state", params={"state": process.get_state_display()})
+
+
+def question_create(*, user, session: LiveSession, spec: QuestionSpec) -> Question:
+    """Add a question at the end of a session's agenda.
+
+    Raises ``AccessDenied``, ``DesignError("design_invalid")`` with problems, and
+    ``DesignError("process_state")`` on a closed process.
+    """
+    process = session.process
+    if user is not None:
+        permissions.require(user, process, "design")
+    _check_editable(session)
+    _validate(spec)
+    with transaction.atomic():
+        question = Question(session=session)
+        question.position = (session.questions.aggregate(m=Max("position"))["m"] or 0) + 1
+        _apply(question, spec)
+        question.save()
+        Option.objects.bulk_create(
+            Option(question=question, position=i, text=o.text.strip())
+            for i, o in enumerate(spec.options, start=1)
+        )
+        log_append(
+            process=process,
+            action="question.created",
+            actor=actor_for(user),
+            data={"session": session.pk, "question": question.pk, **question_to_dict(question)},
+        )
+    send_on_commit(
+        question_changed,
+        process_id=process.pk,
+        session_id=session.pk,
+        question_id=question.pk,
+        action="created",
+    )
+    return question
+
+
+def _has_answers(option: Option) -> bool:
+    return option.response_items.exists() or option.votes.exists() or option.hand_counts.exists()
+
+
+def question_update(*, user, question: Question, spec: QuestionSpec) -> Question:
+    """Change a question's text, settings and options. Options keep their identity through
+    ``OptionSpec.id``; options left out are removed.
+
+    Allowed after the question has opened, but the log then marks the edit ``after_open``
+    with before and after. Raises ``AccessDenied``, ``DesignError("design_invalid")``,
+    ``DesignError("kind_locked")`` (changing the kind of an opened question) and
+    ``DesignError("option_has_responses")`` (removing an option that has answers).
+    """
+    session = question.session
+    process = session.process
+    permissions.require(user, process, "design")
+    _check_editable(session)
+    _validate(spec)
+    if spec.kind != question.kind and question.has_been_opened:
+        raise DesignError("kind_locked")
+
+    with transaction.atomic():
+        question = Question.objects.select_for_update().get(pk=question.pk)
+        before = question_to_dict(question)
+        current = {o.pk: o for o in designed_options(question)}
+        kept_ids = {o.id for o in spec.options if o.id is not None}
+        unknown = kept_ids - set(current)
+        if unknown:
+            raise DesignError(
+                problems=[
+                    Problem(
+                        "options", "unknown_option", _("refers to an option of another question")
+                    )
+                ]
+            )
+        keeps_options = spec.kind in OPTION_KINDS
+        removed = [o for pk, o in current.items() if pk not in kept_ids or not keeps_options]
+        for option in removed:
+            if _has_answers(option):
+                raise DesignError("option_has_responses", params={"option": option.text})
+
+        _apply(question, spec)
+        question.save()
+        for option in removed:
+            option.delete()
+        if keeps_options:
+            for position, item in enumerate(spec.options, start=1):
+                if item.id is None:
+                    Option.objects.create(
+                        question=question, position=position, text=item.text.strip()
+                    )
+                else:
+                    option = current[item.id]
+                    option.text, option.position = item.text.strip(), position
+                    option.save(update_fields=["text", "position"])
+        after = question_to_dict(question)
+        if before != after:
+            log_append(
+                process=process,
+                action="question.edited",
+                actor=actor_for(user),
+                data={
+                    "question": question.pk,
+                    "after_open": question.has_been_opened,
+                    "state": question.state,
+                    **changed(before, after),
+                },
+            )
+    send_on_commit(
+        question_changed,
+        process_id=process.pk,
+        session_id=session.pk,
+        question_id=question.pk,
+        action="edited",
+    )
+    return question
+
+
+def question_delete(*, user, question: Question) -> None:
+    """Remove a question that was never opened. Raises ``AccessDenied`` and
+    ``DesignError("question_locked")``."""
+    session = question.session
+    process = session.process
+    permissions.require(user, process, "design")
+    _check_editable(session)
+    if question.has_been_opened or question.responses.exists():
+        raise DesignError("question_locked")
+    record = {"session": session.pk, "question": question.pk, **question_to_dict(question)}
+    question_id = question.pk
+    with transaction.atomic():
+        question.options.all().delete()
+        question.delete()
+        log_append(process=process, action="question.deleted", actor=actor_for(user), data=record)
+    send_on_commit(
+        question_changed,
+        process_id=process.pk,
+        session_id=session.pk,
+        question_id=question_id,
+        action="deleted",
+    )
+
+
+def question_move(*, user, question: Question, offset: int) -> None:
+    """Move a question one place earlier (``-1``) or later (``+1``) in its session."""
+    session = question.session
+    process = session.process
+    permissions.require(user, process, "design")
+    _check_editable(session)
+    with transaction.atomic():
+        ordered = list(session.questions.select_for_update().order_by("position", "id"))
+        index = next(i for i, q in enumerate(ordered) if q.pk == question.pk)
+        target = index + offset
+        if not 0 <= target < len(ordered):
+            return
+        ordered[index], ordered[target] = ordered[target], ordered[index]
+        for position, item in enumerate(ordered, start=1):
+            if item.position != position:
+                item.position = position
+                item.save(update_fields=["position"])
+        log_append(
+            process=process,
+            action="question.moved",
+            actor=actor_for(user),
+            data={"question": question.pk, "from": index + 1, "to": target + 1},
+        )
+    send_on_commit(
+        question_changed,
+        process_id=process.pk,
+        session_id=session.pk,
+        question_id=question.pk,
+        action="moved",
+    )

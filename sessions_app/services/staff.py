@@ -1,0 +1,126 @@
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.utils import timezone
+
+from sessions_app import permissions
+from sessions_app.exceptions import DesignError
+from sessions_app.models import Invitation, Process, Role, StaffRole
+
+from .log import actor_for, log_append
+
+INVITATION_DAYS = 7
+
+
+def staff_grant(*, user, process: Process, target, role: str) -> StaffRole:
+    """Give ``target`` a role on ``process`` (nothing happens if it already has it).
+
+    Raises ``AccessDenied`` unless ``user`` is an organiser of the process.
+    """
+    permissions.require(user, process, "design")
+    with transaction.atomic():
+        staff_role, created = StaffRole.objects.get_or_create(
+            process=process, user=target, role=role, defaults={"granted_by": user}
+        )
+        if created:
+            log_append(
+                process=process,
+                action="staff.granted",
+                actor=actor_for(user),
+                data={"user": target.get_username(), "role": role},
+            )
+    permissions.forget_roles(target)
+    return staff_role
+
+
+def staff_grant_by_username(*, user, process: Process, username: str, role: str) -> StaffRole:
+    """Like ``staff_grant`` for an existing account. Raises ``DesignError("unknown_user")``."""
+    target = get_user_model().objects.filter(username=username.strip(), is_active=True).first()
+    if target is None:
+        permissions.require(user, process, "design")
+        raise DesignError("unknown_user")
+    return staff_grant(user=user, process=process, target=target, role=role)
+
+
+def staff_revoke(*, user, staff_role: StaffRole) -> None:
+    """Take a role away. Raises ``AccessDenied`` and ``DesignError("last_organiser")``."""
+    process = staff_role.process
+    permissions.require(user, process, "design")
+    with transaction.atomic():
+        if (
+            staff_role.role == Role.ORGANISER
+            and StaffRole.objects.select_for_update()
+            .filter(process=process, role=Role.ORGANISER)
+            .count()
+            <= 1
+        ):
+            raise DesignError("last_organiser")
+        record = {"user": staff_role.user.get_username(), "role": staff_role.role}
+        staff_role.delete()
+        log_append(process=process, action="staff.revoked", actor=actor_for(user), data=record)
+    permissions.forget_roles(staff_role.user)
+
+
+def invitation_create(*, user, process: Process, role: str, note: str = "") -> Invitation:
+    """Make a one-time link, valid for a week, that gives a role on ``process`` to whoever
+    opens it while logged in (or creates an account from it). Raises ``AccessDenied``."""
+    permissions.require(user, process, "design")
+    with transaction.atomic():
+        invitation = Invitation.objects.create(
+            process=process,
+            role=role,
+            note=note.strip()[:120],
+            token=secrets.token_urlsafe(24),
+            created_by=user,
+            expires_at=timezone.now() + timedelta(days=INVITATION_DAYS),
+        )
+        log_append(
+            process=process,
+            action="staff.invited",
+            actor=actor_for(user),
+            data={"invitation": invitation.pk, "role": role},
+        )
+    return invitation
+
+
+def invitation_check(invitation: Invitation) -> None:
+    """Raise ``DesignError("invitation_used")`` or ``("invitation_expired")``."""
+    if invitation.accepted_at is not None:
+        raise DesignError("invitation_used")
+    if invitation.expires_at <= timezone.now():
+        raise DesignError("invitation_expired")
+
+
+def invitation_accept(*, token: str, user) -> StaffRole:
+    """Give ``user`` the invitation's role. Raises ``Invitation.DoesNotExist``,
+    ``DesignError("invitation_used")`` and ``DesignError("invitation_expired")``."""
+    with transaction.atomic():
+        invitation = (
+            Invitation.objects.select_for_update().select_related("process").get(token=token)
+        )
+        invitation_check(invitation)
+        invitation.accepted_by = user
+        invitation.accepted_at = timezone.now()
+        invitation.save(update_fields=["accepted_by", "accepted_at"])
+        staff_role, _created = StaffRole.objects.get_or_create(
+            process=invitation.process,
+            user=user,
+            role=invitation.role,
+            defaults={"granted_by": invitation.created_by},
+        )
+        log_append(
+            process=invitation.process,
+            action="staff.granted",
+            actor=actor_for(user),
+            data={
+                "user": user.get_username(),
+                "role": invitation.role,
+                "invitation": invitation.pk,
+            },
+        )
+    permissions.forget_roles(user)
+    return staff_role

@@ -1,0 +1,58 @@
+"""Plain data describing a design, shared by the designer forms, the services and the
+design file import. Validation lives in ``rules.py``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+
+@dataclass
+class OptionSpec:
+    text: str
+    id: int | None = None
+
+
+@dataclass
+class QuestionSpec:
+    kind: str
+    text: str
+    description: str = ""
+    options: list[OptionSpec] = field(default_factory=list)
+    max_choices: int | None = None
+    scale_min: int | None = None
+    scale_max: int | None = None
+    min_label: str = ""
+    max_label: str = ""
+    budget_total: int | None = None
+    max_length: int | None = None
+    participants_may_add: bool = False
+    level: str = ""
+    promise: str = ""
+
+
+@dataclass
+class SessionSpec:
+    title: str
+    starts_at: datetime | None
+    ends_at: datetime | None = None
+    venue: str = ""
+    mode: str = "hybrid"
+
+
+@dataclass
+class MilestoneSpec:
+    date: date
+    label: str
+
+
+@dataclass
+class ProcessSpec:
+    title: str
+    language: str = "nl"
+    purpose: str = ""
+    level: str = "consult"
+    promise: str = ""
+    decision_maker: str = ""
+    entry_mode: str = "single"
+    card_rule: str = "latest_wins"

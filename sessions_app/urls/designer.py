@@ -1,0 +1,57 @@
+from django.urls import path
+
+from sessions_app.views import accounts, designer
+
+app_name = "designer"
+
+urlpatterns = [
+    path("", designer.process_list, name="process_list"),
+    path("new/", designer.process_create, name="process_create"),
+    path("import/", designer.process_import, name="process_import"),
+    path("invitations/<str:token>/", accounts.invitation, name="invitation"),
+    path("<slug:slug>/", designer.process_detail, name="process_detail"),
+    path("<slug:slug>/edit/", designer.process_edit, name="process_edit"),
+    path("<slug:slug>/publish/", designer.process_publish, name="process_publish"),
+    path("<slug:slug>/close/", designer.process_close, name="process_close"),
+    path("<slug:slug>/export/", designer.process_export, name="process_export"),
+    path("<slug:slug>/log/", designer.process_log, name="process_log"),
+    path("<slug:slug>/staff/", designer.staff_page, name="staff"),
+    path("<slug:slug>/staff/<int:role_id>/revoke/", designer.staff_revoke, name="staff_revoke"),
+    path("<slug:slug>/sessions/new/", designer.session_form, name="session_create"),
+    path("<slug:slug>/sessions/<int:session_id>/edit/", designer.session_form, name="session_edit"),
+    path(
+        "<slug:slug>/sessions/<int:session_id>/delete/",
+        designer.session_delete,
+        name="session_delete",
+    ),
+    path(
+        "<slug:slug>/sessions/<int:session_id>/move/<str:direction>/",
+        designer.session_move,
+        name="session_move",
+    ),
+    path(
+        "<slug:slug>/sessions/<int:session_id>/questions/new/",
+        designer.question_form,
+        name="question_create",
+    ),
+    path(
+        "<slug:slug>/questions/<int:question_id>/edit/",
+        designer.question_form,
+        name="question_edit",
+    ),
+    path(
+        "<slug:slug>/questions/<int:question_id>/delete/",
+        designer.question_delete,
+        name="question_delete",
+    ),
+    path(
+        "<slug:slug>/questions/<int:question_id>/move/<str:direction>/",
+        designer.question_move,
+        name="question_move",
+    ),
+    path(
+        "<slug:slug>/questions/<int:question_id>/preview/",
+        designer.question_preview,
+        name="question_preview",
+    ),
+]

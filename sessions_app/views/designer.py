@@ -1,0 +1,425 @@
+"""The process designer, for organisers. Views parse input, call a service and render."""
+
+from __future__ import annotations
+
+import json
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from sessions_app import permissions, selectors
+from sessions_app.design import process_to_dict
+from sessions_app.exceptions import DesignError
+from sessions_app.forms import (
+    ImportForm,
+    InvitationForm,
+    LiveSessionForm,
+    MilestoneFormSet,
+    OptionFormSet,
+    ProcessForm,
+    QuestionForm,
+    StaffGrantForm,
+    add_problems,
+    milestone_specs,
+    option_specs,
+)
+from sessions_app.models import LiveSession, Moderation, Question, QuestionKind, StaffRole
+from sessions_app.models.choices import LEVEL_EXPLANATIONS, OPTION_KINDS
+from sessions_app.rules import OPEN_TEXT_DEFAULT
+from sessions_app.services import design_io, live_sessions, processes, questions, staff
+from sessions_app.services.questions import question_spec_of
+
+from .common import staff_process
+
+
+@login_required
+def process_list(request):
+    user = request.user
+    roles = selectors.roles_by_process(user=user)
+    items = [
+        {"process": p, "roles": roles.get(p.pk, [])}
+        for p in selectors.processes_for_user(user=user)
+    ]
+    return render(request, "designer/process_list.html", {"items": items})
+
+
+@login_required
+def process_create(request):
+    form = ProcessForm(request.POST or None)
+    formset = MilestoneFormSet(request.POST or None, prefix="timeline")
+    if request.method == "POST" and form.is_valid() and formset.is_valid():
+        try:
+            process = processes.process_create(
+                user=request.user, spec=form.to_spec(), milestones=milestone_specs(formset)
+            )
+        except DesignError as error:
+            add_problems(form, error.problems, ProcessForm.FIELD_MAP)
+        else:
+            messages.success(request, _("The process has been created. Add a session next."))
+            return redirect("designer:process_detail", slug=process.slug)
+    return render(
+        request,
+        "designer/process_form.html",
+        {"form": form, "formset": formset, "levels": LEVEL_EXPLANATIONS},
+    )
+
+
+@login_required
+def process_detail(request, slug):
+    process = staff_process(request, slug, "view")
+    context = {
+        "process": process,
+        "agenda": selectors.process_agenda(process=process),
+        "milestones": process.milestones.all(),
+        "can_design": permissions.has_capability(request.user, process, "design"),
+        "roles": sorted(permissions.user_roles(request.user, process)),
+        "kinds": QuestionKind.choices,
+        "level_explanation": LEVEL_EXPLANATIONS.get(process.level),
+    }
+    return render(request, "designer/process_detail.html", context)
+
+
+@login_required
+def process_edit(request, slug):
+    process = staff_process(request, slug, "design")
+    initial_timeline = [{"date": m.date, "label": m.label} for m in process.milestones.all()]
+    form = ProcessForm(request.POST or None, instance=process)
+    formset = MilestoneFormSet(request.POST or None, initial=initial_timeline, prefix="timeline")
+    if request.method == "POST" and form.is_valid() and formset.is_valid():
+        try:
+            processes.process_update(user=request.user, process=process, spec=form.to_spec())
+            processes.milestones_replace(
+                user=request.user, process=process, milestones=milestone_specs(formset)
+            )
+        except DesignError as error:
+            add_problems(form, error.problems, ProcessForm.FIELD_MAP)
+        else:
+            messages.success(request, _("The process has been saved."))
+            return redirect("designer:process_detail", slug=process.slug)
+    return render(
+        request,
+        "designer/process_form.html",
+        {"form": form, "formset": formset, "process": process, "levels": LEVEL_EXPLANATIONS},
+    )
+
+
+@login_required
+@require_POST
+def process_publish(request, slug):
+    process = staff_process(request, slug, "design")
+    try:
+        processes.process_publish(user=request.user, process=process)
+    except DesignError as error:
+        messages.error(request, error.message)
+        for problem in error.problems:
+            messages.error(request, problem.message)
+    else:
+        messages.success(request, _("The process is published. Its public page is online."))
+    return redirect("designer:process_detail", slug=process.slug)
+
+
+@login_required
+@require_POST
+def process_close(request, slug):
+    process = staff_process(request, slug, "design")
+    try:
+        processes.process_close(user=request.user, process=process)
+    except DesignError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("The process is closed."))
+    return redirect("designer:process_detail", slug=process.slug)
+
+
+@login_required
+def process_export(request, slug):
+    process = staff_process(request, slug, "view")
+    body = json.dumps(process_to_dict(process), ensure_ascii=False, indent=2)
+    response = HttpResponse(body + "\n", content_type="application/json; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{process.slug}.inspraak.json"'
+    return response
+
+
+@login_required
+def process_import(request):
+    form = ImportForm(request.POST or None, request.FILES or None)
+    problems = []
+    if request.method == "POST" and form.is_valid():
+        try:
+            data = design_io.load_design_file(form.cleaned_data["file"].read())
+            process = design_io.process_import(user=request.user, data=data)
+        except DesignError as error:
+            problems = error.problems
+        else:
+            messages.success(request, _("The design has been imported as a new draft process."))
+            return redirect("designer:process_detail", slug=process.slug)
+    return render(request, "designer/process_import.html", {"form": form, "problems": problems})
+
+
+@login_required
+def process_log(request, slug):
+    process = staff_process(request, slug, "view")
+    report = selectors.log_verify(process=process)
+    entries = selectors.process_log(process=process).order_by("-seq")[:500]
+    return render(
+        request,
+        "designer/process_log.html",
+        {"process": process, "report": report, "entries": entries},
+    )
+
+
+# --- sessions -------------------------------------------------------------------------
+
+
+def _session_of(process, session_id) -> LiveSession:
+    return get_object_or_404(LiveSession, pk=session_id, process=process)
+
+
+@login_required
+def session_form(request, slug, session_id=None):
+    process = staff_process(request, slug, "design")
+    session = _session_of(process, session_id) if session_id else None
+    form = LiveSessionForm(request.POST or None, instance=session)
+    if request.method == "POST" and form.is_valid():
+        try:
+            if session is None:
+                session = live_sessions.live_session_create(
+                    user=request.user, process=process, spec=form.to_spec()
+                )
+            else:
+                live_sessions.live_session_update(
+                    user=request.user, session=session, spec=form.to_spec()
+                )
+        except DesignError as error:
+            add_problems(form, error.problems, {})
+            if not error.problems:
+                form.add_error(None, error.message)
+        else:
+            messages.success(request, _("The session has been saved."))
+            return redirect(
+                reverse("designer:process_detail", args=[process.slug]) + f"#session-{session.pk}"
+            )
+    return render(
+        request,
+        "designer/session_form.html",
+        {"form": form, "process": process, "session": session},
+    )
+
+
+@login_required
+@require_POST
+def session_delete(request, slug, session_id):
+    process = staff_process(request, slug, "design")
+    try:
+        live_sessions.live_session_delete(
+            user=request.user, session=_session_of(process, session_id)
+        )
+    except DesignError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("The session has been removed."))
+    return redirect("designer:process_detail", slug=process.slug)
+
+
+@login_required
+@require_POST
+def session_move(request, slug, session_id, direction):
+    process = staff_process(request, slug, "design")
+    session = _session_of(process, session_id)
+    live_sessions.live_session_move(user=request.user, session=session, offset=_offset(direction))
+    return redirect(
+        reverse("designer:process_detail", args=[process.slug]) + f"#session-{session.pk}"
+    )
+
+
+def _offset(direction: str) -> int:
+    if direction not in {"up", "down"}:
+        raise Http404
+    return -1 if direction == "up" else 1
+
+
+# --- questions ------------------------------------------------------------------------
+
+
+def _question_of(process, question_id) -> Question:
+    return get_object_or_404(
+        Question.objects.select_related("session__process"),
+        pk=question_id,
+        session__process=process,
+    )
+
+
+def _question_initial(question: Question | None, kind: str) -> tuple[dict, list[dict]]:
+    if question is None:
+        defaults = {
+            "kind": kind,
+            "max_choices": 2,
+            "scale_min": 1,
+            "scale_max": 5,
+            "budget_total": 100,
+        }
+        return {**defaults, "max_length": OPEN_TEXT_DEFAULT}, []
+    spec = question_spec_of(question)
+    initial = {
+        "kind": spec.kind,
+        "text": spec.text,
+        "description": spec.description,
+        "max_choices": spec.max_choices,
+        "scale_min": spec.scale_min,
+        "scale_max": spec.scale_max,
+        "min_label": spec.min_label,
+        "max_label": spec.max_label,
+        "budget_total": spec.budget_total,
+        "max_length": spec.max_length,
+        "participants_may_add": spec.participants_may_add,
+        "level": spec.level,
+        "promise": spec.promise,
+    }
+    options = [
+        {"id": o.id, "text": o.text, "ORDER": i} for i, o in enumerate(spec.options, start=1)
+    ]
+    return initial, options
+
+
+@login_required
+def question_form(request, slug, session_id=None, question_id=None):
+    process = staff_process(request, slug, "design")
+    question = _question_of(process, question_id) if question_id else None
+    session = question.session if question else _session_of(process, session_id)
+    kind = request.GET.get("kind", QuestionKind.SINGLE_CHOICE)
+    if kind not in QuestionKind.values:
+        raise Http404
+    initial, option_initial = _question_initial(question, kind)
+    data = request.POST or None
+    form = QuestionForm(data, initial=initial)
+    formset = OptionFormSet(data, initial=option_initial, prefix="options")
+    option_errors = []
+    if request.method == "POST" and form.is_valid() and formset.is_valid():
+        spec = form.to_spec(option_specs(formset))
+        try:
+            if question is None:
+                question = questions.question_create(user=request.user, session=session, spec=spec)
+            else:
+                questions.question_update(user=request.user, question=question, spec=spec)
+        except DesignError as error:
+            add_problems(form, error.problems, QuestionForm.FIELD_MAP)
+            option_errors = [
+                p for p in error.problems if p.path.startswith(("options", "statements"))
+            ]
+            if not error.problems:
+                form.add_error(None, error.message)
+        else:
+            messages.success(request, _("The question has been saved."))
+            return redirect(
+                reverse("designer:process_detail", args=[process.slug]) + f"#question-{question.pk}"
+            )
+    current_kind = form["kind"].value() or kind
+    context = {
+        "form": form,
+        "formset": formset,
+        "option_errors": option_errors,
+        "process": process,
+        "session": session,
+        "question": question,
+        "current_kind": current_kind,
+        "option_kinds": sorted(OPTION_KINDS),
+        "opened": bool(question and question.has_been_opened),
+    }
+    return render(request, "designer/question_form.html", context)
+
+
+@login_required
+@require_POST
+def question_delete(request, slug, question_id):
+    process = staff_process(request, slug, "design")
+    try:
+        questions.question_delete(user=request.user, question=_question_of(process, question_id))
+    except DesignError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("The question has been removed."))
+    return redirect("designer:process_detail", slug=process.slug)
+
+
+@login_required
+@require_POST
+def question_move(request, slug, question_id, direction):
+    process = staff_process(request, slug, "design")
+    question = _question_of(process, question_id)
+    questions.question_move(user=request.user, question=question, offset=_offset(direction))
+    return redirect(
+        reverse("designer:process_detail", args=[process.slug]) + f"#question-{question.pk}"
+    )
+
+
+@login_required
+def question_preview(request, slug, question_id):
+    process = staff_process(request, slug, "view")
+    question = _question_of(process, question_id)
+    return render(
+        request,
+        "designer/question_preview.html",
+        {
+            "process": process,
+            "question": question,
+            "options": list(question.options.filter(moderation=Moderation.APPROVED)),
+        },
+    )
+
+
+# --- staff ----------------------------------------------------------------------------
+
+
+@login_required
+def staff_page(request, slug):
+    process = staff_process(request, slug, "design")
+    grant_form = StaffGrantForm(prefix="grant")
+    invite_form = InvitationForm(prefix="invite")
+    new_invitation = None
+    if request.method == "POST":
+        try:
+            if "grant-username" in request.POST:
+                grant_form = StaffGrantForm(request.POST, prefix="grant")
+                if grant_form.is_valid():
+                    staff.staff_grant_by_username(
+                        user=request.user, process=process, **grant_form.cleaned_data
+                    )
+                    messages.success(request, _("The role has been given."))
+                    return redirect("designer:staff", slug=process.slug)
+            else:
+                invite_form = InvitationForm(request.POST, prefix="invite")
+                if invite_form.is_valid():
+                    new_invitation = staff.invitation_create(
+                        user=request.user, process=process, **invite_form.cleaned_data
+                    )
+                    invite_form = InvitationForm(prefix="invite")
+        except DesignError as error:
+            grant_form.add_error("username", error.message)
+    context = {
+        "process": process,
+        "staff": selectors.process_staff(process=process),
+        "invitations": selectors.open_invitations(process=process),
+        "grant_form": grant_form,
+        "invite_form": invite_form,
+        "new_invitation": new_invitation,
+    }
+    return render(request, "designer/staff.html", context)
+
+
+@login_required
+@require_POST
+def staff_revoke(request, slug, role_id):
+    process = staff_process(request, slug, "design")
+    staff_role = get_object_or_404(StaffRole, pk=role_id, process=process)
+    try:
+        staff.staff_revoke(user=request.user, staff_role=staff_role)
+    except DesignError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("The role has been taken away."))
+    return redirect("designer:staff", slug=process.slug)
