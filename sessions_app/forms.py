@@ -6,11 +6,13 @@ from __future__ import annotations
 from django import forms
 from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import UserCreationForm
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from .exceptions import Problem
 from .models import LiveSession, Process, QuestionKind, Role
 from .models.choices import Level
+from .rules import session_problems
 from .specs import MilestoneSpec, OptionSpec, ProcessSpec, QuestionSpec, SessionSpec
 
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
@@ -22,6 +24,16 @@ def add_problems(form: forms.BaseForm, problems: list[Problem], field_map: dict[
         head = problem.path.split("[")[0].split(".")[0]
         field = field_map.get(head, head)
         form.add_error(field if field in form.fields else None, problem.message)
+
+
+class LabelsMixin:
+    """Field labels start with a capital, as Django does for model fields."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            if field.label:
+                field.label = capfirst(field.label)
 
 
 class ProcessForm(forms.ModelForm):
@@ -60,7 +72,7 @@ class ProcessForm(forms.ModelForm):
         return ProcessSpec(**{name: data[name] for name in self.Meta.fields})
 
 
-class MilestoneForm(forms.Form):
+class MilestoneForm(LabelsMixin, forms.Form):
     date = forms.DateField(
         label=_("date"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
     )
@@ -97,11 +109,18 @@ class LiveSessionForm(forms.ModelForm):
         for name in ("starts_at", "ends_at"):
             self.fields[name].input_formats = [DATETIME_FORMAT, "%Y-%m-%d %H:%M"]
 
+    def clean(self):
+        data = super().clean()
+        if not self.errors:
+            # Report rule problems on their fields before the model's own constraint check.
+            add_problems(self, session_problems(self.to_spec()), {})
+        return data
+
     def to_spec(self) -> SessionSpec:
-        return SessionSpec(**{name: self.cleaned_data[name] for name in self.Meta.fields})
+        return SessionSpec(**{name: self.cleaned_data.get(name) for name in self.Meta.fields})
 
 
-class QuestionForm(forms.Form):
+class QuestionForm(LabelsMixin, forms.Form):
     """All settings of all kinds; the template shows those of the chosen kind."""
 
     kind = forms.ChoiceField(label=_("kind"), choices=QuestionKind.choices)
@@ -166,7 +185,7 @@ class QuestionForm(forms.Form):
         )
 
 
-class OptionForm(forms.Form):
+class OptionForm(LabelsMixin, forms.Form):
     id = forms.IntegerField(required=False, widget=forms.HiddenInput)
     text = forms.CharField(label=_("text"), max_length=500, required=False)
 
@@ -188,12 +207,12 @@ def option_specs(formset) -> list[OptionSpec]:
     return [OptionSpec(text=row["text"], id=row.get("id")) for row in rows]
 
 
-class StaffGrantForm(forms.Form):
+class StaffGrantForm(LabelsMixin, forms.Form):
     username = forms.CharField(label=_("user name"), max_length=150)
     role = forms.ChoiceField(label=_("role"), choices=Role.choices)
 
 
-class InvitationForm(forms.Form):
+class InvitationForm(LabelsMixin, forms.Form):
     role = forms.ChoiceField(label=_("role"), choices=Role.choices)
     note = forms.CharField(
         label=_("for whom (note)"),
@@ -203,7 +222,7 @@ class InvitationForm(forms.Form):
     )
 
 
-class ImportForm(forms.Form):
+class ImportForm(LabelsMixin, forms.Form):
     file = forms.FileField(label=_("design file (JSON)"))
 
 

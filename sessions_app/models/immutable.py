@@ -12,8 +12,11 @@ class AppendOnlyQuerySet(models.QuerySet):
     def delete(self):
         raise RecordImmutable("record_immutable")
 
-    # bulk_update goes through update(); _raw_delete is private and not reachable from
-    # a public API without delete().
+    def bulk_update(self, objs, fields, batch_size=None):
+        raise RecordImmutable("record_immutable")
+
+    def update_or_create(self, *args, **kwargs):
+        raise RecordImmutable("record_immutable")
 
 
 class AppendOnlyModel(models.Model):

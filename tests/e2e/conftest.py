@@ -1,0 +1,151 @@
+"""A real Daphne serving the test database, and Debian's Chromium driven by Playwright."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing():
+    """Accounts made here log in on the separate Daphne, which uses the real hashers."""
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def server_env(static_root: Path) -> dict[str, str]:
+    """The environment of a production-like server on the test database."""
+    db = settings.DATABASES["default"]
+    env = {
+        **os.environ,
+        "DEBUG": "0",
+        "HTTPS": "0",
+        "SECRET_KEY": "e2e-" + "x" * 60,
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "STATIC_ROOT": str(static_root),
+        "PYTHONUNBUFFERED": "1",
+    }
+    if db["ENGINE"].endswith("sqlite3"):
+        env["SQLITE_PATH"] = str(db["NAME"])
+        env.pop("DATABASE_URL", None)
+    else:
+        env["DATABASE_URL"] = (
+            f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST'] or 'localhost'}:{db['PORT'] or 5432}/{db['NAME']}"
+        )
+    return env
+
+
+@pytest.fixture(scope="session")
+def static_root(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("static")
+    env = server_env(root)
+    subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+    )
+    return root
+
+
+@pytest.fixture(scope="session")
+def daphne_url(django_db_setup, django_db_blocker, static_root):
+    """Start ``daphne config.asgi:application`` on a free loopback port."""
+    port = _free_port()
+    log = open(static_root.parent / f"daphne-{port}.log", "w+")  # noqa: SIM115 - closed below
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "daphne",
+            "-b",
+            "127.0.0.1",
+            "-p",
+            str(port),
+            "config.asgi:application",
+        ],
+        cwd=ROOT,
+        env=server_env(static_root),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            log.seek(0)
+            raise RuntimeError(f"Daphne exited:\n{log.read()}")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            break
+        except OSError:
+            time.sleep(0.1)
+    else:
+        process.kill()
+        raise RuntimeError("Daphne did not start listening within 30 s")
+    yield f"http://127.0.0.1:{port}"
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+    log.close()
+
+
+@pytest.fixture(autouse=True)
+async def _close_worker_connections():
+    """The ORM runs in ``sync_to_async``'s worker thread; close its connections so the test
+    database can be dropped at the end (PostgreSQL refuses while a session is open)."""
+    yield
+    from asgiref.sync import sync_to_async
+    from django.db import connections
+
+    await sync_to_async(connections.close_all)()
+
+
+@pytest.fixture
+async def browser():
+    """Playwright's async API: its event loop runs only inside the test, so Django's ORM
+    (through ``sync_to_async``) and fixture teardown stay outside any running loop."""
+    if not (shutil.which(CHROMIUM) or Path(CHROMIUM).exists()):
+        pytest.fail(
+            f"Chromium not found at {CHROMIUM}; install Debian's chromium or set CHROMIUM_PATH"
+        )
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as playwright:
+        instance = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield instance
+        await instance.close()
+
+
+@pytest.fixture
+async def page(browser):
+    context = await browser.new_context(locale="nl-NL", viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(10_000)
+    page = await context.new_page()
+    yield page
+    await context.close()

@@ -1,0 +1,310 @@
+"""Design services: each writes, logs and refuses bad input with a stable code."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from sessions_app.exceptions import AccessDenied, DesignError
+from sessions_app.models import (
+    Invitation,
+    JoinedVia,
+    LogEntry,
+    Option,
+    Participant,
+    ProcessState,
+    Question,
+    QuestionState,
+    Response,
+    ResponseItem,
+    Role,
+    Source,
+    StaffRole,
+)
+from sessions_app.models.live_session import JOIN_CODE_ALPHABET
+from sessions_app.services import live_sessions, processes, questions, staff
+from sessions_app.services.questions import question_spec_of
+from sessions_app.specs import MilestoneSpec, OptionSpec
+from tests.conftest import full_process_spec, question_spec, session_spec
+
+pytestmark = pytest.mark.django_db
+
+
+def actions(process):
+    return list(LogEntry.objects.filter(process=process).values_list("action", flat=True))
+
+
+def test_process_create_makes_the_creator_organiser_and_logs(organiser):
+    process = processes.process_create(
+        user=organiser,
+        spec=full_process_spec(title="Begroting 2027"),
+        milestones=[MilestoneSpec(date=timezone.localdate(), label="Raadsbesluit")],
+    )
+    assert process.slug == "begroting-2027"
+    assert process.state == ProcessState.DRAFT
+    assert StaffRole.objects.filter(process=process, user=organiser, role=Role.ORGANISER).exists()
+    assert actions(process) == ["process.created", "staff.granted"]
+    created = LogEntry.objects.get(process=process, seq=1)
+    assert created.data["title"] == "Begroting 2027"
+    assert created.data["timeline"][0]["label"] == "Raadsbesluit"
+
+
+def test_slugs_are_unique(make_process):
+    assert make_process().slug == "herinrichting-stationsplein"
+    assert make_process().slug == "herinrichting-stationsplein-2"
+
+
+def test_process_create_refuses_an_empty_title(organiser):
+    with pytest.raises(DesignError) as caught:
+        processes.process_create(user=organiser, spec=full_process_spec(title=" "))
+    assert [(p.path, p.code) for p in caught.value.problems] == [("title", "required")]
+
+
+def test_process_update_logs_only_what_changed(process, organiser):
+    spec = full_process_spec(level="advise", promise="Het college volgt het advies.")
+    processes.process_update(user=organiser, process=process, spec=spec)
+    entry = LogEntry.objects.filter(process=process).last()
+    assert entry.action == "process.edited"
+    assert entry.data == {
+        "before": {"level": "consult", "promise": "De raad weegt de uitkomst mee."},
+        "after": {"level": "advise", "promise": "Het college volgt het advies."},
+    }
+
+
+def test_other_roles_cannot_design(process, make_user, grant):
+    facilitator = make_user("fenna")
+    grant(process, facilitator, Role.FACILITATOR)
+    with pytest.raises(AccessDenied) as caught:
+        processes.process_update(user=facilitator, process=process, spec=full_process_spec())
+    assert caught.value.code == "role_required"
+    stranger = make_user("sam")
+    with pytest.raises(AccessDenied) as caught:
+        processes.process_update(user=stranger, process=process, spec=full_process_spec())
+    assert caught.value.code == "not_staff"
+
+
+def test_publish_needs_promise_decision_maker_and_an_agenda(make_process, organiser):
+    process = make_process(promise="", decision_maker="")
+    with pytest.raises(DesignError) as caught:
+        processes.process_publish(user=organiser, process=process)
+    assert caught.value.code == "process_incomplete"
+    assert {p.path for p in caught.value.problems} == {"promise", "decision_maker", "sessions"}
+    process.refresh_from_db()
+    assert process.state == ProcessState.DRAFT
+    assert "process.published" not in actions(process)
+
+
+def test_publish_and_close(process, organiser, make_question):
+    make_question("scale")
+    processes.process_publish(user=organiser, process=process)
+    assert process.state == ProcessState.PUBLISHED and process.published_at
+    with pytest.raises(DesignError) as caught:
+        processes.process_publish(user=organiser, process=process)
+    assert caught.value.code == "process_state"
+    processes.process_close(user=organiser, process=process)
+    assert process.state == ProcessState.CLOSED
+    assert actions(process)[-2:] == ["process.published", "process.closed"]
+    with pytest.raises(DesignError) as caught:
+        questions.question_create(
+            user=organiser, session=process.sessions.get(), spec=question_spec("open_text")
+        )
+    assert caught.value.code == "process_state"
+
+
+def test_live_session_gets_an_unambiguous_join_code(live_session):
+    assert len(live_session.join_code) == 6
+    assert set(live_session.join_code) <= set(JOIN_CODE_ALPHABET)
+    assert not set("01OIL2Z5S8B") & set(live_session.join_code)
+
+
+def test_live_session_reorder(process, organiser):
+    first = live_sessions.live_session_create(
+        user=organiser, process=process, spec=session_spec(title="A")
+    )
+    second = live_sessions.live_session_create(
+        user=organiser, process=process, spec=session_spec(title="B")
+    )
+    live_sessions.live_session_move(user=organiser, session=second, offset=-1)
+    assert [s.title for s in process.sessions.all()] == ["B", "A"]
+    assert LogEntry.objects.filter(process=process).last().data == {
+        "session": second.pk,
+        "from": 2,
+        "to": 1,
+    }
+    live_sessions.live_session_move(user=organiser, session=first, offset=-1)
+    assert [s.title for s in process.sessions.all()] == ["A", "B"]
+
+
+def test_session_that_ran_a_question_cannot_be_removed(live_session, make_question, organiser):
+    question = make_question()
+    Question.objects.filter(pk=question.pk).update(
+        state=QuestionState.OPEN, opened_at=timezone.now()
+    )
+    with pytest.raises(DesignError) as caught:
+        live_sessions.live_session_delete(user=organiser, session=live_session)
+    assert caught.value.code == "session_has_activity"
+
+
+def test_question_create_of_each_kind_is_logged(make_question, process):
+    for kind in [
+        "single_choice",
+        "multiple_choice",
+        "scale",
+        "ranking",
+        "budget",
+        "open_text",
+        "statements",
+    ]:
+        question = make_question(kind)
+        entry = LogEntry.objects.filter(process=process).last()
+        assert entry.action == "question.created"
+        assert entry.data["kind"] == kind and entry.data["question"] == question.pk
+    assert Question.objects.order_by("position").first().kind == "single_choice"
+
+
+def test_question_reorder(make_question, organiser, live_session):
+    first, _second, third = (
+        make_question(text="een?"),
+        make_question(text="twee?"),
+        make_question(text="drie?"),
+    )
+    questions.question_move(user=organiser, question=third, offset=-1)
+    assert [q.text for q in live_session.questions.all()] == ["een?", "drie?", "twee?"]
+    questions.question_move(user=organiser, question=first, offset=-1)  # already first: no-op
+    assert [q.text for q in live_session.questions.all()] == ["een?", "drie?", "twee?"]
+
+
+def open_question(question):
+    Question.objects.filter(pk=question.pk).update(
+        state=QuestionState.OPEN, opened_at=timezone.now()
+    )
+    question.refresh_from_db()
+
+
+def answer(question, option, token="t1"):
+    participant = Participant.objects.create(
+        session=question.session, token=token, public_id=f"p-{token}", joined_via=JoinedVia.ROOM
+    )
+    response = Response.objects.create(
+        question=question, participant=participant, source=Source.ONLINE
+    )
+    ResponseItem.objects.create(response=response, option=option)
+    return response
+
+
+def test_edit_after_open_records_before_and_after(make_question, organiser, process):
+    question = make_question()
+    open_question(question)
+    spec = question_spec_of(question)
+    spec.text = "Wat wordt de hoofdfunctie van het plein?"
+    spec.options[1].text = "Weekmarkt"
+    questions.question_update(user=organiser, question=question, spec=spec)
+    entry = LogEntry.objects.filter(process=process).last()
+    assert entry.action == "question.edited"
+    assert entry.data["after_open"] is True
+    assert entry.data["before"] == {
+        "text": "Vraag over single_choice?",
+        "options": ["Groen", "Markt", "Fietsen"],
+    }
+    assert entry.data["after"] == {
+        "text": "Wat wordt de hoofdfunctie van het plein?",
+        "options": ["Groen", "Weekmarkt", "Fietsen"],
+    }
+
+
+def test_option_keeps_its_identity_through_edits(make_question, organiser):
+    question = make_question()
+    ids = list(question.options.values_list("pk", flat=True))
+    spec = question_spec_of(question)
+    spec.options = [spec.options[2], spec.options[0], OptionSpec("Spelen")]
+    questions.question_update(user=organiser, question=question, spec=spec)
+    after = list(question.options.values_list("pk", "text"))
+    assert after[:2] == [(ids[2], "Fietsen"), (ids[0], "Groen")]
+    assert after[2][1] == "Spelen"
+    assert not Option.objects.filter(pk=ids[1]).exists()
+
+
+def test_option_with_answers_cannot_be_removed(make_question, organiser):
+    question = make_question()
+    open_question(question)
+    markt = question.options.get(text="Markt")
+    answer(question, markt)
+    spec = question_spec_of(question)
+    spec.options = [o for o in spec.options if o.text != "Markt"]
+    with pytest.raises(DesignError) as caught:
+        questions.question_update(user=organiser, question=question, spec=spec)
+    assert caught.value.code == "option_has_responses"
+    assert "Markt" in caught.value.message
+    assert question.options.filter(pk=markt.pk).exists()
+
+
+def test_kind_of_an_opened_question_is_locked(make_question, organiser):
+    question = make_question("single_choice")
+    open_question(question)
+    with pytest.raises(DesignError) as caught:
+        questions.question_update(user=organiser, question=question, spec=question_spec("ranking"))
+    assert caught.value.code == "kind_locked"
+
+
+def test_kind_change_before_opening_clears_other_settings(make_question, organiser):
+    question = make_question("multiple_choice")
+    questions.question_update(user=organiser, question=question, spec=question_spec("scale"))
+    question.refresh_from_db()
+    assert (question.kind, question.scale_min, question.scale_max) == ("scale", 1, 5)
+    assert question.max_choices is None
+    assert not question.options.exists()
+
+
+def test_opened_question_cannot_be_deleted(make_question, organiser):
+    question = make_question()
+    open_question(question)
+    with pytest.raises(DesignError) as caught:
+        questions.question_delete(user=organiser, question=question)
+    assert caught.value.code == "question_locked"
+    assert Question.objects.filter(pk=question.pk).exists()
+
+
+def test_invalid_question_changes_nothing(make_question, organiser, process):
+    question = make_question("scale")
+    before = LogEntry.objects.filter(process=process).count()
+    with pytest.raises(DesignError):
+        questions.question_update(
+            user=organiser, question=question, spec=question_spec("scale", scale_min=5, scale_max=1)
+        )
+    question.refresh_from_db()
+    assert (question.scale_min, question.scale_max) == (1, 5)
+    assert LogEntry.objects.filter(process=process).count() == before
+
+
+def test_staff_grant_and_last_organiser(process, organiser, make_user):
+    teller = make_user("tom")
+    staff.staff_grant(user=organiser, process=process, target=teller, role=Role.TELLER)
+    assert LogEntry.objects.filter(process=process).last().data == {"user": "tom", "role": "teller"}
+    own = StaffRole.objects.get(process=process, user=organiser)
+    with pytest.raises(DesignError) as caught:
+        staff.staff_revoke(user=organiser, staff_role=own)
+    assert caught.value.code == "last_organiser"
+    with pytest.raises(DesignError) as caught:
+        staff.staff_grant_by_username(
+            user=organiser, process=process, username="nobody", role=Role.TELLER
+        )
+    assert caught.value.code == "unknown_user"
+
+
+def test_invitation_is_used_once_and_expires(process, organiser, make_user):
+    invitation = staff.invitation_create(
+        user=organiser, process=process, role=Role.REVIEWER, note="griffie"
+    )
+    reviewer = make_user("rik")
+    staff.invitation_accept(token=invitation.token, user=reviewer)
+    assert StaffRole.objects.filter(process=process, user=reviewer, role=Role.REVIEWER).exists()
+    with pytest.raises(DesignError) as caught:
+        staff.invitation_accept(token=invitation.token, user=make_user("other"))
+    assert caught.value.code == "invitation_used"
+
+    late = staff.invitation_create(user=organiser, process=process, role=Role.TELLER)
+    Invitation.objects.filter(pk=late.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
+    with pytest.raises(DesignError) as caught:
+        staff.invitation_accept(token=late.token, user=reviewer)
+    assert caught.value.code == "invitation_expired"
+    assert not StaffRole.objects.filter(user=reviewer, role=Role.TELLER).exists()

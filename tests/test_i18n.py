@@ -1,0 +1,46 @@
+"""Dutch and English are complete, compiled, and match the strings in the code."""
+
+import shutil
+from pathlib import Path
+
+import polib
+import pytest
+from django.core.management import call_command
+
+ROOT = Path(__file__).resolve().parents[1]
+SOURCES = ["config", "sessions_app", "realtime", "printables", "templates"]
+
+
+def catalogue(language: str) -> polib.POFile:
+    return polib.pofile(str(ROOT / "locale" / language / "LC_MESSAGES" / "django.po"))
+
+
+def keys(po) -> set[tuple[str | None, str]]:
+    return {(entry.msgctxt, entry.msgid) for entry in po if not entry.obsolete}
+
+
+@pytest.mark.parametrize("language", ["nl", "en"])
+def test_catalogue_is_complete_and_compiled(language):
+    po = catalogue(language)
+    assert po.untranslated_entries() == []
+    assert po.fuzzy_entries() == []
+    mo = polib.mofile(str(ROOT / "locale" / language / "LC_MESSAGES" / "django.mo"))
+    compiled = {(e.msgctxt, e.msgid): (e.msgstr, e.msgstr_plural) for e in mo}
+    for entry in po.translated_entries():
+        assert compiled[(entry.msgctxt, entry.msgid)] == (entry.msgstr, entry.msgstr_plural), (
+            entry.msgid
+        )
+
+
+def test_catalogues_hold_every_marked_string(tmp_path, settings, monkeypatch):
+    """Extract the strings afresh from a copy of the code; none may be missing."""
+    for name in SOURCES:
+        shutil.copytree(ROOT / name, tmp_path / name, ignore=shutil.ignore_patterns("__pycache__"))
+    (tmp_path / "locale" / "nl" / "LC_MESSAGES").mkdir(parents=True)
+    settings.LOCALE_PATHS = [tmp_path / "locale"]
+    monkeypatch.chdir(tmp_path)
+    call_command("makemessages", locale=["nl"], verbosity=0)
+    fresh = keys(polib.pofile(str(tmp_path / "locale" / "nl" / "LC_MESSAGES" / "django.po")))
+    for language in ("nl", "en"):
+        missing = fresh - keys(catalogue(language))
+        assert not missing, f"{language}: run makemessages and translate: {sorted(missing)[:10]}"
