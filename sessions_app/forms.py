@@ -13,16 +13,19 @@ from .exceptions import Problem
 from .models import LiveSession, Process, QuestionKind, Role
 from .models.choices import Level
 from .rules import session_problems
-from .specs import MilestoneSpec, OptionSpec, ProcessSpec, QuestionSpec, SessionSpec
+from .specs import PROCESS_FIELDS, MilestoneSpec, OptionSpec, ProcessSpec, QuestionSpec, SessionSpec
 
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
 
 
-def add_problems(form: forms.BaseForm, problems: list[Problem], field_map: dict[str, str]) -> None:
-    """Attach problems (paths in the design file's names) to the form's fields."""
+def add_problems(form: forms.BaseForm, problems: list[Problem], field_map: dict) -> None:
+    """Attach problems (paths in the design file's names) to the form's fields. A path
+    mapped to ``None`` is shown elsewhere (e.g. beside a formset) and skipped here."""
     for problem in problems:
         head = problem.path.split("[")[0].split(".")[0]
         field = field_map.get(head, head)
+        if head in field_map and field is None:
+            continue
         form.add_error(field if field in form.fields else None, problem.message)
 
 
@@ -39,16 +42,7 @@ class LabelsMixin:
 class ProcessForm(forms.ModelForm):
     class Meta:
         model = Process
-        fields = [
-            "title",
-            "language",
-            "purpose",
-            "level",
-            "promise",
-            "decision_maker",
-            "entry_mode",
-            "card_rule",
-        ]
+        fields = list(PROCESS_FIELDS)
         widgets = {
             "purpose": forms.Textarea(attrs={"rows": 4}),
             "promise": forms.Textarea(attrs={"rows": 3}),
@@ -69,7 +63,7 @@ class ProcessForm(forms.ModelForm):
 
     def to_spec(self) -> ProcessSpec:
         data = self.cleaned_data
-        return ProcessSpec(**{name: data[name] for name in self.Meta.fields})
+        return ProcessSpec(**{name: data[name] for name in PROCESS_FIELDS})
 
 
 class MilestoneForm(LabelsMixin, forms.Form):

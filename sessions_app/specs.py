@@ -3,7 +3,7 @@ design file import. Validation lives in ``rules.py``."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime
 
 
@@ -56,3 +56,7 @@ class ProcessSpec:
     decision_maker: str = ""
     entry_mode: str = "single"
     card_rule: str = "latest_wins"
+
+
+#: The process fields a designer edits, in form order.
+PROCESS_FIELDS = tuple(f.name for f in fields(ProcessSpec))

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import secrets
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Max
 
 from sessions_app import permissions
@@ -15,12 +15,18 @@ from sessions_app.signals import send_on_commit, session_changed
 from sessions_app.specs import SessionSpec
 
 from .log import actor_for, log_append
+from .ordering import move_in_order
 
 SESSION_FIELDS = ("title", "starts_at", "ends_at", "venue", "mode")
 
 
 def new_join_code() -> str:
-    return "".join(secrets.choice(JOIN_CODE_ALPHABET) for _ in range(JOIN_CODE_LENGTH))
+    """A fresh join code. With 22⁶ ≈ 113 million codes a clash is rare; the unique
+    constraint stops the one that slips between this check and the insert."""
+    while True:
+        code = "".join(secrets.choice(JOIN_CODE_ALPHABET) for _ in range(JOIN_CODE_LENGTH))
+        if not LiveSession.objects.filter(join_code=code).exists():
+            return code
 
 
 def _check_editable(process: Process) -> None:
@@ -41,30 +47,23 @@ def live_session_create(*, user, process: Process, spec: SessionSpec) -> LiveSes
     if problems:
         raise DesignError(problems=problems)
     position = (process.sessions.aggregate(m=Max("position"))["m"] or 0) + 1
-    for _attempt in range(20):
-        try:
-            with transaction.atomic():
-                session = LiveSession.objects.create(
-                    process=process,
-                    position=position,
-                    join_code=new_join_code(),
-                    **{name: getattr(spec, name) for name in SESSION_FIELDS},
-                )
-                log_append(
-                    process=process,
-                    action="session.created",
-                    actor=actor_for(user),
-                    data={
-                        "session": session.pk,
-                        "join_code": session.join_code,
-                        **session_to_dict(session, with_questions=False),
-                    },
-                )
-            break
-        except IntegrityError:
-            # A join code collision (about 1 in 100 million); draw again.
-            if LiveSession.objects.filter(process=process, position=position).exists():
-                raise
+    with transaction.atomic():
+        session = LiveSession.objects.create(
+            process=process,
+            position=position,
+            join_code=new_join_code(),
+            **{name: getattr(spec, name) for name in SESSION_FIELDS},
+        )
+        log_append(
+            process=process,
+            action="session.created",
+            actor=actor_for(user),
+            data={
+                "session": session.pk,
+                "join_code": session.join_code,
+                **session_to_dict(session, with_questions=False),
+            },
+        )
     send_on_commit(session_changed, process_id=process.pk, session_id=session.pk, action="created")
     return session
 
@@ -121,19 +120,13 @@ def live_session_move(*, user, session: LiveSession, offset: int) -> None:
     _check_editable(process)
     with transaction.atomic():
         ordered = list(process.sessions.select_for_update().order_by("position", "starts_at", "id"))
-        index = next(i for i, s in enumerate(ordered) if s.pk == session.pk)
-        target = index + offset
-        if not 0 <= target < len(ordered):
+        moved = move_in_order(ordered, session.pk, offset)
+        if moved is None:
             return
-        ordered[index], ordered[target] = ordered[target], ordered[index]
-        for position, item in enumerate(ordered, start=1):
-            if item.position != position:
-                item.position = position
-                item.save(update_fields=["position"])
         log_append(
             process=process,
             action="session.moved",
             actor=actor_for(user),
-            data={"session": session.pk, "from": index + 1, "to": target + 1},
+            data={"session": session.pk, "from": moved[0], "to": moved[1]},
         )
     send_on_commit(session_changed, process_id=process.pk, session_id=session.pk, action="moved")

@@ -10,20 +10,9 @@ from sessions_app.exceptions import DesignError
 from sessions_app.models import Milestone, Process, ProcessState, Role, StaffRole
 from sessions_app.rules import milestone_problems, process_problems, publish_problems
 from sessions_app.signals import process_changed, send_on_commit
-from sessions_app.specs import MilestoneSpec, ProcessSpec
+from sessions_app.specs import PROCESS_FIELDS, MilestoneSpec, ProcessSpec
 
 from .log import actor_for, log_append
-
-PROCESS_FIELDS = (
-    "title",
-    "language",
-    "purpose",
-    "level",
-    "promise",
-    "decision_maker",
-    "entry_mode",
-    "card_rule",
-)
 
 
 def _unique_slug(title: str) -> str:

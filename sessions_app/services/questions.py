@@ -20,6 +20,7 @@ from sessions_app.signals import question_changed, send_on_commit
 from sessions_app.specs import OptionSpec, QuestionSpec
 
 from .log import actor_for, log_append
+from .ordering import move_in_order
 
 K = QuestionKind
 
@@ -68,6 +69,17 @@ def _validate(spec: QuestionSpec) -> None:
         raise DesignError(problems=problems)
 
 
+def _announce(question: Question, action: str, *, question_id: int | None = None) -> None:
+    session = question.session
+    send_on_commit(
+        question_changed,
+        process_id=session.process_id,
+        session_id=session.pk,
+        question_id=question_id or question.pk,
+        action=action,
+    )
+
+
 def _check_editable(session: LiveSession) -> None:
     process = session.process
     if process.state == ProcessState.CLOSED:
@@ -100,13 +112,7 @@ def question_create(*, user, session: LiveSession, spec: QuestionSpec) -> Questi
             actor=actor_for(user),
             data={"session": session.pk, "question": question.pk, **question_to_dict(question)},
         )
-    send_on_commit(
-        question_changed,
-        process_id=process.pk,
-        session_id=session.pk,
-        question_id=question.pk,
-        action="created",
-    )
+    _announce(question, "created")
     return question
 
 
@@ -178,13 +184,7 @@ def question_update(*, user, question: Question, spec: QuestionSpec) -> Question
                     **changed(before, after),
                 },
             )
-    send_on_commit(
-        question_changed,
-        process_id=process.pk,
-        session_id=session.pk,
-        question_id=question.pk,
-        action="edited",
-    )
+    _announce(question, "edited")
     return question
 
 
@@ -203,13 +203,7 @@ def question_delete(*, user, question: Question) -> None:
         question.options.all().delete()
         question.delete()
         log_append(process=process, action="question.deleted", actor=actor_for(user), data=record)
-    send_on_commit(
-        question_changed,
-        process_id=process.pk,
-        session_id=session.pk,
-        question_id=question_id,
-        action="deleted",
-    )
+    _announce(question, "deleted", question_id=question_id)
 
 
 def question_move(*, user, question: Question, offset: int) -> None:
@@ -220,25 +214,13 @@ def question_move(*, user, question: Question, offset: int) -> None:
     _check_editable(session)
     with transaction.atomic():
         ordered = list(session.questions.select_for_update().order_by("position", "id"))
-        index = next(i for i, q in enumerate(ordered) if q.pk == question.pk)
-        target = index + offset
-        if not 0 <= target < len(ordered):
+        moved = move_in_order(ordered, question.pk, offset)
+        if moved is None:
             return
-        ordered[index], ordered[target] = ordered[target], ordered[index]
-        for position, item in enumerate(ordered, start=1):
-            if item.position != position:
-                item.position = position
-                item.save(update_fields=["position"])
         log_append(
             process=process,
             action="question.moved",
             actor=actor_for(user),
-            data={"question": question.pk, "from": index + 1, "to": target + 1},
+            data={"question": question.pk, "from": moved[0], "to": moved[1]},
         )
-    send_on_commit(
-        question_changed,
-        process_id=process.pk,
-        session_id=session.pk,
-        question_id=question.pk,
-        action="moved",
-    )
+    _announce(question, "moved")

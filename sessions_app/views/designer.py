@@ -37,6 +37,19 @@ from sessions_app.services.questions import question_spec_of
 from .common import staff_process
 
 
+def _attempt(request, action, success: str) -> bool:
+    """Run a service for a button press; report the outcome as a message."""
+    try:
+        action()
+    except DesignError as error:
+        messages.error(request, error.message)
+        for problem in error.problems:
+            messages.error(request, problem.message)
+        return False
+    messages.success(request, success)
+    return True
+
+
 @login_required
 def process_list(request):
     user = request.user
@@ -112,14 +125,11 @@ def process_edit(request, slug):
 @require_POST
 def process_publish(request, slug):
     process = staff_process(request, slug, "design")
-    try:
-        processes.process_publish(user=request.user, process=process)
-    except DesignError as error:
-        messages.error(request, error.message)
-        for problem in error.problems:
-            messages.error(request, problem.message)
-    else:
-        messages.success(request, _("The process is published. Its public page is online."))
+    _attempt(
+        request,
+        lambda: processes.process_publish(user=request.user, process=process),
+        _("The process is published. Its public page is online."),
+    )
     return redirect("designer:process_detail", slug=process.slug)
 
 
@@ -127,12 +137,11 @@ def process_publish(request, slug):
 @require_POST
 def process_close(request, slug):
     process = staff_process(request, slug, "design")
-    try:
-        processes.process_close(user=request.user, process=process)
-    except DesignError as error:
-        messages.error(request, error.message)
-    else:
-        messages.success(request, _("The process is closed."))
+    _attempt(
+        request,
+        lambda: processes.process_close(user=request.user, process=process),
+        _("The process is closed."),
+    )
     return redirect("designer:process_detail", slug=process.slug)
 
 
@@ -215,14 +224,12 @@ def session_form(request, slug, session_id=None):
 @require_POST
 def session_delete(request, slug, session_id):
     process = staff_process(request, slug, "design")
-    try:
-        live_sessions.live_session_delete(
-            user=request.user, session=_session_of(process, session_id)
-        )
-    except DesignError as error:
-        messages.error(request, error.message)
-    else:
-        messages.success(request, _("The session has been removed."))
+    session = _session_of(process, session_id)
+    _attempt(
+        request,
+        lambda: live_sessions.live_session_delete(user=request.user, session=session),
+        _("The session has been removed."),
+    )
     return redirect("designer:process_detail", slug=process.slug)
 
 
@@ -337,12 +344,12 @@ def question_form(request, slug, session_id=None, question_id=None):
 @require_POST
 def question_delete(request, slug, question_id):
     process = staff_process(request, slug, "design")
-    try:
-        questions.question_delete(user=request.user, question=_question_of(process, question_id))
-    except DesignError as error:
-        messages.error(request, error.message)
-    else:
-        messages.success(request, _("The question has been removed."))
+    question = _question_of(process, question_id)
+    _attempt(
+        request,
+        lambda: questions.question_delete(user=request.user, question=question),
+        _("The question has been removed."),
+    )
     return redirect("designer:process_detail", slug=process.slug)
 
 
@@ -381,25 +388,25 @@ def staff_page(request, slug):
     grant_form = StaffGrantForm(prefix="grant")
     invite_form = InvitationForm(prefix="invite")
     new_invitation = None
-    if request.method == "POST":
-        try:
-            if "grant-username" in request.POST:
-                grant_form = StaffGrantForm(request.POST, prefix="grant")
-                if grant_form.is_valid():
-                    staff.staff_grant_by_username(
-                        user=request.user, process=process, **grant_form.cleaned_data
-                    )
-                    messages.success(request, _("The role has been given."))
-                    return redirect("designer:staff", slug=process.slug)
+    if request.method == "POST" and "grant-username" in request.POST:
+        grant_form = StaffGrantForm(request.POST, prefix="grant")
+        if grant_form.is_valid():
+            try:
+                staff.staff_grant_by_username(
+                    user=request.user, process=process, **grant_form.cleaned_data
+                )
+            except DesignError as error:
+                grant_form.add_error("username", error.message)
             else:
-                invite_form = InvitationForm(request.POST, prefix="invite")
-                if invite_form.is_valid():
-                    new_invitation = staff.invitation_create(
-                        user=request.user, process=process, **invite_form.cleaned_data
-                    )
-                    invite_form = InvitationForm(prefix="invite")
-        except DesignError as error:
-            grant_form.add_error("username", error.message)
+                messages.success(request, _("The role has been given."))
+                return redirect("designer:staff", slug=process.slug)
+    elif request.method == "POST":
+        invite_form = InvitationForm(request.POST, prefix="invite")
+        if invite_form.is_valid():
+            new_invitation = staff.invitation_create(
+                user=request.user, process=process, **invite_form.cleaned_data
+            )
+            invite_form = InvitationForm(prefix="invite")
     context = {
         "process": process,
         "staff": selectors.process_staff(process=process),
@@ -416,10 +423,9 @@ def staff_page(request, slug):
 def staff_revoke(request, slug, role_id):
     process = staff_process(request, slug, "design")
     staff_role = get_object_or_404(StaffRole, pk=role_id, process=process)
-    try:
-        staff.staff_revoke(user=request.user, staff_role=staff_role)
-    except DesignError as error:
-        messages.error(request, error.message)
-    else:
-        messages.success(request, _("The role has been taken away."))
+    _attempt(
+        request,
+        lambda: staff.staff_revoke(user=request.user, staff_role=staff_role),
+        _("The role has been taken away."),
+    )
     return redirect("designer:staff", slug=process.slug)

@@ -2,19 +2,12 @@
 
 import pytest
 
+from sessions_app.models import QuestionKind
 from sessions_app.rules import question_problems, session_problems
 from sessions_app.specs import OptionSpec
 from tests.conftest import question_spec, session_spec
 
-KINDS = [
-    "single_choice",
-    "multiple_choice",
-    "scale",
-    "ranking",
-    "budget",
-    "open_text",
-    "statements",
-]
+KINDS = QuestionKind.values
 
 
 @pytest.mark.parametrize("kind", KINDS)

@@ -14,6 +14,7 @@ from sessions_app.models import (
     Participant,
     ProcessState,
     Question,
+    QuestionKind,
     QuestionState,
     Response,
     ResponseItem,
@@ -146,15 +147,7 @@ def test_session_that_ran_a_question_cannot_be_removed(live_session, make_questi
 
 
 def test_question_create_of_each_kind_is_logged(make_question, process):
-    for kind in [
-        "single_choice",
-        "multiple_choice",
-        "scale",
-        "ranking",
-        "budget",
-        "open_text",
-        "statements",
-    ]:
+    for kind in QuestionKind.values:
         question = make_question(kind)
         entry = LogEntry.objects.filter(process=process).last()
         assert entry.action == "question.created"
