@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "django.forms",
     "channels",
     "sessions_app",
     "realtime",
@@ -92,6 +93,8 @@ TEMPLATES = [
         },
     },
 ]
+
+FORM_RENDERER = "config.forms.FormRenderer"
 
 # --- Database -------------------------------------------------------------------------
 # PostgreSQL when DATABASE_URL is set; otherwise SQLite in WAL mode. SQLite transactions

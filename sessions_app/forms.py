@@ -203,11 +203,11 @@ def option_specs(formset) -> list[OptionSpec]:
 
 class StaffGrantForm(LabelsMixin, forms.Form):
     username = forms.CharField(label=_("user name"), max_length=150)
-    role = forms.ChoiceField(label=_("role"), choices=Role.choices)
+    role = forms.ChoiceField(label=_("role"), choices=Role.choices, initial=Role.FACILITATOR)
 
 
 class InvitationForm(LabelsMixin, forms.Form):
-    role = forms.ChoiceField(label=_("role"), choices=Role.choices)
+    role = forms.ChoiceField(label=_("role"), choices=Role.choices, initial=Role.FACILITATOR)
     note = forms.CharField(
         label=_("for whom (note)"),
         max_length=120,

@@ -192,6 +192,7 @@ class Command(BaseCommand):
         out(_("Demo town hall: %(title)s") % {"title": process.title})
         out(_("  Public page:        %(url)s") % {"url": f"{base}{process.get_absolute_url()}"})
         out(_("  Designer:           %(url)s") % {"url": f"{base}/manage/{process.slug}/"})
+        out(_("  Staff login:        %(url)s") % {"url": f"{base}/accounts/login/"})
         out(_("  Join code (phones): %(code)s") % {"code": session.join_code})
         out(_("  Staff accounts, all with password %(password)s:") % {"password": password})
         for username, role in ACCOUNTS:
