@@ -127,7 +127,7 @@ def changed(before: dict, after: dict) -> dict:
 
 def process_spec_from(data: dict) -> ProcessSpec:
     return ProcessSpec(
-        title=data["title"],
+        title=data.get("title", ""),
         language=data.get("language", "nl"),
         purpose=data.get("purpose", ""),
         level=data.get("level", "consult"),

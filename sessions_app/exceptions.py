@@ -10,6 +10,10 @@ The codes, by area:
   ``import_invalid`` (a design file; with problems).
 * ``AccessDenied``: ``not_staff`` (no role on this process), ``role_required``.
 * ``RecordImmutable``: ``record_immutable`` (a log entry or hand count was to be changed).
+* ``InputRejected`` (an answer, a proposed statement, a join, a realtime message): see
+  ``INPUT_CODES`` below; ``docs/realtime-protocol.md`` lists them for clients.
+* ``FacilitationError`` (running a session): ``question_state``, ``session_ended``,
+  ``reason_required``, ``not_moderated``, ``no_such_question``.
 """
 
 from __future__ import annotations
@@ -36,7 +40,43 @@ ERROR_MESSAGES: dict[str, Promise] = {
     "not_staff": _("you have no role on this process"),
     "role_required": _("your role on this process does not allow this"),
     "record_immutable": _("log entries and hand counts cannot be changed or deleted"),
+    # Running a session
+    "question_state": _("this question cannot go from “%(from)s” to “%(to)s”"),
+    "session_ended": _("this session has ended"),
+    "reason_required": _("give a reason for hiding this"),
+    "not_moderated": _("only open answers and proposed statements are moderated"),
+    "no_such_question": _("there is no such question on this agenda"),
 }
+
+#: Codes of ``InputRejected``, with the message a participant sees.
+INPUT_CODES: dict[str, Promise] = {
+    "malformed": _("The message could not be read."),
+    "unknown_type": _("This kind of message is not known."),
+    "message_too_large": _("The message is too large."),
+    "rate_limited": _("Too many messages at once. Wait a moment and try again."),
+    "not_allowed": _("This is not allowed for participants."),
+    "not_joined": _("Join the session first."),
+    "unknown_session": _("There is no session with this code."),
+    "session_ended": _("This session has ended."),
+    "invalid_client_id": _("The message has no valid id."),
+    "unknown_question": _("This question does not exist."),
+    "wrong_session": _("This question belongs to another session."),
+    "question_not_open": _("This question is not open yet."),
+    "question_closed": _("This question is closed. Answers are no longer counted."),
+    "invalid_answer": _("This answer does not fit the question."),
+    "no_choice": _("Choose an option first."),
+    "invalid_option": _("That option is not part of this question."),
+    "too_many_choices": _("You chose more options than allowed."),
+    "duplicate_choice": _("An option was given more than once."),
+    "out_of_range": _("That value is outside the scale."),
+    "ranking_invalid": _("Give each option a different place, starting at 1, without gaps."),
+    "budget_not_total": _("The points must add up exactly to the total."),
+    "empty_text": _("Write something first."),
+    "text_too_long": _("The text is longer than allowed."),
+    "invalid_statement": _("That statement is not part of this question."),
+    "adding_not_allowed": _("Adding statements is not possible for this question."),
+}
+ERROR_MESSAGES.update(INPUT_CODES)
 
 
 @dataclass(frozen=True)
@@ -94,3 +134,13 @@ class AccessDenied(InspraakError):
 
 class RecordImmutable(InspraakError):
     default_code = "record_immutable"
+
+
+class InputRejected(InspraakError):
+    """An input was refused and nothing was changed. ``code`` is one of ``INPUT_CODES``."""
+
+    default_code = "invalid_answer"
+
+
+class FacilitationError(InspraakError):
+    default_code = "question_state"

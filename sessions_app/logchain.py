@@ -10,8 +10,7 @@ characters written as themselves (not ``\\u`` escapes), no NaN or infinity. ``at
 UTC time as ``YYYY-MM-DDTHH:MM:SS.ffffffZ``. ``prev`` is the previous entry's hash, or 64
 zeros for the first entry. ``seq`` starts at 1 and has no gaps.
 
-``docs/export-format.md`` describes the same rules for third-party verifiers; this module is
-also used to verify exported files without a database.
+``docs/transparency-log.md`` describes the same rules for third-party verifiers.
 """
 
 from __future__ import annotations

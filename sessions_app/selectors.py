@@ -14,6 +14,9 @@ from .models import (
     Process,
     ProcessState,
     Question,
+    QuestionKind,
+    Response,
+    ResponseStatus,
     StaffRole,
 )
 
@@ -56,11 +59,15 @@ def process_log(*, process: Process) -> QuerySet[LogEntry]:
 
 
 def log_verify(*, process: Process) -> ChainReport:
-    """Recompute the whole chain of ``process`` from the stored rows.
+    """Recompute the chain of ``process`` from the stored rows, up to the head the process
+    recorded (entries appended while this runs are left for the next check).
 
-    Besides the chain itself, the last entry must be the head the process recorded, so a
-    log cut short at its end fails too (reason ``head_mismatch``).
+    Besides the chain itself, the last entry must be that head, so a log cut short at its
+    end fails too (reason ``head_mismatch``).
     """
+    head_seq, head_hash = (
+        Process.objects.filter(pk=process.pk).values_list("log_seq", "log_head").get()
+    )
     rows = (
         {
             "id": row["id"],
@@ -73,13 +80,44 @@ def log_verify(*, process: Process) -> ChainReport:
             "hash": row["hash"],
         }
         for row in process_log(process=process)
+        .filter(seq__lte=head_seq)
         .values("id", "seq", "created_at", "actor", "action", "data", "prev_hash", "hash")
         .iterator(chunk_size=2000)
     )
     report = verify_chain(process.slug, rows)
-    process.refresh_from_db(fields=["log_seq", "log_head"])
-    if report.ok and (
-        report.count != process.log_seq or report.head != (process.log_head or report.head)
-    ):
-        return replace(report, ok=False, broken_seq=report.count + 1, reason="head_mismatch")
+    if report.ok and (report.count != head_seq or report.head != (head_hash or report.head)):
+        missing = report.count < head_seq
+        return replace(
+            report,
+            ok=False,
+            broken_seq=report.count + 1 if missing else report.count,
+            reason="head_mismatch",
+        )
     return report
+
+
+def participant_answers(participant) -> dict:
+    """The participant's counting answers in this session, in the realtime protocol's
+    answer shapes; statements as ``{statement id: vote}``."""
+    from .answers import VOTE_NAMES, Answer
+
+    rows = (
+        Response.objects.filter(participant=participant, status=ResponseStatus.COUNTED)
+        .select_related("question")
+        .prefetch_related("items")
+    )
+    answers: dict[str, object] = {}
+    for response in rows:
+        question = response.question
+        if question.kind == QuestionKind.STATEMENTS:
+            answers.setdefault(str(question.pk), {})[str(response.statement_id)] = VOTE_NAMES[
+                response.number
+            ]
+            continue
+        answer = Answer(
+            items=tuple((item.option_id, item.value) for item in response.items.all()),
+            number=response.number,
+            text=response.text,
+        )
+        answers[str(question.pk)] = answer.as_json(question.kind)
+    return answers

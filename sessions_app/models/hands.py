@@ -28,6 +28,7 @@ class HandCount(AppendOnlyModel):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        base_manager_name = "objects"
         verbose_name = _("hand count")
         constraints = [
             models.CheckConstraint(

@@ -22,6 +22,7 @@ class LogEntry(AppendOnlyModel):
     hash = models.CharField(max_length=64, unique=True)
 
     class Meta:
+        base_manager_name = "objects"
         verbose_name = _("log entry")
         verbose_name_plural = _("log entries")
         ordering = ["process", "seq"]

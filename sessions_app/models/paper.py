@@ -79,6 +79,9 @@ class SheetEntry(models.Model):
             models.CheckConstraint(
                 condition=models.Q(state__in=EntryState.values), name="sheetentry_state_valid"
             ),
+            models.CheckConstraint(
+                condition=models.Q(method__in=EntryMethod.values), name="sheetentry_method_valid"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -69,6 +69,11 @@ class Process(models.Model):
                 condition=models.Q(state=ProcessState.DRAFT) | models.Q(published_at__isnull=False),
                 name="process_published_has_date",
             ),
+            models.CheckConstraint(
+                condition=~models.Q(state=ProcessState.CLOSED) | models.Q(closed_at__isnull=False),
+                name="process_closed_has_date",
+            ),
+            models.CheckConstraint(condition=~models.Q(title=""), name="process_title_not_empty"),
         ]
 
     def __str__(self) -> str:
@@ -92,7 +97,11 @@ class Milestone(models.Model):
 
     class Meta:
         verbose_name = _("timeline step")
-        ordering = ["date", "position", "id"]
+        # The organiser's order, as designed (usually by date, but theirs to choose).
+        ordering = ["position", "id"]
+        constraints = [
+            models.CheckConstraint(condition=~models.Q(label=""), name="milestone_label_not_empty"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.date}: {self.label}"

@@ -52,6 +52,7 @@ class Question(models.Model):
             models.CheckConstraint(
                 condition=models.Q(kind__in=K.values), name="question_kind_valid"
             ),
+            models.CheckConstraint(condition=~models.Q(text=""), name="question_text_not_empty"),
             models.CheckConstraint(
                 condition=models.Q(state__in=QuestionState.values), name="question_state_valid"
             ),
@@ -132,6 +133,8 @@ class Option(models.Model):
     moderation_reason = models.TextField(blank=True)
     #: An identifier from an imported conversation (the Polis comment id).
     external_id = models.CharField(max_length=64, blank=True)
+    #: The proposing phone's id for this proposal, so a resent proposal is not added twice.
+    client_id = models.CharField(max_length=64, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -142,8 +145,17 @@ class Option(models.Model):
                 condition=models.Q(moderation__in=Moderation.values), name="option_moderation_valid"
             ),
             models.CheckConstraint(
+                condition=models.Q(origin__in=StatementOrigin.values), name="option_origin_valid"
+            ),
+            models.CheckConstraint(condition=~models.Q(text=""), name="option_text_not_empty"),
+            models.CheckConstraint(
                 condition=~models.Q(moderation=Moderation.HIDDEN) | ~models.Q(moderation_reason=""),
                 name="option_hidden_has_reason",
+            ),
+            models.UniqueConstraint(
+                fields=["author", "client_id"],
+                condition=~models.Q(client_id=""),
+                name="option_client_id_unique",
             ),
             models.UniqueConstraint(
                 fields=["question", "external_id"],

@@ -9,6 +9,7 @@ least 2 options``.
 from __future__ import annotations
 
 import json
+import re
 from functools import lru_cache
 
 from django.conf import settings
@@ -29,6 +30,7 @@ from sessions_app.models import Process
 from sessions_app.rules import (
     COMMON_QUESTION_FIELDS,
     KIND_FIELDS,
+    milestone_problems,
     process_problems,
     question_problems,
     session_problems,
@@ -111,7 +113,7 @@ def _schema_error_problems(error) -> list[Problem]:
             _("must be a date like 2027-03-01") if value == "date" else _("has the wrong format")
         )
         return [Problem(path, "wrong_format", template)]
-    return [Problem(path, "invalid", _("is not valid: %(detail)s"), {"detail": error.message})]
+    return [Problem(path, "invalid", _("is not valid here"))]
 
 
 def _sort_key(error):
@@ -129,30 +131,63 @@ def schema_problems(data) -> list[Problem]:
     return problems
 
 
+def _touches(paths: set[str], prefix: str) -> bool:
+    """Whether any schema problem lies at ``prefix`` or inside it."""
+    return any(p == prefix or p.startswith((prefix + ".", prefix + "[")) for p in paths)
+
+
 def design_file_problems(data) -> list[Problem]:
-    """All problems of a parsed design file; empty if it can be imported."""
+    """All problems of a parsed design file, in file order; empty if it can be imported.
+
+    Structure (the JSON Schema) and design rules are both checked; the rules run on every
+    part whose structure is sound, so one pass reports everything that is wrong.
+    """
     problems = schema_problems(data)
-    if problems:
+    if not isinstance(data, dict):
         return problems
-    problems = list(process_problems(process_spec_from(data)))
-    for index, session in enumerate(data.get("sessions", [])):
+    broken = {p.path for p in problems}
+    sound = {
+        name: value
+        for name, value in data.items()
+        if name != "sessions" and not _touches(broken, name)
+    }
+    rule_problems = [
+        p for p in process_problems(process_spec_from(sound)) if not _touches(broken, p.path)
+    ]
+    if not _touches(broken, "timeline"):
+        rule_problems += milestone_problems(milestone_specs_from(data))
+    sessions = data.get("sessions") if isinstance(data.get("sessions"), list) else []
+    for index, session in enumerate(sessions):
         where = f"sessions[{index}]"
-        for name in ("starts_at", "ends_at"):
-            if name in session and not is_moment(session[name]):
-                problems.append(
-                    Problem(
-                        f"{where}.{name}",
-                        "wrong_format",
-                        _("must be a date and time like 2027-01-15T19:30:00+01:00"),
-                    )
-                )
-        if any(p.path.startswith(where + ".") for p in problems):
+        if not isinstance(session, dict):
             continue
-        problems += [p.under(where) for p in session_problems(session_spec_from(session))]
-        for number, question in enumerate(session.get("questions", [])):
+        session_fields_sound = (
+            not any(
+                _touches(broken, f"{where}.{name}")
+                for name in ("title", "starts_at", "ends_at", "venue", "mode")
+            )
+            and where not in broken
+        )
+        if session_fields_sound:
+            bad_times = [
+                Problem(
+                    f"{where}.{name}",
+                    "wrong_format",
+                    _("must be a date and time like 2027-01-15T19:30:00+01:00"),
+                )
+                for name in ("starts_at", "ends_at")
+                if name in session and not is_moment(session[name])
+            ]
+            rule_problems += bad_times or [
+                p.under(where) for p in session_problems(session_spec_from(session))
+            ]
+        questions = session.get("questions") if isinstance(session.get("questions"), list) else []
+        for number, question in enumerate(questions):
             at = f"{where}.questions[{number}]"
+            if _touches(broken, at):
+                continue
             allowed = COMMON_QUESTION_FIELDS | KIND_FIELDS[question["kind"]]
-            problems += [
+            rule_problems += [
                 Problem(
                     f"{at}.{name}",
                     "not_for_kind",
@@ -162,8 +197,16 @@ def design_file_problems(data) -> list[Problem]:
                 for name in question
                 if name not in allowed
             ]
-            problems += [p.under(at) for p in question_problems(question_spec_from(question))]
-    return problems
+            rule_problems += [p.under(at) for p in question_problems(question_spec_from(question))]
+    return sorted(problems + rule_problems, key=lambda p: _path_key(p.path))
+
+
+def _path_key(path: str) -> list:
+    """Sort paths in file order: ``sessions[2]`` before ``sessions[10]``."""
+    return [
+        (0, int(part), "") if part.isdigit() else (1, 0, part)
+        for part in re.findall(r"[^.\[\]]+", path)
+    ]
 
 
 def load_design_file(raw: bytes) -> dict:

@@ -77,14 +77,17 @@ def live_session_update(*, user, session: LiveSession, spec: SessionSpec) -> Liv
     problems = session_problems(spec)
     if problems:
         raise DesignError(problems=problems)
-    before = session_to_dict(session, with_questions=False)
-    for name in SESSION_FIELDS:
-        setattr(session, name, getattr(spec, name))
-    after = session_to_dict(session, with_questions=False)
-    if before == after:
-        return session
     with transaction.atomic():
-        session.save(update_fields=list(SESSION_FIELDS))
+        # Compare with what is stored: a bound ModelForm has already changed ``session``.
+        stored = LiveSession.objects.select_for_update().get(pk=session.pk)
+        before = session_to_dict(stored, with_questions=False)
+        for name in SESSION_FIELDS:
+            setattr(stored, name, getattr(spec, name))
+            setattr(session, name, getattr(spec, name))
+        after = session_to_dict(stored, with_questions=False)
+        if before == after:
+            return session
+        stored.save(update_fields=list(SESSION_FIELDS))
         log_append(
             process=process,
             action="session.edited",

@@ -7,21 +7,30 @@ from django.utils.text import slugify
 from sessions_app import permissions
 from sessions_app.design import changed, process_fields_to_dict, timeline_to_list
 from sessions_app.exceptions import DesignError
-from sessions_app.models import Milestone, Process, ProcessState, Role, StaffRole
+from sessions_app.models import Milestone, Process, ProcessState, Role, SessionState, StaffRole
 from sessions_app.rules import milestone_problems, process_problems, publish_problems
 from sessions_app.signals import process_changed, send_on_commit
 from sessions_app.specs import PROCESS_FIELDS, MilestoneSpec, ProcessSpec
 
+from .facilitation import session_end
 from .log import actor_for, log_append
+
+#: Slugs that would collide with the designer's own addresses (/manage/new/ …).
+RESERVED_SLUGS = frozenset({"new", "import", "invitations", "p", "static", "media"})
 
 
 def _unique_slug(title: str) -> str:
     base = slugify(title)[:60].strip("-") or "proces"
     slug, n = base, 1
-    while Process.objects.filter(slug=slug).exists():
+    while slug in RESERVED_SLUGS or Process.objects.filter(slug=slug).exists():
         n += 1
         slug = f"{base}-{n}"
     return slug
+
+
+def _check_not_closed(process: Process) -> None:
+    if process.state == ProcessState.CLOSED:
+        raise DesignError("process_state", params={"state": process.get_state_display()})
 
 
 def process_spec_of(process: Process) -> ProcessSpec:
@@ -72,17 +81,22 @@ def process_update(*, user, process: Process, spec: ProcessSpec) -> Process:
     Raises ``AccessDenied`` and ``DesignError("design_invalid")``.
     """
     permissions.require(user, process, "design")
+    _check_not_closed(process)
     problems = process_problems(spec)
     if problems:
         raise DesignError(problems=problems)
-    before = process_fields_to_dict(process)
-    for name in PROCESS_FIELDS:
-        setattr(process, name, getattr(spec, name))
-    after = process_fields_to_dict(process)
-    if before == after:
-        return process
     with transaction.atomic():
-        process.save(update_fields=[*PROCESS_FIELDS, "updated_at"])
+        # Compare with what is stored, not with the caller's instance (a bound ModelForm
+        # has already copied the new values onto it).
+        stored = Process.objects.select_for_update().get(pk=process.pk)
+        before = process_fields_to_dict(stored)
+        for name in PROCESS_FIELDS:
+            setattr(stored, name, getattr(spec, name))
+            setattr(process, name, getattr(spec, name))
+        after = process_fields_to_dict(stored)
+        if before == after:
+            return process
+        stored.save(update_fields=[*PROCESS_FIELDS, "updated_at"])
         log_append(
             process=process,
             action="process.edited",
@@ -94,8 +108,10 @@ def process_update(*, user, process: Process, spec: ProcessSpec) -> Process:
 
 
 def milestones_replace(*, user, process: Process, milestones: list[MilestoneSpec]) -> None:
-    """Replace the timeline. Raises ``AccessDenied`` and ``DesignError`` for empty labels."""
+    """Replace the timeline. Raises ``AccessDenied``, ``DesignError`` for empty labels and
+    ``DesignError("process_state")`` on a closed process."""
     permissions.require(user, process, "design")
+    _check_not_closed(process)
     problems = milestone_problems(milestones)
     if problems:
         raise DesignError(problems=problems)
@@ -124,13 +140,14 @@ def process_publish(*, user, process: Process) -> Process:
     ``DesignError("process_incomplete")`` with the missing pieces.
     """
     permissions.require(user, process, "design")
-    if process.state != ProcessState.DRAFT:
-        raise DesignError("process_state", params={"state": process.get_state_display()})
-    counts = [s.questions.count() for s in process.sessions.all()]
-    problems = publish_problems(spec=process_spec_of(process), session_question_counts=counts)
-    if problems:
-        raise DesignError("process_incomplete", problems=problems)
     with transaction.atomic():
+        stored = Process.objects.select_for_update().get(pk=process.pk)
+        if stored.state != ProcessState.DRAFT:
+            raise DesignError("process_state", params={"state": stored.get_state_display()})
+        counts = [s.questions.count() for s in process.sessions.all()]
+        problems = publish_problems(spec=process_spec_of(stored), session_question_counts=counts)
+        if problems:
+            raise DesignError("process_incomplete", problems=problems)
         process.state = ProcessState.PUBLISHED
         process.published_at = timezone.now()
         process.save(update_fields=["state", "published_at", "updated_at"])
@@ -140,14 +157,18 @@ def process_publish(*, user, process: Process) -> Process:
 
 
 def process_close(*, user, process: Process) -> Process:
-    """Close a published process: it stays public, and no session can run any more.
+    """Close a published process: it stays public, its sessions end (open questions
+    close) and no session can run any more.
 
     Raises ``AccessDenied`` and ``DesignError("process_state")``.
     """
     permissions.require(user, process, "design")
-    if process.state != ProcessState.PUBLISHED:
-        raise DesignError("process_state", params={"state": process.get_state_display()})
     with transaction.atomic():
+        stored = Process.objects.select_for_update().get(pk=process.pk)
+        if stored.state != ProcessState.PUBLISHED:
+            raise DesignError("process_state", params={"state": stored.get_state_display()})
+        for session in process.sessions.exclude(state=SessionState.ENDED):
+            session_end(user=user, session=session)
         process.state = ProcessState.CLOSED
         process.closed_at = timezone.now()
         process.save(update_fields=["state", "closed_at", "updated_at"])

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Count, Max
 from django.utils.translation import gettext_lazy as _
 
 from sessions_app import permissions
@@ -13,6 +13,7 @@ from sessions_app.models import (
     ProcessState,
     Question,
     QuestionKind,
+    ResponseStatus,
 )
 from sessions_app.models.choices import OPTION_KINDS
 from sessions_app.rules import OPEN_TEXT_DEFAULT, question_problems
@@ -120,6 +121,33 @@ def _has_answers(option: Option) -> bool:
     return option.response_items.exists() or option.votes.exists() or option.hand_counts.exists()
 
 
+def _answer_conflicts(question: Question, spec: QuestionSpec) -> list[Problem]:
+    """Settings that counted answers (or hand counts) would no longer fit."""
+    counted = question.responses.filter(status=ResponseStatus.COUNTED)
+    if spec.kind != question.kind or (not counted.exists() and not question.hand_counts.exists()):
+        return []
+    conflict = _("answers already given would no longer fit this")
+    problems = []
+    if spec.kind == K.SCALE and (
+        counted.exclude(number__range=(spec.scale_min, spec.scale_max)).exists()
+        or question.hand_counts.exclude(
+            scale_value__range=(spec.scale_min, spec.scale_max)
+        ).exists()
+    ):
+        problems.append(Problem("max", "answers_conflict", conflict))
+    if spec.kind == K.MULTIPLE_CHOICE and (
+        counted.annotate(n=Count("items")).filter(n__gt=spec.max_choices).exists()
+    ):
+        problems.append(Problem("max_choices", "answers_conflict", conflict))
+    if spec.kind == K.BUDGET and spec.budget_total != question.budget_total:
+        problems.append(Problem("total", "answers_conflict", conflict))
+    if spec.kind == K.OPEN_TEXT and any(
+        len(t) > spec.max_length for t in counted.values_list("text", flat=True)
+    ):
+        problems.append(Problem("max_length", "answers_conflict", conflict))
+    return problems
+
+
 def question_update(*, user, question: Question, spec: QuestionSpec) -> Question:
     """Change a question's text, settings and options. Options keep their identity through
     ``OptionSpec.id``; options left out are removed.
@@ -127,7 +155,9 @@ def question_update(*, user, question: Question, spec: QuestionSpec) -> Question
     Allowed after the question has opened, but the log then marks the edit ``after_open``
     with before and after. Raises ``AccessDenied``, ``DesignError("design_invalid")``,
     ``DesignError("kind_locked")`` (changing the kind of an opened question) and
-    ``DesignError("option_has_responses")`` (removing an option that has answers).
+    ``DesignError("option_has_responses")`` (removing an option that has answers) and
+    ``DesignError("design_invalid")`` with ``answers_conflict`` problems (settings that
+    answers already given would no longer fit).
     """
     session = question.session
     process = session.process
@@ -141,7 +171,12 @@ def question_update(*, user, question: Question, spec: QuestionSpec) -> Question
         question = Question.objects.select_for_update().get(pk=question.pk)
         before = question_to_dict(question)
         current = {o.pk: o for o in designed_options(question)}
-        kept_ids = {o.id for o in spec.options if o.id is not None}
+        given_ids = [o.id for o in spec.options if o.id is not None]
+        kept_ids = set(given_ids)
+        if len(given_ids) != len(kept_ids):
+            raise DesignError(
+                problems=[Problem("options", "duplicate_option", _("names the same option twice"))]
+            )
         unknown = kept_ids - set(current)
         if unknown:
             raise DesignError(
@@ -156,6 +191,9 @@ def question_update(*, user, question: Question, spec: QuestionSpec) -> Question
         for option in removed:
             if _has_answers(option):
                 raise DesignError("option_has_responses", params={"option": option.text})
+        conflicts = _answer_conflicts(question, spec)
+        if conflicts:
+            raise DesignError(problems=conflicts)
 
         _apply(question, spec)
         question.save()

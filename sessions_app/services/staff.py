@@ -106,7 +106,7 @@ def invitation_accept(*, token: str, user) -> StaffRole:
         invitation.accepted_by = user
         invitation.accepted_at = timezone.now()
         invitation.save(update_fields=["accepted_by", "accepted_at"])
-        staff_role, _created = StaffRole.objects.get_or_create(
+        staff_role, created = StaffRole.objects.get_or_create(
             process=invitation.process,
             user=user,
             role=invitation.role,
@@ -114,7 +114,7 @@ def invitation_accept(*, token: str, user) -> StaffRole:
         )
         log_append(
             process=invitation.process,
-            action="staff.granted",
+            action="staff.granted" if created else "staff.invitation_used",
             actor=actor_for(user),
             data={
                 "user": user.get_username(),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth import login
+from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
@@ -30,9 +31,20 @@ def invitation(request, token):
             return _accept(request, token)
         form = SignupForm(request.POST)
         if form.is_valid():
-            user = form.save()
+            try:
+                with transaction.atomic():
+                    user = form.save()
+                    staff.invitation_accept(token=token, user=user)
+            except DesignError as error:
+                # Someone used the link meanwhile; no account is left behind.
+                return render(
+                    request,
+                    "accounts/invitation.html",
+                    {"invite": invite, "error": error.message},
+                    status=410,
+                )
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-            return _accept(request, token)
+            return redirect("designer:process_detail", slug=invite.process.slug)
     elif not request.user.is_authenticated:
         form = SignupForm()
     return render(request, "accounts/invitation.html", {"invite": invite, "form": form})

@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.http import Http404
 from django.shortcuts import get_object_or_404
+from django.utils import translation
 
 from sessions_app import permissions
 from sessions_app.models import Process
@@ -14,3 +16,30 @@ def staff_process(request, slug: str, capability: str) -> Process:
     if not permissions.has_capability(request.user, process, capability):
         raise Http404
     return process
+
+
+def use_process_language(request, process: Process) -> None:
+    """Public and participant pages speak the process's language unless the visitor chose
+    one with the language switch."""
+    if not request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME):
+        translation.activate(process.language)
+        request.LANGUAGE_CODE = process.language
+
+
+def absolute_url(request, path: str) -> str:
+    """An absolute link for QR codes and shared links: ``SITE_URL`` if set, else the host
+    of this request."""
+    base = settings.SITE_URL or f"{request.scheme}://{request.get_host()}"
+    return base + path
+
+
+#: The websocket paths that ``realtime.routing`` serves, by audience.
+SOCKET_PATHS = {
+    "phone": "/ws/s/{code}/",
+    "presenter": "/ws/present/{code}/",
+    "facilitator": "/ws/facilitate/{code}/",
+}
+
+
+def socket_path(audience: str, code: str) -> str:
+    return SOCKET_PATHS[audience].format(code=code)

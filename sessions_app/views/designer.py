@@ -238,7 +238,12 @@ def session_delete(request, slug, session_id):
 def session_move(request, slug, session_id, direction):
     process = staff_process(request, slug, "design")
     session = _session_of(process, session_id)
-    live_sessions.live_session_move(user=request.user, session=session, offset=_offset(direction))
+    offset = _offset(direction)
+    _attempt(
+        request,
+        lambda: live_sessions.live_session_move(user=request.user, session=session, offset=offset),
+        _("The agenda has been reordered."),
+    )
     return redirect(
         reverse("designer:process_detail", args=[process.slug]) + f"#session-{session.pk}"
     )
@@ -358,7 +363,12 @@ def question_delete(request, slug, question_id):
 def question_move(request, slug, question_id, direction):
     process = staff_process(request, slug, "design")
     question = _question_of(process, question_id)
-    questions.question_move(user=request.user, question=question, offset=_offset(direction))
+    offset = _offset(direction)
+    _attempt(
+        request,
+        lambda: questions.question_move(user=request.user, question=question, offset=offset),
+        _("The agenda has been reordered."),
+    )
     return redirect(
         reverse("designer:process_detail", args=[process.slug]) + f"#question-{question.pk}"
     )

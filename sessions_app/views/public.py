@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.shortcuts import get_object_or_404, render
-from django.utils import translation
 
 from sessions_app import selectors
 from sessions_app.models import Level, Process, ProcessState
 from sessions_app.models.choices import LEVEL_EXPLANATIONS
+
+from .common import use_process_language
 
 
 def index(request):
@@ -17,10 +17,7 @@ def index(request):
 
 def process_page(request, slug):
     process = get_object_or_404(Process.objects.exclude(state=ProcessState.DRAFT), slug=slug)
-    # A process speaks its own language unless the visitor chose one.
-    if not request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME):
-        translation.activate(process.language)
-        request.LANGUAGE_CODE = process.language
+    use_process_language(request, process)
     context = {
         "process": process,
         "agenda": selectors.process_agenda(process=process),

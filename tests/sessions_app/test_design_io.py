@@ -154,11 +154,23 @@ BAD_FILES = {
         ["sessions[0].ends_at: must be after the start"],
     ),
     "several problems at once": (
-        lambda d: (q(d, 3).update(options=["Een"]), q(d, 2).update(min=9)),
+        lambda d: (
+            q(d, 3).update(options=["Een"]),
+            q(d, 2).update(min=9),
+            q(d, 0).update(kind="poll"),
+            d["sessions"][0].update(mode="zoom"),
+        ),
         [
+            "sessions[0].mode: must be one of: in_room, hybrid, online",
+            "sessions[0].questions[0].kind: must be one of: single_choice, multiple_choice, "
+            "scale, ranking, budget, open_text, statements",
             "sessions[0].questions[2].max: the lowest value must be below the highest value",
             "sessions[0].questions[3].options: a ranking needs at least 2 options",
         ],
+    ),
+    "empty timeline label": (
+        lambda d: d["timeline"][0].update(label=" "),
+        ["timeline[0].label: is required"],
     ),
 }
 
@@ -190,33 +202,48 @@ def test_not_an_object_at_all(organiser):
     assert [str(p) for p in caught.value.problems] == ["must be an object"]
 
 
-def test_import_command_reports_each_problem_on_its_own_line(design, tmp_path, capsys):
+def test_import_command_reports_each_problem_on_its_own_line(design, tmp_path, capsys, organiser):
     q(design, 3)["options"] = ["Een"]
     design["level"] = "decide"
+    design["timeline"][1]["label"] = "   "
     path = tmp_path / "bad.json"
     path.write_text(json.dumps(design), encoding="utf-8")
     with pytest.raises(CommandError, match="nothing was created"):
-        call_command("import_process", str(path))
+        call_command("import_process", str(path), "--organiser", organiser.username)
     lines = capsys.readouterr().err.strip().splitlines()
+    # Structure and design rules in one pass, in file order.
     assert lines == [
-        f"{path}: level: must be one of: inform, consult, advise, co-produce, co-decide"
+        f"{path}: level: must be one of: inform, consult, advise, co-produce, co-decide",
+        f"{path}: sessions[0].questions[3].options: a ranking needs at least 2 options",
+        f"{path}: timeline[1].label: is required",
     ]
     assert not Process.objects.exists() and not LiveSession.objects.exists()
     assert not Option.objects.exists()
 
 
-def test_import_command_without_organiser_creates_an_unowned_draft(design, tmp_path, capsys):
+def test_import_command_needs_an_existing_organiser(design, tmp_path):
     path = tmp_path / "ok.json"
     path.write_text(json.dumps(design), encoding="utf-8")
-    call_command("import_process", str(path))
-    process = Process.objects.get(slug=capsys.readouterr().out.strip())
-    assert not process.staff_roles.exists()
-    assert LogEntry.objects.filter(process=process, actor="system").count() > 0
+    with pytest.raises(CommandError, match="--organiser"):
+        call_command("import_process", str(path))
+    with pytest.raises(CommandError, match="No staff account"):
+        call_command("import_process", str(path), "--organiser", "nobody")
+    assert not Process.objects.exists()
 
 
-def test_import_command_refuses_a_missing_file(tmp_path):
+def test_a_timeline_out_of_date_order_keeps_its_order(design, organiser):
+    design["timeline"].reverse()
+    assert (
+        process_to_dict(process_import(user=organiser, data=design))["timeline"]
+        == design["timeline"]
+    )
+
+
+def test_import_command_refuses_a_missing_file(tmp_path, organiser):
     with pytest.raises(CommandError, match="Cannot read"):
-        call_command("import_process", str(tmp_path / "missing.json"))
+        call_command(
+            "import_process", str(tmp_path / "missing.json"), "--organiser", organiser.username
+        )
 
 
 def test_documented_example_imports(organiser):

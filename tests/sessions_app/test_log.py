@@ -7,9 +7,10 @@ import threading
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.db import connection, connections
+from django.db import DatabaseError, connection, connections, transaction
 
 from sessions_app import selectors
+from sessions_app.exceptions import RecordImmutable
 from sessions_app.logchain import GENESIS_HASH, canonical_json, format_time
 from sessions_app.models import LogEntry, Process
 from sessions_app.services.log import log_append
@@ -47,9 +48,49 @@ def raw(sql, params):
         cursor.execute(sql, params)
 
 
+def drop_update_guard():
+    """What someone with database administrator rights can do: remove the trigger that
+    refuses UPDATE on the log (undone when the test's transaction rolls back)."""
+    table = "sessions_app_logentry"
+    if connection.vendor == "sqlite":
+        raw(f"DROP TRIGGER {table}_append_only", [])
+    else:
+        raw("SET CONSTRAINTS ALL IMMEDIATE", [])  # ALTER TABLE waits for no deferred checks
+        raw(f"ALTER TABLE {table} DISABLE TRIGGER {table}_append_only", [])
+
+
+def test_the_database_refuses_to_update_log_rows(db, process):
+    entry = LogEntry.objects.filter(process=process).first()
+    with pytest.raises(DatabaseError), transaction.atomic():
+        raw("UPDATE sessions_app_logentry SET actor = %s WHERE id = %s", ["mallory", entry.pk])
+    assert LogEntry.objects.get(pk=entry.pk).actor == entry.actor
+
+
+def test_django_internal_managers_refuse_too(db, process):
+    entry = LogEntry.objects.filter(process=process).first()
+    with pytest.raises(RecordImmutable):
+        LogEntry._base_manager.filter(pk=entry.pk).update(actor="mallory")
+    forged = LogEntry(
+        process=process,
+        seq=entry.seq,
+        created_at=entry.created_at,
+        actor="mallory",
+        action=entry.action,
+        data={},
+        prev_hash=entry.prev_hash,
+        hash=entry.hash,
+    )
+    with pytest.raises(RecordImmutable):
+        LogEntry.objects.bulk_create(
+            [forged], update_conflicts=True, unique_fields=["hash"], update_fields=["actor"]
+        )
+    assert LogEntry.objects.get(pk=entry.pk).actor == entry.actor
+
+
 def test_editing_a_stored_row_breaks_verification_at_that_row(db, process, make_question):
     make_question("ranking")
     target = LogEntry.objects.get(process=process, seq=2)
+    drop_update_guard()
     raw(
         "UPDATE sessions_app_logentry SET data = %s WHERE id = %s",
         [json.dumps({"user": "mallory", "role": "organiser"}), target.pk],
@@ -70,6 +111,7 @@ def test_deleting_a_row_breaks_verification_at_the_gap(db, process, make_questio
 def test_rehashing_an_edited_row_still_breaks_the_next_one(db, process, make_question):
     make_question("ranking")
     target = LogEntry.objects.get(process=process, seq=2)
+    drop_update_guard()
     raw("UPDATE sessions_app_logentry SET hash = %s WHERE id = %s", ["a" * 64, target.pk])
     report = selectors.log_verify(process=process)
     assert (report.broken_seq, report.reason) == (2, "hash_mismatch")
@@ -88,6 +130,7 @@ def test_verify_log_command(db, process, make_process, capsys):
     call_command("verify_log", process.slug)
     assert capsys.readouterr().out.startswith(f"OK {process.slug}: 2 entries, head ")
     target = LogEntry.objects.get(process=other, seq=1)
+    drop_update_guard()
     raw("UPDATE sessions_app_logentry SET actor = %s WHERE id = %s", ["system", target.pk])
     with pytest.raises(CommandError):
         call_command("verify_log")
@@ -129,3 +172,26 @@ def test_concurrent_writers_get_consecutive_entries(organiser):
     seqs = list(LogEntry.objects.filter(process=process).values_list("seq", flat=True))
     assert seqs == list(range(1, 43))
     assert selectors.log_verify(process=process).ok
+
+
+def test_replacing_the_last_entry_with_a_rehashed_one_is_noticed(db, process):
+    from sessions_app.logchain import entry_hash
+
+    last = LogEntry.objects.filter(process=process).last()
+    forged_data = {"user": "mallory", "role": "organiser"}
+    forged_hash = entry_hash(
+        process=process.slug,
+        seq=last.seq,
+        at=format_time(last.created_at),
+        actor=last.actor,
+        action=last.action,
+        data=forged_data,
+        prev=last.prev_hash,
+    )
+    drop_update_guard()
+    raw(
+        "UPDATE sessions_app_logentry SET data = %s, hash = %s WHERE id = %s",
+        [json.dumps(forged_data), forged_hash, last.pk],
+    )
+    report = selectors.log_verify(process=process)
+    assert (report.ok, report.broken_seq, report.reason) == (False, last.seq, "head_mismatch")

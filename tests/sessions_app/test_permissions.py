@@ -61,10 +61,16 @@ def test_staff_of_one_process_get_404_everywhere_in_another(client, two_processe
     assert len(gets) == 10 and len(posts) == 6
     for url in gets:
         assert client.get(url).status_code == 404, url
-    for url in posts:
-        assert client.post(url).status_code == 404, url
+    for url in posts + gets:  # every form view refuses a POST too
+        assert client.post(url, {"title": "Overgenomen", "command": "open"}).status_code == 404, url
+    organiser_role = first.staff_roles.get()
+    revoke = reverse("designer:staff_revoke", args=[first.slug, organiser_role.pk])
+    assert client.post(revoke).status_code == 404
+    assert first.staff_roles.filter(pk=organiser_role.pk).exists()
     # Nothing changed in the first process.
+    first.refresh_from_db()
     assert first.sessions.count() == 1 and first.state == "draft"
+    assert first.title == "Herinrichting Stationsplein"
     # ... while the same pages of their own process work.
     own_gets, _posts = urls_of(second)
     for url in own_gets:

@@ -104,11 +104,21 @@ def test_publish_and_close(process, organiser, make_question):
     assert caught.value.code == "process_state"
     processes.process_close(user=organiser, process=process)
     assert process.state == ProcessState.CLOSED
-    assert actions(process)[-2:] == ["process.published", "process.closed"]
+    # Closing ends its sessions: the join codes stop admitting people.
+    assert actions(process)[-3:] == ["process.published", "session.ended", "process.closed"]
+    assert process.sessions.get().state == "ended"
     with pytest.raises(DesignError) as caught:
         questions.question_create(
             user=organiser, session=process.sessions.get(), spec=question_spec("open_text")
         )
+    assert caught.value.code == "process_state"
+    with pytest.raises(DesignError) as caught:
+        processes.process_update(
+            user=organiser, process=process, spec=full_process_spec(promise="Anders.")
+        )
+    assert caught.value.code == "process_state"
+    with pytest.raises(DesignError) as caught:
+        processes.milestones_replace(user=organiser, process=process, milestones=[])
     assert caught.value.code == "process_state"
 
 
@@ -301,3 +311,107 @@ def test_invitation_is_used_once_and_expires(process, organiser, make_user):
         staff.invitation_accept(token=late.token, user=reviewer)
     assert caught.value.code == "invitation_expired"
     assert not StaffRole.objects.filter(user=reviewer, role=Role.TELLER).exists()
+
+
+def test_reserved_words_are_not_used_as_slugs(make_process):
+    assert make_process(title="Import").slug == "import-2"
+    assert make_process(title="New").slug == "new-2"
+
+
+def test_process_update_compares_with_the_stored_process(process, organiser):
+    """A bound ModelForm changes the instance before the service runs; the service must
+    still see the change, save it and log it."""
+    process.title = "Nieuwe titel"  # what ModelForm.is_valid() does to its instance
+    processes.process_update(
+        user=organiser, process=process, spec=full_process_spec(title="Nieuwe titel")
+    )
+    process.refresh_from_db()
+    assert process.title == "Nieuwe titel"
+    assert LogEntry.objects.filter(process=process).last().data["after"] == {
+        "title": "Nieuwe titel"
+    }
+
+
+def test_session_update_compares_with_the_stored_session(live_session, organiser):
+    live_session.venue = "Bibliotheek"
+    live_sessions.live_session_update(
+        user=organiser, session=live_session, spec=session_spec(venue="Bibliotheek")
+    )
+    live_session.refresh_from_db()
+    assert live_session.venue == "Bibliotheek"
+    entry = LogEntry.objects.filter(process=live_session.process).last()
+    assert (entry.action, entry.data["after"]) == ("session.edited", {"venue": "Bibliotheek"})
+
+
+def test_timeline_replace_is_logged_with_before_and_after(process, organiser):
+    day = timezone.localdate()
+    processes.milestones_replace(
+        user=organiser, process=process, milestones=[MilestoneSpec(day, "Raad")]
+    )
+    entry = LogEntry.objects.filter(process=process).last()
+    assert entry.data == {"before": [], "after": [{"date": day.isoformat(), "label": "Raad"}]}
+    with pytest.raises(DesignError) as caught:
+        processes.milestones_replace(
+            user=organiser, process=process, milestones=[MilestoneSpec(day, " ")]
+        )
+    assert [p.path for p in caught.value.problems] == ["timeline[0].label"]
+
+
+def test_naming_one_option_twice_is_refused(make_question, organiser):
+    question = make_question()
+    spec = question_spec_of(question)
+    spec.options = [spec.options[0], OptionSpec("Kopie", id=spec.options[0].id)]
+    with pytest.raises(DesignError) as caught:
+        questions.question_update(user=organiser, question=question, spec=spec)
+    assert [p.code for p in caught.value.problems] == ["duplicate_option"]
+    assert question.options.count() == 3
+
+
+def counted_answer(question, **fields):
+    participant = Participant.objects.create(
+        session=question.session,
+        token=f"t{question.pk}",
+        public_id=f"p-{question.pk}",
+        joined_via=JoinedVia.ROOM,
+    )
+    return Response.objects.create(
+        question=question, participant=participant, source=Source.ONLINE, **fields
+    )
+
+
+@pytest.mark.parametrize(
+    ("kind", "answer", "change", "path"),
+    [
+        ("scale", {"number": 5}, {"scale_min": 1, "scale_max": 3}, "max"),
+        ("budget", {}, {"budget_total": 50}, "total"),
+        ("open_text", {"text": "x" * 200}, {"max_length": 100}, "max_length"),
+    ],
+)
+def test_settings_that_answers_no_longer_fit_are_refused(
+    kind, answer, change, path, make_question, organiser
+):
+    question = make_question(kind)
+    open_question(question)
+    counted_answer(question, **answer)
+    with pytest.raises(DesignError) as caught:
+        questions.question_update(
+            user=organiser, question=question, spec=question_spec(kind, **change)
+        )
+    assert [(p.path, p.code) for p in caught.value.problems] == [(path, "answers_conflict")]
+
+
+def test_lowering_max_choices_below_an_answer_is_refused(make_question, organiser):
+    question = make_question("multiple_choice")
+    open_question(question)
+    response = counted_answer(question)
+    for option in question.options.all()[:2]:
+        ResponseItem.objects.create(response=response, option=option)
+    spec = question_spec_of(question)
+    spec.max_choices = 1
+    with pytest.raises(DesignError) as caught:
+        questions.question_update(user=organiser, question=question, spec=spec)
+    assert [p.code for p in caught.value.problems] == ["answers_conflict"]
+    spec.max_choices = 3
+    questions.question_update(user=organiser, question=question, spec=spec)
+    question.refresh_from_db()
+    assert question.max_choices == 3

@@ -371,3 +371,107 @@ def test_log_page_shows_the_chain_state(client_for, organiser, process):
     )
     assert "The chain of 2 entries is intact." in page
     assert LogEntry.objects.filter(process=process).last().hash in page
+
+
+def process_post(**overrides):
+    data = {
+        "title": "Herinrichting Stationsplein",
+        "language": "nl",
+        "purpose": "Het plein wordt opnieuw ingericht.",
+        "level": "consult",
+        "promise": "De raad weegt de uitkomst mee.",
+        "decision_maker": "Gemeenteraad",
+        "entry_mode": "single",
+        "card_rule": "latest_wins",
+        "timeline-TOTAL_FORMS": "1",
+        "timeline-INITIAL_FORMS": "0",
+        "timeline-0-date": "2027-03-01",
+        "timeline-0-label": "Raadsbesluit",
+    }
+    data.update(overrides)
+    return data
+
+
+def test_edit_process_saves_and_logs(client_for, organiser, process):
+    client = client_for(organiser)
+    response = client.post(
+        reverse("designer:process_edit", args=[process.slug]),
+        process_post(title="Stationsplein, tweede ronde", level="co-produce"),
+    )
+    assert response.status_code == 302
+    process.refresh_from_db()
+    assert (process.title, process.level) == ("Stationsplein, tweede ronde", "co-produce")
+    assert [m.label for m in process.milestones.all()] == ["Raadsbesluit"]
+    edited = LogEntry.objects.get(process=process, action="process.edited")
+    assert edited.data["after"] == {"title": "Stationsplein, tweede ronde", "level": "co-produce"}
+    assert LogEntry.objects.filter(process=process, action="process.timeline_edited").exists()
+
+
+def test_edit_session_saves_and_logs(client_for, organiser, live_session):
+    url = reverse("designer:session_edit", args=[live_session.process.slug, live_session.pk])
+    response = client_for(organiser).post(
+        url,
+        {
+            "title": "Bewonersavond",
+            "starts_at": "2027-01-15T19:30",
+            "ends_at": "2027-01-15T21:30",
+            "venue": "Bibliotheek",
+            "mode": "online",
+        },
+    )
+    assert response.status_code == 302
+    live_session.refresh_from_db()
+    assert (live_session.venue, live_session.mode) == ("Bibliotheek", "online")
+    edited = LogEntry.objects.filter(process=live_session.process, action="session.edited").get()
+    assert edited.data["after"] == {"venue": "Bibliotheek", "mode": "online"}
+
+
+def test_moves_on_a_closed_process_explain_instead_of_failing(
+    client_for, organiser, process, make_question
+):
+    question = make_question()
+    process_publish(user=organiser, process=process)
+    from sessions_app.services.processes import process_close
+
+    process_close(user=organiser, process=process)
+    client = client_for(organiser)
+    for url in (
+        reverse("designer:question_move", args=[process.slug, question.pk, "down"]),
+        reverse("designer:session_move", args=[process.slug, question.session_id, "up"]),
+    ):
+        response = client.post(url, follow=True)
+        assert response.status_code == 200
+        assert "this cannot be done while the process is closed" in response.content.decode()
+
+
+def test_public_page_shows_the_timeline_in_dutch(client, organiser, process, make_question):
+    from datetime import date
+
+    from sessions_app.services.processes import milestones_replace
+    from sessions_app.specs import MilestoneSpec
+
+    make_question()
+    milestones_replace(
+        user=organiser,
+        process=process,
+        milestones=[MilestoneSpec(date(2027, 3, 4), "Besluit gemeenteraad")],
+    )
+    process_publish(user=organiser, process=process)
+    page = client.get(reverse("public:process", args=[process.slug])).content.decode()
+    assert "4 maart 2027" in page and "Besluit gemeenteraad" in page
+
+
+def test_invitation_used_meanwhile_leaves_no_account(client, organiser, process, make_user):
+    from sessions_app.services.staff import invitation_accept, invitation_create
+
+    invitation = invitation_create(user=organiser, process=process, role=Role.TELLER)
+    url = reverse("designer:invitation", args=[invitation.token])
+    client.get(url)
+    invitation_accept(token=invitation.token, user=make_user("eerder"))
+    response = client.post(
+        url, {"username": "later", "password1": "Zw4rt-Schaap-91", "password2": "Zw4rt-Schaap-91"}
+    )
+    assert response.status_code == 410
+    from django.contrib.auth import get_user_model
+
+    assert not get_user_model().objects.filter(username="later").exists()

@@ -3,18 +3,24 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from sessions_app.design import process_to_dict
 from sessions_app.models import Process
 
 
 class Command(BaseCommand):
-    help = "Write a process's design (inspraak.process/1) to a file or to standard output."
+    help = gettext_lazy(
+        "Write a process's design (inspraak.process/1) to a file or to standard output."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("slug")
         parser.add_argument(
-            "-o", "--output", type=Path, help="file to write; standard output if left out"
+            "-o",
+            "--output",
+            type=Path,
+            help=gettext_lazy("file to write; standard output if left out"),
         )
 
     def handle(self, *args, slug: str, output: Path | None = None, **options):

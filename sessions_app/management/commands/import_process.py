@@ -3,24 +3,29 @@ from pathlib import Path
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from sessions_app.exceptions import DesignError
 from sessions_app.services.design_io import load_design_file, process_import
 
 
 class Command(BaseCommand):
-    help = "Create a draft process from a design file (inspraak.process/1) and print its slug."
+    help = gettext_lazy(
+        "Create a draft process from a design file (inspraak.process/1) and print its slug."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("file", type=Path)
-        parser.add_argument("--organiser", help="user name that becomes the process's organiser")
+        parser.add_argument(
+            "--organiser",
+            required=True,
+            help=gettext_lazy("user name of the staff account that becomes its organiser"),
+        )
 
-    def handle(self, *args, file: Path, organiser=None, **options):
-        user = None
-        if organiser:
-            user = get_user_model().objects.filter(username=organiser).first()
-            if user is None:
-                raise CommandError(_("No staff account “%(name)s”.") % {"name": organiser})
+    def handle(self, *args, file: Path, organiser: str, **options):
+        user = get_user_model().objects.filter(username=organiser, is_active=True).first()
+        if user is None:
+            raise CommandError(_("No staff account “%(name)s”.") % {"name": organiser})
         try:
             raw = file.read_bytes()
         except OSError as exc:

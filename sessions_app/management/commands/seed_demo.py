@@ -11,6 +11,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from sessions_app.design import FORMAT
 from sessions_app.models import LiveSession, Process, Role
@@ -162,12 +163,13 @@ def demo_design(today) -> dict:
 
 
 class Command(BaseCommand):
-    help = "Create (or refresh) the demo town hall and print how to log in."
+    help = gettext_lazy("Create (or refresh) the demo town hall and print how to log in.")
 
     def add_arguments(self, parser):
         parser.add_argument("--base-url", default="http://127.0.0.1:8000")
         parser.add_argument(
-            "--password", help="password for all demo accounts (a new random one if left out)"
+            "--password",
+            help=gettext_lazy("password for all demo accounts (a new random one if left out)"),
         )
 
     def handle(self, *args, base_url: str, password: str | None = None, **options):

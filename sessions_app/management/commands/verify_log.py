@@ -1,5 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from sessions_app import selectors
 from sessions_app.models import Process
@@ -9,7 +10,10 @@ REASONS = {
     "prev_mismatch": lambda: _("its previous hash does not match the entry before it"),
     "hash_mismatch": lambda: _("its content does not match its hash"),
     "unreadable": lambda: _("the entry cannot be read"),
-    "head_mismatch": lambda: _("the log ends before the head the process recorded"),
+    "head_mismatch": lambda: _(
+        "the end of the log does not match the head the process recorded "
+        "(entries missing or replaced at the end)"
+    ),
 }
 
 
@@ -18,10 +22,14 @@ def describe(reason: str) -> str:
 
 
 class Command(BaseCommand):
-    help = "Verify the hash chain of the transparency log of one process, or of all processes."
+    help = gettext_lazy(
+        "Verify the hash chain of the transparency log of one process, or of all processes."
+    )
 
     def add_arguments(self, parser):
-        parser.add_argument("slug", nargs="?", help="the process's slug; all processes if left out")
+        parser.add_argument(
+            "slug", nargs="?", help=gettext_lazy("the process's slug; all processes if left out")
+        )
 
     def handle(self, *args, slug=None, **options):
         if slug:
@@ -30,6 +38,9 @@ class Command(BaseCommand):
                 raise CommandError(_("No process with slug “%(slug)s”.") % {"slug": slug})
         else:
             found = Process.objects.order_by("slug")
+        if not found:
+            self.stdout.write(_("There are no processes to verify."))
+            return
         broken = 0
         for process in found:
             report = selectors.log_verify(process=process)

@@ -1,0 +1,275 @@
+"""The coalescing broadcaster: one per server process.
+
+Writes never broadcast. A committed change marks its session *dirty*; on a tick the
+broadcaster reads one snapshot per audience (``snapshots.build_view``) and sends it to
+the connections of this process that need it, only if it changed:
+
+* presenter and facilitator: at most every ``TICK`` (0.2 s);
+* phones: at most every ``PHONE_INTERVAL`` (1 s).
+
+So a vote costs one dirty mark, never a message per connected phone. Between server
+processes (Redis layer) only one small ``session.changed`` message per session per tick
+travels, to a group whose members are the broadcasters themselves.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+import weakref
+from collections import Counter
+
+from channels.db import database_sync_to_async
+from channels.layers import InMemoryChannelLayer, get_channel_layer
+
+from . import groups
+from .protocol import dumps
+from .snapshots import build_view
+
+logger = logging.getLogger(__name__)
+
+TICK = 0.2
+PHONE_INTERVAL = 1.0
+AUDIENCES = ("phone", "presenter", "facilitator")
+
+
+class Room:
+    """The connections of this process to one live session, and its latest snapshots."""
+
+    def __init__(self, session_id: int):
+        self.session_id = session_id
+        self.members: dict[str, set] = {audience: set() for audience in AUDIENCES}
+        self.via: Counter = Counter()
+        self.cache: dict[int, dict] = {}
+        self.view = None
+        self.stale: set[int] | None = None  # None: everything
+        self.dirty = True
+        self.publish = False
+        self.presence_changed = False
+        self.compare: dict[str, str] = {}
+        self.texts: dict[str, str] = {}
+        self.phone_pending = False
+        self.last_phone_send = 0.0
+        self.lock = asyncio.Lock()
+
+    @property
+    def empty(self) -> bool:
+        return not any(self.members.values())
+
+    def presence(self) -> dict[str, int]:
+        return {
+            "phones": len(self.members["phone"]),
+            "room": self.via["room"],
+            "remote": self.via["remote"],
+            "presenters": len(self.members["presenter"]),
+            "facilitators": len(self.members["facilitator"]),
+        }
+
+    def facilitator_text(self) -> str:
+        return dumps({**self.view.facilitator, "connected": self.presence()})
+
+
+class Broadcaster:
+    def __init__(self, loop: asyncio.AbstractEventLoop):
+        self.loop = loop
+        self.rooms: dict[int, Room] = {}
+        self.task: asyncio.Task | None = None
+        self.listener: asyncio.Task | None = None
+        self.layer = get_channel_layer()
+        self.shared = self.layer is not None and not isinstance(self.layer, InMemoryChannelLayer)
+        self.channel: str | None = None
+        self.origin = uuid.uuid4().hex
+
+    # --- membership ---------------------------------------------------------------
+
+    async def join(self, session_id: int, audience: str, consumer, via: str | None = None) -> Room:
+        room = self.rooms.get(session_id)
+        if room is None:
+            room = self.rooms[session_id] = Room(session_id)
+            if self.shared:
+                await self._subscribe(session_id)
+        room.members[audience].add(consumer)
+        if via:
+            room.via[via] += 1
+        room.presence_changed = True
+        self._ensure_running()
+        return room
+
+    async def leave(self, session_id: int, audience: str, consumer, via: str | None = None) -> None:
+        room = self.rooms.get(session_id)
+        if room is None or consumer not in room.members[audience]:
+            return
+        room.members[audience].discard(consumer)
+        if via:
+            room.via[via] -= 1
+        room.presence_changed = True
+        if room.empty:
+            del self.rooms[session_id]
+            if self.shared and self.channel:
+                await self.layer.group_discard(groups.session_changes(session_id), self.channel)
+
+    # --- changes ------------------------------------------------------------------
+
+    def mark_dirty(
+        self, session_id: int, question_id: int | None = None, *, local: bool = True
+    ) -> None:
+        """Note a committed change; called on this process's event loop."""
+        room = self.rooms.get(session_id)
+        if room is None:
+            if local and self.shared:
+                self.loop.create_task(self._publish(session_id, question_id))
+            return
+        room.dirty = True
+        if question_id is None:
+            room.stale = None
+        elif room.stale is not None:
+            room.stale.add(question_id)
+        if local and self.shared:
+            room.publish = True
+
+    async def snapshot_text(self, room: Room, audience: str) -> str:
+        """The latest snapshot for ``audience``, reading it first if there is none yet."""
+        if room.view is None:
+            await self._rebuild(room)
+        return room.facilitator_text() if audience == "facilitator" else room.texts[audience]
+
+    # --- the tick -----------------------------------------------------------------
+
+    def _ensure_running(self) -> None:
+        if self.task is None or self.task.done():
+            self.task = self.loop.create_task(self._run())
+
+    async def _run(self) -> None:
+        while self.rooms:
+            await asyncio.sleep(TICK)
+            for room in list(self.rooms.values()):
+                try:
+                    await self._tick(room)
+                except Exception:
+                    # One session's failure (a database hiccup) must not stop the others;
+                    # the room stays dirty and is tried again on the next tick.
+                    room.dirty = True
+                    logger.exception("snapshot for session %s failed", room.session_id)
+
+    async def _tick(self, room: Room) -> None:
+        if room.publish:
+            room.publish = False
+            await self._publish(room.session_id, None)
+        changed: set[str] = set()
+        if room.dirty:
+            changed = await self._rebuild(room)
+        if "presenter" in changed:
+            await self._send(room.members["presenter"], room.texts["presenter"])
+        if "facilitator" in changed or room.presence_changed:
+            room.presence_changed = False
+            if room.members["facilitator"]:
+                await self._send(room.members["facilitator"], room.facilitator_text())
+        if "phone" in changed:
+            room.phone_pending = True
+        now = time.monotonic()
+        if room.phone_pending and now - room.last_phone_send >= PHONE_INTERVAL:
+            room.phone_pending = False
+            room.last_phone_send = now
+            await self._send(room.members["phone"], room.texts["phone"])
+
+    async def _rebuild(self, room: Room) -> set[str]:
+        async with room.lock:
+            if not room.dirty and room.view is not None:
+                return set()
+            stale, room.stale, room.dirty = room.stale, set(), False
+            try:
+                view = await database_sync_to_async(build_view)(
+                    room.session_id, stale=stale, cache=room.cache
+                )
+            except Exception:
+                room.dirty, room.stale = True, None
+                raise
+            room.view = view
+            changed = set()
+            for audience in AUDIENCES:
+                payload = getattr(view, audience)
+                key = dumps({**payload, "version": 0})
+                if room.compare.get(audience) != key:
+                    room.compare[audience] = key
+                    room.texts[audience] = dumps(payload)
+                    changed.add(audience)
+            return changed
+
+    @staticmethod
+    async def _send(members: set, text: str) -> None:
+        for consumer in list(members):
+            await consumer.send(text_data=text)
+
+    # --- between server processes -------------------------------------------------
+
+    async def _subscribe(self, session_id: int) -> None:
+        if self.channel is None:
+            self.channel = await self.layer.new_channel()
+        await self.layer.group_add(groups.session_changes(session_id), self.channel)
+        if self.listener is None or self.listener.done():
+            self.listener = self.loop.create_task(self._listen())
+
+    async def _publish(self, session_id: int, question_id: int | None) -> None:
+        await self.layer.group_send(
+            groups.session_changes(session_id),
+            {
+                "type": "session.changed",
+                "session": session_id,
+                "question": question_id,
+                "origin": self.origin,
+            },
+        )
+
+    async def _listen(self) -> None:
+        while self.rooms:
+            try:
+                message = await self.layer.receive(self.channel)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                # The layer's server went away (a Redis restart): wait and listen again.
+                logger.warning("channel layer receive failed; retrying", exc_info=True)
+                await asyncio.sleep(1)
+                for room in self.rooms.values():
+                    room.dirty, room.stale = True, None
+                continue
+            if message.get("origin") != self.origin:
+                self.mark_dirty(message["session"], None, local=False)
+
+
+_broadcasters: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def get_broadcaster() -> Broadcaster:
+    """This process's broadcaster for the running event loop."""
+    loop = asyncio.get_running_loop()
+    broadcaster = _broadcasters.get(loop)
+    if broadcaster is None:
+        broadcaster = _broadcasters[loop] = Broadcaster(loop)
+    return broadcaster
+
+
+def notify(session_id: int, question_id: int | None) -> None:
+    """Called from any thread after a commit: mark the session dirty in every running
+    broadcaster of this process; if none runs here, tell the other processes directly."""
+    delivered = False
+    for loop, broadcaster in list(_broadcasters.items()):
+        if loop.is_running() and not loop.is_closed():
+            loop.call_soon_threadsafe(broadcaster.mark_dirty, session_id, question_id)
+            delivered = True
+    if not delivered:
+        layer = get_channel_layer()
+        if layer is not None and not isinstance(layer, InMemoryChannelLayer):
+            from asgiref.sync import async_to_sync
+
+            async_to_sync(layer.group_send)(
+                groups.session_changes(session_id),
+                {
+                    "type": "session.changed",
+                    "session": session_id,
+                    "question": question_id,
+                    "origin": "http",
+                },
+            )

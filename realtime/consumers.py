@@ -1,0 +1,237 @@
+"""Websocket consumers. They authenticate, join this process's broadcaster, translate
+messages into service calls and answer with acks or errors that carry a code. The rules
+live in the services, not here."""
+
+from __future__ import annotations
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+
+from sessions_app import permissions
+from sessions_app.cookies import read_token
+from sessions_app.exceptions import AccessDenied, FacilitationError, InputRejected
+from sessions_app.models import LiveSession, Participant
+from sessions_app.selectors import participant_answers
+from sessions_app.services import facilitation, participation
+from sessions_app.services.participation import session_accepts_people
+
+from . import protocol
+from .broadcaster import get_broadcaster
+from .ratelimit import TokenBucket
+
+
+def _session_by_code(code: str) -> LiveSession | None:
+    return LiveSession.objects.select_related("process").filter(join_code=code.upper()).first()
+
+
+class BaseConsumer(AsyncWebsocketConsumer):
+    audience = ""
+    #: Message types this audience may send, mapped to handler method names.
+    handlers: dict[str, str] = {}
+
+    async def connect(self):
+        self.session = None
+        self.room = None
+        self.via = None
+        self.language = "nl"
+        self.bucket = TokenBucket(rate=5, burst=20)
+        session = await database_sync_to_async(_session_by_code)(
+            self.scope["url_route"]["kwargs"]["code"]
+        )
+        await self.accept()
+        if session is None:
+            await self.refuse("unknown_session", protocol.CLOSE_UNKNOWN_SESSION)
+            return
+        self.language = session.process.language
+        if not await self.authorize(session):
+            return
+        self.session = session
+        self.room = await get_broadcaster().join(session.pk, self.audience, self, via=self.via)
+        await self.send_json(
+            {
+                "type": "welcome",
+                "protocol": protocol.PROTOCOL,
+                "audience": self.audience,
+                **self.welcome_extra(),
+            }
+        )
+
+    async def authorize(self, session: LiveSession) -> bool:
+        return True
+
+    def welcome_extra(self) -> dict:
+        return {}
+
+    async def disconnect(self, code):
+        if self.room is not None:
+            await get_broadcaster().leave(self.session.pk, self.audience, self, via=self.via)
+            self.room = None
+
+    async def refuse(self, code: str, close_code: int):
+        await self.send_json(protocol.error(code, self.language))
+        await self.close(code=close_code)
+
+    async def send_json(self, message: dict):
+        await self.send(text_data=protocol.dumps(message))
+
+    async def send_error(self, code: str, **extra):
+        await self.send_json({**protocol.error(code, self.language), **extra})
+
+    async def receive(self, text_data=None, bytes_data=None):
+        if self.room is None:
+            return
+        if not self.bucket.take():
+            await self.send_error("rate_limited")
+            return
+        try:
+            message = protocol.parse(text_data, bytes_data)
+        except ValueError as exc:
+            await self.send_error(str(exc))
+            return
+        kind = message["type"]
+        handler = self.handlers.get(kind)
+        if handler is None:
+            code = "not_allowed" if kind in protocol.FACILITATOR_TYPES else "unknown_type"
+            await self.send_error(code)
+            return
+        await getattr(self, handler)(message)
+
+    async def on_hello(self, message):
+        text = await get_broadcaster().snapshot_text(self.room, self.audience)
+        await self.send(text_data=text)
+
+
+class PresenterConsumer(BaseConsumer):
+    """The projector: public, read-only; results only when revealed."""
+
+    audience = "presenter"
+    handlers = {"hello": "on_hello"}
+
+
+class ParticipantConsumer(BaseConsumer):
+    """A phone, identified by the signed cookie it got when joining."""
+
+    audience = "phone"
+    handlers = {"hello": "on_hello", "answer": "on_answer", "propose": "on_propose"}
+
+    async def authorize(self, session):
+        token = read_token(self.scope.get("cookies", {}), session.pk)
+        participant = None
+        if token:
+            participant = await database_sync_to_async(
+                Participant.objects.filter(session=session, token=token).first
+            )()
+        if participant is None:
+            await self.refuse("not_joined", protocol.CLOSE_NOT_JOINED)
+            return False
+        if not await database_sync_to_async(session_accepts_people)(session):
+            await self.refuse("session_ended", protocol.CLOSE_UNKNOWN_SESSION)
+            return False
+        self.participant = participant
+        self.via = participant.joined_via
+        return True
+
+    def welcome_extra(self):
+        return {"participant": self.participant.public_id}
+
+    async def on_hello(self, message):
+        await super().on_hello(message)
+        answers = await database_sync_to_async(participant_answers)(self.participant)
+        await self.send_json({"type": "mine", "answers": answers})
+
+    def _client_id(self, message):
+        client_id = message.get("client_id")
+        return client_id if isinstance(client_id, str) and len(client_id) <= 64 else None
+
+    async def on_answer(self, message):
+        client_id = self._client_id(message)
+        try:
+            result = await database_sync_to_async(participation.response_submit)(
+                participant=self.participant,
+                question_id=message.get("question"),
+                answer=message.get("answer"),
+                client_id=client_id,
+            )
+        except InputRejected as rejected:
+            await self.send_json(self._rejection(client_id, message, rejected.code))
+            return
+        await self.send_json(
+            {
+                "type": "ack",
+                "client_id": client_id,
+                "question": result.question_id,
+                "status": result.status,
+                "counted": result.counted,
+            }
+        )
+
+    async def on_propose(self, message):
+        client_id = self._client_id(message)
+        try:
+            option, created = await database_sync_to_async(participation.statement_propose)(
+                participant=self.participant,
+                question_id=message.get("question"),
+                text=message.get("text"),
+                client_id=client_id,
+            )
+        except InputRejected as rejected:
+            await self.send_json(self._rejection(client_id, message, rejected.code))
+            return
+        await self.send_json(
+            {
+                "type": "ack",
+                "client_id": client_id,
+                "question": option.question_id,
+                "status": "held" if created else "duplicate",
+                "counted": False,
+            }
+        )
+
+    def _rejection(self, client_id, message, code):
+        question = message.get("question")
+        return {
+            "type": "ack",
+            "client_id": client_id,
+            "question": question
+            if isinstance(question, int) and not isinstance(question, bool)
+            else None,
+            "status": "rejected",
+            "counted": False,
+            **protocol.error(code, self.language),
+        }
+
+
+class FacilitatorConsumer(BaseConsumer):
+    """The facilitator's console: staff with the facilitator role on this process."""
+
+    audience = "facilitator"
+    handlers = {"hello": "on_hello", "command": "on_command"}
+
+    async def authorize(self, session):
+        user = self.scope.get("user")
+        allowed = await database_sync_to_async(permissions.has_capability)(
+            user, session.process, "facilitate"
+        )
+        if not allowed:
+            await self.refuse("not_allowed", protocol.CLOSE_FORBIDDEN)
+            return False
+        self.user = user
+        return True
+
+    async def on_command(self, message):
+        command_id = message.get("id") if isinstance(message.get("id"), str) else None
+        try:
+            await database_sync_to_async(facilitation.console_command)(
+                user=self.user, session_id=self.session.pk, message=message
+            )
+        except (FacilitationError, AccessDenied, InputRejected) as error:
+            await self.send_json(
+                {
+                    "type": "result",
+                    "id": command_id,
+                    "ok": False,
+                    **protocol.error(error.code, self.language, error.params),
+                }
+            )
+            return
+        await self.send_json({"type": "result", "id": command_id, "ok": True})

@@ -1,0 +1,26 @@
+"""Domain signals in, dirty marks out. Receivers never build or send snapshots."""
+
+from django.dispatch import receiver
+
+from sessions_app.models import LiveSession
+from sessions_app.signals import process_changed, question_changed, session_changed
+
+from .broadcaster import notify
+
+
+@receiver(question_changed)
+def on_question_changed(sender, *, session_id, question_id, **kwargs):
+    notify(session_id, question_id)
+
+
+@receiver(session_changed)
+def on_session_changed(sender, *, session_id, **kwargs):
+    notify(session_id, None)
+
+
+@receiver(process_changed)
+def on_process_changed(sender, *, process_id, **kwargs):
+    for session_id in LiveSession.objects.filter(process_id=process_id).values_list(
+        "pk", flat=True
+    ):
+        notify(session_id, None)

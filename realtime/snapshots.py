@@ -1,0 +1,165 @@
+"""Snapshots: plain dicts built from the domain's selectors, one per audience.
+
+* ``phone``: the open questions (and the one on screen), with results only when revealed.
+* ``presenter``: the question on screen, its number of answers, and results when revealed.
+* ``facilitator``: the whole agenda with all results (revealed or not) and the
+  moderation queue.
+
+``version`` is the process log's sequence number when the snapshot was read: every change
+that can alter a snapshot appends to the log, so versions only grow, across server
+processes too.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import Prefetch
+
+from sessions_app.models import (
+    LiveSession,
+    Moderation,
+    Option,
+    Question,
+    QuestionKind,
+    QuestionState,
+    Response,
+    ResponseStatus,
+)
+from sessions_app.results import question_results
+
+K = QuestionKind
+MODERATION_QUEUE_LIMIT = 50
+
+
+@dataclass
+class SessionView:
+    version: int
+    phone: dict
+    presenter: dict
+    facilitator: dict
+    question_ids: frozenset[int]
+
+
+def question_definition(question: Question) -> dict:
+    """What a client needs to show and answer a question."""
+    data = {
+        "id": question.pk,
+        "kind": question.kind,
+        "text": question.text,
+        "description": question.description,
+        "state": question.state,
+        "revealed": question.results_revealed,
+    }
+    approved = [
+        {"id": o.pk, "text": o.text}
+        for o in question.options.all()
+        if o.moderation == Moderation.APPROVED
+    ]
+    if question.kind == K.STATEMENTS:
+        data["statements"] = approved
+        data["participants_may_add"] = question.participants_may_add
+    elif question.kind in (K.SINGLE_CHOICE, K.MULTIPLE_CHOICE, K.RANKING, K.BUDGET):
+        data["options"] = approved
+    if question.kind == K.MULTIPLE_CHOICE:
+        data["max_choices"] = question.max_choices
+    elif question.kind == K.SCALE:
+        data.update(
+            min=question.scale_min,
+            max=question.scale_max,
+            min_label=question.min_label,
+            max_label=question.max_label,
+        )
+    elif question.kind == K.BUDGET:
+        data["total"] = question.budget_total
+    elif question.kind == K.OPEN_TEXT:
+        data["max_length"] = question.max_length
+    return data
+
+
+def session_header(session: LiveSession) -> dict:
+    return {
+        "id": session.pk,
+        "code": session.join_code,
+        "title": session.title,
+        "state": session.state,
+        "language": session.process.language,
+        "current_question": session.current_question_id,
+        "paper_open": session.paper_closed_at is None,
+    }
+
+
+def moderation_queue(session: LiveSession) -> dict:
+    texts = (
+        Response.objects.filter(
+            question__session=session, moderation=Moderation.PENDING, status=ResponseStatus.COUNTED
+        )
+        .order_by("created_at", "id")
+        .values("pk", "question_id", "text")[:MODERATION_QUEUE_LIMIT]
+    )
+    statements = (
+        Option.objects.filter(question__session=session, moderation=Moderation.PENDING)
+        .order_by("created_at", "id")
+        .values("pk", "question_id", "text")[:MODERATION_QUEUE_LIMIT]
+    )
+    return {
+        "texts": [{"id": t["pk"], "question": t["question_id"], "text": t["text"]} for t in texts],
+        "statements": [
+            {"id": s["pk"], "question": s["question_id"], "text": s["text"]} for s in statements
+        ],
+    }
+
+
+def build_view(session_id: int, *, stale: set[int] | None, cache: dict[int, dict]) -> SessionView:
+    """Read the session and build all three snapshots. ``cache`` holds results per
+    question between calls; only questions in ``stale`` (all, if None) are recomputed."""
+    session = LiveSession.objects.select_related("process").get(pk=session_id)
+    questions = list(
+        session.questions.order_by("position", "id").prefetch_related(
+            Prefetch("options", queryset=Option.objects.order_by("position", "id"))
+        )
+    )
+    for question in questions:
+        if stale is None or question.pk in stale or question.pk not in cache:
+            cache[question.pk] = question_results(question=question, session=session)
+    header = session_header(session)
+    version = session.process.log_seq
+    current = next((q for q in questions if q.pk == session.current_question_id), None)
+
+    def shown(question: Question) -> dict:
+        data = question_definition(question)
+        if question.results_revealed:
+            data["results"] = cache[question.pk]
+        return data
+
+    phone_questions = [q for q in questions if q.state == QuestionState.OPEN or q is current]
+    presenter_question = None
+    if current is not None:
+        presenter_question = shown(current)
+        presenter_question["respondents"] = cache[current.pk]["respondents"]["total"]
+    return SessionView(
+        version=version,
+        phone={
+            "type": "snapshot",
+            "audience": "phone",
+            "version": version,
+            "session": header,
+            "questions": [shown(q) for q in phone_questions],
+        },
+        presenter={
+            "type": "snapshot",
+            "audience": "presenter",
+            "version": version,
+            "session": header,
+            "question": presenter_question,
+        },
+        facilitator={
+            "type": "snapshot",
+            "audience": "facilitator",
+            "version": version,
+            "session": header,
+            "agenda": [{**question_definition(q), "results": cache[q.pk]} for q in questions],
+            "moderation": moderation_queue(session),
+        },
+        question_ids=frozenset(q.pk for q in questions),
+    )

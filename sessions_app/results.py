@@ -1,0 +1,278 @@
+"""Results: the one read function behind every screen and file.
+
+``question_results`` gives, for one question, the totals and the split by source: online
+in the room, online remote, paper and hands. The presenter, the facilitator's console, the
+phones and (later) the XLSX, PDF, JSON and CSV exports all read it, so their numbers agree.
+Only counting answers count (superseded, rejected, voided and held ones do not).
+"""
+
+from __future__ import annotations
+
+from statistics import median
+
+from django.db.models import Count, Sum
+
+from .models import (
+    HandCount,
+    JoinedVia,
+    LiveSession,
+    Moderation,
+    Question,
+    QuestionKind,
+    Response,
+    ResponseItem,
+    ResponseStatus,
+    Source,
+)
+
+K = QuestionKind
+SOURCES = ("room", "remote", "paper", "hands")
+VOTE_KEYS = {1: "agree", -1: "disagree", 0: "pass"}
+
+
+def split() -> dict[str, int]:
+    return dict.fromkeys((*SOURCES, "total"), 0)
+
+
+def channel(source: str, joined_via: str | None) -> str:
+    """Where an answer came from: ``room``, ``remote`` or ``paper``."""
+    if source == Source.PAPER:
+        return "paper"
+    return "room" if joined_via == JoinedVia.ROOM else "remote"
+
+
+def _add(counts: dict, key: str, n: int) -> None:
+    counts[key] += n
+    counts["total"] += n
+
+
+def _percent(part: int, whole: int) -> float:
+    return round(100 * part / whole, 1) if whole else 0.0
+
+
+def _counted(question: Question):
+    return Response.objects.filter(question=question, status=ResponseStatus.COUNTED)
+
+
+def _respondents(question: Question, *, distinct_participants: bool = False) -> dict[str, int]:
+    counts = split()
+    aggregate = Count("participant", distinct=True) if distinct_participants else Count("id")
+    rows = _counted(question).values("source", "participant__joined_via").annotate(n=aggregate)
+    for row in rows:
+        _add(counts, channel(row["source"], row["participant__joined_via"]), row["n"])
+    return counts
+
+
+def latest_hand_counts(question: Question) -> dict[tuple[str, int], int]:
+    """The latest hand count per option (``("option", id)``) or scale value
+    (``("value", v)``); a correction replaces the count it corrects."""
+    latest: dict[tuple[str, int], int] = {}
+    for option_id, value, count in (
+        HandCount.objects.filter(question=question)
+        .order_by("-id")
+        .values_list("option_id", "scale_value", "count")
+    ):
+        key = ("option", option_id) if option_id is not None else ("value", value)
+        latest.setdefault(key, count)
+    return latest
+
+
+def _item_rows(question: Question, *extra_values, aggregate):
+    return (
+        ResponseItem.objects.filter(
+            response__question=question, response__status=ResponseStatus.COUNTED
+        )
+        .values("option_id", "response__source", "response__participant__joined_via", *extra_values)
+        .annotate(n=aggregate)
+    )
+
+
+def _choice(question: Question, options, base: dict) -> dict:
+    counts = {option.pk: split() for option in options}
+    for row in _item_rows(question, aggregate=Count("id")):
+        if row["option_id"] in counts:
+            _add(
+                counts[row["option_id"]],
+                channel(row["response__source"], row["response__participant__joined_via"]),
+                row["n"],
+            )
+    hands = latest_hand_counts(question)
+    hand_total = 0
+    for option in options:
+        n = hands.get(("option", option.pk), 0)
+        _add(counts[option.pk], "hands", n)
+        hand_total = hand_total + n if question.kind == K.SINGLE_CHOICE else max(hand_total, n)
+    respondents = base["respondents"]
+    _add(respondents, "hands", hand_total)
+    base["options"] = [
+        {
+            "id": option.pk,
+            "text": option.text,
+            "counts": counts[option.pk],
+            "percent": _percent(counts[option.pk]["total"], respondents["total"]),
+        }
+        for option in options
+    ]
+    return base
+
+
+def _scale(question: Question, base: dict) -> dict:
+    values = list(range(question.scale_min, question.scale_max + 1))
+    counts = {value: split() for value in values}
+    rows = (
+        _counted(question)
+        .values("number", "source", "participant__joined_via")
+        .annotate(n=Count("id"))
+    )
+    for row in rows:
+        if row["number"] in counts:
+            _add(
+                counts[row["number"]],
+                channel(row["source"], row["participant__joined_via"]),
+                row["n"],
+            )
+    hands = latest_hand_counts(question)
+    for value in values:
+        n = hands.get(("value", value), 0)
+        _add(counts[value], "hands", n)
+        _add(base["respondents"], "hands", n)
+    weights = [(value, counts[value]["total"]) for value in values]
+    n = sum(weight for _, weight in weights)
+    base["distribution"] = [{"value": value, "counts": counts[value]} for value in values]
+    base["mean"] = round(sum(value * weight for value, weight in weights) / n, 2) if n else None
+    base["median"] = median(v for v, w in weights for _ in range(w)) if n else None
+    return base
+
+
+def _ranking(question: Question, options, base: dict) -> dict:
+    size = len(options)
+    stats = {
+        option.pk: {"borda": split(), "rank_sum": 0, "ranked_by": 0, "first": 0}
+        for option in options
+    }
+    for row in _item_rows(question, "value", aggregate=Count("id")):
+        entry = stats.get(row["option_id"])
+        if entry is None:
+            continue
+        rank, n = row["value"], row["n"]
+        _add(
+            entry["borda"],
+            channel(row["response__source"], row["response__participant__joined_via"]),
+            (size - rank + 1) * n,
+        )
+        entry["rank_sum"] += rank * n
+        entry["ranked_by"] += n
+        entry["first"] += n if rank == 1 else 0
+    base["options"] = [
+        {
+            "id": option.pk,
+            "text": option.text,
+            "borda": stats[option.pk]["borda"],
+            "mean_rank": round(stats[option.pk]["rank_sum"] / stats[option.pk]["ranked_by"], 2)
+            if stats[option.pk]["ranked_by"]
+            else None,
+            "ranked_by": stats[option.pk]["ranked_by"],
+            "first_choices": stats[option.pk]["first"],
+        }
+        for option in options
+    ]
+    return base
+
+
+def _budget(question: Question, options, base: dict) -> dict:
+    sums = {option.pk: split() for option in options}
+    for row in _item_rows(question, aggregate=Sum("value")):
+        if row["option_id"] in sums:
+            _add(
+                sums[row["option_id"]],
+                channel(row["response__source"], row["response__participant__joined_via"]),
+                row["n"],
+            )
+    respondents = base["respondents"]
+
+    def average(points: dict, key: str) -> float | None:
+        return round(points[key] / respondents[key], 2) if respondents[key] else None
+
+    base["total_points"] = question.budget_total
+    base["options"] = [
+        {
+            "id": option.pk,
+            "text": option.text,
+            "points": sums[option.pk],
+            "average": average(sums[option.pk], "total"),
+            "average_by_source": {
+                key: average(sums[option.pk], key) for key in ("room", "remote", "paper")
+            },
+        }
+        for option in options
+    ]
+    return base
+
+
+def _open_text(question: Question, base: dict) -> dict:
+    moderation = dict(_counted(question).values_list("moderation").annotate(n=Count("id")))
+    base["pending"] = moderation.get(Moderation.PENDING, 0)
+    base["hidden"] = moderation.get(Moderation.HIDDEN, 0)
+    base["approved"] = [
+        {"id": pk, "text": text}
+        for pk, text in _counted(question)
+        .filter(moderation=Moderation.APPROVED)
+        .order_by("moderated_at", "id")
+        .values_list("pk", "text")
+    ]
+    return base
+
+
+def _statements(question: Question, statements, base: dict) -> dict:
+    votes = {option.pk: {key: split() for key in VOTE_KEYS.values()} for option in statements}
+    rows = (
+        _counted(question)
+        .filter(statement__isnull=False)
+        .values("statement_id", "number", "source", "participant__joined_via")
+        .annotate(n=Count("id"))
+    )
+    for row in rows:
+        entry = votes.get(row["statement_id"])
+        if entry is not None and row["number"] in VOTE_KEYS:
+            _add(
+                entry[VOTE_KEYS[row["number"]]],
+                channel(row["source"], row["participant__joined_via"]),
+                row["n"],
+            )
+    base["statements"] = [
+        {
+            "id": option.pk,
+            "text": option.text,
+            "origin": option.origin,
+            **votes[option.pk],
+            "votes": sum(votes[option.pk][key]["total"] for key in VOTE_KEYS.values()),
+        }
+        for option in statements
+    ]
+    return base
+
+
+def question_results(*, question: Question, session: LiveSession | None = None) -> dict:
+    """Totals and the split by source for one question, as plain JSON-ready data."""
+    session = session or question.session
+    options = [o for o in question.options.all() if o.moderation == Moderation.APPROVED]
+    base = {
+        "question": question.pk,
+        "kind": question.kind,
+        "state": question.state,
+        "revealed": question.results_revealed,
+        "provisional": session.paper_closed_at is None and session.sheets.exists(),
+        "respondents": _respondents(question, distinct_participants=question.kind == K.STATEMENTS),
+    }
+    if question.kind in (K.SINGLE_CHOICE, K.MULTIPLE_CHOICE):
+        return _choice(question, options, base)
+    if question.kind == K.SCALE:
+        return _scale(question, base)
+    if question.kind == K.RANKING:
+        return _ranking(question, options, base)
+    if question.kind == K.BUDGET:
+        return _budget(question, options, base)
+    if question.kind == K.OPEN_TEXT:
+        return _open_text(question, base)
+    base["pending"] = sum(1 for o in question.options.all() if o.moderation == Moderation.PENDING)
+    return _statements(question, options, base)

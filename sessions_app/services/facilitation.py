@@ -1,0 +1,320 @@
+"""Running a live session: the facilitator opens and closes questions, moves through the
+agenda, reveals results and moderates open answers and proposed statements."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.utils import timezone
+
+from sessions_app import permissions
+from sessions_app.exceptions import FacilitationError, InputRejected
+from sessions_app.models import (
+    LiveSession,
+    Moderation,
+    Option,
+    ProcessState,
+    Question,
+    QuestionKind,
+    QuestionState,
+    Response,
+    SessionState,
+    StatementOrigin,
+)
+from sessions_app.signals import question_changed, send_on_commit, session_changed
+
+from .log import actor_for, log_append
+
+Q = QuestionState
+
+
+def _announce_question(question: Question, action: str) -> None:
+    send_on_commit(
+        question_changed,
+        process_id=question.session.process_id,
+        session_id=question.session_id,
+        question_id=question.pk,
+        action=action,
+    )
+
+
+def _announce_session(session: LiveSession, action: str) -> None:
+    send_on_commit(
+        session_changed, process_id=session.process_id, session_id=session.pk, action=action
+    )
+
+
+def _runnable(user, session: LiveSession) -> None:
+    permissions.require(user, session.process, "facilitate")
+    if session.state == SessionState.ENDED or session.process.state == ProcessState.CLOSED:
+        raise FacilitationError("session_ended")
+
+
+def _move(user, question: Question, *, allowed_from: set[str], to: str, action: str) -> Question:
+    session = question.session
+    _runnable(user, session)
+    with transaction.atomic():
+        question = (
+            Question.objects.select_for_update()
+            .select_related("session__process")
+            .get(pk=question.pk)
+        )
+        if question.state not in allowed_from:
+            raise FacilitationError(
+                "question_state",
+                params={"from": question.get_state_display(), "to": QuestionState(to).label},
+            )
+        now = timezone.now()
+        question.state = to
+        if to == Q.OPEN:
+            question.opened_at = question.opened_at or now
+            question.closed_at = None
+        else:
+            question.closed_at = now
+        question.save(update_fields=["state", "opened_at", "closed_at", "updated_at"])
+        session_fields = []
+        if to == Q.OPEN:
+            session.current_question = question
+            session_fields.append("current_question")
+            if session.state == SessionState.PLANNED:
+                session.state = SessionState.LIVE
+                session_fields.append("state")
+            LiveSession.objects.filter(pk=session.pk).update(
+                **{name: getattr(session, name) for name in session_fields}
+            )
+        log_append(
+            process=session.process,
+            action=action,
+            actor=actor_for(user),
+            data={"session": session.pk, "question": question.pk},
+        )
+    _announce_question(question, action.split(".")[1])
+    return question
+
+
+def question_open(*, user, question: Question) -> Question:
+    """Open a question for answers (a closed one may be reopened) and show it.
+    Raises ``AccessDenied``, ``FacilitationError("question_state")``, ``("session_ended")``."""
+    reopening = question.state == Q.CLOSED
+    return _move(
+        user,
+        question,
+        allowed_from={Q.DRAFT, Q.CLOSED},
+        to=Q.OPEN,
+        action="question.reopened" if reopening else "question.opened",
+    )
+
+
+def question_close(*, user, question: Question) -> Question:
+    """Stop counting answers to an open question. Raises ``AccessDenied`` and
+    ``FacilitationError("question_state")``."""
+    return _move(user, question, allowed_from={Q.OPEN}, to=Q.CLOSED, action="question.closed")
+
+
+def question_reveal(*, user, question: Question, revealed: bool) -> Question:
+    """Show or hide the results of a question on the presenter and phones."""
+    session = question.session
+    _runnable(user, session)
+    if question.results_revealed == revealed:
+        return question
+    with transaction.atomic():
+        Question.objects.filter(pk=question.pk).update(results_revealed=revealed)
+        question.results_revealed = revealed
+        log_append(
+            process=session.process,
+            action="results.revealed" if revealed else "results.hidden",
+            actor=actor_for(user),
+            data={"session": session.pk, "question": question.pk},
+        )
+    _announce_question(question, "revealed" if revealed else "hidden")
+    return question
+
+
+def session_show(*, user, session: LiveSession, question: Question | None) -> LiveSession:
+    """Put a question of the agenda on the presenter screen (without opening it).
+    Raises ``AccessDenied``, ``FacilitationError("no_such_question")``."""
+    _runnable(user, session)
+    if question is not None and question.session_id != session.pk:
+        raise FacilitationError("no_such_question")
+    if session.current_question_id == (question.pk if question else None):
+        return session
+    with transaction.atomic():
+        LiveSession.objects.filter(pk=session.pk).update(current_question=question)
+        session.current_question = question
+        log_append(
+            process=session.process,
+            action="session.shown",
+            actor=actor_for(user),
+            data={"session": session.pk, "question": question.pk if question else None},
+        )
+    _announce_session(session, "shown")
+    return session
+
+
+def session_step(*, user, session: LiveSession, offset: int) -> LiveSession:
+    """Show the next (``+1``) or previous (``-1``) question of the agenda."""
+    agenda = list(session.questions.order_by("position", "id").values_list("pk", flat=True))
+    if not agenda:
+        raise FacilitationError("no_such_question")
+    if session.current_question_id in agenda:
+        index = agenda.index(session.current_question_id) + offset
+    else:
+        index = 0 if offset > 0 else len(agenda) - 1
+    index = max(0, min(index, len(agenda) - 1))
+    return session_show(
+        user=user, session=session, question=session.questions.get(pk=agenda[index])
+    )
+
+
+def session_end(*, user, session: LiveSession) -> LiveSession:
+    """End a session: open questions close, the join code stops admitting people."""
+    _runnable(user, session)
+    with transaction.atomic():
+        for question in session.questions.filter(state=Q.OPEN):
+            question_close(user=user, question=question)
+        LiveSession.objects.filter(pk=session.pk).update(state=SessionState.ENDED)
+        session.state = SessionState.ENDED
+        log_append(
+            process=session.process,
+            action="session.ended",
+            actor=actor_for(user),
+            data={"session": session.pk},
+        )
+    _announce_session(session, "ended")
+    return session
+
+
+def _decision(decision: str, reason: str) -> tuple[str, str]:
+    reason = reason.strip()
+    if decision == "approve":
+        return Moderation.APPROVED, ""
+    if not reason:
+        raise FacilitationError("reason_required")
+    return Moderation.HIDDEN, reason[:500]
+
+
+def response_moderate(*, user, response: Response, decision: str, reason: str = "") -> Response:
+    """Approve an open answer for the screen, or hide it with a reason (logged).
+    Raises ``AccessDenied``, ``FacilitationError("reason_required")``, ``("not_moderated")``."""
+    question = response.question
+    permissions.require(user, question.session.process, "facilitate")
+    if question.kind != QuestionKind.OPEN_TEXT:
+        raise FacilitationError("not_moderated")
+    state, reason = _decision(decision, reason)
+    with transaction.atomic():
+        Response.objects.filter(pk=response.pk).update(
+            moderation=state,
+            moderation_reason=reason,
+            moderated_by=user,
+            moderated_at=timezone.now(),
+        )
+        response.moderation, response.moderation_reason = state, reason
+        log_append(
+            process=question.session.process,
+            action=f"moderation.{'approved' if state == Moderation.APPROVED else 'hidden'}",
+            actor=actor_for(user),
+            data={"question": question.pk, "response": response.pk, "reason": reason},
+        )
+    _announce_question(question, "moderated")
+    return response
+
+
+def statement_moderate(*, user, option: Option, decision: str, reason: str = "") -> Option:
+    """Approve a proposed statement (participants then vote on it) or hide it with a reason.
+    Organiser statements may be hidden too. Raises like ``response_moderate``."""
+    question = option.question
+    permissions.require(user, question.session.process, "facilitate")
+    if question.kind != QuestionKind.STATEMENTS:
+        raise FacilitationError("not_moderated")
+    state, reason = _decision(decision, reason)
+    with transaction.atomic():
+        Option.objects.filter(pk=option.pk).update(moderation=state, moderation_reason=reason)
+        option.moderation, option.moderation_reason = state, reason
+        log_append(
+            process=question.session.process,
+            action=f"moderation.{'approved' if state == Moderation.APPROVED else 'hidden'}",
+            actor=actor_for(user),
+            data={
+                "question": question.pk,
+                "statement": option.pk,
+                "proposed": option.origin == StatementOrigin.PARTICIPANT,
+                "reason": reason,
+            },
+        )
+    _announce_question(question, "moderated")
+    return option
+
+
+COMMANDS = frozenset(
+    {"open", "close", "reveal", "hide", "show", "next", "previous", "end", "moderate"}
+)
+
+
+def _agenda_question(session: LiveSession, question_id) -> Question:
+    if isinstance(question_id, bool) or not isinstance(question_id, int):
+        raise FacilitationError("no_such_question")
+    question = (
+        Question.objects.select_related("session__process")
+        .filter(pk=question_id, session=session)
+        .first()
+    )
+    if question is None:
+        raise FacilitationError("no_such_question")
+    return question
+
+
+def console_command(*, user, session_id: int, message: dict) -> None:
+    """Carry out one console command, as sent by the console's websocket or its plain
+    form: ``{"command": "open" | "close" | "reveal" | "hide" | "show" | "next" |
+    "previous" | "end" | "moderate", "question": id, ...}``; ``moderate`` takes
+    ``response`` or ``statement``, ``decision`` (``approve`` or ``hide``) and ``reason``.
+
+    Raises ``InputRejected("unknown_type")`` and the errors of the services it calls.
+    """
+    command = message.get("command")
+    if command not in COMMANDS:
+        raise InputRejected("unknown_type")
+    session = LiveSession.objects.select_related("process").get(pk=session_id)
+    if command in {"next", "previous"}:
+        session_step(user=user, session=session, offset=1 if command == "next" else -1)
+    elif command == "end":
+        session_end(user=user, session=session)
+    elif command == "moderate":
+        _moderate(user, session, message)
+    else:
+        question = _agenda_question(session, message.get("question"))
+        if command == "open":
+            question_open(user=user, question=question)
+        elif command == "close":
+            question_close(user=user, question=question)
+        elif command in {"reveal", "hide"}:
+            question_reveal(user=user, question=question, revealed=command == "reveal")
+        else:
+            session_show(user=user, session=session, question=question)
+
+
+def _moderate(user, session: LiveSession, message: dict) -> None:
+    decision = message.get("decision")
+    reason = message.get("reason") if isinstance(message.get("reason"), str) else ""
+    if decision not in {"approve", "hide"}:
+        raise InputRejected("invalid_answer")
+    response_id, statement_id = message.get("response"), message.get("statement")
+    if isinstance(response_id, int) and not isinstance(response_id, bool):
+        response = (
+            Response.objects.select_related("question__session__process")
+            .filter(pk=response_id, question__session=session)
+            .first()
+        )
+        if response is None:
+            raise FacilitationError("no_such_question")
+        response_moderate(user=user, response=response, decision=decision, reason=reason)
+    elif isinstance(statement_id, int) and not isinstance(statement_id, bool):
+        option = (
+            Option.objects.select_related("question__session__process")
+            .filter(pk=statement_id, question__session=session)
+            .first()
+        )
+        if option is None:
+            raise FacilitationError("no_such_question")
+        statement_moderate(user=user, option=option, decision=decision, reason=reason)
+    else:
+        raise InputRejected("invalid_answer")

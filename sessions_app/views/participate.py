@@ -1,0 +1,198 @@
+"""Phones: join by code or QR without an account, then answer. Every page here works as
+plain HTML forms; ``static/js/participant.js`` adds the live websocket on top."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.contrib import messages
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from sessions_app.answers import QuestionRules, answer_from_form
+from sessions_app.cookies import read_token, set_token
+from sessions_app.exceptions import ERROR_MESSAGES, InputRejected
+from sessions_app.models import JoinedVia, LiveSession, Moderation, Participant, QuestionState
+from sessions_app.models.live_session import JOIN_CODE_ALPHABET
+from sessions_app.selectors import participant_answers
+from sessions_app.services import participation
+
+from .common import absolute_url, socket_path, use_process_language
+
+
+def normalise_code(code: str) -> str:
+    return "".join(ch for ch in code.upper() if ch.isalnum())
+
+
+def _session(code: str) -> LiveSession | None:
+    return (
+        LiveSession.objects.select_related("process").filter(join_code=normalise_code(code)).first()
+    )
+
+
+def _participant(request, session: LiveSession) -> Participant | None:
+    token = read_token(request.COOKIES, session.pk)
+    if not token:
+        return None
+    return Participant.objects.filter(session=session, token=token).first()
+
+
+def _unknown(request, code: str):
+    return render(
+        request,
+        "participate/unknown.html",
+        {"code": code, "alphabet": JOIN_CODE_ALPHABET},
+        status=404,
+    )
+
+
+def join_start(request):
+    """Type the code shown in the room."""
+    code = normalise_code(request.GET.get("code", ""))
+    if code:
+        if _session(code) is None:
+            return _unknown(request, code)
+        return redirect("participate:join", code=code)
+    return render(request, "participate/join_start.html")
+
+
+def join(request, code: str, via: str = JoinedVia.ROOM):
+    """The join page behind the QR code (``room``) or the shared link (``remote``)."""
+    session = _session(code)
+    if session is None:
+        return _unknown(request, normalise_code(code))
+    use_process_language(request, session.process)
+    if _participant(request, session) is not None:
+        return redirect("participate:phone", code=session.join_code)
+    if not participation.session_accepts_people(session):
+        return render(request, "participate/ended.html", {"session": session}, status=410)
+    if request.method == "POST":
+        participant = participation.participant_join(session=session, via=via)
+        response = redirect("participate:phone", code=session.join_code)
+        set_token(response, session.pk, participant.token)
+        return response
+    return render(
+        request,
+        "participate/join.html",
+        {"session": session, "process": session.process, "via": via},
+    )
+
+
+def _phone_questions(session: LiveSession):
+    current = session.current_question_id
+    questions = session.questions.filter(state=QuestionState.OPEN).prefetch_related("options")
+    shown = list(questions)
+    if current and all(q.pk != current for q in shown):
+        shown += list(session.questions.filter(pk=current).prefetch_related("options"))
+    for question in shown:
+        question.approved = [
+            o for o in question.options.all() if o.moderation == Moderation.APPROVED
+        ]
+    return shown
+
+
+def phone(request, code: str):
+    """The participant's page: the open questions, as forms."""
+    session = _session(code)
+    if session is None:
+        return _unknown(request, normalise_code(code))
+    use_process_language(request, session.process)
+    participant = _participant(request, session)
+    if participant is None:
+        return redirect("participate:join", code=session.join_code)
+    if not participation.session_accepts_people(session):
+        return render(request, "participate/ended.html", {"session": session}, status=410)
+    mine = participant_answers(participant)
+    questions = _phone_questions(session)
+    for question in questions:
+        question.mine = mine.get(str(question.pk))
+    context = {
+        "session": session,
+        "process": session.process,
+        "participant": participant,
+        "questions": questions,
+        "form_id": uuid.uuid4().hex,
+        "socket_path": socket_path("phone", session.join_code),
+        "mine": mine,
+    }
+    return render(request, "participate/phone.html", context)
+
+
+@require_POST
+def answer(request, code: str, question_id: int):
+    """The plain-form path: the same service as the websocket. ``form_id`` is the client id,
+    so a resubmitted form counts once."""
+    session = _session(code)
+    if session is None:
+        return _unknown(request, normalise_code(code))
+    use_process_language(request, session.process)
+    participant = _participant(request, session)
+    if participant is None:
+        return redirect("participate:join", code=session.join_code)
+    form_id = request.POST.get("form_id", "")
+    try:
+        question = participation.load_open_question(participant, question_id)
+        rules = QuestionRules.of(question)
+        raws = answer_from_form(rules, request.POST)
+        proposal = request.POST.get("new_statement", "").strip()
+        if not raws and not proposal:
+            raise InputRejected("no_choice")
+        outcomes = []
+        for index, raw in enumerate(raws):
+            client_id = form_id if len(raws) == 1 else f"{form_id}-{raw.get('statement', index)}"
+            outcomes.append(
+                participation.response_submit(
+                    participant=participant,
+                    question_id=question.pk,
+                    answer=raw,
+                    client_id=client_id,
+                    rules=rules,
+                )
+            )
+        if proposal:
+            participation.statement_propose(
+                participant=participant,
+                question_id=question.pk,
+                text=proposal,
+                client_id=f"{form_id}-new",
+            )
+    except InputRejected as rejected:
+        messages.error(request, str(ERROR_MESSAGES.get(rejected.code, rejected.code)))
+        return redirect(
+            reverse("participate:phone", args=[session.join_code]) + f"#question-{question_id}"
+        )
+    if outcomes and all(o.status == "duplicate" for o in outcomes):
+        messages.info(request, _("This answer had already been received; it counts once."))
+    elif proposal and not outcomes:
+        messages.success(
+            request,
+            _("Thank you. Your statement is shown to others once a facilitator has read it."),
+        )
+    else:
+        messages.success(
+            request,
+            _("Your answer has been counted. You may change it while the question is open."),
+        )
+    return redirect(
+        reverse("participate:phone", args=[session.join_code]) + f"#question-{question_id}"
+    )
+
+
+def join_links(request, session: LiveSession) -> dict:
+    """The room QR and the remote link differ, so every participant is recorded as in the
+    room or remote."""
+    return {
+        "room_url": absolute_url(request, reverse("participate:join", args=[session.join_code])),
+        "remote_url": absolute_url(
+            request, reverse("participate:join_remote", args=[session.join_code])
+        ),
+        "start_url": absolute_url(request, reverse("participate:join_start")),
+    }
+
+
+def session_or_404(code: str) -> LiveSession:
+    return get_object_or_404(
+        LiveSession.objects.select_related("process"), join_code=normalise_code(code)
+    )
