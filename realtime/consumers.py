@@ -197,7 +197,8 @@ class ParticipantConsumer(BaseConsumer):
             else None,
             "status": "rejected",
             "counted": False,
-            **protocol.error(code, self.language),
+            "code": code,
+            "message": protocol.message_for(code, self.language),
         }
 
 
@@ -230,7 +231,8 @@ class FacilitatorConsumer(BaseConsumer):
                     "type": "result",
                     "id": command_id,
                     "ok": False,
-                    **protocol.error(error.code, self.language, error.params),
+                    "code": error.code,
+                    "message": protocol.message_for(error.code, self.language, error.params),
                 }
             )
             return

@@ -23,13 +23,11 @@ from sessions_app.models import (
     Question,
     QuestionKind,
     QuestionState,
-    Response,
-    ResponseStatus,
 )
 from sessions_app.results import question_results
+from sessions_app.selectors import moderation_queue
 
 K = QuestionKind
-MODERATION_QUEUE_LIMIT = 50
 
 
 @dataclass
@@ -86,27 +84,6 @@ def session_header(session: LiveSession) -> dict:
         "language": session.process.language,
         "current_question": session.current_question_id,
         "paper_open": session.paper_closed_at is None,
-    }
-
-
-def moderation_queue(session: LiveSession) -> dict:
-    texts = (
-        Response.objects.filter(
-            question__session=session, moderation=Moderation.PENDING, status=ResponseStatus.COUNTED
-        )
-        .order_by("created_at", "id")
-        .values("pk", "question_id", "text")[:MODERATION_QUEUE_LIMIT]
-    )
-    statements = (
-        Option.objects.filter(question__session=session, moderation=Moderation.PENDING)
-        .order_by("created_at", "id")
-        .values("pk", "question_id", "text")[:MODERATION_QUEUE_LIMIT]
-    )
-    return {
-        "texts": [{"id": t["pk"], "question": t["question_id"], "text": t["text"]} for t in texts],
-        "statements": [
-            {"id": s["pk"], "question": s["question_id"], "text": s["text"]} for s in statements
-        ],
     }
 
 

@@ -91,7 +91,7 @@ class QuestionRules:
 
 def clean_text(value: str) -> str:
     """Normalise typed text: NFC, no control characters, trimmed."""
-    return _CONTROL.sub("", unicodedata.normalize("NFC", value)).strip()
+    return unicodedata.normalize("NFC", _CONTROL.sub("", value)).strip()
 
 
 def _integer(value) -> int:
@@ -179,7 +179,7 @@ def parse_answer(rules: QuestionRules, raw) -> Answer:
         return Answer(text=text)
     # statements
     vote = raw.get("vote")
-    if vote not in VOTES:
+    if not isinstance(vote, str) or vote not in VOTES:
         raise InputRejected("invalid_answer")
     try:
         statement = _option(rules, raw.get("statement"))

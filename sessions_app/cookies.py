@@ -1,7 +1,7 @@
 """The participant's signed cookie: a random token, one per live session, no account.
 
 Used by the join views and by the websocket consumer, which reads the same cookie from the
-handshake."""
+handshake. Signed (not encrypted): the token is random and means nothing by itself."""
 
 from __future__ import annotations
 
@@ -16,23 +16,26 @@ def cookie_name(session_id: int) -> str:
     return f"inspraak_p{session_id}"
 
 
+def _signer(session_id: int) -> signing.TimestampSigner:
+    return signing.TimestampSigner(salt=f"{SALT}.{session_id}")
+
+
 def read_token(cookies: dict, session_id: int) -> str | None:
-    """The token in the signed cookie for ``session_id``, or None if absent or forged."""
-    name = cookie_name(session_id)
-    value = cookies.get(name)
+    """The token in the signed cookie for ``session_id``, or None if absent, forged,
+    expired or made for another session."""
+    value = cookies.get(cookie_name(session_id))
     if not value:
         return None
     try:
-        return signing.get_cookie_signer(salt=name + SALT).unsign(value, max_age=MAX_AGE)
+        return _signer(session_id).unsign(value, max_age=MAX_AGE)
     except signing.BadSignature:
         return None
 
 
 def set_token(response, session_id: int, token: str) -> None:
-    response.set_signed_cookie(
+    response.set_cookie(
         cookie_name(session_id),
-        token,
-        salt=SALT,
+        _signer(session_id).sign(token),
         max_age=MAX_AGE,
         httponly=True,
         samesite="Lax",

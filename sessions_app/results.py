@@ -64,14 +64,19 @@ def _respondents(question: Question, *, distinct_participants: bool = False) -> 
 
 
 def latest_hand_counts(question: Question) -> dict[tuple[str, int], int]:
-    """The latest hand count per option (``("option", id)``) or scale value
-    (``("value", v)``); a correction replaces the count it corrects."""
-    latest: dict[tuple[str, int], int] = {}
-    for option_id, value, count in (
+    """The hand counts that stand, per option (``("option", id)``) or scale value
+    (``("value", v)``): a correction replaces the count it corrects (even if it moved the
+    count to another option), and of the rest the latest per option counts."""
+    rows = list(
         HandCount.objects.filter(question=question)
         .order_by("-id")
-        .values_list("option_id", "scale_value", "count")
-    ):
+        .values_list("pk", "option_id", "scale_value", "count", "replaces_id")
+    )
+    replaced = {replaces for *_rest, replaces in rows if replaces is not None}
+    latest: dict[tuple[str, int], int] = {}
+    for pk, option_id, value, count, _replaces in rows:
+        if pk in replaced:
+            continue
         key = ("option", option_id) if option_id is not None else ("value", value)
         latest.setdefault(key, count)
     return latest

@@ -11,6 +11,8 @@ from .models import (
     Invitation,
     LiveSession,
     LogEntry,
+    Moderation,
+    Option,
     Process,
     ProcessState,
     Question,
@@ -121,3 +123,28 @@ def participant_answers(participant) -> dict:
         )
         answers[str(question.pk)] = answer.as_json(question.kind)
     return answers
+
+
+MODERATION_QUEUE_LIMIT = 50
+
+
+def moderation_queue(session: LiveSession) -> dict:
+    """Open answers and proposed statements waiting for a facilitator, oldest first."""
+    texts = (
+        Response.objects.filter(
+            question__session=session, moderation=Moderation.PENDING, status=ResponseStatus.COUNTED
+        )
+        .order_by("created_at", "id")
+        .values("pk", "question_id", "text")[:MODERATION_QUEUE_LIMIT]
+    )
+    statements = (
+        Option.objects.filter(question__session=session, moderation=Moderation.PENDING)
+        .order_by("created_at", "id")
+        .values("pk", "question_id", "text")[:MODERATION_QUEUE_LIMIT]
+    )
+    return {
+        "texts": [{"id": t["pk"], "question": t["question_id"], "text": t["text"]} for t in texts],
+        "statements": [
+            {"id": s["pk"], "question": s["question_id"], "text": s["text"]} for s in statements
+        ],
+    }

@@ -100,6 +100,18 @@ class Question(models.Model):
         return self.opened_at is not None
 
     @property
+    def is_open(self) -> bool:
+        return self.state == QuestionState.OPEN
+
+    @property
+    def is_openable(self) -> bool:
+        return self.state != QuestionState.OPEN
+
+    @property
+    def results_hidden(self) -> bool:
+        return not self.results_revealed
+
+    @property
     def scale_values(self) -> list[int]:
         if self.scale_min is None or self.scale_max is None:
             return []

@@ -61,7 +61,8 @@ def _move(user, question: Question, *, allowed_from: set[str], to: str, action: 
         if question.state not in allowed_from:
             raise FacilitationError(
                 "question_state",
-                params={"from": question.get_state_display(), "to": QuestionState(to).label},
+                # Lazy labels: the message is rendered later, in the reader's language.
+                params={"from": QuestionState(question.state).label, "to": QuestionState(to).label},
             )
         now = timezone.now()
         question.state = to
@@ -187,6 +188,8 @@ def _decision(decision: str, reason: str) -> tuple[str, str]:
     reason = reason.strip()
     if decision == "approve":
         return Moderation.APPROVED, ""
+    if decision != "hide":
+        raise InputRejected("invalid_answer")
     if not reason:
         raise FacilitationError("reason_required")
     return Moderation.HIDDEN, reason[:500]

@@ -90,6 +90,7 @@ def process_detail(request, slug):
         "agenda": selectors.process_agenda(process=process),
         "milestones": process.milestones.all(),
         "can_design": permissions.has_capability(request.user, process, "design"),
+        "can_facilitate": permissions.has_capability(request.user, process, "facilitate"),
         "roles": sorted(permissions.user_roles(request.user, process)),
         "kinds": QuestionKind.choices,
         "level_explanation": LEVEL_EXPLANATIONS.get(process.level),

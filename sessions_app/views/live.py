@@ -13,10 +13,13 @@ from django.views.decorators.http import require_POST
 from printables.qr import qr_svg
 from sessions_app.exceptions import AccessDenied, FacilitationError, InputRejected
 from sessions_app.models import LiveSession
+from sessions_app.results import question_results
+from sessions_app.selectors import moderation_queue
 from sessions_app.services.facilitation import console_command
 
 from .common import socket_path, staff_process, use_process_language
 from .participate import join_links, session_or_404
+from .strings import console_strings, results_strings
 
 
 def presenter(request, code: str):
@@ -32,7 +35,10 @@ def presenter(request, code: str):
         "qr": qr_svg(
             links["room_url"], label=_("QR code to join: %(url)s") % {"url": links["room_url"]}
         ),
-        "socket_path": socket_path("presenter", session.join_code),
+        "presenter_config": {
+            "socket": socket_path("presenter", session.join_code),
+            "strings": results_strings(),
+        },
     }
     return render(request, "live/presenter.html", context)
 
@@ -63,13 +69,22 @@ def _console_session(request, slug: str, session_id: int) -> LiveSession:
 def console(request, slug: str, session_id: int):
     session = _console_session(request, slug, session_id)
     links = join_links(request, session)
+    agenda = list(session.questions.order_by("position", "id").prefetch_related("options"))
+    for question in agenda:
+        question.results = question_results(question=question, session=session)
     context = {
         "session": session,
         "process": session.process,
-        "agenda": list(session.questions.order_by("position", "id")),
+        "agenda": agenda,
+        "queue": moderation_queue(session),
         **links,
-        "socket_path": socket_path("facilitator", session.join_code),
         "presenter_url": reverse("live:presenter", args=[session.join_code]),
+        "join_print_url": reverse("live:join_print", args=[session.join_code]),
+        "console_config": {
+            "socket": socket_path("facilitator", session.join_code),
+            "action_url": reverse("live:console_action", args=[session.process.slug, session.pk]),
+            "strings": console_strings(),
+        },
     }
     return render(request, "live/console.html", context)
 

@@ -20,6 +20,7 @@ from sessions_app.selectors import participant_answers
 from sessions_app.services import participation
 
 from .common import absolute_url, socket_path, use_process_language
+from .strings import phone_strings
 
 
 def normalise_code(code: str) -> str:
@@ -114,8 +115,13 @@ def phone(request, code: str):
         "participant": participant,
         "questions": questions,
         "form_id": uuid.uuid4().hex,
-        "socket_path": socket_path("phone", session.join_code),
-        "mine": mine,
+        "phone_config": {
+            "code": session.join_code,
+            "socket": socket_path("phone", session.join_code),
+            "answer_url": reverse("participate:answer", args=[session.join_code, 0]),
+            "strings": phone_strings(),
+            "mine": mine,
+        },
     }
     return render(request, "participate/phone.html", context)
 

@@ -1,0 +1,125 @@
+// The facilitator's console. Every button is a plain form (works without JavaScript);
+// here it is sent over the websocket instead, and live counts, states and the moderation
+// queue follow the facilitator snapshots. Keyboard: N/→ next, P/← previous, O open,
+// C close, R show or hide results of the question on screen.
+import { config, connect, el, format, newId } from "./live.js";
+import { renderResults } from "./results.js";
+
+const cfg = config("console-config");
+const s = cfg.strings;
+const status = document.getElementById("console-status");
+const connected = document.getElementById("console-connected");
+const errorBox = document.getElementById("console-error");
+const queueBox = document.getElementById("moderation-queue");
+let current = null;
+let agenda = new Map();
+
+function showError(text) {
+  errorBox.textContent = text;
+  errorBox.hidden = !text;
+}
+
+function commandOf(form) {
+  const data = new FormData(form);
+  const message = { type: "command", id: newId(), command: data.get("command") };
+  for (const key of ["question", "response", "statement"]) if (data.get(key)) message[key] = Number(data.get(key));
+  if (data.get("decision")) message.decision = data.get("decision");
+  if (data.has("reason")) message.reason = data.get("reason");
+  return message;
+}
+
+document.addEventListener("submit", (event) => {
+  const form = event.target.closest("form.console-command");
+  if (!form || !socket.open) return; // the plain form posts when the socket is down
+  event.preventDefault();
+  showError("");
+  socket.send(commandOf(form));
+});
+
+function send(command, question) {
+  showError("");
+  const message = { type: "command", id: newId(), command };
+  if (question) message.question = question;
+  if (!socket.send(message)) {
+    // Without the websocket, press the matching plain button.
+    const selector = question ? `#q-${question} form[data-command="${command}"]` : `form[data-command="${command}"]`;
+    document.querySelector(selector)?.requestSubmit();
+  }
+}
+
+document.addEventListener("keydown", (event) => {
+  if (event.ctrlKey || event.metaKey || event.altKey) return;
+  if (event.target.closest("input, textarea, select, [contenteditable]")) return;
+  const key = event.key.toLowerCase();
+  const question = current && agenda.get(current);
+  if (key === "n" || key === "arrowright") send("next");
+  else if (key === "p" || key === "arrowleft") send("previous");
+  else if (key === "o" && question) send("open", current);
+  else if (key === "c" && question) send("close", current);
+  else if (key === "r" && question) send(question.revealed ? "hide" : "reveal", current);
+  else return;
+  event.preventDefault();
+});
+
+function updateItem(question) {
+  const item = document.getElementById(`q-${question.id}`);
+  if (!item) return;
+  const state = item.querySelector("[data-field=state]");
+  state.textContent = s[question.state];
+  state.className = `badge state-${question.state}`;
+  item.querySelector("[data-field=revealed]").textContent = question.revealed ? s.revealed : s.hidden_results;
+  item.querySelector("[data-field=on-screen]").hidden = question.id !== current;
+  item.classList.toggle("on-screen", question.id === current);
+  const r = question.results.respondents;
+  item.querySelector("[data-field=counts]").textContent =
+    `${format(s.answers, { n: r.total })} — ${s.room} ${r.room} · ${s.remote} ${r.remote} · ${s.paper} ${r.paper} · ${s.hands} ${r.hands}`;
+  item.querySelector("[data-field=results]").replaceChildren(renderResults(question, question.results, s));
+  for (const form of item.querySelectorAll("form[data-when]")) form.hidden = !form.dataset.when.split(" ").includes(question.state);
+  for (const form of item.querySelectorAll("form[data-when-revealed]")) form.hidden = String(question.revealed) !== form.dataset.whenRevealed;
+}
+
+function moderationItem(kind, item) {
+  const reasonId = `reason-${kind}-${item.id}`;
+  const hidden = (name, value) => el("input", { type: "hidden", name, value });
+  return el("div", { class: "card moderation-item" },
+    el("p", { class: "moderation-text" }, item.text),
+    el("form", { method: "post", action: cfg.action_url, class: "inline-form console-command" },
+      hidden("command", "moderate"), hidden(kind, item.id), hidden("decision", "approve"),
+      el("button", { type: "submit", class: "button small primary" }, s.approve)),
+    el("form", { method: "post", action: cfg.action_url, class: "inline-form console-command" },
+      hidden("command", "moderate"), hidden(kind, item.id), hidden("decision", "hide"),
+      el("label", { for: reasonId }, s.reason),
+      el("input", { type: "text", id: reasonId, name: "reason", maxlength: 500, required: true }),
+      el("button", { type: "submit", class: "button small danger" }, s.hide)));
+}
+
+function renderQueue(queue) {
+  // Keep a queue the facilitator is typing a reason into.
+  if (queueBox.contains(document.activeElement) && document.activeElement.name === "reason") return;
+  const items = [...queue.texts.map((t) => moderationItem("response", t)), ...queue.statements.map((t) => moderationItem("statement", t))];
+  for (const form of items.flatMap((item) => [...item.querySelectorAll("form")])) {
+    form.prepend(el("input", { type: "hidden", name: "csrfmiddlewaretoken", value: document.querySelector("[name=csrfmiddlewaretoken]").value }));
+  }
+  queueBox.replaceChildren(...(items.length ? items : [el("p", {}, s.nothing_waiting)]));
+}
+
+function render(snapshot) {
+  current = snapshot.session.current_question;
+  agenda = new Map(snapshot.agenda.map((q) => [q.id, q]));
+  for (const question of snapshot.agenda) updateItem(question);
+  renderQueue(snapshot.moderation);
+  if (snapshot.connected) connected.textContent = format(s.connected, snapshot.connected);
+  if (snapshot.session.state === "ended") status.textContent = s.ended || "";
+}
+
+const socket = connect({
+  path: cfg.socket,
+  onMessage(message) {
+    if (message.type === "snapshot") render(message);
+    else if (message.type === "result" && !message.ok) showError(format(s.failed, { reason: message.message }));
+    else if (message.type === "error") showError(message.message);
+  },
+  onState(state) {
+    status.textContent = state === "open" ? s.live : state === "connecting" ? s.connecting : s.offline;
+  },
+});

@@ -1,0 +1,64 @@
+// The projector. Renders the question on screen from presenter snapshots; results only
+// when revealed. A text summary goes to an aria-live region, at most every few seconds.
+import { config, connect, el, format } from "./live.js";
+import { renderResults, summary } from "./results.js";
+
+const cfg = config("presenter-config");
+const s = cfg.strings;
+const questionNode = document.getElementById("stage-question");
+const stateNode = document.getElementById("stage-state");
+const resultsNode = document.getElementById("stage-results");
+const summaryNode = document.getElementById("stage-summary");
+let lastSummary = "";
+let summaryAt = 0;
+let pendingSummary = null;
+
+function announce(text, urgent) {
+  // Screen readers should not hear five updates a second: a new question is said at once,
+  // changing numbers at most every 5 s.
+  const now = Date.now();
+  if (text === lastSummary) return;
+  clearTimeout(pendingSummary);
+  const wait = urgent ? 0 : Math.max(0, 5000 - (now - summaryAt));
+  pendingSummary = setTimeout(() => {
+    summaryNode.textContent = text;
+    lastSummary = text;
+    summaryAt = Date.now();
+  }, wait);
+}
+
+let shownQuestion = null;
+
+function render(snapshot) {
+  const question = snapshot.question;
+  document.body.dataset.version = snapshot.version;
+  if (!question) {
+    resultsNode.replaceChildren();
+    return;
+  }
+  const isNew = question.id !== shownQuestion;
+  shownQuestion = question.id;
+  questionNode.textContent = question.text;
+  stateNode.textContent = s[question.state] || "";
+  stateNode.className = `stage-state state-${question.state}`;
+  if (question.revealed && question.results) {
+    resultsNode.replaceChildren(renderResults(question, question.results, s));
+    announce(summary(question, question.results, s), isNew);
+  } else {
+    resultsNode.replaceChildren(
+      el("p", { class: "result-total big" }, format(s.answers, { n: question.respondents })),
+      el("p", { class: "help" }, s.hidden),
+    );
+    announce(`${question.text}. ${format(s.answers, { n: question.respondents })}`, isNew);
+  }
+}
+
+connect({
+  path: cfg.socket,
+  onMessage(message) {
+    if (message.type === "snapshot") render(message);
+  },
+  onState(state) {
+    document.body.dataset.connection = state;
+  },
+});

@@ -1,0 +1,92 @@
+// Results of one question, drawn from a snapshot's `results` (sessions_app/results.py),
+// with the split by source. Used big on the presenter and small on phones and the console.
+import { el, format } from "./live.js";
+
+const SOURCES = ["room", "remote", "paper", "hands"];
+
+function split(counts, s) {
+  const parts = SOURCES.filter((key) => counts[key]).map((key) => `${s[key]} ${counts[key]}`);
+  return parts.join(" · ");
+}
+
+function bar(part, whole, counts) {
+  const wrap = el("div", { class: "bar", "aria-hidden": "true" });
+  for (const key of SOURCES) {
+    const n = counts ? counts[key] : 0;
+    if (!n || !whole) continue;
+    wrap.append(el("span", { class: `bar-part source-${key}`, style: `width:${(100 * n) / whole}%` }));
+  }
+  if (!counts && whole) wrap.append(el("span", { class: "bar-part source-room", style: `width:${(100 * part) / whole}%` }));
+  return wrap;
+}
+
+function legend(s) {
+  return el(
+    "p",
+    { class: "legend" },
+    SOURCES.map((key) => el("span", { class: "legend-item" }, el("span", { class: `swatch source-${key}`, "aria-hidden": "true" }), s[key])),
+  );
+}
+
+function row(label, value, barNode, detail) {
+  return el("li", { class: "result-row" }, el("span", { class: "result-label" }, label), el("span", { class: "result-value" }, value), barNode, detail ? el("span", { class: "result-split" }, detail) : null);
+}
+
+export function renderResults(question, results, s) {
+  const box = el("div", { class: `results results-${question.kind}` });
+  const respondents = results.respondents;
+  box.append(el("p", { class: "result-total" }, format(s.answers, { n: respondents.total }), respondents.total ? ` (${split(respondents, s)})` : ""));
+  if (results.provisional) box.append(el("p", { class: "provisional" }, s.provisional));
+  const list = el("ol", { class: "result-list" });
+  const kind = question.kind;
+  if (kind === "single_choice" || kind === "multiple_choice") {
+    const max = Math.max(1, ...results.options.map((o) => o.counts.total));
+    for (const option of results.options) {
+      list.append(row(option.text, `${option.percent}% (${option.counts.total})`, bar(option.counts.total, max, option.counts), split(option.counts, s)));
+    }
+  } else if (kind === "scale") {
+    const max = Math.max(1, ...results.distribution.map((d) => d.counts.total));
+    for (const step of results.distribution) {
+      list.append(row(String(step.value), String(step.counts.total), bar(step.counts.total, max, step.counts), split(step.counts, s)));
+    }
+    if (results.mean !== null) box.append(el("p", { class: "result-stat" }, format(s.mean, { mean: results.mean, median: results.median })));
+  } else if (kind === "ranking") {
+    const options = [...results.options].sort((a, b) => b.borda.total - a.borda.total);
+    const max = Math.max(1, ...options.map((o) => o.borda.total));
+    for (const option of options) {
+      const place = option.mean_rank === null ? "" : format(s.mean_rank, { rank: option.mean_rank });
+      list.append(row(option.text, format(s.points, { points: option.borda.total }), bar(option.borda.total, max, option.borda), place));
+    }
+  } else if (kind === "budget") {
+    const options = [...results.options].sort((a, b) => (b.average || 0) - (a.average || 0));
+    for (const option of options) {
+      const average = option.average === null ? "–" : option.average;
+      list.append(row(option.text, format(s.average, { average, total: results.total_points }), bar(option.points.total, results.total_points * Math.max(1, respondents.total), option.points), split(option.points, s)));
+    }
+  } else if (kind === "open_text") {
+    const wall = el("ul", { class: "text-wall" }, results.approved.map((item) => el("li", { class: "wall-card" }, item.text)));
+    box.append(results.approved.length ? wall : el("p", {}, s.no_texts));
+    return box;
+  } else if (kind === "statements") {
+    for (const statement of results.statements) {
+      const total = Math.max(1, statement.votes);
+      const stacked = el("div", { class: "bar stacked", "aria-hidden": "true" },
+        ["agree", "disagree", "pass"].map((key) => el("span", { class: `bar-part vote-${key}`, style: `width:${(100 * statement[key].total) / total}%` })));
+      const counts = ["agree", "disagree", "pass"].map((key) => `${s[key]} ${statement[key].total}`).join(" · ");
+      list.append(row(statement.text, counts, stacked, null));
+    }
+  }
+  box.append(list);
+  if (kind !== "statements" && kind !== "open_text") box.append(legend(s));
+  return box;
+}
+
+export function summary(question, results, s) {
+  const parts = [format(s.summary, { question: question.text, n: results.respondents.total })];
+  if (results.options && (question.kind === "single_choice" || question.kind === "multiple_choice")) {
+    parts.push(results.options.map((o) => `${o.text} ${o.percent}%`).join(", "));
+  } else if (question.kind === "scale" && results.mean !== null) {
+    parts.push(format(s.mean, { mean: results.mean, median: results.median }));
+  }
+  return parts.join(" ");
+}

@@ -1,0 +1,150 @@
+"""Receivers turn domain signals into dirty marks; the broadcaster turns dirty marks into
+coalesced snapshots. The broadcast is replaced by a recorder and its payload asserted."""
+
+import asyncio
+import json
+from unittest import mock
+
+import pytest
+from asgiref.sync import sync_to_async
+
+from realtime import broadcaster as broadcasting
+from realtime.broadcaster import PHONE_INTERVAL, Broadcaster
+from sessions_app.services.facilitation import question_reveal, session_show
+from sessions_app.services.participation import participant_join, response_submit
+
+from .conftest import check
+
+
+class Recorder:
+    """Stands in for a websocket consumer and keeps what it was sent."""
+
+    def __init__(self):
+        self.sent = []
+
+    async def send(self, text_data):
+        self.sent.append(check(json.loads(text_data)))
+
+
+def test_an_answer_marks_its_question_dirty_after_commit(room, django_capture_on_commit_callbacks):
+    session, questions = room
+    participant = participant_join(session=session, via="room")
+    option = questions["choice"].options.first().pk
+    with mock.patch("realtime.receivers.notify") as notify:
+        with django_capture_on_commit_callbacks(execute=False) as callbacks:
+            response_submit(
+                participant=participant,
+                question_id=questions["choice"].pk,
+                answer={"option": option},
+                client_id="client-0001",
+            )
+        notify.assert_not_called()  # nothing before the commit
+        for callback in callbacks:
+            callback()
+    notify.assert_called_once_with(session.pk, questions["choice"].pk)
+
+
+def test_session_and_process_changes_mark_whole_sessions(
+    room, organiser, django_capture_on_commit_callbacks
+):
+    session, questions = room
+    with (
+        mock.patch("realtime.receivers.notify") as notify,
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        session_show(user=organiser, session=session, question=questions["scale"])
+    notify.assert_called_once_with(session.pk, None)
+    from sessions_app.services.processes import process_update
+    from tests.conftest import full_process_spec
+
+    with (
+        mock.patch("realtime.receivers.notify") as notify,
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        process_update(
+            user=organiser, process=session.process, spec=full_process_spec(title="Nieuwe titel")
+        )
+    notify.assert_called_once_with(session.pk, None)
+
+
+@pytest.fixture
+def recorders():
+    return {"phone": Recorder(), "presenter": Recorder(), "facilitator": Recorder()}
+
+
+async def join_all(broadcaster, session, recorders):
+    room = None
+    for audience, recorder in recorders.items():
+        room = await broadcaster.join(
+            session.pk, audience, recorder, via="room" if audience == "phone" else None
+        )
+    broadcaster.task.cancel()  # these tests drive the ticks themselves
+    return room
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_each_audience_gets_its_own_payload(room, recorders, organiser):
+    session, questions = room
+    broadcaster = Broadcaster(asyncio.get_running_loop())
+    room_state = await join_all(broadcaster, session, recorders)
+    await broadcaster._tick(room_state)
+    presenter = recorders["presenter"].sent[-1]
+    assert presenter["question"]["id"] == questions["choice"].pk
+    assert presenter["question"]["respondents"] == 0 and "results" not in presenter["question"]
+    phone = recorders["phone"].sent[-1]
+    assert [q["id"] for q in phone["questions"]] == [questions["choice"].pk]
+    facilitator = recorders["facilitator"].sent[-1]
+    assert facilitator["connected"] == {
+        "phones": 1,
+        "room": 1,
+        "remote": 0,
+        "presenters": 1,
+        "facilitators": 1,
+    }
+    assert facilitator["agenda"][0]["results"]["respondents"]["total"] == 0
+
+    await sync_to_async(question_reveal)(
+        user=organiser, question=questions["choice"], revealed=True
+    )
+    broadcaster.mark_dirty(session.pk, questions["choice"].pk)
+    await broadcaster._tick(room_state)
+    assert "results" in recorders["presenter"].sent[-1]["question"]
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_many_changes_make_one_snapshot_and_phones_wait_a_second(room, recorders, organiser):
+    session, questions = room
+    broadcaster = Broadcaster(asyncio.get_running_loop())
+    room_state = await join_all(broadcaster, session, recorders)
+    await broadcaster._tick(room_state)
+    sent_before = {audience: len(r.sent) for audience, r in recorders.items()}
+    participant = await sync_to_async(participant_join)(session=session, via="remote")
+    option = await sync_to_async(lambda: questions["choice"].options.first().pk)()
+    await sync_to_async(response_submit)(
+        participant=participant,
+        question_id=questions["choice"].pk,
+        answer={"option": option},
+        client_id="client-0002",
+    )
+    with mock.patch.object(broadcasting, "build_view", wraps=broadcasting.build_view) as build:
+        for _ in range(100):
+            broadcaster.mark_dirty(session.pk, questions["choice"].pk)
+        await broadcaster._tick(room_state)
+    assert build.call_count == 1
+    assert len(recorders["presenter"].sent) == sent_before["presenter"] + 1
+    assert recorders["presenter"].sent[-1]["question"]["respondents"] == 1
+    # The phone snapshot did not change (results are hidden), so phones get nothing.
+    assert len(recorders["phone"].sent) == sent_before["phone"]
+
+    # A change phones do see waits for the phone interval.
+    room_state.last_phone_send = broadcasting.time.monotonic()
+    await sync_to_async(question_reveal)(
+        user=organiser, question=questions["choice"], revealed=True
+    )
+    broadcaster.mark_dirty(session.pk, questions["choice"].pk)
+    await broadcaster._tick(room_state)
+    assert room_state.phone_pending and len(recorders["phone"].sent) == sent_before["phone"]
+    room_state.last_phone_send -= PHONE_INTERVAL
+    await broadcaster._tick(room_state)
+    assert not room_state.phone_pending and len(recorders["phone"].sent) == sent_before["phone"] + 1
+    assert "results" in recorders["phone"].sent[-1]["questions"][0]

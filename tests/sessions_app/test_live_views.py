@@ -1,0 +1,238 @@
+"""Joining, the phone's plain forms, the presenter, the join page and the console, over
+HTTP: everything a phone without JavaScript or a facilitator without a socket meets."""
+
+import pytest
+from django.urls import reverse
+
+from sessions_app.cookies import cookie_name
+from sessions_app.models import LogEntry, Participant, Response, ResponseStatus, Role
+from sessions_app.services.facilitation import question_open, session_end
+from sessions_app.services.processes import process_publish
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def running(organiser, live_session, make_question):
+    choice = make_question("single_choice")
+    statements = make_question("statements", participants_may_add=True)
+    scale = make_question("scale")
+    process_publish(user=organiser, process=live_session.process)
+    question_open(user=organiser, question=choice)
+    question_open(user=organiser, question=statements)
+    live_session.refresh_from_db()
+    return live_session, choice, statements, scale
+
+
+@pytest.fixture(autouse=True)
+def _english(client):
+    """Participant pages speak the process language (Dutch here) unless the visitor chose
+    one; these tests choose English."""
+    client.cookies["django_language"] = "en"
+
+
+def test_participant_pages_speak_the_process_language(client, running):
+    del client.cookies["django_language"]
+    page = client.get(reverse("participate:join", args=[running[0].join_code])).content.decode()
+    assert "Geen account en geen persoonsgegevens" in page and 'lang="nl"' in page
+
+
+def join(client, session, remote=False):
+    name = "participate:join_remote" if remote else "participate:join"
+    return client.post(reverse(name, args=[session.join_code]))
+
+
+def test_join_page_informs_before_joining(client, running):
+    session = running[0]
+    page = client.get(reverse("participate:join", args=[session.join_code])).content.decode()
+    assert "De raad weegt de uitkomst mee." in page  # the promise
+    assert "No account and no personal data" in page
+    assert not Participant.objects.exists()  # a link preview creates nobody
+
+
+def test_joining_sets_a_cookie_and_rejoining_keeps_the_participant(client, running):
+    session = running[0]
+    response = join(client, session)
+    assert response.url == reverse("participate:phone", args=[session.join_code])
+    assert cookie_name(session.pk) in response.cookies
+    participant = Participant.objects.get()
+    assert participant.joined_via == "room"
+    # The same phone again: same participant, straight to the questions.
+    again = client.get(reverse("participate:join", args=[session.join_code]))
+    assert again.url == reverse("participate:phone", args=[session.join_code])
+    join(client, session)
+    assert Participant.objects.count() == 1
+
+
+def test_the_remote_link_records_remote_participants(client, running):
+    session = running[0]
+    join(client, session, remote=True)
+    assert Participant.objects.get().joined_via == "remote"
+
+
+def test_codes_are_case_and_space_insensitive(client, running):
+    session = running[0]
+    response = client.get(
+        reverse("participate:join_start"), {"code": f" {session.join_code.lower()} "}
+    )
+    assert response.url == reverse("participate:join", args=[session.join_code])
+
+
+def test_an_unknown_code_gets_a_clear_page(client, running):
+    response = client.get(reverse("participate:join_start"), {"code": "ZZZZZZ"})
+    assert response.status_code == 404
+    page = response.content.decode()
+    assert "This code is not known" in page and "ZZZZZZ" in page
+    assert client.get(reverse("participate:join", args=["QQQQQQ"])).status_code == 404
+
+
+def test_an_ended_session_gets_a_clear_page(client, running, organiser):
+    session = running[0]
+    session_end(user=organiser, session=session)
+    response = client.get(reverse("participate:join", args=[session.join_code]))
+    assert response.status_code == 410
+    assert "This session has ended" in response.content.decode()
+    assert join(client, session).status_code == 410
+    assert not Participant.objects.exists()
+
+
+def test_the_phone_page_shows_the_open_questions_as_forms(client, running):
+    session, choice, statements, scale = running
+    join(client, session)
+    page = client.get(reverse("participate:phone", args=[session.join_code])).content.decode()
+    assert reverse("participate:answer", args=[session.join_code, choice.pk]) in page
+    assert reverse("participate:answer", args=[session.join_code, statements.pk]) in page
+    assert scale.text not in page  # not opened yet
+    assert 'name="form_id"' in page and 'id="phone-config"' in page
+
+
+def form_id(client, session, question):
+    import re
+
+    page = client.get(reverse("participate:phone", args=[session.join_code])).content.decode()
+    return re.search(rf'name="form_id" value="([0-9a-f]+-{question.pk})"', page).group(1)
+
+
+def test_plain_form_answer_counts_once_even_when_resubmitted(client, running):
+    session, choice, _statements, _scale = running
+    join(client, session)
+    option = choice.options.first()
+    data = {"option": option.pk, "form_id": form_id(client, session, choice)}
+    url = reverse("participate:answer", args=[session.join_code, choice.pk])
+    page = client.post(url, data, follow=True).content.decode()
+    assert "Your answer has been counted." in page
+    page = client.post(url, data, follow=True).content.decode()  # the browser resubmits
+    assert "it counts once" in page
+    assert Response.objects.filter(question=choice, status=ResponseStatus.COUNTED).count() == 1
+    # The form is pre-filled with the participant's answer afterwards.
+    assert (
+        f'value="{option.pk}" aria-describedby="hint-{choice.pk}" checked'
+        in client.get(reverse("participate:phone", args=[session.join_code])).content.decode()
+    )
+
+
+def test_plain_form_statements_and_a_proposal(client, running):
+    session, _choice, statements, _scale = running
+    join(client, session)
+    first, second = statements.options.all()[:2]
+    url = reverse("participate:answer", args=[session.join_code, statements.pk])
+    data = {
+        f"vote_{first.pk}": "agree",
+        f"vote_{second.pk}": "disagree",
+        "new_statement": "Meer schaduw.",
+        "form_id": form_id(client, session, statements),
+    }
+    client.post(url, data)
+    votes = dict(Response.objects.filter(question=statements).values_list("statement_id", "number"))
+    assert votes == {first.pk: 1, second.pk: -1}
+    assert statements.options.get(text="Meer schaduw.").moderation == "pending"
+
+
+def test_plain_form_rejections_explain_and_change_nothing(client, running, organiser):
+    session, choice, _statements, scale = running
+    join(client, session)
+    before = Response.objects.count(), LogEntry.objects.count()
+    url = reverse("participate:answer", args=[session.join_code, choice.pk])
+    page = client.post(url, {"form_id": "f" * 32 + f"-{choice.pk}"}, follow=True).content.decode()
+    assert "Choose an option first." in page
+    page = client.post(
+        reverse("participate:answer", args=[session.join_code, scale.pk]),
+        {"value": "3", "form_id": "f" * 32 + f"-{scale.pk}"},
+        follow=True,
+    ).content.decode()
+    assert "This question is not open yet." in page
+    assert (Response.objects.count(), LogEntry.objects.count()) == before
+
+
+def test_answering_without_joining_leads_to_the_join_page(client, running):
+    session, choice, *_rest = running
+    response = client.post(
+        reverse("participate:answer", args=[session.join_code, choice.pk]), {"option": 1}
+    )
+    assert response.url == reverse("participate:join", args=[session.join_code])
+    assert not Response.objects.exists()
+
+
+def test_presenter_shows_qr_code_and_current_question(client, running):
+    session, _choice, statements, _scale = running
+    page = client.get(reverse("live:presenter", args=[session.join_code])).content.decode()
+    assert session.join_code in page
+    assert '<svg role="img"' in page
+    assert statements.text in page  # the last opened question is on screen
+    assert 'aria-live="polite"' in page
+
+
+def test_join_print_page_has_distinct_room_and_remote_links(client, running):
+    session = running[0]
+    page = client.get(reverse("live:join_print", args=[session.join_code])).content.decode()
+    assert page.count('<svg role="img"') == 2
+    assert f"http://testserver/j/{session.join_code}/remote/" in page
+    assert "http://testserver/j/" in page
+
+
+def test_console_is_for_facilitators_of_this_process(
+    client, running, make_user, grant, make_process
+):
+    session = running[0]
+    url = reverse("live:console", args=[session.process.slug, session.pk])
+    teller = make_user("tom")
+    grant(session.process, teller, Role.TELLER)
+    client.force_login(teller)
+    assert client.get(url).status_code == 404
+    stranger = make_user("otto")
+    make_process(user=stranger, title="Ander proces")
+    client.force_login(stranger)
+    assert client.get(url).status_code == 404
+    assert (
+        client.post(
+            reverse("live:console_action", args=[session.process.slug, session.pk]),
+            {"command": "end"},
+        ).status_code
+        == 404
+    )
+    session.refresh_from_db()
+    assert session.state == "live"
+    facilitator = make_user("fenna")
+    grant(session.process, facilitator, Role.FACILITATOR)
+    client.force_login(facilitator)
+    page = client.get(url).content.decode()
+    assert 'aria-keyshortcuts="N ArrowRight"' in page and "Answers: 0" in page
+
+
+def test_console_buttons_work_without_javascript(client, running, make_user, grant):
+    session, choice, _statements, scale = running
+    facilitator = make_user("fenna")
+    grant(session.process, facilitator, Role.FACILITATOR)
+    client.force_login(facilitator)
+    action = reverse("live:console_action", args=[session.process.slug, session.pk])
+    client.post(action, {"command": "close", "question": choice.pk})
+    client.post(action, {"command": "open", "question": scale.pk})
+    choice.refresh_from_db()
+    scale.refresh_from_db()
+    assert (choice.state, scale.state) == ("closed", "open")
+    response = client.post(action, {"command": "close", "question": choice.pk}, follow=True)
+    assert "cannot go from" in response.content.decode()
+    client.post(
+        action, {"command": "moderate", "statement": 999999, "decision": "hide", "reason": "x"}
+    )
+    assert LogEntry.objects.filter(action="moderation.hidden").count() == 0
