@@ -21,8 +21,9 @@ import uuid
 import weakref
 from collections import Counter
 
+from channels import DEFAULT_CHANNEL_LAYER
 from channels.db import database_sync_to_async
-from channels.layers import InMemoryChannelLayer, get_channel_layer
+from channels.layers import InMemoryChannelLayer, channel_layers, get_channel_layer
 
 from . import groups
 from .protocol import dumps
@@ -77,7 +78,10 @@ class Broadcaster:
         self.rooms: dict[int, Room] = {}
         self.task: asyncio.Task | None = None
         self.listener: asyncio.Task | None = None
-        self.layer = get_channel_layer()
+        # A layer instance of its own: the global one may not be shared between event loops.
+        self.layer = (
+            channel_layers.make_backend(DEFAULT_CHANNEL_LAYER) if get_channel_layer() else None
+        )
         self.shared = self.layer is not None and not isinstance(self.layer, InMemoryChannelLayer)
         self.channel: str | None = None
         self.origin = uuid.uuid4().hex

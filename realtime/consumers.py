@@ -26,6 +26,9 @@ def _session_by_code(code: str) -> LiveSession | None:
 
 class BaseConsumer(AsyncWebsocketConsumer):
     audience = ""
+    #: Consumers take no messages from the channel layer: snapshots reach them from this
+    #: process's broadcaster, so thousands of phones cost the layer nothing.
+    channel_layer_alias = "inspraak.none"
     #: Message types this audience may send, mapped to handler method names.
     handlers: dict[str, str] = {}
 
@@ -100,19 +103,27 @@ class BaseConsumer(AsyncWebsocketConsumer):
         text = await get_broadcaster().snapshot_text(self.room, self.audience)
         await self.send(text_data=text)
 
+    async def on_ping(self, message):
+        await self.send_json({"type": "pong"})
+
 
 class PresenterConsumer(BaseConsumer):
     """The projector: public, read-only; results only when revealed."""
 
     audience = "presenter"
-    handlers = {"hello": "on_hello"}
+    handlers = {"hello": "on_hello", "ping": "on_ping"}
 
 
 class ParticipantConsumer(BaseConsumer):
     """A phone, identified by the signed cookie it got when joining."""
 
     audience = "phone"
-    handlers = {"hello": "on_hello", "answer": "on_answer", "propose": "on_propose"}
+    handlers = {
+        "hello": "on_hello",
+        "ping": "on_ping",
+        "answer": "on_answer",
+        "propose": "on_propose",
+    }
 
     async def authorize(self, session):
         token = read_token(self.scope.get("cookies", {}), session.pk)
@@ -206,7 +217,7 @@ class FacilitatorConsumer(BaseConsumer):
     """The facilitator's console: staff with the facilitator role on this process."""
 
     audience = "facilitator"
-    handlers = {"hello": "on_hello", "command": "on_command"}
+    handlers = {"hello": "on_hello", "ping": "on_ping", "command": "on_command"}
 
     async def authorize(self, session):
         user = self.scope.get("user")

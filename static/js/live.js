@@ -32,6 +32,8 @@ export function connect({ path, onMessage, onState }) {
   let attempt = 0;
   let timer = null;
   let version = null;
+  let heartbeat = null;
+  let lastHeard = 0;
   const url = () => `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}${path}`;
 
   function open() {
@@ -40,10 +42,19 @@ export function connect({ path, onMessage, onState }) {
     socket = new WebSocket(url());
     socket.addEventListener("open", () => {
       attempt = 0;
+      lastHeard = Date.now();
       socket.send(JSON.stringify({ type: "hello", last_version: version }));
       onState("open");
+      // A venue's Wi-Fi can drop without closing the socket: ping, and give up on a
+      // connection that has been silent for too long.
+      clearInterval(heartbeat);
+      heartbeat = setInterval(() => {
+        if (Date.now() - lastHeard > 45000) socket.close();
+        else if (socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify({ type: "ping" }));
+      }, 30000);
     });
     socket.addEventListener("message", (event) => {
+      lastHeard = Date.now();
       let message;
       try {
         message = JSON.parse(event.data);
@@ -54,6 +65,7 @@ export function connect({ path, onMessage, onState }) {
       onMessage(message);
     });
     socket.addEventListener("close", (event) => {
+      clearInterval(heartbeat);
       onState("closed", event.code);
       if (event.code >= 4400 && event.code < 4500) return;
       const delay = Math.min(15000, 500 * 2 ** attempt) * (0.5 + Math.random() / 2);
@@ -61,6 +73,9 @@ export function connect({ path, onMessage, onState }) {
       timer = setTimeout(open, delay);
     });
   }
+  window.addEventListener("offline", () => {
+    if (socket && socket.readyState === WebSocket.OPEN) socket.close();
+  });
   window.addEventListener("online", () => {
     if (!socket || socket.readyState === WebSocket.CLOSED) open();
   });

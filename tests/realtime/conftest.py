@@ -27,6 +27,16 @@ VALIDATOR = Draft202012Validator(SCHEMA)
 ORIGIN = (b"origin", b"http://testserver")
 
 
+@pytest.fixture(autouse=True)
+async def _close_worker_connections():
+    """Consumers reach the database from ``sync_to_async``'s worker thread; close its
+    connections so PostgreSQL can drop the test database at the end."""
+    yield
+    from django.db import connections
+
+    await sync_to_async(connections.close_all)()
+
+
 def check(message: dict) -> dict:
     """Every message, in both directions, must match the documented protocol."""
     errors = sorted(VALIDATOR.iter_errors(message), key=str)

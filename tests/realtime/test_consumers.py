@@ -428,3 +428,10 @@ async def test_a_reconnecting_phone_resends_with_the_same_id_and_counts_once(roo
     assert (await again.receive_type("ack"))["status"] == "duplicate"
     assert await counted(questions["choice"]) == [phone.participant.pk]
     await again.close()
+
+
+async def test_ping_is_answered(room, make_phone):
+    phone = await make_phone()
+    await phone.send({"type": "ping"})
+    assert await phone.receive_type("pong") == {"type": "pong"}
+    await phone.close()

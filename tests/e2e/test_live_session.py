@@ -1,0 +1,144 @@
+"""A town hall in real Chromium against a real Daphne: a presenter, a facilitator's
+console and three phones, one without JavaScript and one that drops off the network."""
+
+import re
+
+import pytest
+from asgiref.sync import sync_to_async
+from axe_playwright_python.async_playwright import Axe
+from playwright.async_api import expect
+
+from sessions_app.models import Response, ResponseStatus, Role
+from sessions_app.services.processes import process_publish
+from tests.conftest import PASSWORD
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+async def no_axe_violations(page):
+    results = await Axe().run(page)
+    assert results.violations_count == 0, results.generate_report()
+
+
+@pytest.fixture
+def town_hall(live_session, make_question, organiser, make_user, grant):
+    question = make_question(
+        "single_choice",
+        text="Welke kleur krijgen de nieuwe bankjes?",
+        options=[
+            __import__("sessions_app.specs", fromlist=["OptionSpec"]).OptionSpec(t)
+            for t in ("Groen", "Blauw", "Rood")
+        ],
+    )
+    process_publish(user=organiser, process=live_session.process)
+    facilitator = make_user("fenna")
+    grant(live_session.process, facilitator, Role.FACILITATOR)
+    live_session.refresh_from_db()
+    console_path = f"/manage/{live_session.process.slug}/sessions/{live_session.pk}/console/"
+    return live_session, question, console_path
+
+
+@sync_to_async
+def counted_by_participant(question):
+    return list(
+        Response.objects.filter(question=question, status=ResponseStatus.COUNTED)
+        .order_by("participant_id")
+        .values_list("participant__public_id", flat=True)
+    )
+
+
+async def join(browser, base, code, *, javascript=True):
+    context = await browser.new_context(
+        locale="nl-NL", viewport={"width": 390, "height": 760}, java_script_enabled=javascript
+    )
+    context.set_default_timeout(10_000)
+    page = await context.new_page()
+    await page.goto(f"{base}/j/{code}/")
+    await page.get_by_role("button", name="Meedoen").click()
+    await expect(page).to_have_url(re.compile(f"/j/{code}/answer/$"))
+    return page
+
+
+async def test_a_live_question_with_phones_presenter_and_console(browser, daphne_url, town_hall):
+    session, question, console_path = town_hall
+    code = session.join_code
+
+    presenter = await browser.new_page(locale="nl-NL", viewport={"width": 1600, "height": 900})
+    await presenter.goto(f"{daphne_url}/present/{code}/")
+    await expect(presenter.locator(".join-code")).to_have_text(code)
+
+    console = await browser.new_page(locale="nl-NL")
+    await console.goto(f"{daphne_url}/accounts/login/")
+    await console.get_by_label("Gebruikersnaam").fill("fenna")
+    await console.get_by_label("Wachtwoord").fill(PASSWORD)
+    await console.get_by_role("button", name="Inloggen").click()
+    await console.goto(f"{daphne_url}{console_path}")
+    await expect(console.locator("#console-status")).to_have_text("Live")
+
+    # Before joining: the join page is accessible.
+    visitor = await browser.new_page(locale="nl-NL", viewport={"width": 390, "height": 760})
+    await visitor.goto(f"{daphne_url}/j/{code}/")
+    await no_axe_violations(visitor)
+    await visitor.close()
+
+    phone_one = await join(browser, daphne_url, code)
+    phone_two = await join(browser, daphne_url, code)
+    phone_plain = await join(browser, daphne_url, code, javascript=False)
+    await expect(console.locator("#console-connected")).to_contain_text("2 telefoons verbonden")
+
+    # 1. The facilitator shows and opens the question with the keyboard.
+    await console.keyboard.press("n")
+    await expect(console.locator(f"#q-{question.pk} [data-field=on-screen]")).to_be_visible()
+    await console.keyboard.press("o")
+    await expect(presenter.locator("#stage-question")).to_have_text(question.text)
+    await expect(presenter.locator("#stage-state")).to_have_text("open")
+
+    # The phones with JavaScript get the question by themselves and answer over the socket.
+    await expect(phone_one.get_by_text(question.text)).to_be_visible()
+    await no_axe_violations(phone_one)
+    await phone_one.get_by_label("Groen").check()
+    await phone_one.get_by_role("button", name="Antwoord versturen").click()
+    await expect(phone_one.locator("#live-status")).to_have_text("Uw antwoord is geteld.")
+
+    # The phone without JavaScript reloads and posts the plain form.
+    await phone_plain.reload()
+    await phone_plain.get_by_label("Blauw").check()
+    await phone_plain.get_by_role("button", name="Antwoord versturen").click()
+    await expect(phone_plain.locator(".messages")).to_contain_text("Uw antwoord is geteld.")
+
+    # 3. The second phone drops off the network, answers, and comes back: counted once.
+    await expect(phone_two.get_by_text(question.text)).to_be_visible()
+    await phone_two.context.set_offline(True)
+    await expect(phone_two.locator("#live-status")).to_contain_text("Geen verbinding")
+    await phone_two.get_by_label("Groen").check()
+    await phone_two.get_by_role("button", name="Antwoord versturen").click()
+    await expect(phone_two.locator("#live-status")).to_contain_text("Bewaard op deze telefoon")
+    await phone_two.context.set_offline(False)
+    await expect(phone_two.locator("#live-status")).to_have_text(
+        "Uw antwoord is geteld.", timeout=20_000
+    )
+    counted = await counted_by_participant(question)
+    assert len(counted) == len(set(counted)) == 3
+
+    # 2. The presenter shows the exact totals once the facilitator reveals them.
+    await expect(presenter.locator("#stage-results")).to_contain_text("Antwoorden: 3")
+    await expect(presenter.locator("#stage-results")).to_contain_text("verborgen")
+    await console.keyboard.press("r")
+    results = presenter.locator("#stage-results")
+    await expect(results).to_contain_text("Groen")
+    await expect(results.locator(".result-row").nth(0)).to_contain_text("66.7% (2)")
+    await expect(results.locator(".result-row").nth(1)).to_contain_text("33.3% (1)")
+    await expect(results.locator(".result-row").nth(0)).to_contain_text("in de zaal 2")
+    await expect(presenter.locator("#stage-summary")).to_contain_text(
+        "Antwoorden: 3", timeout=10_000
+    )
+    await no_axe_violations(presenter)
+
+    # 4. The facilitator closes the question; a late answer is refused and changes nothing.
+    await console.keyboard.press("c")
+    await expect(presenter.locator("#stage-state")).to_have_text("gesloten")
+    await phone_plain.get_by_label("Rood").check()
+    await phone_plain.get_by_role("button", name="Mijn antwoord aanpassen").click()
+    await expect(phone_plain.locator(".messages")).to_contain_text("Deze vraag is gesloten")
+    assert sorted(await counted_by_participant(question)) == sorted(counted)
+    await expect(phone_one.get_by_text("Deze vraag is gesloten.")).to_be_visible()
