@@ -28,12 +28,25 @@ function announce(text, urgent) {
 }
 
 let shownQuestion = null;
+const stage = document.querySelector(".stage");
+
+// Everything must fit on the projector: shrink the stage's type until it does.
+function fit() {
+  let scale = 1;
+  stage.style.setProperty("--fit", scale);
+  while (stage.scrollHeight > stage.clientHeight + 1 && scale > 0.45) {
+    scale -= 0.05;
+    stage.style.setProperty("--fit", scale.toFixed(2));
+  }
+}
+window.addEventListener("resize", fit);
 
 function render(snapshot) {
   const question = snapshot.question;
   document.body.dataset.version = snapshot.version;
   if (!question) {
     resultsNode.replaceChildren();
+    fit();
     return;
   }
   const isNew = question.id !== shownQuestion;
@@ -51,6 +64,7 @@ function render(snapshot) {
     );
     announce(`${question.text}. ${format(s.answers, { n: question.respondents })}`, isNew);
   }
+  fit();
 }
 
 connect({

@@ -3,9 +3,15 @@
 import { el, format } from "./live.js";
 
 const SOURCES = ["room", "remote", "paper", "hands"];
+const numbers = new Intl.NumberFormat(document.documentElement.lang || undefined, { maximumFractionDigits: 2 });
+
+// Dutch readers expect 66,7 and 1.250; the snapshot has plain JSON numbers.
+export function num(value) {
+  return value === null || value === undefined ? "–" : numbers.format(value);
+}
 
 function split(counts, s) {
-  const parts = SOURCES.filter((key) => counts[key]).map((key) => `${s[key]} ${counts[key]}`);
+  const parts = SOURCES.filter((key) => counts[key]).map((key) => `${s[key]} ${num(counts[key])}`);
   return parts.join(" · ");
 }
 
@@ -35,33 +41,32 @@ function row(label, value, barNode, detail) {
 export function renderResults(question, results, s) {
   const box = el("div", { class: `results results-${question.kind}` });
   const respondents = results.respondents;
-  box.append(el("p", { class: "result-total" }, format(s.answers, { n: respondents.total }), respondents.total ? ` (${split(respondents, s)})` : ""));
+  box.append(el("p", { class: "result-total" }, format(s.answers, { n: num(respondents.total) }), respondents.total ? ` (${split(respondents, s)})` : ""));
   if (results.provisional) box.append(el("p", { class: "provisional" }, s.provisional));
   const list = el("ol", { class: "result-list" });
   const kind = question.kind;
   if (kind === "single_choice" || kind === "multiple_choice") {
     const max = Math.max(1, ...results.options.map((o) => o.counts.total));
     for (const option of results.options) {
-      list.append(row(option.text, `${option.percent}% (${option.counts.total})`, bar(option.counts.total, max, option.counts), split(option.counts, s)));
+      list.append(row(option.text, `${num(option.percent)}% (${num(option.counts.total)})`, bar(option.counts.total, max, option.counts), split(option.counts, s)));
     }
   } else if (kind === "scale") {
     const max = Math.max(1, ...results.distribution.map((d) => d.counts.total));
     for (const step of results.distribution) {
-      list.append(row(String(step.value), String(step.counts.total), bar(step.counts.total, max, step.counts), split(step.counts, s)));
+      list.append(row(String(step.value), num(step.counts.total), bar(step.counts.total, max, step.counts), split(step.counts, s)));
     }
-    if (results.mean !== null) box.append(el("p", { class: "result-stat" }, format(s.mean, { mean: results.mean, median: results.median })));
+    if (results.mean !== null) box.append(el("p", { class: "result-stat" }, format(s.mean, { mean: num(results.mean), median: num(results.median) })));
   } else if (kind === "ranking") {
     const options = [...results.options].sort((a, b) => b.borda.total - a.borda.total);
     const max = Math.max(1, ...options.map((o) => o.borda.total));
     for (const option of options) {
-      const place = option.mean_rank === null ? "" : format(s.mean_rank, { rank: option.mean_rank });
-      list.append(row(option.text, format(s.points, { points: option.borda.total }), bar(option.borda.total, max, option.borda), place));
+      const place = option.mean_rank === null ? "" : format(s.mean_rank, { rank: num(option.mean_rank) });
+      list.append(row(option.text, format(s.points, { points: num(option.borda.total) }), bar(option.borda.total, max, option.borda), place));
     }
   } else if (kind === "budget") {
     const options = [...results.options].sort((a, b) => (b.average || 0) - (a.average || 0));
     for (const option of options) {
-      const average = option.average === null ? "–" : option.average;
-      list.append(row(option.text, format(s.average, { average, total: results.total_points }), bar(option.points.total, results.total_points * Math.max(1, respondents.total), option.points), split(option.points, s)));
+      list.append(row(option.text, format(s.average, { average: num(option.average), total: num(results.total_points) }), bar(option.points.total, results.total_points * Math.max(1, respondents.total), option.points), split(option.points, s)));
     }
   } else if (kind === "open_text") {
     const wall = el("ul", { class: "text-wall" }, results.approved.map((item) => el("li", { class: "wall-card" }, item.text)));
@@ -72,7 +77,7 @@ export function renderResults(question, results, s) {
       const total = Math.max(1, statement.votes);
       const stacked = el("div", { class: "bar stacked", "aria-hidden": "true" },
         ["agree", "disagree", "pass"].map((key) => el("span", { class: `bar-part vote-${key}`, style: `width:${(100 * statement[key].total) / total}%` })));
-      const counts = ["agree", "disagree", "pass"].map((key) => `${s[key]} ${statement[key].total}`).join(" · ");
+      const counts = ["agree", "disagree", "pass"].map((key) => `${s[key]} ${num(statement[key].total)}`).join(" · ");
       list.append(row(statement.text, counts, stacked, null));
     }
   }
@@ -82,11 +87,11 @@ export function renderResults(question, results, s) {
 }
 
 export function summary(question, results, s) {
-  const parts = [format(s.summary, { question: question.text, n: results.respondents.total })];
+  const parts = [format(s.summary, { question: question.text, n: num(results.respondents.total) })];
   if (results.options && (question.kind === "single_choice" || question.kind === "multiple_choice")) {
-    parts.push(results.options.map((o) => `${o.text} ${o.percent}%`).join(", "));
+    parts.push(results.options.map((o) => `${o.text} ${num(o.percent)}%`).join(", "));
   } else if (question.kind === "scale" && results.mean !== null) {
-    parts.push(format(s.mean, { mean: results.mean, median: results.median }));
+    parts.push(format(s.mean, { mean: num(results.mean), median: num(results.median) }));
   }
   return parts.join(" ");
 }

@@ -126,8 +126,8 @@ async def test_a_live_question_with_phones_presenter_and_console(browser, daphne
     await console.keyboard.press("r")
     results = presenter.locator("#stage-results")
     await expect(results).to_contain_text("Groen")
-    await expect(results.locator(".result-row").nth(0)).to_contain_text("66.7% (2)")
-    await expect(results.locator(".result-row").nth(1)).to_contain_text("33.3% (1)")
+    await expect(results.locator(".result-row").nth(0)).to_contain_text("66,7% (2)")
+    await expect(results.locator(".result-row").nth(1)).to_contain_text("33,3% (1)")
     await expect(results.locator(".result-row").nth(0)).to_contain_text("in de zaal 2")
     await expect(presenter.locator("#stage-summary")).to_contain_text(
         "Antwoorden: 3", timeout=10_000

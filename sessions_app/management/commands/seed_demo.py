@@ -9,6 +9,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -195,6 +196,18 @@ class Command(BaseCommand):
         out(_("  Public page:        %(url)s") % {"url": f"{base}{process.get_absolute_url()}"})
         out(_("  Designer:           %(url)s") % {"url": f"{base}/manage/{process.slug}/"})
         out(_("  Staff login:        %(url)s") % {"url": f"{base}/accounts/login/"})
+        out(
+            _("  Console:            %(url)s")
+            % {"url": f"{base}{reverse('live:console', args=[process.slug, session.pk])}"}
+        )
+        out(
+            _("  Presenter screen:   %(url)s")
+            % {"url": f"{base}{reverse('live:presenter', args=[session.join_code])}"}
+        )
+        out(
+            _("  Phones join at:     %(url)s")
+            % {"url": f"{base}{reverse('participate:join', args=[session.join_code])}"}
+        )
         out(_("  Join code (phones): %(code)s") % {"code": session.join_code})
         out(_("  Staff accounts, all with password %(password)s:") % {"password": password})
         for username, role in ACCOUNTS:
