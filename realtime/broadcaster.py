@@ -47,7 +47,8 @@ class Room:
         self.view = None
         self.stale: set[int] | None = None  # None: everything
         self.dirty = True
-        self.publish = False
+        #: Local changes not yet told to other processes: question ids, or None for all.
+        self.publish: set[int] | None = set()
         self.presence_changed = False
         self.compare: dict[str, str] = {}
         self.texts: dict[str, str] = {}
@@ -123,7 +124,9 @@ class Broadcaster:
         room = self.rooms.get(session_id)
         if room is None:
             if local and self.shared:
-                self.loop.create_task(self._publish(session_id, question_id))
+                self.loop.create_task(
+                    self._publish(session_id, None if question_id is None else [question_id])
+                )
             return
         room.dirty = True
         if question_id is None:
@@ -131,7 +134,10 @@ class Broadcaster:
         elif room.stale is not None:
             room.stale.add(question_id)
         if local and self.shared:
-            room.publish = True
+            if question_id is None:
+                room.publish = None
+            elif room.publish is not None:
+                room.publish.add(question_id)
 
     async def snapshot_text(self, room: Room, audience: str) -> str:
         """The latest snapshot for ``audience``, reading it first if there is none yet."""
@@ -158,9 +164,9 @@ class Broadcaster:
                     logger.exception("snapshot for session %s failed", room.session_id)
 
     async def _tick(self, room: Room) -> None:
-        if room.publish:
-            room.publish = False
-            await self._publish(room.session_id, None)
+        if room.publish is None or room.publish:
+            questions, room.publish = room.publish, set()
+            await self._publish(room.session_id, None if questions is None else sorted(questions))
         changed: set[str] = set()
         if room.dirty:
             changed = await self._rebuild(room)
@@ -215,13 +221,14 @@ class Broadcaster:
         if self.listener is None or self.listener.done():
             self.listener = self.loop.create_task(self._listen())
 
-    async def _publish(self, session_id: int, question_id: int | None) -> None:
+    async def _publish(self, session_id: int, questions: list[int] | None) -> None:
+        """Tell the other processes which questions of a session changed (None: all)."""
         await self.layer.group_send(
             groups.session_changes(session_id),
             {
                 "type": "session.changed",
                 "session": session_id,
-                "question": question_id,
+                "questions": questions,
                 "origin": self.origin,
             },
         )
@@ -240,7 +247,11 @@ class Broadcaster:
                     room.dirty, room.stale = True, None
                 continue
             if message.get("origin") != self.origin:
-                self.mark_dirty(message["session"], None, local=False)
+                questions = message.get("questions")
+                if questions is None:
+                    self.mark_dirty(message["session"], None, local=False)
+                for question_id in questions or ():
+                    self.mark_dirty(message["session"], question_id, local=False)
 
 
 _broadcasters: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
@@ -273,7 +284,7 @@ def notify(session_id: int, question_id: int | None) -> None:
                 {
                     "type": "session.changed",
                     "session": session_id,
-                    "question": question_id,
+                    "questions": None if question_id is None else [question_id],
                     "origin": "http",
                 },
             )

@@ -4,8 +4,12 @@ live in the services, not here."""
 
 from __future__ import annotations
 
+import logging
+import weakref
+
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
 
 from sessions_app import permissions
 from sessions_app.cookies import read_token
@@ -18,6 +22,11 @@ from sessions_app.services.participation import session_accepts_people
 from . import protocol
 from .broadcaster import get_broadcaster
 from .ratelimit import TokenBucket
+
+logger = logging.getLogger(__name__)
+
+#: One bucket per participant in this process, shared by all their connections.
+_participant_buckets: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
 
 
 def _session_by_code(code: str) -> LiveSession | None:
@@ -45,7 +54,7 @@ class BaseConsumer(AsyncWebsocketConsumer):
         if session is None:
             await self.refuse("unknown_session", protocol.CLOSE_UNKNOWN_SESSION)
             return
-        self.language = session.process.language
+        self.language = self.chosen_language(session.process.language)
         if not await self.authorize(session):
             return
         self.session = session
@@ -58,6 +67,12 @@ class BaseConsumer(AsyncWebsocketConsumer):
                 **self.welcome_extra(),
             }
         )
+
+    def chosen_language(self, default: str) -> str:
+        """The visitor's choice from the language switch, as on the pages; else the
+        process's language."""
+        chosen = self.scope.get("cookies", {}).get(settings.LANGUAGE_COOKIE_NAME)
+        return chosen if chosen in dict(settings.LANGUAGES) else default
 
     async def authorize(self, session: LiveSession) -> bool:
         return True
@@ -83,13 +98,15 @@ class BaseConsumer(AsyncWebsocketConsumer):
     async def receive(self, text_data=None, bytes_data=None):
         if self.room is None:
             return
-        if not self.bucket.take():
-            await self.send_error("rate_limited")
-            return
         try:
             message = protocol.parse(text_data, bytes_data)
         except ValueError as exc:
+            if not self.bucket.take():
+                return  # a flood of garbage gets no answers
             await self.send_error(str(exc))
+            return
+        if not self.bucket.take():
+            await self.refuse_message(message, "rate_limited")
             return
         kind = message["type"]
         handler = self.handlers.get(kind)
@@ -97,7 +114,19 @@ class BaseConsumer(AsyncWebsocketConsumer):
             code = "not_allowed" if kind in protocol.FACILITATOR_TYPES else "unknown_type"
             await self.send_error(code)
             return
-        await getattr(self, handler)(message)
+        try:
+            await getattr(self, handler)(message)
+        except Exception:
+            # A failure (a database timeout, a bug) must not kill the socket or leave it
+            # behind in the broadcaster's room. The services changed nothing: their
+            # transaction rolled back.
+            logger.exception("handling %s failed", kind)
+            await self.refuse_message(message, "internal")
+
+    async def refuse_message(self, message: dict, code: str):
+        """An error for a message; answers get it as a rejected ack with their client id,
+        so the phone keeps them and tries again."""
+        await self.send_error(code)
 
     async def on_hello(self, message):
         text = await get_broadcaster().snapshot_text(self.room, self.audience)
@@ -140,6 +169,10 @@ class ParticipantConsumer(BaseConsumer):
             return False
         self.participant = participant
         self.via = participant.joined_via
+        bucket = _participant_buckets.get(participant.pk)
+        if bucket is None:
+            bucket = _participant_buckets[participant.pk] = TokenBucket(rate=5, burst=20)
+        self.bucket = bucket  # several sockets of one participant share one budget
         return True
 
     def welcome_extra(self):
@@ -149,6 +182,12 @@ class ParticipantConsumer(BaseConsumer):
         await super().on_hello(message)
         answers = await database_sync_to_async(participant_answers)(self.participant)
         await self.send_json({"type": "mine", "answers": answers})
+
+    async def refuse_message(self, message: dict, code: str):
+        if message.get("type") in {"answer", "propose"}:
+            await self.send_json(self._rejection(self._client_id(message), message, code))
+        else:
+            await self.send_error(code)
 
     def _client_id(self, message):
         client_id = message.get("client_id")
@@ -233,9 +272,7 @@ class FacilitatorConsumer(BaseConsumer):
     async def on_command(self, message):
         command_id = message.get("id") if isinstance(message.get("id"), str) else None
         try:
-            await database_sync_to_async(facilitation.console_command)(
-                user=self.user, session_id=self.session.pk, message=message
-            )
+            await database_sync_to_async(run_command)(self.user.pk, self.session.pk, message)
         except (FacilitationError, AccessDenied, InputRejected) as error:
             await self.send_json(
                 {
@@ -248,3 +285,14 @@ class FacilitatorConsumer(BaseConsumer):
             )
             return
         await self.send_json({"type": "result", "id": command_id, "ok": True})
+
+
+def run_command(user_id: int, session_id: int, message: dict) -> None:
+    """Run a console command as the account as it is now: a role taken away or an account
+    deactivated while the console stays connected counts from the next command on."""
+    from django.contrib.auth import get_user_model
+
+    user = get_user_model().objects.filter(pk=user_id, is_active=True).first()
+    if user is None:
+        raise AccessDenied("not_staff")
+    facilitation.console_command(user=user, session_id=session_id, message=message)

@@ -24,7 +24,7 @@ from sessions_app.models import (
     QuestionKind,
     QuestionState,
 )
-from sessions_app.results import question_results
+from sessions_app.results import paper_provisional, question_results
 from sessions_app.selectors import moderation_queue
 
 K = QuestionKind
@@ -96,9 +96,12 @@ def build_view(session_id: int, *, stale: set[int] | None, cache: dict[int, dict
             Prefetch("options", queryset=Option.objects.order_by("position", "id"))
         )
     )
+    provisional = paper_provisional(session)
     for question in questions:
         if stale is None or question.pk in stale or question.pk not in cache:
-            cache[question.pk] = question_results(question=question, session=session)
+            cache[question.pk] = question_results(
+                question=question, session=session, provisional=provisional
+            )
     header = session_header(session)
     version = session.process.log_seq
     current = next((q for q in questions if q.pk == session.current_question_id), None)
@@ -108,6 +111,11 @@ def build_view(session_id: int, *, stale: set[int] | None, cache: dict[int, dict
         if question.results_revealed:
             data["results"] = cache[question.pk]
         return data
+
+    def on_phone(question: Question) -> dict:
+        # Phones get results only for the question on screen: every byte here goes to
+        # every phone.
+        return shown(question) if question is current else question_definition(question)
 
     phone_questions = [q for q in questions if q.state == QuestionState.OPEN or q is current]
     presenter_question = None
@@ -121,7 +129,7 @@ def build_view(session_id: int, *, stale: set[int] | None, cache: dict[int, dict
             "audience": "phone",
             "version": version,
             "session": header,
-            "questions": [shown(q) for q in phone_questions],
+            "questions": [on_phone(q) for q in phone_questions],
         },
         presenter={
             "type": "snapshot",

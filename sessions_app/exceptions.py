@@ -51,6 +51,7 @@ ERROR_MESSAGES: dict[str, Promise] = {
 #: Codes of ``InputRejected``, with the message a participant sees.
 INPUT_CODES: dict[str, Promise] = {
     "malformed": _("The message could not be read."),
+    "internal": _("Something went wrong on the server. Nothing was changed; try again."),
     "unknown_type": _("This kind of message is not known."),
     "message_too_large": _("The message is too large."),
     "rate_limited": _("Too many messages at once. Wait a moment and try again."),

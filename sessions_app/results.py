@@ -257,16 +257,26 @@ def _statements(question: Question, statements, base: dict) -> dict:
     return base
 
 
-def question_results(*, question: Question, session: LiveSession | None = None) -> dict:
-    """Totals and the split by source for one question, as plain JSON-ready data."""
+def paper_provisional(session: LiveSession) -> bool:
+    """Results stay provisional while paper forms of the session may still be entered."""
+    return session.paper_closed_at is None and session.sheets.exists()
+
+
+def question_results(
+    *, question: Question, session: LiveSession | None = None, provisional: bool | None = None
+) -> dict:
+    """Totals and the split by source for one question, as plain JSON-ready data.
+    ``provisional`` may be passed in when results of many questions are read at once."""
     session = session or question.session
+    if provisional is None:
+        provisional = paper_provisional(session)
     options = [o for o in question.options.all() if o.moderation == Moderation.APPROVED]
     base = {
         "question": question.pk,
         "kind": question.kind,
         "state": question.state,
         "revealed": question.results_revealed,
-        "provisional": session.paper_closed_at is None and session.sheets.exists(),
+        "provisional": provisional,
         "respondents": _respondents(question, distinct_participants=question.kind == K.STATEMENTS),
     }
     if question.kind in (K.SINGLE_CHOICE, K.MULTIPLE_CHOICE):

@@ -274,7 +274,7 @@ def console_command(*, user, session_id: int, message: dict) -> None:
     Raises ``InputRejected("unknown_type")`` and the errors of the services it calls.
     """
     command = message.get("command")
-    if command not in COMMANDS:
+    if not isinstance(command, str) or command not in COMMANDS:
         raise InputRejected("unknown_type")
     session = LiveSession.objects.select_related("process").get(pk=session_id)
     if command in {"next", "previous"}:
@@ -298,7 +298,7 @@ def console_command(*, user, session_id: int, message: dict) -> None:
 def _moderate(user, session: LiveSession, message: dict) -> None:
     decision = message.get("decision")
     reason = message.get("reason") if isinstance(message.get("reason"), str) else ""
-    if decision not in {"approve", "hide"}:
+    if not isinstance(decision, str) or decision not in {"approve", "hide"}:
         raise InputRejected("invalid_answer")
     response_id, statement_id = message.get("response"), message.get("statement")
     if isinstance(response_id, int) and not isinstance(response_id, bool):

@@ -112,7 +112,7 @@ def load_open_question(participant: Participant, question_id) -> Question:
     if isinstance(question_id, bool) or not isinstance(question_id, int | str):
         raise InputRejected("unknown_question")
     try:
-        question = Question.objects.select_related("session").get(pk=int(question_id))
+        question = Question.objects.select_related("session__process").get(pk=int(question_id))
     except (Question.DoesNotExist, ValueError):
         raise InputRejected("unknown_question") from None
     if question.session_id != participant.session_id:
@@ -156,8 +156,14 @@ def _count(
     participant: Participant, question: Question, answer: Answer, client_id: str
 ) -> SubmitResult:
     with transaction.atomic():
-        # Re-read the state inside the transaction: a close that committed meanwhile wins.
-        state = Question.objects.filter(pk=question.pk).values_list("state", flat=True).get()
+        # Lock the question row and re-read its state: a close that is committing now
+        # either finished first (and this answer is refused) or waits for this one.
+        state = (
+            Question.objects.select_for_update()
+            .filter(pk=question.pk)
+            .values_list("state", flat=True)
+            .get()
+        )
         if state != QuestionState.OPEN:
             raise InputRejected("question_closed")
         previous = (

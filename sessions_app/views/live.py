@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 from printables.qr import qr_svg
 from sessions_app.exceptions import AccessDenied, FacilitationError, InputRejected
 from sessions_app.models import LiveSession
-from sessions_app.results import question_results
+from sessions_app.results import paper_provisional, question_results
 from sessions_app.selectors import moderation_queue
 from sessions_app.services.facilitation import console_command
 
@@ -70,8 +70,11 @@ def console(request, slug: str, session_id: int):
     session = _console_session(request, slug, session_id)
     links = join_links(request, session)
     agenda = list(session.questions.order_by("position", "id").prefetch_related("options"))
+    provisional = paper_provisional(session)
     for question in agenda:
-        question.results = question_results(question=question, session=session)
+        question.results = question_results(
+            question=question, session=session, provisional=provisional
+        )
     context = {
         "session": session,
         "process": session.process,

@@ -14,7 +14,14 @@ from django.views.decorators.http import require_POST
 from sessions_app.answers import QuestionRules, answer_from_form
 from sessions_app.cookies import read_token, set_token
 from sessions_app.exceptions import ERROR_MESSAGES, InputRejected
-from sessions_app.models import JoinedVia, LiveSession, Moderation, Participant, QuestionState
+from sessions_app.models import (
+    JoinedVia,
+    LiveSession,
+    Moderation,
+    Participant,
+    QuestionKind,
+    QuestionState,
+)
 from sessions_app.models.live_session import JOIN_CODE_ALPHABET
 from sessions_app.selectors import participant_answers
 from sessions_app.services import participation
@@ -142,8 +149,12 @@ def answer(request, code: str, question_id: int):
         question = participation.load_open_question(participant, question_id)
         rules = QuestionRules.of(question)
         raws = answer_from_form(rules, request.POST)
+        if question.kind == QuestionKind.STATEMENTS:
+            # The form shows the votes already given; only new or changed votes are sent.
+            given = participant_answers(participant).get(str(question.pk), {})
+            raws = [raw for raw in raws if given.get(str(raw.get("statement"))) != raw.get("vote")]
         proposal = request.POST.get("new_statement", "").strip()
-        if not raws and not proposal:
+        if not raws and not proposal and question.kind != QuestionKind.STATEMENTS:
             raise InputRejected("no_choice")
         outcomes = []
         for index, raw in enumerate(raws):
@@ -169,7 +180,9 @@ def answer(request, code: str, question_id: int):
         return redirect(
             reverse("participate:phone", args=[session.join_code]) + f"#question-{question_id}"
         )
-    if outcomes and all(o.status == "duplicate" for o in outcomes):
+    if not outcomes and not proposal:
+        messages.info(request, _("Your votes had already been counted; nothing changed."))
+    elif outcomes and all(o.status == "duplicate" for o in outcomes):
         messages.info(request, _("This answer had already been received; it counts once."))
     elif proposal and not outcomes:
         messages.success(

@@ -48,6 +48,8 @@ def phone_strings() -> dict:
         "soon": _("This question opens soon."),
         "choose_one": _("Choose one."),
         "choose_max": _("Choose at most {max} options."),
+        "choose_max_one": _("Choose at most 1 option."),
+        "ranking_invalid": _("Give each option a different place, starting at 1, without gaps."),
         "rank_help": _("Give every option a place: 1 is your first choice. Each place once."),
         "budget_help": _("Divide exactly {total} points over the options."),
         "budget_left": _("{left} points left to divide."),

@@ -94,13 +94,22 @@ function moderationItem(kind, item) {
 }
 
 function renderQueue(queue) {
-  // Keep a queue the facilitator is typing a reason into.
-  if (queueBox.contains(document.activeElement) && document.activeElement.name === "reason") return;
-  const items = [...queue.texts.map((t) => moderationItem("response", t)), ...queue.statements.map((t) => moderationItem("statement", t))];
-  for (const form of items.flatMap((item) => [...item.querySelectorAll("form")])) {
-    form.prepend(el("input", { type: "hidden", name: "csrfmiddlewaretoken", value: document.querySelector("[name=csrfmiddlewaretoken]").value }));
+  // Change only what changed, so focus on Approve, Hide or a reason stays put.
+  const wanted = [...queue.texts.map((t) => ["response", t]), ...queue.statements.map((t) => ["statement", t])];
+  const keys = new Set(wanted.map(([kind, item]) => `${kind}-${item.id}`));
+  for (const node of [...queueBox.children]) if (!keys.has(node.dataset.key)) node.remove();
+  for (const [kind, item] of wanted) {
+    const key = `${kind}-${item.id}`;
+    if (queueBox.querySelector(`[data-key="${key}"]`)) continue;
+    const node = moderationItem(kind, item);
+    node.dataset.key = key;
+    const token = document.querySelector("[name=csrfmiddlewaretoken]").value;
+    for (const form of node.querySelectorAll("form")) form.prepend(el("input", { type: "hidden", name: "csrfmiddlewaretoken", value: token }));
+    queueBox.append(node);
   }
-  queueBox.replaceChildren(...(items.length ? items : [el("p", {}, s.nothing_waiting)]));
+  const empty = queueBox.querySelector(".queue-empty");
+  if (!wanted.length && !empty) queueBox.append(el("p", { class: "queue-empty" }, s.nothing_waiting));
+  if (wanted.length && empty) empty.remove();
 }
 
 function render(snapshot) {

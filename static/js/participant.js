@@ -8,19 +8,27 @@ const cfg = config("phone-config");
 const s = cfg.strings;
 const container = document.getElementById("questions");
 const status = document.getElementById("live-status");
+const alertBox = document.getElementById("live-alert");
 const storeKey = `inspraak:pending:${cfg.code}`;
 const pending = new Map(JSON.parse(sessionStorage.getItem(storeKey) || "[]"));
 let mine = cfg.mine || {};
 const signatures = new Map();
 let live = false; // a snapshot arrived on the current connection
 let everLive = false; // the websocket has worked on this page: keep answers here when it drops
+let flushing = null;
+let retry = null;
 
 function save() {
   sessionStorage.setItem(storeKey, JSON.stringify([...pending]));
 }
 
 function say(text) {
+  alertBox.textContent = "";
   status.textContent = text;
+}
+
+function warn(text) {
+  alertBox.textContent = text;
 }
 
 // --- building answers from the form fields (same names as the plain form) ------------
@@ -35,11 +43,13 @@ function answerFrom(form, kind) {
     case "scale":
       return { value: data.get("value") === null ? null : Number(data.get("value")) };
     case "ranking": {
+      // The same rule as the server's plain form: each place once, from 1, no gaps.
       const places = [];
       for (const [name, value] of data) {
         if (name.startsWith("rank_") && value) places.push([Number(value), Number(name.slice(5))]);
       }
       places.sort((a, b) => a[0] - b[0]);
+      if (places.some(([place], index) => place !== index + 1)) return null;
       return { ranking: places.map(([, option]) => option) };
     }
     case "budget": {
@@ -57,11 +67,19 @@ function answerFrom(form, kind) {
 function send(message) {
   pending.set(message.client_id, message);
   save();
-  if (!socket.send(message)) say(s.queued);
+  if (!live || !socket.send(message)) say(s.queued);
 }
 
+// After a reconnect the queue goes out gently: the server allows bursts of 20.
 function flush() {
-  for (const message of pending.values()) socket.send(message);
+  clearTimeout(flushing);
+  const queue = [...pending.values()];
+  const step = (index) => {
+    if (index >= queue.length || !live) return;
+    if (pending.has(queue[index].client_id)) socket.send(queue[index]);
+    flushing = setTimeout(() => step(index + 1), index < 10 ? 0 : 250);
+  };
+  step(0);
 }
 
 container.addEventListener("submit", (event) => {
@@ -79,26 +97,28 @@ container.addEventListener("submit", (event) => {
     }
     return;
   }
-  send({ type: "answer", client_id: newId(), question, answer: answerFrom(form, kind) });
+  const answer = answerFrom(form, kind);
+  if (answer === null) {
+    warn(s.ranking_invalid);
+    return;
+  }
+  send({ type: "answer", client_id: newId(), question, answer });
 });
 
-container.addEventListener("change", (event) => {
-  const input = event.target;
-  const form = input.closest("form.answer-form");
-  if (!form || !everLive || form.dataset.kind !== "statements" || !input.name.startsWith("vote_")) return;
-  send({
-    type: "answer",
-    client_id: newId(),
-    question: Number(form.dataset.question),
-    answer: { statement: Number(input.name.slice(5)), vote: input.value },
-  });
+// Statements are voted with buttons (not radio buttons: arrowing through a radio group
+// would cast a vote at every step).
+container.addEventListener("click", (event) => {
+  const button = event.target.closest("button[data-vote]");
+  if (!button) return;
+  const form = button.closest("form.answer-form");
+  const statement = Number(button.dataset.statement);
+  for (const other of form.querySelectorAll(`button[data-statement="${statement}"]`)) {
+    other.setAttribute("aria-pressed", String(other === button));
+  }
+  send({ type: "answer", client_id: newId(), question: Number(form.dataset.question), answer: { statement, vote: button.dataset.vote } });
 });
 
 // --- rendering questions from snapshots -------------------------------------------
-
-function radio(name, value, id, label, checked) {
-  return [el("input", { type: "radio", name, value, id, checked }), el("label", { for: id }, label)];
-}
 
 function fields(q) {
   const m = mine[String(q.id)] || {};
@@ -108,7 +128,8 @@ function fields(q) {
   const help = (text) => el("p", { class: "help", id: hint }, text);
   if (q.kind === "single_choice" || q.kind === "multiple_choice") {
     const multiple = q.kind === "multiple_choice";
-    parts.push(help(multiple ? format(s.choose_max, { max: q.max_choices }) : s.choose_one));
+    const rule = q.max_choices === 1 ? s.choose_max_one : format(s.choose_max, { max: q.max_choices });
+    parts.push(help(multiple ? rule : s.choose_one));
     for (const option of q.options) {
       const id = `q${q.id}-o${option.id}`;
       const checked = multiple ? (m.options || []).includes(option.id) : m.option === option.id;
@@ -155,12 +176,9 @@ function fields(q) {
     parts.push(el("p", { class: "help" }, s.statements_help));
     for (const statement of q.statements) {
       const vote = m[String(statement.id)] || "";
-      const base = `q${q.id}-s${statement.id}`;
+      const button = (name) => el("button", { type: "button", class: `button vote voting-${name}`, "aria-pressed": String(vote === name), dataset: { vote: name, statement: statement.id } }, s[name]);
       parts.push(el("fieldset", { class: "statement" }, el("legend", {}, statement.text),
-        el("div", { class: "vote-row" },
-          ...radio(`vote_${statement.id}`, "agree", `${base}-agree`, s.agree, vote === "agree"),
-          ...radio(`vote_${statement.id}`, "disagree", `${base}-disagree`, s.disagree, vote === "disagree"),
-          ...radio(`vote_${statement.id}`, "pass", `${base}-pass`, s.pass, vote === "pass"))));
+        el("div", { class: "vote-row" }, button("agree"), button("disagree"), button("pass"))));
     }
     if (q.participants_may_add) {
       const id = `q${q.id}-new`;
@@ -188,45 +206,57 @@ function section(q) {
       el("p", { class: "help" }, q.state === "closed" ? s.closed_question : s.soon));
   }
   node.append(el("div", { class: "phone-results" }));
-  showResults(node, q);
   return node;
 }
 
 function showResults(node, q) {
   const box = node.querySelector(".phone-results");
-  if (!box) return;
   if (q.revealed && q.results) box.replaceChildren(el("h3", {}, s.results), renderResults(q, q.results, s));
-  else box.replaceChildren();
+  else if (box.firstChild) box.replaceChildren();
 }
 
 function csrfToken() {
-  const field = document.querySelector("[name=csrfmiddlewaretoken]");
-  if (field) return field.value;
   const match = document.cookie.match(/(?:^|; )csrftoken=([^;]+)/);
-  return match ? decodeURIComponent(match[1]) : "";
+  if (match) return decodeURIComponent(match[1]);
+  const field = document.querySelector("[name=csrfmiddlewaretoken]");
+  return field ? field.value : "";
+}
+
+// What someone typed survives a redraw of their question (say, when a statement is added).
+function carryOver(from, to) {
+  for (const field of from.querySelectorAll("textarea, input[type=number]")) {
+    const twin = to.querySelector(`[name="${field.name}"]`);
+    if (twin && field.value !== field.defaultValue) twin.value = field.value;
+  }
 }
 
 function render(snapshot) {
-  const seen = new Set();
-  const nodes = [];
+  const wanted = [];
   for (const q of snapshot.questions) {
-    const { results, ...definition } = q;
+    // Results and their visibility change often; only the question itself decides
+    // whether its form is drawn again.
+    const { results, revealed, ...definition } = q;
     const signature = JSON.stringify(definition);
-    const id = `question-${q.id}`;
-    let node = document.getElementById(id);
-    seen.add(id);
-    // Keep a question the participant may be filling in; redraw only what changed.
-    const keep = node && (signatures.get(q.id) === signature || (!signatures.has(q.id) && node.querySelector("form") && q.state === "open"));
-    if (!keep) node = section(q);
-    else {
-      if (!node.querySelector(".phone-results")) node.append(el("div", { class: "phone-results" }));
-      showResults(node, q);
+    let node = document.getElementById(`question-${q.id}`);
+    const adoptable = node && !signatures.has(q.id) && q.state === "open" && q.kind !== "statements" && node.querySelector("form");
+    if (!node || (signatures.get(q.id) !== signature && !adoptable)) {
+      const fresh = section(q);
+      if (node) carryOver(node, fresh);
+      node = fresh;
+    } else if (!node.querySelector(".phone-results")) {
+      node.append(el("div", { class: "phone-results" }));
     }
     signatures.set(q.id, signature);
-    nodes.push(node);
+    showResults(node, q);
+    wanted.push(node);
   }
-  if (!nodes.length) nodes.push(el("p", { class: "waiting" }, s.waiting));
-  container.replaceChildren(...nodes);
+  if (!wanted.length) wanted.push(container.querySelector(".waiting") || el("p", { class: "waiting" }, s.waiting));
+  // Put the wanted nodes in place without touching the ones already there, so focus and
+  // the on-screen keyboard stay where they are.
+  wanted.forEach((node, index) => {
+    if (container.children[index] !== node) container.insertBefore(node, container.children[index] || null);
+  });
+  while (container.children.length > wanted.length) container.lastElementChild.remove();
   updateBudgets();
 }
 
@@ -239,13 +269,30 @@ function updateBudgets() {
 }
 container.addEventListener("input", updateBudgets);
 
+function remember(message) {
+  // Keep `mine` current, so a question drawn again shows the answer that counts.
+  const key = String(message.question);
+  if (message.answer && "statement" in message.answer) {
+    mine[key] = { ...(mine[key] || {}), [String(message.answer.statement)]: message.answer.vote };
+  } else if (message.answer) {
+    mine[key] = message.answer;
+  }
+}
+
 function acknowledge(ack) {
+  const sent = ack.client_id ? pending.get(ack.client_id) : null;
+  if (ack.status === "rejected" && ack.code === "rate_limited") {
+    // Still pending: send the queue again in a moment (once, however many were refused).
+    if (!retry) retry = setTimeout(() => { retry = null; flush(); }, 1000);
+    return;
+  }
   if (ack.client_id) pending.delete(ack.client_id);
   save();
   if (ack.status === "rejected") {
-    say(format(s.rejected, { reason: ack.message }));
+    warn(format(s.rejected, { reason: ack.message }));
     return;
   }
+  if (sent && ack.counted) remember(sent);
   say(s[ack.status] || s.counted);
   const button = container.querySelector(`form[data-question="${ack.question}"] button[type=submit]`);
   if (button && ack.counted && button.closest("form").dataset.kind !== "statements") button.textContent = s.change;
@@ -267,7 +314,7 @@ const socket = connect({
     } else if (message.type === "ack") {
       acknowledge(message);
     } else if (message.type === "error") {
-      say(message.message);
+      warn(message.message);
     }
   },
   onState(state, code) {

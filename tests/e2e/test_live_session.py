@@ -10,6 +10,7 @@ from playwright.async_api import expect
 
 from sessions_app.models import Response, ResponseStatus, Role
 from sessions_app.services.processes import process_publish
+from sessions_app.specs import OptionSpec
 from tests.conftest import PASSWORD
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -25,10 +26,7 @@ def town_hall(live_session, make_question, organiser, make_user, grant):
     question = make_question(
         "single_choice",
         text="Welke kleur krijgen de nieuwe bankjes?",
-        options=[
-            __import__("sessions_app.specs", fromlist=["OptionSpec"]).OptionSpec(t)
-            for t in ("Groen", "Blauw", "Rood")
-        ],
+        options=[OptionSpec(text) for text in ("Groen", "Blauw", "Rood")],
     )
     process_publish(user=organiser, process=live_session.process)
     facilitator = make_user("fenna")
@@ -142,3 +140,86 @@ async def test_a_live_question_with_phones_presenter_and_console(browser, daphne
     await expect(phone_plain.locator(".messages")).to_contain_text("Deze vraag is gesloten")
     assert sorted(await counted_by_participant(question)) == sorted(counted)
     await expect(phone_one.get_by_text("Deze vraag is gesloten.")).to_be_visible()
+
+
+@pytest.fixture
+def conversation(live_session, make_question, organiser, make_user, grant):
+    statements = make_question(
+        "statements",
+        text="Wat vindt u van deze stellingen?",
+        options=[OptionSpec("Meer bomen op het plein."), OptionSpec("Geen auto's meer.")],
+        participants_may_add=True,
+    )
+    wall = make_question("open_text", text="Wat mag niet vergeten worden?")
+    process_publish(user=organiser, process=live_session.process)
+    grant(live_session.process, make_user("fenna"), Role.FACILITATOR)
+    live_session.refresh_from_db()
+    console_path = f"/manage/{live_session.process.slug}/sessions/{live_session.pk}/console/"
+    return live_session, statements, wall, console_path
+
+
+async def show_and_open(console, question):
+    """N shows the next question; O opens the one on screen once the console knows it."""
+    await console.keyboard.press("n")
+    await expect(console.locator(f"#q-{question.pk} [data-field=on-screen]")).to_be_visible()
+    await console.keyboard.press("o")
+    await expect(console.locator(f"#q-{question.pk} [data-field=state]")).to_have_text("open")
+
+
+@sync_to_async
+def votes(question):
+    return sorted(
+        Response.objects.filter(question=question, status=ResponseStatus.COUNTED).values_list(
+            "statement__text", "number"
+        )
+    )
+
+
+async def test_statements_by_keyboard_moderation_and_the_wall(browser, daphne_url, conversation):
+    session, statements, wall, console_path = conversation
+    code = session.join_code
+    presenter = await browser.new_page(locale="nl-NL", viewport={"width": 1600, "height": 900})
+    await presenter.goto(f"{daphne_url}/present/{code}/")
+    console = await browser.new_page(locale="nl-NL")
+    await console.goto(f"{daphne_url}/accounts/login/")
+    await console.get_by_label("Gebruikersnaam").fill("fenna")
+    await console.get_by_label("Wachtwoord").fill(PASSWORD)
+    await console.get_by_role("button", name="Inloggen").click()
+    await console.goto(f"{daphne_url}{console_path}")
+    await expect(console.locator("#console-status")).to_have_text("Live")
+    await no_axe_violations(console)
+    phone = await join(browser, daphne_url, code)
+
+    await show_and_open(console, statements)
+    first = phone.get_by_role("group", name="Meer bomen op het plein.")
+    await expect(first).to_be_visible()
+    # Keyboard: tab to "Eens", arrow keys do not vote, Enter does.
+    agree = first.get_by_role("button", name="Eens", exact=True)
+    await agree.focus()
+    await phone.keyboard.press("ArrowRight")
+    await phone.keyboard.press("ArrowLeft")
+    assert await votes(statements) == []
+    await phone.keyboard.press("Enter")
+    await expect(phone.locator("#live-status")).to_have_text("Uw antwoord is geteld.")
+    await expect(agree).to_have_attribute("aria-pressed", "true")
+    assert await votes(statements) == [("Meer bomen op het plein.", 1)]
+
+    # A proposal waits for the facilitator; what the phone is typing survives its approval.
+    await phone.get_by_label("Voeg zelf een stelling toe").fill("Meer schaduw.")
+    await phone.get_by_role("button", name="Stelling versturen").click()
+    await expect(phone.locator("#live-status")).to_contain_text("zodra een gespreksleider")
+    await phone.get_by_label("Voeg zelf een stelling toe").fill("Nog een ide")
+    await console.locator("#moderation-queue").get_by_role("button", name="Goedkeuren").click()
+    await expect(phone.get_by_role("group", name="Meer schaduw.")).to_be_visible()
+    await expect(phone.get_by_label("Voeg zelf een stelling toe")).to_have_value("Nog een ide")
+
+    # Open text: answered, approved, revealed: on the wall.
+    await show_and_open(console, wall)
+    await phone.get_by_label("Uw antwoord").fill("Een watertappunt <b>graag</b>")
+    await phone.get_by_role("button", name="Antwoord versturen").click()
+    await expect(phone.locator("#live-status")).to_have_text("Uw antwoord is geteld.")
+    await console.locator("#moderation-queue").get_by_role("button", name="Goedkeuren").click()
+    await console.keyboard.press("r")
+    await expect(presenter.locator(".wall-card")).to_have_text("Een watertappunt <b>graag</b>")
+    await no_axe_violations(presenter)
+    await no_axe_violations(phone)

@@ -148,3 +148,41 @@ async def test_many_changes_make_one_snapshot_and_phones_wait_a_second(room, rec
     await broadcaster._tick(room_state)
     assert not room_state.phone_pending and len(recorders["phone"].sent) == sent_before["phone"] + 1
     assert "results" in recorders["phone"].sent[-1]["questions"][0]
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_another_process_hears_which_questions_changed(room):
+    """Two server processes, stood in for by two broadcasters on one layer: a change in
+    one marks exactly its question stale in the other, with one message per tick."""
+    from channels.layers import InMemoryChannelLayer
+
+    session, questions = room
+    layer = InMemoryChannelLayer()
+    here, there = Broadcaster(asyncio.get_running_loop()), Broadcaster(asyncio.get_running_loop())
+    for broadcaster in (here, there):
+        broadcaster.layer, broadcaster.shared = layer, True
+    room_here = await here.join(session.pk, "presenter", Recorder())
+    room_there = await there.join(session.pk, "presenter", Recorder())
+    for broadcaster in (here, there):
+        broadcaster.task.cancel()
+    await here._tick(room_here)
+    await there._tick(room_there)
+    sent = []
+    original = layer.group_send
+
+    async def counting(group, message):
+        sent.append(message)
+        await original(group, message)
+
+    layer.group_send = counting
+    for _ in range(10):
+        here.mark_dirty(session.pk, questions["choice"].pk)
+    await here._tick(room_here)
+    assert [m.get("questions") for m in sent] == [[questions["choice"].pk]], sent
+    for _ in range(50):
+        if room_there.dirty:
+            break
+        await asyncio.sleep(0.02)
+    assert room_there.dirty and room_there.stale == {questions["choice"].pk}
+    for broadcaster in (here, there):
+        broadcaster.listener.cancel()

@@ -10,10 +10,22 @@ from asgiref.sync import sync_to_async
 from realtime.protocol import MAX_MESSAGE_BYTES
 from sessions_app.models import LogEntry, Option, Response, ResponseStatus
 from sessions_app.services.facilitation import question_close, question_open
+from sessions_app.services.participation import participant_join
 
 from .conftest import ORIGIN, Client, phone_headers
 
 pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def frozen_clock(monkeypatch):
+    """Rate limits without time passing, so the counts do not depend on machine speed."""
+    from realtime import consumers
+    from realtime.ratelimit import TokenBucket
+
+    monkeypatch.setattr(
+        consumers, "TokenBucket", lambda rate, burst: TokenBucket(rate, burst, clock=lambda: 0.0)
+    )
 
 
 def answer(question, value, client_id="client-000001"):
@@ -216,7 +228,7 @@ async def test_a_participant_cannot_send_facilitator_commands(room, make_phone):
     await phone.close()
 
 
-async def test_rate_limit(room, make_phone):
+async def test_rate_limit(room, frozen_clock, make_phone):
     phone = await make_phone()
     for _ in range(30):
         await phone.send({"type": "dance"}, valid=False)
@@ -435,3 +447,196 @@ async def test_ping_is_answered(room, make_phone):
     await phone.send({"type": "ping"})
     assert await phone.receive_type("pong") == {"type": "pong"}
     await phone.close()
+
+
+@sync_to_async(thread_sensitive=False)
+def counted_elsewhere(question):
+    """Read on another thread, so another database connection: only committed rows."""
+    from django.db import connection
+
+    try:
+        return Response.objects.filter(question=question, status=ResponseStatus.COUNTED).count()
+    finally:
+        connection.close()
+
+
+async def test_the_ack_comes_after_the_commit(room, make_phone):
+    _session, questions = room
+    option = await sync_to_async(lambda: questions["choice"].options.first().pk)()
+    phone = await make_phone()
+    await phone.send(answer(questions["choice"], {"option": option}))
+    assert (await phone.receive_type("ack"))["status"] == "counted"
+    assert await counted_elsewhere(questions["choice"]) == 1
+
+
+async def test_rate_limited_answers_come_back_with_their_client_id(room, frozen_clock, make_phone):
+    _session, questions = room
+    option = await sync_to_async(lambda: questions["choice"].options.first().pk)()
+    phone = await make_phone()
+    for i in range(25):
+        await phone.send(answer(questions["choice"], {"option": option}, f"client-{i:06d}"))
+    acks = [await phone.receive_type("ack") for _ in range(25)]
+    limited = [a for a in acks if a["status"] == "rejected"]
+    assert len(limited) == 5
+    assert all(
+        a["code"] == "rate_limited" and a["client_id"].startswith("client-") for a in limited
+    )
+
+
+async def test_one_participant_shares_one_budget_over_two_sockets(room, frozen_clock, make_phone):
+    session, _questions = room
+    first = await make_phone()
+    second = Client(f"/ws/s/{session.join_code}/", phone_headers(session, first.participant))
+    await second.connect()
+    await second.receive_type("welcome")
+    for client in (first, second):
+        for _ in range(15):
+            await client.send({"type": "dance"}, valid=False)
+    codes = [(await first.receive_type("error"))["code"] for _ in range(15)]
+    codes += [(await second.receive_type("error"))["code"] for _ in range(15)]
+    assert codes.count("rate_limited") == 10
+    await first.close()
+    await second.close()
+
+
+async def test_a_failing_handler_answers_internal_and_the_socket_lives_on(room, make_phone):
+    from unittest import mock
+
+    _session, questions = room
+    phone = await make_phone()
+    option = await sync_to_async(lambda: questions["choice"].options.first().pk)()
+    with mock.patch(
+        "sessions_app.services.participation._count", side_effect=RuntimeError("disk full")
+    ):
+        await phone.send(answer(questions["choice"], {"option": option}))
+        ack = await phone.receive_type("ack")
+    assert (ack["status"], ack["code"], ack["client_id"]) == (
+        "rejected",
+        "internal",
+        "client-000001",
+    )
+    await phone.send({"type": "ping"})
+    assert (await phone.receive_type("pong"))["type"] == "pong"
+    await phone.send(answer(questions["choice"], {"option": option}))  # the same id, now it counts
+    assert (await phone.receive_type("ack"))["status"] == "counted"
+    await phone.close()
+
+
+async def test_messages_follow_the_visitors_language(room):
+    session, _questions = room
+    participant = await sync_to_async(participant_join)(session=session, via="room")
+    headers = phone_headers(session, participant)
+    headers[1] = (b"cookie", headers[1][1] + b"; django_language=en")
+    phone = Client(f"/ws/s/{session.join_code}/", headers)
+    await phone.connect()
+    await phone.send({"type": "dance"}, valid=False)
+    assert (await phone.receive_type("error"))["message"] == "This kind of message is not known."
+    await phone.close()
+
+
+async def test_closing_reaches_the_phones(room, make_phone, organiser):
+    _session, questions = room
+    phone = await make_phone()
+    await phone.send({"type": "hello", "last_version": None})
+    await phone.receive_type("snapshot")
+    await sync_to_async(question_close)(user=organiser, question=questions["choice"])
+    closed = await phone.receive_type(
+        "snapshot",
+        timeout=3,
+        where=lambda m: m["questions"] and m["questions"][0]["state"] == "closed",
+    )
+    assert closed["questions"][0]["id"] == questions["choice"].pk
+    await phone.close()
+
+
+async def test_console_commands_of_the_wrong_shape_and_moderation(
+    room, facilitator_headers, make_phone, organiser
+):
+    session, questions = room
+    console = Client(f"/ws/facilitate/{session.join_code}/", facilitator_headers)
+    await console.connect()
+    await console.send({"type": "command", "id": "x1", "command": ["open"]}, valid=False)
+    assert (await console.receive_type("result"))["code"] == "unknown_type"
+    await console.send(
+        {"type": "command", "id": "x2", "command": "moderate", "response": 1, "decision": ["hide"]},
+        valid=False,
+    )
+    assert (await console.receive_type("result"))["code"] == "invalid_answer"
+    # A text answer, approved from the console, reaches the wall.
+    await sync_to_async(question_open)(user=organiser, question=questions["text"])
+    phone = await make_phone()
+    await phone.send(answer(questions["text"], {"text": "Meer bomen"}, "client-text01"))
+    await phone.receive_type("ack")
+    response_id = await sync_to_async(lambda: Response.objects.get(question=questions["text"]).pk)()
+    await console.send(
+        {
+            "type": "command",
+            "id": "x3",
+            "command": "moderate",
+            "response": response_id,
+            "decision": "hide",
+        }
+    )
+    assert (await console.receive_type("result"))["code"] == "reason_required"
+    await console.send(
+        {
+            "type": "command",
+            "id": "x4",
+            "command": "moderate",
+            "response": response_id,
+            "decision": "approve",
+        }
+    )
+    assert (await console.receive_type("result"))["ok"] is True
+    await console.send(
+        {"type": "command", "id": "x5", "command": "reveal", "question": questions["text"].pk}
+    )
+    await console.receive_type("result")
+    snapshot = await console.receive_type(
+        "snapshot",
+        where=lambda m: any(
+            q["id"] == questions["text"].pk and q["results"]["approved"] for q in m["agenda"]
+        ),
+    )
+    text = next(q for q in snapshot["agenda"] if q["id"] == questions["text"].pk)
+    assert [t["text"] for t in text["results"]["approved"]] == ["Meer bomen"]
+    await phone.close()
+    await console.close()
+
+
+async def test_a_role_taken_away_counts_from_the_next_command(room, facilitator_headers, organiser):
+    from sessions_app.models import StaffRole
+    from sessions_app.services.staff import staff_revoke
+
+    session, questions = room
+    console = Client(f"/ws/facilitate/{session.join_code}/", facilitator_headers)
+    await console.connect()
+    await console.receive_type("welcome")
+    role = await sync_to_async(
+        lambda: StaffRole.objects.select_related("process", "user").get(user__username="fenna")
+    )()
+    await sync_to_async(staff_revoke)(user=organiser, staff_role=role)
+    await console.send(
+        {"type": "command", "id": "r1", "command": "close", "question": questions["choice"].pk}
+    )
+    result = await console.receive_type("result")
+    assert (result["ok"], result["code"]) == (False, "not_staff")
+    await console.close()
+
+
+async def test_staff_of_another_process_cannot_use_the_console_socket(
+    room, client, make_process, make_user
+):
+    session, _questions = room
+
+    @sync_to_async
+    def log_in_other_organiser():
+        other = make_user("otto")
+        make_process(user=other, title="Ander proces")
+        client.force_login(other)
+        return [ORIGIN, (b"cookie", f"sessionid={client.cookies['sessionid'].value}".encode())]
+
+    console = Client(f"/ws/facilitate/{session.join_code}/", await log_in_other_organiser())
+    await console.connect()
+    assert (await console.receive())["code"] == "not_allowed"
+    await console.close()

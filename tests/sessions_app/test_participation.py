@@ -576,3 +576,58 @@ def test_participant_answers_gives_the_counting_answer_of_each_question(
     assert mine[str(text.pk)] == {"text": "Meer bomen"}
     assert mine[str(statements.pk)] == {str(cars): "disagree", str(trees): "pass"}
     assert participant_answers(other) == {str(scale.pk): {"value": 5}}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_answer_racing_a_close_is_refused(organiser, live_session, make_question):
+    """The facilitator's close is committing while an answer arrives: the answer must wait
+    for it and be refused, never counted after the close (a lock on the question row)."""
+    import threading
+
+    from django.db import connection, transaction
+
+    from sessions_app.services.facilitation import question_close as close
+
+    question = make_question("single_choice")
+    facilitation.question_open(user=organiser, question=question)
+    participant = participation.participant_join(session=live_session, via="room")
+    option = question.options.first().pk
+    closing, done = threading.Event(), threading.Event()
+    outcome = {}
+
+    def facilitator():
+        try:
+            with transaction.atomic():
+                close(user=organiser, question=type(question).objects.get(pk=question.pk))
+                closing.set()
+                done.wait(timeout=0.5)  # the close stays uncommitted while the answer arrives
+        finally:
+            connection.close()
+
+    def phone():
+        closing.wait(timeout=5)
+        try:
+            participation.response_submit(
+                participant=participant,
+                question_id=question.pk,
+                answer={"option": option},
+                client_id="client-race1",
+            )
+            outcome["status"] = "counted"
+        except InputRejected as rejected:
+            outcome["status"] = rejected.code
+        finally:
+            done.set()
+            connection.close()
+
+    threads = [threading.Thread(target=facilitator), threading.Thread(target=phone)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert outcome == {"status": "question_closed"}
+    assert not Response.objects.filter(question=question).exists()
+    actions = list(
+        LogEntry.objects.filter(process=live_session.process).values_list("action", flat=True)
+    )
+    assert actions[-1] == "question.closed"
