@@ -211,7 +211,7 @@ function section(q) {
 
 function showResults(node, q) {
   const box = node.querySelector(".phone-results");
-  if (q.revealed && q.results) box.replaceChildren(el("h3", {}, s.results), renderResults(q, q.results, s));
+  if (q.revealed && q.results) box.replaceChildren(el("h2", { class: "results-heading" }, s.results), renderResults(q, q.results, s));
   else if (box.firstChild) box.replaceChildren();
 }
 
