@@ -3,9 +3,11 @@ plain HTML forms; ``static/js/participant.js`` adds the live websocket on top.""
 
 from __future__ import annotations
 
+import time
 import uuid
 
 from django.contrib import messages
+from django.core.cache import cache
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -145,6 +147,11 @@ def answer(request, code: str, question_id: int):
     if participant is None:
         return redirect("participate:join", code=session.join_code)
     form_id = request.POST.get("form_id", "")
+    if not _within_rate(participant):
+        messages.error(request, str(ERROR_MESSAGES["rate_limited"]))
+        return redirect(
+            reverse("participate:phone", args=[session.join_code]) + f"#question-{question_id}"
+        )
     try:
         question = participation.load_open_question(participant, question_id)
         rules = QuestionRules.of(question)
@@ -197,6 +204,19 @@ def answer(request, code: str, question_id: int):
     return redirect(
         reverse("participate:phone", args=[session.join_code]) + f"#question-{question_id}"
     )
+
+
+#: Plain-form answers per participant per 10 s (the websocket has its own budget).
+FORM_RATE = 30
+
+
+def _within_rate(participant: Participant) -> bool:
+    key = f"inspraak:form-answers:{participant.public_id}:{int(time.time() // 10)}"
+    cache.add(key, 0, timeout=20)
+    try:
+        return cache.incr(key) <= FORM_RATE
+    except ValueError:  # expired between add and incr
+        return True
 
 
 def join_links(request, session: LiveSession) -> dict:

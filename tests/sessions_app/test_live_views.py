@@ -236,3 +236,21 @@ def test_console_buttons_work_without_javascript(client, running, make_user, gra
         action, {"command": "moderate", "statement": 999999, "decision": "hide", "reason": "x"}
     )
     assert LogEntry.objects.filter(action="moderation.hidden").count() == 0
+
+
+def test_plain_form_answers_are_rate_limited(client, running, monkeypatch):
+    from sessions_app.views import participate
+
+    monkeypatch.setattr(participate, "FORM_RATE", 3)
+    session, choice, *_rest = running
+    join(client, session)
+    url = reverse("participate:answer", args=[session.join_code, choice.pk])
+    option = choice.options.first().pk
+    pages = [
+        client.post(
+            url, {"option": option, "form_id": f"{'a' * 30}{i:02d}-{choice.pk}"}, follow=True
+        ).content.decode()
+        for i in range(4)
+    ]
+    assert "Too many messages at once" in pages[-1]
+    assert Response.objects.filter(question=choice).count() == 3
