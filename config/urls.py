@@ -7,6 +7,7 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("j/", include("sessions_app.urls.participate")),
     path("", include("sessions_app.urls.live")),
+    path("", include("sessions_app.urls.paper")),
     path("manage/", include("sessions_app.urls.designer")),
     path("", include("sessions_app.urls.public")),
 ]

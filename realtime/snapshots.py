@@ -84,6 +84,7 @@ def session_header(session: LiveSession) -> dict:
         "language": session.process.language,
         "current_question": session.current_question_id,
         "paper_open": session.paper_closed_at is None,
+        "provisional": paper_provisional(session),
     }
 
 

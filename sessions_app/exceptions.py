@@ -76,6 +76,21 @@ INPUT_CODES: dict[str, Promise] = {
     "text_too_long": _("The text is longer than allowed."),
     "invalid_statement": _("That statement is not part of this question."),
     "adding_not_allowed": _("Adding statements is not possible for this question."),
+    "unknown_card": _("This attendee card is not known for this session."),
+    # Paper and hands
+    "sheet_forged": _("This form's code is not genuine: its signature does not match."),
+    "unknown_sheet": _("No form with this code was printed."),
+    "sheet_other_session": _("This form belongs to another session."),
+    "sheet_counted": _("This form has already been counted (a copy?). It is not counted again."),
+    "sheet_voided": _("This form has been voided."),
+    "sheet_in_review": _("The entries of this form differ; the facilitator is reviewing it."),
+    "sheet_not_in_review": _("This form is not waiting for review."),
+    "paper_closed": _("Paper counting for this session has closed."),
+    "same_teller": _("The second entry must come from another teller."),
+    "invalid_count": _("Choose a number from 1 to 2000."),
+    "reason_required": _("Give a reason."),
+    "not_held": _("This answer is not waiting for review."),
+    "hands_not_for_kind": _("Hands can be counted for choices and scales only."),
 }
 ERROR_MESSAGES.update(INPUT_CODES)
 

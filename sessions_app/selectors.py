@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Count, Prefetch, QuerySet
 
 from .logchain import ChainReport, format_time, verify_chain
 from .models import (
+    EntryState,
     Invitation,
     LiveSession,
     LogEntry,
@@ -19,6 +20,8 @@ from .models import (
     QuestionKind,
     Response,
     ResponseStatus,
+    SheetEntry,
+    SheetState,
     StaffRole,
 )
 
@@ -148,3 +151,81 @@ def moderation_queue(session: LiveSession) -> dict:
             {"id": s["pk"], "question": s["question_id"], "text": s["text"]} for s in statements
         ],
     }
+
+
+def form_rows(*, session: LiveSession) -> dict:
+    """Plain data about a session for its paper form (``printables.layout``)."""
+    questions = []
+    for question in session.questions.order_by("position", "id").prefetch_related("options"):
+        approved = [
+            {"id": o.pk, "text": o.text}
+            for o in question.options.all()
+            if o.moderation == Moderation.APPROVED
+        ]
+        row = {
+            "id": question.pk,
+            "kind": question.kind,
+            "text": question.text,
+            "description": question.description,
+        }
+        if question.kind == QuestionKind.STATEMENTS:
+            row["statements"] = approved
+            row["participants_may_add"] = question.participants_may_add
+        elif approved:
+            row["options"] = approved
+        row.update(
+            {
+                key: value
+                for key, value in (
+                    ("max_choices", question.max_choices),
+                    ("min", question.scale_min),
+                    ("max", question.scale_max),
+                    ("min_label", question.min_label),
+                    ("max_label", question.max_label),
+                    ("total", question.budget_total),
+                    ("max_length", question.max_length),
+                )
+                if value not in (None, "")
+            }
+        )
+        questions.append(row)
+    return {"process": session.process.title, "session": session.title, "questions": questions}
+
+
+def paper_reconciliation(*, session: LiveSession) -> dict:
+    """How many sheets were printed and where they are now."""
+    by_state = dict(session.sheets.values_list("state").annotate(n=Count("id")))
+    return {
+        "printed": sum(by_state.values()),
+        "not_returned": by_state.get(SheetState.PRINTED, 0),
+        "entered": by_state.get(SheetState.ENTERED, 0),
+        "verified": by_state.get(SheetState.VERIFIED, 0),
+        "conflict": by_state.get(SheetState.CONFLICT, 0),
+        "counted": by_state.get(SheetState.COUNTED, 0),
+        "voided": by_state.get(SheetState.VOIDED, 0),
+    }
+
+
+def sheets_in_conflict(*, session: LiveSession):
+    """Sheets whose two entries differ, each with its entries for side-by-side review."""
+    return (
+        session.sheets.filter(state=SheetState.CONFLICT)
+        .prefetch_related(
+            Prefetch(
+                "entries",
+                queryset=SheetEntry.objects.filter(state=EntryState.CONFLICT).select_related(
+                    "teller"
+                ),
+            )
+        )
+        .order_by("serial")
+    )
+
+
+def held_responses(*, session: LiveSession):
+    """Answers held because the same attendee card had already answered."""
+    return (
+        Response.objects.filter(question__session=session, status=ResponseStatus.HELD)
+        .select_related("question", "card", "participant")
+        .order_by("created_at")
+    )

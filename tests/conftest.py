@@ -133,3 +133,6 @@ def grant(organiser):
         return staff_grant(user=organiser, process=process, target=user, role=role)
 
     return do
+
+
+pytest_plugins = ["tests.paper_fixtures"]

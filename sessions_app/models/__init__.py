@@ -23,7 +23,7 @@ from .followup import FollowUp
 from .hands import HandCount
 from .live_session import LiveSession
 from .log import LogEntry
-from .paper import PaperSheet, SheetEntry
+from .paper import FormLayout, PaperSheet, PrintBatch, SheetEntry
 from .participant import AttendeeCard, Participant
 from .process import Milestone, Process
 from .question import Option, Question
@@ -38,6 +38,7 @@ __all__ = [
     "EntryState",
     "FollowUp",
     "FollowUpOutcome",
+    "FormLayout",
     "HandCount",
     "Invitation",
     "JoinedVia",
@@ -50,6 +51,7 @@ __all__ = [
     "Option",
     "PaperSheet",
     "Participant",
+    "PrintBatch",
     "Process",
     "ProcessState",
     "Question",

@@ -72,6 +72,18 @@ class Response(models.Model):
                 condition=models.Q(status=S.COUNTED, statement__isnull=False),
                 name="response_one_counting_per_statement",
             ),
+            # One person, one counting answer, across phone and paper: an attendee card
+            # ties a phone and a sheet to the same person.
+            models.UniqueConstraint(
+                fields=["question", "card"],
+                condition=models.Q(status=S.COUNTED, card__isnull=False, statement__isnull=True),
+                name="response_one_counting_per_card",
+            ),
+            models.UniqueConstraint(
+                fields=["question", "card", "statement"],
+                condition=models.Q(status=S.COUNTED, card__isnull=False, statement__isnull=False),
+                name="response_one_counting_per_card_statement",
+            ),
             models.UniqueConstraint(
                 fields=["participant", "client_id"],
                 condition=~models.Q(client_id=""),

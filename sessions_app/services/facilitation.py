@@ -23,6 +23,7 @@ from sessions_app.models import (
 from sessions_app.signals import question_changed, send_on_commit, session_changed
 
 from .log import actor_for, log_append
+from .paper import hand_count_record
 
 Q = QuestionState
 
@@ -248,7 +249,7 @@ def statement_moderate(*, user, option: Option, decision: str, reason: str = "")
 
 
 COMMANDS = frozenset(
-    {"open", "close", "reveal", "hide", "show", "next", "previous", "end", "moderate"}
+    {"open", "close", "reveal", "hide", "show", "next", "previous", "end", "moderate", "hands"}
 )
 
 
@@ -268,8 +269,9 @@ def _agenda_question(session: LiveSession, question_id) -> Question:
 def console_command(*, user, session_id: int, message: dict) -> None:
     """Carry out one console command, as sent by the console's websocket or its plain
     form: ``{"command": "open" | "close" | "reveal" | "hide" | "show" | "next" |
-    "previous" | "end" | "moderate", "question": id, ...}``; ``moderate`` takes
-    ``response`` or ``statement``, ``decision`` (``approve`` or ``hide``) and ``reason``.
+    "previous" | "end" | "moderate" | "hands", "question": id, ...}``; ``moderate``
+    takes ``response`` or ``statement``, ``decision`` (``approve`` or ``hide``) and
+    ``reason``; ``hands`` takes ``counts``, hands per option id or scale value.
 
     Raises ``InputRejected("unknown_type")`` and the errors of the services it calls.
     """
@@ -291,6 +293,13 @@ def console_command(*, user, session_id: int, message: dict) -> None:
             question_close(user=user, question=question)
         elif command in {"reveal", "hide"}:
             question_reveal(user=user, question=question, revealed=command == "reveal")
+        elif command == "hands":
+            hand_count_record(
+                user=user,
+                question=question,
+                counts=message.get("counts") if isinstance(message.get("counts"), dict) else {},
+                client_id=message.get("id") if isinstance(message.get("id"), str) else "",
+            )
         else:
             session_show(user=user, session=session, question=question)
 

@@ -7,11 +7,11 @@ import secrets
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 
 from sessions_app.answers import STATEMENT_MAX, Answer, QuestionRules, clean_text, parse_answer
 from sessions_app.exceptions import InputRejected
 from sessions_app.models import (
+    AttendeeCard,
     JoinedVia,
     LiveSession,
     Moderation,
@@ -22,7 +22,6 @@ from sessions_app.models import (
     QuestionKind,
     QuestionState,
     Response,
-    ResponseItem,
     ResponseStatus,
     SessionState,
     Source,
@@ -31,6 +30,7 @@ from sessions_app.models import (
 from sessions_app.signals import question_changed, send_on_commit
 
 from .log import log_append
+from .responses import store_response
 
 CLIENT_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 
@@ -43,18 +43,38 @@ def session_accepts_people(session: LiveSession) -> bool:
     return session.state != SessionState.ENDED and session.process.state != ProcessState.CLOSED
 
 
-def participant_join(*, session: LiveSession, via: str, token: str | None = None) -> Participant:
+def participant_join(
+    *, session: LiveSession, via: str, token: str | None = None, card_code: str = ""
+) -> Participant:
     """The participant behind ``token`` in this session, or a new pseudonymous one.
 
-    ``via`` is ``room`` or ``remote`` (which link was used). Nothing personal is stored.
-    Raises ``InputRejected("session_ended")``.
+    ``via`` is ``room`` or ``remote`` (which link was used). ``card_code`` ties the phone
+    to an attendee card (the same person's paper sheet carries it), so that person counts
+    once. Nothing personal is stored. Raises ``InputRejected("session_ended")`` and
+    ``("unknown_card")``.
     """
-    if token:
-        existing = Participant.objects.filter(session=session, token=token).first()
-        if existing is not None:
-            return existing
+    card = None
+    if card_code:
+        code = "".join(ch for ch in card_code.upper() if ch.isalnum())
+        card = AttendeeCard.objects.filter(session=session, code=code).first()
+        if card is None:
+            raise InputRejected("unknown_card")
+    existing = Participant.objects.filter(session=session, token=token).first() if token else None
+    if existing is not None and (card is None or existing.card_id == card.pk):
+        return existing
     if not session_accepts_people(session):
         raise InputRejected("session_ended")
+    if existing is not None:
+        with transaction.atomic():
+            Participant.objects.filter(pk=existing.pk).update(card=card)
+            existing.card = card
+            log_append(
+                process=session.process,
+                action="participant.card",
+                actor=f"participant:{existing.public_id}",
+                data={"participant": existing.public_id, "card": card.code},
+            )
+        return existing
     if via not in (JoinedVia.ROOM, JoinedVia.REMOTE):
         raise InputRejected("invalid_answer")
     with transaction.atomic():
@@ -63,12 +83,16 @@ def participant_join(*, session: LiveSession, via: str, token: str | None = None
             token=secrets.token_urlsafe(32),
             public_id=_public_id(),
             joined_via=via,
+            card=card,
         )
+        data = {"session": session.pk, "participant": participant.public_id, "via": via}
+        if card is not None:
+            data["card"] = card.code
         log_append(
             process=session.process,
             action="participant.joined",
             actor=f"participant:{participant.public_id}",
-            data={"session": session.pk, "participant": participant.public_id, "via": via},
+            data=data,
         )
     return participant
 
@@ -166,37 +190,14 @@ def _count(
         )
         if state != QuestionState.OPEN:
             raise InputRejected("question_closed")
-        previous = (
-            Response.objects.select_for_update()
-            .filter(
-                question=question,
-                participant=participant,
-                statement_id=answer.statement,
-                status=ResponseStatus.COUNTED,
-            )
-            .values_list("pk", flat=True)
-            .first()
-        )
-        now = timezone.now()
-        if previous is not None:
-            Response.objects.filter(pk=previous).update(
-                status=ResponseStatus.SUPERSEDED, status_changed_at=now
-            )
-        response = Response.objects.create(
+        stored = store_response(
             question=question,
             participant=participant,
-            statement_id=answer.statement,
+            answer=answer,
             source=Source.ONLINE,
-            number=answer.number,
-            text=answer.text,
             client_id=client_id,
-            moderation=Moderation.PENDING if question.kind == QuestionKind.OPEN_TEXT else "",
         )
-        if answer.items:
-            ResponseItem.objects.bulk_create(
-                ResponseItem(response=response, option_id=option, value=value)
-                for option, value in answer.items
-            )
+        response, previous = stored.response, stored.superseded
         data = {
             "question": question.pk,
             "response": response.pk,
@@ -208,9 +209,12 @@ def _count(
         }
         if previous is not None:
             data["supersedes"] = previous
+        if stored.card_conflict is not None:
+            data["card"] = participant.card.code
+            data["card_conflict"] = stored.card_conflict
         log_append(
             process=question.session.process,
-            action="response.counted",
+            action="response.held" if stored.held else "response.counted",
             actor=f"participant:{participant.public_id}",
             data=data,
         )
@@ -222,10 +226,10 @@ def _count(
         action="response",
     )
     return SubmitResult(
-        status="counted",
+        status="held" if stored.held else "counted",
         response_id=response.pk,
         question_id=question.pk,
-        counted=True,
+        counted=not stored.held,
         superseded_id=previous,
     )
 

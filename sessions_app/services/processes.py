@@ -14,6 +14,7 @@ from sessions_app.specs import PROCESS_FIELDS, MilestoneSpec, ProcessSpec
 
 from .facilitation import session_end
 from .log import actor_for, log_append
+from .paper import paper_close
 
 #: Slugs that would collide with the designer's own addresses (/manage/new/ …).
 RESERVED_SLUGS = frozenset({"new", "import", "invitations", "p", "static", "media"})
@@ -158,7 +159,7 @@ def process_publish(*, user, process: Process) -> Process:
 
 def process_close(*, user, process: Process) -> Process:
     """Close a published process: it stays public, its sessions end (open questions
-    close) and no session can run any more.
+    close), paper counting closes (results become final) and no session can run any more.
 
     Raises ``AccessDenied`` and ``DesignError("process_state")``.
     """
@@ -169,6 +170,10 @@ def process_close(*, user, process: Process) -> Process:
             raise DesignError("process_state", params={"state": stored.get_state_display()})
         for session in process.sessions.exclude(state=SessionState.ENDED):
             session_end(user=user, session=session)
+        for session in process.sessions.filter(
+            paper_closed_at__isnull=True, sheets__isnull=False
+        ).distinct():
+            paper_close(user=user, session=session)
         process.state = ProcessState.CLOSED
         process.closed_at = timezone.now()
         process.save(update_fields=["state", "closed_at", "updated_at"])

@@ -28,3 +28,43 @@ def amount_of(mine, option_id) -> int:
 @register.filter
 def vote_of(mine, statement_id) -> str:
     return mine.get(str(statement_id), "") if isinstance(mine, dict) else ""
+
+
+@register.filter
+def get_item(mapping, key):
+    return mapping.get(str(key)) if isinstance(mapping, dict) else None
+
+
+@register.filter
+def describe_answer(answer, question) -> str:
+    """An entry's answer in words, for reviewing two entries side by side."""
+    from django.utils.translation import gettext as _
+
+    if not isinstance(answer, dict) or question is None:
+        return str(answer)
+    names = {o.pk: o.text for o in question.options.all()}
+    if "option" in answer:
+        return names.get(int(answer["option"]), "?")
+    if "options" in answer:
+        return "; ".join(names.get(int(o), "?") for o in answer["options"])
+    if "value" in answer:
+        return str(answer["value"])
+    if "ranking" in answer:
+        return "; ".join(
+            f"{place}. {names.get(int(o), '?')}" for place, o in enumerate(answer["ranking"], 1)
+        )
+    if "allocation" in answer:
+        return "; ".join(
+            f"{names.get(int(o), '?')}: {amount}" for o, amount in answer["allocation"].items()
+        )
+    if "text" in answer:
+        return answer["text"]
+    if "votes" in answer:
+        labels = {"agree": _("agree"), "disagree": _("disagree"), "pass": _("pass")}
+        parts = [
+            f"{names.get(int(s), '?')}: {labels.get(v, v)}" for s, v in answer["votes"].items()
+        ]
+        if answer.get("proposal"):
+            parts.append(_("new statement: %(text)s") % {"text": answer["proposal"]})
+        return "; ".join(parts)
+    return str(answer)

@@ -112,6 +112,12 @@ def console_action(request, slug: str, session_id: int):
         "decision": request.POST.get("decision"),
         "reason": request.POST.get("reason", ""),
     }
+    if message["command"] == "hands":
+        message["counts"] = {
+            key.removeprefix("hands_"): value
+            for key, value in request.POST.items()
+            if key.startswith("hands_") and value.strip() != ""
+        }
     try:
         console_command(user=request.user, session_id=session.pk, message=message)
     except (FacilitationError, AccessDenied, InputRejected) as error:

@@ -69,25 +69,39 @@ def join_start(request):
 
 
 def join(request, code: str, via: str = JoinedVia.ROOM):
-    """The join page behind the QR code (``room``) or the shared link (``remote``)."""
+    """The join page behind the QR code (``room``) or the shared link (``remote``); an
+    attendee card's QR code adds ``?card=``."""
     session = _session(code)
     if session is None:
         return _unknown(request, normalise_code(code))
     use_process_language(request, session.process)
-    if _participant(request, session) is not None:
+    card = request.POST.get("card") or request.GET.get("card", "")
+    if _participant(request, session) is not None and not card:
         return redirect("participate:phone", code=session.join_code)
     if not participation.session_accepts_people(session):
         return render(request, "participate/ended.html", {"session": session}, status=410)
     if request.method == "POST":
-        participant = participation.participant_join(session=session, via=via)
-        response = redirect("participate:phone", code=session.join_code)
-        set_token(response, session.pk, participant.token)
-        return response
-    return render(
-        request,
-        "participate/join.html",
-        {"session": session, "process": session.process, "via": via},
-    )
+        try:
+            participant = participation.participant_join(
+                session=session,
+                via=via,
+                card_code=card.strip(),
+                token=read_token(request.COOKIES, session.pk),
+            )
+        except InputRejected as rejected:
+            messages.error(request, str(ERROR_MESSAGES.get(rejected.code, rejected.code)))
+        else:
+            response = redirect("participate:phone", code=session.join_code)
+            set_token(response, session.pk, participant.token)
+            return response
+    context = {
+        "session": session,
+        "process": session.process,
+        "via": via,
+        "card": card,
+        "uses_cards": session.cards.exists(),
+    }
+    return render(request, "participate/join.html", context)
 
 
 def _phone_questions(session: LiveSession):

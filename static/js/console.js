@@ -23,6 +23,10 @@ function commandOf(form) {
   const data = new FormData(form);
   const message = { type: "command", id: newId(), command: data.get("command") };
   for (const key of ["question", "response", "statement"]) if (data.get(key)) message[key] = Number(data.get(key));
+  if (message.command === "hands") {
+    message.counts = {};
+    for (const [name, value] of data) if (name.startsWith("hands_") && value !== "") message.counts[name.slice(6)] = Number(value);
+  }
   if (data.get("decision")) message.decision = data.get("decision");
   if (data.has("reason")) message.reason = data.get("reason");
   return message;

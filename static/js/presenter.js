@@ -60,6 +60,7 @@ function render(snapshot) {
   } else {
     resultsNode.replaceChildren(
       el("p", { class: "result-total big" }, format(s.answers, { n: question.respondents })),
+      snapshot.session.provisional ? el("p", { class: "provisional" }, s.provisional) : null,
       el("p", { class: "help" }, s.hidden),
     );
     announce(`${question.text}. ${format(s.answers, { n: question.respondents })}`, isNew);

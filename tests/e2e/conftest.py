@@ -44,7 +44,8 @@ def server_env(static_root: Path) -> dict[str, str]:
         **os.environ,
         "DEBUG": "0",
         "HTTPS": "0",
-        "SECRET_KEY": "e2e-" + "x" * 60,
+        # The same key as the tests, so codes signed here (sheet QR codes) verify there.
+        "SECRET_KEY": settings.SECRET_KEY,
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
         "STATIC_ROOT": str(static_root),
         "PYTHONUNBUFFERED": "1",

@@ -1,0 +1,388 @@
+"""The paper form's layout as data: where every box, text and marker sits, in millimetres
+from the page's top left corner. ``paper_form`` draws exactly this; the photo reader later
+reads with it; sheets record its version (a hash of the data).
+
+Input is plain data about the session (``selectors.form_rows``), never model instances.
+
+Box keys, per kind (what a tick in that box means):
+
+* choices: ``{"option": id}``
+* scale: ``{"value": v}``
+* ranking: ``{"option": id, "rank": r}`` (a grid: options by places)
+* budget: ``{"option": id, "digit": k}``: one cell per handwritten digit, k = 0 for units,
+  1 for tens …
+* open text: an ``area`` with ruled lines
+* statements: ``{"statement": id, "vote": "agree" | "disagree" | "pass"}``; a proposal
+  ``area`` when participants may add statements
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+
+from . import fonts
+
+FORMAT = "inspraak.layout/1"
+PAGE_W, PAGE_H = 210.0, 297.0
+MARKER_SIZE, MARKER_MARGIN = 14.0, 8.0
+QR_SIZE = 32.0
+LEFT, RIGHT = 20.0, 190.0
+BOTTOM = PAGE_H - MARKER_MARGIN - MARKER_SIZE - 6
+PT = 25.4 / 72  # one point in mm
+VOTES = ("agree", "disagree", "pass")
+
+
+@dataclass
+class Style:
+    scale: float
+
+    @property
+    def body(self) -> float:
+        return 10.0 * self.scale
+
+    @property
+    def title(self) -> float:
+        return 11.5 * self.scale
+
+    @property
+    def line(self) -> float:
+        return self.body * PT * 1.35
+
+    @property
+    def box(self) -> float:
+        return 5.0 * self.scale
+
+
+@dataclass
+class Page:
+    number: int
+    texts: list = field(default_factory=list)
+    boxes: list = field(default_factory=list)
+    areas: list = field(default_factory=list)
+    lines: list = field(default_factory=list)
+
+
+class Flow:
+    """Places rows top to bottom, starting a new page when a row does not fit."""
+
+    def __init__(self, style: Style, first_top: float, next_top: float):
+        self.style = style
+        self.next_top = next_top
+        self.pages = [Page(1)]
+        self.y = first_top
+
+    @property
+    def page(self) -> Page:
+        return self.pages[-1]
+
+    def need(self, height: float) -> bool:
+        """Make room for ``height`` mm; returns True if that took a new page."""
+        if self.y + height <= BOTTOM or self.y == self.next_top:
+            return False
+        self.pages.append(Page(len(self.pages) + 1))
+        self.y = self.next_top
+        return True
+
+    def text(self, x: float, y: float, text: str, size: float, *, bold=False, align="left") -> None:
+        self.page.texts.append(
+            {
+                "x": round(x, 2),
+                "y": round(y, 2),
+                "text": text,
+                "size": round(size, 2),
+                "bold": bold,
+                "align": align,
+            }
+        )
+
+    def paragraph(self, text: str, size: float, *, x=LEFT, width=RIGHT - LEFT, bold=False) -> float:
+        """Wrapped text from the current y; returns its height."""
+        lines = fonts.wrap(text, size, width, bold)
+        step = size * PT * 1.35
+        for index, line in enumerate(lines):
+            self.text(x, self.y + size * PT + index * step, line, size, bold=bold)
+        return len(lines) * step
+
+    def box(self, x: float, y: float, question: int, **key) -> None:
+        size = self.style.box
+        self.page.boxes.append(
+            {"question": question, **key, "x": round(x, 2), "y": round(y, 2), "w": size, "h": size}
+        )
+
+
+def build(form: dict, *, large_print: bool) -> dict:
+    """Lay out the form of one session. ``form`` is ``selectors.form_rows`` output, with
+    ``strings`` holding the translated instructions."""
+    style = Style(1.4 if large_print else 1.0)
+    strings = form["strings"]
+    flow = Flow(style, first_top=MARKER_MARGIN + QR_SIZE + 6, next_top=MARKER_MARGIN + QR_SIZE + 6)
+    _header(flow, form, strings)
+    for number, question in enumerate(form["questions"], start=1):
+        _question(flow, number, question, strings)
+    data = {
+        "format": FORMAT,
+        "large_print": large_print,
+        "page": {"width": PAGE_W, "height": PAGE_H, "unit": "mm"},
+        "markers": markers(),
+        "qr": {
+            "x": PAGE_W - MARKER_MARGIN - MARKER_SIZE - 4 - QR_SIZE,
+            "y": MARKER_MARGIN,
+            "size": QR_SIZE,
+        },
+        "code": {
+            "x": PAGE_W - MARKER_MARGIN - MARKER_SIZE - 4 - QR_SIZE / 2,
+            "y": MARKER_MARGIN + QR_SIZE + 3.5,
+        },
+        "box_size": style.box,
+        "pages": [
+            {
+                "number": page.number,
+                "texts": page.texts,
+                "boxes": page.boxes,
+                "areas": page.areas,
+                "lines": page.lines,
+            }
+            for page in flow.pages
+        ],
+    }
+    data["version"] = version_of(data)
+    return data
+
+
+def version_of(data: dict) -> str:
+    payload = json.dumps(
+        {k: v for k, v in data.items() if k != "version"}, sort_keys=True, ensure_ascii=False
+    )
+    return "L" + hashlib.sha256(payload.encode()).hexdigest()[:12]
+
+
+def markers() -> list[dict]:
+    far_x = PAGE_W - MARKER_MARGIN - MARKER_SIZE
+    far_y = PAGE_H - MARKER_MARGIN - MARKER_SIZE
+    corners = [
+        ("top_left", 0, MARKER_MARGIN, MARKER_MARGIN),
+        ("top_right", 1, far_x, MARKER_MARGIN),
+        ("bottom_right", 2, far_x, far_y),
+        ("bottom_left", 3, MARKER_MARGIN, far_y),
+    ]
+    return [
+        {"corner": corner, "id": marker_id, "x": x, "y": y, "size": MARKER_SIZE}
+        for corner, marker_id, x, y in corners
+    ]
+
+
+def _header(flow: Flow, form: dict, strings: dict) -> None:
+    style = flow.style
+    title_width = (
+        PAGE_W - MARKER_MARGIN - MARKER_SIZE - 4 - QR_SIZE - 4 - (MARKER_MARGIN + MARKER_SIZE + 4)
+    )
+    x = MARKER_MARGIN + MARKER_SIZE + 4
+    y = MARKER_MARGIN
+    for text, size, bold in (
+        (form["process"], style.title + 1, True),
+        (form["session"], style.body, False),
+    ):
+        for line in fonts.wrap(text, size, title_width, bold)[:2]:
+            y += size * PT * 1.35
+            flow.text(x, y, line, size, bold=bold)
+    # How to fill in, with a drawn example of each mark (the correction rule).
+    flow.y = max(flow.y, y + 4)
+    size = style.body
+    flow.y += flow.paragraph(strings["instructions"], size) + 1
+    example = style.box
+    x = LEFT
+    for kind, label in (("cross", strings["example_cross"]), ("filled", strings["example_filled"])):
+        flow.page.lines.append(
+            {"kind": f"example-{kind}", "x": x, "y": round(flow.y, 2), "w": example, "h": example}
+        )
+        flow.text(x + example + 2, flow.y + example * 0.75, label, size)
+        x += example + 4 + fonts.width_mm(label, size) + 8
+    flow.y += example + 4
+    flow.page.lines.append(
+        {"kind": "rule", "x": LEFT, "y": round(flow.y, 2), "w": RIGHT - LEFT, "h": 0}
+    )
+    flow.y += 4
+
+
+def _title(flow: Flow, number: int, question: dict, hint: str) -> None:
+    style = flow.style
+    text_height = (
+        len(fonts.wrap(f"{number}. {question['text']}", style.title, RIGHT - LEFT, True))
+        * style.title
+        * PT
+        * 1.35
+    )
+    flow.need(text_height + style.line * 2 + style.box + 2)
+    flow.y += flow.paragraph(f"{number}. {question['text']}", style.title, bold=True)
+    if question.get("description"):
+        flow.y += flow.paragraph(question["description"], style.body * 0.9)
+    if hint:
+        flow.y += flow.paragraph(hint, style.body * 0.9)
+    flow.y += 1.5
+
+
+def _question(flow: Flow, number: int, question: dict, strings: dict) -> None:
+    kind = question["kind"]
+    style = flow.style
+    b = style.box
+    hints = {
+        "single_choice": strings["hint_single"],
+        "multiple_choice": strings["hint_multiple"].replace(
+            "{max}", str(question.get("max_choices"))
+        ),
+        "scale": strings["hint_scale"],
+        "ranking": strings["hint_ranking"],
+        "budget": strings["hint_budget"].replace("{total}", str(question.get("total"))),
+        "open_text": strings["hint_text"],
+        "statements": strings["hint_statements"],
+    }
+    _title(flow, number, question, hints[kind])
+    qid = question["id"]
+    if kind in ("single_choice", "multiple_choice"):
+        for option in question["options"]:
+            lines = fonts.wrap(option["text"], style.body, RIGHT - LEFT - b - 3)
+            height = max(b, len(lines) * style.line) + 2
+            flow.need(height)
+            flow.box(LEFT, flow.y, qid, option=option["id"])
+            for index, line in enumerate(lines):
+                flow.text(LEFT + b + 3, flow.y + b * 0.78 + index * style.line, line, style.body)
+            flow.y += height
+    elif kind == "scale":
+        values = list(range(question["min"], question["max"] + 1))
+        step = min(16.0 * style.scale, (RIGHT - LEFT - b) / max(1, len(values) - 1))
+        flow.need(b + style.line * 3 + 2)
+        for index, value in enumerate(values):
+            x = LEFT + index * step
+            flow.box(x, flow.y, qid, value=value)
+            flow.text(x + b / 2, flow.y + b + style.line, str(value), style.body, align="center")
+        labels_y = flow.y + b + style.line * 2.1
+        if question.get("min_label"):
+            flow.text(LEFT, labels_y, question["min_label"], style.body * 0.9)
+        if question.get("max_label"):
+            flow.text(
+                LEFT + (len(values) - 1) * step + b,
+                labels_y,
+                question["max_label"],
+                style.body * 0.9,
+                align="right",
+            )
+        flow.y += b + style.line * 2.6
+    elif kind == "ranking":
+        options = question["options"]
+        column = max(b + 3, 9.0 * style.scale)
+        grid_x = RIGHT - len(options) * column
+        ranks = [str(rank) for rank in range(1, len(options) + 1)]
+
+        def rank_header():
+            _grid_header(flow, ranks, grid_x, column, style)
+
+        rank_header()
+        for option in options:
+            keys = [{"option": option["id"], "rank": rank} for rank in range(1, len(options) + 1)]
+            _grid_row(flow, option["text"], grid_x, column, style, keys, qid, rank_header)
+    elif kind == "budget":
+        digits = len(str(question["total"]))
+        cell = 7.0 * style.scale
+        grid_x = RIGHT - digits * cell
+        for option in question["options"]:
+            lines = fonts.wrap(option["text"], style.body, grid_x - LEFT - 4)
+            height = max(cell, len(lines) * style.line) + 2.5
+            flow.need(height)
+            for index, line in enumerate(lines):
+                flow.text(LEFT, flow.y + style.line * 0.8 + index * style.line, line, style.body)
+            for place in range(digits):
+                x = grid_x + (digits - 1 - place) * cell
+                flow.page.boxes.append(
+                    {
+                        "question": qid,
+                        "option": option["id"],
+                        "digit": place,
+                        "x": round(x, 2),
+                        "y": round(flow.y, 2),
+                        "w": cell,
+                        "h": cell,
+                    }
+                )
+            flow.y += height
+        flow.need(style.line + 2)
+        flow.text(
+            RIGHT,
+            flow.y + style.line,
+            strings["budget_total"].replace("{total}", str(question["total"])),
+            style.body,
+            bold=True,
+            align="right",
+        )
+        flow.y += style.line + 2
+    elif kind == "open_text":
+        lines = max(3, min(10, (question.get("max_length") or 500) // 70))
+        _area(flow, qid, lines, style, key="text")
+    elif kind == "statements":
+        column = max(b + 3, 16.0 * style.scale)
+        grid_x = RIGHT - 3 * column
+        labels = [strings["agree"], strings["disagree"], strings["pass"]]
+
+        def vote_header():
+            _grid_header(flow, labels, grid_x, column, style)
+
+        vote_header()
+        for statement in question["statements"]:
+            keys = [{"statement": statement["id"], "vote": vote} for vote in VOTES]
+            _grid_row(flow, statement["text"], grid_x, column, style, keys, qid, vote_header)
+        if question.get("participants_may_add"):
+            flow.need(style.line * 2)
+            flow.y += flow.paragraph(strings["own_statement"], style.body * 0.9)
+            _area(flow, qid, 2, style, key="proposal")
+    flow.y += 4
+
+
+def _grid_header(flow: Flow, labels: list[str], grid_x: float, column: float, style: Style) -> None:
+    flow.need(style.line + 1)
+    for index, label in enumerate(labels):
+        flow.text(
+            grid_x + index * column + column / 2 - 1.5,
+            flow.y + style.line * 0.8,
+            label,
+            style.body * 0.85,
+            bold=True,
+            align="center",
+        )
+    flow.y += style.line + 1
+
+
+def _grid_row(flow, text, grid_x, column, style, keys, qid, header) -> None:
+    """One row of a grid (label, then a box per column); on a new page the header repeats."""
+    b = style.box
+    lines = fonts.wrap(text, style.body, grid_x - LEFT - 3)
+    height = max(b, len(lines) * style.line) + 2.5
+    if flow.need(height):
+        header()
+    for index, line in enumerate(lines):
+        flow.text(LEFT, flow.y + b * 0.78 + index * style.line, line, style.body)
+    for index, key in enumerate(keys):
+        flow.box(grid_x + index * column + (column - b) / 2 - 1.5, flow.y, qid, **key)
+    flow.page.lines.append(
+        {"kind": "row", "x": LEFT, "y": round(flow.y + height - 1, 2), "w": RIGHT - LEFT, "h": 0}
+    )
+    flow.y += height
+
+
+def _area(flow: Flow, qid: int, lines: int, style: Style, *, key: str) -> None:
+    spacing = 8.0 * style.scale
+    height = lines * spacing + 2
+    flow.need(height)
+    flow.page.areas.append(
+        {
+            "question": qid,
+            "kind": key,
+            "x": LEFT,
+            "y": round(flow.y, 2),
+            "w": RIGHT - LEFT,
+            "h": round(height, 2),
+            "lines": lines,
+            "spacing": spacing,
+        }
+    )
+    flow.y += height + 2

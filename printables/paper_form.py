@@ -1,0 +1,143 @@
+"""The paper form, drawn from the layout data (``layout.build``) for a list of sheets.
+Each sheet gets its own signed QR code and readable code on every page."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from reportlab.lib.units import mm
+from reportlab.pdfgen.canvas import Canvas
+
+from . import aruco, fonts
+from .layout import PAGE_H, PAGE_W
+from .qr import draw_qr
+
+STROKE = 0.3 * mm
+
+
+@dataclass(frozen=True)
+class SheetRow:
+    """One sheet to print: its readable code, the URL its QR code opens (without the page
+    part), and the attendee card printed on it, if any."""
+
+    code: str
+    url: str
+    card: str = ""
+
+
+def _y(y_mm: float) -> float:
+    return (PAGE_H - y_mm) * mm
+
+
+def _text(canvas: Canvas, item: dict) -> None:
+    font = fonts.BOLD if item["bold"] else fonts.REGULAR
+    canvas.setFont(font, item["size"])
+    x, y = item["x"] * mm, _y(item["y"])
+    if item["align"] == "center":
+        canvas.drawCentredString(x, y, item["text"])
+    elif item["align"] == "right":
+        canvas.drawRightString(x, y, item["text"])
+    else:
+        canvas.drawString(x, y, item["text"])
+
+
+def readable(code: str) -> str:
+    return f"{code[:4]}-{code[4:]}"
+
+
+def draw_page(canvas: Canvas, layout: dict, page: dict, sheet: SheetRow, strings: dict) -> None:
+    total = len(layout["pages"])
+    for marker in layout["markers"]:
+        aruco.draw(
+            canvas,
+            marker["id"],
+            marker["x"] * mm,
+            _y(marker["y"] + marker["size"]),
+            marker["size"] * mm,
+        )
+    qr = layout["qr"]
+    draw_qr(
+        canvas,
+        f"{sheet.url}?p={page['number']}",
+        qr["x"] * mm,
+        _y(qr["y"] + qr["size"]),
+        qr["size"] * mm,
+    )
+    code = layout["code"]
+    canvas.setFont(fonts.MONO, 11)
+    canvas.drawCentredString(code["x"] * mm, _y(code["y"]), readable(sheet.code))
+    canvas.setFont(fonts.REGULAR, 7)
+    footer = (
+        strings["page_of"].replace("{page}", str(page["number"])).replace("{pages}", str(total))
+    )
+    if sheet.card:
+        footer += "   " + strings["card"].replace("{card}", sheet.card)
+    canvas.drawCentredString(PAGE_W / 2 * mm, _y(PAGE_H - 10), footer)
+
+    canvas.setLineWidth(STROKE)
+    canvas.setStrokeColorRGB(0, 0, 0)
+    for item in page["texts"]:
+        _text(canvas, item)
+    for box in page["boxes"]:
+        canvas.rect(
+            box["x"] * mm, _y(box["y"] + box["h"]), box["w"] * mm, box["h"] * mm, stroke=1, fill=0
+        )
+    for area in page["areas"]:
+        canvas.rect(
+            area["x"] * mm,
+            _y(area["y"] + area["h"]),
+            area["w"] * mm,
+            area["h"] * mm,
+            stroke=1,
+            fill=0,
+        )
+        canvas.saveState()
+        canvas.setStrokeColorRGB(0.6, 0.6, 0.6)
+        for index in range(1, area["lines"]):
+            y = _y(area["y"] + index * area["spacing"])
+            canvas.line((area["x"] + 2) * mm, y, (area["x"] + area["w"] - 2) * mm, y)
+        canvas.restoreState()
+    for line in page["lines"]:
+        _line(canvas, line)
+
+
+def _line(canvas: Canvas, item: dict) -> None:
+    x, y, w, h = item["x"] * mm, _y(item["y"] + item["h"]), item["w"] * mm, item["h"] * mm
+    kind = item["kind"]
+    if kind in ("rule", "row"):
+        canvas.saveState()
+        canvas.setStrokeColorRGB(0.75, 0.75, 0.75)
+        canvas.line(x, _y(item["y"]), x + w, _y(item["y"]))
+        canvas.restoreState()
+    elif kind == "example-cross":
+        canvas.rect(x, y, w, h, stroke=1, fill=0)
+        canvas.line(x + 0.8 * mm, y + 0.8 * mm, x + w - 0.8 * mm, y + h - 0.8 * mm)
+        canvas.line(x + 0.8 * mm, y + h - 0.8 * mm, x + w - 0.8 * mm, y + 0.8 * mm)
+    elif kind == "example-filled":
+        canvas.rect(x, y, w, h, stroke=1, fill=1)
+
+
+def render(
+    layout: dict,
+    sheets: Iterable[SheetRow],
+    strings: dict,
+    *,
+    title: str,
+    on_progress: Callable[[int], None] | None = None,
+) -> bytes:
+    """The PDF of ``sheets``, every page of the layout per sheet."""
+    fonts.register()
+    buffer = io.BytesIO()
+    canvas = Canvas(buffer, pagesize=(PAGE_W * mm, PAGE_H * mm), pageCompression=1)
+    canvas.setTitle(title)
+    canvas.setAuthor("Inspraak")
+    for done, sheet in enumerate(sheets, start=1):
+        for page in layout["pages"]:
+            draw_page(canvas, layout, page, sheet, strings)
+            canvas.showPage()
+        if on_progress is not None:
+            on_progress(done)
+    canvas.save()
+    return buffer.getvalue()

@@ -1,0 +1,71 @@
+import sys
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from sessions_app.exceptions import InputRejected
+from sessions_app.models import LiveSession, PrintBatch
+from sessions_app.services.paper import print_batch_create
+from sessions_app.services.printing import batch_path, form_layout, render_batch
+
+
+class Command(BaseCommand):
+    help = gettext_lazy(
+        "Print paper forms for a live session: new sheets with their own codes, as one PDF."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("join_code", help=gettext_lazy("the session's join code"))
+        parser.add_argument(
+            "--count", type=int, required=True, help=gettext_lazy("number of sheets")
+        )
+        parser.add_argument("--large", action="store_true", help=gettext_lazy("large print"))
+        parser.add_argument(
+            "--cards", action="store_true", help=gettext_lazy("an attendee card with each sheet")
+        )
+        parser.add_argument(
+            "-o", "--output", type=Path, required=True, help=gettext_lazy("the PDF to write")
+        )
+        parser.add_argument(
+            "--base-url",
+            default=settings.SITE_URL or "http://localhost:8000",
+            help=gettext_lazy("address the QR codes open (default: SITE_URL)"),
+        )
+
+    def handle(self, *args, join_code, count, large, cards, output: Path, base_url, **options):
+        session = (
+            LiveSession.objects.select_related("process")
+            .filter(join_code=join_code.upper())
+            .first()
+        )
+        if session is None:
+            raise CommandError(_("No session with join code “%(code)s”.") % {"code": join_code})
+        layout = form_layout(session=session, large_print=large)
+        try:
+            batch = print_batch_create(
+                user=None, session=session, count=count, layout=layout, with_cards=cards
+            )
+        except InputRejected as error:
+            raise CommandError(error.message) from None
+        batch = render_batch(batch.pk, base_url)
+        if batch.state != PrintBatch.State.DONE:
+            raise CommandError(_("Printing failed: %(error)s") % {"error": batch.error})
+        output.write_bytes(batch_path(batch).read_bytes())
+        sheets = batch.sheets.order_by("serial")
+        self.stdout.write(
+            _(
+                "%(count)d sheets (numbers %(first)d to %(last)d), %(pages)d page(s) each, layout %(layout)s: %(file)s"
+            )
+            % {
+                "count": count,
+                "first": sheets.first().serial,
+                "last": sheets.last().serial,
+                "pages": len(layout.data["pages"]),
+                "layout": layout.version,
+                "file": output,
+            }
+        )
+        sys.stdout.flush()

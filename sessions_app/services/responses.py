@@ -1,0 +1,95 @@
+"""Storing one counted answer, from any source. Shared by the phone path and paper entry,
+so the rules are the same: a participant's earlier answer is superseded, and an attendee
+card makes one person count once across phone and paper."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.utils import timezone
+
+from sessions_app.answers import Answer
+from sessions_app.models import (
+    CardRule,
+    Moderation,
+    Participant,
+    Question,
+    QuestionKind,
+    Response,
+    ResponseItem,
+    ResponseStatus,
+)
+
+
+@dataclass(frozen=True)
+class Stored:
+    response: Response
+    #: The participant's own earlier answer, now superseded.
+    superseded: int | None = None
+    #: Another answer by the same attendee card: superseded (latest wins) or, under
+    #: "flag for review", still counting while this one is held.
+    card_conflict: int | None = None
+
+    @property
+    def held(self) -> bool:
+        return self.response.status == ResponseStatus.HELD
+
+
+def store_response(
+    *,
+    question: Question,
+    participant: Participant,
+    answer: Answer,
+    source: str,
+    client_id: str = "",
+    sheet=None,
+    sheet_entry=None,
+    teller=None,
+) -> Stored:
+    """Write a counted answer inside the caller's transaction; the caller logs it."""
+    now = timezone.now()
+    counted = Response.objects.select_for_update().filter(
+        question=question, statement_id=answer.statement, status=ResponseStatus.COUNTED
+    )
+    previous = counted.filter(participant=participant).values_list("pk", flat=True).first()
+    if previous is not None:
+        Response.objects.filter(pk=previous).update(
+            status=ResponseStatus.SUPERSEDED, status_changed_at=now
+        )
+    status = ResponseStatus.COUNTED
+    card_conflict = None
+    if participant.card_id:
+        card_conflict = (
+            counted.filter(card_id=participant.card_id)
+            .exclude(participant=participant)
+            .values_list("pk", flat=True)
+            .first()
+        )
+        if card_conflict is not None:
+            if question.session.process.card_rule == CardRule.LATEST_WINS:
+                Response.objects.filter(pk=card_conflict).update(
+                    status=ResponseStatus.SUPERSEDED, status_changed_at=now
+                )
+            else:
+                status = ResponseStatus.HELD
+    response = Response.objects.create(
+        question=question,
+        participant=participant,
+        statement_id=answer.statement,
+        source=source,
+        number=answer.number,
+        text=answer.text,
+        client_id=client_id,
+        status=status,
+        card_id=participant.card_id,
+        sheet=sheet,
+        sheet_entry=sheet_entry,
+        teller=teller,
+        moderation=Moderation.PENDING if question.kind == QuestionKind.OPEN_TEXT else "",
+    )
+    if answer.items:
+        ResponseItem.objects.bulk_create(
+            ResponseItem(response=response, option_id=option, value=value)
+            for option, value in answer.items
+        )
+    return Stored(response=response, superseded=previous, card_conflict=card_conflict)

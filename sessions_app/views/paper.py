@@ -1,0 +1,373 @@
+"""Paper: the facilitator's paper page (print, reconcile, review, void, close counting),
+printable join material, and the teller's entry form on a phone."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, Http404, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from printables import registry
+from printables.strings import poster_strings
+from sessions_app import permissions, selectors
+from sessions_app.exceptions import AccessDenied, InputRejected
+from sessions_app.models import (
+    LiveSession,
+    Moderation,
+    PaperSheet,
+    PrintBatch,
+    QuestionKind,
+    Response,
+)
+from sessions_app.services import paper, printing
+
+from .common import absolute_url, staff_process, use_process_language
+from .participate import join_links, session_or_404
+
+
+def _paper_session(request, slug: str, session_id: int) -> LiveSession:
+    process = staff_process(request, slug, "facilitate")
+    return get_object_or_404(
+        LiveSession.objects.select_related("process"), pk=session_id, process=process
+    )
+
+
+def _back(session: LiveSession, anchor: str = ""):
+    return redirect(reverse("paper:page", args=[session.process.slug, session.pk]) + anchor)
+
+
+def _attempt(request, action, success: str) -> bool:
+    try:
+        action()
+    except (InputRejected, AccessDenied) as error:
+        messages.error(request, error.message)
+        return False
+    messages.success(request, success)
+    return True
+
+
+@login_required
+def paper_page(request, slug: str, session_id: int):
+    session = _paper_session(request, slug, session_id)
+    context = {
+        "session": session,
+        "process": session.process,
+        "counts": selectors.paper_reconciliation(session=session),
+        "conflicts": selectors.sheets_in_conflict(session=session),
+        "held": selectors.held_responses(session=session),
+        "batches": session.print_batches.order_by("-created_at")[:20],
+        "questions": {str(q.pk): q for q in session.questions.prefetch_related("options")},
+        "teller_url": absolute_url(request, reverse("paper:teller_session", args=[session.pk])),
+    }
+    return render(request, "paper/page.html", context)
+
+
+@login_required
+@require_POST
+def print_forms(request, slug: str, session_id: int):
+    session = _paper_session(request, slug, session_id)
+    try:
+        count = int(request.POST.get("count", ""))
+    except ValueError:
+        count = 0
+    large = request.POST.get("large_print") == "on"
+    try:
+        layout = printing.form_layout(session=session, large_print=large)
+        batch = paper.print_batch_create(
+            user=request.user,
+            session=session,
+            count=count,
+            layout=layout,
+            with_cards=request.POST.get("cards") == "on",
+        )
+    except (InputRejected, AccessDenied) as error:
+        messages.error(request, error.message)
+        return _back(session)
+    printing.start_rendering(batch, absolute_url(request, ""))
+    return redirect("paper:batch", slug=slug, session_id=session.pk, batch_id=batch.pk)
+
+
+@login_required
+def batch_page(request, slug: str, session_id: int, batch_id: int):
+    session = _paper_session(request, slug, session_id)
+    batch = get_object_or_404(PrintBatch, pk=batch_id, session=session)
+    if request.GET.get("format") == "json":
+        return JsonResponse(
+            {"state": batch.state, "progress": batch.progress, "count": batch.count}
+        )
+    return render(
+        request,
+        "paper/batch.html",
+        {"session": session, "process": session.process, "batch": batch},
+    )
+
+
+@login_required
+def batch_pdf(request, slug: str, session_id: int, batch_id: int):
+    session = _paper_session(request, slug, session_id)
+    batch = get_object_or_404(PrintBatch, pk=batch_id, session=session, state=PrintBatch.State.DONE)
+    path = printing.batch_path(batch)
+    if not path.exists():
+        raise Http404
+    name = f"{session.join_code}-forms-{batch.sheets.order_by('serial').first().serial}.pdf"
+    return FileResponse(
+        path.open("rb"), as_attachment=True, filename=name, content_type=registry.PDF
+    )
+
+
+@login_required
+@require_POST
+def cards_pdf(request, slug: str, session_id: int):
+    session = _paper_session(request, slug, session_id)
+    try:
+        count = int(request.POST.get("count", ""))
+    except ValueError:
+        count = 0
+    try:
+        cards = paper.cards_issue(user=request.user, session=session, count=count)
+    except (InputRejected, AccessDenied) as error:
+        messages.error(request, error.message)
+        return _back(session)
+    join = absolute_url(request, reverse("participate:join", args=[session.join_code]))
+    with translation.override(session.process.language):
+        filename, content_type, body = registry.render(
+            "cards",
+            f"{session.join_code}-cards.pdf",
+            cards=[(card.code, f"{join}?card={card.code}") for card in cards],
+            title=session.title,
+            strings=poster_strings(),
+        )
+    response = HttpResponse(body, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@login_required
+@require_POST
+def paper_action(request, slug: str, session_id: int):
+    """The paper page's buttons: close or reopen counting, void a sheet, settle reviews."""
+    session = _paper_session(request, slug, session_id)
+    action = request.POST.get("action")
+    user = request.user
+    if action in {"close", "reopen"}:
+        _attempt(
+            request,
+            lambda: paper.paper_close(user=user, session=session, reopen=action == "reopen"),
+            _("Paper counting has closed; results are final.")
+            if action == "close"
+            else _("Paper counting is open again."),
+        )
+    elif action == "void":
+
+        def void():
+            sheet = paper.sheet_from_code(session=session, code=request.POST.get("code", ""))
+            paper.sheet_void(user=user, sheet=sheet, reason=request.POST.get("reason", ""))
+
+        _attempt(request, void, _("The form has been voided."))
+    elif action == "resolve":
+        sheet = get_object_or_404(PaperSheet, pk=request.POST.get("sheet"), session=session)
+        _attempt(
+            request,
+            lambda: paper.sheet_conflict_resolve(
+                user=user, sheet=sheet, entry_id=_int(request.POST.get("entry"))
+            ),
+            _("The form counts with the chosen entry."),
+        )
+    elif action == "card":
+        response = get_object_or_404(
+            Response, pk=request.POST.get("response"), question__session=session
+        )
+        _attempt(
+            request,
+            lambda: paper.card_conflict_resolve(
+                user=user, response=response, keep_new=request.POST.get("keep") == "new"
+            ),
+            _("The attendee card counts once."),
+        )
+    else:
+        raise Http404
+    return _back(session)
+
+
+def _int(value):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def poster_pdf(request, code: str):
+    session = session_or_404(code)
+    links = join_links(request, session)
+    size = "A3" if request.GET.get("size") == "A3" else "A4"
+    with translation.override(session.process.language):
+        filename, content_type, body = registry.render(
+            "poster",
+            f"{session.join_code}-poster-{size}.pdf",
+            url=links["room_url"],
+            start_url=links["start_url"],
+            code=session.join_code,
+            title=session.process.title,
+            subtitle=session.title,
+            strings=poster_strings(),
+            size=size,
+        )
+    return HttpResponse(
+        body,
+        content_type=content_type,
+        headers={"Content-Disposition": f'inline; filename="{filename}"'},
+    )
+
+
+def slips_pdf(request, code: str):
+    session = session_or_404(code)
+    links = join_links(request, session)
+    with translation.override(session.process.language):
+        filename, content_type, body = registry.render(
+            "slips",
+            f"{session.join_code}-slips.pdf",
+            url=links["room_url"],
+            start_url=links["start_url"],
+            code=session.join_code,
+            title=session.title,
+            strings=poster_strings(),
+        )
+    return HttpResponse(
+        body,
+        content_type=content_type,
+        headers={"Content-Disposition": f'inline; filename="{filename}"'},
+    )
+
+
+# --- tellers ----------------------------------------------------------------------------
+
+
+@login_required
+def teller_home(request):
+    """A teller's start: the sessions they count for, and a box to type a form's code."""
+    sessions = [
+        session
+        for session in LiveSession.objects.select_related("process")
+        .filter(process__staff_roles__user=request.user)
+        .distinct()
+        if permissions.has_capability(request.user, session.process, "enter_paper")
+    ]
+    return render(request, "paper/teller_home.html", {"sessions": sessions})
+
+
+@login_required
+def teller_session(request, session_id: int):
+    session = get_object_or_404(LiveSession.objects.select_related("process"), pk=session_id)
+    if not permissions.has_capability(request.user, session.process, "enter_paper"):
+        raise Http404
+    code = request.GET.get("code", "").strip()
+    if code:
+        try:
+            sheet = paper.sheet_from_code(session=session, code=code)
+        except InputRejected as error:
+            messages.error(request, error.message)
+        else:
+            return redirect("paper:entry", token=paper.sheet_token(sheet))
+    context = {"session": session, "counts": selectors.paper_reconciliation(session=session)}
+    return render(request, "paper/teller_session.html", context)
+
+
+@login_required
+def entry(request, token: str):
+    """The form a teller fills in for one sheet: it mirrors the paper."""
+    try:
+        sheet = paper.sheet_from_token(token)
+    except InputRejected as error:
+        return render(request, "paper/refused.html", {"message": error.message}, status=400)
+    session = sheet.session
+    if not permissions.has_capability(request.user, session.process, "enter_paper"):
+        raise Http404
+    use_process_language(request, session.process)
+    questions = list(session.questions.order_by("position", "id").prefetch_related("options"))
+    for question in questions:
+        question.approved = [
+            o for o in question.options.all() if o.moderation == Moderation.APPROVED
+        ]
+    outcome = None
+    if request.method == "POST":
+        try:
+            answers = entry_answers(request.POST, questions)
+            outcome = paper.sheet_entry_record(
+                user=request.user,
+                sheet=sheet,
+                answers=answers,
+                client_id=request.POST.get("client_id", ""),
+            )
+        except InputRejected as error:
+            messages.error(request, error.message)
+        else:
+            return render(
+                request,
+                "paper/entered.html",
+                {"sheet": sheet, "session": session, "outcome": outcome},
+            )
+    else:
+        try:
+            paper.sheet_check(sheet)
+        except InputRejected as error:
+            return render(
+                request,
+                "paper/refused.html",
+                {"message": error.message, "session": session},
+                status=409,
+            )
+    context = {
+        "sheet": sheet,
+        "session": session,
+        "questions": questions,
+        "client_id": uuid.uuid4().hex,
+    }
+    return render(request, "paper/entry.html", context)
+
+
+def entry_answers(data, questions) -> dict:
+    """The teller form's fields as answers in the protocol's shapes (blank questions are
+    left out): ``q<id>-option``, ``q<id>-options``, ``q<id>-value``, ``q<id>-rank_<o>``,
+    ``q<id>-amount_<o>``, ``q<id>-text``, ``q<id>-vote_<s>``, ``q<id>-proposal``."""
+    answers: dict[str, object] = {}
+    for question in questions:
+        prefix = f"q{question.pk}-"
+        kind = question.kind
+        if kind == QuestionKind.SINGLE_CHOICE and data.get(prefix + "option"):
+            answers[str(question.pk)] = {"option": data[prefix + "option"]}
+        elif kind == QuestionKind.MULTIPLE_CHOICE and data.getlist(prefix + "options"):
+            answers[str(question.pk)] = {"options": data.getlist(prefix + "options")}
+        elif kind == QuestionKind.SCALE and data.get(prefix + "value"):
+            answers[str(question.pk)] = {"value": data[prefix + "value"]}
+        elif kind == QuestionKind.RANKING:
+            places = {o.pk: data.get(f"{prefix}rank_{o.pk}", "") for o in question.approved}
+            given = sorted((int(v), o) for o, v in places.items() if v.strip().isdigit())
+            if given:
+                if [place for place, _o in given] != list(range(1, len(given) + 1)):
+                    raise InputRejected("ranking_invalid")
+                answers[str(question.pk)] = {"ranking": [o for _place, o in given]}
+        elif kind == QuestionKind.BUDGET:
+            amounts = {
+                str(o.pk): data.get(f"{prefix}amount_{o.pk}", "").strip() for o in question.approved
+            }
+            if any(amounts.values()):
+                answers[str(question.pk)] = {"allocation": {k: v or 0 for k, v in amounts.items()}}
+        elif kind == QuestionKind.OPEN_TEXT and data.get(prefix + "text", "").strip():
+            answers[str(question.pk)] = {"text": data[prefix + "text"]}
+        elif kind == QuestionKind.STATEMENTS:
+            votes = {
+                str(o.pk): data[f"{prefix}vote_{o.pk}"]
+                for o in question.approved
+                if data.get(f"{prefix}vote_{o.pk}")
+            }
+            proposal = data.get(prefix + "proposal", "").strip()
+            if votes or proposal:
+                answers[str(question.pk)] = {"votes": votes, "proposal": proposal}
+    return answers

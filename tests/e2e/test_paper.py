@@ -1,0 +1,79 @@
+"""A teller on a phone enters a paper form; the presenter's total and split change."""
+
+import pytest
+from asgiref.sync import sync_to_async
+from axe_playwright_python.async_playwright import Axe
+from playwright.async_api import expect
+
+from sessions_app.models import Response, Role
+from sessions_app.services.facilitation import question_open, question_reveal
+from sessions_app.services.paper import print_batch_create, sheet_token
+from sessions_app.services.printing import form_layout
+from sessions_app.services.processes import process_publish
+from sessions_app.specs import OptionSpec
+from tests.conftest import PASSWORD
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def printed_session(live_session, make_question, organiser, make_user, grant):
+    question = make_question(
+        "single_choice",
+        text="Waar moet de nieuwe speeltuin komen?",
+        options=[OptionSpec(text) for text in ("Bij de school", "In het park", "Achter de kerk")],
+    )
+    process_publish(user=organiser, process=live_session.process)
+    question_open(user=organiser, question=question)
+    question_reveal(user=organiser, question=question, revealed=True)
+    teller = make_user("tara")
+    grant(live_session.process, teller, Role.TELLER)
+    layout = form_layout(session=live_session, large_print=False)
+    sheet = (
+        print_batch_create(user=organiser, session=live_session, count=2, layout=layout)
+        .sheets.order_by("serial")
+        .first()
+    )
+    live_session.refresh_from_db()
+    return live_session, question, f"/t/{sheet_token(sheet)}/"
+
+
+async def test_a_teller_enters_a_form_and_the_presenter_counts_it(
+    browser, daphne_url, printed_session
+):
+    session, question, entry_path = printed_session
+    presenter = await browser.new_page(locale="nl-NL", viewport={"width": 1600, "height": 900})
+    await presenter.goto(f"{daphne_url}/present/{session.join_code}/")
+    results = presenter.locator("#stage-results")
+    await expect(results).to_contain_text("Antwoorden: 0")
+    await expect(presenter.locator(".provisional")).to_be_visible()  # paper is still being counted
+
+    context = await browser.new_context(
+        locale="nl-NL", viewport={"width": 390, "height": 800}, is_mobile=True
+    )
+    phone = await context.new_page()
+    # Scanning the QR code opens the entry page; the teller logs in first.
+    await phone.goto(f"{daphne_url}{entry_path}")
+    await phone.get_by_label("Gebruikersnaam").fill("tara")
+    await phone.get_by_label("Wachtwoord").fill(PASSWORD)
+    await phone.get_by_role("button", name="Inloggen").click()
+    await expect(phone.get_by_role("group", name=f"1. {question.text}")).to_be_visible()
+    await no_axe_violations(phone)
+    await phone.get_by_label("In het park").check()
+    await phone.locator("form.teller-form button[type=submit]").click()
+    await expect(phone.locator(".message-success")).to_be_visible()
+
+    await expect(results).to_contain_text("Antwoorden: 1 (papier 1)")
+    row = results.locator(".result-row", has_text="In het park")
+    await expect(row).to_contain_text("100% (1)")
+    await expect(row).to_contain_text("papier 1")
+    counted = await sync_to_async(
+        lambda: list(Response.objects.values_list("source", "sheet__serial"))
+    )()
+    assert counted == [("paper", 1)]
+    await context.close()
+
+
+async def no_axe_violations(page):
+    results = await Axe().run(page)
+    assert results.violations_count == 0, results.generate_report()

@@ -1,0 +1,44 @@
+"""Helpers shared by the paper tests: a session with one question of each kind, printed."""
+
+from __future__ import annotations
+
+import pytest
+
+from sessions_app.services.paper import print_batch_create
+from sessions_app.services.printing import form_layout
+from sessions_app.specs import OptionSpec
+
+
+@pytest.fixture
+def paper_session(live_session, make_question):
+    questions = {
+        "choice": make_question("single_choice"),
+        "multiple": make_question("multiple_choice"),
+        "scale": make_question("scale"),
+        "ranking": make_question("ranking"),
+        "budget": make_question("budget"),
+        "text": make_question("open_text"),
+        "statements": make_question(
+            "statements",
+            options=[OptionSpec("Meer bomen."), OptionSpec("Geen auto's.")],
+            participants_may_add=True,
+        ),
+    }
+    return live_session, questions
+
+
+@pytest.fixture
+def printed(paper_session, organiser):
+    def print_sheets(count=3, *, large=False, cards=False):
+        session, _questions = paper_session
+        layout = form_layout(session=session, large_print=large)
+        batch = print_batch_create(
+            user=organiser, session=session, count=count, layout=layout, with_cards=cards
+        )
+        return list(batch.sheets.order_by("serial"))
+
+    return print_sheets
+
+
+def option(question, index=0):
+    return question.options.order_by("position")[index].pk
