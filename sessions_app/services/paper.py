@@ -306,7 +306,7 @@ def sheet_entry_record(
     try:
         with transaction.atomic():
             sheet = (
-                PaperSheet.objects.select_for_update()
+                PaperSheet.objects.select_for_update(of=("self",))
                 .select_related("session__process")
                 .get(pk=sheet.pk)
             )
@@ -474,7 +474,7 @@ def sheet_conflict_resolve(
     permissions.require(user, sheet.session.process, "facilitate")
     with transaction.atomic():
         sheet = (
-            PaperSheet.objects.select_for_update()
+            PaperSheet.objects.select_for_update(of=("self",))
             .select_related("session__process", "card")
             .get(pk=sheet.pk)
         )
@@ -515,7 +515,7 @@ def sheet_void(*, user, sheet: PaperSheet, reason: str) -> PaperSheet:
         raise InputRejected("reason_required")
     with transaction.atomic():
         sheet = (
-            PaperSheet.objects.select_for_update()
+            PaperSheet.objects.select_for_update(of=("self",))
             .select_related("session__process")
             .get(pk=sheet.pk)
         )
