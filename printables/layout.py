@@ -28,6 +28,7 @@ FORMAT = "inspraak.layout/1"
 PAGE_W, PAGE_H = 210.0, 297.0
 MARKER_SIZE, MARKER_MARGIN = 14.0, 8.0
 QR_SIZE = 32.0
+CARD_QR_SIZE = 22.0
 LEFT, RIGHT = 20.0, 190.0
 BOTTOM = PAGE_H - MARKER_MARGIN - MARKER_SIZE - 6
 PT = 25.4 / 72  # one point in mm
@@ -97,13 +98,14 @@ class Flow:
             }
         )
 
-    def paragraph(self, text: str, size: float, *, x=LEFT, width=RIGHT - LEFT, bold=False) -> float:
-        """Wrapped text from the current y; returns its height."""
-        lines = fonts.wrap(text, size, width, bold)
+    def paragraph(self, text: str, size: float, *, x=LEFT, width=RIGHT - LEFT, bold=False) -> None:
+        """Wrapped text from the current y, continuing on a new page when it runs out;
+        moves y below it."""
         step = size * PT * 1.35
-        for index, line in enumerate(lines):
-            self.text(x, self.y + size * PT + index * step, line, size, bold=bold)
-        return len(lines) * step
+        for line in fonts.wrap(text, size, width, bold):
+            self.need(step)
+            self.text(x, self.y + size * PT, line, size, bold=bold)
+            self.y += step
 
     def box(self, x: float, y: float, question: int, **key) -> None:
         size = self.style.box
@@ -112,13 +114,15 @@ class Flow:
         )
 
 
-def build(form: dict, *, large_print: bool) -> dict:
+def build(form: dict, *, large_print: bool, with_cards: bool = False) -> dict:
     """Lay out the form of one session. ``form`` is ``selectors.form_rows`` output, with
-    ``strings`` holding the translated instructions."""
+    ``strings`` holding the translated instructions. ``with_cards`` reserves a place on
+    the first page for the attendee card's QR code (each sheet's own card)."""
     style = Style(1.4 if large_print else 1.0)
     strings = form["strings"]
     flow = Flow(style, first_top=MARKER_MARGIN + QR_SIZE + 6, next_top=MARKER_MARGIN + QR_SIZE + 6)
     _header(flow, form, strings)
+    card = _card(flow, strings) if with_cards else None
     for number, question in enumerate(form["questions"], start=1):
         _question(flow, number, question, strings)
     data = {
@@ -135,6 +139,7 @@ def build(form: dict, *, large_print: bool) -> dict:
             "x": PAGE_W - MARKER_MARGIN - MARKER_SIZE - 4 - QR_SIZE / 2,
             "y": MARKER_MARGIN + QR_SIZE + 3.5,
         },
+        "card": card,
         "box_size": style.box,
         "pages": [
             {
@@ -190,7 +195,8 @@ def _header(flow: Flow, form: dict, strings: dict) -> None:
     # How to fill in, with a drawn example of each mark (the correction rule).
     flow.y = max(flow.y, y + 4)
     size = style.body
-    flow.y += flow.paragraph(strings["instructions"], size) + 1
+    flow.paragraph(strings["instructions"], size)
+    flow.y += 1
     example = style.box
     x = LEFT
     for kind, label in (("cross", strings["example_cross"]), ("filled", strings["example_filled"])):
@@ -206,6 +212,32 @@ def _header(flow: Flow, form: dict, strings: dict) -> None:
     flow.y += 4
 
 
+def _card(flow: Flow, strings: dict) -> dict:
+    """The attendee card block: a QR code that opens the session on a phone with this
+    sheet's card, its code, and what it is for."""
+    size = CARD_QR_SIZE * flow.style.scale
+    top = flow.y
+    text_x = LEFT + size + 5
+    flow.y = top
+    flow.paragraph(
+        strings["card_title"], flow.style.body, x=text_x, width=RIGHT - text_x, bold=True
+    )
+    flow.paragraph(strings["card_hint"], flow.style.body * 0.9, x=text_x, width=RIGHT - text_x)
+    code_y = flow.y + flow.style.body * PT * 1.35
+    flow.y = max(top + size, code_y + 2) + 3
+    flow.page.lines.append(
+        {"kind": "rule", "x": LEFT, "y": round(flow.y, 2), "w": RIGHT - LEFT, "h": 0}
+    )
+    flow.y += 4
+    return {
+        "page": 1,
+        "x": LEFT,
+        "y": round(top, 2),
+        "size": size,
+        "code": {"x": round(text_x, 2), "y": round(code_y, 2), "size": round(flow.style.body, 2)},
+    }
+
+
 def _title(flow: Flow, number: int, question: dict, hint: str) -> None:
     style = flow.style
     text_height = (
@@ -215,11 +247,11 @@ def _title(flow: Flow, number: int, question: dict, hint: str) -> None:
         * 1.35
     )
     flow.need(text_height + style.line * 2 + style.box + 2)
-    flow.y += flow.paragraph(f"{number}. {question['text']}", style.title, bold=True)
+    flow.paragraph(f"{number}. {question['text']}", style.title, bold=True)
     if question.get("description"):
-        flow.y += flow.paragraph(question["description"], style.body * 0.9)
+        flow.paragraph(question["description"], style.body * 0.9)
     if hint:
-        flow.y += flow.paragraph(hint, style.body * 0.9)
+        flow.paragraph(hint, style.body * 0.9)
     flow.y += 1.5
 
 
@@ -252,23 +284,29 @@ def _question(flow: Flow, number: int, question: dict, strings: dict) -> None:
     elif kind == "scale":
         values = list(range(question["min"], question["max"] + 1))
         step = min(16.0 * style.scale, (RIGHT - LEFT - b) / max(1, len(values) - 1))
-        flow.need(b + style.line * 3 + 2)
+        half = ((len(values) - 1) * step + b) / 2 - 2
+        size = style.body * 0.9
+        low = fonts.wrap(question["min_label"], size, half) if question.get("min_label") else []
+        high = fonts.wrap(question["max_label"], size, half) if question.get("max_label") else []
+        label_lines = max(1, len(low), len(high))
+        flow.need(b + style.line * (1.6 + label_lines) + 2)
         for index, value in enumerate(values):
             x = LEFT + index * step
             flow.box(x, flow.y, qid, value=value)
             flow.text(x + b / 2, flow.y + b + style.line, str(value), style.body, align="center")
+        # The end labels share the width under the boxes, each wrapping in its half.
         labels_y = flow.y + b + style.line * 2.1
-        if question.get("min_label"):
-            flow.text(LEFT, labels_y, question["min_label"], style.body * 0.9)
-        if question.get("max_label"):
+        for index, line in enumerate(low):
+            flow.text(LEFT, labels_y + index * style.line, line, size)
+        for index, line in enumerate(high):
             flow.text(
                 LEFT + (len(values) - 1) * step + b,
-                labels_y,
-                question["max_label"],
-                style.body * 0.9,
+                labels_y + index * style.line,
+                line,
+                size,
                 align="right",
             )
-        flow.y += b + style.line * 2.6
+        flow.y += b + style.line * (1.6 + label_lines)
     elif kind == "ranking":
         options = question["options"]
         column = max(b + 3, 9.0 * style.scale)
@@ -333,7 +371,7 @@ def _question(flow: Flow, number: int, question: dict, strings: dict) -> None:
             _grid_row(flow, statement["text"], grid_x, column, style, keys, qid, vote_header)
         if question.get("participants_may_add"):
             flow.need(style.line * 2)
-            flow.y += flow.paragraph(strings["own_statement"], style.body * 0.9)
+            flow.paragraph(strings["own_statement"], style.body * 0.9)
             _area(flow, qid, 2, style, key="proposal")
     flow.y += 4
 

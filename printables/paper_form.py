@@ -4,6 +4,7 @@ Each sheet gets its own signed QR code and readable code on every page."""
 from __future__ import annotations
 
 import io
+import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
@@ -25,6 +26,7 @@ class SheetRow:
     code: str
     url: str
     card: str = ""
+    card_url: str = ""
 
 
 def _y(y_mm: float) -> float:
@@ -75,6 +77,14 @@ def draw_page(canvas: Canvas, layout: dict, page: dict, sheet: SheetRow, strings
     if sheet.card:
         footer += "   " + strings["card"].replace("{card}", sheet.card)
     canvas.drawCentredString(PAGE_W / 2 * mm, _y(PAGE_H - 10), footer)
+
+    card = layout.get("card")
+    if card and sheet.card_url and card["page"] == page["number"]:
+        draw_qr(
+            canvas, sheet.card_url, card["x"] * mm, _y(card["y"] + card["size"]), card["size"] * mm
+        )
+        canvas.setFont(fonts.MONO, card["code"]["size"])
+        canvas.drawString(card["code"]["x"] * mm, _y(card["code"]["y"]), readable(sheet.card))
 
     canvas.setLineWidth(STROKE)
     canvas.setStrokeColorRGB(0, 0, 0)
@@ -128,9 +138,28 @@ def render(
     on_progress: Callable[[int], None] | None = None,
 ) -> bytes:
     """The PDF of ``sheets``, every page of the layout per sheet."""
-    fonts.register()
     buffer = io.BytesIO()
-    canvas = Canvas(buffer, pagesize=(PAGE_W * mm, PAGE_H * mm), pageCompression=1)
+    render_to(buffer, layout, sheets, strings, title=title, on_progress=on_progress)
+    return buffer.getvalue()
+
+
+def render_to(
+    target,
+    layout: dict,
+    sheets: Iterable[SheetRow],
+    strings: dict,
+    *,
+    title: str,
+    on_progress: Callable[[int], None] | None = None,
+) -> None:
+    """Write the PDF of ``sheets`` to ``target``: a path or a binary file object (a long
+    run goes straight to disk rather than through memory)."""
+    fonts.register()
+    canvas = Canvas(
+        str(target) if isinstance(target, os.PathLike | str) else target,
+        pagesize=(PAGE_W * mm, PAGE_H * mm),
+        pageCompression=1,
+    )
     canvas.setTitle(title)
     canvas.setAuthor("Inspraak")
     for done, sheet in enumerate(sheets, start=1):
@@ -140,4 +169,3 @@ def render(
         if on_progress is not None:
             on_progress(done)
     canvas.save()
-    return buffer.getvalue()

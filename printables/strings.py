@@ -30,6 +30,11 @@ def form_strings() -> dict:
         "own_statement": _("A statement of your own (optional):"),
         "page_of": _("page {page} of {pages}"),
         "card": _("card {card}"),
+        "card_title": _("Also answering on your phone?"),
+        "card_hint": _(
+            "Scan this code with your phone. Your phone and this form then count as one "
+            "person, so you are never counted twice."
+        ),
     }
 
 

@@ -87,7 +87,11 @@ INPUT_CODES: dict[str, Promise] = {
     "sheet_not_in_review": _("This form is not waiting for review."),
     "paper_closed": _("Paper counting for this session has closed."),
     "same_teller": _("The second entry must come from another teller."),
+    "paper_review_pending": _(
+        "Forms or attendee-card answers still wait for review; settle them before closing."
+    ),
     "invalid_count": _("Choose a number from 1 to 2000."),
+    "print_not_retryable": _("This print run is fine; there is nothing to try again."),
     "reason_required": _("Give a reason."),
     "not_held": _("This answer is not waiting for review."),
     "hands_not_for_kind": _("Hands can be counted for choices and scales only."),

@@ -104,7 +104,7 @@ def log_verify(*, process: Process) -> ChainReport:
 def participant_answers(participant) -> dict:
     """The participant's counting answers in this session, in the realtime protocol's
     answer shapes; statements as ``{statement id: vote}``."""
-    from .answers import VOTE_NAMES, Answer
+    from .answers import VOTE_NAMES
 
     rows = (
         Response.objects.filter(participant=participant, status=ResponseStatus.COUNTED)
@@ -119,13 +119,23 @@ def participant_answers(participant) -> dict:
                 response.number
             ]
             continue
-        answer = Answer(
-            items=tuple((item.option_id, item.value) for item in response.items.all()),
-            number=response.number,
-            text=response.text,
-        )
-        answers[str(question.pk)] = answer.as_json(question.kind)
+        answers[str(question.pk)] = response_answer(response)
     return answers
+
+
+def response_answer(response: Response) -> dict:
+    """One stored answer in the protocol's shape; a statement vote as ``{"votes":
+    {statement id: vote}}`` (the shape ``describe_answer`` reads)."""
+    from .answers import VOTE_NAMES, Answer
+
+    if response.question.kind == QuestionKind.STATEMENTS:
+        return {"votes": {str(response.statement_id): VOTE_NAMES[response.number]}}
+    answer = Answer(
+        items=tuple((item.option_id, item.value) for item in response.items.all()),
+        number=response.number,
+        text=response.text,
+    )
+    return answer.as_json(response.question.kind)
 
 
 MODERATION_QUEUE_LIMIT = 50
@@ -193,13 +203,14 @@ def form_rows(*, session: LiveSession) -> dict:
 
 
 def paper_reconciliation(*, session: LiveSession) -> dict:
-    """How many sheets were printed and where they are now."""
-    by_state = dict(session.sheets.values_list("state").annotate(n=Count("id")))
+    """How many sheets were printed and where they are now. ``verified`` is the part of
+    ``counted`` that two tellers entered alike (or a reviewer settled)."""
+    by_state = dict(session.sheets.order_by().values_list("state").annotate(n=Count("id")))
     return {
         "printed": sum(by_state.values()),
         "not_returned": by_state.get(SheetState.PRINTED, 0),
         "entered": by_state.get(SheetState.ENTERED, 0),
-        "verified": by_state.get(SheetState.VERIFIED, 0),
+        "verified": session.sheets.filter(state=SheetState.COUNTED, verified=True).count(),
         "conflict": by_state.get(SheetState.CONFLICT, 0),
         "counted": by_state.get(SheetState.COUNTED, 0),
         "voided": by_state.get(SheetState.VOIDED, 0),
@@ -207,8 +218,9 @@ def paper_reconciliation(*, session: LiveSession) -> dict:
 
 
 def sheets_in_conflict(*, session: LiveSession):
-    """Sheets whose two entries differ, each with its entries for side-by-side review."""
-    return (
+    """Sheets whose two entries differ, each with its entries for side-by-side review and
+    ``differs``: the question ids (as strings) where they do."""
+    sheets = list(
         session.sheets.filter(state=SheetState.CONFLICT)
         .prefetch_related(
             Prefetch(
@@ -220,12 +232,40 @@ def sheets_in_conflict(*, session: LiveSession):
         )
         .order_by("serial")
     )
+    for sheet in sheets:
+        entries = list(sheet.entries.all())
+        keys = set().union(*(entry.answers.keys() for entry in entries)) if entries else set()
+        sheet.differs = {
+            key for key in keys if len({repr(e.answers.get(key)) for e in entries}) > 1
+        }
+    return sheets
 
 
 def held_responses(*, session: LiveSession):
-    """Answers held because the same attendee card had already answered."""
-    return (
+    """Answers held because the same attendee card had already answered, each with
+    ``answer`` (what it says) and ``counted``: the card's answer that counts now (with its
+    own ``answer``), to compare side by side."""
+    held = list(
         Response.objects.filter(question__session=session, status=ResponseStatus.HELD)
-        .select_related("question", "card", "participant")
-        .order_by("created_at")
+        .select_related("question", "card")
+        .prefetch_related("items", "question__options")
+        .order_by("created_at")[:100]
     )
+    counted = {
+        (r.question_id, r.card_id, r.statement_id): r
+        for r in Response.objects.filter(
+            question__session=session,
+            status=ResponseStatus.COUNTED,
+            card_id__in={r.card_id for r in held},
+        )
+        .select_related("question")
+        .prefetch_related("items")
+    }
+    for response in held:
+        response.answer = response_answer(response)
+        response.counted = counted.get(
+            (response.question_id, response.card_id, response.statement_id)
+        )
+        if response.counted is not None:
+            response.counted.answer = response_answer(response.counted)
+    return held

@@ -30,6 +30,12 @@ def _english(settings):
 
 
 @pytest.fixture(autouse=True)
+def _media_in_tmp(settings, tmp_path_factory):
+    """Print runs write PDFs under MEDIA_ROOT: keep them out of the working tree."""
+    settings.MEDIA_ROOT = str(tmp_path_factory.mktemp("media"))
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     # Password hashing is deliberately slow; tests create many accounts.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

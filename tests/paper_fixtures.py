@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from sessions_app.models import Role
 from sessions_app.services.paper import print_batch_create
+from sessions_app.services.participation import response_submit
 from sessions_app.services.printing import form_layout
 from sessions_app.specs import OptionSpec
 
@@ -31,7 +33,7 @@ def paper_session(live_session, make_question):
 def printed(paper_session, organiser):
     def print_sheets(count=3, *, large=False, cards=False):
         session, _questions = paper_session
-        layout = form_layout(session=session, large_print=large)
+        layout = form_layout(session=session, large_print=large, with_cards=cards)
         batch = print_batch_create(
             user=organiser, session=session, count=count, layout=layout, with_cards=cards
         )
@@ -42,3 +44,21 @@ def printed(paper_session, organiser):
 
 def option(question, index=0):
     return question.options.order_by("position")[index].pk
+
+
+@pytest.fixture
+def teller(make_user, grant, paper_session):
+    session, _questions = paper_session
+    user = make_user("tom")
+    grant(session.process, user, Role.TELLER)
+    return user
+
+
+def phone_answer(participant, question, index: int, client_id: str):
+    """The phone chooses option ``index`` of a choice question."""
+    return response_submit(
+        participant=participant,
+        question_id=question.pk,
+        answer={"option": option(question, index)},
+        client_id=client_id,
+    )

@@ -53,6 +53,8 @@ class PrintBatch(models.Model):
     progress = models.PositiveIntegerField(default=0)
     file = models.CharField(max_length=200, blank=True)
     error = models.TextField(blank=True)
+    #: The print form's id, so a double click makes one print run.
+    client_id = models.CharField(max_length=64, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -70,6 +72,11 @@ class PrintBatch(models.Model):
                 condition=models.Q(progress__lte=models.F("count")),
                 name="printbatch_progress_range",
             ),
+            models.UniqueConstraint(
+                fields=["created_by", "client_id"],
+                condition=~models.Q(client_id=""),
+                name="printbatch_client_id_unique",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -86,6 +93,8 @@ class PaperSheet(models.Model):
     layout_version = models.CharField(max_length=20)
     large_print = models.BooleanField(default=False)
     state = models.CharField(max_length=10, choices=SheetState.choices, default=SheetState.PRINTED)
+    #: Two entries agreed (double entry), or the facilitator settled a conflict.
+    verified = models.BooleanField(default=False)
     void_reason = models.TextField(blank=True)
     card = models.ForeignKey(
         "AttendeeCard", null=True, blank=True, on_delete=models.PROTECT, related_name="sheets"

@@ -55,6 +55,12 @@ class Response(models.Model):
     )
     moderated_at = models.DateTimeField(null=True, blank=True)
 
+    #: The answer this one replaced (the participant's earlier one, or the same attendee
+    #: card's answer from the other source), so that voiding this one can restore it.
+    supersedes = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="superseded_by"
+    )
+
     created_at = models.DateTimeField(auto_now_add=True)
     status_changed_at = models.DateTimeField(null=True, blank=True)
 

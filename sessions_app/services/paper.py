@@ -10,7 +10,7 @@ further entry, so a photocopy is caught.
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from django.core import signing
 from django.db import IntegrityError, transaction
@@ -18,7 +18,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from sessions_app import permissions
-from sessions_app.answers import STATEMENT_MAX, Answer, QuestionRules, clean_text, parse_answer
+from sessions_app.answers import STATEMENT_MAX, QuestionRules, clean_text, parse_answer
 from sessions_app.exceptions import InputRejected
 from sessions_app.models import (
     AttendeeCard,
@@ -39,6 +39,7 @@ from sessions_app.models import (
     QuestionKind,
     Response,
     ResponseStatus,
+    SessionState,
     SheetEntry,
     SheetState,
     Source,
@@ -49,7 +50,7 @@ from sessions_app.signals import question_changed, send_on_commit, session_chang
 
 from .log import actor_for, log_append
 from .participation import CLIENT_ID, _public_id
-from .responses import store_response
+from .responses import restore_superseded, store_response
 
 SHEET_CODE_LENGTH = 8
 CARD_CODE_LENGTH = 8
@@ -116,25 +117,49 @@ def layout_store(*, session: LiveSession, data: dict) -> FormLayout:
 
 
 def print_batch_create(
-    *, user, session: LiveSession, count: int, layout: FormLayout, with_cards: bool = False
+    *,
+    user,
+    session: LiveSession,
+    count: int,
+    layout: FormLayout,
+    with_cards: bool = False,
+    client_id: str = "",
 ) -> PrintBatch:
     """Issue ``count`` sheets with fresh codes (and attendee cards, one per sheet) for a
-    print run; the PDF is made afterwards. Raises ``AccessDenied``,
-    ``InputRejected("invalid_count")`` and ``("session_ended")``. ``user`` None is the
-    ``print_forms`` command."""
+    print run; the PDF is made afterwards. A repeated ``client_id`` (a double click)
+    returns the first run. Raises ``AccessDenied``, ``InputRejected("invalid_count")`` and
+    ``("session_ended")``. ``user`` None is the ``print_forms`` command."""
     if user is not None:
         permissions.require(user, session.process, "facilitate")
-    if not isinstance(count, int) or not 1 <= count <= MAX_BATCH:
+    if client_id and user is not None:
+        earlier = PrintBatch.objects.filter(created_by=user, client_id=client_id).first()
+        if earlier is not None:
+            return earlier
+    if not isinstance(count, int) or isinstance(count, bool) or not 1 <= count <= MAX_BATCH:
         raise InputRejected("invalid_count")
     if session.process.state == ProcessState.CLOSED:
         raise InputRejected("session_ended")
+    try:
+        return _print_batch_insert(user, session, count, layout, with_cards, client_id)
+    except IntegrityError:
+        # The same client id raced in from a second click: that run stands.
+        earlier = PrintBatch.objects.filter(created_by=user, client_id=client_id).first()
+        if earlier is None:
+            raise
+        return earlier
+
+
+def _print_batch_insert(user, session, count, layout, with_cards, client_id) -> PrintBatch:
     with transaction.atomic():
+        # One print run at a time per session, so serial numbers never collide.
+        LiveSession.objects.select_for_update().filter(pk=session.pk).exists()
         batch = PrintBatch.objects.create(
             session=session,
             count=count,
             large_print=layout.large_print,
             with_cards=with_cards,
             created_by=user,
+            client_id=client_id if user is not None else "",
         )
         first = (
             PaperSheet.objects.filter(session=session).aggregate(m=Max("serial"))["m"] or 0
@@ -167,7 +192,30 @@ def print_batch_create(
                 "cards": with_cards,
             },
         )
+    # Printed forms make results provisional: screens should say so at once.
+    send_on_commit(
+        session_changed, process_id=session.process_id, session_id=session.pk, action="printed"
+    )
     return batch
+
+
+def print_batch_failed(batch: PrintBatch, error: str) -> None:
+    """A print run could not be made: its sheets were never printed, so they are voided
+    (and so out of the reconciliation's "not returned")."""
+    with transaction.atomic():
+        serials = list(batch.sheets.order_by("serial").values_list("serial", flat=True))
+        batch.sheets.filter(state=SheetState.PRINTED).update(
+            state=SheetState.VOIDED, void_reason="print run failed", state_changed_at=timezone.now()
+        )
+        PrintBatch.objects.filter(pk=batch.pk).update(
+            state=PrintBatch.State.FAILED, error=error[:500], finished_at=timezone.now()
+        )
+        log_append(
+            process=batch.session.process,
+            action="paper.print_failed",
+            actor="system",
+            data={"batch": batch.pk, "serials": [serials[0], serials[-1]] if serials else []},
+        )
 
 
 def _fresh_codes(model, count: int, length: int) -> list[str]:
@@ -216,21 +264,63 @@ class EntryOutcome:
     sheet_state: str
 
 
-def parse_sheet_answers(session: LiveSession, answers) -> dict[int, dict]:
-    """Check a teller's entry against the session's questions. ``answers`` maps question
-    ids to answers in the protocol's shapes; statements as ``{"votes": {statement id:
-    vote}, "proposal": text}``. Blank questions are left out. Returns the normalised
-    entry; raises ``InputRejected`` with the first problem, naming nothing else."""
+def sheet_questions(sheet: PaperSheet) -> list[Question]:
+    """The questions as printed on this sheet, in the printed order, each with
+    ``printed``: its options or statements as they were on paper. Read from the layout the
+    sheet was printed with, so a later change to the agenda does not shift the paper."""
+    layout = FormLayout.objects.get(session_id=sheet.session_id, version=sheet.layout_version).data
+    order: list[int] = []
+    printed: dict[int, list[int]] = {}
+    for page in layout["pages"]:
+        for box in page["boxes"]:
+            question_id = box["question"]
+            if question_id not in printed:
+                order.append(question_id)
+                printed[question_id] = []
+            target = box.get("option", box.get("statement"))
+            if target is not None and target not in printed[question_id]:
+                printed[question_id].append(target)
+        for area in page["areas"]:
+            if area["question"] not in printed:
+                order.append(area["question"])
+                printed[area["question"]] = []
+    questions = {
+        q.pk: q
+        for q in Question.objects.filter(pk__in=order)
+        .select_related("session__process")
+        .prefetch_related("options")
+    }
+    result = []
+    for question_id in order:
+        question = questions.get(question_id)
+        if question is None:  # removed after printing (only possible before it opened)
+            continue
+        options = {o.pk: o for o in question.options.all()}
+        question.printed = [options[pk] for pk in printed[question_id] if pk in options]
+        result.append(question)
+    return result
+
+
+def _rules(question: Question) -> QuestionRules:
+    """Paper is read against what was printed, not against later moderation."""
+    return replace(QuestionRules.of(question), options=frozenset(o.pk for o in question.printed))
+
+
+def parse_sheet_answers(sheet: PaperSheet, answers) -> dict[int, dict]:
+    """Check a teller's entry against the sheet's printed questions. ``answers`` maps
+    question ids to answers in the protocol's shapes; statements as ``{"votes": {statement
+    id: vote}, "proposal": text}``. Blank questions are left out. Returns the normalised
+    entry; raises ``InputRejected`` with the first problem."""
     if not isinstance(answers, dict):
         raise InputRejected("invalid_answer")
-    questions = {q.pk: q for q in session.questions.prefetch_related("options")}
+    questions = {q.pk: q for q in sheet_questions(sheet)}
     clean: dict[int, dict] = {}
     for key, raw in answers.items():
         try:
             question = questions[int(key)]
         except (KeyError, TypeError, ValueError):
             raise InputRejected("unknown_question") from None
-        rules = QuestionRules.of(question)
+        rules = _rules(question)
         if question.kind == QuestionKind.STATEMENTS:
             if not isinstance(raw, dict) or not isinstance(raw.get("votes", {}), dict):
                 raise InputRejected("invalid_answer")
@@ -261,16 +351,21 @@ def sheet_check(sheet: PaperSheet) -> None:
         raise InputRejected("sheet_counted")
     if sheet.state == SheetState.CONFLICT:
         raise InputRejected("sheet_in_review")
-    if sheet.session.paper_closed_at is not None:
+    if (
+        sheet.session.paper_closed_at is not None
+        or sheet.session.process.state == ProcessState.CLOSED
+    ):
         raise InputRejected("paper_closed")
 
 
-def _replay(user, client_id: str) -> EntryOutcome | None:
+def _replay(user, client_id: str, sheet: PaperSheet) -> EntryOutcome | None:
     entry = (
         SheetEntry.objects.filter(teller=user, client_id=client_id).select_related("sheet").first()
     )
     if entry is None:
         return None
+    if entry.sheet_id != sheet.pk:
+        raise InputRejected("invalid_client_id")  # an id already used for another form
     return EntryOutcome("duplicate", entry.pk, entry.sheet.state)
 
 
@@ -297,12 +392,12 @@ def sheet_entry_record(
     permissions.require(user, sheet.session.process, "enter_paper")
     if not isinstance(client_id, str) or not CLIENT_ID.match(client_id):
         raise InputRejected("invalid_client_id")
-    replay = _replay(user, client_id)
+    replay = _replay(user, client_id, sheet)
     if replay is not None:
         return replay
     if session is not None and sheet.session_id != session.pk:
         raise InputRejected("sheet_other_session")
-    clean = parse_sheet_answers(sheet.session, answers)
+    clean = parse_sheet_answers(sheet, answers)
     try:
         with transaction.atomic():
             sheet = (
@@ -322,7 +417,7 @@ def sheet_entry_record(
             )
             data = {"sheet": sheet.code, "entry": entry.pk, "method": method}
             if process.entry_mode == EntryMode.SINGLE:
-                _count_sheet(sheet, entry, user)
+                _count_sheet(sheet, entry, actor=user)
                 return EntryOutcome("counted", entry.pk, sheet.state)
             if not earlier:
                 _set_state(sheet, SheetState.ENTERED)
@@ -334,14 +429,14 @@ def sheet_entry_record(
             if first.teller_id == user.pk:
                 raise InputRejected("same_teller")
             if first.answers == entry.answers:
-                _set_state(sheet, SheetState.VERIFIED)
+                _set_state(sheet, SheetState.VERIFIED, verified=True)
                 log_append(
                     process=process,
                     action="paper.verified",
                     actor=actor_for(user),
                     data={**data, "matches": first.pk},
                 )
-                _count_sheet(sheet, first, user, second=entry)
+                _count_sheet(sheet, first, actor=user, second=entry)
                 return EntryOutcome("counted", entry.pk, sheet.state)
             SheetEntry.objects.filter(pk__in=[first.pk, entry.pk]).update(state=EntryState.CONFLICT)
             _set_state(sheet, SheetState.CONFLICT)
@@ -354,22 +449,26 @@ def sheet_entry_record(
             _announce(sheet)
             return EntryOutcome("conflict", entry.pk, sheet.state)
     except IntegrityError:
-        replay = _replay(user, client_id)
+        # A race: the same submit twice at once, or another teller's entry counted first.
+        replay = _replay(user, client_id, sheet)
         if replay is not None:
             return replay
-        raise InputRejected("sheet_counted") from None
+        sheet.refresh_from_db()
+        sheet_check(sheet)
+        raise
 
 
 def _json_keys(clean: dict[int, dict]) -> dict[str, dict]:
     return {str(k): v for k, v in clean.items()}
 
 
-def _set_state(sheet: PaperSheet, state: str) -> None:
+def _set_state(sheet: PaperSheet, state: str, *, verified: bool | None = None) -> None:
     sheet.state = state
     sheet.state_changed_at = timezone.now()
-    PaperSheet.objects.filter(pk=sheet.pk).update(
-        state=state, state_changed_at=sheet.state_changed_at
-    )
+    fields = {"state": state, "state_changed_at": sheet.state_changed_at}
+    if verified is not None:
+        sheet.verified = fields["verified"] = verified
+    PaperSheet.objects.filter(pk=sheet.pk).update(**fields)
 
 
 def _announce(sheet: PaperSheet, question_ids=()) -> None:
@@ -389,10 +488,11 @@ def _announce(sheet: PaperSheet, question_ids=()) -> None:
 
 
 def _count_sheet(
-    sheet: PaperSheet, entry: SheetEntry, teller, second: SheetEntry | None = None
+    sheet: PaperSheet, entry: SheetEntry, *, actor, second: SheetEntry | None = None
 ) -> None:
     """Make the sheet count from ``entry``: a participant stands for the sheet, each
-    answered question becomes a paper response, the sheet is counted."""
+    answered question becomes a paper response (with the entry's teller), the sheet is
+    counted. ``actor`` is who made it count (the confirming teller, the facilitator)."""
     process = sheet.session.process
     SheetEntry.objects.filter(pk=entry.pk).update(state=EntryState.ACCEPTED)
     if second is not None:
@@ -401,29 +501,29 @@ def _count_sheet(
         session=sheet.session, public_id=_public_id(), joined_via=JoinedVia.PAPER, card=sheet.card
     )
     PaperSheet.objects.filter(pk=sheet.pk).update(participant=participant)
-    questions = {
-        q.pk: q
-        for q in sheet.session.questions.select_related("session__process").prefetch_related(
-            "options"
-        )
-    }
+    questions = {q.pk: q for q in sheet_questions(sheet)}
+    teller = entry.teller
     held = []
+
+    def store(question, answer):
+        stored = store_response(
+            question=question,
+            participant=participant,
+            answer=answer,
+            source=Source.PAPER,
+            sheet=sheet,
+            sheet_entry=entry,
+            teller=teller,
+        )
+        if stored.held:
+            held.append(stored.response.pk)
+
     for key, raw in entry.answers.items():
         question = questions[int(key)]
-        rules = QuestionRules.of(question)
+        rules = _rules(question)
         if question.kind == QuestionKind.STATEMENTS:
             for sid, vote in raw.get("votes", {}).items():
-                answer = parse_answer(rules, {"statement": int(sid), "vote": vote})
-                stored = store_response(
-                    question=question,
-                    participant=participant,
-                    answer=answer,
-                    source=Source.PAPER,
-                    sheet=sheet,
-                    sheet_entry=entry,
-                    teller=teller,
-                )
-                held += [stored.response.pk] if stored.held else []
+                store(question, parse_answer(rules, {"statement": int(sid), "vote": vote}))
             if raw.get("proposal"):
                 Option.objects.create(
                     question=question,
@@ -434,25 +534,16 @@ def _count_sheet(
                     moderation=Moderation.PENDING,
                 )
             continue
-        answer: Answer = parse_answer(rules, raw)
-        stored = store_response(
-            question=question,
-            participant=participant,
-            answer=answer,
-            source=Source.PAPER,
-            sheet=sheet,
-            sheet_entry=entry,
-            teller=teller,
-        )
-        held += [stored.response.pk] if stored.held else []
+        store(question, parse_answer(rules, raw))
     _set_state(sheet, SheetState.COUNTED)
     log_append(
         process=process,
         action="paper.counted",
-        actor=actor_for(teller),
+        actor=actor_for(actor),
         data={
             "sheet": sheet.code,
             "entry": entry.pk,
+            "teller": teller.get_username() if teller else None,
             "participant": participant.public_id,
             "card": sheet.card.code if sheet.card_id else None,
             "answers": entry.answers,
@@ -486,7 +577,7 @@ def sheet_conflict_resolve(
                 sheet=sheet,
                 teller=user,
                 method=EntryMethod.RESOLUTION,
-                answers=_json_keys(parse_sheet_answers(sheet.session, answers)),
+                answers=_json_keys(parse_sheet_answers(sheet, answers)),
             )
         else:
             chosen = next((e for e in entries if e.pk == entry_id), None)
@@ -495,20 +586,22 @@ def sheet_conflict_resolve(
         SheetEntry.objects.filter(pk__in=[e.pk for e in entries if e.pk != chosen.pk]).update(
             state=EntryState.DISCARDED
         )
+        _set_state(sheet, SheetState.VERIFIED, verified=True)
         log_append(
             process=sheet.session.process,
             action="paper.resolved",
             actor=actor_for(user),
             data={"sheet": sheet.code, "entry": chosen.pk, "method": chosen.method},
         )
-        _count_sheet(sheet, chosen, user)
+        _count_sheet(sheet, chosen, actor=user)
     return EntryOutcome("counted", chosen.pk, sheet.state)
 
 
 def sheet_void(*, user, sheet: PaperSheet, reason: str) -> PaperSheet:
     """Take a sheet out of the count, with a reason (a spoiled form, a duplicate). Its
-    answers, if it had counted, become ``voided``. Raises ``AccessDenied`` and
-    ``InputRejected("reason_required")`` / ``("sheet_voided")``."""
+    answers, if it had counted, become ``voided``; answers of the same attendee card that
+    it had replaced count again; a statement it proposed is hidden. Raises
+    ``AccessDenied`` and ``InputRejected("reason_required")`` / ``("sheet_voided")``."""
     permissions.require(user, sheet.session.process, "facilitate")
     reason = clean_text(reason or "")[:500]
     if not reason:
@@ -521,14 +614,19 @@ def sheet_void(*, user, sheet: PaperSheet, reason: str) -> PaperSheet:
         )
         if sheet.state == SheetState.VOIDED:
             raise InputRejected("sheet_voided")
-        voided = list(
+        active = list(
             Response.objects.filter(
                 sheet=sheet, status__in=[ResponseStatus.COUNTED, ResponseStatus.HELD]
-            ).values_list("question_id", flat=True)
+            ).values_list("pk", "question_id")
         )
         Response.objects.filter(sheet=sheet).exclude(status=ResponseStatus.VOIDED).update(
             status=ResponseStatus.VOIDED, status_changed_at=timezone.now()
         )
+        restored = restore_superseded([pk for pk, _question in active])
+        if sheet.participant_id:
+            Option.objects.filter(
+                author_id=sheet.participant_id, moderation=Moderation.PENDING
+            ).update(moderation=Moderation.HIDDEN, moderation_reason=reason)
         PaperSheet.objects.filter(pk=sheet.pk).update(void_reason=reason)
         sheet.void_reason = reason
         _set_state(sheet, SheetState.VOIDED)
@@ -536,19 +634,33 @@ def sheet_void(*, user, sheet: PaperSheet, reason: str) -> PaperSheet:
             process=sheet.session.process,
             action="paper.voided",
             actor=actor_for(user),
-            data={"sheet": sheet.code, "reason": reason, "answers_voided": len(voided)},
+            data={
+                "sheet": sheet.code,
+                "reason": reason,
+                "answers_voided": len(active),
+                "restored": restored,
+            },
         )
-        _announce(sheet, sorted(set(voided)))
+        _announce(sheet, sorted({question for _pk, question in active}))
     return sheet
 
 
 def paper_close(*, user, session: LiveSession, reopen: bool = False) -> LiveSession:
     """Close (or reopen) paper counting for a session; while open, results are marked
-    provisional. Raises ``AccessDenied``."""
+    provisional. Closing waits until no form or card answer awaits review. Raises
+    ``AccessDenied``, ``InputRejected("paper_review_pending")`` and ``("paper_closed")``
+    (reopening on a closed process)."""
     permissions.require(user, session.process, "facilitate")
     closed_at = None if reopen else timezone.now()
     if (session.paper_closed_at is None) == (closed_at is None):
         return session
+    if reopen and session.process.state == ProcessState.CLOSED:
+        raise InputRejected("paper_closed")
+    if not reopen and (
+        session.sheets.filter(state=SheetState.CONFLICT).exists()
+        or Response.objects.filter(question__session=session, status=ResponseStatus.HELD).exists()
+    ):
+        raise InputRejected("paper_review_pending")
     with transaction.atomic():
         LiveSession.objects.filter(pk=session.pk).update(paper_closed_at=closed_at)
         session.paper_closed_at = closed_at
@@ -582,9 +694,10 @@ def card_conflict_resolve(*, user, response: Response, keep_new: bool) -> Respon
             status=ResponseStatus.COUNTED,
         )
         if keep_new:
+            earlier = other.values_list("pk", flat=True).first()
             other.update(status=ResponseStatus.SUPERSEDED, status_changed_at=now)
             Response.objects.filter(pk=response.pk).update(
-                status=ResponseStatus.COUNTED, status_changed_at=now
+                status=ResponseStatus.COUNTED, status_changed_at=now, supersedes_id=earlier
             )
         else:
             Response.objects.filter(pk=response.pk).update(
@@ -618,6 +731,8 @@ def hand_count_record(
     ``InputRejected`` with ``hands_not_for_kind``, ``invalid_option``, ``out_of_range``."""
     session = question.session
     permissions.require(user, session.process, "facilitate")
+    if session.state == SessionState.ENDED or session.process.state == ProcessState.CLOSED:
+        raise InputRejected("session_ended")
     if question.kind not in HAND_KINDS:
         raise InputRejected("hands_not_for_kind")
     if not isinstance(counts, dict) or not counts:

@@ -27,10 +27,10 @@ from sessions_app.models import (
     Source,
     StatementOrigin,
 )
-from sessions_app.signals import question_changed, send_on_commit
+from sessions_app.signals import question_changed, send_on_commit, session_changed
 
 from .log import log_append
-from .responses import store_response
+from .responses import card_attach, store_response
 
 CLIENT_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 
@@ -68,12 +68,16 @@ def participant_join(
         with transaction.atomic():
             Participant.objects.filter(pk=existing.pk).update(card=card)
             existing.card = card
+            held = card_attach(existing, card.pk)
             log_append(
                 process=session.process,
                 action="participant.card",
                 actor=f"participant:{existing.public_id}",
-                data={"participant": existing.public_id, "card": card.code},
+                data={"participant": existing.public_id, "card": card.code, "held": held},
             )
+        send_on_commit(
+            session_changed, process_id=session.process_id, session_id=session.pk, action="card"
+        )
         return existing
     if via not in (JoinedVia.ROOM, JoinedVia.REMOTE):
         raise InputRejected("invalid_answer")

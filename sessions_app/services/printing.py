@@ -1,34 +1,42 @@
-"""Making the PDF of a print batch, in the background: progress is saved as it goes so the
-facilitator can follow it; the file lands in MEDIA_ROOT/print/."""
+"""Making the PDF of a print run. It runs in a separate, lower-priority process
+(``manage.py render_print_batch``) so that drawing hundreds of pages never holds up the
+live session's websockets in the server process; progress is saved as it goes so the
+facilitator can follow it. The file lands in MEDIA_ROOT/print/."""
 
 from __future__ import annotations
 
 import logging
-import threading
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 from django.conf import settings
-from django.db import close_old_connections, connection
 from django.utils import timezone, translation
 
 from printables import paper_form
 from printables.layout import build
 from printables.strings import form_strings
+from sessions_app.exceptions import InputRejected
 from sessions_app.models import FormLayout, LiveSession, PaperSheet, PrintBatch
 from sessions_app.selectors import form_rows
 
-from .paper import layout_store, sheet_token
+from .paper import layout_store, print_batch_create, print_batch_failed, sheet_token
 
 logger = logging.getLogger(__name__)
 PROGRESS_EVERY = 10
+#: A run still "being made" after this long was lost (a restart, a crash).
+STALE_AFTER = timezone.timedelta(minutes=15)
 
 
-def form_layout(*, session: LiveSession, large_print: bool) -> FormLayout:
+def form_layout(*, session: LiveSession, large_print: bool, with_cards: bool = False) -> FormLayout:
     """The layout of the session's form as it is now (stored, so that sheets printed
     with it keep it even if questions change later)."""
     with translation.override(session.process.language):
         data = build(
-            {**form_rows(session=session), "strings": form_strings()}, large_print=large_print
+            {**form_rows(session=session), "strings": form_strings()},
+            large_print=large_print,
+            with_cards=with_cards,
         )
     return layout_store(session=session, data=data)
 
@@ -37,19 +45,40 @@ def sheet_url(base_url: str, sheet: PaperSheet) -> str:
     return f"{base_url.rstrip('/')}/t/{sheet_token(sheet)}/"
 
 
+def card_url(base_url: str, sheet: PaperSheet) -> str:
+    return f"{base_url.rstrip('/')}/j/{sheet.session.join_code}/?card={sheet.card.code}"
+
+
 def batch_path(batch: PrintBatch) -> Path:
     return Path(settings.MEDIA_ROOT) / "print" / f"batch-{batch.pk}.pdf"
 
 
+def is_stale(batch: PrintBatch) -> bool:
+    return batch.state in (PrintBatch.State.PENDING, PrintBatch.State.RUNNING) and (
+        timezone.now() - batch.created_at > STALE_AFTER
+    )
+
+
 def render_batch(batch_id: int, base_url: str) -> PrintBatch:
-    """Draw the batch's sheets into a PDF, saving progress; mark it done or failed."""
+    """Draw the batch's sheets into a PDF, saving progress; mark it done, or failed (its
+    sheets are then voided: they were never printed). Only a waiting run is drawn, and
+    only once: a second start finds it claimed and leaves it alone."""
     batch = PrintBatch.objects.select_related("session__process").get(pk=batch_id)
-    PrintBatch.objects.filter(pk=batch.pk).update(state=PrintBatch.State.RUNNING)
+    claimed = PrintBatch.objects.filter(pk=batch.pk, state=PrintBatch.State.PENDING).update(
+        state=PrintBatch.State.RUNNING
+    )
+    if not claimed:
+        return batch
     try:
-        sheets = list(batch.sheets.select_related("card").order_by("serial"))
+        sheets = list(batch.sheets.select_related("card", "session").order_by("serial"))
         layout = FormLayout.objects.get(session=batch.session, version=sheets[0].layout_version)
         rows = [
-            paper_form.SheetRow(s.code, sheet_url(base_url, s), s.card.code if s.card_id else "")
+            paper_form.SheetRow(
+                s.code,
+                sheet_url(base_url, s),
+                card=s.card.code if s.card_id else "",
+                card_url=card_url(base_url, s) if s.card_id else "",
+            )
             for s in sheets
         ]
 
@@ -57,13 +86,17 @@ def render_batch(batch_id: int, base_url: str) -> PrintBatch:
             if done % PROGRESS_EVERY == 0 or done == len(rows):
                 PrintBatch.objects.filter(pk=batch.pk).update(progress=done)
 
-        with translation.override(batch.session.process.language):
-            pdf = paper_form.render(
-                layout.data, rows, form_strings(), title=batch.session.title, on_progress=progress
-            )
         path = batch_path(batch)
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(pdf)
+        with translation.override(batch.session.process.language):
+            paper_form.render_to(
+                path,
+                layout.data,
+                rows,
+                form_strings(),
+                title=batch.session.title,
+                on_progress=progress,
+            )
         PrintBatch.objects.filter(pk=batch.pk).update(
             state=PrintBatch.State.DONE,
             file=path.name,
@@ -72,21 +105,48 @@ def render_batch(batch_id: int, base_url: str) -> PrintBatch:
         )
     except Exception as exc:
         logger.exception("print batch %s failed", batch_id)
-        PrintBatch.objects.filter(pk=batch.pk).update(
-            state=PrintBatch.State.FAILED, error=str(exc)[:500], finished_at=timezone.now()
-        )
+        print_batch_failed(batch, str(exc))
     batch.refresh_from_db()
     return batch
 
 
-def start_rendering(batch: PrintBatch, base_url: str) -> None:
-    """Render in a background thread, so a batch of 500 sheets does not hold a request."""
+def retry(*, user, batch: PrintBatch) -> PrintBatch:
+    """A run that failed or was lost (still "being made" long after it started) is given
+    up, its sheets voided, and a new run of the same kind is issued. Raises
+    ``InputRejected("print_not_retryable")`` for a run that is fine."""
+    if not (batch.state == PrintBatch.State.FAILED or is_stale(batch)):
+        raise InputRejected("print_not_retryable")
+    if batch.state != PrintBatch.State.FAILED:
+        print_batch_failed(batch, "lost")
+    first = batch.sheets.order_by("serial").first()
+    layout = FormLayout.objects.get(session=batch.session, version=first.layout_version)
+    return print_batch_create(
+        user=user,
+        session=batch.session,
+        count=batch.count,
+        layout=layout,
+        with_cards=batch.with_cards,
+        client_id=f"retry-{batch.pk}",
+    )
 
-    def run():
-        close_old_connections()
-        try:
-            render_batch(batch.pk, base_url)
-        finally:
-            connection.close()
 
-    threading.Thread(target=run, name=f"print-batch-{batch.pk}", daemon=True).start()
+def start_rendering(batch: PrintBatch, base_url: str) -> subprocess.Popen:
+    """Render in a separate process, at a lower priority than the live session. Call it
+    after the batch is committed (the other process reads it from the database)."""
+    command = [
+        sys.executable,
+        str(Path(settings.BASE_DIR) / "manage.py"),
+        "render_print_batch",
+        str(batch.pk),
+        "--base-url",
+        base_url,
+    ]
+    return subprocess.Popen(  # noqa: S603 - our own command, no shell
+        command,
+        cwd=settings.BASE_DIR,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        preexec_fn=lambda: os.nice(10),
+        start_new_session=True,
+    )

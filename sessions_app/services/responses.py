@@ -82,6 +82,9 @@ def store_response(
         client_id=client_id,
         status=status,
         card_id=participant.card_id,
+        supersedes_id=card_conflict
+        if card_conflict is not None and status == ResponseStatus.COUNTED
+        else previous,
         sheet=sheet,
         sheet_entry=sheet_entry,
         teller=teller,
@@ -93,3 +96,73 @@ def store_response(
             for option, value in answer.items
         )
     return Stored(response=response, superseded=previous, card_conflict=card_conflict)
+
+
+def restore_superseded(response_ids: list[int]) -> list[int]:
+    """After answers were voided: give back the count to the answers they had replaced,
+    unless something else counts for that person meanwhile. Returns the restored ids."""
+    restored = []
+    now = timezone.now()
+    for voided in Response.objects.filter(
+        pk__in=response_ids, supersedes__isnull=False
+    ).select_related("supersedes"):
+        earlier = voided.supersedes
+        if earlier.status != ResponseStatus.SUPERSEDED:
+            continue
+        same_person = Response.objects.filter(
+            question_id=earlier.question_id,
+            statement_id=earlier.statement_id,
+            status=ResponseStatus.COUNTED,
+        )
+        if earlier.card_id:
+            same_person = same_person.filter(card_id=earlier.card_id)
+        else:
+            same_person = same_person.filter(participant_id=earlier.participant_id)
+        if same_person.exists():
+            continue
+        Response.objects.filter(pk=earlier.pk).update(
+            status=ResponseStatus.COUNTED, status_changed_at=now
+        )
+        restored.append(earlier.pk)
+    return restored
+
+
+def card_attach(participant: Participant, card_id: int) -> list[int]:
+    """A participant who already answered shows an attendee card: their counting answers
+    now belong to the card too, and the card rule settles any answer the card gave
+    elsewhere (the later one wins, or is held). Returns the ids of answers held."""
+    now = timezone.now()
+    held = []
+    rule = participant.session.process.card_rule
+    for response in Response.objects.select_for_update().filter(
+        participant=participant, status=ResponseStatus.COUNTED
+    ):
+        other = (
+            Response.objects.select_for_update()
+            .filter(
+                question_id=response.question_id,
+                statement_id=response.statement_id,
+                card_id=card_id,
+                status=ResponseStatus.COUNTED,
+            )
+            .exclude(participant=participant)
+            .first()
+        )
+        updates = {"card_id": card_id}
+        if other is not None:
+            later, earlier = (
+                (response, other) if response.created_at >= other.created_at else (other, response)
+            )
+            if rule == CardRule.LATEST_WINS:
+                Response.objects.filter(pk=earlier.pk).update(
+                    status=ResponseStatus.SUPERSEDED, status_changed_at=now
+                )
+                if later is response:
+                    updates["supersedes_id"] = other.pk
+                else:
+                    Response.objects.filter(pk=other.pk).update(supersedes_id=response.pk)
+            else:
+                updates.update(status=ResponseStatus.HELD, status_changed_at=now)
+                held.append(response.pk)
+        Response.objects.filter(pk=response.pk).update(**updates)
+    return held

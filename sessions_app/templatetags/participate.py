@@ -68,3 +68,13 @@ def describe_answer(answer, question) -> str:
             parts.append(_("new statement: %(text)s") % {"text": answer["proposal"]})
         return "; ".join(parts)
     return str(answer)
+
+
+@register.simple_tag
+def posted(data, question, field: str, key=None) -> list[str]:
+    """What a refused teller form held in field ``q<id>-<field>[_<key>]``, to fill it in
+    again (an empty list on a fresh form)."""
+    if not data:
+        return []
+    name = f"q{question.pk}-{field}" + (f"_{key}" if key is not None else "")
+    return data.getlist(name)

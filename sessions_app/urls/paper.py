@@ -27,6 +27,11 @@ urlpatterns = [
         paper.batch_pdf,
         name="batch_pdf",
     ),
+    path(
+        "manage/<slug:slug>/sessions/<int:session_id>/paper/batches/<int:batch_id>/retry/",
+        paper.batch_retry,
+        name="batch_retry",
+    ),
     path("present/<str:code>/poster/", paper.poster_pdf, name="poster"),
     path("present/<str:code>/slips/", paper.slips_pdf, name="slips"),
     path("t/", paper.teller_home, name="teller_home"),

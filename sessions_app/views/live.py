@@ -13,9 +13,10 @@ from django.views.decorators.http import require_POST
 from printables.qr import qr_svg
 from sessions_app.exceptions import AccessDenied, FacilitationError, InputRejected
 from sessions_app.models import LiveSession
-from sessions_app.results import paper_provisional, question_results
+from sessions_app.results import latest_hand_counts, paper_provisional, question_results
 from sessions_app.selectors import moderation_queue
 from sessions_app.services.facilitation import console_command
+from sessions_app.services.paper import HAND_KINDS
 
 from .common import socket_path, staff_process, use_process_language
 from .participate import join_links, session_or_404
@@ -75,6 +76,11 @@ def console(request, slug: str, session_id: int):
         question.results = question_results(
             question=question, session=session, provisional=provisional
         )
+        if question.kind in HAND_KINDS:
+            # The counts that stand, so a correction starts from them.
+            question.hands = {
+                str(key): count for (_kind, key), count in latest_hand_counts(question).items()
+            }
     context = {
         "session": session,
         "process": session.process,

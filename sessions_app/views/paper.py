@@ -7,6 +7,7 @@ import uuid
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db import transaction
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -20,7 +21,6 @@ from sessions_app import permissions, selectors
 from sessions_app.exceptions import AccessDenied, InputRejected
 from sessions_app.models import (
     LiveSession,
-    Moderation,
     PaperSheet,
     PrintBatch,
     QuestionKind,
@@ -65,8 +65,19 @@ def paper_page(request, slug: str, session_id: int):
         "batches": session.print_batches.order_by("-created_at")[:20],
         "questions": {str(q.pk): q for q in session.questions.prefetch_related("options")},
         "teller_url": absolute_url(request, reverse("paper:teller_session", args=[session.pk])),
+        "print_client_id": uuid.uuid4().hex,
+        "local_address": _local_host(request),
     }
     return render(request, "paper/page.html", context)
+
+
+def _local_host(request) -> str:
+    """The host QR codes would carry, if no phone could reach it ('' when fine)."""
+    host = absolute_url(request, "").split("://", 1)[-1].split("/", 1)[0]
+    name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
+    if name in {"localhost", "[::1]"} or name.startswith("127."):
+        return host
+    return ""
 
 
 @login_required
@@ -78,19 +89,40 @@ def print_forms(request, slug: str, session_id: int):
     except ValueError:
         count = 0
     large = request.POST.get("large_print") == "on"
+    cards = request.POST.get("cards") == "on"
     try:
-        layout = printing.form_layout(session=session, large_print=large)
+        layout = printing.form_layout(session=session, large_print=large, with_cards=cards)
         batch = paper.print_batch_create(
             user=request.user,
             session=session,
             count=count,
             layout=layout,
-            with_cards=request.POST.get("cards") == "on",
+            with_cards=cards,
+            client_id=request.POST.get("client_id", "")[:64],
         )
     except (InputRejected, AccessDenied) as error:
         messages.error(request, error.message)
         return _back(session)
-    printing.start_rendering(batch, absolute_url(request, ""))
+    _start(request, batch)
+    return redirect("paper:batch", slug=slug, session_id=session.pk, batch_id=batch.pk)
+
+
+def _start(request, batch: PrintBatch) -> None:
+    base_url = absolute_url(request, "")
+    transaction.on_commit(lambda: printing.start_rendering(batch, base_url))
+
+
+@login_required
+@require_POST
+def batch_retry(request, slug: str, session_id: int, batch_id: int):
+    session = _paper_session(request, slug, session_id)
+    batch = get_object_or_404(PrintBatch, pk=batch_id, session=session)
+    try:
+        batch = printing.retry(user=request.user, batch=batch)
+    except (InputRejected, AccessDenied) as error:
+        messages.error(request, error.message)
+        return redirect("paper:batch", slug=slug, session_id=session.pk, batch_id=batch.pk)
+    _start(request, batch)
     return redirect("paper:batch", slug=slug, session_id=session.pk, batch_id=batch.pk)
 
 
@@ -100,13 +132,32 @@ def batch_page(request, slug: str, session_id: int, batch_id: int):
     batch = get_object_or_404(PrintBatch, pk=batch_id, session=session)
     if request.GET.get("format") == "json":
         return JsonResponse(
-            {"state": batch.state, "progress": batch.progress, "count": batch.count}
+            {
+                "state": batch.state,
+                "progress": batch.progress,
+                "count": batch.count,
+                "status": _batch_status(batch),
+            }
         )
     return render(
         request,
         "paper/batch.html",
-        {"session": session, "process": session.process, "batch": batch},
+        {
+            "session": session,
+            "process": session.process,
+            "batch": batch,
+            "status": _batch_status(batch),
+            "retry": batch.state == PrintBatch.State.FAILED or printing.is_stale(batch),
+        },
     )
+
+
+def _batch_status(batch: PrintBatch) -> str:
+    return _("%(done)d of %(total)d made: %(state)s.") % {
+        "done": batch.progress,
+        "total": batch.count,
+        "state": batch.get_state_display(),
+    }
 
 
 @login_required
@@ -290,13 +341,15 @@ def entry(request, token: str):
     if not permissions.has_capability(request.user, session.process, "enter_paper"):
         raise Http404
     use_process_language(request, session.process)
-    questions = list(session.questions.order_by("position", "id").prefetch_related("options"))
-    for question in questions:
-        question.approved = [
-            o for o in question.options.all() if o.moderation == Moderation.APPROVED
-        ]
+    questions = paper.sheet_questions(sheet)
     outcome = None
+    status = 200
+    client_id = uuid.uuid4().hex
     if request.method == "POST":
+        # A refused form comes back as it was typed, with the same client id, so that
+        # correcting it and saving again still counts the sheet once.
+        client_id = request.POST.get("client_id", "")[:64] or client_id
+        status = 400
         try:
             answers = entry_answers(request.POST, questions)
             outcome = paper.sheet_entry_record(
@@ -327,9 +380,11 @@ def entry(request, token: str):
         "sheet": sheet,
         "session": session,
         "questions": questions,
-        "client_id": uuid.uuid4().hex,
+        "client_id": client_id,
+        "data": request.POST if request.method == "POST" else None,
+        "votes": [("agree", _("agree")), ("disagree", _("disagree")), ("pass", _("pass"))],
     }
-    return render(request, "paper/entry.html", context)
+    return render(request, "paper/entry.html", context, status=status)
 
 
 def entry_answers(data, questions) -> dict:
@@ -347,7 +402,7 @@ def entry_answers(data, questions) -> dict:
         elif kind == QuestionKind.SCALE and data.get(prefix + "value"):
             answers[str(question.pk)] = {"value": data[prefix + "value"]}
         elif kind == QuestionKind.RANKING:
-            places = {o.pk: data.get(f"{prefix}rank_{o.pk}", "") for o in question.approved}
+            places = {o.pk: data.get(f"{prefix}rank_{o.pk}", "") for o in question.printed}
             given = sorted((int(v), o) for o, v in places.items() if v.strip().isdigit())
             if given:
                 if [place for place, _o in given] != list(range(1, len(given) + 1)):
@@ -355,7 +410,7 @@ def entry_answers(data, questions) -> dict:
                 answers[str(question.pk)] = {"ranking": [o for _place, o in given]}
         elif kind == QuestionKind.BUDGET:
             amounts = {
-                str(o.pk): data.get(f"{prefix}amount_{o.pk}", "").strip() for o in question.approved
+                str(o.pk): data.get(f"{prefix}amount_{o.pk}", "").strip() for o in question.printed
             }
             if any(amounts.values()):
                 answers[str(question.pk)] = {"allocation": {k: v or 0 for k, v in amounts.items()}}
@@ -364,7 +419,7 @@ def entry_answers(data, questions) -> dict:
         elif kind == QuestionKind.STATEMENTS:
             votes = {
                 str(o.pk): data[f"{prefix}vote_{o.pk}"]
-                for o in question.approved
+                for o in question.printed
                 if data.get(f"{prefix}vote_{o.pk}")
             }
             proposal = data.get(prefix + "proposal", "").strip()

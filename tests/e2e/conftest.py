@@ -48,6 +48,7 @@ def server_env(static_root: Path) -> dict[str, str]:
         "SECRET_KEY": settings.SECRET_KEY,
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
         "STATIC_ROOT": str(static_root),
+        "MEDIA_ROOT": str(static_root.parent / "media"),
         "PYTHONUNBUFFERED": "1",
     }
     if db["ENGINE"].endswith("sqlite3"):

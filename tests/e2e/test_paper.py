@@ -1,5 +1,8 @@
-"""A teller on a phone enters a paper form; the presenter's total and split change."""
+"""Paper in the browser: a facilitator prints forms (drawn by a separate process while the
+page follows its progress); a teller on a phone enters a form; the presenter's total and
+split change."""
 
+import pdfplumber
 import pytest
 from asgiref.sync import sync_to_async
 from axe_playwright_python.async_playwright import Axe
@@ -77,3 +80,35 @@ async def test_a_teller_enters_a_form_and_the_presenter_counts_it(
 async def no_axe_violations(page):
     results = await Axe().run(page)
     assert results.violations_count == 0, results.generate_report()
+
+
+async def test_the_facilitator_prints_forms_and_downloads_the_pdf(
+    browser, daphne_url, printed_session, organiser
+):
+    session, question, _entry_path = printed_session
+    context = await browser.new_context(locale="nl-NL", accept_downloads=True)
+    page = await context.new_page()
+    await page.goto(f"{daphne_url}/accounts/login/")
+    await page.get_by_label("Gebruikersnaam").fill(organiser.username)
+    await page.get_by_label("Wachtwoord").fill(PASSWORD)
+    await page.get_by_role("button", name="Inloggen").click()
+    slug = await sync_to_async(lambda: session.process.slug)()
+    await page.goto(f"{daphne_url}/manage/{slug}/sessions/{session.pk}/paper/")
+    await page.get_by_label("Aantal formulieren").fill("3")
+    await page.get_by_label("Met een deelnemerskaart op elk formulier", exact=False).check()
+    await page.get_by_role("button", name="PDF maken").click()
+    download_link = page.get_by_role("link", name="PDF downloaden")
+    await expect(download_link).to_be_visible(timeout=30_000)
+    await expect(page.locator("#batch-status")).to_contain_text("3 van 3 gemaakt")
+    await no_axe_violations(page)
+    async with page.expect_download() as waiting:
+        await download_link.click()
+    download = await waiting.value
+    with pdfplumber.open(str(await download.path())) as document:
+        first = document.pages[0].extract_text()
+        pages = len(document.pages)
+    assert question.text in first and "Doet u ook mee met uw telefoon?" in first
+    layouts = await sync_to_async(lambda: list(session.layouts.values_list("data", flat=True)))()
+    carded = next(data for data in layouts if data["card"])
+    assert pages == 3 * len(carded["pages"])
+    await context.close()

@@ -112,9 +112,22 @@ def test_the_four_corner_markers_are_found_with_their_ids(pdf_of):
 
 
 def test_cards_are_printed_on_their_sheets(pdf_of):
-    sheets, pdf = pdf_of(1, cards=True)
+    sheets, pdf = pdf_of(2, cards=True)
+    layout = sheets[0].session.layouts.get(version=sheets[0].layout_version).data
+    pages_per_sheet = len(layout["pages"])
     with pdfplumber.open(io.BytesIO(pdf)) as document:
-        assert f"kaart {sheets[0].card.code}" in document.pages[0].extract_text()
+        for index, sheet in enumerate(sheets):
+            first = document.pages[index * pages_per_sheet].extract_text()
+            code = sheet.card.code
+            assert f"kaart {code}" in first and f"{code[:4]}-{code[4:]}" in first
+    # Page one carries a second QR code: the card's, which joins a phone with it.
+    images = list(page_images(pdf, scale=2.0))
+    for index, sheet in enumerate(sheets):
+        texts = {r.text for r in zxingcpp.read_barcodes(images[index * pages_per_sheet])}
+        join = f"{BASE}/j/{sheet.session.join_code}/?card={sheet.card.code}"
+        assert join in texts and len(texts) == 2
+        later = {r.text for r in zxingcpp.read_barcodes(images[index * pages_per_sheet + 1])}
+        assert join not in later
 
 
 def test_print_forms_command(paper_session, tmp_path, capsys):

@@ -640,3 +640,55 @@ async def test_staff_of_another_process_cannot_use_the_console_socket(
     await console.connect()
     assert (await console.receive())["code"] == "not_allowed"
     await console.close()
+
+
+async def test_hands_typed_in_the_console_reach_the_results_split_by_source(
+    room, facilitator_headers, make_phone
+):
+    session, questions = room
+    choice = questions["choice"]
+    first, second = await sync_to_async(
+        lambda: list(choice.options.order_by("position").values_list("pk", flat=True)[:2])
+    )()
+    phone = await make_phone("room")
+    await phone.send(answer(choice, {"option": first}, "client-hands1"))
+    await phone.receive_type("ack")
+    console = Client(f"/ws/facilitate/{session.join_code}/", facilitator_headers)
+    await console.connect()
+    await console.send({"type": "hello", "last_version": None})
+    await console.receive_type("snapshot")
+    await console.send(
+        {
+            "type": "command",
+            "id": "h1",
+            "command": "hands",
+            "question": choice.pk,
+            "counts": {str(first): 12, str(second): 30},
+        }
+    )
+    assert (await console.receive_type("result"))["ok"] is True
+
+    def hands_of(message):
+        found = next(q for q in message["agenda"] if q["id"] == choice.pk)
+        return found["results"]["respondents"]
+
+    snapshot = await console.receive_type("snapshot", where=lambda m: hands_of(m)["hands"] == 42)
+    assert (hands_of(snapshot)["room"], hands_of(snapshot)["total"]) == (1, 43)
+    # A negative count is refused and changes nothing.
+    await console.send(
+        {
+            "type": "command",
+            "id": "h2",
+            "command": "hands",
+            "question": choice.pk,
+            "counts": {str(first): -3},
+        },
+        valid=False,
+    )
+    refused = await console.receive_type("result")
+    assert refused["ok"] is False and refused["code"] == "out_of_range"
+    from sessions_app.models import HandCount
+
+    assert await sync_to_async(HandCount.objects.count)() == 2
+    await phone.close()
+    await console.close()

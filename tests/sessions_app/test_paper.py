@@ -22,7 +22,7 @@ from sessions_app.models import (
 )
 from sessions_app.results import question_results
 from sessions_app.services import facilitation, paper, participation
-from tests.paper_fixtures import option
+from tests.paper_fixtures import option, phone_answer
 
 pytestmark = pytest.mark.django_db
 
@@ -344,12 +344,7 @@ def test_one_card_counts_once_across_phone_and_paper(rule, carded, paper_session
     Process.objects.filter(pk=session.process_id).update(card_rule=rule)
     sheet, phone = carded
     choice = questions["choice"]
-    participation.response_submit(
-        participant=phone,
-        question_id=choice.pk,
-        answer={"option": option(choice, 0)},
-        client_id="phone-00001",
-    )
+    phone_answer(phone, choice, 0, "phone-00001")
     paper.sheet_entry_record(
         user=organiser, sheet=sheet, answers=choice_answer(questions, 2), client_id="entry-card01"
     )
@@ -375,12 +370,7 @@ def test_flagged_card_answer_can_replace_the_earlier_one(carded, paper_session, 
     paper.sheet_entry_record(
         user=organiser, sheet=sheet, answers=choice_answer(questions, 2), client_id="entry-card02"
     )
-    result = participation.response_submit(
-        participant=phone,
-        question_id=choice.pk,
-        answer={"option": option(choice, 0)},
-        client_id="phone-00002",
-    )
+    result = phone_answer(phone, choice, 0, "phone-00002")
     assert (result.status, result.counted) == ("held", False)
     held = Response.objects.get(status=ResponseStatus.HELD)
     paper.card_conflict_resolve(user=organiser, response=held, keep_new=True)

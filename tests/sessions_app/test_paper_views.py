@@ -27,14 +27,6 @@ def _english(client):
     client.cookies["django_language"] = "en"
 
 
-@pytest.fixture
-def teller(make_user, grant, paper_session):
-    session, _questions = paper_session
-    user = make_user("tom")
-    grant(session.process, user, Role.TELLER)
-    return user
-
-
 def test_paper_page_is_for_facilitators_of_this_process(
     client, paper_session, teller, organiser, make_user, make_process
 ):
@@ -59,23 +51,35 @@ def test_paper_page_is_for_facilitators_of_this_process(
 
 
 def test_printing_from_the_page_shows_progress_and_gives_the_pdf(
-    client, paper_session, organiser, monkeypatch
+    client, paper_session, organiser, monkeypatch, django_capture_on_commit_callbacks
 ):
     from sessions_app.services import printing
 
-    monkeypatch.setattr(
-        printing, "start_rendering", lambda batch, base: printing.render_batch(batch.pk, base)
-    )
+    started = []
+
+    def start(batch, base):
+        started.append(base)
+        printing.render_batch(batch.pk, base)
+
+    monkeypatch.setattr(printing, "start_rendering", start)
     session, _questions = paper_session
     client.force_login(organiser)
-    response = client.post(
-        reverse("paper:print", args=[session.process.slug, session.pk]),
-        {"count": "4", "large_print": "on"},
-    )
+    url = reverse("paper:print", args=[session.process.slug, session.pk])
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url, {"count": "4", "large_print": "on", "client_id": "c" * 32})
+    # A double click sends the same form again: still one print run, drawn once.
+    with django_capture_on_commit_callbacks(execute=True):
+        again = client.post(url, {"count": "4", "large_print": "on", "client_id": "c" * 32})
     batch = PrintBatch.objects.get()
-    assert response.url == reverse("paper:batch", args=[session.process.slug, session.pk, batch.pk])
+    assert (
+        response.url
+        == again.url
+        == reverse("paper:batch", args=[session.process.slug, session.pk, batch.pk])
+    )
+    assert started == ["http://testserver", "http://testserver"]
+    assert PaperSheet.objects.count() == 4
     status = client.get(response.url, {"format": "json"}).json()
-    assert status == {"state": "done", "progress": 4, "count": 4}
+    assert status == {"state": "done", "progress": 4, "count": 4, "status": "4 of 4 made: ready."}
     page = client.get(response.url).content.decode()
     assert "<progress" in page and 'value="4"' in page
     pdf = client.get(reverse("paper:batch_pdf", args=[session.process.slug, session.pk, batch.pk]))
@@ -242,5 +246,22 @@ def test_joining_with_an_attendee_card(client, printed, paper_session, organiser
     client.post(join, {"card": "WRONG123"})
     assert not Participant.objects.filter(joined_via="room").exists()
     client.post(join, {"card": sheet.card.code})
-    assert Participant.objects.get(joined_via="room").card == sheet.card
-    question_open(user=organiser, question=questions["choice"])
+    phone = Participant.objects.get(joined_via="room")
+    assert phone.card == sheet.card
+    # The phone's answer and the paper sheet's are one person's: one counts.
+    choice = questions["choice"]
+    question_open(user=organiser, question=choice)
+    client.post(
+        reverse("participate:answer", args=[session.join_code, choice.pk]),
+        {"form_id": "phone-card-01", "option": option(choice, 0)},
+    )
+    paper.sheet_entry_record(
+        user=organiser,
+        sheet=sheet,
+        answers={str(choice.pk): {"option": option(choice, 1)}},
+        client_id="entry-card-1",
+    )
+    assert dict(Response.objects.filter(question=choice).values_list("source", "status")) == {
+        "online": "superseded",
+        "paper": "counted",
+    }

@@ -43,7 +43,7 @@ class Command(BaseCommand):
         )
         if session is None:
             raise CommandError(_("No session with join code “%(code)s”.") % {"code": join_code})
-        layout = form_layout(session=session, large_print=large)
+        layout = form_layout(session=session, large_print=large, with_cards=cards)
         try:
             batch = print_batch_create(
                 user=None, session=session, count=count, layout=layout, with_cards=cards
