@@ -15,6 +15,14 @@ from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E40
 
 from realtime.routing import websocket_urlpatterns  # noqa: E402
 
+if os.environ.get("INSPRAAK_ECHO_BASELINE") == "1":
+    # The load tool's baseline (bench/echo.py); never mounted otherwise.
+    from django.urls import path
+
+    from bench.echo import EchoConsumer
+
+    websocket_urlpatterns = [*websocket_urlpatterns, path("ws/echo/", EchoConsumer.as_asgi())]
+
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,

@@ -113,6 +113,9 @@ else:
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": sqlite_path,
+            # Keep the connection: opening one (and its PRAGMAs) per websocket message
+            # cost more than the message itself. There is no server to drop it.
+            "CONN_MAX_AGE": None,
             "OPTIONS": {
                 "timeout": 20,
                 "transaction_mode": "IMMEDIATE",

@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 import weakref
 
+from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
@@ -17,9 +18,10 @@ from sessions_app.exceptions import AccessDenied, FacilitationError, InputReject
 from sessions_app.models import LiveSession, Participant
 from sessions_app.selectors import participant_answers
 from sessions_app.services import facilitation, participation
-from sessions_app.services.participation import session_accepts_people
+from sessions_app.services.participation import Submission, session_accepts_people
 
 from . import protocol
+from .batcher import get_batcher
 from .broadcaster import get_broadcaster
 from .ratelimit import TokenBucket
 
@@ -67,6 +69,15 @@ class BaseConsumer(AsyncWebsocketConsumer):
                 **self.welcome_extra(),
             }
         )
+
+    async def dispatch(self, message):
+        # As Channels' own, without its ``aclose_old_connections()`` before every message:
+        # that is a thread hop per frame, and every database call here already runs
+        # through ``database_sync_to_async``, which closes stale connections itself.
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
 
     def chosen_language(self, default: str) -> str:
         """The visitor's choice from the language switch, as on the pages; else the
@@ -196,11 +207,13 @@ class ParticipantConsumer(BaseConsumer):
     async def on_answer(self, message):
         client_id = self._client_id(message)
         try:
-            result = await database_sync_to_async(participation.response_submit)(
-                participant=self.participant,
-                question_id=message.get("question"),
-                answer=message.get("answer"),
-                client_id=client_id,
+            result = await get_batcher().submit(
+                Submission(
+                    participant=self.participant,
+                    question_id=message.get("question"),
+                    answer=message.get("answer"),
+                    client_id=client_id,
+                )
             )
         except InputRejected as rejected:
             await self.send_json(self._rejection(client_id, message, rejected.code))

@@ -73,10 +73,12 @@ class QuestionRules:
     max_length: int | None = None
 
     @classmethod
-    def of(cls, question: Question) -> QuestionRules:
-        options = frozenset(
-            question.options.filter(moderation=Moderation.APPROVED).values_list("pk", flat=True)
-        )
+    def of(cls, question: Question, *, options: frozenset[int] | None = None) -> QuestionRules:
+        """The question's rules; ``options`` (its approved options) when already read."""
+        if options is None:
+            options = frozenset(
+                question.options.filter(moderation=Moderation.APPROVED).values_list("pk", flat=True)
+            )
         return cls(
             id=question.pk,
             kind=question.kind,

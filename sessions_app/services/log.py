@@ -33,7 +33,20 @@ def log_append(*, process: Process, action: str, actor: str, data: dict | None =
     Runs inside the caller's transaction (or its own). The process row is locked while the
     entry is chained, so concurrent writers get consecutive sequence numbers.
     """
-    with transaction.atomic():
+    return log_append_many(process=process, entries=[(action, actor, data)])[0]
+
+
+def log_append_many(
+    *, process: Process, entries: list[tuple[str, str, dict | None]]
+) -> list[LogEntry]:
+    """Append ``(action, actor, data)`` entries to ``process``'s log in this order, under
+    one lock of the process row and with one insert: the chain is exactly as if each had
+    been appended alone."""
+    if not entries:
+        return []
+    # No savepoint: inside a caller's transaction the lock and the inserts belong to it (a
+    # failure rolls all of it back); called alone, this is its own transaction.
+    with transaction.atomic(savepoint=False):
         seq, head = (
             Process.objects.select_for_update()
             .filter(pk=process.pk)
@@ -41,28 +54,35 @@ def log_append(*, process: Process, action: str, actor: str, data: dict | None =
             .get()
         )
         now = timezone.now()
-        payload = _json_safe(data or {})
-        seq += 1
+        at = format_time(now)
         prev = head or GENESIS_HASH
-        digest = entry_hash(
-            process=process.slug,
-            seq=seq,
-            at=format_time(now),
-            actor=actor,
-            action=action,
-            data=payload,
-            prev=prev,
-        )
-        entry = LogEntry.objects.create(
-            process=process,
-            seq=seq,
-            created_at=now,
-            actor=actor,
-            action=action,
-            data=payload,
-            prev_hash=prev,
-            hash=digest,
-        )
-        Process.objects.filter(pk=process.pk).update(log_seq=seq, log_head=digest)
-    process.log_seq, process.log_head = seq, digest
-    return entry
+        rows = []
+        for action, actor, data in entries:
+            payload = _json_safe(data or {})
+            seq += 1
+            digest = entry_hash(
+                process=process.slug,
+                seq=seq,
+                at=at,
+                actor=actor,
+                action=action,
+                data=payload,
+                prev=prev,
+            )
+            rows.append(
+                LogEntry(
+                    process=process,
+                    seq=seq,
+                    created_at=now,
+                    actor=actor,
+                    action=action,
+                    data=payload,
+                    prev_hash=prev,
+                    hash=digest,
+                )
+            )
+            prev = digest
+        created = LogEntry.objects.bulk_create(rows)
+        Process.objects.filter(pk=process.pk).update(log_seq=seq, log_head=prev)
+    process.log_seq, process.log_head = seq, prev
+    return created

@@ -9,6 +9,7 @@ further entry, so a photocopy is caught.
 
 from __future__ import annotations
 
+import functools
 import secrets
 from dataclasses import dataclass, replace
 
@@ -268,22 +269,7 @@ def sheet_questions(sheet: PaperSheet) -> list[Question]:
     """The questions as printed on this sheet, in the printed order, each with
     ``printed``: its options or statements as they were on paper. Read from the layout the
     sheet was printed with, so a later change to the agenda does not shift the paper."""
-    layout = FormLayout.objects.get(session_id=sheet.session_id, version=sheet.layout_version).data
-    order: list[int] = []
-    printed: dict[int, list[int]] = {}
-    for page in layout["pages"]:
-        for box in page["boxes"]:
-            question_id = box["question"]
-            if question_id not in printed:
-                order.append(question_id)
-                printed[question_id] = []
-            target = box.get("option", box.get("statement"))
-            if target is not None and target not in printed[question_id]:
-                printed[question_id].append(target)
-        for area in page["areas"]:
-            if area["question"] not in printed:
-                order.append(area["question"])
-                printed[area["question"]] = []
+    order, printed = _printed(sheet.session_id, sheet.layout_version)
     questions = {
         q.pk: q
         for q in Question.objects.filter(pk__in=order)
@@ -299,6 +285,29 @@ def sheet_questions(sheet: PaperSheet) -> list[Question]:
         question.printed = [options[pk] for pk in printed[question_id] if pk in options]
         result.append(question)
     return result
+
+
+@functools.lru_cache(maxsize=64)
+def _printed(session_id: int, version: str) -> tuple[list[int], dict[int, list[int]]]:
+    """What a layout printed: the question ids in order and each one's options or
+    statements. Cached: a layout version is a hash of its content and never changes."""
+    layout = FormLayout.objects.get(session_id=session_id, version=version).data
+    order: list[int] = []
+    printed: dict[int, list[int]] = {}
+    for page in layout["pages"]:
+        for box in page["boxes"]:
+            question_id = box["question"]
+            if question_id not in printed:
+                order.append(question_id)
+                printed[question_id] = []
+            target = box.get("option", box.get("statement"))
+            if target is not None and target not in printed[question_id]:
+                printed[question_id].append(target)
+        for area in page["areas"]:
+            if area["question"] not in printed:
+                order.append(area["question"])
+                printed[area["question"]] = []
+    return order, printed
 
 
 def _rules(question: Question) -> QuestionRules:

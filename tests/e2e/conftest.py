@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 from django.conf import settings
+
+from bench.stack import launch_daphne, stop_daphne
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
@@ -29,12 +29,6 @@ CHROMIUM_ARGS = [
 @pytest.fixture(autouse=True)
 def _fast_password_hashing():
     """Accounts made here log in on the separate Daphne, which uses the real hashers."""
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def server_env(static_root: Path) -> dict[str, str]:
@@ -76,45 +70,10 @@ def static_root(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def daphne_url(django_db_setup, django_db_blocker, static_root):
-    """Start ``daphne config.asgi:application`` on a free loopback port."""
-    port = _free_port()
-    log = open(static_root.parent / f"daphne-{port}.log", "w+")  # noqa: SIM115 - closed below
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "daphne",
-            "-b",
-            "127.0.0.1",
-            "-p",
-            str(port),
-            "config.asgi:application",
-        ],
-        cwd=ROOT,
-        env=server_env(static_root),
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            log.seek(0)
-            raise RuntimeError(f"Daphne exited:\n{log.read()}")
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            break
-        except OSError:
-            time.sleep(0.1)
-    else:
-        process.kill()
-        raise RuntimeError("Daphne did not start listening within 30 s")
-    yield f"http://127.0.0.1:{port}"
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-    log.close()
+    """``daphne config.asgi:application`` on a free loopback port, on the test database."""
+    server = launch_daphne(env=server_env(static_root), directory=static_root.parent)
+    yield f"http://{server.url}"
+    stop_daphne(server)
 
 
 @pytest.fixture(autouse=True)

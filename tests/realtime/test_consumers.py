@@ -506,7 +506,7 @@ async def test_a_failing_handler_answers_internal_and_the_socket_lives_on(room, 
     phone = await make_phone()
     option = await sync_to_async(lambda: questions["choice"].options.first().pk)()
     with mock.patch(
-        "sessions_app.services.participation._count", side_effect=RuntimeError("disk full")
+        "sessions_app.services.participation._count_many", side_effect=RuntimeError("disk full")
     ):
         await phone.send(answer(questions["choice"], {"option": option}))
         ack = await phone.receive_type("ack")
@@ -692,3 +692,22 @@ async def test_hands_typed_in_the_console_reach_the_results_split_by_source(
     assert await sync_to_async(HandCount.objects.count)() == 2
     await phone.close()
     await console.close()
+
+
+async def test_answers_arriving_together_are_written_in_one_batch(room, make_phone):
+    from realtime.batcher import get_batcher
+
+    _session, questions = room
+    choice = questions["choice"]
+    first = await sync_to_async(lambda: choice.options.first().pk)()
+    phones = [await make_phone() for _ in range(12)]
+    batcher = get_batcher()
+    batcher.sizes.clear()
+    for index, phone in enumerate(phones):
+        await phone.send(answer(choice, {"option": first}, f"together-{index:03d}"))
+    acks = [await phone.receive_type("ack") for phone in phones]
+    assert {ack["status"] for ack in acks} == {"counted"}
+    assert sum(batcher.sizes) == 12 and max(batcher.sizes) > 1
+    assert len(await counted(choice)) == 12
+    for phone in phones:
+        await phone.close()

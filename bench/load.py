@@ -1,0 +1,692 @@
+"""The load tool: N simulated phones, a presenter per server, the console and tellers,
+against real Daphne processes, speaking ``inspraak.realtime/1``.
+
+    python -m bench.load --phones 5000 --window 20
+
+It runs, in one go and on the same server:
+
+1. the **echo baseline**: N sockets on a bare echo consumer, each sending one
+   answer-sized frame at once: connect time, round-trip latency, frames per second and
+   memory per connection of the stack itself;
+2. the **town hall**: N phones connect (spread over the servers) and say hello; the
+   console opens the question; every phone answers at a random moment within the window,
+   10 % send the same answer again (a duplicate), and tellers enter paper forms over HTTP
+   meanwhile; the presenter's snapshots are timed until they show the exact total;
+3. the **saturation**: every phone changes its answer at the same moment, for the app's
+   throughput beside the echo's;
+4. the **check**: the database must hold exactly one counting answer per phone, the one
+   acknowledged last, plus the paper; nothing lost, nothing counted twice.
+
+It prints one JSON line of figures. Server and client run on separate cores; everything
+binds to loopback; every wait is bounded.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.parse
+import urllib.request
+import uuid
+from dataclasses import dataclass, field
+
+import psutil
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed
+
+from .stack import Stack, cores
+
+ORIGIN = "http://127.0.0.1"
+#: Each phase must end within this many seconds, or the run fails loudly.
+PHASE_LIMIT = 300
+TARGETS = {
+    "phones_connected": 5000,
+    "ack_p95_ms": 100,
+    "ack_p99_ms": 250,
+    "exact_total_ms": 250,
+    "cpu_burst_pct": 50,
+    "memory_per_connection_kb": 50,
+    "throughput_ratio": 0.5,
+}
+
+
+def percentiles(values: list[float]) -> dict:
+    if not values:
+        return {"n": 0}
+    ordered = sorted(values)
+
+    def at(share: float) -> float:
+        return round(ordered[min(len(ordered) - 1, int(share * len(ordered)))], 1)
+
+    return {
+        "n": len(ordered),
+        "p50": at(0.50),
+        "p95": at(0.95),
+        "p99": at(0.99),
+        "max": round(ordered[-1], 1),
+    }
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex
+
+
+class Socket:
+    """One websocket client with a reader task that hands messages to waiters."""
+
+    def __init__(self, url: str, headers: list[tuple[str, str]]):
+        self.url = url
+        self.headers = headers
+        self.ws = None
+        self.reader: asyncio.Task | None = None
+        self.acks: dict[str, asyncio.Future] = {}
+        self.snapshot_seen = asyncio.Event()
+        self.last_snapshot: dict | None = None
+        self.on_snapshot = None
+        self.participant = None
+
+    async def open(self, *, hello: bool = True) -> float:
+        started = time.perf_counter()
+        self.ws = await connect(
+            self.url,
+            additional_headers=self.headers,
+            open_timeout=120,
+            ping_interval=None,
+            close_timeout=2,
+            compression=None,
+            max_size=2**22,
+        )
+        if not hello:  # the echo baseline: a bare socket
+            return time.perf_counter() - started
+        welcome = json.loads(await asyncio.wait_for(self.ws.recv(), 60))
+        if welcome.get("type") != "welcome":
+            raise RuntimeError(f"refused: {welcome}")
+        self.participant = welcome.get("participant")
+        self.reader = asyncio.create_task(self._read())
+        await self.ws.send(json.dumps({"type": "hello", "last_version": None}))
+        await asyncio.wait_for(self.snapshot_seen.wait(), 60)
+        return time.perf_counter() - started
+
+    async def _read(self) -> None:
+        try:
+            async for text in self.ws:
+                message = json.loads(text)
+                kind = message.get("type")
+                if kind == "ack":
+                    waiter = self.acks.pop(message.get("client_id"), None)
+                    if waiter is not None and not waiter.done():
+                        waiter.set_result((time.perf_counter(), message))
+                elif kind == "snapshot":
+                    self.last_snapshot = message
+                    self.snapshot_seen.set()
+                    if self.on_snapshot is not None:
+                        self.on_snapshot(time.perf_counter(), message)
+                elif kind == "result":
+                    waiter = self.acks.pop(message.get("id"), None)
+                    if waiter is not None and not waiter.done():
+                        waiter.set_result((time.perf_counter(), message))
+        except ConnectionClosed:
+            return
+
+    async def request(self, message: dict, key: str, timeout: float = 60) -> tuple[float, dict]:
+        """Send and wait for the ack (or command result) with ``key``; returns the round
+        trip in ms and the answer."""
+        waiter = asyncio.get_running_loop().create_future()
+        self.acks[key] = waiter
+        started = time.perf_counter()
+        await self.ws.send(json.dumps(message))
+        done, answer = await asyncio.wait_for(waiter, timeout)
+        return (done - started) * 1000, answer
+
+    async def close(self) -> None:
+        if self.ws is not None:
+            await self.ws.close()
+        if self.reader is not None:
+            self.reader.cancel()
+
+
+async def open_all(sockets: list[Socket], concurrency: int, *, hello: bool = True) -> list[float]:
+    """Open sockets with at most ``concurrency`` handshakes in flight; connect times in
+    ms."""
+    gate = asyncio.Semaphore(concurrency)
+
+    async def one(socket: Socket) -> float:
+        async with gate:
+            return await socket.open(hello=hello) * 1000
+
+    return list(await asyncio.wait_for(asyncio.gather(*(one(s) for s in sockets)), PHASE_LIMIT))
+
+
+PY_SPY = shutil.which("py-spy") or os.path.join(os.path.dirname(sys.executable), "py-spy")
+
+
+class Profiler:
+    """``--profile DIR``: py-spy samples each server process during a phase, written as
+    collapsed stacks (``DIR/<phase>-<pid>.txt``, for flame graphs) with a summary of the
+    functions that took the most time."""
+
+    def __init__(self, directory: str | None, pids: list[int]):
+        self.directory = directory
+        self.pids = pids
+        self.running: list[tuple[subprocess.Popen, str]] = []
+
+    def start(self, phase: str) -> None:
+        if not self.directory:
+            return
+        os.makedirs(self.directory, exist_ok=True)
+        for pid in self.pids:
+            path = os.path.join(self.directory, f"{phase}-{pid}.txt")
+            command = [PY_SPY, "record", "--pid", str(pid), "--rate", "250", "--format", "raw"]
+            process = subprocess.Popen(
+                [*command, "--nonblocking", "-o", path],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            self.running.append((process, path))
+
+    def stop(self) -> None:
+        for process, path in self.running:
+            process.send_signal(signal.SIGINT)
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+            summarise(path)
+        self.running = []
+
+
+def summarise(path: str, top: int = 25) -> None:
+    """Beside a collapsed-stacks file, the functions by inclusive share of the samples."""
+    inclusive: dict[str, int] = {}
+    total = 0
+    try:
+        lines = open(path).read().splitlines()  # noqa: SIM115 - read at once
+    except OSError:
+        return
+    for line in lines:
+        stack, _space, count = line.rpartition(" ")
+        if not count.isdigit():
+            continue
+        total += int(count)
+        for frame in set(stack.split(";")):
+            inclusive[frame] = inclusive.get(frame, 0) + int(count)
+    ranked = sorted(inclusive.items(), key=lambda item: -item[1])[:top]
+    with open(path.removesuffix(".txt") + ".top.txt", "w") as out:
+        for frame, count in ranked:
+            out.write(f"{100 * count / max(1, total):5.1f}%  {frame}\n")
+
+
+class Usage:
+    """CPU and memory of the server processes."""
+
+    def __init__(self, pids: list[int]):
+        self.processes = [psutil.Process(pid) for pid in pids]
+
+    def cpu(self) -> float:
+        return sum(p.cpu_times().user + p.cpu_times().system for p in self.processes)
+
+    def rss(self) -> list[int]:
+        return [p.memory_info().rss for p in self.processes]
+
+
+# --- the echo baseline ----------------------------------------------------------------
+
+
+async def echo_baseline(stack: Stack, phones: int, concurrency: int, frame: str) -> dict:
+    """On a Daphne of its own (the same command and settings, started fresh), so that
+    neither run's memory is counted in the other's."""
+    server = await asyncio.to_thread(stack.start_server)
+    try:
+        return await _echo(server, phones, concurrency, frame)
+    finally:
+        await asyncio.to_thread(stack.stop_server, server)
+
+
+async def _echo(server, phones: int, concurrency: int, frame: str) -> dict:
+    usage = Usage([server.pid])
+    before = usage.rss()[0]
+    sockets = [Socket(f"ws://{server.url}/ws/echo/", [("Origin", ORIGIN)]) for _ in range(phones)]
+    started = time.perf_counter()
+    connect_ms = await open_all(sockets, concurrency, hello=False)
+    connect_s = time.perf_counter() - started
+    await asyncio.sleep(1)
+    memory = (usage.rss()[0] - before) / phones / 1024
+
+    async def round_trip(socket: Socket) -> float:
+        sent = time.perf_counter()
+        await socket.ws.send(frame)
+        await asyncio.wait_for(socket.ws.recv(), 60)
+        return (time.perf_counter() - sent) * 1000
+
+    cpu_before = usage.cpu()
+    started = time.perf_counter()
+    latencies = await asyncio.wait_for(
+        asyncio.gather(*(round_trip(s) for s in sockets)), PHASE_LIMIT
+    )
+    elapsed = time.perf_counter() - started
+    cpu = usage.cpu() - cpu_before
+    for socket in sockets:
+        await socket.ws.close()
+    return {
+        "connect_s": round(connect_s, 2),
+        "connect_ms": percentiles(connect_ms),
+        "round_trip_ms": percentiles(latencies),
+        "frames_per_s": round(phones / elapsed, 1),
+        "cpu_ms_per_frame": round(cpu * 1000 / phones, 3),
+        "memory_per_connection_kb": round(memory, 1),
+    }
+
+
+# --- tellers --------------------------------------------------------------------------
+
+
+CSRF_FIELD = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+CLIENT_FIELD = re.compile(r'name="client_id" value="([^"]+)"')
+
+
+def enter_sheet(base: str, session_cookie: str, path: str, question: int, option: int) -> float:
+    """A teller's entry over HTTP, as the phone form does it: open, fill in, save. Returns
+    the save's duration in ms."""
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor())
+    opener.addheaders = [("Cookie", f"sessionid={session_cookie}")]
+    page = opener.open(f"http://{base}{path}", timeout=60).read().decode()
+    csrf = CSRF_FIELD.search(page).group(1)
+    client_id = CLIENT_FIELD.search(page).group(1)
+    body = urllib.parse.urlencode(
+        {"csrfmiddlewaretoken": csrf, "client_id": client_id, f"q{question}-option": option}
+    ).encode()
+    request = urllib.request.Request(
+        f"http://{base}{path}",
+        data=body,
+        headers={"Cookie": f"sessionid={session_cookie}; csrftoken={csrf}"},
+    )
+    started = time.perf_counter()
+    with urllib.request.urlopen(request, timeout=60) as response:
+        if response.status != 200:
+            raise RuntimeError(f"entry refused: {response.status}")
+    return (time.perf_counter() - started) * 1000
+
+
+# --- the town hall --------------------------------------------------------------------
+
+
+@dataclass
+class Presenter:
+    socket: Socket
+    updates: list[tuple[float, int]] = field(default_factory=list)
+
+    def seen(self, at: float, message: dict) -> None:
+        question = message.get("question") or {}
+        self.updates.append((at, question.get("respondents", 0)))
+
+    def first_time_at(self, total: int) -> float | None:
+        return next((at for at, n in self.updates if n == total), None)
+
+
+async def town_hall(stack: Stack, args, echo_frame_size: list[int]) -> dict:
+    plan = stack.plan
+    code, question, options = plan["code"], plan["question"], plan["options"]
+    urls = [server.url for server in stack.running]
+    usage = Usage([server.pid for server in stack.running])
+    rng = random.Random(args.seed)
+
+    presenters = []
+    for url in urls:
+        socket = Socket(f"ws://{url}/ws/present/{code}/", [("Origin", ORIGIN)])
+        presenter = Presenter(socket)
+        socket.on_snapshot = presenter.seen
+        presenters.append(presenter)
+        await socket.open()
+    console = Socket(
+        f"ws://{urls[0]}/ws/facilitate/{code}/",
+        [("Origin", ORIGIN), ("Cookie", f"sessionid={plan['facilitator']}")],
+    )
+    await console.open()
+
+    await asyncio.sleep(0.5)
+    rss_before = usage.rss()
+    phones = [
+        Socket(
+            f"ws://{urls[index % len(urls)]}/ws/s/{code}/",
+            [("Origin", ORIGIN), ("Cookie", f"{plan['cookie_name']}={cookie}")],
+        )
+        for index, cookie in enumerate(plan["phones"])
+    ]
+    profiler = Profiler(args.profile, [server.pid for server in stack.running])
+    profiler.start("connect")
+    started = time.perf_counter()
+    connect_ms = await open_all(phones, args.concurrency)
+    connect_s = time.perf_counter() - started
+    profiler.stop()
+    await asyncio.sleep(1)
+    rss_after = usage.rss()
+    per_server = [len(range(i, len(phones), len(urls))) for i in range(len(urls))]
+    memory_kb = max(
+        (after - before) / max(1, n) / 1024
+        for before, after, n in zip(rss_before, rss_after, per_server, strict=True)
+    )
+
+    # The facilitator opens the question; every phone must see it.
+    command = {"type": "command", "id": "open-1", "command": "open", "question": question}
+    opened_at = time.perf_counter()
+    _ms, result = await console.request(command, "open-1")
+    if not result.get("ok"):
+        raise RuntimeError(f"open refused: {result}")
+
+    def is_open(socket: Socket) -> bool:
+        snapshot = socket.last_snapshot or {}
+        return any(
+            q["id"] == question and q["state"] == "open" for q in snapshot.get("questions", [])
+        )
+
+    deadline = time.perf_counter() + 30
+    while not all(is_open(p) for p in phones):
+        if time.perf_counter() > deadline:
+            raise RuntimeError("not every phone saw the question open within 30 s")
+        await asyncio.sleep(0.05)
+    open_reach_s = time.perf_counter() - opened_at
+
+    # The burst: every phone answers once within the window, some send it twice.
+    expected_last: dict[str, str] = {}
+    acks: list[float] = []
+    statuses: dict[str, int] = {}
+    duplicates_sent = 0
+    duplicate_acks = 0
+    last_counted_at = 0.0
+
+    async def answer(socket: Socket, delay: float, resend: bool) -> None:
+        nonlocal duplicates_sent, duplicate_acks, last_counted_at
+        await asyncio.sleep(delay)
+        client_id = new_id()
+        message = {
+            "type": "answer",
+            "client_id": client_id,
+            "question": question,
+            "answer": {"option": rng.choice(options)},
+        }
+        ms, ack = await socket.request(message, client_id)
+        acks.append(ms)
+        statuses[ack["status"]] = statuses.get(ack["status"], 0) + 1
+        if ack["status"] == "counted":
+            expected_last[socket.participant] = client_id
+            last_counted_at = max(last_counted_at, time.perf_counter())
+        if resend:
+            duplicates_sent += 1
+            _ms, again = await socket.request(message, client_id)
+            duplicate_acks += again["status"] == "duplicate"
+
+    sheets = plan["sheets"]
+    teller_ms: list[float] = []
+    teller_errors: list[str] = []
+
+    def tellers(window_start: float) -> None:
+        lock = threading.Lock()
+        queue = list(enumerate(sheets))
+        schedule = sorted(rng.uniform(0, args.window) for _ in sheets)
+
+        def work(cookie: str) -> None:
+            while True:
+                with lock:
+                    if not queue:
+                        return
+                    index, path = queue.pop(0)
+                wait = window_start + schedule[index] - time.perf_counter()
+                if wait > 0:
+                    time.sleep(wait)
+                try:
+                    ms = enter_sheet(urls[index % len(urls)], cookie, path, question, options[0])
+                    with lock:
+                        teller_ms.append(ms)
+                except Exception as exc:
+                    with lock:
+                        teller_errors.append(repr(exc))
+
+        threads = [
+            threading.Thread(target=work, args=(cookie,), daemon=True) for cookie in plan["tellers"]
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(PHASE_LIMIT)
+
+    resenders = set(rng.sample(range(len(phones)), round(len(phones) * args.duplicates)))
+    for presenter in presenters:
+        presenter.updates.clear()
+    profiler.start("burst")
+    cpu_before = usage.cpu()
+    burst_start = time.perf_counter()
+    teller_task = asyncio.create_task(asyncio.to_thread(tellers, burst_start))
+    await asyncio.wait_for(
+        asyncio.gather(
+            *(
+                answer(phone, rng.uniform(0, args.window), index in resenders)
+                for index, phone in enumerate(phones)
+            )
+        ),
+        args.window + PHASE_LIMIT,
+    )
+    await asyncio.wait_for(teller_task, PHASE_LIMIT)
+    burst_end = time.perf_counter()
+    cpu_burst = (usage.cpu() - cpu_before) / (burst_end - burst_start) * 100
+    profiler.stop()
+    last_input = max(last_counted_at, burst_end if sheets else 0)
+
+    expected_total = len(expected_last) + len(teller_ms)
+    deadline = time.perf_counter() + 10
+    while any(p.first_time_at(expected_total) is None for p in presenters):
+        if time.perf_counter() > deadline:
+            break
+        await asyncio.sleep(0.02)
+    shown = [p.first_time_at(expected_total) for p in presenters]
+    exact_ms = (
+        max((at - last_input) * 1000 for at in shown)
+        if all(at is not None for at in shown)
+        else None
+    )
+    in_window = [at for p in presenters for at, _n in p.updates if burst_start <= at <= burst_end]
+    update_rate = len(in_window) / len(presenters) / (burst_end - burst_start)
+
+    # Saturation: everyone changes their answer at the same moment.
+    await asyncio.sleep(1.5)
+    saturation: list[float] = []
+
+    async def change(socket: Socket) -> None:
+        client_id = new_id()
+        current = rng.choice(options)
+        message = {
+            "type": "answer",
+            "client_id": client_id,
+            "question": question,
+            "answer": {"option": current},
+        }
+        ms, ack = await socket.request(message, client_id)
+        saturation.append(ms)
+        if ack["status"] == "counted":
+            expected_last[socket.participant] = client_id
+
+    profiler.start("saturation")
+    cpu_before = usage.cpu()
+    started = time.perf_counter()
+    await asyncio.wait_for(asyncio.gather(*(change(p) for p in phones)), PHASE_LIMIT)
+    elapsed = time.perf_counter() - started
+    cpu_saturation = usage.cpu() - cpu_before
+    profiler.stop()
+    await asyncio.sleep(1.5)
+    final_shown = [(p.updates[-1][1] if p.updates else None) for p in presenters]
+
+    for socket in [*phones, console, *(p.socket for p in presenters)]:
+        await socket.close()
+    return {
+        "connect": {
+            "phones": len(phones),
+            "total_s": round(connect_s, 2),
+            "per_phone_ms": percentiles(connect_ms),
+        },
+        "open_reaches_all_phones_s": round(open_reach_s, 2),
+        "burst": {
+            "window_s": args.window,
+            "answers": len(phones),
+            "acks": dict(sorted(statuses.items())),
+            "ack_ms": percentiles(acks),
+            "duplicates_sent": duplicates_sent,
+            "duplicates_acked_as_duplicate": duplicate_acks,
+            "paper_entries": len(teller_ms),
+            "paper_errors": teller_errors[:5],
+            "teller_save_ms": percentiles(teller_ms),
+            "server_cpu_pct_of_one_core": round(cpu_burst / len(urls), 1),
+        },
+        "presenter": {
+            "updates_per_s": round(update_rate, 2),
+            "exact_total_after_last_answer_ms": None if exact_ms is None else round(exact_ms),
+        },
+        "memory_per_connection_kb": round(memory_kb, 1),
+        "saturation": {
+            "answers_per_s": round(len(phones) / elapsed, 1),
+            "ack_ms": percentiles(saturation),
+            "cpu_ms_per_answer": round(cpu_saturation * 1000 / len(phones), 3),
+        },
+        "_expected_last": expected_last,
+        "_expected_total": expected_total,
+        "_final_shown": final_shown,
+    }
+
+
+def check(stack: Stack, hall: dict) -> dict:
+    """What the database holds, against what the phones were told."""
+    stack.django()
+    from sessions_app.models import Response, ResponseStatus
+
+    question = stack.plan["question"]
+    counted = list(
+        Response.objects.filter(question_id=question, status=ResponseStatus.COUNTED).values_list(
+            "participant__public_id", "client_id", "source"
+        )
+    )
+    phones = [(who, client) for who, client, source in counted if source == "online"]
+    paper = sum(1 for *_rest, source in counted if source == "paper")
+    per_phone: dict[str, int] = {}
+    for who, _client in phones:
+        per_phone[who] = per_phone.get(who, 0) + 1
+    expected = hall["_expected_last"]
+    held = dict(phones)
+    lost = sum(1 for who, client in expected.items() if held.get(who) != client)
+    return {
+        "expected_total": hall["_expected_total"],
+        "counted_in_database": len(counted),
+        "paper_counted": paper,
+        "presenters_show": hall["_final_shown"],
+        "lost": lost,
+        "double_counted": sum(n - 1 for n in per_phone.values() if n > 1),
+        "exact": len(counted) == hall["_expected_total"]
+        and lost == 0
+        and all(n == hall["_expected_total"] for n in hall["_final_shown"]),
+    }
+
+
+def verdict(figures: dict) -> dict:
+    hall, echo = figures["app"], figures["echo"]
+    ack = hall["burst"]["ack_ms"]
+    exact = hall["presenter"]["exact_total_after_last_answer_ms"]
+    ratio = figures["throughput_ratio"]
+    correct = figures["correctness"]
+    return {
+        "phones_connected": hall["connect"]["phones"] >= TARGETS["phones_connected"],
+        "ack_p95": ack.get("p95", 1e9) <= TARGETS["ack_p95_ms"],
+        "ack_p99": ack.get("p99", 1e9) <= TARGETS["ack_p99_ms"],
+        "exact_total": exact is not None and exact <= TARGETS["exact_total_ms"],
+        "server_cpu": hall["burst"]["server_cpu_pct_of_one_core"] <= TARGETS["cpu_burst_pct"],
+        "memory_per_connection": hall["memory_per_connection_kb"]
+        <= TARGETS["memory_per_connection_kb"],
+        "throughput_ratio": ratio >= TARGETS["throughput_ratio"],
+        "nothing_lost_or_doubled": correct["lost"] == 0
+        and correct["double_counted"] == 0
+        and correct["exact"],
+        "echo_reference_frames_per_s": echo["frames_per_s"],
+    }
+
+
+async def measure(stack: Stack, args) -> dict:
+    frame = json.dumps(
+        {
+            "type": "answer",
+            "client_id": new_id(),
+            "question": stack.plan["question"],
+            "answer": {"option": stack.plan["options"][0]},
+        }
+    )
+    echo = await echo_baseline(stack, args.phones, args.concurrency, frame)
+    await asyncio.sleep(2)
+    hall = await town_hall(stack, args, [len(frame)])
+    return {"echo": echo, "app": hall}
+
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(description="Inspraak load tool")
+    parser.add_argument("--phones", type=int, default=1000)
+    parser.add_argument("--window", type=float, default=20.0, help="seconds to answer in")
+    parser.add_argument("--duplicates", type=float, default=0.1, help="share that resends")
+    parser.add_argument("--tellers", type=int, default=2)
+    parser.add_argument("--sheets", type=int, default=50, help="paper forms entered")
+    parser.add_argument("--servers", type=int, default=1, help="Daphne processes")
+    parser.add_argument("--reveal", action="store_true", help="results shown on the phones")
+    parser.add_argument("--concurrency", type=int, default=200, help="handshakes in flight")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--profile", metavar="DIR", help="sample the servers with py-spy")
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get("DATABASE_URL", ""),
+        help="PostgreSQL server to use (a fresh database is made beside it); else SQLite",
+    )
+    parser.add_argument("--redis-url", default=os.environ.get("REDIS_URL", ""))
+    args = parser.parse_args(argv)
+    if args.servers > 1 and not (args.database_url and args.redis_url):
+        parser.error("several servers need --database-url and --redis-url")
+    _server_cores, client_cores = cores()
+    os.sched_setaffinity(0, client_cores)
+    from .stack import _raise_file_limit
+
+    _raise_file_limit()
+    with Stack(
+        phones=args.phones,
+        tellers=args.tellers,
+        sheets=args.sheets,
+        servers=args.servers,
+        reveal=args.reveal,
+        database_url=args.database_url,
+        redis_url=args.redis_url,
+    ) as stack:
+        measured = asyncio.run(measure(stack, args))
+        correctness = check(stack, measured["app"])
+    app = {k: v for k, v in measured["app"].items() if not k.startswith("_")}
+    figures = {
+        "tool": "inspraak.bench/1",
+        "phones": args.phones,
+        "servers": args.servers,
+        "database": "postgresql" if args.database_url else "sqlite",
+        "layer": "redis" if args.redis_url else "in-process",
+        "revealed_on_phones": args.reveal,
+        "cores": {"server": sorted(cores()[0]), "client": sorted(client_cores)},
+        "echo": measured["echo"],
+        "app": app,
+        "throughput_ratio": round(
+            app["saturation"]["answers_per_s"] / measured["echo"]["frames_per_s"], 3
+        ),
+        "correctness": correctness,
+    }
+    figures["targets_met"] = verdict(figures)
+    print(json.dumps(figures))
+    return figures
+
+
+if __name__ == "__main__":
+    sys.exit(0 if main()["correctness"]["exact"] else 1)

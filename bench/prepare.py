@@ -1,0 +1,130 @@
+"""Set up a town hall for the load tool, through the real services, and print what the
+clients need as JSON: the join code, each phone's signed cookie, the console's and the
+tellers' login cookies, and the printed sheets' entry paths.
+
+    python -m bench.prepare --phones 5000 --tellers 4 --sheets 200 > plan.json
+
+Run it with the same settings (``SECRET_KEY``, database) as the server under test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from datetime import timedelta
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--phones", type=int, default=100)
+    parser.add_argument("--remote-share", type=float, default=0.2)
+    parser.add_argument("--tellers", type=int, default=2)
+    parser.add_argument("--sheets", type=int, default=20)
+    parser.add_argument("--reveal", action="store_true", help="results shown on phones too")
+    args = parser.parse_args(argv)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    import django
+
+    django.setup()
+    json.dump(prepare(**vars(args)), sys.stdout)
+    sys.stdout.write("\n")
+
+
+def prepare(*, phones: int, remote_share: float, tellers: int, sheets: int, reveal: bool) -> dict:
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+    from django.utils import timezone
+
+    from sessions_app import cookies
+    from sessions_app.models import Role
+    from sessions_app.services.facilitation import question_reveal
+    from sessions_app.services.live_sessions import live_session_create
+    from sessions_app.services.paper import print_batch_create, sheet_token
+    from sessions_app.services.participation import participant_join
+    from sessions_app.services.printing import form_layout
+    from sessions_app.services.processes import process_create, process_publish
+    from sessions_app.services.questions import question_create
+    from sessions_app.services.staff import staff_grant
+    from sessions_app.specs import OptionSpec, ProcessSpec, QuestionSpec, SessionSpec
+
+    users = get_user_model()
+    stamp = timezone.now().strftime("%H%M%S%f")
+    organiser = users.objects.create_user(username=f"bench-org-{stamp}")
+    process = process_create(
+        user=organiser,
+        spec=ProcessSpec(
+            title=f"Belastingproef Stationsplein {stamp}",
+            purpose="Hoeveel deelnemers houdt één server bij.",
+            promise="Alleen een meting.",
+            decision_maker="Niemand",
+        ),
+    )
+    now = timezone.now()
+    session = live_session_create(
+        user=organiser,
+        process=process,
+        spec=SessionSpec(
+            title="Grote zaal",
+            starts_at=now,
+            ends_at=now + timedelta(hours=3),
+            venue="Stadsschouwburg",
+            mode="hybrid",
+        ),
+    )
+    question = question_create(
+        user=organiser,
+        session=session,
+        spec=QuestionSpec(
+            kind="single_choice",
+            text="Wat moet er op het Stationsplein komen?",
+            options=[
+                OptionSpec(text)
+                for text in ("Meer groen", "Een markt", "Fietsenstalling", "Speelplek")
+            ],
+        ),
+    )
+    process_publish(user=organiser, process=process)
+    if reveal:
+        question_reveal(user=organiser, question=question, revealed=True)
+
+    def login(user) -> str:
+        client = Client()
+        client.force_login(user)
+        return client.cookies["sessionid"].value
+
+    teller_cookies = []
+    for index in range(tellers):
+        teller = users.objects.create_user(username=f"bench-teller-{stamp}-{index}")
+        staff_grant(user=organiser, process=process, target=teller, role=Role.TELLER)
+        teller_cookies.append(login(teller))
+    paths = []
+    if sheets:
+        layout = form_layout(session=session, large_print=False)
+        batch = print_batch_create(user=organiser, session=session, count=sheets, layout=layout)
+        paths = [f"/t/{sheet_token(s)}/" for s in batch.sheets.order_by("serial")]
+    remote = round(phones * remote_share)
+    phone_rows = []
+    signer = cookies._signer(session.pk)
+    for index in range(phones):
+        participant = participant_join(session=session, via="remote" if index < remote else "room")
+        phone_rows.append(signer.sign(participant.token))
+    options = list(question.options.order_by("position").values_list("pk", flat=True))
+    return {
+        "session": session.pk,
+        "code": session.join_code,
+        "question": question.pk,
+        "options": options,
+        "cookie_name": cookies.cookie_name(session.pk),
+        "phones": phone_rows,
+        "remote": remote,
+        "facilitator": login(organiser),
+        "tellers": teller_cookies,
+        "sheets": paths,
+        "revealed": reveal,
+    }
+
+
+if __name__ == "__main__":
+    main()

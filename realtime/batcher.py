@@ -1,0 +1,77 @@
+"""Group commit for answers: one per server process (per event loop).
+
+Phones' answers are queued; one batch at a time is written by
+``participation.responses_submit`` in a single transaction, and each phone's ack is sent
+only after that transaction committed. While a batch is being written, new answers
+gather for the next one, so batches grow with the load by themselves; before each batch
+the writer also waits ``GATHER`` (10 ms, a tenth of the acknowledgement budget) for
+answers arriving together. A quiet room writes each answer almost at once, a burst of
+thousands writes them tens to hundreds at a time, at a fraction of the cost per answer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import weakref
+
+from channels.db import database_sync_to_async
+
+from sessions_app.exceptions import InputRejected
+from sessions_app.services.participation import Submission, SubmitResult, responses_submit
+
+#: The most answers written in one transaction.
+MAX_BATCH = 250
+#: How long the writer lets answers gather before it writes a batch (seconds).
+GATHER = 0.01
+
+
+class AnswerBatcher:
+    def __init__(self, loop: asyncio.AbstractEventLoop):
+        self.loop = loop
+        self.queue: list[tuple[Submission, asyncio.Future]] = []
+        self.task: asyncio.Task | None = None
+        #: Sizes of the batches written, for the load tool and tests.
+        self.sizes: list[int] = []
+
+    async def submit(self, submission: Submission) -> SubmitResult:
+        """Queue an answer and wait until its batch has committed. Raises the answer's
+        ``InputRejected``, or whatever failed the batch (then nothing of it was stored)."""
+        future = self.loop.create_future()
+        self.queue.append((submission, future))
+        if self.task is None or self.task.done():
+            self.task = self.loop.create_task(self._run())
+        result = await future
+        if isinstance(result, InputRejected):
+            raise result
+        return result
+
+    async def _run(self) -> None:
+        while self.queue:
+            if len(self.queue) < MAX_BATCH:
+                await asyncio.sleep(GATHER)
+            batch, self.queue = self.queue[:MAX_BATCH], self.queue[MAX_BATCH:]
+            self.sizes.append(len(batch))
+            del self.sizes[:-1000]
+            try:
+                results = await database_sync_to_async(responses_submit)(
+                    [submission for submission, _future in batch]
+                )
+            except Exception as error:
+                for _submission, future in batch:
+                    if not future.done():
+                        future.set_exception(error)
+                continue
+            for (_submission, future), result in zip(batch, results, strict=True):
+                if not future.done():  # the phone may have gone meanwhile
+                    future.set_result(result)
+
+
+_batchers: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def get_batcher() -> AnswerBatcher:
+    loop = asyncio.get_running_loop()
+    batcher = _batchers.get(loop)
+    if batcher is None:
+        batcher = _batchers[loop] = AnswerBatcher(loop)
+    return batcher
