@@ -218,19 +218,23 @@ def _count(
             actor=f"participant:{participant.public_id}",
             data=data,
         )
-    send_on_commit(
-        question_changed,
-        process_id=question.session.process_id,
-        session_id=question.session_id,
-        question_id=question.pk,
-        action="response",
-    )
+    _announce(question, "response")
     return SubmitResult(
         status="held" if stored.held else "counted",
         response_id=response.pk,
         question_id=question.pk,
         counted=not stored.held,
         superseded_id=previous,
+    )
+
+
+def _announce(question: Question, action: str) -> None:
+    send_on_commit(
+        question_changed,
+        process_id=question.session.process_id,
+        session_id=question.session_id,
+        question_id=question.pk,
+        action=action,
     )
 
 
@@ -463,13 +467,7 @@ def _count_many(fast) -> list[tuple[int, SubmitResult | InputRejected]]:
         for process, entries in by_process.values():
             log_append_many(process=process, entries=entries)
         for question in {e[3].pk: e[3] for e in open_items}.values():
-            send_on_commit(
-                question_changed,
-                process_id=question.session.process_id,
-                session_id=question.session_id,
-                question_id=question.pk,
-                action="response",
-            )
+            _announce(question, "response")
     return outcome
 
 
@@ -521,11 +519,5 @@ def statement_propose(
             )
     except IntegrityError:
         return Option.objects.get(author=participant, client_id=client_id), False
-    send_on_commit(
-        question_changed,
-        process_id=question.session.process_id,
-        session_id=question.session_id,
-        question_id=question.pk,
-        action="statement_proposed",
-    )
+    _announce(question, "statement_proposed")
     return option, True
