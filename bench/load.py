@@ -186,7 +186,17 @@ class Profiler:
         os.makedirs(self.directory, exist_ok=True)
         for pid in self.pids:
             path = os.path.join(self.directory, f"{phase}-{pid}.txt")
-            command = [PY_SPY, "record", "--pid", str(pid), "--rate", "250", "--format", "raw"]
+            command = [
+                PY_SPY,
+                "record",
+                "--pid",
+                str(pid),
+                "--rate",
+                "250",
+                "--format",
+                "raw",
+                "--gil",
+            ]
             process = subprocess.Popen(
                 [*command, "--nonblocking", "-o", path],
                 stdout=subprocess.DEVNULL,
@@ -364,9 +374,12 @@ async def town_hall(stack: Stack, args, echo_frame_size: list[int]) -> dict:
     ]
     profiler = Profiler(args.profile, [server.pid for server in stack.running])
     profiler.start("connect")
+    cpu_before, client_before = usage.cpu(), time.process_time()
     started = time.perf_counter()
     connect_ms = await open_all(phones, args.concurrency)
     connect_s = time.perf_counter() - started
+    connect_cpu = (usage.cpu() - cpu_before) / connect_s * 100 / len(urls)
+    client_cpu = (time.process_time() - client_before) / connect_s * 100
     profiler.stop()
     await asyncio.sleep(1)
     rss_after = usage.rss()
@@ -531,6 +544,8 @@ async def town_hall(stack: Stack, args, echo_frame_size: list[int]) -> dict:
             "phones": len(phones),
             "total_s": round(connect_s, 2),
             "per_phone_ms": percentiles(connect_ms),
+            "server_cpu_pct_of_one_core": round(connect_cpu, 1),
+            "client_cpu_pct_of_one_core": round(client_cpu, 1),
         },
         "open_reaches_all_phones_s": round(open_reach_s, 2),
         "burst": {

@@ -22,7 +22,7 @@ from sessions_app.services.participation import Submission, SubmitResult, respon
 #: The most answers written in one transaction.
 MAX_BATCH = 250
 #: How long the writer lets answers gather before it writes a batch (seconds).
-GATHER = 0.01
+GATHER = 0.025
 
 
 class AnswerBatcher:

@@ -13,7 +13,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
 from sessions_app import permissions
-from sessions_app.cookies import read_token
+from sessions_app.cookies import read_tokens
 from sessions_app.exceptions import AccessDenied, FacilitationError, InputRejected
 from sessions_app.models import LiveSession, Participant
 from sessions_app.selectors import participant_answers
@@ -49,9 +49,7 @@ class BaseConsumer(AsyncWebsocketConsumer):
         self.via = None
         self.language = "nl"
         self.bucket = TokenBucket(rate=5, burst=20)
-        session = await database_sync_to_async(_session_by_code)(
-            self.scope["url_route"]["kwargs"]["code"]
-        )
+        session = await database_sync_to_async(self.load)(self.scope["url_route"]["kwargs"]["code"])
         await self.accept()
         if session is None:
             await self.refuse("unknown_session", protocol.CLOSE_UNKNOWN_SESSION)
@@ -84,6 +82,10 @@ class BaseConsumer(AsyncWebsocketConsumer):
         process's language."""
         chosen = self.scope.get("cookies", {}).get(settings.LANGUAGE_COOKIE_NAME)
         return chosen if chosen in dict(settings.LANGUAGES) else default
+
+    def load(self, code: str) -> LiveSession | None:
+        """Read what the connection needs, in one trip to the database (sync)."""
+        return _session_by_code(code)
 
     async def authorize(self, session: LiveSession) -> bool:
         return True
@@ -165,17 +167,28 @@ class ParticipantConsumer(BaseConsumer):
         "propose": "on_propose",
     }
 
+    def load(self, code: str) -> LiveSession | None:
+        # The participant and their session in one query, by the tokens of the signed
+        # cookies this phone holds (one per session it joined); the session alone when
+        # none fits.
+        self.participant = None
+        tokens = read_tokens(self.scope.get("cookies", {}))
+        if tokens:
+            self.participant = (
+                Participant.objects.select_related("session__process")
+                .filter(token__in=tokens, session__join_code=code.upper())
+                .first()
+            )
+        if self.participant is not None:
+            return self.participant.session
+        return _session_by_code(code)
+
     async def authorize(self, session):
-        token = read_token(self.scope.get("cookies", {}), session.pk)
-        participant = None
-        if token:
-            participant = await database_sync_to_async(
-                Participant.objects.filter(session=session, token=token).first
-            )()
+        participant = self.participant
         if participant is None:
             await self.refuse("not_joined", protocol.CLOSE_NOT_JOINED)
             return False
-        if not await database_sync_to_async(session_accepts_people)(session):
+        if not session_accepts_people(session):
             await self.refuse("session_ended", protocol.CLOSE_UNKNOWN_SESSION)
             return False
         self.participant = participant

@@ -32,6 +32,20 @@ def read_token(cookies: dict, session_id: int) -> str | None:
         return None
 
 
+def read_tokens(cookies: dict) -> list[str]:
+    """The valid tokens of all participant cookies present, each checked against the
+    session its name is for (a phone may have joined several sessions)."""
+    prefix = cookie_name(0)[:-1]
+    tokens = []
+    for name in cookies:
+        suffix = name[len(prefix) :]
+        if name.startswith(prefix) and suffix.isdigit():
+            token = read_token(cookies, int(suffix))
+            if token:
+                tokens.append(token)
+    return tokens
+
+
 def set_token(response, session_id: int, token: str) -> None:
     response.set_cookie(
         cookie_name(session_id),

@@ -275,6 +275,30 @@ async def test_a_phone_without_a_cookie_or_with_a_forged_one_is_refused(room):
         await client.close()
 
 
+async def test_a_cookie_of_another_session_does_not_open_this_one(room, live_session, organiser):
+    from sessions_app.services.live_sessions import live_session_create
+    from tests.conftest import session_spec
+
+    session, _questions = room
+    other = await sync_to_async(
+        lambda: live_session_create(
+            user=organiser, process=session.process, spec=session_spec(title="Tweede avond")
+        )
+    )()
+    elsewhere = await sync_to_async(participant_join)(session=other, via="room")
+    # Its genuine cookie, and the same token signed under this session's name: neither
+    # is a participant of this session.
+    headers = phone_headers(other, elsewhere)
+    forged_name = [
+        (b"cookie", headers[1][1].replace(f"p{other.pk}=".encode(), f"p{session.pk}=".encode()))
+    ]
+    for cookie in (headers[1:], forged_name):
+        client = Client(f"/ws/s/{session.join_code}/", [ORIGIN, *cookie])
+        assert (await client.connect())[0]
+        assert (await client.receive())["code"] == "not_joined"
+        await client.close()
+
+
 async def test_unknown_session_code(room):
     client = Client("/ws/present/NOPE42/", [ORIGIN])
     await client.connect()
