@@ -542,6 +542,7 @@ async def town_hall(stack: Stack, args, echo_frame_size: list[int]) -> dict:
     return {
         "connect": {
             "phones": len(phones),
+            "phones_per_server": per_server,
             "total_s": round(connect_s, 2),
             "per_phone_ms": percentiles(connect_ms),
             "server_cpu_pct_of_one_core": round(connect_cpu, 1),
@@ -657,6 +658,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--concurrency", type=int, default=200, help="handshakes in flight")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--profile", metavar="DIR", help="sample the servers with py-spy")
+    parser.add_argument("--keep", action="store_true", help="keep the servers' logs")
     parser.add_argument(
         "--database-url",
         default=os.environ.get("DATABASE_URL", ""),
@@ -679,7 +681,10 @@ def main(argv: list[str] | None = None) -> dict:
         reveal=args.reveal,
         database_url=args.database_url,
         redis_url=args.redis_url,
+        keep=args.keep,
     ) as stack:
+        if args.keep:
+            print(f"logs in {stack.directory}", file=sys.stderr)
         measured = asyncio.run(measure(stack, args))
         correctness = check(stack, measured["app"])
     app = {k: v for k, v in measured["app"].items() if not k.startswith("_")}

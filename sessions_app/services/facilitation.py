@@ -55,7 +55,7 @@ def _move(user, question: Question, *, allowed_from: set[str], to: str, action: 
     _runnable(user, session)
     with transaction.atomic():
         question = (
-            Question.objects.select_for_update()
+            Question.objects.select_for_update(no_key=True)
             .select_related("session__process")
             .get(pk=question.pk)
         )

@@ -79,7 +79,7 @@ def live_session_update(*, user, session: LiveSession, spec: SessionSpec) -> Liv
         raise DesignError(problems=problems)
     with transaction.atomic():
         # Compare with what is stored: a bound ModelForm has already changed ``session``.
-        stored = LiveSession.objects.select_for_update().get(pk=session.pk)
+        stored = LiveSession.objects.select_for_update(no_key=True).get(pk=session.pk)
         before = session_to_dict(stored, with_questions=False)
         for name in SESSION_FIELDS:
             setattr(stored, name, getattr(spec, name))
@@ -122,7 +122,9 @@ def live_session_move(*, user, session: LiveSession, offset: int) -> None:
     permissions.require(user, process, "design")
     _check_editable(process)
     with transaction.atomic():
-        ordered = list(process.sessions.select_for_update().order_by("position", "starts_at", "id"))
+        ordered = list(
+            process.sessions.select_for_update(no_key=True).order_by("position", "starts_at", "id")
+        )
         moved = move_in_order(ordered, session.pk, offset)
         if moved is None:
             return

@@ -46,9 +46,12 @@ def log_append_many(
         return []
     # No savepoint: inside a caller's transaction the lock and the inserts belong to it (a
     # failure rolls all of it back); called alone, this is its own transaction.
+    # Every row lock in the services is FOR NO KEY UPDATE (``no_key=True``): PostgreSQL's
+    # deferred foreign-key checks take KEY SHARE locks at commit, which a plain FOR UPDATE
+    # blocks, and two writers (an answer batch, a paper entry) then deadlock.
     with transaction.atomic(savepoint=False):
         seq, head = (
-            Process.objects.select_for_update()
+            Process.objects.select_for_update(no_key=True)
             .filter(pk=process.pk)
             .values_list("log_seq", "log_head")
             .get()

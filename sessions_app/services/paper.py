@@ -153,7 +153,7 @@ def print_batch_create(
 def _print_batch_insert(user, session, count, layout, with_cards, client_id) -> PrintBatch:
     with transaction.atomic():
         # One print run at a time per session, so serial numbers never collide.
-        LiveSession.objects.select_for_update().filter(pk=session.pk).exists()
+        LiveSession.objects.select_for_update(no_key=True).filter(pk=session.pk).exists()
         batch = PrintBatch.objects.create(
             session=session,
             count=count,
@@ -410,7 +410,7 @@ def sheet_entry_record(
     try:
         with transaction.atomic():
             sheet = (
-                PaperSheet.objects.select_for_update(of=("self",))
+                PaperSheet.objects.select_for_update(of=("self",), no_key=True)
                 .select_related("session__process")
                 .get(pk=sheet.pk)
             )
@@ -574,7 +574,7 @@ def sheet_conflict_resolve(
     permissions.require(user, sheet.session.process, "facilitate")
     with transaction.atomic():
         sheet = (
-            PaperSheet.objects.select_for_update(of=("self",))
+            PaperSheet.objects.select_for_update(of=("self",), no_key=True)
             .select_related("session__process", "card")
             .get(pk=sheet.pk)
         )
@@ -617,7 +617,7 @@ def sheet_void(*, user, sheet: PaperSheet, reason: str) -> PaperSheet:
         raise InputRejected("reason_required")
     with transaction.atomic():
         sheet = (
-            PaperSheet.objects.select_for_update(of=("self",))
+            PaperSheet.objects.select_for_update(of=("self",), no_key=True)
             .select_related("session__process")
             .get(pk=sheet.pk)
         )
@@ -692,7 +692,7 @@ def card_conflict_resolve(*, user, response: Response, keep_new: bool) -> Respon
     question = response.question
     permissions.require(user, question.session.process, "facilitate")
     with transaction.atomic():
-        response = Response.objects.select_for_update().get(pk=response.pk)
+        response = Response.objects.select_for_update(no_key=True).get(pk=response.pk)
         if response.status != ResponseStatus.HELD:
             raise InputRejected("not_held")
         now = timezone.now()
@@ -768,7 +768,7 @@ def hand_count_record(
     if client_id and HandCount.objects.filter(entered_by=user, client_id=client_id).exists():
         return []
     with transaction.atomic():
-        Question.objects.select_for_update().filter(pk=question.pk).exists()
+        Question.objects.select_for_update(no_key=True).filter(pk=question.pk).exists()
         latest = {}
         for row in HandCount.objects.filter(question=question).order_by("id"):
             latest[getattr(row, field)] = row

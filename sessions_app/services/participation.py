@@ -193,7 +193,7 @@ def _count(
         # Lock the question row and re-read its state: a close that is committing now
         # either finished first (and this answer is refused) or waits for this one.
         state = (
-            Question.objects.select_for_update()
+            Question.objects.select_for_update(no_key=True)
             .filter(pk=question.pk)
             .values_list("state", flat=True)
             .get()
@@ -381,7 +381,7 @@ def _count_many(fast) -> list[tuple[int, SubmitResult | InputRejected]]:
     outcome: list[tuple[int, SubmitResult | InputRejected]] = []
     with transaction.atomic():
         states = dict(
-            Question.objects.select_for_update()
+            Question.objects.select_for_update(no_key=True)
             .filter(pk__in={question.pk for _i, _s, _c, question, _a in fast})
             .values_list("pk", "state")
         )
@@ -398,7 +398,9 @@ def _count_many(fast) -> list[tuple[int, SubmitResult | InputRejected]]:
         asked = {e[3].pk for e in open_items}
         previous = {
             (question_id, statement_id, participant_id): pk
-            for pk, question_id, statement_id, participant_id in Response.objects.select_for_update()
+            for pk, question_id, statement_id, participant_id in Response.objects.select_for_update(
+                no_key=True
+            )
             .filter(
                 participant_id__in={e[1].participant.pk for e in open_items},
                 status=ResponseStatus.COUNTED,

@@ -89,7 +89,7 @@ def process_update(*, user, process: Process, spec: ProcessSpec) -> Process:
     with transaction.atomic():
         # Compare with what is stored, not with the caller's instance (a bound ModelForm
         # has already copied the new values onto it).
-        stored = Process.objects.select_for_update().get(pk=process.pk)
+        stored = Process.objects.select_for_update(no_key=True).get(pk=process.pk)
         before = process_fields_to_dict(stored)
         for name in PROCESS_FIELDS:
             setattr(stored, name, getattr(spec, name))
@@ -142,7 +142,7 @@ def process_publish(*, user, process: Process) -> Process:
     """
     permissions.require(user, process, "design")
     with transaction.atomic():
-        stored = Process.objects.select_for_update().get(pk=process.pk)
+        stored = Process.objects.select_for_update(no_key=True).get(pk=process.pk)
         if stored.state != ProcessState.DRAFT:
             raise DesignError("process_state", params={"state": stored.get_state_display()})
         counts = [s.questions.count() for s in process.sessions.all()]
@@ -165,7 +165,7 @@ def process_close(*, user, process: Process) -> Process:
     """
     permissions.require(user, process, "design")
     with transaction.atomic():
-        stored = Process.objects.select_for_update().get(pk=process.pk)
+        stored = Process.objects.select_for_update(no_key=True).get(pk=process.pk)
         if stored.state != ProcessState.PUBLISHED:
             raise DesignError("process_state", params={"state": stored.get_state_display()})
         for session in process.sessions.exclude(state=SessionState.ENDED):

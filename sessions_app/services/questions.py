@@ -168,7 +168,7 @@ def question_update(*, user, question: Question, spec: QuestionSpec) -> Question
         raise DesignError("kind_locked")
 
     with transaction.atomic():
-        question = Question.objects.select_for_update().get(pk=question.pk)
+        question = Question.objects.select_for_update(no_key=True).get(pk=question.pk)
         before = question_to_dict(question)
         current = {o.pk: o for o in designed_options(question)}
         given_ids = [o.id for o in spec.options if o.id is not None]
@@ -251,7 +251,7 @@ def question_move(*, user, question: Question, offset: int) -> None:
     permissions.require(user, process, "design")
     _check_editable(session)
     with transaction.atomic():
-        ordered = list(session.questions.select_for_update().order_by("position", "id"))
+        ordered = list(session.questions.select_for_update(no_key=True).order_by("position", "id"))
         moved = move_in_order(ordered, question.pk, offset)
         if moved is None:
             return

@@ -48,7 +48,7 @@ def store_response(
 ) -> Stored:
     """Write a counted answer inside the caller's transaction; the caller logs it."""
     now = timezone.now()
-    counted = Response.objects.select_for_update().filter(
+    counted = Response.objects.select_for_update(no_key=True).filter(
         question=question, statement_id=answer.statement, status=ResponseStatus.COUNTED
     )
     previous = counted.filter(participant=participant).values_list("pk", flat=True).first()
@@ -134,11 +134,11 @@ def card_attach(participant: Participant, card_id: int) -> list[int]:
     now = timezone.now()
     held = []
     rule = participant.session.process.card_rule
-    for response in Response.objects.select_for_update().filter(
+    for response in Response.objects.select_for_update(no_key=True).filter(
         participant=participant, status=ResponseStatus.COUNTED
     ):
         other = (
-            Response.objects.select_for_update()
+            Response.objects.select_for_update(no_key=True)
             .filter(
                 question_id=response.question_id,
                 statement_id=response.statement_id,

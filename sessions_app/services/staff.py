@@ -53,7 +53,7 @@ def staff_revoke(*, user, staff_role: StaffRole) -> None:
     with transaction.atomic():
         if (
             staff_role.role == Role.ORGANISER
-            and StaffRole.objects.select_for_update()
+            and StaffRole.objects.select_for_update(no_key=True)
             .filter(process=process, role=Role.ORGANISER)
             .count()
             <= 1
@@ -100,7 +100,9 @@ def invitation_accept(*, token: str, user) -> StaffRole:
     ``DesignError("invitation_used")`` and ``DesignError("invitation_expired")``."""
     with transaction.atomic():
         invitation = (
-            Invitation.objects.select_for_update().select_related("process").get(token=token)
+            Invitation.objects.select_for_update(no_key=True)
+            .select_related("process")
+            .get(token=token)
         )
         invitation_check(invitation)
         invitation.accepted_by = user
