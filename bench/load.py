@@ -49,6 +49,7 @@ from .stack import Stack, cores
 ORIGIN = "http://127.0.0.1"
 #: Each phase must end within this many seconds, or the run fails loudly.
 PHASE_LIMIT = 300
+IDLE_SECONDS = 5
 TARGETS = {
     "phones_connected": 5000,
     "ack_p95_ms": 100,
@@ -383,6 +384,10 @@ async def town_hall(stack: Stack, args, echo_frame_size: list[int]) -> dict:
     profiler.stop()
     await asyncio.sleep(1)
     rss_after = usage.rss()
+    # What thousands of open, quiet connections cost by themselves.
+    idle_before = usage.cpu()
+    await asyncio.sleep(IDLE_SECONDS)
+    idle_cpu = (usage.cpu() - idle_before) / IDLE_SECONDS * 100 / len(urls)
     per_server = [len(range(i, len(phones), len(urls))) for i in range(len(urls))]
     memory_kb = max(
         (after - before) / max(1, n) / 1024
@@ -547,6 +552,7 @@ async def town_hall(stack: Stack, args, echo_frame_size: list[int]) -> dict:
             "per_phone_ms": percentiles(connect_ms),
             "server_cpu_pct_of_one_core": round(connect_cpu, 1),
             "client_cpu_pct_of_one_core": round(client_cpu, 1),
+            "idle_server_cpu_pct_of_one_core": round(idle_cpu, 1),
         },
         "open_reaches_all_phones_s": round(open_reach_s, 2),
         "burst": {

@@ -33,6 +33,9 @@ logger = logging.getLogger(__name__)
 
 TICK = 0.2
 PHONE_INTERVAL = 1.0
+#: Seconds between joining the change groups again (the layer forgets them on a restart,
+#: and expires them after a day).
+RESUBSCRIBE_EVERY = 30
 AUDIENCES = ("phone", "presenter", "facilitator")
 
 
@@ -152,8 +155,12 @@ class Broadcaster:
             self.task = self.loop.create_task(self._run())
 
     async def _run(self) -> None:
+        last_subscribed = time.monotonic()
         while self.rooms:
             await asyncio.sleep(TICK)
+            if self.shared and time.monotonic() - last_subscribed > RESUBSCRIBE_EVERY:
+                last_subscribed = time.monotonic()
+                await self._resubscribe()
             for room in list(self.rooms.values()):
                 try:
                     await self._tick(room)
@@ -166,7 +173,17 @@ class Broadcaster:
     async def _tick(self, room: Room) -> None:
         if room.publish is None or room.publish:
             questions, room.publish = room.publish, set()
-            await self._publish(room.session_id, None if questions is None else sorted(questions))
+            try:
+                await self._publish(
+                    room.session_id, None if questions is None else sorted(questions)
+                )
+            except Exception:
+                # The layer's server is away (a Redis restart): keep them for a later tick.
+                if questions is None or room.publish is None:
+                    room.publish = None
+                else:
+                    room.publish |= questions
+                raise
         changed: set[str] = set()
         if room.dirty:
             changed = await self._rebuild(room)
@@ -221,6 +238,17 @@ class Broadcaster:
         if self.listener is None or self.listener.done():
             self.listener = self.loop.create_task(self._listen())
 
+    async def _resubscribe(self) -> bool:
+        """Join every room's group again: after a Redis restart, and now and then against
+        the layer's group expiry. Returns whether it worked."""
+        try:
+            for session_id in list(self.rooms):
+                await self.layer.group_add(groups.session_changes(session_id), self.channel)
+        except Exception:  # still away; the next try comes
+            logger.warning("joining the change groups failed; retrying later", exc_info=True)
+            return False
+        return True
+
     async def _publish(self, session_id: int, questions: list[int] | None) -> None:
         """Tell the other processes which questions of a session changed (None: all)."""
         await self.layer.group_send(
@@ -240,9 +268,12 @@ class Broadcaster:
             except asyncio.CancelledError:
                 raise
             except Exception:
-                # The layer's server went away (a Redis restart): wait and listen again.
+                # The layer's server went away (a Redis restart, which forgets the groups):
+                # wait, join the groups again, and rebuild everything, since changes from
+                # other processes may have been missed meanwhile.
                 logger.warning("channel layer receive failed; retrying", exc_info=True)
                 await asyncio.sleep(1)
+                await self._resubscribe()
                 for room in self.rooms.values():
                     room.dirty, room.stale = True, None
                 continue

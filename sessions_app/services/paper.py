@@ -315,14 +315,15 @@ def _rules(question: Question) -> QuestionRules:
     return replace(QuestionRules.of(question), options=frozenset(o.pk for o in question.printed))
 
 
-def parse_sheet_answers(sheet: PaperSheet, answers) -> dict[int, dict]:
+def parse_sheet_answers(sheet: PaperSheet, answers, printed=None) -> dict[int, dict]:
     """Check a teller's entry against the sheet's printed questions. ``answers`` maps
     question ids to answers in the protocol's shapes; statements as ``{"votes": {statement
     id: vote}, "proposal": text}``. Blank questions are left out. Returns the normalised
-    entry; raises ``InputRejected`` with the first problem."""
+    entry; raises ``InputRejected`` with the first problem. ``printed``: the sheet's
+    ``sheet_questions``, when already read."""
     if not isinstance(answers, dict):
         raise InputRejected("invalid_answer")
-    questions = {q.pk: q for q in sheet_questions(sheet)}
+    questions = {q.pk: q for q in printed or sheet_questions(sheet)}
     clean: dict[int, dict] = {}
     for key, raw in answers.items():
         try:
@@ -386,6 +387,7 @@ def sheet_entry_record(
     client_id: str,
     method: str = EntryMethod.MANUAL,
     session=None,
+    printed=None,
 ) -> EntryOutcome:
     """Record one teller's transcription of a sheet.
 
@@ -396,7 +398,8 @@ def sheet_entry_record(
     Raises ``AccessDenied``; ``InputRejected`` with ``invalid_client_id``,
     ``sheet_other_session`` (when ``session`` is given and differs), ``sheet_voided``,
     ``sheet_counted`` (a photocopy of a counted sheet), ``sheet_in_review``,
-    ``paper_closed``, ``same_teller`` and the answer codes.
+    ``paper_closed``, ``same_teller`` and the answer codes. ``printed``: the sheet's
+    ``sheet_questions``, when the caller has read them already.
     """
     permissions.require(user, sheet.session.process, "enter_paper")
     if not isinstance(client_id, str) or not CLIENT_ID.match(client_id):
@@ -406,7 +409,8 @@ def sheet_entry_record(
         return replay
     if session is not None and sheet.session_id != session.pk:
         raise InputRejected("sheet_other_session")
-    clean = parse_sheet_answers(sheet, answers)
+    printed = printed or sheet_questions(sheet)
+    clean = parse_sheet_answers(sheet, answers, printed)
     try:
         with transaction.atomic():
             sheet = (
@@ -426,7 +430,7 @@ def sheet_entry_record(
             )
             data = {"sheet": sheet.code, "entry": entry.pk, "method": method}
             if process.entry_mode == EntryMode.SINGLE:
-                _count_sheet(sheet, entry, actor=user)
+                _count_sheet(sheet, entry, actor=user, printed=printed)
                 return EntryOutcome("counted", entry.pk, sheet.state)
             if not earlier:
                 _set_state(sheet, SheetState.ENTERED)
@@ -445,7 +449,7 @@ def sheet_entry_record(
                     actor=actor_for(user),
                     data={**data, "matches": first.pk},
                 )
-                _count_sheet(sheet, first, actor=user, second=entry)
+                _count_sheet(sheet, first, actor=user, second=entry, printed=printed)
                 return EntryOutcome("counted", entry.pk, sheet.state)
             SheetEntry.objects.filter(pk__in=[first.pk, entry.pk]).update(state=EntryState.CONFLICT)
             _set_state(sheet, SheetState.CONFLICT)
@@ -497,7 +501,12 @@ def _announce(sheet: PaperSheet, question_ids=()) -> None:
 
 
 def _count_sheet(
-    sheet: PaperSheet, entry: SheetEntry, *, actor, second: SheetEntry | None = None
+    sheet: PaperSheet,
+    entry: SheetEntry,
+    *,
+    actor,
+    second: SheetEntry | None = None,
+    printed=None,
 ) -> None:
     """Make the sheet count from ``entry``: a participant stands for the sheet, each
     answered question becomes a paper response (with the entry's teller), the sheet is
@@ -510,7 +519,7 @@ def _count_sheet(
         session=sheet.session, public_id=_public_id(), joined_via=JoinedVia.PAPER, card=sheet.card
     )
     PaperSheet.objects.filter(pk=sheet.pk).update(participant=participant)
-    questions = {q.pk: q for q in sheet_questions(sheet)}
+    questions = {q.pk: q for q in printed or sheet_questions(sheet)}
     teller = entry.teller
     held = []
 

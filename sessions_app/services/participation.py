@@ -7,6 +7,7 @@ import secrets
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from sessions_app.answers import STATEMENT_MAX, Answer, QuestionRules, clean_text, parse_answer
@@ -283,36 +284,15 @@ def responses_submit(submissions: list[Submission]) -> list[SubmitResult | Input
             ready.append((index, item, _check_client_id(item.client_id)))
         except InputRejected as error:
             results[index] = error
-    replays = _replays([(item.participant.pk, client_id) for _i, item, client_id in ready])
-    questions = _questions([item.question_id for _i, item, _c in ready])
-    rules = _rules(questions.values())
-    fast: list[tuple[int, Submission, str, Question, Answer]] = []
     slow: list[int] = []
-    taken: dict[tuple, int] = {}
-    for index, item, client_id in ready:
-        participant = item.participant
-        replay = replays.get((participant.pk, client_id))
-        if replay is not None:
-            results[index] = replay
-            continue
-        try:
-            question = _open_question(questions, participant, item.question_id)
-            answer = parse_answer(rules[question.pk], item.answer)
-        except InputRejected as error:
-            results[index] = error
-            continue
-        key = (participant.pk, question.pk, answer.statement)
-        if participant.card_id or key in taken or (participant.pk, client_id) in taken:
-            slow.append(index)
-            continue
-        taken[key] = taken[(participant.pk, client_id)] = index
-        fast.append((index, item, client_id, question, answer))
     try:
-        for index, result in _count_many(fast):
-            results[index] = result
+        with transaction.atomic():
+            for index, result in _write_batch(ready, slow):
+                results[index] = result
     except IntegrityError:
-        # A race with another writer (a second server, paper): settle each on its own.
-        slow.extend(index for index, *_rest in fast)
+        # A race with another writer (a second server, paper): nothing of the batch was
+        # stored; settle each answer on its own.
+        slow = [index for index, *_rest in ready]
     for index in sorted(slow):
         item = submissions[index]
         try:
@@ -327,31 +307,76 @@ def responses_submit(submissions: list[Submission]) -> list[SubmitResult | Input
     return results
 
 
-def _replays(keys: list[tuple[int, str]]) -> dict[tuple[int, str], SubmitResult]:
-    if not keys:
-        return {}
-    rows = Response.objects.filter(
-        participant_id__in={p for p, _c in keys}, client_id__in={c for _p, c in keys}
-    ).values_list("participant_id", "client_id", "pk", "question_id", "status")
-    return {
-        (participant, client_id): SubmitResult(
-            status="duplicate",
-            response_id=pk,
-            question_id=question,
-            counted=status == ResponseStatus.COUNTED,
+def _write_batch(ready, slow: list[int]) -> list[tuple[int, SubmitResult | InputRejected]]:
+    """Inside the batch's transaction: read what the answers need in three queries (the
+    questions, locked, as the close of a question locks them; their approved options; the
+    participants' counting answers and replayed client ids), check every answer, and
+    write the plain ones together. Answers for the single path go to ``slow``."""
+    outcome: list[tuple[int, SubmitResult | InputRejected]] = []
+    wanted = {
+        item.question_id
+        for _i, item, _c in ready
+        if isinstance(item.question_id, int) and not isinstance(item.question_id, bool)
+    }
+    questions = {
+        q.pk: q
+        for q in Question.objects.select_for_update(of=("self",), no_key=True)
+        .select_related("session__process")
+        .filter(pk__in=wanted)
+    }
+    rules = _rules(questions.values())
+    replays, previous = _earlier(ready)
+    fast: list[tuple[int, Submission, str, Question, Answer]] = []
+    taken: set[tuple] = set()
+    for index, item, client_id in ready:
+        participant = item.participant
+        replay = replays.get((participant.pk, client_id))
+        if replay is not None:
+            outcome.append((index, replay))
+            continue
+        try:
+            question = _open_question(questions, participant, item.question_id)
+            answer = parse_answer(rules[question.pk], item.answer)
+        except InputRejected as error:
+            outcome.append((index, error))
+            continue
+        key = (participant.pk, question.pk, answer.statement)
+        if participant.card_id or key in taken or (participant.pk, client_id) in taken:
+            slow.append(index)
+            continue
+        taken.update((key, (participant.pk, client_id)))
+        fast.append((index, item, client_id, question, answer))
+    return outcome + _count_many(fast, previous)
+
+
+def _earlier(ready) -> tuple[dict, dict]:
+    """The batch's participants' earlier answers, in one query: those whose client id
+    comes again (replays, by participant and client id) and those counting now (by
+    question, statement and participant), locked, to be superseded."""
+    if not ready:
+        return {}, {}
+    rows = (
+        Response.objects.select_for_update(no_key=True)
+        .filter(participant_id__in={item.participant.pk for _i, item, _c in ready})
+        .filter(
+            Q(status=ResponseStatus.COUNTED)
+            | Q(client_id__in={client_id for _i, _item, client_id in ready})
         )
-        for participant, client_id, pk, question, status in rows
-    }
-
-
-def _questions(question_ids: list) -> dict[int, Question]:
-    wanted = set()
-    for value in question_ids:
-        if isinstance(value, int) and not isinstance(value, bool):
-            wanted.add(value)
-    return {
-        q.pk: q for q in Question.objects.select_related("session__process").filter(pk__in=wanted)
-    }
+        .values_list("pk", "participant_id", "client_id", "question_id", "statement_id", "status")
+    )
+    replays: dict[tuple[int, str], SubmitResult] = {}
+    previous: dict[tuple, int] = {}
+    for pk, participant, client_id, question, statement, status in rows:
+        if client_id:
+            replays[(participant, client_id)] = SubmitResult(
+                status="duplicate",
+                response_id=pk,
+                question_id=question,
+                counted=status == ResponseStatus.COUNTED,
+            )
+        if status == ResponseStatus.COUNTED:
+            previous[(question, statement, participant)] = pk
+    return replays, previous
 
 
 def _rules(questions) -> dict[int, QuestionRules]:
@@ -374,102 +399,72 @@ def _open_question(questions: dict[int, Question], participant, question_id) -> 
     return _answerable(question, participant)
 
 
-def _count_many(fast) -> list[tuple[int, SubmitResult | InputRejected]]:
-    """Write the batch's plain answers (no cards, one per person and question)."""
+def _count_many(fast, previous: dict) -> list[tuple[int, SubmitResult]]:
+    """Write the batch's plain answers (no cards, one per person and question), inside
+    the batch's transaction; ``previous`` holds the counting answers they replace."""
     if not fast:
         return []
-    outcome: list[tuple[int, SubmitResult | InputRejected]] = []
-    with transaction.atomic():
-        states = dict(
-            Question.objects.select_for_update(no_key=True)
-            .filter(pk__in={question.pk for _i, _s, _c, question, _a in fast})
-            .values_list("pk", "state")
-        )
-        open_items = []
-        for entry in fast:
-            index, _item, _client, question, _answer = entry
-            if states.get(question.pk) != QuestionState.OPEN:
-                outcome.append((index, InputRejected("question_closed")))
-            else:
-                open_items.append(entry)
-        if not open_items:
-            return outcome
-        # By participant (a handful of rows each), not by question (thousands).
-        asked = {e[3].pk for e in open_items}
-        previous = {
-            (question_id, statement_id, participant_id): pk
-            for pk, question_id, statement_id, participant_id in Response.objects.select_for_update(
-                no_key=True
-            )
-            .filter(
-                participant_id__in={e[1].participant.pk for e in open_items},
+    outcome: list[tuple[int, SubmitResult]] = []
+    now = timezone.now()
+    superseded = []
+    rows = []
+    for _index, item, client_id, question, answer in fast:
+        earlier = previous.get((question.pk, answer.statement, item.participant.pk))
+        superseded.append(earlier)
+        rows.append(
+            Response(
+                question=question,
+                participant=item.participant,
+                statement_id=answer.statement,
+                source=Source.ONLINE,
+                number=answer.number,
+                text=answer.text,
+                client_id=client_id,
                 status=ResponseStatus.COUNTED,
+                supersedes_id=earlier,
+                moderation=Moderation.PENDING if question.kind == QuestionKind.OPEN_TEXT else "",
             )
-            .values_list("pk", "question_id", "statement_id", "participant_id")
-            if question_id in asked
-        }
-        now = timezone.now()
-        superseded = []
-        rows = []
-        for _index, item, client_id, question, answer in open_items:
-            earlier = previous.get((question.pk, answer.statement, item.participant.pk))
-            superseded.append(earlier)
-            rows.append(
-                Response(
-                    question=question,
-                    participant=item.participant,
-                    statement_id=answer.statement,
-                    source=Source.ONLINE,
-                    number=answer.number,
-                    text=answer.text,
-                    client_id=client_id,
-                    status=ResponseStatus.COUNTED,
-                    supersedes_id=earlier,
-                    moderation=Moderation.PENDING
-                    if question.kind == QuestionKind.OPEN_TEXT
-                    else "",
-                )
-            )
-        replaced = [pk for pk in superseded if pk is not None]
-        if replaced:
-            Response.objects.filter(pk__in=replaced).update(
-                status=ResponseStatus.SUPERSEDED, status_changed_at=now
-            )
-        created = Response.objects.bulk_create(rows)
-        ResponseItem.objects.bulk_create(
-            ResponseItem(response=response, option_id=option, value=value)
-            for response, (*_rest, answer) in zip(created, open_items, strict=True)
-            for option, value in answer.items
         )
-        by_process: dict[int, tuple] = {}
-        for response, earlier, (index, item, client_id, question, answer) in zip(
-            created, superseded, open_items, strict=True
-        ):
-            process = question.session.process
-            entries = by_process.setdefault(process.pk, (process, []))[1]
-            entries.append(
-                (
-                    "response.counted",
-                    f"participant:{item.participant.public_id}",
-                    _log_data(question, item.participant, response.pk, answer, client_id, earlier),
-                )
+    replaced = [pk for pk in superseded if pk is not None]
+    if replaced:
+        Response.objects.filter(pk__in=replaced).update(
+            status=ResponseStatus.SUPERSEDED, status_changed_at=now
+        )
+    created = Response.objects.bulk_create(rows)
+    ResponseItem.objects.bulk_create(
+        ResponseItem(response=response, option_id=option, value=value)
+        for response, (*_rest, answer) in zip(created, fast, strict=True)
+        for option, value in answer.items
+    )
+    by_process: dict[int, tuple] = {}
+    for response, earlier, (index, item, client_id, question, answer) in zip(
+        created, superseded, fast, strict=True
+    ):
+        process = question.session.process
+        entries = by_process.setdefault(process.pk, (process, []))[1]
+        entries.append(
+            (
+                "response.counted",
+                f"participant:{item.participant.public_id}",
+                _log_data(question, item.participant, response.pk, answer, client_id, earlier),
             )
-            outcome.append(
-                (
-                    index,
-                    SubmitResult(
-                        status="counted",
-                        response_id=response.pk,
-                        question_id=question.pk,
-                        counted=True,
-                        superseded_id=earlier,
-                    ),
-                )
+        )
+        outcome.append(
+            (
+                index,
+                SubmitResult(
+                    status="counted",
+                    response_id=response.pk,
+                    question_id=question.pk,
+                    counted=True,
+                    superseded_id=earlier,
+                ),
             )
-        for process, entries in by_process.values():
-            log_append_many(process=process, entries=entries)
-        for question in {e[3].pk: e[3] for e in open_items}.values():
-            _announce(question, "response")
+        )
+    for process, entries in by_process.values():
+        log_append_many(process=process, entries=entries)
+    for question in {e[3].pk: e[3] for e in fast}.values():
+        _announce(question, "response")
     return outcome
 
 

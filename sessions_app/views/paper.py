@@ -357,6 +357,7 @@ def entry(request, token: str):
                 sheet=sheet,
                 answers=answers,
                 client_id=request.POST.get("client_id", ""),
+                printed=questions,
             )
         except InputRejected as error:
             messages.error(request, error.message)

@@ -186,3 +186,64 @@ async def test_another_process_hears_which_questions_changed(room):
     assert room_there.dirty and room_there.stale == {questions["choice"].pk}
     for broadcaster in (here, there):
         broadcaster.listener.cancel()
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_a_layer_restart_loses_no_change_and_the_groups_are_joined_again(room):
+    """Redis restarts: a change that could not be told is told on a later tick, and the
+    listener joins its groups again (a restarted Redis has forgotten them)."""
+    from channels.layers import InMemoryChannelLayer
+
+    from realtime.groups import session_changes
+
+    session, questions = room
+    layer = InMemoryChannelLayer()
+    here, there = Broadcaster(asyncio.get_running_loop()), Broadcaster(asyncio.get_running_loop())
+    for broadcaster in (here, there):
+        broadcaster.layer, broadcaster.shared = layer, True
+    room_here = await here.join(session.pk, "presenter", Recorder())
+    room_there = await there.join(session.pk, "presenter", Recorder())
+    for broadcaster in (here, there):
+        broadcaster.task.cancel()
+    await here._tick(room_here)
+    await there._tick(room_there)
+
+    original_send, original_receive = layer.group_send, layer.receive
+    down = {"send": True, "receive": True}
+
+    async def send(group, message):
+        if down["send"]:
+            raise ConnectionError("Redis is restarting")
+        await original_send(group, message)
+
+    async def receive(channel):
+        if down["receive"]:
+            down["receive"] = False
+            layer.groups.clear()  # what a restarted Redis remembers of the groups
+            raise ConnectionError("Redis is restarting")
+        return await original_receive(channel)
+
+    layer.group_send, layer.receive = send, receive
+    there.listener.cancel()
+    there.listener = asyncio.get_running_loop().create_task(there._listen())
+    here.mark_dirty(session.pk, questions["choice"].pk)
+    with pytest.raises(ConnectionError):
+        await here._tick(room_here)
+    assert room_here.publish == {questions["choice"].pk}  # kept for later
+    room_there.dirty, room_there.stale = False, set()
+    for _ in range(100):  # the listener fails once, waits a second, joins again …
+        if room_there.dirty:
+            break
+        await asyncio.sleep(0.02)
+    assert there.channel in layer.groups.get(session_changes(session.pk), {})
+    assert room_there.stale is None  # … and rebuilds everything: it may have missed some
+    room_there.dirty, room_there.stale = False, set()
+    down["send"] = False
+    await here._tick(room_here)
+    for _ in range(50):
+        if room_there.dirty:
+            break
+        await asyncio.sleep(0.02)
+    assert room_there.dirty and room_there.stale == {questions["choice"].pk}
+    for broadcaster in (here, there):
+        broadcaster.listener.cancel()
