@@ -135,12 +135,16 @@ class Stack:
     reveal: bool = False
     database_url: str = ""
     redis_url: str = ""
+    #: Start a Redis of its own (``redis-server`` on a free port), which can be restarted.
+    own_redis: bool = False
     keep: bool = False
     directory: Path = field(init=False)
     env: dict = field(init=False)
     plan: dict = field(init=False)
     running: list[Server] = field(init=False, default_factory=list)
     _bench_db: str = field(init=False, default="")
+    _redis: subprocess.Popen | None = field(init=False, default=None)
+    _redis_port: int = field(init=False, default=0)
 
     def __enter__(self) -> Stack:
         self.directory = Path(tempfile.mkdtemp(prefix="inspraak-bench-"))
@@ -172,7 +176,11 @@ class Stack:
             env["DATABASE_URL"] = self._fresh_postgres(self.database_url)
         else:
             env["SQLITE_PATH"] = str(self.directory / "bench.sqlite3")
-        if self.redis_url:
+        if self.own_redis:
+            self._redis_port = _free_port()
+            self.start_redis()
+            env["REDIS_URL"] = f"redis://127.0.0.1:{self._redis_port}/0"
+        elif self.redis_url:
             env["REDIS_URL"] = self.redis_url
         self.env = env
         self._manage("migrate", "--noinput", "-v0")
@@ -229,6 +237,37 @@ class Stack:
     def stop_server(self, server: Server, *, kill: bool = False) -> None:
         stop_daphne(server, kill=kill)
 
+    def start_redis(self) -> None:
+        """Start (or start again) the stack's own Redis, empty, on its port."""
+        self._redis = subprocess.Popen(
+            [
+                "redis-server",
+                "--port",
+                str(self._redis_port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + STARTUP_SECONDS
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", self._redis_port), timeout=0.2).close()
+                return
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("Redis did not start")
+
+    def stop_redis(self) -> None:
+        if self._redis is not None and self._redis.poll() is None:
+            self._redis.kill()
+            self._redis.wait(timeout=10)
+
     def django(self):
         """Set this process up with the servers' settings, to check the database after a
         run (call once, before any Django import)."""
@@ -243,6 +282,7 @@ class Stack:
     def __exit__(self, *exc) -> None:
         for server in self.running:
             self.stop_server(server)
+        self.stop_redis()
         if self._bench_db:
             import psycopg
 

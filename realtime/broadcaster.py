@@ -89,6 +89,8 @@ class Broadcaster:
         self.shared = self.layer is not None and not isinstance(self.layer, InMemoryChannelLayer)
         self.channel: str | None = None
         self.origin = uuid.uuid4().hex
+        #: Set when joining a change group failed (Redis away); retried every second.
+        self.needs_subscribing = False
 
     # --- membership ---------------------------------------------------------------
 
@@ -97,7 +99,13 @@ class Broadcaster:
         if room is None:
             room = self.rooms[session_id] = Room(session_id)
             if self.shared:
-                await self._subscribe(session_id)
+                try:
+                    await self._subscribe(session_id)
+                except Exception:
+                    # Redis is away: serve this process's connections anyway and join the
+                    # group as soon as it is back.
+                    logger.warning("joining the change group failed; retrying", exc_info=True)
+                    self.needs_subscribing = True
         room.members[audience].add(consumer)
         if via:
             room.via[via] += 1
@@ -158,9 +166,12 @@ class Broadcaster:
         last_subscribed = time.monotonic()
         while self.rooms:
             await asyncio.sleep(TICK)
-            if self.shared and time.monotonic() - last_subscribed > RESUBSCRIBE_EVERY:
+            since = time.monotonic() - last_subscribed
+            if self.shared and (
+                since > RESUBSCRIBE_EVERY or (self.needs_subscribing and since > 1)
+            ):
                 last_subscribed = time.monotonic()
-                await self._resubscribe()
+                self.needs_subscribing = not await self._resubscribe()
             for room in list(self.rooms.values()):
                 try:
                     await self._tick(room)
@@ -242,6 +253,10 @@ class Broadcaster:
         """Join every room's group again: after a Redis restart, and now and then against
         the layer's group expiry. Returns whether it worked."""
         try:
+            if self.channel is None:
+                self.channel = await self.layer.new_channel()
+            if self.listener is None or self.listener.done():
+                self.listener = self.loop.create_task(self._listen())
             for session_id in list(self.rooms):
                 await self.layer.group_add(groups.session_changes(session_id), self.channel)
         except Exception:  # still away; the next try comes
@@ -273,7 +288,7 @@ class Broadcaster:
                 # other processes may have been missed meanwhile.
                 logger.warning("channel layer receive failed; retrying", exc_info=True)
                 await asyncio.sleep(1)
-                await self._resubscribe()
+                self.needs_subscribing = not await self._resubscribe()
                 for room in self.rooms.values():
                     room.dirty, room.stale = True, None
                 continue
