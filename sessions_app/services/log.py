@@ -8,6 +8,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.utils import timezone
 
+from sessions_app.bulk import insert_rows
 from sessions_app.logchain import GENESIS_HASH, entry_hash, format_time
 from sessions_app.models import LogEntry, Process
 
@@ -73,19 +74,27 @@ def log_append_many(
                 prev=prev,
             )
             rows.append(
-                LogEntry(
-                    process=process,
-                    seq=seq,
-                    created_at=now,
-                    actor=actor,
-                    action=action,
-                    data=payload,
-                    prev_hash=prev,
-                    hash=digest,
-                )
+                {
+                    "process_id": process.pk,
+                    "seq": seq,
+                    "created_at": now,
+                    "actor": actor,
+                    "action": action,
+                    "data": payload,
+                    "prev_hash": prev,
+                    "hash": digest,
+                }
             )
             prev = digest
-        created = LogEntry.objects.bulk_create(rows)
+        # One statement of plain rows: an answer batch logs hundreds of entries at once.
+        pks = insert_rows(LogEntry, rows)
         Process.objects.filter(pk=process.pk).update(log_seq=seq, log_head=prev)
     process.log_seq, process.log_head = seq, prev
+    created = []
+    for pk, row in zip(pks, rows, strict=True):
+        entry = LogEntry(
+            pk=pk, process=process, **{k: v for k, v in row.items() if k != "process_id"}
+        )
+        entry._state.adding, entry._state.db = False, "default"  # as if read back
+        created.append(entry)
     return created

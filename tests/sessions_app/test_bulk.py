@@ -1,0 +1,84 @@
+"""``insert_rows``: plain rows in one statement, read back exactly as the ORM writes them."""
+
+from datetime import UTC, datetime
+from unittest import mock
+
+import pytest
+
+from sessions_app import bulk
+from sessions_app.bulk import insert_rows
+from sessions_app.models import LogEntry, Response, ResponseItem, ResponseStatus, Source
+from sessions_app.services import participation
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def question_and_phones(live_session, make_question):
+    question = make_question("single_choice")
+    phones = [participation.participant_join(session=live_session, via="room") for _ in range(7)]
+    return question, phones
+
+
+def test_rows_get_their_keys_in_order_and_defaults_for_what_they_leave_out(question_and_phones):
+    question, phones = question_and_phones
+    at = datetime(2026, 11, 28, 19, 30, tzinfo=UTC)
+    rows = [
+        {
+            "question_id": question.pk,
+            "participant_id": phone.pk,
+            "source": Source.ONLINE,
+            "client_id": f"client-{n:04d}",
+            "created_at": at,
+        }
+        for n, phone in enumerate(phones)
+    ]
+    pks = insert_rows(Response, rows)
+    assert len(pks) == len(set(pks)) == 7
+    stored = {r.pk: r for r in Response.objects.filter(pk__in=pks)}
+    for pk, row, phone in zip(pks, rows, phones, strict=True):
+        response = stored[pk]
+        assert response.client_id == row["client_id"]
+        assert response.participant_id == phone.pk
+        # Left out: the model's defaults, exactly as Django would have stored them.
+        assert response.status == ResponseStatus.COUNTED
+        assert response.text == "" and response.number is None and response.statement_id is None
+        assert response.created_at == at
+    option = question.options.first()
+    item_pks = insert_rows(
+        ResponseItem, [{"response_id": pk, "option_id": option.pk} for pk in pks]
+    )
+    assert list(
+        ResponseItem.objects.filter(pk__in=item_pks)
+        .order_by("pk")
+        .values_list("response_id", "value")
+    ) == [(pk, 1) for pk in pks]
+
+
+def test_json_and_many_statements(process):
+    # A tiny parameter limit forces one statement per two rows; order and values survive.
+    rows = [
+        {
+            "process_id": process.pk,
+            "seq": 1000 + n,
+            "created_at": datetime(2026, 11, 28, tzinfo=UTC),
+            "actor": "system",
+            "action": "test.bulk",
+            "data": {"n": n, "text": "één", "list": [1, None]},
+            "prev_hash": "0" * 64,
+            "hash": f"{n:064x}",
+        }
+        for n in range(5)
+    ]
+    with mock.patch.object(bulk, "_max_params", return_value=2 * 8):
+        pks = insert_rows(LogEntry, rows)
+    entries = LogEntry.objects.in_bulk(pks)
+    assert [entries[pk].seq for pk in pks] == [1000, 1001, 1002, 1003, 1004]
+    assert entries[pks[3]].data == {"n": 3, "text": "één", "list": [1, None]}
+
+
+def test_an_unknown_field_is_refused_before_anything_is_written(process):
+    with pytest.raises(ValueError, match="no field"):
+        insert_rows(LogEntry, [{"process_id": process.pk, "colour": "red"}])
+    assert not LogEntry.objects.filter(action="test.bulk").exists()
+    assert insert_rows(LogEntry, []) == []
