@@ -66,7 +66,9 @@ class Phone:
                     await self.drop()
                     self.reconnects += 1
                     await self.connect()
-                _ms, ack = await self.socket.request(message, message["client_id"], timeout=3)
+                # As the phone page: wait for the ack while the socket is open (a slow
+                # ack is not a reason to reconnect); a closed socket fails the wait at once.
+                _ms, ack = await self.socket.request(message, message["client_id"], timeout=30)
                 return ack
             except RETRYABLE:
                 await self.drop()

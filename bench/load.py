@@ -138,6 +138,12 @@ class Socket:
                         waiter.set_result((time.perf_counter(), message))
         except ConnectionClosed:
             return
+        finally:
+            # Whoever waits for an answer on this socket learns at once that none will come.
+            for waiter in self.acks.values():
+                if not waiter.done():
+                    waiter.set_exception(ConnectionError("the connection closed"))
+            self.acks.clear()
 
     async def request(self, message: dict, key: str, timeout: float = 60) -> tuple[float, dict]:
         """Send and wait for the ack (or command result) with ``key``; returns the round
@@ -305,9 +311,11 @@ CSRF_FIELD = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 CLIENT_FIELD = re.compile(r'name="client_id" value="([^"]+)"')
 
 
-def enter_sheet(base: str, session_cookie: str, path: str, question: int, option: int) -> float:
+def enter_sheet(
+    base: str, session_cookie: str, path: str, question: int, option: int
+) -> tuple[float, float]:
     """A teller's entry over HTTP, as the phone form does it: open, fill in, save. Returns
-    the save's duration in ms."""
+    when the save was sent (``perf_counter``) and how long it took in ms."""
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor())
     opener.addheaders = [("Cookie", f"sessionid={session_cookie}")]
     page = opener.open(f"http://{base}{path}", timeout=60).read().decode()
@@ -325,7 +333,7 @@ def enter_sheet(base: str, session_cookie: str, path: str, question: int, option
     with urllib.request.urlopen(request, timeout=60) as response:
         if response.status != 200:
             raise RuntimeError(f"entry refused: {response.status}")
-    return (time.perf_counter() - started) * 1000
+    return started, (time.perf_counter() - started) * 1000
 
 
 # --- the town hall --------------------------------------------------------------------
@@ -420,10 +428,10 @@ async def town_hall(stack: Stack, args, echo_frame_size: list[int]) -> dict:
     statuses: dict[str, int] = {}
     duplicates_sent = 0
     duplicate_acks = 0
-    last_counted_at = 0.0
+    last_sent = [0.0]  # when the last counted input was sent (phones and tellers)
 
     async def answer(socket: Socket, delay: float, resend: bool) -> None:
-        nonlocal duplicates_sent, duplicate_acks, last_counted_at
+        nonlocal duplicates_sent, duplicate_acks
         await asyncio.sleep(delay)
         client_id = new_id()
         message = {
@@ -432,12 +440,13 @@ async def town_hall(stack: Stack, args, echo_frame_size: list[int]) -> dict:
             "question": question,
             "answer": {"option": rng.choice(options)},
         }
+        sent = time.perf_counter()
         ms, ack = await socket.request(message, client_id)
         acks.append(ms)
         statuses[ack["status"]] = statuses.get(ack["status"], 0) + 1
         if ack["status"] == "counted":
             expected_last[socket.participant] = client_id
-            last_counted_at = max(last_counted_at, time.perf_counter())
+            last_sent[0] = max(last_sent[0], sent)
         if resend:
             duplicates_sent += 1
             _ms, again = await socket.request(message, client_id)
@@ -462,9 +471,12 @@ async def town_hall(stack: Stack, args, echo_frame_size: list[int]) -> dict:
                 if wait > 0:
                     time.sleep(wait)
                 try:
-                    ms = enter_sheet(urls[index % len(urls)], cookie, path, question, options[0])
+                    sent, ms = enter_sheet(
+                        urls[index % len(urls)], cookie, path, question, options[0]
+                    )
                     with lock:
                         teller_ms.append(ms)
+                        last_sent[0] = max(last_sent[0], sent)
                 except Exception as exc:
                     with lock:
                         teller_errors.append(repr(exc))
@@ -497,7 +509,9 @@ async def town_hall(stack: Stack, args, echo_frame_size: list[int]) -> dict:
     burst_end = time.perf_counter()
     cpu_burst = (usage.cpu() - cpu_before) / (burst_end - burst_start) * 100
     profiler.stop()
-    last_input = max(last_counted_at, burst_end if sheets else 0)
+    # From the moment the last counted input was sent (an answer, a teller's save): the
+    # presenter's exact total includes its ack's way and the broadcaster's tick.
+    last_input = last_sent[0]
 
     expected_total = len(expected_last) + len(teller_ms)
     deadline = time.perf_counter() + 10

@@ -28,23 +28,25 @@ def _median(values):
 def rows(runs: list[dict]) -> list[tuple[str, str, str, str]]:
     """(figure, measured, target, met?) per line."""
 
-    def pick(path: str):
+    def pick(path: str) -> list:
         found = []
         for run in runs:
             value = run
             for key in path.split("."):
                 value = value.get(key) if isinstance(value, dict) else None
             found.append(value)
-        return _median(found)
+        return [v for v in found if v is not None]
 
     def line(name, path, target, better="low", unit=""):
-        value = pick(path)
+        found = pick(path)
+        value = _median(found)
         if value is None:
             return (name, "n/a", f"{target}{unit}", "no")
         met = value <= target if better == "low" else value >= target
+        spread = f" ({fmt(min(found))} to {fmt(max(found))})" if min(found) != max(found) else ""
         return (
             name,
-            f"{fmt(value)}{unit}",
+            f"{fmt(value)}{unit}{spread}",
             f"{'≤' if better == 'low' else '≥'} {target:,}{unit}",
             "yes" if met else "**no**",
         )
@@ -85,7 +87,7 @@ def rows(runs: list[dict]) -> list[tuple[str, str, str, str]]:
 
 def main(paths: list[str]) -> None:
     runs = [json.loads(open(path).read().splitlines()[-1]) for path in paths]  # noqa: SIM115
-    print(f"{len(runs)} run(s), medians\n")
+    print(f"{len(runs)} run(s): the median, and (lowest to highest) where they differ\n")
     print("| figure | measured | target | met |")
     print("|---|---|---|---|")
     for name, measured, target, met in rows(runs):

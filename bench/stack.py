@@ -79,10 +79,10 @@ def launch_daphne(
             sys.executable,
             "-m",
             "daphne",
-            "-b",
-            "127.0.0.1",
-            "-p",
-            str(port),
+            # Twisted listens with a backlog of 50: a storm of reconnecting phones then
+            # overflows it and waits for SYN retries (1 s, 3 s, ...) before even queueing.
+            "-e",
+            f"tcp:port={port}:interface=127.0.0.1:backlog=2048",
             # Slow handshakes under a connection storm are queued, not dropped.
             "--websocket_connect_timeout",
             "60",

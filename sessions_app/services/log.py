@@ -34,17 +34,22 @@ def log_append(*, process: Process, action: str, actor: str, data: dict | None =
     Runs inside the caller's transaction (or its own). The process row is locked while the
     entry is chained, so concurrent writers get consecutive sequence numbers.
     """
-    return log_append_many(process=process, entries=[(action, actor, data)])[0]
+    [(pk, row)] = _append(process, [(action, actor, data)])
+    entry = LogEntry(pk=pk, process=process, **{k: v for k, v in row.items() if k != "process_id"})
+    entry._state.adding, entry._state.db = False, "default"  # as if read back
+    return entry
 
 
-def log_append_many(
-    *, process: Process, entries: list[tuple[str, str, dict | None]]
-) -> list[LogEntry]:
+def log_append_many(*, process: Process, entries: list[tuple[str, str, dict | None]]) -> None:
     """Append ``(action, actor, data)`` entries to ``process``'s log in this order, under
     one lock of the process row and with one insert: the chain is exactly as if each had
     been appended alone."""
-    if not entries:
-        return []
+    if entries:
+        _append(process, entries)
+
+
+def _append(process: Process, entries) -> list[tuple[int, dict]]:
+    """Chain and insert ``entries``; returns each row's key and fields."""
     # No savepoint: inside a caller's transaction the lock and the inserts belong to it (a
     # failure rolls all of it back); called alone, this is its own transaction.
     # Every row lock in the services is FOR NO KEY UPDATE (``no_key=True``): PostgreSQL's
@@ -90,11 +95,4 @@ def log_append_many(
         pks = insert_rows(LogEntry, rows)
         Process.objects.filter(pk=process.pk).update(log_seq=seq, log_head=prev)
     process.log_seq, process.log_head = seq, prev
-    created = []
-    for pk, row in zip(pks, rows, strict=True):
-        entry = LogEntry(
-            pk=pk, process=process, **{k: v for k, v in row.items() if k != "process_id"}
-        )
-        entry._state.adding, entry._state.db = False, "default"  # as if read back
-        created.append(entry)
-    return created
+    return list(zip(pks, rows, strict=True))

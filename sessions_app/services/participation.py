@@ -20,6 +20,7 @@ from sessions_app.models import (
     Moderation,
     Option,
     Participant,
+    Process,
     ProcessState,
     Question,
     QuestionKind,
@@ -230,10 +231,10 @@ def _count(
     )
 
 
-def _announce(question: Question, action: str) -> None:
+def _announce(question: Question, action: str, process_id: int | None = None) -> None:
     send_on_commit(
         question_changed,
-        process_id=question.session.process_id,
+        process_id=process_id or question.session.process_id,
         session_id=question.session_id,
         question_id=question.pk,
         action=action,
@@ -311,8 +312,9 @@ def responses_submit(submissions: list[Submission]) -> list[SubmitResult | Input
 def _write_batch(ready, slow: list[int]) -> list[tuple[int, SubmitResult | InputRejected]]:
     """Inside the batch's transaction: read what the answers need in three queries (the
     questions, locked, as the close of a question locks them; their approved options; the
-    participants' counting answers and replayed client ids), check every answer, and
-    write the plain ones together. Answers for the single path go to ``slow``."""
+    participants' counting answers and replayed client ids; each session's process comes
+    from a cache), check every answer, and write the plain ones together. Answers for the
+    single path go to ``slow``."""
     outcome: list[tuple[int, SubmitResult | InputRejected]] = []
     wanted = {
         item.question_id
@@ -321,10 +323,11 @@ def _write_batch(ready, slow: list[int]) -> list[tuple[int, SubmitResult | Input
     }
     questions = {
         q.pk: q
-        for q in Question.objects.select_for_update(of=("self",), no_key=True)
-        .select_related("session__process")
+        for q in Question.objects.select_for_update(no_key=True)
         .filter(pk__in=wanted)
+        .order_by()  # no sorting to compile or do: the batch looks them up by key
     }
+    processes = _processes_of({q.session_id for q in questions.values()})
     rules = _rules(questions.values())
     replays, previous = _earlier(ready)
     fast: list[tuple[int, Submission, str, Question, Answer]] = []
@@ -347,7 +350,30 @@ def _write_batch(ready, slow: list[int]) -> list[tuple[int, SubmitResult | Input
             continue
         taken.update((key, (participant.pk, client_id)))
         fast.append((index, item, client_id, question, answer))
-    return outcome + _count_many(fast, previous)
+    return outcome + _count_many(fast, previous, processes)
+
+
+#: session id -> (process id, process slug): neither ever changes (the slug is part of
+#: every log hash), so each server process reads them once.
+_SESSION_PROCESS: dict[int, tuple[int, str]] = {}
+
+
+def _processes_of(session_ids: set[int]) -> dict[int, Process]:
+    """The process of each session, for the log and the announcements, as an instance
+    that carries only its key and slug (the batch's log entries need no more)."""
+    missing = session_ids - _SESSION_PROCESS.keys()
+    if missing:
+        if len(_SESSION_PROCESS) > 10_000:
+            _SESSION_PROCESS.clear()
+        for session_id, process_id, slug in LiveSession.objects.filter(pk__in=missing).values_list(
+            "pk", "process_id", "process__slug"
+        ):
+            _SESSION_PROCESS[session_id] = (process_id, slug)
+    found = {}
+    for session_id in session_ids:
+        process_id, slug = _SESSION_PROCESS[session_id]
+        found[session_id] = Process(pk=process_id, slug=slug)
+    return found
 
 
 def _earlier(ready) -> tuple[dict, dict]:
@@ -383,9 +409,11 @@ def _earlier(ready) -> tuple[dict, dict]:
 def _rules(questions) -> dict[int, QuestionRules]:
     questions = list(questions)
     approved: dict[int, set[int]] = {q.pk: set() for q in questions}
-    for question_id, option_id in Option.objects.filter(
-        question__in=questions, moderation=Moderation.APPROVED
-    ).values_list("question_id", "pk"):
+    for question_id, option_id in (
+        Option.objects.filter(question__in=questions, moderation=Moderation.APPROVED)
+        .order_by()
+        .values_list("question_id", "pk")
+    ):
         approved[question_id].add(option_id)
     return {q.pk: QuestionRules.of(q, options=frozenset(approved[q.pk])) for q in questions}
 
@@ -400,9 +428,10 @@ def _open_question(questions: dict[int, Question], participant, question_id) -> 
     return _answerable(question, participant)
 
 
-def _count_many(fast, previous: dict) -> list[tuple[int, SubmitResult]]:
+def _count_many(fast, previous: dict, processes: dict) -> list[tuple[int, SubmitResult]]:
     """Write the batch's plain answers (no cards, one per person and question), inside
-    the batch's transaction; ``previous`` holds the counting answers they replace."""
+    the batch's transaction; ``previous`` holds the counting answers they replace and
+    ``processes`` each session's process."""
     if not fast:
         return []
     outcome: list[tuple[int, SubmitResult]] = []
@@ -447,7 +476,7 @@ def _count_many(fast, previous: dict) -> list[tuple[int, SubmitResult]]:
     for response, earlier, (index, item, client_id, question, answer) in zip(
         created, superseded, fast, strict=True
     ):
-        process = question.session.process
+        process = processes[question.session_id]
         entries = by_process.setdefault(process.pk, (process, []))[1]
         entries.append(
             (
@@ -471,7 +500,7 @@ def _count_many(fast, previous: dict) -> list[tuple[int, SubmitResult]]:
     for process, entries in by_process.values():
         log_append_many(process=process, entries=entries)
     for question in {e[3].pk: e[3] for e in fast}.values():
-        _announce(question, "response")
+        _announce(question, "response", processes[question.session_id].pk)
     return outcome
 
 
