@@ -1,5 +1,7 @@
-"""Insert many rows in one statement, for the hot write paths (an answer batch, its log
-entries).
+"""Plain SQL for the hot write paths (an answer batch, its log entries): insert many rows
+in one statement, and read or update a few columns of rows by key, without compiling a
+query each time. Only the models' own table and column names go into the SQL text,
+quoted; every value is a parameter.
 
 Django's ``bulk_create`` builds a model instance per row and compiles a placeholder and a
 prepared value per field per row; under a burst of answers that was a third of the
@@ -102,3 +104,81 @@ def _max_params(connection) -> int:
         connection.ensure_connection()
         return min(connection.connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER), 32766)
     return connection.features.max_query_params or 65535
+
+
+def _lock_clause(connection) -> str:
+    """Row locks as the services take them (see ``services/log.py``): FOR NO KEY UPDATE
+    where the database has it, FOR UPDATE where it has only that, nothing on SQLite
+    (whose writers are serialised by the database lock)."""
+    if not connection.features.has_select_for_update:
+        return ""
+    return " " + connection.ops.for_update_sql(
+        no_key=connection.features.has_select_for_no_key_update
+    )
+
+
+def select_by_pk(
+    model: type[models.Model],
+    pks,
+    columns: tuple[str, ...],
+    *,
+    lock: bool = False,
+    using: str = "default",
+) -> list[tuple]:
+    """``(pk, *columns)`` of the rows of ``model`` with these keys (in no order), each
+    column named by its field's ``attname``; with ``lock``, the rows are locked for the
+    rest of the transaction."""
+    pks = list(pks)
+    if not pks:
+        return []
+    connection = connections[using]
+    quote = connection.ops.quote_name
+    meta = model._meta
+    names = [quote(meta.pk.column), *(quote(meta.get_field(name).column) for name in columns)]
+    with connection.cursor() as cursor:
+        cursor.execute(_select_sql(connection, model, names, len(pks), lock), pks)
+        return cursor.fetchall()
+
+
+def instances_by_pk(
+    model: type[models.Model], pks, *, lock: bool = False, using: str = "default"
+) -> list[models.Model]:
+    """The instances of ``model`` with these keys (in no order), all fields loaded; with
+    ``lock``, locked as ``select_by_pk`` locks."""
+    pks = list(pks)
+    if not pks:
+        return []
+    connection = connections[using]
+    quote = connection.ops.quote_name
+    names = [quote(field.column) for field in model._meta.concrete_fields]
+    return list(
+        model._default_manager.using(using).raw(
+            _select_sql(connection, model, names, len(pks), lock), pks
+        )
+    )
+
+
+def _select_sql(connection, model, names: list[str], count: int, lock: bool) -> str:
+    quote = connection.ops.quote_name
+    return (
+        f"SELECT {', '.join(names)} FROM {quote(model._meta.db_table)} "  # noqa: S608
+        f"WHERE {quote(model._meta.pk.column)} IN ({', '.join(['%s'] * count)})"
+        + (_lock_clause(connection) if lock else "")
+    )
+
+
+def update_by_pk(
+    model: type[models.Model], pk, values: Mapping[str, object], *, using: str = "default"
+) -> int:
+    """Set plain columns (named by ``attname``) of one row; returns the rows changed."""
+    connection = connections[using]
+    quote = connection.ops.quote_name
+    meta = model._meta
+    assignments = ", ".join(f"{quote(meta.get_field(name).column)} = %s" for name in values)
+    sql = (
+        f"UPDATE {quote(meta.db_table)} SET {assignments} "  # noqa: S608 (names only)
+        f"WHERE {quote(meta.pk.column)} = %s"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*values.values(), pk])
+        return cursor.rowcount

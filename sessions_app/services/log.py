@@ -8,7 +8,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.utils import timezone
 
-from sessions_app.bulk import insert_rows
+from sessions_app.bulk import insert_rows, select_by_pk, update_by_pk
 from sessions_app.logchain import GENESIS_HASH, entry_hash, format_time
 from sessions_app.models import LogEntry, Process
 
@@ -56,12 +56,12 @@ def _append(process: Process, entries) -> list[tuple[int, dict]]:
     # deferred foreign-key checks take KEY SHARE locks at commit, which a plain FOR UPDATE
     # blocks, and two writers (an answer batch, a paper entry) then deadlock.
     with transaction.atomic(savepoint=False):
-        seq, head = (
-            Process.objects.select_for_update(no_key=True)
-            .filter(pk=process.pk)
-            .values_list("log_seq", "log_head")
-            .get()
-        )
+        # The process row read and written as plain SQL: every change of every process
+        # passes here, an answer batch many times a second (sessions_app.bulk).
+        found = select_by_pk(Process, [process.pk], ("log_seq", "log_head"), lock=True)
+        if not found:
+            raise Process.DoesNotExist(process.pk)
+        [(_pk, seq, head)] = found
         now = timezone.now()
         at = format_time(now)
         prev = head or GENESIS_HASH
@@ -93,6 +93,6 @@ def _append(process: Process, entries) -> list[tuple[int, dict]]:
             prev = digest
         # One statement of plain rows: an answer batch logs hundreds of entries at once.
         pks = insert_rows(LogEntry, rows)
-        Process.objects.filter(pk=process.pk).update(log_seq=seq, log_head=prev)
+        update_by_pk(Process, process.pk, {"log_seq": seq, "log_head": prev})
     process.log_seq, process.log_head = seq, prev
     return list(zip(pks, rows, strict=True))

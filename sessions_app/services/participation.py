@@ -11,7 +11,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from sessions_app.answers import STATEMENT_MAX, Answer, QuestionRules, clean_text, parse_answer
-from sessions_app.bulk import insert_rows
+from sessions_app.bulk import insert_rows, instances_by_pk
 from sessions_app.exceptions import InputRejected
 from sessions_app.models import (
     AttendeeCard,
@@ -321,12 +321,8 @@ def _write_batch(ready, slow: list[int]) -> list[tuple[int, SubmitResult | Input
         for _i, item, _c in ready
         if isinstance(item.question_id, int) and not isinstance(item.question_id, bool)
     }
-    questions = {
-        q.pk: q
-        for q in Question.objects.select_for_update(no_key=True)
-        .filter(pk__in=wanted)
-        .order_by()  # no sorting to compile or do: the batch looks them up by key
-    }
+    # Locked as the close of a question locks it; plain SQL, as it runs for every batch.
+    questions = {q.pk: q for q in instances_by_pk(Question, wanted, lock=True)}
     processes = _processes_of({q.session_id for q in questions.values()})
     rules = _rules(questions.values())
     replays, previous = _earlier(ready)

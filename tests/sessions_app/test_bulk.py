@@ -82,3 +82,25 @@ def test_an_unknown_field_is_refused_before_anything_is_written(process):
         insert_rows(LogEntry, [{"process_id": process.pk, "colour": "red"}])
     assert not LogEntry.objects.filter(action="test.bulk").exists()
     assert insert_rows(LogEntry, []) == []
+
+
+def test_rows_are_read_and_updated_by_key_and_locked_where_the_database_can(process):
+    from django.db import connection, transaction
+    from django.test.utils import CaptureQueriesContext
+
+    from sessions_app.bulk import instances_by_pk, select_by_pk, update_by_pk
+    from sessions_app.models import Process
+
+    with transaction.atomic(), CaptureQueriesContext(connection) as queries:
+        [(pk, seq, head)] = select_by_pk(Process, [process.pk], ("log_seq", "log_head"), lock=True)
+        assert (pk, seq, head) == (process.pk, process.log_seq, process.log_head)
+        assert update_by_pk(Process, process.pk, {"log_seq": seq}) == 1
+        [again] = instances_by_pk(Process, [process.pk], lock=True)
+    assert again.slug == process.slug and again.title == process.title
+    locks = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("SELECT")]
+    if connection.features.has_select_for_no_key_update:
+        assert all(sql.endswith("FOR NO KEY UPDATE") for sql in locks)
+    else:
+        assert not any("FOR " in sql for sql in locks)
+    assert select_by_pk(Process, [], ("slug",)) == [] and instances_by_pk(Process, []) == []
+    assert select_by_pk(Process, [process.pk + 1000], ("slug",)) == []
