@@ -1,8 +1,13 @@
+import json
+from pathlib import Path
+
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from sessions_app import selectors
+from sessions_app.exports.recount import recount
+from sessions_app.logchain import verify_chain
 from sessions_app.models import Process
 
 REASONS = {
@@ -30,8 +35,20 @@ class Command(BaseCommand):
         parser.add_argument(
             "slug", nargs="?", help=gettext_lazy("the process's slug; all processes if left out")
         )
+        parser.add_argument(
+            "--export",
+            type=Path,
+            metavar="FILE",
+            help=gettext_lazy(
+                "verify an exported JSON file instead, without the database: the log's "
+                "chain and head, and a recount of its results from its raw responses"
+            ),
+        )
 
-    def handle(self, *args, slug=None, **options):
+    def handle(self, *args, slug=None, export: Path | None = None, **options):
+        if export is not None:
+            self.verify_export(export)
+            return
         if slug:
             found = Process.objects.filter(slug=slug)
             if not found:
@@ -62,3 +79,104 @@ class Command(BaseCommand):
                 )
         if broken:
             raise CommandError(_("%(n)d log(s) failed verification.") % {"n": broken})
+
+    def verify_export(self, path: Path) -> None:
+        """Check an export file on its own: every log entry's hash and link, the head the
+        file states, the counts it states, and every published number against a recount
+        from the raw responses and hand counts in it."""
+        try:
+            with path.open(encoding="utf-8") as stream:
+                data = json.load(stream)
+        except OSError as error:
+            raise CommandError(
+                _("Cannot read %(path)s: %(error)s") % {"path": path, "error": error}
+            ) from None
+        except ValueError as error:
+            raise CommandError(
+                _("%(path)s is not JSON: %(error)s") % {"path": path, "error": error}
+            ) from None
+        if not isinstance(data, dict) or data.get("format") != "inspraak.export/1":
+            raise CommandError(
+                _("%(path)s is not an Inspraak export (inspraak.export/1).") % {"path": path}
+            )
+        try:
+            slug = data["process"]["slug"]
+            log = data["log"]
+            integrity = data["integrity"]
+        except (KeyError, TypeError):
+            raise CommandError(
+                _("%(path)s lacks its process, log or integrity part.") % {"path": path}
+            ) from None
+        problems = []
+        report = verify_chain(slug, log)
+        if not report.ok:
+            problem = _("log entry %(seq)s: %(reason)s") % {
+                "seq": report.broken_seq,
+                "reason": describe(report.reason),
+            }
+            if report.reason == "seq_gap":
+                problem += " " + _("(entry %(n)d expected here)") % {"n": report.count + 1}
+            problems.append(problem)
+        elif report.head != integrity.get("process_log_head") or report.count != integrity.get(
+            "process_log_seq"
+        ):
+            problems.append(
+                _(
+                    "log: %(reason)s (the file ends at entry %(count)d, the process recorded %(seq)s)"
+                )
+                % {
+                    "reason": describe("head_mismatch"),
+                    "count": report.count,
+                    "seq": integrity.get("process_log_seq"),
+                }
+            )
+        stated = {
+            "responses": len(data.get("responses", [])),
+            "hand_counts": len(data.get("hand_counts", [])),
+            "log_entries": len(log),
+        }
+        for key, count in stated.items():
+            if integrity.get(key) != count:
+                problems.append(
+                    _("integrity.%(key)s: the file states %(stated)s, it holds %(count)d")
+                    % {"key": key, "stated": integrity.get(key), "count": count}
+                )
+        try:
+            problems += [
+                _("results: %(path)s: published %(published)s, recounted %(recounted)s")
+                % {"path": d.path, "published": d.published, "recounted": d.recounted}
+                for d in recount(data)
+            ]
+        except (KeyError, TypeError, ValueError) as error:
+            problems.append(
+                _("the responses or results cannot be read (%(error)s)") % {"error": error}
+            )
+        if problems:
+            for problem in problems:
+                self.stderr.write(
+                    _("BROKEN %(slug)s: %(problem)s") % {"slug": slug, "problem": problem}
+                )
+            raise CommandError(
+                ngettext(
+                    "The export failed verification (%(n)d problem).",
+                    "The export failed verification (%(n)d problems).",
+                    len(problems),
+                )
+                % {"n": len(problems)}
+            )
+        self.stdout.write(
+            ngettext(
+                "OK %(slug)s: %(count)d log entries, head %(head)s; %(questions)d question "
+                "recounted from %(responses)d responses",
+                "OK %(slug)s: %(count)d log entries, head %(head)s; %(questions)d questions "
+                "recounted from %(responses)d responses",
+                len(data.get("questions", [])),
+            )
+            % {
+                "slug": slug,
+                "count": report.count,
+                "head": report.head,
+                "questions": len(data.get("questions", [])),
+                "responses": stated["responses"],
+            }
+        )

@@ -1,0 +1,56 @@
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from sessions_app.exports import open_data
+from sessions_app.models import Process
+
+#: Formats this command writes; the others of the council outputs follow.
+FORMATS = {"json": open_data.write}
+
+
+class Command(BaseCommand):
+    help = gettext_lazy(
+        "Write a process's results, raw responses and log for the council and as open data."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("slug")
+        parser.add_argument("--format", choices=sorted(FORMATS), default="json")
+        parser.add_argument(
+            "-o",
+            "--output",
+            type=Path,
+            help=gettext_lazy("file to write; standard output if left out"),
+        )
+
+    def handle(self, *args, slug: str, format: str, output: Path | None = None, **options):
+        process = Process.objects.filter(slug=slug).first()
+        if process is None:
+            raise CommandError(_("No process with slug “%(slug)s”.") % {"slug": slug})
+        write = FORMATS[format]
+        if output is None:
+            write(process, _Unended(self.stdout))
+            return
+        # Written beside the target and moved into place: a failed export leaves no half
+        # file under the name a reader expects.
+        partial = output.with_name(output.name + ".partial")
+        try:
+            with partial.open("w", encoding="utf-8", newline="\n") as stream:
+                write(process, stream)
+            partial.replace(output)
+        finally:
+            partial.unlink(missing_ok=True)
+        self.stderr.write(_("Written: %(path)s") % {"path": output})
+
+
+class _Unended:
+    """The command's standard output without the line ending it adds to every write."""
+
+    def __init__(self, wrapper):
+        self.wrapper = wrapper
+
+    def write(self, text: str) -> None:
+        self.wrapper.write(text, ending="")
