@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import replace
 
 from django.db.models import Count, Prefetch, QuerySet
@@ -63,6 +64,27 @@ def process_log(*, process: Process) -> QuerySet[LogEntry]:
     return LogEntry.objects.filter(process=process).order_by("seq")
 
 
+def log_chain_rows(*, process: Process, upto: int) -> Iterator[dict]:
+    """The log's entries up to ``seq`` ``upto``, in order, as the chain hashes them
+    (``at`` in UTC), read in chunks; each also has its row ``id``."""
+    for row in (
+        process_log(process=process)
+        .filter(seq__lte=upto)
+        .values("id", "seq", "created_at", "actor", "action", "data", "prev_hash", "hash")
+        .iterator(chunk_size=2000)
+    ):
+        yield {
+            "id": row["id"],
+            "seq": row["seq"],
+            "at": format_time(row["created_at"]),
+            "actor": row["actor"],
+            "action": row["action"],
+            "data": row["data"],
+            "prev": row["prev_hash"],
+            "hash": row["hash"],
+        }
+
+
 def log_verify(*, process: Process) -> ChainReport:
     """Recompute the chain of ``process`` from the stored rows, up to the head the process
     recorded (entries appended while this runs are left for the next check).
@@ -73,23 +95,7 @@ def log_verify(*, process: Process) -> ChainReport:
     head_seq, head_hash = (
         Process.objects.filter(pk=process.pk).values_list("log_seq", "log_head").get()
     )
-    rows = (
-        {
-            "id": row["id"],
-            "seq": row["seq"],
-            "at": format_time(row["created_at"]),
-            "actor": row["actor"],
-            "action": row["action"],
-            "data": row["data"],
-            "prev": row["prev_hash"],
-            "hash": row["hash"],
-        }
-        for row in process_log(process=process)
-        .filter(seq__lte=head_seq)
-        .values("id", "seq", "created_at", "actor", "action", "data", "prev_hash", "hash")
-        .iterator(chunk_size=2000)
-    )
-    report = verify_chain(process.slug, rows)
+    report = verify_chain(process.slug, log_chain_rows(process=process, upto=head_seq))
     if report.ok and (report.count != head_seq or report.head != (head_hash or report.head)):
         missing = report.count < head_seq
         return replace(

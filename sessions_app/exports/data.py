@@ -18,19 +18,17 @@ from django.db.models import Prefetch
 from django.utils import timezone
 
 from sessions_app import results as results_module
-from sessions_app.design import format_datetime
-from sessions_app.logchain import format_time
+from sessions_app.design import format_datetime, process_fields_to_dict, timeline_to_list
 from sessions_app.models import (
     FollowUp,
     HandCount,
-    LogEntry,
     Option,
     Process,
     Question,
     Response,
     ResponseItem,
 )
-from sessions_app.selectors import paper_reconciliation
+from sessions_app.selectors import log_chain_rows, paper_reconciliation
 
 FORMAT = "inspraak.export/1"
 CHUNK = 2000
@@ -55,22 +53,14 @@ def _when(moment: datetime | None) -> str | None:
 
 
 def process_part(process: Process) -> dict:
+    """The process's fields as its design file has them, with its slug, state and dates."""
     return {
         "slug": process.slug,
-        "title": process.title,
-        "language": process.language,
-        "purpose": process.purpose,
-        "level": process.level,
-        "promise": process.promise,
-        "decision_maker": process.decision_maker,
+        **process_fields_to_dict(process),
         "state": process.state,
-        "paper_entry": process.entry_mode,
-        "card_rule": process.card_rule,
         "published_at": _when(process.published_at),
         "closed_at": _when(process.closed_at),
-        "timeline": [
-            {"date": m.date.isoformat(), "label": m.label} for m in process.milestones.all()
-        ],
+        "timeline": timeline_to_list(process),
     }
 
 
@@ -263,20 +253,11 @@ def hand_counts(process: Process) -> Iterator[dict]:
 
 
 def log_entries(process: Process) -> Iterator[dict]:
-    """The log as it is hashed: ``at`` in UTC, exactly as in the chain."""
-    queryset = LogEntry.objects.filter(process=process)
-    fields = ("id", "seq", "created_at", "actor", "action", "data", "prev_hash", "hash")
-    for rows in _chunks(queryset, fields, key="seq"):
-        for row in rows:
-            yield {
-                "seq": row["seq"],
-                "at": format_time(row["created_at"]),
-                "actor": row["actor"],
-                "action": row["action"],
-                "data": row["data"],
-                "prev": row["prev_hash"],
-                "hash": row["hash"],
-            }
+    """The log as it is hashed (``at`` in UTC, exactly as in the chain), up to the head
+    the process recorded when the export began."""
+    for entry in log_chain_rows(process=process, upto=process.log_seq):
+        del entry["id"]
+        yield entry
 
 
 def generated_at() -> str:
