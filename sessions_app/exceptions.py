@@ -14,6 +14,9 @@ The codes, by area:
   ``INPUT_CODES`` below; ``docs/realtime-protocol.md`` lists them for clients.
 * ``FacilitationError`` (running a session): ``question_state``, ``session_ended``,
   ``reason_required``, ``not_moderated``, ``no_such_question``.
+* ``FollowUpError`` (what was done with the input): ``follow_up_draft``,
+  ``follow_up_question``, ``follow_up_outcome``, ``follow_up_reasoning``,
+  ``follow_up_date``.
 """
 
 from __future__ import annotations
@@ -77,6 +80,12 @@ INPUT_CODES: dict[str, Promise] = {
     "invalid_statement": _("That statement is not part of this question."),
     "adding_not_allowed": _("Adding statements is not possible for this question."),
     "unknown_card": _("This attendee card is not known for this session."),
+    # Follow-up
+    "follow_up_draft": _("a process that has not been published has no input to follow up"),
+    "follow_up_question": _("this question is not part of this process"),
+    "follow_up_outcome": _("choose what was done with the input"),
+    "follow_up_reasoning": _("explain what was done with the input, in at most %(max)d characters"),
+    "follow_up_date": _("give the date of the decision, not later than today"),
     # Paper and hands
     "sheet_forged": _("This form's code is not genuine: its signature does not match."),
     "unknown_sheet": _("No form with this code was printed."),
@@ -164,3 +173,7 @@ class InputRejected(InspraakError):
 
 class FacilitationError(InspraakError):
     default_code = "question_state"
+
+
+class FollowUpError(InspraakError):
+    default_code = "follow_up_outcome"

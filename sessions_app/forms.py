@@ -10,9 +10,10 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from .exceptions import Problem
-from .models import LiveSession, Process, QuestionKind, Role
+from .models import FollowUpOutcome, LiveSession, Process, QuestionKind, Role
 from .models.choices import Level
 from .rules import session_problems
+from .services.followups import REASONING_MAX
 from .specs import PROCESS_FIELDS, MilestoneSpec, OptionSpec, ProcessSpec, QuestionSpec, SessionSpec
 
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
@@ -218,6 +219,35 @@ class InvitationForm(LabelsMixin, forms.Form):
 
 class ImportForm(LabelsMixin, forms.Form):
     file = forms.FileField(label=_("design file (JSON)"))
+
+
+class FollowUpForm(LabelsMixin, forms.Form):
+    """What was done with the input, for one question or (left empty) the whole process."""
+
+    question = forms.TypedChoiceField(
+        label=_("about"), coerce=int, empty_value=None, required=False
+    )
+    outcome = forms.ChoiceField(
+        label=_("what was done with the input"),
+        choices=FollowUpOutcome.choices,
+        widget=forms.RadioSelect,
+    )
+    reasoning = forms.CharField(
+        label=_("reasoning"),
+        widget=forms.Textarea(attrs={"rows": 6}),
+        max_length=REASONING_MAX,
+        help_text=_("In plain words: what was decided, and how the input weighed in."),
+    )
+    decided_on = forms.DateField(
+        label=_("date of the decision"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def __init__(self, *args, questions=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["question"].choices = [
+            ("", _("the process as a whole")),
+            *((q.pk, f"{q.session.title}: {q.text}") for q in questions),
+        ]
 
 
 class SignupForm(UserCreationForm):

@@ -10,6 +10,7 @@ from django.db.models import Count, Prefetch, QuerySet
 from .logchain import ChainReport, format_time, verify_chain
 from .models import (
     EntryState,
+    FollowUp,
     Invitation,
     LiveSession,
     LogEntry,
@@ -58,6 +59,15 @@ def process_staff(*, process: Process) -> QuerySet[StaffRole]:
 
 def open_invitations(*, process: Process) -> QuerySet[Invitation]:
     return process.invitations.filter(accepted_at__isnull=True).order_by("-created_at")
+
+
+def process_follow_ups(*, process: Process) -> list[FollowUp]:
+    """The follow-ups of a process, newest decision first, each with its question."""
+    return list(
+        FollowUp.objects.filter(process=process)
+        .select_related("question__session")
+        .order_by("-decided_on", "-created_at", "-id")
+    )
 
 
 def process_log(*, process: Process) -> QuerySet[LogEntry]:

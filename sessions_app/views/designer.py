@@ -14,8 +14,9 @@ from django.views.decorators.http import require_POST
 
 from sessions_app import permissions, selectors
 from sessions_app.design import process_to_dict
-from sessions_app.exceptions import DesignError
+from sessions_app.exceptions import DesignError, FollowUpError
 from sessions_app.forms import (
+    FollowUpForm,
     ImportForm,
     InvitationForm,
     LiveSessionForm,
@@ -31,7 +32,7 @@ from sessions_app.forms import (
 from sessions_app.models import LiveSession, Moderation, Question, QuestionKind, StaffRole
 from sessions_app.models.choices import LEVEL_EXPLANATIONS, OPTION_KINDS
 from sessions_app.rules import OPEN_TEXT_DEFAULT
-from sessions_app.services import design_io, live_sessions, processes, questions, staff
+from sessions_app.services import design_io, followups, live_sessions, processes, questions, staff
 from sessions_app.services.questions import question_spec_of
 
 from .common import staff_process
@@ -169,6 +170,41 @@ def process_import(request):
             messages.success(request, _("The design has been imported as a new draft process."))
             return redirect("designer:process_detail", slug=process.slug)
     return render(request, "designer/process_import.html", {"form": form, "problems": problems})
+
+
+@login_required
+def follow_up(request, slug):
+    """What was done with the input: the organiser records it per question or for the
+    whole process; earlier records stay as history."""
+    process = staff_process(request, slug, "design")
+    agenda = list(
+        Question.objects.filter(session__process=process)
+        .select_related("session")
+        .order_by("session__position", "session__starts_at", "session_id", "position", "id")
+    )
+    form = FollowUpForm(request.POST or None, questions=agenda)
+    if request.method == "POST" and form.is_valid():
+        try:
+            followups.follow_up_record(
+                user=request.user,
+                process=process,
+                question_id=form.cleaned_data["question"],
+                outcome=form.cleaned_data["outcome"],
+                reasoning=form.cleaned_data["reasoning"],
+                decided_on=form.cleaned_data["decided_on"],
+            )
+        except FollowUpError as error:
+            field = {"follow_up_reasoning": "reasoning", "follow_up_date": "decided_on"}
+            form.add_error(field.get(error.code, "question"), error.message)
+        else:
+            messages.success(request, _("The follow-up is recorded and shown on the public page."))
+            return redirect("designer:follow_up", slug=process.slug)
+    context = {
+        "process": process,
+        "form": form,
+        "follow_ups": selectors.process_follow_ups(process=process),
+    }
+    return render(request, "designer/follow_up.html", context, status=400 if form.errors else 200)
 
 
 @login_required

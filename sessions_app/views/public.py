@@ -24,5 +24,6 @@ def process_page(request, slug):
         "milestones": process.milestones.all(),
         "level_explanation": LEVEL_EXPLANATIONS.get(process.level),
         "levels": Level.choices,
+        "follow_ups": selectors.process_follow_ups(process=process),
     }
     return render(request, "public/process.html", context)
