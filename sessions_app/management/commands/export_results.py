@@ -4,11 +4,12 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from sessions_app.exports import open_data
+from sessions_app.exports import open_data, workbook
 from sessions_app.models import Process
 
-#: Formats this command writes; the others of the council outputs follow.
-FORMATS = {"json": open_data.write}
+#: Each format this command writes: its writer, and whether it writes bytes. The PDF
+#: report and the CSV files follow.
+FORMATS = {"json": (open_data.write, False), "xlsx": (workbook.write, True)}
 
 
 class Command(BaseCommand):
@@ -30,16 +31,22 @@ class Command(BaseCommand):
         process = Process.objects.filter(slug=slug).first()
         if process is None:
             raise CommandError(_("No process with slug “%(slug)s”.") % {"slug": slug})
-        write = FORMATS[format]
+        write, binary = FORMATS[format]
         if output is None:
+            if binary:
+                raise CommandError(_("Give a file to write to with -o for this format."))
             write(process, _Unended(self.stdout))
             return
         # Written beside the target and moved into place: a failed export leaves no half
         # file under the name a reader expects.
         partial = output.with_name(output.name + ".partial")
         try:
-            with partial.open("w", encoding="utf-8", newline="\n") as stream:
-                write(process, stream)
+            if binary:
+                with partial.open("wb") as stream:
+                    write(process, stream)
+            else:
+                with partial.open("w", encoding="utf-8", newline="\n") as stream:
+                    write(process, stream)
             partial.replace(output)
         finally:
             partial.unlink(missing_ok=True)

@@ -1,0 +1,391 @@
+"""The council's workbook (XLSX, openpyxl in write-only mode): the process, the results
+split by source, a sheet with a native chart per question, every raw response, the open
+text, the paper reconciliation, the follow-up, the log and how to verify it.
+
+All numbers come from ``data`` (and so from ``results.question_results``). Text that a
+spreadsheet would read as a formula is written as text. Times are local to the process's
+time zone (spreadsheets know no time zones), and say so in the header.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import BinaryIO
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.utils import translation
+from django.utils.translation import gettext as _
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.chart import BarChart, Reference
+from openpyxl.styles import Alignment, Font
+
+from sessions_app.models import (
+    FollowUpOutcome,
+    Level,
+    Moderation,
+    Process,
+    QuestionKind,
+    ResponseStatus,
+)
+
+from . import data
+
+SOURCES = ("room", "remote", "paper", "hands")
+FORMULA_START = ("=", "+", "-", "@")
+BOLD = Font(bold=True)
+WRAP = Alignment(wrap_text=True, vertical="top")
+DATE_FORMAT = "dd-mm-yyyy hh:mm"
+NONE = "\N{EN DASH}"  # no value (nobody ranked it, nobody gave points)
+
+
+def source_names() -> dict[str, str]:
+    return {
+        "room": _("in the room"),
+        "remote": _("remote"),
+        "paper": _("paper"),
+        "hands": _("hands"),
+        "total": _("total"),
+    }
+
+
+class Sheet:
+    """A write-only sheet with cells that are safe: formula-like text stays text, times
+    become local and plain."""
+
+    def __init__(self, book: Workbook, title: str, widths: dict[str, int] | None = None):
+        self.ws = book.create_sheet(title[:31])
+        for column, width in (widths or {}).items():
+            self.ws.column_dimensions[column].width = width
+        self.rows = 0
+        self.zone = ZoneInfo(settings.TIME_ZONE)
+
+    def cell(self, value, *, bold: bool = False, wrap: bool = False):
+        if isinstance(value, datetime):
+            value = value.astimezone(self.zone).replace(tzinfo=None)
+        cell = WriteOnlyCell(self.ws, value=value)
+        if isinstance(value, str):
+            cell.data_type = "s"  # never a formula, whatever it starts with
+            if value.startswith(FORMULA_START):
+                cell.quotePrefix = True
+        elif isinstance(value, datetime):
+            cell.number_format = DATE_FORMAT
+        if bold:
+            cell.font = BOLD
+        if wrap:
+            cell.alignment = WRAP
+        return cell
+
+    def row(self, *values, bold: bool = False, wrap: bool = False) -> int:
+        self.ws.append([self.cell(v, bold=bold, wrap=wrap) for v in values])
+        self.rows += 1
+        return self.rows
+
+    def header(self, *values) -> int:
+        return self.row(*values, bold=True)
+
+
+def _local(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text) if text else None
+
+
+def _choices(model_choices) -> dict[str, str]:
+    return {value: str(label) for value, label in model_choices}
+
+
+def write(process: Process, stream: BinaryIO) -> None:
+    with translation.override(process.language), data.snapshot():
+        process.refresh_from_db(fields=["log_seq", "log_head"])
+        book = Workbook(write_only=True)
+        questions = data.questions_of(process)
+        parts = [data.question_part(q) for q in questions]
+        results = data.results_part(questions)
+        _process_sheet(book, process)
+        _results_sheet(book, parts, results)
+        for number, (part, result) in enumerate(zip(parts, results, strict=True), start=1):
+            _question_sheet(book, number, part, result)
+        counts = _responses_sheet(book, process, parts)
+        _open_text_sheet(book, process, parts)
+        _paper_sheet(book, process)
+        _follow_up_sheet(book, process, parts)
+        log_count, head = _log_sheet(book, process)
+        _integrity_sheet(book, process, counts, log_count, head)
+        book.save(stream)
+
+
+def _process_sheet(book: Workbook, process: Process) -> None:
+    sheet = Sheet(book, _("Process"), {"A": 28, "B": 90})
+    part = data.process_part(process)
+    sheet.row(process.title, bold=True)
+    rows = [
+        (_("purpose"), part["purpose"]),
+        (_("participation level"), _choices(Level.choices).get(part["level"], part["level"])),
+        (_("promise: what will be done with the input"), part["promise"]),
+        (_("who decides"), part["decision_maker"]),
+        (_("state"), process.get_state_display()),
+        (_("published"), _local(part["published_at"])),
+        (_("closed"), _local(part["closed_at"])),
+    ]
+    for label, value in rows:
+        sheet.row(label, value, wrap=True)
+    sheet.row()
+    sheet.header(_("Meetings"))
+    sheet.header(_("title"), _("starts at"), _("ends at"), _("venue"), _("mode"), _("state"))
+    for session in process.sessions.all():
+        sheet.row(
+            session.title,
+            session.starts_at,
+            session.ends_at,
+            session.venue,
+            session.get_mode_display(),
+            session.get_state_display(),
+        )
+
+
+def _question_label(number: int, part: dict) -> str:
+    return f"{number}. {part['text']}"
+
+
+def _results_sheet(book: Workbook, parts: list[dict], results: list[dict]) -> None:
+    names = source_names()
+    sheet = Sheet(book, _("Results"), {"A": 50, "B": 36})
+    sheet.header(
+        _("question"),
+        _("option or value"),
+        *(names[key] for key in (*SOURCES, "total")),
+        _("percent"),
+        _("notes"),
+    )
+    for number, (part, result) in enumerate(zip(parts, results, strict=True), start=1):
+        label = _question_label(number, part)
+        respondents = result["respondents"]
+        state = _("provisional") if result["provisional"] else _("final")
+        sheet.row(
+            label,
+            _("respondents"),
+            *(respondents[key] for key in (*SOURCES, "total")),
+            None,
+            state,
+            bold=True,
+        )
+        for name, counts, percent, note in _result_lines(part, result):
+            sheet.row(label, name, *(counts.get(key) for key in (*SOURCES, "total")), percent, note)
+
+
+def _result_lines(part: dict, result: dict):
+    """(name, counts by source, percent, note) for each line of a question's results."""
+    kind = part["kind"]
+    if kind in (QuestionKind.SINGLE_CHOICE, QuestionKind.MULTIPLE_CHOICE):
+        for option in result["options"]:
+            yield option["text"], option["counts"], option["percent"], ""
+    elif kind == QuestionKind.SCALE:
+        for line in result["distribution"]:
+            yield str(line["value"]), line["counts"], None, ""
+        yield _("mean"), {"total": result["mean"]}, None, ""
+        yield _("median"), {"total": result["median"]}, None, ""
+    elif kind == QuestionKind.RANKING:
+        for option in result["options"]:
+            note = _("mean rank %(rank)s; ranked by %(n)d; first choice of %(first)d") % {
+                "rank": option["mean_rank"] if option["mean_rank"] is not None else NONE,
+                "n": option["ranked_by"],
+                "first": option["first_choices"],
+            }
+            yield option["text"], option["borda"], None, _("Borda points") + "; " + note
+    elif kind == QuestionKind.BUDGET:
+        for option in result["options"]:
+            note = _("average %(average)s of %(total)s") % {
+                "average": option["average"] if option["average"] is not None else NONE,
+                "total": result["total_points"],
+            }
+            yield option["text"], option["points"], None, _("points") + "; " + note
+    elif kind == QuestionKind.STATEMENTS:
+        votes = {"agree": _("agree"), "disagree": _("disagree"), "pass": _("pass")}
+        for statement in result["statements"]:
+            for vote, name in votes.items():
+                yield f"{statement['text']}: {name}", statement[vote], None, ""
+    elif kind == QuestionKind.OPEN_TEXT:
+        yield _("approved"), {"total": len(result["approved"])}, None, ""
+        yield _("awaiting moderation"), {"total": result["pending"]}, None, ""
+        yield _("hidden"), {"total": result["hidden"]}, None, ""
+
+
+def _question_sheet(book: Workbook, number: int, part: dict, result: dict) -> None:
+    """The question, its table by source, and a bar chart of it (stacked by source)."""
+    names = source_names()
+    sheet = Sheet(book, _("Q%(n)d") % {"n": number}, {"A": 44})
+    sheet.row(_question_label(number, part), bold=True)
+    sheet.row(
+        _("provisional: paper forms may still be entered") if result["provisional"] else _("final")
+    )
+    first = sheet.header(_("option or value"), *(names[key] for key in (*SOURCES, "total")))
+    lines = [
+        (name, counts)
+        for name, counts, _percent, _note in _result_lines(part, result)
+        if part["kind"] != QuestionKind.SCALE or name not in (_("mean"), _("median"))
+    ]
+    for name, counts in lines:
+        sheet.row(name, *(counts.get(key) for key in (*SOURCES, "total")))
+    if part["kind"] == QuestionKind.SCALE:
+        sheet.row(_("mean"), None, None, None, None, result["mean"])
+        sheet.row(_("median"), None, None, None, None, result["median"])
+    if not lines or part["kind"] == QuestionKind.OPEN_TEXT:
+        return
+    chart = BarChart()
+    chart.type = "bar"
+    chart.grouping = "stacked"
+    chart.overlap = 100
+    chart.title = part["text"][:120]
+    chart.y_axis.title = _("answers") if part["kind"] != QuestionKind.BUDGET else _("points")
+    chart.height, chart.width = 4 + 0.8 * len(lines), 22
+    values = Reference(sheet.ws, min_col=2, max_col=5, min_row=first, max_row=first + len(lines))
+    categories = Reference(sheet.ws, min_col=1, min_row=first + 1, max_row=first + len(lines))
+    chart.add_data(values, titles_from_data=True)
+    chart.set_categories(categories)
+    sheet.ws.add_chart(chart, "H2")
+
+
+def _answer_text(response: dict, options: dict[int, str]) -> str:
+    if response["statement"] is not None:
+        vote = {1: _("agree"), -1: _("disagree"), 0: _("pass")}.get(response["number"], "")
+        return f"{options.get(response['statement'], response['statement'])}: {vote}"
+    if response["items"]:
+        return "; ".join(f"{options.get(o, o)} = {v}" for o, v in response["items"])
+    if response["number"] is not None:
+        return str(response["number"])
+    return response["text"]
+
+
+def _responses_sheet(book: Workbook, process: Process, parts: list[dict]) -> dict:
+    names = source_names()
+    statuses = _choices(ResponseStatus.choices)
+    options = {o["id"]: o["text"] for part in parts for o in part["options"]}
+    numbers = {part["id"]: number for number, part in enumerate(parts, start=1)}
+    sheet = Sheet(book, _("Responses"), {"D": 18, "E": 50, "I": 20})
+    sheet.header(
+        _("response"),
+        _("question"),
+        _("participant"),
+        _("source"),
+        _("answer"),
+        _("status"),
+        _("sheet code"),
+        _("teller"),
+        _("time (%(zone)s)") % {"zone": data.time_zone()},
+        _("replaces response"),
+    )
+    counts = {"responses": 0, "counted": 0}
+    for response in data.responses(process):
+        counts["responses"] += 1
+        counts["counted"] += response["status"] == ResponseStatus.COUNTED
+        sheet.row(
+            response["id"],
+            numbers.get(response["question"]),
+            response["external_id"] or response["participant"],
+            names[response["channel"]],
+            _answer_text(response, options),
+            statuses.get(response["status"], response["status"]),
+            response["sheet"],
+            response["teller"],
+            _local(response["created_at"]),
+            response["supersedes"],
+        )
+    return counts
+
+
+def _open_text_sheet(book: Workbook, process: Process, parts: list[dict]) -> None:
+    moderation = _choices(Moderation.choices)
+    numbers = {part["id"]: number for number, part in enumerate(parts, start=1)}
+    open_ids = {part["id"] for part in parts if part["kind"] == QuestionKind.OPEN_TEXT}
+    sheet = Sheet(book, _("Open text"), {"C": 70, "E": 40})
+    sheet.header(_("question"), _("response"), _("text"), _("moderation"), _("reason"))
+    for response in data.responses(process):
+        if response["question"] in open_ids and response["status"] == ResponseStatus.COUNTED:
+            sheet.row(
+                numbers[response["question"]],
+                response["id"],
+                response["text"],
+                moderation.get(response["moderation"] or "", ""),
+                response["moderation_reason"],
+                wrap=True,
+            )
+
+
+def _paper_sheet(book: Workbook, process: Process) -> None:
+    sheet = Sheet(book, _("Paper"), {"A": 36})
+    labels = {
+        "printed": _("printed"),
+        "not_returned": _("not returned"),
+        "entered": _("entered, waiting"),
+        "conflict": _("entries differ"),
+        "counted": _("counted"),
+        "verified": _("of which entered twice alike"),
+        "voided": _("voided"),
+    }
+    sheet.header(_("meeting"), *labels.values())
+    for session in data.sessions_part(process):
+        sheet.row(session["title"], *(session["paper"][key] for key in labels))
+
+
+def _follow_up_sheet(book: Workbook, process: Process, parts: list[dict]) -> None:
+    outcomes = _choices(FollowUpOutcome.choices)
+    numbers = {part["id"]: number for number, part in enumerate(parts, start=1)}
+    texts = {part["id"]: part["text"] for part in parts}
+    sheet = Sheet(book, _("Follow-up"), {"A": 44, "C": 80})
+    sheet.header(_("about"), _("outcome"), _("reasoning"), _("date of the decision"))
+    for follow_up in data.follow_ups_part(process):
+        question = follow_up["question"]
+        about = (
+            f"{numbers[question]}. {texts[question]}" if question else _("the process as a whole")
+        )
+        sheet.row(
+            about,
+            outcomes.get(follow_up["outcome"], follow_up["outcome"]),
+            follow_up["reasoning"],
+            datetime.fromisoformat(follow_up["decided_on"]).date(),
+            wrap=True,
+        )
+
+
+def _log_sheet(book: Workbook, process: Process) -> tuple[int, str | None]:
+    sheet = Sheet(book, _("Log"), {"B": 28, "D": 24, "E": 60, "F": 66, "G": 66})
+    sheet.header("seq", "at (UTC)", _("who"), _("what"), _("details"), "prev", "hash")
+    count, head = 0, None
+    for entry in data.log_entries(process):
+        count, head = entry["seq"], entry["hash"]
+        sheet.row(
+            entry["seq"],
+            entry["at"],
+            entry["actor"],
+            entry["action"],
+            json.dumps(entry["data"], ensure_ascii=False, sort_keys=True),
+            entry["prev"],
+            entry["hash"],
+        )
+    return count, head
+
+
+def _integrity_sheet(
+    book: Workbook, process: Process, counts: dict, log_count: int, head: str | None
+) -> None:
+    sheet = Sheet(book, _("Integrity"), {"A": 36, "B": 90})
+    sheet.row(_("How to check this workbook"), bold=True)
+    rows = [
+        (_("log entries"), log_count),
+        (_("chain head (hash of the last entry)"), head),
+        (_("responses (all)"), counts["responses"]),
+        (_("responses counted"), counts["counted"]),
+        (
+            _("how to verify"),
+            _(
+                "Each log entry's hash is the SHA-256 of its canonical JSON with the hash "
+                "before it (see docs/transparency-log.md). Download the open data (JSON) "
+                "and run: python manage.py verify_log --export FILE.json. It checks the "
+                "chain and recounts every result from the raw responses. The chain head "
+                "must equal the one on the process's log page."
+            ),
+        ),
+    ]
+    for label, value in rows:
+        sheet.row(label, value, wrap=True)

@@ -1,0 +1,119 @@
+"""The council's workbook: reloaded with openpyxl, its cells and charts must match the
+result function, formula-like text must stay text, times must be local."""
+
+import datetime
+
+import pytest
+from django.core.management import CommandError, call_command
+from openpyxl import load_workbook
+from openpyxl.chart import BarChart
+
+from sessions_app.results import question_results
+from tests.sessions_app.test_open_data import town_hall  # noqa: F401 (a fixture)
+
+pytestmark = pytest.mark.django_db
+
+SPLIT = ("room", "remote", "paper", "hands", "total")
+
+
+@pytest.fixture
+def workbook(town_hall, tmp_path):  # noqa: F811
+    session, questions = town_hall
+    path = tmp_path / "raad.xlsx"
+    call_command("export_results", session.process.slug, "--format", "xlsx", "-o", str(path))
+    return load_workbook(path), session, questions
+
+
+def rows(sheet):
+    return [list(row) for row in sheet.iter_rows(values_only=True)]
+
+
+def test_the_sheets_are_there_in_the_process_language(workbook):
+    book, session, questions = workbook
+    assert session.process.language == "nl"
+    names = book.sheetnames
+    assert names[:2] == ["Proces", "Uitkomsten"]
+    assert [f"V{n}" for n in range(1, len(questions) + 1)] == names[2 : 2 + len(questions)]
+    assert names[2 + len(questions) :] == [
+        "Antwoorden",
+        "Open antwoord",
+        "Papier",
+        "Terugkoppeling",
+        "Logboek",
+        "Integriteit",
+    ]
+
+
+def test_results_cells_equal_the_result_function(workbook):
+    book, _session, questions = workbook
+    table = rows(book["Uitkomsten"])
+    choice = questions["choice"]
+    choice.refresh_from_db()
+    expected = question_results(question=choice)
+    label = next(r[0] for r in table if r[0] and r[0].endswith(choice.text))
+    lines = [r for r in table if r[0] == label]
+    assert lines[0][2:7] == [expected["respondents"][key] for key in SPLIT]
+    for option, line in zip(expected["options"], lines[1:], strict=True):
+        assert line[1] == option["text"]
+        assert line[2:7] == [option["counts"][key] for key in SPLIT]
+        assert line[7] == option["percent"]
+    scale = questions["scale"]
+    scale.refresh_from_db()
+    scale_result = question_results(question=scale)
+    scale_lines = {r[1]: r for r in table if r[0] and r[0].endswith(scale.text)}
+    assert scale_lines["gemiddelde"][6] == scale_result["mean"]
+    assert scale_lines["mediaan"][6] == scale_result["median"]
+
+
+def test_every_question_sheet_has_a_native_chart_of_its_table(workbook):
+    book, _session, questions = workbook
+    ordered = sorted(questions.values(), key=lambda q: (q.position, q.pk))
+    for number, question in enumerate(ordered, start=1):
+        sheet = book[f"V{number}"]
+        charts = sheet._charts
+        if question.kind == "open_text":
+            assert charts == []
+            continue
+        [chart] = charts
+        assert isinstance(chart, BarChart) and chart.grouping == "stacked"
+        assert len(chart.series) == 4  # room, remote, paper, hands
+        assert f"'V{number}'!$B$" in chart.series[0].val.numRef.f
+    # The choice chart reads the same numbers as the results.
+    choice_number = ordered.index(questions["choice"]) + 1
+    table = rows(book[f"V{choice_number}"])
+    head = next(i for i, r in enumerate(table) if r[0] == "optie of waarde")
+    questions["choice"].refresh_from_db()
+    expected = question_results(question=questions["choice"])
+    assert [r[1:6] for r in table[head + 1 : head + 1 + len(expected["options"])]] == [
+        [o["counts"][key] for key in SPLIT] for o in expected["options"]
+    ]
+
+
+def test_formula_text_stays_text_and_times_are_local(workbook):
+    book, _session, _questions = workbook
+    cells = [c for row in book["Antwoorden"].iter_rows() for c in row]
+    formula = [c for c in cells if isinstance(c.value, str) and c.value.startswith("=HYPERLINK")]
+    assert formula and all(c.data_type == "s" and c.quotePrefix for c in formula)
+    open_text = [c.value for row in book["Open antwoord"].iter_rows() for c in row]
+    assert '=HYPERLINK("http://x.test","klik") <script>' in open_text
+    times = [c.value for c in cells if isinstance(c.value, datetime.datetime)]
+    assert times and all(t.tzinfo is None for t in times)
+    header = rows(book["Antwoorden"])[0]
+    assert "Europe/Amsterdam" in header[8]
+    assert all(c.data_type != "f" for ws in book.worksheets for row in ws.iter_rows() for c in row)
+
+
+def test_the_log_and_integrity_sheets_hold_the_chain(workbook):
+    book, session, _questions = workbook
+    session.process.refresh_from_db()
+    log = rows(book["Logboek"])
+    assert len(log) - 1 == session.process.log_seq
+    assert log[-1][6] == session.process.log_head
+    integrity = {r[0]: r[1] for r in rows(book["Integriteit"]) if r and len(r) > 1}
+    assert session.process.log_head in integrity.values()
+
+
+def test_a_workbook_needs_a_file(town_hall):  # noqa: F811
+    session, _questions = town_hall
+    with pytest.raises(CommandError, match="-o"):
+        call_command("export_results", session.process.slug, "--format", "xlsx")
