@@ -16,6 +16,7 @@ urlpatterns = [
     path("<slug:slug>/export/", designer.process_export, name="process_export"),
     path("<slug:slug>/log/", designer.process_log, name="process_log"),
     path("<slug:slug>/follow-up/", designer.follow_up, name="follow_up"),
+    path("<slug:slug>/results.<str:fmt>", designer.results_download, name="results_download"),
     path("<slug:slug>/staff/", designer.staff_page, name="staff"),
     path("<slug:slug>/staff/<int:role_id>/revoke/", designer.staff_revoke, name="staff_revoke"),
     path("<slug:slug>/sessions/new/", designer.session_form, name="session_create"),

@@ -117,3 +117,89 @@ def test_a_workbook_needs_a_file(town_hall):  # noqa: F811
     session, _questions = town_hall
     with pytest.raises(CommandError, match="-o"):
         call_command("export_results", session.process.slug, "--format", "xlsx")
+
+
+def test_csv_files_have_a_bom_and_keep_formulas_inert(town_hall, tmp_path):  # noqa: F811
+    import csv
+    import io
+    import zipfile
+
+    session, questions = town_hall
+    path = tmp_path / "tabellen.zip"
+    call_command("export_results", session.process.slug, "--format", "csv", "-o", str(path))
+    slug = session.process.slug
+    with zipfile.ZipFile(path) as archive:
+        names = sorted(archive.namelist())
+        raw = {name: archive.read(name) for name in names}
+    assert names == [
+        f"{slug}/{n}"
+        for n in ("follow_ups.csv", "hand_counts.csv", "log.csv", "responses.csv", "results.csv")
+    ]
+    assert all(content.startswith(b"\xef\xbb\xbf") for content in raw.values())
+    responses = list(csv.DictReader(io.StringIO(raw[f"{slug}/responses.csv"].decode("utf-8-sig"))))
+    texts = [r["text"] for r in responses if r["text"]]
+    assert '\'=HYPERLINK("http://x.test","klik") <script>' in texts
+    assert not any(t.startswith(("=", "+", "-", "@")) for t in texts)
+    results = list(csv.reader(io.StringIO(raw[f"{slug}/results.csv"].decode("utf-8-sig"))))
+    choice = questions["choice"]
+    choice.refresh_from_db()
+    expected = question_results(question=choice)
+    first = next(
+        r for r in results if r[0] == str(choice.pk) and r[2] == str(expected["options"][0]["id"])
+    )
+    assert [int(n) for n in first[4:9]] == [expected["options"][0]["counts"][k] for k in SPLIT]
+    log = list(csv.reader(io.StringIO(raw[f"{slug}/log.csv"].decode("utf-8-sig"))))
+    session.process.refresh_from_db()
+    assert len(log) - 1 == session.process.log_seq and log[-1][6] == session.process.log_head
+
+
+def test_downloads_for_the_process_staff_and_a_404_for_anyone_else(
+    town_hall,  # noqa: F811
+    client,
+    organiser,
+    make_user,
+    grant,
+    make_process,
+):
+    import io
+    import json
+    import zipfile
+
+    from django.urls import reverse
+
+    from sessions_app.models import Role
+
+    session, _questions = town_hall
+    process = session.process
+    urls = {
+        fmt: reverse("designer:results_download", args=[process.slug, fmt])
+        for fmt in ("json", "xlsx", "csv")
+    }
+    reviewer = make_user("rik")
+    grant(process, reviewer, Role.REVIEWER)
+    client.force_login(reviewer)
+    detail = client.get(reverse("designer:process_detail", args=[process.slug])).content.decode()
+    assert urls["xlsx"] in detail and urls["json"] in detail
+    got = client.get(urls["json"])
+    assert got.status_code == 200 and got["Content-Type"].startswith("application/json")
+    assert f'filename="{process.slug}.json"' in got["Content-Disposition"]
+    data = json.loads(b"".join(got.streaming_content))
+    assert data["process"]["slug"] == process.slug and data["responses"]
+    book = load_workbook(io.BytesIO(b"".join(client.get(urls["xlsx"]).streaming_content)))
+    assert "Uitkomsten" in book.sheetnames
+    archive = zipfile.ZipFile(io.BytesIO(b"".join(client.get(urls["csv"]).streaming_content)))
+    assert f"{process.slug}/results.csv" in archive.namelist()
+    assert (
+        client.get(reverse("designer:results_download", args=[process.slug, "exe"])).status_code
+        == 404
+    )
+    # Staff of another process, a teller of this one, and nobody at all: nothing.
+    stranger = make_user("sam")
+    make_process(user=stranger, title="Ander proces")
+    teller = make_user("tim")
+    grant(process, teller, Role.TELLER)
+    for user in (stranger, teller):
+        client.force_login(user)
+        assert all(client.get(url).status_code == 404 for url in urls.values())
+    client.logout()
+    assert client.get(urls["json"]).status_code == 302  # to the login page

@@ -4,12 +4,16 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from sessions_app.exports import open_data, workbook
+from sessions_app.exports import open_data, tables, workbook
 from sessions_app.models import Process
 
-#: Each format this command writes: its writer, and whether it writes bytes. The PDF
-#: report and the CSV files follow.
-FORMATS = {"json": (open_data.write, False), "xlsx": (workbook.write, True)}
+#: Each format this command writes: its writer, and whether it writes bytes (``csv`` is
+#: a ZIP of CSV files). The PDF report follows.
+FORMATS = {
+    "json": (open_data.write, False),
+    "xlsx": (workbook.write, True),
+    "csv": (tables.write, True),
+}
 
 
 class Command(BaseCommand):
