@@ -170,11 +170,11 @@ def _results_sheet(book: Workbook, parts: list[dict], results: list[dict]) -> No
             state,
             bold=True,
         )
-        for name, counts, percent, note in _result_lines(part, result):
+        for name, counts, percent, note in result_lines(part, result):
             sheet.row(label, name, *(counts.get(key) for key in (*SOURCES, "total")), percent, note)
 
 
-def _result_lines(part: dict, result: dict):
+def result_lines(part: dict, result: dict):
     """(name, counts by source, percent, note) for each line of a question's results."""
     kind = part["kind"]
     if kind in (QuestionKind.SINGLE_CHOICE, QuestionKind.MULTIPLE_CHOICE):
@@ -222,7 +222,7 @@ def _question_sheet(book: Workbook, number: int, part: dict, result: dict) -> No
     first = sheet.header(_("option or value"), *(names[key] for key in (*SOURCES, "total")))
     lines = [
         (name, counts)
-        for name, counts, _percent, _note in _result_lines(part, result)
+        for name, counts, _percent, _note in result_lines(part, result)
         if part["kind"] != QuestionKind.SCALE or name not in (_("mean"), _("median"))
     ]
     for name, counts in lines:

@@ -1,5 +1,6 @@
 from django.urls import path
 
+from sessions_app.feeds import ProcessFeed
 from sessions_app.views import public
 
 app_name = "public"
@@ -7,4 +8,6 @@ app_name = "public"
 urlpatterns = [
     path("", public.index, name="index"),
     path("p/<slug:slug>/", public.process_page, name="process"),
+    path("p/<slug:slug>/log/", public.process_log, name="log"),
+    path("p/<slug:slug>/feed/", ProcessFeed(), name="feed"),
 ]

@@ -1,0 +1,85 @@
+"""An Atom feed per process, so that people can follow it without an account: a meeting
+held, results published, a follow-up posted, the process opened or closed. Read from the
+transparency log, so the feed says nothing the log does not."""
+
+from __future__ import annotations
+
+from django.contrib.syndication.views import Feed
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from django.utils import translation
+from django.utils.feedgenerator import Atom1Feed
+from django.utils.translation import gettext as _
+
+from .models import FollowUpOutcome, LogEntry, Process, ProcessState, Question
+
+#: The log actions that are news for the public, and how each is told.
+NEWS = {
+    "process.published": lambda entry, q: _("The process has started"),
+    "session.ended": lambda entry, q: _("A meeting was held"),
+    "results.revealed": lambda entry, q: _("Results published: %(question)s") % {"question": q},
+    "follow_up.recorded": lambda entry, q: (
+        _("What was done with the input: %(outcome)s")
+        % {"outcome": dict(FollowUpOutcome.choices).get(entry.data.get("outcome"), "")}
+    ),
+    "process.closed": lambda entry, q: _("The process is closed"),
+}
+LIMIT = 50
+
+
+class ProcessFeed(Feed):
+    feed_type = Atom1Feed
+
+    def get_object(self, request, slug):
+        process = get_object_or_404(Process.objects.exclude(state=ProcessState.DRAFT), slug=slug)
+        translation.activate(process.language)
+        return process
+
+    def title(self, process):
+        return process.title
+
+    def subtitle(self, process):
+        return _(
+            "News of this participation process: meetings, results and what was done with them."
+        )
+
+    def link(self, process):
+        return process.get_absolute_url()
+
+    def feed_url(self, process):
+        return reverse("public:feed", args=[process.slug])
+
+    def items(self, process):
+        entries = list(
+            LogEntry.objects.filter(process=process, action__in=NEWS).order_by("-seq")[:LIMIT]
+        )
+        wanted = {e.data.get("question") for e in entries if e.data.get("question")}
+        texts = dict(Question.objects.filter(pk__in=wanted).values_list("pk", "text"))
+        # Per item, not on the feed object: one feed object serves every request.
+        for entry in entries:
+            entry.process = process
+            entry.question_text = texts.get(entry.data.get("question"), "")
+        return entries
+
+    def item_title(self, entry):
+        return str(NEWS[entry.action](entry, entry.question_text))
+
+    def item_description(self, entry):
+        if entry.action == "follow_up.recorded":
+            return entry.data.get("reasoning", "")
+        return entry.question_text
+
+    def item_link(self, entry):
+        anchor = "follow-up" if entry.action == "follow_up.recorded" else "results"
+        return f"{entry.process.get_absolute_url()}#{anchor}"
+
+    def item_guid(self, entry):
+        return f"{entry.process.get_absolute_url()}log/{entry.seq}"
+
+    item_guid_is_permalink = False
+
+    def item_pubdate(self, entry):
+        return entry.created_at
+
+    def item_updateddate(self, entry):
+        return entry.created_at
