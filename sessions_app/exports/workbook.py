@@ -65,6 +65,10 @@ class Sheet:
     def cell(self, value, *, bold: bool = False, wrap: bool = False):
         if isinstance(value, datetime):
             value = value.astimezone(self.zone).replace(tzinfo=None)
+        if not (bold or wrap or isinstance(value, (str, datetime))):
+            return value  # a number or nothing: openpyxl writes it as it is, fastest
+        if isinstance(value, str) and not value.startswith(FORMULA_START) and not (bold or wrap):
+            return value  # plain text: openpyxl takes a string not starting with "=" as text
         cell = WriteOnlyCell(self.ws, value=value)
         if isinstance(value, str):
             cell.data_type = "s"  # never a formula, whatever it starts with
@@ -106,8 +110,7 @@ def write(process: Process, stream: BinaryIO) -> None:
         _results_sheet(book, parts, results)
         for number, (part, result) in enumerate(zip(parts, results, strict=True), start=1):
             _question_sheet(book, number, part, result)
-        counts = _responses_sheet(book, process, parts)
-        _open_text_sheet(book, process, parts)
+        counts = _responses_sheets(book, process, parts)
         _paper_sheet(book, process)
         _follow_up_sheet(book, process, parts)
         log_count, head = _log_sheet(book, process)
@@ -257,12 +260,16 @@ def _answer_text(response: dict, options: dict[int, str]) -> str:
     return response["text"]
 
 
-def _responses_sheet(book: Workbook, process: Process, parts: list[dict]) -> dict:
+def _responses_sheets(book: Workbook, process: Process, parts: list[dict]) -> dict:
+    """The Responses sheet and the Open text sheet, filled in one pass over the rows."""
     names = source_names()
     statuses = _choices(ResponseStatus.choices)
+    moderation = _choices(Moderation.choices)
     options = {o["id"]: o["text"] for part in parts for o in part["options"]}
     numbers = {part["id"]: number for number, part in enumerate(parts, start=1)}
+    open_ids = {part["id"] for part in parts if part["kind"] == QuestionKind.OPEN_TEXT}
     sheet = Sheet(book, _("Responses"), {"D": 18, "E": 50, "I": 20})
+    texts = Sheet(book, _("Open text"), {"C": 70, "E": 40})
     sheet.header(
         _("response"),
         _("question"),
@@ -275,10 +282,12 @@ def _responses_sheet(book: Workbook, process: Process, parts: list[dict]) -> dic
         _("time (%(zone)s)") % {"zone": data.time_zone()},
         _("replaces response"),
     )
+    texts.header(_("question"), _("response"), _("text"), _("moderation"), _("reason"))
     counts = {"responses": 0, "counted": 0}
     for response in data.responses(process):
         counts["responses"] += 1
-        counts["counted"] += response["status"] == ResponseStatus.COUNTED
+        counted = response["status"] == ResponseStatus.COUNTED
+        counts["counted"] += counted
         sheet.row(
             response["id"],
             numbers.get(response["question"]),
@@ -291,25 +300,15 @@ def _responses_sheet(book: Workbook, process: Process, parts: list[dict]) -> dic
             _local(response["created_at"]),
             response["supersedes"],
         )
-    return counts
-
-
-def _open_text_sheet(book: Workbook, process: Process, parts: list[dict]) -> None:
-    moderation = _choices(Moderation.choices)
-    numbers = {part["id"]: number for number, part in enumerate(parts, start=1)}
-    open_ids = {part["id"] for part in parts if part["kind"] == QuestionKind.OPEN_TEXT}
-    sheet = Sheet(book, _("Open text"), {"C": 70, "E": 40})
-    sheet.header(_("question"), _("response"), _("text"), _("moderation"), _("reason"))
-    for response in data.responses(process):
-        if response["question"] in open_ids and response["status"] == ResponseStatus.COUNTED:
-            sheet.row(
+        if counted and response["question"] in open_ids:
+            texts.row(
                 numbers[response["question"]],
                 response["id"],
                 response["text"],
                 moderation.get(response["moderation"] or "", ""),
                 response["moderation_reason"],
-                wrap=True,
             )
+    return counts
 
 
 def _paper_sheet(book: Workbook, process: Process) -> None:
