@@ -1,5 +1,7 @@
 """A realistic Dutch town hall to try Inspraak with: one published process, a hybrid
-evening session with all seven kinds of question, and a staff account for every role."""
+evening session with all seven kinds of question, last week's meeting with the same
+questions already answered from every source (``sessions_app.demo``), and a staff account
+for every role."""
 
 import secrets
 from datetime import datetime, time, timedelta
@@ -14,8 +16,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from sessions_app.demo import fill_held_meeting
 from sessions_app.design import FORMAT
-from sessions_app.models import LiveSession, Process, Role
+from sessions_app.models import LiveSession, Process, Role, SessionState
 from sessions_app.services.design_io import process_import
 from sessions_app.services.processes import process_publish
 from sessions_app.services.staff import staff_grant
@@ -189,7 +192,19 @@ class Command(BaseCommand):
                 for username, role in ACCOUNTS[1:]:
                     staff_grant(user=organiser, process=process, target=users[username], role=role)
                 process_publish(user=organiser, process=process)
-        session = LiveSession.objects.filter(process=process).order_by("position").first()
+                fill_held_meeting(
+                    process=process,
+                    organiser=organiser,
+                    facilitator=users["gespreksleider"],
+                    teller=users["teller"],
+                )
+        # The upcoming evening, left fresh for trying a live session (not last week's).
+        session = (
+            LiveSession.objects.filter(process=process)
+            .exclude(state=SessionState.ENDED)
+            .order_by("position", "id")
+            .first()
+        )
         base = base_url.rstrip("/")
         out = self.stdout.write
         out(_("Demo town hall: %(title)s") % {"title": process.title})

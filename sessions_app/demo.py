@@ -1,0 +1,192 @@
+"""A held meeting for the demo: last week's walk-in evening with the same questions,
+answered from every source (phones in the room and at home, double-entered paper forms,
+show of hands), moderated, revealed, ended and followed up. So that a new user sees full
+results, exports and a public page at once, while next week's evening stays untouched for
+trying a live session.
+
+Everything goes through the services, as the real users would do it; a fixed random seed
+makes the demo the same every time.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.utils import timezone
+
+from sessions_app.models import LiveSession, Question, QuestionKind, Response
+from sessions_app.services import facilitation, followups, paper, participation
+from sessions_app.services.live_sessions import live_session_create, live_session_move
+from sessions_app.services.printing import form_layout
+from sessions_app.services.questions import question_create, question_spec_of
+from sessions_app.specs import SessionSpec
+
+K = QuestionKind
+ROOM, REMOTE, SHEETS = 34, 12, 10
+TEXTS = [
+    "Meer bomen en schaduw, het plein is in de zomer veel te heet.",
+    "Graag overdekte fietsenstalling dichter bij de ingang van het station.",
+    "Bankjes waar je ook met een rollator makkelijk op en af kunt.",
+    "Betere verlichting bij de tunnel, ik loop er 's avonds niet graag.",
+    "Een plek voor de weekmarkt zou het plein levendiger maken.",
+    "Minder stenen, meer gras; het regenwater moet ergens heen.",
+    "Een watertappunt en een openbaar toilet.",
+    "Houd de taxistandplaats, veel ouderen zijn daarop aangewezen.",
+]
+
+
+def _weighted(rng: random.Random, options: list, weights: list[int]):
+    return rng.choices(options, weights=weights[: len(options)])[0]
+
+
+def _answer(rng: random.Random, question: Question, options: list[int], *, paper: bool):
+    """A plausible answer; ``paper`` in the shape a teller's form gives it."""
+    if question.kind == K.SINGLE_CHOICE:
+        return {"option": _weighted(rng, options, [5, 3, 2, 2, 1, 1])}
+    if question.kind == K.MULTIPLE_CHOICE:
+        return {"options": rng.sample(options, k=rng.randint(1, question.max_choices or 1))}
+    if question.kind == K.SCALE:
+        values = list(range(question.scale_min, question.scale_max + 1))
+        return {"value": _weighted(rng, values, [1, 2, 3, 5, 4, 2, 1, 1, 1, 1, 1])}
+    if question.kind == K.RANKING:
+        order = list(options)
+        rng.shuffle(order)
+        return {"ranking": order}
+    if question.kind == K.BUDGET:
+        step = max(1, question.budget_total // 10)
+        shares = [0] * len(options)
+        for _ in range(question.budget_total // step):
+            shares[_weighted(rng, list(range(len(options))), [4, 3, 2, 2, 1, 1])] += step
+        shares[0] += question.budget_total - sum(shares)
+        return {"allocation": {str(o): n for o, n in zip(options, shares, strict=True) if n}}
+    if question.kind == K.OPEN_TEXT:
+        return {"text": rng.choice(TEXTS)}
+    raise ValueError(question.kind)
+
+
+def _votes(rng: random.Random, statements: list[int]) -> dict[int, str]:
+    names = ["agree", "disagree", "pass"]
+    return {s: _weighted(rng, names, [5, 3, 1]) for s in statements if rng.random() < 0.85}
+
+
+def fill_held_meeting(*, process, organiser, facilitator, teller) -> LiveSession:
+    rng = random.Random(2028)  # noqa: S311 (a repeatable demo, not a secret)
+    upcoming = process.sessions.order_by("position", "starts_at").first()
+    zone = ZoneInfo(settings.TIME_ZONE)
+    day = timezone.localdate() - timedelta(days=7)
+    session = live_session_create(
+        user=organiser,
+        process=process,
+        spec=SessionSpec(
+            title="Inloopavond in de bibliotheek",
+            starts_at=datetime.combine(day, time(19, 0), tzinfo=zone),
+            ends_at=datetime.combine(day, time(21, 0), tzinfo=zone),
+            venue="Bibliotheek Zuiderhaven",
+            mode="hybrid",
+        ),
+    )
+    live_session_move(user=organiser, session=session, offset=-1)  # the agenda runs by date
+    questions = [
+        question_create(user=organiser, session=session, spec=question_spec_of(q))
+        for q in upcoming.questions.order_by("position", "id")
+    ]
+    options = {
+        q.pk: list(q.options.order_by("position").values_list("pk", flat=True)) for q in questions
+    }
+    for question in questions:
+        facilitation.question_open(user=facilitator, question=question)
+    phones = [
+        participation.participant_join(session=session, via="room" if n < ROOM else "remote")
+        for n in range(ROOM + REMOTE)
+    ]
+    serial = 0
+    for question in questions:
+        batch = []
+        for phone in phones:
+            if rng.random() < 0.1:
+                continue  # not everybody answers everything
+            if question.kind == K.STATEMENTS:
+                for statement, vote in _votes(rng, options[question.pk]).items():
+                    serial += 1
+                    batch.append(
+                        participation.Submission(
+                            phone,
+                            question.pk,
+                            {"statement": statement, "vote": vote},
+                            f"demo-{serial:06d}",
+                        )
+                    )
+            else:
+                serial += 1
+                batch.append(
+                    participation.Submission(
+                        phone,
+                        question.pk,
+                        _answer(rng, question, options[question.pk], paper=False),
+                        f"demo-{serial:06d}",
+                    )
+                )
+        participation.responses_submit(batch)
+    for number, response in enumerate(
+        Response.objects.filter(question__session=session, question__kind=K.OPEN_TEXT).order_by(
+            "pk"
+        )
+    ):
+        if number == 3:
+            facilitation.response_moderate(
+                user=facilitator,
+                response=response,
+                decision="hide",
+                reason="Noemt een buurtbewoner bij naam.",
+            )
+        else:
+            facilitation.response_moderate(user=facilitator, response=response, decision="approve")
+    layout = form_layout(session=session, large_print=False)
+    sheets = list(
+        paper.print_batch_create(
+            user=organiser, session=session, count=SHEETS, layout=layout
+        ).sheets.order_by("serial")
+    )
+    for number, sheet in enumerate(sheets[: SHEETS - 2]):
+        answers = {}
+        for question in questions:
+            if question.kind == K.STATEMENTS:
+                answers[str(question.pk)] = {
+                    "votes": {str(s): v for s, v in _votes(rng, options[question.pk]).items()}
+                }
+            else:
+                answers[str(question.pk)] = _answer(rng, question, options[question.pk], paper=True)
+        # The process asks for double entry: two tellers type each form, blind.
+        for user, prefix in ((teller, "a"), (facilitator, "b")):
+            paper.sheet_entry_record(
+                user=user, sheet=sheet, answers=answers, client_id=f"demo-{prefix}{number:04d}"
+            )
+    paper.sheet_void(user=facilitator, sheet=sheets[-2], reason="Nat geworden en onleesbaar.")
+    for question in questions:
+        if question.kind in (K.SINGLE_CHOICE, K.MULTIPLE_CHOICE):
+            counts = {str(o): rng.randint(2, 9) for o in options[question.pk]}
+            paper.hand_count_record(user=facilitator, question=question, counts=counts)
+        elif question.kind == K.SCALE:
+            counts = {
+                str(v): rng.randint(0, 5) for v in range(question.scale_min, question.scale_max + 1)
+            }
+            paper.hand_count_record(user=facilitator, question=question, counts=counts)
+        facilitation.question_reveal(user=facilitator, question=question, revealed=True)
+    facilitation.session_end(user=facilitator, session=session)
+    paper.paper_close(user=facilitator, session=session)
+    followups.follow_up_record(
+        user=organiser,
+        process=process,
+        question_id=questions[0].pk,
+        outcome="partly_adopted",
+        reasoning=(
+            "Meer groen en schaduw kwam bovenaan, zowel online als op papier en bij het "
+            "handen opsteken. Het ontwerpbureau krijgt de opdracht om minstens twintig "
+            "bomen te planten; een waterpartij past niet binnen het budget."
+        ),
+        decided_on=timezone.localdate(),
+    )
+    return session

@@ -1,0 +1,36 @@
+"""The demo town hall: last week's meeting answered from every source, next week's fresh."""
+
+import io
+import json
+
+import pytest
+from django.core.management import call_command
+
+from sessions_app.exports.recount import recount
+from sessions_app.models import FollowUp, LiveSession, Process, Response, SessionState
+from sessions_app.results import question_results
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_demo_has_a_held_meeting_with_every_source_and_a_fresh_one(tmp_path):
+    call_command("seed_demo", "--password", "demo-wachtwoord", stdout=io.StringIO())
+    process = Process.objects.get()
+    held, upcoming = LiveSession.objects.filter(process=process).order_by("position")
+    assert held.state == SessionState.ENDED and held.starts_at < upcoming.starts_at
+    assert upcoming.state == SessionState.PLANNED
+    assert not Response.objects.filter(question__session=upcoming).exists()
+    first = held.questions.order_by("position").first()
+    counts = question_results(question=first)["respondents"]
+    assert all(counts[source] > 0 for source in ("room", "remote", "paper", "hands"))
+    assert question_results(question=first)["provisional"] is False  # paper closed
+    assert FollowUp.objects.filter(process=process, question=first).exists()
+    # The outputs of the demo recount and verify.
+    path = tmp_path / "demo.json"
+    call_command("export_results", process.slug, "-o", str(path), stderr=io.StringIO())
+    assert recount(json.loads(path.read_text(encoding="utf-8"))) == []
+    # Seeding again changes nothing but the passwords.
+    before = Response.objects.count(), process.log_seq
+    call_command("seed_demo", "--password", "ander-wachtwoord", stdout=io.StringIO())
+    process.refresh_from_db()
+    assert (Response.objects.count(), process.log_seq) == before
