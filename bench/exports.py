@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-FORMATS = ("baseline", "json", "xlsx", "csv")
+FORMATS = ("baseline", "json", "xlsx", "pdf", "csv")
 #: Each format must finish within this many seconds, or the run fails loudly.
 LIMIT = 600
 QUESTIONS = 4
@@ -131,7 +131,7 @@ def fill(responses: int) -> str:
 def run(fmt: str, slug: str, out: Path) -> dict:
     """In this process (Django set up): one export, timed, with the resident memory
     before and at its peak."""
-    from sessions_app.exports import data, open_data, tables, workbook
+    from sessions_app.exports import data, open_data, report, tables, workbook
     from sessions_app.models import Process
 
     process = Process.objects.get(slug=slug)
@@ -144,7 +144,12 @@ def run(fmt: str, slug: str, out: Path) -> dict:
             )
         size = 0
     else:
-        writers = {"json": open_data.write, "xlsx": workbook.write, "csv": tables.write}
+        writers = {
+            "json": open_data.write,
+            "xlsx": workbook.write,
+            "pdf": report.write,
+            "csv": tables.write,
+        }
         if fmt == "json":
             with out.open("w", encoding="utf-8") as stream:
                 writers[fmt](process, stream)

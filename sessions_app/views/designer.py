@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 from sessions_app import permissions, selectors
 from sessions_app.design import process_to_dict
 from sessions_app.exceptions import DesignError, FollowUpError
-from sessions_app.exports import open_data, tables, workbook
+from sessions_app.exports import open_data, report, tables, workbook
 from sessions_app.forms import (
     FollowUpForm,
     ImportForm,
@@ -185,6 +185,7 @@ OUTPUTS = {
         ".xlsx",
         True,
     ),
+    "pdf": (report.write, "application/pdf", ".pdf", True),
     "csv": (tables.write, "application/zip", "-csv.zip", True),
 }
 

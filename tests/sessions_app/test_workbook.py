@@ -203,3 +203,41 @@ def test_downloads_for_the_process_staff_and_a_404_for_anyone_else(
         assert all(client.get(url).status_code == 404 for url in urls.values())
     client.logout()
     assert client.get(urls["json"]).status_code == 302  # to the login page
+
+
+def test_the_pdf_report_holds_the_numbers_the_follow_up_and_the_chain_head(town_hall, tmp_path):  # noqa: F811
+    import pypdfium2 as pdfium
+
+    from sessions_app.services.followups import follow_up_record
+    from sessions_app.services.processes import process_publish
+
+    session, questions = town_hall
+    process = session.process
+    process_publish(user=process.staff_roles.first().user, process=process)
+    follow_up_record(
+        user=process.staff_roles.first().user,
+        process=process,
+        question_id=questions["choice"].pk,
+        outcome="adopted",
+        reasoning="Het college neemt <b>de keuze</b> over.",
+        decided_on=datetime.date(2026, 11, 20),
+    )
+    path = tmp_path / "verslag.pdf"
+    call_command("export_results", process.slug, "--format", "pdf", "-o", str(path))
+    document = pdfium.PdfDocument(str(path))
+    text = "\n".join(page.get_textpage().get_text_range() for page in document)
+    assert "Verslag voor de raad" in text and process.title in text
+    choice = questions["choice"]
+    choice.refresh_from_db()
+    expected = question_results(question=choice)
+    first = expected["options"][0]
+    # The option's row: its split by source and total, as the result function has them.
+    row = " ".join(str(first["counts"][k]) for k in SPLIT)
+    assert f"{first['text']} {row} {first['percent']}" in text.replace("\r\n", "\n").replace(
+        "\n", " "
+    )
+    assert "Het college neemt <b>de keuze</b> over." in text.replace("\r\n", " ").replace("\n", " ")
+    process.refresh_from_db()
+    assert process.log_head in text.replace("\r\n", "").replace("\n", "")
+    # The hidden answer with markup is not among the highlights; the approved one is.
+    assert "Meer bankjes in de schaduw" in text and "HYPERLINK" not in text

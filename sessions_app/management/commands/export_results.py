@@ -4,14 +4,15 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from sessions_app.exports import open_data, tables, workbook
+from sessions_app.exports import open_data, report, tables, workbook
 from sessions_app.models import Process
 
 #: Each format this command writes: its writer, and whether it writes bytes (``csv`` is
-#: a ZIP of CSV files). The PDF report follows.
+#: a ZIP of CSV files).
 FORMATS = {
     "json": (open_data.write, False),
     "xlsx": (workbook.write, True),
+    "pdf": (report.write, True),
     "csv": (tables.write, True),
 }
 
