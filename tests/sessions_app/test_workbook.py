@@ -241,3 +241,40 @@ def test_the_pdf_report_holds_the_numbers_the_follow_up_and_the_chain_head(town_
     assert process.log_head in text.replace("\r\n", "").replace("\n", "")
     # The hidden answer with markup is not among the highlights; the approved one is.
     assert "Meer bankjes in de schaduw" in text and "HYPERLINK" not in text
+
+
+def test_libreoffice_opens_the_workbook_and_reads_the_same_numbers(workbook, tmp_path):
+    """LibreOffice (headless) loads the file and saves it again; the re-saved results
+    match ours. A file it cannot load gives no output at all."""
+    import shutil
+    import subprocess
+
+    soffice = shutil.which("soffice")
+    if soffice is None:
+        pytest.skip("needs LibreOffice (soffice); ./bin/test and .ci/run install it")
+    book, _session, _questions = workbook
+    source = tmp_path / "raad.xlsx"
+    assert source.exists()
+    out = tmp_path / "out"
+    done = subprocess.run(
+        [
+            soffice,
+            "--headless",
+            "--norestore",
+            f"-env:UserInstallation=file://{tmp_path / 'profile'}",
+            "--convert-to",
+            "xlsx:Calc MS Excel 2007 XML",
+            "--outdir",
+            str(out),
+            str(source),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    assert "Error" not in done.stderr, done.stderr
+    again = load_workbook(out / "raad.xlsx")
+    assert again.sheetnames == book.sheetnames
+    ours, theirs = rows(book["Uitkomsten"]), rows(again["Uitkomsten"])
+    assert [r[:8] for r in theirs[: len(ours)]] == [r[:8] for r in ours]
