@@ -108,6 +108,20 @@ async def presenter_total(url: str, code: str, want: int, within: float) -> floa
         await socket.close()
 
 
+async def ready_phones(stack: Stack) -> list[Phone]:
+    """The question opened and every phone of the plan connected."""
+    await open_question(stack)
+    phones = make_phones(stack)
+    for phone in phones:
+        await phone.connect()
+    return phones
+
+
+def intact(check: dict, phones: int) -> bool:
+    """Nothing acknowledged is missing, nothing counts twice, every phone counts once."""
+    return check["lost"] == 0 and check["double_counted"] == 0 and check["counted"] == phones
+
+
 def make_phones(stack: Stack) -> list[Phone]:
     plan = stack.plan
     urls = [server.url for server in stack.running]
@@ -157,10 +171,7 @@ def database_check(stack: Stack, acked: dict[int, str]) -> dict:
 
 
 async def kill_scenario(stack: Stack, window: float) -> dict:
-    await open_question(stack)
-    phones = make_phones(stack)
-    for phone in phones:
-        await phone.connect()
+    phones = await ready_phones(stack)
     deadline = time.monotonic() + LIMIT
     acked: dict[int, str] = {}
     acked_at: dict[int, float] = {}
@@ -203,11 +214,7 @@ async def kill_scenario(stack: Stack, window: float) -> dict:
         "reconnect_attempts": sum(phone.reconnects for phone in phones),
         "presenter_shows_all_s": shown,
         "database": check,
-        "ok": check["lost"] == 0
-        and check["not_counting"] == 0
-        and check["double_counted"] == 0
-        and check["counted"] == len(phones)
-        and shown is not None,
+        "ok": intact(check, len(phones)) and check["not_counting"] == 0 and shown is not None,
         "took_s": round(time.monotonic() - started, 1),
     }
 
@@ -216,10 +223,7 @@ async def kill_scenario(stack: Stack, window: float) -> dict:
 
 
 async def reconnect_scenario(stack: Stack, share: float) -> dict:
-    await open_question(stack)
-    phones = make_phones(stack)
-    for phone in phones:
-        await phone.connect()
+    phones = await ready_phones(stack)
     deadline = time.monotonic() + LIMIT
     sent: dict[int, dict] = {}
 
@@ -259,9 +263,7 @@ async def reconnect_scenario(stack: Stack, share: float) -> dict:
         "presenter_shows_all_s": shown,
         "database": check,
         "ok": statuses == {"duplicate": len(storm)}
-        and check["lost"] == 0
-        and check["double_counted"] == 0
-        and check["counted"] == len(phones)
+        and intact(check, len(phones))
         and shown is not None,
     }
 
@@ -270,10 +272,7 @@ async def reconnect_scenario(stack: Stack, share: float) -> dict:
 
 
 async def redis_scenario(stack: Stack) -> dict:
-    await open_question(stack)
-    phones = make_phones(stack)
-    for phone in phones:
-        await phone.connect()
+    phones = await ready_phones(stack)
     deadline = time.monotonic() + LIMIT
     acked: dict[int, str] = {}
 
@@ -311,10 +310,7 @@ async def redis_scenario(stack: Stack) -> dict:
         "presenters_after_restart_s": after,
         "exact_again_s_after_restart": round(caught_up, 2),
         "database": check,
-        "ok": all(x is not None for x in before + list(after))
-        and check["lost"] == 0
-        and check["double_counted"] == 0
-        and check["counted"] == len(phones),
+        "ok": all(x is not None for x in before + list(after)) and intact(check, len(phones)),
     }
 
 

@@ -150,23 +150,31 @@ async def test_many_changes_make_one_snapshot_and_phones_wait_a_second(room, rec
     assert "results" in recorders["phone"].sent[-1]["questions"][0]
 
 
+async def two_processes(session):
+    """Two server processes, stood in for by two broadcasters on one in-memory layer, each
+    with a presenter of ``session`` and its first tick done; their loops are stopped so
+    the test drives the ticks."""
+    from channels.layers import InMemoryChannelLayer
+
+    layer = InMemoryChannelLayer()
+    pairs = []
+    for _ in range(2):
+        broadcaster = Broadcaster(asyncio.get_running_loop())
+        broadcaster.layer, broadcaster.shared = layer, True
+        pairs.append((broadcaster, await broadcaster.join(session.pk, "presenter", Recorder())))
+    for broadcaster, _joined in pairs:
+        broadcaster.task.cancel()
+    for broadcaster, joined in pairs:
+        await broadcaster._tick(joined)
+    return layer, pairs[0], pairs[1]
+
+
 @pytest.mark.django_db(transaction=True)
 async def test_another_process_hears_which_questions_changed(room):
     """Two server processes, stood in for by two broadcasters on one layer: a change in
     one marks exactly its question stale in the other, with one message per tick."""
-    from channels.layers import InMemoryChannelLayer
-
     session, questions = room
-    layer = InMemoryChannelLayer()
-    here, there = Broadcaster(asyncio.get_running_loop()), Broadcaster(asyncio.get_running_loop())
-    for broadcaster in (here, there):
-        broadcaster.layer, broadcaster.shared = layer, True
-    room_here = await here.join(session.pk, "presenter", Recorder())
-    room_there = await there.join(session.pk, "presenter", Recorder())
-    for broadcaster in (here, there):
-        broadcaster.task.cancel()
-    await here._tick(room_here)
-    await there._tick(room_there)
+    layer, (here, room_here), (there, room_there) = await two_processes(session)
     sent = []
     original = layer.group_send
 
@@ -192,21 +200,10 @@ async def test_another_process_hears_which_questions_changed(room):
 async def test_a_layer_restart_loses_no_change_and_the_groups_are_joined_again(room):
     """Redis restarts: a change that could not be told is told on a later tick, and the
     listener joins its groups again (a restarted Redis has forgotten them)."""
-    from channels.layers import InMemoryChannelLayer
-
     from realtime.groups import session_changes
 
     session, questions = room
-    layer = InMemoryChannelLayer()
-    here, there = Broadcaster(asyncio.get_running_loop()), Broadcaster(asyncio.get_running_loop())
-    for broadcaster in (here, there):
-        broadcaster.layer, broadcaster.shared = layer, True
-    room_here = await here.join(session.pk, "presenter", Recorder())
-    room_there = await there.join(session.pk, "presenter", Recorder())
-    for broadcaster in (here, there):
-        broadcaster.task.cancel()
-    await here._tick(room_here)
-    await there._tick(room_there)
+    layer, (here, room_here), (there, room_there) = await two_processes(session)
 
     original_send, original_receive = layer.group_send, layer.receive
     down = {"send": True, "receive": True}
