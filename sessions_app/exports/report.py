@@ -38,7 +38,7 @@ from printables import fonts
 from sessions_app.models import FollowUpOutcome, Level, Process, QuestionKind
 
 from . import data
-from .workbook import SOURCES, result_lines, source_names
+from .lines import SOURCES, result_lines, source_names
 
 #: One colour per source, the same as on the presenter (and distinguishable in grey).
 SOURCE_COLOURS = {

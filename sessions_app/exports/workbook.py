@@ -32,23 +32,12 @@ from sessions_app.models import (
 )
 
 from . import data
+from .lines import SOURCES, result_lines, source_names
 
-SOURCES = ("room", "remote", "paper", "hands")
 FORMULA_START = ("=", "+", "-", "@")
 BOLD = Font(bold=True)
 WRAP = Alignment(wrap_text=True, vertical="top")
 DATE_FORMAT = "dd-mm-yyyy hh:mm"
-NONE = "\N{EN DASH}"  # no value (nobody ranked it, nobody gave points)
-
-
-def source_names() -> dict[str, str]:
-    return {
-        "room": _("in the room"),
-        "remote": _("remote"),
-        "paper": _("paper"),
-        "hands": _("hands"),
-        "total": _("total"),
-    }
 
 
 class Sheet:
@@ -175,43 +164,6 @@ def _results_sheet(book: Workbook, parts: list[dict], results: list[dict]) -> No
         )
         for name, counts, percent, note in result_lines(part, result):
             sheet.row(label, name, *(counts.get(key) for key in (*SOURCES, "total")), percent, note)
-
-
-def result_lines(part: dict, result: dict):
-    """(name, counts by source, percent, note) for each line of a question's results."""
-    kind = part["kind"]
-    if kind in (QuestionKind.SINGLE_CHOICE, QuestionKind.MULTIPLE_CHOICE):
-        for option in result["options"]:
-            yield option["text"], option["counts"], option["percent"], ""
-    elif kind == QuestionKind.SCALE:
-        for line in result["distribution"]:
-            yield str(line["value"]), line["counts"], None, ""
-        yield _("mean"), {"total": result["mean"]}, None, ""
-        yield _("median"), {"total": result["median"]}, None, ""
-    elif kind == QuestionKind.RANKING:
-        for option in result["options"]:
-            note = _("mean rank %(rank)s; ranked by %(n)d; first choice of %(first)d") % {
-                "rank": option["mean_rank"] if option["mean_rank"] is not None else NONE,
-                "n": option["ranked_by"],
-                "first": option["first_choices"],
-            }
-            yield option["text"], option["borda"], None, _("Borda points") + "; " + note
-    elif kind == QuestionKind.BUDGET:
-        for option in result["options"]:
-            note = _("average %(average)s of %(total)s") % {
-                "average": option["average"] if option["average"] is not None else NONE,
-                "total": result["total_points"],
-            }
-            yield option["text"], option["points"], None, _("points") + "; " + note
-    elif kind == QuestionKind.STATEMENTS:
-        votes = {"agree": _("agree"), "disagree": _("disagree"), "pass": _("pass")}
-        for statement in result["statements"]:
-            for vote, name in votes.items():
-                yield f"{statement['text']}: {name}", statement[vote], None, ""
-    elif kind == QuestionKind.OPEN_TEXT:
-        yield _("approved"), {"total": len(result["approved"])}, None, ""
-        yield _("awaiting moderation"), {"total": result["pending"]}, None, ""
-        yield _("hidden"), {"total": result["hidden"]}, None, ""
 
 
 def _question_sheet(book: Workbook, number: int, part: dict, result: dict) -> None:

@@ -7,7 +7,7 @@ from django.shortcuts import get_object_or_404, render
 
 from sessions_app import selectors
 from sessions_app.exports import data
-from sessions_app.exports.workbook import result_lines
+from sessions_app.exports.lines import result_lines
 from sessions_app.models import Level, Process, ProcessState, QuestionState
 from sessions_app.models.choices import LEVEL_EXPLANATIONS
 
