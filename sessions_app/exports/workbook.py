@@ -18,9 +18,7 @@ from django.conf import settings
 from django.utils import translation
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
 from openpyxl.chart import BarChart, Reference
-from openpyxl.styles import Alignment, Font
 
 from sessions_app.models import (
     FollowUpOutcome,
@@ -33,55 +31,40 @@ from sessions_app.models import (
 
 from . import data
 from .lines import SOURCES, result_lines, source_names
-
-FORMULA_START = ("=", "+", "-", "@")
-BOLD = Font(bold=True)
-WRAP = Alignment(wrap_text=True, vertical="top")
-DATE_FORMAT = "dd-mm-yyyy hh:mm"
+from .xlsx import RowWriter
 
 
 class Sheet:
-    """A write-only sheet with cells that are safe: formula-like text stays text, times
-    become local and plain."""
+    """A write-only sheet whose rows are written by ``xlsx.RowWriter``: text is never a
+    formula, aware times become local and plain (spreadsheets know no time zones)."""
 
     def __init__(self, book: Workbook, title: str, widths: dict[str, int] | None = None):
-        self.ws = book.create_sheet(title[:31])
+        ws = book.create_sheet(title[:31])
         for column, width in (widths or {}).items():
-            self.ws.column_dimensions[column].width = width
-        self.rows = 0
+            ws.column_dimensions[column].width = width  # before the first row: cols come first
+        self.ws = ws
+        self.writer = RowWriter(ws)
         self.zone = ZoneInfo(settings.TIME_ZONE)
 
-    def cell(self, value, *, bold: bool = False, wrap: bool = False):
-        if isinstance(value, datetime):
-            value = value.astimezone(self.zone).replace(tzinfo=None)
-        if not (bold or wrap or isinstance(value, (str, datetime))):
-            return value  # a number or nothing: openpyxl writes it as it is, fastest
-        if isinstance(value, str) and not value.startswith(FORMULA_START) and not (bold or wrap):
-            return value  # plain text: openpyxl takes a string not starting with "=" as text
-        cell = WriteOnlyCell(self.ws, value=value)
-        if isinstance(value, str):
-            cell.data_type = "s"  # never a formula, whatever it starts with
-            if value.startswith(FORMULA_START):
-                cell.quotePrefix = True
-        elif isinstance(value, datetime):
-            cell.number_format = DATE_FORMAT
-        if bold:
-            cell.font = BOLD
-        if wrap:
-            cell.alignment = WRAP
-        return cell
+    @property
+    def rows(self) -> int:
+        return self.writer.index
 
     def row(self, *values, bold: bool = False, wrap: bool = False) -> int:
-        self.ws.append([self.cell(v, bold=bold, wrap=wrap) for v in values])
-        self.rows += 1
-        return self.rows
+        return self.writer.append(values, bold=bold, wrap=wrap)
+
+    def local(self, moment: datetime | None) -> datetime | None:
+        """An aware time as the plain local time a spreadsheet shows."""
+        return moment.astimezone(self.zone).replace(tzinfo=None) if moment else None
 
     def header(self, *values) -> int:
         return self.row(*values, bold=True)
 
 
 def _local(text: str | None) -> datetime | None:
-    return datetime.fromisoformat(text) if text else None
+    """An export time (ISO 8601, already in the process's time zone) as a plain local
+    time."""
+    return datetime.fromisoformat(text).replace(tzinfo=None) if text else None
 
 
 def _choices(model_choices) -> dict[str, str]:
@@ -128,8 +111,8 @@ def _process_sheet(book: Workbook, process: Process) -> None:
     for session in process.sessions.all():
         sheet.row(
             session.title,
-            session.starts_at,
-            session.ends_at,
+            sheet.local(session.starts_at),
+            sheet.local(session.ends_at),
             session.venue,
             session.get_mode_display(),
             session.get_state_display(),
