@@ -17,6 +17,7 @@ The codes, by area:
 * ``FollowUpError`` (what was done with the input): ``follow_up_draft``,
   ``follow_up_question``, ``follow_up_outcome``, ``follow_up_reasoning``,
   ``follow_up_date``.
+* ``ExportError`` (council outputs made on request): ``export_format``.
 """
 
 from __future__ import annotations
@@ -86,6 +87,8 @@ INPUT_CODES: dict[str, Promise] = {
     "follow_up_outcome": _("choose what was done with the input"),
     "follow_up_reasoning": _("explain what was done with the input, in at most %(max)d characters"),
     "follow_up_date": _("give the date of the decision, not later than today"),
+    # Council outputs
+    "export_format": _("there is no such output; choose one of: %(formats)s"),
     # Paper and hands
     "sheet_forged": _("This form's code is not genuine: its signature does not match."),
     "unknown_sheet": _("No form with this code was printed."),
@@ -177,3 +180,7 @@ class FacilitationError(InspraakError):
 
 class FollowUpError(InspraakError):
     default_code = "follow_up_outcome"
+
+
+class ExportError(InspraakError):
+    default_code = "export_format"

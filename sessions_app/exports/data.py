@@ -9,7 +9,8 @@ responses keeps its memory flat. Times are ISO 8601 in the process's time zone.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextvars import ContextVar
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -37,16 +38,32 @@ CHUNK = 2000
 
 @contextlib.contextmanager
 def snapshot():
-    """One consistent view of the database for a whole export: a transaction, and on
-    PostgreSQL one that sees no commit made after its first read."""
+    """One consistent view of the database for a whole export: a transaction that only
+    reads. On PostgreSQL it sees no commit made after its first read; on SQLite it begins
+    DEFERRED (a read transaction of WAL), not IMMEDIATE as this project's writes do, which
+    would hold the write lock, and so every answer, for the whole export."""
     outermost = not connection.in_atomic_block
-    with transaction.atomic():
-        # Only the transaction's first statement may set this; inside a caller's
-        # transaction (a test), the caller's view is the one there is.
-        if outermost and connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
-        yield
+    if not outermost:
+        # Inside a caller's transaction (a test), the caller's view is the one there is.
+        with transaction.atomic():
+            yield
+        return
+    connection.ensure_connection()
+    mode = getattr(connection, "transaction_mode", None)
+    if connection.vendor == "sqlite":
+        connection.transaction_mode = "DEFERRED"
+    try:
+        with transaction.atomic():
+            if connection.vendor == "sqlite":
+                connection.transaction_mode = mode  # only this BEGIN was deferred
+            elif connection.vendor == "postgresql":
+                # Only the transaction's first statement may set this.
+                with connection.cursor() as cursor:
+                    cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            yield
+    finally:
+        if connection.vendor == "sqlite":
+            connection.transaction_mode = mode
 
 
 def _when(moment: datetime | None) -> str | None:
@@ -156,6 +173,44 @@ def follow_ups_part(process: Process) -> list[dict]:
     ]
 
 
+#: Told how many rows of the large parts were read, a chunk at a time (see ``reporting``).
+_progress: ContextVar[Callable[[int], None] | None] = ContextVar("export_progress", default=None)
+
+
+@contextlib.contextmanager
+def reporting(callback: Callable[[int], None]):
+    """While inside, every read of responses, hand counts and log entries calls
+    ``callback(rows)`` with the rows read since its last call: an export's progress."""
+    token = _progress.set(callback)
+    try:
+        yield
+    finally:
+        _progress.reset(token)
+
+
+def rows_to_read(process: Process) -> int:
+    """About how many rows ``reporting`` will count for a whole export of ``process``."""
+    return (
+        Response.objects.filter(question__session__process=process).count()
+        + HandCount.objects.filter(question__session__process=process).count()
+        + process.log_seq
+    )
+
+
+def _counted(rows: Iterator) -> Iterator:
+    report = _progress.get()
+    if report is None:
+        yield from rows
+        return
+    done = 0
+    for done, row in enumerate(rows, start=1):
+        if done % CHUNK == 0:
+            report(CHUNK)
+        yield row
+    if done % CHUNK:
+        report(done % CHUNK)
+
+
 def _streamed(queryset, fields: tuple[str, ...]) -> Iterator[tuple]:
     """Rows of ``queryset`` as tuples, in one query read ``CHUNK`` at a time (a server-side
     cursor on PostgreSQL): flat memory, and inside ``snapshot`` one consistent view."""
@@ -191,9 +246,11 @@ def responses(process: Process) -> Iterator[dict]:
 
     Two streamed queries in response order, the responses and their items, merged as
     they come: no query per chunk and no list of ids sent back to the database."""
-    rows = _streamed(
-        Response.objects.filter(question__session__process=process).order_by("id"),
-        RESPONSE_FIELDS,
+    rows = _counted(
+        _streamed(
+            Response.objects.filter(question__session__process=process).order_by("id"),
+            RESPONSE_FIELDS,
+        )
     )
     items = _streamed(
         ResponseItem.objects.filter(response__question__session__process=process).order_by(
@@ -279,7 +336,7 @@ def hand_counts(process: Process) -> Iterator[dict]:
         replaces_id,
         entered_by,
         created_at,
-    ) in _streamed(queryset, HAND_COUNT_FIELDS):
+    ) in _counted(_streamed(queryset, HAND_COUNT_FIELDS)):
         yield {
             "id": hand_id,
             "question": question_id,
@@ -295,7 +352,7 @@ def hand_counts(process: Process) -> Iterator[dict]:
 def log_entries(process: Process) -> Iterator[dict]:
     """The log as it is hashed (``at`` in UTC, exactly as in the chain), up to the head
     the process recorded when the export began."""
-    for entry in log_chain_rows(process=process, upto=process.log_seq):
+    for entry in _counted(log_chain_rows(process=process, upto=process.log_seq)):
         del entry["id"]
         yield entry
 

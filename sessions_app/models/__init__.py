@@ -19,6 +19,7 @@ from .choices import (
     Source,
     StatementOrigin,
 )
+from .export import ExportJob
 from .followup import FollowUp
 from .hands import HandCount
 from .live_session import LiveSession
@@ -36,6 +37,7 @@ __all__ = [
     "EntryMethod",
     "EntryMode",
     "EntryState",
+    "ExportJob",
     "FollowUp",
     "FollowUpOutcome",
     "FormLayout",

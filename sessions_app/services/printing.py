@@ -6,9 +6,7 @@ facilitator can follow it. The file lands in MEDIA_ROOT/print/."""
 from __future__ import annotations
 
 import logging
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 from django.conf import settings
@@ -21,6 +19,7 @@ from sessions_app.exceptions import InputRejected
 from sessions_app.models import FormLayout, LiveSession, PaperSheet, PrintBatch
 from sessions_app.selectors import form_rows
 
+from .background import start_command
 from .paper import layout_store, print_batch_create, print_batch_failed, sheet_token
 
 logger = logging.getLogger(__name__)
@@ -133,20 +132,4 @@ def retry(*, user, batch: PrintBatch) -> PrintBatch:
 def start_rendering(batch: PrintBatch, base_url: str) -> subprocess.Popen:
     """Render in a separate process, at a lower priority than the live session. Call it
     after the batch is committed (the other process reads it from the database)."""
-    command = [
-        sys.executable,
-        str(Path(settings.BASE_DIR) / "manage.py"),
-        "render_print_batch",
-        str(batch.pk),
-        "--base-url",
-        base_url,
-    ]
-    return subprocess.Popen(  # noqa: S603 - our own command, no shell
-        command,
-        cwd=settings.BASE_DIR,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        preexec_fn=lambda: os.nice(10),
-        start_new_session=True,
-    )
+    return start_command("render_print_batch", str(batch.pk), "--base-url", base_url)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from sessions_app.views import accounts, designer
+from sessions_app.views import accounts, designer, exports
 
 app_name = "designer"
 
@@ -16,7 +16,9 @@ urlpatterns = [
     path("<slug:slug>/export/", designer.process_export, name="process_export"),
     path("<slug:slug>/log/", designer.process_log, name="process_log"),
     path("<slug:slug>/follow-up/", designer.follow_up, name="follow_up"),
-    path("<slug:slug>/results.<str:fmt>", designer.results_download, name="results_download"),
+    path("<slug:slug>/exports/", exports.export_create, name="export_create"),
+    path("<slug:slug>/exports/<int:job_id>/", exports.export_page, name="export_page"),
+    path("<slug:slug>/exports/<int:job_id>/file/", exports.export_file, name="export_file"),
     path("<slug:slug>/staff/", designer.staff_page, name="staff"),
     path("<slug:slug>/staff/<int:role_id>/revoke/", designer.staff_revoke, name="staff_revoke"),
     path("<slug:slug>/sessions/new/", designer.session_form, name="session_create"),

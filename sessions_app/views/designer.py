@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import io
 import json
-import tempfile
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -17,7 +15,6 @@ from django.views.decorators.http import require_POST
 from sessions_app import permissions, selectors
 from sessions_app.design import process_to_dict
 from sessions_app.exceptions import DesignError, FollowUpError
-from sessions_app.exports import open_data, report, tables, workbook
 from sessions_app.forms import (
     FollowUpForm,
     ImportForm,
@@ -174,46 +171,6 @@ def process_import(request):
             messages.success(request, _("The design has been imported as a new draft process."))
             return redirect("designer:process_detail", slug=process.slug)
     return render(request, "designer/process_import.html", {"form": form, "problems": problems})
-
-
-#: Downloadable council outputs: writer, content type, file name ending, bytes or text.
-OUTPUTS = {
-    "json": (open_data.write, "application/json; charset=utf-8", ".json", False),
-    "xlsx": (
-        workbook.write,
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        ".xlsx",
-        True,
-    ),
-    "pdf": (report.write, "application/pdf", ".pdf", True),
-    "csv": (tables.write, "application/zip", "-csv.zip", True),
-}
-
-
-@login_required
-def results_download(request, slug, fmt):
-    """A council output for organisers, facilitators and reviewers of this process (a 404
-    for anyone else). Written to a temporary file first and streamed from there, so a
-    large export keeps the server's memory flat."""
-    process = staff_process(request, slug, "review")
-    if fmt not in OUTPUTS:
-        raise Http404
-    write, content_type, ending, binary = OUTPUTS[fmt]
-    spool = tempfile.TemporaryFile()  # noqa: SIM115 (the response closes it once sent)
-    if binary:
-        write(process, spool)
-    else:
-        text = io.TextIOWrapper(spool, encoding="utf-8", newline="\n")
-        write(process, text)
-        text.flush()
-        text.detach()
-    spool.seek(0)
-    return FileResponse(
-        spool,
-        as_attachment=True,
-        filename=f"{process.slug}{ending}",
-        content_type=content_type,
-    )
 
 
 @login_required

@@ -135,7 +135,7 @@ def batch_page(request, slug: str, session_id: int, batch_id: int):
             {
                 "state": batch.state,
                 "progress": batch.progress,
-                "count": batch.count,
+                "total": batch.count,
                 "status": _batch_status(batch),
             }
         )

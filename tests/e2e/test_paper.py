@@ -99,7 +99,7 @@ async def test_the_facilitator_prints_forms_and_downloads_the_pdf(
     await page.get_by_role("button", name="PDF maken").click()
     download_link = page.get_by_role("link", name="PDF downloaden")
     await expect(download_link).to_be_visible(timeout=30_000)
-    await expect(page.locator("#batch-status")).to_contain_text("3 van 3 gemaakt")
+    await expect(page.locator("#job-status")).to_contain_text("3 van 3 gemaakt")
     await no_axe_violations(page)
     async with page.expect_download() as waiting:
         await download_link.click()

@@ -79,7 +79,7 @@ def test_printing_from_the_page_shows_progress_and_gives_the_pdf(
     assert started == ["http://testserver", "http://testserver"]
     assert PaperSheet.objects.count() == 4
     status = client.get(response.url, {"format": "json"}).json()
-    assert status == {"state": "done", "progress": 4, "count": 4, "status": "4 of 4 made: ready."}
+    assert status == {"state": "done", "progress": 4, "total": 4, "status": "4 of 4 made: ready."}
     page = client.get(response.url).content.decode()
     assert "<progress" in page and 'value="4"' in page
     pdf = client.get(reverse("paper:batch_pdf", args=[session.process.slug, session.pk, batch.pk]))

@@ -153,58 +153,6 @@ def test_csv_files_have_a_bom_and_keep_formulas_inert(town_hall, tmp_path):  # n
     assert len(log) - 1 == session.process.log_seq and log[-1][6] == session.process.log_head
 
 
-def test_downloads_for_the_process_staff_and_a_404_for_anyone_else(
-    town_hall,  # noqa: F811
-    client,
-    organiser,
-    make_user,
-    grant,
-    make_process,
-):
-    import io
-    import json
-    import zipfile
-
-    from django.urls import reverse
-
-    from sessions_app.models import Role
-
-    session, _questions = town_hall
-    process = session.process
-    urls = {
-        fmt: reverse("designer:results_download", args=[process.slug, fmt])
-        for fmt in ("json", "xlsx", "csv")
-    }
-    reviewer = make_user("rik")
-    grant(process, reviewer, Role.REVIEWER)
-    client.force_login(reviewer)
-    detail = client.get(reverse("designer:process_detail", args=[process.slug])).content.decode()
-    assert urls["xlsx"] in detail and urls["json"] in detail
-    got = client.get(urls["json"])
-    assert got.status_code == 200 and got["Content-Type"].startswith("application/json")
-    assert f'filename="{process.slug}.json"' in got["Content-Disposition"]
-    data = json.loads(b"".join(got.streaming_content))
-    assert data["process"]["slug"] == process.slug and data["responses"]
-    book = load_workbook(io.BytesIO(b"".join(client.get(urls["xlsx"]).streaming_content)))
-    assert "Uitkomsten" in book.sheetnames
-    archive = zipfile.ZipFile(io.BytesIO(b"".join(client.get(urls["csv"]).streaming_content)))
-    assert f"{process.slug}/results.csv" in archive.namelist()
-    assert (
-        client.get(reverse("designer:results_download", args=[process.slug, "exe"])).status_code
-        == 404
-    )
-    # Staff of another process, a teller of this one, and nobody at all: nothing.
-    stranger = make_user("sam")
-    make_process(user=stranger, title="Ander proces")
-    teller = make_user("tim")
-    grant(process, teller, Role.TELLER)
-    for user in (stranger, teller):
-        client.force_login(user)
-        assert all(client.get(url).status_code == 404 for url in urls.values())
-    client.logout()
-    assert client.get(urls["json"]).status_code == 302  # to the login page
-
-
 def test_the_pdf_report_holds_the_numbers_the_follow_up_and_the_chain_head(town_hall, tmp_path):  # noqa: F811
     import pypdfium2 as pdfium
 

@@ -4,17 +4,12 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from sessions_app.exports import open_data, report, tables, workbook
 from sessions_app.models import Process
+from sessions_app.services.exports import OUTPUTS
 
 #: Each format this command writes: its writer, and whether it writes bytes (``csv`` is
-#: a ZIP of CSV files).
-FORMATS = {
-    "json": (open_data.write, False),
-    "xlsx": (workbook.write, True),
-    "pdf": (report.write, True),
-    "csv": (tables.write, True),
-}
+#: a ZIP of CSV files). The same outputs as the process page's.
+FORMATS = {str(fmt): (write, binary) for fmt, (write, binary, _end, _type) in OUTPUTS.items()}
 
 
 class Command(BaseCommand):

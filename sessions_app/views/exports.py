@@ -1,0 +1,94 @@
+"""Council outputs from the process page, for organisers, facilitators and reviewers
+(a 404 for anyone else): a button asks for one, a page follows it being made in the
+background (``services.exports``), and the file is downloaded from there."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db import transaction
+from django.http import FileResponse, Http404, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template.defaultfilters import filesizeformat
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from sessions_app.exceptions import ExportError
+from sessions_app.models import ExportJob
+from sessions_app.services import exports
+
+from .common import staff_process
+
+
+@login_required
+@require_POST
+def export_create(request, slug: str):
+    process = staff_process(request, slug, "review")
+    try:
+        job, new = exports.export_request(
+            user=request.user, process=process, fmt=request.POST.get("format", "")
+        )
+    except ExportError as error:
+        messages.error(request, error.message)
+        return redirect("designer:process_detail", slug=process.slug)
+    if new:
+        transaction.on_commit(lambda: exports.start_export(job))
+    return redirect("designer:export_page", slug=process.slug, job_id=job.pk)
+
+
+def _job(request, slug: str, job_id: int) -> ExportJob:
+    process = staff_process(request, slug, "review")
+    return get_object_or_404(
+        ExportJob.objects.select_related("process"), pk=job_id, process=process
+    )
+
+
+def _status(job: ExportJob, done: int) -> str:
+    if job.state == ExportJob.State.DONE:
+        return _("Ready: %(size)s.") % {"size": filesizeformat(job.size)}
+    if job.state == ExportJob.State.FAILED:
+        return _("Failed.")
+    if job.state == ExportJob.State.PENDING or not job.total:
+        return _("Waiting to start.")
+    return _("%(percent)d%% read (%(done)s of %(total)s rows).") % {
+        "percent": min(100, 100 * done // job.total),
+        "done": number_format(done, force_grouping=True),
+        "total": number_format(job.total, force_grouping=True),
+    }
+
+
+@login_required
+def export_page(request, slug: str, job_id: int):
+    job = _job(request, slug, job_id)
+    done = exports.rows_read(job)
+    status = _status(job, done)
+    if request.GET.get("format") == "json":
+        return JsonResponse(
+            {"state": job.state, "progress": done, "total": job.total, "status": status}
+        )
+    return render(
+        request,
+        "designer/export.html",
+        {
+            "process": job.process,
+            "job": job,
+            "done": done,
+            "status": status,
+            "stale": exports.is_stale(job),
+        },
+    )
+
+
+@login_required
+def export_file(request, slug: str, job_id: int):
+    job = _job(request, slug, job_id)
+    path = exports.file_path(job)
+    if job.state != ExportJob.State.DONE or path is None or not path.exists():
+        raise Http404
+    return FileResponse(
+        path.open("rb"),
+        as_attachment=True,
+        filename=exports.download_name(job),
+        content_type=exports.content_type(job),
+    )
