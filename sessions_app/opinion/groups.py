@@ -1,0 +1,374 @@
+"""The opinion map's arithmetic, with numpy and scikit-learn and without Django.
+
+From the latest vote of each participant on each statement (agree +1, disagree -1,
+pass 0):
+
+1. A matrix, one row per participant, one column per statement. Statements hidden by
+   moderation become columns of zeros, so they do not shape the map (as in Polis, they
+   still count as seen when a sparse voter's position is scaled).
+2. Participants are placed once they have voted on at least min(7, statements) of the
+   statements shown.
+3. A missing vote is the statement's mean over the placed participants. PCA (scikit-learn)
+   to two components; each participant's position is scaled by sqrt(statements ÷ their
+   votes), so someone who voted on few statements is not pulled to the middle.
+4. k-means (scikit-learn) for k from 2 to 5, keeping the k with the best silhouette.
+5. Group labels follow the previous map's by overlap (Hungarian matching), so a
+   recomputation does not swap colours on the projector.
+6. Per statement: agree, disagree and pass counts in each group; group-aware consensus
+   (the product over groups of the smoothed agree rate, (agree + 1) ÷ (votes + 2), and the
+   same for disagree); divisiveness (the spread of the groups' smoothed agree rates).
+7. Per group, Polis's representativeness ("repness"): how much more the group agrees (or
+   disagrees) than everyone else, with its two significance tests (a proportion test of
+   the group's rate, a two-proportion test against the rest); a statement represents the
+   group when both z-scores pass 90 % (z > 1.2816), ranked by ratio * test * rate * test.
+
+``docs/opinion-map.md`` explains the choices and how they compare with Polis's own groups.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Hashable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy.optimize import linear_sum_assignment
+from sklearn.cluster import KMeans
+from sklearn.decomposition import PCA
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.metrics import silhouette_score
+
+MIN_VOTES = 7
+K_RANGE = range(2, 6)
+#: z for a one-sided 90 % test, as Polis uses for representative statements.
+Z_90 = 1.2816
+REPRESENTATIVE_PER_GROUP = 5
+#: Fewer placed participants than this: no groups (k-means needs k + 1 at least).
+MIN_PARTICIPANTS = 4
+
+
+@dataclass(frozen=True)
+class Repness:
+    statement: Hashable
+    #: "agree" or "disagree": what the group does with it, more than the others.
+    direction: str
+    #: The group's smoothed rate of that vote, and the rest's.
+    rate: float
+    rest_rate: float
+    ratio: float
+    rate_z: float
+    ratio_z: float
+    metric: float
+
+    @property
+    def significant(self) -> bool:
+        return self.rate_z > Z_90 and self.ratio_z > Z_90
+
+
+@dataclass(frozen=True)
+class Group:
+    label: int
+    members: tuple
+    center: tuple[float, float]
+    representative: tuple[Repness, ...]
+
+
+@dataclass(frozen=True)
+class StatementStats:
+    statement: Hashable
+    hidden: bool
+    agree: int
+    disagree: int
+    passed: int
+    #: label → (agree, disagree, pass) among the group's members
+    by_group: dict[int, tuple[int, int, int]]
+    consensus_agree: float
+    consensus_disagree: float
+    divisiveness: float
+
+
+@dataclass(frozen=True)
+class OpinionMap:
+    #: participant → (x, y), for the placed participants
+    positions: dict[Hashable, tuple[float, float]]
+    #: participant → group label, for the placed participants (empty without groups)
+    labels: dict[Hashable, int]
+    groups: tuple[Group, ...]
+    statements: tuple[StatementStats, ...]
+    #: votes a participant needs to be placed
+    threshold: int
+    silhouette: float | None = None
+    explained: tuple[float, ...] = ()
+    #: why there is no map yet: "" when there is one
+    reason: str = ""
+    votes_by_participant: dict[Hashable, int] = field(default_factory=dict)
+
+    def consensus(self, count: int = 5) -> list[StatementStats]:
+        """Statements agreed across the groups, the most agreed first."""
+        shown = [s for s in self.statements if not s.hidden]
+        return sorted(shown, key=lambda s: -s.consensus_agree)[:count]
+
+    def divisive(self, count: int = 5) -> list[StatementStats]:
+        shown = [s for s in self.statements if not s.hidden]
+        return sorted(shown, key=lambda s: -s.divisiveness)[:count]
+
+
+def latest_votes(votes: Iterable[tuple[Hashable, Hashable, int]]) -> dict:
+    """(participant, statement) → vote, the last one given winning."""
+    found: dict = {}
+    for participant, statement, vote in votes:
+        found[(participant, statement)] = int(vote)
+    return found
+
+
+def opinion_map(
+    votes: Iterable[tuple[Hashable, Hashable, int]],
+    *,
+    statements: Sequence[Hashable],
+    hidden: Iterable[Hashable] = (),
+    previous: Mapping[Hashable, int] | None = None,
+    seed: int = 0,
+) -> OpinionMap:
+    """The map of these votes (in the order given; a later vote on the same statement
+    replaces an earlier one) over ``statements`` (all of the question's, ``hidden``
+    among them). ``previous`` is the last map's labels, for stable colours."""
+    hidden = set(hidden)
+    columns = list(statements)
+    column_of = {s: j for j, s in enumerate(columns)}
+    hidden_columns = np.array([s in hidden for s in columns], dtype=bool)
+    latest = latest_votes(votes)
+    people = list(dict.fromkeys(p for p, s in latest if s in column_of))
+    row_of = {p: i for i, p in enumerate(people)}
+    raw = np.full((len(people), len(columns)), np.nan)
+    for (participant, statement), vote in latest.items():
+        if statement in column_of:
+            raw[row_of[participant], column_of[statement]] = max(-1, min(1, vote))
+    shown = ~hidden_columns
+    voted_shown = (~np.isnan(raw[:, shown])).sum(axis=1) if len(people) else np.zeros(0)
+    threshold = min(MIN_VOTES, int(shown.sum()))
+    counts = {p: int(voted_shown[i]) for i, p in enumerate(people)}
+    placed = voted_shown >= max(threshold, 1)
+    empty = OpinionMap({}, {}, (), (), threshold, votes_by_participant=counts)
+    if shown.sum() < 2:
+        return _with_stats(empty, raw, columns, hidden_columns, people, {}, reason="statements")
+    if placed.sum() < MIN_PARTICIPANTS:
+        return _with_stats(empty, raw, columns, hidden_columns, people, {}, reason="participants")
+
+    matrix = raw[placed].copy()
+    matrix[:, hidden_columns] = 0.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # a statement nobody placed voted on
+        means = np.nan_to_num(np.nanmean(matrix, axis=0, keepdims=True), nan=0.0)
+    filled = np.where(np.isnan(matrix), means, matrix)
+    placed_people = [p for p, keep in zip(people, placed, strict=True) if keep]
+    if not np.any(np.ptp(filled, axis=0) > 0):  # everyone voted alike: one point
+        alike = OpinionMap(
+            dict.fromkeys(placed_people, (0.0, 0.0)),
+            {},
+            (),
+            (),
+            threshold,
+            votes_by_participant=counts,
+        )
+        return _with_stats(alike, raw, columns, hidden_columns, people, {}, reason="alike")
+    pca = PCA(n_components=2, svd_solver="covariance_eigh", random_state=seed)
+    coords = pca.fit_transform(filled)
+    seen = (~np.isnan(matrix)).sum(axis=1)  # hidden columns are zeros: seen by everyone
+    coords *= np.sqrt(len(columns) / np.maximum(seen, 1))[:, None]
+    coords = np.nan_to_num(coords)
+    positions = {p: (float(x), float(y)) for p, (x, y) in zip(placed_people, coords, strict=True)}
+
+    labels, silhouette = _cluster(coords, seed)
+    if labels is None:
+        found = OpinionMap(
+            positions, {}, (), (), threshold, explained=_explained(pca), votes_by_participant=counts
+        )
+        return _with_stats(found, raw, columns, hidden_columns, people, {}, reason="alike")
+    labels = _stable(labels, placed_people, previous or {})
+    by_person = dict(zip(placed_people, (int(x) for x in labels), strict=True))
+    found = OpinionMap(
+        positions,
+        by_person,
+        (),
+        (),
+        threshold,
+        silhouette=silhouette,
+        explained=_explained(pca),
+        votes_by_participant=counts,
+    )
+    return _with_stats(found, raw, columns, hidden_columns, people, by_person, coords=coords)
+
+
+def _explained(pca: PCA) -> tuple[float, ...]:
+    return tuple(float(x) for x in np.nan_to_num(pca.explained_variance_ratio_))
+
+
+def _cluster(coords: np.ndarray, seed: int) -> tuple[np.ndarray | None, float | None]:
+    """k-means for k in ``K_RANGE`` with the best silhouette; None when all the placed
+    participants sit on one point (nothing to tell apart)."""
+    distinct = len(np.unique(np.round(coords, 9), axis=0))
+    best: tuple[float, np.ndarray] | None = None
+    for k in K_RANGE:
+        if k > distinct or k >= len(coords):
+            break
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            labels = KMeans(n_clusters=k, n_init=10, random_state=seed).fit_predict(coords)
+        if len(set(labels)) < 2:
+            continue
+        score = float(silhouette_score(coords, labels))
+        if best is None or score > best[0]:
+            best = (score, labels)
+    if best is None:
+        return None, None
+    return best[1], best[0]
+
+
+def _stable(labels: np.ndarray, people: list, previous: Mapping) -> np.ndarray:
+    """Relabel clusters so each takes the previous label it shares most members with
+    (an optimal one-to-one matching); the rest take the lowest labels left free."""
+    clusters = sorted(set(int(x) for x in labels))
+    old = sorted({int(previous[p]) for p in people if p in previous})
+    mapping: dict[int, int] = {}
+    if old:
+        overlap = np.zeros((len(clusters), len(old)))
+        index = {label: j for j, label in enumerate(old)}
+        for person, label in zip(people, labels, strict=True):
+            if person in previous:
+                overlap[clusters.index(int(label)), index[int(previous[person])]] += 1
+        rows, cols = linear_sum_assignment(-overlap)
+        for r, c in zip(rows, cols, strict=True):
+            if overlap[r, c] > 0:
+                mapping[clusters[r]] = old[c]
+    free = (n for n in range(len(clusters) + len(old) + 1) if n not in mapping.values())
+    # Unmatched clusters, largest first, take the free labels in order.
+    sizes = {c: int((labels == c).sum()) for c in clusters}
+    for cluster in sorted(clusters, key=lambda c: (-sizes[c], c)):
+        if cluster not in mapping:
+            mapping[cluster] = next(free)
+    return np.array([mapping[int(x)] for x in labels])
+
+
+def _prop_z(successes: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """Polis's one-proportion test against 1/2, with one pseudo-count added to each."""
+    return 2 * np.sqrt(n + 1) * ((successes + 1) / (n + 1) - 0.5)
+
+
+def _two_prop_z(s1: np.ndarray, n1: np.ndarray, s2: np.ndarray, n2: np.ndarray) -> np.ndarray:
+    """Two-proportion z-test, one pseudo-count added to every count (as Polis)."""
+    s1, n1, s2, n2 = s1 + 1, n1 + 1, s2 + 1, n2 + 1
+    p1, p2 = s1 / n1, s2 / n2
+    pooled = (s1 + s2) / (n1 + n2)
+    spread = np.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(spread > 0, (p1 - p2) / spread, 0.0)
+
+
+def _with_stats(
+    found: OpinionMap,
+    raw: np.ndarray,
+    columns: list,
+    hidden_columns: np.ndarray,
+    people: list,
+    labels: dict,
+    *,
+    reason: str = "",
+    coords: np.ndarray | None = None,
+) -> OpinionMap:
+    """Fill in the statements' counts, consensus and divisiveness, and the groups with
+    their representative statements."""
+    agree = raw == 1
+    disagree = raw == -1
+    passed = raw == 0
+    group_labels = sorted(set(labels.values()))
+    rows = {
+        label: np.array([labels.get(p) == label for p in people], dtype=bool)
+        for label in group_labels
+    }
+    per_group = {
+        label: (agree[mask].sum(axis=0), disagree[mask].sum(axis=0), passed[mask].sum(axis=0))
+        for label, mask in rows.items()
+    }
+    statements = []
+    for j, statement in enumerate(columns):
+        by_group = {label: tuple(int(c[j]) for c in per_group[label]) for label in group_labels}
+        agree_rates = [(a + 1) / (a + d + p + 2) for a, d, p in by_group.values()]
+        disagree_rates = [(d + 1) / (a + d + p + 2) for a, d, p in by_group.values()]
+        statements.append(
+            StatementStats(
+                statement=statement,
+                hidden=bool(hidden_columns[j]),
+                agree=int(agree[:, j].sum()),
+                disagree=int(disagree[:, j].sum()),
+                passed=int(passed[:, j].sum()),
+                by_group=by_group,
+                consensus_agree=math.prod(agree_rates) if by_group else 0.0,
+                consensus_disagree=math.prod(disagree_rates) if by_group else 0.0,
+                divisiveness=(max(agree_rates) - min(agree_rates)) if len(by_group) > 1 else 0.0,
+            )
+        )
+    groups = []
+    if group_labels and coords is not None:
+        placed = [p for p in people if p in found.positions]
+        for label in group_labels:
+            members = tuple(p for p in placed if labels[p] == label)
+            xy = np.array([found.positions[p] for p in members])
+            groups.append(
+                Group(
+                    label=label,
+                    members=members,
+                    center=(float(xy[:, 0].mean()), float(xy[:, 1].mean())),
+                    representative=_representative(label, per_group, columns, hidden_columns),
+                )
+            )
+    return OpinionMap(
+        positions=found.positions,
+        labels=found.labels,
+        groups=tuple(groups),
+        statements=tuple(statements),
+        threshold=found.threshold,
+        silhouette=found.silhouette,
+        explained=found.explained,
+        reason=reason,
+        votes_by_participant=found.votes_by_participant,
+    )
+
+
+def _representative(label: int, per_group: dict, columns: list, hidden: np.ndarray) -> tuple:
+    """The statements that set group ``label`` apart, Polis's way (see the module)."""
+    na, nd, np_ = per_group[label]
+    ns = na + nd + np_
+    rest = [per_group[other] for other in per_group if other != label]
+    rna = sum(r[0] for r in rest)
+    rnd = sum(r[1] for r in rest)
+    rns = sum(r[0] + r[1] + r[2] for r in rest)
+    found = []
+    for direction, n, rn in (("agree", na, rna), ("disagree", nd, rnd)):
+        rate = (n + 1) / (ns + 2)
+        rest_rate = (rn + 1) / (rns + 2)
+        ratio = rate / rest_rate
+        rate_z = _prop_z(n, ns)
+        ratio_z = _two_prop_z(n, ns, rn, rns)
+        for j, statement in enumerate(columns):
+            if hidden[j] or ns[j] == 0:
+                continue
+            found.append(
+                Repness(
+                    statement=statement,
+                    direction=direction,
+                    rate=float(rate[j]),
+                    rest_rate=float(rest_rate[j]),
+                    ratio=float(ratio[j]),
+                    rate_z=float(rate_z[j]),
+                    ratio_z=float(ratio_z[j]),
+                    metric=float(ratio[j] * ratio_z[j] * rate[j] * rate_z[j]),
+                )
+            )
+    # One direction per statement: the one the group leans to more against the rest.
+    best: dict = {}
+    for rep in found:
+        if rep.statement not in best or rep.ratio_z > best[rep.statement].ratio_z:
+            best[rep.statement] = rep
+    chosen = sorted((r for r in best.values() if r.significant), key=lambda r: -r.metric)
+    return tuple(chosen[:REPRESENTATIVE_PER_GROUP])

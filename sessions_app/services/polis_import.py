@@ -1,0 +1,188 @@
+"""A Polis conversation as a process: one session with a statements question whose
+statements are the comments (moderated-out ones hidden), and every vote as a response of
+a participant who keeps the Polis voter id as their external id. Earlier votes of the same
+person on the same comment are kept as superseded, so the history is there and only the
+latest counts, as in Polis.
+
+Everything is checked before anything is created (``opinion.polis.read_conversation``),
+and it is created in one transaction, with one log entry naming the files' SHA-256."""
+
+from __future__ import annotations
+
+import secrets
+from collections import defaultdict
+from pathlib import Path
+
+from django.db import transaction
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+from sessions_app.bulk import insert_rows
+from sessions_app.design import FORMAT
+from sessions_app.models import (
+    JoinedVia,
+    Moderation,
+    Option,
+    Participant,
+    Process,
+    Question,
+    Response,
+    ResponseStatus,
+    Source,
+    StatementOrigin,
+)
+from sessions_app.opinion.polis import Conversation, read_conversation
+
+from . import design_io
+from .log import actor_for, log_append
+
+CHUNK = 2000
+
+
+def _design(conversation: Conversation, language: str) -> dict:
+    first = min((v.at for v in conversation.votes), default=conversation.comments[0].at)
+    last = max((v.at for v in conversation.votes), default=first)
+    source = conversation.url or _("a Polis export")
+    return {
+        "format": FORMAT,
+        "title": conversation.topic[:200],
+        "language": language,
+        "purpose": conversation.description
+        or _("Statements and votes of a Polis conversation, imported for analysis."),
+        "level": "consult",
+        "promise": _(
+            "Imported from %(source)s for analysis; the votes were given in Polis, not here."
+        )
+        % {"source": source},
+        "decision_maker": _("not applicable (imported conversation)"),
+        "sessions": [
+            {
+                "title": _("Polis conversation"),
+                "starts_at": first.isoformat(),
+                "ends_at": last.isoformat() if last > first else None,
+                "mode": "online",
+                "questions": [
+                    {
+                        "kind": "statements",
+                        "text": (conversation.description or conversation.topic)[:500],
+                        "statements": [c.body for c in conversation.comments],
+                    }
+                ],
+            }
+        ],
+    }
+
+
+def polis_import(*, directory: Path, user=None, language: str = "en") -> Process:
+    """Create the process, in ``language`` (``en`` or ``nl``); raises
+    ``PolisFormatError`` (nothing created) for a file that does not read cleanly, and
+    ``DesignError`` if the conversation breaks a design rule."""
+    conversation = read_conversation(directory)
+    # What is said here (the promise, the session's title) is in the process's language.
+    with translation.override(language), transaction.atomic():
+        process = design_io.process_import(user=user, data=_design(conversation, language))
+        question = Question.objects.get(session__process=process)
+        session = question.session
+        options = list(question.options.order_by("position", "id"))
+        statement_of = {}
+        for option, comment in zip(options, conversation.comments, strict=True):
+            option.external_id = str(comment.id)
+            option.origin = StatementOrigin.IMPORT
+            if comment.moderated == -1:
+                option.moderation = Moderation.HIDDEN
+                option.moderation_reason = _("moderated out in Polis")
+            elif comment.moderated == 0:
+                option.moderation = Moderation.PENDING
+            statement_of[comment.id] = option.pk
+        Option.objects.bulk_update(
+            options, ["external_id", "origin", "moderation", "moderation_reason"]
+        )
+
+        first_vote = {}
+        for vote in conversation.votes:
+            first_vote.setdefault(vote.voter, vote.at)
+        voters = sorted(first_vote)
+        pks = insert_rows(
+            Participant,
+            (
+                {
+                    "session_id": session.pk,
+                    "token": None,
+                    "public_id": "p-" + secrets.token_hex(5),
+                    "joined_via": JoinedVia.IMPORT,
+                    "external_id": str(voter),
+                    "created_at": first_vote[voter],
+                    "card_id": None,
+                }
+                for voter in voters
+            ),
+        )
+        participant_of = dict(zip(voters, pks, strict=True))
+        _insert_votes(conversation, question, statement_of, participant_of)
+        log_append(
+            process=process,
+            action="polis.imported",
+            actor=actor_for(user),
+            data={
+                "source": conversation.url,
+                "files": conversation.digests,
+                "statements": len(conversation.comments),
+                "hidden": sum(c.moderated == -1 for c in conversation.comments),
+                "participants": len(voters),
+                "votes": len(conversation.votes),
+            },
+        )
+    return process
+
+
+def _insert_votes(conversation, question, statement_of: dict, participant_of: dict) -> None:
+    """Every vote, in order; a later vote on the same comment supersedes the earlier one.
+    Inserted a generation at a time (first votes, then second votes, ...) so each row
+    knows the key of the one it replaces."""
+    generations: list[list[tuple[int, object]]] = []
+    seen: dict[tuple[int, int], int] = defaultdict(int)
+    for index, vote in enumerate(conversation.votes):
+        key = (vote.voter, vote.comment)
+        generation = seen[key]
+        seen[key] += 1
+        while len(generations) <= generation:
+            generations.append([])
+        generations[generation].append((index, vote))
+    replaced_at = {}
+    last_of: dict[tuple[int, int], int] = {}
+    order = {}
+    for index, vote in enumerate(conversation.votes):
+        key = (vote.voter, vote.comment)
+        if key in order:
+            replaced_at[order[key]] = vote.at
+        order[key] = index
+    latest = set(order.values())
+    for generation in generations:
+        for start in range(0, len(generation), CHUNK):
+            part = generation[start : start + CHUNK]
+            pks = insert_rows(
+                Response,
+                (
+                    {
+                        "question_id": question.pk,
+                        "participant_id": participant_of[vote.voter],
+                        "statement_id": statement_of[vote.comment],
+                        "source": Source.ONLINE,
+                        "number": vote.vote,
+                        "text": "",
+                        "status": ResponseStatus.COUNTED
+                        if index in latest
+                        else ResponseStatus.SUPERSEDED,
+                        "reject_code": "",
+                        "client_id": f"polis-{index:08d}",
+                        "moderation": "",
+                        "moderation_reason": "",
+                        "supersedes_id": last_of.get((vote.voter, vote.comment)),
+                        "created_at": vote.at,
+                        "status_changed_at": replaced_at.get(index),
+                    }
+                    for index, vote in part
+                ),
+            )
+            for (_index, vote), pk in zip(part, pks, strict=True):
+                last_of[(vote.voter, vote.comment)] = pk

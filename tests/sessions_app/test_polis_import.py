@@ -1,0 +1,154 @@
+"""Importing real Polis conversations (``../shared/data/polis/``): the process they make,
+and our opinion groups against Polis's own (adjusted Rand index); malformed exports are
+refused with the file, line and problem, and nothing is created."""
+
+import csv
+import io
+import shutil
+from pathlib import Path
+
+import pytest
+from django.core.management import CommandError, call_command
+from sklearn.metrics import adjusted_rand_score
+
+from sessions_app.models import (
+    LogEntry,
+    Moderation,
+    Option,
+    Participant,
+    Process,
+    Question,
+    Response,
+)
+from sessions_app.services.opinion import question_map
+
+pytestmark = pytest.mark.django_db
+
+DATA = Path(__file__).resolve().parents[3] / "shared" / "data" / "polis"
+CONVERSATIONS = {
+    # folder: (comments, voters, vote rows, moderated out, ARI at least)
+    "15-per-hour-seattle": (54, 339, 2995, 23, 0.85),
+    "scoop-hivemind.taxes": (148, 334, 17379, 57, 0.85),
+}
+
+
+def polis_groups(folder: str) -> dict[str, int]:
+    with (DATA / folder / "participants-votes.csv").open(encoding="utf-8") as f:
+        return {
+            row["participant"]: int(row["group-id"]) for row in csv.DictReader(f) if row["group-id"]
+        }
+
+
+def imported(folder: str, path: Path | None = None) -> Process:
+    out = io.StringIO()
+    call_command("import_polis", str(path or DATA / folder), stdout=out)
+    return Process.objects.get(slug=out.getvalue().strip())
+
+
+@pytest.mark.parametrize("folder", sorted(CONVERSATIONS))
+def test_a_polis_conversation_becomes_a_process_and_our_groups_match_polis(folder):
+    comments, voters, votes, hidden, least = CONVERSATIONS[folder]
+    process = imported(folder)
+    question = Question.objects.get(session__process=process)
+    assert question.kind == "statements" and process.state == "draft"
+    statements = Option.objects.filter(question=question)
+    assert statements.count() == comments
+    assert statements.filter(moderation=Moderation.HIDDEN).count() == hidden
+    assert not statements.filter(external_id="").exists()
+    assert (
+        Participant.objects.filter(session__process=process, joined_via="import").count() == voters
+    )
+    responses = Response.objects.filter(question=question)
+    assert responses.count() == votes  # every vote row, the changed ones superseded
+    counted = responses.filter(status="counted")
+    pairs = set(counted.values_list("participant_id", "statement_id"))
+    assert len(pairs) == counted.count()  # the latest vote per person and comment
+    entry = LogEntry.objects.filter(process=process, action="polis.imported").get()
+    assert entry.data["votes"] == votes and len(entry.data["files"]["votes.csv"]) == 64
+
+    found = question_map(question)
+    external = dict(
+        Participant.objects.filter(session__process=process).values_list("pk", "external_id")
+    )
+    ours = {external[pk]: label for pk, label in found.labels.items()}
+    theirs = polis_groups(folder)
+    both = sorted(set(ours) & set(theirs))
+    assert len(both) >= 0.95 * len(theirs)
+    ari = adjusted_rand_score([theirs[p] for p in both], [ours[p] for p in both])
+    assert ari >= least, ari
+    # Hidden comments do not shape the map, and nothing hidden is shown as consensus.
+    hidden_ids = set(statements.filter(moderation=Moderation.HIDDEN).values_list("pk", flat=True))
+    assert not hidden_ids & {s.statement for s in found.consensus(10)}
+    assert not hidden_ids & {r.statement for g in found.groups for r in g.representative}
+
+
+def broken(tmp_path: Path, name: str, replace: tuple[str, str] | None = None, text=None) -> Path:
+    folder = tmp_path / "conversation"
+    shutil.copytree(DATA / "15-per-hour-seattle", folder)
+    target = folder / name
+    target.chmod(0o644)
+    if text is not None:
+        target.write_text(text, encoding="utf-8")
+    elif replace is not None:
+        content = target.read_text(encoding="utf-8")
+        assert replace[0] in content
+        target.write_text(content.replace(replace[0], replace[1], 1), encoding="utf-8")
+    return folder
+
+
+@pytest.mark.parametrize(
+    ("name", "change", "message"),
+    [
+        ("votes.csv", ("1,-1\n", "1,2\n"), "votes.csv, line "),
+        ("votes.csv", (",0,", ",9999,"), "is not in comments.csv"),
+        ("comments.csv", None, "comments.csv: the file is missing"),
+        ("votes.csv", ("voter-id", "voter"), "votes.csv, line 1: missing column(s): voter-id"),
+        ("comments.csv", (",6172,1,0,0,", ",6172,1,0,7,"), "comments.csv, line 2: moderated must"),
+    ],
+)
+def test_a_malformed_export_names_file_line_and_problem_and_creates_nothing(
+    tmp_path, name, change, message
+):
+    folder = broken(tmp_path, name, replace=change)
+    if change is None:
+        (folder / name).unlink()
+    with pytest.raises(CommandError) as refused:
+        imported("", folder)
+    assert message in str(refused.value)
+    assert "Nothing was imported" in str(refused.value)
+    assert not Process.objects.exists() and not Response.objects.exists()
+
+
+def test_a_bad_vote_is_reported_on_its_own_line(tmp_path):
+    folder = broken(tmp_path, "votes.csv")
+    lines = (folder / "votes.csv").read_text(encoding="utf-8").splitlines()
+    fields = lines[5].split(",")
+    fields[-1] = "maybe"
+    lines[5] = ",".join(fields)
+    (folder / "votes.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(CommandError) as refused:
+        imported("", folder)
+    assert "votes.csv, line 6: vote must be 1, -1 or 0, not “maybe”" in str(refused.value)
+    assert not Process.objects.exists()
+
+
+def test_the_language_and_organiser_can_be_given(organiser):
+    out = io.StringIO()
+    call_command(
+        "import_polis",
+        str(DATA / "15-per-hour-seattle"),
+        "--language",
+        "nl",
+        "--organiser",
+        organiser.username,
+        stdout=out,
+    )
+    process = Process.objects.get(slug=out.getvalue().strip())
+    assert process.language == "nl"
+    assert process.sessions.get().title == "Polis-gesprek"
+    assert process.staff_roles.get().user == organiser
+    hidden = Option.objects.filter(question__session__process=process, moderation="hidden")
+    assert set(hidden.values_list("moderation_reason", flat=True)) == {"in Polis weggemodereerd"}
+    with pytest.raises(CommandError, match="nobody"):
+        call_command("import_polis", str(DATA / "15-per-hour-seattle"), "--organiser", "nobody")
+    assert Process.objects.count() == 1
