@@ -25,7 +25,7 @@ from channels import DEFAULT_CHANNEL_LAYER
 from channels.db import database_sync_to_async
 from channels.layers import InMemoryChannelLayer, channel_layers, get_channel_layer
 
-from . import groups
+from . import groups, opinion
 from .protocol import dumps
 from .snapshots import build_view
 
@@ -58,6 +58,8 @@ class Room:
         self.phone_pending = False
         self.last_phone_send = 0.0
         self.lock = asyncio.Lock()
+        #: Questions whose opinion map may be out of date (None: every statements question).
+        self.opinion_due: set[int] | None = None
 
     @property
     def empty(self) -> bool:
@@ -81,6 +83,7 @@ class Broadcaster:
         self.loop = loop
         self.rooms: dict[int, Room] = {}
         self.task: asyncio.Task | None = None
+        self.opinion_task: asyncio.Task | None = None
         self.listener: asyncio.Task | None = None
         # A layer instance of its own: the global one may not be shared between event loops.
         self.layer = (
@@ -142,8 +145,12 @@ class Broadcaster:
         room.dirty = True
         if question_id is None:
             room.stale = None
-        elif room.stale is not None:
-            room.stale.add(question_id)
+            room.opinion_due = None
+        else:
+            if room.stale is not None:
+                room.stale.add(question_id)
+            if room.opinion_due is not None:
+                room.opinion_due.add(question_id)
         if local and self.shared:
             if question_id is None:
                 room.publish = None
@@ -161,6 +168,27 @@ class Broadcaster:
     def _ensure_running(self) -> None:
         if self.task is None or self.task.done():
             self.task = self.loop.create_task(self._run())
+        if self.opinion_task is None or self.opinion_task.done():
+            self.opinion_task = self.loop.create_task(self._run_opinions())
+
+    async def _run_opinions(self) -> None:
+        """New opinion maps for the statements questions whose votes changed, every
+        ``OPINION_TICK``; a slow map never holds up the snapshots' tick."""
+        while self.rooms:
+            await asyncio.sleep(opinion.OPINION_TICK)
+            for room in list(self.rooms.values()):
+                if room.view is None:
+                    continue
+                due, room.opinion_due = room.opinion_due, set()
+                wanted = room.view.statement_ids if due is None else due & room.view.statement_ids
+                if not wanted:
+                    continue
+                try:
+                    for question_id in await opinion.refresh(wanted, self.loop):
+                        self.mark_dirty(room.session_id, question_id)
+                except Exception:
+                    room.opinion_due = None  # try them all again on the next tick
+                    logger.exception("opinion map for session %s failed", room.session_id)
 
     async def _run(self) -> None:
         last_subscribed = time.monotonic()

@@ -24,8 +24,9 @@ from sessions_app.models import (
     QuestionKind,
     QuestionState,
 )
+from sessions_app.opinion.summary import summary as opinion_summary
 from sessions_app.results import paper_provisional, question_results
-from sessions_app.selectors import moderation_queue
+from sessions_app.selectors import moderation_queue, stored_maps
 
 K = QuestionKind
 
@@ -37,6 +38,8 @@ class SessionView:
     presenter: dict
     facilitator: dict
     question_ids: frozenset[int]
+    #: the statements questions: they have an opinion map
+    statement_ids: frozenset[int] = frozenset()
 
 
 def question_definition(question: Question) -> dict:
@@ -107,16 +110,24 @@ def build_view(session_id: int, *, stale: set[int] | None, cache: dict[int, dict
     version = session.process.log_seq
     current = next((q for q in questions if q.pk == session.current_question_id), None)
 
-    def shown(question: Question) -> dict:
+    maps = stored_maps([q.pk for q in questions if q.kind == K.STATEMENTS])
+
+    def opinion(question: Question, *, dots: bool = True) -> dict | None:
+        texts = {o.pk: o.text for o in question.options.all()}
+        return opinion_summary(maps.get(question.pk), texts, dots=dots)
+
+    def shown(question: Question, *, dots: bool = True) -> dict:
         data = question_definition(question)
         if question.results_revealed:
             data["results"] = cache[question.pk]
+            if question.kind == K.STATEMENTS:
+                data["opinion"] = opinion(question, dots=dots)
         return data
 
     def on_phone(question: Question) -> dict:
-        # Phones get results only for the question on screen: every byte here goes to
-        # every phone.
-        return shown(question) if question is current else question_definition(question)
+        # Phones get results only for the question on screen, and of the opinion map only
+        # the groups: every byte here goes to every phone.
+        return shown(question, dots=False) if question is current else question_definition(question)
 
     phone_questions = [q for q in questions if q.state == QuestionState.OPEN or q is current]
     presenter_question = None
@@ -144,8 +155,16 @@ def build_view(session_id: int, *, stale: set[int] | None, cache: dict[int, dict
             "audience": "facilitator",
             "version": version,
             "session": header,
-            "agenda": [{**question_definition(q), "results": cache[q.pk]} for q in questions],
+            "agenda": [
+                {
+                    **question_definition(q),
+                    "results": cache[q.pk],
+                    **({"opinion": opinion(q, dots=False)} if q.kind == K.STATEMENTS else {}),
+                }
+                for q in questions
+            ],
             "moderation": moderation_queue(session),
         },
         question_ids=frozenset(q.pk for q in questions),
+        statement_ids=frozenset(q.pk for q in questions if q.kind == K.STATEMENTS),
     )

@@ -285,3 +285,16 @@ def held_responses(*, session: LiveSession):
         if response.counted is not None:
             response.counted.answer = response_answer(response.counted)
     return held
+
+
+def stored_maps(question_ids: list[int]) -> dict[int, dict]:
+    """The stored opinion map of each of these questions that has one."""
+    from .models import OpinionMapState
+
+    if not question_ids:
+        return {}
+    return dict(
+        OpinionMapState.objects.filter(question_id__in=question_ids).values_list(
+            "question_id", "data"
+        )
+    )

@@ -24,6 +24,7 @@ from .followup import FollowUp
 from .hands import HandCount
 from .live_session import LiveSession
 from .log import LogEntry
+from .opinion import OpinionMapState
 from .paper import FormLayout, PaperSheet, PrintBatch, SheetEntry
 from .participant import AttendeeCard, Participant
 from .process import Milestone, Process
@@ -50,6 +51,7 @@ __all__ = [
     "LogEntry",
     "Milestone",
     "Moderation",
+    "OpinionMapState",
     "Option",
     "PaperSheet",
     "Participant",

@@ -44,6 +44,8 @@ K_RANGE = range(2, 6)
 #: z for a one-sided 90 % test, as Polis uses for representative statements.
 Z_90 = 1.2816
 REPRESENTATIVE_PER_GROUP = 5
+#: The least spread of the groups' agree rates for a statement to count as divisive.
+DIVISIVE_MIN = 0.2
 #: Fewer placed participants than this: no groups (k-means needs k + 1 at least).
 MIN_PARTICIPANTS = 4
 
@@ -105,12 +107,17 @@ class OpinionMap:
     votes_by_participant: dict[Hashable, int] = field(default_factory=dict)
 
     def consensus(self, count: int = 5) -> list[StatementStats]:
-        """Statements agreed across the groups, the most agreed first."""
-        shown = [s for s in self.statements if not s.hidden]
+        """Statements agreed across the groups, the most agreed first: those whose groups
+        lean to agree on the whole (the geometric mean of their smoothed agree rates,
+        the consensus's k-th root, above one half)."""
+        k = max(1, len(self.groups))
+        shown = [s for s in self.statements if not s.hidden and s.consensus_agree ** (1 / k) > 0.5]
         return sorted(shown, key=lambda s: -s.consensus_agree)[:count]
 
     def divisive(self, count: int = 5) -> list[StatementStats]:
-        shown = [s for s in self.statements if not s.hidden]
+        """Statements the groups disagree on most: the widest spread of their smoothed
+        agree rates first, from ``DIVISIVE_MIN`` up."""
+        shown = [s for s in self.statements if not s.hidden and s.divisiveness >= DIVISIVE_MIN]
         return sorted(shown, key=lambda s: -s.divisiveness)[:count]
 
 

@@ -25,6 +25,32 @@ def results_strings() -> dict:
         "open": _("open"),
         "closed": _("closed"),
         "draft": _("not yet opened"),
+        **opinion_strings(),
+    }
+
+
+def opinion_strings() -> dict:
+    return {
+        "map": _("Opinion map"),
+        "map_label": _(
+            "Opinion map: {groups}. Each dot is a participant; dots close together voted alike."
+        ),
+        "group": _("Group {name}"),
+        "group_size": _("Group {name}: {n} people"),
+        "groups_none": _(
+            "Groups appear once at least four people have each voted on {n} statements."
+        ),
+        "groups_alike": _("Everyone has voted alike so far: there are no groups yet."),
+        "common": _("Common ground"),
+        "common_none": _("No statement has the agreement of every group yet."),
+        "divisive": _("Where the groups differ"),
+        "agrees": _("agrees {percent}%"),
+        "disagrees": _("disagrees {percent}%"),
+        "agree_share": _("{percent}% agree"),
+        "group_agree": _("{name}: {percent}%"),
+        "you": _("You are here"),
+        "your_group": _("You are in group {name}. What sets your group apart:"),
+        "not_placed": _("Vote on {n} more statements to appear on the map."),
     }
 
 

@@ -1,6 +1,7 @@
 // The projector. Renders the question on screen from presenter snapshots; results only
 // when revealed. A text summary goes to an aria-live region, at most every few seconds.
 import { config, connect, el, format } from "./live.js";
+import { opinionSummary, renderOpinion } from "./opinion.js";
 import { renderResults, summary } from "./results.js";
 
 const cfg = config("presenter-config");
@@ -54,7 +55,11 @@ function render(snapshot) {
   questionNode.textContent = question.text;
   stateNode.textContent = s[question.state] || "";
   stateNode.className = `stage-state state-${question.state}`;
-  if (question.revealed && question.results) {
+  if (question.revealed && question.opinion) {
+    // A statements question with its opinion map: the map and its lists take the stage.
+    resultsNode.replaceChildren(renderOpinion(question.opinion, s));
+    announce(`${question.text}. ${opinionSummary(question.opinion, s)}`, isNew);
+  } else if (question.revealed && question.results) {
     resultsNode.replaceChildren(renderResults(question, question.results, s));
     announce(summary(question, question.results, s), isNew);
   } else {

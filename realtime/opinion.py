@@ -1,0 +1,63 @@
+"""Live opinion maps: on a tick of their own, the statements questions whose votes
+changed get a new map, computed in a worker process (lower priority, away from this
+process's event loop and its GIL), then stored; the question is marked dirty, so the
+next snapshots carry it. Other server processes see the stored map when they rebuild."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+
+from channels.db import database_sync_to_async
+
+from sessions_app.opinion.serialize import compute, lower_priority
+from sessions_app.services.opinion import map_inputs, map_store
+
+logger = logging.getLogger(__name__)
+
+#: Seconds between looking for changed votes.
+OPINION_TICK = 2.0
+
+_pool: ProcessPoolExecutor | None = None
+
+
+def pool() -> ProcessPoolExecutor:
+    """One worker process per server process, started on first use ("spawn": the server
+    runs threads, which forking would copy half-way). The worker imports only the pure
+    ``sessions_app.opinion`` modules, never Django's."""
+    global _pool
+    if _pool is None:
+        _pool = ProcessPoolExecutor(
+            max_workers=1,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=lower_priority,
+        )
+    return _pool
+
+
+def _reset_pool() -> None:
+    global _pool
+    if _pool is not None:
+        _pool.shutdown(wait=False, cancel_futures=True)
+    _pool = None
+
+
+async def refresh(question_ids, loop: asyncio.AbstractEventLoop) -> list[int]:
+    """New maps for those of ``question_ids`` whose votes changed; returns their ids."""
+    done = []
+    for question_id in sorted(question_ids):
+        inputs = await database_sync_to_async(map_inputs)(question_id)
+        if inputs is None:
+            continue
+        try:
+            data, seconds = await loop.run_in_executor(pool(), compute, inputs)
+        except BrokenProcessPool:
+            logger.warning("the opinion map worker died; starting another")
+            _reset_pool()
+            continue
+        await database_sync_to_async(map_store)(inputs, data, seconds)
+        done.append(question_id)
+    return done
