@@ -25,12 +25,17 @@ from sessions_app.models import (
     FollowUp,
     HandCount,
     Option,
+    Participant,
     Process,
     Question,
+    QuestionKind,
     Response,
     ResponseItem,
 )
+from sessions_app.opinion.serialize import previous_labels, to_data
+from sessions_app.opinion.summary import group_name
 from sessions_app.selectors import log_chain_rows, paper_reconciliation
+from sessions_app.services.opinion import question_map, stored_map
 
 FORMAT = "inspraak.export/1"
 CHUNK = 2000
@@ -363,3 +368,53 @@ def generated_at() -> str:
 
 def time_zone() -> str:
     return settings.TIME_ZONE
+
+
+def opinion_maps_part(questions: list[Question]) -> list[dict]:
+    """The opinion map of each statements question, computed from the votes in this
+    snapshot (with the live map's labels, so its groups keep their letters): the groups,
+    every placed participant's group and position, and the statements' figures."""
+    found = []
+    for question in questions:
+        if question.kind != QuestionKind.STATEMENTS:
+            continue
+        computed = to_data(
+            question_map(question, previous=previous_labels(stored_map(question.pk)))
+        )
+        ids = [int(p) for p in computed["positions"]]
+        people = {
+            pk: (public_id, external_id or None)
+            for pk, public_id, external_id in Participant.objects.filter(pk__in=ids).values_list(
+                "pk", "public_id", "external_id"
+            )
+        }
+        found.append(
+            {
+                "question": question.pk,
+                "reason": computed["reason"],
+                "threshold": computed["threshold"],
+                "voters": computed["voters"],
+                "placed": computed["placed"],
+                "silhouette": computed["silhouette"],
+                "explained_variance": computed["explained"],
+                "groups": [
+                    {**group, "name": group_name(group["label"])} for group in computed["groups"]
+                ],
+                "participants": [
+                    {
+                        "participant": people[int(p)][0],
+                        "external_id": people[int(p)][1],
+                        "group": label,
+                        "x": x,
+                        "y": y,
+                    }
+                    for p, (x, y, label) in sorted(
+                        computed["positions"].items(), key=lambda kv: int(kv[0])
+                    )
+                ],
+                "statements": computed["statements"],
+                "consensus": computed["consensus"],
+                "divisive": computed["divisive"],
+            }
+        )
+    return found

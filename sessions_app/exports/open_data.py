@@ -64,6 +64,7 @@ def _document(process: Process) -> Iterator[str]:
         "sessions": data.sessions_part(process),
         "questions": [data.question_part(question) for question in questions],
         "results": data.results_part(questions),
+        "opinion_maps": data.opinion_maps_part(questions),
         "follow_ups": data.follow_ups_part(process),
     }
     for key, value in head.items():

@@ -19,7 +19,7 @@ from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 from reportlab.graphics.charts.barcharts import HorizontalBarChart
 from reportlab.graphics.charts.legends import Legend
-from reportlab.graphics.shapes import Drawing
+from reportlab.graphics.shapes import Circle, Drawing, Line, String
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
@@ -36,6 +36,9 @@ from reportlab.platypus import (
 
 from printables import fonts
 from sessions_app.models import FollowUpOutcome, Level, Process, QuestionKind
+from sessions_app.opinion.summary import exported as opinion_exported
+from sessions_app.opinion.summary import group_colour
+from sessions_app.opinion.summary import summary as opinion_summary
 
 from . import data
 from .lines import SOURCES, result_lines, source_names
@@ -48,6 +51,9 @@ SOURCE_COLOURS = {
     "hands": colors.HexColor("#8a8a8a"),
 }
 HIGHLIGHTS = 12
+#: The tallest chart (points) and the most lines it shows (the most answered ones).
+CHART_HEIGHT = 600
+CHART_LINES = 40
 WIDTH = A4[0] - 40 * mm
 
 
@@ -115,8 +121,9 @@ def _table(rows: list[list], widths: list[float], style) -> Table:
 
 
 def _chart(lines: list[tuple[str, dict]], names: dict[str, str]) -> Drawing:
-    """A horizontal bar per line, stacked by source, with a legend."""
-    bar = 14
+    """A horizontal bar per line, stacked by source, with a legend; bars get thinner as
+    lines get more, so that the chart fits a page (``CHART_LINES`` at most)."""
+    bar = min(14, (CHART_HEIGHT - 54) / (1.4 * len(lines)))
     height = 30 + bar * len(lines) * 1.4 + 24
     drawing = Drawing(WIDTH, height)
     chart = HorizontalBarChart()
@@ -227,6 +234,19 @@ def _story(process: Process, st: dict) -> list:
             if any(counts.get(s) for s in SOURCES)
         ]
         if charted and qpart["kind"] != QuestionKind.OPEN_TEXT:
+            if len(charted) > CHART_LINES:
+                block.append(
+                    _p(
+                        _(
+                            "The chart shows the %(n)d lines with the most answers; the table has all."
+                        )
+                        % {"n": CHART_LINES},
+                        st["small"],
+                    )
+                )
+                most = sorted(charted, key=lambda line: -(line[1].get("total") or 0))
+                keep = {id(line) for line in most[:CHART_LINES]}
+                charted = [line for line in charted if id(line) in keep]
             block.append(_chart(charted, names))
         rows = [split_header] + [
             [
@@ -239,11 +259,119 @@ def _story(process: Process, st: dict) -> list:
         block.append(_table(rows, widths, st["small"]))
         story.append(KeepTogether(block[:3]))
         story.extend(block[3:])
+    story += _opinion_maps(parts, data.opinion_maps_part(questions), st)
     story += _open_text(parts, results, st)
     story += _paper(process, st)
     story += _follow_up(process, parts, st)
     story += _log_summary(process, st)
     return story
+
+
+def _opinion_drawing(view: dict) -> Drawing:
+    """The map: every placed participant a dot in their group's colour, each group's
+    letter at its centre (colour is never the only cue)."""
+    side = 80 * mm
+    drawing = Drawing(side, side)
+    points = [*view["dots"], *([*g["center"], g["label"]] for g in view["groups"])]
+    reach = max([0.001, *(max(abs(x), abs(y)) for x, y, _label in points)]) * 1.15
+    half = side / 2
+
+    def at(x: float, y: float) -> tuple[float, float]:
+        return half + half * x / reach, half + half * y / reach
+
+    grey = colors.HexColor("#c9d0d8")
+    drawing.add(Line(0, half, side, half, strokeColor=grey, strokeWidth=0.5))
+    drawing.add(Line(half, 0, half, side, strokeColor=grey, strokeWidth=0.5))
+    for x, y, label in view["dots"]:
+        cx, cy = at(x, y)
+        colour = colors.HexColor(group_colour(label))
+        drawing.add(Circle(cx, cy, 1.6, fillColor=colour, strokeColor=None))
+    for group in view["groups"]:
+        cx, cy = at(*group["center"])
+        drawing.add(
+            Circle(
+                cx,
+                cy,
+                9,
+                fillColor=colors.white,
+                strokeColor=colors.HexColor(group_colour(group["label"])),
+                strokeWidth=2,
+            )
+        )
+        drawing.add(
+            String(
+                cx, cy - 3.5, group["name"], fontName=fonts.BOLD, fontSize=10, textAnchor="middle"
+            )
+        )
+    return drawing
+
+
+def _opinion_maps(parts: list[dict], maps: list[dict], st: dict) -> list:
+    """A section per statements question: the map, what sets each group apart, where
+    they agree and where they differ."""
+    if not maps:
+        return []
+    out = [PageBreak(), _p(_("Opinion maps"), st["h1"])]
+    by_id = {p["id"]: (number, p) for number, p in enumerate(parts, start=1)}
+    for found in maps:
+        number, qpart = by_id[found["question"]]
+        texts = {o["id"]: o["text"] for o in qpart["options"]}
+        view = opinion_summary(opinion_exported(found), texts)
+        heading = _p(f"{number}. {qpart['text']}", st["h2"])
+        explained = _p(
+            _(
+                "%(placed)d of %(voters)d participants are on the map: those who voted on "
+                "at least %(threshold)d statements. Dots close together voted alike."
+            )
+            % {
+                "placed": view["placed"],
+                "voters": view["voters"],
+                "threshold": view["threshold"],
+            },
+            st["small"],
+        )
+        if not view["groups"]:
+            out += [
+                heading,
+                explained,
+                _p(_("There are no groups: too few votes, or everyone voted alike."), st["body"]),
+            ]
+            continue
+        rows = [[_("group"), _("people"), _("what sets the group apart")]]
+        for group in view["groups"]:
+            lines = [
+                (
+                    _("agrees %(percent)s%%")
+                    if line["direction"] == "agree"
+                    else _("disagrees %(percent)s%%")
+                )
+                % {"percent": line["percent"]}
+                + f": {line['text']}"
+                for line in group["representative"]
+            ]
+            rows.append(
+                [_("Group %(name)s") % {"name": group["name"]}, group["size"], "\n".join(lines)]
+            )
+        block = [
+            KeepTogether([heading, explained, _opinion_drawing(view)]),
+            Spacer(1, 3 * mm),
+            _table(rows, [25 * mm, 18 * mm, WIDTH - 43 * mm], st["small"]),
+        ]
+        for title, lines in (
+            (_("Where the groups agree"), view["consensus"]),
+            (_("Where the groups differ"), view["divisive"]),
+        ):
+            if not lines:
+                continue
+            block.append(_p(title, st["h2"]))
+            for line in lines:
+                split = " · ".join(
+                    _("%(name)s: %(percent)s%%") % {"name": g["name"], "percent": g["agree"]}
+                    for g in line["by_group"]
+                )
+                block.append(_p(f"{line['text']} ({_('agree')}: {split})", st["body"]))
+        out.extend(block)
+    return out
 
 
 def _open_text(parts: list[dict], results: list[dict], st: dict) -> list:

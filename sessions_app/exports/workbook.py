@@ -18,7 +18,7 @@ from django.conf import settings
 from django.utils import translation
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
-from openpyxl.chart import BarChart, Reference
+from openpyxl.chart import BarChart, Reference, ScatterChart, Series
 
 from sessions_app.models import (
     FollowUpOutcome,
@@ -28,6 +28,7 @@ from sessions_app.models import (
     QuestionKind,
     ResponseStatus,
 )
+from sessions_app.opinion.summary import group_colour
 
 from . import data
 from .lines import SOURCES, result_lines, source_names
@@ -82,6 +83,8 @@ def write(process: Process, stream: BinaryIO) -> None:
         _results_sheet(book, parts, results)
         for number, (part, result) in enumerate(zip(parts, results, strict=True), start=1):
             _question_sheet(book, number, part, result)
+        for found in data.opinion_maps_part(questions):
+            _opinion_sheet(book, parts, found)
         counts = _responses_sheets(book, process, parts)
         _paper_sheet(book, process)
         _follow_up_sheet(book, process, parts)
@@ -182,6 +185,107 @@ def _question_sheet(book: Workbook, number: int, part: dict, result: dict) -> No
     chart.add_data(values, titles_from_data=True)
     chart.set_categories(categories)
     sheet.ws.add_chart(chart, "H2")
+
+
+def _opinion_sheet(book: Workbook, parts: list[dict], found: dict) -> None:
+    """A statements question's opinion map: its groups and what sets each apart, every
+    statement's votes by group, every placed participant's group and position, and a
+    native scatter chart of them, a series per group."""
+    number, part = next(
+        (n, p) for n, p in enumerate(parts, start=1) if p["id"] == found["question"]
+    )
+    texts = {o["id"]: o["text"] for o in part["options"]}
+    sheet = Sheet(book, _("Map Q%(n)d") % {"n": number}, {"A": 16, "B": 60, "C": 12})
+    sheet.row(f"{_question_label(number, part)} · {_('opinion map')}", bold=True)
+    sheet.row(
+        _(
+            "%(placed)d of %(voters)d participants are on the map: those who voted on at "
+            "least %(threshold)d statements. How it is computed: docs/opinion-map.md."
+        )
+        % found
+    )
+    sheet.row()
+    names = {g["label"]: g["name"] for g in found["groups"]}
+    sheet.header(_("group"), _("people"), _("centre x"), _("centre y"))
+    for group in found["groups"]:
+        sheet.row(_("Group %(name)s") % {"name": group["name"]}, group["size"], *group["center"])
+    sheet.row()
+    sheet.header(
+        _("group"), _("statement"), _("vote"), _("rate"), _("others' rate"), "z", "z (vs others)"
+    )
+    for group in found["groups"]:
+        for rep in group["representative"]:
+            sheet.row(
+                names[group["label"]],
+                texts.get(rep["statement"], rep["statement"]),
+                _("agree") if rep["direction"] == "agree" else _("disagree"),
+                rep["rate"],
+                rep["rest_rate"],
+                rep["rate_z"],
+                rep["ratio_z"],
+            )
+    sheet.row()
+    labels = [g["label"] for g in found["groups"]]
+    sheet.header(
+        _("statement"),
+        _("text"),
+        _("agree"),
+        _("disagree"),
+        _("pass"),
+        _("consensus"),
+        _("divisiveness"),
+        _("hidden"),
+        *(
+            f"{names[label]}: {vote}"
+            for label in labels
+            for vote in (_("agree"), _("disagree"), _("pass"))
+        ),
+    )
+    for stat in found["statements"]:
+        sheet.row(
+            stat["statement"],
+            texts.get(stat["statement"], ""),
+            stat["agree"],
+            stat["disagree"],
+            stat["pass"],
+            stat["consensus_agree"],
+            stat["divisiveness"],
+            _("yes") if stat["hidden"] else "",
+            *(n for label in labels for n in stat["by_group"].get(str(label), [0, 0, 0])),
+        )
+    sheet.row()
+    first = sheet.header(_("participant"), _("external id"), _("group"), "x", "y") + 1
+    people = sorted(found["participants"], key=lambda p: (p["group"] is None, p["group"] or 0))
+    for person in people:
+        sheet.row(
+            person["participant"],
+            person["external_id"],
+            names.get(person["group"], ""),
+            person["x"],
+            person["y"],
+        )
+    if not found["groups"]:
+        return
+    chart = ScatterChart()
+    chart.title = _("Opinion map")
+    chart.style = 13
+    chart.x_axis.title, chart.y_axis.title = "x", "y"
+    chart.height, chart.width = 12, 14
+    row = first
+    for group in found["groups"]:
+        size = sum(1 for p in people if p["group"] == group["label"])
+        xs = Reference(sheet.ws, min_col=4, min_row=row, max_row=row + size - 1)
+        ys = Reference(sheet.ws, min_col=5, min_row=row, max_row=row + size - 1)
+        series = Series(ys, xs, title=_("Group %(name)s") % {"name": group["name"]})
+        series.marker.symbol = "circle"
+        series.marker.size = 6
+        colour = group_colour(group["label"]).lstrip("#")
+        series.marker.graphicalProperties.solidFill = colour
+        series.marker.graphicalProperties.line.solidFill = colour
+        series.graphicalProperties.line.noFill = True
+        chart.series.append(series)
+        row += size
+    sheet.ws.add_chart(chart, "J2")
 
 
 def _answer_text(response: dict, options: dict[int, str]) -> str:

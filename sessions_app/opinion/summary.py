@@ -8,6 +8,9 @@ from __future__ import annotations
 import string
 
 REPRESENTATIVE_SHOWN = 3
+#: The groups' colours on every screen and in every file (as in the stylesheet): apart
+#: for the common colour-vision deficiencies; groups are also always named by letter.
+GROUP_COLOURS = ("#0072b2", "#c75c00", "#007a5a", "#a8437f", "#6b5a00")
 CONSENSUS_SHOWN = 3
 DIVISIVE_SHOWN = 3
 
@@ -20,6 +23,21 @@ def group_name(label: int) -> str:
 
 def _share(part: int, whole: int) -> int | None:
     return round(100 * part / whole) if whole else None
+
+
+def group_colour(label: int | None) -> str:
+    return GROUP_COLOURS[label % len(GROUP_COLOURS)] if label is not None else "#7c8591"
+
+
+def exported(opinion_map: dict) -> dict:
+    """An export's map (``data.opinion_maps_part``) in the stored map's shape, for
+    ``summary``."""
+    return {
+        **opinion_map,
+        "positions": {
+            p["participant"]: [p["x"], p["y"], p["group"]] for p in opinion_map["participants"]
+        },
+    }
 
 
 def summary(data: dict | None, texts: dict[int, str], *, dots: bool = True) -> dict | None:

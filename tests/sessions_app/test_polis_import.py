@@ -152,3 +152,45 @@ def test_the_language_and_organiser_can_be_given(organiser):
     with pytest.raises(CommandError, match="nobody"):
         call_command("import_polis", str(DATA / "15-per-hour-seattle"), "--organiser", "nobody")
     assert Process.objects.count() == 1
+
+
+def test_the_outputs_carry_the_map_with_the_polis_voter_ids(tmp_path):
+    import json
+
+    import pdfplumber
+    from openpyxl import load_workbook
+
+    process = imported("15-per-hour-seattle")
+    question = Question.objects.get(session__process=process)
+    live = question_map(question)
+    paths = {fmt: tmp_path / f"out.{fmt}" for fmt in ("json", "xlsx", "pdf")}
+    for fmt, path in paths.items():
+        call_command("export_results", process.slug, "--format", fmt, "-o", str(path))
+
+    [found] = json.loads(paths["json"].read_text(encoding="utf-8"))["opinion_maps"]
+    assert found["question"] == question.pk and found["placed"] == 138
+    assert [g["name"] for g in found["groups"]] == ["A", "B"]
+    by_voter = {p["external_id"]: p["group"] for p in found["participants"]}
+    external = dict(
+        Participant.objects.filter(session__process=process).values_list("pk", "external_id")
+    )
+    assert by_voter == {external[pk]: label for pk, label in live.labels.items()}
+    theirs = polis_groups("15-per-hour-seattle")
+    both = sorted(set(by_voter) & set(theirs))
+    assert adjusted_rand_score([theirs[p] for p in both], [by_voter[p] for p in both]) >= 0.85
+
+    sheet = load_workbook(paths["xlsx"])["Map Q1"]
+    rows = [list(r) for r in sheet.iter_rows(values_only=True)]
+    assert rows[0][0].endswith("opinion map")
+    people = [r for r in rows if r and r[0] in {p["participant"] for p in found["participants"]}]
+    assert len(people) == 138 and {r[2] for r in people} == {"A", "B"}
+    [chart] = sheet._charts
+    assert [s.tx.strRef.f if s.tx.strRef else s.tx.v for s in chart.series] == [
+        "Group A",
+        "Group B",
+    ]
+
+    with pdfplumber.open(paths["pdf"]) as document:
+        text = "\n".join(page.extract_text() or "" for page in document.pages)
+    assert "Opinion maps" in text and "Group A" in text and "Group B" in text
+    assert "138 of 339 participants are on the map" in text

@@ -34,7 +34,9 @@ def test_the_sheets_are_there_in_the_process_language(workbook):
     names = book.sheetnames
     assert names[:2] == ["Proces", "Uitkomsten"]
     assert [f"V{n}" for n in range(1, len(questions) + 1)] == names[2 : 2 + len(questions)]
-    assert names[2 + len(questions) :] == [
+    maps = [f"Kaart V{n}" for n, q in enumerate(questions.values(), 1) if q.kind == "statements"]
+    assert maps and names[2 + len(questions) :] == [
+        *maps,
         "Antwoorden",
         "Open antwoord",
         "Papier",
