@@ -23,6 +23,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--tellers", type=int, default=2)
     parser.add_argument("--sheets", type=int, default=20)
     parser.add_argument("--reveal", action="store_true", help="results shown on phones too")
+    parser.add_argument(
+        "--statements",
+        type=int,
+        default=0,
+        help="a statements question with this many statements, open and on screen, instead",
+    )
     args = parser.parse_args(argv)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     import django
@@ -32,14 +38,22 @@ def main(argv: list[str] | None = None) -> None:
     sys.stdout.write("\n")
 
 
-def prepare(*, phones: int, remote_share: float, tellers: int, sheets: int, reveal: bool) -> dict:
+def prepare(
+    *,
+    phones: int,
+    remote_share: float,
+    tellers: int,
+    sheets: int,
+    reveal: bool,
+    statements: int = 0,
+) -> dict:
     from django.contrib.auth import get_user_model
     from django.test import Client
     from django.utils import timezone
 
     from sessions_app import cookies
     from sessions_app.models import Role
-    from sessions_app.services.facilitation import question_reveal
+    from sessions_app.services.facilitation import question_open, question_reveal, session_show
     from sessions_app.services.live_sessions import live_session_create
     from sessions_app.services.paper import print_batch_create, sheet_token
     from sessions_app.services.participation import participant_join
@@ -73,19 +87,27 @@ def prepare(*, phones: int, remote_share: float, tellers: int, sheets: int, reve
             mode="hybrid",
         ),
     )
-    question = question_create(
-        user=organiser,
-        session=session,
-        spec=QuestionSpec(
+    if statements:
+        spec = QuestionSpec(
+            kind="statements",
+            text="Wat vindt u van deze stellingen over het Stationsplein?",
+            options=[OptionSpec(f"Stelling {n + 1} over het plein.") for n in range(statements)],
+        )
+    else:
+        spec = QuestionSpec(
             kind="single_choice",
             text="Wat moet er op het Stationsplein komen?",
             options=[
                 OptionSpec(text)
                 for text in ("Meer groen", "Een markt", "Fietsenstalling", "Speelplek")
             ],
-        ),
-    )
+        )
+    question = question_create(user=organiser, session=session, spec=spec)
     process_publish(user=organiser, process=process)
+    if statements:
+        # Open and on screen from the start: the phones vote at once.
+        question_open(user=organiser, question=question)
+        session_show(user=organiser, session=session, question=question)
     if reveal:
         question_reveal(user=organiser, question=question, revealed=True)
 

@@ -133,6 +133,9 @@ class Stack:
     sheets: int = 20
     servers: int = 1
     reveal: bool = False
+    #: A statements question with this many statements (open and on screen) instead of a
+    #: single choice.
+    statements: int = 0
     database_url: str = ""
     redis_url: str = ""
     #: Start a Redis of its own (``redis-server`` on a free port), which can be restarted.
@@ -197,6 +200,7 @@ class Stack:
                 "--sheets",
                 str(self.sheets),
                 *(["--reveal"] if self.reveal else []),
+                *(["--statements", str(self.statements)] if self.statements else []),
             ],
             cwd=ROOT,
             env=env,

@@ -163,6 +163,10 @@ if REDIS_URL:
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
+# Seconds between looking for statements questions whose votes changed, to compute their
+# opinion maps (in a worker process); 0 turns live opinion maps off.
+OPINION_TICK = float(os.environ.get("OPINION_TICK") or 2.0)
+
 # --- Auth -----------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

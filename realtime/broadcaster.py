@@ -168,7 +168,7 @@ class Broadcaster:
     def _ensure_running(self) -> None:
         if self.task is None or self.task.done():
             self.task = self.loop.create_task(self._run())
-        if self.opinion_task is None or self.opinion_task.done():
+        if opinion.OPINION_TICK > 0 and (self.opinion_task is None or self.opinion_task.done()):
             self.opinion_task = self.loop.create_task(self._run_opinions())
 
     async def _run_opinions(self) -> None:
@@ -239,6 +239,8 @@ class Broadcaster:
             room.phone_pending = False
             room.last_phone_send = now
             await self._send(room.members["phone"], room.texts["phone"])
+        if room.view is not None and room.view.positions is not None:
+            await self._send_places(room)
 
     async def _rebuild(self, room: Room) -> set[str]:
         async with room.lock:
@@ -262,6 +264,32 @@ class Broadcaster:
                     room.texts[audience] = dumps(payload)
                     changed.add(audience)
             return changed
+
+    @staticmethod
+    async def _send_places(room: Room) -> None:
+        """Each phone's own place on the opinion map of the question on screen (when its
+        results are shown), sent when it changed or the phone is new: the snapshot every
+        phone gets holds the groups, not who is where. A tick compares, it seldom sends."""
+        question, positions = room.view.positions
+        for consumer in list(room.members["phone"]):
+            participant = getattr(consumer, "participant", None)
+            if participant is None:
+                continue
+            entry = positions.get(str(participant.pk))
+            place = (question, entry)
+            if getattr(consumer, "last_place", None) == place:
+                continue
+            consumer.last_place = place
+            await consumer.send(
+                text_data=dumps(
+                    {
+                        "type": "you",
+                        "question": question,
+                        "position": entry[:2] if entry else None,
+                        "group": entry[2] if entry else None,
+                    }
+                )
+            )
 
     @staticmethod
     async def _send(members: set, text: str) -> None:

@@ -12,14 +12,15 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
 from channels.db import database_sync_to_async
+from django.conf import settings
 
 from sessions_app.opinion.serialize import compute, lower_priority
 from sessions_app.services.opinion import map_inputs, map_store
 
 logger = logging.getLogger(__name__)
 
-#: Seconds between looking for changed votes.
-OPINION_TICK = 2.0
+#: Seconds between looking for changed votes (``settings.OPINION_TICK``); 0: no live maps.
+OPINION_TICK = settings.OPINION_TICK
 
 _pool: ProcessPoolExecutor | None = None
 

@@ -26,7 +26,8 @@ from sessions_app.models import (
 )
 from sessions_app.opinion.summary import summary as opinion_summary
 from sessions_app.results import paper_provisional, question_results
-from sessions_app.selectors import moderation_queue, stored_maps
+from sessions_app.selectors import map_signatures, moderation_queue
+from sessions_app.services.opinion import stored_map
 
 K = QuestionKind
 
@@ -40,6 +41,9 @@ class SessionView:
     question_ids: frozenset[int]
     #: the statements questions: they have an opinion map
     statement_ids: frozenset[int] = frozenset()
+    #: the question on screen's opinion map positions, when its results are shown:
+    #: (question id, {participant id: [x, y, group]}), for each phone's own place
+    positions: tuple[int, dict] | None = None
 
 
 def question_definition(question: Question) -> dict:
@@ -91,9 +95,24 @@ def session_header(session: LiveSession) -> dict:
     }
 
 
-def build_view(session_id: int, *, stale: set[int] | None, cache: dict[int, dict]) -> SessionView:
+def _maps(question_ids: list[int], cache: dict) -> dict[int, tuple[str, dict, dict]]:
+    """The stored opinion maps of these questions, as (signature, data, summaries), read
+    again only when their signature changed: votes arrive every tick, maps every few
+    seconds."""
+    found = {}
+    for question_id, signature in map_signatures(question_ids):
+        held = cache.get(("map", question_id))
+        if held is None or held[0] != signature:
+            held = cache[("map", question_id)] = (signature, stored_map(question_id), {})
+        if held[1] is not None:
+            found[question_id] = held
+    return found
+
+
+def build_view(session_id: int, *, stale: set[int] | None, cache: dict) -> SessionView:
     """Read the session and build all three snapshots. ``cache`` holds results per
-    question between calls; only questions in ``stale`` (all, if None) are recomputed."""
+    question between calls (only questions in ``stale``, all if None, are recomputed) and
+    the opinion maps with their summaries (read again when their signature changes)."""
     session = LiveSession.objects.select_related("process").get(pk=session_id)
     questions = list(
         session.questions.order_by("position", "id").prefetch_related(
@@ -110,11 +129,18 @@ def build_view(session_id: int, *, stale: set[int] | None, cache: dict[int, dict
     version = session.process.log_seq
     current = next((q for q in questions if q.pk == session.current_question_id), None)
 
-    maps = stored_maps([q.pk for q in questions if q.kind == K.STATEMENTS])
+    maps = _maps([q.pk for q in questions if q.kind == K.STATEMENTS], cache)
 
     def opinion(question: Question, *, dots: bool = True) -> dict | None:
+        found = maps.get(question.pk)
+        if found is None:
+            return None
+        _signature, data, views = found
         texts = {o.pk: o.text for o in question.options.all()}
-        return opinion_summary(maps.get(question.pk), texts, dots=dots)
+        key = (dots, hash(tuple(sorted(texts.items()))))
+        if key not in views:  # once per map (and per statement wording), not per tick
+            views[key] = opinion_summary(data, texts, dots=dots)
+        return views[key]
 
     def shown(question: Question, *, dots: bool = True) -> dict:
         data = question_definition(question)
@@ -167,4 +193,9 @@ def build_view(session_id: int, *, stale: set[int] | None, cache: dict[int, dict
         },
         question_ids=frozenset(q.pk for q in questions),
         statement_ids=frozenset(q.pk for q in questions if q.kind == K.STATEMENTS),
+        positions=(
+            (current.pk, maps[current.pk][1]["positions"])
+            if current is not None and current.results_revealed and current.pk in maps
+            else None
+        ),
     )

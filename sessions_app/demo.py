@@ -18,7 +18,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from sessions_app.models import LiveSession, Question, QuestionKind, Response
-from sessions_app.services import facilitation, followups, paper, participation
+from sessions_app.services import facilitation, followups, opinion, paper, participation
 from sessions_app.services.live_sessions import live_session_create, live_session_move
 from sessions_app.services.printing import form_layout
 from sessions_app.services.questions import question_create, question_spec_of
@@ -67,9 +67,25 @@ def _answer(rng: random.Random, question: Question, options: list[int], *, paper
     raise ValueError(question.kind)
 
 
-def _votes(rng: random.Random, statements: list[int]) -> dict[int, str]:
+#: How the two kinds of visitor see the demo's eight statements (in order): those who
+#: want a green, car-free square, and those who want it reachable and lively. Both want the
+#: trees kept, better light and safe play: common ground for the opinion map.
+CAMPS = (
+    ("agree", "agree", "agree", "agree", "agree", "disagree", "agree", "disagree"),
+    ("disagree", "agree", "agree", "pass", "disagree", "agree", "agree", "agree"),
+)
+
+
+def _votes(rng: random.Random, statements: list[int], camp: int) -> dict[int, str]:
+    """A visitor's votes: mostly their camp's view, now and then their own."""
     names = ["agree", "disagree", "pass"]
-    return {s: _weighted(rng, names, [5, 3, 1]) for s in statements if rng.random() < 0.85}
+    found = {}
+    for index, statement in enumerate(statements):
+        if rng.random() >= 0.85:
+            continue  # skipped
+        view = CAMPS[camp][index] if index < len(CAMPS[camp]) else None
+        found[statement] = view if view and rng.random() < 0.8 else _weighted(rng, names, [5, 3, 1])
+    return found
 
 
 def fill_held_meeting(*, process, organiser, facilitator, teller) -> LiveSession:
@@ -105,11 +121,12 @@ def fill_held_meeting(*, process, organiser, facilitator, teller) -> LiveSession
     serial = 0
     for question in questions:
         batch = []
-        for phone in phones:
+        for index, phone in enumerate(phones):
             if rng.random() < 0.1:
                 continue  # not everybody answers everything
             if question.kind == K.STATEMENTS:
-                for statement, vote in _votes(rng, options[question.pk]).items():
+                camp = 0 if index % 5 < 3 else 1  # three in five want it green
+                for statement, vote in _votes(rng, options[question.pk], camp).items():
                     serial += 1
                     batch.append(
                         participation.Submission(
@@ -155,7 +172,9 @@ def fill_held_meeting(*, process, organiser, facilitator, teller) -> LiveSession
         for question in questions:
             if question.kind == K.STATEMENTS:
                 answers[str(question.pk)] = {
-                    "votes": {str(s): v for s, v in _votes(rng, options[question.pk]).items()}
+                    "votes": {
+                        str(s): v for s, v in _votes(rng, options[question.pk], number % 2).items()
+                    }
                 }
             else:
                 answers[str(question.pk)] = _answer(rng, question, options[question.pk], paper=True)
@@ -175,6 +194,10 @@ def fill_held_meeting(*, process, organiser, facilitator, teller) -> LiveSession
             }
             paper.hand_count_record(user=facilitator, question=question, counts=counts)
         facilitation.question_reveal(user=facilitator, question=question, revealed=True)
+    # The evening ended on the statements: its projector shows the opinion map.
+    statements = next((q for q in questions if q.kind == K.STATEMENTS), None)
+    if statements is not None:
+        facilitation.session_show(user=facilitator, session=session, question=statements)
     facilitation.session_end(user=facilitator, session=session)
     paper.paper_close(user=facilitator, session=session)
     followups.follow_up_record(
@@ -189,4 +212,6 @@ def fill_held_meeting(*, process, organiser, facilitator, teller) -> LiveSession
         ),
         decided_on=timezone.localdate(),
     )
+    if statements is not None:
+        opinion.map_refresh(statements)  # the map is there before anyone looks
     return session

@@ -287,14 +287,14 @@ def held_responses(*, session: LiveSession):
     return held
 
 
-def stored_maps(question_ids: list[int]) -> dict[int, dict]:
-    """The stored opinion map of each of these questions that has one."""
+def map_signatures(question_ids: list[int]) -> list[tuple[int, str]]:
+    """(question, signature) of each of these questions that has a stored opinion map."""
     from .models import OpinionMapState
 
     if not question_ids:
-        return {}
-    return dict(
+        return []
+    return list(
         OpinionMapState.objects.filter(question_id__in=question_ids).values_list(
-            "question_id", "data"
+            "question_id", "signature"
         )
     )

@@ -31,6 +31,17 @@ def vote_of(mine, statement_id) -> str:
 
 
 @register.filter
+def statements_split(options, mine) -> dict:
+    """The statements one at a time, as in Polis: the first not voted on yet (``next``,
+    with its ``number`` of ``total``) and those voted on (``voted``)."""
+    votes = mine if isinstance(mine, dict) else {}
+    options = list(options)
+    voted = [o for o in options if votes.get(str(o.pk))]
+    upcoming = next((o for o in options if not votes.get(str(o.pk))), None)
+    return {"next": upcoming, "number": len(voted) + 1, "total": len(options), "voted": voted}
+
+
+@register.filter
 def get_item(mapping, key):
     return mapping.get(str(key)) if isinstance(mapping, dict) else None
 

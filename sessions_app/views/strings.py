@@ -86,6 +86,9 @@ def phone_strings() -> dict:
         "statements_help": _(
             "Do you agree? Answer the statements you want to; pass if you are unsure."
         ),
+        "statement_of": _("Statement {n} of {total}"),
+        "all_voted": _("You have voted on every statement. New ones appear here."),
+        "my_votes": _("Your votes ({n})"),
         "add_statement": _("Add a statement of your own (optional)"),
         "add_help": _("New statements are shown to others after a facilitator has read them."),
         "propose": _("Send statement"),

@@ -2,6 +2,7 @@
 // client id; answers made while offline are kept (also across a reload) and sent again
 // with their original ids on reconnect, so nothing is lost and nothing counts twice.
 import { config, connect, el, format, newId } from "./live.js";
+import { renderMap } from "./opinion.js";
 import { renderResults } from "./results.js";
 
 const cfg = config("phone-config");
@@ -13,6 +14,8 @@ const storeKey = `inspraak:pending:${cfg.code}`;
 const pending = new Map(JSON.parse(sessionStorage.getItem(storeKey) || "[]"));
 let mine = cfg.mine || {};
 const signatures = new Map();
+const questions = new Map(); // id → the latest definition from a snapshot
+const you = new Map(); // question id → this phone's place on the opinion map
 let live = false; // a snapshot arrived on the current connection
 let everLive = false; // the websocket has worked on this page: keep answers here when it drops
 let flushing = null;
@@ -120,6 +123,29 @@ container.addEventListener("click", (event) => {
 
 // --- rendering questions from snapshots -------------------------------------------
 
+function statementCard(statement, vote, kind) {
+  const button = (name) => el("button", { type: "button", class: `button vote voting-${name}`, "aria-pressed": String(vote === name), dataset: { vote: name, statement: statement.id } }, s[name]);
+  return el("fieldset", { class: `statement ${kind}` }, el("legend", {}, statement.text),
+    el("div", { class: "vote-row" }, button("agree"), button("disagree"), button("pass")));
+}
+
+// Draw a statements question again after a vote counted (the next statement comes up);
+// focus follows if the vote was cast on the statement that was up.
+function redraw(questionId) {
+  const q = questions.get(questionId);
+  const node = document.getElementById(`question-${questionId}`);
+  if (!q || !node || q.kind !== "statements" || q.state !== "open") return;
+  const fromNext = Boolean(document.activeElement && document.activeElement.closest(".next-statement"));
+  const wasOpen = Boolean(node.querySelector("details.my-votes[open]"));
+  const fresh = section(q);
+  carryOver(node, fresh);
+  const details = fresh.querySelector("details.my-votes");
+  if (details && wasOpen) details.open = true;
+  showResults(fresh, q);
+  node.replaceWith(fresh);
+  if (fromNext) (fresh.querySelector(".next-statement button") || fresh.querySelector(".all-voted"))?.focus();
+}
+
 function fields(q) {
   const m = mine[String(q.id)] || {};
   const hint = `hint-${q.id}`;
@@ -173,12 +199,20 @@ function fields(q) {
     area.value = m.text || "";
     parts.push(area, help(format(s.text_help, { max: q.max_length })));
   } else if (q.kind === "statements") {
+    // As in Polis: the statements not voted on yet, one at a time; the votes given stay
+    // below, folded, to change.
     parts.push(el("p", { class: "help" }, s.statements_help));
-    for (const statement of q.statements) {
-      const vote = m[String(statement.id)] || "";
-      const button = (name) => el("button", { type: "button", class: `button vote voting-${name}`, "aria-pressed": String(vote === name), dataset: { vote: name, statement: statement.id } }, s[name]);
-      parts.push(el("fieldset", { class: "statement" }, el("legend", {}, statement.text),
-        el("div", { class: "vote-row" }, button("agree"), button("disagree"), button("pass"))));
+    const voted = q.statements.filter((statement) => m[String(statement.id)]);
+    const next = q.statements.find((statement) => !m[String(statement.id)]);
+    if (next) {
+      parts.push(el("p", { class: "statement-count" }, format(s.statement_of, { n: voted.length + 1, total: q.statements.length })));
+      parts.push(statementCard(next, "", "next-statement"));
+    } else if (q.statements.length) {
+      parts.push(el("p", { class: "all-voted", tabindex: "-1" }, s.all_voted));
+    }
+    if (voted.length) {
+      parts.push(el("details", { class: "my-votes" }, el("summary", {}, format(s.my_votes, { n: voted.length })),
+        voted.map((statement) => statementCard(statement, m[String(statement.id)], "voted-statement"))));
     }
     if (q.participants_may_add) {
       const id = `q${q.id}-new`;
@@ -211,8 +245,32 @@ function section(q) {
 
 function showResults(node, q) {
   const box = node.querySelector(".phone-results");
-  if (q.revealed && q.results) box.replaceChildren(el("h2", { class: "results-heading" }, s.results), renderResults(q, q.results, s));
+  if (q.revealed && q.opinion) box.replaceChildren(el("h2", { class: "results-heading" }, s.map), yourPlace(q));
+  else if (q.revealed && q.results) box.replaceChildren(el("h2", { class: "results-heading" }, s.results), renderResults(q, q.results, s));
   else if (box.firstChild) box.replaceChildren();
+}
+
+// The phone's view of the opinion map: where this participant is, and what sets their
+// group apart; or how many more votes put them on the map.
+function yourPlace(q) {
+  const opinion = q.opinion;
+  const box = el("div", { class: "opinion your-place" });
+  if (!opinion.groups.length) {
+    box.append(el("p", { class: "opinion-waiting" }, opinion.reason === "alike" ? s.groups_alike : format(s.groups_none, { n: opinion.threshold })));
+    return box;
+  }
+  const place = you.get(q.id);
+  const group = place && opinion.groups.find((g) => g.label === place.group);
+  if (!group) {
+    const votes = Object.keys(mine[String(q.id)] || {}).length;
+    box.append(el("p", {}, format(s.not_placed, { n: Math.max(1, opinion.threshold - votes) })));
+    box.append(renderMap(opinion, s));
+    return box;
+  }
+  box.append(renderMap(opinion, s, { x: place.position[0], y: place.position[1], group: place.group }));
+  box.append(el("p", {}, format(s.your_group, { name: group.name })));
+  box.append(el("ul", {}, group.representative.map((line) => el("li", {}, el("span", { class: "opinion-vote" }, line.direction === "agree" ? format(s.agrees, { percent: line.percent }) : format(s.disagrees, { percent: line.percent })), " ", line.text))));
+  return box;
 }
 
 function csrfToken() {
@@ -235,8 +293,9 @@ function render(snapshot) {
   for (const q of snapshot.questions) {
     // Results and their visibility change often; only the question itself decides
     // whether its form is drawn again.
-    const { results, revealed, ...definition } = q;
+    const { results, revealed, opinion, ...definition } = q;
     const signature = JSON.stringify(definition);
+    questions.set(q.id, q);
     let node = document.getElementById(`question-${q.id}`);
     const adoptable = node && !signatures.has(q.id) && q.state === "open" && q.kind !== "statements" && node.querySelector("form");
     if (!node || (signatures.get(q.id) !== signature && !adoptable)) {
@@ -294,6 +353,7 @@ function acknowledge(ack) {
   }
   if (sent && ack.counted) remember(sent);
   say(s[ack.status] || s.counted);
+  if (sent && ack.counted && sent.answer && "statement" in sent.answer) redraw(ack.question);
   const button = container.querySelector(`form[data-question="${ack.question}"] button[type=submit]`);
   if (button && ack.counted && button.closest("form").dataset.kind !== "statements") button.textContent = s.change;
 }
@@ -311,6 +371,11 @@ const socket = connect({
       }
     } else if (message.type === "mine") {
       mine = message.answers;
+      for (const id of questions.keys()) redraw(id);
+    } else if (message.type === "you") {
+      you.set(message.question, message);
+      const node = document.getElementById(`question-${message.question}`);
+      if (node && questions.has(message.question)) showResults(node, questions.get(message.question));
     } else if (message.type === "ack") {
       acknowledge(message);
     } else if (message.type === "error") {

@@ -191,8 +191,11 @@ async def test_statements_by_keyboard_moderation_and_the_wall(browser, daphne_ur
     phone = await join(browser, daphne_url, code)
 
     await show_and_open(console, statements)
+    # One statement at a time, as in Polis.
     first = phone.get_by_role("group", name="Meer bomen op het plein.")
     await expect(first).to_be_visible()
+    await expect(phone.get_by_role("group", name="Geen auto's meer.")).to_have_count(0)
+    await expect(phone.locator(".statement-count")).to_have_text("Stelling 1 van 2")
     # Keyboard: tab to "Eens", arrow keys do not vote, Enter does.
     agree = first.get_by_role("button", name="Eens", exact=True)
     await agree.focus()
@@ -201,8 +204,15 @@ async def test_statements_by_keyboard_moderation_and_the_wall(browser, daphne_ur
     assert await votes(statements) == []
     await phone.keyboard.press("Enter")
     await expect(phone.locator("#live-status")).to_have_text("Uw antwoord is geteld.")
-    await expect(agree).to_have_attribute("aria-pressed", "true")
     assert await votes(statements) == [("Meer bomen op het plein.", 1)]
+    # The next statement comes up, and focus goes with it; the vote given is folded away.
+    second = phone.get_by_role("group", name="Geen auto's meer.")
+    await expect(second.get_by_role("button", name="Eens", exact=True)).to_be_focused()
+    await expect(phone.locator(".statement-count")).to_have_text("Stelling 2 van 2")
+    await phone.get_by_text("Uw stemmen (1)").click()
+    await expect(first.get_by_role("button", name="Eens", exact=True)).to_have_attribute(
+        "aria-pressed", "true"
+    )
 
     # A proposal waits for the facilitator; what the phone is typing survives its approval.
     await phone.get_by_label("Voeg zelf een stelling toe").fill("Meer schaduw.")
@@ -210,6 +220,9 @@ async def test_statements_by_keyboard_moderation_and_the_wall(browser, daphne_ur
     await expect(phone.locator("#live-status")).to_contain_text("zodra een gespreksleider")
     await phone.get_by_label("Voeg zelf een stelling toe").fill("Nog een ide")
     await console.locator("#moderation-queue").get_by_role("button", name="Goedkeuren").click()
+    await expect(phone.locator(".statement-count")).to_have_text("Stelling 2 van 3")
+    await expect(phone.get_by_label("Voeg zelf een stelling toe")).to_have_value("Nog een ide")
+    await second.get_by_role("button", name="Sla over", exact=True).click()
     await expect(phone.get_by_role("group", name="Meer schaduw.")).to_be_visible()
     await expect(phone.get_by_label("Voeg zelf een stelling toe")).to_have_value("Nog een ide")
 

@@ -2,6 +2,8 @@
 in the browser, the others through the services), and the projector shows the groups,
 computed by the server's worker process."""
 
+import re
+
 import pytest
 from asgiref.sync import sync_to_async
 from playwright.async_api import expect
@@ -41,11 +43,11 @@ async def test_phones_vote_and_the_projector_shows_the_groups(
     # Five have voted: the map waits for enough people in two camps... or shows them.
     phone = await join(browser, daphne_url, session.join_code)
     for text in ("Meer bomen op het plein.", "Geen auto's meer."):
-        group = phone.get_by_role("group", name=text)
-        await group.get_by_role("button", name="Oneens", exact=True).click()
-        await expect(group.get_by_role("button", name="Oneens", exact=True)).to_have_attribute(
-            "aria-pressed", "true"
-        )
+        # One at a time: the statement not voted on yet is the one up.
+        up = phone.locator(".next-statement")
+        await expect(up.locator("legend")).to_have_text(text)
+        await up.get_by_role("button", name="Oneens", exact=True).click()
+    await expect(phone.locator(".all-voted")).to_be_visible()
     opinion_map = presenter.locator("svg.opinion-map")
     await expect(opinion_map).to_be_visible(timeout=60_000)
     await expect(presenter.locator(".opinion-group")).to_have_count(2)
@@ -56,5 +58,12 @@ async def test_phones_vote_and_the_projector_shows_the_groups(
     assert "Groep A: 3 mensen" in label and "Groep B: 3 mensen" in label
     await expect(presenter.locator(".opinion-lists")).to_contain_text("Waar de groepen verschillen")
     await no_axe_violations(presenter)
+    # The phone: where they are on the map, and what sets their group apart.
+    await expect(phone.locator(".your-place")).to_contain_text(
+        re.compile(r"U zit in groep [AB]\."), timeout=20_000
+    )
+    await expect(phone.locator(".your-place .you-mark")).to_have_count(1)
+    await expect(phone.locator(".your-place")).to_contain_text("oneens 100%")
+    await no_axe_violations(phone)
     count = await sync_to_async(question.responses.filter(status="counted").count)()
     assert count == 12

@@ -11,6 +11,7 @@ from realtime import opinion as live_opinion
 from realtime.broadcaster import Broadcaster
 from sessions_app.models import OpinionMapState
 from sessions_app.services.facilitation import question_open, question_reveal, session_show
+from sessions_app.services.participation import participant_join
 from tests.statement_votes import vote_all
 
 from .test_broadcast import Recorder
@@ -68,6 +69,20 @@ async def test_votes_make_a_live_map_for_presenter_and_phones(room, organiser, m
         assert {g["name"] for g in shown["groups"]} == {"A", "B"}
         assert {s["text"] for s in shown["divisive"]} == {"Auto's eruit.", "Meer bomen."}
         assert shown["consensus"] == []  # the camps agree on nothing
+        # Each phone is told its own place, and only its own.
+        placed, newcomer = Recorder(), Recorder()
+        placed.participant = await sync_to_async(
+            lambda: statements.responses.filter(status="counted").first().participant
+        )()
+        newcomer.participant = await sync_to_async(participant_join)(session=session, via="room")
+        for recorder in (placed, newcomer):
+            await broadcaster.join(session.pk, "phone", recorder, via="room")
+        places = lambda recorder: [m for m in recorder.sent if m["type"] == "you"]  # noqa: E731
+        await until(lambda: places(placed) and places(newcomer), timeout=10)
+        mine = places(placed)[-1]
+        assert mine["question"] == statements.pk and mine["group"] in {0, 1}
+        assert len(mine["position"]) == 2
+        assert places(newcomer)[-1]["position"] is None and places(newcomer)[-1]["group"] is None
         on_phone = next(
             q["opinion"] for q in with_groups(phone, 2)()["questions"] if q.get("opinion")
         )

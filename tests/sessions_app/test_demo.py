@@ -7,8 +7,16 @@ import pytest
 from django.core.management import call_command
 
 from sessions_app.exports.recount import recount
-from sessions_app.models import FollowUp, LiveSession, Process, Response, SessionState
+from sessions_app.models import (
+    FollowUp,
+    LiveSession,
+    Participant,
+    Process,
+    Response,
+    SessionState,
+)
 from sessions_app.results import question_results
+from sessions_app.services.opinion import stored_map
 
 pytestmark = pytest.mark.django_db
 
@@ -25,6 +33,16 @@ def test_the_demo_has_a_held_meeting_with_every_source_and_a_fresh_one(tmp_path)
     assert all(counts[source] > 0 for source in ("room", "remote", "paper", "hands"))
     assert question_results(question=first)["provisional"] is False  # paper closed
     assert FollowUp.objects.filter(process=process, question=first).exists()
+    # Last week's screen ended on the statements, whose opinion map has two camps with
+    # common ground, phones and paper alike.
+    statements = held.current_question
+    assert statements.kind == "statements" and statements.results_revealed
+    found = stored_map(statements.pk)
+    assert len(found["groups"]) == 2 and found["consensus"]
+    paper = set(
+        Participant.objects.filter(session=held, joined_via="paper").values_list("pk", flat=True)
+    )
+    assert paper & {int(p) for p in found["positions"]}
     # The outputs of the demo recount and verify.
     path = tmp_path / "demo.json"
     call_command("export_results", process.slug, "-o", str(path), stderr=io.StringIO())

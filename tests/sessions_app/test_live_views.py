@@ -148,6 +148,27 @@ def test_plain_form_statements_and_a_proposal(client, running):
     assert statements.options.get(text="Meer schaduw.").moderation == "pending"
 
 
+def test_without_javascript_statements_come_one_at_a_time(client, running):
+    session, _choice, statements, _scale = running
+    join(client, session)
+    first, second = statements.options.all()[:2]
+    phone_url = reverse("participate:phone", args=[session.join_code])
+    page = client.get(phone_url).content.decode()
+    assert "Statement 1 of 2" in page
+    assert f'name="vote_{first.pk}"' in page and f'name="vote_{second.pk}"' not in page
+    url = reverse("participate:answer", args=[session.join_code, statements.pk])
+    client.post(url, {f"vote_{first.pk}": "agree", "form_id": form_id(client, session, statements)})
+    page = client.get(phone_url).content.decode()
+    # The next one is up; the vote given is folded below, to change.
+    assert "Statement 2 of 2" in page and "Your vote (1)" in page
+    up, folded = page.index(f'name="vote_{second.pk}"'), page.index(f'name="vote_{first.pk}"')
+    assert up < page.index('class="my-votes"') < folded
+    assert f'id="q{statements.pk}-s{first.pk}-agree" value="agree" checked' in page
+    client.post(url, {f"vote_{second.pk}": "pass", "form_id": form_id(client, session, statements)})
+    page = client.get(phone_url).content.decode()
+    assert "You have voted on every statement." in page and "Your votes (2)" in page
+
+
 def test_plain_form_rejections_explain_and_change_nothing(client, running, organiser):
     session, choice, _statements, scale = running
     join(client, session)

@@ -224,6 +224,16 @@ class Command(BaseCommand):
             % {"url": f"{base}{reverse('participate:join', args=[session.join_code])}"}
         )
         out(_("  Join code (phones): %(code)s") % {"code": session.join_code})
+        held = (
+            LiveSession.objects.filter(process=process, state=SessionState.ENDED)
+            .order_by("starts_at")
+            .last()
+        )
+        if held is not None:
+            out(
+                _("  Last week's screen (the opinion map): %(url)s")
+                % {"url": f"{base}{reverse('live:presenter', args=[held.join_code])}"}
+            )
         out(_("  Staff accounts, all with password %(password)s:") % {"password": password})
         for username, role in ACCOUNTS:
             out(f"    {username:<15} {Role(role).label}")
