@@ -3,6 +3,7 @@
 // queue follow the facilitator snapshots. Keyboard: N/→ next, P/← previous, O open,
 // C close, R show or hide results of the question on screen.
 import { config, connect, el, format, newId } from "./live.js";
+import { renderGroups } from "./opinion.js";
 import { renderResults } from "./results.js";
 
 const cfg = config("console-config");
@@ -77,7 +78,16 @@ function updateItem(question) {
   const r = question.results.respondents;
   item.querySelector("[data-field=counts]").textContent =
     `${format(s.answers, { n: r.total })} — ${s.room} ${r.room} · ${s.remote} ${r.remote} · ${s.paper} ${r.paper} · ${s.hands} ${r.hands}`;
-  item.querySelector("[data-field=results]").replaceChildren(renderResults(question, question.results, s));
+  const results = item.querySelector("[data-field=results]");
+  results.replaceChildren(renderResults(question, question.results, s));
+  // A statements question's opinion groups, before they are shown on the projector too.
+  if (question.opinion) {
+    results.append(
+      question.opinion.groups.length
+        ? renderGroups(question.opinion, s)
+        : el("p", { class: "opinion-waiting" }, question.opinion.reason === "alike" ? s.groups_alike : format(s.groups_none, { n: question.opinion.threshold })),
+    );
+  }
   for (const form of item.querySelectorAll("form[data-when]")) form.hidden = !form.dataset.when.split(" ").includes(question.state);
   for (const form of item.querySelectorAll("form[data-when-revealed]")) form.hidden = String(question.revealed) !== form.dataset.whenRevealed;
 }

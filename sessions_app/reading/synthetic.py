@@ -1,0 +1,71 @@
+"""Phone-like photos of printed forms, for the tests and the accuracy benchmark: a page
+rendered from its PDF, turned, seen at an angle, blurred, unevenly lit and compressed."""
+
+from __future__ import annotations
+
+import math
+import random
+
+import cv2
+import numpy as np
+
+
+def render_pdf_page(pdf: bytes, index: int = 0, dpi: int = 150) -> np.ndarray:
+    """One page of a PDF as a greyscale image."""
+    import pypdfium2
+
+    page = pypdfium2.PdfDocument(pdf)[index]
+    return np.array(page.render(scale=dpi / 72, grayscale=True).to_pil().convert("L"))
+
+
+def photograph(
+    page: np.ndarray,
+    *,
+    angle: float = 0.0,
+    skew: float = 0.0,
+    blur: float = 0.0,
+    light: float = 0.0,
+    quality: int = 85,
+    margin: float = 0.12,
+    seed: int = 0,
+) -> bytes:
+    """A JPEG of ``page`` on a grey table: turned by ``angle`` degrees, its far edge
+    shrunk by ``skew`` (a share: the camera at an angle), blurred (Gaussian sigma in
+    pixels), a light gradient of ``light`` (a share of full brightness), compressed at
+    ``quality``."""
+    rng = random.Random(seed)  # noqa: S311 (repeatable test pictures, not secrets)
+    height, width = page.shape
+    border = round(max(height, width) * margin)
+    canvas = np.full((height + 2 * border, width + 2 * border), 110, dtype=np.uint8)
+    canvas[border : border + height, border : border + width] = page
+    h, w = canvas.shape
+    corners = np.float32(
+        [
+            [border, border],
+            [border + width, border],
+            [border + width, border + height],
+            [border, border + height],
+        ]
+    )
+    shrink = skew * width / 2
+    moved = corners + np.float32([[shrink, 0], [-shrink, 0], [0, 0], [0, 0]])
+    center = np.float32([w / 2, h / 2])
+    turn = math.radians(angle)
+    rotation = np.float32([[math.cos(turn), -math.sin(turn)], [math.sin(turn), math.cos(turn)]])
+    moved = (moved - center) @ rotation.T + center
+    moved += np.float32([[rng.uniform(-4, 4), rng.uniform(-4, 4)] for _ in range(4)])
+    matrix = cv2.getPerspectiveTransform(corners, moved.astype(np.float32))
+    photo = cv2.warpPerspective(canvas, matrix, (w, h), borderValue=110).astype(np.float32)
+    if light:
+        gradient = np.linspace(1 - light, 1, w, dtype=np.float32)[None, :]
+        photo *= gradient
+    if blur:
+        photo = cv2.GaussianBlur(photo, (0, 0), blur)
+    photo += np.float32(rng.gauss(0, 1)) + np.random.default_rng(seed).normal(
+        0, 2.5, photo.shape
+    ).astype(np.float32)
+    ok, data = cv2.imencode(
+        ".jpg", np.clip(photo, 0, 255).astype(np.uint8), [cv2.IMWRITE_JPEG_QUALITY, quality]
+    )
+    assert ok
+    return data.tobytes()
