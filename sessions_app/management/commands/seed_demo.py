@@ -231,7 +231,7 @@ class Command(BaseCommand):
         )
         if held is not None:
             out(
-                _("  Last week's screen (the opinion map): %(url)s")
+                _("  Last week's map:    %(url)s")
                 % {"url": f"{base}{reverse('live:presenter', args=[held.join_code])}"}
             )
         out(_("  Staff accounts, all with password %(password)s:") % {"password": password})
