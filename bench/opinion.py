@@ -28,7 +28,7 @@ import numpy as np
 from sessions_app.opinion.groups import opinion_map
 
 TARGET_SECONDS = 1.0
-POLIS = Path(__file__).resolve().parents[2] / "shared" / "data" / "polis"
+POLIS = Path(__file__).resolve().parents[1] / "tests" / "data" / "polis"
 
 
 def synthetic(participants: int, statements: int, seed: int = 1) -> list[tuple[int, int, int]]:

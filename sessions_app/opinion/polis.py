@@ -3,7 +3,7 @@
 does not read cleanly is refused with the file, the line and the problem, before anything
 is created.
 
-The formats are Polis's own (see ``../shared/data/polis/README.md``): votes are 1 agree,
+The formats are Polis's own (see ``tests/data/polis/`` for two real ones): votes are 1 agree,
 -1 disagree, 0 pass; a comment's ``moderated`` is 1 accepted, 0 not moderated, -1
 moderated out; timestamps are milliseconds since 1970.
 """

@@ -1,4 +1,4 @@
-"""Importing real Polis conversations (``../shared/data/polis/``): the process they make,
+"""Importing real Polis conversations (``tests/data/polis/``): the process they make,
 and our opinion groups against Polis's own (adjusted Rand index); malformed exports are
 refused with the file, line and problem, and nothing is created."""
 
@@ -24,7 +24,7 @@ from sessions_app.services.opinion import question_map
 
 pytestmark = pytest.mark.django_db
 
-DATA = Path(__file__).resolve().parents[3] / "shared" / "data" / "polis"
+DATA = Path(__file__).resolve().parents[1] / "data" / "polis"
 CONVERSATIONS = {
     # folder: (comments, voters, vote rows, moderated out, ARI at least)
     "15-per-hour-seattle": (54, 339, 2995, 23, 0.85),
