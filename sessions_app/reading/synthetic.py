@@ -69,3 +69,50 @@ def photograph(
     )
     assert ok
     return data.tobytes()
+
+
+MARK_KINDS = ("cross", "tick", "light_tick", "fill", "dot")
+
+
+def draw_mark(page: np.ndarray, box: dict, kind: str, *, dpi: int = 150, seed: int = 0) -> None:
+    """Draw a pen mark of ``kind`` into ``box`` (layout mm) on a page rendered at ``dpi``:
+    a cross, a tick, a light thin tick (a pencil held loosely), the box filled in (the
+    correction rule), or a stray dot."""
+    rng = random.Random(seed)  # noqa: S311 (repeatable test pictures, not secrets)
+    scale = dpi / 25.4
+
+    def at(x_mm: float, y_mm: float) -> tuple[int, int]:
+        jitter = 0.25
+        return (
+            round((box["x"] + x_mm + rng.uniform(-jitter, jitter)) * scale),
+            round((box["y"] + y_mm + rng.uniform(-jitter, jitter)) * scale),
+        )
+
+    w = box["w"]
+    if kind == "cross":
+        ink, width = rng.randint(15, 60), max(1, round(0.5 * scale))
+        cv2.line(page, at(0.6, 0.6), at(w - 0.6, w - 0.6), ink, width, cv2.LINE_AA)
+        cv2.line(page, at(w - 0.6, 0.6), at(0.6, w - 0.6), ink, width, cv2.LINE_AA)
+    elif kind in ("tick", "light_tick"):
+        light = kind == "light_tick"
+        ink = rng.randint(140, 165) if light else rng.randint(20, 70)
+        width = max(1, round((0.25 if light else 0.45) * scale))
+        bottom = at(w * 0.4, w - 0.8)
+        cv2.line(page, at(0.8, w * 0.55), bottom, ink, width, cv2.LINE_AA)
+        cv2.line(page, bottom, at(w - 0.5, 0.5), ink, width, cv2.LINE_AA)
+    elif kind == "fill":
+        ink = rng.randint(20, 60)
+        x0, y0 = at(0.3, 0.3)
+        x1, y1 = at(w - 0.3, w - 0.3)
+        cv2.rectangle(page, (x0, y0), (x1, y1), ink, -1)
+    elif kind == "dot":
+        cv2.circle(
+            page,
+            at(w * rng.uniform(0.3, 0.7), w * rng.uniform(0.3, 0.7)),
+            max(1, round(0.3 * scale)),
+            40,
+            -1,
+            cv2.LINE_AA,
+        )
+    else:
+        raise ValueError(kind)

@@ -1,0 +1,127 @@
+"""Reading the boxes of a rectified page (``page.find_page``): each box found again
+exactly (a photo's page is never quite where the layout says, by a millimetre or so),
+its ink measured against the paper around it, and classified.
+
+Ink is measured twice, because a single darkness threshold misses light ticks: the share
+of the box's inside that is *strongly* dark (a pen pressed down) and the share that is
+*faintly* dark (a light pencil or a thin tick). Both are relative to the paper's own
+brightness around the box, so uneven light does not make an empty box look marked.
+
+A box is ``empty``, ``marked``, ``filled`` (inked all over: under the printed correction
+rule a filled box is a mark taken back) or ``unsure`` (too much for empty, too little
+for marked: a stray dot, a smudge); every reading has a confidence from 0 to 1.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from .page import PX_PER_MM
+
+#: How far a box may sit from where the layout has it (mm).
+SEARCH_MM = 1.5
+#: The inside measured: this far in from the printed outline (mm).
+INSET_MM = 0.8
+#: Darkness (0 paper … 1 black) counted as strong and as faint ink.
+STRONG, FAINT = 0.45, 0.08
+#: A mark: this share of the inside strongly inked, or this share faintly (a light
+#: tick covers a fifth of the box faintly; a stray dot an eighth at most).
+MARKED_STRONG, MARKED_FAINT = 0.05, 0.18
+#: Empty: no more than this, strongly and faintly (a dot counts as no mark).
+EMPTY_STRONG, EMPTY_FAINT = 0.04, 0.15
+#: Filled in (a mark taken back): the inside's mean darkness; a heavy cross stays below
+#: 0.5. Between the two a person decides.
+FILLED_MEAN, DOUBTFUL_FILL = 0.58, 0.52
+
+
+@dataclass(frozen=True)
+class Box:
+    key: dict
+    state: str  # empty, marked, filled, unsure
+    confidence: float
+    strong: float
+    faint: float
+    #: where the box was found on the rectified page (px): x, y, width, height
+    found: tuple[int, int, int, int]
+
+
+def _outline(size_px: int, margin_px: int, stroke_px: int) -> np.ndarray:
+    template = np.full((size_px + 2 * margin_px, size_px + 2 * margin_px), 255, np.uint8)
+    cv2.rectangle(
+        template,
+        (margin_px, margin_px),
+        (margin_px + size_px - 1, margin_px + size_px - 1),
+        0,
+        stroke_px,
+    )
+    return template
+
+
+def locate(page: np.ndarray, box: dict) -> tuple[int, int, int, int]:
+    """Where the box's printed outline is, searched around its place in the layout."""
+    size = round(box["w"] * PX_PER_MM)
+    search = round(SEARCH_MM * PX_PER_MM)
+    margin = 3
+    x = round(box["x"] * PX_PER_MM) - search - margin
+    y = round(box["y"] * PX_PER_MM) - search - margin
+    span = size + 2 * (search + margin)
+    window = page[max(0, y) : y + span, max(0, x) : x + span]
+    template = _outline(size, margin, max(2, round(0.3 * PX_PER_MM)))
+    if window.shape[0] < template.shape[0] or window.shape[1] < template.shape[1]:
+        return round(box["x"] * PX_PER_MM), round(box["y"] * PX_PER_MM), size, size
+    scores = cv2.matchTemplate(window, template, cv2.TM_CCOEFF_NORMED)
+    _low, _high, _where_low, (dx, dy) = cv2.minMaxLoc(scores)
+    return max(0, x) + dx + margin, max(0, y) + dy + margin, size, size
+
+
+def measure(page: np.ndarray, found: tuple[int, int, int, int]) -> tuple[float, float, float]:
+    """The shares of strong and of faint ink inside the box, against the paper around,
+    and the inside's mean darkness."""
+    x, y, w, h = found
+    ring = round(1.5 * PX_PER_MM)
+    around = page[max(0, y - ring) : y + h + ring, max(0, x - ring) : x + w + ring]
+    paper = float(np.percentile(around, 90)) or 1.0
+    inset = round(INSET_MM * PX_PER_MM)
+    inside = page[y + inset : y + h - inset, x + inset : x + w - inset].astype(np.float32)
+    if inside.size == 0:
+        return 0.0, 0.0, 0.0
+    # A little smoothing first, so that the camera's and JPEG's grain is not taken for ink.
+    inside = cv2.GaussianBlur(inside, (3, 3), 0)
+    darkness = np.clip((paper - inside) / paper, 0, 1)
+    return (
+        float((darkness > STRONG).mean()),
+        float((darkness > FAINT).mean()),
+        float(darkness.mean()),
+    )
+
+
+def classify(strong: float, faint: float, mean: float) -> tuple[str, float]:
+    """The box's state and how sure the reading is (0 … 1)."""
+    if mean >= FILLED_MEAN:
+        return "filled", min(1.0, 0.6 + (mean - FILLED_MEAN) * 2)
+    if mean >= DOUBTFUL_FILL:
+        return "unsure", 0.4
+    if strong >= MARKED_STRONG or faint >= MARKED_FAINT:
+        margin = max(strong / MARKED_STRONG, faint / MARKED_FAINT) - 1
+        return "marked", min(1.0, 0.6 + margin / 2)
+    if strong <= EMPTY_STRONG and faint <= EMPTY_FAINT:
+        margin = 1 - max(strong / EMPTY_STRONG, faint / EMPTY_FAINT)
+        return "empty", min(1.0, 0.6 + margin / 2)
+    return "unsure", 0.3
+
+
+def read_boxes(page: np.ndarray, layout_page: dict) -> list[Box]:
+    """Every box of one page of the layout, read."""
+    found = []
+    for box in layout_page["boxes"]:
+        where = locate(page, box)
+        strong, faint, mean = measure(page, where)
+        state, confidence = classify(strong, faint, mean)
+        key = {k: v for k, v in box.items() if k not in {"x", "y", "w", "h"}}
+        found.append(
+            Box(key, state, round(confidence, 3), round(strong, 4), round(faint, 4), where)
+        )
+    return found
