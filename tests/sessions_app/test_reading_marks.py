@@ -65,3 +65,46 @@ def test_marks_are_read_through_a_phone_photo(filled_in, angle, skew, blur, ligh
     assert read[0].key == {
         k: v for k, v in layout["pages"][0]["boxes"][0].items() if k not in "xywh"
     }
+
+
+def test_a_photographed_form_gives_its_answers(paper_session):
+    """A choice with one mark taken back (filled) and another made; statements voted by
+    row; the rest left empty."""
+    from sessions_app.reading.answers import read_answers
+
+    session, questions = paper_session
+    layout = form_layout(session=session, large_print=False).data
+    pdf = paper_form.render(
+        layout,
+        [paper_form.SheetRow("ABCD2345", "http://inspraak.test/t/x/")],
+        form_strings(),
+        title="t",
+    )
+    rendered = [render_pdf_page(pdf, index) for index in range(len(layout["pages"]))]
+    choice, statements = questions["choice"], questions["statements"]
+    options = list(choice.options.order_by("position").values_list("pk", flat=True))
+    ids = list(statements.options.order_by("position").values_list("pk", flat=True))
+    wanted = {
+        (choice.pk, "option", options[0]): "fill",
+        (choice.pk, "option", options[1]): "cross",
+        (statements.pk, "statement", ids[0], "agree"): "tick",
+        (statements.pk, "statement", ids[1], "pass"): "light_tick",
+    }
+    for page, layout_page in zip(rendered, layout["pages"], strict=True):
+        for box in layout_page["boxes"]:
+            if "option" in box and (box["question"], "option", box["option"]) in wanted:
+                draw_mark(page, box, wanted[(box["question"], "option", box["option"])])
+            key = (box["question"], "statement", box.get("statement"), box.get("vote"))
+            if key in wanted:
+                draw_mark(page, box, wanted[key])
+    read = []
+    for number, (page, layout_page) in enumerate(zip(rendered, layout["pages"], strict=True)):
+        photo = photograph(page, angle=7, skew=0.05, blur=0.8, light=0.3, quality=60, seed=number)
+        [gray] = images(photo)
+        read += read_boxes(find_page(gray, layout).image, layout_page)
+    kinds = {q.pk: {"kind": q.kind, "max_choices": q.max_choices} for q in questions.values()}
+    answers = read_answers(read, kinds)
+    assert answers[choice.pk].sure and answers[choice.pk].answer == {"option": options[1]}
+    assert answers[statements.pk].answer == {"votes": {str(ids[0]): "agree", str(ids[1]): "pass"}}
+    scale = questions["scale"]
+    assert answers[scale.pk].sure and answers[scale.pk].answer is None

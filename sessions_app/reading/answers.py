@@ -1,0 +1,113 @@
+"""From read boxes to answers, question by question, with the paper form's rules: a filled
+box is a mark taken back (the printed correction rule); one mark where one is asked for;
+a ranking uses each place once, from 1 without gaps; budget amounts are handwritten
+digits, which a person reads. What breaks a rule, or rests on an unsure box, is not
+sure: it goes to the review queue with its reasons (never counted as read).
+
+Answers come in the shapes a teller's entry has (``services.paper.sheet_entry_record``):
+``{"option": id}``, ``{"options": [...]}``, ``{"value": n}``, ``{"ranking": [...]}``,
+``{"votes": {statement id: vote}}``.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from .marks import Box
+
+#: Why a question's reading is not sure.
+REASONS = (
+    "unsure_box",  # a box could not be told empty or marked
+    "two_marks",  # two marks where one is asked for
+    "too_many",  # more marks than the question allows
+    "ranking_invalid",  # a place used twice, or places with gaps
+    "handwritten_digits",  # budget amounts: a person reads them
+)
+
+
+@dataclass
+class QuestionReading:
+    question: int
+    answer: dict | None
+    sure: bool
+    confidence: float
+    reasons: list[str] = field(default_factory=list)
+    boxes: list[Box] = field(default_factory=list)
+
+
+def _marked(boxes: list[Box]) -> list[Box]:
+    return [b for b in boxes if b.state == "marked"]
+
+
+def read_answers(boxes: list[Box], questions: dict[int, dict]) -> dict[int, QuestionReading]:
+    """Each question's reading from its boxes (of every page). ``questions`` maps ids to
+    ``{"kind": ..., "max_choices": ...}``."""
+    by_question: dict[int, list[Box]] = defaultdict(list)
+    for box in boxes:
+        by_question[box.key["question"]].append(box)
+    found = {}
+    for question_id, own in by_question.items():
+        rules = questions.get(question_id, {})
+        found[question_id] = _question(question_id, rules, own)
+    return found
+
+
+def _question(question_id: int, rules: dict, boxes: list[Box]) -> QuestionReading:
+    kind = rules.get("kind")
+    reasons: list[str] = []
+    confidence = min((b.confidence for b in boxes), default=1.0)
+    if any(b.state == "unsure" for b in boxes):
+        reasons.append("unsure_box")
+    marked = _marked(boxes)
+    answer: dict | None = None
+    if kind == "single_choice":
+        if len(marked) > 1:
+            reasons.append("two_marks")
+        elif marked:
+            answer = {"option": marked[0].key["option"]}
+    elif kind == "multiple_choice":
+        if len(marked) > (rules.get("max_choices") or len(boxes)):
+            reasons.append("too_many")
+        elif marked:
+            answer = {"options": sorted(b.key["option"] for b in marked)}
+    elif kind == "scale":
+        if len(marked) > 1:
+            reasons.append("two_marks")
+        elif marked:
+            answer = {"value": marked[0].key["value"]}
+    elif kind == "statements":
+        votes: dict[str, str] = {}
+        rows: dict[int, list[Box]] = defaultdict(list)
+        for box in marked:
+            rows[box.key["statement"]].append(box)
+        for statement, row in rows.items():
+            if len(row) > 1:
+                reasons.append("two_marks")
+            else:
+                votes[str(statement)] = row[0].key["vote"]
+        if votes and "two_marks" not in reasons:
+            answer = {"votes": votes}
+    elif kind == "ranking":
+        places: dict[int, list[int]] = defaultdict(list)
+        options: dict[int, list[int]] = defaultdict(list)
+        for box in marked:
+            places[box.key["rank"]].append(box.key["option"])
+            options[box.key["option"]].append(box.key["rank"])
+        used = sorted(places)
+        twice = any(len(v) > 1 for v in (*places.values(), *options.values()))
+        if twice or used != list(range(1, len(used) + 1)):
+            reasons.append("ranking_invalid")
+        elif used:
+            answer = {"ranking": [places[rank][0] for rank in used]}
+    elif kind == "budget" and any(b.state != "empty" for b in boxes):
+        reasons.append("handwritten_digits")
+    reasons = list(dict.fromkeys(reasons))
+    return QuestionReading(
+        question=question_id,
+        answer=None if reasons else answer,
+        sure=not reasons,
+        confidence=round(confidence if not reasons else min(confidence, 0.5), 3),
+        reasons=reasons,
+        boxes=boxes,
+    )
