@@ -17,16 +17,17 @@ MARKS = ["cross", "tick", "light_tick", "fill", "dot"]
 EXPECTED = {"cross": {"marked"}, "tick": {"marked"}, "light_tick": {"marked"}, "fill": {"filled"}}
 
 
+def printed_form(session) -> tuple[dict, bytes]:
+    """The session's form layout and the PDF of one sheet of it."""
+    layout = form_layout(session=session, large_print=False).data
+    row = paper_form.SheetRow("ABCD2345", "http://inspraak.test/t/x/")
+    return layout, paper_form.render(layout, [row], form_strings(), title="t")
+
+
 @pytest.fixture
 def filled_in(paper_session):
     session, _questions = paper_session
-    layout = form_layout(session=session, large_print=False).data
-    pdf = paper_form.render(
-        layout,
-        [paper_form.SheetRow("ABCD2345", "http://inspraak.test/t/x/")],
-        form_strings(),
-        title="t",
-    )
+    layout, pdf = printed_form(session)
     page = render_pdf_page(pdf)
     boxes = layout["pages"][0]["boxes"]
     marked = {}
@@ -73,13 +74,7 @@ def test_a_photographed_form_gives_its_answers(paper_session):
     from sessions_app.reading.answers import read_answers
 
     session, questions = paper_session
-    layout = form_layout(session=session, large_print=False).data
-    pdf = paper_form.render(
-        layout,
-        [paper_form.SheetRow("ABCD2345", "http://inspraak.test/t/x/")],
-        form_strings(),
-        title="t",
-    )
+    layout, pdf = printed_form(session)
     rendered = [render_pdf_page(pdf, index) for index in range(len(layout["pages"]))]
     choice, statements = questions["choice"], questions["statements"]
     options = list(choice.options.order_by("position").values_list("pk", flat=True))
