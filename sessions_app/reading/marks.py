@@ -7,9 +7,10 @@ of the box's inside that is *strongly* dark (a pen pressed down) and the share t
 *faintly* dark (a light pencil or a thin tick). Both are relative to the paper's own
 brightness around the box, so uneven light does not make an empty box look marked.
 
-A box is ``empty``, ``marked``, ``filled`` (inked all over: under the printed correction
-rule a filled box is a mark taken back) or ``unsure`` (too much for empty, too little
-for marked: a stray dot, a smudge); every reading has a confidence from 0 to 1.
+A box is ``empty``, ``marked``, ``filled`` (inked all over, so that even its lightest
+fifth is dark: under the printed correction rule a filled box is a mark taken back) or
+``unsure`` (between the two); every reading has a confidence from 0 to 1. The
+thresholds and how they were found: ``docs/paper-reading.md``.
 """
 
 from __future__ import annotations
@@ -32,9 +33,10 @@ STRONG, FAINT = 0.45, 0.08
 MARKED_STRONG, MARKED_FAINT = 0.05, 0.18
 #: Empty: no more than this, strongly and faintly (a dot counts as no mark).
 EMPTY_STRONG, EMPTY_FAINT = 0.04, 0.15
-#: Filled in (a mark taken back): the inside's mean darkness; a heavy cross stays below
-#: 0.5. Between the two a person decides.
-FILLED_MEAN, DOUBTFUL_FILL = 0.58, 0.52
+#: Filled in (a mark taken back): ink all over, so even the lightest fifth of the inside
+#: is dark; a cross, however heavy, leaves paper between its arms. Between the two a
+#: person decides.
+FILLED_LOW, DOUBTFUL_FILL = 0.40, 0.28
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,8 @@ class Box:
     confidence: float
     strong: float
     faint: float
+    #: the darkness of the inside's lightest fifth (high only when filled in)
+    low: float
     #: where the box was found on the rectified page (px): x, y, width, height
     found: tuple[int, int, int, int]
 
@@ -60,8 +64,9 @@ def _outline(size_px: int, margin_px: int, stroke_px: int) -> np.ndarray:
     return template
 
 
-def locate(page: np.ndarray, box: dict) -> tuple[int, int, int, int]:
-    """Where the box's printed outline is, searched around its place in the layout."""
+def locate(page: np.ndarray, box: dict) -> tuple[tuple[int, int, int, int], float]:
+    """Where the box's printed outline is, searched around its place in the layout, and
+    how clearly it was seen (a filled-in box hides its outline)."""
     size = round(box["w"] * PX_PER_MM)
     search = round(SEARCH_MM * PX_PER_MM)
     margin = 3
@@ -71,15 +76,15 @@ def locate(page: np.ndarray, box: dict) -> tuple[int, int, int, int]:
     window = page[max(0, y) : y + span, max(0, x) : x + span]
     template = _outline(size, margin, max(2, round(0.3 * PX_PER_MM)))
     if window.shape[0] < template.shape[0] or window.shape[1] < template.shape[1]:
-        return round(box["x"] * PX_PER_MM), round(box["y"] * PX_PER_MM), size, size
+        return (round(box["x"] * PX_PER_MM), round(box["y"] * PX_PER_MM), size, size), 0.0
     scores = cv2.matchTemplate(window, template, cv2.TM_CCOEFF_NORMED)
-    _low, _high, _where_low, (dx, dy) = cv2.minMaxLoc(scores)
-    return max(0, x) + dx + margin, max(0, y) + dy + margin, size, size
+    _low, high, _where_low, (dx, dy) = cv2.minMaxLoc(scores)
+    return (max(0, x) + dx + margin, max(0, y) + dy + margin, size, size), float(high)
 
 
 def measure(page: np.ndarray, found: tuple[int, int, int, int]) -> tuple[float, float, float]:
     """The shares of strong and of faint ink inside the box, against the paper around,
-    and the inside's mean darkness."""
+    and the darkness of the inside's lightest fifth."""
     x, y, w, h = found
     ring = round(1.5 * PX_PER_MM)
     around = page[max(0, y - ring) : y + h + ring, max(0, x - ring) : x + w + ring]
@@ -94,15 +99,15 @@ def measure(page: np.ndarray, found: tuple[int, int, int, int]) -> tuple[float, 
     return (
         float((darkness > STRONG).mean()),
         float((darkness > FAINT).mean()),
-        float(darkness.mean()),
+        float(np.percentile(darkness, 20)),
     )
 
 
-def classify(strong: float, faint: float, mean: float) -> tuple[str, float]:
+def classify(strong: float, faint: float, low: float) -> tuple[str, float]:
     """The box's state and how sure the reading is (0 … 1)."""
-    if mean >= FILLED_MEAN:
-        return "filled", min(1.0, 0.6 + (mean - FILLED_MEAN) * 2)
-    if mean >= DOUBTFUL_FILL:
+    if low >= FILLED_LOW:
+        return "filled", min(1.0, 0.6 + (low - FILLED_LOW))
+    if low >= DOUBTFUL_FILL:
         return "unsure", 0.4
     if strong >= MARKED_STRONG or faint >= MARKED_FAINT:
         margin = max(strong / MARKED_STRONG, faint / MARKED_FAINT) - 1
@@ -113,15 +118,43 @@ def classify(strong: float, faint: float, mean: float) -> tuple[str, float]:
     return "unsure", 0.3
 
 
+#: A box whose outline matched less clearly than this is placed by its neighbours.
+CLEAR_MATCH = 0.5
+
+
 def read_boxes(page: np.ndarray, layout_page: dict) -> list[Box]:
-    """Every box of one page of the layout, read."""
+    """Every box of one page of the layout, read. A box whose outline could not be seen
+    clearly (filled in, crossed heavily) is placed where the layout has it, moved by the
+    median offset of the boxes that were seen clearly."""
+    located = [(box, *locate(page, box)) for box in layout_page["boxes"]]
+    offsets = [
+        (where[0] - round(box["x"] * PX_PER_MM), where[1] - round(box["y"] * PX_PER_MM))
+        for box, where, score in located
+        if score >= CLEAR_MATCH
+    ]
+    dx = round(float(np.median([o[0] for o in offsets]))) if offsets else 0
+    dy = round(float(np.median([o[1] for o in offsets]))) if offsets else 0
     found = []
-    for box in layout_page["boxes"]:
-        where = locate(page, box)
-        strong, faint, mean = measure(page, where)
-        state, confidence = classify(strong, faint, mean)
+    for box, where, score in located:
+        if score < CLEAR_MATCH:
+            where = (
+                round(box["x"] * PX_PER_MM) + dx,
+                round(box["y"] * PX_PER_MM) + dy,
+                where[2],
+                where[3],
+            )
+        strong, faint, low = measure(page, where)
+        state, confidence = classify(strong, faint, low)
         key = {k: v for k, v in box.items() if k not in {"x", "y", "w", "h"}}
         found.append(
-            Box(key, state, round(confidence, 3), round(strong, 4), round(faint, 4), where)
+            Box(
+                key,
+                state,
+                round(confidence, 3),
+                round(strong, 4),
+                round(faint, 4),
+                round(low, 4),
+                where,
+            )
         )
     return found

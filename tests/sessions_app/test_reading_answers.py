@@ -16,7 +16,7 @@ RULES = {
 
 
 def box(state: str, confidence: float = 0.9, **key) -> Box:
-    return Box(key, state, confidence, 0.0, 0.0, (0, 0, 40, 40))
+    return Box(key, state, confidence, 0.0, 0.0, 0.0, (0, 0, 40, 40))
 
 
 def one(boxes, question):

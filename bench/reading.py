@@ -1,0 +1,260 @@
+"""How well the photo reader reads hand-filled forms: a generator prints forms of the demo
+session, fills them with simulated pen marks, turns them into phone-like photos and
+reads them back.
+
+    python -m bench.reading --sheets 200
+
+1. Print ``--sheets`` forms of the demo's upcoming meeting (each its own QR code).
+2. Fill each at random like a person would: one choice (sometimes a first choice taken
+   back by filling its box in, the printed correction rule), up to two of a multiple
+   choice, a scale value, a ranking of some options, a vote on most statements; crosses,
+   ticks and light thin ticks; now and then a stray dot in an empty box. Budget digits
+   and open text stay empty (a person reads those).
+3. Photograph every page: turned up to ±12°, at an angle, blurred, unevenly lit, JPEG
+   quality 35 to 90.
+4. Read every page back with ``sessions_app.reading`` and compare with what was filled in.
+
+Prints one JSON line: box accuracy, the share of sheets accepted without review, silent
+errors (a wrong answer accepted without review: must be 0), the reading time per sheet
+beside a baseline (only decoding the JPEGs), and the figures by mark kind.
+``docs/paper-reading.md`` has them. Not a test: nothing is asserted on time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import secrets
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+
+TARGETS = {"silent_errors": 0, "accepted_without_review": 0.95, "seconds_per_sheet": 0.2}
+
+
+def _setup(directory: Path):
+    os.environ.update(
+        DJANGO_SETTINGS_MODULE="config.settings",
+        DEBUG="0",
+        SECRET_KEY=secrets.token_urlsafe(40),
+        ALLOWED_HOSTS="localhost",
+        SQLITE_PATH=str(directory / "reading.sqlite3"),
+        MEDIA_ROOT=str(directory / "media"),
+    )
+    os.environ.pop("DATABASE_URL", None)
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", "--noinput", "-v0")
+    call_command("seed_demo", "--password", secrets.token_urlsafe(12), stdout=open(os.devnull, "w"))  # noqa: SIM115
+
+
+def _plan(rng: random.Random, questions: list, layout: dict) -> tuple[dict, dict]:
+    """What a person fills in: box key → mark kind, and the answers that makes."""
+    marks: dict[tuple, str] = {}
+    truth: dict[int, dict | None] = {}
+
+    def pen() -> str:
+        return rng.choices(["cross", "tick", "light_tick"], weights=[5, 4, 1])[0]
+
+    for question in questions:
+        options = [o.pk for o in question.options.order_by("position")]
+        if question.kind == "single_choice":
+            chosen = rng.choice(options)
+            if rng.random() < 0.2:  # a first choice taken back (the correction rule)
+                other = rng.choice([o for o in options if o != chosen])
+                marks[(question.pk, "option", other)] = "fill"
+            marks[(question.pk, "option", chosen)] = pen()
+            truth[question.pk] = {"option": chosen}
+        elif question.kind == "multiple_choice":
+            chosen = sorted(rng.sample(options, rng.randint(1, question.max_choices or 1)))
+            for option in chosen:
+                marks[(question.pk, "option", option)] = pen()
+            truth[question.pk] = {"options": chosen}
+        elif question.kind == "scale":
+            value = rng.randint(question.scale_min, question.scale_max)
+            if rng.random() < 0.2:
+                other = rng.choice(
+                    [v for v in range(question.scale_min, question.scale_max + 1) if v != value]
+                )
+                marks[(question.pk, "value", other)] = "fill"
+            marks[(question.pk, "value", value)] = pen()
+            truth[question.pk] = {"value": value}
+        elif question.kind == "ranking":
+            order = rng.sample(options, rng.randint(1, len(options)))
+            for rank, option in enumerate(order, start=1):
+                marks[(question.pk, "rank", option, rank)] = pen()
+            truth[question.pk] = {"ranking": order}
+        elif question.kind == "statements":
+            votes = {}
+            for option in options:
+                if rng.random() < 0.85:
+                    votes[str(option)] = rng.choice(["agree", "disagree", "pass"])
+                    marks[(question.pk, "vote", option, votes[str(option)])] = pen()
+            truth[question.pk] = {"votes": votes} if votes else None
+        else:
+            truth[question.pk] = None
+    for page in layout["pages"]:
+        for box in page["boxes"]:
+            if _key(box) not in marks and "digit" not in box and rng.random() < 0.03:
+                marks[_key(box)] = "dot"
+    return marks, truth
+
+
+def _key(box: dict) -> tuple:
+    question = box["question"]
+    if "statement" in box:
+        return (question, "vote", box["statement"], box["vote"])
+    if "rank" in box:
+        return (question, "rank", box["option"], box["rank"])
+    if "value" in box:
+        return (question, "value", box["value"])
+    if "digit" in box:
+        return (question, "digit", box["option"], box["digit"])
+    return (question, "option", box["option"])
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sheets", type=int, default=200)
+    parser.add_argument("--seed", type=int, default=5)
+    args = parser.parse_args(argv)
+    directory = Path(tempfile.mkdtemp(prefix="inspraak-reading-"))
+    try:
+        _setup(directory)
+        print(json.dumps(run(args.sheets, args.seed)))
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+def run(sheets: int, seed: int) -> dict:
+    import numpy as np
+
+    from printables import paper_form
+    from printables.strings import form_strings
+    from sessions_app.models import LiveSession, SessionState
+    from sessions_app.reading.answers import read_answers
+    from sessions_app.reading.marks import read_boxes
+    from sessions_app.reading.page import ReadRefused, find_page, images
+    from sessions_app.reading.synthetic import draw_mark, photograph, render_pdf_page
+    from sessions_app.services.printing import form_layout
+
+    rng = random.Random(seed)
+    session = LiveSession.objects.exclude(state=SessionState.ENDED).order_by("position").first()
+    questions = list(session.questions.order_by("position"))
+    kinds = {q.pk: {"kind": q.kind, "max_choices": q.max_choices} for q in questions}
+    layout = form_layout(session=session, large_print=False).data
+    boxes_total = boxes_right = 0
+    by_kind: Counter = Counter()
+    by_kind_right: Counter = Counter()
+    accepted = silent = refused = 0
+    questions_sure = questions_total = 0
+    reading_s: list[float] = []
+    decoding_s: list[float] = []
+    reasons: Counter = Counter()
+    for number in range(sheets):
+        code = f"B{number:07d}"
+        pdf = paper_form.render(
+            layout,
+            [paper_form.SheetRow(code, f"http://bench.test/t/{code}/")],
+            form_strings(),
+            title="bench",
+        )
+        marks, truth = _plan(rng, questions, layout)
+        photos = []
+        for index, layout_page in enumerate(layout["pages"]):
+            page = render_pdf_page(pdf, index)
+            for box in layout_page["boxes"]:
+                kind = marks.get(_key(box))
+                if kind:
+                    draw_mark(page, box, kind, seed=rng.randrange(1 << 30))
+            photos.append(
+                photograph(
+                    page,
+                    angle=rng.uniform(-12, 12),
+                    skew=rng.uniform(0, 0.1),
+                    blur=rng.uniform(0, 1.5),
+                    light=rng.uniform(0, 0.5),
+                    quality=rng.randint(35, 90),
+                    seed=rng.randrange(1 << 30),
+                )
+            )
+        started = time.perf_counter()
+        for photo in photos:
+            images(photo)
+        decoding_s.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        read = []
+        try:
+            for photo, layout_page in zip(photos, layout["pages"], strict=True):
+                [gray] = images(photo)
+                page = find_page(gray, layout)
+                read += read_boxes(page.image, layout_page)
+        except ReadRefused as problem:
+            refused += 1
+            reasons[problem.code] += 1
+            reading_s.append(time.perf_counter() - started)
+            continue
+        answers = read_answers(read, kinds)
+        reading_s.append(time.perf_counter() - started)
+        for box in read:
+            kind = marks.get(_key(box.key), "empty")
+            expected = {"fill": "filled", "dot": "empty", "empty": "empty"}.get(kind, "marked")
+            boxes_total += 1
+            by_kind[kind] += 1
+            if box.state == expected:
+                boxes_right += 1
+                by_kind_right[kind] += 1
+            elif os.environ.get("BENCH_READING_DEBUG"):
+                print(kind, box.state, box.strong, box.faint, box.low, file=sys.stderr)
+        sheet_sure = True
+        for question_id, reading in answers.items():
+            questions_total += 1
+            if reading.sure:
+                questions_sure += 1
+                if reading.answer != truth.get(question_id):
+                    silent += 1
+            else:
+                sheet_sure = False
+                reasons.update(reading.reasons)
+        accepted += sheet_sure
+    per_sheet = statistics.median(reading_s) if reading_s else None
+    figures = {
+        "tool": "inspraak.bench.reading/1",
+        "sheets": sheets,
+        "pages_per_sheet": len(layout["pages"]),
+        "boxes": boxes_total,
+        "box_accuracy": round(boxes_right / max(1, boxes_total), 4),
+        "box_accuracy_by_mark": {
+            kind: round(by_kind_right[kind] / by_kind[kind], 4) for kind in sorted(by_kind)
+        },
+        "accepted_without_review": round(accepted / max(1, sheets), 4),
+        "questions_sure": round(questions_sure / max(1, questions_total), 4),
+        "silent_errors": silent,
+        "refused_sheets": refused,
+        "review_reasons": dict(reasons),
+        "seconds_per_sheet_median": round(per_sheet, 3) if per_sheet else None,
+        "seconds_per_sheet_p95": round(float(np.percentile(reading_s, 95)), 3)
+        if reading_s
+        else None,
+        "baseline_decoding_seconds_per_sheet": round(statistics.median(decoding_s), 3),
+    }
+    figures["targets_met"] = {
+        "silent_errors": silent == TARGETS["silent_errors"],
+        "accepted_without_review": figures["accepted_without_review"]
+        >= TARGETS["accepted_without_review"],
+        "seconds_per_sheet": (per_sheet or 0) <= TARGETS["seconds_per_sheet"],
+    }
+    return figures
+
+
+if __name__ == "__main__":
+    main()
