@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from sessions_app.opinion.groups import opinion_map
+from sessions_app.opinion.polis import read_conversation
 
 TARGET_SECONDS = 1.0
 POLIS = Path(__file__).resolve().parents[1] / "tests" / "data" / "polis"
@@ -68,19 +69,17 @@ def polis_figures() -> list[dict]:
 
     figures = []
     for folder in sorted(p for p in POLIS.iterdir() if p.is_dir()):
-        with (folder / "comments.csv").open(encoding="utf-8") as f:
-            comments = list(csv.DictReader(f))
-        with (folder / "votes.csv").open(encoding="utf-8") as f:
-            rows = sorted(csv.DictReader(f), key=lambda r: int(r["timestamp"]))
+        # The conversation as ``import_polis`` reads it (votes in time order).
+        conversation = read_conversation(folder)
         with (folder / "participants-votes.csv").open(encoding="utf-8") as f:
             theirs = {
                 int(r["participant"]): int(r["group-id"])
                 for r in csv.DictReader(f)
                 if r["group-id"]
             }
-        votes = [(int(r["voter-id"]), int(r["comment-id"]), int(r["vote"])) for r in rows]
-        statements = [int(c["comment-id"]) for c in comments]
-        hidden = [int(c["comment-id"]) for c in comments if c["moderated"] == "-1"]
+        votes = [(v.voter, v.comment, v.vote) for v in conversation.votes]
+        statements = [c.id for c in conversation.comments]
+        hidden = [c.id for c in conversation.comments if c.moderated == -1]
         started = time.perf_counter()
         found = opinion_map(votes, statements=statements, hidden=hidden)
         seconds = time.perf_counter() - started

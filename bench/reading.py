@@ -35,19 +35,15 @@ import time
 from collections import Counter
 from pathlib import Path
 
+from .exports import throwaway_env
+
 TARGETS = {"silent_errors": 0, "accepted_without_review": 0.95, "seconds_per_sheet": 0.2}
 
 
 def _setup(directory: Path):
-    os.environ.update(
-        DJANGO_SETTINGS_MODULE="config.settings",
-        DEBUG="0",
-        SECRET_KEY=secrets.token_urlsafe(40),
-        ALLOWED_HOSTS="localhost",
-        SQLITE_PATH=str(directory / "reading.sqlite3"),
-        MEDIA_ROOT=str(directory / "media"),
-    )
-    os.environ.pop("DATABASE_URL", None)
+    os.environ.update(throwaway_env(directory))
+    for name in ("DATABASE_URL", "REDIS_URL"):  # a throwaway SQLite, whatever is set
+        os.environ.pop(name, None)
     import django
 
     django.setup()

@@ -19,8 +19,6 @@ from pathlib import Path
 
 from django.utils.translation import gettext_lazy as _
 
-from sessions_app.rules import MAX_STATEMENTS
-
 TEXT_MAX = 500  # an Option's text
 VOTES = {"1": 1, "-1": -1, "0": 0}
 MODERATION = {"1": 1, "0": 0, "-1": -1}
@@ -144,9 +142,9 @@ def _time(name: str, line: int, value: str) -> datetime:
         raise PolisFormatError(name, line, "bad_time", value=value) from None
 
 
-def read_conversation(directory: Path) -> Conversation:
+def read_conversation(directory: Path, *, max_comments: int | None = None) -> Conversation:
     """The conversation in ``directory``; raises ``PolisFormatError`` on the first
-    problem found."""
+    problem found (more than ``max_comments`` comments is one)."""
     directory = Path(directory)
     if not directory.is_dir():
         raise PolisFormatError(str(directory), 0, "not_folder")
@@ -170,8 +168,8 @@ def read_conversation(directory: Path) -> Conversation:
         comments[cid] = Comment(cid, body, moderated, _time(name, line, row["timestamp"]))
     if not comments:
         raise PolisFormatError(name, 0, "no_comments")
-    if len(comments) > MAX_STATEMENTS:
-        raise PolisFormatError(name, 0, "too_many", max=MAX_STATEMENTS)
+    if max_comments is not None and len(comments) > max_comments:
+        raise PolisFormatError(name, 0, "too_many", max=max_comments)
 
     votes: list[tuple[datetime, int, Vote]] = []
     name = "votes.csv"

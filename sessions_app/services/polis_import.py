@@ -32,6 +32,7 @@ from sessions_app.models import (
     StatementOrigin,
 )
 from sessions_app.opinion.polis import Conversation, read_conversation
+from sessions_app.rules import MAX_STATEMENTS
 
 from . import design_io
 from .log import actor_for, log_append
@@ -77,7 +78,7 @@ def polis_import(*, directory: Path, user=None, language: str = "en") -> Process
     """Create the process, in ``language`` (``en`` or ``nl``); raises
     ``PolisFormatError`` (nothing created) for a file that does not read cleanly, and
     ``DesignError`` if the conversation breaks a design rule."""
-    conversation = read_conversation(directory)
+    conversation = read_conversation(directory, max_comments=MAX_STATEMENTS)
     # What is said here (the promise, the session's title) is in the process's language.
     with translation.override(language), transaction.atomic():
         process = design_io.process_import(user=user, data=_design(conversation, language))
