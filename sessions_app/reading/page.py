@@ -22,6 +22,8 @@ import cv2
 import numpy as np
 import zxingcpp
 
+from printables.aruco import CORNER_IDS  # the marker id in each corner, as printed
+
 #: Changes whenever what is read, or how, changes; kept with every reading as evidence.
 READER_VERSION = "inspraak-reader/1"
 #: The rectified page's resolution: 8 pixels a millimetre (about 200 dpi).
@@ -30,8 +32,6 @@ PX_PER_MM = 8
 PDF_DPI = 200
 #: The most the sixteen marker corners may lie off the form's shape (RMS, mm).
 MAX_FIT_MM = 1.5
-#: The marker ids in each corner, as ``printables.aruco`` prints them.
-CORNER_IDS = {"top_left": 0, "top_right": 1, "bottom_right": 2, "bottom_left": 3}
 MAX_PIXELS = 60_000_000
 
 
