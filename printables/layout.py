@@ -128,13 +128,7 @@ def build(form: dict, *, large_print: bool, with_cards: bool = False) -> dict:
     data = {
         "format": FORMAT,
         "large_print": large_print,
-        "page": {"width": PAGE_W, "height": PAGE_H, "unit": "mm"},
-        "markers": markers(),
-        "qr": {
-            "x": PAGE_W - MARKER_MARGIN - MARKER_SIZE - 4 - QR_SIZE,
-            "y": MARKER_MARGIN,
-            "size": QR_SIZE,
-        },
+        **frame(),
         "code": {
             "x": PAGE_W - MARKER_MARGIN - MARKER_SIZE - 4 - QR_SIZE / 2,
             "y": MARKER_MARGIN + QR_SIZE + 3.5,
@@ -161,6 +155,20 @@ def version_of(data: dict) -> str:
         {k: v for k, v in data.items() if k != "version"}, sort_keys=True, ensure_ascii=False
     )
     return "L" + hashlib.sha256(payload.encode()).hexdigest()[:12]
+
+
+def frame() -> dict:
+    """What every layout has in the same place (page size, corner markers, QR code), so a
+    reader can find the form and read its code before it knows which layout it is."""
+    return {
+        "page": {"width": PAGE_W, "height": PAGE_H, "unit": "mm"},
+        "markers": markers(),
+        "qr": {
+            "x": PAGE_W - MARKER_MARGIN - MARKER_SIZE - 4 - QR_SIZE,
+            "y": MARKER_MARGIN,
+            "size": QR_SIZE,
+        },
+    }
 
 
 def markers() -> list[dict]:

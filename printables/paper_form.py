@@ -62,7 +62,7 @@ def draw_page(canvas: Canvas, layout: dict, page: dict, sheet: SheetRow, strings
     qr = layout["qr"]
     draw_qr(
         canvas,
-        f"{sheet.url}?p={page['number']}",
+        f"{sheet.url}?p={page['number']}&v={layout['version']}",
         qr["x"] * mm,
         _y(qr["y"] + qr["size"]),
         qr["size"] * mm,

@@ -18,6 +18,8 @@ The codes, by area:
   ``follow_up_question``, ``follow_up_outcome``, ``follow_up_reasoning``,
   ``follow_up_date``.
 * ``ExportError`` (council outputs made on request): ``export_format``.
+* Reading forms from photos and scans (``InputRejected``, and ``PageOutcome.reason``):
+  see ``services.reading``.
 """
 
 from __future__ import annotations
@@ -107,6 +109,31 @@ INPUT_CODES: dict[str, Promise] = {
     "reason_required": _("Give a reason."),
     "not_held": _("This answer is not waiting for review."),
     "hands_not_for_kind": _("Hands can be counted for choices and scales only."),
+    # Reading forms from photos and scans
+    "file_too_large": _("The file is too large (at most 100 MB)."),
+    "not_image": _("This file is not a photo (JPEG, PNG) or a PDF."),
+    "same_image": _("This very file has been read before. Nothing is counted twice."),
+    "no_form": _("No paper form was found in this picture."),
+    "corner_missing": _(
+        "A corner of the form is cut off or covered. "
+        "Photograph the whole page, with all four black squares."
+    ),
+    "poor_fit": _(
+        "The form is folded, curled or photographed too much from the side. "
+        "Lay it flat and photograph it from above."
+    ),
+    "qr_unreadable": _(
+        "The form's QR code cannot be read (blurred or covered). Hold still and try again."
+    ),
+    "qr_foreign": _("The QR code in this picture is not one of this system's forms."),
+    "layout_mismatch": _(
+        "This page was printed in another version of the form than its code says."
+    ),
+    "layout_unsupported": _("This form's layout cannot be read by this version of the reader."),
+    "reading_in_review": _("A reading of this form is waiting for review."),
+    "reading_not_in_review": _("This reading is not waiting for review."),
+    "reading_not_waiting": _("This reading is not waiting for a confirmation."),
+    "page_replaced": _("A later reading of this form took the place of this one."),
 }
 ERROR_MESSAGES.update(INPUT_CODES)
 

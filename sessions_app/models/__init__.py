@@ -29,6 +29,7 @@ from .paper import FormLayout, PaperSheet, PrintBatch, SheetEntry
 from .participant import AttendeeCard, Participant
 from .process import Milestone, Process
 from .question import Option, Question
+from .reading import FormScan, PageReading, SheetReading
 from .response import Response, ResponseItem
 from .staff import Invitation, StaffRole, User
 
@@ -42,6 +43,7 @@ __all__ = [
     "FollowUp",
     "FollowUpOutcome",
     "FormLayout",
+    "FormScan",
     "HandCount",
     "Invitation",
     "JoinedVia",
@@ -53,6 +55,7 @@ __all__ = [
     "Moderation",
     "OpinionMapState",
     "Option",
+    "PageReading",
     "PaperSheet",
     "Participant",
     "PrintBatch",
@@ -68,6 +71,7 @@ __all__ = [
     "SessionMode",
     "SessionState",
     "SheetEntry",
+    "SheetReading",
     "SheetState",
     "Source",
     "StaffRole",

@@ -137,6 +137,7 @@ class SheetState(models.TextChoices):
 class EntryMethod(models.TextChoices):
     MANUAL = "manual", _("typed by a teller")
     PHOTO = "photo", _("read from a photo")
+    CONFIRMATION = "confirmation", _("a reading confirmed by a teller")
     RESOLUTION = "resolution", _("resolved in review")
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from .marks import Box
+from .marks import Area, Box
 
 #: Why a question's reading is not sure.
 REASONS = (
@@ -23,6 +23,7 @@ REASONS = (
     "too_many",  # more marks than the question allows
     "ranking_invalid",  # a place used twice, or places with gaps
     "handwritten_digits",  # budget amounts: a person reads them
+    "handwriting",  # an open answer or own statement written: a person types it
 )
 
 
@@ -34,28 +35,38 @@ class QuestionReading:
     confidence: float
     reasons: list[str] = field(default_factory=list)
     boxes: list[Box] = field(default_factory=list)
+    areas: list[Area] = field(default_factory=list)
 
 
 def _marked(boxes: list[Box]) -> list[Box]:
     return [b for b in boxes if b.state == "marked"]
 
 
-def read_answers(boxes: list[Box], questions: dict[int, dict]) -> dict[int, QuestionReading]:
-    """Each question's reading from its boxes (of every page). ``questions`` maps ids to
-    ``{"kind": ..., "max_choices": ...}``."""
+def read_answers(
+    boxes: list[Box], questions: dict[int, dict], areas: list[Area] = ()
+) -> dict[int, QuestionReading]:
+    """Each question's reading from its boxes and writing areas (of every page).
+    ``questions`` maps ids to ``{"kind": ..., "max_choices": ...}``. Something written in
+    an area makes its question a person's to read (``handwriting``)."""
     by_question: dict[int, list[Box]] = defaultdict(list)
     for box in boxes:
         by_question[box.key["question"]].append(box)
+    written: dict[int, list[Area]] = defaultdict(list)
+    for area in areas:
+        by_question.setdefault(area.key["question"], [])
+        written[area.key["question"]].append(area)
     found = {}
     for question_id, own in by_question.items():
         rules = questions.get(question_id, {})
-        found[question_id] = _question(question_id, rules, own)
+        found[question_id] = _question(question_id, rules, own, written[question_id])
     return found
 
 
-def _question(question_id: int, rules: dict, boxes: list[Box]) -> QuestionReading:
+def _question(
+    question_id: int, rules: dict, boxes: list[Box], areas: list[Area]
+) -> QuestionReading:
     kind = rules.get("kind")
-    reasons: list[str] = []
+    reasons: list[str] = ["handwriting"] if any(a.written for a in areas) else []
     confidence = min((b.confidence for b in boxes), default=1.0)
     if any(b.state == "unsure" for b in boxes):
         reasons.append("unsure_box")
@@ -110,4 +121,5 @@ def _question(question_id: int, rules: dict, boxes: list[Box]) -> QuestionReadin
         confidence=round(confidence if not reasons else min(confidence, 0.5), 3),
         reasons=reasons,
         boxes=boxes,
+        areas=areas,
     )

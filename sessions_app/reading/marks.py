@@ -158,3 +158,54 @@ def read_boxes(page: np.ndarray, layout_page: dict) -> list[Box]:
             )
         )
     return found
+
+
+#: Handwriting in a writing area: this share of its inside inked (after the printed
+#: ruled lines are taken out). Set low on purpose: text the reader misses would be lost
+#: without anyone seeing it, text it sees goes to a person, who types it.
+WRITTEN_INK = 0.002
+
+
+@dataclass(frozen=True)
+class Area:
+    """A writing area (an open answer, an own statement): whether anything is written in
+    it. The reader does not read handwriting; a person types what the crop shows."""
+
+    key: dict  # question, kind ("text" or "proposal")
+    written: bool
+    ink: float
+    found: tuple[int, int, int, int]
+
+
+def read_areas(page: np.ndarray, layout_page: dict) -> list[Area]:
+    """Every writing area of one page of the layout: is something written in it?"""
+    found = []
+    inset = round(2 * PX_PER_MM)  # clear of the printed frame
+    for area in layout_page["areas"]:
+        x, y = round(area["x"] * PX_PER_MM), round(area["y"] * PX_PER_MM)
+        w, h = round(area["w"] * PX_PER_MM), round(area["h"] * PX_PER_MM)
+        inside = page[y + inset : y + h - inset, x + inset : x + w - inset]
+        ink = _handwriting(inside)
+        key = {"question": area["question"], "kind": area["kind"]}
+        found.append(Area(key, ink >= WRITTEN_INK, round(ink, 5), (x, y, w, h)))
+    return found
+
+
+def _handwriting(inside: np.ndarray) -> float:
+    """The share of ``inside`` inked by hand: dark against the paper, less the long
+    horizontal ruled lines (a line at least 30 mm long is print, not writing)."""
+    if inside.size == 0:
+        return 0.0
+    smooth = cv2.GaussianBlur(inside, (3, 3), 0)
+    # The paper's own brightness near each point (a closing wipes out thin strokes), so
+    # that light falling unevenly across the area is not taken for ink.
+    paper = cv2.morphologyEx(
+        smooth, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (4 * PX_PER_MM,) * 2)
+    ).astype(np.float32)
+    darkness = np.clip((paper - smooth) / np.maximum(paper, 1), 0, 1)
+    dark = (darkness > STRONG / 2).astype(np.uint8)
+    ruled = cv2.morphologyEx(
+        dark, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (30 * PX_PER_MM, 1))
+    )
+    ruled = cv2.dilate(ruled, np.ones((5, 5), np.uint8))
+    return float((dark & (1 - ruled)).mean())

@@ -16,6 +16,7 @@ Every refusal is a ``ReadRefused`` with a code:
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import cv2
@@ -53,6 +54,13 @@ class Page:
 
 def images(data: bytes) -> list[np.ndarray]:
     """The greyscale images in a file: one for a photo, one per page for a PDF."""
+    return list(iter_images(data))
+
+
+def iter_images(data: bytes) -> Iterator[np.ndarray]:
+    """The file's images one at a time (a scanner's PDF of a hundred forms is not held in
+    memory as pictures all at once). Raises ``ReadRefused("not_image")`` before the first
+    image for a file that is neither a photo nor a PDF."""
     if data[:5] == b"%PDF-":
         import pypdfium2
 
@@ -60,11 +68,7 @@ def images(data: bytes) -> list[np.ndarray]:
             document = pypdfium2.PdfDocument(data)
         except pypdfium2.PdfiumError as error:
             raise ReadRefused("not_image", str(error)) from None
-        pages = []
-        for index in range(len(document)):
-            bitmap = document[index].render(scale=PDF_DPI / 72, grayscale=True)
-            pages.append(np.array(bitmap.to_pil().convert("L")))
-        return pages
+        return _pdf_pages(document)
     raw = np.frombuffer(data, dtype=np.uint8)
     if raw.size == 0:
         raise ReadRefused("not_image", "empty file")
@@ -73,7 +77,30 @@ def images(data: bytes) -> list[np.ndarray]:
         raise ReadRefused("not_image")
     if image.size > MAX_PIXELS:
         raise ReadRefused("not_image", "too many pixels")
-    return [image]
+    return iter([image])
+
+
+def page_count(data: bytes) -> int:
+    """How many images ``iter_images`` gives (0 for a file it refuses)."""
+    if data[:5] != b"%PDF-":
+        return 1
+    import pypdfium2
+
+    try:
+        return len(pypdfium2.PdfDocument(data))
+    except pypdfium2.PdfiumError:
+        return 0
+
+
+def _pdf_pages(document) -> Iterator[np.ndarray]:
+    for index in range(len(document)):
+        page = document[index]
+        width, height = page.get_size()
+        scale = PDF_DPI / 72
+        if width * height * scale * scale > MAX_PIXELS:
+            scale = (MAX_PIXELS / (width * height)) ** 0.5
+        bitmap = page.render(scale=scale, grayscale=True)
+        yield np.array(bitmap.to_pil().convert("L"))
 
 
 def _detector() -> cv2.aruco.ArucoDetector:

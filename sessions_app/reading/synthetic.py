@@ -116,3 +116,12 @@ def draw_mark(page: np.ndarray, box: dict, kind: str, *, dpi: int = 150, seed: i
         )
     else:
         raise ValueError(kind)
+
+
+def draw_writing(page: np.ndarray, area: dict, text: str, *, dpi: int = 150) -> None:
+    """Write ``text`` by "hand" on the first ruled line of a writing ``area`` (layout mm)."""
+    scale = dpi / 25.4
+    origin = (round((area["x"] + 4) * scale), round((area["y"] + area["spacing"] - 1.5) * scale))
+    cv2.putText(
+        page, text, origin, cv2.FONT_HERSHEY_SCRIPT_SIMPLEX, 0.16 * scale, 50, 2, cv2.LINE_AA
+    )

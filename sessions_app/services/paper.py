@@ -42,6 +42,7 @@ from sessions_app.models import (
     ResponseStatus,
     SessionState,
     SheetEntry,
+    SheetReading,
     SheetState,
     Source,
     StatementOrigin,
@@ -353,6 +354,16 @@ def parse_sheet_answers(sheet: PaperSheet, answers, printed=None) -> dict[int, d
     return dict(sorted(clean.items()))
 
 
+def lock_sheet(sheet: PaperSheet) -> PaperSheet:
+    """The sheet read again and locked for the rest of the transaction (entries of one
+    sheet are decided one at a time)."""
+    return (
+        PaperSheet.objects.select_for_update(of=("self",), no_key=True)
+        .select_related("session__process", "card")
+        .get(pk=sheet.pk)
+    )
+
+
 def sheet_check(sheet: PaperSheet) -> None:
     """Raise the refusal a teller would meet entering ``sheet`` now, if any."""
     if sheet.state == SheetState.VOIDED:
@@ -413,54 +424,17 @@ def sheet_entry_record(
     clean = parse_sheet_answers(sheet, answers, printed)
     try:
         with transaction.atomic():
-            sheet = (
-                PaperSheet.objects.select_for_update(of=("self",), no_key=True)
-                .select_related("session__process")
-                .get(pk=sheet.pk)
-            )
+            sheet = lock_sheet(sheet)
             sheet_check(sheet)
-            process = sheet.session.process
-            earlier = list(sheet.entries.filter(state=EntryState.RECORDED))
-            entry = SheetEntry.objects.create(
-                sheet=sheet,
+            return entry_add(
+                sheet,
+                clean,
                 teller=user,
+                actor=user,
                 method=method,
-                answers=_json_keys(clean),
                 client_id=client_id,
+                printed=printed,
             )
-            data = {"sheet": sheet.code, "entry": entry.pk, "method": method}
-            if process.entry_mode == EntryMode.SINGLE:
-                _count_sheet(sheet, entry, actor=user, printed=printed)
-                return EntryOutcome("counted", entry.pk, sheet.state)
-            if not earlier:
-                _set_state(sheet, SheetState.ENTERED)
-                log_append(
-                    process=process, action="paper.entered", actor=actor_for(user), data=data
-                )
-                return EntryOutcome("waiting", entry.pk, sheet.state)
-            first = earlier[0]
-            if first.teller_id == user.pk:
-                raise InputRejected("same_teller")
-            if first.answers == entry.answers:
-                _set_state(sheet, SheetState.VERIFIED, verified=True)
-                log_append(
-                    process=process,
-                    action="paper.verified",
-                    actor=actor_for(user),
-                    data={**data, "matches": first.pk},
-                )
-                _count_sheet(sheet, first, actor=user, second=entry, printed=printed)
-                return EntryOutcome("counted", entry.pk, sheet.state)
-            SheetEntry.objects.filter(pk__in=[first.pk, entry.pk]).update(state=EntryState.CONFLICT)
-            _set_state(sheet, SheetState.CONFLICT)
-            log_append(
-                process=process,
-                action="paper.conflict",
-                actor=actor_for(user),
-                data={**data, "other": first.pk, "answers": [first.answers, entry.answers]},
-            )
-            _announce(sheet)
-            return EntryOutcome("conflict", entry.pk, sheet.state)
     except IntegrityError:
         # A race: the same submit twice at once, or another teller's entry counted first.
         replay = _replay(user, client_id, sheet)
@@ -469,6 +443,84 @@ def sheet_entry_record(
         sheet.refresh_from_db()
         sheet_check(sheet)
         raise
+
+
+def entry_add(
+    sheet: PaperSheet,
+    clean: dict[int, dict],
+    *,
+    teller,
+    actor,
+    method: str,
+    client_id: str = "",
+    printed=None,
+) -> EntryOutcome:
+    """Add one entry of checked answers (``parse_sheet_answers``) to a sheet that may take
+    one, inside the caller's transaction with the sheet locked and checked
+    (``sheet_check``): single entry counts it; double entry waits for, matches or
+    conflicts with the other entry. ``teller`` None is the photo reader, whose entry is
+    independent of any teller's (a teller may confirm what it read); two entries of the
+    same teller are refused (``same_teller``)."""
+    process = sheet.session.process
+    earlier = list(sheet.entries.filter(state=EntryState.RECORDED))
+    entry = SheetEntry.objects.create(
+        sheet=sheet, teller=teller, method=method, answers=_json_keys(clean), client_id=client_id
+    )
+    data = {"sheet": sheet.code, "entry": entry.pk, "method": method}
+    if process.entry_mode == EntryMode.SINGLE:
+        count_entry(sheet, entry, actor=actor, printed=printed)
+        return EntryOutcome("counted", entry.pk, sheet.state)
+    if not earlier:
+        _set_state(sheet, SheetState.ENTERED)
+        log_append(process=process, action="paper.entered", actor=actor_for(actor), data=data)
+        return EntryOutcome("waiting", entry.pk, sheet.state)
+    first = earlier[0]
+    if teller is not None and first.teller_id == teller.pk:
+        raise InputRejected("same_teller")
+    if first.answers == entry.answers:
+        _set_state(sheet, SheetState.VERIFIED, verified=True)
+        log_append(
+            process=process,
+            action="paper.verified",
+            actor=actor_for(actor),
+            data={**data, "matches": first.pk},
+        )
+        count_entry(sheet, first, actor=actor, second=entry, printed=printed)
+        return EntryOutcome("counted", entry.pk, sheet.state)
+    SheetEntry.objects.filter(pk__in=[first.pk, entry.pk]).update(state=EntryState.CONFLICT)
+    _set_state(sheet, SheetState.CONFLICT)
+    _readings_follow(sheet)
+    log_append(
+        process=process,
+        action="paper.conflict",
+        actor=actor_for(actor),
+        data={**data, "other": first.pk, "answers": [first.answers, entry.answers]},
+    )
+    _announce(sheet)
+    return EntryOutcome("conflict", entry.pk, sheet.state)
+
+
+def mark_verified(sheet: PaperSheet) -> None:
+    """The sheet's entries were settled by a person (a facilitator's review)."""
+    _set_state(sheet, SheetState.VERIFIED, verified=True)
+
+
+def _readings_follow(sheet: PaperSheet) -> None:
+    """Photo readings whose entry was accepted, set aside or put in conflict say so."""
+    readings = SheetReading.objects.filter(sheet=sheet, entry__isnull=False)
+    Status = SheetReading.Status
+    readings.filter(entry__state=EntryState.ACCEPTED, status=Status.ENTERED).update(
+        status=Status.COUNTED
+    )
+    readings.filter(entry__state=EntryState.CONFLICT).update(status=Status.CONFLICT)
+    readings.filter(entry__state=EntryState.DISCARDED).exclude(status=Status.SETTLED).update(
+        status=Status.DROPPED
+    )
+    if sheet.state == SheetState.VOIDED:
+        readings.filter(status=Status.ENTERED).update(status=Status.DROPPED)
+        SheetReading.objects.filter(sheet=sheet, status__in=[Status.PAGES, Status.REVIEW]).update(
+            status=Status.DROPPED, decided_at=timezone.now()
+        )
 
 
 def _json_keys(clean: dict[int, dict]) -> dict[str, dict]:
@@ -500,7 +552,7 @@ def _announce(sheet: PaperSheet, question_ids=()) -> None:
         )
 
 
-def _count_sheet(
+def count_entry(
     sheet: PaperSheet,
     entry: SheetEntry,
     *,
@@ -554,6 +606,7 @@ def _count_sheet(
             continue
         store(question, parse_answer(rules, raw))
     _set_state(sheet, SheetState.COUNTED)
+    _readings_follow(sheet)
     log_append(
         process=process,
         action="paper.counted",
@@ -582,11 +635,7 @@ def sheet_conflict_resolve(
     ``InputRejected("sheet_not_in_review")`` and the answer codes."""
     permissions.require(user, sheet.session.process, "facilitate")
     with transaction.atomic():
-        sheet = (
-            PaperSheet.objects.select_for_update(of=("self",), no_key=True)
-            .select_related("session__process", "card")
-            .get(pk=sheet.pk)
-        )
+        sheet = lock_sheet(sheet)
         if sheet.state != SheetState.CONFLICT:
             raise InputRejected("sheet_not_in_review")
         entries = list(sheet.entries.filter(state=EntryState.CONFLICT))
@@ -611,7 +660,7 @@ def sheet_conflict_resolve(
             actor=actor_for(user),
             data={"sheet": sheet.code, "entry": chosen.pk, "method": chosen.method},
         )
-        _count_sheet(sheet, chosen, actor=user)
+        count_entry(sheet, chosen, actor=user)
     return EntryOutcome("counted", chosen.pk, sheet.state)
 
 
@@ -625,11 +674,7 @@ def sheet_void(*, user, sheet: PaperSheet, reason: str) -> PaperSheet:
     if not reason:
         raise InputRejected("reason_required")
     with transaction.atomic():
-        sheet = (
-            PaperSheet.objects.select_for_update(of=("self",), no_key=True)
-            .select_related("session__process")
-            .get(pk=sheet.pk)
-        )
+        sheet = lock_sheet(sheet)
         if sheet.state == SheetState.VOIDED:
             raise InputRejected("sheet_voided")
         active = list(
@@ -648,6 +693,7 @@ def sheet_void(*, user, sheet: PaperSheet, reason: str) -> PaperSheet:
         PaperSheet.objects.filter(pk=sheet.pk).update(void_reason=reason)
         sheet.void_reason = reason
         _set_state(sheet, SheetState.VOIDED)
+        _readings_follow(sheet)
         log_append(
             process=sheet.session.process,
             action="paper.voided",
@@ -676,6 +722,9 @@ def paper_close(*, user, session: LiveSession, reopen: bool = False) -> LiveSess
         raise InputRejected("paper_closed")
     if not reopen and (
         session.sheets.filter(state=SheetState.CONFLICT).exists()
+        or SheetReading.objects.filter(
+            sheet__session=session, status=SheetReading.Status.REVIEW
+        ).exists()
         or Response.objects.filter(question__session=session, status=ResponseStatus.HELD).exists()
     ):
         raise InputRejected("paper_review_pending")

@@ -66,8 +66,10 @@ def test_each_page_qr_opens_its_sheet_and_verifies(pdf_of):
     assert len(found) == 2 * pages_per_sheet
     for index, url in enumerate(found):
         sheet = sheets[index // pages_per_sheet]
-        path, page = url.split("?p=")
+        path, query = url.split("?p=")
+        page, version = query.split("&v=")
         assert path.startswith(f"{BASE}/t/") and int(page) == index % pages_per_sheet + 1
+        assert version == layout["version"]
         token = path.removeprefix(f"{BASE}/t/").rstrip("/")
         assert paper.sheet_from_token(token) == sheet
 

@@ -38,7 +38,7 @@ def test_a_phone_photo_is_found_straightened_and_its_code_read(
     photo = photograph(page, angle=angle, skew=skew, blur=blur, light=light, quality=quality)
     [gray] = images(photo)
     found = find_page(gray, layout)
-    assert found.qr_text == URL + "?p=1"
+    assert found.qr_text == URL + f"?p=1&v={layout['version']}"
     assert found.fit_mm < 0.8
     height, width = found.image.shape
     assert (width, height) == (210 * PX_PER_MM, 297 * PX_PER_MM)
@@ -51,7 +51,7 @@ def test_a_scanned_pdf_gives_one_image_a_page(form):
     layout, _page, pdf = form
     pages = images(pdf)
     assert len(pages) == len(layout["pages"])
-    assert find_page(pages[0], layout).qr_text == URL + "?p=1"
+    assert find_page(pages[0], layout).qr_text == URL + f"?p=1&v={layout['version']}"
 
 
 def refused(data: bytes, layout) -> ReadRefused:

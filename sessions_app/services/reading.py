@@ -1,0 +1,674 @@
+"""Reading paper forms from photos and scans: a teller's photo of one page, a scanner's
+PDF of many forms, a file on the command line. The pure image work is
+``sessions_app.reading``; this module checks what the forms' QR codes say against the
+database and turns readings into sheet entries, through the same paper service as a
+teller's typing (``paper.entry_add``).
+
+- A file (``FormScan``) is evidence: its SHA-256 is unique, so the same file is refused
+  the second time (``same_image``); it is kept, with the reader version, when a form was
+  found in it, and linked from the sheet through its page readings.
+- Each page (``PageReading``) is found, straightened and its QR code checked: signature
+  (``sheet_forged``), printed (``unknown_sheet``), this session (``sheet_other_session``),
+  not voided, not counted (``sheet_counted``: a photocopy), layout version
+  (``layout_mismatch``, ``layout_unsupported``). Then its boxes and writing areas are read.
+- When every page of a sheet has been read, the sheet's reading (``SheetReading``) is
+  decided: all answers sure → an entry by the reader (counted at once under single entry;
+  one of the two entries under double entry, the teller's confirmation or a second
+  reading being the other); anything unsure → the review queue, where a facilitator
+  confirms or corrects it beside the crops of its boxes.
+
+Refusal codes (``InputRejected``): ``file_too_large``, ``not_image``, ``same_image``;
+per page (``PageOutcome.reason``): ``no_form``, ``corner_missing``, ``poor_fit``,
+``qr_unreadable``, ``qr_foreign``, ``sheet_forged``, ``unknown_sheet``,
+``sheet_other_session``, ``sheet_voided``, ``sheet_counted``, ``sheet_in_review``,
+``reading_in_review``, ``paper_closed``, ``layout_mismatch``, ``layout_unsupported``,
+``page_read``. Review and confirmation: ``reading_not_in_review``,
+``reading_not_waiting``, and the entry codes of ``services.paper``.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import cv2
+import numpy as np
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from printables.layout import FORMAT, frame
+from sessions_app import permissions
+from sessions_app.exceptions import ERROR_MESSAGES, InputRejected
+from sessions_app.models import (
+    EntryMethod,
+    EntryState,
+    FormLayout,
+    FormScan,
+    LiveSession,
+    PageReading,
+    PaperSheet,
+    SheetEntry,
+    SheetReading,
+    SheetState,
+)
+from sessions_app.reading.answers import read_answers
+from sessions_app.reading.marks import Area, Box, read_areas, read_boxes
+from sessions_app.reading.page import (
+    READER_VERSION,
+    ReadRefused,
+    find_page,
+    iter_images,
+    page_count,
+)
+
+from . import paper
+from .background import start_command
+from .log import actor_for, log_append
+
+logger = logging.getLogger(__name__)
+
+#: A phone photo or a scanner's PDF of a few hundred pages.
+MAX_FILE_BYTES = 100 * 1024 * 1024
+#: Kept images of straightened pages: JPEG quality (for the review's crops).
+PAGE_JPEG_QUALITY = 85
+Status = SheetReading.Status
+
+
+def readings_dir() -> Path:
+    return Path(settings.MEDIA_ROOT) / "readings"
+
+
+@dataclass
+class PageOutcome:
+    """What became of one page of a file. ``status``: ``refused`` (``reason`` says why),
+    ``pages`` (the sheet's other pages are still to be read), ``counted``, ``waiting``
+    (one of two entries: the other is still to come), ``conflict`` (differs from the other
+    entry), ``review``."""
+
+    index: int
+    status: str
+    reason: str = ""
+    detail: str = ""
+    sheet: PaperSheet | None = None
+    form_page: int | None = None
+    reading: SheetReading | None = None
+    missing_pages: list[int] = field(default_factory=list)
+
+    @property
+    def message(self) -> str:
+        return outcome_message(self)
+
+    def as_json(self) -> dict:
+        """The command line's and the progress page's view of it."""
+        answers = self.reading.answers if self.reading is not None else {}
+        return {
+            "page": self.index + 1,
+            "sheet": self.sheet.code if self.sheet is not None else None,
+            "form_page": self.form_page,
+            "status": self.status,
+            "reason": self.reason or None,
+            "detail": self.detail or None,
+            "missing_pages": self.missing_pages,
+            "answers": answers if self.status not in ("refused", "pages") else {},
+        }
+
+
+STATUS_OF_READING = {
+    Status.COUNTED: "counted",
+    Status.SETTLED: "counted",
+    Status.ENTERED: "waiting",
+    Status.CONFLICT: "conflict",
+    Status.REVIEW: "review",
+    Status.PAGES: "pages",
+    Status.DROPPED: "refused",
+}
+
+
+# --- files --------------------------------------------------------------------------------
+
+
+def scan_add(
+    *, user, session: LiveSession | None, data: bytes, name: str = "", origin: str
+) -> FormScan:
+    """Take a file to read: a photo (JPEG, PNG, or what else OpenCV reads) or a PDF.
+    Nothing is read yet (``scan_read``). Raises ``AccessDenied`` (``enter_paper`` on the
+    session's process); ``InputRejected`` with ``file_too_large``, ``not_image`` (and
+    nothing is kept) and ``same_image`` (this very file was given before). ``user`` None
+    is the ``read_forms`` command."""
+    if user is not None:
+        permissions.require(user, session.process, "enter_paper")
+    if len(data) > MAX_FILE_BYTES:
+        raise InputRejected("file_too_large")
+    pages = page_count(data)
+    try:
+        next(iter_images(data)) if data[:5] != b"%PDF-" else None
+    except ReadRefused:
+        pages = 0
+    if not data or pages == 0:
+        raise InputRejected("not_image")
+    digest = hashlib.sha256(data).hexdigest()
+    if FormScan.objects.filter(sha256=digest).exists():
+        raise InputRejected("same_image")
+    suffix = _suffix(data)
+    path = readings_dir() / f"{digest}{suffix}"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    try:
+        return FormScan.objects.create(
+            session=session,
+            sha256=digest,
+            name=(name or "")[:200],
+            size=len(data),
+            file=path.name,
+            origin=origin,
+            reader_version=READER_VERSION,
+            pages=pages,
+            created_by=user,
+        )
+    except IntegrityError:
+        raise InputRejected("same_image") from None  # the same file at the same moment
+
+
+def _suffix(data: bytes) -> str:
+    if data[:5] == b"%PDF-":
+        return ".pdf"
+    if data[:3] == b"\xff\xd8\xff":
+        return ".jpg"
+    if data[:8] == b"\x89PNG\r\n\x1a\n":
+        return ".png"
+    return ".img"
+
+
+def scan_path(scan: FormScan) -> Path | None:
+    return readings_dir() / scan.file if scan.file else None
+
+
+def start_reading(scan: FormScan) -> None:
+    """Read a scan in the background (``manage.py read_scan``), after it is committed."""
+    transaction.on_commit(lambda: start_command("read_scan", str(scan.pk)))
+
+
+def scan_read(scan: FormScan, *, user=None) -> list[PageOutcome]:
+    """Read every page of a waiting scan, saving progress as it goes. A scan already
+    being read, or read, is not read again (its outcomes are returned). The file is given
+    up if no form was found in it."""
+    claimed = FormScan.objects.filter(pk=scan.pk, state=FormScan.State.PENDING).update(
+        state=FormScan.State.RUNNING
+    )
+    if not claimed:
+        return scan_outcomes(scan)
+    scan.refresh_from_db()
+    outcomes: list[PageOutcome] = []
+    try:
+        data = scan_path(scan).read_bytes()
+        for index, gray in enumerate(iter_images(data)):
+            outcomes.append(_read_page(scan, index, gray, user))
+            FormScan.objects.filter(pk=scan.pk).update(progress=min(index + 1, scan.pages))
+    except Exception as error:  # a damaged PDF page, a full disk: say so on the page
+        logger.exception("reading scan %s failed", scan.pk)
+        FormScan.objects.filter(pk=scan.pk).update(
+            state=FormScan.State.FAILED, error=str(error)[:500], finished_at=timezone.now()
+        )
+        scan.refresh_from_db()
+        return outcomes
+    fields = {"state": FormScan.State.DONE, "finished_at": timezone.now()}
+    if all(outcome.sheet is None for outcome in outcomes):
+        # No form in it: nothing to keep as evidence (and a photo may show people).
+        scan_path(scan).unlink(missing_ok=True)
+        fields["file"] = ""
+    FormScan.objects.filter(pk=scan.pk).update(**fields)
+    scan.refresh_from_db()
+    return outcomes
+
+
+def scan_outcomes(scan: FormScan) -> list[PageOutcome]:
+    """The outcome of every page read so far, as it stands now."""
+    outcomes = []
+    for page in scan.page_readings.select_related("sheet__session", "sheet_reading").order_by(
+        "index"
+    ):
+        if page.status == PageReading.Status.REFUSED:
+            outcomes.append(
+                PageOutcome(page.index, "refused", page.reason, page.detail, sheet=page.sheet)
+            )
+            continue
+        reading = page.sheet_reading
+        status = STATUS_OF_READING[reading.status]
+        outcome = PageOutcome(
+            page.index,
+            status,
+            "page_replaced" if status == "refused" else "",
+            sheet=page.sheet,
+            form_page=page.form_page,
+            reading=reading,
+        )
+        if status == "pages":
+            outcome.missing_pages = _missing_pages(reading)
+        outcomes.append(outcome)
+    return outcomes
+
+
+@dataclass
+class ScanSummary:
+    """A scan's tally: pages read and refused (by reason), and its sheets by what became
+    of them (``counted``, ``waiting``, ``conflict``, ``review``, ``pages``)."""
+
+    pages: int
+    read: int
+    refused: dict[str, int]
+    sheets: dict[str, int]
+
+
+def scan_summary(scan: FormScan) -> ScanSummary:
+    refused: dict[str, int] = {}
+    sheets: dict[str, int] = {}
+    seen = set()
+    read = 0
+    for outcome in scan_outcomes(scan):
+        if outcome.status == "refused" and outcome.reading is None:
+            refused[outcome.reason] = refused.get(outcome.reason, 0) + 1
+            continue
+        read += 1
+        if outcome.reading.pk not in seen:
+            seen.add(outcome.reading.pk)
+            sheets[outcome.status] = sheets.get(outcome.status, 0) + 1
+    return ScanSummary(scan.pages, read, refused, sheets)
+
+
+# --- pages --------------------------------------------------------------------------------
+
+
+@functools.cache
+def _frame() -> dict:
+    return frame()
+
+
+def parse_qr(text: str) -> tuple[str, int, str]:
+    """The sheet token, the form's page number and the layout version a form's QR code
+    carries (``…/t/<token>/?p=2&v=L…``). Raises ``InputRejected("qr_foreign")``."""
+    parts = urlsplit(text)
+    segments = [s for s in parts.path.split("/") if s]
+    query = parse_qs(parts.query)
+    try:
+        if len(segments) < 2 or segments[-2] != "t":
+            raise ValueError
+        page = int(query.get("p", ["1"])[0])
+    except ValueError:
+        raise InputRejected("qr_foreign") from None
+    return segments[-1], page, query.get("v", [""])[0]
+
+
+def _refuse(scan, index, code, detail="", sheet=None) -> PageOutcome:
+    PageReading.objects.create(
+        scan=scan,
+        index=index,
+        status=PageReading.Status.REFUSED,
+        reason=code,
+        detail=detail[:200],
+        sheet=sheet,
+    )
+    return PageOutcome(index, "refused", code, detail, sheet=sheet)
+
+
+def _read_page(scan: FormScan, index: int, gray: np.ndarray, user) -> PageOutcome:
+    try:
+        found = find_page(gray, _frame())
+    except ReadRefused as refused:
+        return _refuse(scan, index, refused.code, refused.detail)
+    sheet = None
+    try:
+        token, form_page, version = parse_qr(found.qr_text)
+        sheet = paper.sheet_from_token(token)
+        layout_page = _check(scan, sheet, form_page, version)
+    except InputRejected as refused:
+        return _refuse(scan, index, refused.code, sheet=sheet)
+    boxes = read_boxes(found.image, layout_page)
+    areas = read_areas(found.image, layout_page)
+    image = f"{scan.sha256}-{index}.jpg"
+    cv2.imwrite(
+        str(readings_dir() / image), found.image, [cv2.IMWRITE_JPEG_QUALITY, PAGE_JPEG_QUALITY]
+    )
+    try:
+        with transaction.atomic():
+            sheet = paper.lock_sheet(sheet)
+            _check(scan, sheet, form_page, version)
+            reading = SheetReading.objects.filter(
+                sheet=sheet, status__in=[Status.PAGES, Status.REVIEW]
+            ).first()
+            if reading is not None and reading.status == Status.REVIEW:
+                raise InputRejected("reading_in_review")
+            if reading is None:
+                reading = SheetReading.objects.create(sheet=sheet)
+            PageReading.objects.create(
+                scan=scan,
+                index=index,
+                status=PageReading.Status.READ,
+                sheet=sheet,
+                sheet_reading=reading,
+                form_page=form_page,
+                fit_mm=round(found.fit_mm, 3),
+                boxes=[_box_json(b) for b in boxes],
+                areas=[_area_json(a) for a in areas],
+                image=image,
+            )
+            log_append(
+                process=sheet.session.process,
+                action="paper.read",
+                actor=actor_for(user),
+                data={
+                    "sheet": sheet.code,
+                    "page": form_page,
+                    "sha256": scan.sha256,
+                    "file_page": index + 1,
+                    "reader": scan.reader_version,
+                },
+            )
+            missing = _missing_pages(reading)
+            if missing:
+                return PageOutcome(
+                    index,
+                    "pages",
+                    sheet=sheet,
+                    form_page=form_page,
+                    reading=reading,
+                    missing_pages=missing,
+                )
+            _decide(reading, sheet, user)
+    except InputRejected as refused:
+        (readings_dir() / image).unlink(missing_ok=True)
+        return _refuse(scan, index, refused.code, sheet=sheet)
+    return PageOutcome(
+        index, STATUS_OF_READING[reading.status], sheet=sheet, form_page=form_page, reading=reading
+    )
+
+
+def _check(scan: FormScan, sheet: PaperSheet, form_page: int, version: str) -> dict:
+    """Refuse a page of a sheet that cannot take a reading now; its layout page."""
+    if scan.session_id is not None and sheet.session_id != scan.session_id:
+        raise InputRejected("sheet_other_session")
+    paper.sheet_check(sheet)
+    layout = _layout(sheet.session_id, sheet.layout_version)
+    if layout is None or layout.get("format") != FORMAT:
+        raise InputRejected("layout_unsupported")
+    if version and version != sheet.layout_version:
+        raise InputRejected("layout_mismatch")
+    for page in layout["pages"]:
+        if page["number"] == form_page:
+            return page
+    raise InputRejected("layout_mismatch")
+
+
+@functools.lru_cache(maxsize=32)
+def _layout(session_id: int, version: str) -> dict | None:
+    """A stored layout (a version is a hash of its content: it never changes)."""
+    row = FormLayout.objects.filter(session_id=session_id, version=version).first()
+    return row.data if row is not None else None
+
+
+def _box_json(box: Box) -> dict:
+    return {
+        "key": box.key,
+        "state": box.state,
+        "confidence": box.confidence,
+        "strong": box.strong,
+        "faint": box.faint,
+        "low": box.low,
+        "found": list(box.found),
+    }
+
+
+def _area_json(area: Area) -> dict:
+    return {"key": area.key, "written": area.written, "ink": area.ink, "found": list(area.found)}
+
+
+def _current_pages(reading: SheetReading) -> dict[int, PageReading]:
+    """The latest reading of each of the sheet's pages (a page photographed again replaces
+    the earlier photo of it)."""
+    pages: dict[int, PageReading] = {}
+    for page in reading.pages.order_by("id"):
+        pages[page.form_page] = page
+    return pages
+
+
+def _missing_pages(reading: SheetReading) -> list[int]:
+    layout = _layout(reading.sheet.session_id, reading.sheet.layout_version)
+    wanted = [page["number"] for page in layout["pages"]]
+    have = _current_pages(reading)
+    return [number for number in wanted if number not in have]
+
+
+def _decide(reading: SheetReading, sheet: PaperSheet, user) -> None:
+    """All pages are in: read the answers and count, enter or send to review."""
+    questions = paper.sheet_questions(sheet)
+    rules = {q.pk: {"kind": q.kind, "max_choices": q.max_choices} for q in questions}
+    pages = _current_pages(reading).values()
+    boxes = [
+        Box(b["key"], b["state"], b["confidence"], b["strong"], b["faint"], b["low"], b["found"])
+        for page in pages
+        for b in page.boxes
+    ]
+    areas = [
+        Area(a["key"], a["written"], a["ink"], tuple(a["found"]))
+        for page in pages
+        for a in page.areas
+    ]
+    read = read_answers(boxes, rules, areas)
+    reading.answers = {
+        str(question_id): {
+            "answer": result.answer,
+            "sure": result.sure,
+            "confidence": result.confidence,
+            "reasons": result.reasons,
+        }
+        for question_id, result in sorted(read.items())
+    }
+    if not all(result.sure for result in read.values()):
+        _set(reading, Status.REVIEW)
+        return
+    answers = {str(q): r.answer for q, r in read.items() if r.answer is not None}
+    try:
+        clean = paper.parse_sheet_answers(sheet, answers, questions)
+    except InputRejected as problem:  # read as marked, yet not an answer the form allows
+        for result in reading.answers.values():
+            result["sure"] = False
+            result["reasons"] = [*result["reasons"], problem.code]
+        _set(reading, Status.REVIEW)
+        return
+    outcome = paper.entry_add(
+        sheet, clean, teller=None, actor=user, method=EntryMethod.PHOTO, printed=questions
+    )
+    reading.entry_id = outcome.entry_id
+    status = {"counted": Status.COUNTED, "waiting": Status.ENTERED, "conflict": Status.CONFLICT}
+    _set(reading, status[outcome.status])
+
+
+def _set(reading: SheetReading, status: str, **fields) -> None:
+    reading.status = status
+    if status not in (Status.PAGES, Status.REVIEW):
+        reading.decided_at = timezone.now()
+    for name, value in fields.items():
+        setattr(reading, name, value)
+    reading.save()
+
+
+# --- review and confirmation ------------------------------------------------------------
+
+
+def reading_settle(*, user, reading: SheetReading, answers) -> paper.EntryOutcome:
+    """A facilitator settles a reading in review with the answers they see on the crops
+    (the reading's own, confirmed, or corrected): the sheet counts with them, as a
+    settled conflict does. Raises ``AccessDenied``; ``InputRejected`` with
+    ``reading_not_in_review``, ``sheet_counted`` / ``sheet_voided`` (the sheet was settled
+    otherwise meanwhile: the reading is set aside) and the answer codes."""
+    sheet = reading.sheet
+    permissions.require(user, sheet.session.process, "facilitate")
+    clean = paper.parse_sheet_answers(sheet, answers)
+    with transaction.atomic():
+        sheet = paper.lock_sheet(sheet)
+        reading = SheetReading.objects.select_for_update().get(pk=reading.pk)
+        if reading.status != Status.REVIEW:
+            raise InputRejected("reading_not_in_review")
+        stale = _stale(sheet)
+        if stale:
+            _set(reading, Status.DROPPED, reviewed_by=user)
+        else:
+            entry = SheetEntry.objects.create(
+                sheet=sheet,
+                teller=user,
+                method=EntryMethod.RESOLUTION,
+                answers={str(k): v for k, v in clean.items()},
+            )
+            sheet.entries.filter(state=EntryState.RECORDED).exclude(pk=entry.pk).update(
+                state=EntryState.DISCARDED
+            )
+            paper.mark_verified(sheet)
+            log_append(
+                process=sheet.session.process,
+                action="paper.reviewed",
+                actor=actor_for(user),
+                data={
+                    "sheet": sheet.code,
+                    "entry": entry.pk,
+                    "read": {k: v["answer"] for k, v in reading.answers.items()},
+                    "reasons": {
+                        k: v["reasons"] for k, v in reading.answers.items() if v["reasons"]
+                    },
+                },
+            )
+            _set(reading, Status.SETTLED, reviewed_by=user, entry=entry)
+            paper.count_entry(sheet, entry, actor=user)
+    if stale:
+        raise InputRejected(stale)
+    return paper.EntryOutcome("counted", entry.pk, SheetState.COUNTED)
+
+
+def _stale(sheet: PaperSheet) -> str:
+    if sheet.state == SheetState.COUNTED:
+        return "sheet_counted"
+    if sheet.state == SheetState.VOIDED:
+        return "sheet_voided"
+    return ""
+
+
+def reading_drop(*, user, reading: SheetReading) -> SheetReading:
+    """Set a reading in review aside (the photo is no use: a teller types the form
+    instead). Raises ``AccessDenied`` and ``InputRejected("reading_not_in_review")``."""
+    permissions.require(user, reading.sheet.session.process, "facilitate")
+    with transaction.atomic():
+        reading = (
+            SheetReading.objects.select_for_update().select_related("sheet").get(pk=reading.pk)
+        )
+        if reading.status != Status.REVIEW:
+            raise InputRejected("reading_not_in_review")
+        _set(reading, Status.DROPPED, reviewed_by=user)
+        log_append(
+            process=reading.sheet.session.process,
+            action="paper.reading_dropped",
+            actor=actor_for(user),
+            data={"sheet": reading.sheet.code, "reading": reading.pk},
+        )
+    return reading
+
+
+def reading_confirm(*, user, reading: SheetReading, client_id: str) -> paper.EntryOutcome:
+    """A teller confirms, under double entry, that the reader read the form right: their
+    confirmation is the second entry and the sheet counts. A repeated ``client_id``
+    returns the first outcome. Raises ``AccessDenied`` and ``InputRejected`` with
+    ``reading_not_waiting`` and the entry codes (``sheet_counted`` …)."""
+    permissions.require(user, reading.sheet.session.process, "enter_paper")
+    entry = reading.entry
+    if reading.status != Status.ENTERED or entry is None or entry.state != EntryState.RECORDED:
+        replay = SheetEntry.objects.filter(teller=user, client_id=client_id).first()
+        if replay is None or not client_id:
+            raise InputRejected("reading_not_waiting")
+    return paper.sheet_entry_record(
+        user=user,
+        sheet=reading.sheet,
+        answers=entry.answers,
+        client_id=client_id,
+        method=EntryMethod.CONFIRMATION,
+    )
+
+
+def review_queue(*, session: LiveSession):
+    """The readings of ``session`` waiting for a person, oldest first."""
+    return (
+        SheetReading.objects.filter(sheet__session=session, status=Status.REVIEW)
+        .select_related("sheet")
+        .order_by("created_at", "id")
+    )
+
+
+# --- words ----------------------------------------------------------------------------------
+
+
+def corner_names(detail: str) -> str:
+    names = {
+        "top_left": _("top left"),
+        "top_right": _("top right"),
+        "bottom_right": _("bottom right"),
+        "bottom_left": _("bottom left"),
+    }
+    return ", ".join(str(names.get(n.strip(), n.strip())) for n in detail.split(","))
+
+
+def outcome_message(outcome: PageOutcome) -> str:
+    """One sentence for a teller or facilitator about one page."""
+    sheet = outcome.sheet
+    serial = sheet.serial if sheet is not None else 0
+    if outcome.status == "refused":
+        if outcome.reason == "corner_missing":
+            return _(
+                "A corner of the form is cut off or covered (%(corners)s). "
+                "Photograph the whole page, with all four black squares."
+            ) % {"corners": corner_names(outcome.detail)}
+        return str(ERROR_MESSAGES.get(outcome.reason, outcome.reason))
+    if outcome.status == "pages":
+        return ngettext(
+            "Page %(page)d of form %(serial)d is read. Photograph page %(missing)s too.",
+            "Page %(page)d of form %(serial)d is read. Photograph pages %(missing)s too.",
+            len(outcome.missing_pages),
+        ) % {
+            "page": outcome.form_page,
+            "serial": serial,
+            "missing": ", ".join(str(n) for n in outcome.missing_pages),
+        }
+    if outcome.status == "counted":
+        return _("Form %(serial)d is counted.") % {"serial": serial}
+    if outcome.status == "waiting":
+        return _(
+            "Form %(serial)d is read. It counts when a second entry agrees: check the answers "
+            "against the paper and confirm them."
+        ) % {"serial": serial}
+    if outcome.status == "conflict":
+        return _(
+            "Form %(serial)d reads differently from its other entry; the facilitator reviews it."
+        ) % {"serial": serial}
+    unsure = sum(1 for value in outcome.reading.answers.values() if not value["sure"])
+    return ngettext(
+        "Form %(serial)d goes to review: a person checks %(count)d question.",
+        "Form %(serial)d goes to review: a person checks %(count)d questions.",
+        unsure,
+    ) % {"serial": serial, "count": unsure}
+
+
+REASON_WORDS = {
+    "unsure_box": lambda: _("a box could not be told empty or marked"),
+    "two_marks": lambda: _("more than one mark where one is asked for"),
+    "too_many": lambda: _("more marks than the question allows"),
+    "ranking_invalid": lambda: _("places used twice or with gaps"),
+    "handwritten_digits": lambda: _("handwritten numbers: a person reads them"),
+    "handwriting": lambda: _("handwriting: a person types it"),
+}
+
+
+def reason_words(code: str) -> str:
+    words = REASON_WORDS.get(code)
+    return str(words()) if words else str(ERROR_MESSAGES.get(code, code))

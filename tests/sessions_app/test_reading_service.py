@@ -1,0 +1,395 @@
+"""Reading forms from photos and scans, through the database: a sure reading counts (or is
+one of two entries), unsure ones wait for review, every bad input is refused with its
+reason and counts nothing, and the image is kept as evidence."""
+
+import hashlib
+import io
+import json
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from django.core.management import call_command
+from django.core.signing import Signer
+from PIL import Image
+
+from printables import paper_form
+from printables.strings import form_strings
+from sessions_app.exceptions import InputRejected
+from sessions_app.models import (
+    EntryMethod,
+    EntryMode,
+    FormScan,
+    LogEntry,
+    PageReading,
+    Process,
+    Response,
+    ResponseStatus,
+    SheetEntry,
+    SheetReading,
+    SheetState,
+    Source,
+)
+from sessions_app.reading.synthetic import photograph, render_pdf_page
+from sessions_app.services import paper, reading
+from sessions_app.services.live_sessions import live_session_create
+from tests.conftest import session_spec
+from tests.paper_fixtures import option
+from tests.reading_helpers import BASE, layout_of, photos
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def filled(paper_session):
+    """Marks for a sure reading: an option, a scale value, two statement votes."""
+    _session, q = paper_session
+    statements = list(q["statements"].options.order_by("position"))
+    marks = [
+        ("cross", q["choice"].pk, {"option": option(q["choice"], 1)}),
+        ("tick", q["multiple"].pk, {"option": option(q["multiple"], 0)}),
+        ("light_tick", q["scale"].pk, {"value": q["scale"].scale_values[2]}),
+        ("cross", q["statements"].pk, {"statement": statements[0].pk, "vote": "agree"}),
+        ("tick", q["statements"].pk, {"statement": statements[1].pk, "vote": "pass"}),
+    ]
+    expected = {
+        str(q["choice"].pk): {"option": option(q["choice"], 1)},
+        str(q["multiple"].pk): {"options": [option(q["multiple"], 0)]},
+        str(q["scale"].pk): {"value": q["scale"].scale_values[2]},
+        str(q["statements"].pk): {
+            "votes": {str(statements[0].pk): "agree", str(statements[1].pk): "pass"},
+            "proposal": "",
+        },
+    }
+    return marks, expected
+
+
+def read(user, session, data, origin=FormScan.Origin.PHOTO):
+    scan = reading.scan_add(user=user, session=session, data=data, origin=origin)
+    return reading.scan_read(scan, user=user)
+
+
+def read_all(user, session, shots):
+    return [outcome for shot in shots for outcome in read(user, session, shot)]
+
+
+def counted(session):
+    return Response.objects.filter(
+        question__session=session, source=Source.PAPER, status=ResponseStatus.COUNTED
+    ).count()
+
+
+def test_a_sure_reading_of_every_page_counts_the_sheet(paper_session, printed, teller, filled):
+    session, _q = paper_session
+    [sheet] = printed(1)
+    marks, expected = filled
+    shots = photos(sheet, marks)
+    assert len(shots) >= 2  # the form has more than one page: read together
+    outcomes = read_all(teller, session, shots)
+    assert [o.status for o in outcomes[:-1]] == ["pages"] * (len(shots) - 1)
+    assert outcomes[0].missing_pages == list(range(2, len(shots) + 1))
+    assert outcomes[-1].status == "counted", outcomes[-1].as_json()
+    sheet.refresh_from_db()
+    assert sheet.state == SheetState.COUNTED
+    entry = SheetEntry.objects.get(sheet=sheet)
+    assert entry.method == EntryMethod.PHOTO and entry.teller is None
+    assert entry.answers == expected
+    assert counted(session) == 5  # three questions and two statement votes
+    # Every answer carries its confidence and no reasons.
+    answers = outcomes[-1].reading.answers
+    assert all(a["sure"] and 0 < a["confidence"] <= 1 for a in answers.values())
+    # The evidence: the file, its hash and the reader version, linked from the sheet.
+    pages = PageReading.objects.filter(sheet=sheet).select_related("scan")
+    assert pages.count() == len(shots)
+    for page in pages:
+        stored = Path(reading.readings_dir() / page.scan.file).read_bytes()
+        assert page.scan.sha256 == hashlib.sha256(stored).hexdigest()
+        assert page.scan.reader_version == "inspraak-reader/1"
+        assert (reading.readings_dir() / page.image).exists()
+    logged = LogEntry.objects.filter(action="paper.read").values_list("data", flat=True)
+    assert {d["sha256"] for d in logged} == {p.scan.sha256 for p in pages}
+
+
+def test_the_same_image_twice_is_refused_and_counts_nothing(paper_session, printed, teller, filled):
+    session, _q = paper_session
+    [sheet] = printed(1)
+    shots = photos(sheet, filled[0])
+    read(teller, session, shots[0])
+    with pytest.raises(InputRejected) as refused:
+        read(teller, session, shots[0])
+    assert refused.value.code == "same_image"
+    assert FormScan.objects.count() == 1 and PageReading.objects.count() == 1
+
+
+def test_a_photocopy_of_a_counted_sheet_is_refused(paper_session, printed, teller, filled):
+    session, _q = paper_session
+    [sheet] = printed(1)
+    read_all(teller, session, photos(sheet, filled[0]))
+    before = counted(session)
+    copy = photos(sheet, filled[0], angle=-7, seed=9)  # another photo of the same sheet
+    [outcome] = read(teller, session, copy[0])
+    assert (outcome.status, outcome.reason) == ("refused", "sheet_counted")
+    assert counted(session) == before
+
+
+def test_unsure_readings_wait_in_the_review_queue_until_a_facilitator_settles_them(
+    paper_session, printed, teller, organiser, filled
+):
+    session, q = paper_session
+    [sheet] = printed(1)
+    marks = [
+        *filled[0],
+        ("cross", q["choice"].pk, {"option": option(q["choice"], 0)}),  # two marks
+    ]
+    outcome = read_all(teller, session, photos(sheet, marks, [(q["text"].pk, "text", "Bankjes")]))[
+        -1
+    ]
+    assert outcome.status == "review"
+    answers = outcome.reading.answers
+    assert answers[str(q["choice"].pk)]["reasons"] == ["two_marks"]
+    assert answers[str(q["choice"].pk)]["answer"] is None
+    assert answers[str(q["text"].pk)]["reasons"] == ["handwriting"]
+    assert answers[str(q["scale"].pk)]["sure"]
+    assert counted(session) == 0 and sheet.entries.count() == 0
+    assert list(reading.review_queue(session=session)) == [outcome.reading]
+    # Closing paper counting waits for the review.
+    with pytest.raises(InputRejected) as waiting:
+        paper.paper_close(user=organiser, session=session)
+    assert waiting.value.code == "paper_review_pending"
+    # A teller may not settle it; a facilitator does, with what the crops show.
+    with pytest.raises(Exception) as denied:
+        reading.reading_settle(user=teller, reading=outcome.reading, answers={})
+    assert denied.value.code == "role_required"
+    settled = {
+        str(q["choice"].pk): {"option": option(q["choice"], 1)},
+        str(q["text"].pk): {"text": "Bankjes"},
+    }
+    reading.reading_settle(user=organiser, reading=outcome.reading, answers=settled)
+    outcome.reading.refresh_from_db()
+    assert outcome.reading.status == SheetReading.Status.SETTLED
+    sheet.refresh_from_db()
+    assert sheet.state == SheetState.COUNTED and sheet.verified
+    assert counted(session) == 2
+    with pytest.raises(InputRejected) as again:
+        reading.reading_settle(user=organiser, reading=outcome.reading, answers=settled)
+    assert again.value.code == "reading_not_in_review"
+    paper.paper_close(user=organiser, session=session)
+
+
+def test_a_reading_set_aside_lets_a_teller_type_the_form(paper_session, printed, teller, organiser):
+    session, q = paper_session
+    [sheet] = printed(1)
+    two = [("cross", q["choice"].pk, {"option": option(q["choice"], index)}) for index in (0, 1)]
+    shots = photos(sheet, two)
+    outcome = read_all(teller, session, shots)[-1]
+    assert outcome.status == "review"
+    # Another photo of the sheet meanwhile is refused: one reading waits for review.
+    [again] = read(teller, session, photos(sheet, seed=4, angle=2)[0])
+    assert again.reason == "reading_in_review"
+    reading.reading_drop(user=organiser, reading=outcome.reading)
+    result = paper.sheet_entry_record(
+        user=teller,
+        sheet=sheet,
+        answers={str(q["choice"].pk): {"option": option(q["choice"], 0)}},
+        client_id="typed-0001",
+    )
+    assert result.status == "counted"
+
+
+def test_under_double_entry_a_reading_is_one_entry_and_the_tellers_confirmation_the_other(
+    paper_session, printed, teller, filled
+):
+    session, _q = paper_session
+    Process.objects.filter(pk=session.process_id).update(entry_mode=EntryMode.DOUBLE)
+    [sheet] = printed(1)
+    outcome = read_all(teller, session, photos(sheet, filled[0]))[-1]
+    assert outcome.status == "waiting"
+    assert counted(session) == 0
+    result = reading.reading_confirm(user=teller, reading=outcome.reading, client_id="confirm-0001")
+    assert result.status == "counted"
+    again = reading.reading_confirm(user=teller, reading=outcome.reading, client_id="confirm-0001")
+    assert again.status == "duplicate"
+    methods = sorted(SheetEntry.objects.filter(sheet=sheet).values_list("method", "state"))
+    assert methods == [("confirmation", "discarded"), ("photo", "accepted")]
+    outcome.reading.refresh_from_db()
+    assert outcome.reading.status == SheetReading.Status.COUNTED
+    assert counted(session) == 5
+
+
+def test_under_double_entry_a_second_reading_agreeing_counts_the_sheet(
+    paper_session, printed, teller, filled
+):
+    session, _q = paper_session
+    Process.objects.filter(pk=session.process_id).update(entry_mode=EntryMode.DOUBLE)
+    [sheet] = printed(1)
+    read_all(teller, session, photos(sheet, filled[0]))
+    second = read_all(teller, session, photos(sheet, filled[0], angle=-9, seed=7))[-1]
+    assert second.status == "counted"
+    assert counted(session) == 5
+
+
+# Bad input: each refused with its reason, nothing counted -------------------------------
+
+
+def test_a_file_that_is_no_picture_is_refused_and_not_kept(paper_session, teller):
+    session, _q = paper_session
+    for data in (b"", b"hello, this is text", b"%PDF-1.4 broken"):
+        with pytest.raises(InputRejected) as refused:
+            read(teller, session, data)
+        assert refused.value.code == "not_image"
+    assert FormScan.objects.count() == 0
+    assert not reading.readings_dir().exists() or not any(reading.readings_dir().iterdir())
+
+
+def test_a_photo_without_a_form_is_refused_and_the_photo_not_kept(paper_session, teller):
+    session, _q = paper_session
+    rng = np.random.default_rng(3)
+    picture = (rng.random((900, 1200)) * 255).astype(np.uint8)
+    _ok, jpeg = cv2.imencode(".jpg", picture)
+    [outcome] = read(teller, session, jpeg.tobytes())
+    assert (outcome.status, outcome.reason) == ("refused", "no_form")
+    scan = FormScan.objects.get()
+    assert scan.file == "" and scan.sha256  # the hash is kept (same photo again: refused)
+    assert not list(reading.readings_dir().glob(f"{scan.sha256}*"))
+
+
+def test_a_cut_off_corner_is_refused_naming_it(paper_session, printed, teller, filled):
+    session, _q = paper_session
+    [sheet] = printed(1)
+    photo = cv2.imdecode(np.frombuffer(photos(sheet, filled[0], angle=0)[0], np.uint8), 0)
+    height, width = photo.shape
+    photo[int(height * 0.8) :, : int(width * 0.25)] = 90  # a thumb over the bottom left
+    _ok, jpeg = cv2.imencode(".jpg", photo)
+    [outcome] = read(teller, session, jpeg.tobytes())
+    assert (outcome.status, outcome.reason, outcome.detail) == (
+        "refused",
+        "corner_missing",
+        "bottom_left",
+    )
+    assert "bottom left" in outcome.message
+    assert counted(session) == 0
+
+
+def test_a_blurred_qr_code_is_refused(paper_session, printed, teller):
+    session, _q = paper_session
+    [sheet] = printed(1)
+    layout = layout_of(sheet)
+    pdf = paper_form.render(
+        layout,
+        [paper_form.SheetRow(sheet.code, f"{BASE}/t/{paper.sheet_token(sheet)}/")],
+        form_strings(),
+        title="t",
+    )
+    page = render_pdf_page(pdf, 0)
+    qr, scale = layout["qr"], 150 / 25.4
+    x0, y0 = round(qr["x"] * scale), round(qr["y"] * scale)
+    size = round(qr["size"] * scale)
+    page[y0 : y0 + size, x0 : x0 + size] = cv2.GaussianBlur(
+        page[y0 : y0 + size, x0 : x0 + size], (0, 0), 6
+    )
+    [outcome] = read(teller, session, photograph(page, angle=3))
+    assert (outcome.status, outcome.reason) == ("refused", "qr_unreadable")
+
+
+def sheet_photo(sheet, *, url=None, layout=None):
+    layout = layout or layout_of(sheet)
+    row = paper_form.SheetRow(sheet.code, url or f"{BASE}/t/{paper.sheet_token(sheet)}/")
+    pdf = paper_form.render(layout, [row], form_strings(), title="t")
+    return photograph(render_pdf_page(pdf, 0), angle=-5, skew=0.04)
+
+
+def test_a_forged_code_and_a_foreign_qr_code_are_refused(paper_session, printed, teller):
+    session, _q = paper_session
+    [sheet] = printed(1)
+    forged = Signer(salt="something else").sign(sheet.code)
+    [outcome] = read(teller, session, sheet_photo(sheet, url=f"{BASE}/t/{forged}/"))
+    assert outcome.reason == "sheet_forged"
+    [outcome] = read(teller, session, sheet_photo(sheet, url="https://example.com/shop/"))
+    assert outcome.reason == "qr_foreign"
+    assert counted(session) == 0
+
+
+def test_a_form_of_another_session_or_layout_version_is_refused(
+    paper_session, printed, teller, organiser, process
+):
+    session, _q = paper_session
+    [sheet] = printed(1)
+    other = live_session_create(
+        user=organiser, process=process, spec=session_spec(title="Tweede avond")
+    )
+    [outcome] = read(teller, other, sheet_photo(sheet))
+    assert (outcome.reason, outcome.sheet) == ("sheet_other_session", sheet)
+    # The page says it was printed with another layout than the sheet was issued with.
+    stale = {**layout_of(sheet), "version": "L000000000000"}
+    [outcome] = read(teller, session, sheet_photo(sheet, layout=stale))
+    assert outcome.reason == "layout_mismatch"
+    assert counted(session) == 0 and SheetReading.objects.count() == 0
+
+
+def test_a_voided_sheet_is_refused(paper_session, printed, teller, organiser):
+    session, _q = paper_session
+    [sheet] = printed(1)
+    paper.sheet_void(user=organiser, sheet=sheet, reason="spoiled")
+    [outcome] = read(teller, session, sheet_photo(sheet))
+    assert outcome.reason == "sheet_voided"
+
+
+def test_a_teller_of_another_process_cannot_read(paper_session, make_user, filled):
+    session, _q = paper_session
+    stranger = make_user("sam")
+    with pytest.raises(Exception) as denied:
+        read(stranger, session, b"whatever")
+    assert denied.value.code == "not_staff"
+
+
+# The scanner's PDF and the command line ----------------------------------------------
+
+
+def scanned_pdf(shots: list[bytes]) -> bytes:
+    pictures = [Image.open(io.BytesIO(shot)).convert("L") for shot in shots]
+    buffer = io.BytesIO()
+    pictures[0].save(
+        buffer, format="PDF", save_all=True, append_images=pictures[1:], resolution=150
+    )
+    return buffer.getvalue()
+
+
+def test_a_scanned_pdf_of_several_sheets_is_read_page_by_page_in_the_background(
+    paper_session, printed, organiser, filled
+):
+    session, _q = paper_session
+    sheets = printed(2)
+    shots = [shot for sheet in sheets for shot in photos(sheet, filled[0], angle=0, skew=0)]
+    scan = reading.scan_add(
+        user=organiser, session=session, data=scanned_pdf(shots), origin=FormScan.Origin.UPLOAD
+    )
+    assert scan.pages == len(shots) and scan.state == FormScan.State.PENDING
+    call_command("read_scan", str(scan.pk))
+    scan.refresh_from_db()
+    assert (scan.state, scan.progress) == (FormScan.State.DONE, len(shots))
+    summary = reading.scan_summary(scan)
+    assert (summary.pages, summary.read, summary.refused) == (len(shots), len(shots), {})
+    assert summary.sheets == {"counted": 2}
+    assert counted(session) == 10
+
+
+def test_read_forms_prints_one_json_object_a_page(paper_session, printed, filled, tmp_path, capsys):
+    session, q = paper_session
+    [sheet] = printed(1)
+    files = []
+    for number, shot in enumerate(photos(sheet, filled[0])):
+        files.append(tmp_path / f"p{number}.jpg")
+        files[-1].write_bytes(shot)
+    (tmp_path / "notes.txt").write_text("not a form")
+    files.append(tmp_path / "notes.txt")
+    call_command("read_forms", *map(str, files), "--json", "--session", session.join_code)
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [row["status"] for row in rows] == ["pages"] * (len(files) - 2) + [
+        "counted",
+        "refused",
+    ]
+    assert rows[-2]["sheet"] == sheet.code
+    assert rows[-2]["answers"][str(q["choice"].pk)]["answer"] == {"option": option(q["choice"], 1)}
+    assert rows[-1]["reason"] == "not_image"
+    assert counted(session) == 5
