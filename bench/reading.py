@@ -9,10 +9,12 @@ reads them back.
    back by filling its box in, the printed correction rule), up to two of a multiple
    choice, a scale value, a ranking of some options, a vote on most statements; crosses,
    ticks and light thin ticks; now and then a stray dot in an empty box. Budget digits
-   and open text stay empty (a person reads those).
+   and open text stay empty (a person reads those), except that ``--writing`` writes in
+   the open answer of that share of sheets: it must go to review, never pass unseen.
 3. Photograph every page: turned up to ±12°, at an angle, blurred, unevenly lit, JPEG
    quality 35 to 90.
-4. Read every page back with ``sessions_app.reading`` and compare with what was filled in.
+4. Read every page back with ``sessions_app.reading`` (boxes and writing areas) and
+   compare with what was filled in.
 
 Prints one JSON line: box accuracy, the share of sheets accepted without review, silent
 errors (a wrong answer accepted without review: must be 0), the reading time per sheet
@@ -122,25 +124,36 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sheets", type=int, default=200)
     parser.add_argument("--seed", type=int, default=5)
+    parser.add_argument(
+        "--writing",
+        type=float,
+        default=0.0,
+        help="share of sheets with handwriting in the open answer (must go to review)",
+    )
     args = parser.parse_args(argv)
     directory = Path(tempfile.mkdtemp(prefix="inspraak-reading-"))
     try:
         _setup(directory)
-        print(json.dumps(run(args.sheets, args.seed)))
+        print(json.dumps(run(args.sheets, args.seed, args.writing)))
     finally:
         shutil.rmtree(directory, ignore_errors=True)
 
 
-def run(sheets: int, seed: int) -> dict:
+def run(sheets: int, seed: int, writing: float = 0.0) -> dict:
     import numpy as np
 
     from printables import paper_form
     from printables.strings import form_strings
     from sessions_app.models import LiveSession, SessionState
     from sessions_app.reading.answers import read_answers
-    from sessions_app.reading.marks import read_boxes
+    from sessions_app.reading.marks import read_areas, read_boxes
     from sessions_app.reading.page import ReadRefused, find_page, images
-    from sessions_app.reading.synthetic import draw_mark, photograph, render_pdf_page
+    from sessions_app.reading.synthetic import (
+        draw_mark,
+        draw_writing,
+        photograph,
+        render_pdf_page,
+    )
     from sessions_app.services.printing import form_layout
 
     rng = random.Random(seed)
@@ -156,6 +169,7 @@ def run(sheets: int, seed: int) -> dict:
     reading_s: list[float] = []
     decoding_s: list[float] = []
     reasons: Counter = Counter()
+    handwriting: Counter = Counter(written=0, sent_to_review=0)
     for number in range(sheets):
         code = f"B{number:07d}"
         pdf = paper_form.render(
@@ -165,6 +179,7 @@ def run(sheets: int, seed: int) -> dict:
             title="bench",
         )
         marks, truth = _plan(rng, questions, layout)
+        written = rng.random() < writing
         photos = []
         for index, layout_page in enumerate(layout["pages"]):
             page = render_pdf_page(pdf, index)
@@ -172,6 +187,10 @@ def run(sheets: int, seed: int) -> dict:
                 kind = marks.get(_key(box))
                 if kind:
                     draw_mark(page, box, kind, seed=rng.randrange(1 << 30))
+            for area in layout_page["areas"]:
+                if written and area["kind"] == "text":
+                    draw_writing(page, area, "Meer bankjes bij de vijver")
+                    truth[area["question"]] = "written"
             photos.append(
                 photograph(
                     page,
@@ -189,17 +208,19 @@ def run(sheets: int, seed: int) -> dict:
         decoding_s.append(time.perf_counter() - started)
         started = time.perf_counter()
         read = []
+        areas = []
         try:
             for photo, layout_page in zip(photos, layout["pages"], strict=True):
                 [gray] = images(photo)
                 page = find_page(gray, layout)
                 read += read_boxes(page.image, layout_page)
+                areas += read_areas(page.image, layout_page)
         except ReadRefused as problem:
             refused += 1
             reasons[problem.code] += 1
             reading_s.append(time.perf_counter() - started)
             continue
-        answers = read_answers(read, kinds)
+        answers = read_answers(read, kinds, areas)
         reading_s.append(time.perf_counter() - started)
         for box in read:
             kind = marks.get(_key(box.key), "empty")
@@ -214,6 +235,9 @@ def run(sheets: int, seed: int) -> dict:
         sheet_sure = True
         for question_id, reading in answers.items():
             questions_total += 1
+            if truth.get(question_id) == "written":
+                handwriting["written"] += 1
+                handwriting["sent_to_review"] += "handwriting" in reading.reasons
             if reading.sure:
                 questions_sure += 1
                 if reading.answer != truth.get(question_id):
@@ -237,6 +261,7 @@ def run(sheets: int, seed: int) -> dict:
         "silent_errors": silent,
         "refused_sheets": refused,
         "review_reasons": dict(reasons),
+        "handwriting": dict(handwriting),
         "seconds_per_sheet_median": round(per_sheet, 3) if per_sheet else None,
         "seconds_per_sheet_p95": round(float(np.percentile(reading_s, 95)), 3)
         if reading_s

@@ -268,7 +268,7 @@ class ScanSummary:
 
 def scan_summary(scan: FormScan) -> ScanSummary:
     refused: dict[str, int] = {}
-    sheets: dict[str, int] = {}
+    sheets = dict.fromkeys(("counted", "waiting", "conflict", "review", "pages", "refused"), 0)
     seen = set()
     read = 0
     for outcome in scan_outcomes(scan):
@@ -278,7 +278,7 @@ def scan_summary(scan: FormScan) -> ScanSummary:
         read += 1
         if outcome.reading.pk not in seen:
             seen.add(outcome.reading.pk)
-            sheets[outcome.status] = sheets.get(outcome.status, 0) + 1
+            sheets[outcome.status] += 1
     return ScanSummary(scan.pages, read, refused, sheets)
 
 

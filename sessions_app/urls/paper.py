@@ -1,6 +1,6 @@
 from django.urls import path
 
-from sessions_app.views import paper
+from sessions_app.views import paper, reading
 
 app_name = "paper"
 
@@ -32,9 +32,36 @@ urlpatterns = [
         paper.batch_retry,
         name="batch_retry",
     ),
+    path(
+        "manage/<slug:slug>/sessions/<int:session_id>/paper/scans/",
+        reading.scan_upload,
+        name="scan_upload",
+    ),
+    path(
+        "manage/<slug:slug>/sessions/<int:session_id>/paper/scans/<int:scan_id>/",
+        reading.scan_page,
+        name="scan",
+    ),
+    path(
+        "manage/<slug:slug>/sessions/<int:session_id>/paper/scans/<int:scan_id>/file/",
+        reading.scan_file,
+        name="scan_file",
+    ),
+    path(
+        "manage/<slug:slug>/sessions/<int:session_id>/paper/readings/<int:reading_id>/",
+        reading.reading_page,
+        name="reading",
+    ),
+    path(
+        "manage/<slug:slug>/sessions/<int:session_id>/paper/pages/<int:page_id>/image/",
+        reading.page_image,
+        name="page_image",
+    ),
     path("present/<str:code>/poster/", paper.poster_pdf, name="poster"),
     path("present/<str:code>/slips/", paper.slips_pdf, name="slips"),
     path("t/", paper.teller_home, name="teller_home"),
     path("t/s/<int:session_id>/", paper.teller_session, name="teller_session"),
+    path("t/s/<int:session_id>/photo/", reading.teller_photo, name="teller_photo"),
+    path("t/r/<int:reading_id>/confirm/", reading.reading_confirm, name="reading_confirm"),
     path("t/<str:token>/", paper.entry, name="entry"),
 ]

@@ -26,13 +26,13 @@ from sessions_app.models import (
     QuestionKind,
     Response,
 )
-from sessions_app.services import paper, printing
+from sessions_app.services import paper, printing, reading
 
 from .common import absolute_url, staff_process, use_process_language
 from .participate import join_links, session_or_404
 
 
-def _paper_session(request, slug: str, session_id: int) -> LiveSession:
+def facilitated_session(request, slug: str, session_id: int) -> LiveSession:
     process = staff_process(request, slug, "facilitate")
     return get_object_or_404(
         LiveSession.objects.select_related("process"), pk=session_id, process=process
@@ -55,7 +55,7 @@ def _attempt(request, action, success: str) -> bool:
 
 @login_required
 def paper_page(request, slug: str, session_id: int):
-    session = _paper_session(request, slug, session_id)
+    session = facilitated_session(request, slug, session_id)
     context = {
         "session": session,
         "process": session.process,
@@ -63,6 +63,8 @@ def paper_page(request, slug: str, session_id: int):
         "conflicts": selectors.sheets_in_conflict(session=session),
         "held": selectors.held_responses(session=session),
         "batches": session.print_batches.order_by("-created_at")[:20],
+        "review_queue": list(reading.review_queue(session=session)),
+        "scans": session.scans.order_by("-created_at")[:10],
         "questions": {str(q.pk): q for q in session.questions.prefetch_related("options")},
         "teller_url": absolute_url(request, reverse("paper:teller_session", args=[session.pk])),
         "print_client_id": uuid.uuid4().hex,
@@ -83,7 +85,7 @@ def _local_host(request) -> str:
 @login_required
 @require_POST
 def print_forms(request, slug: str, session_id: int):
-    session = _paper_session(request, slug, session_id)
+    session = facilitated_session(request, slug, session_id)
     try:
         count = int(request.POST.get("count", ""))
     except ValueError:
@@ -115,7 +117,7 @@ def _start(request, batch: PrintBatch) -> None:
 @login_required
 @require_POST
 def batch_retry(request, slug: str, session_id: int, batch_id: int):
-    session = _paper_session(request, slug, session_id)
+    session = facilitated_session(request, slug, session_id)
     batch = get_object_or_404(PrintBatch, pk=batch_id, session=session)
     try:
         batch = printing.retry(user=request.user, batch=batch)
@@ -128,7 +130,7 @@ def batch_retry(request, slug: str, session_id: int, batch_id: int):
 
 @login_required
 def batch_page(request, slug: str, session_id: int, batch_id: int):
-    session = _paper_session(request, slug, session_id)
+    session = facilitated_session(request, slug, session_id)
     batch = get_object_or_404(PrintBatch, pk=batch_id, session=session)
     if request.GET.get("format") == "json":
         return JsonResponse(
@@ -162,7 +164,7 @@ def _batch_status(batch: PrintBatch) -> str:
 
 @login_required
 def batch_pdf(request, slug: str, session_id: int, batch_id: int):
-    session = _paper_session(request, slug, session_id)
+    session = facilitated_session(request, slug, session_id)
     batch = get_object_or_404(PrintBatch, pk=batch_id, session=session, state=PrintBatch.State.DONE)
     path = printing.batch_path(batch)
     if not path.exists():
@@ -176,7 +178,7 @@ def batch_pdf(request, slug: str, session_id: int, batch_id: int):
 @login_required
 @require_POST
 def cards_pdf(request, slug: str, session_id: int):
-    session = _paper_session(request, slug, session_id)
+    session = facilitated_session(request, slug, session_id)
     try:
         count = int(request.POST.get("count", ""))
     except ValueError:
@@ -204,7 +206,7 @@ def cards_pdf(request, slug: str, session_id: int):
 @require_POST
 def paper_action(request, slug: str, session_id: int):
     """The paper page's buttons: close or reopen counting, void a sheet, settle reviews."""
-    session = _paper_session(request, slug, session_id)
+    session = facilitated_session(request, slug, session_id)
     action = request.POST.get("action")
     user = request.user
     if action in {"close", "reopen"}:
@@ -384,6 +386,8 @@ def entry(request, token: str):
         "client_id": client_id,
         "data": request.POST if request.method == "POST" else None,
         "votes": [("agree", _("agree")), ("disagree", _("disagree")), ("pass", _("pass"))],
+        "crops": None,
+        "reasons": None,
     }
     return render(request, "paper/entry.html", context, status=status)
 

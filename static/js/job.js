@@ -1,7 +1,8 @@
 // Follow a background job (a print run, an export) without reloading the page. The bar
 // moves every second; the spoken status (aria-live) changes only with the state or every
 // quarter, so a screen reader is not talked over. The page's JSON gives
-// {state, progress, total, status}.
+// {state, progress, total, status}. A page with data-reload-when-done shows its result
+// after a reload.
 const box = document.getElementById("job");
 const bar = document.getElementById("job-progress");
 const status = document.getElementById("job-status");
@@ -28,7 +29,9 @@ async function poll() {
     status.textContent = job.status;
     lastSpoken = { state: job.state, quarter };
   }
-  if (job.state === "done") {
+  if (job.state === "done" && box.dataset.reloadWhenDone) {
+    location.reload(); // the page then shows what the job made (a scan's summary)
+  } else if (job.state === "done") {
     download.hidden = false;
     download.querySelector("a")?.focus();
   } else if (job.state === "failed") {

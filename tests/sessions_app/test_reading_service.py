@@ -370,7 +370,7 @@ def test_a_scanned_pdf_of_several_sheets_is_read_page_by_page_in_the_background(
     assert (scan.state, scan.progress) == (FormScan.State.DONE, len(shots))
     summary = reading.scan_summary(scan)
     assert (summary.pages, summary.read, summary.refused) == (len(shots), len(shots), {})
-    assert summary.sheets == {"counted": 2}
+    assert {k: v for k, v in summary.sheets.items() if v} == {"counted": 2}
     assert counted(session) == 10
 
 

@@ -1,0 +1,406 @@
+"""Reading forms from photos and scans: the teller's camera, the facilitator's scan upload
+with its progress and summary, the review queue with the crops of the boxes, and the
+evidence files. The work is done by ``services.reading``."""
+
+from __future__ import annotations
+
+import base64
+import uuid
+
+import cv2
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, Http404, JsonResponse, QueryDict
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from sessions_app import permissions
+from sessions_app.exceptions import AccessDenied, InputRejected
+from sessions_app.models import (
+    FormScan,
+    LiveSession,
+    PageReading,
+    QuestionKind,
+    SheetReading,
+)
+from sessions_app.reading.page import PX_PER_MM
+from sessions_app.services import paper, reading
+
+from .common import use_process_language
+from .paper import entry_answers, facilitated_session
+
+VOTES = ("agree", "disagree", "pass")
+
+
+def _scan_from(request, session: LiveSession, field: str, origin: str) -> FormScan:
+    """The uploaded file ``field`` taken for reading (``reading.scan_add``'s refusals)."""
+    upload = request.FILES.get(field)
+    if upload is None:
+        raise InputRejected("not_image")
+    if upload.size > reading.MAX_FILE_BYTES:
+        raise InputRejected("file_too_large")
+    return reading.scan_add(
+        user=request.user, session=session, data=upload.read(), name=upload.name, origin=origin
+    )
+
+
+# --- the teller's camera ------------------------------------------------------------------
+
+
+@login_required
+@require_POST
+def teller_photo(request, session_id: int):
+    """A teller's photo of one page: read at once, the outcome shown."""
+    session = get_object_or_404(LiveSession.objects.select_related("process"), pk=session_id)
+    if not permissions.has_capability(request.user, session.process, "enter_paper"):
+        raise Http404
+    use_process_language(request, session.process)
+    try:
+        scan = _scan_from(request, session, "photo", FormScan.Origin.PHOTO)
+    except (InputRejected, AccessDenied) as error:
+        return render(
+            request,
+            "paper/photo_result.html",
+            {"session": session, "error": error.message, "outcomes": []},
+            status=400,
+        )
+    outcomes = reading.scan_read(scan, user=request.user)
+    return _photo_result(request, session, outcomes)
+
+
+def _photo_result(request, session, outcomes, status=None):
+    finished = [o for o in outcomes if o.reading is not None and o.status not in ("pages",)]
+    described = [
+        {
+            "outcome": outcome,
+            "answers": _read_answers(outcome.reading) if outcome in finished else None,
+            "token": paper.sheet_token(outcome.sheet) if outcome.sheet is not None else "",
+        }
+        for outcome in outcomes
+    ]
+    refused = any(o.status == "refused" for o in outcomes)
+    return render(
+        request,
+        "paper/photo_result.html",
+        {
+            "session": session,
+            "error": None,
+            "outcomes": described,
+            "client_id": uuid.uuid4().hex,
+        },
+        status=status or (422 if refused else 200),
+    )
+
+
+def _read_answers(sheet_reading: SheetReading) -> list[dict]:
+    """The reading's answers in words, question by question, as printed."""
+    questions = {str(q.pk): q for q in paper.sheet_questions(sheet_reading.sheet)}
+    rows = []
+    for key, question in questions.items():
+        value = sheet_reading.answers.get(key)
+        if value is None:
+            continue
+        rows.append(
+            {
+                "question": question,
+                "answer": value["answer"],
+                "sure": value["sure"],
+                "confidence": value["confidence"],
+                "reasons": [reading.reason_words(code) for code in value["reasons"]],
+            }
+        )
+    return rows
+
+
+@login_required
+@require_POST
+def reading_confirm(request, reading_id: int):
+    """Under double entry: the teller confirms what the reader read (the second entry)."""
+    sheet_reading = get_object_or_404(
+        SheetReading.objects.select_related("sheet__session__process", "entry"), pk=reading_id
+    )
+    session = sheet_reading.sheet.session
+    if not permissions.has_capability(request.user, session.process, "enter_paper"):
+        raise Http404
+    use_process_language(request, session.process)
+    try:
+        outcome = reading.reading_confirm(
+            user=request.user,
+            reading=sheet_reading,
+            client_id=request.POST.get("client_id", "")[:64],
+        )
+    except (InputRejected, AccessDenied) as error:
+        return render(
+            request,
+            "paper/refused.html",
+            {"message": error.message, "session": session},
+            status=409,
+        )
+    return render(
+        request,
+        "paper/entered.html",
+        {"sheet": sheet_reading.sheet, "session": session, "outcome": outcome},
+    )
+
+
+# --- the facilitator's scans ---------------------------------------------------------------
+
+
+@login_required
+@require_POST
+def scan_upload(request, slug: str, session_id: int):
+    """A scanner's PDF (or photos) of many forms, read in the background."""
+    session = facilitated_session(request, slug, session_id)
+    try:
+        scan = _scan_from(request, session, "scan", FormScan.Origin.UPLOAD)
+    except (InputRejected, AccessDenied) as error:
+        messages.error(request, error.message)
+        return redirect("paper:page", slug=slug, session_id=session.pk)
+    reading.start_reading(scan)
+    return redirect("paper:scan", slug=slug, session_id=session.pk, scan_id=scan.pk)
+
+
+def _scan_status(scan: FormScan) -> str:
+    return _("%(done)d of %(total)d pages read: %(state)s.") % {
+        "done": scan.progress,
+        "total": scan.pages,
+        "state": scan.get_state_display(),
+    }
+
+
+@login_required
+def scan_page(request, slug: str, session_id: int, scan_id: int):
+    session = facilitated_session(request, slug, session_id)
+    scan = get_object_or_404(FormScan, pk=scan_id, session=session)
+    if request.GET.get("format") == "json":
+        return JsonResponse(
+            {
+                "state": scan.state,
+                "progress": scan.progress,
+                "total": scan.pages,
+                "status": _scan_status(scan),
+            }
+        )
+    done = scan.state == FormScan.State.DONE
+    outcomes = reading.scan_outcomes(scan) if done else []
+    summary = reading.scan_summary(scan) if done else None
+    return render(
+        request,
+        "paper/scan.html",
+        {
+            "session": session,
+            "process": session.process,
+            "scan": scan,
+            "status": _scan_status(scan),
+            "outcomes": outcomes,
+            "summary": summary,
+            "refused": [
+                (code, count, reading.reason_words(code))
+                for code, count in sorted(summary.refused.items())
+            ]
+            if summary
+            else [],
+        },
+    )
+
+
+@login_required
+def scan_file(request, slug: str, session_id: int, scan_id: int):
+    """The file as it was given: the evidence."""
+    session = facilitated_session(request, slug, session_id)
+    scan = get_object_or_404(FormScan, pk=scan_id, session=session)
+    path = reading.scan_path(scan)
+    if path is None or not path.exists():
+        raise Http404
+    return FileResponse(path.open("rb"), filename=f"{scan.sha256[:16]}{path.suffix}")
+
+
+# --- review ----------------------------------------------------------------------------------
+
+
+@login_required
+def reading_page(request, slug: str, session_id: int, reading_id: int):
+    """One sheet's reading: in review, the form to confirm or correct it beside the crops
+    of its boxes; otherwise what was read and the evidence."""
+    session = facilitated_session(request, slug, session_id)
+    sheet_reading = get_object_or_404(
+        SheetReading.objects.select_related("sheet", "entry"), pk=reading_id, sheet__session=session
+    )
+    sheet = sheet_reading.sheet
+    questions = paper.sheet_questions(sheet)
+    in_review = sheet_reading.status == SheetReading.Status.REVIEW
+    data = None
+    status = 200
+    if request.method == "POST":
+        action = request.POST.get("action")
+        try:
+            if action == "drop":
+                reading.reading_drop(user=request.user, reading=sheet_reading)
+                messages.success(
+                    request, _("The reading is set aside; a teller can type the form.")
+                )
+                return redirect("paper:page", slug=slug, session_id=session.pk)
+            answers = entry_answers(request.POST, questions)
+            reading.reading_settle(user=request.user, reading=sheet_reading, answers=answers)
+        except (InputRejected, AccessDenied) as error:
+            messages.error(request, error.message)
+            data, status = request.POST, 400
+        else:
+            messages.success(request, _("Form %(number)d is counted.") % {"number": sheet.serial})
+            following = reading.review_queue(session=session).first()
+            if following is not None:
+                return redirect(
+                    "paper:reading", slug=slug, session_id=session.pk, reading_id=following.pk
+                )
+            return redirect("paper:page", slug=slug, session_id=session.pk)
+    pages = _current_pages(sheet_reading)
+    context = {
+        "session": session,
+        "process": session.process,
+        "sheet": sheet,
+        "reading": sheet_reading,
+        "in_review": in_review,
+        "questions": questions,
+        "crops": _crops(pages, questions),
+        "reasons": {
+            key: [reading.reason_words(code) for code in value["reasons"]]
+            for key, value in sheet_reading.answers.items()
+        },
+        "data": data if data is not None else _as_form_data(sheet_reading.answers, questions),
+        "pages": pages,
+        "votes": [("agree", _("agree")), ("disagree", _("disagree")), ("pass", _("pass"))],
+        "client_id": uuid.uuid4().hex,
+        "answers": _read_answers(sheet_reading),
+        "queue": reading.review_queue(session=session).count(),
+    }
+    return render(request, "paper/reading.html", context, status=status)
+
+
+def _current_pages(sheet_reading: SheetReading) -> list[PageReading]:
+    pages: dict[int, PageReading] = {}
+    for page in sheet_reading.pages.select_related("scan").order_by("id"):
+        pages[page.form_page] = page
+    return [pages[number] for number in sorted(pages)]
+
+
+def _as_form_data(answers: dict, questions) -> QueryDict:
+    """The reading's sure answers as the teller form's fields (``views.paper.entry_answers``
+    reads them back), so that a right reading is confirmed with one tap."""
+    data = QueryDict(mutable=True)
+    kinds = {str(q.pk): q.kind for q in questions}
+    for key, value in answers.items():
+        answer, prefix = value.get("answer"), f"q{key}-"
+        if not answer:
+            continue
+        kind = kinds.get(key)
+        if kind == QuestionKind.SINGLE_CHOICE:
+            data[prefix + "option"] = str(answer["option"])
+        elif kind == QuestionKind.MULTIPLE_CHOICE:
+            data.setlist(prefix + "options", [str(o) for o in answer["options"]])
+        elif kind == QuestionKind.SCALE:
+            data[prefix + "value"] = str(answer["value"])
+        elif kind == QuestionKind.RANKING:
+            for place, option in enumerate(answer["ranking"], start=1):
+                data[f"{prefix}rank_{option}"] = str(place)
+        elif kind == QuestionKind.STATEMENTS:
+            for statement, vote in answer.get("votes", {}).items():
+                data[f"{prefix}vote_{statement}"] = vote
+    return data
+
+
+def _crops(pages: list[PageReading], questions) -> dict[str, list[dict]]:
+    """Question id → the pictures of its boxes and writing areas as the reader saw them,
+    each with what it is and what was read."""
+    labels = _labels(questions)
+    crops: dict[str, list[dict]] = {}
+    margin = round(2 * PX_PER_MM)
+    for page in pages:
+        image = cv2.imread(str(reading.readings_dir() / page.image), cv2.IMREAD_GRAYSCALE)
+        if image is None:
+            continue
+        for box in page.boxes:
+            x, y, w, h = box["found"]
+            crop = image[max(0, y - margin) : y + h + margin, max(0, x - margin) : x + w + margin]
+            key = box["key"]
+            crops.setdefault(str(key["question"]), []).append(
+                {
+                    "src": _data_uri(crop, ".png"),
+                    "label": labels.get(_label_key(key), ""),
+                    "state": box["state"],
+                    "state_words": _state_words(box["state"]),
+                }
+            )
+        for area in page.areas:
+            x, y, w, h = area["found"]
+            crop = image[y : y + h, x : x + w]
+            crops.setdefault(str(area["key"]["question"]), []).append(
+                {
+                    "src": _data_uri(crop, ".jpg"),
+                    "label": _("Written on the form")
+                    if area["key"]["kind"] == "text"
+                    else _("Own statement written on the form"),
+                    "state": "written" if area["written"] else "empty",
+                    "state_words": _("written") if area["written"] else _("empty"),
+                    "area": True,
+                }
+            )
+    return crops
+
+
+def _label_key(key: dict) -> tuple:
+    return tuple(sorted((k, v) for k, v in key.items() if k != "question"))
+
+
+def _labels(questions) -> dict[tuple, str]:
+    """What each box stands for, in words."""
+    labels: dict[tuple, str] = {}
+    vote_words = {"agree": _("agree"), "disagree": _("disagree"), "pass": _("pass")}
+    for question in questions:
+        for option in question.printed:
+            labels[(("option", option.pk),)] = option.text
+            for vote in VOTES:
+                labels[(("statement", option.pk), ("vote", vote))] = (
+                    f"{option.text}: {vote_words[vote]}"
+                )
+            for place in range(1, len(question.printed) + 1):
+                labels[(("option", option.pk), ("rank", place))] = _(
+                    "%(option)s: place %(place)d"
+                ) % {"option": option.text, "place": place}
+            for digit in range(8):
+                labels[(("digit", digit), ("option", option.pk))] = _(
+                    "%(option)s: digit %(digit)d from the right"
+                ) % {"option": option.text, "digit": digit + 1}
+        if question.kind == QuestionKind.SCALE:
+            for value in question.scale_values:
+                labels[(("value", value),)] = str(value)
+    return labels
+
+
+def _state_words(state: str) -> str:
+    return {
+        "empty": _("empty"),
+        "marked": _("marked"),
+        "filled": _("filled in (taken back)"),
+        "unsure": _("unsure"),
+    }.get(state, state)
+
+
+def _data_uri(image, suffix: str) -> str:
+    if image.shape[1] > 900:
+        scale = 900 / image.shape[1]
+        image = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    _ok, encoded = cv2.imencode(suffix, image)
+    kind = "png" if suffix == ".png" else "jpeg"
+    return f"data:image/{kind};base64," + base64.b64encode(encoded.tobytes()).decode()
+
+
+@login_required
+def page_image(request, slug: str, session_id: int, page_id: int):
+    """A page as the reader straightened it."""
+    session = facilitated_session(request, slug, session_id)
+    page = get_object_or_404(PageReading, pk=page_id, sheet__session=session)
+    path = reading.readings_dir() / page.image if page.image else None
+    if path is None or not path.exists():
+        raise Http404
+    return FileResponse(path.open("rb"), content_type="image/jpeg")

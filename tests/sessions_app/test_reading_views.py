@@ -1,0 +1,205 @@
+"""Reading forms over HTTP: the teller's camera input and its result at once, the
+confirmation under double entry, the facilitator's scan upload with progress and a
+summary, and the review page with the crops of the boxes."""
+
+import io
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
+from django.urls import reverse
+from PIL import Image
+
+from sessions_app.models import (
+    EntryMode,
+    FormScan,
+    Process,
+    Response,
+    SheetReading,
+    SheetState,
+    Source,
+)
+from tests.paper_fixtures import option
+from tests.reading_helpers import photos
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _english(client):
+    client.cookies["django_language"] = "en"
+
+
+@pytest.fixture
+def marks(paper_session):
+    _session, q = paper_session
+    return [
+        ("cross", q["choice"].pk, {"option": option(q["choice"], 0)}),
+        ("tick", q["scale"].pk, {"value": q["scale"].scale_values[0]}),
+    ]
+
+
+def upload(client, session, shot, name="form.jpg"):
+    return client.post(
+        reverse("paper:teller_photo", args=[session.pk]),
+        {"photo": SimpleUploadedFile(name, shot, content_type="image/jpeg")},
+    )
+
+
+def test_the_teller_page_offers_the_camera_and_a_photo_counts_at_once(
+    client, paper_session, printed, teller, marks
+):
+    session, q = paper_session
+    [sheet] = printed(1)
+    client.force_login(teller)
+    page = client.get(reverse("paper:teller_session", args=[session.pk])).content.decode()
+    assert 'type="file"' in page and 'accept="image/*"' in page and 'capture="environment"' in page
+    assert 'enctype="multipart/form-data"' in page
+    shots = photos(sheet, marks)
+    first = upload(client, session, shots[0])
+    assert first.status_code == 200
+    assert f"Page 1 of form {sheet.serial} is read" in first.content.decode()
+    for shot in shots[1:]:
+        last = upload(client, session, shot)
+    body = last.content.decode()
+    assert f"Form {sheet.serial} is counted." in body
+    assert q["choice"].options.order_by("position")[0].text in body  # what was read, in words
+    sheet.refresh_from_db()
+    assert sheet.state == SheetState.COUNTED
+    assert Response.objects.filter(source=Source.PAPER, question=q["choice"]).count() == 1
+    # The same photo again: refused, with the reason, nothing counted twice.
+    again = upload(client, session, shots[-1])
+    assert again.status_code == 400
+    assert "has been read before" in again.content.decode()
+    assert Response.objects.filter(source=Source.PAPER, question=q["choice"]).count() == 1
+
+
+def test_a_file_that_is_no_photo_gets_a_clear_reason(client, paper_session, teller):
+    session, _q = paper_session
+    client.force_login(teller)
+    response = upload(client, session, b"%not an image", name="notes.txt")
+    assert response.status_code == 400
+    assert "not a photo (JPEG, PNG) or a PDF" in response.content.decode()
+    assert not FormScan.objects.exists()
+
+
+def test_a_stranger_cannot_upload(client, paper_session, make_user):
+    session, _q = paper_session
+    client.force_login(make_user("sam"))
+    assert upload(client, session, b"x").status_code == 404
+
+
+def test_under_double_entry_the_teller_confirms_what_was_read(
+    client, paper_session, printed, teller, marks
+):
+    session, _q = paper_session
+    Process.objects.filter(pk=session.process_id).update(entry_mode=EntryMode.DOUBLE)
+    [sheet] = printed(1)
+    client.force_login(teller)
+    for shot in photos(sheet, marks):
+        last = upload(client, session, shot)
+    body = last.content.decode()
+    assert "It counts when a second entry agrees" in body
+    reading = SheetReading.objects.get(sheet=sheet)
+    assert reading.status == SheetReading.Status.ENTERED
+    assert reverse("paper:reading_confirm", args=[reading.pk]) in body
+    done = client.post(
+        reverse("paper:reading_confirm", args=[reading.pk]), {"client_id": "confirm-12345"}
+    )
+    assert "Counted. Thank you." in done.content.decode()
+    sheet.refresh_from_db()
+    assert sheet.state == SheetState.COUNTED and sheet.verified
+
+
+def test_a_scanned_pdf_is_read_in_the_background_and_summed_up(
+    client,
+    paper_session,
+    printed,
+    organiser,
+    marks,
+    monkeypatch,
+    django_capture_on_commit_callbacks,
+):
+    from sessions_app.services import reading
+
+    session, q = paper_session
+    sheets = printed(2)
+    shots = [s for sheet in sheets for s in photos(sheet, marks, angle=0, skew=0)]
+    # One sheet with two marks on one question goes to review.
+    shots[-len(shots) // 2 :] = photos(
+        sheets[1], [*marks, ("cross", q["choice"].pk, {"option": option(q["choice"], 1)})]
+    )
+    pictures = [Image.open(io.BytesIO(s)).convert("L") for s in shots]
+    pdf = io.BytesIO()
+    pictures[0].save(pdf, format="PDF", save_all=True, append_images=pictures[1:])
+    started = []
+    monkeypatch.setattr(reading, "start_command", lambda *args: started.append(args))
+    client.force_login(organiser)
+    paper_url = reverse("paper:page", args=[session.process.slug, session.pk])
+    assert 'name="scan"' in client.get(paper_url).content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("paper:scan_upload", args=[session.process.slug, session.pk]),
+            {"scan": SimpleUploadedFile("scan.pdf", pdf.getvalue(), "application/pdf")},
+        )
+    scan = FormScan.objects.get()
+    assert response.status_code == 302 and response.url.endswith(f"/scans/{scan.pk}/")
+    assert started == [("read_scan", str(scan.pk))]
+    progress = client.get(response.url + "?format=json").json()
+    assert (progress["state"], progress["progress"], progress["total"]) == (
+        "pending",
+        0,
+        len(shots),
+    )
+    call_command("read_scan", str(scan.pk))
+    assert client.get(response.url + "?format=json").json()["progress"] == len(shots)
+    page = client.get(response.url).content.decode()
+    assert "Summary" in page
+    assert f"Form {sheets[0].serial} is counted." in page
+    assert f"Form {sheets[1].serial} goes to review" in page
+    # The review queue lists it; its page shows each box as the photo shows it.
+    listed = client.get(paper_url).content.decode()
+    reading_row = SheetReading.objects.get(status=SheetReading.Status.REVIEW)
+    review_url = reverse("paper:reading", args=[session.process.slug, session.pk, reading_row.pk])
+    assert review_url in listed
+    review = client.get(review_url).content.decode()
+    assert review.count("data:image/png;base64,") >= 4
+    assert "more than one mark where one is asked for" in review
+    assert "read as marked" in review
+    # The scale was read sure: it comes pre-set, so a right reading is one tap.
+    value = q["scale"].scale_values[0]
+    assert f'id="q{q["scale"].pk}-v{value}" value="{value}" checked' in review
+    # The facilitator sees which box was meant and confirms.
+    settled = client.post(
+        review_url,
+        {
+            "action": "settle",
+            f"q{q['choice'].pk}-option": str(option(q["choice"], 0)),
+            f"q{q['scale'].pk}-value": str(value),
+        },
+    )
+    assert settled.status_code == 302
+    sheets[1].refresh_from_db()
+    assert sheets[1].state == SheetState.COUNTED
+    assert Response.objects.filter(source=Source.PAPER, question=q["choice"]).count() == 2
+    # The evidence: the file as uploaded.
+    evidence = client.get(
+        reverse("paper:scan_file", args=[session.process.slug, session.pk, scan.pk])
+    )
+    assert b"".join(evidence.streaming_content) == pdf.getvalue()
+
+
+def test_the_review_page_is_for_facilitators(client, paper_session, printed, teller, marks):
+    session, q = paper_session
+    [sheet] = printed(1)
+    client.force_login(teller)
+    two = [*marks, ("cross", q["choice"].pk, {"option": option(q["choice"], 1)})]
+    for shot in photos(sheet, two):
+        last = upload(client, session, shot)
+    assert "goes to review" in last.content.decode()
+    reading_row = SheetReading.objects.get()
+    url = reverse("paper:reading", args=[session.process.slug, session.pk, reading_row.pk])
+    assert client.get(url).status_code == 404
+    assert client.post(url, {"action": "drop"}).status_code == 404
+    reading_row.refresh_from_db()
+    assert reading_row.status == SheetReading.Status.REVIEW
