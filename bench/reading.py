@@ -52,72 +52,21 @@ def _setup(directory: Path):
     from django.core.management import call_command
 
     call_command("migrate", "--noinput", "-v0")
-    call_command("seed_demo", "--password", secrets.token_urlsafe(12), stdout=open(os.devnull, "w"))  # noqa: SIM115
+    call_command("seed_demo", password=secrets.token_urlsafe(12), stdout=open(os.devnull, "w"))  # noqa: SIM115
 
 
-def _plan(rng: random.Random, questions: list, layout: dict) -> tuple[dict, dict]:
-    """What a person fills in: box key → mark kind, and the answers that makes."""
-    marks: dict[tuple, str] = {}
-    truth: dict[int, dict | None] = {}
-
-    def pen() -> str:
-        return rng.choices(["cross", "tick", "light_tick"], weights=[5, 4, 1])[0]
-
-    for question in questions:
-        options = [o.pk for o in question.options.order_by("position")]
-        if question.kind == "single_choice":
-            chosen = rng.choice(options)
-            if rng.random() < 0.2:  # a first choice taken back (the correction rule)
-                other = rng.choice([o for o in options if o != chosen])
-                marks[(question.pk, "option", other)] = "fill"
-            marks[(question.pk, "option", chosen)] = pen()
-            truth[question.pk] = {"option": chosen}
-        elif question.kind == "multiple_choice":
-            chosen = sorted(rng.sample(options, rng.randint(1, question.max_choices or 1)))
-            for option in chosen:
-                marks[(question.pk, "option", option)] = pen()
-            truth[question.pk] = {"options": chosen}
-        elif question.kind == "scale":
-            value = rng.randint(question.scale_min, question.scale_max)
-            if rng.random() < 0.2:
-                other = rng.choice(
-                    [v for v in range(question.scale_min, question.scale_max + 1) if v != value]
-                )
-                marks[(question.pk, "value", other)] = "fill"
-            marks[(question.pk, "value", value)] = pen()
-            truth[question.pk] = {"value": value}
-        elif question.kind == "ranking":
-            order = rng.sample(options, rng.randint(1, len(options)))
-            for rank, option in enumerate(order, start=1):
-                marks[(question.pk, "rank", option, rank)] = pen()
-            truth[question.pk] = {"ranking": order}
-        elif question.kind == "statements":
-            votes = {}
-            for option in options:
-                if rng.random() < 0.85:
-                    votes[str(option)] = rng.choice(["agree", "disagree", "pass"])
-                    marks[(question.pk, "vote", option, votes[str(option)])] = pen()
-            truth[question.pk] = {"votes": votes} if votes else None
-        else:
-            truth[question.pk] = None
-    for page in layout["pages"]:
-        for box in page["boxes"]:
-            if _key(box) not in marks and "digit" not in box and rng.random() < 0.03:
-                marks[_key(box)] = "dot"
-    return marks, truth
-
-
-def _key(box: dict) -> tuple:
-    question = box["question"]
-    if "statement" in box:
-        return (question, "vote", box["statement"], box["vote"])
-    if "rank" in box:
-        return (question, "rank", box["option"], box["rank"])
-    if "value" in box:
-        return (question, "value", box["value"])
-    if "digit" in box:
-        return (question, "digit", box["option"], box["digit"])
-    return (question, "option", box["option"])
+def _questions(questions) -> list[dict]:
+    return [
+        {
+            "id": q.pk,
+            "kind": q.kind,
+            "options": [o.pk for o in q.options.order_by("position")],
+            "max_choices": q.max_choices,
+            "scale_min": q.scale_min,
+            "scale_max": q.scale_max,
+        }
+        for q in questions
+    ]
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -148,18 +97,14 @@ def run(sheets: int, seed: int, writing: float = 0.0) -> dict:
     from sessions_app.reading.answers import read_answers
     from sessions_app.reading.marks import read_areas, read_boxes
     from sessions_app.reading.page import ReadRefused, find_page, images
-    from sessions_app.reading.synthetic import (
-        draw_mark,
-        draw_writing,
-        photograph,
-        render_pdf_page,
-    )
+    from sessions_app.reading.synthetic import box_key, fill_in, photograph_form
     from sessions_app.services.printing import form_layout
 
     rng = random.Random(seed)
     session = LiveSession.objects.exclude(state=SessionState.ENDED).order_by("position").first()
     questions = list(session.questions.order_by("position"))
     kinds = {q.pk: {"kind": q.kind, "max_choices": q.max_choices} for q in questions}
+    plain = _questions(questions)
     layout = form_layout(session=session, large_print=False).data
     boxes_total = boxes_right = 0
     by_kind: Counter = Counter()
@@ -178,30 +123,15 @@ def run(sheets: int, seed: int, writing: float = 0.0) -> dict:
             form_strings(),
             title="bench",
         )
-        marks, truth = _plan(rng, questions, layout)
+        marks, truth = fill_in(rng, plain, layout)
         written = rng.random() < writing
-        photos = []
-        for index, layout_page in enumerate(layout["pages"]):
-            page = render_pdf_page(pdf, index)
-            for box in layout_page["boxes"]:
-                kind = marks.get(_key(box))
-                if kind:
-                    draw_mark(page, box, kind, seed=rng.randrange(1 << 30))
-            for area in layout_page["areas"]:
-                if written and area["kind"] == "text":
-                    draw_writing(page, area, "Meer bankjes bij de vijver")
+        if written:
+            for area in (a for page in layout["pages"] for a in page["areas"]):
+                if area["kind"] == "text":
                     truth[area["question"]] = "written"
-            photos.append(
-                photograph(
-                    page,
-                    angle=rng.uniform(-12, 12),
-                    skew=rng.uniform(0, 0.1),
-                    blur=rng.uniform(0, 1.5),
-                    light=rng.uniform(0, 0.5),
-                    quality=rng.randint(35, 90),
-                    seed=rng.randrange(1 << 30),
-                )
-            )
+        photos = photograph_form(
+            pdf, layout, marks, rng, writing="Meer bankjes bij de vijver" if written else ""
+        )
         started = time.perf_counter()
         for photo in photos:
             images(photo)
@@ -223,7 +153,7 @@ def run(sheets: int, seed: int, writing: float = 0.0) -> dict:
         answers = read_answers(read, kinds, areas)
         reading_s.append(time.perf_counter() - started)
         for box in read:
-            kind = marks.get(_key(box.key), "empty")
+            kind = marks.get(box_key(box.key), "empty")
             expected = {"fill": "filled", "dot": "empty", "empty": "empty"}.get(kind, "marked")
             boxes_total += 1
             by_kind[kind] += 1

@@ -125,3 +125,104 @@ def draw_writing(page: np.ndarray, area: dict, text: str, *, dpi: int = 150) -> 
     cv2.putText(
         page, text, origin, cv2.FONT_HERSHEY_SCRIPT_SIMPLEX, 0.16 * scale, 50, 2, cv2.LINE_AA
     )
+
+
+def box_key(box: dict) -> tuple:
+    """A box of the layout (or a read box's key) as a hashable key."""
+    question = box["question"]
+    if "statement" in box:
+        return (question, "vote", box["statement"], box["vote"])
+    if "rank" in box:
+        return (question, "rank", box["option"], box["rank"])
+    if "value" in box:
+        return (question, "value", box["value"])
+    if "digit" in box:
+        return (question, "digit", box["option"], box["digit"])
+    return (question, "option", box["option"])
+
+
+def fill_in(rng: random.Random, questions: list[dict], layout: dict) -> tuple[dict, dict]:
+    """What a person fills in at random: box key → mark kind, and the answers that makes
+    (question id → answer, None for blank). ``questions``: ``{"id", "kind", "options"
+    (ids in order), "max_choices", "scale_min", "scale_max"}``. One choice (one time in
+    five a first choice taken back by filling its box in, the printed correction rule),
+    up to the allowed choices, a scale value, a ranking of some options, votes on most
+    statements; crosses, ticks and light thin ticks; a stray dot in 3 % of the empty boxes.
+    Budget digits and open text stay empty (a person reads those)."""
+    marks: dict[tuple, str] = {}
+    truth: dict[int, dict | None] = {}
+
+    def pen() -> str:
+        return rng.choices(["cross", "tick", "light_tick"], weights=[5, 4, 1])[0]
+
+    for question in questions:
+        qid, options, kind = question["id"], question["options"], question["kind"]
+        if kind == "single_choice":
+            chosen = rng.choice(options)
+            if rng.random() < 0.2:
+                other = rng.choice([o for o in options if o != chosen])
+                marks[(qid, "option", other)] = "fill"
+            marks[(qid, "option", chosen)] = pen()
+            truth[qid] = {"option": chosen}
+        elif kind == "multiple_choice":
+            chosen = sorted(rng.sample(options, rng.randint(1, question["max_choices"] or 1)))
+            for option in chosen:
+                marks[(qid, "option", option)] = pen()
+            truth[qid] = {"options": chosen}
+        elif kind == "scale":
+            low, high = question["scale_min"], question["scale_max"]
+            value = rng.randint(low, high)
+            if rng.random() < 0.2:
+                other = rng.choice([v for v in range(low, high + 1) if v != value])
+                marks[(qid, "value", other)] = "fill"
+            marks[(qid, "value", value)] = pen()
+            truth[qid] = {"value": value}
+        elif kind == "ranking":
+            order = rng.sample(options, rng.randint(1, len(options)))
+            for rank, option in enumerate(order, start=1):
+                marks[(qid, "rank", option, rank)] = pen()
+            truth[qid] = {"ranking": order}
+        elif kind == "statements":
+            votes = {}
+            for option in options:
+                if rng.random() < 0.85:
+                    votes[str(option)] = rng.choice(["agree", "disagree", "pass"])
+                    marks[(qid, "vote", option, votes[str(option)])] = pen()
+            truth[qid] = {"votes": votes} if votes else None
+        else:
+            truth[qid] = None
+    for page in layout["pages"]:
+        for box in page["boxes"]:
+            if box_key(box) not in marks and "digit" not in box and rng.random() < 0.03:
+                marks[box_key(box)] = "dot"
+    return marks, truth
+
+
+def photograph_form(
+    pdf: bytes, layout: dict, marks: dict, rng: random.Random, *, writing: str = ""
+) -> list[bytes]:
+    """Each page of one printed form (``pdf``), marked with ``marks`` (``fill_in``) and
+    ``writing`` in its open answers, photographed as a phone would: turned up to ±12°, at
+    an angle, blurred, unevenly lit, JPEG quality 35 to 90."""
+    photos = []
+    for index, layout_page in enumerate(layout["pages"]):
+        page = render_pdf_page(pdf, index)
+        for box in layout_page["boxes"]:
+            kind = marks.get(box_key(box))
+            if kind:
+                draw_mark(page, box, kind, seed=rng.randrange(1 << 30))
+        for area in layout_page["areas"]:
+            if writing and area["kind"] == "text":
+                draw_writing(page, area, writing)
+        photos.append(
+            photograph(
+                page,
+                angle=rng.uniform(-12, 12),
+                skew=rng.uniform(0, 0.1),
+                blur=rng.uniform(0, 1.5),
+                light=rng.uniform(0, 0.5),
+                quality=rng.randint(35, 90),
+                seed=rng.randrange(1 << 30),
+            )
+        )
+    return photos

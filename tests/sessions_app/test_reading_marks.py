@@ -103,3 +103,45 @@ def test_a_photographed_form_gives_its_answers(paper_session):
     assert answers[statements.pk].answer == {"votes": {str(ids[0]): "agree", str(ids[1]): "pass"}}
     scale = questions["scale"]
     assert answers[scale.pk].sure and answers[scale.pk].answer is None
+
+
+@pytest.mark.parametrize(
+    ("angle", "blur", "light", "quality"), [(0, 0, 0, 90), (-11, 1.4, 0.5, 35), (9, 0.8, 0.3, 50)]
+)
+def test_writing_in_an_answer_area_is_seen_and_blank_areas_stay_blank(
+    paper_session, angle, blur, light, quality
+):
+    """The reader does not read handwriting, but it must never miss that there is some:
+    even one short word sends the question to a person. Ruled lines are no writing."""
+    from sessions_app.reading.marks import read_areas
+    from sessions_app.reading.synthetic import draw_writing
+
+    session, questions = paper_session
+    layout, pdf = printed_form(session)
+    [number] = [
+        index
+        for index, page in enumerate(layout["pages"])
+        if any(a["kind"] == "text" for a in page["areas"])
+    ]
+    layout_page = layout["pages"][number]
+
+    def areas(text):
+        page = render_pdf_page(pdf, number)
+        for area in layout_page["areas"]:
+            if text and area["kind"] == "text":
+                draw_writing(page, area, text)
+        photo = photograph(
+            page, angle=angle, skew=0.05, blur=blur, light=light, quality=quality, seed=2
+        )
+        [gray] = images(photo)
+        return {a.key["kind"]: a for a in read_areas(find_page(gray, layout).image, layout_page)}
+
+    blank = areas("")
+    assert {kind: area.written for kind, area in blank.items()} == {
+        "text": False,
+        "proposal": False,
+    }
+    assert blank["text"].key["question"] == questions["text"].pk
+    for text in ("Ja", "Meer groen en bankjes bij de vijver"):
+        written = areas(text)
+        assert written["text"].written and not written["proposal"].written, text
