@@ -15,7 +15,7 @@ from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from sessions_app.models import LiveSession, Question, QuestionKind, Response
 from sessions_app.services import facilitation, followups, opinion, paper, participation
@@ -215,3 +215,58 @@ def fill_held_meeting(*, process, organiser, facilitator, teller) -> LiveSession
     if statements is not None:
         opinion.map_refresh(statements)  # the map is there before anyone looks
     return session
+
+
+SAMPLE_FORMS = 3
+
+
+def sample_form_photos(*, session: LiveSession, organiser, directory, base_url: str) -> list:
+    """A few of next week's forms printed (a print run on the paper page), filled in by
+    hand and photographed (both simulated, as the reader's benchmark does), so photo
+    reading can be tried without a printer or a pen: a teller uploads them. Made once;
+    later calls return the photos already written."""
+    from printables import paper_form
+    from printables.strings import form_strings
+    from sessions_app.reading.synthetic import fill_in, photograph_form
+    from sessions_app.services.printing import render_batch, sheet_url
+
+    existing = sorted(directory.glob("form-*.jpg"))
+    if existing:
+        return existing
+    layout = form_layout(session=session, large_print=False)
+    batch = paper.print_batch_create(
+        user=organiser,
+        session=session,
+        count=SAMPLE_FORMS,
+        layout=layout,
+        client_id="demo-sample-photos",
+    )
+    render_batch(batch.pk, base_url)
+    questions = [
+        {
+            "id": q.pk,
+            "kind": q.kind,
+            "options": [o.pk for o in q.options.order_by("position")],
+            "max_choices": q.max_choices,
+            "scale_min": q.scale_min,
+            "scale_max": q.scale_max,
+        }
+        for q in session.questions.order_by("position", "id")
+    ]
+    rng = random.Random(8)  # noqa: S311 (a repeatable demo, not a secret)
+    directory.mkdir(parents=True, exist_ok=True)
+    written = []
+    for sheet in batch.sheets.order_by("serial"):
+        with translation.override(session.process.language):
+            pdf = paper_form.render(
+                layout.data,
+                [paper_form.SheetRow(sheet.code, sheet_url(base_url, sheet))],
+                form_strings(),
+                title=session.title,
+            )
+        marks, _answers = fill_in(rng, questions, layout.data)
+        for number, photo in enumerate(photograph_form(pdf, layout.data, marks, rng), start=1):
+            path = directory / f"form-{sheet.serial}-page-{number}.jpg"
+            path.write_bytes(photo)
+            written.append(path)
+    return written

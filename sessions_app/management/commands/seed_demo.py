@@ -5,6 +5,7 @@ for every role."""
 
 import secrets
 from datetime import datetime, time, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -16,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from sessions_app.demo import fill_held_meeting
+from sessions_app.demo import fill_held_meeting, sample_form_photos
 from sessions_app.design import FORMAT
 from sessions_app.models import LiveSession, Process, Role, SessionState
 from sessions_app.services.design_io import process_import
@@ -234,6 +235,20 @@ class Command(BaseCommand):
                 _("  Last week's map:    %(url)s")
                 % {"url": f"{base}{reverse('live:presenter', args=[held.join_code])}"}
             )
+        photos = sample_form_photos(
+            session=session,
+            organiser=users["organisator"],
+            directory=Path(settings.MEDIA_ROOT) / "demo-photos",
+            base_url=base,
+        )
+        out(
+            _("  Photos of filled forms: %(count)d in %(path)s")
+            % {"count": len(photos), "path": photos[0].parent}
+        )
+        out(
+            _("    (read them as teller at %(url)s: “Photograph a form”, a photo a page)")
+            % {"url": f"{base}{reverse('paper:teller_session', args=[session.pk])}"}
+        )
         out(_("  Staff accounts, all with password %(password)s:") % {"password": password})
         for username, role in ACCOUNTS:
             out(f"    {username:<15} {Role(role).label}")
