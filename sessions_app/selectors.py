@@ -242,7 +242,7 @@ def sheets_in_conflict(*, session: LiveSession):
             Prefetch(
                 "entries",
                 queryset=SheetEntry.objects.filter(state=EntryState.CONFLICT).select_related(
-                    "teller"
+                    "teller", "reading"
                 ),
             )
         )

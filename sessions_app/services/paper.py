@@ -518,6 +518,9 @@ def _readings_follow(sheet: PaperSheet) -> None:
     )
     if sheet.state == SheetState.VOIDED:
         readings.filter(status=Status.ENTERED).update(status=Status.DROPPED)
+    if sheet.state in (SheetState.VOIDED, SheetState.COUNTED):
+        # A reading still gathering pages or waiting for review is no longer needed (the
+        # form was typed in, or voided): it leaves the review queue.
         SheetReading.objects.filter(sheet=sheet, status__in=[Status.PAGES, Status.REVIEW]).update(
             status=Status.DROPPED, decided_at=timezone.now()
         )

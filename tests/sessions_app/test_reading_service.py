@@ -393,3 +393,23 @@ def test_read_forms_prints_one_json_object_a_page(paper_session, printed, filled
     assert rows[-2]["answers"][str(q["choice"].pk)]["answer"] == {"option": option(q["choice"], 1)}
     assert rows[-1]["reason"] == "not_image"
     assert counted(session) == 5
+
+
+def test_a_form_typed_in_while_its_reading_waits_takes_the_reading_out_of_review(
+    paper_session, printed, teller, organiser
+):
+    session, q = paper_session
+    [sheet] = printed(1)
+    two = [("cross", q["choice"].pk, {"option": option(q["choice"], index)}) for index in (0, 1)]
+    outcome = read_all(teller, session, photos(sheet, two))[-1]
+    assert outcome.status == "review"
+    paper.sheet_entry_record(
+        user=teller,
+        sheet=sheet,
+        answers={str(q["choice"].pk): {"option": option(q["choice"], 0)}},
+        client_id="typed-0002",
+    )
+    outcome.reading.refresh_from_db()
+    assert outcome.reading.status == SheetReading.Status.DROPPED
+    assert not reading.review_queue(session=session).exists()
+    paper.paper_close(user=organiser, session=session)  # nothing waits any more

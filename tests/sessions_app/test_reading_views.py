@@ -203,3 +203,30 @@ def test_the_review_page_is_for_facilitators(client, paper_session, printed, tel
     assert client.post(url, {"action": "drop"}).status_code == 404
     reading_row.refresh_from_db()
     assert reading_row.status == SheetReading.Status.REVIEW
+
+
+def test_a_reading_that_differs_from_a_typed_entry_is_shown_as_read_from_a_photo(
+    client, paper_session, printed, teller, organiser, marks
+):
+    from sessions_app.services import paper
+
+    session, q = paper_session
+    Process.objects.filter(pk=session.process_id).update(entry_mode=EntryMode.DOUBLE)
+    [sheet] = printed(1)
+    paper.sheet_entry_record(
+        user=teller,
+        sheet=sheet,
+        answers={str(q["choice"].pk): {"option": option(q["choice"], 2)}},
+        client_id="typed-0003",
+    )
+    client.force_login(teller)
+    for shot in photos(sheet, marks):
+        last = upload(client, session, shot)
+    assert "reads differently from its other entry" in last.content.decode()
+    client.force_login(organiser)
+    page = client.get(reverse("paper:page", args=[session.process.slug, session.pk]))
+    body = page.content.decode()
+    assert "Entered by tom" in body and "Read from a photo" in body
+    reading_row = SheetReading.objects.get(sheet=sheet)
+    assert reading_row.status == SheetReading.Status.CONFLICT
+    assert reverse("paper:reading", args=[session.process.slug, session.pk, reading_row.pk]) in body
