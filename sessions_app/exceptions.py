@@ -134,6 +134,7 @@ INPUT_CODES: dict[str, Promise] = {
     "reading_not_in_review": _("This reading is not waiting for review."),
     "reading_not_waiting": _("This reading is not waiting for a confirmation."),
     "page_replaced": _("A later reading of this form took the place of this one."),
+    "scan_not_stale": _("This file is being read; there is nothing to resume."),
 }
 ERROR_MESSAGES.update(INPUT_CODES)
 

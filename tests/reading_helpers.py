@@ -3,6 +3,10 @@ real signed QR code, mark its boxes with simulated pens and photograph every pag
 
 from __future__ import annotations
 
+import io
+
+from PIL import Image
+
 from printables import paper_form
 from printables.strings import form_strings
 from sessions_app.reading.synthetic import draw_mark, draw_writing, photograph, render_pdf_page
@@ -47,3 +51,13 @@ def photos(sheet, marks=(), writing=(), *, pages=None, seed=1, **camera) -> list
     if pages is None:
         assert found == set(range(len(marks))), "every mark lands in a box"
     return shots
+
+
+def scanned_pdf(shots: list[bytes]) -> bytes:
+    """Photos put together as one PDF, as a scanner gives many forms."""
+    pictures = [Image.open(io.BytesIO(shot)).convert("L") for shot in shots]
+    buffer = io.BytesIO()
+    pictures[0].save(
+        buffer, format="PDF", save_all=True, append_images=pictures[1:], resolution=150
+    )
+    return buffer.getvalue()

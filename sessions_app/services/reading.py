@@ -23,7 +23,8 @@ per page (``PageOutcome.reason``): ``no_form``, ``corner_missing``, ``poor_fit``
 ``sheet_other_session``, ``sheet_voided``, ``sheet_counted``, ``sheet_in_review``,
 ``reading_in_review``, ``paper_closed``, ``layout_mismatch``, ``layout_unsupported``,
 ``page_read``. Review and confirmation: ``reading_not_in_review``,
-``reading_not_waiting``, and the entry codes of ``services.paper``.
+``reading_not_waiting``, and the entry codes of ``services.paper``; a lost background
+read: ``scan_not_stale``.
 """
 
 from __future__ import annotations
@@ -76,6 +77,8 @@ logger = logging.getLogger(__name__)
 
 #: A phone photo or a scanner's PDF of a few hundred pages.
 MAX_FILE_BYTES = 100 * 1024 * 1024
+#: A scan still "being read" with no page read for this long was lost (a restart).
+STALE_AFTER = timezone.timedelta(minutes=15)
 #: Kept images of straightened pages: JPEG quality (for the review's crops).
 PAGE_JPEG_QUALITY = 85
 Status = SheetReading.Status
@@ -146,13 +149,9 @@ def scan_add(
         permissions.require(user, session.process, "enter_paper")
     if len(data) > MAX_FILE_BYTES:
         raise InputRejected("file_too_large")
-    pages = page_count(data)
-    try:
-        next(iter_images(data)) if data[:5] != b"%PDF-" else None
-    except ReadRefused:
-        pages = 0
-    if not data or pages == 0:
+    if not data or not _readable(data):
         raise InputRejected("not_image")
+    pages = page_count(data)
     digest = hashlib.sha256(data).hexdigest()
     if FormScan.objects.filter(sha256=digest).exists():
         raise InputRejected("same_image")
@@ -174,6 +173,17 @@ def scan_add(
         )
     except IntegrityError:
         raise InputRejected("same_image") from None  # the same file at the same moment
+
+
+def _readable(data: bytes) -> bool:
+    """A PDF with pages, or a picture OpenCV decodes."""
+    if data[:5] == b"%PDF-":
+        return page_count(data) > 0
+    try:
+        iter_images(data)
+    except ReadRefused:
+        return False
+    return True
 
 
 def _suffix(data: bytes) -> str:
@@ -206,10 +216,12 @@ def scan_read(scan: FormScan, *, user=None) -> list[PageOutcome]:
         return scan_outcomes(scan)
     scan.refresh_from_db()
     outcomes: list[PageOutcome] = []
+    done = set(scan.page_readings.values_list("index", flat=True))  # a resumed scan
     try:
         data = scan_path(scan).read_bytes()
         for index, gray in enumerate(iter_images(data)):
-            outcomes.append(_read_page(scan, index, gray, user))
+            if index not in done:
+                outcomes.append(_read_page(scan, index, gray, user))
             FormScan.objects.filter(pk=scan.pk).update(progress=min(index + 1, scan.pages))
     except Exception as error:  # a damaged PDF page, a full disk: say so on the page
         logger.exception("reading scan %s failed", scan.pk)
@@ -225,7 +237,27 @@ def scan_read(scan: FormScan, *, user=None) -> list[PageOutcome]:
         fields["file"] = ""
     FormScan.objects.filter(pk=scan.pk).update(**fields)
     scan.refresh_from_db()
-    return outcomes
+    return scan_outcomes(scan) if done else outcomes
+
+
+def is_stale(scan: FormScan) -> bool:
+    """Still "being read" long after the last page: its process was lost (a restart)."""
+    return scan.state in (FormScan.State.PENDING, FormScan.State.RUNNING) and (
+        timezone.now() - scan.created_at > STALE_AFTER
+        and not scan.page_readings.filter(created_at__gt=timezone.now() - STALE_AFTER).exists()
+    )
+
+
+def scan_resume(*, user, scan: FormScan) -> FormScan:
+    """Read the rest of a scan whose reading was lost; the pages read stand. Raises
+    ``AccessDenied`` and ``InputRejected("scan_not_stale")``."""
+    permissions.require(user, scan.session.process, "facilitate")
+    if not is_stale(scan):
+        raise InputRejected("scan_not_stale")
+    FormScan.objects.filter(pk=scan.pk).update(state=FormScan.State.PENDING)
+    scan.refresh_from_db()
+    start_reading(scan)
+    return scan
 
 
 def scan_outcomes(scan: FormScan) -> list[PageOutcome]:

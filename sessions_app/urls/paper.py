@@ -43,6 +43,11 @@ urlpatterns = [
         name="scan",
     ),
     path(
+        "manage/<slug:slug>/sessions/<int:session_id>/paper/scans/<int:scan_id>/resume/",
+        reading.scan_resume,
+        name="scan_resume",
+    ),
+    path(
         "manage/<slug:slug>/sessions/<int:session_id>/paper/scans/<int:scan_id>/file/",
         reading.scan_file,
         name="scan_file",

@@ -193,6 +193,7 @@ def scan_page(request, slug: str, session_id: int, scan_id: int):
             "process": session.process,
             "scan": scan,
             "status": _scan_status(scan),
+            "stale": reading.is_stale(scan),
             "outcomes": outcomes,
             "summary": summary,
             "refused": [
@@ -203,6 +204,19 @@ def scan_page(request, slug: str, session_id: int, scan_id: int):
             else [],
         },
     )
+
+
+@login_required
+@require_POST
+def scan_resume(request, slug: str, session_id: int, scan_id: int):
+    """Read the rest of a scan whose background reading was lost."""
+    session = facilitated_session(request, slug, session_id)
+    scan = get_object_or_404(FormScan, pk=scan_id, session=session)
+    try:
+        reading.scan_resume(user=request.user, scan=scan)
+    except (InputRejected, AccessDenied) as error:
+        messages.error(request, error.message)
+    return redirect("paper:scan", slug=slug, session_id=session.pk, scan_id=scan.pk)
 
 
 @login_required

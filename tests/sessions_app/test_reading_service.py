@@ -3,7 +3,6 @@ one of two entries), unsure ones wait for review, every bad input is refused wit
 reason and counts nothing, and the image is kept as evidence."""
 
 import hashlib
-import io
 import json
 from pathlib import Path
 
@@ -12,7 +11,6 @@ import numpy as np
 import pytest
 from django.core.management import call_command
 from django.core.signing import Signer
-from PIL import Image
 
 from printables import paper_form
 from printables.strings import form_strings
@@ -36,7 +34,7 @@ from sessions_app.services import paper, reading
 from sessions_app.services.live_sessions import live_session_create
 from tests.conftest import session_spec
 from tests.paper_fixtures import option
-from tests.reading_helpers import BASE, layout_of, photos
+from tests.reading_helpers import BASE, layout_of, photos, scanned_pdf
 
 pytestmark = pytest.mark.django_db
 
@@ -344,15 +342,6 @@ def test_a_teller_of_another_process_cannot_read(paper_session, make_user, fille
 
 
 # The scanner's PDF and the command line ----------------------------------------------
-
-
-def scanned_pdf(shots: list[bytes]) -> bytes:
-    pictures = [Image.open(io.BytesIO(shot)).convert("L") for shot in shots]
-    buffer = io.BytesIO()
-    pictures[0].save(
-        buffer, format="PDF", save_all=True, append_images=pictures[1:], resolution=150
-    )
-    return buffer.getvalue()
 
 
 def test_a_scanned_pdf_of_several_sheets_is_read_page_by_page_in_the_background(

@@ -2,13 +2,10 @@
 confirmation under double entry, the facilitator's scan upload with progress and a
 summary, and the review page with the crops of the boxes."""
 
-import io
-
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.urls import reverse
-from PIL import Image
 
 from sessions_app.models import (
     EntryMode,
@@ -20,7 +17,7 @@ from sessions_app.models import (
     Source,
 )
 from tests.paper_fixtures import option
-from tests.reading_helpers import photos
+from tests.reading_helpers import photos, scanned_pdf
 
 pytestmark = pytest.mark.django_db
 
@@ -129,9 +126,7 @@ def test_a_scanned_pdf_is_read_in_the_background_and_summed_up(
     shots[-len(shots) // 2 :] = photos(
         sheets[1], [*marks, ("cross", q["choice"].pk, {"option": option(q["choice"], 1)})]
     )
-    pictures = [Image.open(io.BytesIO(s)).convert("L") for s in shots]
-    pdf = io.BytesIO()
-    pictures[0].save(pdf, format="PDF", save_all=True, append_images=pictures[1:])
+    pdf = scanned_pdf(shots)
     started = []
     monkeypatch.setattr(reading, "start_command", lambda *args: started.append(args))
     client.force_login(organiser)
@@ -140,7 +135,7 @@ def test_a_scanned_pdf_is_read_in_the_background_and_summed_up(
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(
             reverse("paper:scan_upload", args=[session.process.slug, session.pk]),
-            {"scan": SimpleUploadedFile("scan.pdf", pdf.getvalue(), "application/pdf")},
+            {"scan": SimpleUploadedFile("scan.pdf", pdf, "application/pdf")},
         )
     scan = FormScan.objects.get()
     assert response.status_code == 302 and response.url.endswith(f"/scans/{scan.pk}/")
@@ -186,7 +181,7 @@ def test_a_scanned_pdf_is_read_in_the_background_and_summed_up(
     evidence = client.get(
         reverse("paper:scan_file", args=[session.process.slug, session.pk, scan.pk])
     )
-    assert b"".join(evidence.streaming_content) == pdf.getvalue()
+    assert b"".join(evidence.streaming_content) == pdf
 
 
 def test_the_review_page_is_for_facilitators(client, paper_session, printed, teller, marks):
@@ -230,3 +225,53 @@ def test_a_reading_that_differs_from_a_typed_entry_is_shown_as_read_from_a_photo
     reading_row = SheetReading.objects.get(sheet=sheet)
     assert reading_row.status == SheetReading.Status.CONFLICT
     assert reverse("paper:reading", args=[session.process.slug, session.pk, reading_row.pk]) in body
+
+
+def test_a_lost_background_reading_can_be_resumed_where_it_stopped(
+    client,
+    paper_session,
+    printed,
+    organiser,
+    marks,
+    monkeypatch,
+    django_capture_on_commit_callbacks,
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from sessions_app.services import reading
+
+    session, _q = paper_session
+    [sheet] = printed(1)
+    shots = photos(sheet, marks, angle=0, skew=0)
+    pdf = scanned_pdf(shots)
+    scan = reading.scan_add(
+        user=organiser, session=session, data=pdf, origin=FormScan.Origin.UPLOAD
+    )
+    # Its process read the first page and was lost (a restart) an hour ago.
+    [gray] = list(reading.iter_images(pdf))[:1]
+    reading._read_page(scan, 0, gray, organiser)
+    long_ago = timezone.now() - timedelta(hours=1)
+    FormScan.objects.filter(pk=scan.pk).update(state="running", progress=1, created_at=long_ago)
+    scan.page_readings.update(created_at=long_ago)
+    started = []
+    monkeypatch.setattr(reading, "start_command", lambda *args: started.append(args))
+    client.force_login(organiser)
+    url = reverse("paper:scan", args=[session.process.slug, session.pk, scan.pk])
+    assert "Read the rest" in client.get(url).content.decode()
+    resume = reverse("paper:scan_resume", args=[session.process.slug, session.pk, scan.pk])
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(resume)
+    assert started == [("read_scan", str(scan.pk))]
+    assert response.status_code == 302
+    scan.refresh_from_db()
+    assert scan.state == "pending"
+    call_command("read_scan", str(scan.pk))
+    scan.refresh_from_db()
+    assert scan.state == "done" and scan.page_readings.count() == len(shots)
+    sheet.refresh_from_db()
+    assert sheet.state == SheetState.COUNTED
+    # A scan that is being read is not resumed.
+    again = client.post(resume, follow=True)
+    assert "nothing to resume" in again.content.decode()
