@@ -175,6 +175,19 @@ def scan_add(
         raise InputRejected("same_image") from None  # the same file at the same moment
 
 
+def earlier_scan(upload, *, user) -> FormScan | None:
+    """The scan this same file made when ``user`` gave it before (``upload``: bytes or a
+    file), to show what became of it; None for a file someone else gave."""
+    data = upload if isinstance(upload, bytes) else _read_upload(upload)
+    digest = hashlib.sha256(data).hexdigest()
+    return FormScan.objects.filter(sha256=digest, created_by=user).first()
+
+
+def _read_upload(upload) -> bytes:
+    upload.seek(0)
+    return upload.read()
+
+
 def _readable(data: bytes) -> bool:
     """A PDF with pages, or a picture OpenCV decodes."""
     if data[:5] == b"%PDF-":

@@ -59,17 +59,20 @@ def teller_photo(request, session_id: int):
     try:
         scan = _scan_from(request, session, "photo", FormScan.Origin.PHOTO)
     except (InputRejected, AccessDenied) as error:
-        return render(
-            request,
-            "paper/photo_result.html",
-            {"session": session, "error": error.message, "outcomes": []},
-            status=400,
+        # The same photo sent again by the same teller (a double tap, a retry after a
+        # lost connection): refused, and what became of it the first time is shown.
+        earlier = (
+            reading.earlier_scan(request.FILES["photo"], user=request.user)
+            if getattr(error, "code", "") == "same_image"
+            else None
         )
+        outcomes = reading.scan_outcomes(earlier) if earlier is not None else []
+        return _photo_result(request, session, outcomes, error=error.message, status=400)
     outcomes = reading.scan_read(scan, user=request.user)
     return _photo_result(request, session, outcomes)
 
 
-def _photo_result(request, session, outcomes, status=None):
+def _photo_result(request, session, outcomes, *, error=None, status=None):
     finished = [o for o in outcomes if o.reading is not None and o.status not in ("pages",)]
     described = [
         {
@@ -85,7 +88,7 @@ def _photo_result(request, session, outcomes, status=None):
         "paper/photo_result.html",
         {
             "session": session,
-            "error": None,
+            "error": error,
             "outcomes": described,
             "client_id": uuid.uuid4().hex,
         },

@@ -15,7 +15,7 @@ from sessions_app.services.printing import form_layout
 from sessions_app.services.processes import process_publish
 from sessions_app.specs import OptionSpec
 from tests.conftest import PASSWORD
-from tests.reading_helpers import photos
+from tests.reading_helpers import photos, scanned_pdf
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 OPTIONS = ("Bij de school", "In het park", "Achter de kerk")
@@ -124,3 +124,38 @@ async def test_a_photographed_form_counts_and_an_unsure_one_is_settled_in_review
         lambda: sorted(Response.objects.values_list("sheet__serial", "sheet_entry__method"))
     )()
     assert counted == [(1, "photo"), (2, "resolution")]
+
+
+async def test_the_facilitator_uploads_a_scanned_pdf_and_follows_it_to_the_summary(
+    browser, daphne_url, filled_forms, organiser
+):
+    """The scan is read by a separate process (``read_scan``, started by the server);
+    the page follows its progress and then shows the summary."""
+    session, _question, park, doubt = filled_forms
+    page = await browser.new_page(locale="nl-NL", viewport={"width": 1280, "height": 900})
+    await log_in(page, daphne_url, organiser.username)
+    slug = await sync_to_async(lambda: session.process.slug)()
+    await page.goto(f"{daphne_url}/manage/{slug}/sessions/{session.pk}/paper/")
+    await page.get_by_label("Een pdf van een scanner met ingevulde formulieren").set_input_files(
+        files=[
+            {
+                "name": "scan.pdf",
+                "mimeType": "application/pdf",
+                "buffer": scanned_pdf([park, doubt]),
+            }
+        ]
+    )
+    await page.get_by_role("button", name="Formulieren lezen").click()
+    summary = page.get_by_role("heading", name="Samenvatting")
+    await expect(summary).to_be_visible(timeout=30_000)
+    await expect(page.locator("#job-status")).to_contain_text("2 van 2 pagina's gelezen")
+    facts = page.locator("dl.facts")
+    await expect(facts).to_contain_text("Formulieren geteld")
+    await expect(page.get_by_role("cell", name="Formulier 1 is geteld.")).to_be_visible()
+    await expect(
+        page.get_by_role("cell", name="Formulier 2 gaat naar controle", exact=False)
+    ).to_be_visible()
+    await no_axe_violations(page)
+    # The review is one click away.
+    await page.get_by_role("link", name="Naar de controle").click()
+    await expect(page.get_by_role("link", name="Formulier 2", exact=False)).to_be_visible()

@@ -12,6 +12,7 @@ from sessions_app.models import (
     FormScan,
     Process,
     Response,
+    Role,
     SheetReading,
     SheetState,
     Source,
@@ -44,7 +45,7 @@ def upload(client, session, shot, name="form.jpg"):
 
 
 def test_the_teller_page_offers_the_camera_and_a_photo_counts_at_once(
-    client, paper_session, printed, teller, marks
+    client, paper_session, printed, teller, marks, make_user, grant
 ):
     session, q = paper_session
     [sheet] = printed(1)
@@ -64,11 +65,19 @@ def test_the_teller_page_offers_the_camera_and_a_photo_counts_at_once(
     sheet.refresh_from_db()
     assert sheet.state == SheetState.COUNTED
     assert Response.objects.filter(source=Source.PAPER, question=q["choice"]).count() == 1
-    # The same photo again: refused, with the reason, nothing counted twice.
+    # The same photo again (a double tap): refused, with the reason, and what became of
+    # it the first time; nothing counted twice.
     again = upload(client, session, shots[-1])
     assert again.status_code == 400
-    assert "has been read before" in again.content.decode()
+    body = again.content.decode()
+    assert "has been read before" in body and f"Form {sheet.serial} is counted." in body
     assert Response.objects.filter(source=Source.PAPER, question=q["choice"]).count() == 1
+    # Another teller's copy of that file is refused without showing them anything else.
+    other = make_user("tina")
+    grant(session.process, other, Role.TELLER)
+    client.force_login(other)
+    copied = upload(client, session, shots[-1]).content.decode()
+    assert "has been read before" in copied and f"Form {sheet.serial}" not in copied
 
 
 def test_a_file_that_is_no_photo_gets_a_clear_reason(client, paper_session, teller):
