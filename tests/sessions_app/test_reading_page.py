@@ -101,3 +101,19 @@ def test_corners_that_do_not_fit_the_form_are_refused(form):
     moved[y0 - 300 : y0 - 300 + size, x0 - 200 : x0 - 200 + size] = patch
     problem = refused(jpeg(moved), layout)
     assert problem.code == "poor_fit" and "mm" in problem.detail
+
+
+@pytest.mark.parametrize(
+    "turn", [cv2.ROTATE_90_CLOCKWISE, cv2.ROTATE_180, cv2.ROTATE_90_COUNTERCLOCKWISE]
+)
+def test_a_photo_taken_sideways_or_upside_down_is_straightened_the_right_way_up(form, turn):
+    """Each corner has its own marker, so the page comes out upright however the phone
+    was held (and whether or not it wrote the turn into EXIF instead of the pixels)."""
+    layout, page, _pdf = form
+    [gray] = images(photograph(page, angle=3, skew=0.04, quality=80))
+    _ok, jpeg = cv2.imencode(".jpg", cv2.rotate(gray, turn))
+    [turned] = images(jpeg.tobytes())
+    found = find_page(turned, layout)
+    assert found.qr_text == URL + f"?p=1&v={layout['version']}"
+    marker = found.image[8 * PX_PER_MM + 4 : 10 * PX_PER_MM, 8 * PX_PER_MM + 4 : 10 * PX_PER_MM]
+    assert marker.mean() < 90  # the top left marker is top left
