@@ -111,7 +111,7 @@ INPUT_CODES: dict[str, Promise] = {
     "hands_not_for_kind": _("Hands can be counted for choices and scales only."),
     # Reading forms from photos and scans
     "file_too_large": _("The file is too large (at most 100 MB)."),
-    "not_image": _("This file is not a photo (JPEG, PNG) or a PDF."),
+    "not_image": _("This file is not a photo (JPEG, PNG) or a scan (PDF, TIFF)."),
     "same_image": _("This very file has been read before. Nothing is counted twice."),
     "no_form": _("No paper form was found in this picture."),
     "corner_missing": _(

@@ -5,7 +5,8 @@ says (signature, sheet state, layout version).
 
 Every refusal is a ``ReadRefused`` with a code:
 
-- ``not_image``: the file is neither a JPEG or PNG photo nor a PDF;
+- ``not_image``: the file is neither a photo (JPEG, PNG …) nor a PDF or (multi-page)
+  TIFF from a scanner;
 - ``no_form``: no corner marker in sight;
 - ``corner_missing``: fewer than four corners (``detail`` names the missing ones): a
   corner cut off, covered or out of the picture;
@@ -16,6 +17,7 @@ Every refusal is a ``ReadRefused`` with a code:
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -34,6 +36,8 @@ PDF_DPI = 200
 #: The most the sixteen marker corners may lie off the form's shape (RMS, mm).
 MAX_FIT_MM = 1.5
 MAX_PIXELS = 60_000_000
+#: A TIFF file (scanners write multi-page ones), in either byte order.
+TIFF_MAGIC = (b"II*\x00", b"MM\x00*")
 
 
 class ReadRefused(Exception):
@@ -69,6 +73,8 @@ def iter_images(data: bytes) -> Iterator[np.ndarray]:
         except pypdfium2.PdfiumError as error:
             raise ReadRefused("not_image", str(error)) from None
         return _pdf_pages(document)
+    if data[:4] in TIFF_MAGIC:
+        return _tiff_pages(data)
     raw = np.frombuffer(data, dtype=np.uint8)
     if raw.size == 0:
         raise ReadRefused("not_image", "empty file")
@@ -82,6 +88,11 @@ def iter_images(data: bytes) -> Iterator[np.ndarray]:
 
 def page_count(data: bytes) -> int:
     """How many images ``iter_images`` gives (0 for a file it refuses)."""
+    if data[:4] in TIFF_MAGIC:
+        try:
+            return _tiff(data).n_frames
+        except ReadRefused:
+            return 0
     if data[:5] != b"%PDF-":
         return 1
     import pypdfium2
@@ -90,6 +101,31 @@ def page_count(data: bytes) -> int:
         return len(pypdfium2.PdfDocument(data))
     except pypdfium2.PdfiumError:
         return 0
+
+
+def _tiff(data: bytes):
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        return Image.open(io.BytesIO(data))
+    except (UnidentifiedImageError, OSError) as error:
+        raise ReadRefused("not_image", str(error)) from None
+
+
+def _tiff_pages(data: bytes) -> Iterator[np.ndarray]:
+    """A scanner's multi-page TIFF, a page at a time."""
+    image = _tiff(data)
+    if image.width * image.height > MAX_PIXELS:
+        raise ReadRefused("not_image", "too many pixels")
+
+    def pages():
+        for index in range(image.n_frames):
+            image.seek(index)
+            if image.width * image.height > MAX_PIXELS:
+                raise ReadRefused("not_image", "too many pixels")
+            yield np.array(image.convert("L"))
+
+    return pages()
 
 
 def _pdf_pages(document) -> Iterator[np.ndarray]:

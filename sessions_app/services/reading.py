@@ -63,6 +63,7 @@ from sessions_app.reading.answers import read_answers
 from sessions_app.reading.marks import Area, Box, read_areas, read_boxes
 from sessions_app.reading.page import (
     READER_VERSION,
+    TIFF_MAGIC,
     ReadRefused,
     find_page,
     iter_images,
@@ -140,7 +141,8 @@ STATUS_OF_READING = {
 def scan_add(
     *, user, session: LiveSession | None, data: bytes, name: str = "", origin: str
 ) -> FormScan:
-    """Take a file to read: a photo (JPEG, PNG, or what else OpenCV reads) or a PDF.
+    """Take a file to read: a photo (JPEG, PNG, or what else OpenCV reads), or a scanner's
+    PDF or multi-page TIFF.
     Nothing is read yet (``scan_read``). Raises ``AccessDenied`` (``enter_paper`` on the
     session's process); ``InputRejected`` with ``file_too_large``, ``not_image`` (and
     nothing is kept) and ``same_image`` (this very file was given before). ``user`` None
@@ -189,7 +191,7 @@ def _read_upload(upload) -> bytes:
 
 
 def _readable(data: bytes) -> bool:
-    """A PDF with pages, or a picture OpenCV decodes."""
+    """A PDF with pages, a TIFF Pillow opens, or a picture OpenCV decodes."""
     if data[:5] == b"%PDF-":
         return page_count(data) > 0
     try:
@@ -206,6 +208,8 @@ def _suffix(data: bytes) -> str:
         return ".jpg"
     if data[:8] == b"\x89PNG\r\n\x1a\n":
         return ".png"
+    if data[:4] in TIFF_MAGIC:
+        return ".tif"
     return ".img"
 
 

@@ -3,6 +3,7 @@ one of two entries), unsure ones wait for review, every bad input is refused wit
 reason and counts nothing, and the image is kept as evidence."""
 
 import hashlib
+import io
 import json
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import numpy as np
 import pytest
 from django.core.management import call_command
 from django.core.signing import Signer
+from PIL import Image
 
 from printables import paper_form
 from printables.strings import form_strings
@@ -361,6 +363,22 @@ def test_a_scanned_pdf_of_several_sheets_is_read_page_by_page_in_the_background(
     assert (summary.pages, summary.read, summary.refused) == (len(shots), len(shots), {})
     assert {k: v for k, v in summary.sheets.items() if v} == {"counted": 2}
     assert counted(session) == 10
+
+
+def test_a_scanners_multi_page_tiff_is_read_page_by_page(paper_session, printed, organiser, filled):
+    session, _q = paper_session
+    [sheet] = printed(1)
+    pictures = [
+        Image.open(io.BytesIO(shot)).convert("L") for shot in photos(sheet, filled[0], angle=1)
+    ]
+    buffer = io.BytesIO()
+    pictures[0].save(buffer, format="TIFF", save_all=True, append_images=pictures[1:])
+    scan = reading.scan_add(
+        user=organiser, session=session, data=buffer.getvalue(), origin=FormScan.Origin.UPLOAD
+    )
+    assert scan.pages == len(pictures) and scan.file.endswith(".tif")
+    assert reading.scan_read(scan, user=organiser)[-1].status == "counted"
+    assert counted(session) == 5
 
 
 def test_read_forms_prints_one_json_object_a_page(paper_session, printed, filled, tmp_path, capsys):

@@ -85,7 +85,7 @@ def test_a_file_that_is_no_photo_gets_a_clear_reason(client, paper_session, tell
     client.force_login(teller)
     response = upload(client, session, b"%not an image", name="notes.txt")
     assert response.status_code == 400
-    assert "not a photo (JPEG, PNG) or a PDF" in response.content.decode()
+    assert "not a photo (JPEG, PNG) or a scan (PDF, TIFF)" in response.content.decode()
     assert not FormScan.objects.exists()
 
 
