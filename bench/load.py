@@ -29,6 +29,7 @@ import json
 import os
 import random
 import re
+import secrets
 import shutil
 import signal
 import subprocess
@@ -39,6 +40,7 @@ import urllib.parse
 import urllib.request
 import uuid
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import psutil
 from websockets.asyncio.client import connect
@@ -336,6 +338,43 @@ def enter_sheet(
     return started, (time.perf_counter() - started) * 1000
 
 
+def photograph_sheet(
+    base: str, session_cookie: str, page_path: str, photo: str
+) -> tuple[float, float]:
+    """A teller's photo of a sheet over HTTP, as the phone's camera input sends it: open
+    the teller page, upload the photo (multipart), get the reading back. Returns when the
+    upload was sent and how long the reading took in ms."""
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor())
+    opener.addheaders = [("Cookie", f"sessionid={session_cookie}")]
+    page = opener.open(f"http://{base}{page_path}", timeout=60).read().decode()
+    csrf = CSRF_FIELD.search(page).group(1)
+    boundary = secrets.token_hex(16)
+    data = Path(photo).read_bytes()
+    body = b"".join(
+        [
+            f'--{boundary}\r\nContent-Disposition: form-data; name="csrfmiddlewaretoken"\r\n\r\n'
+            f"{csrf}\r\n".encode(),
+            f'--{boundary}\r\nContent-Disposition: form-data; name="photo"; '
+            f'filename="{Path(photo).name}"\r\nContent-Type: image/jpeg\r\n\r\n'.encode(),
+            data,
+            f"\r\n--{boundary}--\r\n".encode(),
+        ]
+    )
+    request = urllib.request.Request(
+        f"http://{base}{page_path}photo/",
+        data=body,
+        headers={
+            "Cookie": f"sessionid={session_cookie}; csrftoken={csrf}",
+            "Content-Type": f"multipart/form-data; boundary={boundary}",
+        },
+    )
+    started = time.perf_counter()
+    with urllib.request.urlopen(request, timeout=60) as response:
+        if response.status != 200 or b"message-success" not in response.read():
+            raise RuntimeError(f"photo not counted: {response.status}")
+    return started, (time.perf_counter() - started) * 1000
+
+
 # --- the town hall --------------------------------------------------------------------
 
 
@@ -452,7 +491,7 @@ async def town_hall(stack: Stack, args, echo_frame_size: list[int]) -> dict:
             _ms, again = await socket.request(message, client_id)
             duplicate_acks += again["status"] == "duplicate"
 
-    sheets = plan["sheets"]
+    sheets = plan["photos"] or plan["sheets"]
     teller_ms: list[float] = []
     teller_errors: list[str] = []
 
@@ -471,9 +510,14 @@ async def town_hall(stack: Stack, args, echo_frame_size: list[int]) -> dict:
                 if wait > 0:
                     time.sleep(wait)
                 try:
-                    sent, ms = enter_sheet(
-                        urls[index % len(urls)], cookie, path, question, options[0]
-                    )
+                    if plan["photos"]:
+                        sent, ms = photograph_sheet(
+                            urls[index % len(urls)], cookie, plan["teller_page"], path
+                        )
+                    else:
+                        sent, ms = enter_sheet(
+                            urls[index % len(urls)], cookie, path, question, options[0]
+                        )
                     with lock:
                         teller_ms.append(ms)
                         last_sent[0] = max(last_sent[0], sent)
@@ -673,6 +717,12 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--duplicates", type=float, default=0.1, help="share that resends")
     parser.add_argument("--tellers", type=int, default=2)
     parser.add_argument("--sheets", type=int, default=50, help="paper forms entered")
+    parser.add_argument(
+        "--paper",
+        choices=("typed", "photo"),
+        default="typed",
+        help="tellers type the forms in, or photograph them (read by the photo reader)",
+    )
     parser.add_argument("--servers", type=int, default=1, help="Daphne processes")
     parser.add_argument("--reveal", action="store_true", help="results shown on the phones")
     parser.add_argument("--concurrency", type=int, default=200, help="handshakes in flight")
@@ -697,6 +747,7 @@ def main(argv: list[str] | None = None) -> dict:
         phones=args.phones,
         tellers=args.tellers,
         sheets=args.sheets,
+        photos=args.paper == "photo",
         servers=args.servers,
         reveal=args.reveal,
         database_url=args.database_url,
@@ -715,6 +766,7 @@ def main(argv: list[str] | None = None) -> dict:
         "database": "postgresql" if args.database_url else "sqlite",
         "layer": "redis" if args.redis_url else "in-process",
         "revealed_on_phones": args.reveal,
+        "paper_entered_by": args.paper,
         "cores": {"server": sorted(cores()[0]), "client": sorted(client_cores)},
         "echo": measured["echo"],
         "app": app,

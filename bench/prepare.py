@@ -14,6 +14,7 @@ import json
 import os
 import sys
 from datetime import timedelta
+from pathlib import Path
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -28,6 +29,11 @@ def main(argv: list[str] | None = None) -> None:
         type=int,
         default=0,
         help="a statements question with this many statements, open and on screen, instead",
+    )
+    parser.add_argument(
+        "--photos",
+        default="",
+        help="write a phone photo of each sheet, filled in, into this directory",
     )
     args = parser.parse_args(argv)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
@@ -46,6 +52,7 @@ def prepare(
     sheets: int,
     reveal: bool,
     statements: int = 0,
+    photos: str = "",
 ) -> dict:
     from django.contrib.auth import get_user_model
     from django.test import Client
@@ -122,10 +129,13 @@ def prepare(
         staff_grant(user=organiser, process=process, target=teller, role=Role.TELLER)
         teller_cookies.append(login(teller))
     paths = []
+    photo_files = []
     if sheets:
         layout = form_layout(session=session, large_print=False)
         batch = print_batch_create(user=organiser, session=session, count=sheets, layout=layout)
         paths = [f"/t/{sheet_token(s)}/" for s in batch.sheets.order_by("serial")]
+        if photos:
+            photo_files = _photograph(layout.data, batch, paths, question, Path(photos))
     remote = round(phones * remote_share)
     phone_rows = []
     signer = cookies._signer(session.pk)
@@ -144,8 +154,42 @@ def prepare(
         "facilitator": login(organiser),
         "tellers": teller_cookies,
         "sheets": paths,
+        "photos": photo_files,
+        "teller_page": f"/t/s/{session.pk}/",
         "revealed": reveal,
     }
+
+
+def _photograph(layout: dict, batch, paths: list[str], question, directory: Path) -> list[str]:
+    """Each sheet of a one-page form with the first option crossed, as a phone photo."""
+    import random
+
+    from printables import paper_form
+    from printables.strings import form_strings
+    from sessions_app.reading.synthetic import draw_mark, photograph, render_pdf_page
+
+    if len(layout["pages"]) != 1:
+        raise SystemExit("photos are made for a one-page form")
+    first = question.options.order_by("position").first().pk
+    [box] = [b for b in layout["pages"][0]["boxes"] if b.get("option") == first]
+    rng = random.Random(3)
+    directory.mkdir(parents=True, exist_ok=True)
+    files = []
+    for sheet, path in zip(batch.sheets.order_by("serial"), paths, strict=True):
+        pdf = paper_form.render(
+            layout,
+            [paper_form.SheetRow(sheet.code, f"http://bench.test{path}")],
+            form_strings(),
+            title="bench",
+        )
+        page = render_pdf_page(pdf)
+        draw_mark(page, box, "cross", seed=rng.randrange(1 << 30))
+        photo = photograph(
+            page, angle=rng.uniform(-8, 8), skew=0.05, blur=0.6, light=0.3, quality=75
+        )
+        files.append(str(directory / f"sheet-{sheet.serial}.jpg"))
+        Path(files[-1]).write_bytes(photo)
+    return files
 
 
 if __name__ == "__main__":

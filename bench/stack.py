@@ -136,6 +136,9 @@ class Stack:
     #: A statements question with this many statements (open and on screen) instead of a
     #: single choice.
     statements: int = 0
+    #: Tellers photograph the sheets (phone photos made by ``bench.prepare``) instead of
+    #: typing them.
+    photos: bool = False
     database_url: str = ""
     redis_url: str = ""
     #: Start a Redis of its own (``redis-server`` on a free port), which can be restarted.
@@ -201,6 +204,7 @@ class Stack:
                 str(self.sheets),
                 *(["--reveal"] if self.reveal else []),
                 *(["--statements", str(self.statements)] if self.statements else []),
+                *(["--photos", str(self.directory / "photos")] if self.photos else []),
             ],
             cwd=ROOT,
             env=env,

@@ -29,15 +29,19 @@ read: ``scan_not_stale``.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import hashlib
 import logging
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
-import cv2
 import numpy as np
+from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -59,8 +63,9 @@ from sessions_app.models import (
     SheetReading,
     SheetState,
 )
+from sessions_app.reading import work
 from sessions_app.reading.answers import read_answers
-from sessions_app.reading.marks import Area, Box, read_areas, read_boxes
+from sessions_app.reading.marks import Area, Box
 from sessions_app.reading.page import (
     READER_VERSION,
     TIFF_MAGIC,
@@ -80,8 +85,6 @@ logger = logging.getLogger(__name__)
 MAX_FILE_BYTES = 100 * 1024 * 1024
 #: A scan still "being read" with no page read for this long was lost (a restart).
 STALE_AFTER = timezone.timedelta(minutes=15)
-#: Kept images of straightened pages: JPEG quality (for the review's crops).
-PAGE_JPEG_QUALITY = 85
 Status = SheetReading.Status
 
 
@@ -226,35 +229,115 @@ def scan_read(scan: FormScan, *, user=None) -> list[PageOutcome]:
     """Read every page of a waiting scan, saving progress as it goes. A scan already
     being read, or read, is not read again (its outcomes are returned). The file is given
     up if no form was found in it."""
-    claimed = FormScan.objects.filter(pk=scan.pk, state=FormScan.State.PENDING).update(
-        state=FormScan.State.RUNNING
-    )
-    if not claimed:
+    if not _claim(scan):
         return scan_outcomes(scan)
-    scan.refresh_from_db()
-    outcomes: list[PageOutcome] = []
     done = set(scan.page_readings.values_list("index", flat=True))  # a resumed scan
+    outcomes: list[PageOutcome] = []
     try:
         data = scan_path(scan).read_bytes()
         for index, gray in enumerate(iter_images(data)):
             if index not in done:
                 outcomes.append(_read_page(scan, index, gray, user))
-            FormScan.objects.filter(pk=scan.pk).update(progress=min(index + 1, scan.pages))
+            _progress(scan, index)
     except Exception as error:  # a damaged PDF page, a full disk: say so on the page
-        logger.exception("reading scan %s failed", scan.pk)
-        FormScan.objects.filter(pk=scan.pk).update(
-            state=FormScan.State.FAILED, error=str(error)[:500], finished_at=timezone.now()
+        return _failed(scan, error, outcomes)
+    return _finish(scan, outcomes, resumed=bool(done))
+
+
+async def scan_read_async(scan: FormScan, *, user) -> list[PageOutcome]:
+    """``scan_read`` for a teller's photo in a web request: the image work runs in a
+    worker process of the lowest priority (``reading.work``) and only the database steps
+    in Django's one thread for synchronous work, which the phones' answers are committed
+    on; so a photo being read never holds up an answer (``docs/paper-reading.md`` has the
+    measurement)."""
+    db = sync_to_async
+    if not await db(_claim)(scan):
+        return await db(scan_outcomes)(scan)
+    outcomes: list[PageOutcome] = []
+    try:
+        data = await asyncio.to_thread(scan_path(scan).read_bytes)
+        pages = await _in_worker(work.find_all, data, _frame())
+        for index, found in enumerate(pages):
+            if isinstance(found, tuple):
+                found = ReadRefused(found[1], found[2])
+            identified = await db(_identify)(scan, index, found)
+            if isinstance(identified, _Identified):
+                image = f"{scan.sha256}-{index}.jpg"
+                boxes, areas = await _in_worker(
+                    work.measure,
+                    found.image,
+                    identified.layout_page,
+                    str(readings_dir() / image),
+                )
+                identified = await db(_record)(
+                    scan, index, found.fit_mm, identified, (boxes, areas, image), user
+                )
+            outcomes.append(identified)
+            await db(_progress)(scan, index)
+    except Exception as error:
+        return await db(_failed)(scan, error, outcomes)
+    return await db(_finish)(scan, outcomes)
+
+
+_pool: ProcessPoolExecutor | None = None
+
+
+def _worker_pool() -> ProcessPoolExecutor:
+    """One reading worker per server process, started on first use ("spawn": the server
+    runs threads, which forking would copy half-way). Photos are read one at a time."""
+    global _pool
+    if _pool is None:
+        _pool = ProcessPoolExecutor(
+            max_workers=1,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=work.lower_priority,
         )
-        scan.refresh_from_db()
-        return outcomes
+    return _pool
+
+
+async def _in_worker(function, *args):
+    loop = asyncio.get_running_loop()
+    try:
+        return await loop.run_in_executor(_worker_pool(), function, *args)
+    except BrokenProcessPool:
+        # The worker died (killed, out of memory): a new one for next time; this time in
+        # a thread of this process.
+        global _pool
+        _pool = None
+        logger.warning("the reading worker process was lost; reading in a thread")
+        return await asyncio.to_thread(function, *args)
+
+
+def _claim(scan: FormScan) -> bool:
+    claimed = FormScan.objects.filter(pk=scan.pk, state=FormScan.State.PENDING).update(
+        state=FormScan.State.RUNNING
+    )
+    scan.refresh_from_db()
+    return bool(claimed)
+
+
+def _progress(scan: FormScan, index: int) -> None:
+    FormScan.objects.filter(pk=scan.pk).update(progress=min(index + 1, scan.pages))
+
+
+def _failed(scan: FormScan, error: Exception, outcomes: list[PageOutcome]) -> list[PageOutcome]:
+    logger.error("reading scan %s failed", scan.pk, exc_info=error)
+    FormScan.objects.filter(pk=scan.pk).update(
+        state=FormScan.State.FAILED, error=str(error)[:500], finished_at=timezone.now()
+    )
+    scan.refresh_from_db()
+    return outcomes
+
+
+def _finish(scan: FormScan, outcomes: list[PageOutcome], resumed: bool = False) -> list:
     fields = {"state": FormScan.State.DONE, "finished_at": timezone.now()}
-    if all(outcome.sheet is None for outcome in outcomes):
+    if not resumed and all(outcome.sheet is None for outcome in outcomes):
         # No form in it: nothing to keep as evidence (and a photo may show people).
         scan_path(scan).unlink(missing_ok=True)
         fields["file"] = ""
     FormScan.objects.filter(pk=scan.pk).update(**fields)
     scan.refresh_from_db()
-    return scan_outcomes(scan) if done else outcomes
+    return scan_outcomes(scan) if resumed else outcomes
 
 
 def is_stale(scan: FormScan) -> bool:
@@ -366,24 +449,62 @@ def _refuse(scan, index, code, detail="", sheet=None) -> PageOutcome:
     return PageOutcome(index, "refused", code, detail, sheet=sheet)
 
 
-def _read_page(scan: FormScan, index: int, gray: np.ndarray, user) -> PageOutcome:
+@dataclass
+class _Identified:
+    """A page whose QR code names a sheet that may take it, and the layout page to read."""
+
+    sheet: PaperSheet
+    form_page: int
+    version: str
+    layout_page: dict
+
+
+def _find(gray: np.ndarray):
+    """Pure image work: the form in the picture, or the ``ReadRefused`` why not."""
     try:
-        found = find_page(gray, _frame())
+        return find_page(gray, _frame())
     except ReadRefused as refused:
-        return _refuse(scan, index, refused.code, refused.detail)
+        return refused
+
+
+def _identify(scan: FormScan, index: int, found) -> _Identified | PageOutcome:
+    """Database: which sheet the QR code names and whether it may be read now (a refused
+    page is recorded and its outcome returned)."""
+    if isinstance(found, ReadRefused):
+        return _refuse(scan, index, found.code, found.detail)
     sheet = None
     try:
         token, form_page, version = parse_qr(found.qr_text)
         sheet = paper.sheet_from_token(token)
-        layout_page = _check(scan, sheet, form_page, version)
+        return _Identified(sheet, form_page, version, _check(scan, sheet, form_page, version))
     except InputRejected as refused:
         return _refuse(scan, index, refused.code, sheet=sheet)
-    boxes = read_boxes(found.image, layout_page)
-    areas = read_areas(found.image, layout_page)
+
+
+def _measure(scan: FormScan, index: int, found, layout_page: dict) -> tuple[list, list, str]:
+    """Pure image work: every box and writing area read, and the straightened page kept
+    for the review's crops."""
     image = f"{scan.sha256}-{index}.jpg"
-    cv2.imwrite(
-        str(readings_dir() / image), found.image, [cv2.IMWRITE_JPEG_QUALITY, PAGE_JPEG_QUALITY]
-    )
+    boxes, areas = work.measure(found.image, layout_page, str(readings_dir() / image))
+    return boxes, areas, image
+
+
+def _read_page(scan: FormScan, index: int, gray: np.ndarray, user) -> PageOutcome:
+    found = _find(gray)
+    identified = _identify(scan, index, found)
+    if isinstance(identified, PageOutcome):
+        return identified
+    measured = _measure(scan, index, found, identified.layout_page)
+    return _record(scan, index, found.fit_mm, identified, measured, user)
+
+
+def _record(
+    scan: FormScan, index: int, fit_mm: float, identified: _Identified, measured, user
+) -> PageOutcome:
+    """Database: the page joins its sheet's reading, which is decided once every page is
+    in. The sheet is checked again under its lock (another teller may have been first)."""
+    sheet, form_page, version = identified.sheet, identified.form_page, identified.version
+    boxes, areas, image = measured
     try:
         with transaction.atomic():
             sheet = paper.lock_sheet(sheet)
@@ -402,9 +523,9 @@ def _read_page(scan: FormScan, index: int, gray: np.ndarray, user) -> PageOutcom
                 sheet=sheet,
                 sheet_reading=reading,
                 form_page=form_page,
-                fit_mm=round(found.fit_mm, 3),
-                boxes=[_box_json(b) for b in boxes],
-                areas=[_area_json(a) for a in areas],
+                fit_mm=round(fit_mm, 3),
+                boxes=boxes,
+                areas=areas,
                 image=image,
             )
             log_append(
@@ -459,22 +580,6 @@ def _layout(session_id: int, version: str) -> dict | None:
     """A stored layout (a version is a hash of its content: it never changes)."""
     row = FormLayout.objects.filter(session_id=session_id, version=version).first()
     return row.data if row is not None else None
-
-
-def _box_json(box: Box) -> dict:
-    return {
-        "key": box.key,
-        "state": box.state,
-        "confidence": box.confidence,
-        "strong": box.strong,
-        "faint": box.faint,
-        "low": box.low,
-        "found": list(box.found),
-    }
-
-
-def _area_json(area: Area) -> dict:
-    return {"key": area.key, "written": area.written, "ink": area.ink, "found": list(area.found)}
 
 
 def _current_pages(reading: SheetReading) -> dict[int, PageReading]:

@@ -8,6 +8,7 @@ import base64
 import uuid
 
 import cv2
+from asgiref.sync import sync_to_async
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, JsonResponse, QueryDict
@@ -50,14 +51,27 @@ def _scan_from(request, session: LiveSession, field: str, origin: str) -> FormSc
 
 @login_required
 @require_POST
-def teller_photo(request, session_id: int):
-    """A teller's photo of one page: read at once, the outcome shown."""
+async def teller_photo(request, session_id: int):
+    """A teller's photo of one page: read at once, the outcome shown. Asynchronous, so
+    that the image work does not occupy Django's one thread for synchronous work, which
+    the phones' answers are committed on (``reading.scan_read_async``)."""
+    taken = await sync_to_async(_photo_taken)(request, session_id)
+    if not isinstance(taken, tuple):
+        return taken
+    scan, session, user = taken
+    outcomes = await reading.scan_read_async(scan, user=user)
+    return await sync_to_async(_photo_result)(request, session, outcomes)
+
+
+def _photo_taken(request, session_id: int):
+    """The photo checked and kept for reading (with its session and the teller), or the
+    page saying why not."""
     session = get_object_or_404(LiveSession.objects.select_related("process"), pk=session_id)
     if not permissions.has_capability(request.user, session.process, "enter_paper"):
         raise Http404
-    use_process_language(request, session.process)
     try:
         scan = _scan_from(request, session, "photo", FormScan.Origin.PHOTO)
+        return scan, session, request.user  # already loaded by the capability check
     except (InputRejected, AccessDenied) as error:
         # The same photo sent again by the same teller (a double tap, a retry after a
         # lost connection): refused, and what became of it the first time is shown.
@@ -68,11 +82,10 @@ def teller_photo(request, session_id: int):
         )
         outcomes = reading.scan_outcomes(earlier) if earlier is not None else []
         return _photo_result(request, session, outcomes, error=error.message, status=400)
-    outcomes = reading.scan_read(scan, user=request.user)
-    return _photo_result(request, session, outcomes)
 
 
 def _photo_result(request, session, outcomes, *, error=None, status=None):
+    use_process_language(request, session.process)
     finished = [o for o in outcomes if o.reading is not None and o.status not in ("pages",)]
     described = [
         {

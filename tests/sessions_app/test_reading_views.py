@@ -284,3 +284,26 @@ def test_a_lost_background_reading_can_be_resumed_where_it_stopped(
     # A scan that is being read is not resumed.
     again = client.post(resume, follow=True)
     assert "nothing to resume" in again.content.decode()
+
+
+def test_a_lost_reading_worker_does_not_lose_the_photo(
+    client, paper_session, printed, teller, marks, monkeypatch
+):
+    """The teller's photo is read in a worker process; if that process died, the photo is
+    read in a thread instead and a new worker is made for the next one."""
+    from concurrent.futures.process import BrokenProcessPool
+
+    from sessions_app.services import reading
+
+    class Broken:
+        def submit(self, *args, **kwargs):
+            raise BrokenProcessPool("the worker was killed")
+
+    monkeypatch.setattr(reading, "_pool", Broken())
+    session, _q = paper_session
+    [sheet] = printed(1)
+    client.force_login(teller)
+    for shot in photos(sheet, marks):
+        last = upload(client, session, shot)
+    assert f"Form {sheet.serial} is counted." in last.content.decode()
+    assert reading._pool is None or isinstance(reading._pool, reading.ProcessPoolExecutor)
