@@ -55,20 +55,6 @@ def _setup(directory: Path):
     call_command("seed_demo", password=secrets.token_urlsafe(12), stdout=open(os.devnull, "w"))  # noqa: SIM115
 
 
-def _questions(questions) -> list[dict]:
-    return [
-        {
-            "id": q.pk,
-            "kind": q.kind,
-            "options": [o.pk for o in q.options.order_by("position")],
-            "max_choices": q.max_choices,
-            "scale_min": q.scale_min,
-            "scale_max": q.scale_max,
-        }
-        for q in questions
-    ]
-
-
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sheets", type=int, default=200)
@@ -93,6 +79,7 @@ def run(sheets: int, seed: int, writing: float = 0.0) -> dict:
 
     from printables import paper_form
     from printables.strings import form_strings
+    from sessions_app.demo import fill_in_rows
     from sessions_app.models import LiveSession, SessionState
     from sessions_app.reading.answers import read_answers
     from sessions_app.reading.marks import read_areas, read_boxes
@@ -104,7 +91,7 @@ def run(sheets: int, seed: int, writing: float = 0.0) -> dict:
     session = LiveSession.objects.exclude(state=SessionState.ENDED).order_by("position").first()
     questions = list(session.questions.order_by("position"))
     kinds = {q.pk: {"kind": q.kind, "max_choices": q.max_choices} for q in questions}
-    plain = _questions(questions)
+    plain = fill_in_rows(questions)
     layout = form_layout(session=session, large_print=False).data
     boxes_total = boxes_right = 0
     by_kind: Counter = Counter()

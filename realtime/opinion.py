@@ -7,15 +7,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
 from channels.db import database_sync_to_async
 from django.conf import settings
 
-from sessions_app.opinion.serialize import compute, lower_priority
+from sessions_app.opinion.serialize import compute
 from sessions_app.services.opinion import map_inputs, map_store
+from sessions_app.workers import low_priority_pool
 
 logger = logging.getLogger(__name__)
 
@@ -26,16 +26,11 @@ _pool: ProcessPoolExecutor | None = None
 
 
 def pool() -> ProcessPoolExecutor:
-    """One worker process per server process, started on first use ("spawn": the server
-    runs threads, which forking would copy half-way). The worker imports only the pure
-    ``sessions_app.opinion`` modules, never Django's."""
+    """One worker process per server process (``sessions_app.workers``); it imports only
+    the pure ``sessions_app.opinion`` modules, never Django's."""
     global _pool
     if _pool is None:
-        _pool = ProcessPoolExecutor(
-            max_workers=1,
-            mp_context=multiprocessing.get_context("spawn"),
-            initializer=lower_priority,
-        )
+        _pool = low_priority_pool()
     return _pool
 
 

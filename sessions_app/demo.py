@@ -242,17 +242,7 @@ def sample_form_photos(*, session: LiveSession, organiser, directory, base_url: 
         client_id="demo-sample-photos",
     )
     render_batch(batch.pk, base_url)
-    questions = [
-        {
-            "id": q.pk,
-            "kind": q.kind,
-            "options": [o.pk for o in q.options.order_by("position")],
-            "max_choices": q.max_choices,
-            "scale_min": q.scale_min,
-            "scale_max": q.scale_max,
-        }
-        for q in session.questions.order_by("position", "id")
-    ]
+    questions = fill_in_rows(session.questions.order_by("position", "id"))
     rng = random.Random(8)  # noqa: S311 (a repeatable demo, not a secret)
     directory.mkdir(parents=True, exist_ok=True)
     written = []
@@ -270,3 +260,18 @@ def sample_form_photos(*, session: LiveSession, organiser, directory, base_url: 
             path.write_bytes(photo)
             written.append(path)
     return written
+
+
+def fill_in_rows(questions) -> list[dict]:
+    """Questions as ``reading.synthetic.fill_in`` takes them (also for ``bench.reading``)."""
+    return [
+        {
+            "id": q.pk,
+            "kind": q.kind,
+            "options": [o.pk for o in q.options.order_by("position")],
+            "max_choices": q.max_choices,
+            "scale_min": q.scale_min,
+            "scale_max": q.scale_max,
+        }
+        for q in questions
+    ]

@@ -4,7 +4,6 @@ server's event loop."""
 
 from __future__ import annotations
 
-import os
 import time
 
 from .groups import OpinionMap, opinion_map
@@ -75,12 +74,6 @@ def previous_labels(data: dict | None) -> dict[int, int]:
     return {
         int(p): entry[2] for p, entry in data.get("positions", {}).items() if entry[2] is not None
     }
-
-
-def lower_priority() -> None:
-    """A worker process's start: the lowest priority, so that on a busy core the server
-    (answers, acknowledgements) always goes first."""
-    os.nice(19)
 
 
 def compute(inputs: dict) -> tuple[dict, float]:

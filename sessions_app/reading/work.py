@@ -8,8 +8,6 @@ survive pickling with its fields)."""
 
 from __future__ import annotations
 
-import os
-
 import cv2
 
 from .marks import Area, Box, read_areas, read_boxes
@@ -17,12 +15,6 @@ from .page import Page, ReadRefused, find_page, images
 
 #: The straightened page kept for the review's crops: JPEG quality.
 PAGE_JPEG_QUALITY = 85
-
-
-def lower_priority() -> None:
-    """A worker process's start: the lowest priority, so that on a busy core the server
-    (answers, acknowledgements) always goes first."""
-    os.nice(19)
 
 
 def find_all(data: bytes, frame: dict) -> list[Page | tuple[str, str, str]]:

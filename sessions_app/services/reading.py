@@ -33,7 +33,6 @@ import asyncio
 import functools
 import hashlib
 import logging
-import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -74,6 +73,7 @@ from sessions_app.reading.page import (
     iter_images,
     page_count,
 )
+from sessions_app.workers import low_priority_pool
 
 from . import paper
 from .background import start_command
@@ -262,7 +262,7 @@ async def scan_read_async(scan: FormScan, *, user) -> list[PageOutcome]:
                 found = ReadRefused(found[1], found[2])
             identified = await db(_identify)(scan, index, found)
             if isinstance(identified, _Identified):
-                image = f"{scan.sha256}-{index}.jpg"
+                image = _page_image(scan, index)
                 boxes, areas = await _in_worker(
                     work.measure,
                     found.image,
@@ -283,15 +283,10 @@ _pool: ProcessPoolExecutor | None = None
 
 
 def _worker_pool() -> ProcessPoolExecutor:
-    """One reading worker per server process, started on first use ("spawn": the server
-    runs threads, which forking would copy half-way). Photos are read one at a time."""
+    """One reading worker per server process (``sessions_app.workers``)."""
     global _pool
     if _pool is None:
-        _pool = ProcessPoolExecutor(
-            max_workers=1,
-            mp_context=multiprocessing.get_context("spawn"),
-            initializer=work.lower_priority,
-        )
+        _pool = low_priority_pool()
     return _pool
 
 
@@ -484,9 +479,14 @@ def _identify(scan: FormScan, index: int, found) -> _Identified | PageOutcome:
 def _measure(scan: FormScan, index: int, found, layout_page: dict) -> tuple[list, list, str]:
     """Pure image work: every box and writing area read, and the straightened page kept
     for the review's crops."""
-    image = f"{scan.sha256}-{index}.jpg"
+    image = _page_image(scan, index)
     boxes, areas = work.measure(found.image, layout_page, str(readings_dir() / image))
     return boxes, areas, image
+
+
+def _page_image(scan: FormScan, index: int) -> str:
+    """Where a page's straightened image is kept, under ``readings_dir()``."""
+    return f"{scan.sha256}-{index}.jpg"
 
 
 def _read_page(scan: FormScan, index: int, gray: np.ndarray, user) -> PageOutcome:
@@ -582,19 +582,19 @@ def _layout(session_id: int, version: str) -> dict | None:
     return row.data if row is not None else None
 
 
-def _current_pages(reading: SheetReading) -> dict[int, PageReading]:
-    """The latest reading of each of the sheet's pages (a page photographed again replaces
-    the earlier photo of it)."""
+def current_pages(reading: SheetReading) -> dict[int, PageReading]:
+    """The latest reading of each of the sheet's pages, by page number, in order (a page
+    photographed again replaces the earlier photo of it)."""
     pages: dict[int, PageReading] = {}
-    for page in reading.pages.order_by("id"):
+    for page in reading.pages.select_related("scan").order_by("id"):
         pages[page.form_page] = page
-    return pages
+    return dict(sorted(pages.items()))
 
 
 def _missing_pages(reading: SheetReading) -> list[int]:
     layout = _layout(reading.sheet.session_id, reading.sheet.layout_version)
     wanted = [page["number"] for page in layout["pages"]]
-    have = _current_pages(reading)
+    have = current_pages(reading)
     return [number for number in wanted if number not in have]
 
 
@@ -602,7 +602,7 @@ def _decide(reading: SheetReading, sheet: PaperSheet, user) -> None:
     """All pages are in: read the answers and count, enter or send to review."""
     questions = paper.sheet_questions(sheet)
     rules = {q.pk: {"kind": q.kind, "max_choices": q.max_choices} for q in questions}
-    pages = _current_pages(reading).values()
+    pages = current_pages(reading).values()
     boxes = [
         Box(b["key"], b["state"], b["confidence"], b["strong"], b["faint"], b["low"], b["found"])
         for page in pages

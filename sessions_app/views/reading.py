@@ -284,7 +284,7 @@ def reading_page(request, slug: str, session_id: int, reading_id: int):
                     "paper:reading", slug=slug, session_id=session.pk, reading_id=following.pk
                 )
             return redirect("paper:page", slug=slug, session_id=session.pk)
-    pages = _current_pages(sheet_reading)
+    pages = list(reading.current_pages(sheet_reading).values())
     context = {
         "session": session,
         "process": session.process,
@@ -305,13 +305,6 @@ def reading_page(request, slug: str, session_id: int, reading_id: int):
         "queue": reading.review_queue(session=session).count(),
     }
     return render(request, "paper/reading.html", context, status=status)
-
-
-def _current_pages(sheet_reading: SheetReading) -> list[PageReading]:
-    pages: dict[int, PageReading] = {}
-    for page in sheet_reading.pages.select_related("scan").order_by("id"):
-        pages[page.form_page] = page
-    return [pages[number] for number in sorted(pages)]
 
 
 def _as_form_data(answers: dict, questions) -> QueryDict:
