@@ -62,8 +62,9 @@ def prepare(
     from sessions_app.models import Role
     from sessions_app.services.facilitation import question_open, question_reveal, session_show
     from sessions_app.services.live_sessions import live_session_create
-    from sessions_app.services.paper import print_batch_create, sheet_token
+    from sessions_app.services.paper import sheet_token
     from sessions_app.services.participation import participant_join
+    from sessions_app.services.print_runs import print_batch_create
     from sessions_app.services.printing import form_layout
     from sessions_app.services.processes import process_create, process_publish
     from sessions_app.services.questions import question_create

@@ -184,7 +184,7 @@ class Broadcaster:
                 if not wanted:
                     continue
                 try:
-                    for question_id in await opinion.refresh(wanted, self.loop):
+                    for question_id in await opinion.refresh(wanted):
                         self.mark_dirty(room.session_id, question_id)
                 except Exception:
                     room.opinion_due = None  # try them all again on the next tick

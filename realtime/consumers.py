@@ -15,6 +15,7 @@ from django.conf import settings
 from sessions_app import permissions
 from sessions_app.cookies import read_tokens
 from sessions_app.exceptions import AccessDenied, FacilitationError, InputRejected
+from sessions_app.identifiers import normalise_code
 from sessions_app.models import LiveSession, Participant
 from sessions_app.selectors import participant_answers
 from sessions_app.services import facilitation, participation
@@ -32,7 +33,9 @@ _participant_buckets: weakref.WeakValueDictionary = weakref.WeakValueDictionary(
 
 
 def _session_by_code(code: str) -> LiveSession | None:
-    return LiveSession.objects.select_related("process").filter(join_code=code.upper()).first()
+    return (
+        LiveSession.objects.select_related("process").filter(join_code=normalise_code(code)).first()
+    )
 
 
 class BaseConsumer(AsyncWebsocketConsumer):
@@ -176,7 +179,7 @@ class ParticipantConsumer(BaseConsumer):
         if tokens:
             self.participant = (
                 Participant.objects.select_related("session__process")
-                .filter(token__in=tokens, session__join_code=code.upper())
+                .filter(token__in=tokens, session__join_code=normalise_code(code))
                 .first()
             )
         if self.participant is not None:

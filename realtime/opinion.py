@@ -5,9 +5,7 @@ next snapshots carry it. Other server processes see the stored map when they reb
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
 from channels.db import database_sync_to_async
@@ -15,44 +13,29 @@ from django.conf import settings
 
 from sessions_app.opinion.serialize import compute
 from sessions_app.services.opinion import map_inputs, map_store
-from sessions_app.workers import low_priority_pool
+from sessions_app.workers import run_in_worker
 
 logger = logging.getLogger(__name__)
 
 #: Seconds between looking for changed votes (``settings.OPINION_TICK``); 0: no live maps.
 OPINION_TICK = settings.OPINION_TICK
 
-_pool: ProcessPoolExecutor | None = None
 
-
-def pool() -> ProcessPoolExecutor:
-    """One worker process per server process (``sessions_app.workers``); it imports only
-    the pure ``sessions_app.opinion`` modules, never Django's."""
-    global _pool
-    if _pool is None:
-        _pool = low_priority_pool()
-    return _pool
-
-
-def _reset_pool() -> None:
-    global _pool
-    if _pool is not None:
-        _pool.shutdown(wait=False, cancel_futures=True)
-    _pool = None
-
-
-async def refresh(question_ids, loop: asyncio.AbstractEventLoop) -> list[int]:
-    """New maps for those of ``question_ids`` whose votes changed; returns their ids."""
+async def refresh(question_ids) -> list[int]:
+    """New maps for those of ``question_ids`` whose votes changed; returns their ids. The
+    worker (``sessions_app.workers``) imports only the pure ``sessions_app.opinion``
+    modules, never Django's."""
     done = []
     for question_id in sorted(question_ids):
         inputs = await database_sync_to_async(map_inputs)(question_id)
         if inputs is None:
             continue
         try:
-            data, seconds = await loop.run_in_executor(pool(), compute, inputs)
+            # Not in a thread if the worker was lost: a map holding this process's GIL
+            # would slow the snapshots. The map is made on the question's next change.
+            data, seconds = await run_in_worker(compute, inputs, thread_if_lost=False)
         except BrokenProcessPool:
-            logger.warning("the opinion map worker died; starting another")
-            _reset_pool()
+            logger.warning("the opinion map worker died; the next map starts another")
             continue
         await database_sync_to_async(map_store)(inputs, data, seconds)
         done.append(question_id)

@@ -26,8 +26,7 @@ from sessions_app.models import (
 )
 from sessions_app.opinion.summary import summary as opinion_summary
 from sessions_app.results import paper_provisional, question_results
-from sessions_app.selectors import map_signatures, moderation_queue
-from sessions_app.services.opinion import stored_map
+from sessions_app.selectors import map_signatures, moderation_queue, stored_map
 
 K = QuestionKind
 

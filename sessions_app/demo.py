@@ -18,7 +18,16 @@ from django.conf import settings
 from django.utils import timezone, translation
 
 from sessions_app.models import LiveSession, Question, QuestionKind, Response
-from sessions_app.services import facilitation, followups, opinion, paper, participation
+from sessions_app.services import (
+    facilitation,
+    followups,
+    hands,
+    opinion,
+    paper,
+    participation,
+    print_runs,
+    reconciliation,
+)
 from sessions_app.services.live_sessions import live_session_create, live_session_move
 from sessions_app.services.printing import form_layout
 from sessions_app.services.questions import question_create, question_spec_of
@@ -163,7 +172,7 @@ def fill_held_meeting(*, process, organiser, facilitator, teller) -> LiveSession
             facilitation.response_moderate(user=facilitator, response=response, decision="approve")
     layout = form_layout(session=session, large_print=False)
     sheets = list(
-        paper.print_batch_create(
+        print_runs.print_batch_create(
             user=organiser, session=session, count=SHEETS, layout=layout
         ).sheets.order_by("serial")
     )
@@ -183,23 +192,25 @@ def fill_held_meeting(*, process, organiser, facilitator, teller) -> LiveSession
             paper.sheet_entry_record(
                 user=user, sheet=sheet, answers=answers, client_id=f"demo-{prefix}{number:04d}"
             )
-    paper.sheet_void(user=facilitator, sheet=sheets[-2], reason="Nat geworden en onleesbaar.")
+    reconciliation.sheet_void(
+        user=facilitator, sheet=sheets[-2], reason="Nat geworden en onleesbaar."
+    )
     for question in questions:
         if question.kind in (K.SINGLE_CHOICE, K.MULTIPLE_CHOICE):
             counts = {str(o): rng.randint(2, 9) for o in options[question.pk]}
-            paper.hand_count_record(user=facilitator, question=question, counts=counts)
+            hands.hand_count_record(user=facilitator, question=question, counts=counts)
         elif question.kind == K.SCALE:
             counts = {
                 str(v): rng.randint(0, 5) for v in range(question.scale_min, question.scale_max + 1)
             }
-            paper.hand_count_record(user=facilitator, question=question, counts=counts)
+            hands.hand_count_record(user=facilitator, question=question, counts=counts)
         facilitation.question_reveal(user=facilitator, question=question, revealed=True)
     # The evening ended on the statements: its projector shows the opinion map.
     statements = next((q for q in questions if q.kind == K.STATEMENTS), None)
     if statements is not None:
         facilitation.session_show(user=facilitator, session=session, question=statements)
     facilitation.session_end(user=facilitator, session=session)
-    paper.paper_close(user=facilitator, session=session)
+    reconciliation.paper_close(user=facilitator, session=session)
     followups.follow_up_record(
         user=organiser,
         process=process,
@@ -234,7 +245,7 @@ def sample_form_photos(*, session: LiveSession, organiser, directory, base_url: 
     if existing:
         return existing
     layout = form_layout(session=session, large_print=False)
-    batch = paper.print_batch_create(
+    batch = print_runs.print_batch_create(
         user=organiser,
         session=session,
         count=SAMPLE_FORMS,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import replace
 
 from django.db.models import Count, Prefetch, QuerySet
@@ -15,6 +15,7 @@ from .models import (
     LiveSession,
     LogEntry,
     Moderation,
+    OpinionMapState,
     Option,
     Process,
     ProcessState,
@@ -26,6 +27,7 @@ from .models import (
     SheetState,
     StaffRole,
 )
+from .opinion.groups import OpinionMap, opinion_map
 
 
 def processes_for_user(*, user) -> QuerySet[Process]:
@@ -287,10 +289,50 @@ def held_responses(*, session: LiveSession):
     return held
 
 
+def question_votes(question: Question) -> list[tuple[int, int, int]]:
+    """(participant, statement, vote) of every counted vote on a statements question
+    (phones and paper alike; a changed vote has already superseded the earlier one),
+    oldest first."""
+    return list(
+        Response.objects.filter(
+            question=question, status=ResponseStatus.COUNTED, statement__isnull=False
+        )
+        .order_by("created_at", "id")
+        .values_list("participant_id", "statement_id", "number")
+    )
+
+
+def question_statements(question: Question) -> list[tuple[int, str]]:
+    """(statement, moderation) of each of the question's statements, in order."""
+    return list(question.options.order_by("position", "id").values_list("pk", "moderation"))
+
+
+def question_map(question: Question, *, previous: Mapping[int, int] | None = None) -> OpinionMap:
+    """The map of ``question`` (a statements question) computed here and now, participants
+    keyed by their row id, hidden statements left out; ``previous`` is the last map's
+    labels, for stable group colours."""
+    if question.kind != QuestionKind.STATEMENTS:
+        raise ValueError("only a statements question has an opinion map")
+    statements = question_statements(question)
+    return opinion_map(
+        question_votes(question),
+        statements=[pk for pk, _moderation in statements],
+        hidden=[pk for pk, moderation in statements if moderation == Moderation.HIDDEN],
+        previous=previous,
+    )
+
+
+def stored_map(question_id: int) -> dict | None:
+    """The question's live map as last stored (``services.opinion.map_store``), or None."""
+    return (
+        OpinionMapState.objects.filter(question_id=question_id)
+        .values_list("data", flat=True)
+        .first()
+    )
+
+
 def map_signatures(question_ids: list[int]) -> list[tuple[int, str]]:
     """(question, signature) of each of these questions that has a stored opinion map."""
-    from .models import OpinionMapState
-
     if not question_ids:
         return []
     return list(

@@ -1,14 +1,24 @@
-"""Worker processes for CPU work that must not slow a live session (the opinion map, a
-teller's photo): one process, started on first use, at the lowest priority, so that on a
-busy core the server (answers, acknowledgements) always goes first. "spawn", because the
-server runs threads, which forking would copy half-way. Pure: importable by the worker
-without Django."""
+"""The worker process for CPU work that must not slow a live session (the opinion map, a
+teller's photo): one per server process, shared by all such work, started on first use,
+at the lowest priority, so that on a busy core the server (answers, acknowledgements)
+always goes first. Jobs run one at a time. "spawn", because the server runs threads, which
+forking would copy half-way. Pure: importable by the worker without Django."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import multiprocessing
 import os
+import threading
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+
+logger = logging.getLogger(__name__)
+
+_pool: ProcessPoolExecutor | None = None
+#: Requests on different event loops and threads may ask for the pool at once.
+_lock = threading.Lock()
 
 
 def lower_priority() -> None:
@@ -16,10 +26,55 @@ def lower_priority() -> None:
     os.nice(19)
 
 
-def low_priority_pool() -> ProcessPoolExecutor:
-    """A pool of one worker process at the lowest priority (jobs run one at a time)."""
+def _low_priority_pool() -> ProcessPoolExecutor:
+    """A new pool of one worker process at the lowest priority."""
     return ProcessPoolExecutor(
         max_workers=1,
         mp_context=multiprocessing.get_context("spawn"),
         initializer=lower_priority,
     )
+
+
+def worker_pool() -> ProcessPoolExecutor:
+    """This server process's pool, started on first use."""
+    global _pool
+    with _lock:
+        if _pool is None:
+            _pool = _low_priority_pool()
+        return _pool
+
+
+def _replace(broken: ProcessPoolExecutor) -> None:
+    """Drop a pool whose worker died (killed, out of memory): the next job starts a new
+    one. Only if it is still the current pool: another job may have replaced it already."""
+    global _pool
+    with _lock:
+        if _pool is not broken:
+            return
+        _pool = None
+    broken.shutdown(wait=False, cancel_futures=True)
+
+
+def worker_pool_reset() -> None:
+    """Stop the worker, if any; the next job starts a new one (tests)."""
+    global _pool
+    with _lock:
+        pool, _pool = _pool, None
+    if pool is not None:
+        pool.shutdown(wait=False, cancel_futures=True)
+
+
+async def run_in_worker(function, *args, thread_if_lost: bool = True):
+    """``function(*args)`` in the worker process; returns its result (both must pickle).
+    If the worker was lost, a new one is started for the next job and this one runs in a
+    thread of this process instead; or, with ``thread_if_lost=False`` (work that can wait
+    for its next turn), ``BrokenProcessPool`` is raised."""
+    pool = worker_pool()
+    try:
+        return await asyncio.get_running_loop().run_in_executor(pool, function, *args)
+    except BrokenProcessPool:
+        _replace(pool)
+        if not thread_if_lost:
+            raise
+        logger.warning("the worker process was lost; running %s in a thread", function.__name__)
+        return await asyncio.to_thread(function, *args)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from sessions_app.models import Role
-from sessions_app.services.paper import print_batch_create
 from sessions_app.services.participation import response_submit
+from sessions_app.services.print_runs import print_batch_create
 from sessions_app.services.printing import form_layout
 from sessions_app.specs import OptionSpec
 

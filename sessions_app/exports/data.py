@@ -34,8 +34,7 @@ from sessions_app.models import (
 )
 from sessions_app.opinion.serialize import previous_labels, to_data
 from sessions_app.opinion.summary import group_name
-from sessions_app.selectors import log_chain_rows, paper_reconciliation
-from sessions_app.services.opinion import question_map, stored_map
+from sessions_app.selectors import log_chain_rows, paper_reconciliation, question_map, stored_map
 
 FORMAT = "inspraak.export/1"
 CHUNK = 2000

@@ -22,8 +22,8 @@ from sessions_app.models import (
 )
 from sessions_app.signals import question_changed, send_on_commit, session_changed
 
+from .hands import hand_count_record
 from .log import actor_for, log_append
-from .paper import hand_count_record
 
 Q = QuestionState
 

@@ -1,17 +1,13 @@
-"""The opinion map of a statements question, read from the database: the counted votes
-(phones and paper alike; a changed vote has already superseded the earlier one) and the
-question's statements, hidden ones marked.
-
-The live map is kept in ``OpinionMapState``. The server's tick asks ``map_inputs`` whether
-the votes changed since the stored map (a cheap signature), computes the map from those
-inputs away from its event loop (``opinion.serialize.compute``, in a worker process) and
-stores it with ``map_store``. Screens and exports read the stored map (``stored_map``);
-``map_refresh`` does all three in one go (commands, exports, tests).
+"""The live opinion map of a statements question, kept up to date in ``OpinionMapState``.
+The server's tick asks ``map_inputs`` whether the votes changed since the stored map (a
+cheap signature), computes the map from those inputs away from its event loop
+(``opinion.serialize.compute``, in a worker process) and stores it with ``map_store``;
+``map_refresh`` does all three in one go (commands, exports, tests). The reads (the
+counted votes, the statements, the map computed here and now, the stored map) are
+selectors (``sessions_app.selectors``).
 """
 
 from __future__ import annotations
-
-from collections.abc import Mapping
 
 from django.db.models import Count, Max, Q
 
@@ -23,37 +19,8 @@ from sessions_app.models import (
     Response,
     ResponseStatus,
 )
-from sessions_app.opinion.groups import OpinionMap, opinion_map
 from sessions_app.opinion.serialize import compute, previous_labels
-
-
-def question_votes(question: Question) -> list[tuple[int, int, int]]:
-    """(participant, statement, vote) of every counted vote, oldest first."""
-    return list(
-        Response.objects.filter(
-            question=question, status=ResponseStatus.COUNTED, statement__isnull=False
-        )
-        .order_by("created_at", "id")
-        .values_list("participant_id", "statement_id", "number")
-    )
-
-
-def _statements(question: Question) -> list[tuple[int, str]]:
-    return list(question.options.order_by("position", "id").values_list("pk", "moderation"))
-
-
-def question_map(question: Question, *, previous: Mapping[int, int] | None = None) -> OpinionMap:
-    """The map of ``question`` (a statements question), participants keyed by their row
-    id; ``previous`` is the last map's labels, for stable group colours."""
-    if question.kind != QuestionKind.STATEMENTS:
-        raise ValueError("only a statements question has an opinion map")
-    statements = _statements(question)
-    return opinion_map(
-        question_votes(question),
-        statements=[pk for pk, _moderation in statements],
-        hidden=[pk for pk, moderation in statements if moderation == Moderation.HIDDEN],
-        previous=previous,
-    )
+from sessions_app.selectors import question_statements, question_votes, stored_map
 
 
 def signature(question: Question) -> str:
@@ -62,7 +29,7 @@ def signature(question: Question) -> str:
     found = Response.objects.filter(question=question, statement__isnull=False).aggregate(
         newest=Max("id"), counting=Count("id", filter=Q(status=ResponseStatus.COUNTED))
     )
-    statements = _statements(question)
+    statements = question_statements(question)
     hidden = ",".join(str(pk) for pk, moderation in statements if moderation == Moderation.HIDDEN)
     return f"{found['newest'] or 0}:{found['counting']}:{len(statements)}:{hidden}"[:200]
 
@@ -78,7 +45,7 @@ def map_inputs(question_id: int) -> dict | None:
     stored = stored.first()
     if stored is not None and stored[0] == current:
         return None
-    statements = _statements(question)
+    statements = question_statements(question)
     return {
         "question": question.pk,
         "signature": current,
@@ -104,11 +71,3 @@ def map_refresh(question: Question) -> dict | None:
         data, seconds = compute(inputs)
         map_store(inputs, data, seconds)
     return stored_map(question.pk)
-
-
-def stored_map(question_id: int) -> dict | None:
-    return (
-        OpinionMapState.objects.filter(question_id=question_id)
-        .values_list("data", flat=True)
-        .first()
-    )

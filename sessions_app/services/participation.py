@@ -1,18 +1,19 @@
-"""Participants and their answers: the one write path for every online input."""
+"""Participants and their answers: joining a session, a phone's answers (alone, or many
+at once for the websocket's group commit) and its proposed statements. What arrives is
+checked here (client id, replay, the question, the answer); ``counting`` stores it."""
 
 from __future__ import annotations
 
-import re
 import secrets
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q
-from django.utils import timezone
 
 from sessions_app.answers import STATEMENT_MAX, Answer, QuestionRules, clean_text, parse_answer
-from sessions_app.bulk import insert_rows, instances_by_pk
+from sessions_app.bulk import instances_by_pk
 from sessions_app.exceptions import InputRejected
+from sessions_app.identifiers import client_id_check, normalise_code, public_id_new
 from sessions_app.models import (
     AttendeeCard,
     JoinedVia,
@@ -26,22 +27,13 @@ from sessions_app.models import (
     QuestionKind,
     QuestionState,
     Response,
-    ResponseItem,
     ResponseStatus,
     SessionState,
-    Source,
-    StatementOrigin,
 )
-from sessions_app.signals import question_changed, send_on_commit, session_changed
+from sessions_app.signals import send_on_commit, session_changed
 
-from .log import log_append, log_append_many
-from .responses import card_attach, store_response
-
-CLIENT_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
-
-
-def _public_id() -> str:
-    return "p-" + secrets.token_hex(5)
+from . import counting
+from .log import log_append
 
 
 def session_accepts_people(session: LiveSession) -> bool:
@@ -60,7 +52,7 @@ def participant_join(
     """
     card = None
     if card_code:
-        code = "".join(ch for ch in card_code.upper() if ch.isalnum())
+        code = normalise_code(card_code)
         card = AttendeeCard.objects.filter(session=session, code=code).first()
         if card is None:
             raise InputRejected("unknown_card")
@@ -73,7 +65,7 @@ def participant_join(
         with transaction.atomic():
             Participant.objects.filter(pk=existing.pk).update(card=card)
             existing.card = card
-            held = card_attach(existing, card.pk)
+            held = counting.card_attach(existing, card.pk)
             log_append(
                 process=session.process,
                 action="participant.card",
@@ -90,7 +82,7 @@ def participant_join(
         participant = Participant.objects.create(
             session=session,
             token=secrets.token_urlsafe(32),
-            public_id=_public_id(),
+            public_id=public_id_new(),
             joined_via=via,
             card=card,
         )
@@ -115,12 +107,6 @@ class SubmitResult:
     question_id: int
     counted: bool
     superseded_id: int | None = None
-
-
-def _check_client_id(client_id) -> str:
-    if not isinstance(client_id, str) or not CLIENT_ID.match(client_id):
-        raise InputRejected("invalid_client_id")
-    return client_id
 
 
 def _replay(participant: Participant, client_id: str) -> SubmitResult | None:
@@ -171,7 +157,7 @@ def response_submit(
     nothing. Raises ``InputRejected`` with the codes of ``load_open_question`` and
     ``answers.parse_answer``, and ``invalid_client_id``.
     """
-    client_id = _check_client_id(client_id)
+    client_id = client_id_check(client_id)
     replay = _replay(participant, client_id)
     if replay is not None:
         return replay
@@ -203,57 +189,16 @@ def _count(
         )
         if state != QuestionState.OPEN:
             raise InputRejected("question_closed")
-        stored = store_response(
-            question=question,
-            participant=participant,
-            answer=answer,
-            source=Source.ONLINE,
-            client_id=client_id,
+        stored = counting.online_count(
+            question=question, participant=participant, answer=answer, client_id=client_id
         )
-        response, previous = stored.response, stored.superseded
-        data = _log_data(question, participant, response.pk, answer, client_id, previous)
-        if stored.card_conflict is not None:
-            data["card"] = participant.card.code
-            data["card_conflict"] = stored.card_conflict
-        log_append(
-            process=question.session.process,
-            action="response.held" if stored.held else "response.counted",
-            actor=f"participant:{participant.public_id}",
-            data=data,
-        )
-    _announce(question, "response")
     return SubmitResult(
         status="held" if stored.held else "counted",
-        response_id=response.pk,
+        response_id=stored.response_id,
         question_id=question.pk,
         counted=not stored.held,
-        superseded_id=previous,
+        superseded_id=stored.superseded,
     )
-
-
-def _announce(question: Question, action: str, process_id: int | None = None) -> None:
-    send_on_commit(
-        question_changed,
-        process_id=process_id or question.session.process_id,
-        session_id=question.session_id,
-        question_id=question.pk,
-        action=action,
-    )
-
-
-def _log_data(question, participant, response_id, answer, client_id, previous) -> dict:
-    data = {
-        "question": question.pk,
-        "response": response_id,
-        "participant": participant.public_id,
-        "source": Source.ONLINE,
-        "via": participant.joined_via,
-        "client_id": client_id,
-        "answer": answer.as_json(question.kind),
-    }
-    if previous is not None:
-        data["supersedes"] = previous
-    return data
 
 
 @dataclass(frozen=True)
@@ -283,7 +228,7 @@ def responses_submit(submissions: list[Submission]) -> list[SubmitResult | Input
     ready: list[tuple[int, Submission, str]] = []
     for index, item in enumerate(submissions):
         try:
-            ready.append((index, item, _check_client_id(item.client_id)))
+            ready.append((index, item, client_id_check(item.client_id)))
         except InputRejected as error:
             results[index] = error
     slow: list[int] = []
@@ -425,79 +370,33 @@ def _open_question(questions: dict[int, Question], participant, question_id) -> 
 
 
 def _count_many(fast, previous: dict, processes: dict) -> list[tuple[int, SubmitResult]]:
-    """Write the batch's plain answers (no cards, one per person and question), inside
-    the batch's transaction; ``previous`` holds the counting answers they replace and
+    """Count the batch's plain answers (no cards, one per person and question) inside the
+    batch's transaction; ``previous`` holds the counting answers they replace and
     ``processes`` each session's process."""
-    if not fast:
-        return []
-    outcome: list[tuple[int, SubmitResult]] = []
-    now = timezone.now()
-    superseded = []
-    rows = []
-    for _index, item, client_id, question, answer in fast:
-        earlier = previous.get((question.pk, answer.statement, item.participant.pk))
-        superseded.append(earlier)
-        rows.append(
-            {
-                "question_id": question.pk,
-                "participant_id": item.participant.pk,
-                "statement_id": answer.statement,
-                "source": Source.ONLINE,
-                "number": answer.number,
-                "text": answer.text,
-                "client_id": client_id,
-                "status": ResponseStatus.COUNTED,
-                "supersedes_id": earlier,
-                "moderation": Moderation.PENDING if question.kind == QuestionKind.OPEN_TEXT else "",
-                "created_at": now,
-            }
+    plain = [
+        counting.OnlineAnswer(
+            participant=item.participant,
+            question=question,
+            answer=answer,
+            client_id=client_id,
+            previous=previous.get((question.pk, answer.statement, item.participant.pk)),
         )
-    replaced = [pk for pk in superseded if pk is not None]
-    if replaced:
-        Response.objects.filter(pk__in=replaced).update(
-            status=ResponseStatus.SUPERSEDED, status_changed_at=now
-        )
-    # Plain rows rather than model instances: at hundreds of answers a batch, Django's
-    # bulk_create was most of the batch's cost (sessions_app.bulk).
-    created = insert_rows(Response, rows)
-    insert_rows(
-        ResponseItem,
+        for _index, item, client_id, question, answer in fast
+    ]
+    created = counting.online_count_many(plain, processes)
+    return [
         (
-            {"response_id": response, "option_id": option, "value": value}
-            for response, (*_rest, answer) in zip(created, fast, strict=True)
-            for option, value in answer.items
-        ),
-    )
-    by_process: dict[int, tuple] = {}
-    for response, earlier, (index, item, client_id, question, answer) in zip(
-        created, superseded, fast, strict=True
-    ):
-        process = processes[question.session_id]
-        entries = by_process.setdefault(process.pk, (process, []))[1]
-        entries.append(
-            (
-                "response.counted",
-                f"participant:{item.participant.public_id}",
-                _log_data(question, item.participant, response, answer, client_id, earlier),
-            )
+            index,
+            SubmitResult(
+                status="counted",
+                response_id=response,
+                question_id=counted.question.pk,
+                counted=True,
+                superseded_id=counted.previous,
+            ),
         )
-        outcome.append(
-            (
-                index,
-                SubmitResult(
-                    status="counted",
-                    response_id=response,
-                    question_id=question.pk,
-                    counted=True,
-                    superseded_id=earlier,
-                ),
-            )
-        )
-    for process, entries in by_process.values():
-        log_append_many(process=process, entries=entries)
-    for question in {e[3].pk: e[3] for e in fast}.values():
-        _announce(question, "response", processes[question.session_id].pk)
-    return outcome
+        for (index, *_rest), counted, response in zip(fast, plain, created, strict=True)
+    ]
 
 
 def statement_propose(
@@ -509,7 +408,7 @@ def statement_propose(
     Raises ``InputRejected``: the codes of ``load_open_question``, ``adding_not_allowed``,
     ``empty_text``, ``text_too_long``, ``invalid_client_id``.
     """
-    client_id = _check_client_id(client_id)
+    client_id = client_id_check(client_id)
     existing = Option.objects.filter(author=participant, client_id=client_id).first()
     if existing is not None:
         return existing, False
@@ -524,29 +423,9 @@ def statement_propose(
     if len(text) > STATEMENT_MAX:
         raise InputRejected("text_too_long")
     try:
-        with transaction.atomic():
-            position = question.options.count() + 1
-            option = Option.objects.create(
-                question=question,
-                position=position,
-                text=text,
-                origin=StatementOrigin.PARTICIPANT,
-                author=participant,
-                moderation=Moderation.PENDING,
-                client_id=client_id,
-            )
-            log_append(
-                process=question.session.process,
-                action="statement.proposed",
-                actor=f"participant:{participant.public_id}",
-                data={
-                    "question": question.pk,
-                    "statement": option.pk,
-                    "text": text,
-                    "client_id": client_id,
-                },
-            )
+        option = counting.statement_add(
+            question=question, text=text, author=participant, client_id=client_id
+        )
     except IntegrityError:
         return Option.objects.get(author=participant, client_id=client_id), False
-    _announce(question, "statement_proposed")
     return option, True

@@ -9,7 +9,6 @@ and it is created in one transaction, with one log entry naming the files' SHA-2
 
 from __future__ import annotations
 
-import secrets
 from collections import defaultdict
 from pathlib import Path
 
@@ -19,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from sessions_app.bulk import insert_rows
 from sessions_app.design import FORMAT
+from sessions_app.identifiers import public_id_new
 from sessions_app.models import (
     JoinedVia,
     Moderation,
@@ -26,15 +26,12 @@ from sessions_app.models import (
     Participant,
     Process,
     Question,
-    Response,
-    ResponseStatus,
-    Source,
     StatementOrigin,
 )
 from sessions_app.opinion.polis import Conversation, read_conversation
 from sessions_app.rules import MAX_STATEMENTS
 
-from . import design_io
+from . import counting, design_io
 from .log import actor_for, log_append
 
 CHUNK = 2000
@@ -109,7 +106,7 @@ def polis_import(*, directory: Path, user=None, language: str = "en") -> Process
                 {
                     "session_id": session.pk,
                     "token": None,
-                    "public_id": "p-" + secrets.token_hex(5),
+                    "public_id": public_id_new(),
                     "joined_via": JoinedVia.IMPORT,
                     "external_id": str(voter),
                     "created_at": first_vote[voter],
@@ -137,10 +134,17 @@ def polis_import(*, directory: Path, user=None, language: str = "en") -> Process
 
 
 def _insert_votes(conversation, question, statement_of: dict, participant_of: dict) -> None:
-    """Every vote, in order; a later vote on the same comment supersedes the earlier one.
-    Inserted a generation at a time (first votes, then second votes, ...) so each row
-    knows the key of the one it replaces."""
-    generations: list[list[tuple[int, object]]] = []
+    """Every vote, through ``counting.votes_import``: a later vote of a person on the same
+    comment supersedes the earlier one, so the votes go in a generation at a time (first
+    votes, then second votes, ...), each knowing when it was replaced."""
+    replaced_at = {}
+    order = {}
+    for index, vote in enumerate(conversation.votes):
+        key = (vote.voter, vote.comment)
+        if key in order:
+            replaced_at[order[key]] = vote.at
+        order[key] = index
+    generations: list[list[counting.ImportedVote]] = []
     seen: dict[tuple[int, int], int] = defaultdict(int)
     for index, vote in enumerate(conversation.votes):
         key = (vote.voter, vote.comment)
@@ -148,42 +152,21 @@ def _insert_votes(conversation, question, statement_of: dict, participant_of: di
         seen[key] += 1
         while len(generations) <= generation:
             generations.append([])
-        generations[generation].append((index, vote))
-    replaced_at = {}
-    last_of: dict[tuple[int, int], int] = {}
-    order = {}
-    for index, vote in enumerate(conversation.votes):
-        key = (vote.voter, vote.comment)
-        if key in order:
-            replaced_at[order[key]] = vote.at
-        order[key] = index
-    latest = set(order.values())
-    for generation in generations:
-        for start in range(0, len(generation), CHUNK):
-            part = generation[start : start + CHUNK]
-            pks = insert_rows(
-                Response,
-                (
-                    {
-                        "question_id": question.pk,
-                        "participant_id": participant_of[vote.voter],
-                        "statement_id": statement_of[vote.comment],
-                        "source": Source.ONLINE,
-                        "number": vote.vote,
-                        "text": "",
-                        "status": ResponseStatus.COUNTED
-                        if index in latest
-                        else ResponseStatus.SUPERSEDED,
-                        "reject_code": "",
-                        "client_id": f"polis-{index:08d}",
-                        "moderation": "",
-                        "moderation_reason": "",
-                        "supersedes_id": last_of.get((vote.voter, vote.comment)),
-                        "created_at": vote.at,
-                        "status_changed_at": replaced_at.get(index),
-                    }
-                    for index, vote in part
-                ),
+        generations[generation].append(
+            counting.ImportedVote(
+                participant_id=participant_of[vote.voter],
+                statement_id=statement_of[vote.comment],
+                vote=vote.vote,
+                at=vote.at,
+                client_id=f"polis-{index:08d}",
+                replaced_at=replaced_at.get(index),
             )
-            for (_index, vote), pk in zip(part, pks, strict=True):
-                last_of[(vote.voter, vote.comment)] = pk
+        )
+    counting.votes_import(
+        question=question,
+        generations=(
+            generation[start : start + CHUNK]
+            for generation in generations
+            for start in range(0, len(generation), CHUNK)
+        ),
+    )

@@ -8,8 +8,10 @@ from __future__ import annotations
 import logging
 import subprocess
 from pathlib import Path
+from urllib.parse import urlencode
 
 from django.conf import settings
+from django.urls import reverse
 from django.utils import timezone, translation
 
 from printables import paper_form
@@ -20,7 +22,8 @@ from sessions_app.models import FormLayout, LiveSession, PaperSheet, PrintBatch
 from sessions_app.selectors import form_rows
 
 from .background import start_command
-from .paper import layout_store, print_batch_create, print_batch_failed, sheet_token
+from .paper import sheet_token
+from .print_runs import layout_store, print_batch_create, print_batch_failed
 
 logger = logging.getLogger(__name__)
 PROGRESS_EVERY = 10
@@ -41,11 +44,14 @@ def form_layout(*, session: LiveSession, large_print: bool, with_cards: bool = F
 
 
 def sheet_url(base_url: str, sheet: PaperSheet) -> str:
-    return f"{base_url.rstrip('/')}/t/{sheet_token(sheet)}/"
+    """What the sheet's QR code opens: the teller's entry page of this sheet."""
+    return base_url.rstrip("/") + reverse("paper:entry", args=[sheet_token(sheet)])
 
 
 def card_url(base_url: str, sheet: PaperSheet) -> str:
-    return f"{base_url.rstrip('/')}/j/{sheet.session.join_code}/?card={sheet.card.code}"
+    """What the sheet's attendee card's QR code opens: joining the session with the card."""
+    path = reverse("participate:join", args=[sheet.session.join_code])
+    return f"{base_url.rstrip('/')}{path}?{urlencode({'card': sheet.card.code})}"
 
 
 def batch_path(batch: PrintBatch) -> Path:

@@ -14,7 +14,7 @@ from sessions_app.specs import PROCESS_FIELDS, MilestoneSpec, ProcessSpec
 
 from .facilitation import session_end
 from .log import actor_for, log_append
-from .paper import paper_close
+from .reconciliation import paper_close
 
 #: Slugs that would collide with the designer's own addresses (/manage/new/ …).
 RESERVED_SLUGS = frozenset({"new", "import", "invitations", "p", "static", "media"})

@@ -33,8 +33,6 @@ import asyncio
 import functools
 import hashlib
 import logging
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -44,12 +42,10 @@ from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 
 from printables.layout import FORMAT, frame
 from sessions_app import permissions
-from sessions_app.exceptions import ERROR_MESSAGES, InputRejected
+from sessions_app.exceptions import InputRejected
 from sessions_app.models import (
     EntryMethod,
     EntryState,
@@ -73,7 +69,7 @@ from sessions_app.reading.page import (
     iter_images,
     page_count,
 )
-from sessions_app.workers import low_priority_pool
+from sessions_app.workers import run_in_worker
 
 from . import paper
 from .background import start_command
@@ -107,10 +103,6 @@ class PageOutcome:
     form_page: int | None = None
     reading: SheetReading | None = None
     missing_pages: list[int] = field(default_factory=list)
-
-    @property
-    def message(self) -> str:
-        return outcome_message(self)
 
     def as_json(self) -> dict:
         """The command line's and the progress page's view of it."""
@@ -245,25 +237,26 @@ def scan_read(scan: FormScan, *, user=None) -> list[PageOutcome]:
 
 
 async def scan_read_async(scan: FormScan, *, user) -> list[PageOutcome]:
-    """``scan_read`` for a teller's photo in a web request: the image work runs in a
-    worker process of the lowest priority (``reading.work``) and only the database steps
-    in Django's one thread for synchronous work, which the phones' answers are committed
-    on; so a photo being read never holds up an answer (``docs/paper-reading.md`` has the
-    measurement)."""
+    """``scan_read`` for a teller's photo in a web request: the image work runs in the
+    worker process of the lowest priority (``reading.work``, ``sessions_app.workers``; in
+    a thread if the worker was lost) and only the database steps in the request's thread
+    for synchronous work; the phones' answers are committed on a thread of their own
+    (``sessions_app.writer``), so a photo being read never holds up an answer
+    (``docs/paper-reading.md`` has the measurement)."""
     db = sync_to_async
     if not await db(_claim)(scan):
         return await db(scan_outcomes)(scan)
     outcomes: list[PageOutcome] = []
     try:
         data = await asyncio.to_thread(scan_path(scan).read_bytes)
-        pages = await _in_worker(work.find_all, data, _frame())
+        pages = await run_in_worker(work.find_all, data, _frame())
         for index, found in enumerate(pages):
             if isinstance(found, tuple):
                 found = ReadRefused(found[1], found[2])
             identified = await db(_identify)(scan, index, found)
             if isinstance(identified, _Identified):
                 image = _page_image(scan, index)
-                boxes, areas = await _in_worker(
+                boxes, areas = await run_in_worker(
                     work.measure,
                     found.image,
                     identified.layout_page,
@@ -277,30 +270,6 @@ async def scan_read_async(scan: FormScan, *, user) -> list[PageOutcome]:
     except Exception as error:
         return await db(_failed)(scan, error, outcomes)
     return await db(_finish)(scan, outcomes)
-
-
-_pool: ProcessPoolExecutor | None = None
-
-
-def _worker_pool() -> ProcessPoolExecutor:
-    """One reading worker per server process (``sessions_app.workers``)."""
-    global _pool
-    if _pool is None:
-        _pool = low_priority_pool()
-    return _pool
-
-
-async def _in_worker(function, *args):
-    loop = asyncio.get_running_loop()
-    try:
-        return await loop.run_in_executor(_worker_pool(), function, *args)
-    except BrokenProcessPool:
-        # The worker died (killed, out of memory): a new one for next time; this time in
-        # a thread of this process.
-        global _pool
-        _pool = None
-        logger.warning("the reading worker process was lost; reading in a thread")
-        return await asyncio.to_thread(function, *args)
 
 
 def _claim(scan: FormScan) -> bool:
@@ -758,71 +727,3 @@ def review_queue(*, session: LiveSession):
         .select_related("sheet")
         .order_by("created_at", "id")
     )
-
-
-# --- words ----------------------------------------------------------------------------------
-
-
-def corner_names(detail: str) -> str:
-    names = {
-        "top_left": _("top left"),
-        "top_right": _("top right"),
-        "bottom_right": _("bottom right"),
-        "bottom_left": _("bottom left"),
-    }
-    return ", ".join(str(names.get(n.strip(), n.strip())) for n in detail.split(","))
-
-
-def outcome_message(outcome: PageOutcome) -> str:
-    """One sentence for a teller or facilitator about one page."""
-    sheet = outcome.sheet
-    serial = sheet.serial if sheet is not None else 0
-    if outcome.status == "refused":
-        if outcome.reason == "corner_missing":
-            return _(
-                "A corner of the form is cut off or covered (%(corners)s). "
-                "Photograph the whole page, with all four black squares."
-            ) % {"corners": corner_names(outcome.detail)}
-        return str(ERROR_MESSAGES.get(outcome.reason, outcome.reason))
-    if outcome.status == "pages":
-        return ngettext(
-            "Page %(page)d of form %(serial)d is read. Photograph page %(missing)s too.",
-            "Page %(page)d of form %(serial)d is read. Photograph pages %(missing)s too.",
-            len(outcome.missing_pages),
-        ) % {
-            "page": outcome.form_page,
-            "serial": serial,
-            "missing": ", ".join(str(n) for n in outcome.missing_pages),
-        }
-    if outcome.status == "counted":
-        return _("Form %(serial)d is counted.") % {"serial": serial}
-    if outcome.status == "waiting":
-        return _(
-            "Form %(serial)d is read. It counts when a second entry agrees: check the answers "
-            "against the paper and confirm them."
-        ) % {"serial": serial}
-    if outcome.status == "conflict":
-        return _(
-            "Form %(serial)d reads differently from its other entry; the facilitator reviews it."
-        ) % {"serial": serial}
-    unsure = sum(1 for value in outcome.reading.answers.values() if not value["sure"])
-    return ngettext(
-        "Form %(serial)d goes to review: a person checks %(count)d question.",
-        "Form %(serial)d goes to review: a person checks %(count)d questions.",
-        unsure,
-    ) % {"serial": serial, "count": unsure}
-
-
-REASON_WORDS = {
-    "unsure_box": lambda: _("a box could not be told empty or marked"),
-    "two_marks": lambda: _("more than one mark where one is asked for"),
-    "too_many": lambda: _("more marks than the question allows"),
-    "ranking_invalid": lambda: _("places used twice or with gaps"),
-    "handwritten_digits": lambda: _("handwritten numbers: a person reads them"),
-    "handwriting": lambda: _("handwriting: a person types it"),
-}
-
-
-def reason_words(code: str) -> str:
-    words = REASON_WORDS.get(code)
-    return str(words()) if words else str(ERROR_MESSAGES.get(code, code))

@@ -1,10 +1,13 @@
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from django.conf import settings
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import translation
 
+from config.socket_routes import CODE, SOCKET_ROUTES
 from sessions_app import permissions
 from sessions_app.models import Process
 
@@ -33,13 +36,7 @@ def absolute_url(request, path: str) -> str:
     return base + path
 
 
-#: The websocket paths that ``realtime.routing`` serves, by audience.
-SOCKET_PATHS = {
-    "phone": "/ws/s/{code}/",
-    "presenter": "/ws/present/{code}/",
-    "facilitator": "/ws/facilitate/{code}/",
-}
-
-
 def socket_path(audience: str, code: str) -> str:
-    return SOCKET_PATHS[audience].format(code=code)
+    """The path of ``audience``'s websocket for the session with join code ``code`` (one
+    of ``config.socket_routes``, which ``realtime.routing`` serves)."""
+    return "/" + SOCKET_ROUTES[audience].replace(CODE, quote(code, safe=""))

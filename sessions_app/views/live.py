@@ -16,7 +16,7 @@ from sessions_app.models import LiveSession
 from sessions_app.results import latest_hand_counts, paper_provisional, question_results
 from sessions_app.selectors import moderation_queue
 from sessions_app.services.facilitation import console_command
-from sessions_app.services.paper import HAND_KINDS
+from sessions_app.services.hands import HAND_KINDS
 
 from .common import socket_path, staff_process, use_process_language
 from .participate import join_links, session_or_404

@@ -26,7 +26,7 @@ from sessions_app.models import (
     QuestionKind,
     Response,
 )
-from sessions_app.services import paper, printing, reading
+from sessions_app.services import paper, print_runs, printing, reading, reconciliation
 
 from .common import absolute_url, staff_process, use_process_language
 from .participate import join_links, session_or_404
@@ -94,7 +94,7 @@ def print_forms(request, slug: str, session_id: int):
     cards = request.POST.get("cards") == "on"
     try:
         layout = printing.form_layout(session=session, large_print=large, with_cards=cards)
-        batch = paper.print_batch_create(
+        batch = print_runs.print_batch_create(
             user=request.user,
             session=session,
             count=count,
@@ -184,7 +184,7 @@ def cards_pdf(request, slug: str, session_id: int):
     except ValueError:
         count = 0
     try:
-        cards = paper.cards_issue(user=request.user, session=session, count=count)
+        cards = print_runs.cards_issue(user=request.user, session=session, count=count)
     except (InputRejected, AccessDenied) as error:
         messages.error(request, error.message)
         return _back(session)
@@ -212,7 +212,9 @@ def paper_action(request, slug: str, session_id: int):
     if action in {"close", "reopen"}:
         _attempt(
             request,
-            lambda: paper.paper_close(user=user, session=session, reopen=action == "reopen"),
+            lambda: reconciliation.paper_close(
+                user=user, session=session, reopen=action == "reopen"
+            ),
             _("Paper counting has closed; results are final.")
             if action == "close"
             else _("Paper counting is open again."),
@@ -221,14 +223,14 @@ def paper_action(request, slug: str, session_id: int):
 
         def void():
             sheet = paper.sheet_from_code(session=session, code=request.POST.get("code", ""))
-            paper.sheet_void(user=user, sheet=sheet, reason=request.POST.get("reason", ""))
+            reconciliation.sheet_void(user=user, sheet=sheet, reason=request.POST.get("reason", ""))
 
         _attempt(request, void, _("The form has been voided."))
     elif action == "resolve":
         sheet = get_object_or_404(PaperSheet, pk=request.POST.get("sheet"), session=session)
         _attempt(
             request,
-            lambda: paper.sheet_conflict_resolve(
+            lambda: reconciliation.sheet_conflict_resolve(
                 user=user, sheet=sheet, entry_id=_int(request.POST.get("entry"))
             ),
             _("The form counts with the chosen entry."),
@@ -239,7 +241,7 @@ def paper_action(request, slug: str, session_id: int):
         )
         _attempt(
             request,
-            lambda: paper.card_conflict_resolve(
+            lambda: reconciliation.card_conflict_resolve(
                 user=user, response=response, keep_new=request.POST.get("keep") == "new"
             ),
             _("The attendee card counts once."),

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 from sessions_app.answers import QuestionRules, answer_from_form
 from sessions_app.cookies import read_token, set_token
 from sessions_app.exceptions import ERROR_MESSAGES, InputRejected
+from sessions_app.identifiers import normalise_code
 from sessions_app.models import (
     JoinedVia,
     LiveSession,
@@ -30,10 +31,6 @@ from sessions_app.services import participation
 
 from .common import absolute_url, socket_path, use_process_language
 from .strings import phone_strings
-
-
-def normalise_code(code: str) -> str:
-    return "".join(ch for ch in code.upper() if ch.isalnum())
 
 
 def _session(code: str) -> LiveSession | None:

@@ -30,6 +30,7 @@ from sessions_app.services import paper, reading
 
 from .common import use_process_language
 from .paper import entry_answers, facilitated_session
+from .reading_words import outcome_message, reason_words
 
 VOTES = ("agree", "disagree", "pass")
 
@@ -90,6 +91,7 @@ def _photo_result(request, session, outcomes, *, error=None, status=None):
     described = [
         {
             "outcome": outcome,
+            "message": outcome_message(outcome),
             "answers": _read_answers(outcome.reading) if outcome in finished else None,
             "token": paper.sheet_token(outcome.sheet) if outcome.sheet is not None else "",
         }
@@ -123,7 +125,7 @@ def _read_answers(sheet_reading: SheetReading) -> list[dict]:
                 "answer": value["answer"],
                 "sure": value["sure"],
                 "confidence": value["confidence"],
-                "reasons": [reading.reason_words(code) for code in value["reasons"]],
+                "reasons": [reason_words(code) for code in value["reasons"]],
             }
         )
     return rows
@@ -210,11 +212,10 @@ def scan_page(request, slug: str, session_id: int, scan_id: int):
             "scan": scan,
             "status": _scan_status(scan),
             "stale": reading.is_stale(scan),
-            "outcomes": outcomes,
+            "outcomes": [(outcome, outcome_message(outcome)) for outcome in outcomes],
             "summary": summary,
             "refused": [
-                (code, count, reading.reason_words(code))
-                for code, count in sorted(summary.refused.items())
+                (code, count, reason_words(code)) for code, count in sorted(summary.refused.items())
             ]
             if summary
             else [],
@@ -294,7 +295,7 @@ def reading_page(request, slug: str, session_id: int, reading_id: int):
         "questions": questions,
         "crops": _crops(pages, questions),
         "reasons": {
-            key: [reading.reason_words(code) for code in value["reasons"]]
+            key: [reason_words(code) for code in value["reasons"]]
             for key, value in sheet_reading.answers.items()
         },
         "data": data if data is not None else _as_form_data(sheet_reading.answers, questions),

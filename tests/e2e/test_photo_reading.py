@@ -10,7 +10,7 @@ from playwright.async_api import expect
 
 from sessions_app.models import Response, Role
 from sessions_app.services.facilitation import question_open, question_reveal
-from sessions_app.services.paper import print_batch_create
+from sessions_app.services.print_runs import print_batch_create
 from sessions_app.services.printing import form_layout
 from sessions_app.services.processes import process_publish
 from sessions_app.specs import OptionSpec

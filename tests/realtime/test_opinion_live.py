@@ -12,6 +12,7 @@ from realtime.broadcaster import Broadcaster
 from sessions_app.models import OpinionMapState
 from sessions_app.services.facilitation import question_open, question_reveal, session_show
 from sessions_app.services.participation import participant_join
+from sessions_app.workers import worker_pool_reset
 from tests.statement_votes import vote_all
 
 from .test_broadcast import Recorder
@@ -104,7 +105,7 @@ async def test_votes_make_a_live_map_for_presenter_and_phones(room, organiser, m
     finally:
         for task in (broadcaster.task, broadcaster.opinion_task):
             task.cancel()
-        live_opinion._reset_pool()
+        worker_pool_reset()
 
 
 async def test_hidden_results_carry_no_map(room, organiser, monkeypatch):
@@ -125,4 +126,4 @@ async def test_hidden_results_carry_no_map(room, organiser, monkeypatch):
     finally:
         for task in (broadcaster.task, broadcaster.opinion_task):
             task.cancel()
-        live_opinion._reset_pool()
+        worker_pool_reset()

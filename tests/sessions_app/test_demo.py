@@ -16,7 +16,7 @@ from sessions_app.models import (
     SessionState,
 )
 from sessions_app.results import question_results
-from sessions_app.services.opinion import stored_map
+from sessions_app.selectors import stored_map
 
 pytestmark = pytest.mark.django_db
 

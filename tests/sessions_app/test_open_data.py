@@ -12,7 +12,8 @@ from sessions_app.exports.recount import recount
 from sessions_app.models import Response, ResponseStatus
 from sessions_app.results import question_results
 from sessions_app.services import facilitation, participation
-from sessions_app.services.paper import hand_count_record, sheet_entry_record
+from sessions_app.services.hands import hand_count_record
+from sessions_app.services.paper import sheet_entry_record
 from tests.paper_fixtures import option
 
 pytestmark = pytest.mark.django_db

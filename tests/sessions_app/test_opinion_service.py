@@ -4,8 +4,9 @@ statement changes the map, and nothing is recomputed while nothing changed."""
 import pytest
 
 from sessions_app.models import JoinedVia, Participant
+from sessions_app.selectors import stored_map
 from sessions_app.services import facilitation
-from sessions_app.services.opinion import map_inputs, map_refresh, stored_map
+from sessions_app.services.opinion import map_inputs, map_refresh
 from sessions_app.services.paper import sheet_entry_record
 from tests.paper_fixtures import option
 from tests.statement_votes import vote_all

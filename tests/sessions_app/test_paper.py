@@ -21,7 +21,14 @@ from sessions_app.models import (
     SheetState,
 )
 from sessions_app.results import question_results
-from sessions_app.services import facilitation, paper, participation
+from sessions_app.services import (
+    facilitation,
+    hands,
+    paper,
+    participation,
+    print_runs,
+    reconciliation,
+)
 from tests.paper_fixtures import option, phone_answer
 
 pytestmark = pytest.mark.django_db
@@ -53,7 +60,9 @@ def test_print_count_is_bounded(paper_session, organiser):
     layout = form_layout(session=session, large_print=False)
     for count in (0, 2001, "10"):
         with pytest.raises(InputRejected) as caught:
-            paper.print_batch_create(user=organiser, session=session, count=count, layout=layout)
+            print_runs.print_batch_create(
+                user=organiser, session=session, count=count, layout=layout
+            )
         assert caught.value.code == "invalid_count"
     assert not PaperSheet.objects.exists()
 
@@ -189,8 +198,8 @@ def test_a_mismatch_goes_to_review_and_is_resolved(printed, paper_session, doubl
         )
     assert caught.value.code == "sheet_in_review"
     with pytest.raises(AccessDenied):
-        paper.sheet_conflict_resolve(user=tom, sheet=sheet, entry_id=outcome.entry_id)
-    paper.sheet_conflict_resolve(user=organiser, sheet=sheet, entry_id=outcome.entry_id)
+        reconciliation.sheet_conflict_resolve(user=tom, sheet=sheet, entry_id=outcome.entry_id)
+    reconciliation.sheet_conflict_resolve(user=organiser, sheet=sheet, entry_id=outcome.entry_id)
     sheet.refresh_from_db()
     assert sheet.state == SheetState.COUNTED
     counted = Response.objects.get(sheet=sheet)
@@ -220,9 +229,9 @@ def test_refusals_change_nothing(
             user=organiser, sheet=sheet, answers=answers, client_id="entry-first01"
         )
     elif case == "voided":
-        paper.sheet_void(user=organiser, sheet=sheet, reason="Koffie over het formulier")
+        reconciliation.sheet_void(user=organiser, sheet=sheet, reason="Koffie over het formulier")
     elif case == "paper_closed":
-        paper.paper_close(user=organiser, session=session)
+        reconciliation.paper_close(user=organiser, session=session)
     elif case == "other_session":
         from sessions_app.services.live_sessions import live_session_create
         from tests.conftest import session_spec
@@ -268,9 +277,9 @@ def test_a_counted_sheet_can_be_voided_and_its_answers_stop_counting(
         user=organiser, sheet=sheet, answers=choice_answer(questions), client_id="entry-void01"
     )
     with pytest.raises(InputRejected) as caught:
-        paper.sheet_void(user=organiser, sheet=sheet, reason="  ")
+        reconciliation.sheet_void(user=organiser, sheet=sheet, reason="  ")
     assert caught.value.code == "reason_required"
-    paper.sheet_void(user=organiser, sheet=sheet, reason="Twee keer ingeleverd")
+    reconciliation.sheet_void(user=organiser, sheet=sheet, reason="Twee keer ingeleverd")
     assert Response.objects.get(sheet=sheet).status == ResponseStatus.VOIDED
     assert question_results(question=questions["choice"])["respondents"]["paper"] == 0
     assert LogEntry.objects.get(action="paper.voided").data["reason"] == "Twee keer ingeleverd"
@@ -280,10 +289,10 @@ def test_closing_paper_counting_makes_results_final(printed, paper_session, orga
     session, questions = paper_session
     printed(1)
     assert question_results(question=questions["choice"])["provisional"] is True
-    paper.paper_close(user=organiser, session=session)
+    reconciliation.paper_close(user=organiser, session=session)
     session.refresh_from_db()
     assert question_results(question=questions["choice"], session=session)["provisional"] is False
-    paper.paper_close(user=organiser, session=session, reopen=True)
+    reconciliation.paper_close(user=organiser, session=session, reopen=True)
     assert [
         e.action for e in LogEntry.objects.filter(action__in=["paper.closed", "paper.reopened"])
     ] == [
@@ -296,19 +305,19 @@ def test_hand_counts_and_corrections(paper_session, organiser):
     _session, questions = paper_session
     choice, scale = questions["choice"], questions["scale"]
     first, second = option(choice, 0), option(choice, 1)
-    paper.hand_count_record(
+    hands.hand_count_record(
         user=organiser, question=choice, counts={str(first): 37, str(second): 12}
     )
     assert (
-        paper.hand_count_record(user=organiser, question=choice, counts={str(first): 37}) == []
+        hands.hand_count_record(user=organiser, question=choice, counts={str(first): 37}) == []
     )  # unchanged
-    [correction] = paper.hand_count_record(user=organiser, question=choice, counts={str(first): 40})
+    [correction] = hands.hand_count_record(user=organiser, question=choice, counts={str(first): 40})
     assert correction.replaces.count == 37
     assert HandCount.objects.count() == 3  # the old count is kept
     results = question_results(question=choice)
     assert [o["counts"]["hands"] for o in results["options"][:2]] == [40, 12]
     assert results["respondents"]["hands"] == 52
-    paper.hand_count_record(user=organiser, question=scale, counts={"4": 9})
+    hands.hand_count_record(user=organiser, question=scale, counts={"4": 9})
     assert question_results(question=scale)["distribution"][3]["counts"]["hands"] == 9
     for bad, code in (
         ({str(first): -1}, "out_of_range"),
@@ -316,10 +325,10 @@ def test_hand_counts_and_corrections(paper_session, organiser):
         ({str(first): "veel"}, "invalid_answer"),
     ):
         with pytest.raises(InputRejected) as caught:
-            paper.hand_count_record(user=organiser, question=choice, counts=bad)
+            hands.hand_count_record(user=organiser, question=choice, counts=bad)
         assert caught.value.code == code
     with pytest.raises(InputRejected) as caught:
-        paper.hand_count_record(user=organiser, question=questions["ranking"], counts={"1": 2})
+        hands.hand_count_record(user=organiser, question=questions["ranking"], counts={"1": 2})
     assert caught.value.code == "hands_not_for_kind"
     logged = LogEntry.objects.filter(action="hands.counted").last()
     assert logged.data == {"question": scale.pk, "counts": {"4": 9}, "corrects": []}
@@ -354,7 +363,7 @@ def test_one_card_counts_once_across_phone_and_paper(rule, carded, paper_session
     else:
         assert statuses == {"online": "counted", "paper": "held"}
         held = Response.objects.get(status=ResponseStatus.HELD)
-        paper.card_conflict_resolve(user=organiser, response=held, keep_new=False)
+        reconciliation.card_conflict_resolve(user=organiser, response=held, keep_new=False)
         assert dict(Response.objects.filter(question=choice).values_list("source", "status")) == {
             "online": "counted",
             "paper": "rejected",
@@ -373,7 +382,7 @@ def test_flagged_card_answer_can_replace_the_earlier_one(carded, paper_session, 
     result = phone_answer(phone, choice, 0, "phone-00002")
     assert (result.status, result.counted) == ("held", False)
     held = Response.objects.get(status=ResponseStatus.HELD)
-    paper.card_conflict_resolve(user=organiser, response=held, keep_new=True)
+    reconciliation.card_conflict_resolve(user=organiser, response=held, keep_new=True)
     assert dict(Response.objects.filter(question=choice).values_list("source", "status")) == {
         "online": "counted",
         "paper": "superseded",

@@ -24,7 +24,15 @@ from sessions_app.models import (
 )
 from sessions_app.results import question_results
 from sessions_app.selectors import paper_reconciliation
-from sessions_app.services import facilitation, paper, participation, printing
+from sessions_app.services import (
+    facilitation,
+    hands,
+    paper,
+    participation,
+    print_runs,
+    printing,
+    reconciliation,
+)
 from tests.paper_fixtures import option, phone_answer
 
 pytestmark = pytest.mark.django_db
@@ -114,7 +122,7 @@ def test_the_batch_page_offers_a_new_run_after_a_failure(
 ):
     sheets = printed(2)
     batch = sheets[0].batch
-    paper.print_batch_failed(batch, "disk full")
+    print_runs.print_batch_failed(batch, "disk full")
     session = batch.session
     client.force_login(organiser)
     page = client.get(reverse("paper:batch", args=[session.process.slug, session.pk, batch.pk]))
@@ -200,7 +208,7 @@ def test_paper_first_then_phone_the_phone_counts_and_voiding_changes_nothing_mor
     )
     phone_answer(phone, choice, 2, "phone-later1")
     assert statuses(choice) == {"online": "counted", "paper": "superseded"}
-    paper.sheet_void(user=organiser, sheet=card_sheet, reason="Dubbel ingeleverd")
+    reconciliation.sheet_void(user=organiser, sheet=card_sheet, reason="Dubbel ingeleverd")
     assert statuses(choice) == {"online": "counted", "paper": "voided"}
     assert question_results(question=choice)["respondents"]["total"] == 1
 
@@ -218,7 +226,7 @@ def test_voiding_a_sheet_gives_the_count_back_to_the_phone_answer_it_replaced(
         user=organiser, sheet=card_sheet, answers=choice_answer(choice, 1), client_id="entry-later2"
     )
     assert statuses(choice) == {"online": "superseded", "paper": "counted"}
-    paper.sheet_void(user=organiser, sheet=card_sheet, reason="Verkeerde sessie")
+    reconciliation.sheet_void(user=organiser, sheet=card_sheet, reason="Verkeerde sessie")
     assert statuses(choice) == {"online": "counted", "paper": "voided"}
     result = question_results(question=choice)
     assert result["respondents"]["total"] == 1 and result["respondents"]["room"] == 1
@@ -343,7 +351,7 @@ def test_the_review_shows_both_answers_of_a_card_and_where_entries_differ(
 def test_the_console_shows_the_hand_counts_that_stand(client, paper_session, organiser):
     session, questions = paper_session
     choice = questions["choice"]
-    paper.hand_count_record(user=organiser, question=choice, counts={str(option(choice)): 21})
+    hands.hand_count_record(user=organiser, question=choice, counts={str(option(choice)): 21})
     client.force_login(organiser)
     page = client.get(
         reverse("live:console", args=[session.process.slug, session.pk])

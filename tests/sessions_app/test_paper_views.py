@@ -15,7 +15,7 @@ from sessions_app.models import (
     Response,
     Role,
 )
-from sessions_app.services import paper
+from sessions_app.services import paper, reconciliation
 from sessions_app.services.facilitation import question_open
 from tests.paper_fixtures import option
 
@@ -137,7 +137,7 @@ def test_teller_refusals_are_explained(client, printed, paper_session, teller, o
     forged = reverse("paper:entry", args=[paper.sheet_token(sheet)[:-2] + "xx"])
     response = client.get(forged)
     assert response.status_code == 400 and "not genuine" in response.content.decode()
-    paper.sheet_void(user=organiser, sheet=voided, reason="kapot")
+    reconciliation.sheet_void(user=organiser, sheet=voided, reason="kapot")
     response = client.get(entry_url(voided))
     assert response.status_code == 409 and "voided" in response.content.decode()
     page = client.post(

@@ -20,7 +20,7 @@ from sessions_app.models import (
     Question,
     Response,
 )
-from sessions_app.services.opinion import question_map
+from sessions_app.selectors import question_map
 
 pytestmark = pytest.mark.django_db
 

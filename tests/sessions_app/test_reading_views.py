@@ -293,17 +293,24 @@ def test_a_lost_reading_worker_does_not_lose_the_photo(
     read in a thread instead and a new worker is made for the next one."""
     from concurrent.futures.process import BrokenProcessPool
 
-    from sessions_app.services import reading
+    from sessions_app import workers
 
     class Broken:
         def submit(self, *args, **kwargs):
             raise BrokenProcessPool("the worker was killed")
 
-    monkeypatch.setattr(reading, "_pool", Broken())
+        def shutdown(self, **kwargs):
+            pass
+
+    broken = Broken()
+    monkeypatch.setattr(workers, "_pool", broken)
     session, _q = paper_session
     [sheet] = printed(1)
     client.force_login(teller)
-    for shot in photos(sheet, marks):
-        last = upload(client, session, shot)
-    assert f"Form {sheet.serial} is counted." in last.content.decode()
-    assert reading._pool is None or isinstance(reading._pool, reading.ProcessPoolExecutor)
+    try:
+        for shot in photos(sheet, marks):
+            last = upload(client, session, shot)
+        assert f"Form {sheet.serial} is counted." in last.content.decode()
+        assert workers._pool is not broken
+    finally:
+        workers.worker_pool_reset()

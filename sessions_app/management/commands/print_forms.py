@@ -7,8 +7,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from sessions_app.exceptions import InputRejected
+from sessions_app.identifiers import normalise_code
 from sessions_app.models import LiveSession, PrintBatch
-from sessions_app.services.paper import print_batch_create
+from sessions_app.services.print_runs import print_batch_create
 from sessions_app.services.printing import batch_path, form_layout, render_batch
 
 
@@ -38,7 +39,7 @@ class Command(BaseCommand):
     def handle(self, *args, join_code, count, large, cards, output: Path, base_url, **options):
         session = (
             LiveSession.objects.select_related("process")
-            .filter(join_code=join_code.upper())
+            .filter(join_code=normalise_code(join_code))
             .first()
         )
         if session is None:

@@ -6,9 +6,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from sessions_app.exceptions import InputRejected
+from sessions_app.identifiers import normalise_code
 from sessions_app.models import FormScan, LiveSession
-from sessions_app.services.paper import normalise_code
 from sessions_app.services.reading import scan_add, scan_read
+from sessions_app.views.reading_words import outcome_message
 
 
 class Command(BaseCommand):
@@ -68,7 +69,7 @@ class Command(BaseCommand):
             for outcome in scan_read(scan):
                 results.append({"file": str(path), **outcome.as_json()})
                 if not json:
-                    self.stdout.write(f"{path} p.{outcome.index + 1}: {outcome.message}")
+                    self.stdout.write(f"{path} p.{outcome.index + 1}: {outcome_message(outcome)}")
         if json:
             for row in results:
                 self.stdout.write(_dumps(row))

@@ -1,0 +1,42 @@
+"""The identifiers people type, scan or send, stated once: join codes, sheet and card
+codes, client ids and the participants' public ids. Plain Python, no database."""
+
+from __future__ import annotations
+
+import re
+import secrets
+
+from sessions_app.exceptions import InputRejected
+from sessions_app.models.live_session import JOIN_CODE_ALPHABET
+
+#: A client-generated id of a submission (a phone's answer, a teller's entry).
+CLIENT_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+#: Longer than any code we print; what is typed beyond it is not a code of ours.
+MAX_CODE = 32
+
+
+def normalise_code(value) -> str:
+    """A join, sheet or card code as stored: upper case, letters and digits only (people
+    type spaces, dashes and lower case). Anything that is not text, or far longer than a
+    code, becomes the empty string, which matches nothing."""
+    if not isinstance(value, str) or len(value) > 4 * MAX_CODE:
+        return ""
+    code = "".join(ch for ch in value.upper() if ch.isascii() and ch.isalnum())
+    return code if len(code) <= MAX_CODE else ""
+
+
+def random_code(length: int) -> str:
+    """A fresh code of ``length`` characters from the alphabet that avoids look-alikes."""
+    return "".join(secrets.choice(JOIN_CODE_ALPHABET) for _ in range(length))
+
+
+def client_id_check(client_id) -> str:
+    """``client_id`` if it is a valid client id; raises ``InputRejected("invalid_client_id")``."""
+    if not isinstance(client_id, str) or not CLIENT_ID.match(client_id):
+        raise InputRejected("invalid_client_id")
+    return client_id
+
+
+def public_id_new() -> str:
+    """A participant's public pseudonym, as the log and the exports show it."""
+    return "p-" + secrets.token_hex(5)

@@ -1,0 +1,61 @@
+"""Show of hands: the facilitator types how many hands went up per option (or scale
+value). Checked here; stored, logged and announced by ``counting``."""
+
+from __future__ import annotations
+
+from sessions_app import permissions
+from sessions_app.exceptions import InputRejected
+from sessions_app.models import (
+    HandCount,
+    Moderation,
+    ProcessState,
+    Question,
+    QuestionKind,
+    SessionState,
+)
+
+from . import counting
+
+#: The kinds a room can answer by raising hands.
+HAND_KINDS = {QuestionKind.SINGLE_CHOICE, QuestionKind.MULTIPLE_CHOICE, QuestionKind.SCALE}
+MAX_HANDS = 100_000
+
+
+def hand_count_record(
+    *, user, question: Question, counts: dict, client_id: str = ""
+) -> list[HandCount]:
+    """Record counted hands per option (or scale value). A changed count is a new row that
+    replaces the latest one; unchanged counts add nothing. Raises ``AccessDenied`` and
+    ``InputRejected`` with ``hands_not_for_kind``, ``invalid_option``, ``out_of_range``."""
+    session = question.session
+    permissions.require(user, session.process, "facilitate")
+    if session.state == SessionState.ENDED or session.process.state == ProcessState.CLOSED:
+        raise InputRejected("session_ended")
+    if question.kind not in HAND_KINDS:
+        raise InputRejected("hands_not_for_kind")
+    if not isinstance(counts, dict) or not counts:
+        raise InputRejected("invalid_answer")
+    if question.kind == QuestionKind.SCALE:
+        valid = set(question.scale_values)
+        field = "scale_value"
+    else:
+        valid = set(
+            question.options.filter(moderation=Moderation.APPROVED).values_list("pk", flat=True)
+        )
+        field = "option_id"
+    wanted = {}
+    for key, value in counts.items():
+        try:
+            target, number = int(key), int(value)
+        except (TypeError, ValueError):
+            raise InputRejected("invalid_answer") from None
+        if target not in valid:
+            raise InputRejected("invalid_option")
+        if isinstance(value, bool) or not 0 <= number <= MAX_HANDS:
+            raise InputRejected("out_of_range")
+        wanted[target] = number
+    if client_id and HandCount.objects.filter(entered_by=user, client_id=client_id).exists():
+        return []
+    return counting.hands_count(
+        question=question, counts=wanted, field=field, user=user, client_id=client_id
+    )

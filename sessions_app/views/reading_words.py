@@ -1,0 +1,80 @@
+"""What the photo reader's outcomes say to a teller or facilitator, in words: one
+sentence per page read (``services.reading.PageOutcome``) and a phrase per reason a
+question goes to review. Shared by the reading pages and the ``read_forms`` command."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from sessions_app.exceptions import ERROR_MESSAGES
+from sessions_app.services.reading import PageOutcome
+
+
+def corner_names(detail: str) -> str:
+    """The corners a refused page's ``detail`` names (``top_left,bottom_left``), in words."""
+    names = {
+        "top_left": _("top left"),
+        "top_right": _("top right"),
+        "bottom_right": _("bottom right"),
+        "bottom_left": _("bottom left"),
+    }
+    return ", ".join(str(names.get(n.strip(), n.strip())) for n in detail.split(","))
+
+
+def outcome_message(outcome: PageOutcome) -> str:
+    """One sentence for a teller or facilitator about one page."""
+    sheet = outcome.sheet
+    serial = sheet.serial if sheet is not None else 0
+    if outcome.status == "refused":
+        if outcome.reason == "corner_missing":
+            return _(
+                "A corner of the form is cut off or covered (%(corners)s). "
+                "Photograph the whole page, with all four black squares."
+            ) % {"corners": corner_names(outcome.detail)}
+        return str(ERROR_MESSAGES.get(outcome.reason, outcome.reason))
+    if outcome.status == "pages":
+        return ngettext(
+            "Page %(page)d of form %(serial)d is read. Photograph page %(missing)s too.",
+            "Page %(page)d of form %(serial)d is read. Photograph pages %(missing)s too.",
+            len(outcome.missing_pages),
+        ) % {
+            "page": outcome.form_page,
+            "serial": serial,
+            "missing": ", ".join(str(n) for n in outcome.missing_pages),
+        }
+    if outcome.status == "counted":
+        return _("Form %(serial)d is counted.") % {"serial": serial}
+    if outcome.status == "waiting":
+        return _(
+            "Form %(serial)d is read. It counts when a second entry agrees: check the answers "
+            "against the paper and confirm them."
+        ) % {"serial": serial}
+    if outcome.status == "conflict":
+        return _(
+            "Form %(serial)d reads differently from its other entry; the facilitator reviews it."
+        ) % {"serial": serial}
+    unsure = sum(1 for value in outcome.reading.answers.values() if not value["sure"])
+    return ngettext(
+        "Form %(serial)d goes to review: a person checks %(count)d question.",
+        "Form %(serial)d goes to review: a person checks %(count)d questions.",
+        unsure,
+    ) % {"serial": serial, "count": unsure}
+
+
+#: Why the reader was unsure of a question (``reading.answers``' reasons), in words;
+#: functions, so that each is translated in the language active when it is shown.
+REASON_WORDS = {
+    "unsure_box": lambda: _("a box could not be told empty or marked"),
+    "two_marks": lambda: _("more than one mark where one is asked for"),
+    "too_many": lambda: _("more marks than the question allows"),
+    "ranking_invalid": lambda: _("places used twice or with gaps"),
+    "handwritten_digits": lambda: _("handwritten numbers: a person reads them"),
+    "handwriting": lambda: _("handwriting: a person types it"),
+}
+
+
+def reason_words(code: str) -> str:
+    """A reason a question goes to review, or a page's refusal code, in words."""
+    words = REASON_WORDS.get(code)
+    return str(words()) if words else str(ERROR_MESSAGES.get(code, code))
