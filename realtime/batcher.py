@@ -1,12 +1,14 @@
 """Group commit for answers: one per server process (per event loop).
 
 Phones' answers are queued; one batch at a time is written by
-``participation.responses_submit`` in a single transaction, and each phone's ack is sent
-only after that transaction committed. While a batch is being written, new answers
-gather for the next one, so batches grow with the load by themselves; before each batch
-the writer also waits ``GATHER`` (25 ms, a quarter of the acknowledgement budget) for
-answers arriving together, unless plenty are waiting already. A quiet room writes each answer almost at once, a burst of
-thousands writes them tens to hundreds at a time, at a fraction of the cost per answer.
+``participation.responses_submit`` in a single transaction, on the server's writer thread
+(``sessions_app.writer``: its own thread and connection, so no page view delays it), and
+each phone's ack is sent only after that transaction committed. While a batch is being
+written, new answers gather for the next one, so batches grow with the load by
+themselves; before each batch the writer also waits ``GATHER`` (25 ms, a quarter of the
+acknowledgement budget) for answers arriving together, unless plenty are waiting
+already. A quiet room writes each answer almost at once, a burst of thousands writes them
+tens to hundreds at a time, at a fraction of the cost per answer.
 """
 
 from __future__ import annotations
@@ -14,8 +16,7 @@ from __future__ import annotations
 import asyncio
 import weakref
 
-from channels.db import database_sync_to_async
-
+from sessions_app import writer
 from sessions_app.exceptions import InputRejected
 from sessions_app.services.participation import Submission, SubmitResult, responses_submit
 
@@ -55,8 +56,8 @@ class AnswerBatcher:
             self.sizes.append(len(batch))
             del self.sizes[:-1000]
             try:
-                results = await database_sync_to_async(responses_submit)(
-                    [submission for submission, _future in batch]
+                results = await writer.run(
+                    responses_submit, [submission for submission, _future in batch]
                 )
             except Exception as error:
                 for _submission, future in batch:

@@ -78,13 +78,17 @@ def daphne_url(django_db_setup, django_db_blocker, static_root):
 
 @pytest.fixture(autouse=True)
 async def _close_worker_connections():
-    """The ORM runs in ``sync_to_async``'s worker thread; close its connections so the test
-    database can be dropped at the end (PostgreSQL refuses while a session is open)."""
+    """The ORM runs in ``sync_to_async``'s worker thread and the writer thread; close
+    their connections so the test database can be dropped at the end (PostgreSQL refuses
+    while a session is open)."""
     yield
     from asgiref.sync import sync_to_async
     from django.db import connections
 
+    from sessions_app import writer
+
     await sync_to_async(connections.close_all)()
+    await sync_to_async(writer.close_connections, thread_sensitive=False)()
 
 
 @pytest.fixture

@@ -29,12 +29,15 @@ ORIGIN = (b"origin", b"http://testserver")
 
 @pytest.fixture(autouse=True)
 async def _close_worker_connections():
-    """Consumers reach the database from ``sync_to_async``'s worker thread; close its
-    connections so PostgreSQL can drop the test database at the end."""
+    """Consumers reach the database from ``sync_to_async``'s worker thread and the writer
+    thread; close their connections so PostgreSQL can drop the test database at the end."""
     yield
     from django.db import connections
 
+    from sessions_app import writer
+
     await sync_to_async(connections.close_all)()
+    await sync_to_async(writer.close_connections, thread_sensitive=False)()
 
 
 def check(message: dict) -> dict:

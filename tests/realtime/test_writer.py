@@ -1,0 +1,133 @@
+"""The writer of its own: phones' answers are committed on a thread and connection of their
+own, so nothing slow elsewhere in the server holds up an acknowledgement: not a
+synchronous view (a page, an export, a teller's form; Django runs each request's on a
+thread of that request), and not the synchronous work of the sockets themselves (a
+console command, a phone connecting), which Channels runs on one thread shared by all."""
+
+import asyncio
+import threading
+from unittest import mock
+
+import pytest
+from asgiref.sync import sync_to_async
+from channels.testing import HttpCommunicator
+
+from config.asgi import application
+from sessions_app import writer
+from sessions_app.models import Response, ResponseStatus
+
+from .conftest import Client
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def answer(question, option: int, client_id: str) -> dict:
+    return {
+        "type": "answer",
+        "client_id": client_id,
+        "question": question.pk,
+        "answer": {"option": option},
+    }
+
+
+def slow_page(started: threading.Event, release: threading.Event):
+    """A synchronous view's work that does not end until the test says so."""
+
+    def render(*args, **kwargs):
+        started.set()
+        assert release.wait(timeout=30), "the test never released the view"
+        from django.shortcuts import render as real_render
+
+        return real_render(*args, **kwargs)
+
+    return render
+
+
+async def test_an_answer_is_acknowledged_while_a_slow_synchronous_view_runs(room, make_phone):
+    _session, questions = room
+    choice = questions["choice"]
+    phone = await make_phone()
+    option = await sync_to_async(lambda: choice.options.first().pk)()
+    started, release = threading.Event(), threading.Event()
+    page = HttpCommunicator(application, "GET", "/j/", headers=[(b"host", b"testserver")])
+    with mock.patch(
+        "sessions_app.views.participate.render", side_effect=slow_page(started, release)
+    ):
+        # A real request through Django's ASGI handler, which runs the synchronous view
+        # on the one thread it shares with every other synchronous view.
+        request = asyncio.create_task(page.get_response(timeout=30))
+        assert await asyncio.to_thread(started.wait, 10), "the view never started"
+        try:
+            await phone.send(answer(choice, option, "while-a-page-loads"))
+            # The view is still blocked: if the answer waited for it, no ack would come.
+            ack = await phone.receive_type("ack", timeout=10)
+            view_still_running = not request.done()
+        finally:
+            release.set()
+        response = await request
+    assert (ack["status"], ack["counted"]) == ("counted", True)
+    assert view_still_running
+    assert response["status"] == 200
+    # The ack came after the commit: the answer is stored, and it counts.
+    stored = await sync_to_async(
+        lambda: list(
+            Response.objects.filter(client_id="while-a-page-loads").values_list("status", flat=True)
+        )
+    )()
+    assert stored == [ResponseStatus.COUNTED]
+    await phone.close()
+
+
+def blocking(started: threading.Event, release: threading.Event):
+    def wait(*args, **kwargs):
+        started.set()
+        assert release.wait(timeout=30), "the test never released the command"
+
+    return wait
+
+
+async def test_an_answer_is_acknowledged_while_a_slow_console_command_runs(
+    room, make_phone, facilitator_headers
+):
+    session, questions = room
+    choice = questions["choice"]
+    phone = await make_phone()
+    option = await sync_to_async(lambda: choice.options.first().pk)()
+    console = Client(f"/ws/facilitate/{session.join_code}/", facilitator_headers)
+    await console.connect()
+    await console.receive_type("welcome")
+    started, release = threading.Event(), threading.Event()
+    with mock.patch(
+        "sessions_app.services.facilitation.console_command", side_effect=blocking(started, release)
+    ):
+        # Channels runs the console's command on its one thread for synchronous work,
+        # where the answers used to be committed too.
+        await console.send({"type": "command", "id": "c-1", "command": "next"})
+        assert await asyncio.to_thread(started.wait, 10), "the command never started"
+        try:
+            await phone.send(answer(choice, option, "while-a-command-runs"))
+            ack = await phone.receive_type("ack", timeout=10)
+            command_still_running = await console.nothing(timeout=0.01)
+        finally:
+            release.set()
+        result = await console.receive_type("result", timeout=10)
+    assert (ack["status"], ack["counted"]) == ("counted", True)
+    assert command_still_running
+    assert (result["id"], result["ok"]) == ("c-1", True)
+    await console.close()
+    await phone.close()
+
+
+async def test_the_writer_runs_on_a_thread_of_its_own_and_survives_a_failing_job():
+    def where():
+        return threading.current_thread().name
+
+    def fail():
+        raise RuntimeError("a failing job")
+
+    name = await writer.run(where)
+    assert name.startswith("inspraak-writer")
+    assert name != await sync_to_async(where)()
+    with pytest.raises(RuntimeError, match="a failing job"):
+        await writer.run(fail)
+    assert await writer.run(where) == name  # the same thread goes on with the next job
