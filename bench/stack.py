@@ -54,6 +54,35 @@ def cores() -> tuple[set[int], set[int]]:
     return _CORES
 
 
+def fresh_postgres(url: str) -> tuple[str, str]:
+    """A database of its own beside the one ``url`` names, made empty: its URL, and the
+    handle ``drop_postgres`` takes to drop it afterwards."""
+    import psycopg
+
+    parts = urlsplit(url)
+    name = f"{parts.path.lstrip('/') or 'inspraak'}_bench"
+    admin = urlunsplit(parts._replace(path="/postgres"))
+    with psycopg.connect(admin, autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        connection.execute(f'CREATE DATABASE "{name}"')
+    return urlunsplit(parts._replace(path=f"/{name}")), f"{admin}|{name}"
+
+
+def drop_postgres(handle: str) -> None:
+    """Drop a database made by ``fresh_postgres`` (this process's connections first)."""
+    import psycopg
+
+    admin, name = handle.split("|")
+    try:
+        from django.db import connections
+
+        connections.close_all()
+    except Exception:  # noqa: S110 - Django may not be set up here
+        pass
+    with psycopg.connect(admin, autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 @dataclass
 class Server:
     url: str
@@ -221,16 +250,8 @@ class Stack:
 
     def _fresh_postgres(self, url: str) -> str:
         """A database of its own beside the given one, dropped afterwards."""
-        import psycopg
-
-        parts = urlsplit(url)
-        name = f"{parts.path.lstrip('/') or 'inspraak'}_bench"
-        admin = urlunsplit(parts._replace(path="/postgres"))
-        with psycopg.connect(admin, autocommit=True) as connection:
-            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            connection.execute(f'CREATE DATABASE "{name}"')
-        self._bench_db = admin + "|" + name
-        return urlunsplit(parts._replace(path=f"/{name}"))
+        fresh, self._bench_db = fresh_postgres(url)
+        return fresh
 
     def start_server(self, port: int | None = None) -> Server:
         """Start one Daphne on loopback, on the server core(s), and wait until it serves."""
@@ -292,16 +313,6 @@ class Stack:
             self.stop_server(server)
         self.stop_redis()
         if self._bench_db:
-            import psycopg
-
-            admin, name = self._bench_db.split("|")
-            try:
-                from django.db import connections
-
-                connections.close_all()
-            except Exception:  # noqa: S110 - Django may not be set up here
-                pass
-            with psycopg.connect(admin, autocommit=True) as connection:
-                connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            drop_postgres(self._bench_db)
         if not self.keep:
             shutil.rmtree(self.directory, ignore_errors=True)

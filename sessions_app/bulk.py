@@ -46,11 +46,19 @@ def _fields(model: type[models.Model]) -> tuple[models.Field, ...]:
     return tuple(f for f in model._meta.concrete_fields if f is not model._meta.pk)
 
 
+class Prepared(str):
+    """A value already in the form the database stores (a JSON text), which
+    ``insert_rows`` passes on as it is."""
+
+    __slots__ = ()
+
+
 def insert_rows(
     model: type[models.Model], rows: Iterable[Mapping[str, object]], *, using: str = "default"
 ) -> list[int]:
     """Insert ``rows`` (each a mapping of field ``attname`` to value) into ``model``'s
-    table, in this order, and return their primary keys in the same order."""
+    table, in this order, and return their primary keys in the same order. A value
+    wrapped in ``Prepared`` goes to the database as it is."""
     rows = list(rows)
     if not rows:
         return []
@@ -58,33 +66,37 @@ def insert_rows(
     fields = _fields(model)
     names = {f.attname for f in fields}
     for row in rows:
-        unknown = set(row) - names
+        unknown = row.keys() - names
         if unknown:
             raise ValueError(f"{model.__name__} has no field {sorted(unknown)}")
     if not connection.features.can_return_rows_from_bulk_insert:
         created = model._base_manager.using(using).bulk_create([model(**row) for row in rows])
         return [obj.pk for obj in created]
-    defaults = {}
+    columns = []
     for field in fields:
-        if any(field.attname not in row for row in rows):
-            defaults[field.attname] = field.get_db_prep_save(field.get_default(), connection)
-    plain = {f.attname: f.get_internal_type() in _PLAIN for f in fields}
-    by_name = {f.attname: f for f in fields}
+        name = field.attname
+        convert = None if field.get_internal_type() in _PLAIN else _once(field, connection)
+        if all(name in row for row in rows):
+            columns.append((name, convert, _EVERY_ROW))
+        else:
+            # What a row leaves out takes the model's default, prepared once.
+            columns.append((name, convert, field.get_db_prep_save(field.get_default(), connection)))
 
-    def values(row):
-        for name in by_name:
-            if name not in row:
-                yield defaults[name]
-            elif plain[name]:
-                yield row[name]
+    def values(row) -> list:
+        out = []
+        for name, convert, default in columns:
+            if default is _EVERY_ROW or name in row:
+                value = row[name]
+                if convert is not None and not isinstance(value, Prepared):
+                    value = convert(value)
             else:
-                yield by_name[name].get_db_prep_save(row[name], connection)
+                value = default
+            out.append(value)
+        return out
 
     quote = connection.ops.quote_name
-    columns = ", ".join(quote(f.column) for f in fields)
+    head = f"INSERT INTO {quote(model._meta.db_table)} ({_column_list(model, connection)}) VALUES "  # noqa: S608 - names only
     group = "(" + ", ".join(["%s"] * len(fields)) + ")"
-    # Only the model's own table and column names, quoted, are put into the SQL text.
-    head = f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES "  # noqa: S608
     tail = f" RETURNING {quote(model._meta.pk.column)}"
     per_statement = max(1, _max_params(connection) // len(fields))
     pks: list[int] = []
@@ -96,6 +108,109 @@ def insert_rows(
             # Keys are drawn in the order of the VALUES; RETURNING may list them in any.
             pks.extend(sorted(pk for (pk,) in cursor.fetchall()))
     return pks
+
+
+_COLUMN_LISTS: dict[tuple, str] = {}
+
+
+def _column_list(model: type[models.Model], connection) -> str:
+    """The quoted column names of ``model``'s table, as ``insert_rows`` lists them (one
+    per database vendor: connections are per thread)."""
+    key = (model, connection.vendor)
+    found = _COLUMN_LISTS.get(key)
+    if found is None:
+        quote = connection.ops.quote_name
+        found = _COLUMN_LISTS[key] = ", ".join(quote(f.column) for f in _fields(model))
+    return found
+
+
+def _once(field: models.Field, connection):
+    """``field``'s preparation of a value for the database, done once for a run of the
+    same value (a batch's rows share one time)."""
+    last: list = [_NOTHING, None]
+
+    def convert(value):
+        if value is not last[0]:
+            last[0], last[1] = value, field.get_db_prep_save(value, connection)
+        return last[1]
+
+    return convert
+
+
+_NOTHING = object()
+#: A column that every row of an insert names.
+_EVERY_ROW = object()
+
+
+def select_where(
+    model: type[models.Model],
+    columns: tuple[str, ...],
+    any_of: list[Mapping[str, object]],
+    *,
+    lock: bool = False,
+    using: str = "default",
+) -> list[tuple]:
+    """``(pk, *columns)`` of the rows of ``model`` that match any of the conditions in
+    ``any_of``; each condition is a mapping of field ``attname`` to a value (equal) or a
+    list, set or tuple of values (one of them), all of which must hold. With ``lock``, the
+    rows are locked for the rest of the transaction, as ``select_by_pk`` locks. Plain
+    values only (no dates); an empty list matches nothing."""
+    connection = connections[using]
+    quote = connection.ops.quote_name
+    meta = model._meta
+    params: list = []
+    alternatives = []
+    for condition in any_of:
+        terms, values = [], []
+        for name, value in condition.items():
+            column = quote(meta.get_field(name).column)
+            if isinstance(value, list | set | tuple | frozenset):
+                if not value:
+                    break  # one of no values: this condition matches nothing
+                terms.append(f"{column} IN ({', '.join(['%s'] * len(value))})")
+                values.extend(value)
+            else:
+                terms.append(f"{column} = %s")
+                values.append(value)
+        else:
+            alternatives.append("(" + " AND ".join(terms) + ")")
+            params.extend(values)
+    if not alternatives:
+        return []
+    names = [quote(meta.pk.column), *(quote(meta.get_field(name).column) for name in columns)]
+    sql = (
+        f"SELECT {', '.join(names)} FROM {quote(meta.db_table)} "  # noqa: S608 - names only
+        f"WHERE {' OR '.join(alternatives)}" + (_lock_clause(connection) if lock else "")
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def update_where_pk_in(
+    model: type[models.Model], pks, values: Mapping[str, object], *, using: str = "default"
+) -> int:
+    """Set fields (named by ``attname``, values prepared as the ORM prepares them) of the
+    rows with these keys; returns the rows changed."""
+    pks = list(pks)
+    if not pks:
+        return 0
+    connection = connections[using]
+    quote = connection.ops.quote_name
+    meta = model._meta
+    fields = [meta.get_field(name) for name in values]
+    assignments = ", ".join(f"{quote(field.column)} = %s" for field in fields)
+    prepared = [
+        field.get_db_prep_save(value, connection)
+        for field, value in zip(fields, values.values(), strict=True)
+    ]
+    sql = (
+        f"UPDATE {quote(meta.db_table)} SET {assignments} "  # noqa: S608 - names only
+        f"WHERE {quote(meta.pk.column)} IN ({', '.join(['%s'] * len(pks))})"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*prepared, *pks])
+        return cursor.rowcount
 
 
 def _max_params(connection) -> int:

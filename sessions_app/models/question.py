@@ -6,6 +6,15 @@ from .choices import Level, Moderation, QuestionKind, QuestionState, StatementOr
 K = QuestionKind
 
 
+class QuestionQuerySet(models.QuerySet):
+    def rules_changed(self) -> int:
+        """Note that what these questions accept changed (their settings, their options,
+        or which options are approved): their ``revision`` goes up, so that rules read
+        earlier (``answers.QuestionRules``, cached by the answer batches) are read again.
+        Every service that changes any of that calls it, in the same transaction."""
+        return self.update(revision=models.F("revision") + 1)
+
+
 class Question(models.Model):
     """One agenda item of a live session, of one of seven kinds.
 
@@ -39,11 +48,15 @@ class Question(models.Model):
         _("maximum length (characters)"), null=True, blank=True
     )
     participants_may_add = models.BooleanField(_("participants may add statements"), default=False)
+    #: Goes up whenever what the question accepts changes (``rules_changed``).
+    revision = models.PositiveIntegerField(default=0)
 
     opened_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = QuestionQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("question")

@@ -29,7 +29,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from sessions_app.answers import Answer
-from sessions_app.bulk import insert_rows
+from sessions_app.bulk import insert_rows, update_where_pk_in
 from sessions_app.identifiers import public_id_new
 from sessions_app.models import (
     CardRule,
@@ -292,11 +292,11 @@ def online_count_many(answers: Sequence[OnlineAnswer], processes: dict[int, Proc
     if not answers:
         return []
     now = timezone.now()
-    replaced = [item.previous for item in answers if item.previous is not None]
-    if replaced:
-        Response.objects.filter(pk__in=replaced).update(
-            status=ResponseStatus.SUPERSEDED, status_changed_at=now
-        )
+    update_where_pk_in(
+        Response,
+        [item.previous for item in answers if item.previous is not None],
+        {"status": ResponseStatus.SUPERSEDED, "status_changed_at": now},
+    )
     created = _insert(
         [
             response_row(

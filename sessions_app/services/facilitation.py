@@ -232,6 +232,7 @@ def statement_moderate(*, user, option: Option, decision: str, reason: str = "")
     state, reason = _decision(decision, reason)
     with transaction.atomic():
         Option.objects.filter(pk=option.pk).update(moderation=state, moderation_reason=reason)
+        Question.objects.filter(pk=question.pk).rules_changed()
         option.moderation, option.moderation_reason = state, reason
         log_append(
             process=question.session.process,

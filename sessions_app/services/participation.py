@@ -8,10 +8,9 @@ import secrets
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 
 from sessions_app.answers import STATEMENT_MAX, Answer, QuestionRules, clean_text, parse_answer
-from sessions_app.bulk import instances_by_pk
+from sessions_app.bulk import select_by_pk, select_where
 from sessions_app.exceptions import InputRejected
 from sessions_app.identifiers import client_id_check, normalise_code, public_id_new
 from sessions_app.models import (
@@ -137,12 +136,15 @@ def load_open_question(participant: Participant, question_id) -> Question:
     return _answerable(question, participant)
 
 
-def _answerable(question: Question, participant: Participant) -> Question:
+def _answerable(question: Question, participant: Participant, state: str = "") -> Question:
+    """``question`` if ``participant`` may answer it in its state (``state``: as just read,
+    else the question's own)."""
+    state = state or question.state
     if question.session_id != participant.session_id:
         raise InputRejected("wrong_session")
-    if question.state == QuestionState.DRAFT:
+    if state == QuestionState.DRAFT:
         raise InputRejected("question_not_open")
-    if question.state == QuestionState.CLOSED:
+    if state == QuestionState.CLOSED:
         raise InputRejected("question_closed")
     return question
 
@@ -255,22 +257,16 @@ def responses_submit(submissions: list[Submission]) -> list[SubmitResult | Input
 
 
 def _write_batch(ready, slow: list[int]) -> list[tuple[int, SubmitResult | InputRejected]]:
-    """Inside the batch's transaction: read what the answers need in three queries (the
-    questions, locked, as the close of a question locks them; their approved options; the
-    participants' counting answers and replayed client ids; each session's process comes
-    from a cache), check every answer, and write the plain ones together. Answers for the
-    single path go to ``slow``."""
+    """Inside the batch's transaction: read what the answers need in two queries (the
+    questions' states and revisions, locked, as the close of a question locks them; the
+    participants' counting answers and replayed client ids; each question's rules and
+    each session's process come from caches), check every answer, and write the plain
+    ones together. Answers for the single path go to ``slow``."""
     outcome: list[tuple[int, SubmitResult | InputRejected]] = []
-    wanted = {
-        item.question_id
-        for _i, item, _c in ready
-        if isinstance(item.question_id, int) and not isinstance(item.question_id, bool)
-    }
-    # Locked as the close of a question locks it; plain SQL, as it runs for every batch.
-    questions = {q.pk: q for q in instances_by_pk(Question, wanted, lock=True)}
-    processes = _processes_of({q.session_id for q in questions.values()})
-    rules = _rules(questions.values())
-    replays, previous = _earlier(ready)
+    wanted = {item.question_id for _i, item, _c in ready if _is_key(item.question_id)}
+    questions = _batch_questions(wanted)
+    processes = _processes_of({q.session_id for q, _rules, _state in questions.values()})
+    replays, previous = _earlier(ready, wanted)
     fast: list[tuple[int, Submission, str, Question, Answer]] = []
     taken: set[tuple] = set()
     for index, item, client_id in ready:
@@ -279,9 +275,18 @@ def _write_batch(ready, slow: list[int]) -> list[tuple[int, SubmitResult | Input
         if replay is not None:
             outcome.append((index, replay))
             continue
+        if not _is_key(item.question_id):
+            # Not a plain number: the single path reads it (as the plain form does) or
+            # refuses it.
+            slow.append(index)
+            continue
         try:
-            question = _open_question(questions, participant, item.question_id)
-            answer = parse_answer(rules[question.pk], item.answer)
+            found = questions.get(item.question_id)
+            if found is None:
+                raise InputRejected("unknown_question")
+            question, rules, state = found
+            _answerable(question, participant, state)
+            answer = parse_answer(rules, item.answer)
         except InputRejected as error:
             outcome.append((index, error))
             continue
@@ -292,6 +297,42 @@ def _write_batch(ready, slow: list[int]) -> list[tuple[int, SubmitResult | Input
         taken.update((key, (participant.pk, client_id)))
         fast.append((index, item, client_id, question, answer))
     return outcome + _count_many(fast, previous, processes)
+
+
+def _is_key(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+#: question id -> (revision, question, rules): what each question accepted when it was
+#: last read, per server process. A batch reads every question's revision (with its lock)
+#: and reads the question and its approved options again only when it moved on.
+_RULES: dict[int, tuple[int, Question, QuestionRules]] = {}
+
+
+def _batch_questions(wanted: set[int]) -> dict[int, tuple[Question, QuestionRules, str]]:
+    """The batch's questions, locked as the close of a question locks them (plain SQL, as
+    it runs for every batch): each as read for its rules, its rules, and its state now."""
+    rows = select_by_pk(Question, wanted, ("revision", "state"), lock=True)
+    stale = [pk for pk, revision, _state in rows if _RULES.get(pk, (None,))[0] != revision]
+    if stale:
+        if len(_RULES) > 10_000:
+            _RULES.clear()
+        read = list(Question.objects.filter(pk__in=stale))
+        approved: dict[int, set[int]] = {q.pk: set() for q in read}
+        for question_id, option_id in (
+            Option.objects.filter(question__in=stale, moderation=Moderation.APPROVED)
+            .order_by()
+            .values_list("question_id", "pk")
+        ):
+            approved[question_id].add(option_id)
+        for question in read:
+            rules = QuestionRules.of(question, options=frozenset(approved[question.pk]))
+            _RULES[question.pk] = (question.revision, question, rules)
+    found = {}
+    for pk, _revision, state in rows:
+        _revision, question, rules = _RULES[pk]
+        found[pk] = (question, rules, state)
+    return found
 
 
 #: session id -> (process id, process slug): neither ever changes (the slug is part of
@@ -317,20 +358,29 @@ def _processes_of(session_ids: set[int]) -> dict[int, Process]:
     return found
 
 
-def _earlier(ready) -> tuple[dict, dict]:
+def _earlier(ready, questions: set[int]) -> tuple[dict, dict]:
     """The batch's participants' earlier answers, in one query: those whose client id
-    comes again (replays, by participant and client id) and those counting now (by
-    question, statement and participant), locked, to be superseded."""
+    comes again (replays, by participant and client id) and those counting now on the
+    batch's ``questions`` (by question, statement and participant), locked, to be
+    superseded."""
     if not ready:
         return {}, {}
-    rows = (
-        Response.objects.select_for_update(no_key=True)
-        .filter(participant_id__in={item.participant.pk for _i, item, _c in ready})
-        .filter(
-            Q(status=ResponseStatus.COUNTED)
-            | Q(client_id__in={client_id for _i, _item, client_id in ready})
-        )
-        .values_list("pk", "participant_id", "client_id", "question_id", "statement_id", "status")
+    participants = {item.participant.pk for _i, item, _c in ready}
+    rows = select_where(
+        Response,
+        ("participant_id", "client_id", "question_id", "statement_id", "status"),
+        [
+            {
+                "participant_id": participants,
+                "question_id": questions,
+                "status": ResponseStatus.COUNTED,
+            },
+            {
+                "participant_id": participants,
+                "client_id": {client_id for _i, _item, client_id in ready},
+            },
+        ],
+        lock=True,
     )
     replays: dict[tuple[int, str], SubmitResult] = {}
     previous: dict[tuple, int] = {}
@@ -345,28 +395,6 @@ def _earlier(ready) -> tuple[dict, dict]:
         if status == ResponseStatus.COUNTED:
             previous[(question, statement, participant)] = pk
     return replays, previous
-
-
-def _rules(questions) -> dict[int, QuestionRules]:
-    questions = list(questions)
-    approved: dict[int, set[int]] = {q.pk: set() for q in questions}
-    for question_id, option_id in (
-        Option.objects.filter(question__in=questions, moderation=Moderation.APPROVED)
-        .order_by()
-        .values_list("question_id", "pk")
-    ):
-        approved[question_id].add(option_id)
-    return {q.pk: QuestionRules.of(q, options=frozenset(approved[q.pk])) for q in questions}
-
-
-def _open_question(questions: dict[int, Question], participant, question_id) -> Question:
-    """As ``load_open_question``, from questions read for the whole batch."""
-    if isinstance(question_id, bool) or not isinstance(question_id, int):
-        return load_open_question(participant, question_id)
-    question = questions.get(question_id)
-    if question is None:
-        raise InputRejected("unknown_question")
-    return _answerable(question, participant)
 
 
 def _count_many(fast, previous: dict, processes: dict) -> list[tuple[int, SubmitResult]]:

@@ -95,6 +95,7 @@ def polis_import(*, directory: Path, user=None, language: str = "en") -> Process
         Option.objects.bulk_update(
             options, ["external_id", "origin", "moderation", "moderation_reason"]
         )
+        Question.objects.filter(pk=question.pk).rules_changed()
 
         first_vote = {}
         for vote in conversation.votes:

@@ -209,6 +209,7 @@ def question_update(*, user, question: Question, spec: QuestionSpec) -> Question
                     option = current[item.id]
                     option.text, option.position = item.text.strip(), position
                     option.save(update_fields=["text", "position"])
+        Question.objects.filter(pk=question.pk).rules_changed()
         after = question_to_dict(question)
         if before != after:
             log_append(

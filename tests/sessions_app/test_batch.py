@@ -180,3 +180,74 @@ def test_a_race_in_the_database_settles_each_answer_on_its_own(opened):
         )
     assert [outcome(r) for r in results] == ["counted"] * 3
     assert Response.objects.filter(question=choice, status=ResponseStatus.COUNTED).count() == 3
+
+
+def vote(phone, statements, statement_id, client_id):
+    return Submission(phone, statements.pk, {"statement": statement_id, "vote": "agree"}, client_id)
+
+
+def test_a_batch_sees_a_statement_approved_or_hidden_at_once(opened, organiser):
+    """Batches keep each question's rules between batches; a moderation decision must
+    reach the very next batch (the question's revision moves on)."""
+    session, questions = opened
+    statements = questions["statements"]
+    phone, other = phones(session, 2)
+    proposal, _created = participation.statement_propose(
+        participant=other, question_id=statements.pk, text="Een speeltuin.", client_id="prop-0001"
+    )
+    shown = option(statements, 0)
+    # The rules are read and kept: the proposal is not approved yet.
+    results = responses_submit(
+        [
+            vote(phone, statements, shown, "vote-00001"),
+            vote(phone, statements, proposal.pk, "vote-00002"),
+        ]
+    )
+    assert [outcome(r) for r in results] == ["counted", "invalid_statement"]
+    facilitation.statement_moderate(user=organiser, option=proposal, decision="approve")
+    [result] = responses_submit([vote(phone, statements, proposal.pk, "vote-00003")])
+    assert outcome(result) == "counted"
+    facilitation.statement_moderate(
+        user=organiser,
+        option=statements.options.get(pk=shown),
+        decision="hide",
+        reason="Dubbel",
+    )
+    [result] = responses_submit([vote(other, statements, shown, "vote-00004")])
+    assert outcome(result) == "invalid_statement"
+
+
+def test_a_batch_sees_an_option_added_to_an_open_question(opened, organiser):
+    from sessions_app.services.questions import question_spec_of, question_update
+    from sessions_app.specs import OptionSpec
+
+    session, questions = opened
+    choice = questions["choice"]
+    phone = phones(session, 1)[0]
+    assert outcome(responses_submit([choose(phone, choice, 0, "before-001")])[0]) == "counted"
+    spec = question_spec_of(choice)
+    spec.options.append(OptionSpec(text="Iets anders"))
+    question_update(user=organiser, question=choice, spec=spec)
+    added = choice.options.get(text="Iets anders").pk
+    [result] = responses_submit([Submission(phone, choice.pk, {"option": added}, "after-0001")])
+    assert outcome(result) == "counted"
+
+
+def test_a_question_id_that_is_no_number_is_refused_alone(opened):
+    session, questions = opened
+    choice = questions["choice"]
+    phone, other = phones(session, 2)
+    results = responses_submit(
+        [
+            Submission(phone, {"id": choice.pk}, {"option": option(choice, 0)}, "odd-00001"),
+            Submission(phone, [choice.pk], {"option": option(choice, 0)}, "odd-00002"),
+            Submission(phone, f"{choice.pk}", {"option": option(choice, 0)}, "odd-00003"),
+            choose(other, choice, 1, "plain-0001"),
+        ]
+    )
+    assert [outcome(r) for r in results] == [
+        "unknown_question",
+        "unknown_question",
+        "counted",  # a numeric string, read as the plain form reads it
+        "counted",
+    ]
