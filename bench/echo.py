@@ -1,4 +1,4 @@
-"""The baseline: a bare echo consumer on the same Daphne and middleware as the app's
+"""The baseline: a bare echo consumer on the same Daphne and middleware as the phones'
 sockets, mounted at ``/ws/echo/`` only when ``INSPRAAK_ECHO_BASELINE=1``. Every figure of
 the load tool is set beside what this does, so it reads as a share of the stack's own
 limit rather than as an absolute that depends on the machine."""

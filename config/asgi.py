@@ -13,26 +13,28 @@ GC_THRESHOLDS = (10_000, 20, 50)
 # Django must be set up before anything imports models.
 django_asgi_app = get_asgi_application()
 
-from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
 from realtime.routing import websocket_urlpatterns  # noqa: E402
 
 if os.environ.get("INSPRAAK_ECHO_BASELINE") == "1":
-    # The load tool's baseline (bench/echo.py); never mounted otherwise.
+    # The load tool's baseline (bench/echo.py), behind the phones' middleware; never
+    # mounted otherwise.
     from django.urls import path
 
     from bench.echo import EchoConsumer
+    from realtime.routing import MIDDLEWARE
 
-    websocket_urlpatterns = [*websocket_urlpatterns, path("ws/echo/", EchoConsumer.as_asgi())]
+    websocket_urlpatterns = [
+        *websocket_urlpatterns,
+        path("ws/echo/", MIDDLEWARE["phone"](EchoConsumer.as_asgi())),
+    ]
 
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "websocket": AllowedHostsOriginValidator(
-            AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
-        ),
+        "websocket": AllowedHostsOriginValidator(URLRouter(websocket_urlpatterns)),
     }
 )
 

@@ -15,6 +15,7 @@ travels, to a group whose members are the broadcasters themselves.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 import uuid
@@ -50,8 +51,13 @@ class Room:
         self.view = None
         self.stale: set[int] | None = None  # None: everything
         self.dirty = True
-        #: Local changes not yet told to other processes: question ids, or None for all.
+        #: Something besides counts changed (a question opened, a moderation, the agenda):
+        #: the next rebuild reads the session's questions again, not only their results.
+        self.structure = True
+        #: Local changes not yet told to other processes: question ids, or None for all;
+        #: and whether any of them was more than counts.
         self.publish: set[int] | None = set()
+        self.publish_structure = False
         self.presence_changed = False
         self.compare: dict[str, str] = {}
         self.texts: dict[str, str] = {}
@@ -132,17 +138,30 @@ class Broadcaster:
     # --- changes ------------------------------------------------------------------
 
     def mark_dirty(
-        self, session_id: int, question_id: int | None = None, *, local: bool = True
+        self,
+        session_id: int,
+        question_id: int | None = None,
+        *,
+        local: bool = True,
+        counts_only: bool = False,
     ) -> None:
-        """Note a committed change; called on this process's event loop."""
+        """Note a committed change; called on this process's event loop. ``counts_only``:
+        only the results of ``question_id`` changed (an answer, a paper form, hands)."""
+        counts_only = counts_only and question_id is not None
         room = self.rooms.get(session_id)
         if room is None:
             if local and self.shared:
                 self.loop.create_task(
-                    self._publish(session_id, None if question_id is None else [question_id])
+                    self._publish(
+                        session_id,
+                        None if question_id is None else [question_id],
+                        structure=not counts_only,
+                    )
                 )
             return
         room.dirty = True
+        if not counts_only:
+            room.structure = True
         if question_id is None:
             room.stale = None
             room.opinion_due = None
@@ -152,6 +171,7 @@ class Broadcaster:
             if room.opinion_due is not None:
                 room.opinion_due.add(question_id)
         if local and self.shared:
+            room.publish_structure = room.publish_structure or not counts_only
             if question_id is None:
                 room.publish = None
             elif room.publish is not None:
@@ -212,9 +232,12 @@ class Broadcaster:
     async def _tick(self, room: Room) -> None:
         if room.publish is None or room.publish:
             questions, room.publish = room.publish, set()
+            structure, room.publish_structure = room.publish_structure, False
             try:
                 await self._publish(
-                    room.session_id, None if questions is None else sorted(questions)
+                    room.session_id,
+                    None if questions is None else sorted(questions),
+                    structure=structure,
                 )
             except Exception:
                 # The layer's server is away (a Redis restart): keep them for a later tick.
@@ -222,6 +245,7 @@ class Broadcaster:
                     room.publish = None
                 else:
                     room.publish |= questions
+                room.publish_structure = room.publish_structure or structure
                 raise
         changed: set[str] = set()
         if room.dirty:
@@ -247,12 +271,13 @@ class Broadcaster:
             if not room.dirty and room.view is not None:
                 return set()
             stale, room.stale, room.dirty = room.stale, set(), False
+            structure, room.structure = room.structure, False
             try:
                 view = await database_sync_to_async(build_view)(
-                    room.session_id, stale=stale, cache=room.cache
+                    room.session_id, stale=stale, cache=room.cache, structure=structure
                 )
             except Exception:
-                room.dirty, room.stale = True, None
+                room.dirty, room.stale, room.structure = True, None, True
                 raise
             room.view = view
             changed = set()
@@ -320,14 +345,18 @@ class Broadcaster:
             return False
         return True
 
-    async def _publish(self, session_id: int, questions: list[int] | None) -> None:
-        """Tell the other processes which questions of a session changed (None: all)."""
+    async def _publish(
+        self, session_id: int, questions: list[int] | None, *, structure: bool = True
+    ) -> None:
+        """Tell the other processes which questions of a session changed (None: all), and
+        whether anything besides their counts did (``structure``)."""
         await self.layer.group_send(
             groups.session_changes(session_id),
             {
                 "type": "session.changed",
                 "session": session_id,
                 "questions": questions,
+                "structure": structure,
                 "origin": self.origin,
             },
         )
@@ -350,10 +379,13 @@ class Broadcaster:
                 continue
             if message.get("origin") != self.origin:
                 questions = message.get("questions")
+                counts_only = message.get("structure") is False
                 if questions is None:
                     self.mark_dirty(message["session"], None, local=False)
                 for question_id in questions or ():
-                    self.mark_dirty(message["session"], question_id, local=False)
+                    self.mark_dirty(
+                        message["session"], question_id, local=False, counts_only=counts_only
+                    )
 
 
 _broadcasters: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
@@ -368,13 +400,18 @@ def get_broadcaster() -> Broadcaster:
     return broadcaster
 
 
-def notify(session_id: int, question_id: int | None) -> None:
+def notify(session_id: int, question_id: int | None, *, counts_only: bool = False) -> None:
     """Called from any thread after a commit: mark the session dirty in every running
-    broadcaster of this process; if none runs here, tell the other processes directly."""
+    broadcaster of this process; if none runs here, tell the other processes directly.
+    ``counts_only``: only the results of ``question_id`` changed."""
     delivered = False
     for loop, broadcaster in list(_broadcasters.items()):
         if loop.is_running() and not loop.is_closed():
-            loop.call_soon_threadsafe(broadcaster.mark_dirty, session_id, question_id)
+            loop.call_soon_threadsafe(
+                functools.partial(
+                    broadcaster.mark_dirty, session_id, question_id, counts_only=counts_only
+                )
+            )
             delivered = True
     if not delivered:
         layer = get_channel_layer()
@@ -387,6 +424,7 @@ def notify(session_id: int, question_id: int | None) -> None:
                     "type": "session.changed",
                     "session": session_id,
                     "questions": None if question_id is None else [question_id],
+                    "structure": not counts_only,
                     "origin": "http",
                 },
             )

@@ -12,7 +12,7 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
-from sessions_app import permissions
+from sessions_app import permissions, writer
 from sessions_app.cookies import read_tokens
 from sessions_app.exceptions import AccessDenied, FacilitationError, InputRejected
 from sessions_app.identifiers import normalise_code
@@ -247,7 +247,8 @@ class ParticipantConsumer(BaseConsumer):
     async def on_propose(self, message):
         client_id = self._client_id(message)
         try:
-            option, created = await database_sync_to_async(participation.statement_propose)(
+            option, created = await writer.run(
+                participation.statement_propose,
                 participant=self.participant,
                 question_id=message.get("question"),
                 text=message.get("text"),
@@ -301,7 +302,9 @@ class FacilitatorConsumer(BaseConsumer):
     async def on_command(self, message):
         command_id = message.get("id") if isinstance(message.get("id"), str) else None
         try:
-            await database_sync_to_async(run_command)(self.user.pk, self.session.pk, message)
+            # On the writer thread: a command takes its turn with the answers, never
+            # behind the phones' connects on Channels' shared thread.
+            await writer.run(run_command, self.user.pk, self.session.pk, message)
         except (FacilitationError, AccessDenied, InputRejected) as error:
             await self.send_json(
                 {

@@ -7,10 +7,14 @@ from sessions_app.signals import process_changed, question_changed, session_chan
 
 from .broadcaster import notify
 
+#: Changes that alter only the results of their question: an answer, a counted paper
+#: form, a show of hands. The broadcaster then reads only those results again.
+COUNT_ACTIONS = frozenset({"response", "paper", "hands"})
+
 
 @receiver(question_changed)
-def on_question_changed(sender, *, session_id, question_id, **kwargs):
-    notify(session_id, question_id)
+def on_question_changed(sender, *, session_id, question_id, action="", **kwargs):
+    notify(session_id, question_id, counts_only=action in COUNT_ACTIONS)
 
 
 @receiver(session_changed)

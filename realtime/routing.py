@@ -1,7 +1,9 @@
-"""Websocket routes, mounted by ``config.asgi`` behind the origin check and auth: each
-audience's consumer on its route from ``config.socket_routes``, where pages find it too
-(``sessions_app.views.common.socket_path``)."""
+"""Websocket routes, mounted by ``config.asgi`` behind the origin check: each audience's
+consumer on its route from ``config.socket_routes``, where pages find it too
+(``sessions_app.views.common.socket_path``), behind only the middleware it needs."""
 
+from channels.auth import AuthMiddlewareStack
+from channels.sessions import CookieMiddleware
 from django.urls import path
 
 from config.socket_routes import SOCKET_ROUTES
@@ -14,6 +16,17 @@ CONSUMERS = {
     "facilitator": consumers.FacilitatorConsumer,
 }
 
+#: A phone and the projector need only their cookies (the phone's signed token, the
+#: language); the console needs the staff member's login (session and user). Channels'
+#: session middleware wraps every message a socket sends, so thousands of phones are
+#: better off without it.
+MIDDLEWARE = {
+    "phone": CookieMiddleware,
+    "presenter": CookieMiddleware,
+    "facilitator": AuthMiddlewareStack,
+}
+
 websocket_urlpatterns = [
-    path(route, CONSUMERS[audience].as_asgi()) for audience, route in SOCKET_ROUTES.items()
+    path(route, MIDDLEWARE[audience](CONSUMERS[audience].as_asgi()))
+    for audience, route in SOCKET_ROUTES.items()
 ]

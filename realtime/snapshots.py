@@ -16,10 +16,12 @@ from dataclasses import dataclass
 
 from django.db.models import Prefetch
 
+from sessions_app.bulk import select_by_pk
 from sessions_app.models import (
     LiveSession,
     Moderation,
     Option,
+    Process,
     Question,
     QuestionKind,
     QuestionState,
@@ -81,7 +83,9 @@ def question_definition(question: Question) -> dict:
     return data
 
 
-def session_header(session: LiveSession) -> dict:
+def session_header(session: LiveSession, provisional: bool | None = None) -> dict:
+    if provisional is None:
+        provisional = paper_provisional(session)
     return {
         "id": session.pk,
         "code": session.join_code,
@@ -90,16 +94,21 @@ def session_header(session: LiveSession) -> dict:
         "language": session.process.language,
         "current_question": session.current_question_id,
         "paper_open": session.paper_closed_at is None,
-        "provisional": paper_provisional(session),
+        "provisional": provisional,
     }
 
 
-def _maps(question_ids: list[int], cache: dict) -> dict[int, tuple[str, dict, dict]]:
+def _maps(question_ids: list[int], cache: dict, *, read: bool) -> dict[int, tuple[str, dict, dict]]:
     """The stored opinion maps of these questions, as (signature, data, summaries), read
     again only when their signature changed: votes arrive every tick, maps every few
-    seconds."""
+    seconds (and a new map marks its question changed, so a tick of mere counts, not
+    ``read``, keeps the signatures it has)."""
+    if not read and ("maps", tuple(question_ids)) in cache:
+        signatures = cache[("maps", tuple(question_ids))]
+    else:
+        signatures = cache[("maps", tuple(question_ids))] = list(map_signatures(question_ids))
     found = {}
-    for question_id, signature in map_signatures(question_ids):
+    for question_id, signature in signatures:
         held = cache.get(("map", question_id))
         if held is None or held[0] != signature:
             held = cache[("map", question_id)] = (signature, stored_map(question_id), {})
@@ -108,27 +117,42 @@ def _maps(question_ids: list[int], cache: dict) -> dict[int, tuple[str, dict, di
     return found
 
 
-def build_view(session_id: int, *, stale: set[int] | None, cache: dict) -> SessionView:
+def build_view(
+    session_id: int, *, stale: set[int] | None, cache: dict, structure: bool = True
+) -> SessionView:
     """Read the session and build all three snapshots. ``cache`` holds results per
-    question between calls (only questions in ``stale``, all if None, are recomputed) and
-    the opinion maps with their summaries (read again when their signature changes)."""
-    session = LiveSession.objects.select_related("process").get(pk=session_id)
-    questions = list(
-        session.questions.order_by("position", "id").prefetch_related(
-            Prefetch("options", queryset=Option.objects.order_by("position", "id"))
+    question between calls (only questions in ``stale``, all if None, are recomputed), the
+    opinion maps with their summaries (read again when their signature changes), and the
+    session with its questions: with ``structure`` false only counts changed since the
+    last call, so those are kept (and the moderation queue, unless an open question's
+    answers may have joined it) and only the log's sequence number is read again."""
+    held = cache.get("structure")
+    if structure or held is None:
+        session = LiveSession.objects.select_related("process").get(pk=session_id)
+        questions = list(
+            session.questions.order_by("position", "id").prefetch_related(
+                Prefetch("options", queryset=Option.objects.order_by("position", "id"))
+            )
         )
-    )
-    provisional = paper_provisional(session)
+        provisional = paper_provisional(session)
+        header = session_header(session, provisional)
+        moderation = moderation_queue(session)
+        version = session.process.log_seq
+        cache["structure"] = (session, questions, provisional, header, moderation)
+    else:
+        session, questions, provisional, header, moderation = held
+        [(_pk, version)] = select_by_pk(Process, [session.process_id], ("log_seq",))
+        if any(q.kind == K.OPEN_TEXT and (stale is None or q.pk in stale) for q in questions):
+            moderation = moderation_queue(session)  # new open answers wait for a facilitator
+            cache["structure"] = (session, questions, provisional, header, moderation)
     for question in questions:
         if stale is None or question.pk in stale or question.pk not in cache:
             cache[question.pk] = question_results(
                 question=question, session=session, provisional=provisional
             )
-    header = session_header(session)
-    version = session.process.log_seq
     current = next((q for q in questions if q.pk == session.current_question_id), None)
 
-    maps = _maps([q.pk for q in questions if q.kind == K.STATEMENTS], cache)
+    maps = _maps([q.pk for q in questions if q.kind == K.STATEMENTS], cache, read=structure)
 
     def opinion(question: Question, *, dots: bool = True) -> dict | None:
         found = maps.get(question.pk)
@@ -188,7 +212,7 @@ def build_view(session_id: int, *, stale: set[int] | None, cache: dict) -> Sessi
                 }
                 for q in questions
             ],
-            "moderation": moderation_queue(session),
+            "moderation": moderation,
         },
         question_ids=frozenset(q.pk for q in questions),
         statement_ids=frozenset(q.pk for q in questions if q.kind == K.STATEMENTS),

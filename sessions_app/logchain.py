@@ -25,10 +25,14 @@ GENESIS_HASH = "0" * 64
 CHAIN_VERSION = 1
 
 
-def canonical_json(value) -> bytes:
+def canonical_text(value) -> str:
     return json.dumps(
         value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-    ).encode("utf-8")
+    )
+
+
+def canonical_json(value) -> bytes:
+    return canonical_text(value).encode("utf-8")
 
 
 def format_time(moment: datetime) -> str:
@@ -47,6 +51,24 @@ def entry_hash(*, process: str, seq: int, at: str, actor: str, action: str, data
         "prev": prev,
     }
     return hashlib.sha256(canonical_json(payload)).hexdigest()
+
+
+def entry_hash_of_text(
+    *, process: str, seq: int, at: str, actor: str, action: str, data_text: str, prev: str
+) -> str:
+    """``entry_hash`` for an entry whose data is already in canonical JSON
+    (``data_text``, as the log stores it): the same bytes, put together around it rather
+    than serialised again (the keys in their sorted order)."""
+    text = (
+        f'{{"action":{_string(action)},"actor":{_string(actor)},"at":{_string(at)},'
+        f'"data":{data_text},"prev":{_string(prev)},"process":{_string(process)},'
+        f'"seq":{int(seq)},"v":{CHAIN_VERSION}}}'
+    )
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+#: A JSON string as ``canonical_json`` writes it (non-ASCII as itself).
+_string = json.encoder.encode_basestring
 
 
 @dataclass(frozen=True)

@@ -17,8 +17,9 @@ import asyncio
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
-from django.db import connections
+from django.db import connection, connections
 
+_NAME = "inspraak-writer"
 _lock = threading.Lock()
 _executor: ThreadPoolExecutor | None = None
 
@@ -27,7 +28,7 @@ def _pool() -> ThreadPoolExecutor:
     global _executor
     with _lock:
         if _executor is None:
-            _executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="inspraak-writer")
+            _executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=_NAME)
         return _executor
 
 
@@ -58,6 +59,16 @@ async def run(function, /, *args, **kwargs):
 def run_sync(function, /, *args, **kwargs):
     """``run`` for synchronous code: blocks the calling thread until the job is done."""
     return _pool().submit(_job, function, args, kwargs).result()
+
+
+def call(function, /, *args, **kwargs):
+    """A write from synchronous code (a view): on the writer thread, so that it takes
+    its turn with the phones' answers instead of competing with them for the database's
+    locks; the caller waits for it. Inline when already on the writer thread, or inside
+    a transaction, which the write must be part of (and is, in tests)."""
+    if connection.in_atomic_block or threading.current_thread().name.startswith(_NAME):
+        return function(*args, **kwargs)
+    return run_sync(function, *args, **kwargs)
 
 
 def close_connections() -> None:

@@ -330,7 +330,7 @@ def online_count_many(answers: Sequence[OnlineAnswer], processes: dict[int, Proc
             )
         )
     for process, entries in by_process.values():
-        log_append_many(process=process, entries=entries)
+        log_append_many(process=process, entries=entries, plain=True)
     for question in {item.question.pk: item.question for item in answers}.values():
         _announce(question, "response", process_id=processes[question.session_id].pk)
     return created

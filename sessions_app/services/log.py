@@ -8,8 +8,8 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.utils import timezone
 
-from sessions_app.bulk import insert_rows, select_by_pk, update_by_pk
-from sessions_app.logchain import GENESIS_HASH, entry_hash, format_time
+from sessions_app.bulk import Prepared, insert_rows, select_by_pk, update_by_pk
+from sessions_app.logchain import GENESIS_HASH, canonical_text, entry_hash_of_text, format_time
 from sessions_app.models import LogEntry, Process
 
 SYSTEM = "system"
@@ -40,15 +40,18 @@ def log_append(*, process: Process, action: str, actor: str, data: dict | None =
     return entry
 
 
-def log_append_many(*, process: Process, entries: list[tuple[str, str, dict | None]]) -> None:
+def log_append_many(
+    *, process: Process, entries: list[tuple[str, str, dict | None]], plain: bool = False
+) -> None:
     """Append ``(action, actor, data)`` entries to ``process``'s log in this order, under
     one lock of the process row and with one insert: the chain is exactly as if each had
-    been appended alone."""
+    been appended alone. ``plain``: the caller promises data of JSON's own types only
+    (string keys, lists, strings, numbers, None), which is then not normalised first."""
     if entries:
-        _append(process, entries)
+        _append(process, entries, plain=plain)
 
 
-def _append(process: Process, entries) -> list[tuple[int, dict]]:
+def _append(process: Process, entries, *, plain: bool = False) -> list[tuple[int, dict]]:
     """Chain and insert ``entries``; returns each row's key and fields."""
     # No savepoint: inside a caller's transaction the lock and the inserts belong to it (a
     # failure rolls all of it back); called alone, this is its own transaction.
@@ -65,34 +68,36 @@ def _append(process: Process, entries) -> list[tuple[int, dict]]:
         now = timezone.now()
         at = format_time(now)
         prev = head or GENESIS_HASH
-        rows = []
+        rows, stored = [], []
         for action, actor, data in entries:
-            payload = _json_safe(data or {})
+            payload = (data or {}) if plain else _json_safe(data or {})
+            # Serialised once: hashed as part of the entry and stored as it is.
+            text = canonical_text(payload)
             seq += 1
-            digest = entry_hash(
+            digest = entry_hash_of_text(
                 process=process.slug,
                 seq=seq,
                 at=at,
                 actor=actor,
                 action=action,
-                data=payload,
+                data_text=text,
                 prev=prev,
             )
-            rows.append(
-                {
-                    "process_id": process.pk,
-                    "seq": seq,
-                    "created_at": now,
-                    "actor": actor,
-                    "action": action,
-                    "data": payload,
-                    "prev_hash": prev,
-                    "hash": digest,
-                }
-            )
+            row = {
+                "process_id": process.pk,
+                "seq": seq,
+                "created_at": now,
+                "actor": actor,
+                "action": action,
+                "data": payload,
+                "prev_hash": prev,
+                "hash": digest,
+            }
+            rows.append(row)
+            stored.append({**row, "data": Prepared(text)})
             prev = digest
         # One statement of plain rows: an answer batch logs hundreds of entries at once.
-        pks = insert_rows(LogEntry, rows)
+        pks = insert_rows(LogEntry, stored)
         update_by_pk(Process, process.pk, {"log_seq": seq, "log_head": prev})
     process.log_seq, process.log_head = seq, prev
     return list(zip(pks, rows, strict=True))

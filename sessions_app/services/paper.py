@@ -333,6 +333,8 @@ def mark_verified(sheet: PaperSheet) -> None:
 
 def sheet_readings_follow(sheet: PaperSheet) -> None:
     """Photo readings whose entry was accepted, set aside or put in conflict say so."""
+    if not SheetReading.objects.filter(sheet=sheet).exists():
+        return  # typed in: nothing to follow (most sheets)
     readings = SheetReading.objects.filter(sheet=sheet, entry__isnull=False)
     Status = SheetReading.Status
     readings.filter(entry__state=EntryState.ACCEPTED, status=Status.ENTERED).update(

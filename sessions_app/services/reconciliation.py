@@ -124,7 +124,7 @@ def _announce_void(sheet: PaperSheet, question_ids: list[int]) -> None:
             process_id=session.process_id,
             session_id=session.pk,
             question_id=question_id,
-            action="paper",
+            action="voided",
         )
 
 

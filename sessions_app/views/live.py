@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from printables.qr import qr_svg
+from sessions_app import writer
 from sessions_app.exceptions import AccessDenied, FacilitationError, InputRejected
 from sessions_app.models import LiveSession
 from sessions_app.results import latest_hand_counts, paper_provisional, question_results
@@ -125,7 +126,7 @@ def console_action(request, slug: str, session_id: int):
             if key.startswith("hands_") and value.strip() != ""
         }
     try:
-        console_command(user=request.user, session_id=session.pk, message=message)
+        writer.call(console_command, user=request.user, session_id=session.pk, message=message)
     except (FacilitationError, AccessDenied, InputRejected) as error:
         messages.error(request, error.message)
     anchor = f"#q-{message['question']}" if message["question"] else ""

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 
 from printables import registry
 from printables.strings import poster_strings
-from sessions_app import permissions, selectors
+from sessions_app import permissions, selectors, writer
 from sessions_app.exceptions import AccessDenied, InputRejected
 from sessions_app.models import (
     LiveSession,
@@ -356,7 +356,9 @@ def entry(request, token: str):
         status = 400
         try:
             answers = entry_answers(request.POST, questions)
-            outcome = paper.sheet_entry_record(
+            # On the writer thread: it takes its turn with the phones' answers.
+            outcome = writer.call(
+                paper.sheet_entry_record,
                 user=request.user,
                 sheet=sheet,
                 answers=answers,

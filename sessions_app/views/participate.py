@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from sessions_app import writer
 from sessions_app.answers import QuestionRules, answer_from_form
 from sessions_app.cookies import read_token, set_token
 from sessions_app.exceptions import ERROR_MESSAGES, InputRejected
@@ -146,6 +147,31 @@ def phone(request, code: str):
     return render(request, "participate/phone.html", context)
 
 
+def _submit(participant, question, raws, rules, form_id: str, proposal: str) -> list:
+    """The plain form's answers (one per statement voted on) and proposal, counted; the
+    outcomes of the answers. Each answer's client id comes from the form's id."""
+    outcomes = []
+    for index, raw in enumerate(raws):
+        client_id = form_id if len(raws) == 1 else f"{form_id}-{raw.get('statement', index)}"
+        outcomes.append(
+            participation.response_submit(
+                participant=participant,
+                question_id=question.pk,
+                answer=raw,
+                client_id=client_id,
+                rules=rules,
+            )
+        )
+    if proposal:
+        participation.statement_propose(
+            participant=participant,
+            question_id=question.pk,
+            text=proposal,
+            client_id=f"{form_id}-new",
+        )
+    return outcomes
+
+
 @require_POST
 def answer(request, code: str, question_id: int):
     """The plain-form path: the same service as the websocket. ``form_id`` is the client id,
@@ -174,25 +200,8 @@ def answer(request, code: str, question_id: int):
         proposal = request.POST.get("new_statement", "").strip()
         if not raws and not proposal and question.kind != QuestionKind.STATEMENTS:
             raise InputRejected("no_choice")
-        outcomes = []
-        for index, raw in enumerate(raws):
-            client_id = form_id if len(raws) == 1 else f"{form_id}-{raw.get('statement', index)}"
-            outcomes.append(
-                participation.response_submit(
-                    participant=participant,
-                    question_id=question.pk,
-                    answer=raw,
-                    client_id=client_id,
-                    rules=rules,
-                )
-            )
-        if proposal:
-            participation.statement_propose(
-                participant=participant,
-                question_id=question.pk,
-                text=proposal,
-                client_id=f"{form_id}-new",
-            )
+        # On the writer thread, as the websocket's answers.
+        outcomes = writer.call(_submit, participant, question, raws, rules, form_id, proposal)
     except InputRejected as rejected:
         messages.error(request, str(ERROR_MESSAGES.get(rejected.code, rejected.code)))
         return redirect(

@@ -41,7 +41,8 @@ def test_an_answer_marks_its_question_dirty_after_commit(room, django_capture_on
         notify.assert_not_called()  # nothing before the commit
         for callback in callbacks:
             callback()
-    notify.assert_called_once_with(session.pk, questions["choice"].pk)
+    # An answer changes only its question's counts.
+    notify.assert_called_once_with(session.pk, questions["choice"].pk, counts_only=True)
 
 
 def test_session_and_process_changes_mark_whole_sessions(
@@ -244,3 +245,66 @@ async def test_a_layer_restart_loses_no_change_and_the_groups_are_joined_again(r
     assert room_there.dirty and room_there.stale == {questions["choice"].pk}
     for broadcaster in (here, there):
         broadcaster.listener.cancel()
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_a_tick_of_counts_reads_the_counts_and_not_the_agenda(room, recorders, organiser):
+    """Answers mark their question's counts changed: the tick reads those results again
+    (and the log's number) but keeps the session and its questions; anything else (a
+    question shown, revealed) makes it read them all again."""
+    session, questions = room
+    broadcaster = Broadcaster(asyncio.get_running_loop())
+    room_state = await join_all(broadcaster, session, recorders)
+    await broadcaster._tick(room_state)
+    participant = await sync_to_async(participant_join)(session=session, via="room")
+    option = await sync_to_async(lambda: questions["choice"].options.first().pk)()
+    await sync_to_async(response_submit)(
+        participant=participant,
+        question_id=questions["choice"].pk,
+        answer={"option": option},
+        client_id="client-0003",
+    )
+
+    broadcaster.mark_dirty(session.pk, questions["choice"].pk, counts_only=True)
+    with mock.patch.object(broadcasting, "build_view", wraps=broadcasting.build_view) as build:
+        await broadcaster._tick(room_state)
+    assert build.call_args.kwargs["structure"] is False
+    presenter = recorders["presenter"].sent[-1]
+    assert presenter["question"]["respondents"] == 1
+    assert (
+        presenter["version"]
+        == await sync_to_async(
+            lambda: type(session.process).objects.get(pk=session.process_id).log_seq
+        )()
+    )
+    await sync_to_async(session_show)(user=organiser, session=session, question=questions["scale"])
+    broadcaster.mark_dirty(session.pk, None)
+    with mock.patch.object(broadcasting, "build_view", wraps=broadcasting.build_view) as build:
+        await broadcaster._tick(room_state)
+    assert build.call_args.kwargs["structure"] is True
+    assert recorders["presenter"].sent[-1]["question"]["id"] == questions["scale"].pk
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_an_open_answer_reaches_the_moderation_queue_on_a_tick_of_counts(
+    room, recorders, organiser
+):
+    from sessions_app.services.facilitation import question_open
+
+    session, questions = room
+    await sync_to_async(question_open)(user=organiser, question=questions["text"])
+    broadcaster = Broadcaster(asyncio.get_running_loop())
+    room_state = await join_all(broadcaster, session, recorders)
+    await broadcaster._tick(room_state)
+    assert recorders["facilitator"].sent[-1]["moderation"]["texts"] == []
+    participant = await sync_to_async(participant_join)(session=session, via="room")
+    await sync_to_async(response_submit)(
+        participant=participant,
+        question_id=questions["text"].pk,
+        answer={"text": "Meer bankjes"},
+        client_id="client-0004",
+    )
+    broadcaster.mark_dirty(session.pk, questions["text"].pk, counts_only=True)
+    await broadcaster._tick(room_state)
+    [waiting] = recorders["facilitator"].sent[-1]["moderation"]["texts"]
+    assert waiting["text"] == "Meer bankjes"

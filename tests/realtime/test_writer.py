@@ -1,8 +1,9 @@
 """The writer of its own: phones' answers are committed on a thread and connection of their
 own, so nothing slow elsewhere in the server holds up an acknowledgement: not a
-synchronous view (a page, an export, a teller's form; Django runs each request's on a
-thread of that request), and not the synchronous work of the sockets themselves (a
-console command, a phone connecting), which Channels runs on one thread shared by all."""
+synchronous view (a page, an export, the rendering of a teller's form; Django runs each
+request's on a thread of that request), and not the sockets' own reads (a phone
+connecting, its answers on ``hello``, the snapshots), which Channels runs on one thread
+shared by all."""
 
 import asyncio
 import threading
@@ -15,8 +16,6 @@ from channels.testing import HttpCommunicator
 from config.asgi import application
 from sessions_app import writer
 from sessions_app.models import Response, ResponseStatus
-
-from .conftest import Client
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -78,44 +77,45 @@ async def test_an_answer_is_acknowledged_while_a_slow_synchronous_view_runs(room
     await phone.close()
 
 
-def blocking(started: threading.Event, release: threading.Event):
+def blocking(started: threading.Event, release: threading.Event, then):
     def wait(*args, **kwargs):
         started.set()
-        assert release.wait(timeout=30), "the test never released the command"
+        assert release.wait(timeout=30), "the test never released it"
+        return then(*args, **kwargs)
 
     return wait
 
 
-async def test_an_answer_is_acknowledged_while_a_slow_console_command_runs(
-    room, make_phone, facilitator_headers
-):
-    session, questions = room
+async def test_an_answer_is_acknowledged_while_channels_shared_thread_is_busy(room, make_phone):
+    """Channels runs the sockets' synchronous work (a phone's connect, its own answers on
+    ``hello``, the snapshots) on one thread shared by all of them, where the answers used
+    to be committed too: one slow read there held up every acknowledgement."""
+    from realtime import consumers
+
+    _session, questions = room
     choice = questions["choice"]
-    phone = await make_phone()
+    phone, other = await make_phone(), await make_phone()
     option = await sync_to_async(lambda: choice.options.first().pk)()
-    console = Client(f"/ws/facilitate/{session.join_code}/", facilitator_headers)
-    await console.connect()
-    await console.receive_type("welcome")
     started, release = threading.Event(), threading.Event()
-    with mock.patch(
-        "sessions_app.services.facilitation.console_command", side_effect=blocking(started, release)
+    with mock.patch.object(
+        consumers,
+        "participant_answers",
+        side_effect=blocking(started, release, consumers.participant_answers),
     ):
-        # Channels runs the console's command on its one thread for synchronous work,
-        # where the answers used to be committed too.
-        await console.send({"type": "command", "id": "c-1", "command": "next"})
-        assert await asyncio.to_thread(started.wait, 10), "the command never started"
+        await other.send({"type": "hello", "last_version": None})
+        assert await asyncio.to_thread(started.wait, 10), "the read never started"
         try:
-            await phone.send(answer(choice, option, "while-a-command-runs"))
+            await phone.send(answer(choice, option, "while-a-read-runs"))
             ack = await phone.receive_type("ack", timeout=10)
-            command_still_running = await console.nothing(timeout=0.01)
+            still_reading = not release.is_set()
         finally:
             release.set()
-        result = await console.receive_type("result", timeout=10)
+        mine = await other.receive_type("mine", timeout=10)
     assert (ack["status"], ack["counted"]) == ("counted", True)
-    assert command_still_running
-    assert (result["id"], result["ok"]) == ("c-1", True)
-    await console.close()
+    assert still_reading
+    assert mine["answers"] == {}
     await phone.close()
+    await other.close()
 
 
 async def test_the_writer_runs_on_a_thread_of_its_own_and_survives_a_failing_job():

@@ -195,3 +195,29 @@ def test_replacing_the_last_entry_with_a_rehashed_one_is_noticed(db, process):
     )
     report = selectors.log_verify(process=process)
     assert (report.ok, report.broken_seq, report.reason) == (False, last.seq, "head_mismatch")
+
+
+@pytest.mark.parametrize(
+    ("actor", "data"),
+    [
+        ("staff:olga", {"b": [1, None, True], "a": {"z": "é", "y": -2.5}}),
+        ('staff:"quoted"\\slash', {"text": "regel\nnieuw\t\u0007 ☃ 😀"}),
+        ("participant:p-0a1b2c3d4e", {}),
+    ],
+)
+def test_the_stored_text_hashes_as_the_whole_entry_would(actor, data):
+    """The log serialises an entry's data once and puts the hashed text together around
+    it: the same bytes as the canonical form of the whole entry."""
+    from sessions_app.logchain import canonical_text, entry_hash, entry_hash_of_text
+
+    fields = {
+        "process": "herinrichting-stationsplein",
+        "seq": 12,
+        "at": "2026-12-03T19:30:00.000000Z",
+        "actor": actor,
+        "action": "response.counted",
+        "prev": "ab" * 32,
+    }
+    assert entry_hash_of_text(**fields, data_text=canonical_text(data)) == entry_hash(
+        **fields, data=data
+    )
