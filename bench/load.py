@@ -7,13 +7,16 @@ It runs, in one go and on the same server:
 
 1. the **echo baseline**: N sockets on a bare echo consumer, each sending one
    answer-sized frame at once: connect time, round-trip latency, frames per second and
-   memory per connection of the stack itself;
+   memory per connection of the stack itself; ``--rounds`` times, on a fresh server before
+   the town hall and again after it, so that a machine whose speed drifts is measured on
+   both sides of the app;
 2. the **town hall**: N phones connect (spread over the servers) and say hello; the
    console opens the question; every phone answers at a random moment within the window,
    10 % send the same answer again (a duplicate), and tellers enter paper forms over HTTP
    meanwhile; the presenter's snapshots are timed until they show the exact total;
-3. the **saturation**: every phone changes its answer at the same moment, for the app's
-   throughput beside the echo's;
+3. the **saturation**: every phone changes its answer at the same moment, ``--rounds``
+   times, for the app's throughput (the median round) beside the echo's (the median of
+   all its rounds);
 4. the **check**: the database must hold exactly one counting answer per phone, the one
    acknowledged last, plus the paper; nothing lost, nothing counted twice.
 
@@ -32,6 +35,7 @@ import re
 import secrets
 import shutil
 import signal
+import statistics
 import subprocess
 import sys
 import threading
@@ -52,14 +56,21 @@ ORIGIN = "http://127.0.0.1"
 #: Each phase must end within this many seconds, or the run fails loudly.
 PHASE_LIMIT = 300
 IDLE_SECONDS = 5
-TARGETS = {
+_TARGETS = {
     "phones_connected": 5000,
     "ack_p95_ms": 100,
     "ack_p99_ms": 250,
+    #: While tellers enter paper forms in the same burst.
+    "ack_p99_tellers_ms": 150,
     "exact_total_ms": 250,
     "cpu_burst_pct": 50,
     "memory_per_connection_kb": 50,
     "throughput_ratio": 0.5,
+}
+#: The targets per database: the default stack (SQLite) is held to more.
+TARGETS = {
+    "sqlite": {**_TARGETS, "cpu_burst_pct": 45, "throughput_ratio": 0.6},
+    "postgresql": _TARGETS,
 }
 
 
@@ -254,6 +265,10 @@ class Usage:
     def cpu(self) -> float:
         return sum(p.cpu_times().user + p.cpu_times().system for p in self.processes)
 
+    def system(self) -> float:
+        """The kernel's share of ``cpu``: mostly the sockets' sends and receives."""
+        return sum(p.cpu_times().system for p in self.processes)
+
     def rss(self) -> list[int]:
         return [p.memory_info().rss for p in self.processes]
 
@@ -261,17 +276,19 @@ class Usage:
 # --- the echo baseline ----------------------------------------------------------------
 
 
-async def echo_baseline(stack: Stack, phones: int, concurrency: int, frame: str) -> dict:
+async def echo_baseline(
+    stack: Stack, phones: int, concurrency: int, frame: str, rounds: int
+) -> dict:
     """On a Daphne of its own (the same command and settings, started fresh), so that
     neither run's memory is counted in the other's."""
     server = await asyncio.to_thread(stack.start_server)
     try:
-        return await _echo(server, phones, concurrency, frame)
+        return await _echo(server, phones, concurrency, frame, rounds)
     finally:
         await asyncio.to_thread(stack.stop_server, server)
 
 
-async def _echo(server, phones: int, concurrency: int, frame: str) -> dict:
+async def _echo(server, phones: int, concurrency: int, frame: str, rounds: int) -> dict:
     usage = Usage([server.pid])
     before = usage.rss()[0]
     sockets = [Socket(f"ws://{server.url}/ws/echo/", [("Origin", ORIGIN)]) for _ in range(phones)]
@@ -287,22 +304,41 @@ async def _echo(server, phones: int, concurrency: int, frame: str) -> dict:
         await asyncio.wait_for(socket.ws.recv(), 60)
         return (time.perf_counter() - sent) * 1000
 
-    cpu_before = usage.cpu()
-    started = time.perf_counter()
-    latencies = await asyncio.wait_for(
-        asyncio.gather(*(round_trip(s) for s in sockets)), PHASE_LIMIT
-    )
-    elapsed = time.perf_counter() - started
-    cpu = usage.cpu() - cpu_before
+    per_second, cpu_ms, latencies = [], [], []
+    for _ in range(rounds):
+        await asyncio.sleep(0.5)
+        cpu_before = usage.cpu()
+        started = time.perf_counter()
+        latencies = await asyncio.wait_for(
+            asyncio.gather(*(round_trip(s) for s in sockets)), PHASE_LIMIT
+        )
+        per_second.append(phones / (time.perf_counter() - started))
+        cpu_ms.append((usage.cpu() - cpu_before) * 1000 / phones)
     for socket in sockets:
         await socket.ws.close()
     return {
         "connect_s": round(connect_s, 2),
         "connect_ms": percentiles(connect_ms),
         "round_trip_ms": percentiles(latencies),
-        "frames_per_s": round(phones / elapsed, 1),
-        "cpu_ms_per_frame": round(cpu * 1000 / phones, 3),
+        "frames_per_s": round(statistics.median(per_second), 1),
+        "rounds_frames_per_s": [round(n, 1) for n in per_second],
+        "cpu_ms_per_frame": round(statistics.median(cpu_ms), 3),
         "memory_per_connection_kb": round(memory, 1),
+    }
+
+
+def echo_both_sides(before: dict, after: dict) -> dict:
+    """The echo measured before and after the town hall, as one baseline: its rounds'
+    median frames per second and CPU; connect time and memory from the first (the second
+    Daphne ran beside nothing either)."""
+    rounds = before["rounds_frames_per_s"] + after["rounds_frames_per_s"]
+    return {
+        **before,
+        "frames_per_s": round(statistics.median(rounds), 1),
+        "rounds_frames_per_s": rounds,
+        "cpu_ms_per_frame": round(
+            statistics.median([before["cpu_ms_per_frame"], after["cpu_ms_per_frame"]]), 3
+        ),
     }
 
 
@@ -537,7 +573,7 @@ async def town_hall(stack: Stack, args, echo_frame_size: list[int]) -> dict:
     for presenter in presenters:
         presenter.updates.clear()
     profiler.start("burst")
-    cpu_before = usage.cpu()
+    cpu_before, system_before = usage.cpu(), usage.system()
     burst_start = time.perf_counter()
     teller_task = asyncio.create_task(asyncio.to_thread(tellers, burst_start))
     await asyncio.wait_for(
@@ -552,6 +588,7 @@ async def town_hall(stack: Stack, args, echo_frame_size: list[int]) -> dict:
     await asyncio.wait_for(teller_task, PHASE_LIMIT)
     burst_end = time.perf_counter()
     cpu_burst = (usage.cpu() - cpu_before) / (burst_end - burst_start) * 100
+    system_burst = (usage.system() - system_before) / (burst_end - burst_start) * 100
     profiler.stop()
     # From the moment the last counted input was sent (an answer, a teller's save): the
     # presenter's exact total includes its ack's way and the broadcaster's tick.
@@ -572,8 +609,7 @@ async def town_hall(stack: Stack, args, echo_frame_size: list[int]) -> dict:
     in_window = [at for p in presenters for at, _n in p.updates if burst_start <= at <= burst_end]
     update_rate = len(in_window) / len(presenters) / (burst_end - burst_start)
 
-    # Saturation: everyone changes their answer at the same moment.
-    await asyncio.sleep(1.5)
+    # Saturation: everyone changes their answer at the same moment, a few times.
     saturation: list[float] = []
 
     async def change(socket: Socket) -> None:
@@ -590,12 +626,16 @@ async def town_hall(stack: Stack, args, echo_frame_size: list[int]) -> dict:
         if ack["status"] == "counted":
             expected_last[socket.participant] = client_id
 
+    per_second, cpu_ms = [], []
     profiler.start("saturation")
-    cpu_before = usage.cpu()
-    started = time.perf_counter()
-    await asyncio.wait_for(asyncio.gather(*(change(p) for p in phones)), PHASE_LIMIT)
-    elapsed = time.perf_counter() - started
-    cpu_saturation = usage.cpu() - cpu_before
+    for _ in range(args.rounds):
+        await asyncio.sleep(1.5)
+        saturation.clear()
+        cpu_before = usage.cpu()
+        started = time.perf_counter()
+        await asyncio.wait_for(asyncio.gather(*(change(p) for p in phones)), PHASE_LIMIT)
+        per_second.append(len(phones) / (time.perf_counter() - started))
+        cpu_ms.append((usage.cpu() - cpu_before) * 1000 / len(phones))
     profiler.stop()
     await asyncio.sleep(1.5)
     final_shown = [(p.updates[-1][1] if p.updates else None) for p in presenters]
@@ -624,6 +664,7 @@ async def town_hall(stack: Stack, args, echo_frame_size: list[int]) -> dict:
             "paper_errors": teller_errors[:5],
             "teller_save_ms": percentiles(teller_ms),
             "server_cpu_pct_of_one_core": round(cpu_burst / len(urls), 1),
+            "server_system_cpu_pct_of_one_core": round(system_burst / len(urls), 1),
         },
         "presenter": {
             "updates_per_s": round(update_rate, 2),
@@ -631,9 +672,10 @@ async def town_hall(stack: Stack, args, echo_frame_size: list[int]) -> dict:
         },
         "memory_per_connection_kb": round(memory_kb, 1),
         "saturation": {
-            "answers_per_s": round(len(phones) / elapsed, 1),
+            "answers_per_s": round(statistics.median(per_second), 1),
+            "rounds_answers_per_s": [round(n, 1) for n in per_second],
             "ack_ms": percentiles(saturation),
-            "cpu_ms_per_answer": round(cpu_saturation * 1000 / len(phones), 3),
+            "cpu_ms_per_answer": round(statistics.median(cpu_ms), 3),
         },
         "_expected_last": expected_last,
         "_expected_total": expected_total,
@@ -673,21 +715,31 @@ def check(stack: Stack, hall: dict) -> dict:
     }
 
 
+def targets_for(figures: dict) -> dict:
+    """The targets a run is held to: by its database, and with tellers in the burst a
+    tighter acknowledgement p99."""
+    targets = dict(TARGETS[figures.get("database", "sqlite")])
+    if figures.get("app", figures).get("burst", {}).get("paper_entries"):
+        targets["ack_p99_ms"] = targets["ack_p99_tellers_ms"]
+    return targets
+
+
 def verdict(figures: dict) -> dict:
+    targets = targets_for(figures)
     hall, echo = figures["app"], figures["echo"]
     ack = hall["burst"]["ack_ms"]
     exact = hall["presenter"]["exact_total_after_last_answer_ms"]
     ratio = figures["throughput_ratio"]
     correct = figures["correctness"]
     return {
-        "phones_connected": hall["connect"]["phones"] >= TARGETS["phones_connected"],
-        "ack_p95": ack.get("p95", 1e9) <= TARGETS["ack_p95_ms"],
-        "ack_p99": ack.get("p99", 1e9) <= TARGETS["ack_p99_ms"],
-        "exact_total": exact is not None and exact <= TARGETS["exact_total_ms"],
-        "server_cpu": hall["burst"]["server_cpu_pct_of_one_core"] <= TARGETS["cpu_burst_pct"],
+        "phones_connected": hall["connect"]["phones"] >= targets["phones_connected"],
+        "ack_p95": ack.get("p95", 1e9) <= targets["ack_p95_ms"],
+        "ack_p99": ack.get("p99", 1e9) <= targets["ack_p99_ms"],
+        "exact_total": exact is not None and exact <= targets["exact_total_ms"],
+        "server_cpu": hall["burst"]["server_cpu_pct_of_one_core"] <= targets["cpu_burst_pct"],
         "memory_per_connection": hall["memory_per_connection_kb"]
-        <= TARGETS["memory_per_connection_kb"],
-        "throughput_ratio": ratio >= TARGETS["throughput_ratio"],
+        <= targets["memory_per_connection_kb"],
+        "throughput_ratio": ratio >= targets["throughput_ratio"],
         "nothing_lost_or_doubled": correct["lost"] == 0
         and correct["double_counted"] == 0
         and correct["exact"],
@@ -704,10 +756,12 @@ async def measure(stack: Stack, args) -> dict:
             "answer": {"option": stack.plan["options"][0]},
         }
     )
-    echo = await echo_baseline(stack, args.phones, args.concurrency, frame)
+    before = await echo_baseline(stack, args.phones, args.concurrency, frame, args.rounds)
     await asyncio.sleep(2)
     hall = await town_hall(stack, args, [len(frame)])
-    return {"echo": echo, "app": hall}
+    await asyncio.sleep(2)
+    after = await echo_baseline(stack, args.phones, args.concurrency, frame, args.rounds)
+    return {"echo": echo_both_sides(before, after), "app": hall}
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -727,6 +781,9 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--reveal", action="store_true", help="results shown on the phones")
     parser.add_argument("--concurrency", type=int, default=200, help="handshakes in flight")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="saturation rounds (app, and echo on each side)"
+    )
     parser.add_argument("--profile", metavar="DIR", help="sample the servers with py-spy")
     parser.add_argument("--keep", action="store_true", help="keep the servers' logs")
     parser.add_argument(

@@ -3,9 +3,9 @@
 import gc
 import os
 
-from django.core.asgi import get_asgi_application
-
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+from config.handlers import get_asgi_application
 
 #: Collect the youngest objects every 10,000 net allocations instead of 700.
 GC_THRESHOLDS = (10_000, 20, 50)

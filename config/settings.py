@@ -166,6 +166,9 @@ else:
 # Seconds between looking for statements questions whose votes changed, to compute their
 # opinion maps (in a worker process); 0 turns live opinion maps off.
 OPINION_TICK = float(os.environ.get("OPINION_TICK") or 2.0)
+#: Threads that run the pages' synchronous code (config.handlers), each with its own
+#: database connection, kept.
+HTTP_THREADS = max(1, env_int("HTTP_THREADS", 8))
 
 # --- Auth -----------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [

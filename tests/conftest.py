@@ -30,6 +30,17 @@ def _english(settings):
 
 
 @pytest.fixture(autouse=True)
+def _fresh_service_caches():
+    """A rolled-back test leaves its keys free for the next one's other rows: what the
+    services keep per server process must not carry over."""
+    from sessions_app.services import caches_clear
+
+    caches_clear()
+    yield
+    caches_clear()
+
+
+@pytest.fixture(autouse=True)
 def _media_in_tmp(settings, tmp_path_factory):
     """Print runs write PDFs under MEDIA_ROOT: keep them out of the working tree."""
     settings.MEDIA_ROOT = str(tmp_path_factory.mktemp("media"))

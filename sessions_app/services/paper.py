@@ -11,8 +11,9 @@ so a photocopy is caught.
 
 from __future__ import annotations
 
+import copy
 import functools
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from django.core import signing
 from django.db import IntegrityError, transaction
@@ -20,6 +21,7 @@ from django.utils import timezone
 
 from sessions_app import permissions
 from sessions_app.answers import STATEMENT_MAX, QuestionRules, clean_text, parse_answer
+from sessions_app.bulk import instances_by_pk, select_by_pk, select_where
 from sessions_app.exceptions import InputRejected
 from sessions_app.identifiers import client_id_check, normalise_code
 from sessions_app.models import (
@@ -29,6 +31,7 @@ from sessions_app.models import (
     FormLayout,
     LiveSession,
     PaperSheet,
+    Process,
     ProcessState,
     Question,
     QuestionKind,
@@ -96,23 +99,46 @@ class EntryOutcome:
 def sheet_questions(sheet: PaperSheet) -> list[Question]:
     """The questions as printed on this sheet, in the printed order, each with
     ``printed``: its options or statements as they were on paper. Read from the layout the
-    sheet was printed with, so a later change to the agenda does not shift the paper."""
+    sheet was printed with, so a later change to the agenda does not shift the paper.
+
+    Kept per server process for each layout, and read again when any of its questions'
+    revisions moved on (a design edit, a moderation): a teller's form asks for them twice
+    per sheet. Each call gets its own copies, joined to the sheet's session as read now."""
     order, printed = _printed(sheet.session_id, sheet.layout_version)
-    questions = {
-        q.pk: q
-        for q in Question.objects.filter(pk__in=order)
-        .select_related("session__process")
-        .prefetch_related("options")
-    }
-    result = []
-    for question_id in order:
-        question = questions.get(question_id)
-        if question is None:  # removed after printing (only possible before it opened)
-            continue
-        options = {o.pk: o for o in question.options.all()}
-        question.printed = [options[pk] for pk in printed[question_id] if pk in options]
-        result.append(question)
-    return result
+    key = (sheet.session_id, sheet.layout_version)
+    revisions = tuple(sorted(select_by_pk(Question, order, ("revision",))))
+    held = _SHEET_QUESTIONS.get(key)
+    if held is None or held[0] != revisions:
+        if len(_SHEET_QUESTIONS) > 1000:
+            _SHEET_QUESTIONS.clear()
+        questions = {
+            q.pk: q for q in Question.objects.filter(pk__in=order).prefetch_related("options")
+        }
+        result = []
+        for question_id in order:
+            question = questions.get(question_id)
+            if question is None:  # removed after printing (only possible before it opened)
+                continue
+            options = {o.pk: o for o in question.options.all()}
+            question.printed = [options[pk] for pk in printed[question_id] if pk in options]
+            result.append(question)
+        held = _SHEET_QUESTIONS[key] = (revisions, result)
+    copies = []
+    for question in held[1]:
+        question = copy.copy(question)
+        question.session = sheet.session
+        copies.append(question)
+    return copies
+
+
+#: (session id, layout version) -> (its questions' (id, revision), its questions).
+_SHEET_QUESTIONS: dict[tuple[int, str], tuple[tuple, list[Question]]] = {}
+
+
+def caches_clear() -> None:
+    """Forget the kept layouts and their questions (see ``services.caches_clear``)."""
+    _SHEET_QUESTIONS.clear()
+    _printed.cache_clear()
 
 
 @functools.lru_cache(maxsize=64)
@@ -140,7 +166,7 @@ def _printed(session_id: int, version: str) -> tuple[list[int], dict[int, list[i
 
 def _rules(question: Question) -> QuestionRules:
     """Paper is read against what was printed, not against later moderation."""
-    return replace(QuestionRules.of(question), options=frozenset(o.pk for o in question.printed))
+    return QuestionRules.of(question, options=frozenset(o.pk for o in question.printed))
 
 
 def parse_sheet_answers(sheet: PaperSheet, answers, printed=None) -> dict[int, dict]:
@@ -183,12 +209,17 @@ def parse_sheet_answers(sheet: PaperSheet, answers, printed=None) -> dict[int, d
 
 def lock_sheet(sheet: PaperSheet) -> PaperSheet:
     """The sheet read again and locked for the rest of the transaction (entries of one
-    sheet are decided one at a time)."""
-    return (
-        PaperSheet.objects.select_for_update(of=("self",), no_key=True)
-        .select_related("session__process", "card")
-        .get(pk=sheet.pk)
+    sheet are decided one at a time), with what ``sheet_check`` needs of its session and
+    process read again too. Plain SQL by key: every entry passes here."""
+    [locked] = instances_by_pk(PaperSheet, [sheet.pk], lock=True)
+    session = sheet.session
+    [(_pk, closed_at, process_id)] = select_by_pk(
+        LiveSession, [session.pk], ("paper_closed_at", "process_id")
     )
+    [(_pk, state)] = select_by_pk(Process, [process_id], ("state",))
+    session.paper_closed_at, session.process.state = closed_at, state
+    locked.session = session
+    return locked
 
 
 def sheet_check(sheet: PaperSheet) -> None:
@@ -207,14 +238,16 @@ def sheet_check(sheet: PaperSheet) -> None:
 
 
 def _replay(user, client_id: str, sheet: PaperSheet) -> EntryOutcome | None:
-    entry = (
-        SheetEntry.objects.filter(teller=user, client_id=client_id).select_related("sheet").first()
+    found = select_where(
+        SheetEntry, ("sheet_id",), [{"teller_id": user.pk, "client_id": client_id}]
     )
-    if entry is None:
+    if not found:
         return None
-    if entry.sheet_id != sheet.pk:
+    [(entry_id, sheet_id)] = found
+    if sheet_id != sheet.pk:
         raise InputRejected("invalid_client_id")  # an id already used for another form
-    return EntryOutcome("duplicate", entry.pk, entry.sheet.state)
+    [(_pk, state)] = select_by_pk(PaperSheet, [sheet_id], ("state",))
+    return EntryOutcome("duplicate", entry_id, state)
 
 
 def sheet_entry_record(

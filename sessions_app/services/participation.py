@@ -299,6 +299,12 @@ def _write_batch(ready, slow: list[int]) -> list[tuple[int, SubmitResult | Input
     return outcome + _count_many(fast, previous, processes)
 
 
+def caches_clear() -> None:
+    """Forget the kept rules and processes (see ``services.caches_clear``)."""
+    _RULES.clear()
+    _SESSION_PROCESS.clear()
+
+
 def _is_key(value) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
