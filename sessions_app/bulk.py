@@ -54,11 +54,16 @@ class Prepared(str):
 
 
 def insert_rows(
-    model: type[models.Model], rows: Iterable[Mapping[str, object]], *, using: str = "default"
+    model: type[models.Model],
+    rows: Iterable[Mapping[str, object]],
+    *,
+    using: str = "default",
+    keys: bool = True,
 ) -> list[int]:
     """Insert ``rows`` (each a mapping of field ``attname`` to value) into ``model``'s
-    table, in this order, and return their primary keys in the same order. A value
-    wrapped in ``Prepared`` goes to the database as it is."""
+    table, in this order, and return their primary keys in the same order (with ``keys``
+    false, none, and the database is not asked for them). A value wrapped in ``Prepared``
+    goes to the database as it is."""
     rows = list(rows)
     if not rows:
         return []
@@ -97,7 +102,7 @@ def insert_rows(
     quote = connection.ops.quote_name
     head = f"INSERT INTO {quote(model._meta.db_table)} ({_column_list(model, connection)}) VALUES "  # noqa: S608 - names only
     group = "(" + ", ".join(["%s"] * len(fields)) + ")"
-    tail = f" RETURNING {quote(model._meta.pk.column)}"
+    tail = f" RETURNING {quote(model._meta.pk.column)}" if keys else ""
     per_statement = max(1, _max_params(connection) // len(fields))
     pks: list[int] = []
     with connection.cursor() as cursor:
@@ -105,8 +110,9 @@ def insert_rows(
             chunk = rows[start : start + per_statement]
             params = [value for row in chunk for value in values(row)]
             cursor.execute(head + ", ".join([group] * len(chunk)) + tail, params)
-            # Keys are drawn in the order of the VALUES; RETURNING may list them in any.
-            pks.extend(sorted(pk for (pk,) in cursor.fetchall()))
+            if keys:
+                # Keys are drawn in the order of the VALUES; RETURNING may list them in any.
+                pks.extend(sorted(pk for (pk,) in cursor.fetchall()))
     return pks
 
 

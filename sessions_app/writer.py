@@ -1,10 +1,11 @@
 """A writer of its own: one thread per server process, with its own database connection,
 that runs the phones' writes (the answer batches of ``realtime.batcher``, proposals).
 
-Django runs every synchronous view, and Channels every ``database_sync_to_async`` call,
-on one shared thread. Answers written there waited behind whatever page, export or teller
-form happened to be running, and a page waited behind a batch. On this thread they wait
-for nothing but the database itself: no view can delay an acknowledgement.
+Channels runs every ``database_sync_to_async`` call on one shared thread, and any code
+can ask for that thread (``sync_to_async`` outside a request). Answers written there
+waited behind whatever else happened to run on it, and that waited behind a batch. On
+this thread they wait for nothing but the database itself: no view can delay an
+acknowledgement.
 
 The connection is Django's own for this thread (connections are per thread), kept open
 between jobs and closed only when it broke (a restarted database), so that the next job

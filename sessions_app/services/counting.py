@@ -108,6 +108,7 @@ def _insert(rows: Sequence[dict], answers: Sequence[Answer]) -> list[int]:
             for response, answer in zip(created, answers, strict=True)
             for option, value in answer.items
         ),
+        keys=False,
     )
     return created
 

@@ -48,11 +48,14 @@ def log_append_many(
     been appended alone. ``plain``: the caller promises data of JSON's own types only
     (string keys, lists, strings, numbers, None), which is then not normalised first."""
     if entries:
-        _append(process, entries, plain=plain)
+        _append(process, entries, plain=plain, keys=False)
 
 
-def _append(process: Process, entries, *, plain: bool = False) -> list[tuple[int, dict]]:
-    """Chain and insert ``entries``; returns each row's key and fields."""
+def _append(
+    process: Process, entries, *, plain: bool = False, keys: bool = True
+) -> list[tuple[int | None, dict]]:
+    """Chain and insert ``entries``; returns each row's key (None without ``keys``) and
+    fields."""
     # No savepoint: inside a caller's transaction the lock and the inserts belong to it (a
     # failure rolls all of it back); called alone, this is its own transaction.
     # Every row lock in the services is FOR NO KEY UPDATE (``no_key=True``): PostgreSQL's
@@ -97,7 +100,7 @@ def _append(process: Process, entries, *, plain: bool = False) -> list[tuple[int
             stored.append({**row, "data": Prepared(text)})
             prev = digest
         # One statement of plain rows: an answer batch logs hundreds of entries at once.
-        pks = insert_rows(LogEntry, stored)
+        pks = insert_rows(LogEntry, stored, keys=keys) or [None] * len(stored)
         update_by_pk(Process, process.pk, {"log_seq": seq, "log_head": prev})
     process.log_seq, process.log_head = seq, prev
     return list(zip(pks, rows, strict=True))

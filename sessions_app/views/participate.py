@@ -3,7 +3,6 @@ plain HTML forms; ``static/js/participant.js`` adds the live websocket on top.""
 
 from __future__ import annotations
 
-import time
 import uuid
 
 from django.contrib import messages
@@ -231,8 +230,10 @@ FORM_RATE = 30
 
 
 def _within_rate(participant: Participant) -> bool:
-    key = f"inspraak:form-answers:{participant.public_id}:{int(time.time() // 10)}"
-    cache.add(key, 0, timeout=20)
+    # The window starts at a participant's first answer (the counter expires 10 s later;
+    # incrementing keeps its expiry), so a burst is never split across two clock windows.
+    key = f"inspraak:form-answers:{participant.public_id}"
+    cache.add(key, 0, timeout=10)
     try:
         return cache.incr(key) <= FORM_RATE
     except ValueError:  # expired between add and incr

@@ -54,8 +54,9 @@ def _scan_from(request, session: LiveSession, field: str, origin: str) -> FormSc
 @require_POST
 async def teller_photo(request, session_id: int):
     """A teller's photo of one page: read at once, the outcome shown. Asynchronous, so
-    that the image work does not occupy Django's one thread for synchronous work, which
-    the phones' answers are committed on (``reading.scan_read_async``)."""
+    that the image work runs in the low-priority worker process rather than in the
+    server's threads, which share a core with the phones' sockets
+    (``reading.scan_read_async``)."""
     taken = await sync_to_async(_photo_taken)(request, session_id)
     if not isinstance(taken, tuple):
         return taken
