@@ -22,7 +22,7 @@ import time
 
 from websockets.exceptions import InvalidHandshake, WebSocketException
 
-from .load import ORIGIN, Socket, new_id, percentiles
+from .load import Socket, new_id, percentiles
 from .stack import Stack
 
 #: No scenario may take longer than this many seconds.
@@ -43,9 +43,7 @@ class Phone:
 
     def _new_socket(self) -> Socket:
         url = self.urls[self.index % len(self.urls)]
-        return Socket(
-            f"ws://{url}/ws/s/{self.code}/", [("Origin", ORIGIN), ("Cookie", self.cookie)]
-        )
+        return Socket(f"ws://{url}/ws/s/{self.code}/", [("Cookie", self.cookie)])
 
     async def connect(self) -> None:
         socket = self._new_socket()
@@ -81,7 +79,7 @@ async def open_question(stack: Stack) -> None:
     plan = stack.plan
     console = Socket(
         f"ws://{stack.running[0].url}/ws/facilitate/{plan['code']}/",
-        [("Origin", ORIGIN), ("Cookie", f"sessionid={plan['facilitator']}")],
+        [("Cookie", f"sessionid={plan['facilitator']}")],
     )
     await console.open()
     command = {"type": "command", "id": "open", "command": "open", "question": plan["question"]}
@@ -95,7 +93,7 @@ async def presenter_total(url: str, code: str, want: int, within: float) -> floa
     """Seconds until a fresh presenter on ``url`` shows ``want`` answers (rounded), or
     None."""
     started = time.monotonic()
-    socket = Socket(f"ws://{url}/ws/present/{code}/", [("Origin", ORIGIN)])
+    socket = Socket(f"ws://{url}/ws/present/{code}/", [])
     await socket.open()
     try:
         while time.monotonic() - started < within:

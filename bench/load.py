@@ -52,7 +52,6 @@ from websockets.exceptions import ConnectionClosed
 
 from .stack import Stack, cores
 
-ORIGIN = "http://127.0.0.1"
 #: Each phase must end within this many seconds, or the run fails loudly.
 PHASE_LIMIT = 300
 IDLE_SECONDS = 5
@@ -98,9 +97,10 @@ def new_id() -> str:
 class Socket:
     """One websocket client with a reader task that hands messages to waiters."""
 
-    def __init__(self, url: str, headers: list[tuple[str, str]]):
+    def __init__(self, url: str, headers: list[tuple[str, str]] = ()):
         self.url = url
-        self.headers = headers
+        # From a page of the same origin, as the browser's socket (``realtime/origin.py``).
+        self.headers = [("Origin", "http://" + url.split("://", 1)[1].split("/", 1)[0]), *headers]
         self.ws = None
         self.reader: asyncio.Task | None = None
         self.acks: dict[str, asyncio.Future] = {}
@@ -291,7 +291,7 @@ async def echo_baseline(
 async def _echo(server, phones: int, concurrency: int, frame: str, rounds: int) -> dict:
     usage = Usage([server.pid])
     before = usage.rss()[0]
-    sockets = [Socket(f"ws://{server.url}/ws/echo/", [("Origin", ORIGIN)]) for _ in range(phones)]
+    sockets = [Socket(f"ws://{server.url}/ws/echo/", []) for _ in range(phones)]
     started = time.perf_counter()
     connect_ms = await open_all(sockets, concurrency, hello=False)
     connect_s = time.perf_counter() - started
@@ -436,14 +436,14 @@ async def town_hall(stack: Stack, args, echo_frame_size: list[int]) -> dict:
 
     presenters = []
     for url in urls:
-        socket = Socket(f"ws://{url}/ws/present/{code}/", [("Origin", ORIGIN)])
+        socket = Socket(f"ws://{url}/ws/present/{code}/", [])
         presenter = Presenter(socket)
         socket.on_snapshot = presenter.seen
         presenters.append(presenter)
         await socket.open()
     console = Socket(
         f"ws://{urls[0]}/ws/facilitate/{code}/",
-        [("Origin", ORIGIN), ("Cookie", f"sessionid={plan['facilitator']}")],
+        [("Cookie", f"sessionid={plan['facilitator']}")],
     )
     await console.open()
 
@@ -452,7 +452,7 @@ async def town_hall(stack: Stack, args, echo_frame_size: list[int]) -> dict:
     phones = [
         Socket(
             f"ws://{urls[index % len(urls)]}/ws/s/{code}/",
-            [("Origin", ORIGIN), ("Cookie", f"{plan['cookie_name']}={cookie}")],
+            [("Cookie", f"{plan['cookie_name']}={cookie}")],
         )
         for index, cookie in enumerate(plan["phones"])
     ]

@@ -23,7 +23,7 @@ import random
 import sqlite3
 import time
 
-from .load import ORIGIN, Socket, Usage, new_id, open_all, percentiles
+from .load import Socket, Usage, new_id, open_all, percentiles
 from .stack import Stack, _raise_file_limit, cores
 
 
@@ -40,13 +40,13 @@ async def town_hall(stack: Stack, args) -> dict:
         if opinion:
             maps.append((at, len(opinion["groups"]), opinion["placed"]))
 
-    presenter = Socket(f"ws://{url}/ws/present/{code}/", [("Origin", ORIGIN)])
+    presenter = Socket(f"ws://{url}/ws/present/{code}/", [])
     presenter.on_snapshot = seen
     await presenter.open()
     phones = [
         Socket(
             f"ws://{url}/ws/s/{code}/",
-            [("Origin", ORIGIN), ("Cookie", f"{plan['cookie_name']}={cookie}")],
+            [("Cookie", f"{plan['cookie_name']}={cookie}")],
         )
         for cookie in plan["phones"]
     ]

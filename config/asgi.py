@@ -14,8 +14,8 @@ GC_THRESHOLDS = (10_000, 20, 50)
 django_asgi_app = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
+from realtime.origin import SameOriginValidator  # noqa: E402
 from realtime.routing import websocket_urlpatterns  # noqa: E402
 
 if os.environ.get("INSPRAAK_ECHO_BASELINE") == "1":
@@ -34,7 +34,7 @@ if os.environ.get("INSPRAAK_ECHO_BASELINE") == "1":
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "websocket": AllowedHostsOriginValidator(URLRouter(websocket_urlpatterns)),
+        "websocket": SameOriginValidator(URLRouter(websocket_urlpatterns)),
     }
 )
 

@@ -27,8 +27,19 @@ NEWS = {
 LIMIT = 50
 
 
+class TextAtomFeed(Atom1Feed):
+    """Atom whose summaries are plain text. Django marks them ``type="html"``, which tells
+    a feed reader to render a question's or a follow-up's text as markup: ``<b>`` in a
+    question would be bold there, a ``<script>`` a script."""
+
+    def add_item_elements(self, handler, item):
+        super().add_item_elements(handler, {**item, "description": None})
+        if item.get("description"):
+            handler.addQuickElement("summary", item["description"], {"type": "text"})
+
+
 class ProcessFeed(Feed):
-    feed_type = Atom1Feed
+    feed_type = TextAtomFeed
 
     def get_object(self, request, slug):
         process = get_object_or_404(Process.objects.exclude(state=ProcessState.DRAFT), slug=slug)

@@ -20,6 +20,24 @@ AMS = ZoneInfo("Europe/Amsterdam")
 PASSWORD = "correct-horse-battery-staple"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _no_connections_left(django_db_setup, django_db_blocker):
+    """Connections of other threads (the writer's, asgiref's shared thread, the pages'
+    threads) would still be open when PostgreSQL is asked to drop the test database."""
+    yield
+    from django.db import connection
+
+    from sessions_app import writer
+
+    writer.close_connections()
+    if connection.vendor == "postgresql":
+        with django_db_blocker.unblock(), connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+
+
 @pytest.fixture(autouse=True)
 def _english(settings):
     """Tests read messages in English unless they choose a language; Dutch is covered by

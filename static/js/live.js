@@ -16,6 +16,8 @@ export function el(tag, attrs = {}, ...children) {
   for (const [name, value] of Object.entries(attrs)) {
     if (value === false || value === null || value === undefined) continue;
     if (name === "dataset") Object.assign(node.dataset, value);
+    // Through the CSSOM: a style attribute is inline style, which the policy refuses.
+    else if (name === "style") for (const [key, part] of Object.entries(value)) node.style.setProperty(key, part);
     else if (name.startsWith("on")) node.addEventListener(name.slice(2), value);
     else node.setAttribute(name, value === true ? "" : value);
   }

@@ -20,9 +20,9 @@ function bar(part, whole, counts) {
   for (const key of SOURCES) {
     const n = counts ? counts[key] : 0;
     if (!n || !whole) continue;
-    wrap.append(el("span", { class: `bar-part source-${key}`, style: `width:${(100 * n) / whole}%` }));
+    wrap.append(el("span", { class: `bar-part source-${key}`, style: { width: `${(100 * n) / whole}%` } }));
   }
-  if (!counts && whole) wrap.append(el("span", { class: "bar-part source-room", style: `width:${(100 * part) / whole}%` }));
+  if (!counts && whole) wrap.append(el("span", { class: "bar-part source-room", style: { width: `${(100 * part) / whole}%` } }));
   return wrap;
 }
 
@@ -76,7 +76,7 @@ export function renderResults(question, results, s) {
     for (const statement of results.statements) {
       const total = Math.max(1, statement.votes);
       const stacked = el("div", { class: "bar stacked", "aria-hidden": "true" },
-        ["agree", "disagree", "pass"].map((key) => el("span", { class: `bar-part vote-${key}`, style: `width:${(100 * statement[key].total) / total}%` })));
+        ["agree", "disagree", "pass"].map((key) => el("span", { class: `bar-part vote-${key}`, style: { width: `${(100 * statement[key].total) / total}%` } })));
       const counts = ["agree", "disagree", "pass"].map((key) => `${s[key]} ${num(statement[key].total)}`).join(" · ");
       list.append(row(statement.text, counts, stacked, null));
     }

@@ -103,8 +103,36 @@ async def browser():
 
     async with async_playwright() as playwright:
         instance = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        # Every page of every test is watched for what the Content-Security-Policy blocked
+        # (an inline script or style, a resource from elsewhere): none is allowed.
+        blocked: list[str] = []
+
+        def watch(context):
+            context.on(
+                "console",
+                lambda message: (
+                    blocked.append(f"{message.location.get('url')}: {message.text}")
+                    if "Content Security Policy" in message.text
+                    else None
+                ),
+            )
+            return context
+
+        new_context, new_page = instance.new_context, instance.new_page
+
+        async def watched_context(*args, **kwargs):
+            return watch(await new_context(*args, **kwargs))
+
+        async def watched_page(*args, **kwargs):
+            page = await new_page(*args, **kwargs)
+            watch(page.context)
+            return page
+
+        instance.new_context, instance.new_page = watched_context, watched_page
+        instance.csp_blocked = blocked  # a test that provokes a block takes it from here
         yield instance
         await instance.close()
+        assert blocked == [], "the Content-Security-Policy blocked something"
 
 
 @pytest.fixture

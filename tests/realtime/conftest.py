@@ -25,6 +25,7 @@ SCHEMA = json.loads(
 )
 VALIDATOR = Draft202012Validator(SCHEMA)
 ORIGIN = (b"origin", b"http://testserver")
+HOST = (b"host", b"testserver")
 
 
 @pytest.fixture(autouse=True)
@@ -51,6 +52,9 @@ class Client:
     """A communicator that checks every message against the protocol schema."""
 
     def __init__(self, path: str, headers: list[tuple[bytes, bytes]]):
+        # As a browser does, with the Host it connects to (unless the test gives one).
+        if not any(name == b"host" for name, _value in headers):
+            headers = [HOST, *headers]
         self.communicator = WebsocketCommunicator(application, path, headers=headers)
 
     async def connect(self):

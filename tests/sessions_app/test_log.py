@@ -125,10 +125,15 @@ def test_cutting_off_the_end_is_noticed(db, process, make_question):
     assert (report.ok, report.broken_seq, report.reason) == (False, last.seq, "head_mismatch")
 
 
-def test_verify_log_command(db, process, make_process, capsys):
+def test_verify_log_command(db, process, make_process, capsys, settings):
+    settings.LANGUAGE_CODE = "en"
     other = make_process(title="Begroting")
     call_command("verify_log", process.slug)
-    assert capsys.readouterr().out.startswith(f"OK {process.slug}: 2 entries, head ")
+    # One process: in its language (Dutch here).
+    assert capsys.readouterr().out.startswith(f"OK {process.slug}: 2 regels, laatste schakel ")
+    english = make_process(title="Budget", language="en")
+    call_command("verify_log", english.slug)
+    assert capsys.readouterr().out.startswith(f"OK {english.slug}: 2 entries, head ")
     target = LogEntry.objects.get(process=other, seq=1)
     drop_update_guard()
     raw("UPDATE sessions_app_logentry SET actor = %s WHERE id = %s", ["system", target.pk])

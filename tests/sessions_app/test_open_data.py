@@ -101,7 +101,10 @@ def export_of(process, tmp_path) -> tuple[dict, str]:
     return json.loads(path.read_text(encoding="utf-8")), str(path)
 
 
-def verify(data: dict, tmp_path) -> str:
+def verify(data: dict, tmp_path, language: str = "en") -> str:
+    """``verify_log --export``'s output, which is in the export's process language (read
+    in English here unless ``language`` says otherwise; the language is not evidence)."""
+    data = {**data, "process": {**data["process"], "language": language}}
     path = tmp_path / "checked.json"
     path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
     out, err = io.StringIO(), io.StringIO()
@@ -146,6 +149,9 @@ def test_the_results_are_recounted_from_the_raw_responses(town_hall, tmp_path):
     first = choice["options"][0]["counts"]
     assert first == {"room": 0, "remote": 0, "paper": 1, "hands": 6, "total": 7}
     assert verify(data, tmp_path).startswith(f"OK {session.process.slug}:")
+    # In the process's own language: this one is Dutch.
+    assert data["process"]["language"] == "nl"
+    assert "logregels, einde" in verify(data, tmp_path, language="nl")
 
 
 @pytest.mark.parametrize(

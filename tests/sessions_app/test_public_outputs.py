@@ -106,6 +106,26 @@ def test_the_feed_is_valid_atom_with_the_process_news(client, held):
     assert summary == "Het plein krijgt de bomen die de meesten kozen."
 
 
+def test_the_feed_gives_text_as_text_never_as_markup(client, held, organiser):
+    process, q = held
+    markup = 'Bomen <b>nu</b> <script>alert("x")</script> & "meer"'
+    follow_up_record(
+        user=organiser,
+        process=process,
+        question_id=q["choice"].pk,
+        outcome="adopted",
+        reasoning=markup,
+        decided_on=datetime.date(2026, 11, 21),
+    )
+    response = client.get(reverse("public:feed", args=[process.slug]))
+    feed = ET.fromstring(response.content)  # noqa: S314 (our own output)
+    summary = feed.findall(f"{ATOM}entry")[0].find(f"{ATOM}summary")
+    # A reader shows type="text" as it is; with type="html" it would render the tags.
+    assert summary.get("type") == "text"
+    assert summary.text == markup
+    assert b"<script>" not in response.content
+
+
 def test_a_draft_process_has_no_public_page_log_or_feed(client, live_session):
     slug = live_session.process.slug
     for url in (

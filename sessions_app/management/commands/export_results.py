@@ -1,9 +1,10 @@
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from sessions_app.management.base import TranslatedCommand
 from sessions_app.models import Process
 from sessions_app.services.exports import OUTPUTS
 
@@ -12,7 +13,7 @@ from sessions_app.services.exports import OUTPUTS
 FORMATS = {str(fmt): (write, binary) for fmt, (write, binary, _end, _type) in OUTPUTS.items()}
 
 
-class Command(BaseCommand):
+class Command(TranslatedCommand):
     help = gettext_lazy(
         "Write a process's results, raw responses and log for the council and as open data."
     )

@@ -1,17 +1,18 @@
 from pathlib import Path
 
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from sessions_app.exceptions import DesignError
+from sessions_app.management.base import TranslatedCommand
 from sessions_app.models import Language
 from sessions_app.opinion.polis import PolisFormatError
 from sessions_app.services.polis_import import polis_import
 
 
-class Command(BaseCommand):
+class Command(TranslatedCommand):
     help = gettext_lazy(
         "Create a process from a Polis conversation export (comments.csv, votes.csv) and "
         "print its slug."

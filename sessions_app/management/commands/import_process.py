@@ -1,15 +1,16 @@
 from pathlib import Path
 
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from sessions_app.exceptions import DesignError
+from sessions_app.management.base import TranslatedCommand
 from sessions_app.services.design_io import load_design_file, process_import
 
 
-class Command(BaseCommand):
+class Command(TranslatedCommand):
     help = gettext_lazy(
         "Create a draft process from a design file (inspraak.process/1) and print its slug."
     )

@@ -2,18 +2,19 @@ import sys
 from pathlib import Path
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from sessions_app.exceptions import InputRejected
 from sessions_app.identifiers import normalise_code
+from sessions_app.management.base import TranslatedCommand
 from sessions_app.models import LiveSession, PrintBatch
 from sessions_app.services.print_runs import print_batch_create
 from sessions_app.services.printing import batch_path, form_layout, render_batch
 
 
-class Command(BaseCommand):
+class Command(TranslatedCommand):
     help = gettext_lazy(
         "Print paper forms for a live session: new sheets with their own codes, as one PDF."
     )

@@ -1,18 +1,19 @@
 import json
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from sessions_app.exceptions import InputRejected
 from sessions_app.identifiers import normalise_code
+from sessions_app.management.base import TranslatedCommand
 from sessions_app.models import FormScan, LiveSession
 from sessions_app.services.reading import scan_add, scan_read
 from sessions_app.views.reading_words import outcome_message
 
 
-class Command(BaseCommand):
+class Command(TranslatedCommand):
     help = gettext_lazy(
         "Read filled paper forms from photos (JPEG, PNG) or scanned PDFs and count them: "
         "sure readings become entries, unsure ones go to the review queue."

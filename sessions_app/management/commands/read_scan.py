@@ -1,11 +1,11 @@
-from django.core.management.base import BaseCommand
 from django.utils.translation import gettext_lazy
 
+from sessions_app.management.base import TranslatedCommand
 from sessions_app.models import FormScan
 from sessions_app.services.reading import scan_read
 
 
-class Command(BaseCommand):
+class Command(TranslatedCommand):
     help = gettext_lazy(
         "Read the forms in an uploaded scan (started by the paper page; runs in the background)."
     )

@@ -1,10 +1,10 @@
-from django.core.management.base import BaseCommand
 from django.utils.translation import gettext_lazy
 
+from sessions_app.management.base import TranslatedCommand
 from sessions_app.services.printing import render_batch
 
 
-class Command(BaseCommand):
+class Command(TranslatedCommand):
     help = gettext_lazy(
         "Make the PDF of a print run (started by the paper page; runs in the background)."
     )

@@ -1,10 +1,10 @@
-from django.core.management.base import BaseCommand
 from django.utils.translation import gettext_lazy
 
+from sessions_app.management.base import TranslatedCommand
 from sessions_app.services.exports import run_export
 
 
-class Command(BaseCommand):
+class Command(TranslatedCommand):
     help = gettext_lazy(
         "Write a council output requested on the process page (runs in the background)."
     )

@@ -10,7 +10,6 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -19,6 +18,7 @@ from django.utils.translation import gettext_lazy
 
 from sessions_app.demo import fill_held_meeting, sample_form_photos
 from sessions_app.design import FORMAT
+from sessions_app.management.base import TranslatedCommand
 from sessions_app.models import LiveSession, Process, Role, SessionState
 from sessions_app.services.design_io import process_import
 from sessions_app.services.processes import process_publish
@@ -167,7 +167,7 @@ def demo_design(today) -> dict:
     }
 
 
-class Command(BaseCommand):
+class Command(TranslatedCommand):
     help = gettext_lazy("Create (or refresh) the demo town hall and print how to log in.")
 
     def add_arguments(self, parser):

@@ -1,14 +1,17 @@
 import json
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError
+from django.conf import settings
+from django.core.management.base import CommandError
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from sessions_app import selectors
 from sessions_app.exports.recount import recount
 from sessions_app.logchain import verify_chain
-from sessions_app.models import Process
+from sessions_app.management.base import TranslatedCommand
+from sessions_app.models import Language, Process
 
 REASONS = {
     "seq_gap": lambda: _("an entry is missing or out of order"),
@@ -26,7 +29,7 @@ def describe(reason: str) -> str:
     return REASONS[reason]() if reason in REASONS else reason
 
 
-class Command(BaseCommand):
+class Command(TranslatedCommand):
     help = gettext_lazy(
         "Verify the hash chain of the transparency log of one process, or of all processes."
     )
@@ -46,18 +49,25 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, slug=None, export: Path | None = None, **options):
+        """Output is in one language: one process's (or an export's) own, or
+        ``LANGUAGE_CODE`` when all processes are verified."""
         if export is not None:
             self.verify_export(export)
             return
         if slug:
-            found = Process.objects.filter(slug=slug)
+            found = list(Process.objects.filter(slug=slug))
             if not found:
                 raise CommandError(_("No process with slug “%(slug)s”.") % {"slug": slug})
-        else:
-            found = Process.objects.order_by("slug")
+            with translation.override(found[0].language):
+                self.verify(found)
+            return
+        found = list(Process.objects.order_by("slug"))
         if not found:
             self.stdout.write(_("There are no processes to verify."))
             return
+        self.verify(found)
+
+    def verify(self, found: list[Process]) -> None:
         broken = 0
         for process in found:
             report = selectors.log_verify(process=process)
@@ -99,6 +109,14 @@ class Command(BaseCommand):
             raise CommandError(
                 _("%(path)s is not an Inspraak export (inspraak.export/1).") % {"path": path}
             )
+        process = data.get("process")
+        language = process.get("language") if isinstance(process, dict) else None
+        with translation.override(
+            language if language in Language.values else settings.LANGUAGE_CODE
+        ):
+            self.verify_export_data(data, path)
+
+    def verify_export_data(self, data: dict, path: Path) -> None:
         try:
             slug = data["process"]["slug"]
             log = data["log"]
