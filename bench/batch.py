@@ -79,8 +79,10 @@ def _town_hall(phones: int):
     from sessions_app.services.processes import process_create, process_publish
     from sessions_app.services.questions import question_create
     from sessions_app.specs import OptionSpec, ProcessSpec, QuestionSpec, SessionSpec
+    from sessions_app.staff_permissions import organise_grant
 
     organiser = get_user_model().objects.create_user(username="bench-batch")
+    organise_grant(organiser)
     process = process_create(
         user=organiser,
         spec=ProcessSpec(

@@ -62,9 +62,11 @@ def fill(responses: int) -> str:
     from sessions_app.services.processes import process_create, process_publish
     from sessions_app.services.questions import question_create
     from sessions_app.specs import OptionSpec, ProcessSpec, QuestionSpec, SessionSpec
+    from sessions_app.staff_permissions import organise_grant
 
     call_command("migrate", "--noinput", "-v0")
     organiser = get_user_model().objects.create_user(username="bench-exports")
+    organise_grant(organiser)
     process = process_create(
         user=organiser,
         spec=ProcessSpec(

@@ -70,10 +70,12 @@ def prepare(
     from sessions_app.services.questions import question_create
     from sessions_app.services.staff import staff_grant
     from sessions_app.specs import OptionSpec, ProcessSpec, QuestionSpec, SessionSpec
+    from sessions_app.staff_permissions import organise_grant
 
     users = get_user_model()
     stamp = timezone.now().strftime("%H%M%S%f")
     organiser = users.objects.create_user(username=f"bench-org-{stamp}")
+    organise_grant(organiser)
     process = process_create(
         user=organiser,
         spec=ProcessSpec(

@@ -5,7 +5,11 @@ import os
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
+from config import http_guard
 from config.handlers import get_asgi_application
+
+# Request bodies are bounded and kept on disk from Daphne's HTTP layer on.
+http_guard.install()
 
 #: Collect the youngest objects every 10,000 net allocations instead of 700.
 GC_THRESHOLDS = (10_000, 20, 50)

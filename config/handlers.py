@@ -19,6 +19,7 @@ synchronous chain as it does under WSGI).
 
 from __future__ import annotations
 
+import contextvars
 import itertools
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -26,6 +27,11 @@ from concurrent.futures import ThreadPoolExecutor
 import django
 from asgiref.sync import ThreadSensitiveContext, sync_to_async
 from django.core.handlers.asgi import ASGIHandler
+
+from config import http_guard
+
+#: The body file ``config.http_guard`` kept for the request being handled, if any.
+_kept_body: contextvars.ContextVar = contextvars.ContextVar("kept_body", default=None)
 
 
 class PooledASGIHandler(ASGIHandler):
@@ -47,6 +53,17 @@ class PooledASGIHandler(ASGIHandler):
         self._middleware_chain = sync_to_async(self._middleware_chain, thread_sensitive=True)
 
     async def __call__(self, scope, receive, send):
+        if scope["type"] == "http":
+            # A large body was kept on disk by the guard: Django reads it from there.
+            token = next(
+                (v for k, v in scope.get("headers", ()) if k == http_guard.BODY_HEADER), None
+            )
+            if token is not None:
+                scope = {
+                    **scope,
+                    "headers": [h for h in scope["headers"] if h[0] != http_guard.BODY_HEADER],
+                }
+                _kept_body.set(http_guard.take_body(token.decode("latin1")))
         with self.lock:
             index = min(range(len(self.busy)), key=self.busy.__getitem__)
             self.busy[index] += 1
@@ -57,6 +74,16 @@ class PooledASGIHandler(ASGIHandler):
         finally:
             with self.lock:
                 self.busy[index] -= 1
+
+    async def read_body(self, receive):
+        body = await super().read_body(receive)  # empty when the guard kept the body
+        kept = _kept_body.get()
+        if kept is None:
+            return body
+        body.close()
+        _kept_body.set(None)
+        kept.seek(0)
+        return kept
 
 
 def get_asgi_application():

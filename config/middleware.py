@@ -17,3 +17,59 @@ class PrivateForStaffMiddleware:
         if user is not None and user.is_authenticated and not response.has_header("Cache-Control"):
             response["Cache-Control"] = "private, no-store"
         return response
+
+
+#: Room for a multipart form's boundaries and other fields around a declared file limit.
+FORM_OVERHEAD = 256 * 1024
+
+
+def body_limit(max_bytes: int):
+    """Declare that a view accepts a request body (an upload) of up to ``max_bytes``
+    from a signed-in member of staff; ``RequestBodyGuardMiddleware`` refuses more before
+    the body is parsed."""
+
+    def declare(view):
+        view.body_limit = max_bytes + FORM_OVERHEAD
+        return view
+
+    return declare
+
+
+class RequestBodyGuardMiddleware:
+    """Before anything parses a request's body (Django's CSRF check reads a form's
+    fields, before any view or login check): a body over ``MAX_ANONYMOUS_REQUEST_BYTES``
+    is refused with 413 unless a member of staff is signed in and the view declared a
+    larger limit (``body_limit``), which it may not exceed either. Daphne's HTTP layer
+    has already bounded the body (``config.http_guard``); this is the finer check."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        from django.conf import settings
+
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        limit = settings.MAX_ANONYMOUS_REQUEST_BYTES
+        if length > limit and request.user.is_authenticated:
+            limit = getattr(view_func, "body_limit", limit)
+        if length > limit:
+            return too_large(limit)
+        return None
+
+
+def too_large(limit: int):
+    from django.http import HttpResponse
+    from django.template.defaultfilters import filesizeformat
+    from django.utils.translation import gettext as _
+
+    return HttpResponse(
+        _("This is too large to send here: at most %(size)s.") % {"size": filesizeformat(limit)},
+        status=413,
+        content_type="text/plain; charset=utf-8",
+    )

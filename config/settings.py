@@ -70,6 +70,8 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # Before the CSRF check, which parses a form's body.
+    "config.middleware.RequestBodyGuardMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -172,6 +174,11 @@ OPINION_TICK = float(os.environ.get("OPINION_TICK") or 2.0)
 #: Threads that run the pages' synchronous code (config.handlers), each with its own
 #: database connection, kept.
 HTTP_THREADS = max(1, env_int("HTTP_THREADS", 8))
+# Request bodies (config/http_guard.py, config/middleware.py): from someone not signed in
+# (the phones' forms are a few kilobytes), and at most of any request (the largest upload,
+# a scanner's file of 100 MB, with its form around it).
+MAX_ANONYMOUS_REQUEST_BYTES = env_int("MAX_ANONYMOUS_REQUEST_BYTES", 256 * 1024)
+MAX_REQUEST_BYTES = env_int("MAX_REQUEST_BYTES", 101 * 1024 * 1024)
 
 # --- Auth -----------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [

@@ -14,11 +14,14 @@ tens to hundreds at a time, at a fraction of the cost per answer.
 from __future__ import annotations
 
 import asyncio
+import logging
 import weakref
 
 from sessions_app import writer
 from sessions_app.exceptions import InputRejected
 from sessions_app.services.participation import Submission, SubmitResult, responses_submit
+
+logger = logging.getLogger(__name__)
 
 #: The most answers written in one transaction.
 MAX_BATCH = 250
@@ -55,18 +58,29 @@ class AnswerBatcher:
             batch, self.queue = self.queue[:MAX_BATCH], self.queue[MAX_BATCH:]
             self.sizes.append(len(batch))
             del self.sizes[:-1000]
-            try:
-                results = await writer.run(
-                    responses_submit, [submission for submission, _future in batch]
-                )
-            except Exception as error:
-                for _submission, future in batch:
-                    if not future.done():
-                        future.set_exception(error)
-                continue
-            for (_submission, future), result in zip(batch, results, strict=True):
-                if not future.done():  # the phone may have gone meanwhile
-                    future.set_result(result)
+            await self._write(batch)
+
+    async def _write(self, batch: list[tuple[Submission, asyncio.Future]]) -> None:
+        """Write ``batch`` in one transaction. If it fails (nothing of it was stored),
+        each answer is written again on its own, so that the one that failed the batch
+        fails alone and every other phone gets its ack."""
+        try:
+            results = await writer.run(
+                responses_submit, [submission for submission, _future in batch]
+            )
+        except Exception as error:
+            if len(batch) == 1:
+                logger.error("an answer failed to be written", exc_info=error)
+                if not batch[0][1].done():
+                    batch[0][1].set_exception(error)
+                return
+            logger.warning("a batch of %d answers failed; writing them one by one", len(batch))
+            for item in batch:
+                await self._write([item])
+            return
+        for (_submission, future), result in zip(batch, results, strict=True):
+            if not future.done():  # the phone may have gone meanwhile
+                future.set_result(result)
 
 
 _batchers: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()

@@ -83,6 +83,18 @@ class Room:
     def facilitator_text(self) -> str:
         return dumps({**self.view.facilitator, "connected": self.presence()})
 
+    def drop(self, consumer) -> None:
+        """Take out a connection that could not be sent to (it closed meanwhile); its own
+        ``leave`` then finds it gone."""
+        for members in self.members.values():
+            if consumer in members:
+                members.discard(consumer)
+                via = getattr(consumer, "via", None)
+                if via:
+                    self.via[via] -= 1
+                self.presence_changed = True
+                return
+
 
 class Broadcaster:
     def __init__(self, loop: asyncio.AbstractEventLoop):
@@ -124,12 +136,13 @@ class Broadcaster:
 
     async def leave(self, session_id: int, audience: str, consumer, via: str | None = None) -> None:
         room = self.rooms.get(session_id)
-        if room is None or consumer not in room.members[audience]:
+        if room is None:
             return
-        room.members[audience].discard(consumer)
-        if via:
-            room.via[via] -= 1
-        room.presence_changed = True
+        if consumer in room.members[audience]:
+            room.members[audience].discard(consumer)
+            if via:
+                room.via[via] -= 1
+            room.presence_changed = True
         if room.empty:
             del self.rooms[session_id]
             if self.shared and self.channel:
@@ -251,18 +264,18 @@ class Broadcaster:
         if room.dirty:
             changed = await self._rebuild(room)
         if "presenter" in changed:
-            await self._send(room.members["presenter"], room.texts["presenter"])
+            await self._send(room, "presenter", room.texts["presenter"])
         if "facilitator" in changed or room.presence_changed:
             room.presence_changed = False
             if room.members["facilitator"]:
-                await self._send(room.members["facilitator"], room.facilitator_text())
+                await self._send(room, "facilitator", room.facilitator_text())
         if "phone" in changed:
             room.phone_pending = True
         now = time.monotonic()
         if room.phone_pending and now - room.last_phone_send >= PHONE_INTERVAL:
             room.phone_pending = False
             room.last_phone_send = now
-            await self._send(room.members["phone"], room.texts["phone"])
+            await self._send(room, "phone", room.texts["phone"])
         if room.view is not None and room.view.positions is not None:
             await self._send_places(room)
 
@@ -305,21 +318,30 @@ class Broadcaster:
             if getattr(consumer, "last_place", None) == place:
                 continue
             consumer.last_place = place
-            await consumer.send(
-                text_data=dumps(
-                    {
-                        "type": "you",
-                        "question": question,
-                        "position": entry[:2] if entry else None,
-                        "group": entry[2] if entry else None,
-                    }
-                )
+            text = dumps(
+                {
+                    "type": "you",
+                    "question": question,
+                    "position": entry[:2] if entry else None,
+                    "group": entry[2] if entry else None,
+                }
             )
+            await Broadcaster._send_one(room, consumer, text)
 
     @staticmethod
-    async def _send(members: set, text: str) -> None:
-        for consumer in list(members):
+    async def _send(room: Room, audience: str, text: str) -> None:
+        for consumer in list(room.members[audience]):
+            await Broadcaster._send_one(room, consumer, text)
+
+    @staticmethod
+    async def _send_one(room: Room, consumer, text: str) -> None:
+        """One send; a connection that fails it (closed meanwhile) leaves the room, and
+        the tick goes on with the others."""
+        try:
             await consumer.send(text_data=text)
+        except Exception:
+            logger.info("a connection failed a send and left its room", exc_info=True)
+            room.drop(consumer)
 
     # --- between server processes -------------------------------------------------
 

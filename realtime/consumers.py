@@ -4,6 +4,7 @@ live in the services, not here."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import weakref
 
@@ -16,7 +17,7 @@ from sessions_app import permissions, writer
 from sessions_app.cookies import read_tokens
 from sessions_app.exceptions import AccessDenied, FacilitationError, InputRejected
 from sessions_app.identifiers import normalise_code
-from sessions_app.models import LiveSession, Participant
+from sessions_app.models import LiveSession, Participant, ProcessState
 from sessions_app.selectors import participant_answers
 from sessions_app.services import facilitation, participation
 from sessions_app.services.participation import Submission, session_accepts_people
@@ -52,6 +53,7 @@ class BaseConsumer(AsyncWebsocketConsumer):
         self.via = None
         self.language = "nl"
         self.bucket = TokenBucket(rate=5, burst=20)
+        self.over_limit = 0
         session = await database_sync_to_async(self.load)(self.scope["url_route"]["kwargs"]["code"])
         await self.accept()
         if session is None:
@@ -97,9 +99,12 @@ class BaseConsumer(AsyncWebsocketConsumer):
         return {}
 
     async def disconnect(self, code):
+        await self.leave_room()
+
+    async def leave_room(self):
         if self.room is not None:
-            await get_broadcaster().leave(self.session.pk, self.audience, self, via=self.via)
             self.room = None
+            await get_broadcaster().leave(self.session.pk, self.audience, self, via=self.via)
 
     async def refuse(self, code: str, close_code: int):
         await self.send_json(protocol.error(code, self.language))
@@ -111,18 +116,53 @@ class BaseConsumer(AsyncWebsocketConsumer):
     async def send_error(self, code: str, **extra):
         await self.send_json({**protocol.error(code, self.language), **extra})
 
+    async def __call__(self, scope, receive, send):
+        # However the connection ends (closed, dropped, cancelled by the server, or a
+        # failure in a handler, which closes it with 1011), it leaves the broadcaster's
+        # room: the console's count of phones, presenters and consoles stays true.
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            await self.leave_room()
+
     async def receive(self, text_data=None, bytes_data=None):
         if self.room is None:
             return
         try:
+            await self.handle_frame(text_data, bytes_data)
+        except Exception:
+            # A failure (a database timeout, a bug) fails this message alone: the socket
+            # stays open and in the room. The services changed nothing: their
+            # transaction rolled back.
+            logger.exception("handling a %s message failed", self.audience)
+            with contextlib.suppress(Exception):
+                await self.send_error("internal")
+
+    async def handle_frame(self, text_data, bytes_data):
+        """Every frame is answered: with what it asked for, or with an error code."""
+        try:
             message = protocol.parse(text_data, bytes_data)
         except ValueError as exc:
-            if not self.bucket.take():
-                return  # a flood of garbage gets no answers
-            await self.send_error(str(exc))
-            return
+            message, code = None, str(exc)
+        else:
+            code = None
         if not self.bucket.take():
-            await self.refuse_message(message, "rate_limited")
+            self.over_limit += 1
+            if self.over_limit > protocol.MAX_OVER_LIMIT:
+                # A client that goes on sending far over its budget is closed; what it
+                # sent after that is not read.
+                await self.close(code=protocol.CLOSE_POLICY)
+                await self.leave_room()
+                return
+            await (
+                self.refuse_message(message, "rate_limited")
+                if message
+                else self.send_error("rate_limited")
+            )
+            return
+        self.over_limit = 0
+        if code is not None:
+            await self.send_error(code)
             return
         kind = message["type"]
         handler = self.handlers.get(kind)
@@ -130,12 +170,14 @@ class BaseConsumer(AsyncWebsocketConsumer):
             code = "not_allowed" if kind in protocol.FACILITATOR_TYPES else "unknown_type"
             await self.send_error(code)
             return
+        # The documented schema of the message type, before anything else sees it.
+        code = protocol.check(message)
+        if code is not None:
+            await self.refuse_message(message, code)
+            return
         try:
             await getattr(self, handler)(message)
         except Exception:
-            # A failure (a database timeout, a bug) must not kill the socket or leave it
-            # behind in the broadcaster's room. The services changed nothing: their
-            # transaction rolled back.
             logger.exception("handling %s failed", kind)
             await self.refuse_message(message, "internal")
 
@@ -153,10 +195,21 @@ class BaseConsumer(AsyncWebsocketConsumer):
 
 
 class PresenterConsumer(BaseConsumer):
-    """The projector: public, read-only; results only when revealed."""
+    """The projector: public, read-only; results only when revealed. Before its process
+    is published, only for its staff (a rehearsal)."""
 
     audience = "presenter"
     handlers = {"hello": "on_hello", "ping": "on_ping"}
+
+    async def authorize(self, session):
+        if session.process.state == ProcessState.DRAFT:
+            roles = await database_sync_to_async(permissions.user_roles)(
+                self.scope.get("user"), session.process
+            )
+            if not roles:
+                await self.refuse("not_allowed", protocol.CLOSE_FORBIDDEN)
+                return False
+        return True
 
 
 class ParticipantConsumer(BaseConsumer):
@@ -190,6 +243,10 @@ class ParticipantConsumer(BaseConsumer):
         participant = self.participant
         if participant is None:
             await self.refuse("not_joined", protocol.CLOSE_NOT_JOINED)
+            return False
+        if session.process.state == ProcessState.DRAFT:
+            # Nobody takes part before the process is published.
+            await self.refuse("unknown_session", protocol.CLOSE_UNKNOWN_SESSION)
             return False
         if not session_accepts_people(session):
             await self.refuse("session_ended", protocol.CLOSE_UNKNOWN_SESSION)
@@ -298,6 +355,22 @@ class FacilitatorConsumer(BaseConsumer):
             return False
         self.user = user
         return True
+
+    async def refuse_message(self, message: dict, code: str):
+        """A refused command gets its ``result``, so the console can tell which."""
+        if message.get("type") != "command":
+            await self.send_error(code)
+            return
+        command_id = message.get("id")
+        await self.send_json(
+            {
+                "type": "result",
+                "id": command_id if isinstance(command_id, str) and len(command_id) <= 64 else None,
+                "ok": False,
+                "code": code,
+                "message": protocol.message_for(code, self.language),
+            }
+        )
 
     async def on_command(self, message):
         command_id = message.get("id") if isinstance(message.get("id"), str) else None

@@ -33,7 +33,7 @@ async def refresh(question_ids) -> list[int]:
         try:
             # Not in a thread if the worker was lost: a map holding this process's GIL
             # would slow the snapshots. The map is made on the question's next change.
-            data, seconds = await run_in_worker(compute, inputs, thread_if_lost=False)
+            data, seconds = await run_in_worker(compute, inputs)
         except BrokenProcessPool:
             logger.warning("the opinion map worker died; the next map starts another")
             continue

@@ -4,7 +4,11 @@ Documented in ``docs/realtime-protocol.md`` with a JSON Schema per message."""
 from __future__ import annotations
 
 import json
+import re
+from decimal import Decimal
+from pathlib import Path
 
+import fastjsonschema
 from django.utils import translation
 
 from sessions_app.exceptions import ERROR_MESSAGES
@@ -16,6 +20,10 @@ MAX_MESSAGE_BYTES = 16 * 1024
 CLOSE_NOT_JOINED = 4401
 CLOSE_FORBIDDEN = 4403
 CLOSE_UNKNOWN_SESSION = 4404
+#: Closed by the server, without an ``error`` first: more than ``MAX_OVER_LIMIT`` frames
+#: in a row over the client's rate limit (WebSocket's "policy violation").
+CLOSE_POLICY = 1008
+MAX_OVER_LIMIT = 100
 
 FACILITATOR_TYPES = frozenset({"command"})
 
@@ -34,16 +42,96 @@ def error(code: str, language: str, params: dict | None = None) -> dict:
     return {"type": "error", "code": code, "message": message_for(code, language, params)}
 
 
+#: A surrogate written as an escape: JSON allows ``"\\ud800"`` alone, which no text can
+#: hold (it cannot be stored or sent back). Checked only when the frame has one at all.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
 def parse(text_data: str | None, bytes_data: bytes | None) -> dict:
     """Decode one incoming frame. Raises ``ValueError`` with the error code."""
     if text_data is None:
         raise ValueError("malformed")
-    if len(text_data.encode("utf-8")) > MAX_MESSAGE_BYTES:
+    if len(text_data) > MAX_MESSAGE_BYTES or len(text_data.encode("utf-8")) > MAX_MESSAGE_BYTES:
         raise ValueError("message_too_large")
     try:
-        message = json.loads(text_data)
-    except json.JSONDecodeError:
+        # No client message has a fractional number: such numbers are read as Decimal,
+        # which the schema's integers refuse; NaN and Infinity are not JSON at all.
+        message = json.loads(text_data, parse_float=Decimal, parse_constant=_not_json)
+    except (ValueError, RecursionError):  # RecursionError: nested too deep to decode
         raise ValueError("malformed") from None
     if not isinstance(message, dict) or not isinstance(message.get("type"), str):
         raise ValueError("malformed")
+    if _SURROGATE_ESCAPE.search(text_data):
+        try:
+            json.dumps(message, ensure_ascii=False, default=str).encode("utf-8")
+        except (UnicodeEncodeError, RecursionError):
+            raise ValueError("malformed") from None
     return message
+
+
+def _not_json(constant: str):
+    raise ValueError(constant)
+
+
+# --- the schema at the edge ------------------------------------------------------------
+
+SCHEMA = json.loads(
+    (Path(__file__).resolve().parents[1] / "docs" / "realtime-protocol.schema.json").read_text(
+        encoding="utf-8"
+    )
+)
+#: What a client may send, each checked against its message type's definition, compiled
+#: to Python once (``fastjsonschema``: about a tenth of ``jsonschema``'s cost per message;
+#: ``docs/performance.md`` has the figures).
+INCOMING = ("hello", "ping", "answer", "propose", "command")
+
+
+def _inlined(node, definitions: dict):
+    """``node`` with every ``{"$ref": "#/$defs/x"}`` replaced by the definition itself."""
+    if isinstance(node, dict):
+        if "$ref" in node:
+            return _inlined(definitions[node["$ref"].rsplit("/", 1)[1]], definitions)
+        return {key: _inlined(value, definitions) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_inlined(value, definitions) for value in node]
+    return node
+
+
+_VALIDATORS = {
+    kind: fastjsonschema.compile(_inlined(SCHEMA["$defs"][kind], SCHEMA["$defs"]))
+    for kind in INCOMING
+}
+#: A refusal's code by the field that broke the schema; anything else is ``malformed``.
+_FIELD_CODES = {
+    "client_id": "invalid_client_id",
+    "answer": "invalid_answer",
+    "command": "unknown_type",
+    "decision": "invalid_answer",
+}
+
+
+def check(message: dict) -> str | None:
+    """The error code for an incoming message that its type's schema refuses (a field of
+    the wrong type or range, one too many or missing), or None. ``message["type"]`` must
+    be one of ``INCOMING``; numbers with a fraction or exponent were read as ``Decimal``
+    by ``parse``, so they are never integers."""
+    try:
+        _VALIDATORS[message["type"]](message)
+    except fastjsonschema.JsonSchemaValueException as error:
+        return _code_of(error, message)
+    return None
+
+
+def _code_of(error, message: dict) -> str:
+    if error.rule == "maxLength":
+        return "text_too_long"
+    path = error.path[1:]  # the first is "data", the message itself
+    if path == ["answer"] and message.get("answer") == {}:
+        return "no_choice"  # an empty answer: nothing chosen
+    if path:
+        field = path[0]
+    elif error.rule == "required":
+        field = next((name for name in error.rule_definition if name not in message), None)
+    else:
+        field = None
+    return _FIELD_CODES.get(field, "malformed")

@@ -16,13 +16,14 @@ CONSUMERS = {
     "facilitator": consumers.FacilitatorConsumer,
 }
 
-#: A phone and the projector need only their cookies (the phone's signed token, the
-#: language); the console needs the staff member's login (session and user). Channels'
+#: A phone needs only its cookies (its signed token, the language); the console and the
+#: projector need the staff member's login (session and user). Channels'
 #: session middleware wraps every message a socket sends, so thousands of phones are
 #: better off without it.
 MIDDLEWARE = {
     "phone": CookieMiddleware,
-    "presenter": CookieMiddleware,
+    # The login too: before publication the projector is for the process's staff.
+    "presenter": AuthMiddlewareStack,
     "facilitator": AuthMiddlewareStack,
 }
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from django.db.models import Prefetch
 
 from sessions_app.bulk import select_by_pk
+from sessions_app.join_limits import busiest_network
 from sessions_app.models import (
     LiveSession,
     Moderation,
@@ -213,6 +214,8 @@ def build_view(
                 for q in questions
             ],
             "moderation": moderation,
+            # A flood of joins from one network address (sessions_app.join_limits).
+            "joins": {"busiest_network": busiest_network(session_id)},
         },
         question_ids=frozenset(q.pk for q in questions),
         statement_ids=frozenset(q.pk for q in questions if q.kind == K.STATEMENTS),

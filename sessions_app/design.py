@@ -75,6 +75,7 @@ def session_to_dict(session: LiveSession, *, with_questions: bool = True) -> dic
         "ends_at": format_datetime(session.ends_at),
         "venue": session.venue,
         "mode": session.mode,
+        "remote_invitation": session.remote_invitation,
     }
     if data["ends_at"] is None:
         del data["ends_at"]
@@ -153,6 +154,7 @@ def session_spec_from(data: dict) -> SessionSpec:
         ends_at=parse_moment(ends) if ends else None,
         venue=data.get("venue", ""),
         mode=data.get("mode", "hybrid"),
+        remote_invitation=data.get("remote_invitation", False),
     )
 
 

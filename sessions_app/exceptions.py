@@ -44,6 +44,13 @@ ERROR_MESSAGES: dict[str, Promise] = {
     "invitation_used": _("this invitation has already been used"),
     "unknown_user": _("there is no staff account with that user name"),
     "not_staff": _("you have no role on this process"),
+    "invitation_needed": _("Taking part from elsewhere needs the invitation code you were sent."),
+    "invitation_wrong": _("This invitation code is not right. Check it and try again."),
+    "too_many_joins": _(
+        "Very many phones joined from this network in the last minute. Wait a minute and "
+        "try again, or ask a facilitator."
+    ),
+    "not_organiser": _("your account may not start processes; ask the site's administrator"),
     "role_required": _("your role on this process does not allow this"),
     "record_immutable": _("log entries and hand counts cannot be changed or deleted"),
     # Running a session
@@ -112,6 +119,11 @@ INPUT_CODES: dict[str, Promise] = {
     # Reading forms from photos and scans
     "file_too_large": _("The file is too large (at most 100 MB)."),
     "not_image": _("This file is not a photo (JPEG, PNG) or a scan (PDF, TIFF)."),
+    "image_too_large": _("This picture has too many pixels to read (at most 60 million)."),
+    "too_many_pages": _(
+        "This file has too many pages: a teller's photo may hold 8 pages, a scan 1,000."
+    ),
+    "read_failed": _("Reading this file failed, and it was not counted. Take the photo again."),
     "same_image": _("This very file has been read before. Nothing is counted twice."),
     "no_form": _("No paper form was found in this picture."),
     "corner_missing": _(

@@ -88,7 +88,7 @@ def milestone_specs(formset) -> list[MilestoneSpec]:
 class LiveSessionForm(forms.ModelForm):
     class Meta:
         model = LiveSession
-        fields = ["title", "starts_at", "ends_at", "venue", "mode"]
+        fields = ["title", "starts_at", "ends_at", "venue", "mode", "remote_invitation"]
         widgets = {
             "starts_at": forms.DateTimeInput(
                 attrs={"type": "datetime-local"}, format=DATETIME_FORMAT

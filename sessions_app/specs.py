@@ -38,6 +38,7 @@ class SessionSpec:
     ends_at: datetime | None = None
     venue: str = ""
     mode: str = "hybrid"
+    remote_invitation: bool = False
 
 
 @dataclass

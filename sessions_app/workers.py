@@ -64,17 +64,14 @@ def worker_pool_reset() -> None:
         pool.shutdown(wait=False, cancel_futures=True)
 
 
-async def run_in_worker(function, *args, thread_if_lost: bool = True):
+async def run_in_worker(function, *args):
     """``function(*args)`` in the worker process; returns its result (both must pickle).
-    If the worker was lost, a new one is started for the next job and this one runs in a
-    thread of this process instead; or, with ``thread_if_lost=False`` (work that can wait
-    for its next turn), ``BrokenProcessPool`` is raised."""
+    If the worker was lost (killed, out of memory: perhaps by this very job), a new one is
+    started for the next job and ``BrokenProcessPool`` is raised: the work is never run in
+    the server process instead, where a hostile file would take the server down."""
     pool = worker_pool()
     try:
         return await asyncio.get_running_loop().run_in_executor(pool, function, *args)
     except BrokenProcessPool:
         _replace(pool)
-        if not thread_if_lost:
-            raise
-        logger.warning("the worker process was lost; running %s in a thread", function.__name__)
-        return await asyncio.to_thread(function, *args)
+        raise

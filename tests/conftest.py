@@ -51,9 +51,12 @@ def _english(settings):
 def _fresh_service_caches():
     """A rolled-back test leaves its keys free for the next one's other rows: what the
     services keep per server process must not carry over."""
+    from django.core.cache import cache
+
     from sessions_app.services import caches_clear
 
     caches_clear()
+    cache.clear()  # rate limits and join counters
     yield
     caches_clear()
 
@@ -89,7 +92,11 @@ def make_user(db):
 
 @pytest.fixture
 def organiser(make_user):
-    return make_user("olga")
+    from sessions_app.staff_permissions import organise_grant
+
+    user = make_user("olga")
+    organise_grant(user)
+    return user
 
 
 def full_process_spec(**overrides) -> ProcessSpec:
@@ -108,6 +115,11 @@ def full_process_spec(**overrides) -> ProcessSpec:
 @pytest.fixture
 def make_process(organiser):
     def make(user=organiser, **overrides):
+        from sessions_app.staff_permissions import organise_grant
+
+        if user is not None and not user.has_perm("sessions_app.organise"):
+            organise_grant(user)  # whoever starts a process here may
+            user = type(user).objects.get(pk=user.pk)  # permissions are cached
         return process_create(user=user, spec=full_process_spec(**overrides))
 
     return make

@@ -22,6 +22,12 @@ class LiveSession(models.Model):
         _("mode"), max_length=10, choices=SessionMode.choices, default=SessionMode.HYBRID
     )
     join_code = models.CharField(_("join code"), max_length=12, unique=True)
+    #: Joining from elsewhere (the remote link) needs ``invitation_code``, which the
+    #: organisers send to those they invite; the room's QR code does not.
+    remote_invitation = models.BooleanField(
+        _("remote participants need an invitation code"), default=False
+    )
+    invitation_code = models.CharField(_("invitation code"), max_length=12, blank=True)
     state = models.CharField(
         _("state"), max_length=10, choices=SessionState.choices, default=SessionState.PLANNED
     )

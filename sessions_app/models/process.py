@@ -48,6 +48,8 @@ class Process(models.Model):
         verbose_name = _("process")
         verbose_name_plural = _("processes")
         ordering = ["-created_at"]
+        #: Site-wide: who may start processes at all (roles on a process are StaffRole).
+        permissions = [("organise", _("may create and import participation processes"))]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(level__in=Level.values), name="process_level_valid"

@@ -63,67 +63,89 @@ def images(data: bytes) -> list[np.ndarray]:
 
 def iter_images(data: bytes) -> Iterator[np.ndarray]:
     """The file's images one at a time (a scanner's PDF of a hundred forms is not held in
-    memory as pictures all at once). Raises ``ReadRefused("not_image")`` before the first
-    image for a file that is neither a photo nor a PDF."""
+    memory as pictures all at once). Raises ``ReadRefused`` before the first image for a
+    file ``describe`` refuses; a picture's size is known from its header before it is
+    decoded."""
+    kind, _pages = describe(data)
+    if kind == "pdf":
+        import pypdfium2
+
+        return _pdf_pages(pypdfium2.PdfDocument(data))
+    if kind == "tiff":
+        return _tiff_pages(data)
+    image = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), cv2.IMREAD_GRAYSCALE)
+    if image is None:
+        raise ReadRefused("not_image")
+    return iter([image])
+
+
+def describe(data: bytes, *, max_pages: int | None = None) -> tuple[str, int]:
+    """``(kind, pages)`` of a file, from its headers alone (nothing is decoded):
+    ``pdf``, ``tiff`` or ``photo``. Raises ``ReadRefused`` with ``not_image`` (none of
+    these, or broken), ``image_too_large`` (a picture or TIFF page of more than
+    ``MAX_PIXELS``) or ``too_many_pages`` (more than ``max_pages``)."""
+    if not data:
+        raise ReadRefused("not_image", "empty file")
     if data[:5] == b"%PDF-":
         import pypdfium2
 
         try:
-            document = pypdfium2.PdfDocument(data)
+            pages = len(pypdfium2.PdfDocument(data))
         except pypdfium2.PdfiumError as error:
             raise ReadRefused("not_image", str(error)) from None
-        return _pdf_pages(document)
-    if data[:4] in TIFF_MAGIC:
-        return _tiff_pages(data)
-    raw = np.frombuffer(data, dtype=np.uint8)
-    if raw.size == 0:
-        raise ReadRefused("not_image", "empty file")
-    image = cv2.imdecode(raw, cv2.IMREAD_GRAYSCALE)
-    if image is None:
-        raise ReadRefused("not_image")
-    if image.size > MAX_PIXELS:
-        raise ReadRefused("not_image", "too many pixels")
-    return iter([image])
+        if pages == 0:
+            raise ReadRefused("not_image", "no pages")
+        kind = "pdf"
+    else:
+        image = _opened(data)
+        if image.width * image.height > MAX_PIXELS:
+            raise ReadRefused("image_too_large", f"{image.width}x{image.height}")
+        if data[:4] in TIFF_MAGIC:
+            kind, pages = "tiff", getattr(image, "n_frames", 1)
+        else:
+            kind, pages = "photo", 1
+    if max_pages is not None and pages > max_pages:
+        raise ReadRefused("too_many_pages", str(pages))
+    return kind, pages
 
 
 def page_count(data: bytes) -> int:
     """How many images ``iter_images`` gives (0 for a file it refuses)."""
-    if data[:4] in TIFF_MAGIC:
-        try:
-            return _tiff(data).n_frames
-        except ReadRefused:
-            return 0
-    if data[:5] != b"%PDF-":
-        return 1
-    import pypdfium2
-
     try:
-        return len(pypdfium2.PdfDocument(data))
-    except pypdfium2.PdfiumError:
+        return describe(data)[1]
+    except ReadRefused:
         return 0
 
 
-def _tiff(data: bytes):
+def _opened(data: bytes):
+    """The picture opened by Pillow, which reads only its header until asked for pixels;
+    its own limit on pixels is ours, so that no picture is decoded whole to find out."""
     from PIL import Image, UnidentifiedImageError
 
+    Image.MAX_IMAGE_PIXELS = MAX_PIXELS
     try:
         return Image.open(io.BytesIO(data))
-    except (UnidentifiedImageError, OSError) as error:
+    except Image.DecompressionBombError as error:
+        raise ReadRefused("image_too_large", str(error)) from None
+    except (UnidentifiedImageError, OSError, ValueError) as error:
         raise ReadRefused("not_image", str(error)) from None
 
 
 def _tiff_pages(data: bytes) -> Iterator[np.ndarray]:
     """A scanner's multi-page TIFF, a page at a time."""
-    image = _tiff(data)
-    if image.width * image.height > MAX_PIXELS:
-        raise ReadRefused("not_image", "too many pixels")
+    image = _opened(data)
 
     def pages():
+        from PIL import Image
+
         for index in range(image.n_frames):
             image.seek(index)
             if image.width * image.height > MAX_PIXELS:
-                raise ReadRefused("not_image", "too many pixels")
-            yield np.array(image.convert("L"))
+                raise ReadRefused("image_too_large", f"{image.width}x{image.height}")
+            try:
+                yield np.array(image.convert("L"))
+            except (Image.DecompressionBombError, OSError, ValueError) as error:
+                raise ReadRefused("not_image", str(error)) from None
 
     return pages()
 

@@ -11,20 +11,25 @@ from __future__ import annotations
 import cv2
 
 from .marks import Area, Box, read_areas, read_boxes
-from .page import Page, ReadRefused, find_page, images
+from .page import Page, ReadRefused, find_page, iter_images
 
 #: The straightened page kept for the review's crops: JPEG quality.
 PAGE_JPEG_QUALITY = 85
 
 
 def find_all(data: bytes, frame: dict) -> list[Page | tuple[str, str, str]]:
-    """Every image in the file (a photo is one): the form found in it, or why not."""
+    """Every image in the file (a photo is one), decoded one at a time: the form found in
+    it, or why not. A file refused as a whole is one refusal."""
     found: list[Page | tuple[str, str, str]] = []
-    for gray in images(data):
-        try:
-            found.append(find_page(gray, frame))
-        except ReadRefused as refused:
-            found.append(("refused", refused.code, refused.detail))
+    try:
+        for gray in iter_images(data):
+            try:
+                found.append(find_page(gray, frame))
+            except ReadRefused as refused:
+                found.append(("refused", refused.code, refused.detail))
+            del gray
+    except ReadRefused as refused:
+        found.append(("refused", refused.code, refused.detail))
     return found
 
 

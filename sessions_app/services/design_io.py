@@ -225,9 +225,11 @@ def load_design_file(raw: bytes) -> dict:
             ],
         )
     try:
-        return json.loads(raw.decode("utf-8-sig"))
+        data = json.loads(raw.decode("utf-8-sig"))
     except UnicodeDecodeError:
         problem = Problem("", "not_utf8", _("the file is not UTF-8 text"))
+    except RecursionError:  # nested deeper than the decoder goes
+        problem = _too_deep()
     except json.JSONDecodeError as exc:
         problem = Problem(
             "",
@@ -235,7 +237,37 @@ def load_design_file(raw: bytes) -> dict:
             _("the file is not valid JSON: %(error)s at line %(line)d, column %(column)d"),
             {"error": exc.msg, "line": exc.lineno, "column": exc.colno},
         )
+    else:
+        if _depth(data) <= MAX_DEPTH:
+            return data
+        problem = _too_deep()
     raise DesignError("import_invalid", problems=[problem])
+
+
+#: A design nests a few levels (process, sessions, questions, options); far deeper is no
+#: design, and would exhaust the checks that walk it.
+MAX_DEPTH = 32
+
+
+def _too_deep() -> Problem:
+    return Problem(
+        "", "too_deep", _("the file is nested more than %(max)d levels deep"), {"max": MAX_DEPTH}
+    )
+
+
+def _depth(data) -> int:
+    """How deeply lists and objects nest in ``data`` (without recursion)."""
+    deepest, stack = 0, [(data, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, dict | list):
+            deepest = max(deepest, depth)
+            if deepest > MAX_DEPTH:
+                break
+            stack.extend(
+                (child, depth + 1) for child in (node.values() if isinstance(node, dict) else node)
+            )
+    return deepest
 
 
 def process_import(*, user, data) -> Process:

@@ -8,6 +8,7 @@ from django.db.models import Max
 from sessions_app import permissions
 from sessions_app.design import changed, session_to_dict
 from sessions_app.exceptions import DesignError
+from sessions_app.identifiers import random_code
 from sessions_app.models import LiveSession, Process, ProcessState
 from sessions_app.models.live_session import JOIN_CODE_ALPHABET, JOIN_CODE_LENGTH
 from sessions_app.rules import session_problems
@@ -17,7 +18,9 @@ from sessions_app.specs import SessionSpec
 from .log import actor_for, log_append
 from .ordering import move_in_order
 
-SESSION_FIELDS = ("title", "starts_at", "ends_at", "venue", "mode")
+SESSION_FIELDS = ("title", "starts_at", "ends_at", "venue", "mode", "remote_invitation")
+#: Invitation codes for remote participants (``LiveSession.remote_invitation``).
+INVITATION_CODE_LENGTH = 8
 
 
 def new_join_code() -> str:
@@ -52,6 +55,7 @@ def live_session_create(*, user, process: Process, spec: SessionSpec) -> LiveSes
             process=process,
             position=position,
             join_code=new_join_code(),
+            invitation_code=random_code(INVITATION_CODE_LENGTH),
             **{name: getattr(spec, name) for name in SESSION_FIELDS},
         )
         log_append(

@@ -6,7 +6,7 @@ from django.utils.text import slugify
 
 from sessions_app import permissions
 from sessions_app.design import changed, process_fields_to_dict, timeline_to_list
-from sessions_app.exceptions import DesignError
+from sessions_app.exceptions import AccessDenied, DesignError
 from sessions_app.models import Milestone, Process, ProcessState, Role, SessionState, StaffRole
 from sessions_app.rules import milestone_problems, process_problems, publish_problems
 from sessions_app.signals import process_changed, send_on_commit
@@ -15,6 +15,9 @@ from sessions_app.specs import PROCESS_FIELDS, MilestoneSpec, ProcessSpec
 from .facilitation import session_end
 from .log import actor_for, log_append
 from .reconciliation import paper_close
+
+#: The site-wide permission to start processes.
+ORGANISE = "sessions_app.organise"
 
 #: Slugs that would collide with the designer's own addresses (/manage/new/ …).
 RESERVED_SLUGS = frozenset({"new", "import", "invitations", "p", "static", "media"})
@@ -41,8 +44,12 @@ def process_spec_of(process: Process) -> ProcessSpec:
 def process_create(*, user, spec: ProcessSpec, milestones: list[MilestoneSpec] = ()) -> Process:
     """Create a draft process; ``user`` (if any) becomes its organiser.
 
-    Raises ``DesignError("design_invalid")`` with the problems found.
+    Raises ``AccessDenied("not_organiser")`` for an account without the site's
+    ``organise`` permission (``manage.py organisers``), and ``DesignError("design_invalid")``
+    with the problems found. ``user`` None is an operator's command.
     """
+    if user is not None and not user.has_perm(ORGANISE):
+        raise AccessDenied("not_organiser")
     problems = process_problems(spec)
     if problems:
         raise DesignError(problems=problems)

@@ -33,6 +33,7 @@ import asyncio
 import functools
 import hashlib
 import logging
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -65,9 +66,9 @@ from sessions_app.reading.page import (
     READER_VERSION,
     TIFF_MAGIC,
     ReadRefused,
+    describe,
     find_page,
     iter_images,
-    page_count,
 )
 from sessions_app.workers import run_in_worker
 
@@ -79,6 +80,9 @@ logger = logging.getLogger(__name__)
 
 #: A phone photo or a scanner's PDF of a few hundred pages.
 MAX_FILE_BYTES = 100 * 1024 * 1024
+#: The most pages a file may have, by where it came from: a teller photographs a form,
+#: which has a handful of pages; a scanner's file holds a stack of forms.
+MAX_PAGES = {FormScan.Origin.PHOTO: 8, FormScan.Origin.UPLOAD: 1000, FormScan.Origin.COMMAND: 1000}
 #: A scan still "being read" with no page read for this long was lost (a restart).
 STALE_AFTER = timezone.timedelta(minutes=15)
 Status = SheetReading.Status
@@ -146,9 +150,11 @@ def scan_add(
         permissions.require(user, session.process, "enter_paper")
     if len(data) > MAX_FILE_BYTES:
         raise InputRejected("file_too_large")
-    if not data or not _readable(data):
-        raise InputRejected("not_image")
-    pages = page_count(data)
+    try:
+        # From the file's headers: nothing is decoded in the server.
+        _kind, pages = describe(data, max_pages=MAX_PAGES[origin])
+    except ReadRefused as refused:
+        raise InputRejected(refused.code) from None
     digest = hashlib.sha256(data).hexdigest()
     if FormScan.objects.filter(sha256=digest).exists():
         raise InputRejected("same_image")
@@ -183,17 +189,6 @@ def earlier_scan(upload, *, user) -> FormScan | None:
 def _read_upload(upload) -> bytes:
     upload.seek(0)
     return upload.read()
-
-
-def _readable(data: bytes) -> bool:
-    """A PDF with pages, a TIFF Pillow opens, or a picture OpenCV decodes."""
-    if data[:5] == b"%PDF-":
-        return page_count(data) > 0
-    try:
-        iter_images(data)
-    except ReadRefused:
-        return False
-    return True
 
 
 def _suffix(data: bytes) -> str:
@@ -238,11 +233,12 @@ def scan_read(scan: FormScan, *, user=None) -> list[PageOutcome]:
 
 async def scan_read_async(scan: FormScan, *, user) -> list[PageOutcome]:
     """``scan_read`` for a teller's photo in a web request: the image work runs in the
-    worker process of the lowest priority (``reading.work``, ``sessions_app.workers``; in
-    a thread if the worker was lost) and only the database steps in the request's thread
-    for synchronous work; the phones' answers are committed on a thread of their own
-    (``sessions_app.writer``), so a photo being read never holds up an answer
-    (``docs/paper-reading.md`` has the measurement)."""
+    worker process of the lowest priority (``reading.work``, ``sessions_app.workers``),
+    one page at a time, and only the database steps in the request's thread; the phones'
+    answers are committed on a thread of their own (``sessions_app.writer``), so a photo
+    being read never holds up an answer (``docs/paper-reading.md`` has the measurement).
+    If the worker is lost while reading, the photo is refused (``read_failed``) and never
+    read in the server instead."""
     db = sync_to_async
     if not await db(_claim)(scan):
         return await db(scan_outcomes)(scan)
@@ -267,6 +263,9 @@ async def scan_read_async(scan: FormScan, *, user) -> list[PageOutcome]:
                 )
             outcomes.append(identified)
             await db(_progress)(scan, index)
+    except BrokenProcessPool as error:
+        outcomes.append(PageOutcome(index=len(outcomes), status="refused", reason="read_failed"))
+        return await db(_failed)(scan, error, outcomes)
     except Exception as error:
         return await db(_failed)(scan, error, outcomes)
     return await db(_finish)(scan, outcomes)

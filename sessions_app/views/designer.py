@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
+from django.contrib.auth.decorators import login_required, permission_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from config.middleware import body_limit
 from sessions_app import permissions, selectors
 from sessions_app.design import process_to_dict
 from sessions_app.exceptions import DesignError, FollowUpError
@@ -63,6 +64,7 @@ def process_list(request):
 
 
 @login_required
+@permission_required(processes.ORGANISE, raise_exception=True)
 def process_create(request):
     form = ProcessForm(request.POST or None)
     formset = MilestoneFormSet(request.POST or None, prefix="timeline")
@@ -158,6 +160,8 @@ def process_export(request, slug):
 
 
 @login_required
+@permission_required(processes.ORGANISE, raise_exception=True)
+@body_limit(design_io.MAX_FILE_BYTES)
 def process_import(request):
     form = ImportForm(request.POST or None, request.FILES or None)
     problems = []

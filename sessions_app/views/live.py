@@ -27,7 +27,7 @@ from .strings import console_strings, results_strings
 def presenter(request, code: str):
     """The projector: the join QR and code always visible, the question on screen and its
     results (once revealed), updated live."""
-    session = session_or_404(code)
+    session = session_or_404(request, code)
     use_process_language(request, session.process)
     links = join_links(request, session)
     context = {
@@ -47,7 +47,7 @@ def presenter(request, code: str):
 
 def join_print(request, code: str):
     """A printable A4 join page: the room QR big, the remote link beside it."""
-    session = session_or_404(code)
+    session = session_or_404(request, code)
     use_process_language(request, session.process)
     links = join_links(request, session)
     context = {

@@ -259,7 +259,7 @@ def _int(value):
 
 
 def poster_pdf(request, code: str):
-    session = session_or_404(code)
+    session = session_or_404(request, code)
     links = join_links(request, session)
     size = "A3" if request.GET.get("size") == "A3" else "A4"
     with translation.override(session.process.language):
@@ -282,7 +282,7 @@ def poster_pdf(request, code: str):
 
 
 def slips_pdf(request, code: str):
-    session = session_or_404(code)
+    session = session_or_404(request, code)
     links = join_links(request, session)
     with translation.override(session.process.language):
         filename, content_type, body = registry.render(

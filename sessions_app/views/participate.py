@@ -3,25 +3,29 @@ plain HTML forms; ``static/js/participant.js`` adds the live websocket on top.""
 
 from __future__ import annotations
 
+import hmac
 import uuid
 
 from django.contrib import messages
 from django.core.cache import cache
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from sessions_app import writer
+from sessions_app import permissions, writer
 from sessions_app.answers import QuestionRules, answer_from_form
 from sessions_app.cookies import read_token, set_token
 from sessions_app.exceptions import ERROR_MESSAGES, InputRejected
 from sessions_app.identifiers import normalise_code
+from sessions_app.join_limits import join_allowed
 from sessions_app.models import (
     JoinedVia,
     LiveSession,
     Moderation,
     Participant,
+    ProcessState,
     QuestionKind,
     QuestionState,
 )
@@ -46,6 +50,12 @@ def _participant(request, session: LiveSession) -> Participant | None:
     return Participant.objects.filter(session=session, token=token).first()
 
 
+def _not_open(request, session: LiveSession):
+    """A draft process's session: nobody joins before it is published."""
+    use_process_language(request, session.process)
+    return render(request, "participate/not_open.html", {"session": session}, status=404)
+
+
 def _unknown(request, code: str):
     return render(
         request,
@@ -59,8 +69,11 @@ def join_start(request):
     """Type the code shown in the room."""
     code = normalise_code(request.GET.get("code", ""))
     if code:
-        if _session(code) is None:
+        session = _session(code)
+        if session is None:
             return _unknown(request, code)
+        if session.process.state == ProcessState.DRAFT:
+            return _not_open(request, session)
         return redirect("participate:join", code=code)
     return render(request, "participate/join_start.html")
 
@@ -71,19 +84,40 @@ def join(request, code: str, via: str = JoinedVia.ROOM):
     session = _session(code)
     if session is None:
         return _unknown(request, normalise_code(code))
+    if session.process.state == ProcessState.DRAFT:
+        return _not_open(request, session)
     use_process_language(request, session.process)
     card = request.POST.get("card") or request.GET.get("card", "")
     if _participant(request, session) is not None and not card:
         return redirect("participate:phone", code=session.join_code)
     if not participation.session_accepts_people(session):
         return render(request, "participate/ended.html", {"session": session}, status=410)
-    if request.method == "POST":
+    token = read_token(request.COOKIES, session.pk)
+    needs_invitation = via == JoinedVia.REMOTE and session.remote_invitation
+    invite = normalise_code(request.POST.get("invite") or request.GET.get("invite", ""))
+    if (
+        request.method == "POST"
+        and needs_invitation
+        and not hmac.compare_digest(invite, session.invitation_code)
+    ):
+        messages.error(
+            request,
+            str(ERROR_MESSAGES["invitation_needed" if not invite else "invitation_wrong"]),
+        )
+    elif (
+        request.method == "POST"
+        and not token
+        and not join_allowed(request.META.get("REMOTE_ADDR", ""), session)
+    ):
+        # A new participant from an address that had a room's worth this minute.
+        messages.error(request, str(ERROR_MESSAGES["too_many_joins"]))
+    elif request.method == "POST":
         try:
             participant = participation.participant_join(
                 session=session,
                 via=via,
                 card_code=card.strip(),
-                token=read_token(request.COOKIES, session.pk),
+                token=token,
             )
         except InputRejected as rejected:
             messages.error(request, str(ERROR_MESSAGES.get(rejected.code, rejected.code)))
@@ -97,6 +131,8 @@ def join(request, code: str, via: str = JoinedVia.ROOM):
         "via": via,
         "card": card,
         "uses_cards": session.cards.exists(),
+        "needs_invitation": needs_invitation,
+        "invite": invite,
     }
     return render(request, "participate/join.html", context)
 
@@ -119,6 +155,8 @@ def phone(request, code: str):
     session = _session(code)
     if session is None:
         return _unknown(request, normalise_code(code))
+    if session.process.state == ProcessState.DRAFT:
+        return _not_open(request, session)
     use_process_language(request, session.process)
     participant = _participant(request, session)
     if participant is None:
@@ -178,6 +216,8 @@ def answer(request, code: str, question_id: int):
     session = _session(code)
     if session is None:
         return _unknown(request, normalise_code(code))
+    if session.process.state == ProcessState.DRAFT:
+        return _not_open(request, session)
     use_process_language(request, session.process)
     participant = _participant(request, session)
     if participant is None:
@@ -249,10 +289,23 @@ def join_links(request, session: LiveSession) -> dict:
             request, reverse("participate:join_remote", args=[session.join_code])
         ),
         "start_url": absolute_url(request, reverse("participate:join_start")),
+        # For the staff only: the remote link with the invitation code in it.
+        "invited_url": absolute_url(
+            request,
+            reverse("participate:join_remote", args=[session.join_code])
+            + f"?invite={session.invitation_code}",
+        ),
     }
 
 
-def session_or_404(code: str) -> LiveSession:
-    return get_object_or_404(
+def session_or_404(request, code: str) -> LiveSession:
+    """The session of a join code for its presenter, poster and printables; a draft
+    process's only for its staff (a rehearsal before publication)."""
+    session = get_object_or_404(
         LiveSession.objects.select_related("process"), join_code=normalise_code(code)
     )
+    if session.process.state == ProcessState.DRAFT and not permissions.user_roles(
+        request.user, session.process
+    ):
+        raise Http404
+    return session

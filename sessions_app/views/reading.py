@@ -16,6 +16,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from config.middleware import body_limit
 from sessions_app import permissions
 from sessions_app.exceptions import AccessDenied, InputRejected
 from sessions_app.models import (
@@ -52,6 +53,7 @@ def _scan_from(request, session: LiveSession, field: str, origin: str) -> FormSc
 
 @login_required
 @require_POST
+@body_limit(reading.MAX_FILE_BYTES)
 async def teller_photo(request, session_id: int):
     """A teller's photo of one page: read at once, the outcome shown. Asynchronous, so
     that the image work runs in the low-priority worker process rather than in the
@@ -168,6 +170,7 @@ def reading_confirm(request, reading_id: int):
 
 @login_required
 @require_POST
+@body_limit(reading.MAX_FILE_BYTES)
 def scan_upload(request, slug: str, session_id: int):
     """A scanner's PDF (or photos) of many forms, read in the background."""
     session = facilitated_session(request, slug, session_id)

@@ -10,6 +10,7 @@ const cfg = config("console-config");
 const s = cfg.strings;
 const status = document.getElementById("console-status");
 const connected = document.getElementById("console-connected");
+const joins = document.getElementById("console-joins");
 const errorBox = document.getElementById("console-error");
 const queueBox = document.getElementById("moderation-queue");
 let current = null;
@@ -132,6 +133,10 @@ function render(snapshot) {
   for (const question of snapshot.agenda) updateItem(question);
   renderQueue(snapshot.moderation);
   if (snapshot.connected) connected.textContent = format(s.connected, snapshot.connected);
+  // Many joins from one network address in the last minute (a flood, or one big Wi-Fi).
+  const busiest = snapshot.joins ? snapshot.joins.busiest_network : 0;
+  joins.hidden = !busiest;
+  joins.textContent = busiest ? format(s.join_spike, { n: busiest }) : "";
   if (snapshot.session.state === "ended") status.textContent = s.ended || "";
 }
 

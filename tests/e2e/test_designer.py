@@ -46,8 +46,8 @@ def published_process(title):
     return process, kinds
 
 
-async def test_organiser_builds_and_publishes_a_process(page, daphne_url, make_user):
-    await sync_to_async(make_user)("olga")
+async def test_organiser_builds_and_publishes_a_process(page, daphne_url, organiser):
+    # "olga", who may start processes (the site's organise permission)
     await page.goto(f"{daphne_url}/accounts/login/")
     await page.get_by_label("Gebruikersnaam").fill("olga")
     await page.get_by_label("Wachtwoord").fill(PASSWORD)

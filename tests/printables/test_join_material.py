@@ -25,7 +25,8 @@ def codes_on(pdf: bytes) -> list[str]:
 
 
 @pytest.mark.parametrize("size", ["A4", "A3"])
-def test_poster(client, live_session, size):
+def test_poster(client, live_session, organiser, size):
+    client.force_login(organiser)  # a draft's poster is for its staff
     response = client.get(reverse("paper:poster", args=[live_session.join_code]), {"size": size})
     assert response["Content-Type"] == "application/pdf"
     assert codes_on(response.content) == [f"http://testserver/j/{live_session.join_code}/"]
@@ -35,7 +36,8 @@ def test_poster(client, live_session, size):
         assert round(page.width) == {"A4": 595, "A3": 842}[size]
 
 
-def test_slips(client, live_session):
+def test_slips(client, live_session, organiser):
+    client.force_login(organiser)
     response = client.get(reverse("paper:slips", args=[live_session.join_code]))
     assert codes_on(response.content) == [f"http://testserver/j/{live_session.join_code}/"] * 8
 

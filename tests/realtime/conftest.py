@@ -138,3 +138,14 @@ def facilitator_headers(client, room, make_user, grant):
     grant(session.process, user, Role.FACILITATOR)
     client.force_login(user)
     return [ORIGIN, (b"cookie", f"sessionid={client.cookies['sessionid'].value}".encode())]
+
+
+@pytest.fixture
+def frozen_clock(monkeypatch):
+    """Rate limits without time passing, so the counts do not depend on machine speed."""
+    from realtime import consumers
+    from realtime.ratelimit import TokenBucket
+
+    monkeypatch.setattr(
+        consumers, "TokenBucket", lambda rate, burst: TokenBucket(rate, burst, clock=lambda: 0.0)
+    )

@@ -17,17 +17,6 @@ from .conftest import ORIGIN, Client, phone_headers
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-@pytest.fixture
-def frozen_clock(monkeypatch):
-    """Rate limits without time passing, so the counts do not depend on machine speed."""
-    from realtime import consumers
-    from realtime.ratelimit import TokenBucket
-
-    monkeypatch.setattr(
-        consumers, "TokenBucket", lambda rate, burst: TokenBucket(rate, burst, clock=lambda: 0.0)
-    )
-
-
 def answer(question, value, client_id="client-000001"):
     return {"type": "answer", "client_id": client_id, "question": question.pk, "answer": value}
 

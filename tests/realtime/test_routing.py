@@ -24,12 +24,13 @@ def test_each_audience_page_links_to_its_own_consumer():
         assert served[0].pattern.match(path)[2] == {"code": "ABC234"}
 
 
-def test_only_the_console_carries_the_login():
+def test_only_the_phones_go_without_the_login():
     # Channels' session middleware wraps every message a socket sends: thousands of
-    # phones go without it; the console needs the staff member's login.
+    # phones go without it; the console needs the staff member's login, and so does the
+    # projector of a draft process (a rehearsal).
     for audience in CONSUMERS:
         path = socket_path(audience, "ABC234").removeprefix("/")
         [route] = [route for route in websocket_urlpatterns if route.pattern.match(path)]
         kinds = {type(layer) for layer in layers(route.callback)}
         logged_in = {SessionMiddleware, AuthMiddleware} <= kinds
-        assert logged_in == (audience == "facilitator"), audience
+        assert logged_in == (audience != "phone"), audience

@@ -4,6 +4,7 @@ import io
 import json
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
 from sessions_app.exports.recount import recount
@@ -24,6 +25,10 @@ pytestmark = pytest.mark.django_db
 def test_the_demo_has_a_held_meeting_with_every_source_and_a_fresh_one(tmp_path):
     call_command("seed_demo", "--password", "demo-wachtwoord", stdout=io.StringIO())
     process = Process.objects.get()
+    # The demo's organiser may start processes; its teller may not.
+    users = get_user_model().objects
+    assert users.get(username="organisator").has_perm("sessions_app.organise")
+    assert not users.get(username="teller").has_perm("sessions_app.organise")
     held, upcoming = LiveSession.objects.filter(process=process).order_by("position")
     assert held.state == SessionState.ENDED and held.starts_at < upcoming.starts_at
     assert upcoming.state == SessionState.PLANNED

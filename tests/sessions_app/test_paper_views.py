@@ -17,6 +17,7 @@ from sessions_app.models import (
 )
 from sessions_app.services import paper, reconciliation
 from sessions_app.services.facilitation import question_open
+from sessions_app.services.processes import process_publish
 from tests.paper_fixtures import option
 
 pytestmark = pytest.mark.django_db
@@ -240,6 +241,7 @@ def test_console_records_hands_without_javascript(client, paper_session, organis
 def test_joining_with_an_attendee_card(client, printed, paper_session, organiser):
     session, questions = paper_session
     sheet = printed(1, cards=True)[0]
+    process_publish(user=organiser, process=session.process)
     join = reverse("participate:join", args=[session.join_code])
     page = client.get(join, {"card": sheet.card.code}).content.decode()
     assert f'value="{sheet.card.code}"' in page

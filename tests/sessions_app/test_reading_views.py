@@ -286,14 +286,16 @@ def test_a_lost_background_reading_can_be_resumed_where_it_stopped(
     assert "nothing to resume" in again.content.decode()
 
 
-def test_a_lost_reading_worker_does_not_lose_the_photo(
+def test_a_lost_reading_worker_fails_the_photo_and_never_reads_it_in_the_server(
     client, paper_session, printed, teller, marks, monkeypatch
 ):
-    """The teller's photo is read in a worker process; if that process died, the photo is
-    read in a thread instead and a new worker is made for the next one."""
+    """The teller's photo is read in a worker process; if that process died (a hostile
+    file may have killed it), the photo is refused and not read in the server instead; a
+    new worker reads the next one."""
     from concurrent.futures.process import BrokenProcessPool
 
     from sessions_app import workers
+    from sessions_app.reading import work
 
     class Broken:
         def submit(self, *args, **kwargs):
@@ -302,15 +304,23 @@ def test_a_lost_reading_worker_does_not_lose_the_photo(
         def shutdown(self, **kwargs):
             pass
 
+    def never_here(*args):
+        raise AssertionError("read in the server process")
+
     broken = Broken()
     monkeypatch.setattr(workers, "_pool", broken)
+    monkeypatch.setattr(work, "find_all", never_here)  # the server's own copy
     session, _q = paper_session
     [sheet] = printed(1)
     client.force_login(teller)
     try:
-        for shot in photos(sheet, marks):
+        failed = upload(client, session, photos(sheet, marks)[0])
+        assert failed.status_code == 422
+        assert "Reading this file failed" in failed.content.decode()
+        assert workers._pool is None  # the next photo starts a new worker
+        monkeypatch.undo()
+        for shot in photos(sheet, marks, seed=2):
             last = upload(client, session, shot)
         assert f"Form {sheet.serial} is counted." in last.content.decode()
-        assert workers._pool is not broken
     finally:
         workers.worker_pool_reset()

@@ -34,16 +34,14 @@ async def test_work_runs_in_one_worker_process_at_the_lowest_priority(fresh_pool
     assert workers.worker_pool() is workers.worker_pool()
 
 
-async def test_a_lost_worker_is_replaced_and_the_job_runs_in_a_thread(fresh_pool, monkeypatch):
-    broken = Broken()
-    monkeypatch.setattr(workers, "_pool", broken)
-    assert await workers.run_in_worker(os.getpid) == os.getpid()
-    assert workers._pool is None  # the next job starts a new worker
-
-    monkeypatch.setattr(workers, "_pool", broken)
+async def test_a_lost_worker_is_replaced_and_the_job_never_runs_in_the_server(
+    fresh_pool, monkeypatch
+):
+    monkeypatch.setattr(workers, "_pool", Broken())
     with pytest.raises(BrokenProcessPool):
-        await workers.run_in_worker(os.getpid, thread_if_lost=False)
-    assert workers._pool is None
+        await workers.run_in_worker(os.getpid)
+    assert workers._pool is None  # the next job starts a new worker
+    assert await workers.run_in_worker(os.getpid) != os.getpid()
 
 
 async def test_a_pool_replaced_meanwhile_is_kept(fresh_pool, monkeypatch):

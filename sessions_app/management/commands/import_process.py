@@ -5,7 +5,7 @@ from django.core.management.base import CommandError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from sessions_app.exceptions import DesignError
+from sessions_app.exceptions import AccessDenied, DesignError
 from sessions_app.management.base import TranslatedCommand
 from sessions_app.services.design_io import load_design_file, process_import
 
@@ -35,6 +35,11 @@ class Command(TranslatedCommand):
             ) from exc
         try:
             process = process_import(user=user, data=load_design_file(raw))
+        except AccessDenied as denied:
+            raise CommandError(
+                _("%(name)s: %(reason)s (manage.py organisers grant %(name)s)")
+                % {"name": organiser, "reason": denied.message}
+            ) from None
         except DesignError as error:
             for problem in error.problems:
                 self.stderr.write(f"{file}: {problem}")

@@ -23,6 +23,7 @@ from sessions_app.models import LiveSession, Process, Role, SessionState
 from sessions_app.services.design_io import process_import
 from sessions_app.services.processes import process_publish
 from sessions_app.services.staff import staff_grant
+from sessions_app.staff_permissions import organise_grant
 
 DEMO_TITLE = "Herinrichting Stationsplein Zuiderhaven"
 
@@ -80,6 +81,7 @@ def demo_design(today) -> dict:
                 "ends_at": (starts + timedelta(hours=2)).isoformat(),
                 "venue": "Wijkcentrum De Brug, Kerkstraat 12",
                 "mode": "hybrid",
+                "remote_invitation": False,
                 "questions": [
                     {
                         "kind": "single_choice",
@@ -187,6 +189,7 @@ class Command(TranslatedCommand):
                 user.save()
                 users[username] = user
             organiser = users["organisator"]
+            organise_grant(organiser)
             process = Process.objects.filter(title=DEMO_TITLE).order_by("created_at").first()
             if process is None:
                 process = process_import(user=organiser, data=demo_design(timezone.localdate()))
