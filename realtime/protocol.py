@@ -87,11 +87,17 @@ INCOMING = ("hello", "ping", "answer", "propose", "command")
 
 
 def _inlined(node, definitions: dict):
-    """``node`` with every ``{"$ref": "#/$defs/x"}`` replaced by the definition itself."""
+    """``node`` with every ``{"$ref": "#/$defs/x"}`` replaced by the definition itself,
+    and ``oneOf`` checked as ``anyOf``: the schema's alternatives exclude each other (each
+    answer shape requires its own field and allows no other), so the first that fits is
+    the only one, and the others need not be tried."""
     if isinstance(node, dict):
         if "$ref" in node:
             return _inlined(definitions[node["$ref"].rsplit("/", 1)[1]], definitions)
-        return {key: _inlined(value, definitions) for key, value in node.items()}
+        return {
+            ("anyOf" if key == "oneOf" else key): _inlined(value, definitions)
+            for key, value in node.items()
+        }
     if isinstance(node, list):
         return [_inlined(value, definitions) for value in node]
     return node
