@@ -13,7 +13,8 @@ its view costs by itself):
 
 Here the middleware chain and the view run synchronously, in one hop, on one of
 ``HTTP_THREADS`` threads that live as long as the server and keep their connections as
-``CONN_MAX_AGE`` says. Asynchronous views still work (Django runs them from the
+``CONN_MAX_AGE`` says. A large body that ``config.http_guard`` kept on disk is given to
+Django as that file (``read_body``), so the event loop never copies it. Asynchronous views still work (Django runs them from the
 synchronous chain as it does under WSGI).
 """
 

@@ -95,10 +95,11 @@ def join(request, code: str, via: str = JoinedVia.ROOM):
     token = read_token(request.COOKIES, session.pk)
     needs_invitation = via == JoinedVia.REMOTE and session.remote_invitation
     invite = normalise_code(request.POST.get("invite") or request.GET.get("invite", ""))
+    status = 200
     if (
         request.method == "POST"
         and needs_invitation
-        and not hmac.compare_digest(invite, session.invitation_code)
+        and not (invite and hmac.compare_digest(invite, session.invitation_code))
     ):
         messages.error(
             request,
@@ -111,6 +112,7 @@ def join(request, code: str, via: str = JoinedVia.ROOM):
     ):
         # A new participant from an address that had a room's worth this minute.
         messages.error(request, str(ERROR_MESSAGES["too_many_joins"]))
+        status = 429
     elif request.method == "POST":
         try:
             participant = participation.participant_join(
@@ -134,7 +136,7 @@ def join(request, code: str, via: str = JoinedVia.ROOM):
         "needs_invitation": needs_invitation,
         "invite": invite,
     }
-    return render(request, "participate/join.html", context)
+    return render(request, "participate/join.html", context, status=status)
 
 
 def _phone_questions(session: LiveSession):
