@@ -47,15 +47,17 @@ def join_allowed(address: str, session, now: float | None = None) -> bool:
     Notes a spike for ``session``'s console; returns whether the join may go ahead."""
     now = time.time() if now is None else now
     keys = _buckets(address, now)
-    recent = sum(cache.get_many(keys).values())
-    if recent >= PER_MINUTE:
-        _note_spike(session, recent)
+    counts = cache.get_many(keys)
+    earlier = sum(counts.get(key, 0) for key in keys[:-1])
+    if earlier + counts.get(keys[-1], 0) >= PER_MINUTE:
+        _note_spike(session, earlier + counts.get(keys[-1], 0))
         return False
     cache.add(keys[-1], 0, timeout=_BUCKET * 7)
     try:
-        recent = sum(cache.get_many(keys[:-1]).values()) + cache.incr(keys[-1])
+        recent = earlier + cache.incr(keys[-1])
     except ValueError:  # expired in between
         cache.set(keys[-1], 1, timeout=_BUCKET * 7)
+        recent = earlier + 1
     if recent >= SPIKE:
         _note_spike(session, recent)
     return True

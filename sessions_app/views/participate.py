@@ -50,6 +50,18 @@ def _participant(request, session: LiveSession) -> Participant | None:
     return Participant.objects.filter(session=session, token=token).first()
 
 
+def _open_session(request, code: str):
+    """``(session, None)`` for a join code people may take part with, or ``(None, page)``:
+    the unknown code's page, or a draft's "not open yet" (nobody joins before
+    publication)."""
+    session = _session(code)
+    if session is None:
+        return None, _unknown(request, normalise_code(code))
+    if session.process.state == ProcessState.DRAFT:
+        return None, _not_open(request, session)
+    return session, None
+
+
 def _not_open(request, session: LiveSession):
     """A draft process's session: nobody joins before it is published."""
     use_process_language(request, session.process)
@@ -69,23 +81,17 @@ def join_start(request):
     """Type the code shown in the room."""
     code = normalise_code(request.GET.get("code", ""))
     if code:
-        session = _session(code)
-        if session is None:
-            return _unknown(request, code)
-        if session.process.state == ProcessState.DRAFT:
-            return _not_open(request, session)
-        return redirect("participate:join", code=code)
+        _found, page = _open_session(request, code)
+        return page or redirect("participate:join", code=code)
     return render(request, "participate/join_start.html")
 
 
 def join(request, code: str, via: str = JoinedVia.ROOM):
     """The join page behind the QR code (``room``) or the shared link (``remote``); an
     attendee card's QR code adds ``?card=``."""
-    session = _session(code)
-    if session is None:
-        return _unknown(request, normalise_code(code))
-    if session.process.state == ProcessState.DRAFT:
-        return _not_open(request, session)
+    session, page = _open_session(request, code)
+    if page is not None:
+        return page
     use_process_language(request, session.process)
     card = request.POST.get("card") or request.GET.get("card", "")
     if _participant(request, session) is not None and not card:
@@ -154,11 +160,9 @@ def _phone_questions(session: LiveSession):
 
 def phone(request, code: str):
     """The participant's page: the open questions, as forms."""
-    session = _session(code)
-    if session is None:
-        return _unknown(request, normalise_code(code))
-    if session.process.state == ProcessState.DRAFT:
-        return _not_open(request, session)
+    session, page = _open_session(request, code)
+    if page is not None:
+        return page
     use_process_language(request, session.process)
     participant = _participant(request, session)
     if participant is None:
@@ -215,11 +219,9 @@ def _submit(participant, question, raws, rules, form_id: str, proposal: str) -> 
 def answer(request, code: str, question_id: int):
     """The plain-form path: the same service as the websocket. ``form_id`` is the client id,
     so a resubmitted form counts once."""
-    session = _session(code)
-    if session is None:
-        return _unknown(request, normalise_code(code))
-    if session.process.state == ProcessState.DRAFT:
-        return _not_open(request, session)
+    session, page = _open_session(request, code)
+    if page is not None:
+        return page
     use_process_language(request, session.process)
     participant = _participant(request, session)
     if participant is None:
