@@ -180,6 +180,27 @@ HTTP_THREADS = max(1, env_int("HTTP_THREADS", 8))
 MAX_ANONYMOUS_REQUEST_BYTES = env_int("MAX_ANONYMOUS_REQUEST_BYTES", 256 * 1024)
 MAX_REQUEST_BYTES = env_int("MAX_REQUEST_BYTES", 101 * 1024 * 1024)
 
+# --- Privacy statement (/privacy/) -----------------------------------------------------
+# Who is responsible for the personal data in this installation (the "controller" under
+# the AVG/GDPR), for example "Gemeente Voorbeeldstad". Left empty, the privacy page says
+# that the organisation running this installation has not filled it in yet.
+PRIVACY_CONTROLLER = os.environ.get("PRIVACY_CONTROLLER", "").strip()
+# Where people send questions and requests about their data: an e-mail or postal address.
+PRIVACY_CONTACT = os.environ.get("PRIVACY_CONTACT", "").strip()
+# How to reach the controller's data protection officer (functionaris gegevensbescherming);
+# optional.
+PRIVACY_DPO = os.environ.get("PRIVACY_DPO", "").strip()
+# Retention, as the privacy page states it (and sessions_app.privacy.retention_defaults()
+# gives it to code that erases): photos and scans of paper forms are kept until paper
+# counting of their session closes, plus this many days.
+RETENTION_PHOTOS_DAYS = env_int("RETENTION_PHOTOS_DAYS", 30)
+# Open-text answers and the text of proposed statements are kept until the process closes,
+# plus this many months, and then erased; the counted choices stay.
+RETENTION_TEXTS_MONTHS = env_int("RETENTION_TEXTS_MONTHS", 12)
+# Days a phone's signed participant cookie stays valid (sessions_app.cookies): after that
+# the phone joins again as someone new.
+RETENTION_PARTICIPANT_DAYS = env_int("RETENTION_PARTICIPANT_DAYS", 30)
+
 # --- Auth -----------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -116,8 +116,10 @@ class Flow:
 
 def build(form: dict, *, large_print: bool, with_cards: bool = False) -> dict:
     """Lay out the form of one session. ``form`` is ``selectors.form_rows`` output, with
-    ``strings`` holding the translated instructions. ``with_cards`` reserves a place on
-    the first page for the attendee card's QR code (each sheet's own card)."""
+    ``strings`` holding the translated instructions, and optionally ``privacy``: one
+    short line printed after the last question (where to read the privacy statement).
+    ``with_cards`` reserves a place on the first page for the attendee card's QR code
+    (each sheet's own card)."""
     style = Style(1.4 if large_print else 1.0)
     strings = form["strings"]
     flow = Flow(style, first_top=MARKER_MARGIN + QR_SIZE + 6, next_top=MARKER_MARGIN + QR_SIZE + 6)
@@ -125,6 +127,8 @@ def build(form: dict, *, large_print: bool, with_cards: bool = False) -> dict:
     card = _card(flow, strings) if with_cards else None
     for number, question in enumerate(form["questions"], start=1):
         _question(flow, number, question, strings)
+    if form.get("privacy"):
+        flow.paragraph(form["privacy"], style.body * 0.8)
     data = {
         "format": FORMAT,
         "large_print": large_print,

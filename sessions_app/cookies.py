@@ -9,7 +9,20 @@ from django.conf import settings
 from django.core import signing
 
 SALT = "inspraak.participant"
-MAX_AGE = 60 * 60 * 24 * 30  # a month: long enough to come back to a second evening
+
+
+def max_age() -> int:
+    """Seconds a participant cookie stays valid: ``RETENTION_PARTICIPANT_DAYS`` (a month by
+    default, long enough to come back to a second evening), as the privacy page states it.
+    Read at each use, not at import, so that an overridden setting takes effect."""
+    return settings.RETENTION_PARTICIPANT_DAYS * 24 * 60 * 60
+
+
+def __getattr__(name: str):
+    # ``MAX_AGE`` was a constant; it stays readable, now from the setting.
+    if name == "MAX_AGE":
+        return max_age()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def cookie_name(session_id: int) -> str:
@@ -27,7 +40,7 @@ def read_token(cookies: dict, session_id: int) -> str | None:
     if not value:
         return None
     try:
-        return _signer(session_id).unsign(value, max_age=MAX_AGE)
+        return _signer(session_id).unsign(value, max_age=max_age())
     except signing.BadSignature:
         return None
 
@@ -50,7 +63,7 @@ def set_token(response, session_id: int, token: str) -> None:
     response.set_cookie(
         cookie_name(session_id),
         _signer(session_id).sign(token),
-        max_age=MAX_AGE,
+        max_age=max_age(),
         httponly=True,
         samesite="Lax",
         secure=settings.SESSION_COOKIE_SECURE,

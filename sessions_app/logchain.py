@@ -121,3 +121,14 @@ def verify_chain(process: str, entries: Iterable[Mapping]) -> ChainReport:
             return ChainReport(False, count - 1, prev, reason="hash_mismatch", **where)
         prev = computed
     return ChainReport(True, count, prev)
+
+
+SALT_BYTES = 16
+
+
+def text_commitment(salt: str, text: str) -> str:
+    """The log's commitment to a piece of free text: the lowercase hex SHA-256 of the
+    salt's raw bytes (``salt`` is 32 hex characters, 16 random bytes) followed by the
+    text's UTF-8 bytes. The log holds this instead of the text, so the text can be erased
+    while the chain still verifies."""
+    return hashlib.sha256(bytes.fromhex(salt) + text.encode("utf-8")).hexdigest()

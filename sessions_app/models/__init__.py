@@ -32,6 +32,7 @@ from .question import Option, Question
 from .reading import FormScan, PageReading, SheetReading
 from .response import Response, ResponseItem
 from .staff import Invitation, StaffRole, User
+from .text import ErasureReason, TextContent, TextKind
 
 __all__ = [
     "AttendeeCard",
@@ -39,6 +40,7 @@ __all__ = [
     "EntryMethod",
     "EntryMode",
     "EntryState",
+    "ErasureReason",
     "ExportJob",
     "FollowUp",
     "FollowUpOutcome",
@@ -76,5 +78,7 @@ __all__ = [
     "Source",
     "StaffRole",
     "StatementOrigin",
+    "TextContent",
+    "TextKind",
     "User",
 ]

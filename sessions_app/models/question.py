@@ -172,10 +172,10 @@ class Option(models.Model):
             models.CheckConstraint(
                 condition=models.Q(origin__in=StatementOrigin.values), name="option_origin_valid"
             ),
-            models.CheckConstraint(condition=~models.Q(text=""), name="option_text_not_empty"),
+            # A participant's statement may be erased (``services.texts.erase``).
             models.CheckConstraint(
-                condition=~models.Q(moderation=Moderation.HIDDEN) | ~models.Q(moderation_reason=""),
-                name="option_hidden_has_reason",
+                condition=~models.Q(text="") | models.Q(origin=StatementOrigin.PARTICIPANT),
+                name="option_text_not_empty",
             ),
             models.UniqueConstraint(
                 fields=["author", "client_id"],

@@ -48,9 +48,12 @@ from sessions_app.models import (
     SheetEntry,
     Source,
     StatementOrigin,
+    TextContent,
+    TextKind,
 )
 from sessions_app.signals import question_changed, send_on_commit, session_changed
 
+from . import texts
 from .log import actor_for, log_append, log_append_many
 
 # --- rows --------------------------------------------------------------------------------
@@ -94,13 +97,26 @@ def response_row(
     }
 
 
-def _insert(rows: Sequence[dict], answers: Sequence[Answer]) -> list[int]:
+def _insert(
+    rows: Sequence[dict], answers: Sequence[Answer], *, process_id: int | None = None
+) -> tuple[list[int], list[str | None]]:
     """Insert answers' rows and their items (chosen, ranked or budgeted options), inside
-    the caller's transaction; returns the new rows' keys in order. The only place that
-    writes ``Response`` rows. Plain rows rather than model instances: at hundreds of
-    answers a batch, Django's ``bulk_create`` was most of the batch's cost
-    (``sessions_app.bulk``)."""
+    the caller's transaction; returns the new rows' keys in order, and each written
+    text's commitment (None for no text). The only place that writes ``Response`` rows.
+    ``process_id``: store each written text apart (``services.texts``), as a phone's
+    answers need; a paper answer's text is its entry's, linked by the caller. Plain rows
+    rather than model instances: at hundreds of answers a batch, Django's
+    ``bulk_create`` was most of the batch's cost (``sessions_app.bulk``)."""
     created = insert_rows(Response, rows)
+    commitments: list[str | None] = [None] * len(created)
+    if process_id is not None:
+        made = []
+        for i, (response, answer) in enumerate(zip(created, answers, strict=True)):
+            if answer.text:
+                item = texts.commit(process_id, answer.text, response_id=response)
+                made.append(item)
+                commitments[i] = item.commitment
+        texts.insert(made)
     insert_rows(
         ResponseItem,
         (
@@ -110,7 +126,16 @@ def _insert(rows: Sequence[dict], answers: Sequence[Answer]) -> list[int]:
         ),
         keys=False,
     )
-    return created
+    return created, commitments
+
+
+def logged_answer(answer: Answer, kind: str, commitment: str | None) -> dict:
+    """An answer as the log writes it: written text as its commitment."""
+    shown = answer.as_json(kind)
+    if "text" in shown:
+        del shown["text"]
+        shown["text_commitment"] = commitment
+    return shown
 
 
 @dataclass(frozen=True)
@@ -125,6 +150,8 @@ class Counted:
     #: Another answer by the same attendee card: superseded (latest wins) or, under
     #: "flag for review", still counting while this one is held.
     card_conflict: int | None = None
+    #: The commitment of the answer's written text, if it has one and it was stored here.
+    commitment: str | None = None
 
 
 def _store(
@@ -138,6 +165,7 @@ def _store(
     sheet_id: int | None = None,
     sheet_entry_id: int | None = None,
     teller_id: int | None = None,
+    process_id: int | None = None,
 ) -> Counted:
     """Store one answer with the rules that need the database: the participant's counting
     answer is superseded, and an attendee card's answer from the other source is
@@ -171,7 +199,7 @@ def _store(
         if card_conflict is not None and status == ResponseStatus.COUNTED
         else previous
     )
-    [pk] = _insert(
+    [pk], [commitment] = _insert(
         [
             response_row(
                 question=question,
@@ -189,12 +217,14 @@ def _store(
             )
         ],
         [answer],
+        process_id=process_id,
     )
     return Counted(
         response_id=pk,
         held=status == ResponseStatus.HELD,
         superseded=previous,
         card_conflict=card_conflict,
+        commitment=commitment,
     )
 
 
@@ -226,6 +256,7 @@ def _online_log(
     answer: Answer,
     client_id: str,
     superseded: int | None,
+    commitment: str | None,
 ) -> dict:
     data = {
         "question": question.pk,
@@ -234,7 +265,7 @@ def _online_log(
         "source": Source.ONLINE,
         "via": participant.joined_via,
         "client_id": client_id,
-        "answer": answer.as_json(question.kind),
+        "answer": logged_answer(answer, question.kind, commitment),
     }
     if superseded is not None:
         data["supersedes"] = superseded
@@ -248,6 +279,7 @@ def online_count(
     (which holds the question's lock): stored, logged (``response.counted``, or
     ``response.held`` when its attendee card already answered and the rule is *flag for
     review*), announced after commit."""
+    process = question.session.process
     stored = _store(
         question=question,
         participant=participant,
@@ -255,15 +287,22 @@ def online_count(
         source=Source.ONLINE,
         now=timezone.now(),
         client_id=client_id,
+        process_id=process.pk,
     )
     data = _online_log(
-        question, participant, stored.response_id, answer, client_id, stored.superseded
+        question,
+        participant,
+        stored.response_id,
+        answer,
+        client_id,
+        stored.superseded,
+        stored.commitment,
     )
     if stored.card_conflict is not None:
         data["card"] = participant.card.code
         data["card_conflict"] = stored.card_conflict
     log_append(
-        process=question.session.process,
+        process=process,
         action="response.held" if stored.held else "response.counted",
         actor=f"participant:{participant.public_id}",
         data=data,
@@ -298,7 +337,7 @@ def online_count_many(answers: Sequence[OnlineAnswer], processes: dict[int, Proc
         [item.previous for item in answers if item.previous is not None],
         {"status": ResponseStatus.SUPERSEDED, "status_changed_at": now},
     )
-    created = _insert(
+    created, _none = _insert(
         [
             response_row(
                 question=item.question,
@@ -313,8 +352,17 @@ def online_count_many(answers: Sequence[OnlineAnswer], processes: dict[int, Proc
         ],
         [item.answer for item in answers],
     )
+    written = [
+        texts.commit(
+            processes[item.question.session_id].pk, item.answer.text, response_id=response, now=now
+        )
+        if item.answer.text
+        else None
+        for response, item in zip(created, answers, strict=True)
+    ]
+    texts.insert(w for w in written if w is not None)
     by_process: dict[int, tuple[Process, list]] = {}
-    for response, item in zip(created, answers, strict=True):
+    for response, item, text in zip(created, answers, written, strict=True):
         process = processes[item.question.session_id]
         by_process.setdefault(process.pk, (process, []))[1].append(
             (
@@ -327,6 +375,7 @@ def online_count_many(answers: Sequence[OnlineAnswer], processes: dict[int, Proc
                     item.answer,
                     item.client_id,
                     item.previous,
+                    text.commitment if text is not None else None,
                 ),
             )
         )
@@ -347,11 +396,12 @@ def statement_add(
     author: Participant,
     client_id: str = "",
     sheet: PaperSheet | None = None,
+    entry: SheetEntry | None = None,
 ) -> Option:
     """Add a participant's statement to a statements question, held for moderation, at
     the next position, and log it (``statement.proposed``); announced after commit. The
     only place that inserts a proposed statement, from a phone or from a paper sheet
-    (``sheet``). The question's row is locked (PostgreSQL; SQLite takes its one write lock
+    (``sheet``, and the ``entry`` whose written proposal it is: the text is the entry's). The question's row is locked (PostgreSQL; SQLite takes its one write lock
     when the transaction begins), so two proposals at once get consecutive positions.
     Runs in the caller's transaction, or its own."""
     with transaction.atomic():
@@ -366,13 +416,21 @@ def statement_add(
             moderation=Moderation.PENDING,
             client_id=client_id,
         )
-        data = {"question": question.pk, "statement": option.pk, "text": text}
+        process = question.session.process
+        if entry is not None:
+            texts.entry_texts_share(entry.pk, question.pk, TextKind.PROPOSAL, option_id=option.pk)
+            [commitment] = TextContent.objects.filter(
+                entry_id=entry.pk, entry_question=question.pk, field=TextKind.PROPOSAL
+            ).values_list("commitment", flat=True)
+        else:
+            commitment = texts.commit_one(process.pk, text, option_id=option.pk)
+        data = {"question": question.pk, "statement": option.pk, "text_commitment": commitment}
         if sheet is not None:
             data["sheet"] = sheet.code
         else:
             data["client_id"] = client_id
         log_append(
-            process=question.session.process,
+            process=process,
             action="statement.proposed",
             actor=f"participant:{author.public_id}",
             data=data,
@@ -419,10 +477,11 @@ def sheet_count(
     held = []
     paper = {"source": Source.PAPER, "sheet_id": sheet.pk, "sheet_entry_id": entry.pk}
     paper["teller_id"] = entry.teller_id
+    pairs = [(item.question, answer) for item in questions for answer in item.answers]
+    superseded = []
     if sheet.card_id is None:
         # A new participant has no earlier answer and no card to share: one insert.
-        pairs = [(item.question, answer) for item in questions for answer in item.answers]
-        _insert(
+        created, _none = _insert(
             [
                 response_row(
                     question=q, participant_id=participant.pk, answer=a, created_at=now, **paper
@@ -432,17 +491,27 @@ def sheet_count(
             [a for _q, a in pairs],
         )
     else:
-        for item in questions:
-            for answer in item.answers:
-                stored = _store(
-                    question=item.question, participant=participant, answer=answer, now=now, **paper
-                )
-                if stored.held:
-                    held.append(stored.response_id)
+        created = []
+        for question, answer in pairs:
+            stored = _store(
+                question=question, participant=participant, answer=answer, now=now, **paper
+            )
+            created.append(stored.response_id)
+            if stored.held:
+                held.append(stored.response_id)
+            elif stored.card_conflict is not None:
+                superseded.append(stored.card_conflict)
+    for (question, answer), response in zip(pairs, created, strict=True):
+        if answer.text:  # the entry's written text is this answer's
+            texts.entry_texts_share(entry.pk, question.pk, TextKind.TEXT, response_id=response)
     for item in questions:
         if item.proposal:
             statement_add(
-                question=item.question, text=item.proposal, author=participant, sheet=sheet
+                question=item.question,
+                text=item.proposal,
+                author=participant,
+                sheet=sheet,
+                entry=entry,
             )
     teller = entry.teller
     log_append(
@@ -455,8 +524,10 @@ def sheet_count(
             "teller": teller.get_username() if teller else None,
             "participant": participant.public_id,
             "card": sheet.card.code if sheet.card_id else None,
-            "answers": entry.answers,
+            "answers": texts.entry_logged(entry.pk, entry.answers),
+            "responses": created,
             "held": held,
+            "superseded": superseded,
         },
     )
     for item in questions:
@@ -511,6 +582,16 @@ def hands_count(
                     "question": question.pk,
                     "counts": {str(h.option_id or h.scale_value): h.count for h in created},
                     "corrects": [h.replaces_id for h in created if h.replaces_id],
+                    "rows": [
+                        {
+                            "id": h.pk,
+                            "option": h.option_id,
+                            "value": h.scale_value,
+                            "count": h.count,
+                            "replaces": h.replaces_id,
+                        }
+                        for h in created
+                    ],
                 },
             )
             _announce(question, "hands")
@@ -559,7 +640,7 @@ def votes_import(*, question: Question, generations: Iterable[Sequence[ImportedV
             )
             for vote, answer in zip(generation, answers, strict=True)
         ]
-        for vote, pk in zip(generation, _insert(rows, answers), strict=True):
+        for vote, pk in zip(generation, _insert(rows, answers)[0], strict=True):
             last_of[(vote.participant_id, vote.statement_id)] = pk
         stored += len(rows)
     return stored
@@ -597,13 +678,13 @@ def restore_superseded(response_ids: list[int]) -> list[int]:
     return restored
 
 
-def card_attach(participant: Participant, card_id: int) -> list[int]:
+def card_attach(participant: Participant, card_id: int) -> tuple[list[int], list[int]]:
     """A participant who already answered shows an attendee card: their counting answers
     now belong to the card too, and the card rule settles any answer the card gave
     elsewhere (the later one wins, or is held). Inside the caller's transaction; returns
-    the ids of answers held."""
+    the ids of answers held and of answers superseded."""
     now = timezone.now()
-    held = []
+    held, superseded = [], []
     rule = participant.session.process.card_rule
     for response in Response.objects.select_for_update(no_key=True).filter(
         participant=participant, status=ResponseStatus.COUNTED
@@ -628,6 +709,7 @@ def card_attach(participant: Participant, card_id: int) -> list[int]:
                 Response.objects.filter(pk=earlier.pk).update(
                     status=ResponseStatus.SUPERSEDED, status_changed_at=now
                 )
+                superseded.append(earlier.pk)
                 if later is response:
                     updates["supersedes_id"] = other.pk
                 else:
@@ -636,4 +718,4 @@ def card_attach(participant: Participant, card_id: int) -> list[int]:
                 updates.update(status=ResponseStatus.HELD, status_changed_at=now)
                 held.append(response.pk)
         Response.objects.filter(pk=response.pk).update(**updates)
-    return held
+    return held, superseded

@@ -19,9 +19,11 @@ from sessions_app.models import (
     Response,
     SessionState,
     StatementOrigin,
+    TextKind,
 )
 from sessions_app.signals import question_changed, send_on_commit, session_changed
 
+from . import texts
 from .hands import hand_count_record
 from .log import actor_for, log_append
 
@@ -196,6 +198,14 @@ def _decision(decision: str, reason: str) -> tuple[str, str]:
     return Moderation.HIDDEN, reason[:500]
 
 
+def _reason_logged(process, reason: str, **refs) -> dict:
+    """A moderation reason as the log writes it: stored apart, as its commitment (it
+    speaks about a person's text, and is erased with it)."""
+    if not reason:
+        return {"reason_commitment": None}
+    return {"reason_commitment": texts.commit_one(process.pk, reason, kind=TextKind.REASON, **refs)}
+
+
 def response_moderate(*, user, response: Response, decision: str, reason: str = "") -> Response:
     """Approve an open answer for the screen, or hide it with a reason (logged).
     Raises ``AccessDenied``, ``FacilitationError("reason_required")``, ``("not_moderated")``."""
@@ -212,11 +222,16 @@ def response_moderate(*, user, response: Response, decision: str, reason: str = 
             moderated_at=timezone.now(),
         )
         response.moderation, response.moderation_reason = state, reason
+        process = question.session.process
         log_append(
-            process=question.session.process,
+            process=process,
             action=f"moderation.{'approved' if state == Moderation.APPROVED else 'hidden'}",
             actor=actor_for(user),
-            data={"question": question.pk, "response": response.pk, "reason": reason},
+            data={
+                "question": question.pk,
+                "response": response.pk,
+                **_reason_logged(process, reason, response_id=response.pk),
+            },
         )
     _announce_question(question, "moderated")
     return response
@@ -234,15 +249,16 @@ def statement_moderate(*, user, option: Option, decision: str, reason: str = "")
         Option.objects.filter(pk=option.pk).update(moderation=state, moderation_reason=reason)
         Question.objects.filter(pk=question.pk).rules_changed()
         option.moderation, option.moderation_reason = state, reason
+        process = question.session.process
         log_append(
-            process=question.session.process,
+            process=process,
             action=f"moderation.{'approved' if state == Moderation.APPROVED else 'hidden'}",
             actor=actor_for(user),
             data={
                 "question": question.pk,
                 "statement": option.pk,
                 "proposed": option.origin == StatementOrigin.PARTICIPANT,
-                "reason": reason,
+                **_reason_logged(process, reason, option_id=option.pk),
             },
         )
     _announce_question(question, "moderated")

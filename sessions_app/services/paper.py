@@ -41,7 +41,7 @@ from sessions_app.models import (
 )
 from sessions_app.signals import send_on_commit, session_changed
 
-from . import counting
+from . import counting, texts
 from .log import actor_for, log_append
 
 SIGNING_SALT = "inspraak.sheet"
@@ -322,10 +322,10 @@ def entry_add(
     same teller are refused (``same_teller``)."""
     process = sheet.session.process
     earlier = list(sheet.entries.filter(state=EntryState.RECORDED))
-    entry = SheetEntry.objects.create(
-        sheet=sheet, teller=teller, method=method, answers=json_keys(clean), client_id=client_id
+    entry, logged = entry_create(
+        sheet, clean, teller=teller, method=method, client_id=client_id, process=process
     )
-    data = {"sheet": sheet.code, "entry": entry.pk, "method": method}
+    data = {"sheet": sheet.code, "entry": entry.pk, "method": method, "answers": logged}
     if process.entry_mode == EntryMode.SINGLE:
         count_entry(sheet, entry, actor=actor, printed=printed)
         return EntryOutcome("counted", entry.pk, sheet.state)
@@ -353,10 +353,29 @@ def entry_add(
         process=process,
         action="paper.conflict",
         actor=actor_for(actor),
-        data={**data, "other": first.pk, "answers": [first.answers, entry.answers]},
+        data={**data, "other": first.pk},
     )
     _announce_conflict(sheet)
     return EntryOutcome("conflict", entry.pk, sheet.state)
+
+
+def entry_create(
+    sheet: PaperSheet,
+    clean: dict[int, dict],
+    *,
+    teller,
+    method: str,
+    client_id: str = "",
+    process=None,
+) -> tuple[SheetEntry, dict]:
+    """Store one entry of checked answers (``parse_sheet_answers``) and its written texts
+    apart (``texts.entry_texts``); returns the entry and its answers as the log writes
+    them (texts as commitments). The only place that creates a ``SheetEntry``."""
+    entry = SheetEntry.objects.create(
+        sheet=sheet, teller=teller, method=method, answers=json_keys(clean), client_id=client_id
+    )
+    process = process or sheet.session.process
+    return entry, texts.entry_texts(process.pk, entry.pk, entry.answers)
 
 
 def mark_verified(sheet: PaperSheet) -> None:

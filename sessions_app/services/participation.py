@@ -64,12 +64,17 @@ def participant_join(
         with transaction.atomic():
             Participant.objects.filter(pk=existing.pk).update(card=card)
             existing.card = card
-            held = counting.card_attach(existing, card.pk)
+            held, superseded = counting.card_attach(existing, card.pk)
             log_append(
                 process=session.process,
                 action="participant.card",
                 actor=f"participant:{existing.public_id}",
-                data={"participant": existing.public_id, "card": card.code, "held": held},
+                data={
+                    "participant": existing.public_id,
+                    "card": card.code,
+                    "held": held,
+                    "superseded": superseded,
+                },
             )
         send_on_commit(
             session_changed, process_id=session.process_id, session_id=session.pk, action="card"

@@ -16,6 +16,7 @@ from django.db import transaction
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from sessions_app.binding import imported_digest
 from sessions_app.bulk import insert_rows
 from sessions_app.design import FORMAT
 from sessions_app.identifiers import public_id_new
@@ -26,6 +27,7 @@ from sessions_app.models import (
     Participant,
     Process,
     Question,
+    Response,
     StatementOrigin,
 )
 from sessions_app.opinion.polis import Conversation, read_conversation
@@ -129,6 +131,13 @@ def polis_import(*, directory: Path, user=None, language: str = "en") -> Process
                 "hidden": sum(c.moderated == -1 for c in conversation.comments),
                 "participants": len(voters),
                 "votes": len(conversation.votes),
+                # Binds every stored vote to this entry (``binding.imported_digest``).
+                "responses_digest": imported_digest(
+                    Response.objects.filter(question=question)
+                    .order_by("id")
+                    .values_list("id", "participant__public_id", "statement_id", "number", "status")
+                    .iterator(chunk_size=CHUNK)
+                ),
             },
         )
     return process

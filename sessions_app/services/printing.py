@@ -13,6 +13,7 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.translation import gettext
 
 from printables import paper_form
 from printables.layout import build
@@ -36,11 +37,21 @@ def form_layout(*, session: LiveSession, large_print: bool, with_cards: bool = F
     with it keep it even if questions change later)."""
     with translation.override(session.process.language):
         data = build(
-            {**form_rows(session=session), "strings": form_strings()},
+            {**form_rows(session=session), "strings": form_strings(), "privacy": privacy_line()},
             large_print=large_print,
             with_cards=with_cards,
         )
     return layout_store(session=session, data=data)
+
+
+def privacy_line() -> str:
+    """The form's line saying where the privacy statement is, or "" when the site's public
+    address (``SITE_URL``) is not set: the layout is stored per session and made without a
+    request, so only the configured address can go on it."""
+    if not settings.SITE_URL:
+        return ""
+    url = settings.SITE_URL + reverse("public:privacy")
+    return gettext("Privacy statement: {url}").replace("{url}", url)
 
 
 def sheet_url(base_url: str, sheet: PaperSheet) -> str:

@@ -641,11 +641,8 @@ def reading_settle(*, user, reading: SheetReading, answers) -> paper.EntryOutcom
         if stale:
             _set(reading, Status.DROPPED, reviewed_by=user)
         else:
-            entry = SheetEntry.objects.create(
-                sheet=sheet,
-                teller=user,
-                method=EntryMethod.RESOLUTION,
-                answers={str(k): v for k, v in clean.items()},
+            entry, logged = paper.entry_create(
+                sheet, clean, teller=user, method=EntryMethod.RESOLUTION
             )
             sheet.entries.filter(state=EntryState.RECORDED).exclude(pk=entry.pk).update(
                 state=EntryState.DISCARDED
@@ -658,6 +655,7 @@ def reading_settle(*, user, reading: SheetReading, answers) -> paper.EntryOutcom
                 data={
                     "sheet": sheet.code,
                     "entry": entry.pk,
+                    "answers": logged,
                     "read": {k: v["answer"] for k, v in reading.answers.items()},
                     "reasons": {
                         k: v["reasons"] for k, v in reading.answers.items() if v["reasons"]

@@ -43,11 +43,11 @@ def sheet_conflict_resolve(
             raise InputRejected("sheet_not_in_review")
         entries = list(sheet.entries.filter(state=EntryState.CONFLICT))
         if answers is not None:
-            chosen = SheetEntry.objects.create(
-                sheet=sheet,
+            chosen, logged = paper.entry_create(
+                sheet,
+                paper.parse_sheet_answers(sheet, answers),
                 teller=user,
                 method=EntryMethod.RESOLUTION,
-                answers=paper.json_keys(paper.parse_sheet_answers(sheet, answers)),
             )
         else:
             chosen = next((e for e in entries if e.pk == entry_id), None)
@@ -61,7 +61,12 @@ def sheet_conflict_resolve(
             process=sheet.session.process,
             action="paper.resolved",
             actor=actor_for(user),
-            data={"sheet": sheet.code, "entry": chosen.pk, "method": chosen.method},
+            data={
+                "sheet": sheet.code,
+                "entry": chosen.pk,
+                "method": chosen.method,
+                **({"answers": logged} if answers is not None else {}),
+            },
         )
         paper.count_entry(sheet, chosen, actor=user)
     return paper.EntryOutcome("counted", chosen.pk, sheet.state)
@@ -179,8 +184,10 @@ def card_conflict_resolve(*, user, response: Response, keep_new: bool) -> Respon
             statement_id=response.statement_id,
             status=ResponseStatus.COUNTED,
         )
+        superseded = []
         if keep_new:
             earlier = other.values_list("pk", flat=True).first()
+            superseded = list(other.values_list("pk", flat=True))
             other.update(status=ResponseStatus.SUPERSEDED, status_changed_at=now)
             Response.objects.filter(pk=response.pk).update(
                 status=ResponseStatus.COUNTED, status_changed_at=now, supersedes_id=earlier
@@ -193,7 +200,12 @@ def card_conflict_resolve(*, user, response: Response, keep_new: bool) -> Respon
             process=question.session.process,
             action="card.resolved",
             actor=actor_for(user),
-            data={"question": question.pk, "response": response.pk, "counted": keep_new},
+            data={
+                "question": question.pk,
+                "response": response.pk,
+                "counted": keep_new,
+                "superseded": superseded,
+            },
         )
     send_on_commit(
         question_changed,

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from config.middleware import body_limit
-from sessions_app import permissions, selectors
+from sessions_app import binding, permissions, selectors
 from sessions_app.design import process_to_dict
 from sessions_app.exceptions import DesignError, FollowUpError
 from sessions_app.forms import (
@@ -216,11 +216,17 @@ def follow_up(request, slug):
 def process_log(request, slug):
     process = staff_process(request, slug, "view")
     report = selectors.log_verify(process=process)
+    problem = binding.rows_verify(process=process) if report.ok else None
     entries = selectors.process_log(process=process).order_by("-seq")[:500]
     return render(
         request,
         "designer/process_log.html",
-        {"process": process, "report": report, "entries": entries},
+        {
+            "process": process,
+            "report": report,
+            "rows_problem": binding.describe(problem) if problem else "",
+            "entries": entries,
+        },
     )
 
 

@@ -19,6 +19,7 @@ from sessions_app.services import facilitation, participation
 from sessions_app.services.live_sessions import live_session_create
 from sessions_app.services.questions import question_move
 from tests.conftest import session_spec
+from tests.texts import commitment_of
 
 pytestmark = pytest.mark.django_db
 
@@ -322,7 +323,7 @@ def test_approve_an_open_answer(text_answer, organiser, process):
     assert response.moderated_at == T0
     assert entries(process)[-1] == (
         "moderation.approved",
-        {"question": response.question_id, "response": response.pk, "reason": ""},
+        {"question": response.question_id, "response": response.pk, "reason_commitment": None},
     )
 
 
@@ -354,9 +355,10 @@ def test_hide_with_a_reason(text_answer, organiser, process):
         {
             "question": response.question_id,
             "response": response.pk,
-            "reason": "Persoonlijke gegevens",
+            "reason_commitment": commitment_of("Persoonlijke gegevens", "reason"),
         },
     )
+    assert "Persoonlijke" not in str(entries(process))
 
 
 def test_a_long_reason_is_cut_at_500_characters(text_answer, organiser):
@@ -414,7 +416,7 @@ def test_statement_moderation(proposal, organiser, process):
             "question": proposal.question_id,
             "statement": proposal.pk,
             "proposed": True,
-            "reason": "",
+            "reason_commitment": None,
         },
     )
     designed = proposal.question.options.exclude(pk=proposal.pk).first()
@@ -431,7 +433,7 @@ def test_statement_moderation(proposal, organiser, process):
             "question": proposal.question_id,
             "statement": designed.pk,
             "proposed": False,
-            "reason": "Achterhaald",
+            "reason_commitment": commitment_of("Achterhaald", "reason"),
         },
     )
     facilitation_error(

@@ -30,6 +30,7 @@ from sessions_app.services import (
     reconciliation,
 )
 from tests.paper_fixtures import option, phone_answer
+from tests.texts import commitment_of
 
 pytestmark = pytest.mark.django_db
 
@@ -119,9 +120,16 @@ def test_single_entry_counts_every_kind_as_paper(printed, paper_session, organis
     assert results["options"][1]["counts"]["paper"] == 1
     assert results["provisional"] is True
     counted = LogEntry.objects.get(action="paper.counted")
+    statements = answers[str(q["statements"].pk)]
     assert counted.data["sheet"] == sheet.code and counted.data["answers"] == answers | {
-        str(q["text"].pk): {"text": "Meer schaduw graag"}
+        str(q["text"].pk): {"text_commitment": commitment_of("Meer schaduw graag")},
+        str(q["statements"].pk): {
+            "votes": statements["votes"],
+            "proposal_commitment": commitment_of("Een fontein.", "proposal"),
+        },
     }
+    assert "Een fontein" not in str(counted.data) and "schaduw" not in str(counted.data)
+    assert sorted(counted.data["responses"]) == sorted(responses.values_list("pk", flat=True))
 
 
 def test_blank_questions_are_not_counted(printed, paper_session, organiser):
@@ -191,7 +199,9 @@ def test_a_mismatch_goes_to_review_and_is_resolved(printed, paper_session, doubl
     assert (outcome.status, outcome.sheet_state) == ("conflict", SheetState.CONFLICT)
     assert not Response.objects.exists()
     conflict = LogEntry.objects.get(action="paper.conflict")
-    assert len(conflict.data["answers"]) == 2
+    first = LogEntry.objects.get(action="paper.entered")
+    assert conflict.data["other"] == first.data["entry"]
+    assert first.data["answers"] != conflict.data["answers"]
     with pytest.raises(InputRejected) as caught:
         paper.sheet_entry_record(
             user=organiser, sheet=sheet, answers=choice_answer(questions), client_id="entry-org001"
@@ -317,7 +327,7 @@ def test_hand_counts_and_corrections(paper_session, organiser):
     results = question_results(question=choice)
     assert [o["counts"]["hands"] for o in results["options"][:2]] == [40, 12]
     assert results["respondents"]["hands"] == 52
-    hands.hand_count_record(user=organiser, question=scale, counts={"4": 9})
+    [nine] = hands.hand_count_record(user=organiser, question=scale, counts={"4": 9})
     assert question_results(question=scale)["distribution"][3]["counts"]["hands"] == 9
     for bad, code in (
         ({str(first): -1}, "out_of_range"),
@@ -331,7 +341,12 @@ def test_hand_counts_and_corrections(paper_session, organiser):
         hands.hand_count_record(user=organiser, question=questions["ranking"], counts={"1": 2})
     assert caught.value.code == "hands_not_for_kind"
     logged = LogEntry.objects.filter(action="hands.counted").last()
-    assert logged.data == {"question": scale.pk, "counts": {"4": 9}, "corrects": []}
+    assert logged.data == {
+        "question": scale.pk,
+        "counts": {"4": 9},
+        "corrects": [],
+        "rows": [{"id": nine.pk, "option": None, "value": 4, "count": 9, "replaces": None}],
+    }
 
 
 @pytest.fixture

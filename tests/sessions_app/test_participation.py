@@ -21,6 +21,7 @@ from sessions_app.services import facilitation, participation
 from sessions_app.services.live_sessions import live_session_create
 from sessions_app.services.processes import process_close, process_publish
 from tests.conftest import session_spec
+from tests.texts import commitment_of
 
 pytestmark = pytest.mark.django_db
 
@@ -457,7 +458,7 @@ def test_proposed_statement_waits_for_moderation_and_is_logged(opened, phone, pr
     assert entry.data == {
         "question": question.pk,
         "statement": option.pk,
-        "text": "Meer licht.",
+        "text_commitment": commitment_of("Meer licht."),
         "client_id": "propose-0001",
     }
 

@@ -7,7 +7,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from sessions_app import selectors
+from sessions_app import binding, selectors
 from sessions_app.exports.recount import recount
 from sessions_app.logchain import verify_chain
 from sessions_app.management.base import TranslatedCommand
@@ -71,7 +71,14 @@ class Command(TranslatedCommand):
         broken = 0
         for process in found:
             report = selectors.log_verify(process=process)
-            if report.ok:
+            problem = binding.rows_verify(process=process) if report.ok else None
+            if problem is not None:
+                broken += 1
+                self.stderr.write(
+                    _("BROKEN %(slug)s: %(problem)s")
+                    % {"slug": process.slug, "problem": binding.describe(problem)}
+                )
+            elif report.ok:
                 self.stdout.write(
                     _("OK %(slug)s: %(count)d entries, head %(head)s")
                     % {"slug": process.slug, "count": report.count, "head": report.head}

@@ -1,0 +1,578 @@
+"""Every result-bearing row checked against the log entries that made it.
+
+The hash chain proves that the log was not changed; this proves that the rows the results
+are counted from say what the log says. Reading the log once from the start, it works out
+what every row must be now:
+
+- each answer (``Response``): its question, participant, source, statement, number,
+  chosen options with their values (``ResponseItem``) and written text, from the
+  ``response.counted`` / ``response.held`` or ``paper.counted`` entry that made it; its
+  status from every later entry that changed it (``supersedes``, ``superseded``,
+  ``held``, ``restored``, ``paper.voided``, ``card.resolved``); its moderation state;
+- each paper entry (``SheetEntry``): the answers logged when it was recorded;
+- each show-of-hands count (``HandCount``): the rows of its ``hands.counted`` entry;
+- each proposed statement's moderation state and text;
+- each kept text (``TextContent``): its commitment, and that every copy shows it; each
+  erased one: empty everywhere, and named by a ``content.erased`` entry;
+- votes imported from Polis: the digest their ``polis.imported`` entry holds.
+
+It then reads the rows and names the first that differs. Kept apart from the chain check
+(``logchain``) and from Django's ORM only where reading needs it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+
+from django.utils.translation import gettext as _
+
+from sessions_app.logchain import canonical_json, text_commitment
+from sessions_app.models import (
+    HandCount,
+    Moderation,
+    Option,
+    Process,
+    Response,
+    ResponseItem,
+    ResponseStatus,
+    SheetEntry,
+    TextContent,
+    TextKind,
+)
+
+S = ResponseStatus
+VOTES = {"agree": 1, "disagree": -1, "pass": 0}
+
+
+@dataclass(frozen=True)
+class RowProblem:
+    """The first row that does not match the log. ``table``: ``response``,
+    ``paper_entry``, ``hand_count``, ``statement`` or ``text``; ``seq``: the log entry
+    that vouches for the row (None when none does); ``reason``: a code
+    (``not_logged``, ``missing``, ``differs``, ``status_differs``,
+    ``moderation_differs``, ``text_differs``, ``commitment_mismatch``,
+    ``erased_unlogged``, ``import_differs``); ``field``, ``stored`` and ``logged``: what
+    differs."""
+
+    table: str
+    row_id: object
+    seq: int | None
+    reason: str
+    field: str = ""
+    stored: object = None
+    logged: object = None
+
+
+@dataclass
+class _Answer:
+    seq: int
+    question: int
+    participant: str | None
+    source: str
+    statement: int | None
+    number: int | None
+    items: frozenset
+    #: ("commitment", hex), ("clear", text) for entries written before commitments, or None.
+    text: tuple | None
+    sheet: str | None = None
+
+
+@dataclass
+class _Expected:
+    answers: dict[int, _Answer] = field(default_factory=dict)
+    status: dict[int, tuple[str, int]] = field(default_factory=dict)
+    moderation: dict[int, tuple[str, int]] = field(default_factory=dict)
+    statements: dict[int, tuple[str, int]] = field(default_factory=dict)
+    statement_text: dict[int, tuple[str, int]] = field(default_factory=dict)
+    statement_author: dict[int, str] = field(default_factory=dict)
+    entries: dict[int, tuple[dict, int]] = field(default_factory=dict)
+    hands: dict[int, tuple[dict, int]] = field(default_factory=dict)
+    sheet_responses: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
+    sheet_participant: dict[str, str] = field(default_factory=dict)
+    #: Each counted sheet's answers as logged, by sheet code.
+    sheet_answers: dict[str, dict] = field(default_factory=dict)
+    commitments: dict[str, int] = field(default_factory=dict)
+    erased: dict[str, int] = field(default_factory=dict)
+    imports: list[tuple[str, int]] = field(default_factory=list)
+
+
+def answer_shape(shown: dict) -> tuple[int | None, frozenset, tuple | None]:
+    """What an answer as logged stores: (number, items, text)."""
+    items: Iterable = ()
+    number = None
+    if "option" in shown:
+        items = [(shown["option"], 1)]
+    elif "options" in shown:
+        items = [(o, 1) for o in shown["options"]]
+    elif "ranking" in shown:
+        items = [(o, rank) for rank, o in enumerate(shown["ranking"], start=1)]
+    elif "allocation" in shown:
+        items = [(int(o), amount) for o, amount in shown["allocation"].items()]
+    elif "value" in shown:
+        number = shown["value"]
+    elif "vote" in shown:
+        number = VOTES[shown["vote"]]
+    text = None
+    if shown.get("text_commitment"):
+        text = ("commitment", shown["text_commitment"])
+    elif shown.get("text"):
+        text = ("clear", shown["text"])
+    return number, frozenset(items), text
+
+
+def _set_status(expected: _Expected, ids: Iterable, status: str, seq: int) -> None:
+    for pk in ids or ():
+        expected.status[pk] = (status, seq)
+
+
+def _commitments_in(value, seq: int, found: dict[str, int]) -> None:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if key.endswith("_commitment") and isinstance(item, str):
+                found.setdefault(item, seq)
+            else:
+                _commitments_in(item, seq, found)
+    elif isinstance(value, list):
+        for item in value:
+            _commitments_in(item, seq, found)
+
+
+def expected_from(entries: Iterable[tuple[int, str, str, dict]]) -> _Expected:
+    """Replay ``(seq, actor, action, data)`` entries in order."""
+    e = _Expected()
+    for seq, actor, action, data in entries:
+        _commitments_in(data, seq, e.commitments)
+        if action in ("response.counted", "response.held"):
+            pk = data["response"]
+            number, items, text = answer_shape(data["answer"])
+            e.answers[pk] = _Answer(
+                seq,
+                data["question"],
+                data["participant"],
+                data.get("source", "online"),
+                data["answer"].get("statement"),
+                number,
+                items,
+                text,
+            )
+            held = action == "response.held"
+            e.status[pk] = (S.HELD if held else S.COUNTED, seq)
+            if "supersedes" in data:
+                _set_status(e, [data["supersedes"]], S.SUPERSEDED, seq)
+            if not held and data.get("card_conflict") is not None:
+                _set_status(e, [data["card_conflict"]], S.SUPERSEDED, seq)
+            if text is not None:
+                e.moderation[pk] = (Moderation.PENDING, seq)
+        elif action == "paper.counted" and "responses" in data:
+            _paper_counted(e, seq, data)
+        elif (
+            action
+            in (
+                "paper.entered",
+                "paper.verified",
+                "paper.conflict",
+                "paper.resolved",
+                "paper.reviewed",
+            )
+            and "answers" in data
+        ):
+            e.entries[data["entry"]] = (data["answers"], seq)
+        elif action == "paper.voided":
+            _set_status(e, e.sheet_responses.get(data["sheet"], ()), S.VOIDED, seq)
+            _set_status(e, data.get("restored"), S.COUNTED, seq)
+            author = e.sheet_participant.get(data["sheet"])
+            for statement, (state, _seq) in list(e.statements.items()):
+                if state == Moderation.PENDING and e.statement_author.get(statement) == author:
+                    e.statements[statement] = (Moderation.HIDDEN, seq)
+        elif action == "card.resolved":
+            _set_status(e, [data["response"]], S.COUNTED if data["counted"] else S.REJECTED, seq)
+            _set_status(e, data.get("superseded"), S.SUPERSEDED, seq)
+        elif action == "participant.card":
+            _set_status(e, data.get("held"), S.HELD, seq)
+            _set_status(e, data.get("superseded"), S.SUPERSEDED, seq)
+        elif action == "statement.proposed":
+            pk = data["statement"]
+            e.statements[pk] = (Moderation.PENDING, seq)
+            e.statement_author[pk] = actor.removeprefix("participant:")
+            if data.get("text_commitment"):
+                e.statement_text[pk] = (data["text_commitment"], seq)
+        elif action in ("moderation.approved", "moderation.hidden"):
+            state = Moderation.APPROVED if action.endswith("approved") else Moderation.HIDDEN
+            if "response" in data:
+                e.moderation[data["response"]] = (state, seq)
+            elif "statement" in data:
+                e.statements[data["statement"]] = (state, seq)
+        elif action == "hands.counted":
+            for row in data.get("rows", ()):
+                e.hands[row["id"]] = (row, seq)
+        elif action == "content.erased":
+            for commitment in data["commitments"]:
+                e.erased[commitment] = seq
+        elif action == "polis.imported" and "responses_digest" in data:
+            e.imports.append((data["responses_digest"], seq))
+    return e
+
+
+def _paper_counted(e: _Expected, seq: int, data: dict) -> None:
+    """A sheet's answers, matched to the rows it made by question (and statement)."""
+    sheet, participant = data["sheet"], data["participant"]
+    e.sheet_participant[sheet] = participant
+    e.entries.setdefault(data["entry"], (data["answers"], seq))
+    e.sheet_responses[sheet].extend(data["responses"])
+    held = set(data.get("held", ()))
+    for pk in data["responses"]:
+        e.status[pk] = (S.HELD if pk in held else S.COUNTED, seq)
+    _set_status(e, data.get("superseded"), S.SUPERSEDED, seq)
+    # Which row is which answer is read from the rows (``_paper_match``).
+    for pk in data["responses"]:
+        e.answers[pk] = _Answer(seq, 0, participant, "paper", None, None, frozenset(), None, sheet)
+    e.sheet_answers[sheet] = data["answers"]
+
+
+def _paper_expected(logged: dict, question: int, statement: int | None) -> tuple | None:
+    """The (number, items, text) a paper row for ``question`` / ``statement`` must have,
+    from its sheet's logged answers; None when the sheet has no such answer."""
+    shown = logged.get(str(question))
+    if shown is None:
+        return None
+    if "votes" in shown:
+        vote = shown["votes"].get(str(statement))
+        return None if vote is None else (VOTES[vote], frozenset(), None)
+    return answer_shape(shown)
+
+
+RESPONSE_FIELDS = (
+    "id",
+    "question_id",
+    "participant__public_id",
+    "source",
+    "statement_id",
+    "number",
+    "text",
+    "status",
+    "moderation",
+    "sheet__code",
+)
+
+
+def _entries(process: Process) -> Iterator[tuple[int, str, str, dict]]:
+    """The entries up to the head the process records now (not as ``process`` was read)."""
+    head = Process.objects.filter(pk=process.pk).values_list("log_seq", flat=True).get()
+    return (
+        process.log_entries.order_by("seq")
+        .filter(seq__lte=head)
+        .values_list("seq", "actor", "action", "data")
+        .iterator(chunk_size=2000)
+    )
+
+
+def rows_verify(*, process: Process) -> RowProblem | None:
+    """The first row of ``process`` that does not match its log, or None."""
+    e = expected_from(_entries(process))
+    texts = {
+        row[0]: row
+        for row in TextContent.objects.filter(process=process).values_list(
+            "commitment",
+            "salt",
+            "text",
+            "erased_at",
+            "response_id",
+            "option_id",
+            "entry_id",
+            "entry_question",
+            "field",
+            "id",
+        )
+    }
+    for check in (_responses, _entries_check, _hands, _statements, _texts):
+        problem = check(process, e, texts)
+        if problem is not None:
+            return problem
+    return None
+
+
+def _items_of(process: Process) -> dict[int, set]:
+    found: dict[int, set] = defaultdict(set)
+    for response, option, value in ResponseItem.objects.filter(
+        response__question__session__process=process
+    ).values_list("response_id", "option_id", "value"):
+        found[response].add((option, value))
+    return found
+
+
+def _text_of(texts: dict, commitment: str) -> str | None:
+    row = texts.get(commitment)
+    return None if row is None else row[2]
+
+
+def _responses(process: Process, e: _Expected, texts: dict) -> RowProblem | None:
+    items = _items_of(process)
+    by_response_text = {row[4]: row for row in texts.values() if row[4] and row[8] == TextKind.TEXT}
+    seen = set()
+    imported = []
+    rows = Response.objects.filter(question__session__process=process).order_by("id")
+    for (
+        pk,
+        question,
+        participant,
+        source,
+        statement,
+        number,
+        text,
+        status,
+        moderation,
+        sheet,
+    ) in rows.values_list(*RESPONSE_FIELDS).iterator(chunk_size=2000):
+        logged = e.answers.get(pk)
+        mine = frozenset(items.get(pk, ()))
+        if logged is None:
+            imported.append((pk, participant, statement, number, status))
+            continue
+        seen.add(pk)
+
+        def differs(name, stored, wanted, logged=logged, pk=pk):
+            return RowProblem("response", pk, logged.seq, "differs", name, stored, wanted)
+
+        if logged.sheet is not None:
+            shape = _paper_expected(e.sheet_answers[logged.sheet], question, statement)
+            if shape is None:
+                return differs("question", question, None)
+            if sheet != logged.sheet:
+                return differs("sheet", sheet, logged.sheet)
+            want_number, want_items, want_text = shape
+            if logged.participant != participant:
+                return differs("participant", participant, logged.participant)
+            if source != "paper":
+                return differs("source", source, "paper")
+        else:
+            want_number, want_items, want_text = logged.number, logged.items, logged.text
+            for name, stored, wanted in (
+                ("question", question, logged.question),
+                ("participant", participant, logged.participant),
+                ("source", source, logged.source),
+                ("statement", statement, logged.statement),
+            ):
+                if stored != wanted:
+                    return differs(name, stored, wanted)
+        if number != want_number:
+            return differs("number", number, want_number)
+        if mine != want_items:
+            return differs(
+                "items", [list(i) for i in sorted(mine)], [list(i) for i in sorted(want_items)]
+            )
+        problem = _text_check(pk, logged.seq, text, want_text, texts, by_response_text)
+        if problem is not None:
+            return problem
+        want_status, status_seq = e.status.get(pk, (S.COUNTED, logged.seq))
+        if status != want_status:
+            return RowProblem(
+                "response", pk, status_seq, "status_differs", "status", status, want_status
+            )
+        if pk in e.moderation:
+            want, moderation_seq = e.moderation[pk]
+            if moderation != want:
+                return RowProblem(
+                    "response",
+                    pk,
+                    moderation_seq,
+                    "moderation_differs",
+                    "moderation",
+                    moderation,
+                    want,
+                )
+    for pk, logged in e.answers.items():
+        if pk not in seen:
+            return RowProblem("response", pk, logged.seq, "missing")
+    return _imports_check(e, imported)
+
+
+def _text_check(pk, seq, text, wanted, texts, by_response_text) -> RowProblem | None:
+    if wanted is None:
+        if text:
+            return RowProblem("response", pk, seq, "text_differs", "text", text, None)
+        return None
+    how, value = wanted
+    if how == "clear":
+        return (
+            None
+            if text == value
+            else RowProblem("response", pk, seq, "text_differs", "text", text, value)
+        )
+    kept = _text_of(texts, value)
+    if kept is None:
+        return RowProblem("text", value, seq, "missing")
+    if text != kept:
+        return RowProblem("response", pk, seq, "text_differs", "text", text, kept)
+    if by_response_text.get(pk, (value,))[0] != value:
+        return RowProblem(
+            "response", pk, seq, "text_differs", "commitment", by_response_text[pk][0], value
+        )
+    return None
+
+
+def imported_digest(rows: Iterable[tuple]) -> str:
+    """The digest ``polis.imported`` holds of the votes it stored: the SHA-256 of the
+    canonical JSON list of ``[id, participant, statement, number, status]`` in id order."""
+    return hashlib.sha256(canonical_json(sorted(list(r) for r in rows))).hexdigest()
+
+
+def _imports_check(e: _Expected, imported: list[tuple]) -> RowProblem | None:
+    if not imported:
+        return None
+    if not e.imports:
+        return RowProblem("response", imported[0][0], None, "not_logged")
+    digest, seq = e.imports[-1]
+    if imported_digest(imported) != digest:
+        return RowProblem("response", None, seq, "import_differs")
+    return None
+
+
+def _entries_check(process: Process, e: _Expected, texts: dict) -> RowProblem | None:
+    by_entry: dict[int, dict] = defaultdict(dict)
+    for row in texts.values():
+        if row[6]:
+            by_entry[row[6]][(row[7], row[8])] = row[0]
+    seen = set()
+    for pk, answers in (
+        SheetEntry.objects.filter(sheet__session__process=process)
+        .order_by("id")
+        .values_list("id", "answers")
+        .iterator(chunk_size=2000)
+    ):
+        if pk not in e.entries:
+            return RowProblem("paper_entry", pk, None, "not_logged")
+        seen.add(pk)
+        logged, seq = e.entries[pk]
+        shown = {}
+        for key, answer in answers.items():
+            shown[key] = dict(answer)
+            for name in (TextKind.TEXT, TextKind.PROPOSAL):
+                commitment = by_entry[pk].get((int(key), name))
+                if commitment is None:
+                    continue
+                kept = _text_of(texts, commitment)
+                if shown[key].pop(name, "") != kept:
+                    return RowProblem("paper_entry", pk, seq, "text_differs", name)
+                shown[key][f"{name}_commitment"] = commitment
+        if shown != logged:
+            return RowProblem("paper_entry", pk, seq, "differs", "answers", shown, logged)
+    for pk, (_answers, seq) in e.entries.items():
+        if pk not in seen:
+            return RowProblem("paper_entry", pk, seq, "missing")
+    return None
+
+
+def _hands(process: Process, e: _Expected, texts: dict) -> RowProblem | None:
+    seen = set()
+    for pk, option, value, count, replaces in (
+        HandCount.objects.filter(question__session__process=process)
+        .order_by("id")
+        .values_list("id", "option_id", "scale_value", "count", "replaces_id")
+    ):
+        if pk not in e.hands:
+            return RowProblem("hand_count", pk, None, "not_logged")
+        seen.add(pk)
+        row, seq = e.hands[pk]
+        for name, stored in (
+            ("option", option),
+            ("value", value),
+            ("count", count),
+            ("replaces", replaces),
+        ):
+            if row[name] != stored:
+                return RowProblem("hand_count", pk, seq, "differs", name, stored, row[name])
+    for pk, (_row, seq) in e.hands.items():
+        if pk not in seen:
+            return RowProblem("hand_count", pk, seq, "missing")
+    return None
+
+
+def _statements(process: Process, e: _Expected, texts: dict) -> RowProblem | None:
+    wanted = set(e.statements) | set(e.statement_text)
+    found = {
+        pk: (moderation, text)
+        for pk, moderation, text in Option.objects.filter(pk__in=wanted).values_list(
+            "pk", "moderation", "text"
+        )
+    }
+    for pk in sorted(wanted):
+        if pk not in found:
+            seq = (e.statements.get(pk) or e.statement_text[pk])[1]
+            return RowProblem("statement", pk, seq, "missing")
+        moderation, text = found[pk]
+        if pk in e.statements and moderation != e.statements[pk][0]:
+            state, seq = e.statements[pk]
+            return RowProblem(
+                "statement", pk, seq, "moderation_differs", "moderation", moderation, state
+            )
+        if pk in e.statement_text:
+            commitment, seq = e.statement_text[pk]
+            kept = _text_of(texts, commitment)
+            if kept is None:
+                return RowProblem("text", commitment, seq, "missing")
+            if text != kept:
+                return RowProblem("statement", pk, seq, "text_differs", "text", text, kept)
+    return None
+
+
+def _texts(process: Process, e: _Expected, texts: dict) -> RowProblem | None:
+    for commitment, seq in e.commitments.items():
+        if commitment not in texts:
+            return RowProblem("text", commitment, seq, "missing")
+    for commitment, salt, text, erased_at, *_rest in sorted(texts.values(), key=lambda r: r[9]):
+        seq = e.commitments.get(commitment)
+        if seq is None:
+            return RowProblem("text", commitment, None, "not_logged")
+        if erased_at is None:
+            if text_commitment(salt, text) != commitment:
+                return RowProblem("text", commitment, seq, "commitment_mismatch")
+        elif text or salt:
+            return RowProblem("text", commitment, seq, "differs", "erased")
+        elif commitment not in e.erased:
+            return RowProblem("text", commitment, seq, "erased_unlogged")
+    return None
+
+
+TABLES = {
+    "response": lambda: _("answer"),
+    "paper_entry": lambda: _("paper entry"),
+    "hand_count": lambda: _("hand count"),
+    "statement": lambda: _("statement"),
+    "text": lambda: _("text"),
+}
+
+REASONS = {
+    "not_logged": lambda: _("no log entry made it"),
+    "missing": lambda: _("the log made it, but it is not there"),
+    "differs": lambda: _("it differs from the log"),
+    "status_differs": lambda: _("its status differs from the log"),
+    "moderation_differs": lambda: _("its moderation differs from the log"),
+    "text_differs": lambda: _("its text differs from the text the log vouches for"),
+    "commitment_mismatch": lambda: _("its text does not match the log's commitment"),
+    "erased_unlogged": lambda: _("it was erased without a log entry saying so"),
+    "import_differs": lambda: _("the imported votes differ from the digest the log holds"),
+}
+
+
+def describe(problem: RowProblem) -> str:
+    """One sentence naming the row, the entry that vouches for it and what differs."""
+    what = TABLES.get(problem.table, lambda: problem.table)()
+    text = _("%(what)s %(id)s") % {"what": what, "id": problem.row_id}
+    if problem.seq is not None:
+        text += " " + _("(log entry %(seq)d)") % {"seq": problem.seq}
+    text += ": " + REASONS.get(problem.reason, lambda: problem.reason)()
+    if problem.field:
+        text += " " + _("(%(field)s: stored %(stored)s, logged %(logged)s)") % {
+            "field": problem.field,
+            "stored": _shown(problem.stored),
+            "logged": _shown(problem.logged),
+        }
+    return text
+
+
+def _shown(value) -> str:
+    text = str(value)
+    return text if len(text) <= 80 else text[:77] + "…"
