@@ -46,6 +46,11 @@ if not SECRET_KEY:
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
+# The installation's Ed25519 key that signs the transparency logs' tree heads: standard
+# base64 of the raw 32-byte private key (``manage.py signing_key`` makes one). Without it a
+# key is derived from SECRET_KEY, and changes with it; set it for anything that lasts.
+SIGNING_KEY = os.environ.get("SIGNING_KEY", "")
+
 # Public base URL, used where an absolute link is printed (QR codes, invitations).
 SITE_URL = os.environ.get("SITE_URL", "").rstrip("/")
 

@@ -3,6 +3,7 @@ codes, client ids and the participants' public ids. Plain Python, no database.""
 
 from __future__ import annotations
 
+import hashlib
 import re
 import secrets
 
@@ -40,3 +41,28 @@ def client_id_check(client_id) -> str:
 def public_id_new() -> str:
     """A participant's public pseudonym, as the log and the exports show it."""
     return "p-" + secrets.token_hex(5)
+
+
+#: A receipt code's length: 16 characters of the look-alike-free alphabet, about 79 bits.
+RECEIPT_LENGTH = 16
+
+
+def receipt_new() -> str:
+    """A fresh receipt code, given to the participant once and never stored."""
+    return random_code(RECEIPT_LENGTH)
+
+
+def receipt_hash(code) -> str:
+    """What the log holds of a receipt code: the lowercase hex SHA-256 of
+    ``inspraak.receipt/1:`` and the code as stored (``normalise_code``: upper case,
+    letters and digits). The empty string for anything that is not a receipt code."""
+    normal = normalise_code(code)
+    if len(normal) != RECEIPT_LENGTH:
+        return ""
+    return hashlib.sha256(f"inspraak.receipt/1:{normal}".encode()).hexdigest()
+
+
+def receipt_shown(code: str) -> str:
+    """A receipt code as people read it: groups of four (``ABCD-EFGH-JKLM-NPQR``)."""
+    normal = normalise_code(code)
+    return "-".join(normal[i : i + 4] for i in range(0, len(normal), 4))

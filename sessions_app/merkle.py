@@ -88,6 +88,19 @@ class MerkleTree:
             levels.append([_node(left, right) for left, right in zip(below, below, strict=False)])
         self._levels = levels
 
+    def extend(self, leaf_hashes: Iterable[bytes]) -> None:
+        """Append leaves (``leaf_hash`` values), hashing only the complete subtrees they
+        finish: a log that grew is brought up to date without hashing it again."""
+        self._levels[0].extend(leaf_hashes)
+        level = 0
+        while len(self._levels[level]) > 1:
+            if level + 1 == len(self._levels):
+                self._levels.append([])
+            below, above = self._levels[level], self._levels[level + 1]
+            for i in range(len(above), len(below) // 2):
+                above.append(_node(below[2 * i], below[2 * i + 1]))
+            level += 1
+
     @classmethod
     def from_entry_hashes(cls, entry_hashes: Iterable[str]) -> MerkleTree:
         """The tree over log entries given by their hashes (lowercase hex), in log order."""
@@ -97,6 +110,10 @@ class MerkleTree:
     def size(self) -> int:
         """The number of leaves."""
         return len(self._levels[0])
+
+    def leaf(self, index: int) -> bytes:
+        """The hash of leaf ``index``."""
+        return self._levels[0][index]
 
     def _checked_size(self, size: int | None) -> int:
         if size is None:

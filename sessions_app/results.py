@@ -218,6 +218,8 @@ def _open_text(question: Question, base: dict) -> dict:
     moderation = dict(_counted(question).values_list("moderation").annotate(n=Count("id")))
     base["pending"] = moderation.get(Moderation.PENDING, 0)
     base["hidden"] = moderation.get(Moderation.HIDDEN, 0)
+    # An erased text (``services.texts.erase``) is empty: it still counts, and shows as
+    # erased.
     base["approved"] = [
         {"id": pk, "text": text}
         for pk, text in _counted(question)

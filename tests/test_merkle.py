@@ -156,6 +156,18 @@ def test_root_of_every_prefix_equals_the_reference():
         assert full.root_hex(n) == ref_mth(LEAVES[:n]).hex(), n
 
 
+def test_a_tree_extended_piece_by_piece_equals_one_built_at_once():
+    grown = MerkleTree([])
+    start = 0
+    for step in (1, 1, 2, 3, 5, 8, 13, 21, 34, 55, 57):
+        grown.extend(LEAVES[start : start + step])
+        start += step
+        assert grown.size == start
+        assert grown.root_hex() == ref_mth(LEAVES[:start]).hex(), start
+        assert grown.inclusion_proof(start - 1) == tree(start).inclusion_proof(start - 1)
+    assert grown.consistency_proof(7) == tree(start).consistency_proof(7)
+
+
 def test_small_trees_by_hand():
     a, b, c = LEAVES[:3]
     assert tree(1).root_hex() == a.hex()

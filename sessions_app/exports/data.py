@@ -24,6 +24,7 @@ from sessions_app.design import process_fields_to_dict, timeline_to_list
 from sessions_app.models import (
     FollowUp,
     HandCount,
+    Moderation,
     Option,
     Participant,
     Process,
@@ -31,6 +32,9 @@ from sessions_app.models import (
     QuestionKind,
     Response,
     ResponseItem,
+    StatementOrigin,
+    TextContent,
+    TextKind,
 )
 from sessions_app.opinion.serialize import previous_labels, to_data
 from sessions_app.opinion.summary import group_name
@@ -115,7 +119,9 @@ def sessions_part(process: Process) -> list[dict]:
     ]
 
 
-def question_part(question: Question) -> dict:
+def question_part(question: Question, *, staff: bool = False) -> dict:
+    """A question and its options; a participant's statement that is not approved keeps
+    its text to the staff variant."""
     return {
         "id": question.pk,
         "session": question.session_id,
@@ -135,7 +141,11 @@ def question_part(question: Question) -> dict:
             {
                 "id": option.pk,
                 "position": option.position,
-                "text": option.text,
+                "text": option.text
+                if staff
+                or option.origin != StatementOrigin.PARTICIPANT
+                or option.moderation == Moderation.APPROVED
+                else None,
                 "origin": option.origin,
                 "moderation": option.moderation,
             }
@@ -245,11 +255,27 @@ RESPONSE_FIELDS = (
 )
 
 
-def responses(process: Process) -> Iterator[dict]:
+def _response_texts(process: Process) -> dict[int, tuple[str, str]]:
+    """Each written answer's text commitment and erasure reason (empty when kept)."""
+    return {
+        response: (commitment, erased)
+        for response, commitment, erased in TextContent.objects.filter(
+            process=process, field=TextKind.TEXT, response__isnull=False
+        ).values_list("response_id", "commitment", "erased_reason")
+    }
+
+
+def responses(process: Process, *, staff: bool = False) -> Iterator[dict]:
     """Every response of the process, whatever its status, with its items.
+
+    Written text is published only when a facilitator approved it; otherwise (and when
+    it was erased) ``text`` is null, and ``text_commitment`` still names it. Moderation
+    reasons are left out. ``staff``: the staff-only variant, with every kept text and
+    reason.
 
     Two streamed queries in response order, the responses and their items, merged as
     they come: no query per chunk and no list of ids sent back to the database."""
+    written = _response_texts(process)
     rows = _counted(
         _streamed(
             Response.objects.filter(question__session__process=process).order_by("id"),
@@ -286,6 +312,8 @@ def responses(process: Process) -> Iterator[dict]:
         created_at,
         status_changed_at,
     ) in rows:
+        commitment, erased = written.get(response_id, (None, ""))
+        shown = text and (staff or moderation == Moderation.APPROVED)
         found = []
         while pending is not None and pending[0] <= response_id:
             if pending[0] == response_id:
@@ -301,7 +329,9 @@ def responses(process: Process) -> Iterator[dict]:
             "channel": channel(source, joined_via),
             "statement": statement_id,
             "number": number,
-            "text": text,
+            "text": text if shown else None,
+            "text_commitment": commitment,
+            "text_erased": erased or None,
             "items": found,
             "status": status,
             "reject_code": reject_code or None,
@@ -309,7 +339,7 @@ def responses(process: Process) -> Iterator[dict]:
             "sheet": sheet_code,
             "teller": teller,
             "moderation": moderation or None,
-            "moderation_reason": moderation_reason or None,
+            "moderation_reason": (moderation_reason or None) if staff else None,
             "moderated_at": _when(moderated_at),
             "supersedes": supersedes_id,
             "created_at": _when(created_at),
@@ -351,6 +381,36 @@ def hand_counts(process: Process) -> Iterator[dict]:
             "entered_by": entered_by,
             "created_at": _when(created_at),
         }
+
+
+def texts_part(process: Process, *, staff: bool = False) -> list[dict]:
+    """The texts behind the log's commitments that this export publishes, each with its
+    salt so that anyone can check it (``logchain.text_commitment``): approved answers
+    and statements (every kept text in the staff variant); an erased text as its
+    commitment and the reason. Withheld texts (awaiting moderation, hidden, moderation
+    reasons) are not listed: their commitments stay in the log."""
+    rows = TextContent.objects.filter(process=process).order_by("id")
+    approved = set(
+        Response.objects.filter(
+            question__session__process=process, moderation=Moderation.APPROVED
+        ).values_list("pk", flat=True)
+    )
+    statements = set(
+        Option.objects.filter(
+            question__session__process=process, moderation=Moderation.APPROVED
+        ).values_list("pk", flat=True)
+    )
+    found = []
+    for commitment, kind, salt, text, erased, response, option in rows.values_list(
+        "commitment", "field", "salt", "text", "erased_reason", "response_id", "option_id"
+    ):
+        if erased:
+            found.append({"commitment": commitment, "field": kind, "erased": erased})
+            continue
+        public = kind != TextKind.REASON and (response in approved or option in statements)
+        if staff or public:
+            found.append({"commitment": commitment, "field": kind, "salt": salt, "text": text})
+    return found
 
 
 def log_entries(process: Process) -> Iterator[dict]:

@@ -9,6 +9,7 @@ import json
 from collections.abc import Iterable, Iterator
 from typing import TextIO
 
+from sessions_app import checkpoints
 from sessions_app.models import Process
 
 from . import data
@@ -44,32 +45,39 @@ class _Counter:
             yield item
 
 
-def chunks(process: Process) -> Iterator[str]:
+def chunks(process: Process, *, staff: bool = False) -> Iterator[str]:
     """The document, piece by piece (the large arrays one element at a time), read in one
     transaction, so that the results, the raw responses and the log agree with each other
     even while a session goes on."""
+    signed = []
     with data.snapshot():
         process.refresh_from_db(fields=["log_seq", "log_head"])
-        yield from _document(process)
+        yield from _document(process, signed, staff)
+    # The export's own head, kept with the others once the snapshot is closed.
+    if signed:
+        checkpoints.head_keep(process, signed[0])
 
 
-def _document(process: Process) -> Iterator[str]:
+def _document(process: Process, signed: list, staff: bool) -> Iterator[str]:
     questions = data.questions_of(process)
     yield "{\n"
     head = {
         "format": data.FORMAT,
+        # The staff variant holds texts the public one withholds: never to be published.
+        "variant": "staff" if staff else "public",
         "generated_at": data.generated_at(),
         "time_zone": data.time_zone(),
         "process": data.process_part(process),
         "sessions": data.sessions_part(process),
-        "questions": [data.question_part(question) for question in questions],
+        "questions": [data.question_part(question, staff=staff) for question in questions],
         "results": data.results_part(questions),
         "opinion_maps": data.opinion_maps_part(questions),
         "follow_ups": data.follow_ups_part(process),
     }
     for key, value in head.items():
         yield f" {_dump(key)}: {_dump(value)},\n"
-    responses = _Counter(data.responses(process))
+    yield f' "texts": {_dump(data.texts_part(process, staff=staff))},\n'
+    responses = _Counter(data.responses(process, staff=staff))
     yield ' "responses": '
     yield from _array(responses)
     hands = _Counter(data.hand_counts(process))
@@ -78,6 +86,13 @@ def _document(process: Process) -> Iterator[str]:
     log = _Counter(data.log_entries(process))
     yield ',\n "log": '
     yield from _array(log)
+    heads = checkpoints.heads_upto(process, process.log_seq)
+    if process.log_seq and (not heads or heads[-1]["size"] != process.log_seq):
+        head = checkpoints.head_of_size(process, process.log_seq)
+        signed.append(head)
+        heads.append(head)
+    yield f',\n "signing_key": {_dump(checkpoints.public_key())}'
+    yield f',\n "tree_heads": {_dump(heads)}'
     integrity = {
         "responses": responses.count,
         "responses_counted": responses.counted,
@@ -92,5 +107,12 @@ def _document(process: Process) -> Iterator[str]:
 
 
 def write(process: Process, stream: TextIO) -> None:
+    """The public open data."""
     for piece in chunks(process):
+        stream.write(piece)
+
+
+def write_staff(process: Process, stream: TextIO) -> None:
+    """The staff-only variant: every kept text and moderation reason included."""
+    for piece in chunks(process, staff=True):
         stream.write(piece)

@@ -20,6 +20,8 @@ from collections.abc import Iterable
 from statistics import median
 from typing import NamedTuple
 
+from sessions_app.logchain import canonical_text, text_commitment
+
 SOURCES = ("room", "remote", "paper", "hands")
 VOTES = {1: "agree", -1: "disagree", 0: "pass"}
 
@@ -238,3 +240,25 @@ def recount(export: dict) -> list[Difference]:
         expected = recount_question(question, counted.get(qid, []), hands.get(qid, []))
         problems += differences(expected, _published_view(published[qid]), f"question {qid}")
     return problems
+
+
+def texts_check(data: dict) -> list[str]:
+    """The commitments of an export whose text does not hold: a published text whose salt
+    and text do not give its commitment, a commitment the log does not hold, or an
+    answer's published text that is not the text behind its commitment."""
+    logged = canonical_text([entry.get("data") for entry in data.get("log", [])])
+    texts = {}
+    bad = []
+    for item in data.get("texts", []):
+        commitment = item["commitment"]
+        texts[commitment] = item.get("text")
+        if f'"{commitment}"' not in logged or (
+            "salt" in item and text_commitment(item["salt"], item["text"]) != commitment
+        ):
+            bad.append(commitment)
+    for response in data.get("responses", []):
+        if response.get("text") is not None:
+            commitment = response.get("text_commitment")
+            if commitment is None or texts.get(commitment) != response["text"]:
+                bad.append(commitment or f"response {response['id']}")
+    return bad

@@ -398,7 +398,8 @@ def _open_text(parts: list[dict], results: list[dict], st: dict) -> list:
         )
         for answer in approved[:HIGHLIGHTS]:
             any_text = True
-            out.append(_p(f"“{answer['text']}”", st["body"]))
+            shown = f"“{answer['text']}”" if answer["text"] else _("(text erased)")
+            out.append(_p(shown, st["body"]))
     if not any_text:
         out.append(_p(_("There are no approved open answers."), st["body"]))
     return out

@@ -19,6 +19,7 @@ from .choices import (
     Source,
     StatementOrigin,
 )
+from .evidence import Receipt, TreeHead
 from .export import ExportJob
 from .followup import FollowUp
 from .hands import HandCount
@@ -66,6 +67,7 @@ __all__ = [
     "Question",
     "QuestionKind",
     "QuestionState",
+    "Receipt",
     "Response",
     "ResponseItem",
     "ResponseStatus",
@@ -80,5 +82,6 @@ __all__ = [
     "StatementOrigin",
     "TextContent",
     "TextKind",
+    "TreeHead",
     "User",
 ]

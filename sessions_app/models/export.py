@@ -12,6 +12,7 @@ class ExportJob(models.Model):
         XLSX = "xlsx", _("results for the council (Excel)")
         PDF = "pdf", _("report for the council (PDF)")
         JSON = "json", _("open data (JSON)")
+        JSON_STAFF = "json-staff", _("open data with withheld texts (JSON, staff only)")
         CSV = "csv", _("tables (CSV, zip)")
 
     class State(models.TextChoices):
@@ -21,7 +22,7 @@ class ExportJob(models.Model):
         FAILED = "failed", _("failed")
 
     process = models.ForeignKey("Process", on_delete=models.CASCADE, related_name="export_jobs")
-    format = models.CharField(max_length=5, choices=Format.choices)
+    format = models.CharField(max_length=12, choices=Format.choices)
     state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
     #: Rows read so far, of about ``total`` (responses, hand counts and log entries).
     progress = models.PositiveBigIntegerField(default=0)

@@ -8,7 +8,10 @@ def caches_clear() -> None:
     rules, each session's process, each layout's questions). Nothing needs this in
     service: the caches check revisions, and keys are never reused. Tests do, since a
     rolled-back test gives the next one the same keys for other rows."""
+    from sessions_app import checkpoints
+
     from . import paper, participation
 
     participation.caches_clear()
     paper.caches_clear()
+    checkpoints.trees_forget()

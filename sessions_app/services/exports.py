@@ -41,6 +41,12 @@ OUTPUTS = {
     ),
     ExportJob.Format.PDF: (report.write, True, ".pdf", "application/pdf"),
     ExportJob.Format.JSON: (open_data.write, False, ".json", "application/json; charset=utf-8"),
+    ExportJob.Format.JSON_STAFF: (
+        open_data.write_staff,
+        False,
+        "-staff.json",
+        "application/json; charset=utf-8",
+    ),
     ExportJob.Format.CSV: (tables.write, True, "-csv.zip", "application/zip"),
 }
 #: A run still waiting or being made after this long was lost (a restart, a crash).

@@ -135,9 +135,35 @@ def test_the_export_holds_the_published_results_and_every_raw_response(town_hall
     assert all(r["channel"] == "paper" for r in paper)
     assert len(data["hand_counts"]) == 4  # three first counts and one correction
     assert data["integrity"]["log_entries"] == len(data["log"]) == session.process.log_seq
+    # Public open data publishes approved text only: hidden and pending text, and the
+    # reasons for hiding, stay out (their commitments stay in the log).
+    assert data["variant"] == "public"
+    texts = {r["text"] for r in data["responses"] if r["text"]}
+    assert texts == {"Meer bankjes in de schaduw"}
+    assert {t["text"] for t in data["texts"]} == texts
+    raw = json.dumps(data, ensure_ascii=False)
+    for withheld in ("HYPERLINK", "Nog niet gemodereerd", "formule"):
+        assert withheld not in raw
+    written = [r for r in data["responses"] if r["question"] == questions["text"].pk]
+    assert all(r["text_commitment"] for r in written)
+    assert {r["moderation_reason"] for r in data["responses"]} == {None}
+
+
+def test_the_staff_variant_holds_every_text_and_is_marked(town_hall, tmp_path):
+    session, _questions = town_hall
+    path = tmp_path / "staff.json"
+    call_command(
+        "export_results", session.process.slug, "--format", "json-staff", "-o", str(path)
+    )
+    data = json.loads(path.read_text(encoding="utf-8"))
+    assert data["variant"] == "staff"
     # Open text travels as data: the formula and the tag are plain strings.
     texts = {r["text"] for r in data["responses"] if r["text"]}
     assert '=HYPERLINK("http://x.test","klik") <script>' in texts
+    assert "Nog niet gemodereerd" in texts
+    assert "formule" in {r["moderation_reason"] for r in data["responses"]}
+    assert "formule" in {t["text"] for t in data["texts"]}
+    assert verify(data, tmp_path).startswith("OK ")
 
 
 def test_the_results_are_recounted_from_the_raw_responses(town_hall, tmp_path):

@@ -8,17 +8,33 @@ from django.core.management import CommandError, call_command
 from openpyxl import load_workbook
 from openpyxl.chart import BarChart
 
+from sessions_app.models import Response
 from sessions_app.results import question_results
-from tests.sessions_app.test_open_data import town_hall  # noqa: F401 (a fixture)
+from sessions_app.services import facilitation
+from tests.sessions_app.test_open_data import _answer, _phone, town_hall  # noqa: F401
+
+FORMULA = '=HYPERLINK("http://x.test","klik") <script>'
 
 pytestmark = pytest.mark.django_db
 
 SPLIT = ("room", "remote", "paper", "hands", "total")
 
 
+def approved_formula(session, questions):
+    """An approved open answer that looks like a formula (published texts only are in
+    the council's files; the town hall's own formula answer is hidden)."""
+    result = _answer(_phone(session, "room"), questions["text"], {"text": FORMULA})
+    facilitation.response_moderate(
+        user=session.process.staff_roles.first().user,
+        response=Response.objects.get(pk=result.response_id),
+        decision="approve",
+    )
+
+
 @pytest.fixture
 def workbook(town_hall, tmp_path):  # noqa: F811
     session, questions = town_hall
+    approved_formula(session, questions)
     path = tmp_path / "raad.xlsx"
     call_command("export_results", session.process.slug, "--format", "xlsx", "-o", str(path))
     return load_workbook(path), session, questions
@@ -97,7 +113,7 @@ def test_formula_text_stays_text_and_times_are_local(workbook):
     formula = [c for c in cells if isinstance(c.value, str) and c.value.startswith("=HYPERLINK")]
     assert formula and all(c.data_type == "s" and c.quotePrefix for c in formula)
     open_text = [c.value for row in book["Open antwoord"].iter_rows() for c in row]
-    assert '=HYPERLINK("http://x.test","klik") <script>' in open_text
+    assert FORMULA in open_text
     times = [c.value for c in cells if isinstance(c.value, datetime.datetime)]
     assert times and all(t.tzinfo is None for t in times)
     header = rows(book["Antwoorden"])[0]
@@ -127,6 +143,7 @@ def test_csv_files_have_a_bom_and_keep_formulas_inert(town_hall, tmp_path):  # n
     import zipfile
 
     session, questions = town_hall
+    approved_formula(session, questions)
     path = tmp_path / "tabellen.zip"
     call_command("export_results", session.process.slug, "--format", "csv", "-o", str(path))
     slug = session.process.slug
@@ -140,7 +157,7 @@ def test_csv_files_have_a_bom_and_keep_formulas_inert(town_hall, tmp_path):  # n
     assert all(content.startswith(b"\xef\xbb\xbf") for content in raw.values())
     responses = list(csv.DictReader(io.StringIO(raw[f"{slug}/responses.csv"].decode("utf-8-sig"))))
     texts = [r["text"] for r in responses if r["text"]]
-    assert '\'=HYPERLINK("http://x.test","klik") <script>' in texts
+    assert "'" + FORMULA in texts
     assert not any(t.startswith(("=", "+", "-", "@")) for t in texts)
     results = list(csv.reader(io.StringIO(raw[f"{slug}/results.csv"].decode("utf-8-sig"))))
     choice = questions["choice"]
