@@ -16,7 +16,7 @@ from django.conf import settings
 from sessions_app import permissions, writer
 from sessions_app.cookies import read_tokens
 from sessions_app.exceptions import AccessDenied, FacilitationError, InputRejected
-from sessions_app.identifiers import normalise_code
+from sessions_app.identifiers import normalise_code, receipt_shown
 from sessions_app.models import LiveSession, Participant, ProcessState
 from sessions_app.selectors import participant_answers
 from sessions_app.services import facilitation, participation
@@ -291,15 +291,17 @@ class ParticipantConsumer(BaseConsumer):
         except InputRejected as rejected:
             await self.send_json(self._rejection(client_id, message, rejected.code))
             return
-        await self.send_json(
-            {
-                "type": "ack",
-                "client_id": client_id,
-                "question": result.question_id,
-                "status": result.status,
-                "counted": result.counted,
-            }
-        )
+        ack = {
+            "type": "ack",
+            "client_id": client_id,
+            "question": result.question_id,
+            "status": result.status,
+            "counted": result.counted,
+        }
+        if result.receipt:
+            # Given once: the server keeps only its hash (in the log).
+            ack["receipt"] = receipt_shown(result.receipt)
+        await self.send_json(ack)
 
     async def on_propose(self, message):
         client_id = self._client_id(message)

@@ -194,3 +194,31 @@ def heads_sign_all() -> int:
             head_sign(process)
             signed += 1
     return signed
+
+
+def heads_verify(process: Process) -> tuple[str, dict] | None:
+    """Check the stored heads of ``process`` against its stored log, with a tree built
+    afresh (not the kept one): each is signed by this installation's key and has the root
+    of the log's first ``size`` entries. A log cut short or rewritten below a head fails
+    here, even when its chain was hashed again. Returns the first problem as
+    ``(code, details)`` (codes as ``exports.heads``), or None."""
+    key = signing_key()
+    stored = list(TreeHead.objects.filter(process=process).order_by("size"))
+    if not stored:
+        return None
+    hashes = (
+        LogEntry.objects.filter(process=process)
+        .order_by("seq")
+        .values_list("hash", flat=True)
+        .iterator(chunk_size=5000)
+    )
+    fresh = merkle.MerkleTree.from_entry_hashes(hashes)
+    for head in stored:
+        signed = {**head.as_json(), "process": process.slug}
+        if head.key_id == key.key_id and not merkle.verify_tree_head(signed, key.public):
+            return "bad_signature", {"size": head.size}
+        if head.size > fresh.size:
+            return "head_beyond_log", {"size": head.size, "count": fresh.size}
+        if fresh.root_hex(head.size) != head.root:
+            return "root_mismatch", {"size": head.size}
+    return None

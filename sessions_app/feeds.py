@@ -11,6 +11,7 @@ from django.utils import translation
 from django.utils.feedgenerator import Atom1Feed
 from django.utils.translation import gettext as _
 
+from . import checkpoints
 from .models import FollowUpOutcome, LogEntry, Process, ProcessState, Question
 
 #: The log actions that are news for the public, and how each is told.
@@ -25,12 +26,34 @@ NEWS = {
     "process.closed": lambda entry, q: _("The process is closed"),
 }
 LIMIT = 50
+#: The namespace of the feed's signed tree head (``docs/transparency-log.md``).
+NAMESPACE = "https://inspraak.example/ns/transparency"
 
 
 class TextAtomFeed(Atom1Feed):
     """Atom whose summaries are plain text. Django marks them ``type="html"``, which tells
     a feed reader to render a question's or a follow-up's text as markup: ``<b>`` in a
     question would be bold there, a ``<script>`` a script."""
+
+    def root_attributes(self):
+        return {**super().root_attributes(), "xmlns:inspraak": NAMESPACE}
+
+    def add_root_elements(self, handler):
+        """The log's latest signed tree head, so a feed reader's archive keeps the heads."""
+        super().add_root_elements(handler)
+        head = self.feed.get("tree_head")
+        if head:
+            handler.addQuickElement(
+                "inspraak:treeHead",
+                None,
+                {
+                    "size": str(head["size"]),
+                    "root": head["root"],
+                    "at": head["at"],
+                    "keyId": head["key_id"],
+                    "signature": head["signature"],
+                },
+            )
 
     def add_item_elements(self, handler, item):
         super().add_item_elements(handler, {**item, "description": None})
@@ -48,6 +71,10 @@ class ProcessFeed(Feed):
 
     def title(self, process):
         return process.title
+
+    def feed_extra_kwargs(self, process):
+        head = checkpoints.head_sign(process, fresh=False)
+        return {"tree_head": head.as_json() if head else None}
 
     def subtitle(self, process):
         return _(

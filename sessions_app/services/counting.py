@@ -21,7 +21,7 @@ here inside their transaction; nothing here checks permissions.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from django.db import transaction
@@ -30,7 +30,7 @@ from django.utils import timezone
 
 from sessions_app.answers import Answer
 from sessions_app.bulk import insert_rows, update_where_pk_in
-from sessions_app.identifiers import public_id_new
+from sessions_app.identifiers import public_id_new, receipt_hash, receipt_new
 from sessions_app.models import (
     CardRule,
     HandCount,
@@ -42,6 +42,7 @@ from sessions_app.models import (
     Process,
     Question,
     QuestionKind,
+    Receipt,
     Response,
     ResponseItem,
     ResponseStatus,
@@ -152,6 +153,8 @@ class Counted:
     card_conflict: int | None = None
     #: The commitment of the answer's written text, if it has one and it was stored here.
     commitment: str | None = None
+    #: A phone's receipt code for this answer (given once; the log holds its hash).
+    receipt: str = ""
 
 
 def _store(
@@ -257,6 +260,7 @@ def _online_log(
     client_id: str,
     superseded: int | None,
     commitment: str | None,
+    receipt: str,
 ) -> dict:
     data = {
         "question": question.pk,
@@ -266,6 +270,7 @@ def _online_log(
         "via": participant.joined_via,
         "client_id": client_id,
         "answer": logged_answer(answer, question.kind, commitment),
+        "receipt": receipt,
     }
     if superseded is not None:
         data["supersedes"] = superseded
@@ -289,6 +294,7 @@ def online_count(
         client_id=client_id,
         process_id=process.pk,
     )
+    receipt = receipt_new()
     data = _online_log(
         question,
         participant,
@@ -297,18 +303,24 @@ def online_count(
         client_id,
         stored.superseded,
         stored.commitment,
+        receipt_hash(receipt),
     )
     if stored.card_conflict is not None:
         data["card"] = participant.card.code
         data["card_conflict"] = stored.card_conflict
-    log_append(
+    entry = log_append(
         process=process,
         action="response.held" if stored.held else "response.counted",
         actor=f"participant:{participant.public_id}",
         data=data,
     )
+    insert_rows(
+        Receipt,
+        [{"hash": data["receipt"], "process_id": process.pk, "seq": entry.seq}],
+        keys=False,
+    )
     _announce(question, "response")
-    return stored
+    return replace(stored, receipt=receipt)
 
 
 @dataclass(frozen=True)
@@ -323,12 +335,14 @@ class OnlineAnswer:
     previous: int | None
 
 
-def online_count_many(answers: Sequence[OnlineAnswer], processes: dict[int, Process]) -> list[int]:
+def online_count_many(
+    answers: Sequence[OnlineAnswer], processes: dict[int, Process]
+) -> list[tuple[int, str]]:
     """Count many phones' plain answers at once, inside the caller's transaction (which
     holds their questions' locks): the same rows, log entries and announcements as
-    ``online_count`` for each, with one insert of rows, one of items and one of log
-    entries per process. ``processes``: each session's process. Returns the new rows'
-    keys in order."""
+    ``online_count`` for each, with one insert of rows, one of items, one of log entries
+    per process and one of receipts. ``processes``: each session's process. Returns the
+    new rows' keys and their receipt codes, in order."""
     if not answers:
         return []
     now = timezone.now()
@@ -361,8 +375,9 @@ def online_count_many(answers: Sequence[OnlineAnswer], processes: dict[int, Proc
         for response, item in zip(created, answers, strict=True)
     ]
     texts.insert(w for w in written if w is not None)
+    receipts = [receipt_new() for _item in answers]
     by_process: dict[int, tuple[Process, list]] = {}
-    for response, item, text in zip(created, answers, written, strict=True):
+    for response, item, text, receipt in zip(created, answers, written, receipts, strict=True):
         process = processes[item.question.session_id]
         by_process.setdefault(process.pk, (process, []))[1].append(
             (
@@ -376,14 +391,23 @@ def online_count_many(answers: Sequence[OnlineAnswer], processes: dict[int, Proc
                     item.client_id,
                     item.previous,
                     text.commitment if text is not None else None,
+                    receipt_hash(receipt),
                 ),
             )
         )
+    index = []
     for process, entries in by_process.values():
         log_append_many(process=process, entries=entries, plain=True)
+        # The entries took the numbers up to the process's new head, in order.
+        first = process.log_seq - len(entries) + 1
+        index += [
+            {"hash": data["receipt"], "process_id": process.pk, "seq": first + i}
+            for i, (_action, _actor, data) in enumerate(entries)
+        ]
+    insert_rows(Receipt, index, keys=False)
     for question in {item.question.pk: item.question for item in answers}.values():
         _announce(question, "response", process_id=processes[question.session_id].pk)
-    return created
+    return list(zip(created, receipts, strict=True))
 
 
 # --- statements ----------------------------------------------------------------------------

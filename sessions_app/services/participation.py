@@ -111,6 +111,8 @@ class SubmitResult:
     question_id: int
     counted: bool
     superseded_id: int | None = None
+    #: The receipt code of a newly counted answer (never stored; empty for a replay).
+    receipt: str = ""
 
 
 def _replay(participant: Participant, client_id: str) -> SubmitResult | None:
@@ -205,6 +207,7 @@ def _count(
         question_id=question.pk,
         counted=not stored.held,
         superseded_id=stored.superseded,
+        receipt=stored.receipt,
     )
 
 
@@ -432,9 +435,10 @@ def _count_many(fast, previous: dict, processes: dict) -> list[tuple[int, Submit
                 question_id=counted.question.pk,
                 counted=True,
                 superseded_id=counted.previous,
+                receipt=receipt,
             ),
         )
-        for (index, *_rest), counted, response in zip(fast, plain, created, strict=True)
+        for (index, *_rest), counted, (response, receipt) in zip(fast, plain, created, strict=True)
     ]
 
 

@@ -10,5 +10,7 @@ urlpatterns = [
     path("privacy/", public.privacy, name="privacy"),
     path("p/<slug:slug>/", public.process_page, name="process"),
     path("p/<slug:slug>/log/", public.process_log, name="log"),
+    path("p/<slug:slug>/log/heads.json", public.process_heads, name="heads"),
+    path("p/<slug:slug>/check/", public.receipt_check, name="check"),
     path("p/<slug:slug>/feed/", ProcessFeed(), name="feed"),
 ]

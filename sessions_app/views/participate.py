@@ -12,13 +12,14 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from sessions_app import permissions, writer
 from sessions_app.answers import QuestionRules, answer_from_form
 from sessions_app.cookies import read_token, set_token
 from sessions_app.exceptions import ERROR_MESSAGES, InputRejected
-from sessions_app.identifiers import normalise_code
+from sessions_app.identifiers import normalise_code, receipt_shown
 from sessions_app.join_limits import join_allowed
 from sessions_app.models import (
     JoinedVia,
@@ -185,6 +186,9 @@ def phone(request, code: str):
             "answer_url": reverse("participate:answer", args=[session.join_code, 0]),
             "strings": phone_strings(),
             "mine": mine,
+            "check_url": request.build_absolute_uri(
+                reverse("public:check", args=[session.process.slug])
+            ),
         },
     }
     return render(request, "participate/phone.html", context)
@@ -264,6 +268,21 @@ def answer(request, code: str, question_id: int):
             request,
             _("Your answer has been counted. You may change it while the question is open."),
         )
+        codes = [receipt_shown(o.receipt) for o in outcomes if o.receipt]
+        if codes:
+            # Shown once and not kept on the server: the phone (this page) holds it.
+            messages.info(
+                request,
+                ngettext(
+                    "Your receipt: %(codes)s. Write it down or take a screenshot: with it "
+                    "you can check on this process's page that your answer counts.",
+                    "Your receipts: %(codes)s. Write them down or take a screenshot: with "
+                    "them you can check on this process's page that your answers count.",
+                    len(codes),
+                )
+                % {"codes": ", ".join(codes)},
+                extra_tags="receipt",
+            )
     return redirect(
         reverse("participate:phone", args=[session.join_code]) + f"#question-{question_id}"
     )

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
-from django.core.paginator import Paginator
-from django.shortcuts import get_object_or_404, render
+import json
 
+from django.core.paginator import Paginator
+from django.http import HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from sessions_app import checkpoints, receipts, selectors
 from sessions_app import privacy as privacy_statement
-from sessions_app import selectors
 from sessions_app.exports import data
 from sessions_app.exports.lines import result_lines
+from sessions_app.identifiers import receipt_shown
 from sessions_app.models import Level, Process, ProcessState, QuestionState, Role, StaffRole
 from sessions_app.models.choices import LEVEL_EXPLANATIONS
 
@@ -78,7 +84,63 @@ def process_log(request, slug):
     )
     page.object_list = list(page.object_list)  # the rows the template shows, annotated
     _name_staff_by_role(process, page.object_list)
-    return render(request, "public/log.html", {"process": process, "page": page})
+    context = {
+        "process": process,
+        "page": page,
+        "head": checkpoints.head_sign(process, fresh=False),
+        "signing_key": checkpoints.public_key(),
+    }
+    return render(request, "public/log.html", context)
+
+
+def process_heads(request, slug):
+    """The signed tree heads of a process's log, newest first, with the public key: what
+    a clerk or a journalist saves now, to prove a rewrite later (``verify_log
+    --consistency``)."""
+    process = get_object_or_404(Process.objects.exclude(state=ProcessState.DRAFT), slug=slug)
+    checkpoints.head_sign(process, fresh=False)
+    found = [head.as_json() for head in checkpoints.heads(process, limit=1000)]
+    return JsonResponse(
+        {"signing_key": checkpoints.public_key(), "tree_heads": found[::-1]},
+        json_dumps_params={"ensure_ascii": False, "indent": 1},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def receipt_check(request, slug):
+    """A participant's receipt checked: the answer is in the log, whether it counts, and
+    its inclusion proof against a signed head (also as a file to keep). The code is
+    posted, never put in an address, and not stored."""
+    process = get_object_or_404(Process.objects.exclude(state=ProcessState.DRAFT), slug=slug)
+    use_process_language(request, process)
+    context = {"process": process, "code": "", "checked": None, "error": ""}
+    status = 200
+    if request.method == "POST":
+        code = request.POST.get("code", "")[:64]
+        context["code"] = receipt_shown(code) if code.strip() else ""
+        if not receipts.check_allowed(request.META.get("REMOTE_ADDR", "")):
+            context["error"] = _(
+                "Too many checks from this network just now. Try again in a minute."
+            )
+            status = 429
+        else:
+            checked = receipts.receipt_check(process, code)
+            if checked is None:
+                context["error"] = _(
+                    "No answer in this process has that receipt. Check the code, and "
+                    "that it belongs to this process."
+                )
+                status = 404
+            elif request.POST.get("download"):
+                response = HttpResponse(
+                    json.dumps(checked.as_json(), ensure_ascii=False, indent=1),
+                    content_type="application/json; charset=utf-8",
+                )
+                name = f"{process.slug}-receipt-{checked.entry.seq}.json"
+                response["Content-Disposition"] = f'attachment; filename="{name}"'
+                return response
+            context["checked"] = checked
+    return render(request, "public/check.html", context, status=status)
 
 
 def _name_staff_by_role(process: Process, entries) -> None:

@@ -94,6 +94,10 @@ def phone_strings() -> dict:
         "propose": _("Send statement"),
         "results": _("Results"),
         "ended": _("This session has ended."),
+        "receipt_check": _("Check"),
+        "receipts_file": _(
+            "Receipts of your answers. Check one at {url} (the code is not stored there)."
+        ),
     }
 
 

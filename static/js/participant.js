@@ -25,6 +25,45 @@ function save() {
   sessionStorage.setItem(storeKey, JSON.stringify([...pending]));
 }
 
+// --- receipts: kept on this phone only (the server keeps their hashes) -----------------
+
+const receiptKey = `inspraak:receipts:${cfg.code}`;
+const receipts = JSON.parse(localStorage.getItem(receiptKey) || "[]");
+const receiptList = document.getElementById("receipt-list");
+let receiptFile = null;
+
+function showReceipts() {
+  if (!receiptList) return;
+  receiptList.replaceChildren(
+    ...receipts.map((r) =>
+      el("li", {}, [
+        el("span", { class: "receipt-question" }, r.question),
+        " ",
+        el("code", { class: "receipt-code" }, r.code),
+        " ",
+        el("a", { href: `${cfg.check_url}#${r.code}` }, s.receipt_check),
+      ]),
+    ),
+  );
+  const link = document.getElementById("receipt-download");
+  if (!link || !receipts.length) return;
+  if (receiptFile) URL.revokeObjectURL(receiptFile);
+  const lines = [format(s.receipts_file, { url: cfg.check_url }), ""];
+  for (const r of receipts) lines.push(`${r.code}  ${r.at}  ${r.question}`);
+  receiptFile = URL.createObjectURL(new Blob([lines.join("\n") + "\n"], { type: "text/plain" }));
+  link.href = receiptFile;
+  document.getElementById("receipt-save").hidden = false;
+}
+
+function keepReceipt(questionId, code) {
+  const q = questions.get(questionId);
+  receipts.unshift({ code, question: q ? q.text : "", at: new Date().toLocaleString() });
+  receipts.splice(50);
+  localStorage.setItem(receiptKey, JSON.stringify(receipts));
+  showReceipts();
+}
+showReceipts();
+
 function say(text) {
   alertBox.textContent = "";
   status.textContent = text;
@@ -352,6 +391,7 @@ function acknowledge(ack) {
     return;
   }
   if (sent && ack.counted) remember(sent);
+  if (ack.receipt) keepReceipt(ack.question, ack.receipt);
   say(s[ack.status] || s.counted);
   if (sent && ack.counted && sent.answer && "statement" in sent.answer) redraw(ack.question);
   const button = container.querySelector(`form[data-question="${ack.question}"] button[type=submit]`);

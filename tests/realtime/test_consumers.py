@@ -3,6 +3,7 @@ kind of bad input refused with a code while nothing changes."""
 
 import asyncio
 import json
+import re
 
 import pytest
 from asgiref.sync import sync_to_async
@@ -56,6 +57,7 @@ async def test_answer_is_acknowledged_after_commit_and_counted_once(room, make_p
     phone = await make_phone()
     await phone.send(answer(choice, {"option": option}))
     ack = await phone.receive_type("ack")
+    receipt = ack.pop("receipt")
     assert ack == {
         "type": "ack",
         "client_id": "client-000001",
@@ -63,12 +65,14 @@ async def test_answer_is_acknowledged_after_commit_and_counted_once(room, make_p
         "status": "counted",
         "counted": True,
     }
+    assert re.fullmatch(r"[A-Z0-9]{4}(-[A-Z0-9]{4}){3}", receipt)
     # When the ack arrives, the answer is already in the database.
     assert await counted(choice) == [phone.participant.pk]
     before = await row_counts()
     await phone.send(answer(choice, {"option": option}))  # a replay: same client id
     replay = await phone.receive_type("ack")
     assert (replay["status"], replay["counted"]) == ("duplicate", True)
+    assert "receipt" not in replay  # given once
     assert await row_counts() == before
     await phone.close()
 

@@ -152,9 +152,7 @@ def test_the_export_holds_the_published_results_and_every_raw_response(town_hall
 def test_the_staff_variant_holds_every_text_and_is_marked(town_hall, tmp_path):
     session, _questions = town_hall
     path = tmp_path / "staff.json"
-    call_command(
-        "export_results", session.process.slug, "--format", "json-staff", "-o", str(path)
-    )
+    call_command("export_results", session.process.slug, "--format", "json-staff", "-o", str(path))
     data = json.loads(path.read_text(encoding="utf-8"))
     assert data["variant"] == "staff"
     # Open text travels as data: the formula and the tag are plain strings.

@@ -6,12 +6,14 @@ import re
 import pytest
 
 from sessions_app.exceptions import InputRejected
+from sessions_app.identifiers import receipt_hash
 from sessions_app.models import (
     LiveSession,
     LogEntry,
     Moderation,
     Option,
     Participant,
+    Receipt,
     Response,
     ResponseStatus,
     StatementOrigin,
@@ -172,7 +174,12 @@ def test_answer_is_counted_with_its_items_and_logged(opened, phone, process):
         question_id=question.pk,
         counted=True,
         superseded_id=None,
+        receipt=result.receipt,
     )
+    # The receipt code is the phone's: the log holds its hash, nothing holds the code.
+    assert len(result.receipt) == 16
+    assert Receipt.objects.get(hash=receipt_hash(result.receipt)).seq == last_entry(process).seq
+    assert result.receipt not in str(last_entry(process).data)
     assert response.status == ResponseStatus.COUNTED
     assert (response.question, response.participant) == (question, phone)
     assert (response.source, response.client_id, response.moderation) == (
@@ -195,7 +202,9 @@ def test_answer_is_counted_with_its_items_and_logged(opened, phone, process):
         "via": "room",
         "client_id": "answer-0001",
         "answer": {"options": [bikes, green]},
+        "receipt": receipt_hash(result.receipt),
     }
+    assert submit(phone, question, {"options": [bikes]}, "answer-0001").receipt == ""  # replay
 
 
 def test_remote_answer_logs_its_way_in(opened, live_session, process):

@@ -1,0 +1,157 @@
+"""Receipts: a participant checks that their answer is in the log, counts, and is proven
+to be in the signed log.
+
+A phone gets a receipt code with each newly stored answer (``identifiers.receipt_new``);
+the log entry holds only its hash, and ``Receipt`` indexes that hash. Whoever holds the
+code finds the entry; whoever does not learns nothing: the hash cannot be turned back
+into a code, and a guess is one of about 2**79.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import time
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.cache import cache
+from django.utils.translation import gettext as _
+
+from sessions_app import checkpoints, merkle
+from sessions_app.identifiers import receipt_hash
+from sessions_app.models import LogEntry, Process, Question, Receipt, Response, ResponseStatus
+
+#: Checks of receipts from one address per minute (a person checks a few; a script that
+#: guesses codes is stopped, though a guess would not succeed anyway).
+CHECKS_PER_MINUTE = 30
+
+
+def check_allowed(address: str, now: float | None = None) -> bool:
+    """Count a check from ``address``; whether it may go ahead (per server process)."""
+    minute = int((time.time() if now is None else now) // 60)
+    digest = hmac.new(settings.SECRET_KEY.encode(), address.encode(), hashlib.sha256)
+    key = f"inspraak:receipts:{digest.hexdigest()[:24]}:{minute}"
+    cache.add(key, 0, timeout=120)
+    try:
+        return cache.incr(key) <= CHECKS_PER_MINUTE
+    except ValueError:
+        cache.set(key, 1, timeout=120)
+        return True
+
+
+@dataclass(frozen=True)
+class Checked:
+    """What a receipt shows its holder."""
+
+    entry: LogEntry
+    question: Question | None
+    #: The answer as its holder reads it.
+    answer: list[str]
+    #: The answer's status now: counted, superseded, voided, held, rejected.
+    status: str
+    #: For a replaced answer: whether a later answer of the same person counts instead.
+    replaced_by_own: bool
+    head: dict
+    leaf_index: int
+    proof: list[str]
+    proven: bool
+    signing_key: dict
+
+    def as_json(self) -> dict:
+        """The proof to keep and check offline (``verify_log --export FILE --receipt CODE``
+        does the same against an export; see ``docs/transparency-log.md``)."""
+        return {
+            "format": "inspraak.receipt-proof/1",
+            "process": self.head["process"],
+            "seq": self.entry.seq,
+            "entry_hash": self.entry.hash,
+            "receipt_hash": self.entry.data.get("receipt"),
+            "status": self.status,
+            "leaf_index": self.leaf_index,
+            "tree_size": self.head["size"],
+            "proof": self.proof,
+            "tree_head": self.head,
+            "signing_key": self.signing_key,
+        }
+
+
+def receipt_check(process: Process, code: str) -> Checked | None:
+    """The entry of ``process``'s log that holds ``code``'s receipt, its status, and its
+    inclusion proof against a signed head that covers it; None when no entry holds it."""
+    wanted = receipt_hash(code)
+    if not wanted:
+        return None
+    found = Receipt.objects.filter(hash=wanted, process=process).values_list("seq", flat=True)
+    seq = next(iter(found), None)
+    if seq is None:
+        return None
+    entry = LogEntry.objects.filter(process=process, seq=seq).first()
+    if entry is None or entry.data.get("receipt") != wanted:
+        return None  # the index points elsewhere than the log: trust the log
+    head = checkpoints.head_sign(process, fresh=False)
+    if head.size < seq:
+        head = checkpoints.head_sign(process)
+    tree = checkpoints.tree(process, head.size)
+    proof = tree.inclusion_proof(seq - 1, head.size)
+    status, replaced_by_own = _status(entry)
+    question_id = entry.data.get("question")
+    question = Question.objects.filter(pk=question_id).first() if question_id else None
+    return Checked(
+        entry=entry,
+        question=question,
+        answer=answer_words(question, entry.data.get("answer") or {}),
+        status=status,
+        replaced_by_own=replaced_by_own,
+        head=head.as_json(),
+        leaf_index=seq - 1,
+        proof=proof,
+        proven=merkle.verify_inclusion(entry.hash, seq - 1, head.size, proof, head.root),
+        signing_key=checkpoints.public_key(),
+    )
+
+
+def answer_words(question: Question | None, shown: dict) -> list[str]:
+    """An answer as logged, in words: the options' texts, the value, the vote."""
+    if question is None:
+        return []
+    names = dict(question.options.values_list("pk", "text"))
+    votes = {"agree": _("agree"), "disagree": _("disagree"), "pass": _("pass")}
+    if "option" in shown:
+        return [names.get(shown["option"], "?")]
+    if "options" in shown:
+        return [names.get(o, "?") for o in shown["options"]]
+    if "ranking" in shown:
+        return [f"{rank}. {names.get(o, '?')}" for rank, o in enumerate(shown["ranking"], 1)]
+    if "allocation" in shown:
+        return [f"{names.get(int(o), '?')}: {n}" for o, n in shown["allocation"].items()]
+    if "value" in shown:
+        return [str(shown["value"])]
+    if "vote" in shown:
+        return [f"{names.get(shown.get('statement'), '?')}: {votes.get(shown['vote'], '?')}"]
+    if "text_commitment" in shown:
+        return [_("your written answer (kept apart from the log, which holds its commitment)")]
+    return []
+
+
+def _status(entry: LogEntry) -> tuple[str, bool]:
+    ids = entry.data.get("responses") or [entry.data.get("response")]
+    rows = list(
+        Response.objects.filter(pk__in=[i for i in ids if i]).values_list(
+            "status", "participant_id", "question_id", "statement_id"
+        )
+    )
+    if not rows:
+        return "", False
+    statuses = {row[0] for row in rows}
+    status = statuses.pop() if len(statuses) == 1 else "mixed"
+    own = False
+    if status == ResponseStatus.SUPERSEDED:
+        _old, participant, question, statement = rows[0]
+        own = Response.objects.filter(
+            participant_id=participant,
+            question_id=question,
+            statement_id=statement,
+            status=ResponseStatus.COUNTED,
+        ).exists()
+    return status, own
