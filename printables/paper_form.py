@@ -27,6 +27,9 @@ class SheetRow:
     url: str
     card: str = ""
     card_url: str = ""
+    #: The receipt code on the tear-off strip of the last page, and where to check it.
+    receipt: str = ""
+    check_url: str = ""
 
 
 def _y(y_mm: float) -> float:
@@ -77,6 +80,8 @@ def draw_page(canvas: Canvas, layout: dict, page: dict, sheet: SheetRow, strings
     if sheet.card:
         footer += "   " + strings["card"].replace("{card}", sheet.card)
     canvas.drawCentredString(PAGE_W / 2 * mm, _y(PAGE_H - 10), footer)
+    if sheet.receipt and page["number"] == total:
+        _receipt_strip(canvas, sheet, strings)
 
     card = layout.get("card")
     if card and sheet.card_url and card["page"] == page["number"]:
@@ -111,6 +116,32 @@ def draw_page(canvas: Canvas, layout: dict, page: dict, sheet: SheetRow, strings
         canvas.restoreState()
     for line in page["lines"]:
         _line(canvas, line)
+
+
+#: The tear-off strip: between the bottom corner markers, below everything the reader reads,
+#: so tearing it off leaves the form readable.
+STRIP = {"x": 30.0, "y": 271.0, "w": PAGE_W - 60.0, "h": 13.0}
+
+
+def _receipt_strip(canvas: Canvas, sheet: SheetRow, strings: dict) -> None:
+    x, y, w, h = STRIP["x"], STRIP["y"], STRIP["w"], STRIP["h"]
+    canvas.saveState()
+    canvas.setDash(2, 2)
+    canvas.setStrokeColorRGB(0.45, 0.45, 0.45)
+    canvas.rect(x * mm, _y(y + h), w * mm, h * mm, stroke=1, fill=0)
+    canvas.restoreState()
+    canvas.setFont(fonts.REGULAR, 7)
+    canvas.drawString((x + 2) * mm, _y(y + 3.5), strings["receipt_keep"])
+    canvas.setFont(fonts.MONO, 10)
+    canvas.drawString((x + 2) * mm, _y(y + 8), readable_receipt(sheet.receipt))
+    canvas.setFont(fonts.REGULAR, 7)
+    canvas.drawString(
+        (x + 2) * mm, _y(y + 11.5), strings["receipt_check"].replace("{url}", sheet.check_url)
+    )
+
+
+def readable_receipt(code: str) -> str:
+    return "-".join(code[i : i + 4] for i in range(0, len(code), 4))
 
 
 def _line(canvas: Canvas, item: dict) -> None:

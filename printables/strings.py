@@ -35,6 +35,10 @@ def form_strings() -> dict:
             "Scan this code with your phone. Your phone and this form then count as one "
             "person, so you are never counted twice."
         ),
+        "receipt_keep": _(
+            "Tear off and keep this strip: your receipt. Hand in the rest of the form."
+        ),
+        "receipt_check": _("Check that your form counts: {url}"),
     }
 
 

@@ -4,6 +4,7 @@ codes, client ids and the participants' public ids. Plain Python, no database.""
 from __future__ import annotations
 
 import hashlib
+import hmac
 import re
 import secrets
 
@@ -66,3 +67,17 @@ def receipt_shown(code: str) -> str:
     """A receipt code as people read it: groups of four (``ABCD-EFGH-JKLM-NPQR``)."""
     normal = normalise_code(code)
     return "-".join(normal[i : i + 4] for i in range(0, len(normal), 4))
+
+
+def sheet_receipt(sheet_code: str) -> str:
+    """The receipt code printed on a paper form's tear-off strip: 16 characters drawn
+    from a keyed hash (``SECRET_KEY``) of the sheet's code, so a form can be printed again
+    with the same receipt and nothing of it is stored. The log holds its
+    ``receipt_hash`` once the form counts."""
+    from django.conf import settings
+
+    digest = hmac.new(
+        settings.SECRET_KEY.encode(), f"inspraak.sheet-receipt/1:{sheet_code}".encode(), "sha256"
+    ).digest()
+    alphabet = JOIN_CODE_ALPHABET
+    return "".join(alphabet[byte % len(alphabet)] for byte in digest[:RECEIPT_LENGTH])

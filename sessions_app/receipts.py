@@ -97,10 +97,14 @@ def receipt_check(process: Process, code: str) -> Checked | None:
     status, replaced_by_own = _status(entry)
     question_id = entry.data.get("question")
     question = Question.objects.filter(pk=question_id).first() if question_id else None
+    if question is not None:
+        words = answer_words(question, entry.data.get("answer") or {})
+    else:
+        words = _sheet_words(entry.data.get("answers") or {})
     return Checked(
         entry=entry,
         question=question,
-        answer=answer_words(question, entry.data.get("answer") or {}),
+        answer=words,
         status=status,
         replaced_by_own=replaced_by_own,
         head=head.as_json(),
@@ -132,6 +136,26 @@ def answer_words(question: Question | None, shown: dict) -> list[str]:
     if "text_commitment" in shown:
         return [_("your written answer (kept apart from the log, which holds its commitment)")]
     return []
+
+
+def _sheet_words(answers: dict) -> list[str]:
+    """A paper form's answers in words, question by question."""
+    questions = Question.objects.in_bulk([int(k) for k in answers if k.isdigit()])
+    lines = []
+    for key, shown in answers.items():
+        question = questions.get(int(key)) if key.isdigit() else None
+        if question is None:
+            continue
+        if "votes" in shown:
+            words = [
+                w
+                for statement, vote in shown["votes"].items()
+                for w in answer_words(question, {"statement": int(statement), "vote": vote})
+            ]
+        else:
+            words = answer_words(question, shown)
+        lines.append(f"{question.text} {'; '.join(words)}")
+    return lines
 
 
 def _status(entry: LogEntry) -> tuple[str, bool]:

@@ -30,7 +30,7 @@ from django.utils import timezone
 
 from sessions_app.answers import Answer
 from sessions_app.bulk import insert_rows, update_where_pk_in
-from sessions_app.identifiers import public_id_new, receipt_hash, receipt_new
+from sessions_app.identifiers import public_id_new, receipt_hash, receipt_new, sheet_receipt
 from sessions_app.models import (
     CardRule,
     HandCount,
@@ -538,8 +538,10 @@ def sheet_count(
                 entry=entry,
             )
     teller = entry.teller
-    log_append(
-        process=sheet.session.process,
+    process = sheet.session.process
+    receipt = receipt_hash(sheet_receipt(sheet.code))
+    counted = log_append(
+        process=process,
         action="paper.counted",
         actor=actor_for(actor),
         data={
@@ -552,7 +554,13 @@ def sheet_count(
             "responses": created,
             "held": held,
             "superseded": superseded,
+            # The form's tear-off strip holds the code (``identifiers.sheet_receipt``).
+            "receipt": receipt,
         },
+    )
+    # A sheet counts once (its lock and state): one index row for its receipt.
+    insert_rows(
+        Receipt, [{"hash": receipt, "process_id": process.pk, "seq": counted.seq}], keys=False
     )
     for item in questions:
         _announce(item.question, "paper")

@@ -19,6 +19,7 @@ from printables import paper_form
 from printables.layout import build
 from printables.strings import form_strings
 from sessions_app.exceptions import InputRejected
+from sessions_app.identifiers import sheet_receipt
 from sessions_app.models import FormLayout, LiveSession, PaperSheet, PrintBatch
 from sessions_app.selectors import form_rows
 
@@ -88,12 +89,17 @@ def render_batch(batch_id: int, base_url: str) -> PrintBatch:
     try:
         sheets = list(batch.sheets.select_related("card", "session").order_by("serial"))
         layout = FormLayout.objects.get(session=batch.session, version=sheets[0].layout_version)
+        check_url = base_url.rstrip("/") + reverse(
+            "public:check", args=[batch.session.process.slug]
+        )
         rows = [
             paper_form.SheetRow(
                 s.code,
                 sheet_url(base_url, s),
                 card=s.card.code if s.card_id else "",
                 card_url=card_url(base_url, s) if s.card_id else "",
+                receipt=sheet_receipt(s.code),
+                check_url=check_url,
             )
             for s in sheets
         ]

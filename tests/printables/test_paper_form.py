@@ -151,3 +151,24 @@ def test_print_forms_command(paper_session, tmp_path, capsys):
     with pdfplumber.open(output) as document:
         assert len(document.pages) == 3 * layout_pages
     assert PaperSheet.objects.filter(session=session, large_print=True).count() == 3
+
+
+def test_the_last_page_has_a_receipt_strip_clear_of_the_markers(pdf_of):
+    from printables.layout import BOTTOM, markers
+    from printables.paper_form import STRIP
+    from sessions_app.identifiers import sheet_receipt
+
+    sheets, pdf = pdf_of(1)
+    receipt = sheet_receipt(sheets[0].code)
+    shown = "-".join(receipt[i : i + 4] for i in range(0, 16, 4))
+    with pdfplumber.open(io.BytesIO(pdf)) as document:
+        texts = [page.extract_text() for page in document.pages]
+    assert shown in texts[-1] and f"{BASE}/p/{sheets[0].session.process.slug}/check/" in texts[-1]
+    assert all(shown not in text for text in texts[:-1])
+    # Torn off, it takes nothing the reader needs: below the questions, between the
+    # bottom corner markers.
+    assert STRIP["y"] >= BOTTOM
+    bottom = [m for m in markers() if m["corner"].startswith("bottom")]
+    left = max(m["x"] + m["size"] for m in bottom if m["corner"] == "bottom_left")
+    right = min(m["x"] for m in bottom if m["corner"] == "bottom_right")
+    assert left < STRIP["x"] and STRIP["x"] + STRIP["w"] < right

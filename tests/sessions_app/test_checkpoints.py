@@ -13,9 +13,9 @@ from django.db import connection
 from django.urls import reverse
 
 from sessions_app import checkpoints, merkle
-from sessions_app.identifiers import receipt_hash
+from sessions_app.identifiers import receipt_hash, sheet_receipt
 from sessions_app.logchain import GENESIS_HASH, entry_hash
-from sessions_app.models import LogEntry, Process, TreeHead
+from sessions_app.models import LogEntry, PaperSheet, Process, TreeHead
 from sessions_app.services.processes import process_publish
 from tests.paper_fixtures import option
 from tests.sessions_app.test_open_data import _answer, _phone, town_hall  # noqa: F401
@@ -258,3 +258,22 @@ def test_the_plain_form_shows_the_receipt_once(hall, client):
     code = text.split("Your receipt: ")[1][:19]
     page = client.post(reverse("public:check", args=[session.process.slug]), {"code": code})
     assert page.status_code == 200 and "Your answer is in the log" in page.content.decode()
+
+
+def test_a_paper_forms_receipt_is_its_strip(hall, client):
+    session, q = hall
+    sheet = PaperSheet.objects.get(session=session, state="counted")
+    code = sheet_receipt(sheet.code)
+    entry = LogEntry.objects.get(process=session.process, action="paper.counted")
+    assert entry.data["receipt"] == receipt_hash(code) and code not in json.dumps(entry.data)
+    page = client.post(reverse("public:check", args=[session.process.slug]), {"code": code})
+    text = page.content.decode()
+    assert page.status_code == 200 and "counts in the published total" in text
+    assert q["scale"].text in text  # the form's answers, question by question
+    # The sheet code printed on the form (and in the public log) is not a receipt.
+    assert (
+        client.post(
+            reverse("public:check", args=[session.process.slug]), {"code": sheet.code}
+        ).status_code
+        == 404
+    )
