@@ -35,6 +35,11 @@ if os.environ.get("INSPRAAK_ECHO_BASELINE") == "1":
         path("ws/echo/", MIDDLEWARE["phone"](EchoConsumer.as_asgi())),
     ]
 
+from sessions_app import daily  # noqa: E402
+
+# Retention and signed heads, once a day (manage.py purge, in its own process).
+daily.start()
+
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,

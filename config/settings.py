@@ -51,6 +51,10 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 # key is derived from SECRET_KEY, and changes with it; set it for anything that lasts.
 SIGNING_KEY = os.environ.get("SIGNING_KEY", "")
 
+# The server runs ``manage.py purge`` (retention, signed heads) a minute after it starts
+# and then daily; off when another scheduler (cron, a systemd timer) runs it.
+DAILY_TICK = env_bool("DAILY_TICK", True)
+
 # Public base URL, used where an absolute link is printed (QR codes, invitations).
 SITE_URL = os.environ.get("SITE_URL", "").rstrip("/")
 

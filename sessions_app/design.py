@@ -85,7 +85,7 @@ def session_to_dict(session: LiveSession, *, with_questions: bool = True) -> dic
 
 
 def process_fields_to_dict(process: Process) -> dict:
-    return {
+    fields = {
         "title": process.title,
         "language": process.language,
         "purpose": process.purpose,
@@ -95,6 +95,13 @@ def process_fields_to_dict(process: Process) -> dict:
         "paper_entry": process.entry_mode,
         "card_rule": process.card_rule,
     }
+    # Only when the process sets its own (the installation's defaults otherwise).
+    if process.retention_photos_days is not None or process.retention_texts_months is not None:
+        fields["retention"] = {
+            "photos_days": process.retention_photos_days,
+            "texts_months": process.retention_texts_months,
+        }
+    return fields
 
 
 def timeline_to_list(process: Process) -> list[dict]:
@@ -136,6 +143,8 @@ def process_spec_from(data: dict) -> ProcessSpec:
         decision_maker=data.get("decision_maker", ""),
         entry_mode=data.get("paper_entry", "single"),
         card_rule=data.get("card_rule", "latest_wins"),
+        retention_photos_days=data.get("retention", {}).get("photos_days"),
+        retention_texts_months=data.get("retention", {}).get("texts_months"),
     )
 
 

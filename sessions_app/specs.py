@@ -57,6 +57,8 @@ class ProcessSpec:
     decision_maker: str = ""
     entry_mode: str = "single"
     card_rule: str = "latest_wins"
+    retention_photos_days: int | None = None
+    retention_texts_months: int | None = None
 
 
 #: The process fields a designer edits, in form order.

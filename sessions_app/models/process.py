@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.core.validators import MaxValueValidator
 from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
@@ -31,6 +32,21 @@ class Process(models.Model):
         max_length=20,
         choices=CardRule.choices,
         default=CardRule.LATEST_WINS,
+    )
+    #: How long this process keeps form photos and written text (``manage.py purge``);
+    #: empty takes the installation's default (``RETENTION_PHOTOS_DAYS``,
+    #: ``RETENTION_TEXTS_MONTHS``).
+    retention_photos_days = models.PositiveSmallIntegerField(
+        _("keep form photos for (days after paper counting closed)"),
+        null=True,
+        blank=True,
+        validators=[MaxValueValidator(3650)],
+    )
+    retention_texts_months = models.PositiveSmallIntegerField(
+        _("keep written answers for (months after the process closed)"),
+        null=True,
+        blank=True,
+        validators=[MaxValueValidator(120)],
     )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

@@ -1,0 +1,134 @@
+"""Retention, with a frozen clock: form photos go a set time after paper counting closed,
+written text a set time after the process closed, old phone links stop working; the
+counts stay, the chain and every row still verify, and the log says what went in
+numbers, never in words."""
+
+import io
+from datetime import timedelta
+
+import pytest
+from django.core.management import call_command
+from django.test import override_settings
+from freezegun import freeze_time
+
+from sessions_app import binding
+from sessions_app.models import (
+    FormScan,
+    LogEntry,
+    PageReading,
+    Participant,
+    Response,
+    ResponseStatus,
+    TextContent,
+)
+from sessions_app.services import facilitation, participation, reading, reconciliation
+from sessions_app.services.processes import process_close, process_publish
+from sessions_app.services.retention import EXPIRED
+from tests.paper_fixtures import option
+from tests.reading_helpers import photos
+
+pytestmark = pytest.mark.django_db
+
+
+def purge() -> str:
+    out = io.StringIO()
+    call_command("purge", stdout=out)
+    return out.getvalue()
+
+
+@pytest.fixture
+def evening(paper_session, printed, organiser, teller):
+    """A session with a photographed form, a phone's open answer and a hidden reason."""
+    session, q = paper_session
+    process = session.process
+    process_publish(user=organiser, process=process)
+    for question in (q["choice"], q["text"]):
+        facilitation.question_open(user=organiser, question=question)
+    [sheet] = printed(1)
+    for shot in photos(sheet, [("cross", q["choice"].pk, {"option": option(q["choice"], 1)})]):
+        scan = reading.scan_add(user=teller, session=session, data=shot, origin="photo")
+        reading.scan_read(scan, user=teller)
+    phone = participation.participant_join(session=session, via="room")
+    participation.response_submit(
+        participant=phone,
+        question_id=q["text"].pk,
+        answer={"text": "Ik ben Piet"},
+        client_id="retention-0001",
+    )
+    return session, q, phone
+
+
+def files(folder):
+    return sorted(p.name for p in folder.rglob("*") if p.is_file())
+
+
+@override_settings(
+    RETENTION_PHOTOS_DAYS=30, RETENTION_TEXTS_MONTHS=12, RETENTION_PARTICIPANT_DAYS=30
+)
+def test_purge_applies_each_rule_on_its_day(evening, organiser):
+    session, q, phone = evening
+    process = session.process
+    folder = reading.readings_dir()
+    assert FormScan.objects.exclude(file="").exists() and files(folder)
+    counts = list(
+        Response.objects.filter(status=ResponseStatus.COUNTED).values_list("pk", "number")
+    )
+    start = session.created_at
+    with freeze_time(start + timedelta(days=1)):
+        reconciliation.paper_close(user=organiser, session=session)
+        process_close(user=organiser, process=process)
+    # Day 20: nothing is due yet.
+    with freeze_time(start + timedelta(days=20)):
+        assert "Nothing to remove." in purge()
+    assert files(folder) and TextContent.objects.filter(text="Ik ben Piet").exists()
+    # Day 32: the photos (closed + 30 days) and the phone links (30 days) go; text stays.
+    with freeze_time(start + timedelta(days=32)):
+        out = purge()
+    assert f"{process.slug}: " in out and "phone links" in out
+    assert files(folder) == []
+    assert not FormScan.objects.exclude(file="").exists()
+    assert not PageReading.objects.exclude(image="").exists()
+    assert FormScan.objects.exists()  # the rows (and each file's SHA-256) stay
+    phone.refresh_from_db()
+    assert phone.token.startswith(EXPIRED)
+    assert TextContent.objects.filter(text="Ik ben Piet").exists()
+    # A year after closing: the written text goes, the counts stay.
+    with freeze_time(start + timedelta(days=1 + 366)):
+        purge()
+    kept = TextContent.objects.get(response__question=q["text"])
+    assert (kept.text, kept.salt, kept.erased_reason) == ("", "", "retention")
+    assert Response.objects.get(question=q["text"]).text == ""
+    assert counts == list(
+        Response.objects.filter(status=ResponseStatus.COUNTED).values_list("pk", "number")
+    )
+    # The log says what went in numbers; no text, no file name.
+    purged = list(LogEntry.objects.filter(process=process, action="retention.purged"))
+    assert [e.data for e in purged] == [
+        {"photos": 2, "pages": 2, "texts": 0, "links": 1},
+        {"photos": 0, "pages": 0, "texts": 1, "links": 0},
+    ]
+    erased = LogEntry.objects.get(process=process, action="content.erased")
+    assert erased.data["reason"] == "retention" and kept.commitment in erased.data["commitments"]
+    assert "Piet" not in str(list(LogEntry.objects.values_list("data", flat=True)))
+    assert binding.rows_verify(process=process) is None
+    # Nothing is left to do: a second run removes nothing and logs nothing.
+    seq = LogEntry.objects.filter(process=process).count()
+    with freeze_time(start + timedelta(days=400)):
+        assert "Nothing to remove." in purge()
+    assert LogEntry.objects.filter(process=process).count() == seq
+
+
+def test_a_process_keeps_its_own_retention(evening, organiser):
+    session, _q, _phone = evening
+    process = session.process
+    process.retention_photos_days = 100
+    process.save(update_fields=["retention_photos_days"])
+    with freeze_time(session.created_at + timedelta(days=1)):
+        reconciliation.paper_close(user=organiser, session=session)
+    with freeze_time(session.created_at + timedelta(days=60)):
+        purge()
+    assert FormScan.objects.exclude(file="").exists()
+    with freeze_time(session.created_at + timedelta(days=102)):
+        purge()
+    assert not FormScan.objects.exclude(file="").exists()
+    assert not Participant.objects.filter(token__isnull=True, joined_via="room").exists()
