@@ -56,7 +56,12 @@ class Purged:
         return bool(self.photos or self.pages or self.texts or self.links)
 
     def as_json(self) -> dict:
-        return {"photos": self.photos, "pages": self.pages, "texts": self.texts, "links": self.links}
+        return {
+            "photos": self.photos,
+            "pages": self.pages,
+            "texts": self.texts,
+            "links": self.links,
+        }
 
 
 def photos_until(process: Process, session: LiveSession) -> datetime | None:

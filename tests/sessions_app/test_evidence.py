@@ -10,7 +10,8 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
 
-from sessions_app import binding
+from sessions_app import binding, merkle
+from sessions_app.identifiers import sheet_receipt
 from sessions_app.logchain import text_commitment
 from sessions_app.models import (
     HandCount,
@@ -293,3 +294,31 @@ def test_erasure_refuses_unknown_texts_and_reasons(hall, process):
         assert caught.value.code == code
         kept.refresh_from_db()
         assert kept.text and process.log_seq == seq
+
+
+def test_erase_text_by_receipt_and_the_signing_key_command(hall, process):
+    _session, q = hall
+    phone = _phone(_session, "remote")
+    result = _answer(phone, q["text"], {"text": "Mijn naam is Kees"})
+    out = io.StringIO()
+    call_command("erase_text", process.slug, "--receipt", result.receipt, stdout=out)
+    assert "Erased 1 text" in out.getvalue()
+    assert Response.objects.get(pk=result.response_id).text == ""
+    assert not TextContent.objects.filter(text__contains="Kees").exists()
+    assert verify(process.slug).startswith(f"OK {process.slug}")
+    with pytest.raises(CommandError):
+        call_command("erase_text", process.slug, "--receipt", "ABCD-EFGH-JKLM-NPQR")
+    # A paper form's receipt erases what was written on it, proposal included.
+    written = TextContent.objects.get(text__contains="Jan de Vries", field="text")
+    paper = next(
+        e
+        for e in LogEntry.objects.filter(process=process, action="paper.counted")
+        if e.data["entry"] == written.entry_id
+    )
+    call_command("erase_text", process.slug, "--receipt", sheet_receipt(paper.data["sheet"]))
+    assert not TextContent.objects.filter(text__contains="Jan de Vries").exists()
+    assert not Option.objects.filter(text__contains="speeltuin").exists()
+    assert verify(process.slug).startswith(f"OK {process.slug}")
+    key, err = io.StringIO(), io.StringIO()
+    call_command("signing_key", stdout=key, stderr=err)
+    assert merkle.public_key_b64(key.getvalue().strip()) in err.getvalue()
