@@ -47,9 +47,10 @@ def throwaway_env(directory: Path) -> dict:
     return env
 
 
-def fill(responses: int) -> str:
+def fill(responses: int, receipts: list | None = None) -> str:
     """In this process (Django set up): a published process whose questions hold
-    ``responses`` answers in all; returns its slug."""
+    ``responses`` answers in all; returns its slug. ``receipts``: collects each counted
+    answer's receipt code (``bench.evidence`` checks them)."""
     from django.contrib.auth import get_user_model
     from django.core.management import call_command
     from django.utils import timezone
@@ -128,7 +129,9 @@ def fill(responses: int) -> str:
                 Submission(phone, question.pk, answer(question, n), f"x{question.pk}-{n:08d}")
                 for n, phone in enumerate(phones[start : start + 250], start=start)
             ]
-            responses_submit(batch)
+            results = responses_submit(batch)
+            if receipts is not None:
+                receipts.extend(r.receipt for r in results if getattr(r, "receipt", ""))
     return process.slug
 
 

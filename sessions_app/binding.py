@@ -23,13 +23,24 @@ It then reads the rows and names the first that differs. Kept apart from the cha
 from __future__ import annotations
 
 import hashlib
+import json
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
+from django.db import connection
+from django.db.models import TextField
+from django.db.models.functions import Cast
 from django.utils.translation import gettext as _
 
-from sessions_app.logchain import canonical_json, text_commitment
+from sessions_app.logchain import (
+    ChainReport,
+    canonical_json,
+    canonical_text,
+    format_time,
+    text_commitment,
+    verify_chain,
+)
 from sessions_app.models import (
     HandCount,
     Moderation,
@@ -144,76 +155,81 @@ def expected_from(entries: Iterable[tuple[int, str, str, dict]]) -> _Expected:
     """Replay ``(seq, actor, action, data)`` entries in order."""
     e = _Expected()
     for seq, actor, action, data in entries:
-        _commitments_in(data, seq, e.commitments)
-        if action in ("response.counted", "response.held"):
-            pk = data["response"]
-            number, items, text = answer_shape(data["answer"])
-            e.answers[pk] = _Answer(
-                seq,
-                data["question"],
-                data["participant"],
-                data.get("source", "online"),
-                data["answer"].get("statement"),
-                number,
-                items,
-                text,
-            )
-            held = action == "response.held"
-            e.status[pk] = (S.HELD if held else S.COUNTED, seq)
-            if "supersedes" in data:
-                _set_status(e, [data["supersedes"]], S.SUPERSEDED, seq)
-            if not held and data.get("card_conflict") is not None:
-                _set_status(e, [data["card_conflict"]], S.SUPERSEDED, seq)
-            if text is not None:
-                e.moderation[pk] = (Moderation.PENDING, seq)
-        elif action == "paper.counted" and "responses" in data:
-            _paper_counted(e, seq, data)
-        elif (
-            action
-            in (
-                "paper.entered",
-                "paper.verified",
-                "paper.conflict",
-                "paper.resolved",
-                "paper.reviewed",
-            )
-            and "answers" in data
-        ):
-            e.entries[data["entry"]] = (data["answers"], seq)
-        elif action == "paper.voided":
-            _set_status(e, e.sheet_responses.get(data["sheet"], ()), S.VOIDED, seq)
-            _set_status(e, data.get("restored"), S.COUNTED, seq)
-            author = e.sheet_participant.get(data["sheet"])
-            for statement, (state, _seq) in list(e.statements.items()):
-                if state == Moderation.PENDING and e.statement_author.get(statement) == author:
-                    e.statements[statement] = (Moderation.HIDDEN, seq)
-        elif action == "card.resolved":
-            _set_status(e, [data["response"]], S.COUNTED if data["counted"] else S.REJECTED, seq)
-            _set_status(e, data.get("superseded"), S.SUPERSEDED, seq)
-        elif action == "participant.card":
-            _set_status(e, data.get("held"), S.HELD, seq)
-            _set_status(e, data.get("superseded"), S.SUPERSEDED, seq)
-        elif action == "statement.proposed":
-            pk = data["statement"]
-            e.statements[pk] = (Moderation.PENDING, seq)
-            e.statement_author[pk] = actor.removeprefix("participant:")
-            if data.get("text_commitment"):
-                e.statement_text[pk] = (data["text_commitment"], seq)
-        elif action in ("moderation.approved", "moderation.hidden"):
-            state = Moderation.APPROVED if action.endswith("approved") else Moderation.HIDDEN
-            if "response" in data:
-                e.moderation[data["response"]] = (state, seq)
-            elif "statement" in data:
-                e.statements[data["statement"]] = (state, seq)
-        elif action == "hands.counted":
-            for row in data.get("rows", ()):
-                e.hands[row["id"]] = (row, seq)
-        elif action == "content.erased":
-            for commitment in data["commitments"]:
-                e.erased[commitment] = seq
-        elif action == "polis.imported" and "responses_digest" in data:
-            e.imports.append((data["responses_digest"], seq))
+        replay(e, seq, actor, action, data)
     return e
+
+
+def replay(e: _Expected, seq: int, actor: str, action: str, data: dict) -> None:
+    """What one entry says the rows must be (``_Expected``, updated in place)."""
+    _commitments_in(data, seq, e.commitments)
+    if action in ("response.counted", "response.held"):
+        pk = data["response"]
+        number, items, text = answer_shape(data["answer"])
+        e.answers[pk] = _Answer(
+            seq,
+            data["question"],
+            data["participant"],
+            data.get("source", "online"),
+            data["answer"].get("statement"),
+            number,
+            items,
+            text,
+        )
+        held = action == "response.held"
+        e.status[pk] = (S.HELD if held else S.COUNTED, seq)
+        if "supersedes" in data:
+            _set_status(e, [data["supersedes"]], S.SUPERSEDED, seq)
+        if not held and data.get("card_conflict") is not None:
+            _set_status(e, [data["card_conflict"]], S.SUPERSEDED, seq)
+        if text is not None:
+            e.moderation[pk] = (Moderation.PENDING, seq)
+    elif action == "paper.counted" and "responses" in data:
+        _paper_counted(e, seq, data)
+    elif (
+        action
+        in (
+            "paper.entered",
+            "paper.verified",
+            "paper.conflict",
+            "paper.resolved",
+            "paper.reviewed",
+        )
+        and "answers" in data
+    ):
+        e.entries[data["entry"]] = (data["answers"], seq)
+    elif action == "paper.voided":
+        _set_status(e, e.sheet_responses.get(data["sheet"], ()), S.VOIDED, seq)
+        _set_status(e, data.get("restored"), S.COUNTED, seq)
+        author = e.sheet_participant.get(data["sheet"])
+        for statement, (state, _seq) in list(e.statements.items()):
+            if state == Moderation.PENDING and e.statement_author.get(statement) == author:
+                e.statements[statement] = (Moderation.HIDDEN, seq)
+    elif action == "card.resolved":
+        _set_status(e, [data["response"]], S.COUNTED if data["counted"] else S.REJECTED, seq)
+        _set_status(e, data.get("superseded"), S.SUPERSEDED, seq)
+    elif action == "participant.card":
+        _set_status(e, data.get("held"), S.HELD, seq)
+        _set_status(e, data.get("superseded"), S.SUPERSEDED, seq)
+    elif action == "statement.proposed":
+        pk = data["statement"]
+        e.statements[pk] = (Moderation.PENDING, seq)
+        e.statement_author[pk] = actor.removeprefix("participant:")
+        if data.get("text_commitment"):
+            e.statement_text[pk] = (data["text_commitment"], seq)
+    elif action in ("moderation.approved", "moderation.hidden"):
+        state = Moderation.APPROVED if action.endswith("approved") else Moderation.HIDDEN
+        if "response" in data:
+            e.moderation[data["response"]] = (state, seq)
+        elif "statement" in data:
+            e.statements[data["statement"]] = (state, seq)
+    elif action == "hands.counted":
+        for row in data.get("rows", ()):
+            e.hands[row["id"]] = (row, seq)
+    elif action == "content.erased":
+        for commitment in data["commitments"]:
+            e.erased[commitment] = seq
+    elif action == "polis.imported" and "responses_digest" in data:
+        e.imports.append((data["responses_digest"], seq))
 
 
 def _paper_counted(e: _Expected, seq: int, data: dict) -> None:
@@ -269,9 +285,10 @@ def _entries(process: Process) -> Iterator[tuple[int, str, str, dict]]:
     )
 
 
-def rows_verify(*, process: Process) -> RowProblem | None:
-    """The first row of ``process`` that does not match its log, or None."""
-    e = expected_from(_entries(process))
+def rows_verify(*, process: Process, expected: _Expected | None = None) -> RowProblem | None:
+    """The first row of ``process`` that does not match its log, or None. ``expected``:
+    the log already replayed (``evidence_verify`` does it while checking the chain)."""
+    e = expected if expected is not None else expected_from(_entries(process))
     texts = {
         row[0]: row
         for row in TextContent.objects.filter(process=process).values_list(
@@ -292,6 +309,54 @@ def rows_verify(*, process: Process) -> RowProblem | None:
         if problem is not None:
             return problem
     return None
+
+
+def evidence_verify(*, process: Process) -> tuple[ChainReport, RowProblem | None]:
+    """The chain of ``process``'s log up to the head it recorded (as
+    ``selectors.log_verify``) and, when it holds, every row against the log: the log is
+    read once, and each entry is hashed as stored and replayed in the same pass."""
+    head_seq, head_hash = (
+        Process.objects.filter(pk=process.pk).values_list("log_seq", "log_head").get()
+    )
+    e = _Expected()
+    # SQLite keeps each entry's data as the canonical text that was hashed; PostgreSQL
+    # keeps it as jsonb, written back in its own form, so it is serialised again.
+    stored_as_text = connection.vendor == "sqlite"
+    rows = (
+        process.log_entries.filter(seq__lte=head_seq)
+        .order_by("seq")
+        .annotate(text=Cast("data", TextField()))
+        .values_list("id", "seq", "created_at", "actor", "action", "text", "prev_hash", "hash")
+        .iterator(chunk_size=5000)
+    )
+
+    def entries():
+        for pk, seq, created, actor, action, text, prev, digest in rows:
+            data = json.loads(text)
+            replay(e, seq, actor, action, data)
+            yield {
+                "id": pk,
+                "seq": seq,
+                "at": format_time(created),
+                "actor": actor,
+                "action": action,
+                "data_text": text if stored_as_text else canonical_text(data),
+                "prev": prev,
+                "hash": digest,
+            }
+
+    report = verify_chain(process.slug, entries())
+    if report.ok and (report.count != head_seq or report.head != (head_hash or report.head)):
+        missing = report.count < head_seq
+        report = replace(
+            report,
+            ok=False,
+            broken_seq=report.count + 1 if missing else report.count,
+            reason="head_mismatch",
+        )
+    if not report.ok:
+        return report, None
+    return report, rows_verify(process=process, expected=e)
 
 
 def _items_of(process: Process) -> dict[int, set]:

@@ -89,6 +89,8 @@ def verify_chain(process: str, entries: Iterable[Mapping]) -> ChainReport:
 
     Returns a report naming the first broken entry and why: a gap or reordering in ``seq``,
     a ``prev`` that is not the previous hash, or a hash that does not match the content.
+    An entry may carry its data already in canonical JSON as ``data_text`` (as the log
+    stores it), which is hashed as it is.
     """
     prev = GENESIS_HASH
     count = 0
@@ -106,15 +108,26 @@ def verify_chain(process: str, entries: Iterable[Mapping]) -> ChainReport:
                 **where,
             )
         try:
-            computed = entry_hash(
-                process=process,
-                seq=seq,
-                at=entry["at"],
-                actor=entry["actor"],
-                action=entry["action"],
-                data=entry["data"],
-                prev=entry["prev"],
-            )
+            if "data_text" in entry:
+                computed = entry_hash_of_text(
+                    process=process,
+                    seq=seq,
+                    at=entry["at"],
+                    actor=entry["actor"],
+                    action=entry["action"],
+                    data_text=entry["data_text"],
+                    prev=entry["prev"],
+                )
+            else:
+                computed = entry_hash(
+                    process=process,
+                    seq=seq,
+                    at=entry["at"],
+                    actor=entry["actor"],
+                    action=entry["action"],
+                    data=entry["data"],
+                    prev=entry["prev"],
+                )
         except (KeyError, TypeError, ValueError):
             return ChainReport(False, count - 1, prev, reason="unreadable", **where)
         if computed != entry.get("hash"):

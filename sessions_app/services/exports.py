@@ -82,10 +82,13 @@ def export_request(*, user, process: Process, fmt: str) -> tuple[ExportJob, bool
     started with ``start_export`` once committed).
 
     Raises ``AccessDenied`` (``not_staff``, ``role_required``: organisers, facilitators
-    and reviewers only) and ``ExportError`` (``export_format``). Nothing is stored on an
+    and reviewers only; the staff variant of the open data, with withheld texts, for
+    organisers only) and ``ExportError`` (``export_format``). Nothing is stored on an
     error.
     """
     permissions.require(user, process, "review")
+    if fmt == ExportJob.Format.JSON_STAFF:
+        permissions.require(user, process, "design")
     if fmt not in OUTPUTS:
         raise ExportError("export_format", params={"formats": ", ".join(OUTPUTS)})
     _prune()

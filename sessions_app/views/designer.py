@@ -215,8 +215,7 @@ def follow_up(request, slug):
 @login_required
 def process_log(request, slug):
     process = staff_process(request, slug, "view")
-    report = selectors.log_verify(process=process)
-    problem = binding.rows_verify(process=process) if report.ok else None
+    report, problem = binding.evidence_verify(process=process)
     entries = selectors.process_log(process=process).order_by("-seq")[:500]
     return render(
         request,

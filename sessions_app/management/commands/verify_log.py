@@ -7,7 +7,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from sessions_app import binding, checkpoints, selectors
+from sessions_app import binding, checkpoints
 from sessions_app.exports import heads
 from sessions_app.exports.recount import recount, texts_check
 from sessions_app.logchain import verify_chain
@@ -161,9 +161,8 @@ class Command(TranslatedCommand):
     def verify(self, found: list[Process]) -> None:
         broken = 0
         for process in found:
-            report = selectors.log_verify(process=process)
+            report, problem = binding.evidence_verify(process=process)
             heads_problem = checkpoints.heads_verify(process)
-            problem = binding.rows_verify(process=process) if report.ok else None
             if heads_problem is not None:
                 broken += 1
                 self.stderr.write(
