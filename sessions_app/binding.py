@@ -159,9 +159,14 @@ def expected_from(entries: Iterable[tuple[int, str, str, dict]]) -> _Expected:
     return e
 
 
-def replay(e: _Expected, seq: int, actor: str, action: str, data: dict) -> None:
-    """What one entry says the rows must be (``_Expected``, updated in place)."""
-    _commitments_in(data, seq, e.commitments)
+def replay(
+    e: _Expected, seq: int, actor: str, action: str, data: dict, text: str | None = None
+) -> None:
+    """What one entry says the rows must be (``_Expected``, updated in place). ``text``:
+    the entry's data as stored, when at hand (most entries name no commitment, which the
+    text shows at a glance)."""
+    if text is None or "_commitment" in text:
+        _commitments_in(data, seq, e.commitments)
     if action in ("response.counted", "response.held"):
         pk = data["response"]
         number, items, text = answer_shape(data["answer"])
@@ -321,23 +326,34 @@ def evidence_verify(*, process: Process) -> tuple[ChainReport, RowProblem | None
     e = _Expected()
     # SQLite keeps each entry's data as the canonical text that was hashed; PostgreSQL
     # keeps it as jsonb, written back in its own form, so it is serialised again.
+    # Its times too are kept as text there, in UTC: read as stored, not as datetimes.
     stored_as_text = connection.vendor == "sqlite"
+    entries_read = process.log_entries.filter(seq__lte=head_seq).order_by("seq")
+    if stored_as_text:
+        entries_read = entries_read.annotate(at=Cast("created_at", TextField()))
     rows = (
-        process.log_entries.filter(seq__lte=head_seq)
-        .order_by("seq")
-        .annotate(text=Cast("data", TextField()))
-        .values_list("id", "seq", "created_at", "actor", "action", "text", "prev_hash", "hash")
+        entries_read.annotate(text=Cast("data", TextField()))
+        .values_list(
+            "id",
+            "seq",
+            "at" if stored_as_text else "created_at",
+            "actor",
+            "action",
+            "text",
+            "prev_hash",
+            "hash",
+        )
         .iterator(chunk_size=5000)
     )
 
     def entries():
         for pk, seq, created, actor, action, text, prev, digest in rows:
             data = json.loads(text)
-            replay(e, seq, actor, action, data)
+            replay(e, seq, actor, action, data, text)
             yield {
                 "id": pk,
                 "seq": seq,
-                "at": format_time(created),
+                "at": _sqlite_time(created) if stored_as_text else format_time(created),
                 "actor": actor,
                 "action": action,
                 "data_text": text if stored_as_text else canonical_text(data),
@@ -357,6 +373,14 @@ def evidence_verify(*, process: Process) -> tuple[ChainReport, RowProblem | None
     if not report.ok:
         return report, None
     return report, rows_verify(process=process, expected=e)
+
+
+def _sqlite_time(stored: str) -> str:
+    """A time as SQLite keeps it (``YYYY-MM-DD HH:MM:SS[.ffffff]``, UTC) in the chain's
+    form (``format_time``)."""
+    if len(stored) == 19:
+        stored += ".000000"
+    return f"{stored[:10]}T{stored[11:26]}Z"
 
 
 def _items_of(process: Process) -> dict[int, set]:

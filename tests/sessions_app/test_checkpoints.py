@@ -277,3 +277,14 @@ def test_a_paper_forms_receipt_is_its_strip(hall, client):
         ).status_code
         == 404
     )
+
+
+def test_the_receipt_limit_holds_across_a_minutes_turn():
+    from sessions_app.receipts import CHECKS_PER_MINUTE, check_allowed
+
+    turn = 1_800_000_000.0  # a whole minute
+    allowed = [check_allowed("192.0.2.9", turn - 5 + i / 10) for i in range(CHECKS_PER_MINUTE)]
+    assert all(allowed)
+    assert not check_allowed("192.0.2.9", turn + 5)  # the next minute, 10 s later
+    assert check_allowed("192.0.2.10", turn + 5)  # another address
+    assert check_allowed("192.0.2.9", turn + 70)  # a minute later
