@@ -316,10 +316,14 @@ def rows_verify(*, process: Process, expected: _Expected | None = None) -> RowPr
     return None
 
 
-def evidence_verify(*, process: Process) -> tuple[ChainReport, RowProblem | None]:
+def evidence_verify(
+    *, process: Process, hashes: list[str] | None = None
+) -> tuple[ChainReport, RowProblem | None]:
     """The chain of ``process``'s log up to the head it recorded (as
     ``selectors.log_verify``) and, when it holds, every row against the log: the log is
-    read once, and each entry is hashed as stored and replayed in the same pass."""
+    read once, and each entry is hashed as stored and replayed in the same pass.
+    ``hashes``: a list that receives the entries' stored hashes in order (for
+    ``checkpoints.heads_verify``)."""
     head_seq, head_hash = (
         Process.objects.filter(pk=process.pk).values_list("log_seq", "log_head").get()
     )
@@ -350,6 +354,8 @@ def evidence_verify(*, process: Process) -> tuple[ChainReport, RowProblem | None
         for pk, seq, created, actor, action, text, prev, digest in rows:
             data = json.loads(text)
             replay(e, seq, actor, action, data, text)
+            if hashes is not None:
+                hashes.append(digest)
             yield {
                 "id": pk,
                 "seq": seq,

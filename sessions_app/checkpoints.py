@@ -196,22 +196,26 @@ def heads_sign_all() -> int:
     return signed
 
 
-def heads_verify(process: Process) -> tuple[str, dict] | None:
+def heads_verify(process: Process, hashes: list[str] | None = None) -> tuple[str, dict] | None:
     """Check the stored heads of ``process`` against its stored log, with a tree built
     afresh (not the kept one): each is signed by this installation's key and has the root
     of the log's first ``size`` entries. A log cut short or rewritten below a head fails
     here, even when its chain was hashed again. Returns the first problem as
-    ``(code, details)`` (codes as ``exports.heads``), or None."""
+    ``(code, details)`` (codes as ``exports.heads``), or None. ``hashes``: the stored
+    entries' hashes in order, when already read."""
     key = signing_key()
     stored = list(TreeHead.objects.filter(process=process).order_by("size"))
     if not stored:
         return None
-    hashes = (
-        LogEntry.objects.filter(process=process)
-        .order_by("seq")
-        .values_list("hash", flat=True)
-        .iterator(chunk_size=5000)
-    )
+    if hashes is not None and stored[-1].size > len(hashes):
+        hashes = None  # a head signed since the entries were read: read them again
+    if hashes is None:
+        hashes = (
+            LogEntry.objects.filter(process=process)
+            .order_by("seq")
+            .values_list("hash", flat=True)
+            .iterator(chunk_size=5000)
+        )
     fresh = merkle.MerkleTree.from_entry_hashes(hashes)
     for head in stored:
         signed = {**head.as_json(), "process": process.slug}

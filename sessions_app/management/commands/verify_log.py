@@ -161,8 +161,10 @@ class Command(TranslatedCommand):
     def verify(self, found: list[Process]) -> None:
         broken = 0
         for process in found:
-            report, problem = binding.evidence_verify(process=process)
-            heads_problem = checkpoints.heads_verify(process)
+            hashes: list[str] = []
+            report, problem = binding.evidence_verify(process=process, hashes=hashes)
+            # The heads against the entries just read (all of them, when the chain held).
+            heads_problem = checkpoints.heads_verify(process, hashes if report.ok else None)
             if heads_problem is not None:
                 broken += 1
                 self.stderr.write(
