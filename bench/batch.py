@@ -3,14 +3,16 @@
 (``participation.response_submit``, the single path), in the same run, on a throwaway
 database.
 
-    python -m bench.batch [--sizes 8,50,250] [--rounds 40] [--database-url postgres://…]
+    python -m bench.batch [--sizes 8,50,250] [--rounds 40] [--kind open_text]
+                          [--database-url postgres://…]
 
 For each batch size it writes ``rounds`` batches of fresh answers (half of them changing
 an earlier answer, as in a live session) and prints, per batch size, the median CPU time
 and wall time of one batch and the CPU time per answer; then the single path's CPU time
 per answer. One JSON line. The CPU time is this process's (the database's own work is
 counted too on SQLite, which runs in the process; on PostgreSQL the server's is not: the
-wall time shows it).
+wall time shows it). ``--kind open_text`` writes written answers instead of choices: each
+is kept apart as a salted commitment, which the log holds instead of the text.
 """
 
 from __future__ import annotations
@@ -30,16 +32,18 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--sizes", default="8,50,250", help="batch sizes, comma-separated")
     parser.add_argument("--rounds", type=int, default=40, help="batches per size")
     parser.add_argument("--single", type=int, default=200, help="answers on the single path")
+    parser.add_argument("--kind", choices=("single_choice", "open_text"), default="single_choice")
     parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL", ""))
     args = parser.parse_args(argv)
     sizes = [int(size) for size in args.sizes.split(",")]
     with tempfile.TemporaryDirectory(prefix="inspraak-batch-") as directory:
         drop = _environment(Path(directory), args.database_url)
         try:
-            figures = run(sizes=sizes, rounds=args.rounds, single=args.single)
+            figures = run(sizes=sizes, rounds=args.rounds, single=args.single, kind=args.kind)
         finally:
             drop()
     figures["database"] = "postgresql" if args.database_url else "sqlite"
+    figures["kind"] = args.kind
     print(json.dumps(figures))
     return figures
 
@@ -66,9 +70,10 @@ def _environment(directory: Path, database_url: str):
     return drop
 
 
-def _town_hall(phones: int):
-    """A published process whose session has an open single choice, and ``phones``
-    phones joined; returns the question and the participants."""
+def _town_hall(phones: int, kind: str = "single_choice"):
+    """A published process whose session has an open question of ``kind`` (a single
+    choice, or open text), and ``phones`` phones joined; returns the question and the
+    participants."""
     from django.contrib.auth import get_user_model
     from django.utils import timezone
 
@@ -104,7 +109,9 @@ def _town_hall(phones: int):
             kind="single_choice",
             text="Wat moet er met de fietsenstalling gebeuren?",
             options=[OptionSpec(text=t) for t in ("Onder de grond", "Op het plein", "Weg")],
-        ),
+        )
+        if kind == "single_choice"
+        else QuestionSpec(kind="open_text", text="Wat mag niet vergeten worden?", max_length=500),
     )
     process_publish(user=organiser, process=process)
     question_open(user=organiser, question=question)
@@ -114,7 +121,7 @@ def _town_hall(phones: int):
     return question, participants
 
 
-def run(*, sizes: list[int], rounds: int, single: int) -> dict:
+def run(*, sizes: list[int], rounds: int, single: int, kind: str = "single_choice") -> dict:
     from sessions_app.services.participation import (
         Submission,
         response_submit,
@@ -122,13 +129,17 @@ def run(*, sizes: list[int], rounds: int, single: int) -> dict:
     )
 
     phones = max(sizes) * 2
-    question, participants = _town_hall(phones)
+    question, participants = _town_hall(phones, kind)
     options = list(question.options.values_list("pk", flat=True))
     serial = iter(range(10**9))
 
     def answer(participant) -> Submission:
         n = next(serial)
-        return Submission(participant, question.pk, {"option": options[n % 3]}, f"bench-{n:010d}")
+        if kind == "open_text":
+            shown = {"text": f"Meer bankjes in de schaduw bij de fontein, graag ({n})"}
+        else:
+            shown = {"option": options[n % 3]}
+        return Submission(participant, question.pk, shown, f"bench-{n:010d}")
 
     figures: dict = {"batches": {}}
     for size in sizes:

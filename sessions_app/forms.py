@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from .exceptions import Problem
 from .models import FollowUpOutcome, LiveSession, Process, QuestionKind, Role
 from .models.choices import Level
+from .privacy import retention_defaults
 from .rules import session_problems
 from .services.followups import REASONING_MAX
 from .specs import PROCESS_FIELDS, MilestoneSpec, OptionSpec, ProcessSpec, QuestionSpec, SessionSpec
@@ -59,6 +60,18 @@ class ProcessForm(forms.ModelForm):
             ),
             "level": _("How much say participants have: the rung of the participation ladder."),
         }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        defaults = retention_defaults()
+        self.fields["retention_photos_days"].help_text = _(
+            "Empty: this site's default, %(n)d days. After this, photos and scans of the "
+            "forms are deleted; what was read from them stays."
+        ) % {"n": defaults.photos_days}
+        self.fields["retention_texts_months"].help_text = _(
+            "Empty: this site's default, %(n)d months. After this, what people wrote in "
+            "their own words is erased; the counts stay."
+        ) % {"n": defaults.texts_months}
 
     FIELD_MAP = {"paper_entry": "entry_mode"}
 

@@ -44,13 +44,16 @@ def public_id_new() -> str:
     return "p-" + secrets.token_hex(5)
 
 
-#: A receipt code's length: 16 characters of the look-alike-free alphabet, about 79 bits.
+#: A receipt code's length: 16 characters of the look-alike-free alphabet, about 71 bits.
 RECEIPT_LENGTH = 16
 
 
 def receipt_new() -> str:
-    """A fresh receipt code, given to the participant once and never stored."""
-    return random_code(RECEIPT_LENGTH)
+    """A fresh receipt code, given to the participant once and never stored: one random
+    byte per character, taken modulo the alphabet (22 capitals and digits without
+    look-alikes: about 4.4 bits a character, 71 bits in all); one call for the bytes, as every answer gets one."""
+    alphabet = JOIN_CODE_ALPHABET
+    return "".join(alphabet[byte % len(alphabet)] for byte in secrets.token_bytes(RECEIPT_LENGTH))
 
 
 def receipt_hash(code) -> str:

@@ -2,9 +2,9 @@
 to be in the signed log.
 
 A phone gets a receipt code with each newly stored answer (``identifiers.receipt_new``);
-the log entry holds only its hash, and ``Receipt`` indexes that hash. Whoever holds the
+the log entry holds only its hash (in its data, and beside it in an indexed column). Whoever holds the
 code finds the entry; whoever does not learns nothing: the hash cannot be turned back
-into a code, and a guess is one of about 2**79.
+into a code, and a guess is one of about 2**71.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 
 from sessions_app import checkpoints, merkle
 from sessions_app.identifiers import receipt_hash
-from sessions_app.models import LogEntry, Process, Question, Receipt, Response, ResponseStatus
+from sessions_app.models import LogEntry, Process, Question, Response, ResponseStatus
 
 #: Checks of receipts from one address per minute (a person checks a few; a script that
 #: guesses codes is stopped, though a guess would not succeed anyway).
@@ -90,13 +90,10 @@ def receipt_check(process: Process, code: str) -> Checked | None:
     wanted = receipt_hash(code)
     if not wanted:
         return None
-    found = Receipt.objects.filter(hash=wanted, process=process).values_list("seq", flat=True)
-    seq = next(iter(found), None)
-    if seq is None:
-        return None
-    entry = LogEntry.objects.filter(process=process, seq=seq).first()
+    entry = LogEntry.objects.filter(process=process, receipt=wanted).first()
     if entry is None or entry.data.get("receipt") != wanted:
-        return None  # the index points elsewhere than the log: trust the log
+        return None  # the column says other than the hashed data: trust the data
+    seq = entry.seq
     head = checkpoints.head_sign(process, fresh=False)
     if head.size < seq:
         head = checkpoints.head_sign(process)

@@ -19,7 +19,7 @@ from .choices import (
     Source,
     StatementOrigin,
 )
-from .evidence import Receipt, TreeHead
+from .evidence import TreeHead
 from .export import ExportJob
 from .followup import FollowUp
 from .hands import HandCount
@@ -67,7 +67,6 @@ __all__ = [
     "Question",
     "QuestionKind",
     "QuestionState",
-    "Receipt",
     "Response",
     "ResponseItem",
     "ResponseStatus",

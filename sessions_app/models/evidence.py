@@ -35,17 +35,3 @@ class TreeHead(AppendOnlyModel):
             "key_id": self.key_id,
             "signature": self.signature,
         }
-
-
-class Receipt(AppendOnlyModel):
-    """Where a receipt's answer is in the log: found by the hash of the receipt code, which
-    only the participant holds (the code itself is never stored). The log entry it points
-    to holds the same hash, so this row is an index, not evidence."""
-
-    hash = models.CharField(max_length=64, unique=True)
-    process = models.ForeignKey("Process", on_delete=models.PROTECT, related_name="+")
-    seq = models.PositiveIntegerField()
-
-    class Meta:
-        base_manager_name = "objects"
-        verbose_name = _("receipt")

@@ -20,6 +20,9 @@ class LogEntry(AppendOnlyModel):
     data = models.JSONField(default=dict)
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64, unique=True)
+    #: The receipt hash the entry's data holds (``data["receipt"]``), kept beside it so a
+    #: receipt is found by an index; the check reads it against the hashed data.
+    receipt = models.CharField(max_length=64, null=True, blank=True, unique=True)
 
     class Meta:
         base_manager_name = "objects"

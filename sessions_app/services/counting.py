@@ -42,7 +42,6 @@ from sessions_app.models import (
     Process,
     Question,
     QuestionKind,
-    Receipt,
     Response,
     ResponseItem,
     ResponseStatus,
@@ -99,22 +98,25 @@ def response_row(
 
 
 def _insert(
-    rows: Sequence[dict], answers: Sequence[Answer], *, process_id: int | None = None
+    rows: Sequence[dict], answers: Sequence[Answer], *, processes: Sequence[int] | None = None
 ) -> tuple[list[int], list[str | None]]:
     """Insert answers' rows and their items (chosen, ranked or budgeted options), inside
     the caller's transaction; returns the new rows' keys in order, and each written
     text's commitment (None for no text). The only place that writes ``Response`` rows.
-    ``process_id``: store each written text apart (``services.texts``), as a phone's
-    answers need; a paper answer's text is its entry's, linked by the caller. Plain rows
+    ``processes`` (each row's process): store each written text apart
+    (``services.texts``), as a phone's answers need; a paper answer's text is its
+    entry's, linked by the caller. Plain rows
     rather than model instances: at hundreds of answers a batch, Django's
     ``bulk_create`` was most of the batch's cost (``sessions_app.bulk``)."""
     created = insert_rows(Response, rows)
     commitments: list[str | None] = [None] * len(created)
-    if process_id is not None:
+    if processes is not None:
         made = []
-        for i, (response, answer) in enumerate(zip(created, answers, strict=True)):
+        for i, (response, answer, process) in enumerate(
+            zip(created, answers, processes, strict=True)
+        ):
             if answer.text:
-                item = texts.commit(process_id, answer.text, response_id=response)
+                item = texts.commit(process, answer.text, response_id=response)
                 made.append(item)
                 commitments[i] = item.commitment
         texts.insert(made)
@@ -220,7 +222,7 @@ def _store(
             )
         ],
         [answer],
-        process_id=process_id,
+        processes=[process_id] if process_id is not None else None,
     )
     return Counted(
         response_id=pk,
@@ -308,16 +310,11 @@ def online_count(
     if stored.card_conflict is not None:
         data["card"] = participant.card.code
         data["card_conflict"] = stored.card_conflict
-    entry = log_append(
+    log_append(
         process=process,
         action="response.held" if stored.held else "response.counted",
         actor=f"participant:{participant.public_id}",
         data=data,
-    )
-    insert_rows(
-        Receipt,
-        [{"hash": data["receipt"], "process_id": process.pk, "seq": entry.seq}],
-        keys=False,
     )
     _announce(question, "response")
     return replace(stored, receipt=receipt)
@@ -351,7 +348,7 @@ def online_count_many(
         [item.previous for item in answers if item.previous is not None],
         {"status": ResponseStatus.SUPERSEDED, "status_changed_at": now},
     )
-    created, _none = _insert(
+    created, commitments = _insert(
         [
             response_row(
                 question=item.question,
@@ -365,19 +362,13 @@ def online_count_many(
             for item in answers
         ],
         [item.answer for item in answers],
+        processes=[processes[item.question.session_id].pk for item in answers],
     )
-    written = [
-        texts.commit(
-            processes[item.question.session_id].pk, item.answer.text, response_id=response, now=now
-        )
-        if item.answer.text
-        else None
-        for response, item in zip(created, answers, strict=True)
-    ]
-    texts.insert(w for w in written if w is not None)
     receipts = [receipt_new() for _item in answers]
     by_process: dict[int, tuple[Process, list]] = {}
-    for response, item, text, receipt in zip(created, answers, written, receipts, strict=True):
+    for response, item, commitment, receipt in zip(
+        created, answers, commitments, receipts, strict=True
+    ):
         process = processes[item.question.session_id]
         by_process.setdefault(process.pk, (process, []))[1].append(
             (
@@ -390,21 +381,13 @@ def online_count_many(
                     item.answer,
                     item.client_id,
                     item.previous,
-                    text.commitment if text is not None else None,
+                    commitment,
                     receipt_hash(receipt),
                 ),
             )
         )
-    index = []
     for process, entries in by_process.values():
         log_append_many(process=process, entries=entries, plain=True)
-        # The entries took the numbers up to the process's new head, in order.
-        first = process.log_seq - len(entries) + 1
-        index += [
-            {"hash": data["receipt"], "process_id": process.pk, "seq": first + i}
-            for i, (_action, _actor, data) in enumerate(entries)
-        ]
-    insert_rows(Receipt, index, keys=False)
     for question in {item.question.pk: item.question for item in answers}.values():
         _announce(question, "response", process_id=processes[question.session_id].pk)
     return list(zip(created, receipts, strict=True))
@@ -540,7 +523,7 @@ def sheet_count(
     teller = entry.teller
     process = sheet.session.process
     receipt = receipt_hash(sheet_receipt(sheet.code))
-    counted = log_append(
+    log_append(
         process=process,
         action="paper.counted",
         actor=actor_for(actor),
@@ -558,10 +541,7 @@ def sheet_count(
             "receipt": receipt,
         },
     )
-    # A sheet counts once (its lock and state): one index row for its receipt.
-    insert_rows(
-        Receipt, [{"hash": receipt, "process_id": process.pk, "seq": counted.seq}], keys=False
-    )
+
     for item in questions:
         _announce(item.question, "paper")
     if not questions:  # a blank form: the paper tally changes all the same

@@ -95,6 +95,7 @@ def _append(
                 "data": payload,
                 "prev_hash": prev,
                 "hash": digest,
+                "receipt": payload.get("receipt"),
             }
             rows.append(row)
             stored.append({**row, "data": Prepared(text)})

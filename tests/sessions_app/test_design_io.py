@@ -56,6 +56,15 @@ def test_round_trip_preserves_everything(design, organiser):
     assert again == exported
 
 
+def test_a_process_own_retention_travels_in_the_design(design, organiser):
+    design = {**design, "retention": {"photos_days": 14, "texts_months": None}}
+    process = process_import(user=organiser, data=design)
+    assert (process.retention_photos_days, process.retention_texts_months) == (14, None)
+    assert process_to_dict(process)["retention"] == {"photos_days": 14, "texts_months": None}
+    with pytest.raises(DesignError):
+        process_import(user=organiser, data={**design, "retention": {"photos_days": -1}})
+
+
 def test_round_trip_through_the_commands(design, tmp_path, capsys, organiser):
     source = tmp_path / "in.json"
     source.write_text(json.dumps(design), encoding="utf-8")

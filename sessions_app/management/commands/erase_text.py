@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from sessions_app.exceptions import InputRejected
 from sessions_app.identifiers import receipt_hash
 from sessions_app.management.base import TranslatedCommand
-from sessions_app.models import ErasureReason, LogEntry, Process, Receipt, TextContent
+from sessions_app.models import ErasureReason, LogEntry, Process, TextContent
 from sessions_app.services import texts
 from sessions_app.services.log import SYSTEM
 
@@ -70,11 +70,9 @@ class Command(TranslatedCommand):
         )
 
     def _of_receipt(self, process, code):
-        seq = Receipt.objects.filter(process=process, hash=receipt_hash(code)).values_list(
-            "seq", flat=True
-        )
-        entry = LogEntry.objects.filter(process=process, seq__in=list(seq)).first()
-        if entry is None:
+        wanted = receipt_hash(code)
+        entry = LogEntry.objects.filter(process=process, receipt=wanted).first() if wanted else None
+        if entry is None or entry.data.get("receipt") != wanted:
             raise CommandError(_("No answer in this process has that receipt."))
         responses = entry.data.get("responses") or [entry.data.get("response")]
         # A paper form's proposed statements were logged with the form's code.
