@@ -108,26 +108,16 @@ def verify_chain(process: str, entries: Iterable[Mapping]) -> ChainReport:
                 **where,
             )
         try:
-            if "data_text" in entry:
-                computed = entry_hash_of_text(
-                    process=process,
-                    seq=seq,
-                    at=entry["at"],
-                    actor=entry["actor"],
-                    action=entry["action"],
-                    data_text=entry["data_text"],
-                    prev=entry["prev"],
-                )
-            else:
-                computed = entry_hash(
-                    process=process,
-                    seq=seq,
-                    at=entry["at"],
-                    actor=entry["actor"],
-                    action=entry["action"],
-                    data=entry["data"],
-                    prev=entry["prev"],
-                )
+            text = entry["data_text"] if "data_text" in entry else canonical_text(entry["data"])
+            computed = entry_hash_of_text(
+                process=process,
+                seq=seq,
+                at=entry["at"],
+                actor=entry["actor"],
+                action=entry["action"],
+                data_text=text,
+                prev=entry["prev"],
+            )
         except (KeyError, TypeError, ValueError):
             return ChainReport(False, count - 1, prev, reason="unreadable", **where)
         if computed != entry.get("hash"):
