@@ -15,6 +15,7 @@ It does not run ``pre_save`` hooks (``auto_now_add``) or signals: pass such valu
 from __future__ import annotations
 
 import functools
+import json
 import sqlite3
 from collections.abc import Iterable, Mapping
 
@@ -99,6 +100,8 @@ def insert_rows(
             out.append(value)
         return out
 
+    if connection.vendor == "postgresql":
+        return _insert_unnest(model, fields, [values(row) for row in rows], connection, keys)
     quote = connection.ops.quote_name
     head = f"INSERT INTO {quote(model._meta.db_table)} ({_column_list(model, connection)}) VALUES "  # noqa: S608 - names only
     group = "(" + ", ".join(["%s"] * len(fields)) + ")"
@@ -114,6 +117,55 @@ def insert_rows(
                 # Keys are drawn in the order of the VALUES; RETURNING may list them in any.
                 pks.extend(sorted(pk for (pk,) in cursor.fetchall()))
     return pks
+
+
+def _insert_unnest(model, fields, table_rows: list[list], connection, keys) -> list[int]:
+    """PostgreSQL: the rows as one array per column, unnested into the table. The SQL text
+    is the same for every batch, so the driver parses it once (a VALUES list of thousands
+    of placeholders was parsed anew for every batch: a third of the writer's time under
+    saturation, see ``docs/performance.md``), and there is no limit on parameters."""
+    arrays = [list(column) for column in zip(*table_rows, strict=True)]
+    for index, field in enumerate(fields):
+        if field.get_internal_type() == "JSONField":
+            # One array holds one type: the driver's JSON wrappers and texts already
+            # prepared (``Prepared``) both go as text, and the cast makes them JSON.
+            arrays[index] = [_json_text(value) for value in arrays[index]]
+    sql = _UNNEST_SQL.get((model, keys))
+    if sql is None:
+        quote = connection.ops.quote_name
+        aliases = [f"c{index}" for index in range(len(fields))]
+        casts = ", ".join(f"%s::{_array_type(field, connection)}" for field in fields)
+        sql = (
+            f"INSERT INTO {quote(model._meta.db_table)} ({_column_list(model, connection)}) "  # noqa: S608 - names only
+            f"SELECT {', '.join(aliases)} FROM unnest({casts}) WITH ORDINALITY "
+            f"AS u({', '.join(aliases)}, n) ORDER BY n"
+        )
+        if keys:
+            sql += f" RETURNING {quote(model._meta.pk.column)}"
+        _UNNEST_SQL[(model, keys)] = sql
+    with connection.cursor() as cursor:
+        cursor.execute(sql, arrays)
+        if keys:
+            # Keys are drawn in the order of the rows; RETURNING may list them in any.
+            return sorted(pk for (pk,) in cursor.fetchall())
+    return []
+
+
+_UNNEST_SQL: dict[tuple, str] = {}
+
+
+def _array_type(field: models.Field, connection) -> str:
+    kind = field.get_internal_type()
+    if kind == "JSONField":
+        return "text[]::jsonb[]"
+    return f"{field.db_type(connection)}[]"
+
+
+def _json_text(value):
+    if value is None or isinstance(value, str):
+        return value
+    dumps = getattr(value, "dumps", None) or json.dumps
+    return dumps(value.obj)
 
 
 _COLUMN_LISTS: dict[tuple, str] = {}
@@ -173,8 +225,13 @@ def select_where(
             if isinstance(value, list | set | tuple | frozenset):
                 if not value:
                     break  # one of no values: this condition matches nothing
-                terms.append(f"{column} IN ({', '.join(['%s'] * len(value))})")
-                values.extend(value)
+                if connection.vendor == "postgresql":
+                    # One array parameter: the same SQL text whatever the list's length.
+                    terms.append(f"{column} = ANY(%s)")
+                    values.append(list(value))
+                else:
+                    terms.append(f"{column} IN ({', '.join(['%s'] * len(value))})")
+                    values.extend(value)
             else:
                 terms.append(f"{column} = %s")
                 values.append(value)
@@ -210,12 +267,16 @@ def update_where_pk_in(
         field.get_db_prep_save(value, connection)
         for field, value in zip(fields, values.values(), strict=True)
     ]
+    if connection.vendor == "postgresql":
+        where, keys = "= ANY(%s)", [pks]
+    else:
+        where, keys = f"IN ({', '.join(['%s'] * len(pks))})", pks
     sql = (
         f"UPDATE {quote(meta.db_table)} SET {assignments} "  # noqa: S608 - names only
-        f"WHERE {quote(meta.pk.column)} IN ({', '.join(['%s'] * len(pks))})"
+        f"WHERE {quote(meta.pk.column)} {where}"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*prepared, *pks])
+        cursor.execute(sql, [*prepared, *keys])
         return cursor.rowcount
 
 
