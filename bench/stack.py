@@ -95,12 +95,19 @@ class Server:
 
 
 def launch_daphne(
-    *, env: dict, directory: Path, port: int | None = None, preexec=None, warm: bool = True
+    *,
+    env: dict,
+    directory: Path,
+    port: int | None = None,
+    preexec=None,
+    warm: bool = True,
+    args: tuple[str, ...] = (),
 ) -> Server:
     """``daphne config.asgi:application`` on a loopback port, started and listening (and,
     with ``warm``, past its first requests: the URL configuration and the views are
-    imported on the first one, as on a server that has run for a while). Used by the load
-    tool and the browser tests."""
+    imported on the first one, as on a server that has run for a while). ``args`` are
+    more of Daphne's options (the deployment test passes the systemd unit's). Used by the
+    load tool and the browser tests."""
     port = port or _free_port()
     log = directory / f"daphne-{port}.log"
     process = subprocess.Popen(
@@ -115,6 +122,7 @@ def launch_daphne(
             # Slow handshakes under a connection storm are queued, not dropped.
             "--websocket_connect_timeout",
             "60",
+            *args,
             "config.asgi:application",
         ],
         cwd=ROOT,

@@ -7,9 +7,12 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 from config import http_guard
 from config.handlers import get_asgi_application
+from config.logging import WebsocketRequestId, silence_daphne_access_log
 
 # Request bodies are bounded and kept on disk from Daphne's HTTP layer on.
 http_guard.install()
+# ops: Daphne's access log prints clients' addresses; ours (config.logging) does not.
+silence_daphne_access_log()
 
 #: Collect the youngest objects every 10,000 net allocations instead of 700.
 GC_THRESHOLDS = (10_000, 20, 50)
@@ -43,7 +46,8 @@ daily.start()
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "websocket": SameOriginValidator(URLRouter(websocket_urlpatterns)),
+        # ops: an id per connection in every log line, and one access line when it closes.
+        "websocket": WebsocketRequestId(SameOriginValidator(URLRouter(websocket_urlpatterns))),
     }
 )
 

@@ -6,12 +6,16 @@ See the README's "Configuration" section for the full list.
 """
 
 import os
+from datetime import timedelta  # accounts: the lockout's cool-off
 from pathlib import Path
 
 import dj_database_url
+import dj_email_url  # accounts: EMAIL_URL
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
+
+from config.logging import log_format_default, logging_config  # ops: LOGGING
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -210,6 +214,21 @@ RETENTION_TEXTS_MONTHS = env_int("RETENTION_TEXTS_MONTHS", 12)
 # the phone joins again as someone new.
 RETENTION_PARTICIPANT_DAYS = env_int("RETENTION_PARTICIPANT_DAYS", 30)
 
+# --- Accessibility statement (/accessibility/) ------------------------------------------
+# The organisation that publishes the statement and its contact for accessibility problems;
+# empty, the privacy statement's controller and contact stand in.
+ACCESSIBILITY_ORGANISATION = os.environ.get("ACCESSIBILITY_ORGANISATION", "").strip()
+ACCESSIBILITY_CONTACT = os.environ.get("ACCESSIBILITY_CONTACT", "").strip()
+# An independent audit of this installation (its report's URL and date, YYYY-MM-DD) and
+# the status it gave (A to E, digitoegankelijk.nl). Without an audit the status is C.
+ACCESSIBILITY_AUDIT_URL = os.environ.get("ACCESSIBILITY_AUDIT_URL", "").strip()
+ACCESSIBILITY_AUDIT_DATE = os.environ.get("ACCESSIBILITY_AUDIT_DATE", "").strip()
+ACCESSIBILITY_STATUS = os.environ.get("ACCESSIBILITY_STATUS", "B").strip().upper()
+if ACCESSIBILITY_STATUS not in {"A", "B", "C", "D", "E"}:
+    raise ImproperlyConfigured("ACCESSIBILITY_STATUS is one of A, B, C, D and E.")
+# Working days within which a report of an accessibility problem is answered.
+ACCESSIBILITY_RESPONSE_DAYS = env_int("ACCESSIBILITY_RESPONSE_DAYS", 5)
+
 # --- Auth -----------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -220,6 +239,162 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "designer:process_list"
 LOGOUT_REDIRECT_URL = "public:index"
+
+# --- Staff accounts: throttling, password reset by e-mail, two-factor (issue 17) ------
+# docs/accounts.md explains each of these.
+INSTALLED_APPS += [
+    # django.contrib.admin, with our site (login through ours, two-factor, CSP-safe).
+    "sessions_app.admin_site.AdminConfig",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+]
+_after_auth = MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1
+MIDDLEWARE.insert(_after_auth, "django_otp.middleware.OTPMiddleware")
+# After the messages middleware: the gate tells why it sent someone to the setup page.
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.contrib.messages.middleware.MessageMiddleware") + 1,
+    "sessions_app.mfa.MfaGateMiddleware",
+)
+# Last, as axes asks: it turns a locked-out login into our 429 page.
+MIDDLEWARE.append("axes.middleware.AxesMiddleware")
+# The axes backend only refuses locked-out attempts; ModelBackend checks the password.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Lockout: per user name *and* network, so nobody elsewhere can lock a colleague out.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15))
+# Attempts while locked out do not push the end further: the time we tell stays true.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_RESET_ON_SUCCESS = True
+AXES_HANDLER = "sessions_app.security.AxesHandler"
+AXES_LOCKOUT_CALLABLE = "sessions_app.views.accounts.locked_out"
+# No IP address is stored: axes keeps a keyed hash of it instead (sessions_app.security).
+AXES_CLIENT_IP_CALLABLE = "sessions_app.security.network_pseudonym"
+# No log of successful logins; failed attempts are deleted after the cool-off.
+AXES_DISABLE_ACCESS_LOG = True
+AXES_ENABLE_ACCESS_FAILURE_LOG = False
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "code", "csrfmiddlewaretoken"]
+AXES_VERBOSE = False
+
+# E-mail (password reset): EMAIL_URL (smtp://user:pass@host:587/?tls=True), or EMAIL_HOST
+# and its companions; without either, mails are printed to the console.
+EMAIL_URL = os.environ.get("EMAIL_URL", "")
+if EMAIL_URL:
+    _email = dj_email_url.parse(EMAIL_URL)
+    EMAIL_BACKEND = _email["EMAIL_BACKEND"]
+    EMAIL_HOST = _email["EMAIL_HOST"] or "localhost"
+    EMAIL_PORT = _email["EMAIL_PORT"] or 25
+    EMAIL_HOST_USER = _email["EMAIL_HOST_USER"] or ""
+    EMAIL_HOST_PASSWORD = _email["EMAIL_HOST_PASSWORD"] or ""
+    EMAIL_USE_TLS = _email["EMAIL_USE_TLS"]
+    EMAIL_USE_SSL = _email["EMAIL_USE_SSL"]
+    EMAIL_TIMEOUT = _email["EMAIL_TIMEOUT"] or env_int("EMAIL_TIMEOUT", 10)
+    if _email["EMAIL_FILE_PATH"]:
+        EMAIL_FILE_PATH = _email["EMAIL_FILE_PATH"]
+elif os.environ.get("EMAIL_HOST"):
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_HOST = os.environ["EMAIL_HOST"]
+    EMAIL_PORT = env_int("EMAIL_PORT", 587)
+    EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+    EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+    EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", not env_bool("EMAIL_USE_SSL", False))
+    EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+    EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "inspraak@localhost")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# A reset link is valid this long (Django's default is three days).
+PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_HOURS", 2) * 3600
+
+# Two-factor (TOTP apps, backup codes). Required for organisers (superusers, holders of
+# sessions_app.organise) and admin users before /manage/ and the admin, when set.
+MFA_REQUIRED_FOR_ORGANISERS = env_bool("MFA_REQUIRED_FOR_ORGANISERS", False)
+# A login through single sign-on (session "mfa_via" = "oidc") counts as two-factor: the
+# identity provider is trusted to ask for its own second factor.
+OIDC_SATISFIES_MFA = env_bool("OIDC_SATISFIES_MFA", True)
+OTP_TOTP_ISSUER = os.environ.get("MFA_ISSUER", "Inspraak")
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
+
+# The Django admin's path (accounts, organiser permission, process roles).
+ADMIN_PATH = os.environ.get("ADMIN_PATH", "admin/").strip("/") + "/"
+# (accounts block: end)
+
+# --- Single sign-on by OpenID Connect, when OIDC_* is set (issue 17) ------------------
+# sessions_app/oidc.py and docs/sso.md. On when the client's id and secret are set and the
+# provider is known: by its discovery URL (its issuer, or the issuer's
+# /.well-known/openid-configuration), or by its endpoints, which override discovered ones.
+# Logs in the one existing, active account with the provider's verified e-mail address;
+# never creates an account or changes a role.
+OIDC_RP_CLIENT_ID = os.environ.get("OIDC_RP_CLIENT_ID", "").strip()
+OIDC_RP_CLIENT_SECRET = os.environ.get("OIDC_RP_CLIENT_SECRET", "").strip()
+OIDC_OP_DISCOVERY_URL = os.environ.get("OIDC_OP_DISCOVERY_URL", "").strip()
+OIDC_OP_ISSUER = os.environ.get("OIDC_OP_ISSUER", "").strip()
+OIDC_OP_AUTHORIZATION_ENDPOINT = os.environ.get("OIDC_OP_AUTHORIZATION_ENDPOINT", "").strip()
+OIDC_OP_TOKEN_ENDPOINT = os.environ.get("OIDC_OP_TOKEN_ENDPOINT", "").strip()
+OIDC_OP_USER_ENDPOINT = os.environ.get("OIDC_OP_USER_ENDPOINT", "").strip()
+OIDC_OP_JWKS_ENDPOINT = os.environ.get("OIDC_OP_JWKS_ENDPOINT", "").strip()
+OIDC_RP_SIGN_ALGO = os.environ.get("OIDC_RP_SIGN_ALGO", "").strip() or "RS256"
+OIDC_RP_SCOPES = os.environ.get("OIDC_RP_SCOPES", "").strip() or "openid email"
+# The name on the login page's button: "Log in with <OIDC_LABEL>".
+OIDC_LABEL = os.environ.get("OIDC_LABEL", "").strip() or _("single sign-on")
+# Off only for a provider that never sends the email_verified claim (an explicit false
+# is refused all the same).
+OIDC_REQUIRE_EMAIL_VERIFIED = env_bool("OIDC_REQUIRE_EMAIL_VERIFIED", True)
+OIDC_USE_PKCE = env_bool("OIDC_USE_PKCE", True)
+OIDC_TOKEN_USE_BASIC_AUTH = env_bool("OIDC_TOKEN_USE_BASIC_AUTH", False)
+OIDC_TIMEOUT = env_int("OIDC_TIMEOUT", 10)
+OIDC_VERIFY_SSL = env_bool("OIDC_VERIFY_SSL", True)
+OIDC_CREATE_USER = False
+OIDC_ENABLED = bool(
+    OIDC_RP_CLIENT_ID
+    and OIDC_RP_CLIENT_SECRET
+    and (
+        OIDC_OP_DISCOVERY_URL
+        or (OIDC_OP_AUTHORIZATION_ENDPOINT and OIDC_OP_TOKEN_ENDPOINT and OIDC_OP_USER_ENDPOINT)
+    )
+)
+if (OIDC_RP_CLIENT_ID or OIDC_RP_CLIENT_SECRET) and not OIDC_ENABLED:
+    raise ImproperlyConfigured(
+        "Single sign-on needs OIDC_RP_CLIENT_ID, OIDC_RP_CLIENT_SECRET and either "
+        "OIDC_OP_DISCOVERY_URL or the OIDC_OP_*_ENDPOINT variables (see docs/sso.md)."
+    )
+if (
+    OIDC_ENABLED
+    and not OIDC_OP_DISCOVERY_URL
+    and OIDC_RP_SIGN_ALGO.startswith(("RS", "ES"))
+    and not OIDC_OP_JWKS_ENDPOINT
+):
+    raise ImproperlyConfigured(
+        f"OIDC_RP_SIGN_ALGO={OIDC_RP_SIGN_ALGO} needs OIDC_OP_JWKS_ENDPOINT."
+    )
+if OIDC_ENABLED:
+    AUTHENTICATION_BACKENDS = [*AUTHENTICATION_BACKENDS, "sessions_app.oidc.OIDCBackend"]
+# The login page's "Log in with …" (oidc_enabled, oidc_label).
+TEMPLATES[0]["OPTIONS"]["context_processors"].append("sessions_app.oidc.context")
+# (oidc block: end)
+
+# --- Operations: health, structured logs, background jobs, backups (issue 17) ---------
+# docs/operations.md explains each of these.
+# /healthz and /readyz are answered first (config.health), before the host check and the
+# HTTPS redirect, so a probe on the server's own port works; then every request gets an
+# id and one access line without personal data (config.logging).
+MIDDLEWARE = ["config.health.ProbeMiddleware", "config.logging.RequestLogMiddleware", *MIDDLEWARE]
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+# Log lines as JSON (for journald and log collectors) or text (for a developer's console).
+LOG_FORMAT = log_format_default(DEBUG)
+# Background processes (print runs, exports, scans, the daily purge) running at once on
+# this machine, across all server processes; more wait in a queue (~225 MB per print run).
+BACKGROUND_PROCESSES = max(1, env_int("BACKGROUND_PROCESSES", 2))
+# `manage.py backup DIR` removes its own backups in DIR older than this many days: backups
+# hold texts that may since have been erased (docs/operations.md, "Backups and erasure").
+BACKUP_KEEP_DAYS = env_int("BACKUP_KEEP_DAYS", 30)
+# (ops block: end)
 
 # --- i18n -----------------------------------------------------------------------------
 LANGUAGE_CODE = "nl"
@@ -284,10 +459,5 @@ CONTENT_SECURITY_POLICY = {
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
-}
+# ops (issue 17): JSON or text lines with the request's or job's id (config.logging).
+LOGGING = logging_config(fmt=LOG_FORMAT, level=os.environ.get("LOG_LEVEL", "INFO").upper())

@@ -44,4 +44,5 @@ def statement_context() -> dict:
         "contact": settings.PRIVACY_CONTACT,
         "dpo": settings.PRIVACY_DPO,
         "retention": retention_defaults(),
+        "backup_days": settings.BACKUP_KEEP_DAYS,
     }

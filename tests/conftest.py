@@ -182,4 +182,28 @@ def grant(organiser):
     return do
 
 
-pytest_plugins = ["tests.paper_fixtures"]
+# --- accounts (issue 17): login throttling in tests ------------------------------------
+@pytest.fixture(autouse=True)
+def _client_login_with_request(monkeypatch):
+    """django-axes refuses to check a login without its request, and ``Client.login()``
+    passes none: give it one from loopback, so a test's login is throttled like a real
+    one (axes stays on, as in production)."""
+    from django.test import Client, RequestFactory
+
+    login = Client.login
+
+    def login_with_request(self, **credentials):
+        credentials.setdefault("request", RequestFactory().post("/accounts/login/"))
+        return login(self, **credentials)
+
+    monkeypatch.setattr(Client, "login", login_with_request)
+
+
+# (accounts: end)
+
+
+pytest_plugins = [
+    "tests.paper_fixtures",
+    # oidc (issue 17): the test identity provider, started once per run when a test asks.
+    "tests.oidc_provider.fixtures",
+]

@@ -14,7 +14,6 @@ from __future__ import annotations
 import io
 import logging
 import secrets
-import subprocess
 import time
 from pathlib import Path
 
@@ -27,7 +26,7 @@ from sessions_app.exceptions import ExportError
 from sessions_app.exports import data, open_data, report, tables, workbook
 from sessions_app.models import ExportJob, Process
 
-from .background import start_command
+from . import background
 
 logger = logging.getLogger(__name__)
 
@@ -74,7 +73,13 @@ def content_type(job: ExportJob) -> str:
 
 
 def is_stale(job: ExportJob) -> bool:
-    return job.state in ACTIVE and timezone.now() - job.created_at > STALE_AFTER
+    """Waiting or being made long after it was asked for, and neither queued nor running
+    here (``services.background``): lost to a restart or a crash."""
+    return (
+        job.state in ACTIVE
+        and timezone.now() - job.created_at > STALE_AFTER
+        and not background.active("run_export", str(job.pk))
+    )
 
 
 def export_request(*, user, process: Process, fmt: str) -> tuple[ExportJob, bool]:
@@ -210,7 +215,8 @@ def _prune() -> None:
     old.delete()
 
 
-def start_export(job: ExportJob) -> subprocess.Popen:
-    """Run in a separate process, at a lower priority than the live session. Call it
-    after the job is committed (the other process reads it from the database)."""
-    return start_command("run_export", str(job.pk))
+def start_export(job: ExportJob) -> None:
+    """Run in a separate process, at a lower priority than the live session, when one of
+    the background slots is free (``services.background``). Call it after the job is
+    committed (the other process reads it from the database)."""
+    background.start_command("run_export", str(job.pk))

@@ -6,7 +6,6 @@ facilitator can follow it. The file lands in MEDIA_ROOT/print/."""
 from __future__ import annotations
 
 import logging
-import subprocess
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -23,7 +22,7 @@ from sessions_app.identifiers import sheet_receipt
 from sessions_app.models import FormLayout, LiveSession, PaperSheet, PrintBatch
 from sessions_app.selectors import form_rows
 
-from .background import start_command
+from . import background
 from .paper import sheet_token
 from .print_runs import layout_store, print_batch_create, print_batch_failed
 
@@ -71,8 +70,12 @@ def batch_path(batch: PrintBatch) -> Path:
 
 
 def is_stale(batch: PrintBatch) -> bool:
-    return batch.state in (PrintBatch.State.PENDING, PrintBatch.State.RUNNING) and (
-        timezone.now() - batch.created_at > STALE_AFTER
+    """Waiting or being made long after it was asked for, and neither queued nor running
+    here (``services.background``): lost to a restart or a crash."""
+    return (
+        batch.state in (PrintBatch.State.PENDING, PrintBatch.State.RUNNING)
+        and timezone.now() - batch.created_at > STALE_AFTER
+        and not background.active(*_command(batch, ""))
     )
 
 
@@ -152,7 +155,12 @@ def retry(*, user, batch: PrintBatch) -> PrintBatch:
     )
 
 
-def start_rendering(batch: PrintBatch, base_url: str) -> subprocess.Popen:
-    """Render in a separate process, at a lower priority than the live session. Call it
-    after the batch is committed (the other process reads it from the database)."""
-    return start_command("render_print_batch", str(batch.pk), "--base-url", base_url)
+def _command(batch: PrintBatch, base_url: str) -> tuple[str, ...]:
+    return ("render_print_batch", str(batch.pk), "--base-url", base_url)
+
+
+def start_rendering(batch: PrintBatch, base_url: str) -> None:
+    """Render in a separate process, at a lower priority than the live session, when one
+    of the background slots is free (``services.background``). Call it after the batch
+    is committed (the other process reads it from the database)."""
+    background.start_command(*_command(batch, base_url))

@@ -72,7 +72,7 @@ from sessions_app.reading.page import (
 )
 from sessions_app.workers import run_in_worker
 
-from . import paper
+from . import background, paper
 from .background import start_command
 from .log import actor_for, log_append
 
@@ -304,10 +304,12 @@ def _finish(scan: FormScan, outcomes: list[PageOutcome], resumed: bool = False) 
 
 
 def is_stale(scan: FormScan) -> bool:
-    """Still "being read" long after the last page: its process was lost (a restart)."""
+    """Still "being read" long after the last page, and neither queued nor running here
+    (``services.background``): its process was lost (a restart)."""
     return scan.state in (FormScan.State.PENDING, FormScan.State.RUNNING) and (
         timezone.now() - scan.created_at > STALE_AFTER
         and not scan.page_readings.filter(created_at__gt=timezone.now() - STALE_AFTER).exists()
+        and not background.active("read_scan", str(scan.pk))
     )
 
 

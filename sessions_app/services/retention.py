@@ -95,6 +95,10 @@ def purge(now: datetime | None = None) -> dict[str, Purged]:
             done[process.slug] = purged
     # The heads of logs that grew (the daily tick signs them too).
     checkpoints.heads_sign_all()
+    # Staff accounts' failed logins (django-axes), kept no longer than their cool-off.
+    from sessions_app.security import login_attempts_purge
+
+    login_attempts_purge(now)
     return done
 
 

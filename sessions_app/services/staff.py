@@ -8,7 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from sessions_app import permissions
-from sessions_app.exceptions import DesignError
+from sessions_app.exceptions import AccessDenied, DesignError
 from sessions_app.models import Invitation, Process, Role, StaffRole
 
 from .log import actor_for, log_append
@@ -16,12 +16,25 @@ from .log import actor_for, log_append
 INVITATION_DAYS = 7
 
 
-def staff_grant(*, user, process: Process, target, role: str) -> StaffRole:
+def _require_roles_right(user, process: Process, *, site_admin: bool, perm: str) -> None:
+    """An organiser of the process, or (``site_admin``, from the Django admin) an account
+    with the model permission ``perm``; the log names either as the actor."""
+    if site_admin:
+        if not (user is not None and user.is_active and user.has_perm(perm)):
+            raise AccessDenied("role_required")
+        return
+    permissions.require(user, process, "design")
+
+
+def staff_grant(
+    *, user, process: Process, target, role: str, site_admin: bool = False
+) -> StaffRole:
     """Give ``target`` a role on ``process`` (nothing happens if it already has it).
 
-    Raises ``AccessDenied`` unless ``user`` is an organiser of the process.
+    Raises ``AccessDenied`` unless ``user`` is an organiser of the process (or, with
+    ``site_admin``, may add staff roles in the admin).
     """
-    permissions.require(user, process, "design")
+    _require_roles_right(user, process, site_admin=site_admin, perm="sessions_app.add_staffrole")
     with transaction.atomic():
         staff_role, created = StaffRole.objects.get_or_create(
             process=process, user=target, role=role, defaults={"granted_by": user}
@@ -46,10 +59,11 @@ def staff_grant_by_username(*, user, process: Process, username: str, role: str)
     return staff_grant(user=user, process=process, target=target, role=role)
 
 
-def staff_revoke(*, user, staff_role: StaffRole) -> None:
-    """Take a role away. Raises ``AccessDenied`` and ``DesignError("last_organiser")``."""
+def staff_revoke(*, user, staff_role: StaffRole, site_admin: bool = False) -> None:
+    """Take a role away. Raises ``AccessDenied`` and ``DesignError("last_organiser")``;
+    ``site_admin`` as for ``staff_grant``."""
     process = staff_role.process
-    permissions.require(user, process, "design")
+    _require_roles_right(user, process, site_admin=site_admin, perm="sessions_app.delete_staffrole")
     with transaction.atomic():
         if (
             staff_role.role == Role.ORGANISER

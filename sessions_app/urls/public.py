@@ -8,6 +8,7 @@ app_name = "public"
 urlpatterns = [
     path("", public.index, name="index"),
     path("privacy/", public.privacy, name="privacy"),
+    path("accessibility/", public.accessibility, name="accessibility"),
     path("p/<slug:slug>/", public.process_page, name="process"),
     path("p/<slug:slug>/log/", public.process_log, name="log"),
     path("p/<slug:slug>/log/heads.json", public.process_heads, name="heads"),

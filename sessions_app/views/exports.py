@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 
 from sessions_app.exceptions import ExportError
 from sessions_app.models import ExportJob
-from sessions_app.services import exports
+from sessions_app.services import background, exports
 
 from .common import staff_process
 
@@ -61,6 +61,8 @@ def _status(job: ExportJob, done: int) -> str:
 @login_required
 def export_page(request, slug: str, job_id: int):
     job = _job(request, slug, job_id)
+    if job.state == ExportJob.State.PENDING:
+        background.dispatch()  # still queued: starts now if a slot is free
     done = exports.rows_read(job)
     status = _status(job, done)
     if request.GET.get("format") == "json":

@@ -26,7 +26,14 @@ from sessions_app.models import (
     QuestionKind,
     Response,
 )
-from sessions_app.services import paper, print_runs, printing, reading, reconciliation
+from sessions_app.services import (
+    background,
+    paper,
+    print_runs,
+    printing,
+    reading,
+    reconciliation,
+)
 
 from .common import absolute_url, staff_process, use_process_language
 from .participate import join_links, session_or_404
@@ -132,6 +139,8 @@ def batch_retry(request, slug: str, session_id: int, batch_id: int):
 def batch_page(request, slug: str, session_id: int, batch_id: int):
     session = facilitated_session(request, slug, session_id)
     batch = get_object_or_404(PrintBatch, pk=batch_id, session=session)
+    if batch.state == PrintBatch.State.PENDING:
+        background.dispatch()  # still queued: starts now if a slot is free
     if request.GET.get("format") == "json":
         return JsonResponse(
             {

@@ -10,6 +10,7 @@ from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from sessions_app import accessibility as accessibility_statement
 from sessions_app import checkpoints, receipts, selectors
 from sessions_app import privacy as privacy_statement
 from sessions_app.exports import data
@@ -33,6 +34,11 @@ def index(request):
 def privacy(request):
     """The privacy statement (AVG/GDPR) of this installation, from its settings."""
     return render(request, "public/privacy.html", privacy_statement.statement_context())
+
+
+def accessibility(request):
+    """The accessibility statement (toegankelijkheidsverklaring) of this installation."""
+    return render(request, "public/accessibility.html", accessibility_statement.statement_context())
 
 
 def process_page(request, slug):

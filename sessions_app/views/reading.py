@@ -27,7 +27,7 @@ from sessions_app.models import (
     SheetReading,
 )
 from sessions_app.reading.page import PX_PER_MM
-from sessions_app.services import paper, reading
+from sessions_app.services import background, paper, reading
 
 from .common import use_process_language
 from .paper import entry_answers, facilitated_session
@@ -195,6 +195,8 @@ def _scan_status(scan: FormScan) -> str:
 def scan_page(request, slug: str, session_id: int, scan_id: int):
     session = facilitated_session(request, slug, session_id)
     scan = get_object_or_404(FormScan, pk=scan_id, session=session)
+    if scan.state == FormScan.State.PENDING:
+        background.dispatch()  # still queued: starts now if a slot is free
     if request.GET.get("format") == "json":
         return JsonResponse(
             {

@@ -108,6 +108,7 @@ def console_strings() -> dict:
         "live": _("Live"),
         "offline": _("No connection; trying again. Buttons still work."),
         "connected": _("{phones} phones connected ({room} in the room, {remote} remote)"),
+        "connected_one": _("{phones} phone connected ({room} in the room, {remote} remote)"),
         "join_spike": _(
             "{n} phones joined from one network in the last minute: one Wi-Fi for the whole "
             "room, or someone joining over and over. From 600 a minute, further phones from "

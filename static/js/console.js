@@ -132,7 +132,10 @@ function render(snapshot) {
   agenda = new Map(snapshot.agenda.map((q) => [q.id, q]));
   for (const question of snapshot.agenda) updateItem(question);
   renderQueue(snapshot.moderation);
-  if (snapshot.connected) connected.textContent = format(s.connected, snapshot.connected);
+  if (snapshot.connected) {
+    const one = snapshot.connected.phones === 1;
+    connected.textContent = format(one ? s.connected_one : s.connected, snapshot.connected);
+  }
   // Many joins from one network address in the last minute (a flood, or one big Wi-Fi).
   const busiest = snapshot.joins ? snapshot.joins.busiest_network : 0;
   joins.hidden = !busiest;

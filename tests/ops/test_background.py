@@ -1,0 +1,186 @@
+"""Background jobs in real processes: at most BACKGROUND_PROCESSES at once however many
+are asked for, each job once, every one finished, and their output in the log."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import time
+import uuid
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from sessions_app.models import ExportJob, PrintBatch
+from sessions_app.services import background, exports, printing
+from sessions_app.services.print_runs import print_batch_create
+
+pytestmark = pytest.mark.django_db(transaction=True)
+BASE = "https://inspraak.example.nl"
+DEADLINE = 180
+
+
+def marked_processes(mark: str) -> set[int]:
+    """Live processes started with ``mark`` in their environment (the test's children,
+    and whatever they became)."""
+    needle = f"INSPRAAK_OPS_MARK={mark}".encode()
+    found = set()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            environ = (entry / "environ").read_bytes()
+            state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if needle in environ.split(b"\0") and state != "Z":
+            found.add(int(entry.name))
+    return found
+
+
+def json_lines(text: str) -> list[dict]:
+    return [json.loads(line) for line in text.splitlines() if line.startswith("{")]
+
+
+def wait_watching(mark: str, done, seconds: float = DEADLINE) -> int:
+    """Wait until ``done()``, sampling our processes; the most seen alive at once."""
+    most = 0
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        most = max(most, len(marked_processes(mark)))
+        if done():
+            break
+        time.sleep(0.02)
+    else:
+        pytest.fail("the background jobs did not finish in time")
+    # Let the last process exit after marking its job done.
+    while marked_processes(mark) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return most
+
+
+@pytest.fixture
+def batches(paper_session, organiser):
+    session, _questions = paper_session
+    layout = printing.form_layout(session=session, large_print=False)
+
+    def make(count: int, sheets: int = 6) -> list[PrintBatch]:
+        return [
+            print_batch_create(user=organiser, session=session, count=sheets, layout=layout)
+            for _ in range(count)
+        ]
+
+    return make
+
+
+def test_four_print_runs_with_a_cap_of_two(batches, in_children, settings, capfd):
+    mark = uuid.uuid4().hex
+    settings.BACKGROUND_PROCESSES = 2
+    in_children(INSPRAAK_OPS_MARK=mark, BACKGROUND_PROCESSES="2", LOG_FORMAT="json")
+    runs = batches(4)
+    for batch in runs:
+        printing.start_rendering(batch, BASE)  # four clicks at once
+    # Two started, two wait in the queue.
+    assert all(background.active("render_print_batch", str(b.pk)) for b in runs)
+    pending = PrintBatch.objects.filter(pk__in=[b.pk for b in runs]).exclude(state="done")
+    most = wait_watching(mark, lambda: not pending.exists())
+    assert most == 2
+    for batch in runs:
+        batch.refresh_from_db()
+        assert (batch.state, batch.progress) == ("done", 6)
+        assert printing.batch_path(batch).read_bytes().startswith(b"%PDF")
+    assert not list((Path(settings.MEDIA_ROOT) / ".background" / "queue").glob("*.json"))
+    # Each run's process logged its start and end, as JSON lines with the job's kind and id.
+    lines = json_lines(capfd.readouterr().err)
+    for batch in runs:
+        mine = [line for line in lines if line.get("job_id") == batch.pk]
+        assert [line["outcome"] for line in mine if "outcome" in line] == ["started", "done"]
+        assert {line["job"] for line in mine} == {"print"}
+
+
+def test_a_job_asked_for_twice_at_once_runs_once(batches, in_children, settings, capfd):
+    mark = uuid.uuid4().hex
+    settings.BACKGROUND_PROCESSES = 3
+    in_children(INSPRAAK_OPS_MARK=mark, LOG_FORMAT="json")
+    [batch] = batches(1)
+    for _ in range(3):  # a double (triple) click, or two servers
+        printing.start_rendering(batch, BASE)
+    most = wait_watching(
+        mark, lambda: PrintBatch.objects.filter(pk=batch.pk, state="done").exists()
+    )
+    assert most == 1
+    started = [
+        line
+        for line in json_lines(capfd.readouterr().err)
+        if line.get("job_id") == batch.pk and line.get("outcome") == "started"
+    ]
+    assert len(started) == 1
+
+
+def test_a_failing_job_leaves_its_error_in_the_log_and_its_row_failed(process, in_children, capfd):
+    mark = uuid.uuid4().hex
+    in_children(INSPRAAK_OPS_MARK=mark, LOG_FORMAT="json")
+    # A format no writer knows: run_export fails before its own error handling.
+    job = ExportJob.objects.create(process=process, format="nonsense")
+    exports.start_export(job)
+    wait_watching(mark, lambda: ExportJob.objects.filter(pk=job.pk, state="failed").exists())
+    job.refresh_from_db()
+    assert job.error == "KeyError: 'nonsense'" and job.finished_at is not None
+    lines = [line for line in json_lines(capfd.readouterr().err) if line.get("job_id") == job.pk]
+    [failure] = [line for line in lines if line["level"] == "ERROR"]
+    assert failure["job"] == "export" and "KeyError" in failure["exception"]
+    assert lines[-1]["outcome"] == "failed"
+
+
+def test_a_job_stopped_by_sigterm_is_marked_failed(batches, in_children, capfd):
+    mark = uuid.uuid4().hex
+    in_children(INSPRAAK_OPS_MARK=mark, LOG_FORMAT="json")
+    [batch] = batches(1, sheets=400)
+    printing.start_rendering(batch, BASE)
+    deadline = time.monotonic() + DEADLINE
+    while not PrintBatch.objects.filter(pk=batch.pk, state="running").exists():
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    [pid] = marked_processes(mark)
+    os.kill(pid, 15)  # what systemd sends when the service stops
+    wait_watching(mark, lambda: PrintBatch.objects.filter(pk=batch.pk, state="failed").exists())
+    batch.refresh_from_db()
+    assert batch.error == "interrupted"
+    # Never printed: its sheets are voided, as for any failed run.
+    assert set(batch.sheets.values_list("state", flat=True)) == {"voided"}
+    lines = [x for x in json_lines(capfd.readouterr().err) if x.get("job_id") == batch.pk]
+    assert any(line["message"] == "print interrupted (SIGTERM)" for line in lines)
+
+
+def test_a_queued_job_is_not_taken_for_lost_and_starts_on_a_poll(
+    process, organiser, client, settings, monkeypatch
+):
+    """Waiting in the queue behind others for longer than STALE_AFTER is not "lost"; the
+    page polling its status starts it once a slot is free."""
+    started = []
+    monkeypatch.setattr(subprocess, "Popen", lambda command, **kw: started.append(command))
+    settings.BACKGROUND_PROCESSES = 1
+    long_ago = timezone.now() - timedelta(hours=1)
+    job = ExportJob.objects.create(process=process, format="json")
+    ExportJob.objects.filter(pk=job.pk).update(created_at=long_ago)
+    # Another job's process holds the one slot.
+    slot = background._free_slot()
+    try:
+        exports.start_export(job)
+        job.refresh_from_db()
+        assert started == [] and job.state == "pending"
+        assert not exports.is_stale(job)  # queued
+    finally:
+        os.close(slot)
+    # The slot is free: the next poll of the job's page starts it.
+    client.force_login(organiser)
+    url = reverse("designer:export_page", args=[process.slug, job.pk])
+    assert client.get(url, {"format": "json"}).json()["state"] == "pending"
+    assert [command[-2:] for command in started] == [["run_export", str(job.pk)]]
+    # Its (fake) process never ran it: once its queue file is gone, it is lost.
+    (Path(settings.MEDIA_ROOT) / ".background" / "queue" / f"run_export-{job.pk}.json").unlink()
+    assert exports.is_stale(job)
