@@ -37,6 +37,11 @@ PHONE_INTERVAL = 1.0
 #: Seconds between joining the change groups again (the layer forgets them on a restart,
 #: and expires them after a day).
 RESUBSCRIBE_EVERY = 30
+#: Seconds between telling the other processes how many connections this one has to a
+#: session (also told at once when it changes), and after which a process that stopped
+#: telling (it ended) no longer counts.
+PRESENCE_EVERY = 5
+PRESENCE_TTL = 3 * PRESENCE_EVERY
 AUDIENCES = ("phone", "presenter", "facilitator")
 
 
@@ -59,6 +64,11 @@ class Room:
         self.publish: set[int] | None = set()
         self.publish_structure = False
         self.presence_changed = False
+        #: This process's connections changed since the other processes were last told;
+        #: when they were; and what each other process last told (counts, when heard).
+        self.presence_publish = True
+        self.presence_told = 0.0
+        self.others: dict[str, tuple[dict[str, int], float]] = {}
         self.compare: dict[str, str] = {}
         self.texts: dict[str, str] = {}
         self.phone_pending = False
@@ -71,7 +81,8 @@ class Room:
     def empty(self) -> bool:
         return not any(self.members.values())
 
-    def presence(self) -> dict[str, int]:
+    def local_presence(self) -> dict[str, int]:
+        """The connections of this process to the session."""
         return {
             "phones": len(self.members["phone"]),
             "room": self.via["room"],
@@ -79,6 +90,27 @@ class Room:
             "presenters": len(self.members["presenter"]),
             "facilitators": len(self.members["facilitator"]),
         }
+
+    def presence(self) -> dict[str, int]:
+        """The connections of every server process to the session: this one's, and what
+        the others told within ``PRESENCE_TTL``."""
+        total = self.local_presence()
+        for counts, _heard in self.others.values():
+            for key in total:
+                value = counts.get(key, 0)
+                total[key] += value if isinstance(value, int) else 0
+        return total
+
+    def changed_presence(self) -> None:
+        self.presence_changed = self.presence_publish = True
+
+    def forget_silent(self, now: float) -> None:
+        """Drop the counts of processes that stopped telling (they ended)."""
+        silent = [o for o, (_counts, heard) in self.others.items() if now - heard > PRESENCE_TTL]
+        for origin in silent:
+            del self.others[origin]
+        if silent:
+            self.presence_changed = True
 
     def facilitator_text(self) -> str:
         return dumps({**self.view.facilitator, "connected": self.presence()})
@@ -92,7 +124,7 @@ class Room:
                 via = getattr(consumer, "via", None)
                 if via:
                     self.via[via] -= 1
-                self.presence_changed = True
+                self.changed_presence()
                 return
 
 
@@ -130,7 +162,7 @@ class Broadcaster:
         room.members[audience].add(consumer)
         if via:
             room.via[via] += 1
-        room.presence_changed = True
+        room.changed_presence()
         self._ensure_running()
         return room
 
@@ -142,10 +174,14 @@ class Broadcaster:
             room.members[audience].discard(consumer)
             if via:
                 room.via[via] -= 1
-            room.presence_changed = True
+            room.changed_presence()
         if room.empty:
             del self.rooms[session_id]
             if self.shared and self.channel:
+                try:
+                    await self._publish_presence(room)  # the others stop counting ours
+                except Exception:
+                    logger.info("telling the others this process left failed", exc_info=True)
                 await self.layer.group_discard(groups.session_changes(session_id), self.channel)
 
     # --- changes ------------------------------------------------------------------
@@ -260,6 +296,11 @@ class Broadcaster:
                     room.publish |= questions
                 room.publish_structure = room.publish_structure or structure
                 raise
+        if self.shared:
+            moment = time.monotonic()
+            room.forget_silent(moment)
+            if room.presence_publish or moment - room.presence_told >= PRESENCE_EVERY:
+                await self._publish_presence(room)
         changed: set[str] = set()
         if room.dirty:
             changed = await self._rebuild(room)
@@ -383,6 +424,35 @@ class Broadcaster:
             },
         )
 
+    async def _publish_presence(self, room: Room) -> None:
+        """Tell the other processes this one's connections to the session."""
+        room.presence_publish = False
+        room.presence_told = time.monotonic()
+        try:
+            await self.layer.group_send(
+                groups.session_changes(room.session_id),
+                {
+                    "type": "session.presence",
+                    "session": room.session_id,
+                    "counts": room.local_presence(),
+                    "origin": self.origin,
+                },
+            )
+        except Exception:
+            room.presence_publish = True  # tell them on a later tick
+            raise
+
+    def _heard_presence(self, message: dict) -> None:
+        room = self.rooms.get(message.get("session"))
+        counts = message.get("counts")
+        if room is None or not isinstance(counts, dict):
+            return
+        if any(counts.values()):
+            room.others[message["origin"]] = (counts, time.monotonic())
+        else:
+            room.others.pop(message["origin"], None)
+        room.presence_changed = True
+
     async def _listen(self) -> None:
         while self.rooms:
             try:
@@ -399,15 +469,19 @@ class Broadcaster:
                 for room in self.rooms.values():
                     room.dirty, room.stale = True, None
                 continue
-            if message.get("origin") != self.origin:
-                questions = message.get("questions")
-                counts_only = message.get("structure") is False
-                if questions is None:
-                    self.mark_dirty(message["session"], None, local=False)
-                for question_id in questions or ():
-                    self.mark_dirty(
-                        message["session"], question_id, local=False, counts_only=counts_only
-                    )
+            if message.get("origin") == self.origin:
+                continue
+            if message.get("type") == "session.presence":
+                self._heard_presence(message)
+                continue
+            questions = message.get("questions")
+            counts_only = message.get("structure") is False
+            if questions is None:
+                self.mark_dirty(message["session"], None, local=False)
+            for question_id in questions or ():
+                self.mark_dirty(
+                    message["session"], question_id, local=False, counts_only=counts_only
+                )
 
 
 _broadcasters: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()

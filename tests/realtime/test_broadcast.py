@@ -308,3 +308,48 @@ async def test_an_open_answer_reaches_the_moderation_queue_on_a_tick_of_counts(
     await broadcaster._tick(room_state)
     [waiting] = recorders["facilitator"].sent[-1]["moderation"]["texts"]
     assert waiting["text"] == "Meer bankjes"
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_the_console_counts_the_phones_of_every_process(room):
+    """Phones on one process, the facilitator's console on another: the console counts
+    them all, follows them leaving, and stops counting a process that fell silent."""
+    from realtime.broadcaster import PRESENCE_TTL
+
+    session, _questions = room
+    _layer, (here, room_here), (there, room_there) = await two_processes(session)
+    phones = [Recorder(), Recorder(), Recorder()]
+    for phone, via in zip(phones, ("room", "room", "remote"), strict=True):
+        await here.join(session.pk, "phone", phone, via=via)
+    console = Recorder()
+    await there.join(session.pk, "facilitator", console)
+    for broadcaster in (here, there):
+        broadcaster.task.cancel()
+
+    async def console_sees(phones: int, room: int, remote: int):
+        for _ in range(100):
+            await there._tick(room_there)
+            shown = [m["connected"] for m in console.sent if "connected" in m]
+            if shown and (shown[-1]["phones"], shown[-1]["room"], shown[-1]["remote"]) == (
+                phones,
+                room,
+                remote,
+            ):
+                return
+            await asyncio.sleep(0.02)
+        raise AssertionError(f"the console shows {shown[-1] if shown else None}")
+
+    await here._tick(room_here)
+    await console_sees(3, 2, 1)
+    assert room_here.presence()["phones"] == 3  # the phones' own process counts itself once
+
+    await here.leave(session.pk, "phone", phones[0], via="room")
+    await here._tick(room_here)
+    await console_sees(2, 1, 1)
+
+    # The phones' process ends without a word: after PRESENCE_TTL its phones no longer count.
+    counts, heard = room_there.others[here.origin]
+    room_there.others[here.origin] = (counts, heard - PRESENCE_TTL - 1)
+    await console_sees(0, 0, 0)
+    for broadcaster in (here, there):
+        broadcaster.listener.cancel()
