@@ -311,6 +311,8 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "inspraak@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # A reset link is valid this long (Django's default is three days).
 PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_HOURS", 2) * 3600
+# At most this many reset mails to one address an hour (per server process).
+PASSWORD_RESET_PER_HOUR = env_int("PASSWORD_RESET_PER_HOUR", 3)
 
 # Two-factor (TOTP apps, backup codes). Required for organisers (superusers, holders of
 # sessions_app.organise) and admin users before /manage/ and the admin, when set.

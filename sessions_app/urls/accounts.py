@@ -10,7 +10,7 @@ from sessions_app.views import accounts
 urlpatterns = [
     path("", accounts.account, name="account"),
     path("login/code/", accounts.login_code, name="login_code"),
-    path("password/reset/", auth_views.PasswordResetView.as_view(), name="password_reset"),
+    path("password/reset/", accounts.PasswordResetView.as_view(), name="password_reset"),
     path(
         "password/reset/sent/",
         auth_views.PasswordResetDoneView.as_view(),

@@ -18,6 +18,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.signals import user_login_failed
+from django.core.cache import cache
 from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -186,6 +187,31 @@ def locked_out(request, original_response=None, credentials=None):
         "next": _next_url(request),
     }
     return render(request, "registration/login.html", context, status=429)
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Django's reset request, with at most ``PASSWORD_RESET_PER_HOUR`` mails to one
+    address an hour (so the form cannot flood a colleague's mailbox). Over the limit the
+    page answers as always, so it still tells nobody whether the address has an account;
+    counted per server process (in its cache)."""
+
+    def form_valid(self, form):
+        address = form.cleaned_data["email"].strip().lower()
+        key = f"password-reset:{short_hash(address)}"
+        cache.add(key, 0, timeout=3600)
+        try:
+            sent = cache.incr(key)
+        except ValueError:  # expired between the two calls
+            cache.add(key, 1, timeout=3600)
+            sent = 1
+        if sent > settings.PASSWORD_RESET_PER_HOUR:
+            security_log.warning(
+                "password.reset_throttled who=%s",
+                short_hash(address),
+                extra={"event": "password.reset_throttled"},
+            )
+            return redirect(self.get_success_url())
+        return super().form_valid(form)
 
 
 class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):

@@ -117,3 +117,25 @@ def test_change_password(client, staff):
 def test_change_needs_a_login(client):
     response = client.get(reverse("password_change"))
     assert response.url.startswith(reverse("login"))
+
+
+def test_reset_mails_to_one_address_are_limited_per_hour(client, staff, settings, caplog):
+    """The form cannot flood a colleague's mailbox: after PASSWORD_RESET_PER_HOUR mails
+    to one address, the page answers the same and no mail goes out; an hour later again."""
+    from freezegun import freeze_time
+
+    settings.PASSWORD_RESET_PER_HOUR = 2
+    with freeze_time("2026-12-03 20:00:00") as clock:
+        answers = [
+            client.post(reverse("password_reset"), {"email": "frits@voorbeeldstad.nl"})
+            for _ in range(4)
+        ]
+        assert [a.url for a in answers] == [reverse("password_reset_done")] * 4
+        assert len(mail.outbox) == 2
+        assert "password.reset_throttled" in caplog.text
+        assert "frits" not in caplog.text  # the log says whose only by a hash
+        # Another address is not held up by this one.
+        client.post(reverse("password_reset"), {"email": "someone@voorbeeldstad.nl"})
+        clock.tick(3601)
+        client.post(reverse("password_reset"), {"email": "Frits@voorbeeldstad.nl"})
+    assert len(mail.outbox) == 3
