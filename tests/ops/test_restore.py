@@ -114,13 +114,14 @@ def test_a_restored_backup_verifies_and_exports_the_same(tmp_path, empty_target)
         env.pop("DATABASE_URL", None)
     refused = manage(env, "restore", str(damaged))
     assert refused.returncode != 0
-    assert "media.tar is not the file that was backed up" in refused.stderr
+    # Commands speak the site's language (LANGUAGE_CODE, Dutch).
+    assert "media.tar is niet het bestand waarvan een back-up is gemaakt" in refused.stderr
     assert not Path(empty_target["MEDIA_ROOT"]).exists()
 
     # The real one, into the same (still empty) database.
     restored = manage(env, "restore", str(backup))
     assert restored.returncode == 0, restored.stderr
-    assert "Restored the backup of" in restored.stdout
+    assert "is hersteld: de database en" in restored.stdout
     assert "SIGNING_KEY" not in restored.stdout  # the same key signs on
 
     verified = manage(env, "verify_log")
@@ -141,7 +142,7 @@ def test_a_restored_backup_verifies_and_exports_the_same(tmp_path, empty_target)
 
     # A database that is not empty (this one, now) is refused.
     again = manage(env, "restore", str(backup))
-    assert again.returncode != 0 and "The database is not empty" in again.stderr
+    assert again.returncode != 0 and "De database is niet leeg" in again.stderr
 
 
 def test_old_backups_are_removed_and_nothing_else(tmp_path, settings):
