@@ -57,6 +57,8 @@ def question_to_dict(question: Question) -> dict:
         data["max_label"] = question.max_label
     if "total" in fields:
         data["total"] = question.budget_total
+        if question.budget_unit:
+            data["unit"] = question.budget_unit
     if "max_length" in fields:
         data["max_length"] = question.max_length
     if "participants_may_add" in fields:
@@ -181,6 +183,7 @@ def question_spec_from(data: dict) -> QuestionSpec:
         min_label=data.get("min_label", ""),
         max_label=data.get("max_label", ""),
         budget_total=data.get("total"),
+        budget_unit=data.get("unit", ""),
         max_length=data.get("max_length", 500 if kind == K.OPEN_TEXT else None),
         participants_may_add=data.get("participants_may_add", False),
         level=data.get("level", ""),

@@ -146,6 +146,12 @@ class QuestionForm(LabelsMixin, forms.Form):
         label=_("label of the highest value"), required=False, max_length=80
     )
     budget_total = forms.IntegerField(label=_("total to spend"), required=False)
+    budget_unit = forms.CharField(
+        label=_("unit (optional)"),
+        required=False,
+        max_length=20,
+        help_text=_("What the total is counted in, such as euro. Empty means points."),
+    )
     max_length = forms.IntegerField(
         label=_("maximum length (characters)"), required=False, min_value=1
     )
@@ -169,6 +175,7 @@ class QuestionForm(LabelsMixin, forms.Form):
         "min": "scale_min",
         "max": "scale_max",
         "total": "budget_total",
+        "unit": "budget_unit",
         "options": None,
         "statements": None,
     }
@@ -186,6 +193,7 @@ class QuestionForm(LabelsMixin, forms.Form):
             min_label=data["min_label"],
             max_label=data["max_label"],
             budget_total=data["budget_total"],
+            budget_unit=data["budget_unit"],
             max_length=data["max_length"],
             participants_may_add=data["participants_may_add"],
             level=data["level"],

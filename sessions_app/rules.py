@@ -42,7 +42,7 @@ KIND_FIELDS = {
     K.MULTIPLE_CHOICE: {"options", "max_choices"},
     K.SCALE: {"min", "max", "min_label", "max_label"},
     K.RANKING: {"options"},
-    K.BUDGET: {"options", "total"},
+    K.BUDGET: {"options", "total", "unit"},
     K.OPEN_TEXT: {"max_length"},
     K.STATEMENTS: {"statements", "participants_may_add"},
 }
@@ -129,6 +129,7 @@ def question_problems(spec: QuestionSpec) -> list[Problem]:
                     max=MAX_BUDGET,
                 )
             )
+        problems += _text_problems("unit", spec.budget_unit, 20, required=False)
     elif kind == K.OPEN_TEXT and (
         spec.max_length is None or not 1 <= spec.max_length <= OPEN_TEXT_MAX
     ):

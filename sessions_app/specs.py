@@ -25,6 +25,7 @@ class QuestionSpec:
     min_label: str = ""
     max_label: str = ""
     budget_total: int | None = None
+    budget_unit: str = ""
     max_length: int | None = None
     participants_may_add: bool = False
     level: str = ""

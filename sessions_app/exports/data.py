@@ -135,6 +135,7 @@ def question_part(question: Question, *, staff: bool = False) -> dict:
         "scale_min": question.scale_min,
         "scale_max": question.scale_max,
         "budget_total": question.budget_total,
+        "budget_unit": question.budget_unit,
         "opened_at": _when(question.opened_at),
         "closed_at": _when(question.closed_at),
         "options": [

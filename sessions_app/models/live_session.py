@@ -37,6 +37,9 @@ class LiveSession(models.Model):
     #: Paper counting stays open after the room has moved on; results are provisional
     #: until the facilitator closes it.
     paper_closed_at = models.DateTimeField(null=True, blank=True)
+    #: When the session was ended; it may be reopened for a short while after (see
+    #: ``SESSION_REOPEN_MINUTES``).
+    ended_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -44,6 +44,8 @@ class Question(models.Model):
     min_label = models.CharField(_("label of the lowest value"), max_length=80, blank=True)
     max_label = models.CharField(_("label of the highest value"), max_length=80, blank=True)
     budget_total = models.PositiveIntegerField(_("total to spend"), null=True, blank=True)
+    #: What the budget is counted in ("euro", "punten"); empty reads as points.
+    budget_unit = models.CharField(_("unit"), max_length=20, blank=True)
     max_length = models.PositiveIntegerField(
         _("maximum length (characters)"), null=True, blank=True
     )

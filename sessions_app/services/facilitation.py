@@ -175,8 +175,11 @@ def session_end(*, user, session: LiveSession) -> LiveSession:
     with transaction.atomic():
         for question in session.questions.filter(state=Q.OPEN):
             question_close(user=user, question=question)
-        LiveSession.objects.filter(pk=session.pk).update(state=SessionState.ENDED)
-        session.state = SessionState.ENDED
+        ended_at = timezone.now()
+        LiveSession.objects.filter(pk=session.pk).update(
+            state=SessionState.ENDED, ended_at=ended_at
+        )
+        session.state, session.ended_at = SessionState.ENDED, ended_at
         log_append(
             process=session.process,
             action="session.ended",

@@ -38,6 +38,7 @@ def question_spec_of(question: Question) -> QuestionSpec:
         min_label=question.min_label,
         max_label=question.max_label,
         budget_total=question.budget_total,
+        budget_unit=question.budget_unit,
         max_length=question.max_length,
         participants_may_add=question.participants_may_add,
         level=question.level,
@@ -60,6 +61,7 @@ def _apply(question: Question, spec: QuestionSpec) -> None:
     question.min_label = spec.min_label.strip() if is_scale else ""
     question.max_label = spec.max_label.strip() if is_scale else ""
     question.budget_total = spec.budget_total if kind == K.BUDGET else None
+    question.budget_unit = spec.budget_unit.strip() if kind == K.BUDGET else ""
     question.max_length = (spec.max_length or OPEN_TEXT_DEFAULT) if kind == K.OPEN_TEXT else None
     question.participants_may_add = spec.participants_may_add if kind == K.STATEMENTS else False
 

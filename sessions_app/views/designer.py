@@ -334,6 +334,7 @@ def _question_initial(question: Question | None, kind: str) -> tuple[dict, list[
         "min_label": spec.min_label,
         "max_label": spec.max_label,
         "budget_total": spec.budget_total,
+        "budget_unit": spec.budget_unit,
         "max_length": spec.max_length,
         "participants_may_add": spec.participants_may_add,
         "level": spec.level,

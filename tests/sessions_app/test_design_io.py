@@ -261,3 +261,15 @@ def test_documented_example_imports(organiser):
     example = Path(__file__).resolve().parents[2] / "docs" / "examples" / "stationsplein.json"
     data = load_design_file(example.read_bytes())
     assert process_to_dict(process_import(user=organiser, data=data)) == data
+
+
+def test_a_budget_unit_travels_in_the_design_and_is_bounded(design, organiser):
+    budget = next(q for q in design["sessions"][0]["questions"] if q["kind"] == "budget")
+    budget["unit"] = "euro"
+    process = process_import(user=organiser, data=design)
+    assert Question.objects.get(session__process=process, kind="budget").budget_unit == "euro"
+    assert process_to_dict(process) == design
+    budget["unit"] = "x" * 21
+    with pytest.raises(DesignError) as refused:
+        process_import(user=organiser, data=design)
+    assert any(p.path.endswith(".unit") for p in refused.value.problems)
