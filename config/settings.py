@@ -325,7 +325,6 @@ OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 
 # The Django admin's path (accounts, organiser permission, process roles).
 ADMIN_PATH = os.environ.get("ADMIN_PATH", "admin/").strip("/") + "/"
-# (accounts block: end)
 
 # --- Single sign-on by OpenID Connect, when OIDC_* is set (issue 17) ------------------
 # sessions_app/oidc.py and docs/sso.md. On when the client's id and secret are set and the
@@ -379,7 +378,6 @@ if OIDC_ENABLED:
     AUTHENTICATION_BACKENDS = [*AUTHENTICATION_BACKENDS, "sessions_app.oidc.OIDCBackend"]
 # The login page's "Log in with …" (oidc_enabled, oidc_label).
 TEMPLATES[0]["OPTIONS"]["context_processors"].append("sessions_app.oidc.context")
-# (oidc block: end)
 
 # --- Operations: health, structured logs, background jobs, backups (issue 17) ---------
 # docs/operations.md explains each of these.
@@ -396,7 +394,10 @@ BACKGROUND_PROCESSES = max(1, env_int("BACKGROUND_PROCESSES", 2))
 # `manage.py backup DIR` removes its own backups in DIR older than this many days: backups
 # hold texts that may since have been erased (docs/operations.md, "Backups and erasure").
 BACKUP_KEEP_DAYS = env_int("BACKUP_KEEP_DAYS", 30)
-# (ops block: end)
+
+# Minutes after "End session" during which the facilitator may reopen it (a slip of the
+# hand on the evening itself); later, reopening is refused (`reopen_expired`).
+SESSION_REOPEN_MINUTES = max(0, env_int("SESSION_REOPEN_MINUTES", 30))
 
 # --- i18n -----------------------------------------------------------------------------
 LANGUAGE_CODE = "nl"

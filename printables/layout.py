@@ -14,12 +14,18 @@ Box keys, per kind (what a tick in that box means):
 * open text: an ``area`` with ruled lines
 * statements: ``{"statement": id, "vote": "agree" | "disagree" | "pass"}``; a proposal
   ``area`` when participants may add statements
+
+A question is kept whole on one page (its heading with all its boxes); only a question
+longer than a page breaks, between rows. ``questions`` lists each question's printed
+number and the page of its heading, so screens can number them as the paper does.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from . import fonts
@@ -31,21 +37,52 @@ QR_SIZE = 32.0
 CARD_QR_SIZE = 22.0
 LEFT, RIGHT = 20.0, 190.0
 BOTTOM = PAGE_H - MARKER_MARGIN - MARKER_SIZE - 6
+#: Where the questions start on every page: below the corner markers and the QR code.
+TOP = MARKER_MARGIN + QR_SIZE + 6
 PT = 25.4 / 72  # one point in mm
 VOTES = ("agree", "disagree", "pass")
 
 
-@dataclass
+@dataclass(frozen=True)
 class Style:
-    scale: float
+    """Type and box sizes of one print variant. Large print sets body text at 14 pt and
+    nothing on the form smaller (hints and column headings included), with boxes and
+    spacing 1.4 times as big. ``density`` 0 is roomy; 1 and 2 are tighter packings,
+    tried when they save a page (``build``)."""
+
+    large: bool
+    density: int = 0
+
+    @property
+    def compact(self) -> bool:
+        return self.density > 0
+
+    @property
+    def writing_lines(self) -> int:
+        """The most ruled lines an open answer gets."""
+        return (10, 6, 4)[self.density]
+
+    @property
+    def scale(self) -> float:
+        return 1.4 if self.large else 1.0
 
     @property
     def body(self) -> float:
         return 10.0 * self.scale
 
     @property
+    def small(self) -> float:
+        """Hints and descriptions."""
+        return self.body if self.large else 9.0
+
+    @property
+    def label(self) -> float:
+        """A grid's column headings."""
+        return self.body if self.large else 8.5
+
+    @property
     def title(self) -> float:
-        return 11.5 * self.scale
+        return 16.0 if self.large else 11.5
 
     @property
     def line(self) -> float:
@@ -54,6 +91,11 @@ class Style:
     @property
     def box(self) -> float:
         return 5.0 * self.scale
+
+    @property
+    def gap(self) -> float:
+        """The space after a question."""
+        return (2.5 if self.compact else 4.0) * self.scale
 
 
 @dataclass
@@ -66,24 +108,33 @@ class Page:
 
 
 class Flow:
-    """Places rows top to bottom, starting a new page when a row does not fit."""
+    """Places rows top to bottom, starting a new page when a row does not fit. With an
+    endless ``bottom`` it only measures."""
 
-    def __init__(self, style: Style, first_top: float, next_top: float):
+    def __init__(self, style: Style, *, top: float = TOP, bottom: float = BOTTOM):
         self.style = style
-        self.next_top = next_top
+        self.top = top
+        self.bottom = bottom
         self.pages = [Page(1)]
-        self.y = first_top
+        self.y = top
 
     @property
     def page(self) -> Page:
         return self.pages[-1]
 
+    @property
+    def room(self) -> float:
+        return self.bottom - self.y
+
+    def new_page(self) -> None:
+        self.pages.append(Page(len(self.pages) + 1))
+        self.y = self.top
+
     def need(self, height: float) -> bool:
         """Make room for ``height`` mm; returns True if that took a new page."""
-        if self.y + height <= BOTTOM or self.y == self.next_top:
+        if self.y + height <= self.bottom or self.y == self.top:
             return False
-        self.pages.append(Page(len(self.pages) + 1))
-        self.y = self.next_top
+        self.new_page()
         return True
 
     def text(self, x: float, y: float, text: str, size: float, *, bold=False, align="left") -> None:
@@ -117,18 +168,17 @@ class Flow:
 def build(form: dict, *, large_print: bool, with_cards: bool = False) -> dict:
     """Lay out the form of one session. ``form`` is ``selectors.form_rows`` output, with
     ``strings`` holding the translated instructions, and optionally ``privacy``: one
-    short line printed after the last question (where to read the privacy statement).
+    short line printed under the instructions (where to read the privacy statement).
     ``with_cards`` reserves a place on the first page for the attendee card's QR code
-    (each sheet's own card)."""
-    style = Style(1.4 if large_print else 1.0)
-    strings = form["strings"]
-    flow = Flow(style, first_top=MARKER_MARGIN + QR_SIZE + 6, next_top=MARKER_MARGIN + QR_SIZE + 6)
-    _header(flow, form, strings)
-    card = _card(flow, strings) if with_cards else None
-    for number, question in enumerate(form["questions"], start=1):
-        _question(flow, number, question, strings)
-    if form.get("privacy"):
-        flow.paragraph(form["privacy"], style.body * 0.8)
+    (each sheet's own card).
+
+    Laid out roomy first, then tighter (choices in two columns, less space between
+    questions and rows, then a smaller writing area); a tighter layout is taken only
+    when it needs fewer pages, so a form never gets a page for a last item that a
+    tighter layout holds."""
+    layouts = [_lay_out(form, Style(large_print, density), with_cards) for density in (0, 1, 2)]
+    fewest = min(len(flow.pages) for flow, _card, _questions in layouts)
+    flow, card, questions = next(found for found in layouts if len(found[0].pages) == fewest)
     data = {
         "format": FORMAT,
         "large_print": large_print,
@@ -138,7 +188,8 @@ def build(form: dict, *, large_print: bool, with_cards: bool = False) -> dict:
             "y": MARKER_MARGIN + QR_SIZE + 3.5,
         },
         "card": card,
-        "box_size": style.box,
+        "box_size": flow.style.box,
+        "questions": questions,
         "pages": [
             {
                 "number": page.number,
@@ -152,6 +203,48 @@ def build(form: dict, *, large_print: bool, with_cards: bool = False) -> dict:
     }
     data["version"] = version_of(data)
     return data
+
+
+def _lay_out(form: dict, style: Style, with_cards: bool) -> tuple[Flow, dict | None, list]:
+    strings = form["strings"]
+    flow = Flow(style)
+    _header(flow, form, strings)
+    card = _card(flow, strings) if with_cards else None
+    placed = []
+    for number, question in enumerate(form["questions"], start=1):
+        page = _place(flow, lambda into, n=number, q=question: _question(into, n, q, strings))
+        placed.append({"id": question["id"], "number": number, "page": page})
+    return flow, card, placed
+
+
+def _place(flow: Flow, draw: Callable[[Flow], int]) -> int:
+    """Draw one question whole: here if it fits, else at the top of the next page. A
+    question longer than a whole page starts on a new page too (unless this one is still
+    more than half empty) and breaks between rows. Returns the page of its heading."""
+    measure = Flow(flow.style, top=0, bottom=math.inf)
+    draw(measure)
+    height = measure.y
+    full = flow.bottom - flow.top
+    if height > flow.room and flow.y > flow.top and (height <= full or flow.room < full / 2):
+        flow.new_page()
+    page = draw(flow)
+    flow.y += flow.style.gap
+    return page
+
+
+def question_numbers(layout: dict) -> dict[int, int]:
+    """Question id → its number on the printed form. Layouts stored before they listed
+    their questions are numbered by where each question's first box or area sits."""
+    if layout.get("questions"):
+        return {row["id"]: row["number"] for row in layout["questions"]}
+    first: dict[int, tuple] = {}
+    for page in layout["pages"]:
+        for item in page["boxes"] + page["areas"]:
+            place = (page["number"], item["y"], item["x"])
+            if item["question"] not in first or place < first[item["question"]]:
+                first[item["question"]] = place
+    ordered = sorted(first, key=first.__getitem__)
+    return {question: number for number, question in enumerate(ordered, start=1)}
 
 
 def version_of(data: dict) -> str:
@@ -217,7 +310,11 @@ def _header(flow: Flow, form: dict, strings: dict) -> None:
         )
         flow.text(x + example + 2, flow.y + example * 0.75, label, size)
         x += example + 4 + fonts.width_mm(label, size) + 8
-    flow.y += example + 4
+    flow.y += example + 2
+    if form.get("privacy"):
+        # Up front with the instructions: at the end it could take a page of its own.
+        flow.paragraph(form["privacy"], style.small if style.large else 8.0)
+    flow.y += 2
     flow.page.lines.append(
         {"kind": "rule", "x": LEFT, "y": round(flow.y, 2), "w": RIGHT - LEFT, "h": 0}
     )
@@ -234,7 +331,7 @@ def _card(flow: Flow, strings: dict) -> dict:
     flow.paragraph(
         strings["card_title"], flow.style.body, x=text_x, width=RIGHT - text_x, bold=True
     )
-    flow.paragraph(strings["card_hint"], flow.style.body * 0.9, x=text_x, width=RIGHT - text_x)
+    flow.paragraph(strings["card_hint"], flow.style.small, x=text_x, width=RIGHT - text_x)
     code_y = flow.y + flow.style.body * PT * 1.35
     flow.y = max(top + size, code_y + 2) + 3
     flow.page.lines.append(
@@ -250,24 +347,27 @@ def _card(flow: Flow, strings: dict) -> dict:
     }
 
 
-def _title(flow: Flow, number: int, question: dict, hint: str) -> None:
+def _title(flow: Flow, number: int, question: dict, hint: str) -> int:
+    """The question's heading, description and hint, kept with room for its first row;
+    returns the page it is on."""
     style = flow.style
+    heading = f"{number}. {question['text']}"
     text_height = (
-        len(fonts.wrap(f"{number}. {question['text']}", style.title, RIGHT - LEFT, True))
-        * style.title
-        * PT
-        * 1.35
+        len(fonts.wrap(heading, style.title, RIGHT - LEFT, True)) * style.title * PT * 1.35
     )
     flow.need(text_height + style.line * 2 + style.box + 2)
-    flow.paragraph(f"{number}. {question['text']}", style.title, bold=True)
+    page = flow.page.number
+    flow.paragraph(heading, style.title, bold=True)
     if question.get("description"):
-        flow.paragraph(question["description"], style.body * 0.9)
+        flow.paragraph(question["description"], style.small)
     if hint:
-        flow.paragraph(hint, style.body * 0.9)
+        flow.paragraph(hint, style.small)
     flow.y += 1.5
+    return page
 
 
-def _question(flow: Flow, number: int, question: dict, strings: dict) -> None:
+def _question(flow: Flow, number: int, question: dict, strings: dict) -> int:
+    """One question, from its heading to its last box; returns the page of its heading."""
     kind = question["kind"]
     style = flow.style
     b = style.box
@@ -282,22 +382,15 @@ def _question(flow: Flow, number: int, question: dict, strings: dict) -> None:
         "open_text": strings["hint_text"],
         "statements": strings["hint_statements"],
     }
-    _title(flow, number, question, hints[kind])
+    page = _title(flow, number, question, hints[kind])
     qid = question["id"]
     if kind in ("single_choice", "multiple_choice"):
-        for option in question["options"]:
-            lines = fonts.wrap(option["text"], style.body, RIGHT - LEFT - b - 3)
-            height = max(b, len(lines) * style.line) + 2
-            flow.need(height)
-            flow.box(LEFT, flow.y, qid, option=option["id"])
-            for index, line in enumerate(lines):
-                flow.text(LEFT + b + 3, flow.y + b * 0.78 + index * style.line, line, style.body)
-            flow.y += height
+        _choices(flow, qid, question.get("options", []))
     elif kind == "scale":
         values = list(range(question["min"], question["max"] + 1))
         step = min(16.0 * style.scale, (RIGHT - LEFT - b) / max(1, len(values) - 1))
         half = ((len(values) - 1) * step + b) / 2 - 2
-        size = style.body * 0.9
+        size = style.small
         low = fonts.wrap(question["min_label"], size, half) if question.get("min_label") else []
         high = fonts.wrap(question["max_label"], size, half) if question.get("max_label") else []
         label_lines = max(1, len(low), len(high))
@@ -320,10 +413,10 @@ def _question(flow: Flow, number: int, question: dict, strings: dict) -> None:
             )
         flow.y += b + style.line * (1.6 + label_lines)
     elif kind == "ranking":
-        options = question["options"]
-        column = max(b + 3, 9.0 * style.scale)
-        grid_x = RIGHT - len(options) * column
+        options = question.get("options", [])
         ranks = [str(rank) for rank in range(1, len(options) + 1)]
+        column = _column(style, ranks, 9.0)
+        grid_x = RIGHT - len(options) * column
 
         def rank_header():
             _grid_header(flow, ranks, grid_x, column, style)
@@ -336,9 +429,9 @@ def _question(flow: Flow, number: int, question: dict, strings: dict) -> None:
         digits = len(str(question["total"]))
         cell = 7.0 * style.scale
         grid_x = RIGHT - digits * cell
-        for option in question["options"]:
+        for option in question.get("options", []):
             lines = fonts.wrap(option["text"], style.body, grid_x - LEFT - 4)
-            height = max(cell, len(lines) * style.line) + 2.5
+            height = max(cell, len(lines) * style.line) + (1.5 if style.compact else 2.5)
             flow.need(height)
             for index, line in enumerate(lines):
                 flow.text(LEFT, flow.y + style.line * 0.8 + index * style.line, line, style.body)
@@ -367,25 +460,70 @@ def _question(flow: Flow, number: int, question: dict, strings: dict) -> None:
         )
         flow.y += style.line + 2
     elif kind == "open_text":
-        lines = max(3, min(10, (question.get("max_length") or 500) // 70))
+        lines = max(3, min(style.writing_lines, (question.get("max_length") or 500) // 70))
         _area(flow, qid, lines, style, key="text")
     elif kind == "statements":
-        column = max(b + 3, 16.0 * style.scale)
-        grid_x = RIGHT - 3 * column
         labels = [strings["agree"], strings["disagree"], strings["pass"]]
+        column = _column(style, labels, 16.0)
+        grid_x = RIGHT - 3 * column
 
         def vote_header():
             _grid_header(flow, labels, grid_x, column, style)
 
         vote_header()
-        for statement in question["statements"]:
+        for statement in question.get("statements", []):
             keys = [{"statement": statement["id"], "vote": vote} for vote in VOTES]
             _grid_row(flow, statement["text"], grid_x, column, style, keys, qid, vote_header)
         if question.get("participants_may_add"):
-            flow.need(style.line * 2)
-            flow.paragraph(strings["own_statement"], style.body * 0.9)
+            prompt = fonts.wrap(strings["own_statement"], style.small, RIGHT - LEFT)
+            # The prompt stays with its writing space.
+            flow.need(len(prompt) * style.small * PT * 1.35 + _area_height(2, style))
+            flow.paragraph(strings["own_statement"], style.small)
             _area(flow, qid, 2, style, key="proposal")
-    flow.y += 4
+    return page
+
+
+def _choices(flow: Flow, qid: int, options: list[dict]) -> None:
+    """A box per option: one column, or (compact, four options or more, each on one line)
+    two columns read downwards. Boxes are listed in the options' order either way,
+    which is the order a teller's screen shows them in."""
+    style = flow.style
+    b = style.box
+    half = (RIGHT - LEFT) / 2
+    columns = 1
+    if style.compact and len(options) >= 4:
+        wrapped = [fonts.wrap(o["text"], style.body, half - b - 7) for o in options]
+        if all(len(lines) == 1 for lines in wrapped):
+            columns = 2
+    if columns == 1:
+        for option in options:
+            lines = fonts.wrap(option["text"], style.body, RIGHT - LEFT - b - 3)
+            height = max(b, len(lines) * style.line) + 2
+            flow.need(height)
+            _choice(flow, qid, option, lines, LEFT, flow.y)
+            flow.y += height
+        return
+    rows = math.ceil(len(options) / 2)
+    height = max(b, style.line) + 2
+    flow.need(rows * height)
+    for index, option in enumerate(options):
+        column, row = divmod(index, rows)
+        _choice(flow, qid, option, wrapped[index], LEFT + column * half, flow.y + row * height)
+    flow.y += rows * height
+
+
+def _choice(flow: Flow, qid: int, option: dict, lines: list[str], x: float, y: float) -> None:
+    style = flow.style
+    b = style.box
+    flow.box(x, y, qid, option=option["id"])
+    for index, line in enumerate(lines):
+        flow.text(x + b + 3, y + b * 0.78 + index * style.line, line, style.body)
+
+
+def _column(style: Style, labels: list[str], least: float) -> float:
+    """The width of a grid's column: room for its box and for its heading."""
+    widest = max((fonts.width_mm(label, style.label, True) for label in labels), default=0)
+    return max(style.box + 3, least * style.scale, widest + 3)
 
 
 def _grid_header(flow: Flow, labels: list[str], grid_x: float, column: float, style: Style) -> None:
@@ -395,7 +533,7 @@ def _grid_header(flow: Flow, labels: list[str], grid_x: float, column: float, st
             grid_x + index * column + column / 2 - 1.5,
             flow.y + style.line * 0.8,
             label,
-            style.body * 0.85,
+            style.label,
             bold=True,
             align="center",
         )
@@ -406,7 +544,7 @@ def _grid_row(flow, text, grid_x, column, style, keys, qid, header) -> None:
     """One row of a grid (label, then a box per column); on a new page the header repeats."""
     b = style.box
     lines = fonts.wrap(text, style.body, grid_x - LEFT - 3)
-    height = max(b, len(lines) * style.line) + 2.5
+    height = max(b, len(lines) * style.line) + (1.8 if style.compact else 2.5)
     if flow.need(height):
         header()
     for index, line in enumerate(lines):
@@ -419,9 +557,13 @@ def _grid_row(flow, text, grid_x, column, style, keys, qid, header) -> None:
     flow.y += height
 
 
+def _area_height(lines: int, style: Style) -> float:
+    return lines * 8.0 * style.scale + 2
+
+
 def _area(flow: Flow, qid: int, lines: int, style: Style, *, key: str) -> None:
     spacing = 8.0 * style.scale
-    height = lines * spacing + 2
+    height = _area_height(lines, style)
     flow.need(height)
     flow.page.areas.append(
         {

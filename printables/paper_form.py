@@ -73,13 +73,15 @@ def draw_page(canvas: Canvas, layout: dict, page: dict, sheet: SheetRow, strings
     code = layout["code"]
     canvas.setFont(fonts.MONO, 11)
     canvas.drawCentredString(code["x"] * mm, _y(code["y"]), readable(sheet.code))
-    canvas.setFont(fonts.REGULAR, 7)
+    large = layout.get("large_print")
+    canvas.setFont(fonts.REGULAR, 11 if large else 7)
     footer = (
         strings["page_of"].replace("{page}", str(page["number"])).replace("{pages}", str(total))
     )
     if sheet.card:
         footer += "   " + strings["card"].replace("{card}", sheet.card)
-    canvas.drawCentredString(PAGE_W / 2 * mm, _y(PAGE_H - 10), footer)
+    # Large print's footer sits lower, clear of the receipt strip above it.
+    canvas.drawCentredString(PAGE_W / 2 * mm, _y(PAGE_H - (7.5 if large else 10)), footer)
     if sheet.receipt and page["number"] == total:
         _receipt_strip(canvas, sheet, strings)
 

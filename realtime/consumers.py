@@ -7,11 +7,13 @@ from __future__ import annotations
 import contextlib
 import logging
 import weakref
+from types import SimpleNamespace
 
 from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
+from django.utils import translation
 
 from sessions_app import permissions, writer
 from sessions_app.cookies import read_tokens
@@ -347,6 +349,18 @@ class FacilitatorConsumer(BaseConsumer):
     audience = "facilitator"
     handlers = {"hello": "on_hello", "ping": "on_ping", "command": "on_command"}
 
+    def chosen_language(self, default: str) -> str:
+        """The console page's own language (a staff page: the language switch, else the
+        browser's languages, else the site's), so that a refusal reads in the language
+        of the page around it rather than the process's."""
+        headers = dict(self.scope.get("headers") or [])
+        request = SimpleNamespace(
+            COOKIES=self.scope.get("cookies", {}),
+            META={"HTTP_ACCEPT_LANGUAGE": headers.get(b"accept-language", b"").decode("latin-1")},
+            path_info="/",
+        )
+        return translation.get_language_from_request(request)
+
     async def authorize(self, session):
         user = self.scope.get("user")
         allowed = await database_sync_to_async(permissions.has_capability)(
@@ -379,7 +393,7 @@ class FacilitatorConsumer(BaseConsumer):
         try:
             # On the writer thread: a command takes its turn with the answers, never
             # behind the phones' connects on Channels' shared thread.
-            await writer.run(run_command, self.user.pk, self.session.pk, message)
+            notice = await writer.run(run_command, self.user.pk, self.session.pk, message)
         except (FacilitationError, AccessDenied, InputRejected) as error:
             await self.send_json(
                 {
@@ -391,10 +405,13 @@ class FacilitatorConsumer(BaseConsumer):
                 }
             )
             return
-        await self.send_json({"type": "result", "id": command_id, "ok": True})
+        result = {"type": "result", "id": command_id, "ok": True}
+        if notice:
+            result["notice"] = notice
+        await self.send_json(result)
 
 
-def run_command(user_id: int, session_id: int, message: dict) -> None:
+def run_command(user_id: int, session_id: int, message: dict) -> str | None:
     """Run a console command as the account as it is now: a role taken away or an account
     deactivated while the console stays connected counts from the next command on."""
     from django.contrib.auth import get_user_model
@@ -402,4 +419,4 @@ def run_command(user_id: int, session_id: int, message: dict) -> None:
     user = get_user_model().objects.filter(pk=user_id, is_active=True).first()
     if user is None:
         raise AccessDenied("not_staff")
-    facilitation.console_command(user=user, session_id=session_id, message=message)
+    return facilitation.console_command(user=user, session_id=session_id, message=message)

@@ -1,7 +1,8 @@
 """Snapshots: plain dicts built from the domain's selectors, one per audience.
 
 * ``phone``: the open questions (and the one on screen), with results only when revealed.
-* ``presenter``: the question on screen, its number of answers, and results when revealed.
+* ``presenter``: the question on screen, its number of answers, whether to state the rule
+  of a show of hands, and results when revealed.
 * ``facilitator``: the whole agenda with all results (revealed or not) and the
   moderation queue.
 
@@ -30,6 +31,7 @@ from sessions_app.models import (
 from sessions_app.opinion.summary import summary as opinion_summary
 from sessions_app.results import paper_provisional, question_results
 from sessions_app.selectors import map_signatures, moderation_queue, stored_map
+from sessions_app.services.hands import hands_rule_applies
 
 K = QuestionKind
 
@@ -79,6 +81,7 @@ def question_definition(question: Question) -> dict:
         )
     elif question.kind == K.BUDGET:
         data["total"] = question.budget_total
+        data["unit"] = question.budget_unit
     elif question.kind == K.OPEN_TEXT:
         data["max_length"] = question.max_length
     return data
@@ -183,7 +186,11 @@ def build_view(
     presenter_question = None
     if current is not None:
         presenter_question = shown(current)
-        presenter_question["respondents"] = cache[current.pk]["respondents"]["total"]
+        respondents = cache[current.pk]["respondents"]
+        presenter_question["respondents"] = respondents["total"]
+        presenter_question["hands_rule"] = hands_rule_applies(
+            current, mode=session.mode, hands=respondents["hands"]
+        )
     return SessionView(
         version=version,
         phone={

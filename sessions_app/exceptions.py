@@ -13,7 +13,8 @@ The codes, by area:
 * ``InputRejected`` (an answer, a proposed statement, a join, a realtime message): see
   ``INPUT_CODES`` below; ``docs/realtime-protocol.md`` lists them for clients.
 * ``FacilitationError`` (running a session): ``question_state``, ``session_ended``,
-  ``reason_required``, ``not_moderated``, ``no_such_question``.
+  ``reason_required``, ``not_moderated``, ``no_such_question``, ``session_not_ended``,
+  ``reopen_expired``, ``paper_waiting``.
 * ``FollowUpError`` (what was done with the input): ``follow_up_draft``,
   ``follow_up_question``, ``follow_up_outcome``, ``follow_up_reasoning``,
   ``follow_up_date``.
@@ -59,6 +60,15 @@ ERROR_MESSAGES: dict[str, Promise] = {
     "reason_required": _("give a reason for hiding this"),
     "not_moderated": _("only open answers and proposed statements are moderated"),
     "no_such_question": _("there is no such question on this agenda"),
+    # reopening an ended session, closing paper counting
+    "session_not_ended": _("this session has not ended"),
+    "reopen_expired": _(
+        "this session ended more than %(minutes)s minutes ago and can no longer be reopened"
+    ),
+    "paper_waiting": _(
+        "forms still waiting for their second entry: %(n)s. They do not count once paper "
+        "counting closes."
+    ),
 }
 
 #: Codes of ``InputRejected``, with the message a participant sees.

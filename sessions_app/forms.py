@@ -8,27 +8,51 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import UserCreationForm
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext
 
 from .exceptions import Problem
 from .models import FollowUpOutcome, LiveSession, Process, QuestionKind, Role
 from .models.choices import Level
 from .privacy import retention_defaults
-from .rules import session_problems
+from .rules import CONTINUING_CODES, session_problems
 from .services.followups import REASONING_MAX
 from .specs import PROCESS_FIELDS, MilestoneSpec, OptionSpec, ProcessSpec, QuestionSpec, SessionSpec
 
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
 
 
+def sentence(text) -> str:
+    """A message as people read it: a capital first and a full stop at the end. The rules
+    word their messages as fragments, to follow a path in a design file's report."""
+    text = str(text).strip()
+    if not text:
+        return text
+    text = capfirst(text)
+    return text if text[-1] in ".!?…" else f"{text}."
+
+
+def problem_sentence(problem: Problem, subject="") -> str:
+    """A problem as a sentence about ``subject`` (a field's label, a row), for example
+    "Question is required."; without a subject the message alone, capitalised."""
+    if subject and problem.code in CONTINUING_CODES:
+        template = pgettext("a field's name, then what is wrong with it", "%(subject)s %(problem)s")
+        return sentence(template % {"subject": subject, "problem": problem.message})
+    return sentence(problem.message)
+
+
 def add_problems(form: forms.BaseForm, problems: list[Problem], field_map: dict) -> None:
-    """Attach problems (paths in the design file's names) to the form's fields. A path
-    mapped to ``None`` is shown elsewhere (e.g. beside a formset) and skipped here."""
+    """Attach problems (paths in the design file's names) to the form's fields, as
+    sentences naming the field. A path mapped to ``None`` is shown elsewhere (e.g. beside
+    a formset) and skipped here."""
     for problem in problems:
         head = problem.path.split("[")[0].split(".")[0]
         field = field_map.get(head, head)
         if head in field_map and field is None:
             continue
-        form.add_error(field if field in form.fields else None, problem.message)
+        if field in form.fields:
+            form.add_error(field, problem_sentence(problem, form.fields[field].label))
+        else:
+            form.add_error(None, problem_sentence(problem))
 
 
 class LabelsMixin:
@@ -210,17 +234,77 @@ OptionFormSet = forms.formset_factory(
     OptionForm, extra=3, can_delete=True, can_order=True, max_num=300, absolute_max=310
 )
 
+#: How many option rows a new question of each kind usually needs: it starts with that
+#: many, and an existing one gets at least one empty row more than it has.
+USUAL_OPTION_ROWS = {
+    QuestionKind.SINGLE_CHOICE: 4,
+    QuestionKind.MULTIPLE_CHOICE: 5,
+    QuestionKind.RANKING: 5,
+    QuestionKind.BUDGET: 4,
+    QuestionKind.STATEMENTS: 6,
+}
 
-def option_specs(formset) -> list[OptionSpec]:
+
+def option_formset(kind: str, initial: list[dict], *, data=None, more: int = 0):
+    """The option rows of a question: the saved options plus empty rows up to the kind's
+    usual size (at least one); or, asked for ``more``, the rows as typed and that many."""
+    empty = more or max(USUAL_OPTION_ROWS.get(kind, 3) - len(initial), 1)
+    formset_class = forms.formset_factory(
+        OptionForm,
+        extra=empty,
+        can_delete=True,
+        can_order=True,
+        max_num=OptionFormSet.max_num,
+        absolute_max=OptionFormSet.absolute_max,
+    )
+    return formset_class(data, initial=initial, prefix="options")
+
+
+def option_rows_typed(data, prefix: str = "options") -> list[dict]:
+    """The rows as typed in a submitted option formset, read without validating: to show
+    them again with one more empty row (the "add a row" button without JavaScript)."""
+    try:
+        total = min(int(data.get(f"{prefix}-TOTAL_FORMS", 0)), OptionFormSet.absolute_max)
+    except ValueError:
+        total = 0
+    rows = []
+    for index in range(max(total, 0)):
+        field = f"{prefix}-{index}-"
+        rows.append(
+            {
+                "id": data.get(f"{field}id") or None,
+                "text": data.get(f"{field}text", ""),
+                "ORDER": data.get(f"{field}ORDER") or None,
+                "DELETE": bool(data.get(f"{field}DELETE")),
+            }
+        )
+    return rows
+
+
+def option_rows(formset) -> list[forms.Form]:
+    """The filled-in rows of a valid option formset, in their chosen order: the order of
+    the specs ``option_specs`` makes, so a problem at ``options[i]`` belongs to row ``i``."""
     rows = [
-        form.cleaned_data
+        form
         for form in formset.forms
         if form.cleaned_data
         and not form.cleaned_data.get("DELETE")
         and form.cleaned_data.get("text", "").strip()
     ]
-    rows.sort(key=lambda row: (row.get("ORDER") is None, row.get("ORDER") or 0))
-    return [OptionSpec(text=row["text"], id=row.get("id")) for row in rows]
+    rows.sort(
+        key=lambda form: (
+            form.cleaned_data.get("ORDER") is None,
+            form.cleaned_data.get("ORDER") or 0,
+        )
+    )
+    return rows
+
+
+def option_specs(formset) -> list[OptionSpec]:
+    return [
+        OptionSpec(text=form.cleaned_data["text"], id=form.cleaned_data.get("id"))
+        for form in option_rows(formset)
+    ]
 
 
 class StaffGrantForm(LabelsMixin, forms.Form):

@@ -57,6 +57,36 @@ TOO_FEW_OPTIONS = {
 }
 
 
+#: Codes whose message continues the name of what it is about ("is required", "must be
+#: after the start"), as in ``title: is required``. Shown to people as a sentence, such a
+#: message follows that name ("Title is required."); every other message is a whole clause.
+CONTINUING_CODES = frozenset(
+    {
+        "required",
+        "too_long",
+        "too_many_options",
+        "unknown_kind",
+        "unknown_level",
+        "unknown_mode",
+        "unknown_language",
+        "unknown_entry_mode",
+        "unknown_card_rule",
+        "ends_before_start",
+        # structural problems of a design file (``services.design_io``)
+        "unknown_field",
+        "wrong_type",
+        "not_allowed",
+        "wrong_value",
+        "too_small",
+        "too_large",
+        "too_many",
+        "wrong_format",
+        "invalid",
+        "not_for_kind",
+    }
+)
+
+
 def _p(path: str, code: str, template, **params) -> Problem:
     return Problem(path, code, template, params)
 

@@ -340,3 +340,38 @@ def map_signatures(question_ids: list[int]) -> list[tuple[int, str]]:
             "question_id", "signature"
         )
     )
+
+
+def session_phone_turnout(*, session: LiveSession) -> dict[str, int]:
+    """How many phones took part in a session (a counted answer to at least one of its
+    questions), by how they joined: ``room`` and ``remote``."""
+    rows = (
+        Response.objects.filter(
+            question__session=session, source="online", status=ResponseStatus.COUNTED
+        )
+        .order_by()
+        .values("participant__joined_via")
+        .annotate(n=Count("participant", distinct=True))
+    )
+    found = {row["participant__joined_via"]: row["n"] for row in rows}
+    return {"room": found.get("room", 0), "remote": found.get("remote", 0)}
+
+
+def log_chain_page(*, process: Process, after: int, upto: int) -> list[dict]:
+    """The log's entries with ``after`` < ``seq`` ≤ ``upto``, in order, as the chain
+    hashes them (``log_chain_rows``' shape, without the row id): a page of the public
+    log's JSON."""
+    return [
+        {
+            "seq": row["seq"],
+            "at": format_time(row["created_at"]),
+            "actor": row["actor"],
+            "action": row["action"],
+            "data": row["data"],
+            "prev": row["prev_hash"],
+            "hash": row["hash"],
+        }
+        for row in process_log(process=process)
+        .filter(seq__gt=after, seq__lte=upto)
+        .values("seq", "created_at", "actor", "action", "data", "prev_hash", "hash")
+    ]

@@ -1,5 +1,6 @@
 """Dutch and English are complete, compiled, and match the strings in the code."""
 
+import re
 import shutil
 from pathlib import Path
 
@@ -44,3 +45,25 @@ def test_catalogues_hold_every_marked_string(tmp_path, settings, monkeypatch):
     for language in ("nl", "en"):
         missing = fresh - keys(catalogue(language))
         assert not missing, f"{language}: run makemessages and translate: {sorted(missing)[:10]}"
+
+
+PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]|\{(\w*)\}|%[sd]")
+
+
+def placeholders(text: str) -> set[str]:
+    return {match.group(0) for match in PLACEHOLDER.finditer(text)}
+
+
+@pytest.mark.parametrize("language", ["nl", "en"])
+def test_translations_keep_the_placeholders(language):
+    """A translation naming a placeholder its English lacks fails at runtime (KeyError);
+    one dropping a placeholder loses a number. Plural forms may leave the count out."""
+    wrong = []
+    for entry in catalogue(language).translated_entries():
+        if entry.msgid_plural:
+            allowed = placeholders(entry.msgid) | placeholders(entry.msgid_plural)
+            if any(not placeholders(text) <= allowed for text in entry.msgstr_plural.values()):
+                wrong.append(entry.msgid)
+        elif placeholders(entry.msgstr) != placeholders(entry.msgid):
+            wrong.append(entry.msgid)
+    assert wrong == []

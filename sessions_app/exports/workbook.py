@@ -19,6 +19,8 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
 from openpyxl.chart import BarChart, Reference, ScatterChart, Series
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
 
 from sessions_app.models import (
     FollowUpOutcome,
@@ -37,22 +39,59 @@ from .xlsx import RowWriter
 
 class Sheet:
     """A write-only sheet whose rows are written by ``xlsx.RowWriter``: text is never a
-    formula, aware times become local and plain (spreadsheets know no time zones)."""
+    formula, aware times become local and plain (spreadsheets know no time zones).
 
-    def __init__(self, book: Workbook, title: str, widths: dict[str, int] | None = None):
+    Every sheet prints landscape on A4, one page wide. A sheet with a table names its
+    ``header`` row: the rows down to it stay in view when scrolling (frozen) and print
+    at the top of every page, and the table below it gets a filter; ``filter_at`` moves
+    the filter to a later table of the sheet (there is one filter per sheet)."""
+
+    def __init__(
+        self,
+        book: Workbook,
+        title: str,
+        widths: dict[str, int] | None = None,
+        *,
+        header: int | None = 1,
+    ):
         ws = book.create_sheet(title[:31])
         for column, width in (widths or {}).items():
             ws.column_dimensions[column].width = width  # before the first row: cols come first
+        # Written with the sheet's top, before the first row.
+        ws.page_setup.orientation = "landscape"
+        ws.page_setup.paperSize = Worksheet.PAPERSIZE_A4
+        ws.page_setup.fitToWidth = 1
+        ws.page_setup.fitToHeight = 0  # as many pages down as it takes
+        ws.sheet_properties.pageSetUpPr.fitToPage = True
+        ws.print_options.gridLines = True
+        if header:
+            ws.freeze_panes = f"A{header + 1}"
+            ws.print_title_rows = f"1:{header}"
         self.ws = ws
-        self.writer = RowWriter(ws)
+        self.filter_row = header
+        self.filter_columns = 0
+        self.writer = RowWriter(ws, on_close=self._close)
         self.zone = ZoneInfo(settings.TIME_ZONE)
+
+    def filter_at(self, row: int | None) -> None:
+        self.filter_row = row
+
+    def _close(self) -> None:
+        """Once the last row is written: the filter covers the table's heading and rows."""
+        last = self.rows
+        if self.filter_row and last > self.filter_row and self.filter_columns:
+            end = get_column_letter(self.filter_columns)
+            self.ws.auto_filter.ref = f"A{self.filter_row}:{end}{last}"
 
     @property
     def rows(self) -> int:
         return self.writer.index
 
     def row(self, *values, bold: bool = False, wrap: bool = False) -> int:
-        return self.writer.append(values, bold=bold, wrap=wrap)
+        number = self.writer.append(values, bold=bold, wrap=wrap)
+        if number == self.filter_row:
+            self.filter_columns = len(values)
+        return number
 
     def local(self, moment: datetime | None) -> datetime | None:
         """An aware time as the plain local time a spreadsheet shows."""
@@ -110,6 +149,7 @@ def _process_sheet(book: Workbook, process: Process) -> None:
         sheet.row(label, value, wrap=True)
     sheet.row()
     sheet.header(_("Meetings"))
+    sheet.filter_at(sheet.rows + 1)
     sheet.header(_("title"), _("starts at"), _("ends at"), _("venue"), _("mode"), _("state"))
     for session in process.sessions.all():
         sheet.row(
@@ -155,7 +195,7 @@ def _results_sheet(book: Workbook, parts: list[dict], results: list[dict]) -> No
 def _question_sheet(book: Workbook, number: int, part: dict, result: dict) -> None:
     """The question, its table by source, and a bar chart of it (stacked by source)."""
     names = source_names()
-    sheet = Sheet(book, _("Q%(n)d") % {"n": number}, {"A": 44})
+    sheet = Sheet(book, _("Q%(n)d") % {"n": number}, {"A": 44}, header=3)
     sheet.row(_question_label(number, part), bold=True)
     sheet.row(
         _("provisional: paper forms may still be entered") if result["provisional"] else _("final")
@@ -254,6 +294,7 @@ def _opinion_sheet(book: Workbook, parts: list[dict], found: dict) -> None:
             *(n for label in labels for n in stat["by_group"].get(str(label), [0, 0, 0])),
         )
     sheet.row()
+    sheet.filter_at(sheet.rows + 1)  # the longest table: everyone on the map
     first = sheet.header(_("participant"), _("external id"), _("group"), "x", "y") + 1
     people = sorted(found["participants"], key=lambda p: (p["group"] is None, p["group"] or 0))
     for person in people:
@@ -408,6 +449,7 @@ def _integrity_sheet(
     book: Workbook, process: Process, counts: dict, log_count: int, head: str | None
 ) -> None:
     sheet = Sheet(book, _("Integrity"), {"A": 36, "B": 90})
+    sheet.filter_at(None)  # a list of facts, not a table
     sheet.row(_("How to check this workbook"), bold=True)
     rows = [
         (_("log entries"), log_count),
@@ -418,10 +460,10 @@ def _integrity_sheet(
             _("how to verify"),
             _(
                 "Each log entry's hash is the SHA-256 of its canonical JSON with the hash "
-                "before it (see docs/transparency-log.md). Download the open data (JSON) "
-                "and run: python manage.py verify_log --export FILE.json. It checks the "
-                "chain and recounts every result from the raw responses. The chain head "
-                "must equal the one on the process's log page."
+                "before it. The process's public log page checks the whole chain in your "
+                'browser ("Check this log"); its chain head must equal the one above. '
+                "To also recount every result from the raw responses, download the open "
+                "data (JSON) and run: python manage.py verify_log --export FILE.json."
             ),
         ),
     ]

@@ -88,10 +88,13 @@ class _PlainFileWriter(WorksheetWriter):
 class RowWriter:
     """Appends rows of plain values to a new write-only sheet; see the module's docstring."""
 
-    def __init__(self, ws: WriteOnlyWorksheet):
+    def __init__(self, ws: WriteOnlyWorksheet, *, on_close=None):
+        """``on_close()`` is called after the last row, while settings written after the
+        rows (the filter, the print setup) can still change."""
         if ws._writer is not None:
             raise ValueError("this sheet is already being written another way")
         self.ws = ws
+        self._on_close = on_close
         self.index = 0
         self._letters: list[str] = []
         self._styles: dict[tuple, str] = {}
@@ -110,6 +113,8 @@ class RowWriter:
         except GeneratorExit:
             if self._out.closed:  # a workbook dropped unsaved: nothing left to end
                 return
+            if self._on_close is not None:
+                self._on_close()
             self._out.write(b"</sheetData>")
             self.ws._writer.xf.send(None)
 

@@ -16,7 +16,8 @@ pass 0):
    recomputation does not swap colours on the projector.
 6. Per statement: agree, disagree and pass counts in each group; group-aware consensus
    (the product over groups of the smoothed agree rate, (agree + 1) ÷ (votes + 2), and the
-   same for disagree); divisiveness (the spread of the groups' smoothed agree rates).
+   same for disagree; zero unless every group voted on it); divisiveness (the spread of
+   the smoothed agree rates of the groups that voted on it).
 7. Per group, Polis's representativeness ("repness"): how much more the group agrees (or
    disagrees) than everyone else, with its two significance tests (a proportion test of
    the group's rate, a two-proportion test against the rest); a statement represents the
@@ -300,8 +301,12 @@ def _with_stats(
     statements = []
     for j, statement in enumerate(columns):
         by_group = {label: tuple(int(c[j]) for c in per_group[label]) for label in group_labels}
-        agree_rates = [(a + 1) / (a + d + p + 2) for a, d, p in by_group.values()]
-        disagree_rates = [(d + 1) / (a + d + p + 2) for a, d, p in by_group.values()]
+        # Only groups that voted on it speak for a statement: a group that never saw it
+        # (paper forms printed before it was added) has no view, not a 50% one.
+        voted = [(a, d, p) for a, d, p in by_group.values() if a + d + p]
+        everyone = bool(by_group) and len(voted) == len(by_group)
+        agree_rates = [(a + 1) / (a + d + p + 2) for a, d, p in voted]
+        disagree_rates = [(d + 1) / (a + d + p + 2) for a, d, p in voted]
         statements.append(
             StatementStats(
                 statement=statement,
@@ -310,9 +315,9 @@ def _with_stats(
                 disagree=int(disagree[:, j].sum()),
                 passed=int(passed[:, j].sum()),
                 by_group=by_group,
-                consensus_agree=math.prod(agree_rates) if by_group else 0.0,
-                consensus_disagree=math.prod(disagree_rates) if by_group else 0.0,
-                divisiveness=(max(agree_rates) - min(agree_rates)) if len(by_group) > 1 else 0.0,
+                consensus_agree=math.prod(agree_rates) if everyone else 0.0,
+                consensus_disagree=math.prod(disagree_rates) if everyone else 0.0,
+                divisiveness=(max(agree_rates) - min(agree_rates)) if len(voted) > 1 else 0.0,
             )
         )
     groups = []

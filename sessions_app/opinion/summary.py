@@ -81,6 +81,7 @@ def summary(data: dict | None, texts: dict[int, str], *, dots: bool = True) -> d
             statement_id,
             agree=_share(s["agree"], votes),
             disagree=_share(s["disagree"], votes),
+            # A group that cast no vote on it has no share to show (never a null).
             by_group=[
                 {
                     "name": group_name(int(label)),
@@ -88,6 +89,7 @@ def summary(data: dict | None, texts: dict[int, str], *, dots: bool = True) -> d
                     "agree": _share(counts[0], sum(counts)),
                 }
                 for label, counts in sorted(s["by_group"].items(), key=lambda kv: int(kv[0]))
+                if sum(counts)
             ],
         )
 

@@ -37,6 +37,10 @@ EMPTY_STRONG, EMPTY_FAINT = 0.04, 0.15
 #: is dark; a cross, however heavy, leaves paper between its arms. Between the two a
 #: person decides.
 FILLED_LOW, DOUBTFUL_FILL = 0.40, 0.28
+#: The box side (mm) the shares above were set for. A pen stroke's ink grows with a
+#: box's side, not with its area, so in a larger box (large print, 7 mm) the shares are
+#: counted as if the box were this size: a light tick is still a mark, a dot still none.
+REFERENCE_MM = 5.0
 
 
 @dataclass(frozen=True)
@@ -83,8 +87,8 @@ def locate(page: np.ndarray, box: dict) -> tuple[tuple[int, int, int, int], floa
 
 
 def measure(page: np.ndarray, found: tuple[int, int, int, int]) -> tuple[float, float, float]:
-    """The shares of strong and of faint ink inside the box, against the paper around,
-    and the darkness of the inside's lightest fifth."""
+    """The shares of strong and of faint ink inside the box, against the paper around
+    (as in a box of ``REFERENCE_MM``), and the darkness of the inside's lightest fifth."""
     x, y, w, h = found
     ring = round(1.5 * PX_PER_MM)
     around = page[max(0, y - ring) : y + h + ring, max(0, x - ring) : x + w + ring]
@@ -96,9 +100,14 @@ def measure(page: np.ndarray, found: tuple[int, int, int, int]) -> tuple[float, 
     # A little smoothing first, so that the camera's and JPEG's grain is not taken for ink.
     inside = cv2.GaussianBlur(inside, (3, 3), 0)
     darkness = np.clip((paper - inside) / paper, 0, 1)
+    # A stroke's share of the inside goes with its length (the box's side) over the
+    # inside's area; counted as in the reference box.
+    side = w / PX_PER_MM
+    inner, reference = side - 2 * INSET_MM, REFERENCE_MM - 2 * INSET_MM
+    scale = max(1.0, (inner / reference) ** 2 * REFERENCE_MM / side)
     return (
-        float((darkness > STRONG).mean()),
-        float((darkness > FAINT).mean()),
+        min(1.0, float((darkness > STRONG).mean()) * scale),
+        min(1.0, float((darkness > FAINT).mean()) * scale),
         float(np.percentile(darkness, 20)),
     )
 

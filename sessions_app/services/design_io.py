@@ -15,6 +15,7 @@ from functools import lru_cache
 from django.conf import settings
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from jsonschema import Draft202012Validator
 
 from sessions_app.design import (
@@ -92,7 +93,14 @@ def _schema_error_problems(error) -> list[Problem]:
             if name not in known
         ]
     if kind == "type":
-        return [Problem(path, "wrong_type", _("must be %(type)s"), {"type": TYPE_NAMES[value]})]
+        names = [str(TYPE_NAMES[name]) for name in ([value] if isinstance(value, str) else value)]
+        type_name = names[0]
+        for name in names[1:]:
+            type_name = pgettext_lazy("one type or another", "%(first)s or %(second)s") % {
+                "first": type_name,
+                "second": name,
+            }
+        return [Problem(path, "wrong_type", _("must be %(type)s"), {"type": type_name})]
     if kind == "enum":
         values = ", ".join(str(v) for v in value)
         return [Problem(path, "not_allowed", _("must be one of: %(values)s"), {"values": values})]
@@ -123,12 +131,18 @@ def _sort_key(error):
 
 
 def schema_problems(data) -> list[Problem]:
-    problems: list[Problem] = []
+    """Each structural problem once, in file order.
+
+    The validator raises one "required" error per missing field, and each of them carries
+    the whole list of required names; a problem is therefore only kept the first time.
+    """
+    problems: dict[tuple[str, str], Problem] = {}
     for error in sorted(_validator().iter_errors(data), key=_sort_key):
         # if/then wraps the kind-specific "required" in an allOf; report the inner error.
         for leaf in error.context or [error]:
-            problems += _schema_error_problems(leaf)
-    return problems
+            for problem in _schema_error_problems(leaf):
+                problems.setdefault((problem.path, problem.code), problem)
+    return list(problems.values())
 
 
 def _touches(paths: set[str], prefix: str) -> bool:

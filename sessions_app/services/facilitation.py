@@ -3,6 +3,9 @@ agenda, reveals results and moderates open answers and proposed statements."""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -18,6 +21,7 @@ from sessions_app.models import (
     QuestionState,
     Response,
     SessionState,
+    SheetState,
     StatementOrigin,
     TextKind,
 )
@@ -26,6 +30,7 @@ from sessions_app.signals import question_changed, send_on_commit, session_chang
 from . import texts
 from .hands import hand_count_record
 from .log import actor_for, log_append
+from .reconciliation import paper_close
 
 Q = QuestionState
 
@@ -68,13 +73,19 @@ def _move(user, question: Question, *, allowed_from: set[str], to: str, action: 
                 params={"from": QuestionState(question.state).label, "to": QuestionState(to).label},
             )
         now = timezone.now()
+        # Opened again: phones must not see the earlier results before they vote again.
+        hide_results = to == Q.OPEN and question.state == Q.CLOSED and question.results_revealed
         question.state = to
+        if hide_results:
+            question.results_revealed = False
         if to == Q.OPEN:
             question.opened_at = question.opened_at or now
             question.closed_at = None
         else:
             question.closed_at = now
-        question.save(update_fields=["state", "opened_at", "closed_at", "updated_at"])
+        question.save(
+            update_fields=["state", "opened_at", "closed_at", "results_revealed", "updated_at"]
+        )
         session_fields = []
         if to == Q.OPEN:
             session.current_question = question
@@ -91,13 +102,22 @@ def _move(user, question: Question, *, allowed_from: set[str], to: str, action: 
             actor=actor_for(user),
             data={"session": session.pk, "question": question.pk},
         )
+        if hide_results:
+            log_append(
+                process=session.process,
+                action="results.hidden",
+                actor=actor_for(user),
+                data={"session": session.pk, "question": question.pk},
+            )
     _announce_question(question, action.split(".")[1])
     return question
 
 
 def question_open(*, user, question: Question) -> Question:
-    """Open a question for answers (a closed one may be reopened) and show it.
-    Raises ``AccessDenied``, ``FacilitationError("question_state")``, ``("session_ended")``."""
+    """Open a question for answers (a closed one may be reopened) and show it. Reopening
+    hides results that were shown (logged as ``results.hidden``), so nobody sees them
+    before voting again. Raises ``AccessDenied``, ``FacilitationError("question_state")``,
+    ``("session_ended")``."""
     reopening = question.state == Q.CLOSED
     return _move(
         user,
@@ -190,6 +210,69 @@ def session_end(*, user, session: LiveSession) -> LiveSession:
     return session
 
 
+def session_reopen_until(session: LiveSession) -> datetime | None:
+    """Until when the ended ``session`` may be reopened (``SESSION_REOPEN_MINUTES`` after
+    it ended), or None when it has not ended (or ended before the time was kept)."""
+    if session.state != SessionState.ENDED or session.ended_at is None:
+        return None
+    return session.ended_at + timedelta(minutes=settings.SESSION_REOPEN_MINUTES)
+
+
+def session_reopenable(session: LiveSession) -> bool:
+    until = session_reopen_until(session)
+    return (
+        until is not None
+        and timezone.now() <= until
+        and session.process.state != ProcessState.CLOSED
+    )
+
+
+def session_reopen(*, user, session: LiveSession) -> LiveSession:
+    """Undo "End session" within the grace period: the session is live again and admits
+    people; its questions stay closed until the facilitator opens one. Logged as
+    ``session.reopened``. Raises ``AccessDenied``, ``FacilitationError("session_not_ended")``,
+    ``("reopen_expired")`` and ``("session_ended")`` (its process has closed)."""
+    permissions.require(user, session.process, "facilitate")
+    with transaction.atomic():
+        session = (
+            LiveSession.objects.select_for_update(no_key=True)
+            .select_related("process")
+            .get(pk=session.pk)
+        )
+        if session.process.state == ProcessState.CLOSED:
+            raise FacilitationError("session_ended")
+        if session.state != SessionState.ENDED:
+            raise FacilitationError("session_not_ended")
+        if not session_reopenable(session):
+            raise FacilitationError(
+                "reopen_expired", params={"minutes": settings.SESSION_REOPEN_MINUTES}
+            )
+        started = session.questions.exclude(state=Q.DRAFT).exists()
+        state = SessionState.LIVE if started else SessionState.PLANNED
+        LiveSession.objects.filter(pk=session.pk).update(state=state, ended_at=None)
+        session.state, session.ended_at = state, None
+        log_append(
+            process=session.process,
+            action="session.reopened",
+            actor=actor_for(user),
+            data={"session": session.pk},
+        )
+    _announce_session(session, "reopened")
+    return session
+
+
+def paper_counting_close(*, user, session: LiveSession, confirmed: bool = False) -> LiveSession:
+    """Close paper counting from the console. Forms entered once that still wait for
+    their blind second entry would never count: unless ``confirmed``, refuse with
+    ``FacilitationError("paper_waiting", params={"n": …})`` so the facilitator can decide.
+    Raises as ``reconciliation.paper_close`` besides."""
+    permissions.require(user, session.process, "facilitate")
+    waiting = session.sheets.filter(state=SheetState.ENTERED).count()
+    if waiting and not confirmed and session.paper_closed_at is None:
+        raise FacilitationError("paper_waiting", params={"n": waiting})
+    return paper_close(user=user, session=session)
+
+
 def _decision(decision: str, reason: str) -> tuple[str, str]:
     reason = reason.strip()
     if decision == "approve":
@@ -269,7 +352,20 @@ def statement_moderate(*, user, option: Option, decision: str, reason: str = "")
 
 
 COMMANDS = frozenset(
-    {"open", "close", "reveal", "hide", "show", "next", "previous", "end", "moderate", "hands"}
+    {
+        "open",
+        "close",
+        "reveal",
+        "hide",
+        "show",
+        "next",
+        "previous",
+        "end",
+        "reopen",
+        "paper_close",
+        "moderate",
+        "hands",
+    }
 )
 
 
@@ -286,14 +382,18 @@ def _agenda_question(session: LiveSession, question_id) -> Question:
     return question
 
 
-def console_command(*, user, session_id: int, message: dict) -> None:
+def console_command(*, user, session_id: int, message: dict) -> str | None:
     """Carry out one console command, as sent by the console's websocket or its plain
     form: ``{"command": "open" | "close" | "reveal" | "hide" | "show" | "next" |
-    "previous" | "end" | "moderate" | "hands", "question": id, ...}``; ``moderate``
-    takes ``response`` or ``statement``, ``decision`` (``approve`` or ``hide``) and
-    ``reason``; ``hands`` takes ``counts``, hands per option id or scale value.
+    "previous" | "end" | "reopen" | "paper_close" | "moderate" | "hands", "question": id,
+    ...}``; ``moderate`` takes ``response`` or ``statement``, ``decision`` (``approve`` or
+    ``hide``) and ``reason``; ``hands`` takes ``counts``, hands per option id or scale
+    value; ``paper_close`` takes ``confirm`` (true: close although forms wait for their
+    second entry).
 
-    Raises ``InputRejected("unknown_type")`` and the errors of the services it calls.
+    Returns a notice for the facilitator, or None: ``results_hidden`` (a question opened
+    again had its results shown; they are hidden now). Raises
+    ``InputRejected("unknown_type")`` and the errors of the services it calls.
     """
     command = message.get("command")
     if not isinstance(command, str) or command not in COMMANDS:
@@ -303,12 +403,19 @@ def console_command(*, user, session_id: int, message: dict) -> None:
         session_step(user=user, session=session, offset=1 if command == "next" else -1)
     elif command == "end":
         session_end(user=user, session=session)
+    elif command == "reopen":
+        session_reopen(user=user, session=session)
+    elif command == "paper_close":
+        paper_counting_close(user=user, session=session, confirmed=message.get("confirm") is True)
     elif command == "moderate":
         _moderate(user, session, message)
     else:
         question = _agenda_question(session, message.get("question"))
         if command == "open":
-            question_open(user=user, question=question)
+            was_shown = question.state == Q.CLOSED and question.results_revealed
+            question = question_open(user=user, question=question)
+            if was_shown and not question.results_revealed:
+                return "results_hidden"
         elif command == "close":
             question_close(user=user, question=question)
         elif command in {"reveal", "hide"}:
@@ -322,6 +429,7 @@ def console_command(*, user, session_id: int, message: dict) -> None:
             )
         else:
             session_show(user=user, session=session, question=question)
+    return None
 
 
 def _moderate(user, session: LiveSession, message: dict) -> None:

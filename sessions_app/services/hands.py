@@ -11,6 +11,8 @@ from sessions_app.models import (
     ProcessState,
     Question,
     QuestionKind,
+    QuestionState,
+    SessionMode,
     SessionState,
 )
 
@@ -59,3 +61,13 @@ def hand_count_record(
     return counting.hands_count(
         question=question, counts=wanted, field=field, user=user, client_id=client_id
     )
+
+
+def hands_rule_applies(question: Question, *, mode: str, hands: int) -> bool:
+    """Whether screens should state the rule of a show of hands ("only those who did not
+    vote on a phone or on paper") for ``question``: it has counted hands, or it is open
+    for a room that could raise them. Otherwise people who voted raise a hand too and
+    count twice."""
+    if question.kind not in HAND_KINDS:
+        return False
+    return hands > 0 or (question.state == QuestionState.OPEN and mode != SessionMode.ONLINE)

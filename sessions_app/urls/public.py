@@ -12,6 +12,8 @@ urlpatterns = [
     path("p/<slug:slug>/", public.process_page, name="process"),
     path("p/<slug:slug>/log/", public.process_log, name="log"),
     path("p/<slug:slug>/log/heads.json", public.process_heads, name="heads"),
+    # The log's entries as JSON, a page at a time, to check in a browser
+    path("p/<slug:slug>/log/entries.json", public.process_log_entries, name="log_entries"),
     path("p/<slug:slug>/check/", public.receipt_check, name="check"),
     path("p/<slug:slug>/feed/", ProcessFeed(), name="feed"),
 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
@@ -10,7 +11,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from config.middleware import body_limit
 from sessions_app import binding, permissions, selectors
@@ -22,34 +23,64 @@ from sessions_app.forms import (
     InvitationForm,
     LiveSessionForm,
     MilestoneFormSet,
-    OptionFormSet,
     ProcessForm,
     QuestionForm,
     StaffGrantForm,
     add_problems,
     milestone_specs,
+    option_formset,
+    option_rows,
+    option_rows_typed,
     option_specs,
+    problem_sentence,
+    sentence,
 )
-from sessions_app.models import LiveSession, Moderation, Question, QuestionKind, StaffRole
+from sessions_app.models import (
+    LiveSession,
+    Moderation,
+    ProcessState,
+    Question,
+    QuestionKind,
+    StaffRole,
+)
 from sessions_app.models.choices import LEVEL_EXPLANATIONS, OPTION_KINDS
-from sessions_app.rules import OPEN_TEXT_DEFAULT
+from sessions_app.rules import CONTINUING_CODES, OPEN_TEXT_DEFAULT, publish_problems
 from sessions_app.services import design_io, followups, live_sessions, processes, questions, staff
 from sessions_app.services.questions import question_spec_of
 
 from .common import staff_process
 
 
-def _attempt(request, action, success: str) -> bool:
+def _attempt(request, action, success: str, *, process=None) -> bool:
     """Run a service for a button press; report the outcome as a message."""
     try:
         action()
     except DesignError as error:
-        messages.error(request, error.message)
-        for problem in error.problems:
-            messages.error(request, problem.message)
+        messages.error(request, sentence(error.message))
+        for text in _problem_sentences(error.problems, process):
+            messages.error(request, text)
         return False
     messages.success(request, success)
     return True
+
+
+def _problem_sentences(problems, process=None) -> list[str]:
+    """Problems of a whole process as sentences; one about a session names it."""
+    titles = [s.title for s in process.sessions.all()] if process is not None else []
+    out = []
+    for problem in problems:
+        match = re.match(r"sessions\[(\d+)\]", problem.path)
+        if match and int(match.group(1)) < len(titles):
+            out.append(f"{titles[int(match.group(1))]}: {problem_sentence(problem)}")
+        else:
+            out.append(problem_sentence(problem))
+    return out
+
+
+def _confirm(request, process, **context):
+    """The page that asks before an action that cannot be undone. Without JavaScript it is
+    where the button leads; with it, its question shows in a dialog on the same page."""
+    return render(request, "designer/confirm.html", {"process": process, **context})
 
 
 @login_required
@@ -88,9 +119,11 @@ def process_create(request):
 @login_required
 def process_detail(request, slug):
     process = staff_process(request, slug, "view")
+    agenda = selectors.process_agenda(process=process)
     context = {
         "process": process,
-        "agenda": selectors.process_agenda(process=process),
+        "agenda": agenda,
+        "has_questions": any(session.questions.all() for session in agenda),
         "milestones": process.milestones.all(),
         "can_design": permissions.has_capability(request.user, process, "design"),
         "can_review": permissions.has_capability(request.user, process, "review"),
@@ -127,21 +160,41 @@ def process_edit(request, slug):
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def process_publish(request, slug):
+    """GET asks (and says what is still missing); POST publishes."""
     process = staff_process(request, slug, "design")
+    if request.method == "GET" and process.state != ProcessState.DRAFT:
+        return redirect("designer:process_detail", slug=process.slug)
+    if request.method == "GET":
+        counts = [s.questions.count() for s in process.sessions.all()]
+        problems = publish_problems(
+            spec=processes.process_spec_of(process), session_question_counts=counts
+        )
+        return _confirm(
+            request,
+            process,
+            action="publish",
+            problems=_problem_sentences(problems, process),
+            public_url=request.build_absolute_uri(process.get_absolute_url()),
+        )
     _attempt(
         request,
         lambda: processes.process_publish(user=request.user, process=process),
         _("The process is published. Its public page is online."),
+        process=process,
     )
     return redirect("designer:process_detail", slug=process.slug)
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def process_close(request, slug):
     process = staff_process(request, slug, "design")
+    if request.method == "GET" and process.state != ProcessState.PUBLISHED:
+        return redirect("designer:process_detail", slug=process.slug)
+    if request.method == "GET":
+        return _confirm(request, process, action="close")
     _attempt(
         request,
         lambda: processes.process_close(user=request.user, process=process),
@@ -170,11 +223,19 @@ def process_import(request):
             data = design_io.load_design_file(form.cleaned_data["file"].read())
             process = design_io.process_import(user=request.user, data=data)
         except DesignError as error:
-            problems = error.problems
+            problems = [_file_problem(problem) for problem in error.problems]
         else:
             messages.success(request, _("The design has been imported as a new draft process."))
             return redirect("designer:process_detail", slug=process.slug)
     return render(request, "designer/process_import.html", {"form": form, "problems": problems})
+
+
+def _file_problem(problem) -> dict:
+    """A design file's problem for the page: its path, and a sentence that either goes on
+    from the path ("… is required.") or follows it ("…: A ranking needs …")."""
+    if problem.path and problem.code in CONTINUING_CODES:
+        return {"path": problem.path, "goes_on": True, "text": problem.message.rstrip(".") + "."}
+    return {"path": problem.path, "goes_on": False, "text": problem_sentence(problem)}
 
 
 @login_required
@@ -268,10 +329,19 @@ def session_form(request, slug, session_id=None):
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def session_delete(request, slug, session_id):
     process = staff_process(request, slug, "design")
     session = _session_of(process, session_id)
+    if request.method == "GET":
+        return _confirm(
+            request,
+            process,
+            action="session_delete",
+            session=session,
+            question_count=session.questions.count(),
+            back=reverse("designer:process_detail", args=[process.slug]) + f"#session-{session.pk}",
+        )
     _attempt(
         request,
         lambda: live_sessions.live_session_delete(user=request.user, session=session),
@@ -355,9 +425,23 @@ def question_form(request, slug, session_id=None, question_id=None):
     if kind not in QuestionKind.values:
         raise Http404
     initial, option_initial = _question_initial(question, kind)
+    if request.method == "POST" and "add_row" in request.POST:
+        # Without JavaScript, "Add a row" comes here: show what was typed again, with one
+        # empty row more, and save nothing.
+        typed = request.POST.dict()
+        typed["participants_may_add"] = "participants_may_add" in request.POST
+        form = QuestionForm(initial={**initial, **typed})
+        current_kind = typed.get("kind") if typed.get("kind") in QuestionKind.values else kind
+        formset = option_formset(current_kind, option_rows_typed(request.POST), more=1)
+        focus = formset.forms[-1].prefix if formset.forms else ""
+        return render(
+            request,
+            "designer/question_form.html",
+            _question_context(process, session, question, form, formset, focus_prefix=focus),
+        )
     data = request.POST or None
     form = QuestionForm(data, initial=initial)
-    formset = OptionFormSet(data, initial=option_initial, prefix="options")
+    formset = option_formset(kind, option_initial, data=data)
     option_errors = []
     if request.method == "POST" and form.is_valid() and formset.is_valid():
         spec = form.to_spec(option_specs(formset))
@@ -368,42 +452,77 @@ def question_form(request, slug, session_id=None, question_id=None):
                 questions.question_update(user=request.user, question=question, spec=spec)
         except DesignError as error:
             add_problems(form, error.problems, QuestionForm.FIELD_MAP)
-            option_errors = [
-                p for p in error.problems if p.path.startswith(("options", "statements"))
-            ]
+            option_errors = _option_problems_to_rows(error.problems, option_rows(formset))
             if not error.problems:
-                form.add_error(None, error.message)
+                form.add_error(None, sentence(error.message))
         else:
             messages.success(request, _("The question has been saved."))
             return redirect(
                 reverse("designer:process_detail", args=[process.slug]) + f"#question-{question.pk}"
             )
-    current_kind = form["kind"].value() or kind
-    context = {
-        "form": form,
-        "formset": formset,
-        "option_errors": option_errors,
-        "process": process,
-        "session": session,
-        "question": question,
-        "current_kind": current_kind,
-        "option_kinds": sorted(OPTION_KINDS),
-        "opened": bool(question and question.has_been_opened),
-    }
+    context = _question_context(
+        process, session, question, form, formset, option_errors=option_errors
+    )
     return render(request, "designer/question_form.html", context)
 
 
+def _question_context(process, session, question, form, formset, **extra) -> dict:
+    return {
+        "form": form,
+        "formset": formset,
+        "option_errors": [],
+        "process": process,
+        "session": session,
+        "question": question,
+        "current_kind": form["kind"].value() or QuestionKind.SINGLE_CHOICE,
+        "option_kinds": sorted(OPTION_KINDS),
+        "opened": bool(question and question.has_been_opened),
+        **extra,
+    }
+
+
+def _option_problems_to_rows(problems, rows) -> list[str]:
+    """Put each problem of one option beside its row; return the sentences about the list
+    as a whole (too few, too many), shown above it."""
+    about_list = []
+    for problem in problems:
+        match = re.fullmatch(r"(?:options|statements)(?:\[(\d+)\])?", problem.path)
+        if not match:
+            continue
+        index = match.group(1)
+        if index is not None and int(index) < len(rows):
+            row = rows[int(index)]
+            number = row.prefix.rsplit("-", 1)[-1]
+            subject = _("Row %(n)s") % {"n": int(number) + 1}
+            row.add_error("text", problem_sentence(problem, subject))
+        else:
+            about_list.append(problem_sentence(problem, _("This list")))
+    return about_list
+
+
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def question_delete(request, slug, question_id):
     process = staff_process(request, slug, "design")
     question = _question_of(process, question_id)
+    if request.method == "GET":
+        return _confirm(
+            request,
+            process,
+            action="question_delete",
+            question=question,
+            session=question.session,
+            back=reverse("designer:process_detail", args=[process.slug])
+            + f"#question-{question.pk}",
+        )
     _attempt(
         request,
         lambda: questions.question_delete(user=request.user, question=question),
         _("The question has been removed."),
     )
-    return redirect("designer:process_detail", slug=process.slug)
+    return redirect(
+        reverse("designer:process_detail", args=[process.slug]) + f"#session-{question.session_id}"
+    )
 
 
 @login_required

@@ -3,25 +3,31 @@ facilitator's console."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from printables.qr import qr_svg
 from sessions_app import writer
 from sessions_app.exceptions import AccessDenied, FacilitationError, InputRejected
-from sessions_app.models import LiveSession
+from sessions_app.models import LiveSession, SessionState
 from sessions_app.results import latest_hand_counts, paper_provisional, question_results
-from sessions_app.selectors import moderation_queue
-from sessions_app.services.facilitation import console_command
-from sessions_app.services.hands import HAND_KINDS
+from sessions_app.selectors import moderation_queue, paper_reconciliation, session_phone_turnout
+from sessions_app.services.facilitation import (
+    console_command,
+    session_reopen_until,
+    session_reopenable,
+)
+from sessions_app.services.hands import HAND_KINDS, hands_rule_applies
 
-from .common import socket_path, staff_process, use_process_language
+from .common import absolute_url, socket_path, staff_process, use_process_language
 from .participate import join_links, session_or_404
-from .strings import console_strings, results_strings
+from .strings import console_strings, presenter_strings, results_strings
 
 
 def presenter(request, code: str):
@@ -30,18 +36,37 @@ def presenter(request, code: str):
     session = session_or_404(request, code)
     use_process_language(request, session.process)
     links = join_links(request, session)
+    process = session.process
     context = {
         "session": session,
-        "process": session.process,
+        "process": process,
         **links,
-        "qr": qr_svg(
-            links["room_url"], label=_("QR code to join: %(url)s") % {"url": links["room_url"]}
-        ),
         "presenter_config": {
             "socket": socket_path("presenter", session.join_code),
-            "strings": results_strings(),
+            "strings": {**results_strings(), **presenter_strings()},
+            "state": session.state,
         },
     }
+    if session.state == SessionState.ENDED:
+        # The closing screen: where to follow the process, not how to join.
+        public_url = absolute_url(request, process.get_absolute_url())
+        today = timezone.localdate()
+        context.update(
+            public_url=public_url,
+            public_qr=qr_svg(
+                public_url,
+                label=_("QR code of the process's public page: %(url)s") % {"url": public_url},
+            ),
+            next_steps=[m for m in process.milestones.all() if m.date >= today][:2],
+        )
+    else:
+        context["qr"] = qr_svg(
+            links["room_url"], label=_("QR code to join: %(url)s") % {"url": links["room_url"]}
+        )
+        current = session.current_question
+        if current is not None:
+            hands = question_results(question=current, session=session)["respondents"]["hands"]
+            context["hands_rule"] = hands_rule_applies(current, mode=session.mode, hands=hands)
     return render(request, "live/presenter.html", context)
 
 
@@ -82,11 +107,26 @@ def console(request, slug: str, session_id: int):
             question.hands = {
                 str(key): count for (_kind, key), count in latest_hand_counts(question).items()
             }
+    queue = moderation_queue(session)
+    # Every waiting text names its question.
+    texts = {question.pk: question.text for question in agenda}
+    for item in [*queue["texts"], *queue["statements"]]:
+        item["question_text"] = texts.get(item["question"], "")
+    ended = session.state == SessionState.ENDED
     context = {
         "session": session,
         "process": session.process,
         "agenda": agenda,
-        "queue": moderation_queue(session),
+        "queue": queue,
+        "queue_size": len(queue["texts"]) + len(queue["statements"]),
+        "ended": ended,
+        "reopenable": session_reopenable(session),
+        "reopen_until": session_reopen_until(session),
+        "paper": paper_reconciliation(session=session),
+        # The plain form's confirmation step, without JavaScript (?confirm=end|paper).
+        "confirm": request.GET.get("confirm") if not ended else None,
+        "hand_kinds": HAND_KINDS,
+        "reopen_minutes": settings.SESSION_REOPEN_MINUTES,
         **links,
         "presenter_url": reverse("live:presenter", args=[session.join_code]),
         "join_print_url": reverse("live:join_print", args=[session.join_code]),
@@ -94,8 +134,20 @@ def console(request, slug: str, session_id: int):
             "socket": socket_path("facilitator", session.join_code),
             "action_url": reverse("live:console_action", args=[session.process.slug, session.pk]),
             "strings": console_strings(),
+            "state": session.state,
+            "reopen_minutes": settings.SESSION_REOPEN_MINUTES,
         },
     }
+    if ended:
+        phones = session_phone_turnout(session=session)
+        context["turnout"] = {
+            **phones,
+            "paper": context["paper"]["counted"],
+            # A show of hands counts hands, not people: the largest count for one question.
+            "hands": max((q.results["respondents"]["hands"] for q in agenda), default=0),
+        }
+        if session.process.is_public:
+            context["public_url"] = session.process.get_absolute_url()
     return render(request, "live/console.html", context)
 
 
@@ -118,6 +170,7 @@ def console_action(request, slug: str, session_id: int):
         "statement": _int(request.POST.get("statement")),
         "decision": request.POST.get("decision"),
         "reason": request.POST.get("reason", ""),
+        "confirm": request.POST.get("confirm") == "1",
     }
     if message["command"] == "hands":
         message["counts"] = {
@@ -125,9 +178,21 @@ def console_action(request, slug: str, session_id: int):
             for key, value in request.POST.items()
             if key.startswith("hands_") and value.strip() != ""
         }
+    anchor = f"#q-{message['question']}" if message["question"] else ""
     try:
-        writer.call(console_command, user=request.user, session_id=session.pk, message=message)
+        notice = writer.call(
+            console_command, user=request.user, session_id=session.pk, message=message
+        )
     except (FacilitationError, AccessDenied, InputRejected) as error:
         messages.error(request, error.message)
-    anchor = f"#q-{message['question']}" if message["question"] else ""
+        if error.code == "paper_waiting":
+            # Ask, on the page: close anyway, or leave paper counting open.
+            return redirect(
+                reverse("live:console", args=[slug, session.pk]) + "?confirm=paper#paper"
+            )
+    else:
+        if notice == "results_hidden":
+            messages.info(request, console_strings()["results_hidden"])
+        elif message["command"] == "end":
+            anchor = "#summary"
     return redirect(reverse("live:console", args=[slug, session.pk]) + anchor)

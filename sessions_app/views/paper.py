@@ -3,6 +3,7 @@ printable join material, and the teller's entry form on a phone."""
 
 from __future__ import annotations
 
+import functools
 import uuid
 
 from django.contrib import messages
@@ -12,22 +13,29 @@ from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import translation
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from printables import registry
+from printables.layout import question_numbers
 from printables.strings import poster_strings
 from sessions_app import permissions, selectors, writer
-from sessions_app.exceptions import AccessDenied, InputRejected
+from sessions_app.exceptions import AccessDenied, FacilitationError, InputRejected
 from sessions_app.models import (
+    EntryMode,
+    EntryState,
+    FormLayout,
     LiveSession,
     PaperSheet,
     PrintBatch,
     QuestionKind,
     Response,
+    SheetState,
 )
 from sessions_app.services import (
     background,
+    facilitation,
     paper,
     print_runs,
     printing,
@@ -53,8 +61,8 @@ def _back(session: LiveSession, anchor: str = ""):
 def _attempt(request, action, success: str) -> bool:
     try:
         action()
-    except (InputRejected, AccessDenied) as error:
-        messages.error(request, error.message)
+    except (InputRejected, AccessDenied, FacilitationError) as error:
+        messages.error(request, capfirst(error.message))
         return False
     messages.success(request, success)
     return True
@@ -109,8 +117,8 @@ def print_forms(request, slug: str, session_id: int):
             with_cards=cards,
             client_id=request.POST.get("client_id", "")[:64],
         )
-    except (InputRejected, AccessDenied) as error:
-        messages.error(request, error.message)
+    except (InputRejected, AccessDenied, FacilitationError) as error:
+        messages.error(request, capfirst(error.message))
         return _back(session)
     _start(request, batch)
     return redirect("paper:batch", slug=slug, session_id=session.pk, batch_id=batch.pk)
@@ -128,8 +136,8 @@ def batch_retry(request, slug: str, session_id: int, batch_id: int):
     batch = get_object_or_404(PrintBatch, pk=batch_id, session=session)
     try:
         batch = printing.retry(user=request.user, batch=batch)
-    except (InputRejected, AccessDenied) as error:
-        messages.error(request, error.message)
+    except (InputRejected, AccessDenied, FacilitationError) as error:
+        messages.error(request, capfirst(error.message))
         return redirect("paper:batch", slug=slug, session_id=session.pk, batch_id=batch.pk)
     _start(request, batch)
     return redirect("paper:batch", slug=slug, session_id=session.pk, batch_id=batch.pk)
@@ -194,8 +202,8 @@ def cards_pdf(request, slug: str, session_id: int):
         count = 0
     try:
         cards = print_runs.cards_issue(user=request.user, session=session, count=count)
-    except (InputRejected, AccessDenied) as error:
-        messages.error(request, error.message)
+    except (InputRejected, AccessDenied, FacilitationError) as error:
+        messages.error(request, capfirst(error.message))
         return _back(session)
     join = absolute_url(request, reverse("participate:join", args=[session.join_code]))
     with translation.override(session.process.language):
@@ -218,15 +226,21 @@ def paper_action(request, slug: str, session_id: int):
     session = facilitated_session(request, slug, session_id)
     action = request.POST.get("action")
     user = request.user
-    if action in {"close", "reopen"}:
+    if action == "close":
+        # Forms entered once would never count: the service refuses (paper_waiting)
+        # unless the page showed the warning and the facilitator closed anyway.
         _attempt(
             request,
-            lambda: reconciliation.paper_close(
-                user=user, session=session, reopen=action == "reopen"
+            lambda: facilitation.paper_counting_close(
+                user=user, session=session, confirmed=request.POST.get("confirm") == "1"
             ),
-            _("Paper counting has closed; results are final.")
-            if action == "close"
-            else _("Paper counting is open again."),
+            _("Paper counting has closed; results are final."),
+        )
+    elif action == "reopen":
+        _attempt(
+            request,
+            lambda: reconciliation.paper_close(user=user, session=session, reopen=True),
+            _("Paper counting is open again."),
         )
     elif action == "void":
 
@@ -343,9 +357,56 @@ def teller_session(request, session_id: int):
     return render(request, "paper/teller_session.html", context)
 
 
+@functools.lru_cache(maxsize=64)
+def _printed_numbers(session_id: int, version: str) -> dict[int, int]:
+    """Question id → number on the paper, from the stored layout (a version is a hash of
+    its content, so it never changes)."""
+    layout = FormLayout.objects.get(session_id=session_id, version=version).data
+    return question_numbers(layout)
+
+
+def printed_questions(sheet: PaperSheet) -> list:
+    """The sheet's questions as on its paper: in the printed order, each with ``number``,
+    the number printed before it."""
+    numbers = _printed_numbers(sheet.session_id, sheet.layout_version)
+    questions = paper.sheet_questions(sheet)
+    for index, question in enumerate(questions, start=1):
+        question.number = numbers.get(question.pk, index)
+    return sorted(questions, key=lambda question: question.number)
+
+
+def entered_first_by(sheet: PaperSheet, user) -> bool:
+    """Under double entry: this teller typed the sheet's first entry, so the second must
+    come from someone else (``same_teller``); said before they start typing."""
+    return (
+        sheet.session.process.entry_mode == EntryMode.DOUBLE
+        and sheet.state == SheetState.ENTERED
+        and sheet.entries.filter(state=EntryState.RECORDED, teller=user).exists()
+    )
+
+
+def question_errors(sheet: PaperSheet, data, questions) -> tuple[dict, dict[str, str]]:
+    """The teller form's answers, each question checked on its own by the paper service's
+    rules: (answers, question id → what is wrong), so every problem is shown at once."""
+    answers: dict[str, object] = {}
+    errors: dict[str, str] = {}
+    for question in questions:
+        try:
+            part = entry_answers(data, [question])
+            if part:
+                paper.parse_sheet_answers(sheet, part, questions)
+        except InputRejected as error:
+            errors[str(question.pk)] = error.message
+        else:
+            answers.update(part)
+    return answers, errors
+
+
 @login_required
 def entry(request, token: str):
-    """The form a teller fills in for one sheet: it mirrors the paper."""
+    """The form a teller fills in for one sheet: it mirrors the paper, with the paper's
+    numbers and order. Every problem is shown next to its question and listed at the
+    top; a teller who entered this sheet first is told so before typing it again."""
     try:
         sheet = paper.sheet_from_token(token)
     except InputRejected as error:
@@ -354,34 +415,54 @@ def entry(request, token: str):
     if not permissions.has_capability(request.user, session.process, "enter_paper"):
         raise Http404
     use_process_language(request, session.process)
-    questions = paper.sheet_questions(sheet)
+    # Said on opening the sheet; a repeated submit still gets its first outcome back.
+    if request.method != "POST" and entered_first_by(sheet, request.user):
+        return render(
+            request,
+            "paper/refused.html",
+            {
+                "heading": _("You entered this form already"),
+                "message": _(
+                    "You typed the first entry of form %(number)d. The second entry must "
+                    "come from another teller: hand this form to a colleague."
+                )
+                % {"number": sheet.serial},
+                "session": session,
+                "notice": True,
+            },
+            status=409,
+        )
+    questions = printed_questions(sheet)
     outcome = None
     status = 200
     client_id = uuid.uuid4().hex
+    errors: dict[str, str] = {}
+    form_error = ""
     if request.method == "POST":
         # A refused form comes back as it was typed, with the same client id, so that
         # correcting it and saving again still counts the sheet once.
         client_id = request.POST.get("client_id", "")[:64] or client_id
         status = 400
-        try:
-            answers = entry_answers(request.POST, questions)
-            # On the writer thread: it takes its turn with the phones' answers.
-            outcome = writer.call(
-                paper.sheet_entry_record,
-                user=request.user,
-                sheet=sheet,
-                answers=answers,
-                client_id=request.POST.get("client_id", ""),
-                printed=questions,
-            )
-        except InputRejected as error:
-            messages.error(request, error.message)
-        else:
-            return render(
-                request,
-                "paper/entered.html",
-                {"sheet": sheet, "session": session, "outcome": outcome},
-            )
+        answers, errors = question_errors(sheet, request.POST, questions)
+        if not errors:
+            try:
+                # On the writer thread: it takes its turn with the phones' answers.
+                outcome = writer.call(
+                    paper.sheet_entry_record,
+                    user=request.user,
+                    sheet=sheet,
+                    answers=answers,
+                    client_id=request.POST.get("client_id", ""),
+                    printed=questions,
+                )
+            except InputRejected as error:
+                form_error = error.message
+            else:
+                return render(
+                    request,
+                    "paper/entered.html",
+                    {"sheet": sheet, "session": session, "outcome": outcome},
+                )
     else:
         try:
             paper.sheet_check(sheet)
@@ -398,11 +479,18 @@ def entry(request, token: str):
         "questions": questions,
         "client_id": client_id,
         "data": request.POST if request.method == "POST" else None,
-        "votes": [("agree", _("agree")), ("disagree", _("disagree")), ("pass", _("pass"))],
+        "votes": vote_words(),
         "crops": None,
         "reasons": None,
+        "errors": errors,
+        "error_list": [(q, errors[str(q.pk)]) for q in questions if str(q.pk) in errors],
+        "form_error": form_error,
     }
     return render(request, "paper/entry.html", context, status=status)
+
+
+def vote_words() -> list[tuple[str, str]]:
+    return [("agree", _("agree")), ("disagree", _("disagree")), ("pass", _("pass"))]
 
 
 def entry_answers(data, questions) -> dict:

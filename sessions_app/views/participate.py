@@ -172,9 +172,17 @@ def phone(request, code: str):
         return render(request, "participate/ended.html", {"session": session}, status=410)
     mine = participant_answers(participant)
     questions = _phone_questions(session)
+    notes, page_messages = _card_notes(request, {q.pk for q in questions})
     for question in questions:
         question.mine = mine.get(str(question.pk))
+        # The card says the answer counts (and offers to change it) for as long as it
+        # does: a new question arrives without it.
+        question.answered = bool(question.mine) and question.kind != QuestionKind.STATEMENTS
+        question.summary = answer_summary(question, question.mine) if question.answered else ""
+        question.notes = notes.get(question.pk, [])
     context = {
+        "page_messages": page_messages,
+        "messages_in_cards": True,
         "session": session,
         "process": session.process,
         "participant": participant,
@@ -185,6 +193,13 @@ def phone(request, code: str):
             "socket": socket_path("phone", session.join_code),
             "answer_url": reverse("participate:answer", args=[session.join_code, 0]),
             "strings": phone_strings(),
+            # Until the snapshot carries a budget's unit: the units of this agenda.
+            "units": {
+                str(q.pk): q.budget_unit
+                for q in session.questions.filter(kind=QuestionKind.BUDGET).only(
+                    "pk", "budget_unit"
+                )
+            },
             "mine": mine,
             "check_url": request.build_absolute_uri(
                 reverse("public:check", args=[session.process.slug])
@@ -231,8 +246,10 @@ def answer(request, code: str, question_id: int):
     if participant is None:
         return redirect("participate:join", code=session.join_code)
     form_id = request.POST.get("form_id", "")
+    # What happened to the answer is said in its question's card (see _card_notes).
+    card = f"card-{question_id}"
     if not _within_rate(participant):
-        messages.error(request, str(ERROR_MESSAGES["rate_limited"]))
+        messages.error(request, str(ERROR_MESSAGES["rate_limited"]), extra_tags=card)
         return redirect(
             reverse("participate:phone", args=[session.join_code]) + f"#question-{question_id}"
         )
@@ -250,24 +267,32 @@ def answer(request, code: str, question_id: int):
         # On the writer thread, as the websocket's answers.
         outcomes = writer.call(_submit, participant, question, raws, rules, form_id, proposal)
     except InputRejected as rejected:
-        messages.error(request, str(ERROR_MESSAGES.get(rejected.code, rejected.code)))
+        messages.error(
+            request, str(ERROR_MESSAGES.get(rejected.code, rejected.code)), extra_tags=card
+        )
         return redirect(
             reverse("participate:phone", args=[session.join_code]) + f"#question-{question_id}"
         )
     if not outcomes and not proposal:
-        messages.info(request, _("Your votes had already been counted; nothing changed."))
+        messages.info(
+            request, _("Your votes had already been counted; nothing changed."), extra_tags=card
+        )
     elif outcomes and all(o.status == "duplicate" for o in outcomes):
-        messages.info(request, _("This answer had already been received; it counts once."))
+        messages.info(
+            request,
+            _("This answer had already been received; it counts once."),
+            extra_tags=card,
+        )
     elif proposal and not outcomes:
         messages.success(
             request,
             _("Thank you. Your statement is shown to others once a facilitator has read it."),
+            extra_tags=card,
         )
     else:
-        messages.success(
-            request,
-            _("Your answer has been counted. You may change it while the question is open."),
-        )
+        # An answered card confirms by itself; this note is for statements (and for a
+        # card that closed in the meantime).
+        messages.success(request, _("Your answer has been counted."), extra_tags=card)
         codes = [receipt_shown(o.receipt) for o in outcomes if o.receipt]
         if codes:
             # Shown once and not kept on the server: the phone (this page) holds it.
@@ -281,11 +306,58 @@ def answer(request, code: str, question_id: int):
                     len(codes),
                 )
                 % {"codes": ", ".join(codes)},
-                extra_tags="receipt",
+                extra_tags=f"receipt {card}",
             )
     return redirect(
         reverse("participate:phone", args=[session.join_code]) + f"#question-{question_id}"
     )
+
+
+def _card_notes(request, shown: set[int]) -> tuple[dict[int, list], list]:
+    """The pending messages, split: those about an answer go into its question's card
+    (tagged ``card-<id>`` by ``answer``), the rest (and any for a question no longer
+    shown) stay at the top of the page."""
+    notes: dict[int, list] = {}
+    page = []
+    for message in messages.get_messages(request):
+        tag = next((t for t in message.extra_tags.split() if t.startswith("card-")), "")
+        question = int(tag[5:]) if tag[5:].isdigit() else None
+        if question in shown:
+            notes.setdefault(question, []).append(message)
+        else:
+            page.append(message)
+    return notes, page
+
+
+def answer_summary(question, mine) -> str:
+    """This phone's answer in words, for the card's confirmation."""
+    if not isinstance(mine, dict):
+        return ""
+    names = {o.pk: o.text for o in question.approved}
+    if "option" in mine:
+        return names.get(mine["option"], "")
+    if "options" in mine:
+        return ", ".join(names[o] for o in mine["options"] if o in names)
+    if "value" in mine:
+        return str(mine["value"])
+    if "ranking" in mine:
+        return ", ".join(
+            f"{place}. {names[o]}" for place, o in enumerate(mine["ranking"], 1) if o in names
+        )
+    if "allocation" in mine:
+        return "; ".join(
+            f"{names[int(o)]}: {budget_amount(question, amount)}"
+            for o, amount in mine["allocation"].items()
+            if amount and int(o) in names
+        )
+    return mine.get("text", "")
+
+
+def budget_amount(question, amount: int) -> str:
+    """An amount in the budget's unit: "30 euro", or "30 points" when it has none."""
+    if question.budget_unit:
+        return _("%(amount)s %(unit)s") % {"amount": amount, "unit": question.budget_unit}
+    return ngettext("%(amount)s point", "%(amount)s points", amount) % {"amount": amount}
 
 
 #: Plain-form answers per participant per 10 s (the websocket has its own budget).

@@ -7,6 +7,7 @@ import json
 from django.core.paginator import Paginator
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
@@ -14,12 +15,14 @@ from sessions_app import accessibility as accessibility_statement
 from sessions_app import checkpoints, receipts, selectors
 from sessions_app import privacy as privacy_statement
 from sessions_app.exports import data
-from sessions_app.exports.lines import result_lines
 from sessions_app.identifiers import receipt_shown
+from sessions_app.log_words import describe
 from sessions_app.models import Level, Process, ProcessState, QuestionState, Role, StaffRole
 from sessions_app.models.choices import LEVEL_EXPLANATIONS
 
+from . import public_results
 from .common import use_process_language
+from .strings import log_check_strings
 
 #: How the log names a staff account (``services.log.actor_for``): ``staff:<username>``.
 STAFF_PREFIX = "staff:"
@@ -57,26 +60,35 @@ def process_page(request, slug):
 
 
 def _published_results(process: Process) -> list[dict]:
-    """The results of the questions whose results were shown or that are closed, each
-    with its lines (option or value, counts by source, percent)."""
+    """The sessions with questions whose results were shown or that are closed, each
+    question shaped for the public page (``public_results``): plain words, sorted rows,
+    a chart, a table and, for a closed statements question, the opinion map."""
     questions = [
         q
         for q in data.questions_of(process)
         if q.results_revealed or q.state == QuestionState.CLOSED
     ]
-    return [
-        {
-            "question": question,
-            "result": result,
-            "lines": [
-                {"name": name, "counts": counts, "percent": percent, "note": note}
-                for name, counts, percent, note in result_lines(
-                    data.question_part(question), result
-                )
-            ],
-        }
-        for question, result in zip(questions, data.results_part(questions), strict=True)
-    ]
+    return public_results.sessions_with_results(questions, data.results_part(questions))
+
+
+#: The check of the public log on one's own computer (Python 3, nothing to install), shown
+#: on the log page: the same rules as ``logchain.entry_hash``.
+CHECK_SCRIPT = """python3 - <<'END'
+import hashlib, json, urllib.parse, urllib.request
+url, prev, n = "URL", "0" * 64, 0
+while url:
+    page = json.load(urllib.request.urlopen(url))
+    for e in page["entries"]:
+        n += 1
+        assert e["seq"] == n and e["prev"] == prev, f"entry {n}: the chain is broken"
+        body = {k: e[k] for k in ("seq", "at", "actor", "action", "data", "prev")}
+        body.update(v=1, process=page["process"])
+        text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        prev = hashlib.sha256(text.encode("utf-8")).hexdigest()
+        assert prev == e["hash"], f"entry {n}: its content does not match its hash"
+    url = page["next"] and urllib.parse.urljoin(url, page["next"])
+print(n, "entries OK, head", prev)
+END"""
 
 
 def process_log(request, slug):
@@ -90,13 +102,69 @@ def process_log(request, slug):
     )
     page.object_list = list(page.object_list)  # the rows the template shows, annotated
     _name_staff_by_role(process, page.object_list)
+    for entry in page.object_list:
+        entry.words = describe(entry.action)
+    entries_url = request.build_absolute_uri(reverse("public:log_entries", args=[process.slug]))
     context = {
         "process": process,
         "page": page,
         "head": checkpoints.head_sign(process, fresh=False),
         "signing_key": checkpoints.public_key(),
+        "log_check": {
+            "process": process.slug,
+            "seq": process.log_seq,
+            "head": process.log_head,
+            "url": reverse("public:log_entries", args=[process.slug]),
+            "strings": log_check_strings(),
+        },
+        "entries_url": entries_url,
+        "check_script": CHECK_SCRIPT.replace("URL", entries_url),
     }
     return render(request, "public/log.html", context)
+
+
+#: The most entries one request of ``log_entries`` gives; ``next`` names the following page.
+LOG_JSON_PAGE = 1000
+
+
+def process_log_entries(request, slug):
+    """The log's entries as they are hashed (``at`` in UTC, the stored actor and data), in
+    order, at most ``LOG_JSON_PAGE`` a request: for checking the chain anywhere, in the
+    browser (``static/js/verify-log.js``) or with a short script. ``after`` is the last
+    ``seq`` already read; ``upto`` fixes the end (the head a reader compares with), at
+    most the process's current head, so entries appended meanwhile wait for the next
+    check."""
+    process = get_object_or_404(Process.objects.exclude(state=ProcessState.DRAFT), slug=slug)
+    head_seq = process.log_seq
+    after = _whole(request.GET.get("after"), 0, head_seq)
+    upto = _whole(request.GET.get("upto"), head_seq, head_seq)
+    last = min(after + LOG_JSON_PAGE, upto)
+    entries = selectors.log_chain_page(process=process, after=after, upto=last)
+    more = last < upto
+    following = f"{reverse('public:log_entries', args=[slug])}?after={last}&upto={upto}"
+    body = {
+        "format": "inspraak.log-entries/1",
+        "process": process.slug,
+        "head": {"seq": head_seq, "hash": process.log_head or None},
+        "upto": upto,
+        "entries": entries,
+        "next": following if more else None,
+    }
+    response = HttpResponse(
+        json.dumps(body, ensure_ascii=False, allow_nan=False, separators=(",", ":")),
+        content_type="application/json; charset=utf-8",
+    )
+    response["Access-Control-Allow-Origin"] = "*"  # public data, for anyone's checker
+    return response
+
+
+def _whole(text: str | None, default: int, most: int) -> int:
+    """A non-negative whole number from a query parameter, at most ``most``."""
+    try:
+        value = int(text) if text not in (None, "") else default
+    except ValueError:
+        value = default
+    return max(0, min(value, most))
 
 
 def process_heads(request, slug):

@@ -30,7 +30,7 @@ from sessions_app.reading.page import PX_PER_MM
 from sessions_app.services import background, paper, reading
 
 from .common import use_process_language
-from .paper import entry_answers, facilitated_session
+from .paper import entry_answers, facilitated_session, printed_questions, vote_words
 from .reading_words import outcome_message, reason_words
 
 VOTES = ("agree", "disagree", "pass")
@@ -108,24 +108,39 @@ def _photo_result(request, session, outcomes, *, error=None, status=None):
             "session": session,
             "error": error,
             "outcomes": described,
+            # Nothing in the photo was read: the heading must not say it was.
+            "unread": bool(error)
+            or (bool(outcomes) and all(o.status == "refused" for o in outcomes)),
+            "votes": vote_words(),
             "client_id": uuid.uuid4().hex,
         },
         status=status or (422 if refused else 200),
     )
 
 
-def _read_answers(sheet_reading: SheetReading) -> list[dict]:
-    """The reading's answers in words, question by question, as printed."""
-    questions = {str(q.pk): q for q in paper.sheet_questions(sheet_reading.sheet)}
+def _read_answers(sheet_reading: SheetReading, questions=None) -> list[dict]:
+    """The reading's answers question by question, numbered and ordered as printed; a
+    statements question as the form has it, a row per statement with its crossed
+    column (``votes``)."""
     rows = []
-    for key, question in questions.items():
-        value = sheet_reading.answers.get(key)
+    for question in questions or printed_questions(sheet_reading.sheet):
+        value = sheet_reading.answers.get(str(question.pk))
         if value is None:
             continue
+        answer = value["answer"]
+        votes = None
+        if question.kind == QuestionKind.STATEMENTS:
+            given = (answer or {}).get("votes", {})
+            votes = [
+                {"text": option.text, "vote": given.get(str(option.pk), "")}
+                for option in question.printed
+            ]
         rows.append(
             {
                 "question": question,
-                "answer": value["answer"],
+                "answer": answer,
+                "votes": votes,
+                "proposal": (answer or {}).get("proposal", "") if votes is not None else "",
                 "sure": value["sure"],
                 "confidence": value["confidence"],
                 "reasons": [reason_words(code) for code in value["reasons"]],
@@ -265,7 +280,7 @@ def reading_page(request, slug: str, session_id: int, reading_id: int):
         SheetReading.objects.select_related("sheet", "entry"), pk=reading_id, sheet__session=session
     )
     sheet = sheet_reading.sheet
-    questions = paper.sheet_questions(sheet)
+    questions = printed_questions(sheet)
     in_review = sheet_reading.status == SheetReading.Status.REVIEW
     data = None
     status = 200
@@ -306,9 +321,9 @@ def reading_page(request, slug: str, session_id: int, reading_id: int):
         },
         "data": data if data is not None else _as_form_data(sheet_reading.answers, questions),
         "pages": pages,
-        "votes": [("agree", _("agree")), ("disagree", _("disagree")), ("pass", _("pass"))],
+        "votes": vote_words(),
         "client_id": uuid.uuid4().hex,
-        "answers": _read_answers(sheet_reading),
+        "answers": _read_answers(sheet_reading, questions),
         "queue": reading.review_queue(session=session).count(),
     }
     return render(request, "paper/reading.html", context, status=status)

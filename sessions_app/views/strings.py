@@ -2,6 +2,7 @@
 JSON. ``{name}`` marks a value the script fills in."""
 
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 
 def results_strings() -> dict:
@@ -98,6 +99,7 @@ def phone_strings() -> dict:
         "receipts_file": _(
             "Receipts of your answers. Check one at {url} (the code is not stored there)."
         ),
+        **phone_evening_strings(),
     }
 
 
@@ -123,4 +125,103 @@ def console_strings() -> dict:
         "revealed": _("results shown"),
         "hidden_results": _("results hidden"),
         "ended": _("This session has ended."),
+        **console_evening_strings(),
+    }
+
+
+def hands_rule() -> str:
+    return _("Show of hands: only for those who did not vote on a phone or on paper.")
+
+
+def console_evening_strings() -> dict:
+    return {
+        "results_hidden": _(
+            "Opened again. Its results are hidden now, so nobody sees them before voting "
+            "again; show them when you are ready."
+        ),
+        "cancel": _("Cancel"),
+        "end_title": _("End this session?"),
+        "end_text": _(
+            "Open questions close and phones can no longer join or answer. The presenter "
+            "shows a closing screen. You can reopen the session within {minutes} minutes."
+        ),
+        "end_confirm": _("End session"),
+        "paper_title": _("Close paper counting?"),
+        "paper_confirm": _("Close paper counting anyway"),
+        "waiting_one": _("1 waiting"),
+        "waiting": _("{n} waiting"),
+        "question_label": _("Question"),
+        "moderation_empty": _("nothing waiting"),
+    }
+
+
+def presenter_strings() -> dict:
+    return {"hands_rule": hands_rule()}
+
+
+def log_check_strings() -> dict:
+    """The public log's check in the browser (``static/js/verify-log.js``)."""
+    return {
+        "checking": _("Checking… {n} entries so far."),
+        "ok": _("All {n} entries check out; the chain ends at {head}."),
+        "empty": _("The log has no entries yet."),
+        "broken": _("Entry {seq} does not check out: {reason}"),
+        "seq_gap": _("an entry is missing or out of order."),
+        "prev_mismatch": _("its previous hash does not match the entry before it."),
+        "hash_mismatch": _("its content does not match its hash."),
+        "unreadable": _("the entry cannot be read."),
+        "head_mismatch": _(
+            "the log ends at {head}, not at the head shown on this page ({expected})."
+        ),
+        "short": _("the log stops after {n} entries; this page says it holds {expected}."),
+        "failed": _("The check could not be done: {reason}"),
+        "no_crypto": _(
+            "This browser cannot compute hashes on this page (it needs a secure HTTPS "
+            "connection). Use the command line instead, as described below."
+        ),
+    }
+
+
+def _one_other(singular: str, plural: str) -> tuple[str, str]:
+    """A plural message's forms for 1 and for more, for a script to choose from (Dutch
+    and English have just these two)."""
+    return ngettext(singular, plural, 1), ngettext(singular, plural, 2)
+
+
+def phone_evening_strings() -> dict:
+    left_one, left = _one_other("{n} point left to divide.", "{n} points left to divide.")
+    over_one, over = _one_other("{n} point too many.", "{n} points too many.")
+    done_one, done = _one_other("All {n} point is divided.", "All {n} points are divided.")
+    help_one, help_ = _one_other(
+        "Divide exactly {n} point over the options.", "Divide exactly {n} points over the options."
+    )
+    amount_one, amount = _one_other("{n} point", "{n} points")
+    return {
+        "your_answer_is": _("Your answer:"),
+        "may_change": _("You may change it while the question is open."),
+        "budget_left_one": left_one,
+        "budget_left_n": left,
+        "budget_over_one": over_one,
+        "budget_over_n": over,
+        "budget_done_one": done_one,
+        "budget_done_n": done,
+        "budget_help_one": help_one,
+        "budget_help_n": help_,
+        "budget_left_unit": _("{n} {unit} left to divide."),
+        "budget_over_unit": _("{n} {unit} too many."),
+        "budget_done_unit": _("All {n} {unit} are divided."),
+        "budget_help_unit": _("Divide exactly {n} {unit} over the options."),
+        "amount_one": amount_one,
+        "amount_n": amount,
+        "amount_unit": _("{n} {unit}"),
+        "points_word": _("points"),
+        "rank_tap_help": _(
+            "Tap the options in the order you prefer them, your first choice first. Tap a "
+            "numbered option again to take it out."
+        ),
+        "rank_item": _("{option}: place {n}"),
+        "rank_placed": _("{option} is in place {n}."),
+        "rank_removed": _("{option} is taken out; the options after it moved up."),
+        "rank_cleared": _("All places are cleared."),
+        "rank_again": _("Start again"),
     }

@@ -1,7 +1,8 @@
 // The facilitator's console. Every button is a plain form (works without JavaScript);
 // here it is sent over the websocket instead, and live counts, states and the moderation
 // queue follow the facilitator snapshots. Keyboard: N/→ next, P/← previous, O open,
-// C close, R show or hide results of the question on screen.
+// C close, R show or hide results of the question on screen, M the moderation queue.
+// Ending the session and closing paper counting ask first, in a <dialog>.
 import { config, connect, el, format, newId } from "./live.js";
 import { renderGroups } from "./opinion.js";
 import { renderResults } from "./results.js";
@@ -13,8 +14,40 @@ const connected = document.getElementById("console-connected");
 const joins = document.getElementById("console-joins");
 const errorBox = document.getElementById("console-error");
 const queueBox = document.getElementById("moderation-queue");
+const notice = document.getElementById("console-notice");
+const countBadge = document.getElementById("moderation-count");
+const dialog = document.getElementById("confirm-dialog");
 let current = null;
 let agenda = new Map();
+// Commands sent and not yet answered, by id: a refusal or a notice needs to know which.
+const pending = new Map();
+
+function showNotice(text) {
+  notice.textContent = text;
+  notice.hidden = !text;
+}
+
+// Ask before something that is hard to undo. Escape or Cancel closes the dialog; focus
+// goes back to the button that opened it (the <dialog> element does both).
+function ask({ title, text, confirm }) {
+  return new Promise((resolve) => {
+    if (!dialog || !dialog.showModal) {
+      resolve(window.confirm(`${title}\n\n${text}`));
+      return;
+    }
+    dialog.querySelector("#confirm-title").textContent = title;
+    dialog.querySelector("#confirm-text").textContent = text;
+    dialog.querySelector("#confirm-yes").textContent = confirm;
+    dialog.returnValue = "";
+    dialog.addEventListener("close", () => resolve(dialog.returnValue === "confirm"), { once: true });
+    dialog.showModal();
+  });
+}
+
+function sendMessage(message) {
+  pending.set(message.id, message);
+  return socket.send(message);
+}
 
 function showError(text) {
   errorBox.textContent = text;
@@ -34,19 +67,60 @@ function commandOf(form) {
   return message;
 }
 
-document.addEventListener("submit", (event) => {
+document.addEventListener("submit", async (event) => {
+  if (event.target.closest("dialog")) return;
+  const ending = event.target.closest("form[data-confirm=end]");
+  if (ending) {
+    // Without the dialog the form shows the same question on the page (?confirm=end).
+    if (!dialog || !dialog.showModal) return;
+    event.preventDefault();
+    const yes = await ask({ title: s.end_title, text: format(s.end_text, { minutes: cfg.reopen_minutes }), confirm: s.end_confirm });
+    if (!yes) return;
+    showError("");
+    if (!sendMessage({ type: "command", id: newId(), command: "end" })) postPlain("end");
+    return;
+  }
   const form = event.target.closest("form.console-command");
   if (!form || !socket.open) return; // the plain form posts when the socket is down
   event.preventDefault();
   showError("");
-  socket.send(commandOf(form));
+  showNotice("");
+  sendMessage(commandOf(form));
 });
+
+// The plain form of a command, when the socket is down.
+function postPlain(command, extra = {}) {
+  const token = document.querySelector("[name=csrfmiddlewaretoken]").value;
+  const hidden = (name, value) => el("input", { type: "hidden", name, value });
+  const form = el("form", { method: "post", action: cfg.action_url, hidden: true },
+    hidden("csrfmiddlewaretoken", token), hidden("command", command),
+    Object.entries(extra).map(([name, value]) => hidden(name, value)));
+  document.body.append(form);
+  form.submit();
+}
+
+async function refused(message, sent) {
+  if (message.code === "paper_waiting" && sent) {
+    // Forms still wait for their second entry: say how many, and let the facilitator decide.
+    const yes = await ask({ title: s.paper_title, text: message.message, confirm: s.paper_confirm });
+    if (yes && !sendMessage({ ...sent, id: newId(), confirm: true })) postPlain("paper_close", { confirm: "1" });
+    return;
+  }
+  showError(format(s.failed, { reason: message.message }));
+}
+
+function done(message, sent) {
+  if (message.notice === "results_hidden") showNotice(s.results_hidden);
+  // The page itself changes shape: the summary after the end, the agenda after reopening,
+  // the paper card once counting closed.
+  if (sent && ["end", "reopen", "paper_close"].includes(sent.command)) location.reload();
+}
 
 function send(command, question) {
   showError("");
   const message = { type: "command", id: newId(), command };
   if (question) message.question = question;
-  if (!socket.send(message)) {
+  if (!sendMessage(message)) {
     // Without the websocket, press the matching plain button.
     const selector = question ? `#q-${question} form[data-command="${command}"]` : `form[data-command="${command}"]`;
     document.querySelector(selector)?.requestSubmit();
@@ -56,6 +130,7 @@ function send(command, question) {
 document.addEventListener("keydown", (event) => {
   if (event.ctrlKey || event.metaKey || event.altKey) return;
   if (event.target.closest("input, textarea, select, [contenteditable]")) return;
+  if (cfg.state === "ended" || (dialog && dialog.open)) return;
   const key = event.key.toLowerCase();
   const question = current && agenda.get(current);
   if (key === "n" || key === "arrowright") send("next");
@@ -63,7 +138,12 @@ document.addEventListener("keydown", (event) => {
   else if (key === "o" && question) send("open", current);
   else if (key === "c" && question) send("close", current);
   else if (key === "r" && question) send(question.revealed ? "hide" : "reveal", current);
-  else return;
+  else if (key === "m" && queueBox) {
+    const section = document.getElementById("moderation");
+    section.scrollIntoView({ block: "start" });
+    // Straight to the first waiting item's first button, else the section itself.
+    (queueBox.querySelector("button") || section).focus();
+  } else return;
   event.preventDefault();
 });
 
@@ -96,7 +176,9 @@ function updateItem(question) {
 function moderationItem(kind, item) {
   const reasonId = `reason-${kind}-${item.id}`;
   const hidden = (name, value) => el("input", { type: "hidden", name, value });
-  return el("div", { class: "card moderation-item" },
+  const question = agenda.get(item.question);
+  return el("div", { class: "moderation-item" },
+    el("p", { class: "moderation-question" }, `${s.question_label}: `, el("span", { class: "moderation-question-text" }, question ? question.text : "")),
     el("p", { class: "moderation-text" }, item.text),
     el("form", { method: "post", action: cfg.action_url, class: "inline-form console-command" },
       hidden("command", "moderate"), hidden(kind, item.id), hidden("decision", "approve"),
@@ -125,13 +207,25 @@ function renderQueue(queue) {
   const empty = queueBox.querySelector(".queue-empty");
   if (!wanted.length && !empty) queueBox.append(el("p", { class: "queue-empty" }, s.nothing_waiting));
   if (wanted.length && empty) empty.remove();
+  if (countBadge) {
+    const n = wanted.length;
+    const text = n === 0 ? s.moderation_empty : n === 1 ? s.waiting_one : format(s.waiting, { n });
+    if (countBadge.textContent !== text) countBadge.textContent = text;
+    countBadge.classList.toggle("waiting", n > 0);
+    countBadge.dataset.count = n;
+  }
 }
 
 function render(snapshot) {
+  // Ended elsewhere (another console, the process closed) or reopened: the page changes shape.
+  if (snapshot.session.state !== cfg.state && (snapshot.session.state === "ended" || cfg.state === "ended")) {
+    location.reload();
+    return;
+  }
   current = snapshot.session.current_question;
   agenda = new Map(snapshot.agenda.map((q) => [q.id, q]));
   for (const question of snapshot.agenda) updateItem(question);
-  renderQueue(snapshot.moderation);
+  if (queueBox) renderQueue(snapshot.moderation);
   if (snapshot.connected) {
     const one = snapshot.connected.phones === 1;
     connected.textContent = format(one ? s.connected_one : s.connected, snapshot.connected);
@@ -147,8 +241,12 @@ const socket = connect({
   path: cfg.socket,
   onMessage(message) {
     if (message.type === "snapshot") render(message);
-    else if (message.type === "result" && !message.ok) showError(format(s.failed, { reason: message.message }));
-    else if (message.type === "error") showError(message.message);
+    else if (message.type === "result") {
+      const sent = pending.get(message.id);
+      pending.delete(message.id);
+      if (message.ok) done(message, sent);
+      else refused(message, sent);
+    } else if (message.type === "error") showError(message.message);
   },
   onState(state) {
     status.textContent = state === "open" ? s.live : state === "connecting" ? s.connecting : s.offline;

@@ -6,7 +6,8 @@ export function config(id) {
 }
 
 export function format(template, values) {
-  return template.replace(/\{(\w+)\}/g, (_, key) => (key in values ? String(values[key]) : ""));
+  // A missing number reads as a dash, never as "null" on the projector.
+  return template.replace(/\{(\w+)\}/g, (_, key) => (key in values ? String(values[key] ?? "–") : ""));
 }
 
 // el("p", {class: "x"}, "text", child): children that are strings become text nodes, so

@@ -64,13 +64,32 @@ function keepReceipt(questionId, code) {
 }
 showReceipts();
 
-function say(text) {
+// The line at the top says only how the connection is; what happened to an answer is said
+// inside its question's card.
+function say(text, offline = false) {
   alertBox.textContent = "";
   status.textContent = text;
+  status.classList.toggle("is-offline", offline);
 }
 
 function warn(text) {
   alertBox.textContent = text;
+}
+
+// A short note in a question's card (its live region): "saved on this phone", "not
+// counted: …", "counted" for a statement. Replacing the node makes it heard again.
+function cardNote(questionId, text, kind = "") {
+  const box = document.getElementById(`status-${questionId}`);
+  if (!box) {
+    if (kind === "error") warn(text);
+    else say(text);
+    return;
+  }
+  for (const old of box.querySelectorAll(".answer-note")) old.remove();
+  const note = el("p", { class: `answer-note${kind ? ` is-${kind}` : ""}` },
+    kind === "done" ? [el("span", { class: "done-mark", "aria-hidden": "true" }, "✓"), " "] : null, text);
+  box.append(note);
+  if (box.getBoundingClientRect().top < 0) box.scrollIntoView({ block: "nearest" });
 }
 
 // --- building answers from the form fields (same names as the plain form) ------------
@@ -109,7 +128,7 @@ function answerFrom(form, kind) {
 function send(message) {
   pending.set(message.client_id, message);
   save();
-  if (!live || !socket.send(message)) say(s.queued);
+  if (!live || !socket.send(message)) cardNote(message.question, s.queued);
 }
 
 // After a reconnect the queue goes out gently: the server allows bursts of 20.
@@ -141,7 +160,7 @@ container.addEventListener("submit", (event) => {
   }
   const answer = answerFrom(form, kind);
   if (answer === null) {
-    warn(s.ranking_invalid);
+    cardNote(question, s.ranking_invalid, "error");
     return;
   }
   send({ type: "answer", client_id: newId(), question, answer });
@@ -168,29 +187,80 @@ function statementCard(statement, vote, kind) {
     el("div", { class: "vote-row" }, button("agree"), button("disagree"), button("pass")));
 }
 
-// Draw a statements question again after a vote counted (the next statement comes up);
-// focus follows if the vote was cast on the statement that was up.
-function redraw(questionId) {
+const answered = (q) => q.state === "open" && q.kind !== "statements" && mine[String(q.id)] !== undefined;
+
+// Draw a question's card again in place (after an answer counted, or this phone's answers
+// arrived), keeping its live region so what it says next is heard. Focus follows: to the
+// next statement after a vote, to "Change my answer" after an answer.
+function redraw(questionId, moveFocus = true) {
   const q = questions.get(questionId);
   const node = document.getElementById(`question-${questionId}`);
-  if (!q || !node || q.kind !== "statements" || q.state !== "open") return;
-  const fromNext = Boolean(document.activeElement && document.activeElement.closest(".next-statement"));
+  if (!q || !node || q.state !== "open") return;
+  const focused = document.activeElement;
+  const fromNext = Boolean(focused && focused.closest(".next-statement"));
+  const fromForm = moveFocus && (!focused || focused === document.body || node.contains(focused));
   const wasOpen = Boolean(node.querySelector("details.my-votes[open]"));
   const fresh = section(q);
   carryOver(node, fresh);
   const details = fresh.querySelector("details.my-votes");
   if (details && wasOpen) details.open = true;
   showResults(fresh, q);
-  node.replaceWith(fresh);
-  if (fromNext) (fresh.querySelector(".next-statement button") || fresh.querySelector(".all-voted"))?.focus();
+  const box = node.querySelector(".answer-status");
+  const freshBox = fresh.querySelector(".answer-status");
+  if (!box) {
+    node.replaceWith(fresh);
+  } else {
+    const parts = [...fresh.children];
+    const at = parts.indexOf(freshBox);
+    for (const child of [...node.children]) if (child !== box) child.remove();
+    box.before(...parts.slice(0, at));
+    box.after(...parts.slice(at + 1));
+    node.className = fresh.className;
+    // The confirmation, new: a live region reads out what is added to it.
+    for (const old of box.querySelectorAll(".answer-done, .answer-note")) old.remove();
+    box.prepend(...freshBox.childNodes);
+  }
+  const card = document.getElementById(`question-${questionId}`);
+  if (fromNext) (card.querySelector(".next-statement button") || card.querySelector(".all-voted"))?.focus();
+  else if (fromForm && q.kind !== "statements") card.querySelector(".change-answer > summary")?.focus();
+}
+
+function answerSummary(q, m) {
+  const names = new Map((q.options || []).map((option) => [option.id, option.text]));
+  if ("option" in m) return names.get(m.option) || "";
+  if ("options" in m) return m.options.filter((id) => names.has(id)).map((id) => names.get(id)).join(", ");
+  if ("value" in m) return String(m.value);
+  if ("ranking" in m) return m.ranking.filter((id) => names.has(id)).map((id, index) => `${index + 1}. ${names.get(id)}`).join(", ");
+  if ("allocation" in m) {
+    return Object.entries(m.allocation).filter(([id, amount]) => Number(amount) && names.has(Number(id)))
+      .map(([id, amount]) => `${names.get(Number(id))}: ${budgetAmount(q, Number(amount))}`).join("; ");
+  }
+  return m.text || "";
+}
+
+function unitOf(q) {
+  return q.unit ?? (cfg.units || {})[String(q.id)] ?? "";
+}
+
+function budgetAmount(q, n) {
+  const unit = unitOf(q);
+  return unit ? format(s.amount_unit, { n, unit }) : format(n === 1 ? s.amount_one : s.amount_n, { n });
+}
+
+function confirmation(q) {
+  const summary = answerSummary(q, mine[String(q.id)] || {});
+  return el("div", { class: "answer-done" },
+    el("p", { class: "answer-done-title" }, el("span", { class: "done-mark", "aria-hidden": "true" }, "✓"), " ", s.counted),
+    summary ? el("p", { class: "answer-summary" }, el("span", { class: "answer-summary-label" }, s.your_answer_is), " ", summary) : null,
+    el("p", { class: "help" }, s.may_change));
 }
 
 function fields(q) {
   const m = mine[String(q.id)] || {};
   const hint = `hint-${q.id}`;
-  const parts = [el("legend", { class: "question-text", id: `qtitle-${q.id}` }, q.text)];
+  const parts = [];
   if (q.description) parts.push(el("p", { class: "question-description" }, q.description));
-  const help = (text) => el("p", { class: "help", id: hint }, text);
+  const help = (text, extra = "") => el("p", { class: `help${extra}`, id: hint }, text);
   if (q.kind === "single_choice" || q.kind === "multiple_choice") {
     const multiple = q.kind === "multiple_choice";
     const rule = q.max_choices === 1 ? s.choose_max_one : format(s.choose_max, { max: q.max_choices });
@@ -198,39 +268,43 @@ function fields(q) {
     for (const option of q.options) {
       const id = `q${q.id}-o${option.id}`;
       const checked = multiple ? (m.options || []).includes(option.id) : m.option === option.id;
-      parts.push(el("div", { class: "choice" },
+      parts.push(el("label", { class: "choice-row", for: id },
         el("input", { type: multiple ? "checkbox" : "radio", name: multiple ? "options" : "option", value: option.id, id, checked, "aria-describedby": hint }),
-        el("label", { for: id }, option.text)));
+        el("span", { class: "choice-text" }, option.text)));
     }
   } else if (q.kind === "scale") {
-    const labels = [q.min_label ? `${q.min} = ${q.min_label}` : "", q.max_label ? `${q.max} = ${q.max_label}` : ""].filter(Boolean).join("; ");
-    if (labels) parts.push(help(labels));
-    const row = el("div", { class: "scale-row" });
+    const row = el("div", { class: "scale-options" });
     for (let value = q.min; value <= q.max; value += 1) {
       const id = `q${q.id}-v${value}`;
-      row.append(el("div", { class: "scale-step" },
-        el("input", { type: "radio", name: "value", value, id, checked: m.value === value, "aria-describedby": labels ? hint : null }),
-        el("label", { for: id }, String(value))));
+      const end = value === q.min && q.min_label ? q.min_label : value === q.max && q.max_label ? q.max_label : "";
+      row.append(el("label", { class: "scale-option", for: id },
+        el("input", { type: "radio", name: "value", value, id, checked: m.value === value }),
+        el("span", { class: "scale-face" }, el("span", { class: "scale-value" }, String(value)), end ? [" ", el("span", { class: "scale-end" }, end)] : null)));
     }
     parts.push(row);
   } else if (q.kind === "ranking") {
-    parts.push(help(s.rank_help));
+    parts.push(help(s.rank_help, " rank-select-help"));
     const ranking = m.ranking || [];
+    const selects = el("div", { class: "rank-selects" });
     for (const option of q.options) {
       const id = `q${q.id}-r${option.id}`;
       const select = el("select", { name: `rank_${option.id}`, id, "aria-describedby": hint }, el("option", { value: "" }, "–"));
       q.options.forEach((_, index) => select.append(el("option", { value: index + 1, selected: ranking.indexOf(option.id) === index }, String(index + 1))));
-      parts.push(el("div", { class: "rank-row" }, el("label", { for: id }, option.text), select));
+      selects.append(el("div", { class: "rank-row" }, el("label", { for: id }, option.text), select));
     }
+    parts.push(selects);
   } else if (q.kind === "budget") {
-    parts.push(help(format(s.budget_help, { total: q.total })));
+    const unit = unitOf(q);
+    parts.push(help(unit ? format(s.budget_help_unit, { n: q.total, unit }) : format(q.total === 1 ? s.budget_help_one : s.budget_help_n, { n: q.total })));
     const allocation = m.allocation || {};
     for (const option of q.options) {
       const id = `q${q.id}-a${option.id}`;
       parts.push(el("div", { class: "amount-row" }, el("label", { for: id }, option.text),
-        el("input", { type: "number", inputmode: "numeric", min: 0, max: q.total, step: 1, name: `amount_${option.id}`, id, value: allocation[String(option.id)] || 0, "aria-describedby": hint })));
+        el("span", { class: "amount-field" },
+          el("input", { type: "number", inputmode: "numeric", min: 0, max: q.total, step: 1, name: `amount_${option.id}`, id, value: allocation[String(option.id)] || 0, "aria-describedby": hint }),
+          " ", el("span", { class: "amount-unit" }, unit || s.points_word))));
     }
-    parts.push(el("p", { class: "help budget-left", "aria-live": "polite", dataset: { total: q.total } }));
+    parts.push(el("p", { class: "help budget-left", "aria-live": "polite", dataset: { total: q.total, unit } }));
   } else if (q.kind === "open_text") {
     const id = `q${q.id}-text`;
     parts.push(el("label", { for: id }, s.your_answer));
@@ -260,26 +334,83 @@ function fields(q) {
         el("p", { class: "help", id: `new-hint-${q.id}` }, s.add_help));
     }
   }
-  return el("fieldset", { class: `question kind-${q.kind}` }, parts);
+  const fieldset = el("fieldset", { class: `question kind-${q.kind}`, "aria-labelledby": `qtitle-${q.id}` }, parts);
+  if (q.kind === "ranking") tapToOrder(fieldset);
+  return fieldset;
 }
 
+// The same card as templates/participate/phone.html draws: its heading, a live region
+// for what happened to the answer, and the form (folded under "Change my answer" once
+// the answer counts).
 function section(q) {
-  const node = el("section", { class: "card question-card", id: `question-${q.id}`, "aria-labelledby": `qtitle-${q.id}` });
+  const done = answered(q);
+  const node = el("section", { class: `card question-card${done ? " is-answered" : ""}`, id: `question-${q.id}`, "aria-labelledby": `qtitle-${q.id}` },
+    el("h2", { id: `qtitle-${q.id}`, class: "question-text" }, q.text),
+    el("div", { class: "answer-status", id: `status-${q.id}`, role: "status", "aria-live": "polite", "aria-atomic": "true" }, done ? confirmation(q) : null));
   if (q.state === "open") {
-    const answered = mine[String(q.id)] !== undefined;
-    const submitLabel = q.kind === "statements" ? (q.participants_may_add ? s.propose : null) : answered ? s.change : s.send;
+    const submitLabel = q.kind === "statements" ? (q.participants_may_add ? s.propose : null) : s.send;
     const form = el("form", { method: "post", action: cfg.answer_url.replace(/\/0\/$/, `/${q.id}/`), class: "answer-form", dataset: { question: q.id, kind: q.kind } },
       el("input", { type: "hidden", name: "csrfmiddlewaretoken", value: csrfToken() }),
       el("input", { type: "hidden", name: "form_id", value: newId() }),
       fields(q),
       submitLabel ? el("button", { type: "submit", class: "button primary wide" }, submitLabel) : null);
-    node.append(form);
+    node.append(done ? el("details", { class: "change-answer" }, el("summary", { class: "button" }, s.change), form) : form);
   } else {
-    node.append(el("h2", { id: `qtitle-${q.id}`, class: "question-text" }, q.text),
-      el("p", { class: "help" }, q.state === "closed" ? s.closed_question : s.soon));
+    node.append(el("p", { class: "help" }, q.state === "closed" ? s.closed_question : s.soon));
   }
   node.append(el("div", { class: "phone-results" }));
   return node;
+}
+
+// --- ranking: tap the options in order; the place selects stay what the form sends ------
+
+function tapToOrder(fieldset) {
+  const selects = fieldset.querySelector(".rank-selects");
+  if (!selects || fieldset.querySelector(".rank-tap")) return;
+  const rows = [...selects.querySelectorAll(".rank-row")].map((row) => ({
+    select: row.querySelector("select"),
+    name: row.querySelector("label").textContent.trim(),
+  }));
+  // The order so far, from the selects (pre-filled with the answer that counts).
+  let order = rows.filter((row) => row.select.value).sort((a, b) => Number(a.select.value) - Number(b.select.value));
+  const said = el("p", { class: "visually-hidden rank-said", "aria-live": "polite" });
+  const buttons = rows.map((row) => el("button", { type: "button", class: "rank-item" },
+    el("span", { class: "rank-badge", "aria-hidden": "true" }), el("span", { class: "rank-name" }, row.name)));
+  const again = el("button", { type: "button", class: "button rank-again" }, s.rank_again);
+  function show() {
+    rows.forEach((row, index) => {
+      const place = order.indexOf(row) + 1;
+      row.select.value = place ? String(place) : "";
+      const button = buttons[index];
+      button.setAttribute("aria-pressed", String(place > 0));
+      button.setAttribute("aria-label", place ? format(s.rank_item, { option: row.name, n: place }) : row.name);
+      button.querySelector(".rank-badge").textContent = place ? String(place) : "";
+    });
+    again.hidden = !order.length;
+  }
+  buttons.forEach((button, index) => button.addEventListener("click", () => {
+    const row = rows[index];
+    if (order.includes(row)) {
+      order = order.filter((other) => other !== row);
+      said.textContent = format(s.rank_removed, { option: row.name });
+    } else {
+      order.push(row);
+      said.textContent = format(s.rank_placed, { option: row.name, n: order.length });
+    }
+    show();
+  }));
+  again.addEventListener("click", () => {
+    order = [];
+    show();
+    said.textContent = s.rank_cleared;
+    buttons[0]?.focus();
+  });
+  const helpId = `${fieldset.querySelector(".rank-select-help")?.id || "rank"}-tap`;
+  fieldset.querySelector(".rank-select-help").hidden = true;
+  selects.hidden = true;
+  selects.before(el("p", { class: "help rank-tap-help", id: helpId }, s.rank_tap_help),
+    el("div", { class: "rank-tap", role: "group", "aria-describedby": helpId }, buttons), again, said);
+  show();
 }
 
 function showResults(node, q) {
@@ -358,14 +489,25 @@ function render(snapshot) {
   updateBudgets();
 }
 
+// "30 points left to divide", "30 points too many", in the budget's own unit.
 function updateBudgets() {
   for (const note of container.querySelectorAll(".budget-left")) {
     const form = note.closest("form");
     const used = [...form.querySelectorAll("input[name^=amount_]")].reduce((sum, input) => sum + Number(input.value || 0), 0);
-    note.textContent = format(s.budget_left, { left: Number(note.dataset.total) - used });
+    const total = Number(note.dataset.total);
+    const unit = note.dataset.unit || "";
+    const left = total - used;
+    const n = Math.abs(left);
+    const key = left > 0 ? "budget_left" : left < 0 ? "budget_over" : "budget_done";
+    const count = left === 0 ? total : n;
+    note.textContent = unit ? format(s[`${key}_unit`], { n: count, unit }) : format(s[count === 1 ? `${key}_one` : `${key}_n`], { n: count });
+    note.classList.toggle("is-over", left < 0);
+    note.classList.toggle("is-done", left === 0);
   }
 }
 container.addEventListener("input", updateBudgets);
+for (const fieldset of container.querySelectorAll("fieldset.kind-ranking")) tapToOrder(fieldset);
+updateBudgets();
 
 function remember(message) {
   // Keep `mine` current, so a question drawn again shows the answer that counts.
@@ -387,15 +529,17 @@ function acknowledge(ack) {
   if (ack.client_id) pending.delete(ack.client_id);
   save();
   if (ack.status === "rejected") {
-    warn(format(s.rejected, { reason: ack.message }));
+    cardNote(ack.question ?? sent?.question, format(s.rejected, { reason: ack.message }), "error");
     return;
   }
   if (sent && ack.counted) remember(sent);
   if (ack.receipt) keepReceipt(ack.question, ack.receipt);
-  say(s[ack.status] || s.counted);
-  if (sent && ack.counted && sent.answer && "statement" in sent.answer) redraw(ack.question);
-  const button = container.querySelector(`form[data-question="${ack.question}"] button[type=submit]`);
-  if (button && ack.counted && button.closest("form").dataset.kind !== "statements") button.textContent = s.change;
+  const vote = Boolean(sent && sent.answer && "statement" in sent.answer);
+  // An answer that counts turns its card into the confirmation (drawn again from `mine`);
+  // a statement's vote brings up the next statement, and the card says it counted.
+  if (sent && ack.counted) redraw(ack.question);
+  if (ack.status === "held") cardNote(ack.question, s.held);
+  else if (vote || !ack.counted) cardNote(ack.question, s[ack.status] || s.counted, ack.counted ? "done" : "");
 }
 
 const socket = connect({
@@ -411,7 +555,10 @@ const socket = connect({
       }
     } else if (message.type === "mine") {
       mine = message.answers;
-      for (const id of questions.keys()) redraw(id);
+      for (const [id, q] of questions) {
+        const node = document.getElementById(`question-${id}`);
+        if (q.kind === "statements" || (node && node.classList.contains("is-answered") !== answered(q))) redraw(id, false);
+      }
     } else if (message.type === "you") {
       you.set(message.question, message);
       const node = document.getElementById(`question-${message.question}`);
@@ -425,8 +572,8 @@ const socket = connect({
   onState(state, code) {
     if (state === "open") return;
     live = false;
-    if (state === "connecting") say(pending.size ? s.queued : s.connecting);
+    if (state === "connecting") say(pending.size ? s.queued : s.connecting, pending.size > 0);
     else if (code === 4401) location.reload();
-    else say(code === 4404 ? s.ended : s.offline);
+    else say(code === 4404 ? s.ended : s.offline, true);
   },
 });

@@ -2,7 +2,7 @@
 // when revealed. A text summary goes to an aria-live region, at most every few seconds.
 import { config, connect, el, format } from "./live.js";
 import { opinionSummary, renderOpinion } from "./opinion.js";
-import { renderResults, summary } from "./results.js";
+import { num, renderResults, summary } from "./results.js";
 
 const cfg = config("presenter-config");
 const s = cfg.strings;
@@ -10,6 +10,7 @@ const questionNode = document.getElementById("stage-question");
 const stateNode = document.getElementById("stage-state");
 const resultsNode = document.getElementById("stage-results");
 const summaryNode = document.getElementById("stage-summary");
+const handsNode = document.getElementById("stage-hands");
 let lastSummary = "";
 let summaryAt = 0;
 let pendingSummary = null;
@@ -41,10 +42,19 @@ function fit() {
   }
 }
 window.addEventListener("resize", fit);
+if (cfg.state === "ended") fit();
 
 function render(snapshot) {
   const question = snapshot.question;
   document.body.dataset.version = snapshot.version;
+  // Ended (a closing screen with where to follow the process) or reopened: the page is
+  // another one.
+  if ((snapshot.session.state === "ended") !== (cfg.state === "ended")) {
+    location.reload();
+    return;
+  }
+  if (cfg.state === "ended") return;
+  handsNode.hidden = !(question && question.hands_rule);
   if (!question) {
     resultsNode.replaceChildren();
     fit();
@@ -63,12 +73,15 @@ function render(snapshot) {
     resultsNode.replaceChildren(renderResults(question, question.results, s));
     announce(summary(question, question.results, s), isNew);
   } else {
-    resultsNode.replaceChildren(
-      el("p", { class: "result-total big" }, format(s.answers, { n: question.respondents })),
+    // replaceChildren() writes a null as the text "null": leave the line out instead
+    // (once paper counting closes, results are no longer provisional).
+    const lines = [
+      el("p", { class: "result-total big" }, format(s.answers, { n: num(question.respondents) })),
       snapshot.session.provisional ? el("p", { class: "provisional" }, s.provisional) : null,
       el("p", { class: "help" }, s.hidden),
-    );
-    announce(`${question.text}. ${format(s.answers, { n: question.respondents })}`, isNew);
+    ];
+    resultsNode.replaceChildren(...lines.filter(Boolean));
+    announce(`${question.text}. ${format(s.answers, { n: num(question.respondents) })}`, isNew);
   }
   fit();
 }

@@ -133,7 +133,9 @@ async def test_a_live_question_through_nginx_with_tls(tls_browser, proxied, town
         await expect(phone.get_by_text(question.text)).to_be_visible()
         await phone.get_by_label(choice).check()
         await phone.get_by_role("button", name="Antwoord versturen").click()
-        await expect(phone.locator("#live-status")).to_have_text("Uw antwoord is geteld.")
+        await expect(phone.locator(f"#question-{question.pk} .answer-status")).to_contain_text(
+            "Uw antwoord is geteld."
+        )
     await expect(presenter.locator("#stage-results")).to_contain_text("Antwoorden: 2")
     await console.keyboard.press("r")
     rows = presenter.locator("#stage-results .result-row")

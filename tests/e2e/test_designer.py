@@ -80,6 +80,8 @@ async def test_organiser_builds_and_publishes_a_process(page, daphne_url, organi
     await no_axe_violations(page)
 
     await page.get_by_role("button", name="Publiceren").click()
+    # Publishing cannot be undone: it asks first (issue 18).
+    await page.locator("dialog#confirm-dialog button[type=submit]").click()
     await expect(page.locator(".messages")).to_contain_text("gepubliceerd")
     process, kinds = await published_process("Speeltuin Molenwijk")
     assert process.state == ProcessState.PUBLISHED

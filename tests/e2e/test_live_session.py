@@ -96,13 +96,15 @@ async def test_a_live_question_with_phones_presenter_and_console(browser, daphne
     await no_axe_violations(phone_one)
     await phone_one.get_by_label("Groen").check()
     await phone_one.get_by_role("button", name="Antwoord versturen").click()
-    await expect(phone_one.locator("#live-status")).to_have_text("Uw antwoord is geteld.")
+    # The confirmation is in the question's card (issue 18), not in the line at the top.
+    status = f"#question-{question.pk} .answer-status"
+    await expect(phone_one.locator(status)).to_contain_text("Uw antwoord is geteld.")
 
     # The phone without JavaScript reloads and posts the plain form.
     await phone_plain.reload()
     await phone_plain.get_by_label("Blauw").check()
     await phone_plain.get_by_role("button", name="Antwoord versturen").click()
-    await expect(phone_plain.locator(".messages")).to_contain_text("Uw antwoord is geteld.")
+    await expect(phone_plain.locator(status)).to_contain_text("Uw antwoord is geteld.")
 
     # 3. The second phone drops off the network, answers, and comes back: counted once.
     await expect(phone_two.get_by_text(question.text)).to_be_visible()
@@ -110,9 +112,9 @@ async def test_a_live_question_with_phones_presenter_and_console(browser, daphne
     await expect(phone_two.locator("#live-status")).to_contain_text("Geen verbinding")
     await phone_two.get_by_label("Groen").check()
     await phone_two.get_by_role("button", name="Antwoord versturen").click()
-    await expect(phone_two.locator("#live-status")).to_contain_text("Bewaard op deze telefoon")
+    await expect(phone_two.locator(status)).to_contain_text("Bewaard op deze telefoon")
     await phone_two.context.set_offline(False)
-    await expect(phone_two.locator("#live-status")).to_have_text(
+    await expect(phone_two.locator(status)).to_contain_text(
         "Uw antwoord is geteld.", timeout=20_000
     )
     counted = await counted_by_participant(question)
@@ -135,9 +137,11 @@ async def test_a_live_question_with_phones_presenter_and_console(browser, daphne
     # 4. The facilitator closes the question; a late answer is refused and changes nothing.
     await console.keyboard.press("c")
     await expect(presenter.locator("#stage-state")).to_have_text("gesloten")
+    # An answered card folds its form under "Change my answer" (issue 18).
+    await phone_plain.locator(".change-answer > summary").click()
     await phone_plain.get_by_label("Rood").check()
-    await phone_plain.get_by_role("button", name="Mijn antwoord aanpassen").click()
-    await expect(phone_plain.locator(".messages")).to_contain_text("Deze vraag is gesloten")
+    await phone_plain.get_by_role("button", name="Antwoord versturen").click()
+    await expect(phone_plain.locator(status)).to_contain_text("Deze vraag is gesloten")
     assert sorted(await counted_by_participant(question)) == sorted(counted)
     await expect(phone_one.get_by_text("Deze vraag is gesloten.")).to_be_visible()
 
@@ -203,7 +207,8 @@ async def test_statements_by_keyboard_moderation_and_the_wall(browser, daphne_ur
     await phone.keyboard.press("ArrowLeft")
     assert await votes(statements) == []
     await phone.keyboard.press("Enter")
-    await expect(phone.locator("#live-status")).to_have_text("Uw antwoord is geteld.")
+    card_status = phone.locator(f"#question-{statements.pk} .answer-status")
+    await expect(card_status).to_contain_text("Uw antwoord is geteld.")
     assert await votes(statements) == [("Meer bomen op het plein.", 1)]
     # The next statement comes up, and focus goes with it; the vote given is folded away.
     second = phone.get_by_role("group", name="Geen auto's meer.")
@@ -221,7 +226,7 @@ async def test_statements_by_keyboard_moderation_and_the_wall(browser, daphne_ur
     # A proposal waits for the facilitator; what the phone is typing survives its approval.
     await phone.get_by_label("Voeg zelf een stelling toe").fill("Meer schaduw.")
     await phone.get_by_role("button", name="Stelling versturen").click()
-    await expect(phone.locator("#live-status")).to_contain_text("zodra een gespreksleider")
+    await expect(card_status).to_contain_text("zodra een gespreksleider")
     await phone.get_by_label("Voeg zelf een stelling toe").fill("Nog een ide")
     await console.locator("#moderation-queue").get_by_role("button", name="Goedkeuren").click()
     await expect(phone.locator(".statement-count")).to_have_text("Stelling 2 van 3")
@@ -234,7 +239,9 @@ async def test_statements_by_keyboard_moderation_and_the_wall(browser, daphne_ur
     await show_and_open(console, wall)
     await phone.get_by_label("Uw antwoord").fill("Een watertappunt <b>graag</b>")
     await phone.get_by_role("button", name="Antwoord versturen").click()
-    await expect(phone.locator("#live-status")).to_have_text("Uw antwoord is geteld.")
+    await expect(phone.locator(f"#question-{wall.pk} .answer-status")).to_contain_text(
+        "Uw antwoord is geteld."
+    )
     await console.locator("#moderation-queue").get_by_role("button", name="Goedkeuren").click()
     await console.keyboard.press("r")
     await expect(presenter.locator(".wall-card")).to_have_text("Een watertappunt <b>graag</b>")

@@ -88,7 +88,7 @@ async def test_a_phone_without_javascript_is_shown_its_receipt(
     await phone.reload()
     await phone.get_by_label("Blauw").check()
     await phone.get_by_role("button", name="Antwoord versturen").click()
-    message = phone.locator(".messages")
+    message = phone.locator(f"#question-{question.pk} .answer-status")  # in the card (issue 18)
     await expect(message).to_contain_text(RECEIPT)
     code = RECEIPT.search(await message.text_content()).group(0)
     assert receipt_hash(code) in await logged_receipts(session.process)

@@ -192,5 +192,6 @@ def test_the_outputs_carry_the_map_with_the_polis_voter_ids(tmp_path):
 
     with pdfplumber.open(paths["pdf"]) as document:
         text = "\n".join(page.extract_text() or "" for page in document.pages)
-    assert "Opinion maps" in text and "Group A" in text and "Group B" in text
+    # The map sits under its statements question, in the question's session.
+    assert "Opinion map" in text and "Group A" in text and "Group B" in text
     assert "138 of 339 participants are on the map" in text

@@ -177,7 +177,7 @@ def test_a_participant_cookie_expires_after_the_setting(settings):
 # --- the paper form ------------------------------------------------------------------------
 
 
-def test_the_paper_form_ends_with_the_privacy_address_when_the_site_has_one(published, settings):
+def test_the_paper_form_names_the_privacy_address_when_the_site_has_one(published, settings):
     session, _question = published
     settings.SITE_URL = ""
     assert privacy_line() == ""
@@ -187,8 +187,14 @@ def test_the_paper_form_ends_with_the_privacy_address_when_the_site_has_one(publ
     settings.SITE_URL = "https://inspraak.voorbeeldstad.nl"
     assert privacy_line() == "Privacy statement: https://inspraak.voorbeeldstad.nl/privacy/"
     data = form_layout(session=session, large_print=False).data
-    last = data["pages"][-1]["texts"][-1]
-    assert last["text"].endswith("https://inspraak.voorbeeldstad.nl/privacy/")
+    # under the instructions on the first page (in the process's language), before the
+    # first question, so it never takes a page of its own
+    first = [t["text"] for t in data["pages"][0]["texts"]]
+    line = next(i for i, text in enumerate(first) if text.endswith("voorbeeldstad.nl/privacy/"))
+    assert first[line].startswith("Privacyverklaring: ")
+    assert any(text.startswith("Zet een kruisje") for text in first[:line])
+    assert first[line + 1].startswith("1. ")
+    assert len(data["pages"]) == len(plain["pages"])
     assert data["version"] != plain["version"]
 
 

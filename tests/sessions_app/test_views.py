@@ -123,7 +123,7 @@ def test_session_end_before_start_is_refused(client_for, organiser, process):
         },
     )
     assert response.status_code == 200
-    assert response.context["form"].errors["ends_at"] == ["must be after the start"]
+    assert response.context["form"].errors["ends_at"] == ["Ends at must be after the start."]
     assert not process.sessions.exists()
 
 
@@ -184,15 +184,20 @@ def test_add_question_of_every_kind(kind, client_for, organiser, live_session):
             "scale",
             {"scale_min": "5", "scale_max": "2"},
             "scale_max",
-            "the lowest value must be below the highest value",
+            "The lowest value must be below the highest value.",
         ),
         (
             "multiple_choice",
             {"max_choices": "4"},
             "max_choices",
-            "the maximum number of choices (4) is more than the number of options (3)",
+            "The maximum number of choices (4) is more than the number of options (3).",
         ),
-        ("budget", {"budget_total": "0"}, "budget_total", "the total to spend must be more than 0"),
+        (
+            "budget",
+            {"budget_total": "0"},
+            "budget_total",
+            "The total to spend must be more than 0.",
+        ),
     ],
 )
 def test_question_validation_messages_on_fields(
@@ -211,7 +216,7 @@ def test_ranking_with_one_option_shows_the_options_problem(client_for, organiser
     data = {"kind": "ranking", "text": "Volgorde?", **option_rows(["Alleen"])}
     response = client_for(organiser).post(url, data)
     assert response.status_code == 200
-    assert "a ranking needs at least 2 options" in response.content.decode()
+    assert "A ranking needs at least 2 options." in response.content.decode()
 
 
 def test_edit_question_reorders_and_renames_options(client_for, organiser, make_question):
@@ -326,7 +331,7 @@ def test_publish_incomplete_process_explains_what_is_missing(client_for, organis
     response = client_for(organiser).post(
         reverse("designer:process_publish", args=[process.slug]), follow=True
     )
-    assert "add at least one session before publishing" in response.content.decode()
+    assert "Add at least one session before publishing." in response.content.decode()
     process.refresh_from_db()
     assert process.state == ProcessState.DRAFT
 
@@ -359,7 +364,7 @@ def test_export_and_import_in_the_ui(client_for, organiser, process, make_questi
     bad = SimpleUploadedFile("bad.json", json.dumps(data).encode(), content_type="application/json")
     page = client.post(reverse("designer:process_import"), {"file": bad}).content.decode()
     assert "sessions[0].questions[0].options" in page
-    assert "a budget needs at least 2 options to spend on" in page
+    assert "A budget needs at least 2 options to spend on." in page
     assert Process.objects.count() == 2
 
 
@@ -441,7 +446,7 @@ def test_moves_on_a_closed_process_explain_instead_of_failing(
     ):
         response = client.post(url, follow=True)
         assert response.status_code == 200
-        assert "this cannot be done while the process is closed" in response.content.decode()
+        assert "This cannot be done while the process is closed." in response.content.decode()
 
 
 def test_public_page_shows_the_timeline_in_dutch(client, organiser, process, make_question):

@@ -198,11 +198,11 @@ def test_the_pdf_report_holds_the_numbers_the_follow_up_and_the_chain_head(town_
     choice.refresh_from_db()
     expected = question_results(question=choice)
     first = expected["options"][0]
-    # The option's row: its split by source and total, as the result function has them.
+    # The option's row: its split by source and total, as the result function has them,
+    # written as Dutch writes numbers (a decimal comma).
     row = " ".join(str(first["counts"][k]) for k in SPLIT)
-    assert f"{first['text']} {row} {first['percent']}" in text.replace("\r\n", "\n").replace(
-        "\n", " "
-    )
+    share = str(first["percent"]).replace(".", ",").removesuffix(",0")
+    assert f"{first['text']} {row} {share}" in text.replace("\r\n", "\n").replace("\n", " ")
     assert "Het college neemt <b>de keuze</b> over." in text.replace("\r\n", " ").replace("\n", " ")
     process.refresh_from_db()
     assert process.log_head in text.replace("\r\n", "").replace("\n", "")
