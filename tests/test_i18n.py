@@ -1,5 +1,6 @@
 """Dutch and English are complete, compiled, and match the strings in the code."""
 
+import inspect
 import re
 import shutil
 from pathlib import Path
@@ -7,6 +8,10 @@ from pathlib import Path
 import polib
 import pytest
 from django.core.management import call_command
+from django.utils import translation
+
+from printables import strings as printed
+from sessions_app.views import strings as scripts
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCES = ["config", "sessions_app", "realtime", "printables", "templates"]
@@ -67,3 +72,32 @@ def test_translations_keep_the_placeholders(language):
         elif placeholders(entry.msgstr) != placeholders(entry.msgid):
             wrong.append(entry.msgid)
     assert wrong == []
+
+
+def test_every_string_sent_to_scripts_and_forms_is_dutch_on_a_dutch_page():
+    """The strings handed to the pages' scripts and to the printed forms: each one, in
+    Dutch, is a Dutch translation from the catalogue (a message makemessages cannot find
+    would stay English)."""
+
+    dutch = set()
+    for entry in catalogue("nl").translated_entries():
+        dutch.add(entry.msgstr)
+        dutch.update(entry.msgstr_plural.values())
+    builders = [
+        function
+        for module in (scripts, printed)
+        for name, function in inspect.getmembers(module, inspect.isfunction)
+        if function.__module__ == module.__name__
+        and not name.startswith("_")
+        and not inspect.signature(function).parameters
+    ]
+    assert len(builders) >= 10
+    untranslated = []
+    with translation.override("nl"):
+        for build in builders:
+            made = build()
+            values = made.values() if isinstance(made, dict) else [made]
+            for value in values:
+                if isinstance(value, str) and value not in dutch:
+                    untranslated.append((build.__name__, value))
+    assert untranslated == []

@@ -182,20 +182,31 @@ def log_check_strings() -> dict:
     }
 
 
-def _one_other(singular: str, plural: str) -> tuple[str, str]:
+def _one_other(forms) -> tuple[str, str]:
     """A plural message's forms for 1 and for more, for a script to choose from (Dutch
-    and English have just these two)."""
-    return ngettext(singular, plural, 1), ngettext(singular, plural, 2)
+    and English have just these two). ``forms`` calls ``ngettext`` itself, so that
+    makemessages finds the message."""
+    return forms(1), forms(2)
 
 
 def phone_evening_strings() -> dict:
-    left_one, left = _one_other("{n} point left to divide.", "{n} points left to divide.")
-    over_one, over = _one_other("{n} point too many.", "{n} points too many.")
-    done_one, done = _one_other("All {n} point is divided.", "All {n} points are divided.")
-    help_one, help_ = _one_other(
-        "Divide exactly {n} point over the options.", "Divide exactly {n} points over the options."
+    left_one, left = _one_other(
+        lambda n: ngettext("{n} point left to divide.", "{n} points left to divide.", n)
     )
-    amount_one, amount = _one_other("{n} point", "{n} points")
+    over_one, over = _one_other(
+        lambda n: ngettext("{n} point too many.", "{n} points too many.", n)
+    )
+    done_one, done = _one_other(
+        lambda n: ngettext("All {n} point is divided.", "All {n} points are divided.", n)
+    )
+    help_one, help_ = _one_other(
+        lambda n: ngettext(
+            "Divide exactly {n} point over the options.",
+            "Divide exactly {n} points over the options.",
+            n,
+        )
+    )
+    amount_one, amount = _one_other(lambda n: ngettext("{n} point", "{n} points", n))
     return {
         "your_answer_is": _("Your answer:"),
         "may_change": _("You may change it while the question is open."),
