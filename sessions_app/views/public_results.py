@@ -45,7 +45,9 @@ def amount(value, unit: str) -> str:
     without a unit, else ``12 uur``."""
     text = num(value)
     if not unit:
-        return ngettext("%(n)s point", "%(n)s points", value or 0) % {"n": text}
+        # An average (a float) is "points" unless it is exactly one.
+        count = 1 if value == 1 else 2
+        return ngettext("%(n)s point", "%(n)s points", count) % {"n": text}
     if len(unit) == 1 and not unit.isalnum():
         return f"{unit}\N{NO-BREAK SPACE}{text}"
     return f"{text}\N{NO-BREAK SPACE}{unit}"

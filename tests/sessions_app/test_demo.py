@@ -22,8 +22,9 @@ from sessions_app.selectors import stored_map
 pytestmark = pytest.mark.django_db
 
 
-def test_the_demo_has_a_held_meeting_with_every_source_and_a_fresh_one(tmp_path):
-    call_command("seed_demo", "--password", "demo-wachtwoord", stdout=io.StringIO())
+def test_the_demo_has_a_held_meeting_with_every_source_and_a_fresh_one(tmp_path, client):
+    printed = io.StringIO()
+    call_command("seed_demo", "--password", "demo-wachtwoord", stdout=printed)
     process = Process.objects.get()
     # The demo's organiser may start processes; its teller may not.
     users = get_user_model().objects
@@ -44,6 +45,11 @@ def test_the_demo_has_a_held_meeting_with_every_source_and_a_fresh_one(tmp_path)
     assert statements.kind == "statements" and statements.results_revealed
     found = stored_map(statements.pk)
     assert len(found["groups"]) == 2 and found["consensus"]
+    # The printed "Last week's map" opens that map on the public page.
+    anchor = f"{process.get_absolute_url()}#map-{statements.pk}-heading"
+    assert anchor in printed.getvalue()
+    page = client.get(process.get_absolute_url()).content.decode()
+    assert f'id="map-{statements.pk}-heading"' in page
     paper = set(
         Participant.objects.filter(session=held, joined_via="paper").values_list("pk", flat=True)
     )

@@ -233,10 +233,15 @@ class Command(TranslatedCommand):
             .order_by("starts_at")
             .last()
         )
-        if held is not None:
+        if held is not None and held.current_question_id:
+            # An ended session's presenter shows the closing screen; the map of its
+            # statements is on the public page.
             out(
                 _("  Last week's map:    %(url)s")
-                % {"url": f"{base}{reverse('live:presenter', args=[held.join_code])}"}
+                % {
+                    "url": f"{base}{process.get_absolute_url()}"
+                    f"#map-{held.current_question_id}-heading"
+                }
             )
         photos = sample_form_photos(
             session=session,
