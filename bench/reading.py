@@ -20,6 +20,19 @@ Prints one JSON line: box accuracy, the share of sheets accepted without review,
 errors (a wrong answer accepted without review: must be 0), the reading time per sheet
 beside a baseline (only decoding the JPEGs), and the figures by mark kind.
 ``docs/paper-reading.md`` has them. Not a test: nothing is asserted on time.
+
+    python -m bench.reading --realistic --sheets 72
+
+The realistic set (``bench.realistic``, a generator apart from the reader's own): forms
+filled in with ballpoint, felt-tip and pencil, with the marks people really make
+(corrections, scribble-outs, circled labels, notes in the margin, digits, writing), and
+each sheet captured with one named fault (perspective, rotation, shadow, crease, curl,
+low JPEG quality, small and large photos, blur, a thumb, clutter, a photocopy of a
+photocopy, grey and black-and-white scans), normal and large print. Prints a table by
+fault and in total (refused by reason, accepted without review, silent errors, box
+accuracy, seconds per sheet for the image work, for the ``read_forms`` command on the
+same pictures, and for decoding them alone), the trade-off between a confidence
+threshold and the share accepted, and one JSON line at the end.
 """
 
 from __future__ import annotations
@@ -65,11 +78,26 @@ def main(argv: list[str] | None = None) -> None:
         default=0.0,
         help="share of sheets with handwriting in the open answer (must go to review)",
     )
+    parser.add_argument(
+        "--realistic",
+        action="store_true",
+        help="the realistic set (bench.realistic), tabulated by fault",
+    )
+    parser.add_argument(
+        "--no-command",
+        action="store_true",
+        help="with --realistic: do not time the read_forms command on the same pictures",
+    )
     args = parser.parse_args(argv)
     directory = Path(tempfile.mkdtemp(prefix="inspraak-reading-"))
     try:
         _setup(directory)
-        print(json.dumps(run(args.sheets, args.seed, args.writing)))
+        if args.realistic:
+            figures = run_realistic(args.sheets, args.seed, command=not args.no_command)
+            print(table(figures))
+            print(json.dumps(figures))
+        else:
+            print(json.dumps(run(args.sheets, args.seed, args.writing)))
     finally:
         shutil.rmtree(directory, ignore_errors=True)
 
@@ -82,9 +110,9 @@ def run(sheets: int, seed: int, writing: float = 0.0) -> dict:
     from sessions_app.demo import fill_in_rows
     from sessions_app.models import LiveSession, SessionState
     from sessions_app.reading.answers import read_answers
-    from sessions_app.reading.marks import read_areas, read_boxes
     from sessions_app.reading.page import ReadRefused, find_page, images
     from sessions_app.reading.synthetic import box_key, fill_in, photograph_form
+    from sessions_app.reading.work import read_page
     from sessions_app.services.printing import form_layout
 
     rng = random.Random(seed)
@@ -130,8 +158,9 @@ def run(sheets: int, seed: int, writing: float = 0.0) -> dict:
             for photo, layout_page in zip(photos, layout["pages"], strict=True):
                 [gray] = images(photo)
                 page = find_page(gray, layout)
-                read += read_boxes(page.image, layout_page)
-                areas += read_areas(page.image, layout_page)
+                _image, page_boxes, page_areas = read_page(page.image, layout_page, page.resolution)
+                read += page_boxes
+                areas += page_areas
         except ReadRefused as problem:
             refused += 1
             reasons[problem.code] += 1
@@ -192,6 +221,307 @@ def run(sheets: int, seed: int, writing: float = 0.0) -> dict:
         "seconds_per_sheet": (per_sheet or 0) <= TARGETS["seconds_per_sheet"],
     }
     return figures
+
+
+#: Confidence thresholds of the trade-off curve: an answer read as sure but less confident
+#: than the threshold is treated as one for review. 0 is the reader as it is.
+THRESHOLDS = (0.0, 0.6, 0.7, 0.8, 0.9, 0.95)
+REALISTIC_TARGETS = {"silent_errors": 0, "accepted_without_review": 0.8, "seconds_per_sheet": 0.2}
+
+
+def run_realistic(sheets: int, seed: int, *, command: bool = True) -> dict:
+    """The realistic set on the demo's upcoming meeting, normal and large print, each sheet
+    printed for real (its own signed code), so that the ``read_forms`` command reads the
+    same pictures as a scanner's files would be read."""
+    import io
+
+    from django.core.management import call_command
+
+    from sessions_app.demo import fill_in_rows
+    from sessions_app.models import LiveSession, SessionState
+    from sessions_app.services.print_runs import print_batch_create
+    from sessions_app.services.printing import form_layout, sheet_url
+
+    from .realistic import large_print_of
+
+    session = LiveSession.objects.exclude(state=SessionState.ENDED).order_by("position").first()
+    questions = list(session.questions.order_by("position"))
+    layouts = {large: form_layout(session=session, large_print=large) for large in (False, True)}
+    wanted = Counter(large_print_of(index) for index in range(sheets))
+    printed = {
+        large: list(
+            print_batch_create(
+                user=None, session=session, count=wanted[large], layout=layouts[large]
+            ).sheets.order_by("serial")
+        )
+        for large in wanted
+    }
+    directory = Path(tempfile.mkdtemp(prefix="inspraak-realistic-"))
+    statuses: Counter = Counter()
+
+    def row(index: int, large: bool) -> tuple[str, str]:
+        sheet = printed[large][sum(1 for i in range(index) if large_print_of(i) == large)]
+        return sheet.code, sheet_url("http://bench.test", sheet)
+
+    def read_forms(pictures: list[bytes], index: int) -> float:
+        paths = []
+        for number, picture in enumerate(pictures):
+            suffix = ".png" if picture[:4] == b"\x89PNG" else ".jpg"
+            paths.append(directory / f"sheet-{index}-{number}{suffix}")
+            paths[-1].write_bytes(picture)
+        output = io.StringIO()
+        started = time.perf_counter()
+        call_command("read_forms", *map(str, paths), "--json", stdout=output)
+        spent = time.perf_counter() - started
+        statuses.update(json.loads(line)["status"] for line in output.getvalue().splitlines())
+        return spent
+
+    try:
+        figures = realistic_figures(
+            sheets,
+            seed,
+            layouts={large: layout.data for large, layout in layouts.items()},
+            questions=fill_in_rows(questions),
+            row=row,
+            command=read_forms if command else None,
+        )
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
+    figures["command_statuses"] = dict(statuses)
+    return figures
+
+
+def realistic_figures(
+    sheets: int, seed: int, *, layouts: dict, questions: list[dict], row, command=None
+) -> dict:
+    """Generate ``sheets`` realistic sheets (``bench.realistic``), read each with the
+    reader's own functions and tally the figures by fault. ``layouts``: large print
+    (bool) → layout data (a missing one: the other is used); ``questions``:
+    ``demo.fill_in_rows``; ``row(index, large)``: the sheet's code and QR address;
+    ``command(pictures, index)``: the seconds a command takes to read them (optional)."""
+    import numpy as np
+
+    from printables import paper_form
+    from printables.strings import form_strings
+    from sessions_app.reading.answers import read_answers
+    from sessions_app.reading.page import ReadRefused, find_page, images
+    from sessions_app.reading.synthetic import box_key
+    from sessions_app.reading.work import box_json, read_page
+
+    from .realistic import DEGRADATIONS, degradation_of, large_print_of, make_sheet, sheet_rng
+
+    kinds = {q["id"]: {"kind": q["kind"], "max_choices": q["max_choices"]} for q in questions}
+    strings = form_strings()
+    tallies = {name: _tally() for name in DEGRADATIONS}
+    by_mark: dict[str, Counter] = {}
+    outcomes = []  # per sheet: refused?, [(sure, confidence, wrong)]
+    dump_to = os.environ.get("BENCH_READING_BOXES")
+    dump = open(dump_to, "w") if dump_to else None  # noqa: SIM115
+    for index in range(sheets):
+        degradation = degradation_of(index)
+        large = large_print_of(index)
+        layout = layouts.get(large) or layouts[not large]
+        code, url = row(index, large)
+        pdf = paper_form.render(layout, [paper_form.SheetRow(code, url)], strings, title="bench")
+        pictures, filled = make_sheet(pdf, layout, questions, sheet_rng(seed, index), degradation)
+        tally = tallies[degradation]
+        tally["sheets"] += 1
+        tally["needs_review"] += any(t["review"] for t in filled.truth.values())
+        started = time.perf_counter()
+        for picture in pictures:
+            images(picture)
+        tally["decoding_s"].append(time.perf_counter() - started)
+        started = time.perf_counter()
+        boxes, areas = [], []
+        try:
+            for picture, layout_page in zip(pictures, layout["pages"], strict=True):
+                [gray] = images(picture)
+                page = find_page(gray, layout)
+                _image, page_boxes, page_areas = read_page(page.image, layout_page, page.resolution)
+                boxes += page_boxes
+                areas += page_areas
+        except ReadRefused as problem:
+            tally["reading_s"].append(time.perf_counter() - started)
+            tally["refused"][problem.code] += 1
+            outcomes.append((True, []))
+            if command:
+                tally["command_s"].append(command(pictures, index))
+            continue
+        answers = read_answers(boxes, kinds, areas)
+        tally["reading_s"].append(time.perf_counter() - started)
+        if command:
+            tally["command_s"].append(command(pictures, index))
+        for box in boxes:
+            expected = filled.boxes.get(box_key(box.key), {"empty"})
+            if dump is not None:  # BENCH_READING_BOXES: every box's measures, for thresholds
+                measures = {k: v for k, v in box_json(box).items() if k != "found"}
+                row = {"sheet": index, "fault": degradation, "ink": filled.ink}
+                dump.write(json.dumps({**row, **measures, "expected": sorted(expected)}) + "\n")
+            tally["boxes"] += 1
+            tally["boxes_right"] += box.state in expected
+            tally["empty_as_marked"] += expected == {"empty"} and box.state == "marked"
+        judged = []
+        for question_id, truth in filled.truth.items():
+            reading = answers.get(question_id)
+            if reading is None:
+                continue
+            wrong = truth["review"] or reading.answer != truth["answer"]
+            judged.append((reading.sure, reading.confidence, wrong))
+            silent = reading.sure and wrong
+            debug = os.environ.get("BENCH_READING_DEBUG")
+            if debug and (silent or (debug == "all" and not reading.sure and not truth["review"])):
+                # Every silent error; with "all", every question sent to a person needlessly.
+                states = [
+                    (b.key, b.state, b.confidence, b.strong, b.faint, b.low, b.span, b.runs)
+                    for b in reading.boxes
+                    if silent or b.state == "unsure" or b.confidence < 0.6
+                ]
+                strays = [a.ink for a in reading.areas if a.written]
+                print(
+                    "SILENT" if silent else "REVIEW",
+                    index,
+                    degradation,
+                    question_id,
+                    truth,
+                    reading.answer,
+                    reading.reasons,
+                    states,
+                    strays,
+                    file=sys.stderr,
+                )
+            tally["questions"] += 1
+            tally["silent"] += silent
+            for trick in set(truth["tricks"]) or {"blank"}:
+                counts = by_mark.setdefault(trick, Counter())
+                counts["questions"] += 1
+                counts["sure"] += reading.sure
+                counts["silent"] += silent
+        accepted = all(sure for sure, _c, _w in judged)
+        tally["accepted"] += accepted
+        tally["accepted_clean"] += accepted and not any(t["review"] for t in filled.truth.values())
+        tally["silent_on_accepted"] += sum(w for _s, _c, w in judged) if accepted else 0
+        outcomes.append((False, judged))
+
+    if dump is not None:
+        dump.close()
+
+    def summary(group: list[dict]) -> dict:
+        merged = _tally()
+        for tally in group:
+            for key, value in tally.items():
+                merged[key] = merged[key] + value
+        count = max(1, merged["sheets"])
+        seconds = {
+            name: round(statistics.median(merged[f"{name}_s"]), 3) if merged[f"{name}_s"] else None
+            for name in ("reading", "command", "decoding")
+        }
+        return {
+            "sheets": merged["sheets"],
+            "refused": dict(merged["refused"]),
+            "accepted_without_review": round(merged["accepted"] / count, 4),
+            "accepted_of_clean": round(
+                merged["accepted_clean"] / max(1, merged["sheets"] - merged["needs_review"]), 4
+            ),
+            "silent_errors": merged["silent"],
+            "silent_on_accepted": merged["silent_on_accepted"],
+            "questions": merged["questions"],
+            "box_accuracy": round(merged["boxes_right"] / max(1, merged["boxes"]), 4),
+            "empty_as_marked": merged["empty_as_marked"],
+            "seconds_per_sheet": seconds,
+            "seconds_per_sheet_p95": round(float(np.percentile(merged["reading_s"], 95)), 3)
+            if merged["reading_s"]
+            else None,
+        }
+
+    by_degradation = {name: summary([t]) for name, t in tallies.items() if t["sheets"]}
+    total = summary(list(tallies.values()))
+    tradeoff = []
+    for threshold in THRESHOLDS:
+        accepted = silent = 0
+        for refused, judged in outcomes:
+            sure = [(s and c >= threshold, w) for s, c, w in judged]
+            accepted += not refused and all(s for s, _w in sure)
+            silent += sum(1 for s, w in sure if s and w)
+        tradeoff.append(
+            {
+                "threshold": threshold,
+                "accepted": round(accepted / max(1, sheets), 4),
+                "silent_errors": silent,
+            }
+        )
+    return {
+        "tool": "inspraak.bench.reading.realistic/1",
+        "sheets": sheets,
+        "seed": seed,
+        "total": total,
+        "by_degradation": by_degradation,
+        "by_mark": {name: dict(counts) for name, counts in sorted(by_mark.items())},
+        "tradeoff": tradeoff,
+        "targets_met": {
+            "silent_errors": total["silent_errors"] == REALISTIC_TARGETS["silent_errors"],
+            "accepted_without_review": total["accepted_without_review"]
+            >= REALISTIC_TARGETS["accepted_without_review"],
+            "seconds_per_sheet": (total["seconds_per_sheet"]["reading"] or 0)
+            <= REALISTIC_TARGETS["seconds_per_sheet"],
+        },
+    }
+
+
+def _tally() -> dict:
+    return {
+        "sheets": 0,
+        "needs_review": 0,
+        "refused": Counter(),
+        "accepted": 0,
+        "accepted_clean": 0,
+        "silent": 0,
+        "silent_on_accepted": 0,
+        "questions": 0,
+        "boxes": 0,
+        "boxes_right": 0,
+        "empty_as_marked": 0,
+        "reading_s": [],
+        "command_s": [],
+        "decoding_s": [],
+    }
+
+
+def table(figures: dict) -> str:
+    """The realistic figures as a Markdown table by fault, then the trade-off curve and the
+    silent errors by kind of mark."""
+
+    def line(name: str, row: dict) -> str:
+        refused = ", ".join(f"{code} {n}" for code, n in sorted(row["refused"].items())) or "0"
+        seconds = row["seconds_per_sheet"]
+        timing = " / ".join(
+            "-" if seconds[k] is None else f"{seconds[k]:.3f}"
+            for k in ("command", "reading", "decoding")
+        )
+        return (
+            f"| {name} | {row['sheets']} | {refused} | {row['accepted_without_review']:.0%} "
+            f"({row['accepted_of_clean']:.0%}) | {row['silent_errors']} ({row['silent_on_accepted']}) "
+            f"| {row['box_accuracy']:.2%} | {row['empty_as_marked']} | {timing} |"
+        )
+
+    lines = [
+        "| fault | sheets | refused | accepted without review (of sheets needing none) "
+        "| silent errors (on accepted sheets) | boxes right | empty read as marked "
+        "| s/sheet: command / image work / decoding |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    lines += [line(name, row) for name, row in figures["by_degradation"].items()]
+    lines.append(line("**total**", figures["total"]))
+    lines += ["", "| confidence threshold | accepted | silent errors |", "|---|---|---|"]
+    lines += [
+        f"| {row['threshold']:.2f} | {row['accepted']:.0%} | {row['silent_errors']} |"
+        for row in figures["tradeoff"]
+    ]
+    lines += ["", "| mark | questions | read as sure | silent errors |", "|---|---|---|---|"]
+    lines += [
+        f"| {name} | {row.get('questions', 0)} | {row.get('sure', 0)} | {row.get('silent', 0)} |"
+        for name, row in figures["by_mark"].items()
+    ]
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":

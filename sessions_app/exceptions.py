@@ -157,6 +157,9 @@ INPUT_CODES: dict[str, Promise] = {
     "reading_not_waiting": _("This reading is not waiting for a confirmation."),
     "page_replaced": _("A later reading of this form took the place of this one."),
     "scan_not_stale": _("This file is being read; there is nothing to resume."),
+    "page_read": _(
+        "This page does not wait for a typed code: it has been read, or it was not found."
+    ),
 }
 ERROR_MESSAGES.update(INPUT_CODES)
 

@@ -51,6 +51,7 @@ ACTION_WORDS = {
     "paper.resolved": _("A difference between two tellers was settled."),
     "paper.counted": _("A paper form was counted."),
     "paper.read": _("A photo of a paper form was read."),
+    "paper.code_typed": _("A teller typed the code of a form whose QR code could not be read."),
     "paper.reading_dropped": _("A photo reading was set aside."),
     "paper.reviewed": _("A teller reviewed a photo reading."),
     "paper.voided": _("A paper form was declared void."),

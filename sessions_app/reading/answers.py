@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from .marks import Area, Box
+from .marks import LOST_EMPTY, TRACE, Area, Box
 
 #: Why a question's reading is not sure.
 REASONS = (
@@ -24,7 +24,15 @@ REASONS = (
     "ranking_invalid",  # a place used twice, or places with gaps
     "handwritten_digits",  # budget amounts: a person reads them
     "handwriting",  # an open answer or own statement written: a person types it
+    "stray_ink",  # ink beside the boxes: a circled label, a note, a mark between rows
+    "blank_in_doubt",  # no answer read in a row, where a light mark may have been lost
 )
+
+
+#: A box read with less confidence than this is not clearly what it was read as: an empty
+#: box where a light mark may have been lost (``marks.DOUBTFUL_EMPTY``, ``LOST_EMPTY``: a
+#: fold, a trace of faint ink; a black-and-white scan, a photocopy, a coarse picture).
+DOUBTFUL = 0.5
 
 
 @dataclass
@@ -62,14 +70,51 @@ def read_answers(
     return found
 
 
+def _rows(kind: str | None, boxes: list[Box]) -> list[list[Box]]:
+    """The groups of boxes in each of which a person gives one answer (or several, for a
+    multiple choice): the whole question for a choice or a scale, one row per statement,
+    one row per option of a ranking. Budget digits are a person's to read anyway."""
+    if kind in ("single_choice", "multiple_choice", "scale"):
+        return [boxes] if boxes else []
+    field = {"statements": "statement", "ranking": "option"}.get(kind or "")
+    if field is None:
+        return []
+    rows: dict[int, list[Box]] = defaultdict(list)
+    for box in boxes:
+        rows[box.key[field]].append(box)
+    return list(rows.values())
+
+
+def _in_doubt(kind: str | None, row: list[Box]) -> bool:
+    """A row with no mark in it is clearly blank only when each of its boxes is clearly
+    empty (or filled: taken back), read with confidence. Otherwise a light mark may have
+    been lost, and the answer would silently differ. On a page that can lose light ink
+    without a trace (``LOST_EMPTY``), an empty box is in doubt beside a mark too (a second
+    mark, or the real one beside a scribble, may be gone); elsewhere, beside a mark, only
+    an empty box with a trace of ink is, and in a multiple choice, where any box may be
+    one more answer, any empty box read without confidence."""
+    lost = [b for b in row if b.state == "empty" and b.confidence < DOUBTFUL]
+    if not lost:
+        return False
+    if kind == "multiple_choice" or not any(b.state == "marked" for b in row):
+        return True
+    return any(b.confidence <= LOST_EMPTY or b.faint >= TRACE or b.strong > 0 for b in lost)
+
+
 def _question(
     question_id: int, rules: dict, boxes: list[Box], areas: list[Area]
 ) -> QuestionReading:
     kind = rules.get("kind")
-    reasons: list[str] = ["handwriting"] if any(a.written for a in areas) else []
+    reasons: list[str] = []
+    if any(a.written and a.key.get("kind") != "stray" for a in areas):
+        reasons.append("handwriting")
+    if any(a.written and a.key.get("kind") == "stray" for a in areas):
+        reasons.append("stray_ink")
     confidence = min((b.confidence for b in boxes), default=1.0)
-    if any(b.state == "unsure" for b in boxes):
+    if any(b.state == "unsure" or (b.state != "empty" and b.confidence < DOUBTFUL) for b in boxes):
         reasons.append("unsure_box")
+    if any(_in_doubt(kind, row) for row in _rows(kind, boxes)):
+        reasons.append("blank_in_doubt")
     marked = _marked(boxes)
     answer: dict | None = None
     if kind == "single_choice":

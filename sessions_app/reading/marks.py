@@ -8,9 +8,15 @@ of the box's inside that is *strongly* dark (a pen pressed down) and the share t
 brightness around the box, so uneven light does not make an empty box look marked.
 
 A box is ``empty``, ``marked``, ``filled`` (inked all over, so that even its lightest
-fifth is dark: under the printed correction rule a filled box is a mark taken back) or
-``unsure`` (between the two); every reading has a confidence from 0 to 1. The
-thresholds and how they were found: ``docs/paper-reading.md``.
+fifth is dark, or scribbled out: under the printed correction rule a mark taken back) or
+``unsure`` (between the two); every reading has a confidence from 0 to 1. Only what is
+clearly empty or clearly marked is either: a straight faint stroke across the box, a
+few strokes over it, grey all over, are for a person; so is an empty box where a light
+mark may have been lost (lower confidence: a black-and-white scan, a photocopy, a coarse
+picture, a fold, a trace of faint ink). Around each question, ink outside its boxes and
+the print (``read_stray``) is for a person too. Before any of it the page is evened out
+(``flatten``) and its folds whitened out (``find_creases``). The thresholds and how they
+were found: ``docs/paper-reading.md``.
 """
 
 from __future__ import annotations
@@ -41,6 +47,29 @@ FILLED_LOW, DOUBTFUL_FILL = 0.40, 0.28
 #: box's side, not with its area, so in a larger box (large print, 7 mm) the shares are
 #: counted as if the box were this size: a light tick is still a mark, a dot still none.
 REFERENCE_MM = 5.0
+#: Clearly empty also means no trace of a stroke: the faint ink (if any) lies in one
+#: spot, not along a line. A stray dot spans at most a third of the inside; a light
+#: pencil tick, however faint, more than half of it. Between: a person decides.
+TRACE_SPAN = 0.45
+#: Scribbled out: a line across the inside crosses this many separate strokes (in the
+#: upper quartile of the lines: a cross or a tick two at most; going back and forth over
+#: a box three or more) over this share of the inside at least: under the printed rule a
+#: box made black is taken back, and a teller takes a scribbled-out box back too ...
+SCRIBBLED_RUNS, SCRIBBLED_FAINT = 3.0, 0.45
+#: ... and from this many strokes on, a box is no clear mark: a person decides.
+SCRIBBLE_RUNS = 2.5
+#: A box this much faintly inked without any strong ink is grey all over: a pencil
+#: scribble whose strokes the picture ran together, or shading. No clear mark (a pencil
+#: cross covered at most 0.88 of the box on the realistic set, nearly all below 0.71).
+GREYED = 0.85
+#: A light pencil tick: faint ink over this share of the inside at least, spanning this
+#: share of it, one stroke deep, and bending away from a straight line by this much (mm:
+#: a tick or a cross bends; a fold or the edge of a shadow is straight). Clearly a mark,
+#: though less surely than a pen's.
+LIGHT_FAINT, LIGHT_SPAN, LIGHT_BEND, LIGHT_CONFIDENCE = 0.10, 0.55, 0.3, 0.55
+#: Darkness that counts as a trace of ink for the span (as faint ink), and as a stroke
+#: when strokes are counted (darker: the grey halo between two strokes is no ink).
+TRACE_DARK, RUN_DARK = 0.08, 0.3
 
 
 @dataclass(frozen=True)
@@ -54,6 +83,12 @@ class Box:
     low: float
     #: where the box was found on the rectified page (px): x, y, width, height
     found: tuple[int, int, int, int]
+    #: how far the faint ink reaches across the inside (0 … 1; a dot stays small)
+    span: float = 0.0
+    #: separate strokes crossed by a line through the inside (a scribble: many)
+    runs: float = 0.0
+    #: how far the faint ink strays from one straight line (mm; a tick bends)
+    bend: float = 0.0
 
 
 def _outline(size_px: int, margin_px: int, stroke_px: int) -> np.ndarray:
@@ -112,30 +147,302 @@ def measure(page: np.ndarray, found: tuple[int, int, int, int]) -> tuple[float, 
     )
 
 
-def classify(strong: float, faint: float, low: float) -> tuple[str, float]:
-    """The box's state and how sure the reading is (0 … 1)."""
+def strokes(page: np.ndarray, found: tuple[int, int, int, int]) -> tuple[float, float, float]:
+    """The shape of the ink inside the box, against the paper around it: how far its
+    faint ink reaches across (the larger of the shares of rows and of columns with some
+    in them: a dot stays small, a light tick spans the box), how many separate strokes
+    a line through the middle crosses (of the lines across and down, the upper quartile,
+    the larger: a scribble crosses many), and how far the faint ink strays from one
+    straight line (mm, its spread across its main direction: a tick or a cross bends, a
+    fold or a shadow's edge does not)."""
+    x, y, w, h = found
+    inset = round(INSET_MM * PX_PER_MM)
+    inside = page[y + inset : y + h - inset, x + inset : x + w - inset]
+    if inside.size == 0:
+        return 0.0, 0.0, 0.0
+    smooth = cv2.GaussianBlur(inside, (3, 3), 0).astype(np.float32)
+    ring = round(1.5 * PX_PER_MM)
+    around = page[max(0, y - ring) : y + h + ring, max(0, x - ring) : x + w + ring]
+    paper = float(np.percentile(around, 90)) or 1.0
+    darkness = (paper - smooth) / paper
+    # Specks of grain are no stroke: an opening keeps only ink two pixels across.
+    pixel = np.ones((2, 2), np.uint8)
+    faint = cv2.morphologyEx((darkness > TRACE_DARK).astype(np.uint8), cv2.MORPH_OPEN, pixel) > 0
+    if not faint.any():
+        return 0.0, 0.0, 0.0
+    span = max(float(faint.any(axis=0).mean()), float(faint.any(axis=1).mean()))
+    ys, xs = np.nonzero(faint)
+    bend = 0.0
+    if len(xs) >= 3:
+        bend = float(np.sqrt(max(0.0, np.linalg.eigvalsh(np.cov(xs, ys))[0]))) / PX_PER_MM
+    ink = cv2.morphologyEx((darkness > RUN_DARK).astype(np.uint8), cv2.MORPH_OPEN, pixel) > 0
+    middle = slice(ink.shape[0] // 5, ink.shape[0] - ink.shape[0] // 5)
+    down, across = ink[:, middle], ink[middle, :]
+    runs_down = (down[1:] & ~down[:-1]).sum(axis=0) + down[0]
+    runs_across = (across[:, 1:] & ~across[:, :-1]).sum(axis=1) + across[:, 0]
+    runs = max(float(np.percentile(runs_down, 75)), float(np.percentile(runs_across, 75)))
+    return span, runs, bend
+
+
+def classify(
+    strong: float,
+    faint: float,
+    low: float,
+    span: float = 0.0,
+    runs: float = 0.0,
+    bend: float = 0.0,
+) -> tuple[str, float]:
+    """The box's state and how sure the reading is (0 … 1). ``span`` and ``runs``
+    (``strokes``) tell a dot from a faint stroke and a mark from a scribble."""
     if low >= FILLED_LOW:
         return "filled", min(1.0, 0.6 + (low - FILLED_LOW))
+    if runs >= SCRIBBLED_RUNS and faint >= SCRIBBLED_FAINT:
+        return "filled", 0.6
     if low >= DOUBTFUL_FILL:
         return "unsure", 0.4
+    if runs >= SCRIBBLE_RUNS:
+        return "unsure", 0.3
+    if faint >= GREYED and strong < MARKED_STRONG:
+        return "unsure", 0.3  # grey all over, nowhere pressed: shaded or scribbled out?
     if strong >= MARKED_STRONG or faint >= MARKED_FAINT:
         margin = max(strong / MARKED_STRONG, faint / MARKED_FAINT) - 1
         return "marked", min(1.0, 0.6 + margin / 2)
-    if strong <= EMPTY_STRONG and faint <= EMPTY_FAINT:
-        margin = 1 - max(strong / EMPTY_STRONG, faint / EMPTY_FAINT)
+    if faint >= LIGHT_FAINT and span >= LIGHT_SPAN and runs <= 1 and bend >= LIGHT_BEND:
+        return "marked", LIGHT_CONFIDENCE
+    if strong <= EMPTY_STRONG and faint <= EMPTY_FAINT and span < TRACE_SPAN:
+        margin = 1 - max(strong / EMPTY_STRONG, faint / EMPTY_FAINT, span / TRACE_SPAN)
         return "empty", min(1.0, 0.6 + margin / 2)
     return "unsure", 0.3
+
+
+#: A page of black and white only (a scanner's "black and white" mode, a fax), even once
+#: straightened (which greys the edges of what is black): at least this share of it pure
+#: white, and at most this share grey. A photo or a grey scan has grain everywhere, so
+#: its paper is never pure white for long.
+BINARY_WHITE, BINARY_GREY = 0.5, 0.2
+#: The confidence of an empty box where a light mark may have been lost: on a fold, or
+#: with a trace of faint ink (``DOUBTFUL_EMPTY``: below one half, so that where no
+#: answer was read the question goes to a person, ``answers.DOUBTFUL``); on a page that
+#: can lose light ink without a trace, black and white, a photocopy or a coarse picture
+#: (``LOST_EMPTY``: the question goes to a person unless every box of it is marked).
+DOUBTFUL_EMPTY, LOST_EMPTY = 0.45, 0.4
+#: A box read as empty that still has this share faintly inked (or any strong ink) holds
+#: a trace: a stray dot, a speck, or what the picture left of a light tick.
+TRACE = 0.005
+#: A photo or scan with fewer pixels than this to a millimetre of paper (140 dpi: a
+#: 1600 x 1200 photo of the whole page has about 5; an 8-megapixel one 9 or more; a 150 dpi
+#: scan 5.9) can thin a light pencil stroke to nothing; with more, what is left of it is
+#: at least a trace (``TRACE``).
+LOW_RESOLUTION = 5.5
+
+
+def _faded(strong: float, faint: float) -> bool:
+    """Whether an empty box's trace of ink may be what is left of a light mark: faint
+    ink without a dark core (a pen's stray dot has one)."""
+    return faint >= TRACE and strong == 0
+
+
+def is_binary(page: np.ndarray) -> bool:
+    """Whether the page was thresholded to black and white, where faint ink is lost
+    rather than faint (every fourth pixel looked at: quick)."""
+    sample = page[::4, ::4]
+    white = float((sample == 255).mean())
+    grey = float(((sample > 0) & (sample < 255)).mean())
+    return white >= BINARY_WHITE and grey <= BINARY_GREY
+
+
+#: A photocopy (of a photocopy) shows the copier's toner specks on blank paper, and its
+#: contrast has turned light grey white: a light pencil tick can be gone without a trace.
+#: Specks are counted in the side margins, where nothing is printed (strips ``COPY_MM``
+#: from the edge, ``CREASE_CLEAR_MM`` clear of the corner markers): dots darker than
+#: ``COPY_DARK`` of 2 to 40 px (a pen's stroke is larger). A photo of an original has
+#: none or a few; two copies, a hundred and more.
+COPY_MM, COPY_DARK, COPY_SPECKS = (2.0, 17.0), 0.4, 25
+
+
+def is_copied(flat: np.ndarray) -> bool:
+    """Whether the flattened page (``flatten``) is a photocopy, by its toner specks."""
+    lo, hi = (round(v * PX_PER_MM) for v in COPY_MM)
+    clear = round(CREASE_CLEAR_MM * PX_PER_MM)
+    count = 0
+    for strip in (flat[clear:-clear, lo:hi], flat[clear:-clear, -hi:-lo]):
+        dark = (strip < 255 * (1 - COPY_DARK)).astype(np.uint8)
+        _n, _labels, stats, _centres = cv2.connectedComponentsWithStats(dark, connectivity=8)
+        areas = stats[1:, cv2.CC_STAT_AREA]
+        count += int(((areas >= 2) & (areas <= 40)).sum())
+    return count >= COPY_SPECKS
+
+
+#: The paper's own brightness under uneven light: a closing this wide (mm) wipes out every
+#: stroke, outline, word and filled box, and keeps the edge of a hard shadow where it is.
+PAPER_MM = 8
+
+
+def flatten(page: np.ndarray) -> np.ndarray:
+    """The page as if evenly lit: each pixel divided by the paper's brightness around it,
+    so that a shadow's edge or the shading of a curled sheet across a box is not taken
+    for ink. (At full resolution: a closing keeps a straight edge exactly where it is, and
+    a paper brightness worked out coarser would leave a dark seam along it.)"""
+    size = round(PAPER_MM * PX_PER_MM)
+    paper = cv2.morphologyEx(page, cv2.MORPH_CLOSE, np.ones((size, size), np.uint8))
+    # OpenCV's division gives 0 where the paper is 0 (a black border: black it stays).
+    return cv2.divide(page, paper, scale=255)
+
+
+#: A fold across the sheet (a crease) shows as a dark line from edge to edge, which is no
+#: ink. It is looked for in the margins, where nothing is printed: in strips this far from
+#: the page's edge (mm; left and right for a fold across, top and bottom for one down),
+#: away from the corner markers (``CREASE_CLEAR_MM`` from the top and bottom edges) ...
+CREASE_STRIP_MM, CREASE_CLEAR_MM = (2.5, 7.0), 30.0
+#: A fold down the page is looked for this far from its left and right edges (mm): the
+#: page's own edge, and the table beside it, are no fold.
+CREASE_EDGE_MM = 10.0
+#: ... as a line darker than this against the paper (a pen's stroke in the margin is too,
+#: but does not go on across the page) ...
+CREASE_DARK = 0.1
+#: ... that slants at most this much (a fold runs nearly square to the page's edges) ...
+CREASE_SLANT = 0.06
+#: ... and is that dark along most of its way across (the median of its darkness, the
+#: darkest within half a millimetre either side of the line).
+CREASE_ALONG = 0.08
+#: A fold is whitened out this wide (mm) before the boxes and the writing are read (its
+#: ridge and the shading beside it; what a pen wrote across it mostly stays). Two folds
+#: found within ``CREASE_APART_MM`` are one.
+CREASE_ERASE_MM, CREASE_APART_MM = 1.6, 4.0
+
+
+def find_creases(flat: np.ndarray) -> list[tuple[tuple[int, int], tuple[int, int]]]:
+    """Folds across the flattened page (``flatten``), each as its two ends (px)."""
+    height, width = flat.shape
+    lo, hi = (round(v * PX_PER_MM) for v in CREASE_STRIP_MM)
+    clear = round(CREASE_CLEAR_MM * PX_PER_MM)
+    found = []
+
+    def darkness(strip: np.ndarray, axis: int) -> np.ndarray:
+        return 1.0 - strip.mean(axis=axis, dtype=np.float32) / 255.0
+
+    # Across: peaks in the left and the right margins; down: in the top and the bottom.
+    edge = round(CREASE_EDGE_MM * PX_PER_MM)
+    for first, second, length, across in (
+        (
+            darkness(flat[clear:-clear, lo:hi], 1),
+            darkness(flat[clear:-clear, -hi:-lo], 1),
+            width,
+            True,
+        ),
+        (
+            darkness(flat[lo:hi, edge:-edge], 0),
+            darkness(flat[-hi:-lo, edge:-edge], 0),
+            height,
+            False,
+        ),
+    ):
+        offset = clear if across else edge
+        reach = CREASE_SLANT * length
+        candidates = []
+        for a in _peaks(first):
+            for b in _peaks(second):
+                if abs(a - b) > reach:
+                    continue
+                ends = (
+                    ((0, a + offset), (width - 1, b + offset))
+                    if across
+                    else ((a + offset, 0), (b + offset, height - 1))
+                )
+                along = _darkness_along(flat, *ends)
+                if along >= CREASE_ALONG:
+                    candidates.append((along, a, b, ends))
+        # The darkest pairings first; each margin's line belongs to one fold only (a note
+        # in the margin beside a fold would otherwise pair with the fold's other end).
+        used: set[tuple[int, int]] = set()
+        for _along, a, b, ends in sorted(candidates, reverse=True):
+            if (0, a) in used or (1, b) in used:
+                continue
+            if any(_near(ends, other, CREASE_APART_MM * PX_PER_MM) for other in found):
+                continue
+            used |= {(0, a), (1, b)}
+            found.append(ends)
+    return found
+
+
+def _near(line, other, within: float) -> bool:
+    """Whether two folds' ends lie within ``within`` px of each other."""
+    return all(
+        np.hypot(a[0] - b[0], a[1] - b[1]) <= within for a, b in zip(line, other, strict=True)
+    )
+
+
+def _peaks(profile: np.ndarray) -> list[int]:
+    """Where a margin's darkness profile has a narrow dark line (px along the profile)."""
+    window = round(2 * PX_PER_MM)
+    smooth = cv2.blur(profile.astype(np.float32).reshape(1, -1), (3, 1)).ravel()
+    local = cv2.dilate(smooth.reshape(1, -1), np.ones((1, 2 * window + 1), np.uint8)).ravel()
+    return [int(i) for i in np.flatnonzero((smooth >= CREASE_DARK) & (smooth >= local))]
+
+
+def _darkness_along(flat: np.ndarray, start: tuple[int, int], end: tuple[int, int]) -> float:
+    """The median darkness along a line across the flattened page (one sample a
+    millimetre; at each, the darkest pixel within half a millimetre)."""
+    steps = max(2, round(np.hypot(end[0] - start[0], end[1] - start[1]) / PX_PER_MM))
+    xs = np.linspace(start[0], end[0], steps).round().astype(int)
+    ys = np.linspace(start[1], end[1], steps).round().astype(int)
+    near = PX_PER_MM // 2
+    height, width = flat.shape
+    darkest = [
+        int(flat[max(0, y - near) : y + near + 1, max(0, x - near) : x + near + 1].min())
+        for x, y in zip(xs.clip(0, width - 1), ys.clip(0, height - 1), strict=True)
+    ]
+    return 1.0 - float(np.median(darkest)) / 255.0
+
+
+def erase_creases(flat: np.ndarray, creases) -> np.ndarray:
+    """The flattened page with its folds whitened out."""
+    if not creases:
+        return flat
+    flat = flat.copy()
+    thickness = round(CREASE_ERASE_MM * PX_PER_MM)
+    for start, end in creases:
+        cv2.line(flat, start, end, 255, thickness)
+    return flat
+
+
+def _on_crease(found: tuple[int, int, int, int], creases) -> bool:
+    """Whether a fold crosses the box at ``found``."""
+    x, y, w, h = found
+    for (x0, y0), (x1, y1) in creases:
+        if abs(x1 - x0) >= abs(y1 - y0):  # across: the fold's height at the box's middle
+            at = y0 + (y1 - y0) * (x + w / 2 - x0) / max(1, x1 - x0)
+            if y - PX_PER_MM <= at <= y + h + PX_PER_MM:
+                return True
+        else:
+            at = x0 + (x1 - x0) * (y + h / 2 - y0) / max(1, y1 - y0)
+            if x - PX_PER_MM <= at <= x + w + PX_PER_MM:
+                return True
+    return False
 
 
 #: A box whose outline matched less clearly than this is placed by its neighbours.
 CLEAR_MATCH = 0.5
 
 
-def read_boxes(page: np.ndarray, layout_page: dict) -> list[Box]:
+def read_boxes(
+    page: np.ndarray,
+    layout_page: dict,
+    lossy: bool | None = None,
+    creases: list[tuple[tuple[int, int], tuple[int, int]]] = (),
+    resolution: float | None = None,
+) -> list[Box]:
     """Every box of one page of the layout, read. A box whose outline could not be seen
     clearly (filled in, crossed heavily) is placed where the layout has it, moved by the
-    median offset of the boxes that were seen clearly."""
+    median offset of the boxes that were seen clearly. ``lossy``: whether the page loses
+    light ink (black and white before it was flattened, ``is_binary``, looked at when
+    not given; or a photocopy, ``is_copied``);
+    ``creases``: folds whitened out of the page (``find_creases``), under which a light
+    mark may have gone with the fold, so that a box on one is not clearly empty;
+    ``resolution``: the picture's pixels per mm of paper (``LOW_RESOLUTION``)."""
     located = [(box, *locate(page, box)) for box in layout_page["boxes"]]
+    lossy = is_binary(page) if lossy is None else lossy
+    coarse = resolution is not None and resolution < LOW_RESOLUTION
     offsets = [
         (where[0] - round(box["x"] * PX_PER_MM), where[1] - round(box["y"] * PX_PER_MM))
         for box, where, score in located
@@ -153,7 +460,17 @@ def read_boxes(page: np.ndarray, layout_page: dict) -> list[Box]:
                 where[3],
             )
         strong, faint, low = measure(page, where)
-        state, confidence = classify(strong, faint, low)
+        span, runs, bend = strokes(page, where)
+        state, confidence = classify(strong, faint, low, span, runs, bend)
+        if state == "empty" and (lossy or coarse):
+            # Black and white: a light tick may have fallen under the scanner's threshold
+            # without a trace (a copier's contrast does the same, and a coarse picture
+            # can thin it to nothing). No empty box is clearly empty.
+            confidence = min(confidence, LOST_EMPTY)
+        elif state == "empty" and (_on_crease(where, creases) or _faded(strong, faint)):
+            # On a fold, a light tick may have been whitened out with the fold; a trace
+            # of faint ink may be what is left of one. Not clearly empty.
+            confidence = min(confidence, DOUBTFUL_EMPTY)
         key = {k: v for k, v in box.items() if k not in {"x", "y", "w", "h"}}
         found.append(
             Box(
@@ -164,6 +481,9 @@ def read_boxes(page: np.ndarray, layout_page: dict) -> list[Box]:
                 round(faint, 4),
                 round(low, 4),
                 where,
+                round(span, 3),
+                runs,
+                round(bend, 3),
             )
         )
     return found
@@ -174,8 +494,9 @@ def read_boxes(page: np.ndarray, layout_page: dict) -> list[Box]:
 #: purpose: text the reader missed would be lost without anyone seeing it, text it sees
 #: goes to a person, who types it. Blank areas measured 0 pixels; a written "Ja" 518.
 WRITTEN_PX, STROKE_PX = 64, 20
-#: Darkness counted as writing.
-WRITING_DARK = 0.3
+#: Darkness counted as writing: low enough for a light pencil line (a grey of about 175
+#: on white paper, thinned by the camera's blur).
+WRITING_DARK = 0.2
 
 
 @dataclass(frozen=True)
@@ -189,8 +510,15 @@ class Area:
     found: tuple[int, int, int, int]
 
 
-def read_areas(page: np.ndarray, layout_page: dict) -> list[Area]:
-    """Every writing area of one page of the layout: is something written in it?"""
+def read_areas(page: np.ndarray, layout_page: dict, boxes: list[Box] | None = None) -> list[Area]:
+    """Every writing area of one page of the layout: is something written in it? And,
+    for each question with boxes on the page, an area of kind ``stray``: ink around the
+    question that is in none of its boxes (``read_stray``; ``boxes``, the page's boxes as
+    ``read_boxes`` found them, place what is printed more exactly)."""
+    return _writing_areas(page, layout_page) + read_stray(page, layout_page, boxes)
+
+
+def _writing_areas(page: np.ndarray, layout_page: dict) -> list[Area]:
     found = []
     inset = round(2 * PX_PER_MM)  # clear of the printed frame
     for area in layout_page["areas"]:
@@ -209,7 +537,7 @@ def read_areas(page: np.ndarray, layout_page: dict) -> list[Area]:
 
 
 def _handwriting(inside: np.ndarray, lines: list[int]) -> float:
-    """The share of ``inside`` inked by hand: darker than 0.3 against the paper nearby,
+    """The share of ``inside`` inked by hand: darker than ``WRITING_DARK`` against the paper nearby,
     less the printed ruled lines. ``lines``: the rows where the layout has them; each is
     looked for within 1.5 mm (the page is never straightened to the pixel) and taken out
     with a pixel or three either side."""
@@ -237,3 +565,178 @@ def _handwriting(inside: np.ndarray, lines: list[int]) -> float:
     )
     inked = sum(int(a) for a in stats[1:, cv2.CC_STAT_AREA] if a >= STROKE_PX)
     return inked / dark.size
+
+
+#: Ink beside the boxes (a circled option label, a note in the margin, a mark between
+#: rows): pixels darker than this against the paper nearby ...
+STRAY_DARK = 0.2
+#: ... in blobs of at least this many pixels (0.6 mm²: a photocopier's toner specks and
+#: a pen's stray dot are smaller), this many in all (2.5 mm²), outside everything
+#: printed. A circle around a label or a word in the margin has five times that.
+STRAY_BLOB_PX, STRAY_PX = 40, 160
+#: What is printed is masked this far around (mm): a box (a cross may overshoot it), a
+#: text (its place on the straightened page, unwarped and moved with its question's
+#: boxes, is right to half a millimetre; a circle drawn tight around a label must still
+#: show), a line.
+BOX_PAD, TEXT_PAD, LINE_PAD = 2.0, 0.5, 1.2
+#: Where questions are looked at: from the page's edge (mm), between the top of the
+#: questions (below the QR code and the sheet code) and the bottom corner markers
+#: (above the receipt strip and the footer).
+EDGE_MM, BAND_TOP_MM, BAND_BOTTOM_MM = 2.0, 45.0, 269.5
+#: A question's band starts this far above its first box (its heading and hint) when
+#: no other question is above it on the page, and ends this far below its last.
+HEAD_MM, TAIL_MM = 10.0, 12.0
+#: A point of type in mm, and the parts of a text's size above and below its baseline.
+PT_MM, ASCENT, DESCENT = 25.4 / 72, 0.8, 0.25
+
+
+def _bands(layout_page: dict) -> list[tuple[int, float, float]]:
+    """Each question's band of the page (question, top, bottom in mm): from where the
+    question above it ends (or its heading) to where the next one begins. Questions are
+    printed one below the other, so the bands split the page between them."""
+    extent: dict[int, list[float]] = {}
+    for item in layout_page["boxes"] + layout_page["areas"]:
+        top, bottom = item["y"], item["y"] + item["h"]
+        low, high = extent.get(item["question"], (top, bottom))
+        extent[item["question"]] = [min(low, top), max(high, bottom)]
+    ordered = sorted(extent.items(), key=lambda item: item[1][0])
+    bands = []
+    for index, (question, (top, bottom)) in enumerate(ordered):
+        above = ordered[index - 1][1][1] + 0.5 if index else top - HEAD_MM
+        below = ordered[index + 1][1][0] - HEAD_MM if index + 1 < len(ordered) else bottom + TAIL_MM
+        start = max(BAND_TOP_MM, min(above, top - 1.0))
+        end = min(BAND_BOTTOM_MM, max(below, bottom + 1.0))
+        bands.append((question, start, end))
+    return bands
+
+
+def _printed(layout_page: dict, shape: tuple[int, int]) -> np.ndarray:
+    """Everything the layout prints in the question's part of the page, as a mask at
+    ``PX_PER_MM``, padded for where the straightened page is not exact."""
+    from printables import fonts  # the printed texts' widths: the form's own fonts
+
+    mask = np.zeros(shape, np.uint8)
+
+    def cover(x0: float, y0: float, x1: float, y1: float, pad: float) -> None:
+        cv2.rectangle(
+            mask,
+            (round((x0 - pad) * PX_PER_MM), round((y0 - pad) * PX_PER_MM)),
+            (round((x1 + pad) * PX_PER_MM), round((y1 + pad) * PX_PER_MM)),
+            255,
+            -1,
+        )
+
+    for box in layout_page["boxes"]:
+        cover(box["x"], box["y"], box["x"] + box["w"], box["y"] + box["h"], BOX_PAD)
+    for area in layout_page["areas"]:
+        cover(area["x"], area["y"], area["x"] + area["w"], area["y"] + area["h"], LINE_PAD)
+    for line in layout_page.get("lines", []):
+        cover(line["x"], line["y"], line["x"] + line["w"], line["y"] + line["h"], LINE_PAD)
+    for text in layout_page["texts"]:
+        width = fonts.width_mm(text["text"], text["size"], text["bold"])
+        left = {"left": 0.0, "center": width / 2, "right": width}[text["align"]]
+        x, y, size = text["x"] - left, text["y"], text["size"] * PT_MM
+        cover(x, y - size * ASCENT, x + width, y + size * DESCENT, TEXT_PAD)
+    return mask
+
+
+def read_stray(page: np.ndarray, layout_page: dict, boxes: list[Box] | None = None) -> list[Area]:
+    """For each question on the page, ink in its band that is in none of its boxes or
+    writing areas and is not printed: a circled label, a note in the margin, a mark
+    beside a box. Such a question is a person's to read (``stray_ink``), never "no
+    answer". Looked at in half the resolution (quick; a pen stroke is still a blob).
+    With the page's ``boxes`` as found, what is printed in a question's band is moved by
+    how far its boxes were found from their place (a curled page is off by millimetres)."""
+    half = cv2.resize(page, (page.shape[1] // 2, page.shape[0] // 2), interpolation=cv2.INTER_AREA)
+    printed = _printed(layout_page, page.shape[:2])[::2, ::2][: half.shape[0], : half.shape[1]]
+    inside = _insides(layout_page, page.shape[:2])[::2, ::2][: half.shape[0], : half.shape[1]]
+    shifts = _shifts(layout_page, boxes)
+    found = []
+    scale = PX_PER_MM / 2
+    left, right = round(EDGE_MM * scale), half.shape[1] - round(EDGE_MM * scale)
+    for question, top_mm, bottom_mm in _bands(layout_page):
+        top, bottom = round(top_mm * scale), round(bottom_mm * scale)
+        band = half[top:bottom, left:right]
+        if band.shape[0] < 8 or band.shape[1] < 8:
+            continue
+        dx, dy = (round(v / 2) for v in shifts.get(question, (0, 0)))
+        mask = np.roll(printed, (dy, dx), axis=(0, 1))[top:bottom, left:right]
+        boxes_inside = np.roll(inside, (dy, dx), axis=(0, 1))[top:bottom, left:right]
+        ink = 4 * _stray(band, mask, boxes_inside)  # in full-resolution pixels
+        key = {"question": question, "kind": "stray"}
+        where = (2 * left, 2 * top, 2 * (right - left), 2 * (bottom - top))
+        found.append(Area(key, ink >= STRAY_PX, round(ink / (4 * band.size), 5), where))
+    return found
+
+
+def _shifts(layout_page: dict, boxes: list[Box] | None) -> dict[int, tuple[float, float]]:
+    """Per question, the median offset (px) of its boxes as found from the layout."""
+    if not boxes or len(boxes) != len(layout_page["boxes"]):
+        return {}
+    offsets: dict[int, list[tuple[int, int]]] = {}
+    for box, read in zip(layout_page["boxes"], boxes, strict=True):
+        offsets.setdefault(box["question"], []).append(
+            (
+                read.found[0] - round(box["x"] * PX_PER_MM),
+                read.found[1] - round(box["y"] * PX_PER_MM),
+            )
+        )
+    return {
+        question: (float(np.median([o[0] for o in own])), float(np.median([o[1] for o in own])))
+        for question, own in offsets.items()
+    }
+
+
+def _insides(layout_page: dict, shape: tuple[int, int]) -> np.ndarray:
+    """The insides of the page's boxes (``INSET_MM`` in from the outline), as a mask."""
+    mask = np.zeros(shape, np.uint8)
+    for box in layout_page["boxes"]:
+        x0, y0 = box["x"] + INSET_MM, box["y"] + INSET_MM
+        x1, y1 = box["x"] + box["w"] - INSET_MM, box["y"] + box["h"] - INSET_MM
+        cv2.rectangle(
+            mask,
+            (round(x0 * PX_PER_MM), round(y0 * PX_PER_MM)),
+            (round(x1 * PX_PER_MM), round(y1 * PX_PER_MM)),
+            255,
+            -1,
+        )
+    return mask
+
+
+def _stray(band: np.ndarray, printed: np.ndarray, insides: np.ndarray | None = None) -> int:
+    """Pixels of ink in ``band`` (at 4 px/mm) outside ``printed``, in blobs of a pen
+    stroke's size. A dark line that runs from one side of the band to the other (a
+    crease, a shadow's edge, the paper's edge) is no ink, nor is what it touches, nor
+    what runs down the band's left or right end (the paper's edge); nor is a stroke that
+    goes on into a box (``insides``): a tick or cross overshooting its box is its mark."""
+    # The paper's brightness nearby: a closing wipes out strokes and print (4 mm), and
+    # keeps the edge of a shadow where it is.
+    height, width = band.shape
+    paper = cv2.morphologyEx(band, cv2.MORPH_CLOSE, np.ones((16, 16), np.uint8))
+    # Darker than the paper by STRAY_DARK of its brightness (in OpenCV: quick).
+    dark = cv2.compare(band, cv2.convertScaleAbs(paper, alpha=1 - STRAY_DARK), cv2.CMP_LT)
+    dark = (dark > 0).astype(np.uint8)
+    # Most bands have no ink outside the print at all: nothing more to look at.
+    if 4 * cv2.countNonZero(cv2.bitwise_and(dark, dark, mask=cv2.bitwise_not(printed))) < STRAY_PX:
+        return 0
+    _count, labels, stats, _centres = cv2.connectedComponentsWithStats(dark, connectivity=8)
+    across = (stats[:, cv2.CC_STAT_WIDTH] >= width - 2) | (
+        (stats[:, cv2.CC_STAT_TOP] <= 1)
+        & (stats[:, cv2.CC_STAT_TOP] + stats[:, cv2.CC_STAT_HEIGHT] >= height - 1)
+    )
+    # Nor is what runs down the band's left or right end: the page's own edge (a curled
+    # sheet's edge moves in by millimetres) and the table beside it (a note in the
+    # margin is shorter).
+    sides = (
+        (stats[:, cv2.CC_STAT_LEFT] <= 1)
+        | (stats[:, cv2.CC_STAT_LEFT] + stats[:, cv2.CC_STAT_WIDTH] >= width - 1)
+    ) & (stats[:, cv2.CC_STAT_HEIGHT] >= height // 2)
+    across |= sides
+    if insides is not None:
+        across[np.unique(labels[insides > 0])] = True
+    across[0] = True
+    dark[across[labels]] = 0
+    dark[printed > 0] = 0
+    _count, _labels, stats, _centres = cv2.connectedComponentsWithStats(dark, connectivity=8)
+    areas = stats[1:, cv2.CC_STAT_AREA]
+    return int(areas[areas * 4 >= STRAY_BLOB_PX].sum())

@@ -10,8 +10,18 @@ from __future__ import annotations
 
 import cv2
 
-from .marks import Area, Box, read_areas, read_boxes
-from .page import Page, ReadRefused, find_page, iter_images
+from .marks import (
+    Area,
+    Box,
+    erase_creases,
+    find_creases,
+    flatten,
+    is_binary,
+    is_copied,
+    read_areas,
+    read_boxes,
+)
+from .page import Page, ReadRefused, find_page, iter_images, unwarp
 
 #: The straightened page kept for the review's crops: JPEG quality.
 PAGE_JPEG_QUALITY = 85
@@ -33,11 +43,48 @@ def find_all(data: bytes, frame: dict) -> list[Page | tuple[str, str, str]]:
     return found
 
 
-def measure(image, layout_page: dict, keep_as: str) -> tuple[list[dict], list[dict]]:
-    """Every box and writing area of a straightened page read, as stored; the page kept
-    as a JPEG at ``keep_as``."""
-    boxes = read_boxes(image, layout_page)
-    areas = read_areas(image, layout_page)
+def find_one(data: bytes, frame: dict, index: int, qr_text: str) -> Page | tuple[str, str, str]:
+    """Image ``index`` of the file found again, with the QR code's text given (a teller
+    typed the code of a page whose QR code could not be read)."""
+    try:
+        for number, gray in enumerate(iter_images(data)):
+            if number == index:
+                return find_page(gray, frame, qr_text)
+            del gray
+    except ReadRefused as refused:
+        return ("refused", refused.code, refused.detail)
+    return ("refused", "no_form", "")
+
+
+def read_page(
+    image, layout_page: dict, resolution: float | None = None
+) -> tuple[object, list[Box], list[Area]]:
+    """Every box and writing area of a straightened page read, once a curl of the sheet
+    is undone (``page.unwarp``), the light evened out (``marks.flatten``) and folds
+    whitened out (``marks.find_creases``), the ink beside the boxes looked for where the
+    boxes were found: the page as read, its boxes and its areas. ``resolution``: the
+    picture's pixels per mm of paper (``Page.resolution``), which says whether a light
+    stroke can have been thinned to a trace; the page's own look says whether light ink
+    can be gone entirely (black and white, a photocopy)."""
+    image = unwarp(image, layout_page)
+    flat = flatten(image)
+    creases = find_creases(flat)
+    flat = erase_creases(flat, creases)
+    boxes = read_boxes(
+        flat,
+        layout_page,
+        lossy=is_binary(image) or is_copied(flat),
+        creases=creases,
+        resolution=resolution,
+    )
+    return image, boxes, read_areas(flat, layout_page, boxes)
+
+
+def measure(
+    image, layout_page: dict, keep_as: str, resolution: float | None = None
+) -> tuple[list[dict], list[dict]]:
+    """``read_page``, as stored; the page kept as a JPEG at ``keep_as``."""
+    image, boxes, areas = read_page(image, layout_page, resolution)
     cv2.imwrite(keep_as, image, [cv2.IMWRITE_JPEG_QUALITY, PAGE_JPEG_QUALITY])
     return [box_json(b) for b in boxes], [area_json(a) for a in areas]
 
@@ -50,6 +97,9 @@ def box_json(box: Box) -> dict:
         "strong": box.strong,
         "faint": box.faint,
         "low": box.low,
+        "span": box.span,
+        "runs": box.runs,
+        "bend": box.bend,
         "found": list(box.found),
     }
 

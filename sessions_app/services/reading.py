@@ -11,6 +11,10 @@ teller's typing (``paper.entry_add``).
   (``sheet_forged``), printed (``unknown_sheet``), this session (``sheet_other_session``),
   not voided, not counted (``sheet_counted``: a photocopy), layout version
   (``layout_mismatch``, ``layout_unsupported``). Then its boxes and writing areas are read.
+- A page whose QR code could not be read (``qr_unreadable``) can be read again from the
+  same file with the sheet code printed under the QR code, typed by a teller
+  (``page_read_typed``): the code must name a printed sheet of the session and every
+  check above still applies; the layout is the sheet's own.
 - When every page of a sheet has been read, the sheet's reading (``SheetReading``) is
   decided: all answers sure → an entry by the reader (counted at once under single entry;
   one of the two entries under double entry, the teller's confirmation or a second
@@ -257,6 +261,7 @@ async def scan_read_async(scan: FormScan, *, user) -> list[PageOutcome]:
                     found.image,
                     identified.layout_page,
                     str(readings_dir() / image),
+                    found.resolution,
                 )
                 identified = await db(_record)(
                     scan, index, found.fit_mm, identified, (boxes, areas, image), user
@@ -294,8 +299,11 @@ def _failed(scan: FormScan, error: Exception, outcomes: list[PageOutcome]) -> li
 
 def _finish(scan: FormScan, outcomes: list[PageOutcome], resumed: bool = False) -> list:
     fields = {"state": FormScan.State.DONE, "finished_at": timezone.now()}
-    if not resumed and all(outcome.sheet is None for outcome in outcomes):
-        # No form in it: nothing to keep as evidence (and a photo may show people).
+    if not resumed and all(
+        outcome.sheet is None and outcome.reason != "qr_unreadable" for outcome in outcomes
+    ):
+        # No form in it: nothing to keep as evidence (and a photo may show people). A form
+        # whose QR code could not be read is kept: a teller may type its code instead.
         scan_path(scan).unlink(missing_ok=True)
         fields["file"] = ""
     FormScan.objects.filter(pk=scan.pk).update(**fields)
@@ -450,7 +458,9 @@ def _measure(scan: FormScan, index: int, found, layout_page: dict) -> tuple[list
     """Pure image work: every box and writing area read, and the straightened page kept
     for the review's crops."""
     image = _page_image(scan, index)
-    boxes, areas = work.measure(found.image, layout_page, str(readings_dir() / image))
+    boxes, areas = work.measure(
+        found.image, layout_page, str(readings_dir() / image), found.resolution
+    )
     return boxes, areas, image
 
 
@@ -466,6 +476,121 @@ def _read_page(scan: FormScan, index: int, gray: np.ndarray, user) -> PageOutcom
         return identified
     measured = _measure(scan, index, found, identified.layout_page)
     return _record(scan, index, found.fit_mm, identified, measured, user)
+
+
+# --- a code typed for an unreadable QR code ------------------------------------------------
+
+
+def awaits_code(scan: FormScan, index: int) -> bool:
+    """Whether page ``index`` of ``scan`` was found but its QR code could not be read, and
+    the file is still there to read it again with a typed code."""
+    return (
+        bool(scan.file)
+        and scan.page_readings.filter(
+            index=index, status=PageReading.Status.REFUSED, reason="qr_unreadable"
+        ).exists()
+    )
+
+
+def _typed_identify(
+    scan: FormScan, index: int, code: str, form_page: int | None, user
+) -> _Identified:
+    """Database: the sheet a teller typed for a page whose QR code could not be read. The
+    code is looked up as a teller's typed code is (``paper.sheet_from_code``: the printed
+    code carries no signature, but it is unguessable and must name a sheet printed for
+    this session); the layout version is the sheet's own. Raises ``AccessDenied`` and
+    ``InputRejected`` (``page_read``: the page does not wait for a code;
+    ``unknown_sheet``, ``sheet_other_session``, ``layout_mismatch``: no such page on the
+    form, and the other checks of ``_check``)."""
+    if scan.session is None:  # the command line's files: no session to type codes for
+        raise InputRejected("page_read")
+    permissions.require(user, scan.session.process, "enter_paper")
+    if not awaits_code(scan, index):
+        raise InputRejected("page_read")
+    sheet = paper.sheet_from_code(session=scan.session, code=code)
+    if form_page is None:
+        numbers = [page["number"] for page in (_layout_pages(sheet) or [])]
+        form_page = numbers[0] if len(numbers) == 1 else 0
+    version = sheet.layout_version
+    return _Identified(sheet, form_page, version, _check(scan, sheet, form_page, version))
+
+
+def _layout_pages(sheet: PaperSheet) -> list[dict] | None:
+    layout = _layout(sheet.session_id, sheet.layout_version)
+    return layout["pages"] if layout is not None else None
+
+
+def _typed_qr_text(sheet: PaperSheet, form_page: int) -> str:
+    """What the sheet's QR code says, for the page's record (never parsed again)."""
+    return f"t/{paper.sheet_token(sheet)}/?p={form_page}&v={sheet.layout_version}"
+
+
+def _typed_record(
+    scan: FormScan, index: int, fit_mm: float, identified: _Identified, measured, user
+) -> PageOutcome:
+    """Database: the refused page gives way to its reading (``_record``), and the typed
+    code is logged beside it."""
+    with transaction.atomic():
+        deleted, _ = scan.page_readings.filter(
+            index=index, status=PageReading.Status.REFUSED, reason="qr_unreadable"
+        ).delete()
+        if not deleted:  # another request typed it first
+            (readings_dir() / measured[2]).unlink(missing_ok=True)
+            raise InputRejected("page_read")
+        log_append(
+            process=identified.sheet.session.process,
+            action="paper.code_typed",
+            actor=actor_for(user),
+            data={
+                "sheet": identified.sheet.code,
+                "page": identified.form_page,
+                "sha256": scan.sha256,
+                "file_page": index + 1,
+            },
+        )
+        return _record(scan, index, fit_mm, identified, measured, user)
+
+
+def page_read_typed(
+    *, user, scan: FormScan, index: int, code: str, form_page: int | None = None
+) -> PageOutcome:
+    """Read page ``index`` of ``scan`` again, from the same file, with the sheet code a
+    teller typed from under its unreadable QR code (``form_page``: the page number, needed
+    when the form has several pages). A refused code changes nothing. Raises
+    ``AccessDenied`` and ``InputRejected`` (``_typed_identify``'s codes, and the page's
+    own: ``corner_missing`` …, should the page no longer be found)."""
+    identified = _typed_identify(scan, index, code, form_page, user)
+    qr_text = _typed_qr_text(identified.sheet, identified.form_page)
+    found = work.find_one(scan_path(scan).read_bytes(), _frame(), index, qr_text)
+    if isinstance(found, tuple):
+        raise InputRejected(found[1])
+    measured = _measure(scan, index, found, identified.layout_page)
+    return _typed_record(scan, index, found.fit_mm, identified, measured, user)
+
+
+async def page_read_typed_async(
+    *, user, scan: FormScan, index: int, code: str, form_page: int | None = None
+) -> PageOutcome:
+    """``page_read_typed`` for a web request: the image work in the worker process, as
+    ``scan_read_async`` does it."""
+    db = sync_to_async
+    identified = await db(_typed_identify)(scan, index, code, form_page, user)
+    data = await asyncio.to_thread(scan_path(scan).read_bytes)
+    qr_text = _typed_qr_text(identified.sheet, identified.form_page)
+    found = await run_in_worker(work.find_one, data, _frame(), index, qr_text)
+    if isinstance(found, tuple):
+        raise InputRejected(found[1])
+    image = _page_image(scan, index)
+    boxes, areas = await run_in_worker(
+        work.measure,
+        found.image,
+        identified.layout_page,
+        str(readings_dir() / image),
+        found.resolution,
+    )
+    return await db(_typed_record)(
+        scan, index, found.fit_mm, identified, (boxes, areas, image), user
+    )
 
 
 def _record(
@@ -574,7 +699,18 @@ def _decide(reading: SheetReading, sheet: PaperSheet, user) -> None:
     rules = {q.pk: {"kind": q.kind, "max_choices": q.max_choices} for q in questions}
     pages = current_pages(reading).values()
     boxes = [
-        Box(b["key"], b["state"], b["confidence"], b["strong"], b["faint"], b["low"], b["found"])
+        Box(
+            b["key"],
+            b["state"],
+            b["confidence"],
+            b["strong"],
+            b["faint"],
+            b["low"],
+            b["found"],
+            b.get("span", 0.0),  # pages read before strokes were measured
+            b.get("runs", 0.0),
+            b.get("bend", 0.0),
+        )
         for page in pages
         for b in page.boxes
     ]

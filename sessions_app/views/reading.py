@@ -59,12 +59,69 @@ async def teller_photo(request, session_id: int):
     that the image work runs in the low-priority worker process rather than in the
     server's threads, which share a core with the phones' sockets
     (``reading.scan_read_async``)."""
+    typed = await sync_to_async(_code_taken)(request, session_id)  # the body is read here
+    if typed is not None:
+        return await _photo_code(request, typed)
     taken = await sync_to_async(_photo_taken)(request, session_id)
     if not isinstance(taken, tuple):
         return taken
     scan, session, user = taken
     outcomes = await reading.scan_read_async(scan, user=user)
-    return await sync_to_async(_photo_result)(request, session, outcomes)
+    return await sync_to_async(_photo_result)(request, session, outcomes, scan=scan)
+
+
+async def _photo_code(request, typed):
+    """The sheet code typed for a photo whose QR code could not be read: the same photo
+    read again with it (``reading.page_read_typed_async``), no new upload. A refused code
+    shows the form again with the reason."""
+    scan, session, index, code, form_page = typed
+    try:
+        outcome = await reading.page_read_typed_async(
+            user=request.user, scan=scan, index=index, code=code, form_page=form_page
+        )
+    except (InputRejected, AccessDenied) as error:
+        outcomes = await sync_to_async(reading.scan_outcomes)(scan)
+        return await sync_to_async(_photo_result)(
+            request, session, outcomes, scan=scan, code_error=error.message, status=400
+        )
+    return await sync_to_async(_photo_result)(request, session, [outcome], scan=scan)
+
+
+def _code_taken(request, session_id: int):
+    """The teller's scan and page waiting for a code, and what they typed; None for a
+    photo (no code typed); 404 for a scan that is not theirs or a page that waits for no
+    code."""
+    if "code" not in request.POST:
+        return None
+    session = get_object_or_404(LiveSession.objects.select_related("process"), pk=session_id)
+    if not permissions.has_capability(request.user, session.process, "enter_paper"):
+        raise Http404
+    scan = get_object_or_404(
+        FormScan.objects.select_related("session__process"),
+        pk=_number(request.POST.get("scan")),
+        session=session,
+        created_by=request.user,
+    )
+    index = _number(request.POST.get("index"))
+    if index is None or not reading.awaits_code(scan, index):
+        raise Http404
+    code = request.POST.get("code", "")[:64]
+    return scan, session, index, code, _number(request.POST.get("form_page"))
+
+
+def _number(value) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _pages_in_session(session: LiveSession) -> int:
+    """The most pages a form of the session has (a page number is asked only then)."""
+    return max(
+        (len(data.get("pages", [])) for data in session.layouts.values_list("data", flat=True)),
+        default=1,
+    )
 
 
 def _photo_taken(request, session_id: int):
@@ -88,7 +145,9 @@ def _photo_taken(request, session_id: int):
         return _photo_result(request, session, outcomes, error=error.message, status=400)
 
 
-def _photo_result(request, session, outcomes, *, error=None, status=None):
+def _photo_result(
+    request, session, outcomes, *, scan=None, error=None, code_error=None, status=None
+):
     use_process_language(request, session.process)
     finished = [o for o in outcomes if o.reading is not None and o.status not in ("pages",)]
     described = [
@@ -97,9 +156,14 @@ def _photo_result(request, session, outcomes, *, error=None, status=None):
             "message": outcome_message(outcome),
             "answers": _read_answers(outcome.reading) if outcome in finished else None,
             "token": paper.sheet_token(outcome.sheet) if outcome.sheet is not None else "",
+            # The page was found but its QR code not read: the teller may type its code.
+            "ask_code": scan is not None
+            and outcome.reason == "qr_unreadable"
+            and reading.awaits_code(scan, outcome.index),
         }
         for outcome in outcomes
     ]
+    asked = any(item["ask_code"] for item in described)
     refused = any(o.status == "refused" for o in outcomes)
     return render(
         request,
@@ -113,6 +177,10 @@ def _photo_result(request, session, outcomes, *, error=None, status=None):
             or (bool(outcomes) and all(o.status == "refused" for o in outcomes)),
             "votes": vote_words(),
             "client_id": uuid.uuid4().hex,
+            "scan": scan,
+            "code_error": code_error,
+            "typed_code": request.POST.get("code", "")[:64] if code_error else "",
+            "form_pages": range(1, _pages_in_session(session) + 1) if asked else (),
         },
         status=status or (422 if refused else 200),
     )
@@ -377,16 +445,26 @@ def _crops(pages: list[PageReading], questions) -> dict[str, list[dict]]:
                 }
             )
         for area in page.areas:
+            stray = area["key"]["kind"] == "stray"
+            if stray and not area["written"]:
+                continue  # the question's part of the page, clean: nothing to look at
             x, y, w, h = area["found"]
             crop = image[y : y + h, x : x + w]
+            if stray:
+                label, words = _("Ink beside the boxes"), _("ink found")
+            else:
+                label = (
+                    _("Written on the form")
+                    if area["key"]["kind"] == "text"
+                    else _("Own statement written on the form")
+                )
+                words = _("written") if area["written"] else _("empty")
             crops.setdefault(str(area["key"]["question"]), []).append(
                 {
                     "src": _data_uri(crop, ".jpg"),
-                    "label": _("Written on the form")
-                    if area["key"]["kind"] == "text"
-                    else _("Own statement written on the form"),
+                    "label": label,
                     "state": "written" if area["written"] else "empty",
-                    "state_words": _("written") if area["written"] else _("empty"),
+                    "state_words": words,
                     "area": True,
                 }
             )

@@ -71,6 +71,8 @@ REASON_WORDS = {
     "ranking_invalid": lambda: _("places used twice or with gaps"),
     "handwritten_digits": lambda: _("handwritten numbers: a person reads them"),
     "handwriting": lambda: _("handwriting: a person types it"),
+    "stray_ink": lambda: _("ink beside the boxes: a circled answer, a note or a mark"),
+    "blank_in_doubt": lambda: _("no answer read, but a light mark may have been lost"),
 }
 
 

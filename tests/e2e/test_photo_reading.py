@@ -16,6 +16,7 @@ from sessions_app.services.processes import process_publish
 from sessions_app.specs import OptionSpec
 from tests.conftest import PASSWORD
 from tests.reading_helpers import photos, scanned_pdf
+from tests.sessions_app.test_reading_service import blurred_qr_photo
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 OPTIONS = ("Bij de school", "In het park", "Achter de kerk")
@@ -159,3 +160,41 @@ async def test_the_facilitator_uploads_a_scanned_pdf_and_follows_it_to_the_summa
     # The review is one click away.
     await page.get_by_role("link", name="Naar de controle").click()
     await expect(page.get_by_role("link", name="Formulier 2", exact=False)).to_be_visible()
+
+
+async def test_a_photo_whose_qr_code_cannot_be_read_is_read_with_the_typed_code(
+    browser, daphne_url, filled_forms
+):
+    """The QR code is blurred past reading; the teller types the code printed under it,
+    on the phone, and the same photo is read with it (no new photo)."""
+    session, question, _park, _doubt = filled_forms
+
+    def blurred():
+        sheet = session.sheets.get(serial=1)
+        park = question.options.order_by("position")[1].pk
+        shot = blurred_qr_photo(sheet, [("cross", question.pk, {"option": park})])
+        return sheet.code, shot
+
+    code, shot = await sync_to_async(blurred)()
+    context = await browser.new_context(
+        locale="nl-NL", viewport={"width": 390, "height": 844}, is_mobile=True
+    )
+    phone = await context.new_page()
+    await log_in(phone, daphne_url, "tara")
+    await phone.goto(f"{daphne_url}/t/s/{session.pk}/")
+    await photograph(phone, shot, "IMG_0003.jpg")
+    await expect(phone.get_by_role("alert")).to_contain_text("QR-code")
+    field = phone.get_by_label("Formuliercode (onder de QR-code)")
+    await expect(field).to_be_visible()
+    await expect(phone.get_by_label("Paginanummer", exact=False)).to_have_count(0)  # one page
+    width = await phone.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390  # fits the phone: nothing to scroll sideways
+    await no_axe_violations(phone)
+    await field.fill("ZZZZ-ZZZZ")
+    await phone.get_by_role("button", name="Foto lezen met de code").click()
+    await expect(phone.get_by_role("alert").last).to_contain_text("Er is geen formulier")
+    await phone.get_by_label("Formuliercode (onder de QR-code)").fill(f"{code[:4]}-{code[4:]}")
+    await phone.get_by_role("button", name="Foto lezen met de code").click()
+    await expect(phone.locator(".message-success")).to_contain_text("Formulier 1 is geteld.")
+    await expect(phone.locator(".read-answers")).to_contain_text("In het park")
+    await context.close()

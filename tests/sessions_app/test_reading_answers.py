@@ -84,3 +84,120 @@ def test_budget_digits_go_to_a_person():
     assert one(written, 6).reasons == ["handwritten_digits"]
     blank = [box("empty", question=6, option=60, digit=0)]
     assert one(blank, 6).sure and one(blank, 6).answer is None
+
+
+def test_ink_beside_the_boxes_goes_to_a_person_never_to_no_answer():
+    from sessions_app.reading.marks import Area
+
+    boxes = [box("empty", question=1, option=10), box("empty", question=1, option=11)]
+    beside = Area({"question": 1, "kind": "stray"}, True, 0.001, (0, 0, 10, 10))
+    reading = read_answers(boxes, RULES, [beside])[1]
+    assert not reading.sure and reading.answer is None and reading.reasons == ["stray_ink"]
+    assert reading.confidence <= 0.5
+    clean = Area({"question": 1, "kind": "stray"}, False, 0.0, (0, 0, 10, 10))
+    assert read_answers(boxes, RULES, [clean])[1].sure
+
+
+def test_a_ranking_of_all_options_but_one_is_not_sure():
+    """``[12, 10, 13]`` for four options, with a trace of ink in the fourth row: the last
+    place may be a light mark read as empty."""
+    grid = [
+        box("marked" if rank == place else "empty", question=5, option=option, rank=rank)
+        for place, option in enumerate((52, 50, 53, 51), start=1)
+        for rank in range(1, 5)
+    ]
+    assert one(grid, 5).answer == {"ranking": [52, 50, 53, 51]}
+    missing = [b for b in grid if not (b.key["option"] == 51 and b.state == "marked")]
+    # Left out with its row clean: a voter may rank only some options.
+    clean = [*missing, box("empty", question=5, option=51, rank=4)]
+    assert one(clean, 5).answer == {"ranking": [52, 50, 53]}
+    # Left out with a box in its row not clearly empty (a trace of faint ink, marks.
+    # _faded): a light last place read as empty?
+    trace = Box({"question": 5, "option": 51, "rank": 4}, "empty", 0.45, 0.0, 0.05, 0.0, (0,) * 4)
+    reading = one([*missing, trace], 5)
+    assert not reading.sure and reading.reasons == ["blank_in_doubt"]
+    two_of_four = [b for b in missing if b.key["option"] not in (53,) or b.state == "empty"]
+    two_of_four += [box("empty", question=5, option=n, rank=3) for n in (51, 53)]
+    assert one(two_of_four, 5).answer == {"ranking": [52, 50]}
+
+
+def test_every_kind_is_unsure_with_one_doubtful_box():
+    """A row of statements, a ranking, a scale: one box not clearly empty or marked
+    (``unsure``) and the whole question waits, never with that row dropped."""
+    for question, key in ((4, {"statement": 40, "vote": "pass"}), (5, {"option": 50, "rank": 1})):
+        clear = box("marked", question=question, **key)
+        doubtful = box("unsure", 0.3, question=question, **{**key, "vote": "agree"})
+        if question == 5:
+            doubtful = box("unsure", 0.3, question=5, option=51, rank=2)
+        reading = one([clear, doubtful], question)
+        assert not reading.sure and reading.reasons[0] == "unsure_box"
+        assert reading.answer is None
+    for kind_id in (1, 2, 3, 6):
+        reading = one([box("unsure", 0.3, question=kind_id, option=1, value=1, digit=0)], kind_id)
+        assert not reading.sure and "unsure_box" in reading.reasons
+
+
+def test_a_row_read_blank_without_confidence_is_not_sure():
+    """Where no answer is read in a row, each of its boxes must be clearly empty: an
+    empty box read without confidence (a trace of faint ink, black and white, a copy, a
+    fold: ``marks.DOUBTFUL_EMPTY``) sends the question to a person. Beside a mark in the
+    same row it is harmless, except in a multiple choice, where any box may be one more
+    answer."""
+    # Statements: row 41 blank and in doubt → the question; row 40 voted → fine.
+    voted = box("marked", question=4, statement=40, vote="agree")
+    doubt = box("empty", 0.45, question=4, statement=40, vote="pass")
+    assert one([voted, doubt, box("empty", question=4, statement=41, vote="agree")], 4).sure
+    reading = one([voted, doubt, box("empty", 0.45, question=4, statement=41, vote="agree")], 4)
+    assert not reading.sure and reading.reasons == ["blank_in_doubt"] and reading.answer is None
+    # A single choice or a scale read blank: sure only when every box is clearly empty.
+    clean = one([box("empty", question=1, option=1), box("empty", question=1, option=2)], 1)
+    assert clean.sure and clean.answer is None
+    reading = one([box("empty", question=3, value=1), box("empty", 0.45, question=3, value=2)], 3)
+    assert reading.reasons == ["blank_in_doubt"]
+    # Beside a mark, an empty box without confidence is no doubt for a single choice ...
+    chosen = box("marked", question=1, option=1)
+    assert one([chosen, box("empty", 0.45, question=1, option=2)], 1).answer == {"option": 1}
+    # ... unless the page can lose light ink without a trace (a second mark gone?) ...
+    gone = one([chosen, box("empty", 0.4, question=1, option=2)], 1)
+    assert not gone.sure and gone.reasons == ["blank_in_doubt"]
+    # ... or it holds a trace: what is left of the real mark, beside a scribble?
+    traced = Box({"question": 1, "option": 2}, "empty", 0.45, 0.02, 0.08, 0.0, (0,) * 4)
+    reading = one([chosen, traced], 1)
+    assert not reading.sure and reading.reasons == ["blank_in_doubt"]
+    # ... but is for a multiple choice.
+    picked = box("marked", question=2, option=1)
+    reading = one([picked, box("empty", 0.45, question=2, option=2)], 2)
+    assert not reading.sure and reading.reasons == ["blank_in_doubt"]
+    assert one([picked, box("empty", question=2, option=2)], 2).answer == {"options": [1]}
+    # A filled box is a mark taken back, not a doubt.
+    taken_back = Box({"question": 1, "option": 2}, "filled", 0.9, 0.9, 1.0, 0.6, (0,) * 4)
+    assert one([box("empty", question=1, option=1), taken_back], 1).sure
+
+
+def test_a_trace_of_faint_ink_is_not_clearly_empty():
+    """A stray pen dot has a dark core and is harmless; faint ink without one may be
+    what is left of a light tick."""
+    from sessions_app.reading.marks import _faded
+
+    assert not _faded(0.0, 0.0)
+    assert not _faded(0.02, 0.04)  # a dot
+    assert _faded(0.0, 0.03)  # faint ink, no core
+
+
+def test_scribbles_and_faint_strokes_are_not_clear():
+    from sessions_app.reading.marks import classify
+
+    assert classify(0.3, 0.6, 0.01, 1.0, 1.0)[0] == "marked"  # a cross
+    assert classify(0.3, 0.6, 0.01, 1.0, 2.0)[0] == "marked"  # a cross, both arms crossed
+    assert classify(0.3, 0.6, 0.01, 1.0, 4.0)[0] == "filled"  # scribbled out: taken back
+    assert classify(0.3, 0.6, 0.01, 1.0, 2.75)[0] == "unsure"  # three strokes, or two?
+    assert classify(0.1, 0.3, 0.01, 1.0, 4.0)[0] == "unsure"  # a few thin lines over it
+    assert classify(0.9, 1.0, 0.7, 1.0, 4.0)[0] == "filled"  # filled in evenly
+    assert classify(0.0, 0.10, 0.0, 0.2)[0] == "empty"  # a dot
+    assert classify(0.0, 0.10, 0.0, 0.7)[0] == "unsure"  # a light stroke across the box
+    # Grey all over and nowhere pressed: a pencil scribble run together, or shading.
+    assert classify(0.0, 0.9, 0.13, 1.0, 2.0)[0] == "unsure"
+    # A light pencil tick, spanning the box and bending: a mark, less surely than a pen's.
+    assert classify(0.0, 0.15, 0.0, 0.75, 0.0, 0.45) == ("marked", 0.55)
+    # As faint and as long, but straight (a fold, a shadow's edge): a person decides.
+    assert classify(0.0, 0.15, 0.0, 1.0, 0.0, 0.1)[0] == "unsure"

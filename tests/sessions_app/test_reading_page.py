@@ -7,7 +7,15 @@ import pytest
 
 from printables import paper_form
 from printables.strings import form_strings
-from sessions_app.reading.page import PX_PER_MM, ReadRefused, find_page, images
+from sessions_app.reading.marks import CLEAR_MATCH, locate
+from sessions_app.reading.page import (
+    MAX_FIT_THREE_MM,
+    PX_PER_MM,
+    ReadRefused,
+    find_page,
+    images,
+    unwarp,
+)
 from sessions_app.reading.synthetic import photograph, render_pdf_page
 from sessions_app.services.printing import form_layout
 
@@ -45,6 +53,17 @@ def test_a_phone_photo_is_found_straightened_and_its_code_read(
     # The top left marker lands where the layout has it: its dark cells at (8 mm, 8 mm).
     marker = found.image[8 * PX_PER_MM + 4 : 10 * PX_PER_MM, 8 * PX_PER_MM + 4 : 10 * PX_PER_MM]
     assert marker.mean() < 90
+
+
+@pytest.mark.parametrize("scale", [0.5, 1.0, 2.0])
+def test_the_pictures_resolution_is_measured_from_the_markers(form, scale):
+    """A coarse picture thins a light stroke to a trace (``marks.LOW_RESOLUTION``): the
+    page says how many pixels of the picture a millimetre of paper had."""
+    layout, page, _pdf = form  # rendered at 150 dpi: 5.9 px/mm
+    resized = cv2.resize(page, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    framed = cv2.copyMakeBorder(resized, 40, 40, 40, 40, cv2.BORDER_CONSTANT, value=120)
+    found = find_page(framed, layout)
+    assert found.resolution == pytest.approx(150 / 25.4 * scale, rel=0.05)
 
 
 def test_a_scanned_pdf_gives_one_image_a_page(form):
@@ -117,3 +136,122 @@ def test_a_photo_taken_sideways_or_upside_down_is_straightened_the_right_way_up(
     assert found.qr_text == URL + f"?p=1&v={layout['version']}"
     marker = found.image[8 * PX_PER_MM + 4 : 10 * PX_PER_MM, 8 * PX_PER_MM + 4 : 10 * PX_PER_MM]
     assert marker.mean() < 90  # the top left marker is top left
+
+
+def thumb(page: np.ndarray, marker: dict) -> np.ndarray:
+    """The page with a thumb (a grey oval) over one corner marker, as printed at 150 dpi."""
+    covered = page.copy()
+    dpi = 150 / 25.4
+    x0, y0, size = (round(marker[k] * dpi) for k in ("x", "y", "size"))
+    centre = (x0 + size // 2 + 20, y0 + size // 2)
+    cv2.ellipse(covered, centre, (round(size * 0.6), round(size * 1.2)), 10, 0, 360, 150, -1)
+    return covered
+
+
+@pytest.mark.parametrize("corner", [0, 1, 2, 3])
+@pytest.mark.parametrize(("angle", "skew"), [(5, 0.05), (-12, 0.08)])
+def test_a_thumb_over_one_corner_still_finds_the_page_where_four_corners_do(
+    form, corner, angle, skew
+):
+    """Three markers and the QR code fix the page as well as four markers do: the part
+    of the page by the covered corner lands within half a millimetre of it."""
+    layout, page, _pdf = form
+    marker = layout["markers"][corner]
+    settings = {"angle": angle, "skew": skew, "blur": 0.5, "quality": 80}
+    [gray] = images(photograph(thumb(page, marker), **settings))
+    [whole] = images(photograph(page, **settings))
+    found, reference = find_page(gray, layout), find_page(whole, layout)
+    assert found.qr_text == URL + f"?p=1&v={layout['version']}"
+    assert found.fit_mm < MAX_FIT_THREE_MM
+    height, width = found.image.shape
+    rows = slice(height // 2, height) if marker["y"] > 100 else slice(0, height // 2)
+    columns = slice(width // 2, width) if marker["x"] > 100 else slice(0, width // 2)
+    (dx, dy), _response = cv2.phaseCorrelate(
+        reference.image[rows, columns].astype(np.float32),
+        found.image[rows, columns].astype(np.float32),
+    )
+    assert np.hypot(dx, dy) / PX_PER_MM < 0.5
+
+
+def test_three_corners_that_do_not_fit_or_cannot_be_checked_are_a_missing_corner(form):
+    """Three markers fit some slant of the page whatever their places, so a page fixed
+    from three is believed only on a close fit confirmed by the QR code."""
+    layout, page, _pdf = form
+    right, left = layout["markers"][2], layout["markers"][3]
+    # The bottom left marker 17 mm above its place, the bottom right one covered.
+    moved = thumb(page, right)
+    dpi = 150 / 25.4
+    x0, y0, size = (round(left[k] * dpi) for k in ("x", "y", "size"))
+    patch = moved[y0 : y0 + size, x0 : x0 + size].copy()
+    moved[y0 : y0 + size, x0 : x0 + size] = 255
+    moved[y0 - 100 : y0 - 100 + size, x0 : x0 + size] = patch
+    problem = refused(photograph(moved, angle=3, skew=0.04), layout)
+    assert (problem.code, problem.detail) == ("corner_missing", "bottom_right")
+    # A thumb over a corner and the QR code blurred: nothing confirms the three.
+    smudged = thumb(page, right)
+    qr = layout["qr"]
+    x0, y0, size = (round(qr[k] * dpi) for k in ("x", "y", "size"))
+    smudged[y0 : y0 + size, x0 : x0 + size] = cv2.GaussianBlur(
+        smudged[y0 : y0 + size, x0 : x0 + size], (0, 0), 6
+    )
+    problem = refused(photograph(smudged), layout)
+    assert (problem.code, problem.detail) == ("corner_missing", "bottom_right")
+    # Two corners covered: refused as before.
+    problem = refused(photograph(thumb(thumb(page, right), left)), layout)
+    assert (problem.code, problem.detail) == ("corner_missing", "bottom_right, bottom_left")
+
+
+def outline_offsets(image: np.ndarray, layout_page: dict) -> np.ndarray:
+    """How far (mm) each clearly seen box outline lies from its place in the layout."""
+    found = []
+    for box in layout_page["boxes"]:
+        where, score = locate(image, box)
+        if score >= CLEAR_MATCH:
+            found.append(np.hypot(where[0] - box["x"] * PX_PER_MM, where[1] - box["y"] * PX_PER_MM))
+    return np.array(found) / PX_PER_MM
+
+
+def test_a_curled_sheet_is_flattened_onto_its_box_outlines(form):
+    """The lower part of a sheet curls up: its boxes drift by up to a millimetre and a
+    half. After ``unwarp`` they lie where they are printed; a flat page is left alone."""
+    layout, page, _pdf = form
+    flat = find_page(images(photograph(page, angle=4, skew=0.03))[0], layout).image
+    layout_page = layout["pages"][0]
+    assert unwarp(flat, layout_page) is flat
+    height, width = flat.shape
+    xs, ys = np.meshgrid(np.arange(width, dtype=np.float32), np.arange(height, dtype=np.float32))
+    lift = (ys / height) ** 2 * 1.4 * PX_PER_MM  # down to 1.4 mm at the bottom edge
+    lean = (xs / width) * (ys / height) * 0.8 * PX_PER_MM
+    curled = cv2.remap(flat, xs - lean, ys - lift, cv2.INTER_LINEAR, borderValue=255)
+    before = outline_offsets(curled, layout_page)
+    after = outline_offsets(unwarp(curled, layout_page), layout_page)
+    assert np.percentile(before, 90) > 0.8
+    assert np.percentile(after, 90) < 0.35 and len(after) >= len(before)
+
+
+@pytest.mark.parametrize("along_x", [True, False])
+def test_a_sheet_bowed_by_four_millimetres_is_flattened_onto_its_box_outlines(form, along_x):
+    """A sheet bowed along one axis (a half sine: nothing at the edges, where the corner
+    markers are, 4 mm in the middle): its boxes lie further from their places than the
+    boxes' own search reaches, and as far as a box's neighbour is from the next box.
+    After ``unwarp`` every clearly seen outline lies within half a millimetre of its
+    place; the flat page is left alone."""
+    layout, page, _pdf = form
+    flat = find_page(images(photograph(page, angle=3, skew=0.03))[0], layout).image
+    layout_page = layout["pages"][0]
+    assert unwarp(flat, layout_page) is flat
+    height, width = flat.shape
+    xs, ys = np.meshgrid(np.arange(width, dtype=np.float32), np.arange(height, dtype=np.float32))
+    bend = np.sin(np.pi * (xs / width if along_x else ys / height)) * 4.0 * PX_PER_MM
+    curled = cv2.remap(
+        flat,
+        xs if along_x else xs - bend,
+        ys - bend if along_x else ys,
+        cv2.INTER_LINEAR,
+        borderValue=255,
+    )
+    before = outline_offsets(curled, layout_page)
+    after = outline_offsets(unwarp(curled, layout_page), layout_page)
+    boxes = len(layout_page["boxes"])
+    assert len(before) < boxes * 0.9 or np.max(before) > 1.0  # the outlines are lost or off
+    assert len(after) >= boxes * 0.9 and np.max(after) < 0.5

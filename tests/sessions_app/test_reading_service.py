@@ -31,13 +31,14 @@ from sessions_app.models import (
     SheetState,
     Source,
 )
-from sessions_app.reading.synthetic import photograph, render_pdf_page
+from sessions_app.reading.synthetic import draw_mark, photograph, render_pdf_page
 from sessions_app.services import paper, reading, reconciliation
 from sessions_app.services.live_sessions import live_session_create
+from sessions_app.services.printing import sheet_url
 from sessions_app.views.reading_words import outcome_message
 from tests.conftest import session_spec
 from tests.paper_fixtures import option
-from tests.reading_helpers import BASE, layout_of, photos, scanned_pdf
+from tests.reading_helpers import BASE, box_matches, layout_of, photos, scanned_pdf
 
 pytestmark = pytest.mark.django_db
 
@@ -255,18 +256,26 @@ def test_a_photo_without_a_form_is_refused_and_the_photo_not_kept(paper_session,
     assert not list(reading.readings_dir().glob(f"{scan.sha256}*"))
 
 
-def test_a_cut_off_corner_is_refused_naming_it(paper_session, printed, teller, filled):
+def test_a_thumb_over_one_corner_is_read_and_over_two_is_refused_naming_them(
+    paper_session, printed, teller, filled
+):
     session, _q = paper_session
     [sheet] = printed(1)
     photo = cv2.imdecode(np.frombuffer(photos(sheet, filled[0], angle=0)[0], np.uint8), 0)
     height, width = photo.shape
-    photo[int(height * 0.8) :, : int(width * 0.25)] = 90  # a thumb over the bottom left
+    thumbed = photo.copy()
+    thumbed[int(height * 0.8) :, : int(width * 0.25)] = 90  # a thumb over the bottom left
+    _ok, jpeg = cv2.imencode(".jpg", thumbed)
+    [outcome] = read(teller, session, jpeg.tobytes())
+    assert (outcome.status, outcome.sheet, outcome.form_page) == ("pages", sheet, 1)
+    # The whole bottom edge covered: two corners missing, named.
+    photo[int(height * 0.8) :, :] = 90
     _ok, jpeg = cv2.imencode(".jpg", photo)
     [outcome] = read(teller, session, jpeg.tobytes())
     assert (outcome.status, outcome.reason, outcome.detail) == (
         "refused",
         "corner_missing",
-        "bottom_left",
+        "bottom_right, bottom_left",
     )
     assert "bottom left" in outcome_message(outcome)
     assert counted(session) == 0
@@ -421,3 +430,68 @@ def test_a_form_typed_in_while_its_reading_waits_takes_the_reading_out_of_review
     assert outcome.reading.status == SheetReading.Status.DROPPED
     assert not reading.review_queue(session=session).exists()
     reconciliation.paper_close(user=organiser, session=session)  # nothing waits any more
+
+
+def blurred_qr_photo(sheet, marks=()):
+    """A photo of the sheet's first page, marked, whose QR code is blurred past reading
+    (the code printed under it is left as it is)."""
+    layout = layout_of(sheet)
+    pdf = paper_form.render(
+        layout, [paper_form.SheetRow(sheet.code, sheet_url(BASE, sheet))], form_strings(), title="t"
+    )
+    page = render_pdf_page(pdf, 0)
+    for number, (kind, question, key) in enumerate(marks):
+        for box in layout["pages"][0]["boxes"]:
+            if box_matches(box, question, **key):
+                draw_mark(page, box, kind, seed=1 + number)
+    qr, scale = layout["qr"], 150 / 25.4
+    x0, y0 = round(qr["x"] * scale), round(qr["y"] * scale)
+    size = round(qr["size"] * scale)
+    page[y0 : y0 + size, x0 : x0 + size] = cv2.GaussianBlur(
+        page[y0 : y0 + size, x0 : x0 + size], (0, 0), 6
+    )
+    return photograph(page, angle=3)
+
+
+def test_a_photo_whose_qr_code_cannot_be_read_is_read_with_the_typed_code(
+    paper_session, printed, teller, filled
+):
+    session, _q = paper_session
+    [sheet, other] = printed(2)
+    marks, expected = filled
+    scan = reading.scan_add(
+        user=teller, session=session, data=blurred_qr_photo(sheet, marks), origin="photo"
+    )
+    [outcome] = reading.scan_read(scan, user=teller)
+    assert (outcome.status, outcome.reason) == ("refused", "qr_unreadable")
+    scan.refresh_from_db()
+    assert scan.file and reading.awaits_code(scan, 0)  # the photo is kept for the code
+    # A code nobody printed, and a page the form does not have: refused, nothing changes.
+    for code, page, refusal in (
+        ("ZZZZ-ZZZZ", 1, "unknown_sheet"),
+        (sheet.code, 9, "layout_mismatch"),
+    ):
+        with pytest.raises(InputRejected) as refused:
+            reading.page_read_typed(user=teller, scan=scan, index=0, code=code, form_page=page)
+        assert refused.value.code == refusal
+    assert reading.awaits_code(scan, 0)
+    assert not SheetReading.objects.exists()
+    assert not LogEntry.objects.filter(action="paper.code_typed").exists()
+    # The code as printed (dash, lower case): the same photo is read as page 1 of the sheet.
+    typed = f"{sheet.code[:4]}-{sheet.code[4:]}".lower()
+    outcome = reading.page_read_typed(user=teller, scan=scan, index=0, code=typed, form_page=1)
+    assert outcome.status == "pages" and outcome.sheet == sheet and outcome.form_page == 1
+    assert not reading.awaits_code(scan, 0)
+    page = PageReading.objects.get(scan=scan, index=0)
+    assert page.status == PageReading.Status.READ and page.sheet == sheet
+    logged = LogEntry.objects.get(action="paper.code_typed").data
+    assert logged["sheet"] == sheet.code and logged["sha256"] == scan.sha256
+    # The sheet's other pages, photographed as usual, count it with the marks of page 1.
+    outcomes = read_all(teller, session, photos(sheet, marks, pages=range(2, 10)))
+    assert outcomes[-1].status == "counted", outcomes[-1].as_json()
+    assert SheetEntry.objects.get(sheet=sheet).answers == expected
+    # Typing again for the read page is refused.
+    with pytest.raises(InputRejected) as again:
+        reading.page_read_typed(user=teller, scan=scan, index=0, code=other.code, form_page=1)
+    assert again.value.code == "page_read"
+    assert other.readings.count() == 0

@@ -19,6 +19,7 @@ from sessions_app.models import (
 )
 from tests.paper_fixtures import option
 from tests.reading_helpers import photos, scanned_pdf
+from tests.sessions_app.test_reading_service import blurred_qr_photo
 
 pytestmark = pytest.mark.django_db
 
@@ -324,3 +325,40 @@ def test_a_lost_reading_worker_fails_the_photo_and_never_reads_it_in_the_server(
         assert f"Form {sheet.serial} is counted." in last.content.decode()
     finally:
         workers.worker_pool_reset()
+
+
+def test_a_photo_whose_qr_code_cannot_be_read_is_read_with_the_code_the_teller_types(
+    client, paper_session, printed, teller, marks, make_user, grant
+):
+    session, _q = paper_session
+    [sheet] = printed(1)
+    client.force_login(teller)
+    refused = upload(client, session, blurred_qr_photo(sheet, marks))
+    assert refused.status_code == 422
+    body = refused.content.decode()
+    assert "QR code cannot be read" in body
+    # A plain form, labelled: the code, and the page number (the form has several pages).
+    assert '<label for="sheet-code-0">' in body and 'name="code"' in body
+    assert '<label for="form-page-0">' in body and '<option value="2">2</option>' in body
+    scan = FormScan.objects.get()
+    url = reverse("paper:teller_photo", args=[session.pk])
+    fields = {"scan": scan.pk, "index": 0, "form_page": 1}
+    wrong = client.post(url, {**fields, "code": "ZZZZ-ZZZZ"})
+    assert wrong.status_code == 400
+    body = wrong.content.decode()
+    assert "No form with this code was printed." in body and 'aria-invalid="true"' in body
+    assert not SheetReading.objects.exists()
+    # Another teller cannot type a code for this teller's photo.
+    other = make_user("tina")
+    grant(session.process, other, Role.TELLER)
+    client.force_login(other)
+    assert client.post(url, {**fields, "code": sheet.code}).status_code == 404
+    client.force_login(teller)
+    typed = f"{sheet.code[:4]}-{sheet.code[4:]}"
+    read = client.post(url, {**fields, "code": typed})
+    assert read.status_code == 200
+    body = read.content.decode()
+    assert f"Page 1 of form {sheet.serial} is read" in body and 'name="code"' not in body
+    assert SheetReading.objects.get().sheet == sheet
+    # The page is read: a second code for it finds nothing to read.
+    assert client.post(url, {**fields, "code": typed}).status_code == 404

@@ -1,0 +1,344 @@
+"""When in doubt, ask a person (issue 19): each case that was once read as sure and wrong
+is drawn on a rendered, straightened page of a real form and must go to review with its
+reason; clean marks on the same form stay sure."""
+
+import cv2
+import numpy as np
+import pytest
+
+from printables import fonts
+from printables.layout import PT
+from sessions_app.reading.answers import read_answers
+from sessions_app.reading.marks import find_creases, flatten, is_binary, is_copied
+from sessions_app.reading.page import PX_PER_MM, find_page, images
+from sessions_app.reading.synthetic import draw_mark, photograph, render_pdf_page
+from sessions_app.reading.work import read_page
+
+from .test_reading_marks import printed_form
+
+pytestmark = pytest.mark.django_db
+
+DPI = PX_PER_MM * 25.4
+
+
+@pytest.fixture
+def form(paper_session):
+    """The form's layout, its pages rendered straight at the reader's 8 px/mm, the
+    questions, and what the reader makes of pages."""
+    session, questions = paper_session
+    layout, pdf = printed_form(session)
+    width = round(layout["page"]["width"] * PX_PER_MM)
+    height = round(layout["page"]["height"] * PX_PER_MM)
+    pages = []
+    for index in range(len(layout["pages"])):
+        page = np.full((height, width), 255, np.uint8)
+        rendered = render_pdf_page(pdf, index, dpi=DPI)[:height, :width]
+        page[: rendered.shape[0], : rendered.shape[1]] = rendered
+        # As a camera gives it: paper a little grey, black not quite black, some grain.
+        grain = np.random.default_rng(index).normal(0, 2.0, page.shape)
+        pages.append(np.clip(page * 0.92 + 10 + grain, 0, 255).astype(np.uint8))
+    kinds = {q.pk: {"kind": q.kind, "max_choices": q.max_choices} for q in questions.values()}
+
+    def read(images_=None):
+        boxes, areas = [], []
+        for page, layout_page in zip(images_ or pages, layout["pages"], strict=True):
+            _image, found, written = read_page(page, layout_page)
+            boxes += found
+            areas += written
+        return read_answers(boxes, kinds, areas)
+
+    return layout, pages, questions, read
+
+
+def where(layout, question, **key):
+    """The page index and the layout box of the box with ``key``."""
+    for index, page in enumerate(layout["pages"]):
+        for box in page["boxes"]:
+            if box["question"] == question.pk and all(box.get(k) == v for k, v in key.items()):
+                return index, box
+    raise LookupError(key)
+
+
+def ids(question):
+    return list(question.options.order_by("position").values_list("pk", flat=True))
+
+
+def line(page, points_mm, level: int, width_mm: float) -> None:
+    """A pen stroke through ``points_mm`` (layout mm)."""
+    points = np.array([[round(x * PX_PER_MM), round(y * PX_PER_MM)] for x, y in points_mm])
+    width = max(1, round(width_mm * PX_PER_MM))
+    cv2.polylines(page, [points.astype(np.int32)], False, level, width, cv2.LINE_AA)
+
+
+def mark(form_, question, kind="cross", **key) -> None:
+    layout, pages, _questions, _read = form_
+    index, box = where(layout, question, **key)
+    draw_mark(pages[index], box, kind, dpi=DPI, seed=len(key))
+
+
+def test_clean_marks_on_a_photographed_form_stay_sure(form):
+    """No regression: crosses and ticks in every kind of grid, through a phone photo,
+    are read as sure; the printed labels, headings and lines are no stray ink."""
+    layout, pages, questions, read_pages = form
+    choice, scale, ranking = questions["choice"], questions["scale"], questions["ranking"]
+    statements = questions["statements"]
+    mark(form, choice, option=ids(choice)[1])
+    mark(form, scale, "tick", value=4)
+    for rank, option in enumerate(ids(ranking), start=1):
+        mark(form, ranking, option=option, rank=rank)
+    for statement in ids(statements):
+        mark(form, statements, "tick", statement=statement, vote="agree")
+    shots = []
+    for number, page in enumerate(pages):
+        photo = photograph(page, angle=5, skew=0.04, blur=0.8, light=0.3, quality=60, seed=number)
+        [gray] = images(photo)
+        shots.append(find_page(gray, layout).image)
+    answers = read_pages(shots)
+    assert all(reading.sure for reading in answers.values()), {
+        q: r.reasons for q, r in answers.items() if not r.sure
+    }
+    assert answers[choice.pk].answer == {"option": ids(choice)[1]}
+    assert answers[ranking.pk].answer == {"ranking": ids(ranking)}
+    assert answers[statements.pk].answer == {"votes": {str(s): "agree" for s in ids(statements)}}
+
+
+def test_a_circled_option_label_goes_to_review_not_to_no_answer(form):
+    layout, pages, questions, read = form
+    choice = questions["choice"]
+    index, box = where(layout, choice, option=ids(choice)[1])
+    label = next(
+        t
+        for t in layout["pages"][index]["texts"]
+        if abs(t["x"] - (box["x"] + box["w"] + 3)) < 0.6 and abs(t["y"] - box["y"]) < box["w"]
+    )
+    width = fonts.width_mm(label["text"], label["size"], label["bold"])
+    cx, cy = label["x"] + width / 2, box["y"] + box["w"] / 2
+    rx, ry = width / 2 + 2.0, label["size"] * PT * 0.95
+    ellipse = [(cx + rx * np.cos(a), cy + ry * np.sin(a)) for a in np.linspace(0, 2.05 * np.pi, 40)]
+    line(pages[index], ellipse, 60, 0.4)
+    reading = read()[choice.pk]
+    assert not reading.sure and reading.answer is None
+    assert reading.reasons == ["stray_ink"]
+    assert reading.confidence <= 0.5
+
+
+def test_a_note_in_the_margin_goes_to_review(form):
+    layout, pages, questions, read = form
+    scale = questions["scale"]
+    mark(form, scale, value=2)
+    index, box = where(layout, scale, value=1)
+    cv2.putText(
+        pages[index],
+        "nee!",
+        (round(3 * PX_PER_MM), round((box["y"] + 4) * PX_PER_MM)),
+        cv2.FONT_HERSHEY_SCRIPT_SIMPLEX,
+        0.9,
+        50,
+        2,
+        cv2.LINE_AA,
+    )
+    reading = read()[scale.pk]
+    assert not reading.sure and "stray_ink" in reading.reasons and reading.answer is None
+
+
+def test_a_scribbled_out_box_is_never_a_second_choice(form):
+    """Scribbled over, back and forth: taken back, as a teller takes it (the printed rule
+    asks for the box made black); never read as ``[a, b]``, sure. (Between a cross and a
+    scribble, ``classify`` leaves it to a person: ``test_reading_answers``.)"""
+    layout, pages, questions, read = form
+    multiple = questions["multiple"]
+    first, second = ids(multiple)[:2]
+    mark(form, multiple, option=first)
+    index, box = where(layout, multiple, option=second)
+    x, y, w = box["x"], box["y"], box["w"]
+
+    def scribble(rows: int) -> list[tuple[float, float]]:
+        return [
+            (x - 0.6 if row % 2 else x + w + 0.6, y - 0.5 + (w + 1.0) * row / rows)
+            for row in range(rows + 1)
+        ]
+
+    line(pages[index], scribble(7), 40, 0.5)
+    reading = read()[multiple.pk]
+    [scribbled] = [b for b in reading.boxes if b.key["option"] == second]
+    assert scribbled.state == "filled" and scribbled.runs >= 3, (scribbled.runs, scribbled.faint)
+    assert reading.sure and reading.answer == {"options": [first]}
+
+
+def test_a_light_pencil_tick_in_one_row_makes_the_whole_question_unsure(form):
+    """One row's faint tick is neither clearly empty nor clearly marked: the statements
+    are read as a whole, never with that row dropped and the rest kept as sure."""
+    layout, pages, questions, read = form
+    statements = questions["statements"]
+    first, second = ids(statements)
+    mark(form, statements, "tick", statement=first, vote="agree")
+    index, box = where(layout, statements, statement=second, vote="pass")
+    x, y, _w = box["x"], box["y"], box["w"]
+    line(pages[index], [(x + 1.2, y + 2.6), (x + 2.0, y + 3.8), (x + 3.6, y + 1.3)], 222, 0.25)
+    reading = read()[statements.pk]
+    assert not reading.sure and reading.answer is None
+    assert reading.reasons == ["unsure_box"]
+    [faint] = [b for b in reading.boxes if b.key == {**faint_key(statements, second)}]
+    assert faint.state == "unsure" and faint.span >= 0.45
+
+
+def faint_key(statements, statement) -> dict:
+    return {"question": statements.pk, "statement": statement, "vote": "pass"}
+
+
+def test_a_full_ranking_with_one_place_missing_goes_to_review(form):
+    """All options ranked but the last, in whose row is a trace of ink too small to be a
+    mark: the last place, marked lightly, may have been missed. Not sure."""
+    layout, pages, questions, read = form
+    ranking = questions["ranking"]
+    options = ids(ranking)
+    for rank, option in enumerate(options[:-1], start=1):
+        mark(form, ranking, option=option, rank=rank)
+    assert read()[ranking.pk].answer == {"ranking": options[:-1]}  # its row clean: sure
+    index, box = where(layout, ranking, option=options[-1], rank=len(options))
+    centre = (box["x"] + box["w"] / 2, box["y"] + box["w"] / 2)
+    line(pages[index], [centre, (centre[0] + 0.3, centre[1] + 0.2)], 150, 0.3)
+    reading = read()[ranking.pk]
+    assert not reading.sure and reading.reasons == ["blank_in_doubt"]
+    assert {b.state for b in reading.boxes if b.key["option"] == options[-1]} == {"empty"}
+
+
+def test_a_light_pencil_line_in_the_writing_area_is_writing(form):
+    layout, pages, questions, read = form
+    text = questions["text"]
+    [(index, area)] = [
+        (i, a)
+        for i, page in enumerate(layout["pages"])
+        for a in page["areas"]
+        if a["question"] == text.pk
+    ]
+    base = area["y"] + area["spacing"] - 2.0
+    wave = [(area["x"] + 6 + k * 6, base + (0.5 if k % 2 else 0)) for k in range(8)]
+    line(pages[index], wave, 175, 0.3)
+    reading = read()[text.pk]
+    assert not reading.sure and reading.reasons == ["handwriting"]
+
+
+def test_black_and_white_scans_do_not_call_a_blank_row_sure(form):
+    """Thresholded to black and white, a light tick can vanish without a trace: no empty
+    box there is clearly empty, so a question goes to a person unless every box of it is
+    marked; the marks are still read, for the person to confirm. The page is found to be
+    black and white after it was straightened too (greyed edges)."""
+    _layout, pages, questions, read = form
+    choice, scale, multiple = questions["choice"], questions["scale"], questions["multiple"]
+    mark(form, choice, option=ids(choice)[0])
+    mark(form, multiple, option=ids(multiple)[0])
+    assert not is_binary(pages[0])
+    binary = [np.where(page < 150, 0, 255).astype(np.uint8) for page in pages]
+    assert is_binary(binary[0])
+    turned = cv2.warpAffine(
+        binary[0], cv2.getRotationMatrix2D((500, 700), 0.7, 1.01), binary[0].shape[::-1]
+    )
+    assert is_binary(turned)  # straightened: edges grey, paper still pure white
+    answers = read(binary)
+    assert answers[choice.pk].reasons == ["blank_in_doubt"]
+    assert [b.state for b in answers[choice.pk].boxes] == ["marked", "empty", "empty"]
+    assert answers[scale.pk].reasons == ["blank_in_doubt"] and answers[scale.pk].answer is None
+    assert answers[multiple.pk].reasons == ["blank_in_doubt"]
+    assert answers[multiple.pk].answer is None
+    # The same marks in grey are read whole.
+    grey = read()
+    assert grey[choice.pk].answer == {"option": ids(choice)[0]}
+    assert grey[scale.pk].sure and grey[multiple.pk].answer == {"options": [ids(multiple)[0]]}
+
+
+def test_a_hard_shadow_across_a_box_is_no_mark(form):
+    """A shadow's sharp edge through an empty box darkens half of it: against the paper
+    around it that looked like ink. The page is flattened first (``flatten``)."""
+    layout, pages, questions, read = form
+    scale = questions["scale"]
+    mark(form, scale, value=4)
+    index, box = where(layout, scale, value=2)
+    page = pages[index].astype(np.float32)
+    edge = round((box["x"] + box["w"] / 2) * PX_PER_MM)
+    page[:, :edge] *= 0.55  # everything left of the box's middle in shadow
+    pages[index] = page.astype(np.uint8)
+    flat = flatten(pages[index])
+    paper = flat[: round(40 * PX_PER_MM), round(5 * PX_PER_MM) : edge - PX_PER_MM]
+    assert np.median(paper) >= 245  # the shadowed paper is white again
+    reading = read()[scale.pk]
+    assert reading.sure and reading.answer == {"value": 4}, reading.reasons
+    assert {b.key["value"]: b.state for b in reading.boxes}[2] == "empty"
+
+
+def test_a_fold_across_the_form_is_no_ink_and_a_blank_row_on_it_is_for_a_person(form):
+    """A crease: a dark line from edge to edge, through boxes and writing. It is found in
+    the margins, whitened out, and is neither a mark nor writing; a row read blank on it
+    goes to a person (a light tick may have gone with it); a mark on it is still read."""
+    layout, pages, questions, read = form
+    statements = questions["statements"]
+    first, second = ids(statements)
+    index, box = where(layout, statements, statement=first, vote="agree")
+    mark(form, statements, statement=first, vote="disagree")
+    y = box["y"] + box["w"] / 2
+    height = pages[index].shape[0]
+    page = pages[index].astype(np.float32)
+    rows = np.arange(height, dtype=np.float32)[:, None] - y * PX_PER_MM
+    page *= 1 - 0.35 * np.exp(-((rows / (0.4 * PX_PER_MM)) ** 2))  # the fold's ridge
+    pages[index] = page.astype(np.uint8)
+    [(start, end)] = find_creases(flatten(pages[index]))
+    assert abs(start[1] - y * PX_PER_MM) <= PX_PER_MM and abs(end[1] - y * PX_PER_MM) <= PX_PER_MM
+    assert (
+        find_creases(flatten(pages[1 - index] if len(pages) > 1 else pages[index] * 0 + 230)) == []
+    )
+    answers = read()
+    reading = answers[statements.pk]
+    # The first row is voted on the fold; the second row is blank and off it.
+    assert reading.answer == {"votes": {str(first): "disagree"}}, reading.reasons
+    assert all(r.reasons != ["handwriting"] for r in answers.values())
+    # Now the fold through the blank row instead: in doubt.
+    _i, other = where(layout, statements, statement=second, vote="agree")
+    page = pages[index].astype(np.float32)
+    rows = np.arange(height, dtype=np.float32)[:, None] - (other["y"] + other["w"] / 2) * PX_PER_MM
+    page *= 1 - 0.35 * np.exp(-((rows / (0.4 * PX_PER_MM)) ** 2))
+    pages[index] = page.astype(np.uint8)
+    reading = read()[statements.pk]
+    assert not reading.sure and reading.reasons == ["blank_in_doubt"]
+
+
+def test_a_photocopy_is_known_by_its_specks_and_a_blank_row_on_it_is_for_a_person(form):
+    """A copy of a copy turns light grey white, so a light tick can be gone without a
+    trace; the copier's toner specks on the blank margins give it away. On such a page no
+    empty box is clearly empty: the questions go to a person, with their marks read."""
+    _layout, pages, questions, read = form
+    choice, scale = questions["choice"], questions["scale"]
+    mark(form, choice, option=ids(choice)[1])
+    assert not is_copied(flatten(pages[0]))
+    rng = np.random.default_rng(3)
+    copied = []
+    for page in pages:
+        page = page.copy()
+        height, width = page.shape
+        for _ in range(400):  # specks of a few pixels all over the page
+            x, y = int(rng.integers(0, width - 3)), int(rng.integers(0, height - 3))
+            page[y : y + 3, x : x + 3] = 40
+        copied.append(page)
+    assert is_copied(flatten(copied[0]))
+    answers = read(copied)
+    assert answers[choice.pk].reasons == ["blank_in_doubt"]
+    assert [b.state for b in answers[choice.pk].boxes] == ["empty", "marked", "empty"]
+    assert answers[scale.pk].reasons == ["blank_in_doubt"]
+    assert read()[scale.pk].sure  # the original: a blank scale is blank
+
+
+def test_a_coarse_picture_can_lose_a_light_tick_and_is_for_a_person(form):
+    """Below 5.5 pixels of the picture to a millimetre of paper (a 1600 x 1200 photo of
+    the whole page) a light pencil tick can thin to nothing: no empty box is clearly
+    empty."""
+    layout, pages, questions, _read = form
+    scale = questions["scale"]
+    mark(form, scale, value=2)
+    for resolution, sure in ((9.5, True), (5.0, False)):
+        boxes = []
+        for page, layout_page in zip(pages, layout["pages"], strict=True):
+            boxes += read_page(page, layout_page, resolution)[1]
+        kinds = {q.pk: {"kind": q.kind, "max_choices": q.max_choices} for q in questions.values()}
+        reading = read_answers(boxes, kinds)[scale.pk]
+        assert reading.sure is sure, (resolution, reading.reasons)
+        if not sure:
+            assert reading.reasons == ["blank_in_doubt"]
