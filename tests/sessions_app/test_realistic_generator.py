@@ -278,3 +278,24 @@ def test_a_small_realistic_bench_run_gives_its_table(form):
     assert accepted == sorted(accepted, reverse=True)
     printed = table(figures)
     assert "| clean | 1 |" in printed and "| **total** | 2 |" in printed
+
+
+def test_under_every_fault_a_question_that_needs_a_person_goes_to_one(form, monkeypatch):
+    """One sheet per camera or scanner fault, each with a trick a person must look at (a
+    circled label, two marks, digits, writing, a note in the margin): none is accepted
+    without review, and no question is read as sure and wrong."""
+    layout, questions, _pdf = form
+    monkeypatch.setattr(realistic, "REVIEW_SHARE", 1.0)
+    count = len(realistic.DEGRADATIONS)
+    figures = realistic_figures(
+        count,
+        1,
+        layouts={False: layout},
+        questions=questions,
+        row=lambda index, large: ("ABCD2345", "http://inspraak.test/t/x/"),
+    )
+    assert set(figures["by_degradation"]) == set(realistic.DEGRADATIONS)
+    for name, row in figures["by_degradation"].items():
+        assert row["accepted_without_review"] == 0, name
+        assert row["silent_errors"] == 0, name
+    assert figures["total"]["questions"] > 0
