@@ -110,9 +110,8 @@ def run(sheets: int, seed: int, writing: float = 0.0) -> dict:
     from sessions_app.demo import fill_in_rows
     from sessions_app.models import LiveSession, SessionState
     from sessions_app.reading.answers import read_answers
-    from sessions_app.reading.page import ReadRefused, find_page, images
+    from sessions_app.reading.page import ReadRefused, images
     from sessions_app.reading.synthetic import box_key, fill_in, photograph_form
-    from sessions_app.reading.work import read_page
     from sessions_app.services.printing import form_layout
 
     rng = random.Random(seed)
@@ -152,15 +151,8 @@ def run(sheets: int, seed: int, writing: float = 0.0) -> dict:
             images(photo)
         decoding_s.append(time.perf_counter() - started)
         started = time.perf_counter()
-        read = []
-        areas = []
         try:
-            for photo, layout_page in zip(photos, layout["pages"], strict=True):
-                [gray] = images(photo)
-                page = find_page(gray, layout)
-                _image, page_boxes, page_areas = read_page(page.image, layout_page, page.resolution)
-                read += page_boxes
-                areas += page_areas
+            read, areas = read_pictures(photos, layout)
         except ReadRefused as problem:
             refused += 1
             reasons[problem.code] += 1
@@ -304,9 +296,9 @@ def realistic_figures(
     from printables import paper_form
     from printables.strings import form_strings
     from sessions_app.reading.answers import read_answers
-    from sessions_app.reading.page import ReadRefused, find_page, images
+    from sessions_app.reading.page import ReadRefused, images
     from sessions_app.reading.synthetic import box_key
-    from sessions_app.reading.work import box_json, read_page
+    from sessions_app.reading.work import box_json
 
     from .realistic import DEGRADATIONS, degradation_of, large_print_of, make_sheet, sheet_rng
 
@@ -332,14 +324,8 @@ def realistic_figures(
             images(picture)
         tally["decoding_s"].append(time.perf_counter() - started)
         started = time.perf_counter()
-        boxes, areas = [], []
         try:
-            for picture, layout_page in zip(pictures, layout["pages"], strict=True):
-                [gray] = images(picture)
-                page = find_page(gray, layout)
-                _image, page_boxes, page_areas = read_page(page.image, layout_page, page.resolution)
-                boxes += page_boxes
-                areas += page_areas
+            boxes, areas = read_pictures(pictures, layout)
         except ReadRefused as problem:
             tally["reading_s"].append(time.perf_counter() - started)
             tally["refused"][problem.code] += 1
@@ -465,6 +451,22 @@ def realistic_figures(
             <= REALISTIC_TARGETS["seconds_per_sheet"],
         },
     }
+
+
+def read_pictures(pictures: list[bytes], layout: dict) -> tuple[list, list]:
+    """Every page of one form, photographed or scanned, read as the reader does it: its
+    boxes and areas. Raises ``ReadRefused`` for a page that cannot be read."""
+    from sessions_app.reading.page import find_page, images
+    from sessions_app.reading.work import read_page
+
+    boxes, areas = [], []
+    for picture, layout_page in zip(pictures, layout["pages"], strict=True):
+        [gray] = images(picture)
+        page = find_page(gray, layout)
+        _image, page_boxes, page_areas = read_page(page.image, layout_page, page.resolution)
+        boxes += page_boxes
+        areas += page_areas
+    return boxes, areas
 
 
 def _tally() -> dict:

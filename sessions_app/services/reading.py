@@ -255,16 +255,9 @@ async def scan_read_async(scan: FormScan, *, user) -> list[PageOutcome]:
                 found = ReadRefused(found[1], found[2])
             identified = await db(_identify)(scan, index, found)
             if isinstance(identified, _Identified):
-                image = _page_image(scan, index)
-                boxes, areas = await run_in_worker(
-                    work.measure,
-                    found.image,
-                    identified.layout_page,
-                    str(readings_dir() / image),
-                    found.resolution,
-                )
+                measured = await _measure_async(scan, index, found, identified.layout_page)
                 identified = await db(_record)(
-                    scan, index, found.fit_mm, identified, (boxes, areas, image), user
+                    scan, index, found.fit_mm, identified, measured, user
                 )
             outcomes.append(identified)
             await db(_progress)(scan, index)
@@ -464,6 +457,15 @@ def _measure(scan: FormScan, index: int, found, layout_page: dict) -> tuple[list
     return boxes, areas, image
 
 
+async def _measure_async(scan: FormScan, index: int, found, layout_page: dict) -> tuple:
+    """``_measure`` in the worker process."""
+    image = _page_image(scan, index)
+    boxes, areas = await run_in_worker(
+        work.measure, found.image, layout_page, str(readings_dir() / image), found.resolution
+    )
+    return boxes, areas, image
+
+
 def _page_image(scan: FormScan, index: int) -> str:
     """Where a page's straightened image is kept, under ``readings_dir()``."""
     return f"{scan.sha256}-{index}.jpg"
@@ -580,17 +582,8 @@ async def page_read_typed_async(
     found = await run_in_worker(work.find_one, data, _frame(), index, qr_text)
     if isinstance(found, tuple):
         raise InputRejected(found[1])
-    image = _page_image(scan, index)
-    boxes, areas = await run_in_worker(
-        work.measure,
-        found.image,
-        identified.layout_page,
-        str(readings_dir() / image),
-        found.resolution,
-    )
-    return await db(_typed_record)(
-        scan, index, found.fit_mm, identified, (boxes, areas, image), user
-    )
+    measured = await _measure_async(scan, index, found, identified.layout_page)
+    return await db(_typed_record)(scan, index, found.fit_mm, identified, measured, user)
 
 
 def _record(

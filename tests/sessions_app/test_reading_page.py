@@ -211,18 +211,34 @@ def outline_offsets(image: np.ndarray, layout_page: dict) -> np.ndarray:
     return np.array(found) / PX_PER_MM
 
 
+def flat_page(form, angle: float):
+    """A photographed page, straightened: it lies flat, and ``unwarp`` leaves it alone."""
+    layout, page, _pdf = form
+    flat = find_page(images(photograph(page, angle=angle, skew=0.03))[0], layout).image
+    layout_page = layout["pages"][0]
+    assert unwarp(flat, layout_page) is flat
+    return flat, layout_page
+
+
+def bent(flat: np.ndarray, shift) -> np.ndarray:
+    """``flat`` with each point moved by ``shift(u, v)`` (mm; u, v: its place across and
+    down the page, 0 … 1)."""
+    height, width = flat.shape
+    xs, ys = np.meshgrid(np.arange(width, dtype=np.float32), np.arange(height, dtype=np.float32))
+    dx, dy = shift(xs / width, ys / height)
+    return cv2.remap(
+        flat, xs - dx * PX_PER_MM, ys - dy * PX_PER_MM, cv2.INTER_LINEAR, borderValue=255
+    )
+
+
 def test_a_curled_sheet_is_flattened_onto_its_box_outlines(form):
     """The lower part of a sheet curls up: its boxes drift by up to a millimetre and a
     half. After ``unwarp`` they lie where they are printed; a flat page is left alone."""
-    layout, page, _pdf = form
-    flat = find_page(images(photograph(page, angle=4, skew=0.03))[0], layout).image
-    layout_page = layout["pages"][0]
-    assert unwarp(flat, layout_page) is flat
-    height, width = flat.shape
-    xs, ys = np.meshgrid(np.arange(width, dtype=np.float32), np.arange(height, dtype=np.float32))
-    lift = (ys / height) ** 2 * 1.4 * PX_PER_MM  # down to 1.4 mm at the bottom edge
-    lean = (xs / width) * (ys / height) * 0.8 * PX_PER_MM
-    curled = cv2.remap(flat, xs - lean, ys - lift, cv2.INTER_LINEAR, borderValue=255)
+    flat, layout_page = flat_page(form, angle=4)
+    curled = bent(
+        flat,
+        lambda u, v: (u * v * 0.8, v**2 * 1.4),  # down to 1.4 mm at the bottom edge
+    )
     before = outline_offsets(curled, layout_page)
     after = outline_offsets(unwarp(curled, layout_page), layout_page)
     assert np.percentile(before, 90) > 0.8
@@ -236,20 +252,13 @@ def test_a_sheet_bowed_by_four_millimetres_is_flattened_onto_its_box_outlines(fo
     boxes' own search reaches, and as far as a box's neighbour is from the next box.
     After ``unwarp`` every clearly seen outline lies within half a millimetre of its
     place; the flat page is left alone."""
-    layout, page, _pdf = form
-    flat = find_page(images(photograph(page, angle=3, skew=0.03))[0], layout).image
-    layout_page = layout["pages"][0]
-    assert unwarp(flat, layout_page) is flat
-    height, width = flat.shape
-    xs, ys = np.meshgrid(np.arange(width, dtype=np.float32), np.arange(height, dtype=np.float32))
-    bend = np.sin(np.pi * (xs / width if along_x else ys / height)) * 4.0 * PX_PER_MM
-    curled = cv2.remap(
-        flat,
-        xs if along_x else xs - bend,
-        ys - bend if along_x else ys,
-        cv2.INTER_LINEAR,
-        borderValue=255,
-    )
+    flat, layout_page = flat_page(form, angle=3)
+
+    def bow(u, v):
+        bend = np.sin(np.pi * (u if along_x else v)) * 4.0
+        return (0 * bend, bend) if along_x else (bend, 0 * bend)
+
+    curled = bent(flat, bow)
     before = outline_offsets(curled, layout_page)
     after = outline_offsets(unwarp(curled, layout_page), layout_page)
     boxes = len(layout_page["boxes"])
