@@ -341,8 +341,8 @@ def realistic_figures(
             expected = filled.boxes.get(box_key(box.key), {"empty"})
             if dump is not None:  # BENCH_READING_BOXES: every box's measures, for thresholds
                 measures = {k: v for k, v in box_json(box).items() if k != "found"}
-                row = {"sheet": index, "fault": degradation, "ink": filled.ink}
-                dump.write(json.dumps({**row, **measures, "expected": sorted(expected)}) + "\n")
+                where = {"sheet": index, "fault": degradation, "ink": filled.ink}
+                dump.write(json.dumps({**where, **measures, "expected": sorted(expected)}) + "\n")
             tally["boxes"] += 1
             tally["boxes_right"] += box.state in expected
             tally["empty_as_marked"] += expected == {"empty"} and box.state == "marked"

@@ -21,7 +21,9 @@ Every refusal is a ``ReadRefused`` with a code:
 
 from __future__ import annotations
 
+import functools
 import io
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -189,8 +191,48 @@ def find_corners(gray: np.ndarray) -> dict[str, np.ndarray]:
     return found
 
 
+#: The markers are looked for first in the picture made smaller by a whole factor, to at
+#: most this many pixels on its longer side (a third of the time on a phone's photo; a
+#: marker is still 45 pixels across or more), their corners then placed exactly in the
+#: picture itself. Where not all four are seen so, they are looked for in the picture
+#: itself.
+MARKER_LOOK_PX = 1800
+
+
 def _markers(gray: np.ndarray) -> dict[str, np.ndarray]:
     """The corner markers in sight (``find_corners``), any number but none."""
+    factor = -(-max(gray.shape) // MARKER_LOOK_PX)
+    found: dict[str, np.ndarray] = {}
+    if factor > 1:
+        height, width = gray.shape
+        small = cv2.resize(gray, (width // factor, height // factor), interpolation=cv2.INTER_AREA)
+        found = _placed(gray, _detect(small), factor)
+    if len(found) < len(CORNER_IDS):
+        whole = _detect(gray)
+        found = whole if len(whole) >= len(found) else found
+    if not found:
+        raise ReadRefused("no_form")
+    return found
+
+
+def _placed(gray: np.ndarray, found: dict[str, np.ndarray], factor: int) -> dict:
+    """Markers found in ``gray`` made ``factor`` times smaller, their corners placed
+    exactly in ``gray`` (a small pixel is the mean of a block of ``factor`` by
+    ``factor``)."""
+    if not found:
+        return {}
+    points = np.concatenate(list(found.values())) * factor + (factor - 1) / 2
+    points = cv2.cornerSubPix(
+        gray,
+        points.astype(np.float32).reshape(-1, 1, 2),
+        (factor + 2,) * 2,
+        (-1, -1),
+        (cv2.TERM_CRITERIA_EPS + cv2.TERM_CRITERIA_COUNT, 30, 0.01),
+    ).reshape(-1, 4, 2)
+    return dict(zip(found, points, strict=True))
+
+
+def _detect(gray: np.ndarray) -> dict[str, np.ndarray]:
     corners, ids, _rejected = _detector().detectMarkers(gray)
     found: dict[str, np.ndarray] = {}
     names = {marker_id: name for name, marker_id in CORNER_IDS.items()}
@@ -198,8 +240,6 @@ def _markers(gray: np.ndarray) -> dict[str, np.ndarray]:
         name = names.get(int(marker_id))
         if name is not None and name not in found:
             found[name] = marker.reshape(4, 2)
-    if not found:
-        raise ReadRefused("no_form")
     return found
 
 
@@ -407,8 +447,19 @@ DISTINCT, OTHER_MM = 1.5, 3.0
 #: offset; then every outline is found this near (mm) to the offset they give around it
 #: (their average, weighted as in pooling), and the field fitted on all found.
 NEAR_MM, PREDICTED_MM = 1.0, 1.5
+#: A page whose outlines found in the first look (standing out, exactly found) lie within
+#: this many mm of one offset, and stand this many mm apart down the page or more, lies
+#: flat: the rest is not looked for (on the realistic set, a page that the whole look
+#: unwarps has a spread of 0.2 mm or more in the first; most flat ones have 0.15 or less).
+FLAT_MM, FLAT_SPAN_MM = 0.15, 90.0
 #: A writing area's frame is found by its corners: an L of this many mm a side.
 CORNER_MM = 6.0
+#: A writing area's frame (top and bottom) and its ruled lines are found along their
+#: length too, every ``LINE_STEP_MM``, by a straight piece ``LINE_MM`` long: a piece of a
+#: line says how far the line is moved up or down there (along it, it looks the same
+#: everywhere), which is what a curl's bow does between the corners. Searched this far
+#: (mm) up and down: ruled lines stand 8 mm apart.
+LINE_MM, LINE_STEP_MM, LINE_NEAR_MM = 12.0, 24.0, 3.0
 #: The ridge on the field's terms (per point): small beside what a millimetre's bow needs.
 UNWARP_RIDGE = 1e-5
 #: The field is smooth: computed every this many mm, and scaled up.
@@ -423,8 +474,9 @@ UNWARP_DEGREE, COLUMN_MM = 4, 10.0
 
 
 def unwarp(page: np.ndarray, layout_page: dict) -> np.ndarray:
-    """The rectified page with a sheet's curl undone: the printed box outlines and the
-    corners of the writing areas are found near their places, a smooth field (a
+    """The rectified page with a sheet's curl undone: the printed box outlines, the
+    corners of the writing areas and pieces of their frames and ruled lines
+    (``LINE_MM``: up and down only) are found near their places, a smooth field (a
     polynomial in x and y) is fitted to their offsets, and the page is resampled so that
     every outline lies where the layout prints it. A page that lies flat, or has too few
     clearly seen outlines, or offsets too large to believe, is returned as it is.
@@ -435,14 +487,17 @@ def unwarp(page: np.ndarray, layout_page: dict) -> np.ndarray:
     near the offset that the outlines standing out in the wide look give (``NEAR_MM``,
     ``PREDICTED_MM``)."""
     features = _features(layout_page)
-    if len(features) < UNWARP_MIN_POINTS:
+    outlines = [f for f in features if not f[2].across_only]
+    if len(outlines) < UNWARP_MIN_POINTS:
         return page
-    coarse, distinct = _wide_offsets(page, features)
+    coarse, distinct = _wide_offsets(page, outlines)
     # First the outlines whose pooled offset stands out, found exactly: their offsets,
     # averaged around each outline, say where to find it (a neighbour is 6.8 mm away).
-    places, offsets = _found(page, features, coarse, distinct, NEAR_MM)
+    places, offsets = _found(page, outlines, coarse, distinct, NEAR_MM)
     if len(places) < UNWARP_MIN_POINTS:
         return page
+    if np.ptp(offsets, axis=0).max() < FLAT_MM and np.ptp(places[:, 1]) >= FLAT_SPAN_MM:
+        return page  # those outlines, down much of the page, lie where printed: flat
     centres = np.array([(x + t.w / 2, y + t.h / 2) for x, y, t in features])
     distance = np.linalg.norm(centres[:, None] - places[None], axis=2)
     weights = np.exp(-((distance / POOL_MM) ** 2)) + 1e-12
@@ -485,25 +540,36 @@ class _Template:
     w: float
     h: float
     segments: tuple[tuple[float, float, float, float], ...]
+    #: A piece of a straight horizontal line: only its offset up or down is known.
+    across_only: bool = False
 
     def __call__(self, scale: float) -> np.ndarray:
-        image = np.full((round(self.h * scale), round(self.w * scale)), 255, np.uint8)
-        stroke = max(1, round(0.3 * scale))
-        for x0, y0, x1, y1 in self.segments:
-            cv2.line(
-                image,
-                (round(x0 * scale), round(y0 * scale)),
-                (round(x1 * scale), round(y1 * scale)),
-                0,
-                stroke,
-            )
-        return image
+        return _drawn(self, scale)
+
+
+@functools.lru_cache(maxsize=256)
+def _drawn(template: _Template, scale: float) -> np.ndarray:
+    """``template`` drawn at ``scale`` pixels a mm: the same few on every page, so kept
+    (read-only)."""
+    image = np.full((round(template.h * scale), round(template.w * scale)), 255, np.uint8)
+    stroke = max(1, round(0.3 * scale))
+    for x0, y0, x1, y1 in template.segments:
+        cv2.line(
+            image,
+            (round(x0 * scale), round(y0 * scale)),
+            (round(x1 * scale), round(y1 * scale)),
+            0,
+            stroke,
+        )
+    image.flags.writeable = False
+    return image
 
 
 def _features(layout_page: dict) -> list[tuple[float, float, _Template]]:
     """The printed outlines the field is fitted on: (x, y, template), the template's top
-    left at (x, y) mm on the page. Every box (a margin of 0.4 mm around its outline) and
-    the four corners of every writing area's frame."""
+    left at (x, y) mm on the page. Every box (a margin of 0.4 mm around its outline), the
+    four corners of every writing area's frame, and pieces of its frame's top and bottom
+    and of its ruled lines (``LINE_MM`` long, every ``LINE_STEP_MM``)."""
     features = []
     margin = 0.4
     for box in layout_page.get("boxes", []):
@@ -528,6 +594,13 @@ def _features(layout_page: dict) -> list[tuple[float, float, _Template]]:
                 ay = py - arm if bottom else py + arm
                 template = _Template(arm + out, arm + out, ((px, py, ax, py), (px, py, px, ay)))
                 features.append((x0, y0, template))
+        piece = _Template(LINE_MM, 2 * out, ((0, out, LINE_MM, out),), across_only=True)
+        ruled = [area["y"] + n * area["spacing"] for n in range(1, area.get("lines", 0))]
+        first, last = area["x"] + arm + out, area["x"] + area["w"] - arm - out - LINE_MM
+        steps = max(1, round((last - first) / LINE_STEP_MM))
+        for line_y in (area["y"], *ruled, area["y"] + area["h"]):
+            for step in range(steps + 1):
+                features.append((first + (last - first) * step / steps, line_y - out, piece))
     return features
 
 
@@ -540,7 +613,14 @@ def _found(
     for (x, y, template), guess, wanted in zip(features, guesses, use, strict=True):
         if not wanted:
             continue
-        found = _match(page, x, y, template(PX_PER_MM), guess * PX_PER_MM, near_mm)
+        if template.across_only:
+            # Along a line it looks the same everywhere: only up and down is searched,
+            # and only that offset is known (NaN along it).
+            found = _match(page, x, y, template(PX_PER_MM), guess * PX_PER_MM, (0.0, LINE_NEAR_MM))
+            if found is not None:
+                found = np.array([np.nan, found[1]])
+        else:
+            found = _match(page, x, y, template(PX_PER_MM), guess * PX_PER_MM, near_mm)
         if found is not None:
             places.append((x + template.w / 2, y + template.h / 2))
             offsets.append(found / PX_PER_MM)
@@ -578,7 +658,7 @@ def _wide_offsets(page: np.ndarray, features: list) -> tuple[np.ndarray, np.ndar
         centres.append((x + template.w / 2, y + template.h / 2))
     centres = np.array(centres)
     distance = np.linalg.norm(centres[:, None] - centres[None], axis=2)
-    weights = np.exp(-((distance / POOL_MM) ** 2))
+    weights = np.exp(-((distance / POOL_MM) ** 2)).astype(np.float32)  # as the scores
     pooled = weights @ np.array(maps).reshape(len(maps), -1)
     best = np.argmax(pooled, axis=1)
     dy, dx = np.divmod(best, 2 * reach + 1)
@@ -594,20 +674,27 @@ def _wide_offsets(page: np.ndarray, features: list) -> tuple[np.ndarray, np.ndar
 
 
 def _match(
-    page: np.ndarray, x: float, y: float, template: np.ndarray, guess: np.ndarray, near_mm: float
+    page: np.ndarray,
+    x: float,
+    y: float,
+    template: np.ndarray,
+    guess: np.ndarray,
+    near_mm: float | tuple[float, float],
 ) -> np.ndarray | None:
     """The offset (px) of ``template`` placed at (x, y) mm, searched ``near_mm`` around
-    ``guess`` (px), when it is seen clearly (``marks.CLEAR_MATCH``)."""
+    ``guess`` (px; or (across, up and down) mm), when it is seen clearly
+    (``marks.CLEAR_MATCH``)."""
     from .marks import CLEAR_MATCH  # marks imports this module
 
-    reach = round(near_mm * PX_PER_MM)
-    left = round(x * PX_PER_MM + guess[0]) - reach
-    top = round(y * PX_PER_MM + guess[1]) - reach
+    near_x, near_y = near_mm if isinstance(near_mm, tuple) else (near_mm, near_mm)
+    reach_x, reach_y = round(near_x * PX_PER_MM), round(near_y * PX_PER_MM)
+    left = round(x * PX_PER_MM + guess[0]) - reach_x
+    top = round(y * PX_PER_MM + guess[1]) - reach_y
     height, width = template.shape
     if left < 0 or top < 0:
         return None
-    window = page[top : top + height + 2 * reach, left : left + width + 2 * reach]
-    if window.shape != (height + 2 * reach, width + 2 * reach):
+    window = page[top : top + height + 2 * reach_y, left : left + width + 2 * reach_x]
+    if window.shape != (height + 2 * reach_y, width + 2 * reach_x):
         return None
     scores = cv2.matchTemplate(window, template, cv2.TM_CCOEFF_NORMED)
     _low, high, _where_low, (dx, dy) = cv2.minMaxLoc(scores)
@@ -623,46 +710,87 @@ NEIGHBOURS = 3
 def _fit_field(places: np.ndarray, offsets: np.ndarray, at: np.ndarray) -> np.ndarray | None:
     """The offsets' smooth field (mm), fitted robustly on the points ``places`` (mm) and
     computed at the points ``at`` (mm, x and y in the last axis); None when too few
-    points fit it."""
-    if len(places) < UNWARP_MIN_POINTS:
+    points fit it. An offset may be known up and down only (a piece of a line: NaN
+    along it); each of the two offsets is fitted on the points that know it."""
+    if np.isfinite(offsets).all(axis=1).sum() < UNWARP_MIN_POINTS:
         return None
-    degree = [min(UNWARP_DEGREE, _columns(places[:, axis]) - 1) for axis in (0, 1)]
-    origin, size = places.min(axis=0), np.maximum(np.ptp(places, axis=0), 1.0)
-    terms = _polynomial(*((places - origin) / size).T, degree)
     # A point whose offset disagrees with its nearest neighbours' is a misfound outline
     # (a curl moves neighbours alike): left out before any fit, which few points would
     # otherwise bend towards it.
     apart = np.linalg.norm(places[:, None] - places[None], axis=2)
     np.fill_diagonal(apart, np.inf)
     nearest = np.argsort(apart, axis=1)[:, :NEIGHBOURS]
-    keep = np.linalg.norm(offsets - np.median(offsets[nearest], axis=1), axis=1) < UNWARP_OUTLIER_MM
-    for _round in range(3):  # fit, drop the points far off the fit (misfound ones), fit
+    with np.errstate(invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # neighbours that all lack one
+        consensus = np.nanmedian(offsets[nearest], axis=1)
+    keep = _distance(offsets - consensus) < UNWARP_OUTLIER_MM
+    fits = []
+    for axis in (0, 1):
+        known = np.isfinite(offsets[:, axis])
+        fit = _fit_axis(places[known], offsets[known, axis], keep[known])
+        if fit is None:
+            return None
+        fits.append(fit)
+    field = np.stack([fit(at) for fit in fits], axis=-1)
+    # Where the offsets hardly differ, the page lies flat (a few points would let it
+    # swing).
+    spread = [np.ptp(fit.seen) for fit in fits]
+    if max(spread) < UNWARP_MIN_MM:
+        return None
+    return field
+
+
+def _distance(differences: np.ndarray) -> np.ndarray:
+    """The length of each row's difference, of what is known of it (NaN: not known)."""
+    return np.sqrt(np.nansum(differences**2, axis=1))
+
+
+@dataclass
+class _AxisFit:
+    """One offset's fitted polynomial (``_polynomial``): its degrees, the points' origin
+    and size it is scaled by, the solution, and where the points that fit it lie."""
+
+    degree: list[int]
+    origin: np.ndarray
+    size: np.ndarray
+    solution: np.ndarray
+    low: np.ndarray
+    high: np.ndarray
+    seen: np.ndarray
+
+    def __call__(self, at: np.ndarray) -> np.ndarray:
+        # Beyond the points the field is not known: it is held at its value at their
+        # edge; nor does it go beyond the offsets seen (a polynomial swings between
+        # clusters).
+        inside = (np.clip(at, self.low, self.high) - self.origin) / self.size
+        value = _polynomial(inside[..., 0].ravel(), inside[..., 1].ravel(), self.degree)
+        value = (value @ self.solution).reshape(at.shape[:-1])
+        return np.clip(value, self.seen.min() - UNWARP_MIN_MM, self.seen.max() + UNWARP_MIN_MM)
+
+
+def _fit_axis(places: np.ndarray, offsets: np.ndarray, keep: np.ndarray) -> _AxisFit | None:
+    """One offset (along x or y) fitted on the points that know it: fit, drop the points
+    far off the fit (misfound ones), fit again, twice."""
+    if len(places) < UNWARP_MIN_POINTS:
+        return None
+    degree = [min(UNWARP_DEGREE, _columns(places[:, axis]) - 1) for axis in (0, 1)]
+    origin, size = places.min(axis=0), np.maximum(np.ptp(places, axis=0), 1.0)
+    terms = _polynomial(*((places - origin) / size).T, degree)
+    for _round in range(3):
         if keep.sum() < max(UNWARP_MIN_POINTS, terms.shape[1] + 2):
             return None
         # A little ridge: what the points leave open (a corner without any) stays flat.
         ridge = np.sqrt(UNWARP_RIDGE * keep.sum()) * np.eye(terms.shape[1])[1:]
         solution, *_ = np.linalg.lstsq(
             np.vstack([terms[keep], ridge]),
-            np.vstack([offsets[keep], np.zeros((len(ridge), 2))]),
+            np.concatenate([offsets[keep], np.zeros(len(ridge))]),
             rcond=None,
         )
-        keep = np.linalg.norm(terms @ solution - offsets, axis=1) < UNWARP_OUTLIER_MM
+        keep = np.abs(terms @ solution - offsets) < UNWARP_OUTLIER_MM
     if keep.sum() < max(UNWARP_MIN_POINTS, terms.shape[1] + 2):
         return None
-    # Beyond the points the field is not known: it is held at its value at their edge.
     low, high = places[keep].min(axis=0), places[keep].max(axis=0)
-    inside = (np.clip(at, low, high) - origin) / size
-    field = _polynomial(inside[..., 0].ravel(), inside[..., 1].ravel(), degree) @ solution
-    # Nor does it go beyond the offsets seen (a polynomial swings between clusters); and
-    # where those hardly differ, the page lies flat (a few points would let it swing).
-    seen = offsets[keep]
-    if np.ptp(seen, axis=0).max() < UNWARP_MIN_MM:
-        return None
-    return np.clip(
-        field.reshape(*at.shape[:-1], 2),
-        seen.min(axis=0) - UNWARP_MIN_MM,
-        seen.max(axis=0) + UNWARP_MIN_MM,
-    )
+    return _AxisFit(degree, origin, size, solution, low, high, offsets[keep])
 
 
 def _columns(values: np.ndarray) -> int:

@@ -13,11 +13,10 @@ import cv2
 from .marks import (
     Area,
     Box,
+    capture_of,
     erase_creases,
     find_creases,
     flatten,
-    is_binary,
-    is_copied,
     read_areas,
     read_boxes,
 )
@@ -66,27 +65,36 @@ def read_page(
     picture's pixels per mm of paper (``Page.resolution``), which says whether a light
     stroke can have been thinned to a trace; the page's own look says whether light ink
     can be gone entirely (black and white, a photocopy)."""
+    image, boxes, areas, _capture = _read(image, layout_page, resolution)
+    return image, boxes, areas
+
+
+def _read(image, layout_page: dict, resolution: float | None) -> tuple:
+    """``read_page``, and the kind of picture where light ink can be gone without a trace
+    (``marks.capture_of``: "" for none)."""
     image = unwarp(image, layout_page)
     flat = flatten(image)
     creases = find_creases(flat)
     flat = erase_creases(flat, creases)
+    capture = capture_of(image, flat, resolution)
     boxes = read_boxes(
         flat,
         layout_page,
-        lossy=is_binary(image) or is_copied(flat),
+        lossy=capture in ("black_white", "photocopy"),
         creases=creases,
         resolution=resolution,
     )
-    return image, boxes, read_areas(flat, layout_page, boxes)
+    return image, boxes, read_areas(flat, layout_page, boxes), capture
 
 
 def measure(
     image, layout_page: dict, keep_as: str, resolution: float | None = None
-) -> tuple[list[dict], list[dict]]:
-    """``read_page``, as stored; the page kept as a JPEG at ``keep_as``."""
-    image, boxes, areas = read_page(image, layout_page, resolution)
+) -> tuple[list[dict], list[dict], str]:
+    """``read_page``, as stored, and the kind of picture (``marks.capture_of``); the page
+    kept as a JPEG at ``keep_as``."""
+    image, boxes, areas, capture = _read(image, layout_page, resolution)
     cv2.imwrite(keep_as, image, [cv2.IMWRITE_JPEG_QUALITY, PAGE_JPEG_QUALITY])
-    return [box_json(b) for b in boxes], [area_json(a) for a in areas]
+    return [box_json(b) for b in boxes], [area_json(a) for a in areas], capture
 
 
 def box_json(box: Box) -> dict:

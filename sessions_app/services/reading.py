@@ -111,6 +111,9 @@ class PageOutcome:
     form_page: int | None = None
     reading: SheetReading | None = None
     missing_pages: list[int] = field(default_factory=list)
+    #: A picture that can lose a light mark without a trace (``marks.capture_of``):
+    #: ``black_white``, ``photocopy``, ``coarse``; "" for none.
+    capture: str = ""
 
     def as_json(self) -> dict:
         """The command line's and the progress page's view of it."""
@@ -123,6 +126,7 @@ class PageOutcome:
             "reason": self.reason or None,
             "detail": self.detail or None,
             "missing_pages": self.missing_pages,
+            "capture": self.capture or None,
             "answers": answers if self.status not in ("refused", "pages") else {},
         }
 
@@ -346,6 +350,7 @@ def scan_outcomes(scan: FormScan) -> list[PageOutcome]:
             sheet=page.sheet,
             form_page=page.form_page,
             reading=reading,
+            capture=page.capture,
         )
         if status == "pages":
             outcome.missing_pages = _missing_pages(reading)
@@ -451,19 +456,19 @@ def _measure(scan: FormScan, index: int, found, layout_page: dict) -> tuple[list
     """Pure image work: every box and writing area read, and the straightened page kept
     for the review's crops."""
     image = _page_image(scan, index)
-    boxes, areas = work.measure(
+    boxes, areas, capture = work.measure(
         found.image, layout_page, str(readings_dir() / image), found.resolution
     )
-    return boxes, areas, image
+    return boxes, areas, capture, image
 
 
 async def _measure_async(scan: FormScan, index: int, found, layout_page: dict) -> tuple:
     """``_measure`` in the worker process."""
     image = _page_image(scan, index)
-    boxes, areas = await run_in_worker(
+    boxes, areas, capture = await run_in_worker(
         work.measure, found.image, layout_page, str(readings_dir() / image), found.resolution
     )
-    return boxes, areas, image
+    return boxes, areas, capture, image
 
 
 def _page_image(scan: FormScan, index: int) -> str:
@@ -592,7 +597,7 @@ def _record(
     """Database: the page joins its sheet's reading, which is decided once every page is
     in. The sheet is checked again under its lock (another teller may have been first)."""
     sheet, form_page, version = identified.sheet, identified.form_page, identified.version
-    boxes, areas, image = measured
+    boxes, areas, capture, image = measured
     try:
         with transaction.atomic():
             sheet = paper.lock_sheet(sheet)
@@ -614,6 +619,7 @@ def _record(
                 fit_mm=round(fit_mm, 3),
                 boxes=boxes,
                 areas=areas,
+                capture=capture,
                 image=image,
             )
             log_append(
@@ -637,13 +643,19 @@ def _record(
                     form_page=form_page,
                     reading=reading,
                     missing_pages=missing,
+                    capture=capture,
                 )
             _decide(reading, sheet, user)
     except InputRejected as refused:
         (readings_dir() / image).unlink(missing_ok=True)
         return _refuse(scan, index, refused.code, sheet=sheet)
     return PageOutcome(
-        index, STATUS_OF_READING[reading.status], sheet=sheet, form_page=form_page, reading=reading
+        index,
+        STATUS_OF_READING[reading.status],
+        sheet=sheet,
+        form_page=form_page,
+        reading=reading,
+        capture=capture,
     )
 
 

@@ -31,7 +31,7 @@ from sessions_app.services import background, paper, reading
 
 from .common import use_process_language
 from .paper import entry_answers, facilitated_session, printed_questions, vote_words
-from .reading_words import outcome_message, reason_words
+from .reading_words import capture_hint, outcome_message, reason_words
 
 VOTES = ("agree", "disagree", "pass")
 
@@ -154,6 +154,7 @@ def _photo_result(
         {
             "outcome": outcome,
             "message": outcome_message(outcome),
+            "hint": capture_hint(outcome.capture) if outcome.status != "refused" else "",
             "answers": _read_answers(outcome.reading) if outcome in finished else None,
             "token": paper.sheet_token(outcome.sheet) if outcome.sheet is not None else "",
             # The page was found but its QR code not read: the teller may type its code.
@@ -302,6 +303,8 @@ def scan_page(request, slug: str, session_id: int, scan_id: int):
             "status": _scan_status(scan),
             "stale": reading.is_stale(scan),
             "outcomes": [(outcome, outcome_message(outcome)) for outcome in outcomes],
+            # Pictures that can lose a light mark: what to do, once for each kind.
+            "hints": [capture_hint(c) for c in sorted({o.capture for o in outcomes} - {""})],
             "summary": summary,
             "refused": [
                 (code, count, reason_words(code)) for code, count in sorted(summary.refused.items())

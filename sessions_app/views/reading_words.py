@@ -80,3 +80,25 @@ def reason_words(code: str) -> str:
     """A reason a question goes to review, or a page's refusal code, in words."""
     words = REASON_WORDS.get(code)
     return str(words()) if words else str(ERROR_MESSAGES.get(code, code))
+
+
+def capture_hint(capture: str) -> str:
+    """What a teller can do about a picture that can lose a light mark without a trace
+    (``PageOutcome.capture``): "" for a picture that keeps one."""
+    hints = {
+        "black_white": _(
+            "This is a black-and-white scan: a light pencil mark can vanish from it, so "
+            "questions not fully marked go to a person. Scan in grey or colour, at 200 dpi "
+            "or more, and they are read on their own."
+        ),
+        "photocopy": _(
+            "This is a photocopy: a light pencil mark can vanish from it, so questions not "
+            "fully marked go to a person. Photograph or scan the original form instead."
+        ),
+        "coarse": _(
+            "This photo has too few pixels for light pencil marks, so questions not fully "
+            "marked go to a person. Take the photo closer, the form filling the picture, "
+            "or use the camera's full resolution."
+        ),
+    }
+    return str(hints.get(capture, ""))

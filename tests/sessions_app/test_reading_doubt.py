@@ -9,7 +9,7 @@ import pytest
 from printables import fonts
 from printables.layout import PT
 from sessions_app.reading.answers import read_answers
-from sessions_app.reading.marks import find_creases, flatten, is_binary, is_copied
+from sessions_app.reading.marks import capture_of, find_creases, flatten, is_binary, is_copied
 from sessions_app.reading.page import PX_PER_MM, find_page, images
 from sessions_app.reading.synthetic import draw_mark, photograph, render_pdf_page
 from sessions_app.reading.work import read_page
@@ -342,3 +342,53 @@ def test_a_coarse_picture_can_lose_a_light_tick_and_is_for_a_person(form):
         assert reading.sure is sure, (resolution, reading.reasons)
         if not sure:
             assert reading.reasons == ["blank_in_doubt"]
+
+
+def read_at(form_, resolution: float):
+    """The questions read as from a picture of ``resolution`` px a mm of paper."""
+    layout, pages, questions, _read = form_
+    boxes = []
+    for page, layout_page in zip(pages, layout["pages"], strict=True):
+        boxes += read_page(page, layout_page, resolution)[1]
+    kinds = {q.pk: {"kind": q.kind, "max_choices": q.max_choices} for q in questions.values()}
+    return read_answers(boxes, kinds)
+
+
+def test_a_stray_dot_in_a_sharp_picture_is_no_lost_tick(form):
+    """A small faint dot in a blank scale: in a sharp picture (an 8-megapixel photo,
+    9.5 px a mm) what is left of a light tick still reaches across its box, so a dot is a
+    dot and the blank scale is sure; in a 150 dpi scan (5.9 px a mm) a light tick can
+    thin to such a trace, and the scale goes to a person. A trace reaching a third of
+    the box across or more is not clearly a dot in any picture."""
+    layout, pages, questions, _read = form
+    scale = questions["scale"]
+    index, box = where(layout, scale, value=2)
+    centre = (box["x"] + box["w"] / 2, box["y"] + box["w"] / 2)
+    line(pages[index], [centre, (centre[0] + 0.3, centre[1] + 0.2)], 150, 0.3)
+    sharp, coarse = read_at(form, 9.5)[scale.pk], read_at(form, 5.9)[scale.pk]
+    [dot] = [b for b in sharp.boxes if b.key["value"] == 2]
+    assert dot.state == "empty" and dot.faint > 0 and dot.span <= 0.3
+    assert sharp.sure and sharp.answer is None
+    assert not coarse.sure and coarse.reasons == ["blank_in_doubt"]
+    # The trace drawn on to a millimetre: still no mark, but no longer a dot.
+    line(pages[index], [centre, (centre[0] + 0.9, centre[1] + 0.3)], 205, 0.25)
+    longer = read_at(form, 9.5)[scale.pk]
+    [trace] = [b for b in longer.boxes if b.key["value"] == 2]
+    assert trace.state == "empty" and trace.span > 0.3, trace
+    assert not longer.sure and longer.reasons == ["blank_in_doubt"]
+
+
+def test_the_kind_of_picture_that_can_lose_a_light_mark_is_named(form):
+    """``capture_of`` names what the teller is told about: a black-and-white scan, a
+    photocopy (its toner specks), a coarse picture; a grey photo is none of them."""
+    _layout, pages, _questions, _read = form
+    page = pages[0]
+    assert capture_of(page, flatten(page), 9.0) == ""
+    assert capture_of(page, flatten(page), 5.0) == "coarse"
+    binary = np.where(page < 150, 0, 255).astype(np.uint8)
+    assert capture_of(binary, flatten(binary), 9.0) == "black_white"
+    copied = page.copy()
+    rng = np.random.default_rng(3)
+    for x, y in rng.integers((60, 300), (1600, 2300), (400, 2)):
+        cv2.circle(copied, (int(x), int(y)), 1, 60, -1)  # a copier's specks of toner
+    assert is_copied(flatten(copied)) and capture_of(copied, flatten(copied), 9.0) == "photocopy"

@@ -2,11 +2,12 @@
 filled box is a mark taken back, a stray dot is never a mark, empty boxes stay empty,
 whatever the angle, blur, light and compression."""
 
+import numpy as np
 import pytest
 
 from printables import paper_form
 from printables.strings import form_strings
-from sessions_app.reading.marks import read_boxes
+from sessions_app.reading.marks import percentile, read_boxes
 from sessions_app.reading.page import find_page, images
 from sessions_app.reading.synthetic import draw_mark, photograph, render_pdf_page
 from sessions_app.services.printing import form_layout
@@ -148,3 +149,15 @@ def test_writing_in_an_answer_area_is_seen_and_blank_areas_stay_blank(
     for text in ("Ja", "Meer groen en bankjes bij de vijver"):
         written = areas(text)
         assert written["text"].written and not written["proposal"].written, text
+
+
+@pytest.mark.parametrize("q", [0, 20, 75, 90, 100])
+def test_the_quick_percentile_is_numpys(q):
+    """Boxes' measures use ``marks.percentile`` (partitioning) for speed: the same number
+    as ``np.percentile``, on arrays of every shape a box gives."""
+    rng = np.random.default_rng(q)
+    for shape in [(1,), (2,), (7, 9), (40, 40), (3, 120)]:
+        values = rng.integers(0, 256, shape).astype(np.uint8)
+        assert percentile(values, q) == pytest.approx(float(np.percentile(values, q)))
+        floats = rng.random(shape).astype(np.float32)
+        assert percentile(floats, q) == pytest.approx(float(np.percentile(floats, q)), rel=1e-6)

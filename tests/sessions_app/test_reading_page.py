@@ -9,14 +9,18 @@ from printables import paper_form
 from printables.strings import form_strings
 from sessions_app.reading.marks import CLEAR_MATCH, locate
 from sessions_app.reading.page import (
+    MARKER_LOOK_PX,
     MAX_FIT_THREE_MM,
     PX_PER_MM,
     ReadRefused,
+    _detect,
+    _markers,
     find_page,
     images,
     unwarp,
 )
 from sessions_app.reading.synthetic import photograph, render_pdf_page
+from sessions_app.reading.work import read_page
 from sessions_app.services.printing import form_layout
 
 pytestmark = pytest.mark.django_db
@@ -264,3 +268,64 @@ def test_a_sheet_bowed_by_four_millimetres_is_flattened_onto_its_box_outlines(fo
     boxes = len(layout_page["boxes"])
     assert len(before) < boxes * 0.9 or np.max(before) > 1.0  # the outlines are lost or off
     assert len(after) >= boxes * 0.9 and np.max(after) < 0.5
+
+
+def ruled_line_rows(image: np.ndarray, area: dict) -> list[float]:
+    """Where (px, down the page) the writing area's first ruled line runs, in 20 mm strips
+    across it: the darkest row near its place in each."""
+    x, w = round(area["x"] * PX_PER_MM), round(area["w"] * PX_PER_MM)
+    expected = round((area["y"] + area["spacing"]) * PX_PER_MM)
+    strip = 20 * PX_PER_MM
+    rows = []
+    for left in range(x + 4 * PX_PER_MM, x + w - strip, strip):
+        band = image[expected - 30 : expected + 31, left : left + strip].astype(float)
+        rows.append(expected - 30 + float(np.argmin(band.mean(axis=1))))
+    return rows
+
+
+def test_a_bow_between_a_writing_areas_corners_is_flattened_on_its_lines(form):
+    """The top of a sheet curls up by 2.5 mm in the middle (a half sine across, fading
+    down the page): between the corners of an open answer's frame, where no box is, its
+    ruled lines and frame sag by as much, more than the reader looks around a ruled line
+    for it. Pieces of those lines, found along them, say how far they sag: once unwarped,
+    the ruled line runs straight to within 4 pixels (half a millimetre; without the pieces,
+    7), the empty area holds no writing, and the question no ink beside its print."""
+    layout, _page, pdf = form
+    index = next(i for i, p in enumerate(layout["pages"]) if p["areas"])
+    layout_page = layout["pages"][index]
+    flat = find_page(
+        images(photograph(render_pdf_page(pdf, index), angle=2, skew=0.02))[0], layout
+    ).image
+    area = layout_page["areas"][0]
+    top = area["y"] / layout["page"]["height"]
+
+    def bow(u, v):
+        sag = np.sin(np.pi * u) * 2.5 * np.exp(-(((v - top) / 0.25) ** 2))
+        return 0 * sag, sag
+
+    curled = bent(flat, bow)
+    assert np.ptp(ruled_line_rows(curled, area)) >= 8  # sagging by a millimetre or more
+    # Halved at least: the field is a sum of a bow across and one down (and a twist), so a
+    # curl fading down the page is followed only so far; the reader takes out the rest of
+    # the sag strip by strip (``marks.LINE_STRIP_MM``).
+    assert np.ptp(ruled_line_rows(unwarp(curled, layout_page), area)) <= 4
+    areas = {
+        a.key["kind"]: a
+        for a in read_page(curled, layout_page, 9.0)[2]
+        if a.key["question"] == area["question"]
+    }
+    assert not areas["text"].written and areas["text"].ink == 0, areas
+    assert not areas["stray"].written, areas
+
+
+def test_markers_looked_for_in_a_smaller_picture_are_placed_exactly(form):
+    """A phone's photo is looked at half the size for its markers (quick), and their
+    corners then placed in the photo itself: within a third of a pixel of where a look at
+    the whole photo puts them."""
+    _layout, page, _pdf = form
+    [gray] = images(photograph(page, angle=7, skew=0.04, blur=0.6))
+    assert MARKER_LOOK_PX < max(gray.shape) <= 2 * MARKER_LOOK_PX  # looked at half the size
+    quick, whole = _markers(gray), _detect(gray)
+    assert set(quick) == set(whole) == {"top_left", "top_right", "bottom_right", "bottom_left"}
+    for name in whole:
+        assert np.abs(quick[name] - whole[name]).max() < 0.35, (name, quick[name] - whole[name])

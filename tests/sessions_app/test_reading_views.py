@@ -2,6 +2,11 @@
 confirmation under double entry, the facilitator's scan upload with progress and a
 summary, and the review page with the crops of the boxes."""
 
+import io
+import json
+
+import cv2
+import numpy as np
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
@@ -362,3 +367,43 @@ def test_a_photo_whose_qr_code_cannot_be_read_is_read_with_the_code_the_teller_t
     assert SheetReading.objects.get().sheet == sheet
     # The page is read: a second code for it finds nothing to read.
     assert client.post(url, {**fields, "code": typed}).status_code == 404
+
+
+def black_and_white(shot: bytes) -> bytes:
+    """The photo as a scanner's black-and-white mode gives it (a PNG: no grey at all)."""
+    gray = cv2.imdecode(np.frombuffer(shot, np.uint8), cv2.IMREAD_GRAYSCALE)
+    return cv2.imencode(".png", np.where(gray < 140, 0, 255).astype(np.uint8))[1].tobytes()
+
+
+def test_a_black_and_white_scan_tells_the_teller_why_and_what_to_do(
+    client, paper_session, printed, teller, marks, tmp_path
+):
+    """A light mark can vanish from a black-and-white picture without a trace, so its
+    blank questions go to a person; the teller is told so, and how to get a picture that
+    is read on its own. The page keeps what kind of picture it was; the command says it
+    too. A grey photo of another form says nothing of the kind."""
+    session, _q = paper_session
+    first, second, third = printed(3)
+    client.force_login(teller)
+    for shot in photos(first, marks):
+        body = client.post(
+            reverse("paper:teller_photo", args=[session.pk]),
+            {"photo": SimpleUploadedFile("scan.png", black_and_white(shot), "image/png")},
+        ).content.decode()
+        assert "This is a black-and-white scan" in body and "200 dpi" in body
+    assert set(first.page_readings.values_list("capture", flat=True)) == {"black_white"}
+    reading = SheetReading.objects.get(sheet=first)
+    assert reading.status == SheetReading.Status.REVIEW  # its blank questions: a person's
+    grey = [upload(client, session, shot).content.decode() for shot in photos(second, marks)]
+    assert not any("black-and-white" in body for body in grey)
+    assert set(second.page_readings.values_list("capture", flat=True)) == {""}
+    # The command line: the JSON names the kind of picture, the text says what to do.
+    one, two = (tmp_path / "1.png", tmp_path / "2.png")
+    for path, shot in zip((one, two), photos(third, marks), strict=True):
+        path.write_bytes(black_and_white(shot))
+    out = io.StringIO()
+    call_command("read_forms", str(one), stdout=out)
+    assert "This is a black-and-white scan" in out.getvalue()
+    out = io.StringIO()
+    call_command("read_forms", str(two), "--json", stdout=out)
+    assert json.loads(out.getvalue())["capture"] == "black_white"

@@ -10,7 +10,7 @@ from sessions_app.identifiers import normalise_code
 from sessions_app.management.base import TranslatedCommand
 from sessions_app.models import FormScan, LiveSession
 from sessions_app.services.reading import scan_add, scan_read
-from sessions_app.views.reading_words import outcome_message
+from sessions_app.views.reading_words import capture_hint, outcome_message
 
 
 class Command(TranslatedCommand):
@@ -61,6 +61,7 @@ class Command(TranslatedCommand):
                         "reason": refused.code,
                         "detail": None,
                         "missing_pages": [],
+                        "capture": None,
                         "answers": {},
                     }
                 )
@@ -70,7 +71,9 @@ class Command(TranslatedCommand):
             for outcome in scan_read(scan):
                 results.append({"file": str(path), **outcome.as_json()})
                 if not json:
-                    self.stdout.write(f"{path} p.{outcome.index + 1}: {outcome_message(outcome)}")
+                    hint = capture_hint(outcome.capture) if outcome.status != "refused" else ""
+                    line = f"{path} p.{outcome.index + 1}: {outcome_message(outcome)}"
+                    self.stdout.write(f"{line} {hint}" if hint else line)
         if json:
             for row in results:
                 self.stdout.write(_dumps(row))
