@@ -93,7 +93,9 @@ def _votes(rng: random.Random, statements: list[int], camp: int) -> dict[int, st
         if rng.random() >= 0.85:
             continue  # skipped
         view = CAMPS[camp][index] if index < len(CAMPS[camp]) else None
-        found[statement] = view if view and rng.random() < 0.8 else _weighted(rng, names, [5, 3, 1])
+        found[statement] = (
+            view if view and rng.random() < 0.88 else _weighted(rng, names, [5, 3, 1])
+        )
     return found
 
 

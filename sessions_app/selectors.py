@@ -307,10 +307,15 @@ def question_statements(question: Question) -> list[tuple[int, str]]:
     return list(question.options.order_by("position", "id").values_list("pk", "moderation"))
 
 
-def question_map(question: Question, *, previous: Mapping[int, int] | None = None) -> OpinionMap:
+def question_map(
+    question: Question,
+    *,
+    previous: Mapping[int, int] | None = None,
+    k_state: Mapping | None = None,
+) -> OpinionMap:
     """The map of ``question`` (a statements question) computed here and now, participants
     keyed by their row id, hidden statements left out; ``previous`` is the last map's
-    labels, for stable group colours."""
+    labels, for stable group colours, and ``k_state`` its number of groups smoothed."""
     if question.kind != QuestionKind.STATEMENTS:
         raise ValueError("only a statements question has an opinion map")
     statements = question_statements(question)
@@ -319,6 +324,7 @@ def question_map(question: Question, *, previous: Mapping[int, int] | None = Non
         statements=[pk for pk, _moderation in statements],
         hidden=[pk for pk, moderation in statements if moderation == Moderation.HIDDEN],
         previous=previous,
+        k_state=k_state,
     )
 
 

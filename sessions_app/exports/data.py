@@ -37,7 +37,7 @@ from sessions_app.models import (
     TextContent,
     TextKind,
 )
-from sessions_app.opinion.serialize import previous_labels, to_data
+from sessions_app.opinion.serialize import previous_k_state, previous_labels, to_data
 from sessions_app.opinion.summary import group_name
 from sessions_app.selectors import log_chain_rows, paper_reconciliation, question_map, stored_map
 
@@ -457,8 +457,9 @@ def opinion_maps_part(questions: list[Question]) -> list[dict]:
     for question in questions:
         if question.kind != QuestionKind.STATEMENTS:
             continue
+        live = stored_map(question.pk)
         computed = to_data(
-            question_map(question, previous=previous_labels(stored_map(question.pk)))
+            question_map(question, previous=previous_labels(live), k_state=previous_k_state(live))
         )
         ids = [int(p) for p in computed["positions"]]
         people = {
@@ -475,6 +476,8 @@ def opinion_maps_part(questions: list[Question]) -> list[dict]:
                 "voters": computed["voters"],
                 "placed": computed["placed"],
                 "silhouette": computed["silhouette"],
+                "silhouettes": computed["silhouettes"],
+                "votes_needed": computed["votes_needed"],
                 "explained_variance": computed["explained"],
                 "groups": [
                     {**group, "name": group_name(group["label"])} for group in computed["groups"]

@@ -31,7 +31,7 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Hashable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from scipy.optimize import linear_sum_assignment
@@ -42,6 +42,15 @@ from sklearn.metrics import silhouette_score
 
 MIN_VOTES = 7
 K_RANGE = range(2, 6)
+#: Up to this many statements the PCA is exact (``PCA``'s covariance solver).
+EXACT_PCA_MAX = 1000
+#: Polis's two steps: this many base clusters (k-means on the positions) first, then
+#: groups of base clusters, for k from 2 to at most 2 + (base clusters ÷ ``K_PER_BASE``).
+BASE_K, K_PER_BASE = 100, 12
+#: A new number of groups is taken once it has had the best silhouette this many
+#: recomputations in a row (Polis's ``group-k-buffer``), so the map does not flip
+#: between 2 and 3 groups with every vote.
+K_BUFFER = 4
 #: z for a one-sided 90 % test, as Polis uses for representative statements.
 Z_90 = 1.2816
 REPRESENTATIVE_PER_GROUP = 5
@@ -106,6 +115,16 @@ class OpinionMap:
     #: why there is no map yet: "" when there is one
     reason: str = ""
     votes_by_participant: dict[Hashable, int] = field(default_factory=dict)
+    #: k → the silhouette of the groups for that k (the chosen one among them)
+    silhouettes: dict[int, float] = field(default_factory=dict)
+    #: the number of groups that had the best silhouette this time (``silhouettes``)
+    best_k: int | None = None
+    #: Polis's k smoother, carried to the next recomputation: the k that was best last
+    #: time, how many times in a row, and the k shown.
+    k_state: dict = field(default_factory=dict)
+    #: without groups for too few placed participants: the fewest more votes that would
+    #: place enough of them (0 otherwise)
+    votes_needed: int = 0
 
     def consensus(self, count: int = 5) -> list[StatementStats]:
         """Statements agreed across the groups, the most agreed first: those whose groups
@@ -136,11 +155,13 @@ def opinion_map(
     statements: Sequence[Hashable],
     hidden: Iterable[Hashable] = (),
     previous: Mapping[Hashable, int] | None = None,
+    k_state: Mapping | None = None,
     seed: int = 0,
 ) -> OpinionMap:
     """The map of these votes (in the order given; a later vote on the same statement
     replaces an earlier one) over ``statements`` (all of the question's, ``hidden``
-    among them). ``previous`` is the last map's labels, for stable colours."""
+    among them). ``previous`` is the last map's labels, for stable colours and so that a
+    participant once placed stays placed; ``k_state`` its ``OpinionMap.k_state``."""
     hidden = set(hidden)
     columns = list(statements)
     column_of = {s: j for j, s in enumerate(columns)}
@@ -153,24 +174,33 @@ def opinion_map(
         if statement in column_of:
             raw[row_of[participant], column_of[statement]] = max(-1, min(1, vote))
     shown = ~hidden_columns
-    voted_shown = (~np.isnan(raw[:, shown])).sum(axis=1) if len(people) else np.zeros(0)
-    threshold = min(MIN_VOTES, int(shown.sum()))
-    counts = {p: int(voted_shown[i]) for i, p in enumerate(people)}
-    placed = voted_shown >= max(threshold, 1)
+    # As Polis: every vote counts towards being placed, on a hidden statement too, and
+    # the statements are those with a vote.
+    voted = (~np.isnan(raw)).sum(axis=1) if len(people) else np.zeros(0, int)
+    with_votes = int((~np.isnan(raw)).any(axis=0).sum()) if len(people) else 0
+    threshold = max(1, min(MIN_VOTES, with_votes))
+    counts = {p: int(voted[i]) for i, p in enumerate(people)}
+    placed = (voted >= threshold) | np.array([p in (previous or {}) for p in people], bool)
     empty = OpinionMap({}, {}, (), (), threshold, votes_by_participant=counts)
     if shown.sum() < 2:
         return _with_stats(empty, raw, columns, hidden_columns, people, {}, reason="statements")
     if placed.sum() < MIN_PARTICIPANTS:
-        return _with_stats(empty, raw, columns, hidden_columns, people, {}, reason="participants")
+        needed = _votes_needed(voted[~placed], int(placed.sum()), threshold)
+        waiting = OpinionMap(
+            {}, {}, (), (), threshold, votes_by_participant=counts, votes_needed=needed
+        )
+        return _with_stats(waiting, raw, columns, hidden_columns, people, {}, reason="participants")
 
-    matrix = raw[placed].copy()
+    # The PCA is fitted on everyone who voted (as Polis), a missing vote being the
+    # statement's mean; a hidden statement is a column of zeros for everyone.
+    matrix = raw.copy()
     matrix[:, hidden_columns] = 0.0
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # a statement nobody placed voted on
+        warnings.simplefilter("ignore", RuntimeWarning)  # a statement nobody voted on
         means = np.nan_to_num(np.nanmean(matrix, axis=0, keepdims=True), nan=0.0)
     filled = np.where(np.isnan(matrix), means, matrix)
     placed_people = [p for p, keep in zip(people, placed, strict=True) if keep]
-    if not np.any(np.ptp(filled, axis=0) > 0):  # everyone voted alike: one point
+    if not np.any(np.ptp(filled[placed], axis=0) > 0):  # everyone voted alike: one point
         alike = OpinionMap(
             dict.fromkeys(placed_people, (0.0, 0.0)),
             {},
@@ -180,19 +210,24 @@ def opinion_map(
             votes_by_participant=counts,
         )
         return _with_stats(alike, raw, columns, hidden_columns, people, {}, reason="alike")
-    pca = PCA(n_components=2, svd_solver="covariance_eigh", random_state=seed)
+    # Exact from the covariance matrix while there are few statements; with thousands,
+    # that matrix alone is too big (5,000 statements: 25 million cells, 20 s): then the
+    # randomized solver's power iterations, as Polis's own are, from a fixed seed.
+    solver = "covariance_eigh" if filled.shape[1] <= EXACT_PCA_MAX else "randomized"
+    pca = PCA(n_components=2, svd_solver=solver, random_state=seed)
     coords = pca.fit_transform(filled)
     seen = (~np.isnan(matrix)).sum(axis=1)  # hidden columns are zeros: seen by everyone
     coords *= np.sqrt(len(columns) / np.maximum(seen, 1))[:, None]
-    coords = np.nan_to_num(coords)
+    coords = np.nan_to_num(coords)[placed]
     positions = {p: (float(x), float(y)) for p, (x, y) in zip(placed_people, coords, strict=True)}
 
-    labels, silhouette = _cluster(coords, seed)
-    if labels is None:
+    clustered = _cluster(coords, k_state or {}, seed)
+    if clustered is None:
         found = OpinionMap(
             positions, {}, (), (), threshold, explained=_explained(pca), votes_by_participant=counts
         )
         return _with_stats(found, raw, columns, hidden_columns, people, {}, reason="alike")
+    labels, silhouettes, best_k, state = clustered
     labels = _stable(labels, placed_people, previous or {})
     by_person = dict(zip(placed_people, (int(x) for x in labels), strict=True))
     found = OpinionMap(
@@ -201,36 +236,87 @@ def opinion_map(
         (),
         (),
         threshold,
-        silhouette=silhouette,
+        silhouette=silhouettes[state["shown"]],
         explained=_explained(pca),
         votes_by_participant=counts,
+        silhouettes=silhouettes,
+        best_k=best_k,
+        k_state=state,
     )
     return _with_stats(found, raw, columns, hidden_columns, people, by_person, coords=coords)
+
+
+def _votes_needed(unplaced: np.ndarray, placed: int, threshold: int) -> int:
+    """The fewest more votes that place ``MIN_PARTICIPANTS`` participants: those closest
+    to the threshold vote on; if there are too few of them, newcomers vote too."""
+    short = sorted(int(threshold - n) for n in unplaced)
+    wanted = max(0, MIN_PARTICIPANTS - placed)
+    taken = short[:wanted]
+    return sum(taken) + threshold * (wanted - len(taken))
 
 
 def _explained(pca: PCA) -> tuple[float, ...]:
     return tuple(float(x) for x in np.nan_to_num(pca.explained_variance_ratio_))
 
 
-def _cluster(coords: np.ndarray, seed: int) -> tuple[np.ndarray | None, float | None]:
-    """k-means for k in ``K_RANGE`` with the best silhouette; None when all the placed
-    participants sit on one point (nothing to tell apart)."""
-    distinct = len(np.unique(np.round(coords, 9), axis=0))
-    best: tuple[float, np.ndarray] | None = None
-    for k in K_RANGE:
-        if k > distinct or k >= len(coords):
+def _first_distinct(points: np.ndarray, k: int) -> np.ndarray:
+    """The first ``k`` distinct points, in order (Polis's start for its base clusters)."""
+    _values, first = np.unique(np.round(points, 9), axis=0, return_index=True)
+    return points[np.sort(first)[:k]]
+
+
+def _cluster(coords: np.ndarray, k_state: Mapping, seed: int) -> tuple | None:
+    """Polis's groups: ``BASE_K`` base clusters of the positions (k-means started from the
+    first distinct positions), then k-means of the base clusters' centres weighted by
+    their members, for each k from 2 up; the silhouette over the base clusters' centres
+    picks k (a tie: the larger k), and ``K_BUFFER`` smooths it across recomputations.
+    Returns (the participants' groups, k → silhouette, the best k, the k state), or None
+    when all the positions sit on one point (nothing to tell apart)."""
+    start = _first_distinct(coords, BASE_K)
+    if len(start) < 2:
+        return None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        base = KMeans(n_clusters=len(start), init=start, n_init=1, max_iter=100).fit(coords)
+    ids, base_of = np.unique(base.labels_, return_inverse=True)
+    centres = np.array([coords[base_of == i].mean(axis=0) for i in range(len(ids))])
+    weights = np.bincount(base_of)
+    distinct = len(_first_distinct(centres, BASE_K))
+    top = min(max(K_RANGE), 2 + len(centres) // K_PER_BASE)
+    found: dict[int, tuple[float, np.ndarray]] = {}
+    for k in range(min(K_RANGE), top + 1):
+        if k > distinct:
             break
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
-            labels = KMeans(n_clusters=k, n_init=10, random_state=seed).fit_predict(coords)
-        if len(set(labels)) < 2:
+            grouped = (
+                KMeans(n_clusters=k, n_init=10, random_state=seed)
+                .fit(centres, sample_weight=weights)
+                .labels_
+            )
+        if len(set(grouped)) < 2:
             continue
-        score = float(silhouette_score(coords, labels))
-        if best is None or score > best[0]:
-            best = (score, labels)
-    if best is None:
-        return None, None
-    return best[1], best[0]
+        # A base cluster alone in its group scores 0 (as in Polis), so when every group
+        # is one base cluster the silhouette is 0.
+        score = float(silhouette_score(centres, grouped)) if k < len(centres) else 0.0
+        found[k] = (score, grouped)
+    if not found:
+        return None
+    best = max(found, key=lambda k: (found[k][0], k))
+    state = _smooth_k(best, k_state, set(found))
+    silhouettes = {k: round(score, 4) for k, (score, _labels) in found.items()}
+    return found[state["shown"]][1][base_of], silhouettes, best, state
+
+
+def _smooth_k(best: int, previous: Mapping, available: set[int]) -> dict:
+    """Polis's k smoother: the k shown changes once another k has been the best
+    ``K_BUFFER`` times in a row; the first map shows its best k at once, and a k no longer
+    possible (too few base clusters) gives way to the best."""
+    count = int(previous.get("count", 0)) + 1 if previous.get("best") == best else 1
+    shown = previous.get("shown")
+    if shown is None or count >= K_BUFFER or shown not in available:
+        shown = best
+    return {"best": best, "count": count, "shown": int(shown)}
 
 
 def _stable(labels: np.ndarray, people: list, previous: Mapping) -> np.ndarray:
@@ -334,17 +420,7 @@ def _with_stats(
                     representative=_representative(label, per_group, columns, hidden_columns),
                 )
             )
-    return OpinionMap(
-        positions=found.positions,
-        labels=found.labels,
-        groups=tuple(groups),
-        statements=tuple(statements),
-        threshold=found.threshold,
-        silhouette=found.silhouette,
-        explained=found.explained,
-        reason=reason,
-        votes_by_participant=found.votes_by_participant,
-    )
+    return replace(found, groups=tuple(groups), statements=tuple(statements), reason=reason)
 
 
 def _representative(label: int, per_group: dict, columns: list, hidden: np.ndarray) -> tuple:

@@ -5,7 +5,13 @@ is created.
 
 The formats are Polis's own (see ``tests/data/polis/`` for two real ones): votes are 1 agree,
 -1 disagree, 0 pass; a comment's ``moderated`` is 1 accepted, 0 not moderated, -1
-moderated out; timestamps are milliseconds since 1970.
+moderated out; timestamps are milliseconds since 1970 (Polis's older exporter; its newer
+one writes seconds, told apart by size). ``is-meta`` and ``is-seed`` (1/0, true/false),
+which Polis's comments carry but its CSV exports leave out, are read when a file has them.
+
+The files are streamed: read a line at a time and hashed as they are read, so that a
+conversation of any size is read in memory that grows with its votes, not its text.
+There is no limit on the number of comments.
 """
 
 from __future__ import annotations
@@ -20,6 +26,20 @@ from pathlib import Path
 from django.utils.translation import gettext_lazy as _
 
 TEXT_MAX = 500  # an Option's text
+#: Progress is told every this many rows.
+PROGRESS_ROWS = 50_000
+#: The columns of Polis's comments.csv and votes.csv, in its order.
+COMMENT_COLUMNS = (
+    "timestamp",
+    "datetime",
+    "comment-id",
+    "author-id",
+    "agrees",
+    "disagrees",
+    "moderated",
+    "comment-body",
+)
+VOTE_COLUMNS = ("timestamp", "datetime", "comment-id", "voter-id", "vote")
 VOTES = {"1": 1, "-1": -1, "0": 0}
 MODERATION = {"1": 1, "0": 0, "-1": -1}
 
@@ -39,7 +59,7 @@ PROBLEMS = {
     "no_text": _("comment %(id)s has no text"),
     "too_long": _("comment %(id)s is longer than %(max)s characters"),
     "no_comments": _("there are no comments"),
-    "too_many": _("more than %(max)s comments"),
+    "bad_flag": _("%(column)s must be 1, 0, true or false, not “%(value)s”"),
     "unknown_comment": _("comment %(id)s is not in comments.csv"),
     "bad_vote": _("vote must be 1, -1 or 0, not “%(value)s”"),
     "negative_voter": _("voter-id must not be negative, not %(value)s"),
@@ -74,6 +94,10 @@ class Comment:
     body: str
     moderated: int
     at: datetime
+    #: a comment about the conversation itself: Polis leaves it out of the groups
+    meta: bool = False
+    #: written by the conversation's owners to start it off
+    seed: bool = False
 
 
 @dataclass(frozen=True)
@@ -96,35 +120,58 @@ class Conversation:
     digests: dict[str, str]
 
 
+#: Polis's flags as its comments carry them.
+FLAGS = {"1": True, "0": False, "true": True, "false": False, "t": True, "f": False, "": False}
+
+
+class _Hashed(io.RawIOBase):
+    """A file's bytes as they are read, each passed through ``digest`` on the way."""
+
+    def __init__(self, handle, digest):
+        self.handle, self.digest = handle, digest
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        count = self.handle.readinto(buffer)
+        if count:
+            self.digest.update(memoryview(buffer)[:count])
+        return count or 0
+
+
 def _rows(directory: Path, name: str, required: tuple[str, ...], digests: dict):
+    """(line, row) of a CSV file, read a line at a time; its SHA-256 is in ``digests``
+    once it has been read to the end."""
     path = directory / name
     try:
-        raw = path.read_bytes()
+        handle = path.open("rb")
     except FileNotFoundError:
         raise PolisFormatError(name, 0, "missing_file") from None
     except OSError:
         raise PolisFormatError(name, 0, "unreadable") from None
-    digests[name] = hashlib.sha256(raw).hexdigest()
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        line = raw[: error.start].count(b"\n") + 1
-        raise PolisFormatError(name, line, "not_utf8") from None
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    try:
-        header = reader.fieldnames or []
-    except csv.Error as error:
-        raise PolisFormatError(name, 1, "not_csv", detail=str(error)) from None
-    missing = [column for column in required if column not in header]
-    if missing:
-        raise PolisFormatError(name, 1, "missing_columns", columns=", ".join(missing))
-    try:
-        for row in reader:
-            if None in row or any(row.get(c) is None for c in required):
-                raise PolisFormatError(name, reader.line_num, "wrong_fields")
-            yield reader.line_num, row
-    except csv.Error as error:
-        raise PolisFormatError(name, reader.line_num, "not_csv", detail=str(error)) from None
+    digest = hashlib.sha256()
+    with handle:
+        text = io.TextIOWrapper(
+            io.BufferedReader(_Hashed(handle, digest)), encoding="utf-8-sig", newline=""
+        )
+        reader = csv.DictReader(text)
+        try:
+            header = reader.fieldnames or []
+            missing = [column for column in required if column not in header]
+            if missing:
+                raise PolisFormatError(name, 1, "missing_columns", columns=", ".join(missing))
+            for row in reader:
+                if None in row or any(row.get(c) is None for c in required):
+                    raise PolisFormatError(name, reader.line_num, "wrong_fields")
+                yield reader.line_num, row
+        except UnicodeDecodeError:
+            raise PolisFormatError(name, reader.line_num + 1, "not_utf8") from None
+        except csv.Error as error:
+            raise PolisFormatError(name, reader.line_num, "not_csv", detail=str(error)) from None
+        except OSError:
+            raise PolisFormatError(name, 0, "unreadable") from None
+    digests[name] = digest.hexdigest()
 
 
 def _int(name: str, line: int, column: str, value: str) -> int:
@@ -134,17 +181,31 @@ def _int(name: str, line: int, column: str, value: str) -> int:
         raise PolisFormatError(name, line, "not_number", column=column, value=value) from None
 
 
+#: A timestamp above this is in milliseconds (Polis's older exporter), at or below it in
+#: seconds (its newer one): 10^11 seconds is the year 5138, 10^11 ms is 1973.
+MILLISECONDS_FROM = 10**11
+
+
 def _time(name: str, line: int, value: str) -> datetime:
-    milliseconds = _int(name, line, "timestamp", value)
+    stamp = _int(name, line, "timestamp", value)
     try:
-        return datetime.fromtimestamp(milliseconds / 1000, tz=UTC)
+        seconds = stamp / 1000 if abs(stamp) > MILLISECONDS_FROM else stamp
+        return datetime.fromtimestamp(seconds, tz=UTC)
     except (OverflowError, OSError, ValueError):
         raise PolisFormatError(name, line, "bad_time", value=value) from None
 
 
-def read_conversation(directory: Path, *, max_comments: int | None = None) -> Conversation:
+def _flag(name: str, line: int, column: str, row: dict) -> bool:
+    value = (row.get(column) or "").strip().lower()
+    if value not in FLAGS:
+        raise PolisFormatError(name, line, "bad_flag", column=column, value=row[column])
+    return FLAGS[value]
+
+
+def read_conversation(directory: Path, *, on_progress=None) -> Conversation:
     """The conversation in ``directory``; raises ``PolisFormatError`` on the first
-    problem found (more than ``max_comments`` comments is one)."""
+    problem found. ``on_progress(file, rows)`` is called every ``PROGRESS_ROWS`` rows and
+    at the end of each file."""
     directory = Path(directory)
     if not directory.is_dir():
         raise PolisFormatError(str(directory), 0, "not_folder")
@@ -165,13 +226,23 @@ def read_conversation(directory: Path, *, max_comments: int | None = None) -> Co
             raise PolisFormatError(name, line, "no_text", id=cid)
         if len(body) > TEXT_MAX:
             raise PolisFormatError(name, line, "too_long", id=cid, max=TEXT_MAX)
-        comments[cid] = Comment(cid, body, moderated, _time(name, line, row["timestamp"]))
+        comments[cid] = Comment(
+            cid,
+            body,
+            moderated,
+            _time(name, line, row["timestamp"]),
+            meta=_flag(name, line, "is-meta", row),
+            seed=_flag(name, line, "is-seed", row),
+        )
+        if on_progress is not None and len(comments) % PROGRESS_ROWS == 0:
+            on_progress(name, len(comments))
     if not comments:
         raise PolisFormatError(name, 0, "no_comments")
-    if max_comments is not None and len(comments) > max_comments:
-        raise PolisFormatError(name, 0, "too_many", max=max_comments)
+    if on_progress is not None:
+        on_progress(name, len(comments))
 
-    votes: list[tuple[datetime, int, Vote]] = []
+    # Compact while reading (a tuple of numbers a vote); Votes are made once sorted.
+    read: list[tuple[datetime, int, int, int, int]] = []
     name = "votes.csv"
     for line, row in _rows(
         directory, name, ("timestamp", "comment-id", "voter-id", "vote"), digests
@@ -186,8 +257,12 @@ def read_conversation(directory: Path, *, max_comments: int | None = None) -> Co
         if voter < 0:
             raise PolisFormatError(name, line, "negative_voter", value=voter)
         at = _time(name, line, row["timestamp"])
-        votes.append((at, line, Vote(at, cid, voter, vote)))
-    votes.sort(key=lambda item: (item[0], item[1]))
+        read.append((at, line, cid, voter, vote))
+        if on_progress is not None and len(read) % PROGRESS_ROWS == 0:
+            on_progress(name, len(read))
+    if on_progress is not None:
+        on_progress(name, len(read))
+    read.sort()
 
     summary: dict[str, str] = {}
     if (directory / "summary.csv").exists():
@@ -201,6 +276,6 @@ def read_conversation(directory: Path, *, max_comments: int | None = None) -> Co
         description=summary.get("conversation-description", ""),
         url=summary.get("url", ""),
         comments=tuple(sorted(comments.values(), key=lambda c: c.id)),
-        votes=tuple(v for _at, _line, v in votes),
+        votes=tuple(Vote(at, cid, voter, vote) for at, _line, cid, voter, vote in read),
         digests=digests,
     )

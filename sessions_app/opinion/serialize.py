@@ -22,6 +22,10 @@ def to_data(found: OpinionMap) -> dict:
         "voters": len(found.votes_by_participant),
         "placed": len(found.positions),
         "silhouette": _round(found.silhouette),
+        "silhouettes": {str(k): _round(v) for k, v in found.silhouettes.items()},
+        "best_k": found.best_k,
+        "k_state": dict(found.k_state),
+        "votes_needed": found.votes_needed,
         "explained": [_round(x) for x in found.explained],
         "positions": {
             str(p): [_round(x), _round(y), found.labels.get(p)]
@@ -76,6 +80,11 @@ def previous_labels(data: dict | None) -> dict[int, int]:
     }
 
 
+def previous_k_state(data: dict | None) -> dict:
+    """The k smoother's state of a stored map (``OpinionMap.k_state``)."""
+    return dict((data or {}).get("k_state") or {})
+
+
 def compute(inputs: dict) -> tuple[dict, float]:
     """Run in a worker process: the map of ``inputs`` (``opinion_map``'s arguments) as
     data, and the seconds it took."""
@@ -85,5 +94,6 @@ def compute(inputs: dict) -> tuple[dict, float]:
         statements=inputs["statements"],
         hidden=inputs["hidden"],
         previous=inputs["previous"],
+        k_state=inputs.get("k_state"),
     )
     return to_data(found), time.perf_counter() - started

@@ -96,6 +96,7 @@ def summary(data: dict | None, texts: dict[int, str], *, dots: bool = True) -> d
     found = {
         "reason": data["reason"],
         "threshold": data["threshold"],
+        "votes_needed": data.get("votes_needed", 0),
         "voters": data["voters"],
         "placed": data["placed"],
         "groups": groups,

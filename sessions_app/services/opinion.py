@@ -19,7 +19,7 @@ from sessions_app.models import (
     Response,
     ResponseStatus,
 )
-from sessions_app.opinion.serialize import compute, previous_labels
+from sessions_app.opinion.serialize import compute, previous_k_state, previous_labels
 from sessions_app.selectors import question_statements, question_votes, stored_map
 
 
@@ -53,6 +53,7 @@ def map_inputs(question_id: int) -> dict | None:
         "statements": [pk for pk, _moderation in statements],
         "hidden": [pk for pk, moderation in statements if moderation == Moderation.HIDDEN],
         "previous": previous_labels(stored[1] if stored else None),
+        "k_state": previous_k_state(stored[1] if stored else None),
     }
 
 

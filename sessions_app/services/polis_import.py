@@ -1,11 +1,13 @@
 """A Polis conversation as a process: one session with a statements question whose
-statements are the comments (moderated-out ones hidden), and every vote as a response of
-a participant who keeps the Polis voter id as their external id. Earlier votes of the same
-person on the same comment are kept as superseded, so the history is there and only the
-latest counts, as in Polis.
+statements are the comments (moderated-out and meta comments hidden, as Polis leaves them
+out of its groups), and every vote as a response of a participant who keeps the Polis
+voter id as their external id. Earlier votes of the same person on the same comment are
+kept as superseded, so the history is there and only the latest counts, as in Polis.
 
-Everything is checked before anything is created (``opinion.polis.read_conversation``),
-and it is created in one transaction, with one log entry naming the files' SHA-256."""
+A conversation of any size: the comments are not a design's statements (which are capped
+to what fits on paper) but written straight in, like the votes, in chunks. Everything is
+checked before anything is created (``opinion.polis.read_conversation``), and it is
+created in one transaction, with one log entry naming the files' SHA-256."""
 
 from __future__ import annotations
 
@@ -30,8 +32,7 @@ from sessions_app.models import (
     Response,
     StatementOrigin,
 )
-from sessions_app.opinion.polis import Conversation, read_conversation
-from sessions_app.rules import MAX_STATEMENTS
+from sessions_app.opinion.polis import PROGRESS_ROWS, Conversation, read_conversation
 
 from . import counting, design_io
 from .log import actor_for, log_append
@@ -65,7 +66,8 @@ def _design(conversation: Conversation, language: str) -> dict:
                     {
                         "kind": "statements",
                         "text": (conversation.description or conversation.topic)[:500],
-                        "statements": [c.body for c in conversation.comments],
+                        # The first; the rest are written straight in (any number).
+                        "statements": [conversation.comments[0].body],
                     }
                 ],
             }
@@ -73,29 +75,45 @@ def _design(conversation: Conversation, language: str) -> dict:
     }
 
 
-def polis_import(*, directory: Path, user=None, language: str = "en") -> Process:
+def polis_import(*, directory: Path, user=None, language: str = "en", on_progress=None) -> Process:
     """Create the process, in ``language`` (``en`` or ``nl``); raises
     ``PolisFormatError`` (nothing created) for a file that does not read cleanly, and
-    ``DesignError`` if the conversation breaks a design rule."""
-    conversation = read_conversation(directory, max_comments=MAX_STATEMENTS)
+    ``DesignError`` if the conversation breaks a design rule. ``on_progress(step, done,
+    total)`` hears how far it is: reading each file (``total`` None), then writing the
+    votes."""
+    progress = on_progress or (lambda step, done, total: None)
+    conversation = read_conversation(
+        directory, on_progress=lambda name, rows: progress(name, rows, None)
+    )
     # What is said here (the promise, the session's title) is in the process's language.
     with translation.override(language), transaction.atomic():
         process = design_io.process_import(user=user, data=_design(conversation, language))
         question = Question.objects.get(session__process=process)
         session = question.session
-        options = list(question.options.order_by("position", "id"))
-        statement_of = {}
-        for option, comment in zip(options, conversation.comments, strict=True):
-            option.external_id = str(comment.id)
-            option.origin = StatementOrigin.IMPORT
-            if comment.moderated == -1:
-                option.moderation = Moderation.HIDDEN
-                option.moderation_reason = _("moderated out in Polis")
-            elif comment.moderated == 0:
-                option.moderation = Moderation.PENDING
-            statement_of[comment.id] = option.pk
-        Option.objects.bulk_update(
-            options, ["external_id", "origin", "moderation", "moderation_reason"]
+        first = question.options.get()
+        _statement(first, conversation.comments[0])
+        first.created_at = conversation.comments[0].at
+        first.save()
+        columns = [f.attname for f in Option._meta.concrete_fields if not f.primary_key]
+        pks = []
+        rest = list(enumerate(conversation.comments[1:], start=2))
+        for start in range(0, len(rest), CHUNK):
+            options = [
+                _statement(Option(question_id=question.pk, position=position), comment)
+                for position, comment in rest[start : start + CHUNK]
+            ]
+            pks += insert_rows(
+                Option,
+                (
+                    {column: getattr(option, column) for column in columns}
+                    | {"created_at": comment.at}
+                    for option, (_position, comment) in zip(
+                        options, rest[start : start + CHUNK], strict=True
+                    )
+                ),
+            )
+        statement_of = dict(
+            zip((c.id for c in conversation.comments), [first.pk, *pks], strict=True)
         )
         Question.objects.filter(pk=question.pk).rules_changed()
 
@@ -119,7 +137,7 @@ def polis_import(*, directory: Path, user=None, language: str = "en") -> Process
             ),
         )
         participant_of = dict(zip(voters, pks, strict=True))
-        _insert_votes(conversation, question, statement_of, participant_of)
+        _insert_votes(conversation, question, statement_of, participant_of, progress)
         log_append(
             process=process,
             action="polis.imported",
@@ -128,7 +146,7 @@ def polis_import(*, directory: Path, user=None, language: str = "en") -> Process
                 "source": conversation.url,
                 "files": conversation.digests,
                 "statements": len(conversation.comments),
-                "hidden": sum(c.moderated == -1 for c in conversation.comments),
+                "hidden": sum(c.moderated == -1 or c.meta for c in conversation.comments),
                 "participants": len(voters),
                 "votes": len(conversation.votes),
                 # Binds every stored vote to this entry (``binding.imported_digest``).
@@ -143,7 +161,29 @@ def polis_import(*, directory: Path, user=None, language: str = "en") -> Process
     return process
 
 
-def _insert_votes(conversation, question, statement_of: dict, participant_of: dict) -> None:
+def _statement(option: Option, comment) -> Option:
+    """``option`` as the comment says: its text and id; hidden when moderated out or a
+    meta comment (both left out of Polis's groups), waiting when not moderated; a seed
+    comment is the organisers'."""
+    option.text = comment.body
+    option.external_id = str(comment.id)
+    option.origin = StatementOrigin.ORGANISER if comment.seed else StatementOrigin.IMPORT
+    option.moderation = Moderation.APPROVED
+    option.moderation_reason = ""
+    if comment.moderated == -1:
+        option.moderation = Moderation.HIDDEN
+        option.moderation_reason = _("moderated out in Polis")
+    elif comment.meta:
+        option.moderation = Moderation.HIDDEN
+        option.moderation_reason = _("a meta comment in Polis (about the conversation itself)")
+    elif comment.moderated == 0:
+        option.moderation = Moderation.PENDING
+    return option
+
+
+def _insert_votes(
+    conversation, question, statement_of: dict, participant_of: dict, progress
+) -> None:
     """Every vote, through ``counting.votes_import``: a later vote of a person on the same
     comment supersedes the earlier one, so the votes go in a generation at a time (first
     votes, then second votes, ...), each knowing when it was replaced."""
@@ -172,11 +212,16 @@ def _insert_votes(conversation, question, statement_of: dict, participant_of: di
                 replaced_at=replaced_at.get(index),
             )
         )
-    counting.votes_import(
-        question=question,
-        generations=(
-            generation[start : start + CHUNK]
-            for generation in generations
-            for start in range(0, len(generation), CHUNK)
-        ),
-    )
+    total = len(conversation.votes)
+
+    def chunks():
+        done = 0
+        for generation in generations:
+            for start in range(0, len(generation), CHUNK):
+                chunk = generation[start : start + CHUNK]
+                yield chunk
+                done += len(chunk)
+                if done == total or done // PROGRESS_ROWS > (done - len(chunk)) // PROGRESS_ROWS:
+                    progress("votes", done, total)
+
+    counting.votes_import(question=question, generations=chunks())

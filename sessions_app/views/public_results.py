@@ -499,6 +499,10 @@ def opinion_map(question: Question) -> dict:
             if shown and shown["reason"] == "alike"
             else words["groups_none"].format(n=shown["threshold"] if shown else 0)
         )
+        needed = shown.get("votes_needed", 0) if shown else 0
+        if needed and shown["reason"] != "alike":
+            more = words["groups_needed_one"] if needed == 1 else words["groups_needed"]
+            reason = f"{reason} {more.format(n=needed)}"
         return {"id": f"map-{question.pk}", "words": words, "groups": [], "reason": reason}
     points = [*shown["dots"], *([*g["center"], g["label"]] for g in shown["groups"])]
     reach = max(0.001, *(max(abs(x), abs(y)) for x, y, _label in points)) * 1.15

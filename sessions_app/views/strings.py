@@ -41,6 +41,8 @@ def opinion_strings() -> dict:
         "groups_none": _(
             "Groups appear once at least four people have each voted on {n} statements."
         ),
+        "groups_needed_one": _("One more vote is needed."),
+        "groups_needed": _("{n} more votes are needed."),
         "groups_alike": _("Everyone has voted alike so far: there are no groups yet."),
         "common": _("Common ground"),
         "common_none": _("No statement has the agreement of every group yet."),

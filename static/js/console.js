@@ -4,7 +4,7 @@
 // C close, R show or hide results of the question on screen, M the moderation queue.
 // Ending the session and closing paper counting ask first, in a <dialog>.
 import { config, connect, el, format, newId } from "./live.js";
-import { renderGroups } from "./opinion.js";
+import { renderGroups, waitingText } from "./opinion.js";
 import { renderResults } from "./results.js";
 
 const cfg = config("console-config");
@@ -166,7 +166,7 @@ function updateItem(question) {
     results.append(
       question.opinion.groups.length
         ? renderGroups(question.opinion, s)
-        : el("p", { class: "opinion-waiting" }, question.opinion.reason === "alike" ? s.groups_alike : format(s.groups_none, { n: question.opinion.threshold })),
+        : el("p", { class: "opinion-waiting" }, waitingText(question.opinion, s)),
     );
   }
   for (const form of item.querySelectorAll("form[data-when]")) form.hidden = !form.dataset.when.split(" ").includes(question.state);

@@ -95,11 +95,19 @@ function overall(lines, s, title, none) {
   );
 }
 
+// Why there are no groups yet, and how many more votes are needed.
+export function waitingText(opinion, s) {
+  if (opinion.reason === "alike") return s.groups_alike;
+  const needed = opinion.votes_needed || 0;
+  const more = needed === 1 ? s.groups_needed_one : needed > 1 ? format(s.groups_needed, { n: needed }) : "";
+  return [format(s.groups_none, { n: opinion.threshold }), more].filter(Boolean).join(" ");
+}
+
 // Everything the projector shows of the map.
 export function renderOpinion(opinion, s) {
   const box = el("div", { class: "opinion" });
   if (!opinion.groups.length) {
-    box.append(el("p", { class: "opinion-waiting" }, opinion.reason === "alike" ? s.groups_alike : format(s.groups_none, { n: opinion.threshold })));
+    box.append(el("p", { class: "opinion-waiting" }, waitingText(opinion, s)));
     return box;
   }
   box.append(

@@ -2,7 +2,7 @@
 // client id; answers made while offline are kept (also across a reload) and sent again
 // with their original ids on reconnect, so nothing is lost and nothing counts twice.
 import { config, connect, el, format, newId } from "./live.js";
-import { renderMap } from "./opinion.js";
+import { renderMap, waitingText } from "./opinion.js";
 import { renderResults } from "./results.js";
 
 const cfg = config("phone-config");
@@ -426,7 +426,7 @@ function yourPlace(q) {
   const opinion = q.opinion;
   const box = el("div", { class: "opinion your-place" });
   if (!opinion.groups.length) {
-    box.append(el("p", { class: "opinion-waiting" }, opinion.reason === "alike" ? s.groups_alike : format(s.groups_none, { n: opinion.threshold })));
+    box.append(el("p", { class: "opinion-waiting" }, waitingText(opinion, s)));
     return box;
   }
   const place = you.get(q.id);

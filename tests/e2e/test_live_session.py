@@ -214,10 +214,13 @@ async def test_statements_by_keyboard_moderation_and_the_wall(browser, daphne_ur
     second = phone.get_by_role("group", name="Geen auto's meer.")
     await expect(second.get_by_role("button", name="Eens", exact=True)).to_be_focused()
     await expect(phone.locator(".statement-count")).to_have_text("Stelling 2 van 2")
-    # The console already has the opinion map's state: one voter is too few for groups.
-    await expect(console.locator(f"#q-{statements.pk} .opinion-waiting")).to_contain_text(
+    # The console already has the opinion map's state: one voter is too few for groups,
+    # and it says how many more votes are needed (one vote each from three more people).
+    waiting = console.locator(f"#q-{statements.pk} .opinion-waiting")
+    await expect(waiting).to_contain_text(
         "Groepen verschijnen zodra minstens vier mensen", timeout=20_000
     )
+    await expect(waiting).to_contain_text("Er zijn nog 3 stemmen nodig.")
     await phone.get_by_text("Uw stemmen (1)").click()
     await expect(first.get_by_role("button", name="Eens", exact=True)).to_have_attribute(
         "aria-pressed", "true"

@@ -114,14 +114,69 @@ def test_labels_follow_the_previous_map():
     swapped = {p: 1 - label for p, label in found.labels.items()}
     again = opinion_map(camps(), statements=[*SPLIT, SHARED], previous=swapped)
     assert again.labels == swapped
-    # A newcomer joins camp B and a third camp appears: old labels stay, the new camp
-    # takes the next free one.
-    third = [(f"c{n}", s, 0) for n in range(3) for s in range(9)]
-    grown = opinion_map(
-        camps([("b4", s, v) for (_p, s, v) in camps() if _p == "b1"] + third),
-        statements=[*SPLIT, SHARED],
-        previous=again.labels,
-    )
+
+    # The room grows: each camp to eight, everyone passing on a statement of their own
+    # (so that no two sit on one point), and a third camp of eight appears, passing on
+    # the split and agreeing on the shared statement. Old labels stay, the newcomers take
+    # their camp's, the new camp the next free one. (Polis allows a third group from 12
+    # base clusters on; here there are 24.)
+    def member(person, camp, own):
+        for s in SPLIT:
+            if camp == "c":
+                vote = 1 if s == own else 0
+            else:
+                vote = 0 if s == own else (1 if (s < 4) == (camp == "a") else -1)
+            yield (person, s, vote)
+        yield (person, SHARED, 1)
+
+    room = [vote for camp in "abc" for n in range(8) for vote in member(f"{camp}{n + 1}", camp, n)]
+    grown = opinion_map(room, statements=[*SPLIT, SHARED], previous=again.labels)
+    assert grown.best_k == 3 and len(grown.groups) == 3, grown.silhouettes
     assert all(grown.labels[p] == again.labels[p] for p in A + B)
-    assert grown.labels["b4"] == again.labels["b1"]
-    assert {grown.labels[f"c{n}"] for n in range(3)} == {2}
+    assert {grown.labels[f"b{n}"] for n in range(1, 9)} == {again.labels["b1"]}
+    assert {grown.labels[f"c{n}"] for n in range(1, 9)} == {2}
+
+
+def three_camps():
+    """Three camps of eight, each member passing on a statement of their own."""
+    votes = []
+    for camp in "abc":
+        for n in range(8):
+            for s in SPLIT:
+                if camp == "c":
+                    vote = 1 if s == n else 0
+                else:
+                    vote = 0 if s == n else (1 if (s < 4) == (camp == "a") else -1)
+                votes.append((f"{camp}{n}", s, vote))
+            votes.append((f"{camp}{n}", SHARED, 1))
+    return votes
+
+
+def test_every_number_of_groups_is_scored_and_a_new_one_waits_four_recomputations():
+    """The silhouette of each k is reported beside the chosen one. A map that showed two
+    groups shows three only once three has been the best four recomputations in a row
+    (Polis's k smoother): one vote more does not redraw the map."""
+    first = opinion_map(three_camps(), statements=[*SPLIT, SHARED])
+    assert {2, 3} <= set(first.silhouettes)
+    assert first.best_k == 3 == max(first.silhouettes, key=first.silhouettes.get)
+    assert first.silhouette == first.silhouettes[3] and len(first.groups) == 3
+    state = {"best": 2, "count": 9, "shown": 2}  # the map so far: two groups
+    shown = []
+    for _ in range(4):
+        found = opinion_map(three_camps(), statements=[*SPLIT, SHARED], k_state=state)
+        state = found.k_state
+        shown.append((len(found.groups), found.best_k, state["count"]))
+    assert shown == [(2, 3, 1), (2, 3, 2), (2, 3, 3), (3, 3, 4)]
+
+
+def test_too_few_placed_says_how_many_more_votes_are_needed():
+    """Nine statements, so seven votes place a participant. Three have seven or more; of
+    the others, one has five and one has two: the fourth placed is two votes away."""
+    votes = [(p, s, 1) for p, n in (("p", 7), ("q", 7), ("r", 5), ("s", 2)) for s in range(n)]
+    votes += [("t", s, -1) for s in range(9)]  # a voter on every statement: nine columns
+    found = opinion_map(votes, statements=[*SPLIT, SHARED])
+    assert found.reason == "participants" and found.threshold == 7
+    assert found.votes_needed == 2
+    # Without t, two more must be placed: r's two votes and s's five.
+    fewer = opinion_map([v for v in votes if v[0] != "t"], statements=[*SPLIT, SHARED])
+    assert fewer.reason == "participants" and fewer.votes_needed == 2 + 5

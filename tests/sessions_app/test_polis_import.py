@@ -195,3 +195,38 @@ def test_the_outputs_carry_the_map_with_the_polis_voter_ids(tmp_path):
     # The map sits under its statements question, in the question's session.
     assert "Opinion map" in text and "Group A" in text and "Group B" in text
     assert "138 of 339 participants are on the map" in text
+
+
+def test_meta_and_seed_comments_and_timestamps_in_seconds_mean_what_they_mean_in_polis(
+    tmp_path,
+):
+    """Polis's comments carry ``is-meta`` (about the conversation itself, left out of
+    its groups as a moderated-out comment is) and ``is-seed`` (the owners' own), which
+    its CSV export leaves out: a file that has them is read with that meaning. Its newer
+    exporter writes seconds where the older one wrote milliseconds: both read alike."""
+    import csv
+
+    folder = broken(tmp_path, "comments.csv")
+    with (folder / "comments.csv").open(encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    meta, seed = rows[0]["comment-id"], rows[1]["comment-id"]
+    for row in rows:
+        row["is-meta"] = "true" if row["comment-id"] == meta else "false"
+        row["is-seed"] = "1" if row["comment-id"] == seed else "0"
+        row["timestamp"] = str(int(row["timestamp"]) // 1000)  # seconds
+    with (folder / "comments.csv").open("w", encoding="utf-8", newline="") as f:
+        out = csv.DictWriter(f, fieldnames=list(rows[0]))
+        out.writeheader()
+        out.writerows(rows)
+    process = imported("", folder)
+    statements = Option.objects.filter(question__session__process=process)
+    first = statements.get(external_id=meta)
+    assert first.moderation == "hidden" and "meta" in first.moderation_reason
+    assert statements.get(external_id=seed).origin == "organiser"
+    assert statements.exclude(external_id=seed).filter(origin="organiser").count() == 0
+    assert statements.get(external_id=seed).created_at.timestamp() == int(rows[1]["timestamp"])
+    # A flag that is neither: the file, the line and the problem.
+    text = (folder / "comments.csv").read_text(encoding="utf-8").replace(",true,", ",maybe,", 1)
+    (folder / "comments.csv").write_text(text, encoding="utf-8")
+    with pytest.raises(CommandError, match=r"comments.csv, line 2: is-meta must be 1, 0"):
+        imported("", folder)

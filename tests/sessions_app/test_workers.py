@@ -50,3 +50,23 @@ async def test_a_pool_replaced_meanwhile_is_kept(fresh_pool, monkeypatch):
     monkeypatch.setattr(workers, "_pool", current)
     workers._replace(Broken())
     assert workers._pool is current
+
+
+def numeric_threads() -> set[int]:
+    """The thread counts of the numeric libraries loaded here (numpy's BLAS, OpenMP)."""
+    import numpy  # noqa: F401 (loads BLAS)
+    from threadpoolctl import threadpool_info
+
+    return {pool["num_threads"] for pool in threadpool_info()}
+
+
+def variable(name: str) -> str | None:
+    return os.environ.get(name)
+
+
+async def test_the_worker_does_numeric_work_on_one_thread(fresh_pool):
+    """On a core that something else keeps busy, a second numeric thread of the lowest
+    priority gets next to no time while the first waits for it (a map took seconds):
+    the worker keeps its numeric libraries to one thread."""
+    assert await workers.run_in_worker(numeric_threads) == {1}
+    assert await workers.run_in_worker(variable, "OPENBLAS_NUM_THREADS") == "1"

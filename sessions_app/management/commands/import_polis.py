@@ -37,7 +37,9 @@ class Command(TranslatedCommand):
             if user is None:
                 raise CommandError(_("No staff account “%(name)s”.") % {"name": organiser})
         try:
-            process = polis_import(directory=directory, user=user, language=language)
+            process = polis_import(
+                directory=directory, user=user, language=language, on_progress=self._progress
+            )
         except PolisFormatError as error:
             raise CommandError(
                 _("Nothing was imported. %(problem)s") % {"problem": error}
@@ -48,3 +50,14 @@ class Command(TranslatedCommand):
                 _("Nothing was imported. %(problem)s") % {"problem": problems}
             ) from None
         self.stdout.write(process.slug)
+
+    def _progress(self, step: str, done: int, total: int | None) -> None:
+        """How far the import is, on standard error (standard output is the slug)."""
+        if total is None:
+            line = _("%(file)s: %(rows)s rows read") % {"file": step, "rows": f"{done:,}"}
+        else:
+            line = _("votes written: %(done)s of %(total)s") % {
+                "done": f"{done:,}",
+                "total": f"{total:,}",
+            }
+        self.stderr.write(line)
