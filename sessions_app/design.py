@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
 from .models import LiveSession, Option, Process, Question, QuestionKind, StatementOrigin
-from .rules import KIND_FIELDS, options_path
+from .rules import KIND_FIELDS, PROPOSALS_DEFAULT, options_path
 from .specs import MilestoneSpec, OptionSpec, ProcessSpec, QuestionSpec, SessionSpec
 
 FORMAT = "inspraak.process/1"
@@ -63,6 +63,8 @@ def question_to_dict(question: Question) -> dict:
         data["max_length"] = question.max_length
     if "participants_may_add" in fields:
         data["participants_may_add"] = question.participants_may_add
+    if "max_proposals" in fields:
+        data["max_proposals"] = question.max_proposals
     if question.level:
         data["level"] = question.level
     if question.promise:
@@ -186,6 +188,7 @@ def question_spec_from(data: dict) -> QuestionSpec:
         budget_unit=data.get("unit", ""),
         max_length=data.get("max_length", 500 if kind == K.OPEN_TEXT else None),
         participants_may_add=data.get("participants_may_add", False),
+        max_proposals=data.get("max_proposals", PROPOSALS_DEFAULT),
         level=data.get("level", ""),
         promise=data.get("promise", ""),
     )

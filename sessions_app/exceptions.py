@@ -99,6 +99,10 @@ INPUT_CODES: dict[str, Promise] = {
     "text_too_long": _("The text is longer than allowed."),
     "invalid_statement": _("That statement is not part of this question."),
     "adding_not_allowed": _("Adding statements is not possible for this question."),
+    "proposals_full": _(
+        "This question takes no more proposals: there are as many as the facilitator can "
+        "moderate. You can still vote on the statements."
+    ),
     "unknown_card": _("This attendee card is not known for this session."),
     # Follow-up
     "follow_up_draft": _("a process that has not been published has no input to follow up"),

@@ -14,7 +14,7 @@ from .exceptions import Problem
 from .models import FollowUpOutcome, LiveSession, Process, QuestionKind, Role
 from .models.choices import Level
 from .privacy import retention_defaults
-from .rules import CONTINUING_CODES, session_problems
+from .rules import CONTINUING_CODES, PROPOSALS_DEFAULT, PROPOSALS_MAX, session_problems
 from .services.followups import REASONING_MAX
 from .specs import PROCESS_FIELDS, MilestoneSpec, OptionSpec, ProcessSpec, QuestionSpec, SessionSpec
 
@@ -182,6 +182,16 @@ class QuestionForm(LabelsMixin, forms.Form):
     participants_may_add = forms.BooleanField(
         label=_("participants may add statements"), required=False
     )
+    max_proposals = forms.IntegerField(
+        label=_("most proposals from phones"),
+        required=False,
+        min_value=1,
+        max_value=PROPOSALS_MAX,
+        help_text=_(
+            "A moderation setting: once this many statements have been proposed, phones "
+            "can propose no more. Paper forms are not limited."
+        ),
+    )
     level = forms.ChoiceField(
         label=_("participation level for this question"),
         required=False,
@@ -220,6 +230,7 @@ class QuestionForm(LabelsMixin, forms.Form):
             budget_unit=data["budget_unit"],
             max_length=data["max_length"],
             participants_may_add=data["participants_may_add"],
+            max_proposals=data["max_proposals"] or PROPOSALS_DEFAULT,
             level=data["level"],
             promise=data["promise"],
         )

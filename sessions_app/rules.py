@@ -35,6 +35,9 @@ SCALE_BOUND = 100
 MAX_BUDGET = 1_000_000
 OPEN_TEXT_DEFAULT = 500
 OPEN_TEXT_MAX = 5000
+#: Statements participants may propose from phones (``Question.max_proposals``): the
+#: default, and the most a design may allow.
+PROPOSALS_DEFAULT, PROPOSALS_MAX = 200, 10_000
 
 #: The design-file fields each kind uses, besides kind, text, description, level, promise.
 KIND_FIELDS = {
@@ -44,7 +47,7 @@ KIND_FIELDS = {
     K.RANKING: {"options"},
     K.BUDGET: {"options", "total", "unit"},
     K.OPEN_TEXT: {"max_length"},
-    K.STATEMENTS: {"statements", "participants_may_add"},
+    K.STATEMENTS: {"statements", "participants_may_add", "max_proposals"},
 }
 COMMON_QUESTION_FIELDS = {"kind", "text", "description", "level", "promise"}
 
@@ -169,6 +172,15 @@ def question_problems(spec: QuestionSpec) -> list[Problem]:
                 "max_length_invalid",
                 _("the maximum length must be between 1 and %(max)d characters"),
                 max=OPEN_TEXT_MAX,
+            )
+        )
+    elif kind == K.STATEMENTS and not 1 <= spec.max_proposals <= PROPOSALS_MAX:
+        problems.append(
+            _p(
+                "max_proposals",
+                "max_proposals_invalid",
+                _("the most proposals must be between 1 and %(max)d"),
+                max=PROPOSALS_MAX,
             )
         )
     return problems

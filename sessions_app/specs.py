@@ -28,6 +28,8 @@ class QuestionSpec:
     budget_unit: str = ""
     max_length: int | None = None
     participants_may_add: bool = False
+    #: the most statements participants may propose from phones (``rules.PROPOSALS_MAX``)
+    max_proposals: int = 200
     level: str = ""
     promise: str = ""
 

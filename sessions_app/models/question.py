@@ -50,6 +50,9 @@ class Question(models.Model):
         _("maximum length (characters)"), null=True, blank=True
     )
     participants_may_add = models.BooleanField(_("participants may add statements"), default=False)
+    #: A moderation setting, not a data limit: the most statements participants may
+    #: propose from their phones (what a facilitator can moderate in a room).
+    max_proposals = models.PositiveIntegerField(_("most proposals from phones"), default=200)
     #: Goes up whenever what the question accepts changes (``rules_changed``).
     revision = models.PositiveIntegerField(default=0)
 

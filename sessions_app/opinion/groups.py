@@ -51,6 +51,12 @@ BASE_K, K_PER_BASE = 100, 12
 #: recomputations in a row (Polis's ``group-k-buffer``), so the map does not flip
 #: between 2 and 3 groups with every vote.
 K_BUFFER = 4
+#: More groups are taken only when their silhouette beats fewer groups' by this much.
+#: Polis's smoother keeps the number of groups a conversation started with (two: early
+#: on there are too few base clusters for more) until another is best four updates
+#: running; a map computed once, from a finished conversation, has no such history, and
+#: this stands in for it. (Polis breaks an exact tie towards more groups.)
+K_MARGIN = 0.05
 #: z for a one-sided 90 % test, as Polis uses for representative statements.
 Z_90 = 1.2816
 REPRESENTATIVE_PER_GROUP = 5
@@ -269,7 +275,8 @@ def _cluster(coords: np.ndarray, k_state: Mapping, seed: int) -> tuple | None:
     """Polis's groups: ``BASE_K`` base clusters of the positions (k-means started from the
     first distinct positions), then k-means of the base clusters' centres weighted by
     their members, for each k from 2 up; the silhouette over the base clusters' centres
-    picks k (a tie: the larger k), and ``K_BUFFER`` smooths it across recomputations.
+    picks k (the fewest groups within ``K_MARGIN`` of the best), and ``K_BUFFER`` smooths
+    it across recomputations.
     Returns (the participants' groups, k → silhouette, the best k, the k state), or None
     when all the positions sit on one point (nothing to tell apart)."""
     start = _first_distinct(coords, BASE_K)
@@ -302,7 +309,9 @@ def _cluster(coords: np.ndarray, k_state: Mapping, seed: int) -> tuple | None:
         found[k] = (score, grouped)
     if not found:
         return None
-    best = max(found, key=lambda k: (found[k][0], k))
+    # The fewest groups whose silhouette is within K_MARGIN of the best (see K_MARGIN).
+    top = max(score for score, _labels in found.values())
+    best = min(k for k, (score, _labels) in found.items() if score >= top - K_MARGIN)
     state = _smooth_k(best, k_state, set(found))
     silhouettes = {k: round(score, 4) for k, (score, _labels) in found.items()}
     return found[state["shown"]][1][base_of], silhouettes, best, state

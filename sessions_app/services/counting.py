@@ -30,6 +30,7 @@ from django.utils import timezone
 
 from sessions_app.answers import Answer
 from sessions_app.bulk import insert_rows, update_where_pk_in
+from sessions_app.exceptions import InputRejected
 from sessions_app.identifiers import public_id_new, receipt_hash, receipt_new, sheet_receipt
 from sessions_app.models import (
     CardRule,
@@ -404,15 +405,22 @@ def statement_add(
     client_id: str = "",
     sheet: PaperSheet | None = None,
     entry: SheetEntry | None = None,
+    cap: int | None = None,
 ) -> Option:
     """Add a participant's statement to a statements question, held for moderation, at
     the next position, and log it (``statement.proposed``); announced after commit. The
     only place that inserts a proposed statement, from a phone or from a paper sheet
     (``sheet``, and the ``entry`` whose written proposal it is: the text is the entry's). The question's row is locked (PostgreSQL; SQLite takes its one write lock
-    when the transaction begins), so two proposals at once get consecutive positions.
-    Runs in the caller's transaction, or its own."""
+    when the transaction begins), so two proposals at once get consecutive positions,
+    and a ``cap`` (the most proposals the question takes: ``Question.max_proposals``) is
+    never passed: raises ``InputRejected("proposals_full")`` at it. Runs in the caller's
+    transaction, or its own."""
     with transaction.atomic():
         Question.objects.select_for_update(no_key=True).filter(pk=question.pk).exists()
+        if cap is not None:
+            proposed = Option.objects.filter(question=question, origin=StatementOrigin.PARTICIPANT)
+            if proposed.count() >= cap:
+                raise InputRejected("proposals_full")
         last = Option.objects.filter(question=question).order_by().aggregate(m=Max("position"))
         option = Option.objects.create(
             question=question,

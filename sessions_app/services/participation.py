@@ -449,7 +449,8 @@ def statement_propose(
     repeated ``client_id`` returns the first proposal with ``created`` false.
 
     Raises ``InputRejected``: the codes of ``load_open_question``, ``adding_not_allowed``,
-    ``empty_text``, ``text_too_long``, ``invalid_client_id``.
+    ``empty_text``, ``text_too_long``, ``invalid_client_id``, ``proposals_full`` (the
+    question has ``max_proposals`` proposals already: a moderation setting).
     """
     client_id = client_id_check(client_id)
     existing = Option.objects.filter(author=participant, client_id=client_id).first()
@@ -467,7 +468,11 @@ def statement_propose(
         raise InputRejected("text_too_long")
     try:
         option = counting.statement_add(
-            question=question, text=text, author=participant, client_id=client_id
+            question=question,
+            text=text,
+            author=participant,
+            client_id=client_id,
+            cap=question.max_proposals,
         )
     except IntegrityError:
         return Option.objects.get(author=participant, client_id=client_id), False

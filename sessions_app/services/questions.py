@@ -16,7 +16,7 @@ from sessions_app.models import (
     ResponseStatus,
 )
 from sessions_app.models.choices import OPTION_KINDS
-from sessions_app.rules import OPEN_TEXT_DEFAULT, question_problems
+from sessions_app.rules import OPEN_TEXT_DEFAULT, PROPOSALS_DEFAULT, question_problems
 from sessions_app.signals import question_changed, send_on_commit
 from sessions_app.specs import OptionSpec, QuestionSpec
 
@@ -41,6 +41,7 @@ def question_spec_of(question: Question) -> QuestionSpec:
         budget_unit=question.budget_unit,
         max_length=question.max_length,
         participants_may_add=question.participants_may_add,
+        max_proposals=question.max_proposals,
         level=question.level,
         promise=question.promise,
     )
@@ -64,6 +65,7 @@ def _apply(question: Question, spec: QuestionSpec) -> None:
     question.budget_unit = spec.budget_unit.strip() if kind == K.BUDGET else ""
     question.max_length = (spec.max_length or OPEN_TEXT_DEFAULT) if kind == K.OPEN_TEXT else None
     question.participants_may_add = spec.participants_may_add if kind == K.STATEMENTS else False
+    question.max_proposals = spec.max_proposals if kind == K.STATEMENTS else PROPOSALS_DEFAULT
 
 
 def _validate(spec: QuestionSpec) -> None:

@@ -407,6 +407,7 @@ def _question_initial(question: Question | None, kind: str) -> tuple[dict, list[
         "budget_unit": spec.budget_unit,
         "max_length": spec.max_length,
         "participants_may_add": spec.participants_may_add,
+        "max_proposals": spec.max_proposals,
         "level": spec.level,
         "promise": spec.promise,
     }

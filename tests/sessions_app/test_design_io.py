@@ -273,3 +273,20 @@ def test_a_budget_unit_travels_in_the_design_and_is_bounded(design, organiser):
     with pytest.raises(DesignError) as refused:
         process_import(user=organiser, data=design)
     assert any(p.path.endswith(".unit") for p in refused.value.problems)
+
+
+def test_the_most_proposals_is_a_bounded_moderation_setting(design, organiser):
+    """``max_proposals`` travels in the design; 0 or more than 10,000 is refused with
+    its field named, and nothing is created."""
+    process = process_import(user=organiser, data=design)
+    statements = process.sessions.get().questions.get(kind="statements")
+    assert statements.max_proposals == 60
+    for wrong in (0, 10_001):
+        broken = copy.deepcopy(design)
+        question = next(q for q in broken["sessions"][0]["questions"] if q["kind"] == "statements")
+        question["max_proposals"] = wrong
+        before = Process.objects.count()
+        with pytest.raises(DesignError) as refused:
+            process_import(user=organiser, data=broken)
+        assert "max_proposals" in str([p.path for p in refused.value.problems])
+        assert Process.objects.count() == before

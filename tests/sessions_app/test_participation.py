@@ -18,7 +18,7 @@ from sessions_app.models import (
     StatementOrigin,
 )
 from sessions_app.selectors import participant_answers
-from sessions_app.services import facilitation, participation
+from sessions_app.services import counting, facilitation, participation
 from sessions_app.services.live_sessions import live_session_create
 from sessions_app.services.processes import process_close, process_publish
 from tests.conftest import session_spec
@@ -486,6 +486,33 @@ def test_proposals_are_refused_where_adding_is_not_allowed(opened, phone):
     refused("adding_not_allowed", propose, phone, closed_list, "Meer licht.")
     choice = opened("single_choice")
     refused("adding_not_allowed", propose, phone, choice, "Meer licht.")
+
+
+def test_proposals_stop_at_the_questions_moderation_setting_but_paper_does_not(
+    opened, phone, live_session
+):
+    """``max_proposals`` is a moderation setting: at two, a third proposal from a phone
+    is refused (``proposals_full``) and changes nothing, a replayed one still returns the
+    first, and votes go on; a paper form's written proposal is typed in all the same."""
+    question = opened("statements", participants_may_add=True, max_proposals=2)
+    other = participation.participant_join(session=live_session, via="remote")
+    propose(phone, question, "Meer licht.", "propose-0001")
+    propose(other, question, "Meer bankjes.", "propose-0002")
+    refused("proposals_full", propose, phone, question, "Minder auto's.", "propose-0003")
+    assert propose(phone, question, "Meer licht.", "propose-0001")[1] is False
+    first = question.options.order_by("position")[0]
+    vote = participation.response_submit(
+        participant=phone,
+        question_id=question.pk,
+        answer={"statement": first.pk, "vote": "agree"},
+        client_id="vote-after-full",
+    )
+    assert vote is not None
+    on_paper = counting.statement_add(
+        question=question, text="Een bankje bij de boom.", author=other
+    )
+    assert question.options.filter(origin=StatementOrigin.PARTICIPANT).count() == 3
+    assert on_paper.moderation == Moderation.PENDING
 
 
 def test_proposal_to_a_closed_question_is_refused(opened, phone, organiser):

@@ -156,6 +156,7 @@ def demo_design(today) -> dict:
                             "Het plein is vooral een plek om snel doorheen te lopen.",
                         ],
                         "participants_may_add": True,
+                        "max_proposals": 60,
                         "level": "consult",
                         "promise": (
                             "De stellingen laten zien waar bewoners het over eens zijn en "
