@@ -97,6 +97,8 @@ def summary(data: dict | None, texts: dict[int, str], *, dots: bool = True) -> d
         "reason": data["reason"],
         "threshold": data["threshold"],
         "votes_needed": data.get("votes_needed", 0),
+        # number of groups (as text) → its silhouette: why the map has as many as it has
+        "silhouettes": data.get("silhouettes") or {},
         "voters": data["voters"],
         "placed": data["placed"],
         "groups": groups,

@@ -41,6 +41,10 @@ def opinion_strings() -> dict:
         "groups_none": _(
             "Groups appear once at least four people have each voted on {n} statements."
         ),
+        "groups_why": _(
+            "{n} groups: silhouette {score}. Other numbers of groups: {others}. More "
+            "groups are shown only when they separate clearly better."
+        ),
         "groups_needed_one": _("One more vote is needed."),
         "groups_needed": _("{n} more votes are needed."),
         "groups_alike": _("Everyone has voted alike so far: there are no groups yet."),

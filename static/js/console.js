@@ -4,7 +4,7 @@
 // C close, R show or hide results of the question on screen, M the moderation queue.
 // Ending the session and closing paper counting ask first, in a <dialog>.
 import { config, connect, el, format, newId } from "./live.js";
-import { renderGroups, waitingText } from "./opinion.js";
+import { renderGroups, waitingText, whyText } from "./opinion.js";
 import { renderResults } from "./results.js";
 
 const cfg = config("console-config");
@@ -168,6 +168,9 @@ function updateItem(question) {
         ? renderGroups(question.opinion, s)
         : el("p", { class: "opinion-waiting" }, waitingText(question.opinion, s)),
     );
+    // For the facilitator: why this many groups (the projector shows the groups only).
+    const why = question.opinion.groups.length ? whyText(question.opinion, s) : "";
+    if (why) results.append(el("p", { class: "opinion-why meta" }, why));
   }
   for (const form of item.querySelectorAll("form[data-when]")) form.hidden = !form.dataset.when.split(" ").includes(question.state);
   for (const form of item.querySelectorAll("form[data-when-revealed]")) form.hidden = String(question.revealed) !== form.dataset.whenRevealed;

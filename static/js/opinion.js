@@ -95,6 +95,17 @@ function overall(lines, s, title, none) {
   );
 }
 
+// Why the map has as many groups as it has: its silhouette beside the other numbers'.
+export function whyText(opinion, s) {
+  const scores = opinion.silhouettes || {};
+  const n = String(opinion.groups.length);
+  if (!(n in scores)) return "";
+  // In the page's language: 0,42 in Dutch.
+  const number = (x) => Number(x).toLocaleString(document.documentElement.lang || undefined, { maximumFractionDigits: 2 });
+  const others = Object.keys(scores).filter((k) => k !== n).map((k) => `${k}: ${number(scores[k])}`).join(" · ");
+  return format(s.groups_why, { n, score: number(scores[n]), others: others || "–" });
+}
+
 // Why there are no groups yet, and how many more votes are needed.
 export function waitingText(opinion, s) {
   if (opinion.reason === "alike") return s.groups_alike;

@@ -11,6 +11,7 @@ from playwright.async_api import expect
 from sessions_app.services.facilitation import question_open, question_reveal, session_show
 from sessions_app.services.processes import process_publish
 from sessions_app.specs import OptionSpec
+from tests.conftest import PASSWORD
 from tests.statement_votes import vote_all
 
 from .test_live_session import join, no_axe_violations
@@ -67,3 +68,17 @@ async def test_phones_vote_and_the_projector_shows_the_groups(
     await no_axe_violations(phone)
     count = await sync_to_async(question.responses.filter(status="counted").count)()
     assert count == 12
+    # The facilitator's console says why there are two groups: their silhouette beside
+    # the other numbers of groups'.
+    slug = await sync_to_async(lambda: session.process.slug)()
+    console = await browser.new_page(locale="nl-NL")
+    await console.goto(f"{daphne_url}/accounts/login/")
+    await console.get_by_label("Gebruikersnaam").fill("olga")
+    await console.get_by_label("Wachtwoord").fill(PASSWORD)
+    await console.get_by_role("button", name="Inloggen").click()
+    await console.goto(f"{daphne_url}/manage/{slug}/sessions/{session.pk}/console/")
+    why = console.locator(f"#q-{question.pk} .opinion-why")
+    await expect(why).to_contain_text(
+        re.compile(r"2 groepen: silhouet -?\d+(,\d+)?\."), timeout=20_000
+    )
+    await no_axe_violations(console)
