@@ -11,9 +11,9 @@ from playwright.async_api import expect
 from sessions_app.services.facilitation import question_open, question_reveal, session_show
 from sessions_app.services.processes import process_publish
 from sessions_app.specs import OptionSpec
-from tests.conftest import PASSWORD
 from tests.statement_votes import vote_all
 
+from .test_evening_paper import log_in
 from .test_live_session import join, no_axe_violations
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -72,10 +72,7 @@ async def test_phones_vote_and_the_projector_shows_the_groups(
     # the other numbers of groups'.
     slug = await sync_to_async(lambda: session.process.slug)()
     console = await browser.new_page(locale="nl-NL")
-    await console.goto(f"{daphne_url}/accounts/login/")
-    await console.get_by_label("Gebruikersnaam").fill("olga")
-    await console.get_by_label("Wachtwoord").fill(PASSWORD)
-    await console.get_by_role("button", name="Inloggen").click()
+    await log_in(console, daphne_url, "olga")
     await console.goto(f"{daphne_url}/manage/{slug}/sessions/{session.pk}/console/")
     why = console.locator(f"#q-{question.pk} .opinion-why")
     await expect(why).to_contain_text(
