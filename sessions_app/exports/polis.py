@@ -10,7 +10,8 @@ timestamps are milliseconds. ``votes.csv`` is the whole history, a changed vote 
 comment and their group on the opinion map. Comment and voter ids are Polis's own when the
 conversation was imported from Polis (every statement and voter has one), else numbers
 from 0 in the order of the question's statements and of the participants' first votes.
-Nothing personal is written: a voter is a number, an author too.
+Nothing personal is written: a voter is a number, an author too; a participant's own
+statement that was not approved is withheld, as in the open data.
 """
 
 from __future__ import annotations
@@ -20,7 +21,17 @@ import io
 from collections import defaultdict
 from datetime import UTC, datetime
 
-from sessions_app.models import Moderation, Participant, Question, Response, ResponseStatus
+from django.utils import translation
+from django.utils.translation import gettext
+
+from sessions_app.models import (
+    Moderation,
+    Participant,
+    Question,
+    Response,
+    ResponseStatus,
+    StatementOrigin,
+)
 from sessions_app.opinion.polis import COMMENT_COLUMNS, VOTE_COLUMNS
 from sessions_app.opinion.serialize import previous_k_state, previous_labels
 from sessions_app.selectors import question_map, stored_map
@@ -57,10 +68,27 @@ def _csv(rows: list[list]) -> str:
     return buffer.getvalue()
 
 
+def _body(statement) -> str:
+    """A statement's text, as the open data gives it: a participant's own statement only
+    once approved (one waiting or hidden may say what its author would not want public);
+    in its place, a note that it is withheld, so that the comment is still there."""
+    if (
+        statement.origin != StatementOrigin.PARTICIPANT
+        or statement.moderation == Moderation.APPROVED
+    ):
+        return statement.text
+    return gettext("(withheld: a participant's statement that was not approved)")
+
+
 def polis_files(question: Question) -> dict[str, str]:
     """File name → its text, for a statements question."""
     if question.kind != "statements":
         raise ValueError("only a statements question is a Polis conversation")
+    with translation.override(question.session.process.language):
+        return _files(question)
+
+
+def _files(question: Question) -> dict[str, str]:
     statements = list(question.options.order_by("position", "id"))
     comment_ids = _ids([s.external_id for s in statements]) or list(range(len(statements)))
     comment_of = {s.pk: cid for s, cid in zip(statements, comment_ids, strict=True)}
@@ -93,7 +121,7 @@ def polis_files(question: Question) -> dict[str, str]:
                 counts[statement.pk][0],
                 counts[statement.pk][1],
                 MODERATED.get(statement.moderation, 0),
-                statement.text,
+                _body(statement),
             ]
         )
     votes = [list(VOTE_COLUMNS)]

@@ -12,7 +12,7 @@ from django.core.management import call_command
 
 from bench.polis_files import write_conversation
 from sessions_app.models import Option, Process, Question, Response
-from sessions_app.services import facilitation
+from sessions_app.services import facilitation, participation
 from sessions_app.services.paper import sheet_entry_record
 from sessions_app.services.participation import response_submit
 from tests.paper_fixtures import option
@@ -93,11 +93,20 @@ def test_a_town_hall_goes_to_polis_files_and_comes_back_the_same(
             client_id=f"entry-polis-{sheet.serial}",
             answers={str(statements.pk): {"votes": {str(option(statements, 1)): vote}}},
         )
+    participation.statement_propose(  # waiting for moderation: its text is withheld
+        participant=phones[1],
+        question_id=statements.pk,
+        text="Mijn buurman Jan parkeert altijd op de stoep.",
+        client_id="propose-polis-1",
+    )
     hidden = Option.objects.get(pk=option(statements, 1))
     facilitation.statement_moderate(
         user=organiser, option=hidden, decision="hide", reason="off topic"
     )
     out = export(statements, tmp_path / "out")
+    bodies = [r["comment-body"] for r in rows(out / "comments.csv")]
+    assert not any("Jan" in body for body in bodies)
+    assert sum("withheld" in body or "achtergehouden" in body for body in bodies) == 1
     history = rows(out / "votes.csv")
     assert len(history) == Response.objects.filter(question=statements).count()
     assert {r["vote"] for r in history} >= {"1", "-1", "0"}
