@@ -95,26 +95,17 @@ def polis_import(*, directory: Path, user=None, language: str = "en", on_progres
         first.created_at = conversation.comments[0].at
         first.save()
         columns = [f.attname for f in Option._meta.concrete_fields if not f.primary_key]
-        pks = []
+
+        def row(position: int, comment) -> dict:
+            option = _statement(Option(question_id=question.pk, position=position), comment)
+            return {c: getattr(option, c) for c in columns} | {"created_at": comment.at}
+
         rest = list(enumerate(conversation.comments[1:], start=2))
+        statement_pks = [first.pk]
         for start in range(0, len(rest), CHUNK):
-            options = [
-                _statement(Option(question_id=question.pk, position=position), comment)
-                for position, comment in rest[start : start + CHUNK]
-            ]
-            pks += insert_rows(
-                Option,
-                (
-                    {column: getattr(option, column) for column in columns}
-                    | {"created_at": comment.at}
-                    for option, (_position, comment) in zip(
-                        options, rest[start : start + CHUNK], strict=True
-                    )
-                ),
-            )
-        statement_of = dict(
-            zip((c.id for c in conversation.comments), [first.pk, *pks], strict=True)
-        )
+            chunk = rest[start : start + CHUNK]
+            statement_pks += insert_rows(Option, (row(p, c) for p, c in chunk))
+        statement_of = dict(zip((c.id for c in conversation.comments), statement_pks, strict=True))
         Question.objects.filter(pk=question.pk).rules_changed()
 
         first_vote = {}
