@@ -17,8 +17,14 @@ It runs, in one go and on the same server:
 3. the **saturation**: every phone changes its answer at the same moment, ``--rounds``
    times, for the app's throughput (the median round) beside the echo's (the median of
    all its rounds);
-4. the **check**: the database must hold exactly one counting answer per phone, the one
-   acknowledged last, plus the paper; nothing lost, nothing counted twice.
+4. the **Q&A phase** (``--qna N``, the default 200): the console opens a round of N
+   questions asked to the panel and puts it on screen with its list shown; every phone
+   upvotes three of them at random moments within the window (10 % send one upvote
+   twice, with the same client id); the presenter's snapshots are timed until the sum of
+   the upvotes it shows is exact;
+5. the **check**: the database must hold exactly one counting answer per phone, the one
+   acknowledged last, plus the paper, and exactly the upvotes acknowledged; nothing
+   lost, nothing counted twice.
 
 It prints one JSON line of figures. Server and client run on separate cores; everything
 binds to loopback; every wait is bounded.
@@ -427,6 +433,23 @@ class Presenter:
         return next((at for at, n in self.updates if n == total), None)
 
 
+@dataclass
+class QnaPresenter:
+    """The presenter during the Q&A phase: the sum of the upvotes it shows."""
+
+    socket: Socket
+    updates: list[tuple[float, int]] = field(default_factory=list)
+
+    def seen(self, at: float, message: dict) -> None:
+        question = message.get("question") or {}
+        asked = (question.get("results") or {}).get("asked")
+        if asked is not None:
+            self.updates.append((at, sum(item["votes"]["total"] for item in asked)))
+
+    def first_time_at(self, total: int) -> float | None:
+        return next((at for at, n in self.updates if n == total), None)
+
+
 async def town_hall(stack: Stack, args, echo_frame_size: list[int]) -> dict:
     plan = stack.plan
     code, question, options = plan["code"], plan["question"], plan["options"]
@@ -640,9 +663,16 @@ async def town_hall(stack: Stack, args, echo_frame_size: list[int]) -> dict:
     await asyncio.sleep(1.5)
     final_shown = [(p.updates[-1][1] if p.updates else None) for p in presenters]
 
+    qna = None
+    if plan.get("qna"):
+        profiler.start("qna")
+        qna = await qna_phase(plan["qna"], phones, presenters, console, usage, args, rng)
+        profiler.stop()
+
     for socket in [*phones, console, *(p.socket for p in presenters)]:
         await socket.close()
     return {
+        "qna": qna,
         "connect": {
             "phones": len(phones),
             "phones_per_server": per_server,
@@ -683,6 +713,129 @@ async def town_hall(stack: Stack, args, echo_frame_size: list[int]) -> dict:
     }
 
 
+async def qna_phase(plan: dict, phones, presenters, console, usage, args, rng) -> dict:
+    """Every phone upvotes three of the round's questions within the window; the
+    presenter must show the exact sum of upvotes, coalesced (never a frame per vote)."""
+    question, asked = plan["question"], plan["asked"]
+    for number, command in enumerate(("open", "show", "reveal")):
+        key = f"qna-{number}"
+        _ms, result = await console.request(
+            {"type": "command", "id": key, "command": command, "question": question}, key
+        )
+        if not result.get("ok"):
+            raise RuntimeError(f"{command} refused: {result}")
+
+    def is_open(socket: Socket) -> bool:
+        snapshot = socket.last_snapshot or {}
+        return any(
+            q["id"] == question and q["state"] == "open" for q in snapshot.get("questions", [])
+        )
+
+    deadline = time.perf_counter() + 30
+    while not all(is_open(p) for p in phones):
+        if time.perf_counter() > deadline:
+            raise RuntimeError("not every phone saw the round open within 30 s")
+        await asyncio.sleep(0.05)
+    watchers = []
+    for presenter in presenters:
+        watcher = QnaPresenter(presenter.socket)
+        presenter.socket.on_snapshot = watcher.seen
+        watchers.append(watcher)
+    acks: list[float] = []
+    statuses: dict[str, int] = {}
+    counted: dict[str, set[int]] = {}
+    duplicates = {"sent": 0, "acked_as_duplicate": 0}
+    last_sent = [0.0]
+    frame_bytes: list[int] = []
+
+    async def upvotes(socket: Socket, resend: bool) -> None:
+        chosen = rng.sample(asked, 3)
+        for position, target in enumerate(chosen):
+            await asyncio.sleep(rng.uniform(0, args.window / 3))
+            client_id = new_id()
+            message = {
+                "type": "answer",
+                "client_id": client_id,
+                "question": question,
+                "answer": {"statement": target, "vote": "up"},
+            }
+            sent = time.perf_counter()
+            ms, ack = await socket.request(message, client_id)
+            acks.append(ms)
+            statuses[ack["status"]] = statuses.get(ack["status"], 0) + 1
+            if ack["status"] == "counted":
+                counted.setdefault(socket.participant, set()).add(target)
+                last_sent[0] = max(last_sent[0], sent)
+            if resend and position == 0:
+                duplicates["sent"] += 1
+                _ms, again = await socket.request(message, client_id)
+                duplicates["acked_as_duplicate"] += again["status"] == "duplicate"
+
+    resenders = set(rng.sample(range(len(phones)), round(len(phones) * args.duplicates)))
+    cpu_before = usage.cpu()
+    started = time.perf_counter()
+    await asyncio.wait_for(
+        asyncio.gather(*(upvotes(p, i in resenders) for i, p in enumerate(phones))),
+        args.window + PHASE_LIMIT,
+    )
+    ended = time.perf_counter()
+    cpu = (usage.cpu() - cpu_before) / (ended - started) * 100 / len(presenters)
+    expected = sum(len(targets) for targets in counted.values())
+    deadline = time.perf_counter() + 10
+    while any(w.first_time_at(expected) is None for w in watchers):
+        if time.perf_counter() > deadline:
+            break
+        await asyncio.sleep(0.02)
+    shown = [w.first_time_at(expected) for w in watchers]
+    exact_ms = (
+        max((at - last_sent[0]) * 1000 for at in shown)
+        if all(at is not None for at in shown)
+        else None
+    )
+    in_window = [at for w in watchers for at, _n in w.updates if started <= at <= ended]
+    for phone in phones[:1]:
+        frame_bytes.append(len(json.dumps(phone.last_snapshot or {})))
+    return {
+        "questions": len(asked),
+        "phones": len(phones),
+        "window_s": args.window,
+        "upvotes": sum(statuses.values()),
+        "acks": dict(sorted(statuses.items())),
+        "ack_ms": percentiles(acks),
+        "duplicates_sent": duplicates["sent"],
+        "duplicates_acked_as_duplicate": duplicates["acked_as_duplicate"],
+        "server_cpu_pct_of_one_core": round(cpu, 1),
+        "presenter_updates_per_s": round(len(in_window) / len(watchers) / (ended - started), 2),
+        "exact_total_after_last_upvote_ms": None if exact_ms is None else round(exact_ms),
+        "phone_snapshot_bytes": frame_bytes[0] if frame_bytes else None,
+        "_expected": {who: sorted(targets) for who, targets in counted.items()},
+        "_question": question,
+    }
+
+
+def qna_check(stack: Stack, qna: dict) -> dict:
+    """The round's counting upvotes in the database against the acknowledged ones."""
+    from sessions_app.models import Response, ResponseStatus
+
+    stored: dict[str, list[int]] = {}
+    for who, statement in Response.objects.filter(
+        question_id=qna["_question"], status=ResponseStatus.COUNTED, number=1
+    ).values_list("participant__public_id", "statement_id"):
+        stored.setdefault(who, []).append(statement)
+    expected = qna["_expected"]
+    lost = sum(len(set(targets) - set(stored.get(who, []))) for who, targets in expected.items())
+    doubled = sum(len(v) - len(set(v)) for v in stored.values())
+    extra = sum(len(set(v) - set(expected.get(who, []))) for who, v in stored.items())
+    total = sum(len(v) for v in expected.values())
+    return {
+        "expected_upvotes": total,
+        "counted_in_database": sum(len(v) for v in stored.values()),
+        "lost": lost,
+        "double_counted": doubled + extra,
+        "exact": lost == 0 and doubled == 0 and extra == 0,
+    }
+
+
 def check(stack: Stack, hall: dict) -> dict:
     """What the database holds, against what the phones were told."""
     stack.django()
@@ -702,7 +855,9 @@ def check(stack: Stack, hall: dict) -> dict:
     expected = hall["_expected_last"]
     held = dict(phones)
     lost = sum(1 for who, client in expected.items() if held.get(who) != client)
+    qna = qna_check(stack, hall["qna"]) if hall.get("qna") else None
     return {
+        "qna": qna,
         "expected_total": hall["_expected_total"],
         "counted_in_database": len(counted),
         "paper_counted": paper,
@@ -743,6 +898,16 @@ def verdict(figures: dict) -> dict:
         "nothing_lost_or_doubled": correct["lost"] == 0
         and correct["double_counted"] == 0
         and correct["exact"],
+        **(
+            {
+                "qna_ack_p95": hall["qna"]["ack_ms"].get("p95", 1e9) <= targets["ack_p95_ms"],
+                "qna_exact_total": hall["qna"]["exact_total_after_last_upvote_ms"] is not None
+                and hall["qna"]["exact_total_after_last_upvote_ms"] <= targets["exact_total_ms"],
+                "qna_nothing_lost_or_doubled": bool(correct["qna"] and correct["qna"]["exact"]),
+            }
+            if hall.get("qna")
+            else {}
+        ),
         "echo_reference_frames_per_s": echo["frames_per_s"],
     }
 
@@ -782,6 +947,9 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--concurrency", type=int, default=200, help="handshakes in flight")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument(
+        "--qna", type=int, default=200, help="questions in the Q&A phase (0: no Q&A phase)"
+    )
+    parser.add_argument(
         "--rounds", type=int, default=3, help="saturation rounds (app, and echo on each side)"
     )
     parser.add_argument("--profile", metavar="DIR", help="sample the servers with py-spy")
@@ -805,6 +973,7 @@ def main(argv: list[str] | None = None) -> dict:
         tellers=args.tellers,
         sheets=args.sheets,
         photos=args.paper == "photo",
+        qna=args.qna,
         servers=args.servers,
         reveal=args.reveal,
         database_url=args.database_url,
@@ -816,6 +985,8 @@ def main(argv: list[str] | None = None) -> dict:
         measured = asyncio.run(measure(stack, args))
         correctness = check(stack, measured["app"])
     app = {k: v for k, v in measured["app"].items() if not k.startswith("_")}
+    if app.get("qna"):
+        app["qna"] = {k: v for k, v in app["qna"].items() if not k.startswith("_")}
     figures = {
         "tool": "inspraak.bench/1",
         "phones": args.phones,
@@ -837,5 +1008,10 @@ def main(argv: list[str] | None = None) -> dict:
     return figures
 
 
+def _all_exact(figures: dict) -> bool:
+    correct = figures["correctness"]
+    return correct["exact"] and (correct["qna"] is None or correct["qna"]["exact"])
+
+
 if __name__ == "__main__":
-    sys.exit(0 if main()["correctness"]["exact"] else 1)
+    sys.exit(0 if _all_exact(main()) else 1)

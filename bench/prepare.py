@@ -31,6 +31,12 @@ def main(argv: list[str] | None = None) -> None:
         help="a statements question with this many statements, open and on screen, instead",
     )
     parser.add_argument(
+        "--qna",
+        type=int,
+        default=0,
+        help="a Q&A round with this many questions asked (closed until the Q&A phase)",
+    )
+    parser.add_argument(
         "--photos",
         default="",
         help="write a phone photo of each sheet, filled in, into this directory",
@@ -53,6 +59,7 @@ def prepare(
     reveal: bool,
     statements: int = 0,
     photos: str = "",
+    qna: int = 0,
 ) -> dict:
     from django.contrib.auth import get_user_model
     from django.test import Client
@@ -60,7 +67,12 @@ def prepare(
 
     from sessions_app import cookies
     from sessions_app.models import Role
-    from sessions_app.services.facilitation import question_open, question_reveal, session_show
+    from sessions_app.services.facilitation import (
+        question_close,
+        question_open,
+        question_reveal,
+        session_show,
+    )
     from sessions_app.services.live_sessions import live_session_create
     from sessions_app.services.paper import sheet_token
     from sessions_app.services.participation import participant_join
@@ -113,6 +125,19 @@ def prepare(
             ],
         )
     question = question_create(user=organiser, session=session, spec=spec)
+    round_ = None
+    if qna:
+        round_ = question_create(
+            user=organiser,
+            session=session,
+            spec=QuestionSpec(
+                kind="qna",
+                text="Vragen aan het panel",
+                max_length=300,
+                max_proposals=qna + 10,
+                qna_premoderate=False,
+            ),
+        )
     process_publish(user=organiser, process=process)
     if statements:
         # Open and on screen from the start: the phones vote at once.
@@ -146,7 +171,12 @@ def prepare(
         participant = participant_join(session=session, via="remote" if index < remote else "room")
         phone_rows.append(signer.sign(participant.token))
     options = list(question.options.order_by("position").values_list("pk", flat=True))
+    qna_plan = None
+    if round_ is not None:
+        qna_plan = _question_round(session, round_, qna, organiser)
+        question_close(user=organiser, question=round_)
     return {
+        "qna": qna_plan,
         "session": session.pk,
         "code": session.join_code,
         "question": question.pk,
@@ -161,6 +191,28 @@ def prepare(
         "teller_page": f"/t/s/{session.pk}/",
         "revealed": reveal,
     }
+
+
+def _question_round(session, question, count: int, organiser) -> dict:
+    """``count`` questions asked to the panel, each by a participant of its own (not one
+    of the phones, which may upvote them all), shown at once; the round then closes
+    until the load tool's Q&A phase opens it again."""
+    from sessions_app.services.facilitation import question_open
+    from sessions_app.services.participation import participant_join
+    from sessions_app.services.qna import qna_ask
+
+    question_open(user=organiser, question=question)
+    asked = []
+    for index in range(count):
+        asker = participant_join(session=session, via="room")
+        option, _created = qna_ask(
+            participant=asker,
+            question_id=question.pk,
+            text=f"Vraag {index + 1} aan het panel over het Stationsplein?",
+            client_id=f"bench-ask-{index:06d}",
+        )
+        asked.append(option.pk)
+    return {"question": question.pk, "asked": asked}
 
 
 def _photograph(layout: dict, batch, paths: list[str], question, directory: Path) -> list[str]:

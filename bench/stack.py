@@ -173,6 +173,8 @@ class Stack:
     #: A statements question with this many statements (open and on screen) instead of a
     #: single choice.
     statements: int = 0
+    #: A Q&A round with this many asked questions, for the load tool's Q&A phase.
+    qna: int = 0
     #: Tellers photograph the sheets (phone photos made by ``bench.prepare``) instead of
     #: typing them.
     photos: bool = False
@@ -241,6 +243,7 @@ class Stack:
                 str(self.sheets),
                 *(["--reveal"] if self.reveal else []),
                 *(["--statements", str(self.statements)] if self.statements else []),
+                *(["--qna", str(self.qna)] if self.qna else []),
                 *(["--photos", str(self.directory / "photos")] if self.photos else []),
             ],
             cwd=ROOT,

@@ -14,6 +14,8 @@ Box keys, per kind (what a tick in that box means):
 * open text: an ``area`` with ruled lines
 * statements: ``{"statement": id, "vote": "agree" | "disagree" | "pass"}``; a proposal
   ``area`` when participants may add statements
+* a question to the panel (``qna``): a ``proposal`` area, and ``{"panel_member": id}`` per
+  panel member (whom the question is for)
 
 A question is kept whole on one page (its heading with all its boxes); only a question
 longer than a page breaks, between rows. ``questions`` lists each question's printed
@@ -381,6 +383,7 @@ def _question(flow: Flow, number: int, question: dict, strings: dict) -> int:
         "budget": strings["hint_budget"].replace("{total}", str(question.get("total"))),
         "open_text": strings["hint_text"],
         "statements": strings["hint_statements"],
+        "qna": strings.get("hint_qna", ""),
     }
     page = _title(flow, number, question, hints[kind])
     qid = question["id"]
@@ -462,6 +465,15 @@ def _question(flow: Flow, number: int, question: dict, strings: dict) -> int:
     elif kind == "open_text":
         lines = max(3, min(style.writing_lines, (question.get("max_length") or 500) // 70))
         _area(flow, qid, lines, style, key="text")
+    elif kind == "qna":
+        # A question card: a writing area, then a tick row of the panel members.
+        lines = max(3, min(style.writing_lines, (question.get("max_length") or 300) // 60))
+        _area(flow, qid, lines, style, key="proposal")
+        panel = question.get("panel", [])
+        if panel:
+            flow.need(style.line * 1.6 + style.box)
+            flow.paragraph(strings.get("qna_to", ""), style.small)
+            _choices(flow, qid, panel, key="panel_member")
     elif kind == "statements":
         labels = [strings["agree"], strings["disagree"], strings["pass"]]
         column = _column(style, labels, 16.0)
@@ -483,7 +495,7 @@ def _question(flow: Flow, number: int, question: dict, strings: dict) -> int:
     return page
 
 
-def _choices(flow: Flow, qid: int, options: list[dict]) -> None:
+def _choices(flow: Flow, qid: int, options: list[dict], key: str = "option") -> None:
     """A box per option: one column, or (compact, four options or more, each on one line)
     two columns read downwards. Boxes are listed in the options' order either way,
     which is the order a teller's screen shows them in."""
@@ -500,7 +512,7 @@ def _choices(flow: Flow, qid: int, options: list[dict]) -> None:
             lines = fonts.wrap(option["text"], style.body, RIGHT - LEFT - b - 3)
             height = max(b, len(lines) * style.line) + 2
             flow.need(height)
-            _choice(flow, qid, option, lines, LEFT, flow.y)
+            _choice(flow, qid, option, lines, LEFT, flow.y, key)
             flow.y += height
         return
     rows = math.ceil(len(options) / 2)
@@ -508,14 +520,22 @@ def _choices(flow: Flow, qid: int, options: list[dict]) -> None:
     flow.need(rows * height)
     for index, option in enumerate(options):
         column, row = divmod(index, rows)
-        _choice(flow, qid, option, wrapped[index], LEFT + column * half, flow.y + row * height)
+        _choice(flow, qid, option, wrapped[index], LEFT + column * half, flow.y + row * height, key)
     flow.y += rows * height
 
 
-def _choice(flow: Flow, qid: int, option: dict, lines: list[str], x: float, y: float) -> None:
+def _choice(
+    flow: Flow,
+    qid: int,
+    option: dict,
+    lines: list[str],
+    x: float,
+    y: float,
+    key: str = "option",
+) -> None:
     style = flow.style
     b = style.box
-    flow.box(x, y, qid, option=option["id"])
+    flow.box(x, y, qid, **{key: option["id"]})
     for index, line in enumerate(lines):
         flow.text(x + b + 3, y + b * 0.78 + index * style.line, line, style.body)
 

@@ -28,6 +28,10 @@ def form_strings() -> dict:
         "disagree": _("disagree"),
         "pass": _("pass"),
         "own_statement": _("A statement of your own (optional):"),
+        "hint_qna": _(
+            "Write one question to the panel in the box. A facilitator reads it before it is shown."
+        ),
+        "qna_to": _("For (optional, cross one):"),
         "page_of": _("page {page} of {pages}"),
         "card": _("card {card}"),
         "card_title": _("Also answering on your phone?"),

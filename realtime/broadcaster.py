@@ -5,7 +5,8 @@ broadcaster reads one snapshot per audience (``snapshots.build_view``) and sends
 the connections of this process that need it, only if it changed:
 
 * presenter and facilitator: at most every ``TICK`` (0.2 s);
-* phones: at most every ``PHONE_INTERVAL`` (1 s).
+* phones: at most every ``PHONE_INTERVAL`` (1 s); every ``PHONE_QNA_INTERVAL`` (2 s)
+  while they list an open Q&A round.
 
 So a vote costs one dirty mark, never a message per connected phone. Between server
 processes (Redis layer) only one small ``session.changed`` message per session per tick
@@ -34,6 +35,10 @@ logger = logging.getLogger(__name__)
 
 TICK = 0.2
 PHONE_INTERVAL = 1.0
+#: Phones' pace while they list an open Q&A round (its votes change all the time).
+PHONE_QNA_INTERVAL = 2.0
+#: Sockets sent a snapshot before the loop lets other work through (see ``_send``).
+SEND_SLICE = 250
 #: Seconds between joining the change groups again (the layer forgets them on a restart,
 #: and expires them after a day).
 RESUBSCRIBE_EVERY = 30
@@ -73,6 +78,8 @@ class Room:
         self.texts: dict[str, str] = {}
         self.phone_pending = False
         self.last_phone_send = 0.0
+        #: ``PHONE_INTERVAL``, or ``PHONE_QNA_INTERVAL`` while phones list a Q&A round.
+        self.phone_interval = PHONE_INTERVAL
         self.lock = asyncio.Lock()
         #: Questions whose opinion map may be out of date (None: every statements question).
         self.opinion_due: set[int] | None = None
@@ -306,14 +313,16 @@ class Broadcaster:
             changed = await self._rebuild(room)
         if "presenter" in changed:
             await self._send(room, "presenter", room.texts["presenter"])
-        if "facilitator" in changed or room.presence_changed:
+        if room.view is not None and ("facilitator" in changed or room.presence_changed):
+            # (No view yet: a console joined before the room's first snapshot was built;
+            # that snapshot carries the presence.)
             room.presence_changed = False
             if room.members["facilitator"]:
                 await self._send(room, "facilitator", room.facilitator_text())
         if "phone" in changed:
             room.phone_pending = True
         now = time.monotonic()
-        if room.phone_pending and now - room.last_phone_send >= PHONE_INTERVAL:
+        if room.phone_pending and now - room.last_phone_send >= room.phone_interval:
             room.phone_pending = False
             room.last_phone_send = now
             await self._send(room, "phone", room.texts["phone"])
@@ -334,6 +343,13 @@ class Broadcaster:
                 room.dirty, room.stale, room.structure = True, None, True
                 raise
             room.view = view
+            # An open question round lists its questions on every phone, and their votes
+            # change with every upvote: the phones get it at a slower pace.
+            room.phone_interval = (
+                PHONE_QNA_INTERVAL
+                if any(q["kind"] == "qna" and q["state"] == "open" for q in view.phone["questions"])
+                else PHONE_INTERVAL
+            )
             changed = set()
             for audience in AUDIENCES:
                 payload = getattr(view, audience)
@@ -371,8 +387,12 @@ class Broadcaster:
 
     @staticmethod
     async def _send(room: Room, audience: str, text: str) -> None:
-        for consumer in list(room.members[audience]):
+        for number, consumer in enumerate(list(room.members[audience]), start=1):
             await Broadcaster._send_one(room, consumer, text)
+            if number % SEND_SLICE == 0:
+                # A send does not suspend: let the answers and acks that arrived meanwhile
+                # through before the next slice of a room of thousands.
+                await asyncio.sleep(0)
 
     @staticmethod
     async def _send_one(room: Room, consumer, text: str) -> None:

@@ -19,9 +19,9 @@ from sessions_app import permissions, writer
 from sessions_app.cookies import read_tokens
 from sessions_app.exceptions import AccessDenied, FacilitationError, InputRejected
 from sessions_app.identifiers import normalise_code, receipt_shown
-from sessions_app.models import LiveSession, Participant, ProcessState
+from sessions_app.models import LiveSession, Moderation, Participant, ProcessState
 from sessions_app.selectors import participant_answers
-from sessions_app.services import facilitation, participation
+from sessions_app.services import facilitation, participation, qna
 from sessions_app.services.participation import Submission, session_accepts_people
 
 from . import protocol
@@ -223,6 +223,7 @@ class ParticipantConsumer(BaseConsumer):
         "ping": "on_ping",
         "answer": "on_answer",
         "propose": "on_propose",
+        "ask": "on_ask",
     }
 
     def load(self, code: str) -> LiveSession | None:
@@ -270,7 +271,7 @@ class ParticipantConsumer(BaseConsumer):
         await self.send_json({"type": "mine", "answers": answers})
 
     async def refuse_message(self, message: dict, code: str):
-        if message.get("type") in {"answer", "propose"}:
+        if message.get("type") in {"answer", "propose", "ask"}:
             await self.send_json(self._rejection(self._client_id(message), message, code))
         else:
             await self.send_error(code)
@@ -325,6 +326,36 @@ class ParticipantConsumer(BaseConsumer):
                 "question": option.question_id,
                 "status": "held" if created else "duplicate",
                 "counted": False,
+            }
+        )
+
+    async def on_ask(self, message):
+        client_id = self._client_id(message)
+        try:
+            asked, created = await writer.run(
+                qna.qna_ask,
+                participant=self.participant,
+                question_id=message.get("question"),
+                text=message.get("text"),
+                panel_member=message.get("panel_member"),
+                display_name=message.get("display_name") or "",
+                client_id=client_id,
+            )
+        except InputRejected as rejected:
+            await self.send_json(self._rejection(client_id, message, rejected.code))
+            return
+        if not created:
+            status = "duplicate"
+        else:
+            status = "held" if asked.moderation == Moderation.PENDING else "shown"
+        await self.send_json(
+            {
+                "type": "ack",
+                "client_id": client_id,
+                "question": asked.question_id,
+                "status": status,
+                "counted": False,
+                "asked": asked.pk,
             }
         )
 

@@ -83,7 +83,7 @@ SCHEMA = json.loads(
 #: What a client may send, each checked against its message type's definition, compiled
 #: to Python once (``fastjsonschema``: about a tenth of ``jsonschema``'s cost per message;
 #: ``docs/performance.md`` has the figures).
-INCOMING = ("hello", "ping", "answer", "propose", "command")
+INCOMING = ("hello", "ping", "answer", "propose", "ask", "command")
 
 
 def _inlined(node, definitions: dict):

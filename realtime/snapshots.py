@@ -50,8 +50,44 @@ class SessionView:
     positions: tuple[int, dict] | None = None
 
 
-def question_definition(question: Question) -> dict:
-    """What a client needs to show and answer a question."""
+#: The most asked questions a phone's snapshot lists (every byte goes to every phone):
+#: the most upvoted, and the newest, of a Q&A round.
+PHONE_ASKED_TOP, PHONE_ASKED_NEW = 20, 10
+#: The most asked questions the presenter lists under the pinned one.
+PRESENTER_ASKED = 8
+
+
+def _asked_brief(item: dict) -> dict:
+    """One asked question as a phone shows it: its id, text and votes, and only those of
+    its name, addressee, paper origin, answer and pin that it has (every byte here goes to
+    every phone, every second the votes change)."""
+    brief = {"id": item["id"], "text": item["text"], "votes": item["votes"]["total"]}
+    if item["name"]:
+        brief["name"] = item["name"]
+    if item["panel_member"]:
+        brief["panel_member"] = item["panel_member"]["id"]
+    if item["source"] == "paper":
+        brief["paper"] = True
+    if item["answer"]:
+        brief["answer"] = item["answer"]["mode"]
+    if item["pinned"]:
+        brief["pinned"] = True
+    return brief
+
+
+def qna_for_phones(results: dict) -> tuple[list[dict], int]:
+    """A Q&A round's list for phones: the ``PHONE_ASKED_TOP`` most upvoted and the
+    ``PHONE_ASKED_NEW`` newest shown questions (most votes first), and how many are shown
+    in all."""
+    asked = results["asked"]
+    keep = {item["id"] for item in asked[:PHONE_ASKED_TOP]}
+    keep |= {item["id"] for item in sorted(asked, key=lambda i: i["id"])[-PHONE_ASKED_NEW:]}
+    return [_asked_brief(item) for item in asked if item["id"] in keep], len(asked)
+
+
+def question_definition(question: Question, results: dict | None = None) -> dict:
+    """What a client needs to show and answer a question; a Q&A round also lists its
+    asked questions (from ``results``, its ``question_results``)."""
     data = {
         "id": question.pk,
         "kind": question.kind,
@@ -84,6 +120,15 @@ def question_definition(question: Question) -> dict:
         data["unit"] = question.budget_unit
     elif question.kind == K.OPEN_TEXT:
         data["max_length"] = question.max_length
+    elif question.kind == K.QNA:
+        data["max_length"] = question.max_length
+        data["names"] = question.qna_names
+        data["upvotes"] = question.qna_upvotes
+        data["moderated"] = question.qna_premoderate
+        data["panel"] = [{"id": m.pk, "name": m.name, "role": m.role} for m in question.panel.all()]
+        if results is not None:
+            data["asked"], data["asked_total"] = qna_for_phones(results)
+            data["pinned"] = results["pinned"]
     return data
 
 
@@ -135,7 +180,7 @@ def build_view(
         session = LiveSession.objects.select_related("process").get(pk=session_id)
         questions = list(
             session.questions.order_by("position", "id").prefetch_related(
-                Prefetch("options", queryset=Option.objects.order_by("position", "id"))
+                Prefetch("options", queryset=Option.objects.order_by("position", "id")), "panel"
             )
         )
         provisional = paper_provisional(session)
@@ -170,7 +215,7 @@ def build_view(
         return views[key]
 
     def shown(question: Question, *, dots: bool = True) -> dict:
-        data = question_definition(question)
+        data = question_definition(question, cache[question.pk])
         if question.results_revealed:
             data["results"] = cache[question.pk]
             if question.kind == K.STATEMENTS:
@@ -180,7 +225,10 @@ def build_view(
     def on_phone(question: Question) -> dict:
         # Phones get results only for the question on screen, and of the opinion map only
         # the groups: every byte here goes to every phone.
-        return shown(question, dots=False) if question is current else question_definition(question)
+        if question is current and question.kind != K.QNA:
+            # (A Q&A round's phones have its list already: ``asked``.)
+            return shown(question, dots=False)
+        return question_definition(question, cache[question.pk])
 
     phone_questions = [q for q in questions if q.state == QuestionState.OPEN or q is current]
     presenter_question = None
@@ -191,6 +239,17 @@ def build_view(
         presenter_question["hands_rule"] = hands_rule_applies(
             current, mode=session.mode, hands=respondents["hands"]
         )
+        if current.kind == K.QNA:
+            # The round on screen: the pinned question large, and the top of the list
+            # with its votes split by source (whether or not results are "shown": the
+            # list is the round itself).
+            asked = cache[current.pk]["asked"]
+            presenter_question.pop("asked", None)
+            presenter_question["qna"] = {
+                "pinned": next((a for a in asked if a["pinned"]), None),
+                "top": [a for a in asked if not a["pinned"]][:PRESENTER_ASKED],
+                "shown": len(asked),
+            }
     return SessionView(
         version=version,
         phone={

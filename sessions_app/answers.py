@@ -12,6 +12,8 @@ ranking             ``{"ranking": [14, 12, 13]}`` (first place first; may stop e
 budget              ``{"allocation": {"12": 60, "13": 40}}`` (adds up to the total)
 open_text           ``{"text": "..."}``
 statements          ``{"statement": 21, "vote": "agree" | "disagree" | "pass"}``
+qna                 ``{"statement": 31, "vote": "up" | "withdrawn"}`` (an upvote of an
+                    asked question, or its withdrawal)
 ==================  ===================================================================
 """
 
@@ -28,6 +30,9 @@ from .models import Moderation, Question, QuestionKind
 K = QuestionKind
 VOTES = {"agree": 1, "disagree": -1, "pass": 0}
 VOTE_NAMES = {value: name for name, value in VOTES.items()}
+#: An upvote of a question asked to the panel, and its withdrawal.
+UPVOTES = {"up": 1, "withdrawn": 0}
+UPVOTE_NAMES = {value: name for name, value in UPVOTES.items()}
 STATEMENT_MAX = 500
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
@@ -56,6 +61,8 @@ class Answer:
             return {"allocation": {str(option): amount for option, amount in self.items}}
         if kind == K.OPEN_TEXT:
             return {"text": self.text}
+        if kind == K.QNA:
+            return {"statement": self.statement, "vote": UPVOTE_NAMES[self.number]}
         return {"statement": self.statement, "vote": VOTE_NAMES[self.number]}
 
 
@@ -71,14 +78,30 @@ class QuestionRules:
     scale_max: int | None = None
     budget_total: int | None = None
     max_length: int | None = None
+    #: A Q&A round: whether upvotes are taken, and who asked each question (nobody may
+    #: upvote their own).
+    upvotes: bool = True
+    askers: Mapping[int, int] = field(default_factory=dict)
 
     @classmethod
-    def of(cls, question: Question, *, options: frozenset[int] | None = None) -> QuestionRules:
-        """The question's rules; ``options`` (its approved options) when already read."""
+    def of(
+        cls,
+        question: Question,
+        *,
+        options: frozenset[int] | None = None,
+        askers: Mapping[int, int] | None = None,
+    ) -> QuestionRules:
+        """The question's rules; ``options`` (its approved options, for a Q&A round those
+        not merged into another) and ``askers`` (a Q&A round's option -> author) when
+        already read."""
         if options is None:
-            options = frozenset(
-                question.options.filter(moderation=Moderation.APPROVED).values_list("pk", flat=True)
+            rows = list(
+                question.options.filter(
+                    moderation=Moderation.APPROVED, merged_into__isnull=True
+                ).values_list("pk", "author_id")
             )
+            options = frozenset(pk for pk, _author in rows)
+            askers = {pk: author for pk, author in rows if author is not None}
         return cls(
             id=question.pk,
             kind=question.kind,
@@ -88,6 +111,8 @@ class QuestionRules:
             scale_max=question.scale_max,
             budget_total=question.budget_total,
             max_length=question.max_length,
+            upvotes=question.qna_upvotes,
+            askers=(askers or {}) if question.kind == K.QNA else {},
         )
 
 
@@ -179,15 +204,29 @@ def parse_answer(rules: QuestionRules, raw) -> Answer:
         if len(text) > (rules.max_length or 0):
             raise InputRejected("text_too_long")
         return Answer(text=text)
-    # statements
+    if kind == K.QNA:
+        if not rules.upvotes:
+            raise InputRejected("upvotes_off")
+        return _vote(rules, raw, UPVOTES)
+    return _vote(rules, raw, VOTES)  # statements
+
+
+def _vote(rules: QuestionRules, raw: Mapping, names: dict[str, int]) -> Answer:
+    """A vote on one statement (or an upvote of one asked question)."""
     vote = raw.get("vote")
-    if not isinstance(vote, str) or vote not in VOTES:
+    if not isinstance(vote, str) or vote not in names:
         raise InputRejected("invalid_answer")
     try:
         statement = _option(rules, raw.get("statement"))
     except InputRejected:
         raise InputRejected("invalid_statement") from None
-    return Answer(number=VOTES[vote], statement=statement)
+    return Answer(number=names[vote], statement=statement)
+
+
+def voter_check(rules: QuestionRules, answer: Answer, participant_id: int) -> None:
+    """Nobody upvotes their own question: raises ``own_question``."""
+    if rules.kind == K.QNA and rules.askers.get(answer.statement) == participant_id:
+        raise InputRejected("own_question")
 
 
 def answer_from_form(rules: QuestionRules, data: Mapping) -> list[dict]:
@@ -227,6 +266,12 @@ def answer_from_form(rules: QuestionRules, data: Mapping) -> list[dict]:
         ]
     if kind == K.OPEN_TEXT:
         return [{"text": data.get("text", "")}]
+    if kind == K.QNA:
+        # One button per asked question: ``upvote`` or ``withdraw`` with its id.
+        for name, vote in (("upvote", "up"), ("withdraw", "withdrawn")):
+            if data.get(name):
+                return [{"statement": data.get(name), "vote": vote}]
+        raise InputRejected("invalid_answer")
     votes = [
         {
             "statement": option,

@@ -45,6 +45,7 @@ from sessions_app.models import (
     HandCount,
     Moderation,
     Option,
+    PanelAnswer,
     Process,
     Response,
     ResponseItem,
@@ -55,13 +56,14 @@ from sessions_app.models import (
 )
 
 S = ResponseStatus
-VOTES = {"agree": 1, "disagree": -1, "pass": 0}
+VOTES = {"agree": 1, "disagree": -1, "pass": 0, "up": 1, "withdrawn": 0}
 
 
 @dataclass(frozen=True)
 class RowProblem:
     """The first row that does not match the log. ``table``: ``response``,
-    ``paper_entry``, ``hand_count``, ``statement`` or ``text``; ``seq``: the log entry
+    ``paper_entry``, ``hand_count``, ``statement`` (also a question asked to the panel),
+    ``panel_answer`` or ``text``; ``seq``: the log entry
     that vouches for the row (None when none does); ``reason``: a code
     (``not_logged``, ``missing``, ``differs``, ``status_differs``,
     ``moderation_differs``, ``text_differs``, ``commitment_mismatch``,
@@ -108,6 +110,10 @@ class _Expected:
     commitments: dict[str, int] = field(default_factory=dict)
     erased: dict[str, int] = field(default_factory=dict)
     imports: list[tuple[str, int]] = field(default_factory=list)
+    #: Questions asked to the panel: (panel member, name commitment), merges, answers.
+    asked: dict[int, tuple[int | None, str | None, int]] = field(default_factory=dict)
+    merged: dict[int, tuple[int | None, int]] = field(default_factory=dict)
+    panel_answers: dict[int, tuple[dict, int]] = field(default_factory=dict)
 
 
 def answer_shape(shown: dict) -> tuple[int | None, frozenset, tuple | None]:
@@ -221,6 +227,19 @@ def replay(
         e.statement_author[pk] = actor.removeprefix("participant:")
         if data.get("text_commitment"):
             e.statement_text[pk] = (data["text_commitment"], seq)
+    elif action == "qna.asked":
+        pk = data["asked"]
+        e.statements[pk] = (Moderation.APPROVED if data.get("shown") else Moderation.PENDING, seq)
+        e.statement_author[pk] = actor.removeprefix("participant:")
+        if data.get("text_commitment"):
+            e.statement_text[pk] = (data["text_commitment"], seq)
+        e.asked[pk] = (data.get("panel_member"), data.get("name_commitment"), seq)
+        e.merged[pk] = (None, seq)
+    elif action == "qna.merged":
+        for pk in (data["asked"], *data.get("also_moved", ())):
+            e.merged[pk] = (data["into"], seq)
+    elif action == "qna.answered":
+        e.panel_answers[data["answer"]] = (data, seq)
     elif action in ("moderation.approved", "moderation.hidden"):
         state = Moderation.APPROVED if action.endswith("approved") else Moderation.HIDDEN
         if "response" in data:
@@ -309,7 +328,7 @@ def rows_verify(*, process: Process, expected: _Expected | None = None) -> RowPr
             "id",
         )
     }
-    for check in (_responses, _entries_check, _hands, _statements, _texts):
+    for check in (_responses, _entries_check, _hands, _statements, _asked, _texts):
         problem = check(process, e, texts)
         if problem is not None:
             return problem
@@ -613,6 +632,55 @@ def _statements(process: Process, e: _Expected, texts: dict) -> RowProblem | Non
     return None
 
 
+def _asked(process: Process, e: _Expected, texts: dict) -> RowProblem | None:
+    """Questions asked to the panel: whom they address, the asker's name, merges, and
+    the panel's answers."""
+    found = {
+        pk: rest
+        for pk, *rest in Option.objects.filter(pk__in=set(e.asked) | set(e.merged)).values_list(
+            "pk", "panel_member_id", "display_name", "merged_into_id"
+        )
+    }
+    for pk, (member, name_commitment, seq) in sorted(e.asked.items()):
+        if pk not in found:
+            return RowProblem("statement", pk, seq, "missing")
+        stored_member, name, merged_into = found[pk]
+        if stored_member != member:
+            return RowProblem(
+                "statement", pk, seq, "differs", "panel_member", stored_member, member
+            )
+        wanted = _text_of(texts, name_commitment) if name_commitment else ""
+        if name != wanted:
+            return RowProblem("statement", pk, seq, "text_differs", "display_name", name, wanted)
+        into, merge_seq = e.merged.get(pk, (None, seq))
+        if merged_into != into:
+            return RowProblem(
+                "statement", pk, merge_seq, "differs", "merged_into", merged_into, into
+            )
+    seen = set()
+    for pk, asked, mode, text, due in (
+        PanelAnswer.objects.filter(asked__question__session__process=process)
+        .order_by("id")
+        .values_list("id", "asked_id", "mode", "text", "due")
+    ):
+        if pk not in e.panel_answers:
+            return RowProblem("panel_answer", pk, None, "not_logged")
+        seen.add(pk)
+        logged, seq = e.panel_answers[pk]
+        for name, stored, wanted in (
+            ("asked", asked, logged["asked"]),
+            ("mode", mode, logged["mode"]),
+            ("text", text, logged["text"]),
+            ("due", due.isoformat() if due else None, logged["due"]),
+        ):
+            if stored != wanted:
+                return RowProblem("panel_answer", pk, seq, "differs", name, stored, wanted)
+    for pk, (_row, seq) in e.panel_answers.items():
+        if pk not in seen:
+            return RowProblem("panel_answer", pk, seq, "missing")
+    return None
+
+
 def _texts(process: Process, e: _Expected, texts: dict) -> RowProblem | None:
     for commitment, seq in e.commitments.items():
         if commitment not in texts:
@@ -636,6 +704,7 @@ TABLES = {
     "paper_entry": lambda: _("paper entry"),
     "hand_count": lambda: _("hand count"),
     "statement": lambda: _("statement"),
+    "panel_answer": lambda: _("panel answer"),
     "text": lambda: _("text"),
 }
 

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.utils import timezone, translation
 
-from sessions_app.models import LiveSession, Question, QuestionKind, Response
+from sessions_app.models import LiveSession, Option, Question, QuestionKind, Response
 from sessions_app.services import (
     facilitation,
     followups,
@@ -26,6 +26,7 @@ from sessions_app.services import (
     paper,
     participation,
     print_runs,
+    qna,
     reconciliation,
 )
 from sessions_app.services.live_sessions import live_session_create, live_session_move
@@ -131,6 +132,8 @@ def fill_held_meeting(*, process, organiser, facilitator, teller) -> LiveSession
     ]
     serial = 0
     for question in questions:
+        if question.kind == K.QNA:
+            continue  # the question round comes last (``_question_round``)
         batch = []
         for index, phone in enumerate(phones):
             if rng.random() < 0.1:
@@ -181,6 +184,8 @@ def fill_held_meeting(*, process, organiser, facilitator, teller) -> LiveSession
     for number, sheet in enumerate(sheets[: SHEETS - 2]):
         answers = {}
         for question in questions:
+            if question.kind == K.QNA:
+                continue  # on a question card of its own (below)
             if question.kind == K.STATEMENTS:
                 answers[str(question.pk)] = {
                     "votes": {
@@ -197,6 +202,25 @@ def fill_held_meeting(*, process, organiser, facilitator, teller) -> LiveSession
     reconciliation.sheet_void(
         user=facilitator, sheet=sheets[-2], reason="Nat geworden en onleesbaar."
     )
+    qna_round = next((q for q in questions if q.kind == K.QNA), None)
+    if qna_round is not None:
+        # A question written on a question card, typed in by both tellers.
+        card = print_runs.print_batch_create(
+            user=organiser,
+            session=session,
+            count=1,
+            layout=form_layout(session=session, large_print=False, qna_cards=True),
+        ).sheets.get()
+        written = {
+            str(qna_round.pk): {
+                "proposal": PAPER_QUESTION,
+                "panel_member": qna_round.panel.get(name="Pieter de Boer").pk,
+            }
+        }
+        for user, prefix in ((teller, "a"), (facilitator, "b")):
+            paper.sheet_entry_record(
+                user=user, sheet=card, answers=written, client_id=f"demo-card-{prefix}"
+            )
     for question in questions:
         if question.kind in (K.SINGLE_CHOICE, K.MULTIPLE_CHOICE):
             counts = {str(o): rng.randint(2, 9) for o in options[question.pk]}
@@ -207,6 +231,8 @@ def fill_held_meeting(*, process, organiser, facilitator, teller) -> LiveSession
             }
             hands.hand_count_record(user=facilitator, question=question, counts=counts)
         facilitation.question_reveal(user=facilitator, question=question, revealed=True)
+    if qna_round is not None:
+        _question_round(rng, qna_round, phones, facilitator, organiser)
     # The evening ended on the statements: its projector shows the opinion map.
     statements = next((q for q in questions if q.kind == K.STATEMENTS), None)
     if statements is not None:
@@ -228,6 +254,78 @@ def fill_held_meeting(*, process, organiser, facilitator, teller) -> LiveSession
     if statements is not None:
         opinion.map_refresh(statements)  # the map is there before anyone looks
     return session
+
+
+#: Last week's question round: (text, display name, addressed to, phone); the phone's
+#: index among the evening's phones.
+ASKED = [
+    ("Wanneer beginnen de werkzaamheden, en hoe lang duren ze?", "", "Pieter de Boer", 0),
+    ("Blijft de taxistandplaats bij de ingang?", "Henk", "Wethouder Jansen", 1),
+    ("Hoeveel bomen komen er precies bij?", "", "Wethouder Jansen", 2),
+    ("Kan de fietsenstalling gratis blijven?", "Sanne", "", 3),
+    ("Wordt het plein ook 's nachts verlicht?", "", "Fatima El Amrani", 4),
+    ("Komen er meer bomen op het plein?", "", "", 5),
+]
+PAPER_QUESTION = "Kunnen bewoners meepraten over het kunstwerk?"
+
+
+def _question_round(rng: random.Random, question: Question, phones, facilitator, organiser):
+    """Last week's questions to the panel: asked on phones (and one on paper, entered with
+    the forms), approved, one duplicate merged, upvoted, answered (one promised in
+    writing), and the round closed."""
+    members = {m.name: m.pk for m in question.panel.all()}
+    asked = []
+    for number, (text, name, member, phone) in enumerate(ASKED):
+        option, _created = qna.qna_ask(
+            participant=phones[phone],
+            question_id=question.pk,
+            text=text,
+            display_name=name,
+            panel_member=members.get(member),
+            client_id=f"demo-ask-{number:04d}",
+        )
+        asked.append(option)
+    for option in question.options.filter(moderation="pending").order_by("pk"):
+        facilitation.statement_moderate(user=facilitator, option=option, decision="approve")
+    asked = [Option.objects.get(pk=o.pk) for o in asked]
+    serial = 0
+    for phone in phones[6:]:
+        for option in rng.sample(asked, k=rng.randint(1, 3)):
+            serial += 1
+            participation.response_submit(
+                participant=phone,
+                question_id=question.pk,
+                answer={"statement": option.pk, "vote": "up"},
+                client_id=f"demo-up-{serial:05d}",
+            )
+    qna.qna_merge(user=facilitator, asked=asked[5], into=asked[2])
+    on_paper = question.options.filter(sheet__isnull=False).first()
+    if on_paper is not None:
+        hands.hand_count_record(user=facilitator, question=question, counts={str(on_paper.pk): 9})
+    qna.qna_pin(user=facilitator, question=question, asked=asked[0])
+    qna.qna_answer(
+        user=facilitator,
+        asked=asked[0],
+        mode="summary",
+        text=(
+            "De werkzaamheden beginnen in het voorjaar van 2028 en duren ongeveer negen "
+            "maanden. Het station blijft de hele tijd bereikbaar."
+        ),
+    )
+    qna.qna_answer(user=facilitator, asked=asked[1], mode="in_room")
+    qna.qna_answer(
+        user=facilitator,
+        asked=asked[2],
+        mode="in_writing",
+        due=timezone.localdate() + timedelta(days=14),
+    )
+    qna.qna_answer(
+        user=facilitator,
+        asked=asked[3],
+        mode="summary",
+        text="Ja, de stalling blijft de eerste 24 uur gratis.",
+    )
+    facilitation.question_reveal(user=facilitator, question=question, revealed=True)
 
 
 SAMPLE_FORMS = 3

@@ -11,8 +11,15 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
 from .models import LiveSession, Option, Process, Question, QuestionKind, StatementOrigin
-from .rules import KIND_FIELDS, PROPOSALS_DEFAULT, options_path
-from .specs import MilestoneSpec, OptionSpec, ProcessSpec, QuestionSpec, SessionSpec
+from .rules import KIND_FIELDS, PROPOSALS_DEFAULT, QNA_LENGTH_DEFAULT, options_path
+from .specs import (
+    MilestoneSpec,
+    OptionSpec,
+    PanelMemberSpec,
+    ProcessSpec,
+    QuestionSpec,
+    SessionSpec,
+)
 
 FORMAT = "inspraak.process/1"
 K = QuestionKind
@@ -65,6 +72,11 @@ def question_to_dict(question: Question) -> dict:
         data["participants_may_add"] = question.participants_may_add
     if "max_proposals" in fields:
         data["max_proposals"] = question.max_proposals
+    if question.kind == K.QNA:
+        data["names"] = question.qna_names
+        data["premoderate"] = question.qna_premoderate
+        data["upvotes"] = question.qna_upvotes
+        data["panel"] = [member.name for member in question.panel.all()] if question.pk else []
     if question.level:
         data["level"] = question.level
     if question.promise:
@@ -112,17 +124,25 @@ def timeline_to_list(process: Process) -> list[dict]:
     return [{"date": m.date.isoformat(), "label": m.label} for m in process.milestones.all()]
 
 
+def panel_to_list(process: Process) -> list[dict]:
+    return [{"name": m.name, "role": m.role} for m in process.panel.all()]
+
+
 def process_to_dict(process: Process) -> dict:
     """The whole design of ``process`` in the file format."""
-    process = Process.objects.prefetch_related("milestones", "sessions__questions__options").get(
-        pk=process.pk
-    )
-    return {
+    process = Process.objects.prefetch_related(
+        "milestones", "panel", "sessions__questions__options", "sessions__questions__panel"
+    ).get(pk=process.pk)
+    data = {
         "format": FORMAT,
         **process_fields_to_dict(process),
         "timeline": timeline_to_list(process),
-        "sessions": [session_to_dict(s) for s in process.sessions.all()],
     }
+    panel = panel_to_list(process)
+    if panel:
+        data["panel"] = panel
+    data["sessions"] = [session_to_dict(s) for s in process.sessions.all()]
+    return data
 
 
 def changed(before: dict, after: dict) -> dict:
@@ -159,6 +179,10 @@ def milestone_specs_from(data: dict) -> list[MilestoneSpec]:
     ]
 
 
+def panel_specs_from(data: dict) -> list[PanelMemberSpec]:
+    return [PanelMemberSpec(name=m["name"], role=m.get("role", "")) for m in data.get("panel", [])]
+
+
 def session_spec_from(data: dict) -> SessionSpec:
     ends = data.get("ends_at")
     return SessionSpec(
@@ -186,11 +210,15 @@ def question_spec_from(data: dict) -> QuestionSpec:
         max_label=data.get("max_label", ""),
         budget_total=data.get("total"),
         budget_unit=data.get("unit", ""),
-        max_length=data.get("max_length", 500 if kind == K.OPEN_TEXT else None),
+        max_length=data.get("max_length", {K.OPEN_TEXT: 500, K.QNA: QNA_LENGTH_DEFAULT}.get(kind)),
         participants_may_add=data.get("participants_may_add", False),
         max_proposals=data.get("max_proposals", PROPOSALS_DEFAULT),
         level=data.get("level", ""),
         promise=data.get("promise", ""),
+        qna_names=data.get("names", False),
+        qna_premoderate=data.get("premoderate", True),
+        qna_upvotes=data.get("upvotes", True),
+        panel=list(data.get("panel", [])),
     )
 
 

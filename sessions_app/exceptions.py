@@ -58,7 +58,9 @@ ERROR_MESSAGES: dict[str, Promise] = {
     "question_state": _("this question cannot go from “%(from)s” to “%(to)s”"),
     "session_ended": _("this session has ended"),
     "reason_required": _("give a reason for hiding this"),
-    "not_moderated": _("only open answers and proposed statements are moderated"),
+    "not_moderated": _(
+        "only open answers, proposed statements and questions to the panel are moderated"
+    ),
     "no_such_question": _("there is no such question on this agenda"),
     # reopening an ended session, closing paper counting
     "session_not_ended": _("this session has not ended"),
@@ -129,7 +131,23 @@ INPUT_CODES: dict[str, Promise] = {
     "print_not_retryable": _("This print run is fine; there is nothing to try again."),
     "reason_required": _("Give a reason."),
     "not_held": _("This answer is not waiting for review."),
-    "hands_not_for_kind": _("Hands can be counted for choices and scales only."),
+    "hands_not_for_kind": _(
+        "Hands can be counted for choices, scales and questions asked on paper only."
+    ),
+    "own_question": _("This is your own question; you cannot upvote it."),
+    "upvotes_off": _("Upvoting is switched off for this question round."),
+    "invalid_panel_member": _("That person is not on the panel for this question round."),
+    "names_not_allowed": _("Questions in this round are anonymous; leave the name empty."),
+    "name_too_long": _("The name is longer than 60 characters."),
+    "asked_unknown": _("That question is not in this question round."),
+    "merge_invalid": _(
+        "These two questions cannot be merged: choose two different questions of the same "
+        "round, neither merged already."
+    ),
+    "answer_mode": _("Choose how the panel answered."),
+    "answer_text": _("Type the answer's summary, in at most 2000 characters."),
+    "answer_due": _("Give the date by which the written answer will be given."),
+    "no_qna_round": _("This session has no round of questions to the panel."),
     # Reading forms from photos and scans
     "file_too_large": _("The file is too large (at most 100 MB)."),
     "not_image": _("This file is not a photo (JPEG, PNG) or a scan (PDF, TIFF)."),

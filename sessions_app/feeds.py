@@ -1,10 +1,12 @@
 """An Atom feed per process, so that people can follow it without an account: a meeting
 held, results published, a follow-up posted, the process opened or closed. Read from the
-transparency log, so the feed says nothing the log does not."""
+transparency log, so the feed says nothing the log does not. A written answer the panel
+promised in a Q&A round is news too, once it is given."""
 
 from __future__ import annotations
 
 from django.contrib.syndication.views import Feed
+from django.db.models import Q
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import translation
@@ -12,7 +14,7 @@ from django.utils.feedgenerator import Atom1Feed
 from django.utils.translation import gettext as _
 
 from . import checkpoints
-from .models import FollowUpOutcome, LogEntry, Process, ProcessState, Question
+from .models import FollowUpOutcome, LogEntry, Option, Process, ProcessState, Question
 
 #: The log actions that are news for the public, and how each is told.
 NEWS = {
@@ -24,6 +26,8 @@ NEWS = {
         % {"outcome": dict(FollowUpOutcome.choices).get(entry.data.get("outcome"), "")}
     ),
     "process.closed": lambda entry, q: _("The process is closed"),
+    # only the written answers (``mode`` ``written``): see ``ProcessFeed.items``
+    "qna.answered": lambda entry, q: _("Written answer: %(question)s") % {"question": q},
 }
 LIMIT = 50
 #: The namespace of the feed's signed tree head (``docs/transparency-log.md``).
@@ -88,15 +92,21 @@ class ProcessFeed(Feed):
         return reverse("public:feed", args=[process.slug])
 
     def items(self, process):
-        entries = list(
-            LogEntry.objects.filter(process=process, action__in=NEWS).order_by("-seq")[:LIMIT]
+        news = Q(action__in=set(NEWS) - {"qna.answered"}) | Q(
+            action="qna.answered", data__mode="written"
         )
+        entries = list(LogEntry.objects.filter(news, process=process).order_by("-seq")[:LIMIT])
         wanted = {e.data.get("question") for e in entries if e.data.get("question")}
         texts = dict(Question.objects.filter(pk__in=wanted).values_list("pk", "text"))
+        asked = {e.data.get("asked") for e in entries if e.action == "qna.answered"}
+        asked_texts = dict(Option.objects.filter(pk__in=asked).values_list("pk", "text"))
         # Per item, not on the feed object: one feed object serves every request.
         for entry in entries:
             entry.process = process
-            entry.question_text = texts.get(entry.data.get("question"), "")
+            if entry.action == "qna.answered":
+                entry.question_text = asked_texts.get(entry.data.get("asked")) or _("(text erased)")
+            else:
+                entry.question_text = texts.get(entry.data.get("question"), "")
         return entries
 
     def item_title(self, entry):
@@ -105,10 +115,14 @@ class ProcessFeed(Feed):
     def item_description(self, entry):
         if entry.action == "follow_up.recorded":
             return entry.data.get("reasoning", "")
+        if entry.action == "qna.answered":
+            return entry.data.get("text", "")
         return entry.question_text
 
     def item_link(self, entry):
-        anchor = "follow-up" if entry.action == "follow_up.recorded" else "results"
+        anchor = (
+            "follow-up" if entry.action in ("follow_up.recorded", "qna.answered") else "results"
+        )
         return f"{entry.process.get_absolute_url()}#{anchor}"
 
     def item_guid(self, entry):

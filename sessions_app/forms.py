@@ -14,9 +14,23 @@ from .exceptions import Problem
 from .models import FollowUpOutcome, LiveSession, Process, QuestionKind, Role
 from .models.choices import Level
 from .privacy import retention_defaults
-from .rules import CONTINUING_CODES, PROPOSALS_DEFAULT, PROPOSALS_MAX, session_problems
+from .rules import (
+    CONTINUING_CODES,
+    PROPOSALS_DEFAULT,
+    PROPOSALS_MAX,
+    QNA_LENGTH_MAX,
+    session_problems,
+)
 from .services.followups import REASONING_MAX
-from .specs import PROCESS_FIELDS, MilestoneSpec, OptionSpec, ProcessSpec, QuestionSpec, SessionSpec
+from .specs import (
+    PROCESS_FIELDS,
+    MilestoneSpec,
+    OptionSpec,
+    PanelMemberSpec,
+    ProcessSpec,
+    QuestionSpec,
+    SessionSpec,
+)
 
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
 
@@ -122,6 +136,22 @@ def milestone_specs(formset) -> list[MilestoneSpec]:
     ]
 
 
+class PanelMemberForm(LabelsMixin, forms.Form):
+    name = forms.CharField(label=_("name"), max_length=120)
+    role = forms.CharField(label=_("role"), max_length=120, required=False)
+
+
+PanelFormSet = forms.formset_factory(PanelMemberForm, extra=2, can_delete=True, max_num=30)
+
+
+def panel_specs(formset) -> list[PanelMemberSpec]:
+    return [
+        PanelMemberSpec(name=form.cleaned_data["name"], role=form.cleaned_data.get("role", ""))
+        for form in formset.forms
+        if form.cleaned_data and not form.cleaned_data.get("DELETE")
+    ]
+
+
 class LiveSessionForm(forms.ModelForm):
     class Meta:
         model = LiveSession
@@ -192,6 +222,27 @@ class QuestionForm(LabelsMixin, forms.Form):
             "can propose no more. Paper forms are not limited."
         ),
     )
+    qna_max_length = forms.IntegerField(
+        label=_("longest question (characters)"),
+        required=False,
+        min_value=1,
+        max_value=QNA_LENGTH_MAX,
+    )
+    qna_names = forms.BooleanField(
+        label=_("askers may give a display name"),
+        required=False,
+        help_text=_("Otherwise every question is anonymous."),
+    )
+    qna_premoderate = forms.BooleanField(
+        label=_("approve questions before they are shown"), required=False
+    )
+    qna_upvotes = forms.BooleanField(label=_("participants may upvote questions"), required=False)
+    panel = forms.MultipleChoiceField(
+        label=_("panel members residents may address"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("The panel is set on the process page."),
+    )
     level = forms.ChoiceField(
         label=_("participation level for this question"),
         required=False,
@@ -212,7 +263,14 @@ class QuestionForm(LabelsMixin, forms.Form):
         "unit": "budget_unit",
         "options": None,
         "statements": None,
+        "names": "qna_names",
+        "premoderate": "qna_premoderate",
+        "upvotes": "qna_upvotes",
     }
+
+    def __init__(self, *args, panel_names=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["panel"].choices = [(name, name) for name in panel_names]
 
     def to_spec(self, options: list[OptionSpec]) -> QuestionSpec:
         data = self.cleaned_data
@@ -228,11 +286,17 @@ class QuestionForm(LabelsMixin, forms.Form):
             max_label=data["max_label"],
             budget_total=data["budget_total"],
             budget_unit=data["budget_unit"],
-            max_length=data["max_length"],
+            max_length=data["qna_max_length"]
+            if data["kind"] == QuestionKind.QNA
+            else data["max_length"],
             participants_may_add=data["participants_may_add"],
             max_proposals=data["max_proposals"] or PROPOSALS_DEFAULT,
             level=data["level"],
             promise=data["promise"],
+            qna_names=data["qna_names"],
+            qna_premoderate=data["qna_premoderate"],
+            qna_upvotes=data["qna_upvotes"],
+            panel=list(data["panel"]),
         )
 
 

@@ -11,12 +11,16 @@ from __future__ import annotations
 from statistics import median
 
 from django.db.models import Count, Sum
+from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from .models import (
     HandCount,
     JoinedVia,
     LiveSession,
     Moderation,
+    PanelAnswer,
+    PanelAnswerMode,
     Question,
     QuestionKind,
     Response,
@@ -259,6 +263,97 @@ def _statements(question: Question, statements, base: dict) -> dict:
     return base
 
 
+def _panel_answer(answer: PanelAnswer | None, today) -> dict | None:
+    if answer is None:
+        return None
+    return {
+        "mode": answer.mode,
+        "text": answer.text,
+        "due": answer.due.isoformat() if answer.due else None,
+        "overdue": answer.mode == PanelAnswerMode.IN_WRITING and answer.due < today,
+        "recorded_at": answer.created_at.isoformat(),
+    }
+
+
+def _qna(question: Question, options, base: dict) -> dict:
+    """A Q&A round: each shown asked question with its upvotes split by source (a person
+    who upvoted two merged questions counts once), the hands counted for a paper
+    question, the texts merged into it and the panel's answer; most votes first."""
+    everything = list(question.options.all())
+    shown = [o for o in options if o.merged_into_id is None]
+    merged: dict[int, list] = {o.pk: [] for o in shown}
+    for option in everything:
+        if option.merged_into_id in merged and option.moderation != Moderation.HIDDEN:
+            merged[option.merged_into_id].append(option)
+    votes = {o.pk: split() for o in shown}
+    voters = split()
+    rows = (
+        _counted(question)
+        .filter(statement__isnull=False, number=1)
+        .annotate(root=Coalesce("statement__merged_into_id", "statement_id"))
+        .values("root", "source", "participant__joined_via")
+        .annotate(n=Count("participant", distinct=True))
+    )
+    for row in rows:
+        if row["root"] in votes:
+            _add(
+                votes[row["root"]], channel(row["source"], row["participant__joined_via"]), row["n"]
+            )
+    for row in (
+        _counted(question)
+        .filter(statement__isnull=False, number=1)
+        .values("source", "participant__joined_via")
+        .annotate(n=Count("participant", distinct=True))
+    ):
+        _add(voters, channel(row["source"], row["participant__joined_via"]), row["n"])
+    # Hands count for the question shown (a duplicate's for the one it was merged into).
+    roots = {o.pk: o.merged_into_id or o.pk for o in everything}
+    for (target, key), n in latest_hand_counts(question).items():
+        root = roots.get(key) if target == "option" else None
+        if root in votes:
+            _add(votes[root], "hands", n)
+    answers: dict[int, PanelAnswer] = {}
+    for answer in PanelAnswer.objects.filter(asked__question=question).order_by("id"):
+        answers[answer.asked_id] = answer
+    today = timezone.localdate()
+    members = {m.pk: m for m in question.panel.all()}
+
+    def member(option):
+        found = members.get(option.panel_member_id)
+        if option.panel_member_id is None:
+            return None
+        if found is None:
+            return {"id": option.panel_member_id, "name": "", "role": ""}
+        return {"id": found.pk, "name": found.name, "role": found.role}
+
+    listed = sorted(shown, key=lambda o: (-votes[o.pk]["total"], o.created_at, o.pk))
+    base["respondents"] = voters
+    base["upvotes"] = question.qna_upvotes
+    base["pinned"] = question.pinned_id
+    base["pending"] = sum(
+        1 for o in everything if o.moderation == Moderation.PENDING and o.merged_into_id is None
+    )
+    base["hidden"] = sum(1 for o in everything if o.moderation == Moderation.HIDDEN)
+    base["asked"] = [
+        {
+            "id": option.pk,
+            "text": option.text,
+            "name": option.display_name,
+            "panel_member": member(option),
+            "source": "paper" if option.sheet_id else "online",
+            "asked_at": option.created_at.isoformat(),
+            "votes": votes[option.pk],
+            "merged": [
+                {"id": m.pk, "text": m.text, "name": m.display_name} for m in merged[option.pk]
+            ],
+            "answer": _panel_answer(answers.get(option.pk), today),
+            "pinned": option.pk == question.pinned_id,
+        }
+        for option in listed
+    ]
+    return base
+
+
 def paper_provisional(session: LiveSession) -> bool:
     """Results stay provisional while paper forms of the session may still be entered."""
     return session.paper_closed_at is None and session.sheets.exists()
@@ -291,5 +386,7 @@ def question_results(
         return _budget(question, options, base)
     if question.kind == K.OPEN_TEXT:
         return _open_text(question, base)
+    if question.kind == K.QNA:
+        return _qna(question, options, base)
     base["pending"] = sum(1 for o in question.options.all() if o.moderation == Moderation.PENDING)
     return _statements(question, options, base)

@@ -18,7 +18,7 @@ from .models.choices import (
     QuestionKind,
     SessionMode,
 )
-from .specs import MilestoneSpec, ProcessSpec, QuestionSpec, SessionSpec
+from .specs import MilestoneSpec, PanelMemberSpec, ProcessSpec, QuestionSpec, SessionSpec
 
 K = QuestionKind
 
@@ -35,6 +35,9 @@ SCALE_BOUND = 100
 MAX_BUDGET = 1_000_000
 OPEN_TEXT_DEFAULT = 500
 OPEN_TEXT_MAX = 5000
+#: A question asked to the panel: the default and the most a design may allow.
+QNA_LENGTH_DEFAULT, QNA_LENGTH_MAX = 300, 2000
+PANEL_MAX = 30
 #: Statements participants may propose from phones (``Question.max_proposals``): the
 #: default, and the most a design may allow.
 PROPOSALS_DEFAULT, PROPOSALS_MAX = 200, 10_000
@@ -48,6 +51,7 @@ KIND_FIELDS = {
     K.BUDGET: {"options", "total", "unit"},
     K.OPEN_TEXT: {"max_length"},
     K.STATEMENTS: {"statements", "participants_may_add", "max_proposals"},
+    K.QNA: {"max_length", "names", "premoderate", "upvotes", "panel", "max_proposals"},
 }
 COMMON_QUESTION_FIELDS = {"kind", "text", "description", "level", "promise"}
 
@@ -174,6 +178,25 @@ def question_problems(spec: QuestionSpec) -> list[Problem]:
                 max=OPEN_TEXT_MAX,
             )
         )
+    elif kind == K.QNA:
+        if spec.max_length is None or not 1 <= spec.max_length <= QNA_LENGTH_MAX:
+            problems.append(
+                _p(
+                    "max_length",
+                    "max_length_invalid",
+                    _("the maximum length must be between 1 and %(max)d characters"),
+                    max=QNA_LENGTH_MAX,
+                )
+            )
+        if not 1 <= spec.max_proposals <= PROPOSALS_MAX:
+            problems.append(
+                _p(
+                    "max_proposals",
+                    "max_proposals_invalid",
+                    _("the most proposals must be between 1 and %(max)d"),
+                    max=PROPOSALS_MAX,
+                )
+            )
     elif kind == K.STATEMENTS and not 1 <= spec.max_proposals <= PROPOSALS_MAX:
         problems.append(
             _p(
@@ -297,6 +320,30 @@ def milestone_problems(milestones: list[MilestoneSpec]) -> list[Problem]:
             p.under(f"timeline[{index}]")
             for p in _text_problems("label", item.label, TITLE_MAX, required=True)
         ]
+    return problems
+
+
+def panel_problems(members: list[PanelMemberSpec]) -> list[Problem]:
+    """The panel of a process: names required and different, at most ``PANEL_MAX``."""
+    problems = []
+    if len(members) > PANEL_MAX:
+        problems.append(_p("panel", "too_many", _("has more than %(max)d items"), max=PANEL_MAX))
+    seen: set[str] = set()
+    for index, item in enumerate(members):
+        path = f"panel[{index}]"
+        problems += [p.under(path) for p in _text_problems("name", item.name, 120, required=True)]
+        problems += [p.under(path) for p in _text_problems("role", item.role, 120, required=False)]
+        key = item.name.strip().casefold()
+        if key and key in seen:
+            problems.append(
+                _p(
+                    f"{path}.name",
+                    "duplicate_option",
+                    _("“%(text)s” appears twice"),
+                    text=item.name,
+                )
+            )
+        seen.add(key)
     return problems
 
 

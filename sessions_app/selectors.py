@@ -6,6 +6,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import replace
 
 from django.db.models import Count, Prefetch, QuerySet
+from django.utils import timezone
 
 from .logchain import ChainReport, format_time, verify_chain
 from .models import (
@@ -72,6 +73,41 @@ def process_follow_ups(*, process: Process) -> list[FollowUp]:
     )
 
 
+def written_answers(*, process: Process) -> list[dict]:
+    """The questions to the panel whose answer was promised in writing, with the promise
+    and (once given) the written answer: ``asked`` (the Option), ``due``, ``overdue``,
+    ``answer`` (the written answer's text, or ""), ``answered_on``. Due dates first."""
+    from .models import PanelAnswer, PanelAnswerMode
+
+    latest: dict[int, PanelAnswer] = {}
+    promised: dict[int, PanelAnswer] = {}
+    for answer in (
+        PanelAnswer.objects.filter(asked__question__session__process=process)
+        .select_related("asked__question")
+        .order_by("id")
+    ):
+        latest[answer.asked_id] = answer
+        if answer.mode == PanelAnswerMode.IN_WRITING:
+            promised[answer.asked_id] = answer
+    today = timezone.localdate()
+    found = []
+    for asked_id, promise in promised.items():
+        now = latest[asked_id]
+        written = now.mode == PanelAnswerMode.WRITTEN
+        if now.mode not in (PanelAnswerMode.IN_WRITING, PanelAnswerMode.WRITTEN):
+            continue  # answered otherwise later (in the room, or a summary)
+        found.append(
+            {
+                "asked": promise.asked,
+                "due": promise.due if not written else (now.due or promise.due),
+                "overdue": not written and promise.due < today,
+                "answer": now.text if written else "",
+                "answered_on": timezone.localdate(now.created_at) if written else None,
+            }
+        )
+    return sorted(found, key=lambda item: (item["due"], item["asked"].pk))
+
+
 def process_log(*, process: Process) -> QuerySet[LogEntry]:
     return LogEntry.objects.filter(process=process).order_by("seq")
 
@@ -121,8 +157,9 @@ def log_verify(*, process: Process) -> ChainReport:
 
 def participant_answers(participant) -> dict:
     """The participant's counting answers in this session, in the realtime protocol's
-    answer shapes; statements as ``{statement id: vote}``."""
-    from .answers import VOTE_NAMES
+    answer shapes; statements as ``{statement id: vote}``; a Q&A round as ``{asked id:
+    "up" | "withdrawn", "own": [ids of the participant's own questions]}``."""
+    from .answers import UPVOTE_NAMES, VOTE_NAMES
 
     rows = (
         Response.objects.filter(participant=participant, status=ResponseStatus.COUNTED)
@@ -130,8 +167,18 @@ def participant_answers(participant) -> dict:
         .prefetch_related("items")
     )
     answers: dict[str, object] = {}
+    for question_id, asked_id in Option.objects.filter(
+        author=participant, question__kind=QuestionKind.QNA
+    ).values_list("question_id", "pk"):
+        # A Q&A round: the phone's own questions (marked, and not upvoted by it).
+        answers.setdefault(str(question_id), {}).setdefault("own", []).append(asked_id)
     for response in rows:
         question = response.question
+        if question.kind == QuestionKind.QNA:
+            answers.setdefault(str(question.pk), {})[str(response.statement_id)] = UPVOTE_NAMES[
+                response.number
+            ]
+            continue
         if question.kind == QuestionKind.STATEMENTS:
             answers.setdefault(str(question.pk), {})[str(response.statement_id)] = VOTE_NAMES[
                 response.number
@@ -144,10 +191,12 @@ def participant_answers(participant) -> dict:
 def response_answer(response: Response) -> dict:
     """One stored answer in the protocol's shape; a statement vote as ``{"votes":
     {statement id: vote}}`` (the shape ``describe_answer`` reads)."""
-    from .answers import VOTE_NAMES, Answer
+    from .answers import UPVOTE_NAMES, VOTE_NAMES, Answer
 
     if response.question.kind == QuestionKind.STATEMENTS:
         return {"votes": {str(response.statement_id): VOTE_NAMES[response.number]}}
+    if response.question.kind == QuestionKind.QNA:
+        return {"votes": {str(response.statement_id): UPVOTE_NAMES[response.number]}}
     answer = Answer(
         items=tuple((item.option_id, item.value) for item in response.items.all()),
         number=response.number,
@@ -181,10 +230,16 @@ def moderation_queue(session: LiveSession) -> dict:
     }
 
 
-def form_rows(*, session: LiveSession) -> dict:
-    """Plain data about a session for its paper form (``printables.layout``)."""
+def form_rows(*, session: LiveSession, qna_cards: bool = False) -> dict:
+    """Plain data about a session for its paper form (``printables.layout``): its
+    questions, without its Q&A rounds; ``qna_cards``: its Q&A rounds only, for the
+    question cards residents write a question to the panel on."""
     questions = []
-    for question in session.questions.order_by("position", "id").prefetch_related("options"):
+    agenda = session.questions.order_by("position", "id").prefetch_related("options", "panel")
+    agenda = (
+        agenda.filter(kind=QuestionKind.QNA) if qna_cards else agenda.exclude(kind=QuestionKind.QNA)
+    )
+    for question in agenda:
         approved = [
             {"id": o.pk, "text": o.text}
             for o in question.options.all()
@@ -199,6 +254,13 @@ def form_rows(*, session: LiveSession) -> dict:
         if question.kind == QuestionKind.STATEMENTS:
             row["statements"] = approved
             row["participants_may_add"] = question.participants_may_add
+        elif question.kind == QuestionKind.QNA:
+            # A question card: a writing area and a tick row of the panel (what residents
+            # ask during the evening is never printed).
+            row["panel"] = [
+                {"id": m.pk, "text": f"{m.name}, {m.role}" if m.role else m.name}
+                for m in question.panel.all()
+            ]
         elif approved:
             row["options"] = approved
         row.update(

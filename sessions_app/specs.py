@@ -32,6 +32,12 @@ class QuestionSpec:
     max_proposals: int = 200
     level: str = ""
     promise: str = ""
+    # questions to the panel (kind ``qna``)
+    qna_names: bool = False
+    qna_premoderate: bool = True
+    qna_upvotes: bool = True
+    #: The names of the process's panel members residents may address.
+    panel: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -48,6 +54,12 @@ class SessionSpec:
 class MilestoneSpec:
     date: date
     label: str
+
+
+@dataclass
+class PanelMemberSpec:
+    name: str
+    role: str = ""
 
 
 @dataclass

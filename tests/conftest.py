@@ -158,6 +158,7 @@ def question_spec(kind: str = "single_choice", **overrides) -> QuestionSpec:
         "budget": {"options": options, "budget_total": 100},
         "open_text": {"max_length": 300},
         "statements": {"options": [OptionSpec("Auto's eruit."), OptionSpec("Meer bomen.")]},
+        "qna": {"max_length": 300},
     }[kind]
     values = {"kind": kind, "text": f"Vraag over {kind}?", **base}
     values.update(overrides)

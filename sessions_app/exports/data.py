@@ -20,12 +20,13 @@ from django.db.models import Count, Prefetch
 from django.utils import timezone
 
 from sessions_app import results as results_module
-from sessions_app.design import process_fields_to_dict, timeline_to_list
+from sessions_app.design import panel_to_list, process_fields_to_dict, timeline_to_list
 from sessions_app.models import (
     FollowUp,
     HandCount,
     Moderation,
     Option,
+    PanelAnswer,
     Participant,
     Process,
     Question,
@@ -90,6 +91,7 @@ def process_part(process: Process) -> dict:
         "published_at": _when(process.published_at),
         "closed_at": _when(process.closed_at),
         "timeline": timeline_to_list(process),
+        "panel": panel_to_list(process),
     }
 
 
@@ -98,7 +100,9 @@ def questions_of(process: Process) -> list[Question]:
     return list(
         Question.objects.filter(session__process=process)
         .select_related("session")
-        .prefetch_related(Prefetch("options", queryset=Option.objects.order_by("position", "id")))
+        .prefetch_related(
+            Prefetch("options", queryset=Option.objects.order_by("position", "id")), "panel"
+        )
         .order_by("session__position", "session__starts_at", "session_id", "position", "id")
     )
 
@@ -138,10 +142,20 @@ def participation_part(process: Process) -> dict[int, dict[str, int]]:
     return found
 
 
+def _shown(option: Option, staff: bool) -> bool:
+    return (
+        staff
+        or option.origin != StatementOrigin.PARTICIPANT
+        or option.moderation == Moderation.APPROVED
+    )
+
+
 def question_part(question: Question, *, staff: bool = False) -> dict:
-    """A question and its options; a participant's statement that is not approved keeps
-    its text to the staff variant."""
-    return {
+    """A question and its options; a participant's statement (or question to the panel)
+    that is not approved keeps its text, and its asker's display name, to the staff
+    variant. A Q&A round carries its settings (``qna``) and, per asked question, whom it
+    addressed, the question it was merged into and the card it was written on."""
+    part = {
         "id": question.pk,
         "session": question.session_id,
         "position": question.position,
@@ -161,17 +175,33 @@ def question_part(question: Question, *, staff: bool = False) -> dict:
             {
                 "id": option.pk,
                 "position": option.position,
-                "text": option.text
-                if staff
-                or option.origin != StatementOrigin.PARTICIPANT
-                or option.moderation == Moderation.APPROVED
-                else None,
+                "text": option.text if _shown(option, staff) else None,
                 "origin": option.origin,
                 "moderation": option.moderation,
+                **(
+                    {
+                        "display_name": option.display_name if _shown(option, staff) else None,
+                        "panel_member": option.panel_member_id,
+                        "merged_into": option.merged_into_id,
+                        "source": "paper" if option.sheet_id else "online",
+                    }
+                    if question.kind == QuestionKind.QNA
+                    else {}
+                ),
             }
             for option in question.options.all()
         ],
     }
+    if question.kind == QuestionKind.QNA:
+        part["qna"] = {
+            "names": question.qna_names,
+            "premoderate": question.qna_premoderate,
+            "upvotes": question.qna_upvotes,
+            "max_length": question.max_length,
+            "panel": [{"id": m.pk, "name": m.name, "role": m.role} for m in question.panel.all()],
+            "pinned": question.pinned_id,
+        }
+    return part
 
 
 def results_part(questions: list[Question]) -> list[dict]:
@@ -204,6 +234,25 @@ def follow_ups_part(process: Process) -> list[dict]:
         for follow_up in FollowUp.objects.filter(process=process).order_by(
             "question_id", "decided_on", "id"
         )
+    ]
+
+
+def panel_answers_part(process: Process) -> list[dict]:
+    """Every record of the panel's answers (append-only: the latest per asked question
+    stands), in the order they were made."""
+    return [
+        {
+            "id": answer.pk,
+            "asked": answer.asked_id,
+            "question": answer.asked.question_id,
+            "mode": answer.mode,
+            "text": answer.text,
+            "due": answer.due.isoformat() if answer.due else None,
+            "recorded_at": _when(answer.created_at),
+        }
+        for answer in PanelAnswer.objects.filter(asked__question__session__process=process)
+        .select_related("asked")
+        .order_by("id")
     ]
 
 

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from sessions_app.models import QuestionKind
 from sessions_app.results import SOURCES
 
-__all__ = ["SOURCES", "result_lines", "source_names"]
+__all__ = ["SOURCES", "answer_note", "result_lines", "source_names"]
 
 NONE = "\N{EN DASH}"  # no value (nobody ranked it, nobody gave points)
 
@@ -23,6 +23,29 @@ def source_names() -> dict[str, str]:
         "hands": _("hands"),
         "total": _("total"),
     }
+
+
+def answer_note(asked: dict) -> str:
+    """What the panel did with an asked question, in words (dates as the reader's
+    language writes them)."""
+    from datetime import date
+
+    from django.utils.formats import date_format
+
+    answer = asked["answer"]
+    if answer is None:
+        return _("not answered")
+    mode = answer["mode"]
+    if mode == "summary":
+        return _("answered: %(text)s") % {"text": answer["text"]}
+    if mode == "in_room":
+        return _("answered in the room")
+    if mode == "written":
+        return _("answered in writing: %(text)s") % {"text": answer["text"]}
+    due = date_format(date.fromisoformat(answer["due"]), "j F Y")
+    if answer["overdue"]:
+        return _("overdue: a written answer was promised by %(due)s") % {"due": due}
+    return _("will be answered in writing by %(due)s") % {"due": due}
 
 
 def result_lines(part: dict, result: dict):
@@ -56,6 +79,9 @@ def result_lines(part: dict, result: dict):
         for statement in result["statements"]:
             for vote, name in votes.items():
                 yield f"{statement['text']}: {name}", statement[vote], None, ""
+    elif kind == QuestionKind.QNA:
+        for asked in result["asked"]:
+            yield asked["text"] or _("(text erased)"), asked["votes"], None, answer_note(asked)
     elif kind == QuestionKind.OPEN_TEXT:
         yield _("approved"), {"total": len(result["approved"])}, None, ""
         yield _("awaiting moderation"), {"total": result["pending"]}, None, ""

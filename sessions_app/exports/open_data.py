@@ -73,6 +73,7 @@ def _document(process: Process, signed: list, staff: bool) -> Iterator[str]:
         "results": data.results_part(questions),
         "opinion_maps": data.opinion_maps_part(questions),
         "follow_ups": data.follow_ups_part(process),
+        "panel_answers": data.panel_answers_part(process),
     }
     for key, value in head.items():
         yield f" {_dump(key)}: {_dump(value)},\n"

@@ -66,6 +66,8 @@ def recount_question(question: dict, counted: list[dict], hands: list[dict]) -> 
     kind = question["kind"]
     options = [o for o in question["options"] if o["moderation"] == "approved"]
     respondents = _split()
+    if kind == "qna":
+        return _recount_qna(question, counted, hands)
     if kind == "statements":
         seen: set[tuple[str, str]] = set()
         for response in counted:
@@ -182,9 +184,43 @@ def recount_question(question: dict, counted: list[dict], hands: list[dict]) -> 
     return result
 
 
+def _recount_qna(question: dict, counted: list[dict], hands: list[dict]) -> dict:
+    """A Q&A round: the people who upvoted (each once per channel), and per shown asked
+    question its upvotes by distinct people, counting those of the questions merged into
+    it, plus the standing hands."""
+    roots = {o["id"]: o.get("merged_into") or o["id"] for o in question["options"]}
+    shown = [
+        o["id"]
+        for o in question["options"]
+        if o["moderation"] == "approved" and not o.get("merged_into")
+    ]
+    votes = {pk: _split() for pk in shown}
+    respondents = _split()
+    voters: set[tuple[str, str]] = set()
+    seen: set[tuple[int, str, str]] = set()
+    for response in counted:
+        if response["number"] != 1:
+            continue
+        where = channel(response)
+        if (where, response["participant"]) not in voters:
+            voters.add((where, response["participant"]))
+            _add(respondents, where, 1)
+        root = roots.get(response["statement"])
+        if root in votes and (root, where, response["participant"]) not in seen:
+            seen.add((root, where, response["participant"]))
+            _add(votes[root], where, 1)
+    for (target, key), n in standing_hands(hands).items():
+        root = roots.get(key) if target == "option" else None
+        if root in votes:
+            _add(votes[root], "hands", n)
+    return {"respondents": respondents, "asked_votes": {str(pk): votes[pk] for pk in shown}}
+
+
 def _published_view(published: dict) -> dict:
     """The published result reduced to what ``recount_question`` computes."""
     view = dict(published)
+    if published.get("kind") == "qna":
+        view["asked_votes"] = {str(a["id"]): a["votes"] for a in published.get("asked", [])}
     if published.get("kind") == "open_text":
         view["approved_ids"] = sorted(item["id"] for item in published.get("approved", []))
     return view

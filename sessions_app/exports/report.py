@@ -61,7 +61,7 @@ from sessions_app.opinion.summary import summary as opinion_summary
 
 from . import data
 from . import report_text as words
-from .lines import SOURCES, source_names
+from .lines import SOURCES, answer_note, source_names
 from .report_charts import SOURCE_COLOURS, VOTE_COLOURS, legend, stacked_bar
 
 K = QuestionKind
@@ -505,9 +505,11 @@ def _question(number, qpart, result, found_map, session, st) -> list:
             st["small"],
         ),
     ]
-    if not respondents["total"]:
-        return [KeepTogether([*head, _p(_("No answers yet."), st["small"])])]
     kind = qpart["kind"]
+    if kind == K.QNA and not result["asked"]:
+        return [KeepTogether([*head, _p(_("No questions were asked."), st["small"])])]
+    if not respondents["total"] and kind != K.QNA:
+        return [KeepTogether([*head, _p(_("No answers yet."), st["small"])])]
     if kind == K.OPEN_TEXT:
         body = _open_answers(result, st)
     elif kind == K.STATEMENTS:
@@ -561,6 +563,21 @@ def _by_source(qpart: dict, result: dict, st: dict) -> list:
                 "first": words.number(option["first_choices"]),
             }
             lines.append((option["text"], note, option["borda"], None))
+    elif kind == K.QNA:
+        intro = _(
+            "Residents asked the panel these questions; the bar shows the upvotes, and the "
+            "hands counted for a question asked on paper. Below each: what the panel did "
+            "with it."
+        )
+        for asked in result["asked"]:
+            note = answer_note(asked)
+            if asked["panel_member"]:
+                note = _("to %(name)s") % {"name": asked["panel_member"]["name"]} + " · " + note
+            if asked["merged"]:
+                note += " · " + _("asked in the same words: %(texts)s") % {
+                    "texts": " | ".join(m["text"] or _("(text erased)") for m in asked["merged"])
+                }
+            lines.append((asked["text"] or _("(text erased)"), note, asked["votes"], None))
     elif kind == K.BUDGET:
         unit = words.unit_name(qpart)
         intro = _(

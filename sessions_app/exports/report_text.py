@@ -135,9 +135,23 @@ def outcome(part: dict, result: dict) -> str:
     """The main outcome of one question in a sentence: the leading option, the average,
     the statement most agreed with."""
     answers = result["respondents"]["total"]
+    kind = part["kind"]
+    if kind == K.QNA:
+        asked = result["asked"]
+        if not asked:
+            return _("No questions were asked.")
+        answered = sum(1 for a in asked if a["answer"])
+        return _(
+            "%(count)s questions to the panel, %(answered)s answered; most upvoted: "
+            "“%(text)s” (%(votes)s votes)."
+        ) % {
+            "count": number(len(asked)),
+            "answered": number(answered),
+            "text": asked[0]["text"] or _("(text erased)"),
+            "votes": number(asked[0]["votes"]["total"]),
+        }
     if not answers:
         return _("No answers yet.")
-    kind = part["kind"]
     if kind in (K.SINGLE_CHOICE, K.MULTIPLE_CHOICE):
         leaders = _leaders(result["options"], lambda o: o["counts"]["total"])
         if not leaders:

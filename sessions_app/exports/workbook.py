@@ -33,7 +33,7 @@ from sessions_app.models import (
 from sessions_app.opinion.summary import group_colour
 
 from . import data
-from .lines import SOURCES, result_lines, source_names
+from .lines import SOURCES, answer_note, result_lines, source_names
 from .xlsx import RowWriter
 
 
@@ -127,6 +127,7 @@ def write(process: Process, stream: BinaryIO) -> None:
         counts = _responses_sheets(book, process, parts)
         _paper_sheet(book, process)
         _follow_up_sheet(book, process, parts)
+        _qna_sheet(book, parts, results)
         log_count, head = _log_sheet(book, process)
         _integrity_sheet(book, process, counts, log_count, head)
         book.save(stream)
@@ -329,7 +330,10 @@ def _opinion_sheet(book: Workbook, parts: list[dict], found: dict) -> None:
     sheet.ws.add_chart(chart, "J2")
 
 
-def _answer_text(response: dict, options: dict[int, str]) -> str:
+def _answer_text(response: dict, options: dict[int, str], kind: str = "") -> str:
+    if response["statement"] is not None and kind == QuestionKind.QNA:
+        vote = _("upvote") if response["number"] == 1 else _("upvote withdrawn")
+        return f"{options.get(response['statement'], response['statement'])}: {vote}"
     if response["statement"] is not None:
         vote = {1: _("agree"), -1: _("disagree"), 0: _("pass")}.get(response["number"], "")
         return f"{options.get(response['statement'], response['statement'])}: {vote}"
@@ -348,6 +352,7 @@ def _responses_sheets(book: Workbook, process: Process, parts: list[dict]) -> di
     options = {o["id"]: o["text"] for part in parts for o in part["options"]}
     numbers = {part["id"]: number for number, part in enumerate(parts, start=1)}
     open_ids = {part["id"] for part in parts if part["kind"] == QuestionKind.OPEN_TEXT}
+    kinds = {part["id"]: part["kind"] for part in parts}
     sheet = Sheet(book, _("Responses"), {"D": 18, "E": 50, "I": 20})
     texts = Sheet(book, _("Open text"), {"C": 70, "E": 40})
     sheet.header(
@@ -373,7 +378,7 @@ def _responses_sheets(book: Workbook, process: Process, parts: list[dict]) -> di
             numbers.get(response["question"]),
             response["external_id"] or response["participant"],
             names[response["channel"]],
-            _answer_text(response, options),
+            _answer_text(response, options, kinds.get(response["question"], "")),
             statuses.get(response["status"], response["status"]),
             response["sheet"],
             response["teller"],
@@ -425,6 +430,47 @@ def _follow_up_sheet(book: Workbook, process: Process, parts: list[dict]) -> Non
             datetime.fromisoformat(follow_up["decided_on"]).date(),
             wrap=True,
         )
+
+
+def _qna_sheet(book: Workbook, parts: list[dict], results: list[dict]) -> None:
+    """Questions to the panel: every shown question of each Q&A round, with who asked
+    (a chosen name), whom it addressed, where it came from, its upvotes by source, the
+    questions merged into it and the panel's answer."""
+    rounds = [
+        (number, part, result)
+        for number, (part, result) in enumerate(zip(parts, results, strict=True), start=1)
+        if part["kind"] == QuestionKind.QNA
+    ]
+    if not rounds:
+        return
+    names = source_names()
+    sheet = Sheet(book, _("Questions to the panel"), {"A": 36, "B": 60, "K": 50, "L": 50})
+    sheet.header(
+        _("round"),
+        _("question asked"),
+        _("name"),
+        _("to"),
+        _("from"),
+        *(names[key] for key in ("room", "remote", "hands", "total")),
+        _("merged questions"),
+        _("answer"),
+        _("answered in writing by"),
+    )
+    for number, part, result in rounds:
+        for asked in result["asked"]:
+            answer = asked["answer"]
+            sheet.row(
+                _question_label(number, part),
+                asked["text"] or _("(text erased)"),
+                asked["name"],
+                asked["panel_member"]["name"] if asked["panel_member"] else "",
+                _("paper") if asked["source"] == "paper" else _("online"),
+                *(asked["votes"][key] for key in ("room", "remote", "hands", "total")),
+                " | ".join(m["text"] or _("(text erased)") for m in asked["merged"]),
+                answer_note(asked),
+                datetime.fromisoformat(answer["due"]).date() if answer and answer["due"] else None,
+                wrap=True,
+            )
 
 
 def _log_sheet(book: Workbook, process: Process) -> tuple[int, str | None]:

@@ -8,6 +8,7 @@ from .choices import (
     Language,
     Level,
     Moderation,
+    PanelAnswerMode,
     ProcessState,
     QuestionKind,
     QuestionState,
@@ -28,7 +29,8 @@ from .log import LogEntry
 from .opinion import OpinionMapState
 from .paper import FormLayout, PaperSheet, PrintBatch, SheetEntry
 from .participant import AttendeeCard, Participant
-from .process import Milestone, Process
+from .process import Milestone, PanelMember, Process
+from .qna import PanelAnswer
 from .question import Option, Question
 from .reading import FormScan, PageReading, SheetReading
 from .response import Response, ResponseItem
@@ -59,6 +61,9 @@ __all__ = [
     "OpinionMapState",
     "Option",
     "PageReading",
+    "PanelAnswer",
+    "PanelAnswerMode",
+    "PanelMember",
     "PaperSheet",
     "Participant",
     "PrintBatch",

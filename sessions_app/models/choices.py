@@ -72,6 +72,7 @@ class QuestionKind(models.TextChoices):
     BUDGET = "budget", _("budget")
     OPEN_TEXT = "open_text", _("open text")
     STATEMENTS = "statements", _("statements")
+    QNA = "qna", _("questions to the panel")
 
 
 #: Kinds whose answers pick from the question's options.
@@ -84,6 +85,15 @@ OPTION_KINDS = frozenset(
         QuestionKind.STATEMENTS,
     }
 )
+
+
+class PanelAnswerMode(models.TextChoices):
+    """How the panel answered a question asked in a Q&A round."""
+
+    SUMMARY = "summary", _("answered; summary on the record")
+    IN_ROOM = "in_room", _("answered in the room")
+    IN_WRITING = "in_writing", _("will be answered in writing")
+    WRITTEN = "written", _("answered in writing")
 
 
 class QuestionState(models.TextChoices):

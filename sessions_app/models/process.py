@@ -123,3 +123,24 @@ class Milestone(models.Model):
 
     def __str__(self) -> str:
         return f"{self.date}: {self.label}"
+
+
+class PanelMember(models.Model):
+    """Someone on the panel of a process's sessions (the alderman, a councillor, the
+    project leader), whom residents can address a question to in a Q&A round."""
+
+    process = models.ForeignKey(Process, on_delete=models.CASCADE, related_name="panel")
+    name = models.CharField(_("name"), max_length=120)
+    role = models.CharField(_("role"), max_length=120, blank=True)
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("panel member")
+        ordering = ["position", "id"]
+        constraints = [
+            models.CheckConstraint(condition=~models.Q(name=""), name="panelmember_name_not_empty"),
+            models.UniqueConstraint(fields=["process", "name"], name="panelmember_name_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.role})" if self.role else self.name

@@ -53,6 +53,20 @@ class Question(models.Model):
     #: A moderation setting, not a data limit: the most statements participants may
     #: propose from their phones (what a facilitator can moderate in a room).
     max_proposals = models.PositiveIntegerField(_("most proposals from phones"), default=200)
+    # Questions to the panel (kind ``qna``).
+    #: Askers may give a display name; otherwise every question is anonymous.
+    qna_names = models.BooleanField(_("askers may give a display name"), default=False)
+    #: A facilitator approves each question before anyone else sees it.
+    qna_premoderate = models.BooleanField(
+        _("approve questions before they are shown"), default=True
+    )
+    qna_upvotes = models.BooleanField(_("participants may upvote questions"), default=True)
+    #: The panel members residents may address a question to.
+    panel = models.ManyToManyField("PanelMember", blank=True, related_name="+")
+    #: The asked question the panel is answering now (on the presenter, large).
+    pinned = models.ForeignKey(
+        "Option", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     #: Goes up whenever what the question accepts changes (``rules_changed``).
     revision = models.PositiveIntegerField(default=0)
 
@@ -101,6 +115,10 @@ class Question(models.Model):
                 name="question_open_text_length",
             ),
             models.CheckConstraint(
+                condition=~models.Q(kind=K.QNA) | models.Q(max_length__gte=1, max_length__lte=2000),
+                name="question_qna_length",
+            ),
+            models.CheckConstraint(
                 condition=models.Q(state=QuestionState.DRAFT) | models.Q(opened_at__isnull=False),
                 name="question_opened_has_date",
             ),
@@ -145,8 +163,10 @@ class Question(models.Model):
 
 
 class Option(models.Model):
-    """An option of a choice, ranking or budget question, or one statement of a statements
-    question. Statements added by participants wait for moderation."""
+    """An option of a choice, ranking or budget question, one statement of a statements
+    question, or one question asked to the panel in a Q&A round (kind ``qna``).
+    Statements added by participants wait for moderation; asked questions do when the
+    round says so (``Question.qna_premoderate``)."""
 
     question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="options")
     position = models.PositiveIntegerField(default=0)
@@ -165,6 +185,23 @@ class Option(models.Model):
     external_id = models.CharField(max_length=64, blank=True)
     #: The proposing phone's id for this proposal, so a resent proposal is not added twice.
     client_id = models.CharField(max_length=64, blank=True)
+    # Questions to the panel (kind ``qna``).
+    #: The panel member the question is addressed to, if any.
+    panel_member = models.ForeignKey(
+        "PanelMember", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    #: The name the asker chose to show (when the round allows names); erasable like the
+    #: text (``TextKind.NAME``).
+    display_name = models.CharField(max_length=60, blank=True)
+    #: The asked question this one was merged into as a duplicate (both texts are kept;
+    #: its upvotes count for the other).
+    merged_into = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="merged"
+    )
+    #: The question card this question was written on (paper), if any.
+    sheet = models.ForeignKey(
+        "PaperSheet", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -186,6 +223,11 @@ class Option(models.Model):
                 fields=["author", "client_id"],
                 condition=~models.Q(client_id=""),
                 name="option_client_id_unique",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(merged_into__isnull=True)
+                | ~models.Q(merged_into=models.F("id")),
+                name="option_not_merged_into_itself",
             ),
             models.UniqueConstraint(
                 fields=["question", "external_id"],

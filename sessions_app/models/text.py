@@ -14,6 +14,7 @@ class TextKind(models.TextChoices):
     TEXT = "text", _("text")
     PROPOSAL = "proposal", _("proposed statement")
     REASON = "reason", _("moderation reason")
+    NAME = "name", _("display name")
 
 
 class TextContent(models.Model):

@@ -6,7 +6,8 @@ sure: it goes to the review queue with its reasons (never counted as read).
 
 Answers come in the shapes a teller's entry has (``services.paper.sheet_entry_record``):
 ``{"option": id}``, ``{"options": [...]}``, ``{"value": n}``, ``{"ranking": [...]}``,
-``{"votes": {statement id: vote}}``.
+``{"votes": {statement id: vote}}``. A question to the panel (``qna``) is never read: any
+ink on it sends it to a person, who types it.
 """
 
 from __future__ import annotations
@@ -158,6 +159,10 @@ def _question(
             answer = {"ranking": [places[rank][0] for rank in used]}
     elif kind == "budget" and any(b.state != "empty" for b in boxes):
         reasons.append("handwritten_digits")
+    elif kind == "qna" and any(b.state != "empty" for b in boxes):
+        # A question to the panel is always a person's to type; a tick beside the panel
+        # says something was meant, even where the writing was too light to see.
+        reasons.append("handwriting")
     reasons = list(dict.fromkeys(reasons))
     return QuestionReading(
         question=question_id,

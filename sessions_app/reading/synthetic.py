@@ -138,6 +138,8 @@ def box_key(box: dict) -> tuple:
         return (question, "value", box["value"])
     if "digit" in box:
         return (question, "digit", box["option"], box["digit"])
+    if "panel_member" in box:
+        return (question, "panel_member", box["panel_member"])
     return (question, "option", box["option"])
 
 

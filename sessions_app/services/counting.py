@@ -406,6 +406,8 @@ def statement_add(
     sheet: PaperSheet | None = None,
     entry: SheetEntry | None = None,
     cap: int | None = None,
+    panel_member=None,
+    display_name: str = "",
 ) -> Option:
     """Add a participant's statement to a statements question, held for moderation, at
     the next position, and log it (``statement.proposed``); announced after commit. The
@@ -414,7 +416,12 @@ def statement_add(
     when the transaction begins), so two proposals at once get consecutive positions,
     and a ``cap`` (the most proposals the question takes: ``Question.max_proposals``) is
     never passed: raises ``InputRejected("proposals_full")`` at it. Runs in the caller's
-    transaction, or its own."""
+    transaction, or its own.
+
+    A question asked to the panel (a ``qna`` round) is added here too: addressed to
+    ``panel_member``, with the asker's ``display_name`` (stored apart, erasable, as
+    ``TextKind.NAME``), shown at once unless the round moderates first, and logged as
+    ``qna.asked``."""
     with transaction.atomic():
         Question.objects.select_for_update(no_key=True).filter(pk=question.pk).exists()
         if cap is not None:
@@ -422,15 +429,23 @@ def statement_add(
             if proposed.count() >= cap:
                 raise InputRejected("proposals_full")
         last = Option.objects.filter(question=question).order_by().aggregate(m=Max("position"))
+        qna = question.kind == QuestionKind.QNA
+        shown = qna and not question.qna_premoderate
         option = Option.objects.create(
             question=question,
             position=(last["m"] or 0) + 1,
             text=text,
             origin=StatementOrigin.PARTICIPANT,
             author=author,
-            moderation=Moderation.PENDING,
+            moderation=Moderation.APPROVED if shown else Moderation.PENDING,
             client_id=client_id,
+            panel_member=panel_member,
+            display_name=display_name,
+            sheet=sheet if qna else None,
         )
+        if shown:
+            # Upvotes take it at once.
+            Question.objects.filter(pk=question.pk).rules_changed()
         process = question.session.process
         if entry is not None:
             texts.entry_texts_share(entry.pk, question.pk, TextKind.PROPOSAL, option_id=option.pk)
@@ -439,18 +454,32 @@ def statement_add(
             ).values_list("commitment", flat=True)
         else:
             commitment = texts.commit_one(process.pk, text, option_id=option.pk)
-        data = {"question": question.pk, "statement": option.pk, "text_commitment": commitment}
+        if qna:
+            data = {
+                "question": question.pk,
+                "asked": option.pk,
+                "text_commitment": commitment,
+                "panel_member": panel_member.pk if panel_member else None,
+                "name_commitment": texts.commit_one(
+                    process.pk, display_name, kind=TextKind.NAME, option_id=option.pk
+                )
+                if display_name
+                else None,
+                "shown": shown,
+            }
+        else:
+            data = {"question": question.pk, "statement": option.pk, "text_commitment": commitment}
         if sheet is not None:
             data["sheet"] = sheet.code
         else:
             data["client_id"] = client_id
         log_append(
             process=process,
-            action="statement.proposed",
+            action="qna.asked" if qna else "statement.proposed",
             actor=f"participant:{author.public_id}",
             data=data,
         )
-    _announce(question, "statement_proposed")
+    _announce(question, "qna_asked" if qna else "statement_proposed")
     return option
 
 
@@ -465,6 +494,8 @@ class SheetAnswers:
     question: Question
     answers: tuple[Answer, ...]
     proposal: str = ""
+    #: A question to the panel written on paper: the panel member ticked beside it.
+    panel_member: object = None
 
 
 def sheet_count(
@@ -527,6 +558,7 @@ def sheet_count(
                 author=participant,
                 sheet=sheet,
                 entry=entry,
+                panel_member=item.panel_member,
             )
     teller = entry.teller
     process = sheet.session.process

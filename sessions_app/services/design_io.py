@@ -22,6 +22,7 @@ from sessions_app.design import (
     FORMAT,
     is_moment,
     milestone_specs_from,
+    panel_specs_from,
     process_spec_from,
     question_spec_from,
     session_spec_from,
@@ -32,6 +33,7 @@ from sessions_app.rules import (
     COMMON_QUESTION_FIELDS,
     KIND_FIELDS,
     milestone_problems,
+    panel_problems,
     process_problems,
     question_problems,
     session_problems,
@@ -170,6 +172,10 @@ def design_file_problems(data) -> list[Problem]:
     ]
     if not _touches(broken, "timeline"):
         rule_problems += milestone_problems(milestone_specs_from(data))
+    panel_names: set[str] = set()
+    if not _touches(broken, "panel"):
+        rule_problems += panel_problems(panel_specs_from(data))
+        panel_names = {m["name"] for m in data.get("panel", [])}
     sessions = data.get("sessions") if isinstance(data.get("sessions"), list) else []
     for index, session in enumerate(sessions):
         where = f"sessions[{index}]"
@@ -212,6 +218,16 @@ def design_file_problems(data) -> list[Problem]:
                 if name not in allowed
             ]
             rule_problems += [p.under(at) for p in question_problems(question_spec_from(question))]
+            rule_problems += [
+                Problem(
+                    f"{at}.panel[{i}]",
+                    "unknown_panel_member",
+                    _("“%(text)s” is not on the panel of this process"),
+                    {"text": name},
+                )
+                for i, name in enumerate(question.get("panel", []))
+                if question["kind"] == "qna" and name not in panel_names
+            ]
     return sorted(problems + rule_problems, key=lambda p: _path_key(p.path))
 
 
@@ -295,7 +311,10 @@ def process_import(*, user, data) -> Process:
         raise DesignError("import_invalid", problems=problems)
     with transaction.atomic():
         process = process_create(
-            user=user, spec=process_spec_from(data), milestones=milestone_specs_from(data)
+            user=user,
+            spec=process_spec_from(data),
+            milestones=milestone_specs_from(data),
+            panel=panel_specs_from(data),
         )
         log_append(
             process=process,

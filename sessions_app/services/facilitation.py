@@ -328,7 +328,7 @@ def statement_moderate(*, user, option: Option, decision: str, reason: str = "")
     Organiser statements may be hidden too. Raises like ``response_moderate``."""
     question = option.question
     permissions.require(user, question.session.process, "facilitate")
-    if question.kind != QuestionKind.STATEMENTS:
+    if question.kind not in (QuestionKind.STATEMENTS, QuestionKind.QNA):
         raise FacilitationError("not_moderated")
     state, reason = _decision(decision, reason)
     with transaction.atomic():
@@ -365,6 +365,9 @@ COMMANDS = frozenset(
         "paper_close",
         "moderate",
         "hands",
+        "qna_merge",
+        "qna_pin",
+        "qna_answer",
     }
 )
 
@@ -389,7 +392,8 @@ def console_command(*, user, session_id: int, message: dict) -> str | None:
     ...}``; ``moderate`` takes ``response`` or ``statement``, ``decision`` (``approve`` or
     ``hide``) and ``reason``; ``hands`` takes ``counts``, hands per option id or scale
     value; ``paper_close`` takes ``confirm`` (true: close although forms wait for their
-    second entry).
+    second entry); ``qna_merge``, ``qna_pin`` and ``qna_answer`` act on a Q&A round
+    (``services.qna``).
 
     Returns a notice for the facilitator, or None: ``results_hidden`` (a question opened
     again had its results shown; they are hidden now). Raises
@@ -409,6 +413,8 @@ def console_command(*, user, session_id: int, message: dict) -> str | None:
         paper_counting_close(user=user, session=session, confirmed=message.get("confirm") is True)
     elif command == "moderate":
         _moderate(user, session, message)
+    elif command.startswith("qna_"):
+        _qna_command(user, session, command, message)
     else:
         question = _agenda_question(session, message.get("question"))
         if command == "open":
@@ -430,6 +436,38 @@ def console_command(*, user, session_id: int, message: dict) -> str | None:
         else:
             session_show(user=user, session=session, question=question)
     return None
+
+
+def _qna_command(user, session: LiveSession, command: str, message: dict) -> None:
+    """``qna_merge`` (``asked`` into ``into``), ``qna_pin`` (``asked``, or null to
+    unpin) and ``qna_answer`` (``asked``, ``mode``, ``text``, ``due``) for the Q&A round
+    ``question``."""
+    from . import qna
+
+    question = _agenda_question(session, message.get("question"))
+    _runnable(user, session)
+    if command == "qna_pin":
+        asked = message.get("asked")
+        qna.qna_pin(
+            user=user,
+            question=question,
+            asked=None if asked in (None, "") else qna.asked_of(question, asked),
+        )
+    elif command == "qna_merge":
+        qna.qna_merge(
+            user=user,
+            asked=qna.asked_of(question, message.get("asked")),
+            into=qna.asked_of(question, message.get("into")),
+        )
+    else:
+        qna.qna_answer(
+            user=user,
+            asked=qna.asked_of(question, message.get("asked")),
+            mode=message.get("mode"),
+            text=message.get("text") if isinstance(message.get("text"), str) else "",
+            due=message.get("due"),
+            client_id=message.get("id") if isinstance(message.get("id"), str) else "",
+        )
 
 
 def _moderate(user, session: LiveSession, message: dict) -> None:

@@ -19,7 +19,13 @@ from sessions_app.models import (
 from . import counting
 
 #: The kinds a room can answer by raising hands.
-HAND_KINDS = {QuestionKind.SINGLE_CHOICE, QuestionKind.MULTIPLE_CHOICE, QuestionKind.SCALE}
+HAND_KINDS = {
+    QuestionKind.SINGLE_CHOICE,
+    QuestionKind.MULTIPLE_CHOICE,
+    QuestionKind.SCALE,
+    # Hands stand in for upvotes of a question asked on paper.
+    QuestionKind.QNA,
+}
 MAX_HANDS = 100_000
 
 
@@ -40,6 +46,13 @@ def hand_count_record(
     if question.kind == QuestionKind.SCALE:
         valid = set(question.scale_values)
         field = "scale_value"
+    elif question.kind == QuestionKind.QNA:
+        valid = set(
+            question.options.filter(
+                moderation=Moderation.APPROVED, merged_into__isnull=True, sheet__isnull=False
+            ).values_list("pk", flat=True)
+        )
+        field = "option_id"
     else:
         valid = set(
             question.options.filter(moderation=Moderation.APPROVED).values_list("pk", flat=True)

@@ -30,6 +30,7 @@ from sessions_app.models import (
     EntryState,
     FormLayout,
     LiveSession,
+    PanelMember,
     PaperSheet,
     Process,
     ProcessState,
@@ -185,6 +186,11 @@ def parse_sheet_answers(sheet: PaperSheet, answers, printed=None) -> dict[int, d
         except (KeyError, TypeError, ValueError):
             raise InputRejected("unknown_question") from None
         rules = _rules(question)
+        if question.kind == QuestionKind.QNA:
+            asked = _paper_question(question, raw)
+            if asked:
+                clean[question.pk] = asked
+            continue
         if question.kind == QuestionKind.STATEMENTS:
             if not isinstance(raw, dict) or not isinstance(raw.get("votes", {}), dict):
                 raise InputRejected("invalid_answer")
@@ -205,6 +211,33 @@ def parse_sheet_answers(sheet: PaperSheet, answers, printed=None) -> dict[int, d
         else:
             clean[question.pk] = parse_answer(rules, raw).as_json(question.kind)
     return dict(sorted(clean.items()))
+
+
+def _paper_question(question: Question, raw) -> dict | None:
+    """A question to the panel written on paper, as a teller typed it: ``{"proposal":
+    text, "panel_member": id or null}``; None when nothing was written (a tick alone asks
+    nothing). Raises ``invalid_answer``, ``text_too_long``, ``invalid_panel_member``."""
+    if not isinstance(raw, dict):
+        raise InputRejected("invalid_answer")
+    text = raw.get("proposal", "")
+    if not isinstance(text, str):
+        raise InputRejected("invalid_answer")
+    text = clean_text(text)
+    if not text:
+        return None
+    if len(text) > (question.max_length or 0):
+        raise InputRejected("text_too_long")
+    member = raw.get("panel_member")
+    if member in (None, ""):
+        member = None
+    else:
+        try:
+            member = int(member)
+        except (TypeError, ValueError):
+            raise InputRejected("invalid_panel_member") from None
+        if not question.panel.filter(pk=member).exists():
+            raise InputRejected("invalid_panel_member")
+    return {"proposal": text, "panel_member": member}
 
 
 def lock_sheet(sheet: PaperSheet) -> PaperSheet:
@@ -446,6 +479,17 @@ def count_entry(
     for key, raw in entry.answers.items():
         question = questions[int(key)]
         rules = _rules(question)
+        if question.kind == QuestionKind.QNA:
+            member = raw.get("panel_member")
+            counted.append(
+                counting.SheetAnswers(
+                    question,
+                    (),
+                    raw.get("proposal", ""),
+                    panel_member=PanelMember.objects.filter(pk=member).first() if member else None,
+                )
+            )
+            continue
         if question.kind == QuestionKind.STATEMENTS:
             votes = tuple(
                 parse_answer(rules, {"statement": int(sid), "vote": vote})

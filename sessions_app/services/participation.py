@@ -9,7 +9,14 @@ from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
 
-from sessions_app.answers import STATEMENT_MAX, Answer, QuestionRules, clean_text, parse_answer
+from sessions_app.answers import (
+    STATEMENT_MAX,
+    Answer,
+    QuestionRules,
+    clean_text,
+    parse_answer,
+    voter_check,
+)
 from sessions_app.bulk import select_by_pk, select_where
 from sessions_app.exceptions import InputRejected
 from sessions_app.identifiers import client_id_check, normalise_code, public_id_new
@@ -174,6 +181,7 @@ def response_submit(
     if rules is None or rules.id != question.pk:
         rules = QuestionRules.of(question)
     parsed = parse_answer(rules, answer)
+    voter_check(rules, parsed, participant.pk)
     try:
         return _count(participant, question, parsed, client_id)
     except IntegrityError:
@@ -295,6 +303,7 @@ def _write_batch(ready, slow: list[int]) -> list[tuple[int, SubmitResult | Input
             question, rules, state = found
             _answerable(question, participant, state)
             answer = parse_answer(rules, item.answer)
+            voter_check(rules, answer, participant.pk)
         except InputRejected as error:
             outcome.append((index, error))
             continue
@@ -333,14 +342,21 @@ def _batch_questions(wanted: set[int]) -> dict[int, tuple[Question, QuestionRule
             _RULES.clear()
         read = list(Question.objects.filter(pk__in=stale))
         approved: dict[int, set[int]] = {q.pk: set() for q in read}
-        for question_id, option_id in (
-            Option.objects.filter(question__in=stale, moderation=Moderation.APPROVED)
+        askers: dict[int, dict[int, int]] = {q.pk: {} for q in read}
+        for question_id, option_id, author_id in (
+            Option.objects.filter(
+                question__in=stale, moderation=Moderation.APPROVED, merged_into__isnull=True
+            )
             .order_by()
-            .values_list("question_id", "pk")
+            .values_list("question_id", "pk", "author_id")
         ):
             approved[question_id].add(option_id)
+            if author_id is not None:
+                askers[question_id][option_id] = author_id
         for question in read:
-            rules = QuestionRules.of(question, options=frozenset(approved[question.pk]))
+            rules = QuestionRules.of(
+                question, options=frozenset(approved[question.pk]), askers=askers[question.pk]
+            )
             _RULES[question.pk] = (question.revision, question, rules)
     found = {}
     for pk, _revision, state in rows:

@@ -32,12 +32,17 @@ PROGRESS_EVERY = 10
 STALE_AFTER = timezone.timedelta(minutes=15)
 
 
-def form_layout(*, session: LiveSession, large_print: bool, with_cards: bool = False) -> FormLayout:
+def form_layout(
+    *, session: LiveSession, large_print: bool, with_cards: bool = False, qna_cards: bool = False
+) -> FormLayout:
     """The layout of the session's form as it is now (stored, so that sheets printed
-    with it keep it even if questions change later)."""
+    with it keep it even if questions change later). ``qna_cards``: the question card of
+    the session's Q&A round instead (a writing area and the panel to tick; signed and
+    entered like a form)."""
     with translation.override(session.process.language):
+        rows = form_rows(session=session, qna_cards=qna_cards)
         data = build(
-            {**form_rows(session=session), "strings": form_strings(), "privacy": privacy_line()},
+            {**rows, "strings": form_strings(), "privacy": privacy_line()},
             large_print=large_print,
             with_cards=with_cards,
         )

@@ -3,14 +3,29 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
+from django.utils.translation import gettext_lazy as _
 
 from sessions_app import permissions
-from sessions_app.design import changed, process_fields_to_dict, timeline_to_list
-from sessions_app.exceptions import AccessDenied, DesignError
-from sessions_app.models import Milestone, Process, ProcessState, Role, SessionState, StaffRole
-from sessions_app.rules import milestone_problems, process_problems, publish_problems
+from sessions_app.design import changed, panel_to_list, process_fields_to_dict, timeline_to_list
+from sessions_app.exceptions import AccessDenied, DesignError, Problem
+from sessions_app.models import (
+    Milestone,
+    Option,
+    PanelMember,
+    Process,
+    ProcessState,
+    Role,
+    SessionState,
+    StaffRole,
+)
+from sessions_app.rules import (
+    milestone_problems,
+    panel_problems,
+    process_problems,
+    publish_problems,
+)
 from sessions_app.signals import process_changed, send_on_commit
-from sessions_app.specs import PROCESS_FIELDS, MilestoneSpec, ProcessSpec
+from sessions_app.specs import PROCESS_FIELDS, MilestoneSpec, PanelMemberSpec, ProcessSpec
 
 from .facilitation import session_end
 from .log import actor_for, log_append
@@ -41,7 +56,13 @@ def process_spec_of(process: Process) -> ProcessSpec:
     return ProcessSpec(**{name: getattr(process, name) for name in PROCESS_FIELDS})
 
 
-def process_create(*, user, spec: ProcessSpec, milestones: list[MilestoneSpec] = ()) -> Process:
+def process_create(
+    *,
+    user,
+    spec: ProcessSpec,
+    milestones: list[MilestoneSpec] = (),
+    panel: list[PanelMemberSpec] = (),
+) -> Process:
     """Create a draft process; ``user`` (if any) becomes its organiser.
 
     Raises ``AccessDenied("not_organiser")`` for an account without the site's
@@ -50,7 +71,7 @@ def process_create(*, user, spec: ProcessSpec, milestones: list[MilestoneSpec] =
     """
     if user is not None and not user.has_perm(ORGANISE):
         raise AccessDenied("not_organiser")
-    problems = process_problems(spec)
+    problems = process_problems(spec) + panel_problems(list(panel))
     if problems:
         raise DesignError(problems=problems)
     with transaction.atomic():
@@ -63,11 +84,17 @@ def process_create(*, user, spec: ProcessSpec, milestones: list[MilestoneSpec] =
             Milestone.objects.create(
                 process=process, date=item.date, label=item.label, position=position
             )
+        for position, item in enumerate(panel):
+            PanelMember.objects.create(
+                process=process, name=item.name.strip(), role=item.role.strip(), position=position
+            )
         data = {
             **process_fields_to_dict(process),
             "slug": process.slug,
             "timeline": timeline_to_list(process),
         }
+        if panel:
+            data["panel"] = panel_to_list(process)
         log_append(process=process, action="process.created", actor=actor_for(user), data=data)
         if user is not None:
             StaffRole.objects.create(
@@ -139,6 +166,59 @@ def milestones_replace(*, user, process: Process, milestones: list[MilestoneSpec
                 data={"before": before, "after": after},
             )
     send_on_commit(process_changed, process_id=process.pk, action="timeline_edited")
+
+
+def panel_replace(*, user, process: Process, panel: list[PanelMemberSpec]) -> None:
+    """Set the process's panel: members are kept by name (their role and order change),
+    new names are added, and names left out are removed, unless a resident already
+    addressed a question to them (``DesignError`` with ``panel_member_addressed``).
+    Logged (``process.panel_edited``) with before and after."""
+    permissions.require(user, process, "design")
+    _check_not_closed(process)
+    problems = panel_problems(panel)
+    if problems:
+        raise DesignError(problems=problems)
+    before = panel_to_list(process)
+    with transaction.atomic():
+        current = {m.name: m for m in process.panel.all()}
+        wanted = {item.name.strip(): item for item in panel}
+        gone = [m for name, m in current.items() if name not in wanted]
+        addressed = set(
+            Option.objects.filter(panel_member__in=gone).values_list(
+                "panel_member__name", flat=True
+            )
+        )
+        if addressed:
+            raise DesignError(
+                problems=[
+                    Problem(
+                        "panel",
+                        "panel_member_addressed",
+                        _("%(text)s was asked a question and stays on the panel"),
+                        {"text": sorted(addressed)[0]},
+                    )
+                ]
+            )
+        PanelMember.objects.filter(pk__in=[m.pk for m in gone]).delete()
+        for position, (name, item) in enumerate(wanted.items()):
+            member = current.get(name)
+            if member is None:
+                PanelMember.objects.create(
+                    process=process, name=name, role=item.role.strip(), position=position
+                )
+            else:
+                PanelMember.objects.filter(pk=member.pk).update(
+                    role=item.role.strip(), position=position
+                )
+        after = panel_to_list(process)
+        if before != after:
+            log_append(
+                process=process,
+                action="process.panel_edited",
+                actor=actor_for(user),
+                data={"before": before, "after": after},
+            )
+    send_on_commit(process_changed, process_id=process.pk, action="panel_edited")
 
 
 def process_publish(*, user, process: Process) -> Process:

@@ -16,7 +16,12 @@ from sessions_app.models import (
     ResponseStatus,
 )
 from sessions_app.models.choices import OPTION_KINDS
-from sessions_app.rules import OPEN_TEXT_DEFAULT, PROPOSALS_DEFAULT, question_problems
+from sessions_app.rules import (
+    OPEN_TEXT_DEFAULT,
+    PROPOSALS_DEFAULT,
+    QNA_LENGTH_DEFAULT,
+    question_problems,
+)
 from sessions_app.signals import question_changed, send_on_commit
 from sessions_app.specs import OptionSpec, QuestionSpec
 
@@ -44,6 +49,10 @@ def question_spec_of(question: Question) -> QuestionSpec:
         max_proposals=question.max_proposals,
         level=question.level,
         promise=question.promise,
+        qna_names=question.qna_names,
+        qna_premoderate=question.qna_premoderate,
+        qna_upvotes=question.qna_upvotes,
+        panel=[member.name for member in question.panel.all()] if question.pk else [],
     )
 
 
@@ -63,13 +72,49 @@ def _apply(question: Question, spec: QuestionSpec) -> None:
     question.max_label = spec.max_label.strip() if is_scale else ""
     question.budget_total = spec.budget_total if kind == K.BUDGET else None
     question.budget_unit = spec.budget_unit.strip() if kind == K.BUDGET else ""
-    question.max_length = (spec.max_length or OPEN_TEXT_DEFAULT) if kind == K.OPEN_TEXT else None
+    if kind == K.OPEN_TEXT:
+        question.max_length = spec.max_length or OPEN_TEXT_DEFAULT
+    elif kind == K.QNA:
+        question.max_length = spec.max_length or QNA_LENGTH_DEFAULT
+    else:
+        question.max_length = None
     question.participants_may_add = spec.participants_may_add if kind == K.STATEMENTS else False
-    question.max_proposals = spec.max_proposals if kind == K.STATEMENTS else PROPOSALS_DEFAULT
+    takes_proposals = kind in (K.STATEMENTS, K.QNA)
+    question.max_proposals = spec.max_proposals if takes_proposals else PROPOSALS_DEFAULT
+    is_qna = kind == K.QNA
+    question.qna_names = spec.qna_names if is_qna else False
+    question.qna_premoderate = spec.qna_premoderate if is_qna else True
+    question.qna_upvotes = spec.qna_upvotes if is_qna else True
 
 
-def _validate(spec: QuestionSpec) -> None:
-    problems = question_problems(spec)
+def _panel_set(question: Question, spec: QuestionSpec) -> None:
+    """A Q&A round's addressable panel members, by name, from the process's panel (names
+    not on it are a design problem, reported by ``_panel_problems``)."""
+    if question.kind != K.QNA:
+        question.panel.clear()
+        return
+    members = question.session.process.panel.filter(name__in=spec.panel)
+    question.panel.set(members)
+
+
+def _panel_problems(session: LiveSession, spec: QuestionSpec) -> list[Problem]:
+    if spec.kind != K.QNA:
+        return []
+    known = set(session.process.panel.values_list("name", flat=True))
+    return [
+        Problem(
+            f"panel[{index}]",
+            "unknown_panel_member",
+            _("“%(text)s” is not on the panel of this process"),
+            {"text": name},
+        )
+        for index, name in enumerate(spec.panel)
+        if name not in known
+    ]
+
+
+def _validate(spec: QuestionSpec, session: LiveSession) -> None:
+    problems = question_problems(spec) + _panel_problems(session, spec)
     if problems:
         raise DesignError(problems=problems)
 
@@ -101,12 +146,13 @@ def question_create(*, user, session: LiveSession, spec: QuestionSpec) -> Questi
     if user is not None:
         permissions.require(user, process, "design")
     _check_editable(session)
-    _validate(spec)
+    _validate(spec, session)
     with transaction.atomic():
         question = Question(session=session)
         question.position = (session.questions.aggregate(m=Max("position"))["m"] or 0) + 1
         _apply(question, spec)
         question.save()
+        _panel_set(question, spec)
         Option.objects.bulk_create(
             Option(question=question, position=i, text=o.text.strip())
             for i, o in enumerate(spec.options, start=1)
@@ -167,7 +213,7 @@ def question_update(*, user, question: Question, spec: QuestionSpec) -> Question
     process = session.process
     permissions.require(user, process, "design")
     _check_editable(session)
-    _validate(spec)
+    _validate(spec, session)
     if spec.kind != question.kind and question.has_been_opened:
         raise DesignError("kind_locked")
 
@@ -201,6 +247,7 @@ def question_update(*, user, question: Question, spec: QuestionSpec) -> Question
 
         _apply(question, spec)
         question.save()
+        _panel_set(question, spec)
         for option in removed:
             option.delete()
         if keeps_options:

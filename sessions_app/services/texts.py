@@ -161,13 +161,22 @@ def erase(*, process: Process, commitments: Iterable[str], reason: str, actor: s
         if len(found) != len(wanted):
             raise InputRejected("unknown_text")
         found = [c for c in found if not c.erased]
-        # A moderation reason speaks about the text: it goes too.
-        responses = {c.response_id for c in found if c.response_id and c.field != TextKind.REASON}
-        options = {c.option_id for c in found if c.option_id and c.field != TextKind.REASON}
+        # A moderation reason speaks about the text, and an asker's display name belongs
+        # to it: they go too.
+        responses = {c.response_id for c in found if c.response_id and c.field == TextKind.TEXT}
+        options = {
+            c.option_id
+            for c in found
+            if c.option_id and c.field in (TextKind.TEXT, TextKind.PROPOSAL)
+        }
         if responses or options:
             found += list(
                 TextContent.objects.select_for_update()
-                .filter(process=process, field=TextKind.REASON, erased_at__isnull=True)
+                .filter(
+                    process=process,
+                    field__in=[TextKind.REASON, TextKind.NAME],
+                    erased_at__isnull=True,
+                )
                 .filter(Q(response_id__in=responses) | Q(option_id__in=options))
                 .exclude(pk__in=[c.pk for c in found])
             )
@@ -189,6 +198,9 @@ def erase(*, process: Process, commitments: Iterable[str], reason: str, actor: s
 
 def _erase_copies(found: list[TextContent]) -> None:
     for content in found:
+        if content.field == TextKind.NAME:
+            Option.objects.filter(pk=content.option_id).update(display_name="")
+            continue
         if content.field == TextKind.REASON:
             if content.response_id:
                 Response.objects.filter(pk=content.response_id).update(moderation_reason="")

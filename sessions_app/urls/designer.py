@@ -16,6 +16,11 @@ urlpatterns = [
     path("<slug:slug>/export/", designer.process_export, name="process_export"),
     path("<slug:slug>/log/", designer.process_log, name="process_log"),
     path("<slug:slug>/follow-up/", designer.follow_up, name="follow_up"),
+    path(
+        "<slug:slug>/follow-up/written/<int:asked_id>/",
+        designer.written_answer,
+        name="written_answer",
+    ),
     path("<slug:slug>/exports/", exports.export_create, name="export_create"),
     path("<slug:slug>/exports/<int:job_id>/", exports.export_page, name="export_page"),
     path("<slug:slug>/exports/<int:job_id>/file/", exports.export_file, name="export_file"),

@@ -16,13 +16,14 @@ from django.views.decorators.http import require_http_methods, require_POST
 from config.middleware import body_limit
 from sessions_app import binding, permissions, selectors
 from sessions_app.design import process_to_dict
-from sessions_app.exceptions import DesignError, FollowUpError
+from sessions_app.exceptions import DesignError, FacilitationError, FollowUpError, InputRejected
 from sessions_app.forms import (
     FollowUpForm,
     ImportForm,
     InvitationForm,
     LiveSessionForm,
     MilestoneFormSet,
+    PanelFormSet,
     ProcessForm,
     QuestionForm,
     StaffGrantForm,
@@ -32,12 +33,15 @@ from sessions_app.forms import (
     option_rows,
     option_rows_typed,
     option_specs,
+    panel_specs,
     problem_sentence,
     sentence,
 )
 from sessions_app.models import (
     LiveSession,
     Moderation,
+    Option,
+    PanelAnswerMode,
     ProcessState,
     Question,
     QuestionKind,
@@ -45,7 +49,15 @@ from sessions_app.models import (
 )
 from sessions_app.models.choices import LEVEL_EXPLANATIONS, OPTION_KINDS
 from sessions_app.rules import CONTINUING_CODES, OPEN_TEXT_DEFAULT, publish_problems
-from sessions_app.services import design_io, followups, live_sessions, processes, questions, staff
+from sessions_app.services import (
+    design_io,
+    followups,
+    live_sessions,
+    processes,
+    qna,
+    questions,
+    staff,
+)
 from sessions_app.services.questions import question_spec_of
 
 from .common import staff_process
@@ -99,10 +111,19 @@ def process_list(request):
 def process_create(request):
     form = ProcessForm(request.POST or None)
     formset = MilestoneFormSet(request.POST or None, prefix="timeline")
-    if request.method == "POST" and form.is_valid() and formset.is_valid():
+    panel = _panel_formset(request)
+    if (
+        request.method == "POST"
+        and form.is_valid()
+        and formset.is_valid()
+        and (not panel.is_bound or panel.is_valid())
+    ):
         try:
             process = processes.process_create(
-                user=request.user, spec=form.to_spec(), milestones=milestone_specs(formset)
+                user=request.user,
+                spec=form.to_spec(),
+                milestones=milestone_specs(formset),
+                panel=panel_specs(panel) if panel.is_bound else [],
             )
         except DesignError as error:
             add_problems(form, error.problems, ProcessForm.FIELD_MAP)
@@ -112,8 +133,15 @@ def process_create(request):
     return render(
         request,
         "designer/process_form.html",
-        {"form": form, "formset": formset, "levels": LEVEL_EXPLANATIONS},
+        {"form": form, "formset": formset, "panel": panel, "levels": LEVEL_EXPLANATIONS},
     )
+
+
+def _panel_formset(request, initial=()):
+    """The process form's panel rows; a form posted without them (an older page, a
+    script) leaves the panel as it is."""
+    posted = request.method == "POST" and "panel-TOTAL_FORMS" in request.POST
+    return PanelFormSet(request.POST if posted else None, initial=list(initial), prefix="panel")
 
 
 @login_required
@@ -125,6 +153,7 @@ def process_detail(request, slug):
         "agenda": agenda,
         "has_questions": any(session.questions.all() for session in agenda),
         "milestones": process.milestones.all(),
+        "panel": process.panel.all(),
         "can_design": permissions.has_capability(request.user, process, "design"),
         "can_review": permissions.has_capability(request.user, process, "review"),
         "can_facilitate": permissions.has_capability(request.user, process, "facilitate"),
@@ -141,12 +170,24 @@ def process_edit(request, slug):
     initial_timeline = [{"date": m.date, "label": m.label} for m in process.milestones.all()]
     form = ProcessForm(request.POST or None, instance=process)
     formset = MilestoneFormSet(request.POST or None, initial=initial_timeline, prefix="timeline")
-    if request.method == "POST" and form.is_valid() and formset.is_valid():
+    panel = _panel_formset(
+        request, initial=[{"name": m.name, "role": m.role} for m in process.panel.all()]
+    )
+    if (
+        request.method == "POST"
+        and form.is_valid()
+        and formset.is_valid()
+        and (not panel.is_bound or panel.is_valid())
+    ):
         try:
             processes.process_update(user=request.user, process=process, spec=form.to_spec())
             processes.milestones_replace(
                 user=request.user, process=process, milestones=milestone_specs(formset)
             )
+            if panel.is_bound:
+                processes.panel_replace(
+                    user=request.user, process=process, panel=panel_specs(panel)
+                )
         except DesignError as error:
             add_problems(form, error.problems, ProcessForm.FIELD_MAP)
         else:
@@ -155,7 +196,13 @@ def process_edit(request, slug):
     return render(
         request,
         "designer/process_form.html",
-        {"form": form, "formset": formset, "process": process, "levels": LEVEL_EXPLANATIONS},
+        {
+            "form": form,
+            "formset": formset,
+            "panel": panel,
+            "process": process,
+            "levels": LEVEL_EXPLANATIONS,
+        },
     )
 
 
@@ -269,8 +316,36 @@ def follow_up(request, slug):
         "process": process,
         "form": form,
         "follow_ups": selectors.process_follow_ups(process=process),
+        "written_answers": selectors.written_answers(process=process),
     }
     return render(request, "designer/follow_up.html", context, status=400 if form.errors else 200)
+
+
+@login_required
+@require_POST
+def written_answer(request, slug, asked_id: int):
+    """The written answer the panel promised in a Q&A round, given later (also after the
+    session ended): logged, on the public page, and announced in the feed."""
+    process = staff_process(request, slug, "facilitate")
+    asked = get_object_or_404(
+        Option.objects.select_related("question__session__process"),
+        pk=asked_id,
+        question__session__process=process,
+        question__kind=QuestionKind.QNA,
+    )
+    try:
+        qna.qna_answer(
+            user=request.user,
+            asked=asked,
+            mode=PanelAnswerMode.WRITTEN,
+            text=request.POST.get("text", ""),
+            client_id=request.POST.get("form_id", ""),
+        )
+    except (InputRejected, FacilitationError) as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("The written answer is recorded and shown on the public page."))
+    return redirect(reverse("designer:follow_up", args=[process.slug]) + "#written-answers")
 
 
 @login_required
@@ -392,7 +467,13 @@ def _question_initial(question: Question | None, kind: str) -> tuple[dict, list[
             "scale_max": 5,
             "budget_total": 100,
         }
-        return {**defaults, "max_length": OPEN_TEXT_DEFAULT}, []
+        return {
+            **defaults,
+            "max_length": OPEN_TEXT_DEFAULT,
+            "qna_max_length": 300,
+            "qna_premoderate": True,
+            "qna_upvotes": True,
+        }, []
     spec = question_spec_of(question)
     initial = {
         "kind": spec.kind,
@@ -406,6 +487,11 @@ def _question_initial(question: Question | None, kind: str) -> tuple[dict, list[
         "budget_total": spec.budget_total,
         "budget_unit": spec.budget_unit,
         "max_length": spec.max_length,
+        "qna_max_length": spec.max_length if spec.kind == QuestionKind.QNA else 300,
+        "qna_names": spec.qna_names,
+        "qna_premoderate": spec.qna_premoderate,
+        "qna_upvotes": spec.qna_upvotes,
+        "panel": spec.panel,
         "participants_may_add": spec.participants_may_add,
         "max_proposals": spec.max_proposals,
         "level": spec.level,
@@ -426,12 +512,16 @@ def question_form(request, slug, session_id=None, question_id=None):
     if kind not in QuestionKind.values:
         raise Http404
     initial, option_initial = _question_initial(question, kind)
+    panel_names = list(process.panel.values_list("name", flat=True))
     if request.method == "POST" and "add_row" in request.POST:
         # Without JavaScript, "Add a row" comes here: show what was typed again, with one
         # empty row more, and save nothing.
         typed = request.POST.dict()
         typed["participants_may_add"] = "participants_may_add" in request.POST
-        form = QuestionForm(initial={**initial, **typed})
+        for name in ("qna_names", "qna_premoderate", "qna_upvotes"):
+            typed[name] = name in request.POST
+        typed["panel"] = request.POST.getlist("panel")
+        form = QuestionForm(initial={**initial, **typed}, panel_names=panel_names)
         current_kind = typed.get("kind") if typed.get("kind") in QuestionKind.values else kind
         formset = option_formset(current_kind, option_rows_typed(request.POST), more=1)
         focus = formset.forms[-1].prefix if formset.forms else ""
@@ -441,7 +531,7 @@ def question_form(request, slug, session_id=None, question_id=None):
             _question_context(process, session, question, form, formset, focus_prefix=focus),
         )
     data = request.POST or None
-    form = QuestionForm(data, initial=initial)
+    form = QuestionForm(data, initial=initial, panel_names=panel_names)
     formset = option_formset(kind, option_initial, data=data)
     option_errors = []
     if request.method == "POST" and form.is_valid() and formset.is_valid():

@@ -3,6 +3,8 @@ facilitator's console."""
 
 from __future__ import annotations
 
+from datetime import date
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -15,7 +17,7 @@ from django.views.decorators.http import require_POST
 from printables.qr import qr_svg
 from sessions_app import writer
 from sessions_app.exceptions import AccessDenied, FacilitationError, InputRejected
-from sessions_app.models import LiveSession, SessionState
+from sessions_app.models import LiveSession, QuestionKind, SessionState
 from sessions_app.results import latest_hand_counts, paper_provisional, question_results
 from sessions_app.selectors import moderation_queue, paper_reconciliation, session_phone_turnout
 from sessions_app.services.facilitation import (
@@ -102,6 +104,10 @@ def console(request, slug: str, session_id: int):
         question.results = question_results(
             question=question, session=session, provisional=provisional
         )
+        if question.kind == QuestionKind.QNA:
+            for asked in question.results["asked"]:
+                due = asked["answer"]["due"] if asked["answer"] else None
+                asked["due_date"] = date.fromisoformat(due) if due else None
         if question.kind in HAND_KINDS:
             # The counts that stand, so a correction starts from them.
             question.hands = {
@@ -172,6 +178,16 @@ def console_action(request, slug: str, session_id: int):
         "reason": request.POST.get("reason", ""),
         "confirm": request.POST.get("confirm") == "1",
     }
+    if (message["command"] or "").startswith("qna_"):
+        asked = request.POST.get("asked", "")
+        message.update(
+            asked=_int(asked) if asked else None,
+            into=_int(request.POST.get("into")),
+            mode=request.POST.get("mode"),
+            text=request.POST.get("text", ""),
+            due=request.POST.get("due", ""),
+            id=request.POST.get("form_id", ""),
+        )
     if message["command"] == "hands":
         message["counts"] = {
             key.removeprefix("hands_"): value

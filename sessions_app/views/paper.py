@@ -78,6 +78,7 @@ def paper_page(request, slug: str, session_id: int):
         "conflicts": selectors.sheets_in_conflict(session=session),
         "held": selectors.held_responses(session=session),
         "batches": session.print_batches.order_by("-created_at")[:20],
+        "has_qna": session.questions.filter(kind=QuestionKind.QNA).exists(),
         "review_queue": list(reading.review_queue(session=session)),
         "scans": session.scans.order_by("-created_at")[:10],
         "questions": {str(q.pk): q for q in session.questions.prefetch_related("options")},
@@ -106,9 +107,14 @@ def print_forms(request, slug: str, session_id: int):
     except ValueError:
         count = 0
     large = request.POST.get("large_print") == "on"
-    cards = request.POST.get("cards") == "on"
+    qna_cards = request.POST.get("what") == "qna"
+    cards = request.POST.get("cards") == "on" and not qna_cards
     try:
-        layout = printing.form_layout(session=session, large_print=large, with_cards=cards)
+        if qna_cards and not session.questions.filter(kind=QuestionKind.QNA).exists():
+            raise InputRejected("no_qna_round")
+        layout = printing.form_layout(
+            session=session, large_print=large, with_cards=cards, qna_cards=qna_cards
+        )
         batch = print_runs.print_batch_create(
             user=request.user,
             session=session,
@@ -496,7 +502,8 @@ def vote_words() -> list[tuple[str, str]]:
 def entry_answers(data, questions) -> dict:
     """The teller form's fields as answers in the protocol's shapes (blank questions are
     left out): ``q<id>-option``, ``q<id>-options``, ``q<id>-value``, ``q<id>-rank_<o>``,
-    ``q<id>-amount_<o>``, ``q<id>-text``, ``q<id>-vote_<s>``, ``q<id>-proposal``."""
+    ``q<id>-amount_<o>``, ``q<id>-text``, ``q<id>-vote_<s>``, ``q<id>-proposal`` (with
+    ``q<id>-panel_member`` for a question to the panel)."""
     answers: dict[str, object] = {}
     for question in questions:
         prefix = f"q{question.pk}-"
@@ -522,6 +529,11 @@ def entry_answers(data, questions) -> dict:
                 answers[str(question.pk)] = {"allocation": {k: v or 0 for k, v in amounts.items()}}
         elif kind == QuestionKind.OPEN_TEXT and data.get(prefix + "text", "").strip():
             answers[str(question.pk)] = {"text": data[prefix + "text"]}
+        elif kind == QuestionKind.QNA and data.get(prefix + "proposal", "").strip():
+            answers[str(question.pk)] = {
+                "proposal": data[prefix + "proposal"],
+                "panel_member": data.get(prefix + "panel_member") or None,
+            }
         elif kind == QuestionKind.STATEMENTS:
             votes = {
                 str(o.pk): data[f"{prefix}vote_{o.pk}"]

@@ -31,8 +31,9 @@ from sessions_app.models import (
     QuestionState,
 )
 from sessions_app.models.live_session import JOIN_CODE_ALPHABET
+from sessions_app.results import question_results
 from sessions_app.selectors import participant_answers
-from sessions_app.services import participation
+from sessions_app.services import participation, qna
 
 from .common import absolute_url, socket_path, use_process_language
 from .strings import phone_strings
@@ -173,11 +174,17 @@ def phone(request, code: str):
     mine = participant_answers(participant)
     questions = _phone_questions(session)
     notes, page_messages = _card_notes(request, {q.pk for q in questions})
+    order = "time" if request.GET.get("order") == "time" else "votes"
     for question in questions:
         question.mine = mine.get(str(question.pk))
+        if question.kind == QuestionKind.QNA:
+            _qna_card(question, participant, question.mine or {}, order)
         # The card says the answer counts (and offers to change it) for as long as it
         # does: a new question arrives without it.
-        question.answered = bool(question.mine) and question.kind != QuestionKind.STATEMENTS
+        question.answered = bool(question.mine) and question.kind not in (
+            QuestionKind.STATEMENTS,
+            QuestionKind.QNA,
+        )
         question.summary = answer_summary(question, question.mine) if question.answered else ""
         question.notes = notes.get(question.pk, [])
     context = {
@@ -207,6 +214,40 @@ def phone(request, code: str):
         },
     }
     return render(request, "participate/phone.html", context)
+
+
+def _qna_card(question, participant, mine: dict, order: str) -> None:
+    """What a Q&A round's card shows: the shown questions (most upvoted first, or newest
+    first), each marked as this phone's own or upvoted by it, and its own questions that
+    wait for a facilitator."""
+    results = question_results(question=question)
+    own = set(mine.get("own", ()))
+    asked = results["asked"]
+    if order == "time":
+        asked = sorted(asked, key=lambda item: (item["asked_at"], item["id"]), reverse=True)
+    members = {m.pk: m for m in question.panel.all()}
+    for item in asked:
+        item["own"] = item["id"] in own
+        item["upvoted"] = mine.get(str(item["id"])) == "up"
+        member = item["panel_member"]
+        item["member"] = members.get(member["id"]) if member else None
+    question.asked = asked
+    question.order = order
+    question.members = list(members.values())
+    question.waiting = [
+        o for o in question.options.all() if o.pk in own and o.moderation == Moderation.PENDING
+    ]
+
+
+def _ask(participant, question, post, form_id: str):
+    return qna.qna_ask(
+        participant=participant,
+        question_id=question.pk,
+        text=post.get("ask_text", ""),
+        panel_member=post.get("panel_member", ""),
+        display_name=post.get("display_name", ""),
+        client_id=form_id,
+    )
 
 
 def _submit(participant, question, raws, rules, form_id: str, proposal: str) -> list:
@@ -255,8 +296,23 @@ def answer(request, code: str, question_id: int):
         )
     try:
         question = participation.load_open_question(participant, question_id)
+        if question.kind == QuestionKind.QNA and "ask_text" in request.POST:
+            asked, _created = writer.call(_ask, participant, question, request.POST, form_id)
+            messages.success(
+                request,
+                _("Thank you. Your question is shown once a facilitator has read it.")
+                if asked.moderation == Moderation.PENDING
+                else _("Thank you. Your question is on the list."),
+                extra_tags=card,
+            )
+            return redirect(
+                reverse("participate:phone", args=[session.join_code]) + f"#question-{question_id}"
+            )
         rules = QuestionRules.of(question)
         raws = answer_from_form(rules, request.POST)
+        if question.kind == QuestionKind.QNA:
+            # One form, a button per question: each click its own client id.
+            form_id = f"{form_id}-{raws[0]['vote'][0]}{raws[0]['statement']}"[:64]
         if question.kind == QuestionKind.STATEMENTS:
             # The form shows the votes already given; only new or changed votes are sent.
             given = participant_answers(participant).get(str(question.pk), {})
@@ -281,6 +337,14 @@ def answer(request, code: str, question_id: int):
         messages.info(
             request,
             _("This answer had already been received; it counts once."),
+            extra_tags=card,
+        )
+    elif question.kind == QuestionKind.QNA:
+        messages.success(
+            request,
+            _("Your upvote counts.")
+            if raws[0]["vote"] == "up"
+            else _("Your upvote has been withdrawn."),
             extra_tags=card,
         )
     elif proposal and not outcomes:

@@ -54,6 +54,7 @@ def process_page(request, slug):
         "level_explanation": LEVEL_EXPLANATIONS.get(process.level),
         "levels": Level.choices,
         "follow_ups": selectors.process_follow_ups(process=process),
+        "written_answers": selectors.written_answers(process=process),
         "results": _published_results(process),
     }
     return render(request, "public/process.html", context)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import textwrap
 from collections.abc import Iterable
+from datetime import date
 
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
@@ -81,6 +82,7 @@ def question_item(question: Question, result: dict) -> dict:
         "facts": [],
         "answers": None,
         "opinion": None,
+        "asked": None,
     }
     shape = {
         K.SINGLE_CHOICE: _choice,
@@ -90,6 +92,7 @@ def question_item(question: Question, result: dict) -> dict:
         K.BUDGET: _budget,
         K.OPEN_TEXT: _open_text,
         K.STATEMENTS: _statements,
+        K.QNA: _qna,
     }[kind]
     shape(question, result, item)
     return item
@@ -295,6 +298,38 @@ def _open_text(question, result, item) -> None:
                 "a moderator."
             )
             % {"pending": num(result["pending"]), "hidden": num(result["hidden"])}
+        )
+
+
+def _qna(question, result, item) -> None:
+    """A Q&A round: the questions that were asked and approved, most votes first, with
+    the panel's answers; a written answer promised by a date that passed is overdue."""
+    item["respondents"] = result["respondents"]["total"]
+    item["asked"] = [
+        {
+            **a,
+            "due_date": date.fromisoformat(a["answer"]["due"])
+            if a["answer"] and a["answer"]["due"]
+            else None,
+        }
+        for a in result["asked"]
+    ]
+    answered = sum(1 for a in result["asked"] if a["answer"])
+    item["facts"].append(
+        ngettext(
+            "%(n)s question was asked to the panel; %(answered)s answered.",
+            "%(n)s questions were asked to the panel; %(answered)s answered.",
+            len(result["asked"]),
+        )
+        % {"n": num(len(result["asked"])), "answered": num(answered)}
+    )
+    overdue = sum(1 for a in result["asked"] if a["answer"] and a["answer"]["overdue"])
+    if overdue:
+        item["facts"].append(
+            ngettext(
+                "%(n)s written answer is overdue.", "%(n)s written answers are overdue.", overdue
+            )
+            % {"n": num(overdue)}
         )
 
 

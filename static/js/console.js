@@ -228,6 +228,7 @@ function render(snapshot) {
   current = snapshot.session.current_question;
   agenda = new Map(snapshot.agenda.map((q) => [q.id, q]));
   for (const question of snapshot.agenda) updateItem(question);
+  for (const question of snapshot.agenda) if (question.kind === "qna") refreshRound(question);
   if (queueBox) renderQueue(snapshot.moderation);
   if (snapshot.connected) {
     const one = snapshot.connected.phones === 1;
@@ -238,6 +239,27 @@ function render(snapshot) {
   joins.hidden = !busiest;
   joins.textContent = busiest ? format(s.join_spike, { n: busiest }) : "";
   if (snapshot.session.state === "ended") status.textContent = s.ended || "";
+}
+
+// A Q&A round's panel (its forms drawn by the server: templates/live/_qna.html) is fetched
+// again when its questions, pin or answers change, unless the facilitator is typing in it.
+const roundSignatures = new Map();
+async function refreshRound(question) {
+  const r = question.results;
+  const signature = JSON.stringify([r.pinned, r.asked.map((a) => [a.id, a.votes.total, a.merged.length, a.answer && a.answer.mode])]);
+  const box = document.querySelector(`#q-${question.id} .qna-console`);
+  if (!box) return;
+  if (!roundSignatures.has(question.id)) roundSignatures.set(question.id, box.dataset.signature || signature);
+  if (roundSignatures.get(question.id) === signature) return;
+  if (box.contains(document.activeElement) && document.activeElement.matches("input, textarea, select")) return;
+  roundSignatures.set(question.id, signature);
+  const response = await fetch(location.pathname, { credentials: "same-origin" });
+  if (!response.ok) return;
+  const fresh = new DOMParser().parseFromString(await response.text(), "text/html").querySelector(`#q-${question.id} .qna-console`);
+  if (fresh) {
+    fresh.open = box.open;
+    box.replaceWith(fresh);
+  }
 }
 
 const socket = connect({

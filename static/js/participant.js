@@ -150,6 +150,18 @@ container.addEventListener("submit", (event) => {
   event.preventDefault();
   const question = Number(form.dataset.question);
   const kind = form.dataset.kind;
+  if (kind === "qna-ask") {
+    const data = new FormData(form);
+    const text = String(data.get("ask_text") || "");
+    if (!text.trim()) return;
+    const message = { type: "ask", client_id: newId(), question, text };
+    if (data.get("panel_member")) message.panel_member = Number(data.get("panel_member"));
+    if (data.get("display_name")) message.display_name = String(data.get("display_name"));
+    send(message);
+    form.reset();
+    return;
+  }
+  if (kind === "qna") return; // its buttons send (below)
   if (kind === "statements") {
     const field = form.querySelector("[name=new_statement]");
     if (field && field.value.trim()) {
@@ -169,6 +181,23 @@ container.addEventListener("submit", (event) => {
 // Statements are voted with buttons (not radio buttons: arrowing through a radio group
 // would cast a vote at every step).
 container.addEventListener("click", (event) => {
+  const upvote = event.target.closest("button[data-asked]");
+  if (upvote) {
+    event.preventDefault();
+    const question = Number(upvote.closest("form").dataset.question);
+    const vote = upvote.dataset.action;
+    const asked = Number(upvote.dataset.asked);
+    send({ type: "answer", client_id: newId(), question, answer: { statement: asked, vote } });
+    return;
+  }
+  const order = event.target.closest("button[data-order]");
+  if (order) {
+    const card = order.closest(".question-card");
+    card.dataset.order = order.dataset.order;
+    const q = questions.get(Number(card.id.slice(9)));
+    if (q) showAsked(card, q);
+    return;
+  }
   const button = event.target.closest("button[data-vote]");
   if (!button) return;
   const form = button.closest("form.answer-form");
@@ -339,10 +368,89 @@ function fields(q) {
   return fieldset;
 }
 
+// --- a Q&A round: ask the panel, upvote others' questions (templates/participate/_qna.html)
+
+function qnaSection(q) {
+  const node = el("section", { class: "card question-card", id: `question-${q.id}`, "aria-labelledby": `qtitle-${q.id}` },
+    el("h2", { id: `qtitle-${q.id}`, class: "question-text" }, q.text),
+    el("div", { class: "answer-status", id: `status-${q.id}`, role: "status", "aria-live": "polite", "aria-atomic": "true" }));
+  if (q.state !== "open") {
+    node.append(el("p", { class: "help" }, q.state === "closed" ? s.closed_question : s.soon));
+    return node;
+  }
+  if (q.description) node.append(el("p", { class: "help" }, q.description));
+  const action = cfg.answer_url.replace(/\/0\/$/, `/${q.id}/`);
+  const id = (name) => `q${q.id}-${name}`;
+  const parts = [
+    el("input", { type: "hidden", name: "csrfmiddlewaretoken", value: csrfToken() }),
+    el("input", { type: "hidden", name: "form_id", value: newId() }),
+    el("label", { for: id("ask") }, s.qna_your_question),
+    el("textarea", { name: "ask_text", id: id("ask"), rows: 3, maxlength: q.max_length, required: true, "aria-describedby": id("ask-help") }),
+    el("p", { class: "help", id: id("ask-help") }, format(s.text_help, { max: q.max_length }), q.moderated ? ` ${s.qna_moderated}` : ""),
+  ];
+  if (q.panel.length) {
+    parts.push(el("label", { for: id("member") }, s.qna_to),
+      el("select", { name: "panel_member", id: id("member") }, el("option", { value: "" }, s.qna_whole_panel),
+        q.panel.map((m) => el("option", { value: m.id }, m.role ? `${m.name}, ${m.role}` : m.name))));
+  }
+  if (q.names) {
+    parts.push(el("label", { for: id("name") }, s.qna_name),
+      el("input", { type: "text", name: "display_name", id: id("name"), maxlength: 60, autocomplete: "off", "aria-describedby": id("name-help") }),
+      el("p", { class: "help", id: id("name-help") }, s.qna_name_help));
+  }
+  parts.push(el("button", { type: "submit", class: "button primary wide" }, s.qna_ask));
+  node.append(el("form", { method: "post", action, class: "answer-form qna-ask", dataset: { question: q.id, kind: "qna-ask" } }, parts));
+  node.append(el("h3", { class: "qna-list-title", id: id("list") }),
+    el("p", { class: "qna-order" },
+      el("button", { type: "button", class: "button small", dataset: { order: "votes" } }, s.qna_by_votes), " ",
+      el("button", { type: "button", class: "button small", dataset: { order: "time" } }, s.qna_by_time)),
+    el("form", { method: "post", action, class: "answer-form qna-votes", dataset: { question: q.id, kind: "qna" } },
+      el("ol", { class: "qna-list", "aria-labelledby": id("list") })));
+  return node;
+}
+
+// The list of a round's questions, drawn again from every snapshot (only the list: what
+// someone is typing above it stays), keeping focus on the button that had it.
+function showAsked(node, q) {
+  const list = node.querySelector(".qna-list");
+  if (!list) return;
+  const m = mine[String(q.id)] || {};
+  const own = new Set(m.own || []);
+  const order = node.dataset.order || "votes";
+  for (const button of node.querySelectorAll("button[data-order]")) button.setAttribute("aria-pressed", String(button.dataset.order === order));
+  const asked = [...(q.asked || [])];
+  if (order === "time") asked.sort((a, b) => b.id - a.id); // ids follow the order of asking
+  const title = node.querySelector(".qna-list-title");
+  if (title) title.textContent = format(q.asked_total === 1 ? s.qna_count_one : s.qna_count, { n: q.asked_total ?? asked.length });
+  const focused = document.activeElement && list.contains(document.activeElement) ? document.activeElement.dataset.asked : null;
+  const members = new Map((q.panel || []).map((member) => [member.id, member.name]));
+  list.replaceChildren(...asked.map((item) => {
+    const meta = [];
+    if (item.pinned) meta.push(el("strong", {}, s.pinned_now));
+    if (own.has(item.id)) meta.push(el("strong", {}, s.qna_yours));
+    else if (item.name) meta.push(item.name);
+    if (item.panel_member && members.has(item.panel_member)) meta.push(format(s.to_member, { name: members.get(item.panel_member) }));
+    if (item.paper) meta.push(s.on_paper);
+    meta.push(format(item.votes === 1 ? s.qna_votes_one : s.votes_n, { n: item.votes }));
+    if (item.answer) meta.push(s[`answer_${item.answer}`] || "");
+    const joined = meta.flatMap((part, i) => (i ? [" · ", part] : [part]));
+    const up = m[String(item.id)] === "up";
+    const button = q.upvotes && !own.has(item.id)
+      ? el("button", { type: "submit", name: up ? "withdraw" : "upvote", value: item.id, class: "button vote", "aria-pressed": String(up), dataset: { asked: item.id, action: up ? "withdrawn" : "up" } },
+        up ? s.qna_withdraw : s.qna_upvote, el("span", { class: "visually-hidden" }, `: ${item.text.slice(0, 60)}`))
+      : null;
+    return el("li", { class: `qna-item${own.has(item.id) ? " is-own" : ""}${item.pinned ? " is-pinned" : ""}`, id: `asked-${item.id}` },
+      el("p", { class: "qna-text" }, item.text || s.erased), el("p", { class: "qna-meta" }, joined), button);
+  }));
+  if (!asked.length) list.append(el("li", { class: "help" }, s.qna_none));
+  if (focused) list.querySelector(`button[data-asked="${focused}"]`)?.focus();
+}
+
 // The same card as templates/participate/phone.html draws: its heading, a live region
 // for what happened to the answer, and the form (folded under "Change my answer" once
 // the answer counts).
 function section(q) {
+  if (q.kind === "qna") return qnaSection(q);
   const done = answered(q);
   const node = el("section", { class: `card question-card${done ? " is-answered" : ""}`, id: `question-${q.id}`, "aria-labelledby": `qtitle-${q.id}` },
     el("h2", { id: `qtitle-${q.id}`, class: "question-text" }, q.text),
@@ -463,7 +571,8 @@ function render(snapshot) {
   for (const q of snapshot.questions) {
     // Results and their visibility change often; only the question itself decides
     // whether its form is drawn again.
-    const { results, revealed, opinion, ...definition } = q;
+    // A round's list of asked questions changes with every vote: drawn apart (showAsked).
+    const { results, revealed, opinion, asked, asked_total, pinned, ...definition } = q;
     const signature = JSON.stringify(definition);
     questions.set(q.id, q);
     let node = document.getElementById(`question-${q.id}`);
@@ -476,6 +585,17 @@ function render(snapshot) {
       node.append(el("div", { class: "phone-results" }));
     }
     signatures.set(q.id, signature);
+    if (q.kind === "qna") {
+      if (!node.querySelector(".qna-list") || !node.querySelector("button[data-order]")) {
+        // The server's card (plain forms): take the live one, keeping what was typed.
+        const fresh = section(q);
+        carryOver(node, fresh);
+        node = fresh;
+      }
+      showAsked(node, q);
+      wanted.push(node);
+      continue;
+    }
     showResults(node, q);
     wanted.push(node);
   }
@@ -532,6 +652,22 @@ function acknowledge(ack) {
     cardNote(ack.question ?? sent?.question, format(s.rejected, { reason: ack.message }), "error");
     return;
   }
+  if (sent && sent.type === "ask") {
+    const key = String(ack.question);
+    if (ack.asked) {
+      const m = (mine[key] = mine[key] || {});
+      m.own = [...new Set([...(m.own || []), ack.asked])];
+    }
+    cardNote(ack.question, ack.status === "shown" ? s.qna_shown : ack.status === "held" ? s.qna_held : s.duplicate, "done");
+    return;
+  }
+  if (sent && sent.type === "answer" && "statement" in sent.answer && questions.get(sent.question)?.kind === "qna") {
+    if (ack.counted) remember(sent);
+    const node = document.getElementById(`question-${ack.question}`);
+    if (node) showAsked(node, questions.get(sent.question));
+    cardNote(ack.question, sent.answer.vote === "up" ? s.qna_upvoted : s.qna_withdrawn, "done");
+    return;
+  }
   if (sent && ack.counted) remember(sent);
   if (ack.receipt) keepReceipt(ack.question, ack.receipt);
   const vote = Boolean(sent && sent.answer && "statement" in sent.answer);
@@ -557,6 +693,10 @@ const socket = connect({
       mine = message.answers;
       for (const [id, q] of questions) {
         const node = document.getElementById(`question-${id}`);
+        if (q.kind === "qna") {
+          if (node) showAsked(node, q);
+          continue;
+        }
         if (q.kind === "statements" || (node && node.classList.contains("is-answered") !== answered(q))) redraw(id, false);
       }
     } else if (message.type === "you") {

@@ -2,7 +2,7 @@
 // when revealed. A text summary goes to an aria-live region, at most every few seconds.
 import { config, connect, el, format } from "./live.js";
 import { opinionSummary, renderOpinion } from "./opinion.js";
-import { num, renderResults, summary } from "./results.js";
+import { askedRow, num, renderResults, summary } from "./results.js";
 
 const cfg = config("presenter-config");
 const s = cfg.strings;
@@ -65,7 +65,24 @@ function render(snapshot) {
   questionNode.textContent = question.text;
   stateNode.textContent = s[question.state] || "";
   stateNode.className = `stage-state state-${question.state}`;
-  if (question.revealed && question.opinion) {
+  if (question.qna) {
+    // A Q&A round: the question being answered large, and the top of the list with its
+    // votes split by source (the list is the round itself: always shown).
+    const { pinned, top, shown } = question.qna;
+    const max = Math.max(1, ...[pinned, ...top].filter(Boolean).map((a) => a.votes.total));
+    const parts = [];
+    if (pinned) {
+      parts.push(el("section", { class: "qna-pinned" },
+        el("p", { class: "qna-pinned-label" }, s.pinned_now),
+        el("p", { class: "qna-pinned-text" }, pinned.text || s.erased),
+        el("ol", { class: "result-list" }, askedRow(pinned, max, s))));
+    }
+    parts.push(top.length ? el("ol", { class: "result-list qna-top" }, top.map((item) => askedRow(item, max, s)))
+      : (!pinned ? el("p", { class: "help" }, s.no_questions) : null));
+    parts.push(el("p", { class: "result-total" }, format(s.asked_n, { n: num(shown) })));
+    resultsNode.replaceChildren(...parts.filter(Boolean));
+    announce(pinned ? `${s.pinned_now}: ${pinned.text}` : question.text, isNew);
+  } else if (question.revealed && question.opinion) {
     // A statements question with its opinion map: the map and its lists take the stage.
     resultsNode.replaceChildren(renderOpinion(question.opinion, s));
     announce(`${question.text}. ${opinionSummary(question.opinion, s)}`, isNew);

@@ -72,6 +72,12 @@ export function renderResults(question, results, s) {
     const wall = el("ul", { class: "text-wall" }, results.approved.map((item) => el("li", { class: "wall-card" }, item.text)));
     box.append(results.approved.length ? wall : el("p", {}, s.no_texts));
     return box;
+  } else if (kind === "qna") {
+    // A Q&A round: the asked questions, most votes first, with their votes split by source.
+    const asked = results.asked || [];
+    const max = Math.max(1, ...asked.map((a) => a.votes.total));
+    for (const item of asked) list.append(askedRow(item, max, s));
+    if (!asked.length) box.append(el("p", {}, s.no_questions));
   } else if (kind === "statements") {
     for (const statement of results.statements) {
       const total = Math.max(1, statement.votes);
@@ -82,8 +88,20 @@ export function renderResults(question, results, s) {
     }
   }
   box.append(list);
-  if (kind !== "statements" && kind !== "open_text") box.append(legend(s));
+  if (kind !== "statements" && kind !== "open_text" && kind !== "qna") box.append(legend(s));
   return box;
+}
+
+// One asked question: its text (and who asked, to whom, from where), its votes and bar.
+export function askedRow(item, max, s) {
+  const meta = [];
+  if (item.name) meta.push(item.name);
+  if (item.panel_member && item.panel_member.name) meta.push(format(s.to_member, { name: item.panel_member.name }));
+  if (item.source === "paper") meta.push(s.on_paper);
+  if (item.merged && item.merged.length) meta.push(format(s.merged_n, { n: num(item.merged.length) }));
+  if (item.answer) meta.push(s[`answer_${item.answer.mode}`] || "");
+  const label = el("span", {}, item.text || s.erased, meta.length ? el("span", { class: "asked-meta" }, ` (${meta.join(" · ")})`) : null);
+  return row(label, format(s.votes_n, { n: num(item.votes.total) }), bar(item.votes.total, max, item.votes), split(item.votes, s));
 }
 
 export function summary(question, results, s) {

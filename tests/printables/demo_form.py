@@ -1,5 +1,6 @@
 """The demo's evening form as plain rows (``selectors.form_rows`` shape): the seven
-questions of ``seed_demo``'s evening, one of each kind, the last with statements. Shared
+questions of ``seed_demo``'s evening, one of each kind, the last with statements (its
+Q&A round is not on the form). Shared
 by the layout tests; taken from the demo design so the two never drift apart."""
 
 import datetime
@@ -22,7 +23,9 @@ STATEMENTS = next(q for q in _evening()["questions"] if q["kind"] == "statements
 
 def demo_questions(statements: int = 7) -> list[dict]:
     rows = []
-    for number, question in enumerate(_evening()["questions"], start=1):
+    # The form leaves the Q&A round out (it has question cards of its own).
+    printed = [q for q in _evening()["questions"] if q["kind"] != "qna"]
+    for number, question in enumerate(printed, start=1):
         row = {
             "id": number,
             "kind": question["kind"],

@@ -1,5 +1,6 @@
 """Several Daphne processes on PostgreSQL and Redis serve one session: phones spread over
-them, every answer counts once, and a presenter on either shows the exact total. Runs the
+them, every answer (and every upvote of a question to the panel) counts once, and a
+presenter on either shows the exact total. Runs the
 load tool (``bench/``) small, as ``.ci/run`` does with PostgreSQL and Redis running."""
 
 import json
@@ -25,7 +26,7 @@ def test_two_servers_count_every_answer_once_and_both_presenters_show_the_total(
             "-m",
             "bench.load",
             *("--phones", "400", "--servers", "2", "--window", "5"),
-            *("--sheets", "20", "--tellers", "2"),
+            *("--sheets", "20", "--tellers", "2", "--qna", "40"),
         ],
         cwd=ROOT,
         capture_output=True,
@@ -49,3 +50,16 @@ def test_two_servers_count_every_answer_once_and_both_presenters_show_the_total(
     assert correct["counted_in_database"] == correct["expected_total"] == 420
     # Answers went to both servers; each presenter saw all of them.
     assert correct["presenters_show"] == [420, 420]
+    # The Q&A phase: 400 phones upvoted 3 questions each, over both servers; every upvote
+    # counts once, and both presenters reached the exact sum.
+    qna = figures["app"]["qna"]
+    assert qna["acks"] == {"counted": 1200}
+    assert qna["duplicates_acked_as_duplicate"] == qna["duplicates_sent"] == 40
+    assert qna["exact_total_after_last_upvote_ms"] is not None
+    assert correct["qna"] == {
+        "expected_upvotes": 1200,
+        "counted_in_database": 1200,
+        "lost": 0,
+        "double_counted": 0,
+        "exact": True,
+    }

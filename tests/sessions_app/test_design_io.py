@@ -40,13 +40,17 @@ def test_import_creates_everything_and_logs_it(design, organiser):
         "budget",
         "open_text",
         "statements",
+        "qna",
+    ]
+    assert [m.name for m in session.questions.get(kind="qna").panel.all()] == [
+        m["name"] for m in design["panel"]
     ]
     statements = session.questions.get(kind="statements")
     assert statements.level == "consult" and statements.participants_may_add
     assert statements.options.count() == 8
     logged = list(LogEntry.objects.filter(process=process).values_list("action", flat=True))
     assert logged[:4] == ["process.created", "staff.granted", "process.imported", "session.created"]
-    assert logged.count("question.created") == 7
+    assert logged.count("question.created") == 8
 
 
 def test_round_trip_preserves_everything(design, organiser):
@@ -102,7 +106,7 @@ BAD_FILES = {
         lambda d: q(d, 0).update(kind="poll"),
         [
             "sessions[0].questions[0].kind: must be one of: single_choice, multiple_choice, "
-            "scale, ranking, budget, open_text, statements"
+            "scale, ranking, budget, open_text, statements, qna"
         ],
     ),
     "unknown level": (
@@ -172,7 +176,7 @@ BAD_FILES = {
         [
             "sessions[0].mode: must be one of: in_room, hybrid, online",
             "sessions[0].questions[0].kind: must be one of: single_choice, multiple_choice, "
-            "scale, ranking, budget, open_text, statements",
+            "scale, ranking, budget, open_text, statements, qna",
             "sessions[0].questions[2].max: the lowest value must be below the highest value",
             "sessions[0].questions[3].options: a ranking needs at least 2 options",
         ],

@@ -6,7 +6,7 @@ from django.core.management.base import CommandError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from sessions_app.exceptions import InputRejected
+from sessions_app.exceptions import ERROR_MESSAGES, InputRejected
 from sessions_app.identifiers import normalise_code
 from sessions_app.management.base import TranslatedCommand
 from sessions_app.models import LiveSession, PrintBatch
@@ -29,6 +29,11 @@ class Command(TranslatedCommand):
             "--cards", action="store_true", help=gettext_lazy("an attendee card with each sheet")
         )
         parser.add_argument(
+            "--qna-cards",
+            action="store_true",
+            help=gettext_lazy("question cards of the session's Q&A round instead of its forms"),
+        )
+        parser.add_argument(
             "-o", "--output", type=Path, required=True, help=gettext_lazy("the PDF to write")
         )
         parser.add_argument(
@@ -37,7 +42,9 @@ class Command(TranslatedCommand):
             help=gettext_lazy("address the QR codes open (default: SITE_URL)"),
         )
 
-    def handle(self, *args, join_code, count, large, cards, output: Path, base_url, **options):
+    def handle(
+        self, *args, join_code, count, large, cards, output: Path, base_url, qna_cards, **options
+    ):
         session = (
             LiveSession.objects.select_related("process")
             .filter(join_code=normalise_code(join_code))
@@ -45,7 +52,12 @@ class Command(TranslatedCommand):
         )
         if session is None:
             raise CommandError(_("No session with join code “%(code)s”.") % {"code": join_code})
-        layout = form_layout(session=session, large_print=large, with_cards=cards)
+        if qna_cards and not session.questions.filter(kind="qna").exists():
+            raise CommandError(str(ERROR_MESSAGES["no_qna_round"]))
+        cards = cards and not qna_cards
+        layout = form_layout(
+            session=session, large_print=large, with_cards=cards, qna_cards=qna_cards
+        )
         try:
             batch = print_batch_create(
                 user=None, session=session, count=count, layout=layout, with_cards=cards

@@ -74,6 +74,11 @@ def demo_design(today) -> dict:
             },
             {"date": (evening + timedelta(days=84)).isoformat(), "label": "Besluit gemeenteraad"},
         ],
+        "panel": [
+            {"name": "Wethouder Jansen", "role": "wethouder openbare ruimte"},
+            {"name": "Fatima El Amrani", "role": "raadslid"},
+            {"name": "Pieter de Boer", "role": "projectleider Stationsplein"},
+        ],
         "sessions": [
             {
                 "title": "Bewonersavond Stationsplein",
@@ -163,6 +168,20 @@ def demo_design(today) -> dict:
                             "waar de meningen uiteenlopen. Het is geen stemming; de "
                             "ontwerpers gebruiken het overzicht als achtergrond."
                         ),
+                    },
+                    {
+                        "kind": "qna",
+                        "text": "Vragen aan het panel",
+                        "description": (
+                            "Stel uw vraag aan de wethouder, het raadslid of de "
+                            "projectleider. Stem op de vragen die u ook belangrijk vindt."
+                        ),
+                        "max_length": 300,
+                        "max_proposals": 200,
+                        "names": True,
+                        "premoderate": True,
+                        "upvotes": True,
+                        "panel": ["Wethouder Jansen", "Fatima El Amrani", "Pieter de Boer"],
                     },
                 ],
             }
