@@ -18,10 +18,10 @@ It runs, in one go and on the same server:
    times, for the app's throughput (the median round) beside the echo's (the median of
    all its rounds);
 4. the **Q&A phase** (``--qna N``, the default 200): the console opens a round of N
-   questions asked to the panel and puts it on screen with its list shown; every phone
-   upvotes three of them at random moments within the window (10 % send one upvote
-   twice, with the same client id); the presenter's snapshots are timed until the sum of
-   the upvotes it shows is exact;
+   questions asked to the panel and puts it on screen; every phone upvotes three of them
+   at random moments within the window (10 % send one upvote twice, with the same client
+   id); the presenter's snapshots are timed until the sum of the upvotes they show
+   (``qna.votes``) is exact;
 5. the **check**: the database must hold exactly one counting answer per phone, the one
    acknowledged last, plus the paper, and exactly the upvotes acknowledged; nothing
    lost, nothing counted twice.
@@ -441,10 +441,9 @@ class QnaPresenter:
     updates: list[tuple[float, int]] = field(default_factory=list)
 
     def seen(self, at: float, message: dict) -> None:
-        question = message.get("question") or {}
-        asked = (question.get("results") or {}).get("asked")
-        if asked is not None:
-            self.updates.append((at, sum(item["votes"]["total"] for item in asked)))
+        round_ = (message.get("question") or {}).get("qna")
+        if round_ is not None:
+            self.updates.append((at, round_["votes"]))
 
     def first_time_at(self, total: int) -> float | None:
         return next((at for at, n in self.updates if n == total), None)
@@ -717,7 +716,7 @@ async def qna_phase(plan: dict, phones, presenters, console, usage, args, rng) -
     """Every phone upvotes three of the round's questions within the window; the
     presenter must show the exact sum of upvotes, coalesced (never a frame per vote)."""
     question, asked = plan["question"], plan["asked"]
-    for number, command in enumerate(("open", "show", "reveal")):
+    for number, command in enumerate(("open", "show")):
         key = f"qna-{number}"
         _ms, result = await console.request(
             {"type": "command", "id": key, "command": command, "question": question}, key

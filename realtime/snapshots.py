@@ -244,11 +244,14 @@ def build_view(
             # with its votes split by source (whether or not results are "shown": the
             # list is the round itself).
             asked = cache[current.pk]["asked"]
-            presenter_question.pop("asked", None)
+            for key in ("asked", "asked_total", "results"):
+                # Its whole list is the console's; the projector shows the top.
+                presenter_question.pop(key, None)
             presenter_question["qna"] = {
                 "pinned": next((a for a in asked if a["pinned"]), None),
                 "top": [a for a in asked if not a["pinned"]][:PRESENTER_ASKED],
                 "shown": len(asked),
+                "votes": sum(a["votes"]["total"] for a in asked),
             }
     return SessionView(
         version=version,

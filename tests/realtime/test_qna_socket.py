@@ -166,6 +166,8 @@ async def test_the_presenter_gets_coalesced_totals_and_the_pinned_question(
         if pinned["votes"]["total"] == 24:
             break
     assert pinned["votes"] == {"room": 12, "remote": 12, "paper": 0, "hands": 0, "total": 24}
+    assert snapshot["question"]["qna"]["votes"] == 24  # the whole round, added up
+    assert "results" not in snapshot["question"]  # the list itself is the console's
     assert len(frames) < 24  # coalesced: never a frame per vote
     for client in (asker, console, presenter, *phones):
         await client.close()
