@@ -278,3 +278,40 @@ def test_a_promised_written_answer_is_given_later_and_announced_in_the_feed(
     assert "Schriftelijk antwoord: Blijft de markt?" in feed
     assert "De markt blijft op zaterdag." in feed
     assert feed.count("Schriftelijk antwoord:") == 1  # the promise itself is not news
+
+
+def test_every_staff_and_public_page_shows_a_round_with_questions(client, round_, organiser):
+    """A process with a Q&A round and its questions, answers and a merge: the designer,
+    console, paper, teller, log and public pages and the process's log page all render."""
+    session, question = round_
+    phones = [participation.participant_join(session=session, via="room") for _ in range(2)]
+    first, _ = qna.qna_ask(
+        participant=phones[0], question_id=question.pk, text="Vraag een?", client_id="ask-0000001"
+    )
+    second, _ = qna.qna_ask(
+        participant=phones[1], question_id=question.pk, text="Vraag twee?", client_id="ask-0000002"
+    )
+    qna.qna_merge(user=organiser, asked=second, into=first)
+    qna.qna_answer(user=organiser, asked=first, mode="in_writing", due=date(2027, 3, 1))
+    facilitation.question_close(user=organiser, question=question)
+    slug = session.process.slug
+    client.force_login(organiser)
+    pages = [
+        reverse("designer:process_detail", args=[slug]),
+        reverse("designer:question_edit", args=[slug, question.pk]),
+        reverse("designer:question_preview", args=[slug, question.pk]),
+        reverse("designer:process_log", args=[slug]),
+        reverse("designer:follow_up", args=[slug]),
+        reverse("live:console", args=[slug, session.pk]),
+        reverse("live:presenter", args=[session.join_code]),
+        reverse("paper:page", args=[slug, session.pk]),
+        reverse("paper:teller_session", args=[session.pk]),
+        reverse("public:process", args=[slug]),
+        reverse("public:log", args=[slug]),
+        reverse("public:feed", args=[slug]),
+    ]
+    for url in pages:
+        response = client.get(url)
+        assert response.status_code == 200, url
+    edit = client.get(reverse("designer:question_edit", args=[slug, question.pk])).content
+    assert b'data-kinds="qna"' in edit and b"Wethouder De Vries" in edit
