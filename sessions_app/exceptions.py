@@ -148,6 +148,17 @@ INPUT_CODES: dict[str, Promise] = {
     "answer_text": _("Type the answer's summary, in at most 2000 characters."),
     "answer_due": _("Give the date by which the written answer will be given."),
     "no_qna_round": _("This session has no round of questions to the panel."),
+    # the dossier
+    "document_too_large": _("The document is too large (at most 20 MB)."),
+    "not_document": _("This file is not a PDF, PNG or JPEG."),
+    "summary_required": _("Write a short summary in plain language."),
+    "summary_too_long": _("The summary is longer than 1000 characters."),
+    "alt_text_required": _("Say in words what the image shows (its alternative text)."),
+    "title_required": _("Give a title."),
+    "invalid_date": _("Give a date."),
+    "invalid_kind": _("Choose a type."),
+    "invalid_url": _("Give a web address that starts with https:// or http://."),
+    "unknown_document": _("This document or link is not in the dossier."),
     # Reading forms from photos and scans
     "file_too_large": _("The file is too large (at most 100 MB)."),
     "not_image": _("This file is not a photo (JPEG, PNG) or a scan (PDF, TIFF)."),

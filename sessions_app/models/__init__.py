@@ -20,6 +20,7 @@ from .choices import (
     Source,
     StatementOrigin,
 )
+from .dossier import DocumentKind, DossierDocument, DossierLink
 from .evidence import TreeHead
 from .export import ExportJob
 from .followup import FollowUp
@@ -40,6 +41,9 @@ from .text import ErasureReason, TextContent, TextKind
 __all__ = [
     "AttendeeCard",
     "CardRule",
+    "DocumentKind",
+    "DossierDocument",
+    "DossierLink",
     "EntryMethod",
     "EntryMode",
     "EntryState",

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from sessions_app.views import accounts, designer, exports
+from sessions_app.views import accounts, designer, dossier, exports
 
 app_name = "designer"
 
@@ -16,6 +16,7 @@ urlpatterns = [
     path("<slug:slug>/export/", designer.process_export, name="process_export"),
     path("<slug:slug>/log/", designer.process_log, name="process_log"),
     path("<slug:slug>/follow-up/", designer.follow_up, name="follow_up"),
+    path("<slug:slug>/dossier/", dossier.dossier_page, name="dossier"),
     path(
         "<slug:slug>/follow-up/written/<int:asked_id>/",
         designer.written_answer,

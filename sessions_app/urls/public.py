@@ -1,7 +1,7 @@
 from django.urls import path
 
 from sessions_app.feeds import ProcessFeed
-from sessions_app.views import public
+from sessions_app.views import dossier, public
 
 app_name = "public"
 
@@ -15,5 +15,8 @@ urlpatterns = [
     # The log's entries as JSON, a page at a time, to check in a browser
     path("p/<slug:slug>/log/entries.json", public.process_log_entries, name="log_entries"),
     path("p/<slug:slug>/check/", public.receipt_check, name="check"),
+    path(
+        "p/<slug:slug>/dossier/<int:document_id>/", dossier.document_file, name="dossier_document"
+    ),
     path("p/<slug:slug>/feed/", ProcessFeed(), name="feed"),
 ]

@@ -22,6 +22,7 @@ from sessions_app.models.choices import LEVEL_EXPLANATIONS
 
 from . import public_results
 from .common import use_process_language
+from .dossier import dossier_items
 from .strings import log_check_strings
 
 #: How the log names a staff account (``services.log.actor_for``): ``staff:<username>``.
@@ -56,6 +57,7 @@ def process_page(request, slug):
         "follow_ups": selectors.process_follow_ups(process=process),
         "written_answers": selectors.written_answers(process=process),
         "results": _published_results(process),
+        **dossier_items(process),
     }
     return render(request, "public/process.html", context)
 

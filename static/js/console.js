@@ -251,7 +251,11 @@ async function refreshRound(question) {
   if (!box) return;
   if (!roundSignatures.has(question.id)) roundSignatures.set(question.id, box.dataset.signature || signature);
   if (roundSignatures.get(question.id) === signature) return;
-  if (box.contains(document.activeElement) && document.activeElement.matches("input, textarea, select")) return;
+  // Not while the facilitator works in it: focus inside, or something typed not yet sent.
+  if (box.contains(document.activeElement)) return;
+  const typed = [...box.querySelectorAll("input:not([type=hidden]), textarea")].some((field) =>
+    field.type === "radio" || field.type === "checkbox" ? field.checked !== field.defaultChecked : field.value !== field.defaultValue);
+  if (typed) return;
   roundSignatures.set(question.id, signature);
   const response = await fetch(location.pathname, { credentials: "same-origin" });
   if (!response.ok) return;

@@ -1,0 +1,176 @@
+"""The dossier (issue 22, first part): documents with a plain-language summary (images with
+their alternative text) and links to council documents; checked by content, kept under
+their SHA-256, which the log holds; on the public page and downloadable by anyone."""
+
+import hashlib
+import io
+from datetime import date
+
+import pytest
+from django.urls import reverse
+from PIL import Image
+
+from sessions_app.exceptions import InputRejected
+from sessions_app.models import DossierDocument, DossierLink, LogEntry
+from sessions_app.services import dossier
+from sessions_app.services.processes import process_publish
+
+pytestmark = pytest.mark.django_db
+
+PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+
+
+def png() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (40, 20), (0, 120, 60)).save(out, format="PNG")
+    return out.getvalue()
+
+
+@pytest.fixture
+def published(process, organiser, live_session, make_question):
+    make_question("single_choice")
+    process_publish(user=organiser, process=process)
+    return process
+
+
+def add(process, user, content=PDF, **overrides):
+    values = {
+        "title": "Raadsvoorstel herinrichting",
+        "kind": "proposal",
+        "day": "2027-02-01",
+        "summary": "Het college stelt voor het plein groener te maken.",
+    }
+    values.update(overrides)
+    return dossier.document_add(user=user, process=process, content=content, **values)
+
+
+def test_a_document_is_kept_under_its_hash_and_logged(published, organiser):
+    document = add(published, organiser)
+    digest = hashlib.sha256(PDF).hexdigest()
+    assert (document.sha256, document.content_type, document.size) == (
+        digest,
+        "application/pdf",
+        len(PDF),
+    )
+    assert dossier.document_path(document).read_bytes() == PDF
+    logged = LogEntry.objects.get(action="dossier.document_added")
+    assert logged.data["sha256"] == digest and logged.data["summary"].startswith("Het college")
+
+
+@pytest.mark.parametrize(
+    ("content", "overrides", "code"),
+    [
+        (b"<html>not a pdf</html>", {}, "not_document"),
+        (PDF, {"summary": "  "}, "summary_required"),
+        (PDF, {"summary": "x" * 1001}, "summary_too_long"),
+        (PDF, {"title": ""}, "title_required"),
+        (PDF, {"kind": "poster"}, "invalid_kind"),
+        (PDF, {"day": "morgen"}, "invalid_date"),
+        (None, {}, "alt_text_required"),  # an image without its alternative text
+        (PDF + b"x" * dossier.DOCUMENT_MAX_BYTES, {}, "document_too_large"),
+    ],
+)
+def test_bad_documents_are_refused_and_change_nothing(
+    published, organiser, content, overrides, code
+):
+    before = (DossierDocument.objects.count(), LogEntry.objects.count())
+    with pytest.raises(InputRejected) as caught:
+        add(published, organiser, content=png() if content is None else content, **overrides)
+    assert caught.value.code == code
+    assert (DossierDocument.objects.count(), LogEntry.objects.count()) == before
+
+
+def test_links_need_a_web_address_and_a_summary(published, organiser):
+    for url in ("javascript:alert(1)", "ftp://x.nl/a", "https://a b"):
+        with pytest.raises(InputRejected) as caught:
+            dossier.link_add(
+                user=organiser,
+                process=published,
+                title="Besluit",
+                url=url,
+                day=date(2026, 5, 1),
+                summary="Samenvatting.",
+            )
+        assert caught.value.code == "invalid_url"
+    link = dossier.link_add(
+        user=organiser,
+        process=published,
+        title="Raadsbesluit 2026",
+        url="https://zuiderhaven.raadsinformatie.nl/document/123",
+        day=date(2026, 5, 1),
+        summary="De raad koos vorig jaar voor een autoluw centrum.",
+    )
+    assert LogEntry.objects.get(action="dossier.link_added").data["url"] == link.url
+
+
+def test_the_public_page_shows_the_dossier_and_serves_the_document(client, published, organiser):
+    document = add(published, organiser)
+    image = add(
+        published,
+        organiser,
+        content=png(),
+        title="Schetsontwerp",
+        kind="plan",
+        alt_text="Schets van het plein met bomen langs de randen en een markt in het midden.",
+    )
+    dossier.link_add(
+        user=organiser,
+        process=published,
+        title="Raadsbesluit 2026",
+        url="https://zuiderhaven.raadsinformatie.nl/document/123",
+        day=date(2026, 5, 1),
+        summary="De raad koos vorig jaar voor een autoluw centrum.",
+    )
+    page = client.get(published.get_absolute_url()).content.decode()
+    section = page.split('id="dossier-heading"')[1].split("</section>")[0]
+    assert "Het college stelt voor het plein groener te maken." in section
+    assert 'alt="Schets van het plein met bomen' in section
+    assert document.sha256 in section and "raadsinformatie.nl/document/123" in section
+    download = client.get(reverse("public:dossier_document", args=[published.slug, document.pk]))
+    assert download.status_code == 200
+    body = b"".join(download.streaming_content)
+    assert hashlib.sha256(body).hexdigest() == document.sha256
+    assert download["Content-Type"] == "application/pdf"
+    assert "attachment" in download["Content-Disposition"]
+    shown = client.get(reverse("public:dossier_document", args=[published.slug, image.pk]))
+    assert shown["Content-Type"] == "image/png" and "inline" in shown["Content-Disposition"]
+    # Taken out: gone from the page and the address, logged; the file stays as evidence.
+    dossier.item_remove(user=organiser, process=published, document_id=document.pk)
+    assert (
+        client.get(
+            reverse("public:dossier_document", args=[published.slug, document.pk])
+        ).status_code
+        == 404
+    )
+    assert document.sha256 not in client.get(published.get_absolute_url()).content.decode()
+    assert LogEntry.objects.filter(action="dossier.removed").count() == 1
+    assert dossier.document_path(document).exists()
+
+
+def test_the_organiser_adds_documents_and_links_on_the_dossier_page(client, published, organiser):
+    client.force_login(organiser)
+    url = reverse("designer:dossier", args=[published.slug])
+    assert client.get(url).status_code == 200
+    response = client.post(
+        url,
+        {
+            "action": "document",
+            "file": io.BytesIO(PDF),
+            "title": "Begroting",
+            "kind": "budget",
+            "date": "2027-01-10",
+            "summary": "Het plein kost 2,4 miljoen euro.",
+        },
+        follow=True,
+    )
+    assert "Het plein kost 2,4 miljoen euro." in response.content.decode()
+    response = client.post(
+        url,
+        {"action": "link", "title": "Besluit", "url": "nee", "date": "2027-01-10", "summary": "x"},
+        follow=True,
+    )
+    assert "https://" in response.content.decode()  # the error names what is needed
+    assert DossierLink.objects.count() == 0
+    # Only the process's organisers.
+    client.logout()
+    assert client.get(url).status_code in (302, 404)
