@@ -42,6 +42,8 @@ from sessions_app.logchain import (
     verify_chain,
 )
 from sessions_app.models import (
+    DossierDocument,
+    DossierLink,
     HandCount,
     Moderation,
     Option,
@@ -63,7 +65,7 @@ VOTES = {"agree": 1, "disagree": -1, "pass": 0, "up": 1, "withdrawn": 0}
 class RowProblem:
     """The first row that does not match the log. ``table``: ``response``,
     ``paper_entry``, ``hand_count``, ``statement`` (also a question asked to the panel),
-    ``panel_answer`` or ``text``; ``seq``: the log entry
+    ``panel_answer``, ``dossier_document``, ``dossier_link`` or ``text``; ``seq``: the log entry
     that vouches for the row (None when none does); ``reason``: a code
     (``not_logged``, ``missing``, ``differs``, ``status_differs``,
     ``moderation_differs``, ``text_differs``, ``commitment_mismatch``,
@@ -114,6 +116,10 @@ class _Expected:
     asked: dict[int, tuple[int | None, str | None, int]] = field(default_factory=dict)
     merged: dict[int, tuple[int | None, int]] = field(default_factory=dict)
     panel_answers: dict[int, tuple[dict, int]] = field(default_factory=dict)
+    #: The dossier: documents and links as logged, and those taken out.
+    documents: dict[int, tuple[dict, int]] = field(default_factory=dict)
+    links: dict[int, tuple[dict, int]] = field(default_factory=dict)
+    removed: dict[tuple[str, int], int] = field(default_factory=dict)
 
 
 def answer_shape(shown: dict) -> tuple[int | None, frozenset, tuple | None]:
@@ -240,6 +246,13 @@ def replay(
             e.merged[pk] = (data["into"], seq)
     elif action == "qna.answered":
         e.panel_answers[data["answer"]] = (data, seq)
+    elif action == "dossier.document_added":
+        e.documents[data["document"]] = (data, seq)
+    elif action == "dossier.link_added":
+        e.links[data["link"]] = (data, seq)
+    elif action == "dossier.removed":
+        key = ("document", data["document"]) if "document" in data else ("link", data["link"])
+        e.removed[key] = seq
     elif action in ("moderation.approved", "moderation.hidden"):
         state = Moderation.APPROVED if action.endswith("approved") else Moderation.HIDDEN
         if "response" in data:
@@ -328,7 +341,7 @@ def rows_verify(*, process: Process, expected: _Expected | None = None) -> RowPr
             "id",
         )
     }
-    for check in (_responses, _entries_check, _hands, _statements, _asked, _texts):
+    for check in (_responses, _entries_check, _hands, _statements, _asked, _dossier, _texts):
         problem = check(process, e, texts)
         if problem is not None:
             return problem
@@ -681,6 +694,58 @@ def _asked(process: Process, e: _Expected, texts: dict) -> RowProblem | None:
     return None
 
 
+def _dossier(process: Process, e: _Expected, texts: dict) -> RowProblem | None:
+    """The dossier's documents and links against their log entries: what was published,
+    whether it was taken out, and each document's file against its logged SHA-256."""
+    from sessions_app.services.dossier import document_path
+
+    for table, rows, logged, fields in (
+        (
+            "dossier_document",
+            DossierDocument.objects.filter(process=process).order_by("id"),
+            e.documents,
+            ("title", "kind", "date", "sha256", "size", "content_type", "summary"),
+        ),
+        (
+            "dossier_link",
+            DossierLink.objects.filter(process=process).order_by("id"),
+            e.links,
+            ("title", "url", "date", "summary"),
+        ),
+    ):
+        key = table.removeprefix("dossier_")
+        seen = set()
+        for row in rows:
+            if row.pk not in logged:
+                return RowProblem(table, row.pk, None, "not_logged")
+            seen.add(row.pk)
+            data, seq = logged[row.pk]
+            for name in fields:
+                stored = getattr(row, name)
+                stored = stored.isoformat() if name == "date" else stored
+                if stored != data.get(name):
+                    return RowProblem(table, row.pk, seq, "differs", name, stored, data.get(name))
+            removed_seq = e.removed.get((key, row.pk))
+            if (row.removed_at is not None) != (removed_seq is not None):
+                return RowProblem(
+                    table,
+                    row.pk,
+                    removed_seq or seq,
+                    "differs",
+                    "removed",
+                    row.removed_at is not None,
+                    removed_seq is not None,
+                )
+            if table == "dossier_document":
+                path = document_path(row)
+                if path.exists() and hashlib.sha256(path.read_bytes()).hexdigest() != row.sha256:
+                    return RowProblem(table, row.pk, seq, "differs", "file", None, row.sha256)
+        for pk, (_data, seq) in logged.items():
+            if pk not in seen:
+                return RowProblem(table, pk, seq, "missing")
+    return None
+
+
 def _texts(process: Process, e: _Expected, texts: dict) -> RowProblem | None:
     for commitment, seq in e.commitments.items():
         if commitment not in texts:
@@ -705,6 +770,8 @@ TABLES = {
     "hand_count": lambda: _("hand count"),
     "statement": lambda: _("statement"),
     "panel_answer": lambda: _("panel answer"),
+    "dossier_document": lambda: _("dossier document"),
+    "dossier_link": lambda: _("dossier link"),
     "text": lambda: _("text"),
 }
 

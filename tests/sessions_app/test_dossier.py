@@ -174,3 +174,35 @@ def test_the_organiser_adds_documents_and_links_on_the_dossier_page(client, publ
     # Only the process's organisers.
     client.logout()
     assert client.get(url).status_code in (302, 404)
+
+
+def test_the_evidence_check_binds_the_dossier_to_the_log(published, organiser):
+    from sessions_app.binding import rows_verify
+
+    document = add(published, organiser)
+    link = dossier.link_add(
+        user=organiser,
+        process=published,
+        title="Raadsbesluit",
+        url="https://zuiderhaven.raadsinformatie.nl/document/1",
+        day=date(2026, 5, 1),
+        summary="Het besluit van vorig jaar.",
+    )
+    dossier.item_remove(user=organiser, process=published, link_id=link.pk)
+    assert rows_verify(process=published) is None
+    # A summary edited behind the log's back is named.
+    DossierDocument.objects.filter(pk=document.pk).update(summary="Iets anders.")
+    problem = rows_verify(process=published)
+    assert (problem.table, problem.row_id, problem.field) == (
+        "dossier_document",
+        document.pk,
+        "summary",
+    )
+    DossierDocument.objects.filter(pk=document.pk).update(summary=document.summary)
+    # A link put back without a log entry, and a swapped file, are named too.
+    DossierLink.objects.filter(pk=link.pk).update(removed_at=None)
+    assert rows_verify(process=published).field == "removed"
+    DossierLink.objects.filter(pk=link.pk).update(removed_at=document.created_at)
+    assert rows_verify(process=published) is None
+    dossier.document_path(document).write_bytes(PDF + b"% changed\n")
+    assert rows_verify(process=published).field == "file"
