@@ -449,6 +449,22 @@ class QnaPresenter:
         return next((at for at, n in self.updates if n == total), None)
 
 
+async def until_open(phones: list[Socket], question: int, limit: float = 30) -> None:
+    """Wait until every phone's last snapshot shows ``question`` open."""
+
+    def is_open(socket: Socket) -> bool:
+        snapshot = socket.last_snapshot or {}
+        return any(
+            q["id"] == question and q["state"] == "open" for q in snapshot.get("questions", [])
+        )
+
+    deadline = time.perf_counter() + limit
+    while not all(is_open(p) for p in phones):
+        if time.perf_counter() > deadline:
+            raise RuntimeError(f"not every phone saw question {question} open within {limit} s")
+        await asyncio.sleep(0.05)
+
+
 async def town_hall(stack: Stack, args, echo_frame_size: list[int]) -> dict:
     plan = stack.plan
     code, question, options = plan["code"], plan["question"], plan["options"]
@@ -506,17 +522,7 @@ async def town_hall(stack: Stack, args, echo_frame_size: list[int]) -> dict:
     if not result.get("ok"):
         raise RuntimeError(f"open refused: {result}")
 
-    def is_open(socket: Socket) -> bool:
-        snapshot = socket.last_snapshot or {}
-        return any(
-            q["id"] == question and q["state"] == "open" for q in snapshot.get("questions", [])
-        )
-
-    deadline = time.perf_counter() + 30
-    while not all(is_open(p) for p in phones):
-        if time.perf_counter() > deadline:
-            raise RuntimeError("not every phone saw the question open within 30 s")
-        await asyncio.sleep(0.05)
+    await until_open(phones, question)
     open_reach_s = time.perf_counter() - opened_at
 
     # The burst: every phone answers once within the window, some send it twice.
@@ -724,17 +730,7 @@ async def qna_phase(plan: dict, phones, presenters, console, usage, args, rng) -
         if not result.get("ok"):
             raise RuntimeError(f"{command} refused: {result}")
 
-    def is_open(socket: Socket) -> bool:
-        snapshot = socket.last_snapshot or {}
-        return any(
-            q["id"] == question and q["state"] == "open" for q in snapshot.get("questions", [])
-        )
-
-    deadline = time.perf_counter() + 30
-    while not all(is_open(p) for p in phones):
-        if time.perf_counter() > deadline:
-            raise RuntimeError("not every phone saw the round open within 30 s")
-        await asyncio.sleep(0.05)
+    await until_open(phones, question)
     watchers = []
     for presenter in presenters:
         watcher = QnaPresenter(presenter.socket)

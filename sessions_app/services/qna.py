@@ -22,7 +22,6 @@ from __future__ import annotations
 from datetime import date
 
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 
 from sessions_app import permissions
 from sessions_app.answers import clean_text
@@ -290,18 +289,3 @@ def qna_answer(*, user, asked: Option, mode, text="", due=None, client_id="") ->
     if mode == M.WRITTEN:
         send_on_commit(process_changed, process_id=process.pk, action="qna_written")
     return answer
-
-
-def latest_answers(asked_ids) -> dict[int, PanelAnswer]:
-    """The answer that stands for each asked question (the latest record)."""
-    latest: dict[int, PanelAnswer] = {}
-    for answer in PanelAnswer.objects.filter(asked_id__in=list(asked_ids)).order_by("id"):
-        latest[answer.asked_id] = answer
-    return latest
-
-
-def overdue(answer: PanelAnswer | None, today: date | None = None) -> bool:
-    """A written answer was promised by a date that has passed, and none was given."""
-    if answer is None or answer.mode != M.IN_WRITING:
-        return False
-    return answer.due < (today or timezone.localdate())

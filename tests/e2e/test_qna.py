@@ -7,7 +7,6 @@ import re
 
 import pytest
 from asgiref.sync import sync_to_async
-from axe_playwright_python.async_playwright import Axe
 from playwright.async_api import expect
 
 from sessions_app.models import Option, Role
@@ -19,13 +18,9 @@ from sessions_app.services.processes import panel_replace, process_publish
 from sessions_app.specs import PanelMemberSpec
 
 from .test_evening_paper import log_in
+from .test_live_session import join, no_axe_violations
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-
-async def no_axe_violations(page):
-    results = await Axe().run(page)
-    assert results.violations_count == 0, results.generate_report()
 
 
 @pytest.fixture
@@ -63,18 +58,6 @@ def round_(live_session, make_question, organiser, make_user, grant):
         "entry": f"/t/{paper.sheet_token(sheets[0])}/",
     }
     return live_session, question, paths
-
-
-async def join(browser, base, code, *, javascript=True):
-    context = await browser.new_context(
-        locale="nl-NL", viewport={"width": 390, "height": 760}, java_script_enabled=javascript
-    )
-    context.set_default_timeout(10_000)
-    page = await context.new_page()
-    await page.goto(f"{base}/j/{code}/")
-    await page.get_by_role("button", name="Meedoen").click()
-    await expect(page).to_have_url(re.compile(f"/j/{code}/answer/$"))
-    return page
 
 
 @sync_to_async
