@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "sessions_app",
     "realtime",
     "printables",
+    "following",  # following a process by e-mail (docs/following.md)
 ]
 
 MIDDLEWARE = [
@@ -398,6 +399,22 @@ BACKUP_KEEP_DAYS = env_int("BACKUP_KEEP_DAYS", 30)
 # Minutes after "End session" during which the facilitator may reopen it (a slip of the
 # hand on the evening itself); later, reopening is refused (`reopen_expired`).
 SESSION_REOPEN_MINUTES = max(0, env_int("SESSION_REOPEN_MINUTES", 30))
+
+# --- Following a process by e-mail (docs/following.md) ----------------------------------
+# Off: no form, and the follow, confirm and unsubscribe pages are not found. Also off
+# (whatever this says) while mails would only be printed on the console outside DEBUG.
+FOLLOW_BY_EMAIL = env_bool("FOLLOW_BY_EMAIL", True)
+# An address asked for and not confirmed is deleted after this many hours.
+FOLLOW_CONFIRM_HOURS = max(1, env_int("FOLLOW_CONFIRM_HOURS", 48))
+# At most this many unconfirmed addresses per process; more requests are refused.
+FOLLOW_PENDING_MAX = max(1, env_int("FOLLOW_PENDING_MAX", 200))
+# Sending (manage.py send_notifications, in the background): messages per SMTP connection,
+# messages per minute, messages per run (then the job queues itself again), and seconds
+# news waits so that what happens together goes out in one message.
+MAIL_BATCH = max(1, env_int("MAIL_BATCH", 50))
+MAIL_RATE = max(1, env_int("MAIL_RATE", 60))
+MAIL_PER_RUN = max(1, env_int("MAIL_PER_RUN", 500))
+MAIL_NEWS_DELAY = max(0, env_int("MAIL_NEWS_DELAY", 300))
 
 # --- i18n -----------------------------------------------------------------------------
 LANGUAGE_CODE = "nl"

@@ -25,5 +25,7 @@ urlpatterns = [
     path("", include("sessions_app.urls.live")),
     path("", include("sessions_app.urls.paper")),
     path("manage/", include("sessions_app.urls.designer")),
+    # following a process by e-mail (docs/following.md)
+    path("", include("following.urls")),
     path("", include("sessions_app.urls.public")),
 ]

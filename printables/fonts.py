@@ -4,6 +4,7 @@ so accents and curly quotes print the same everywhere."""
 from pathlib import Path
 
 import reportlab
+from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 
@@ -44,5 +45,46 @@ def wrap(text: str, size: float, width: float, bold: bool = False) -> list[str]:
                 lines.append(word[:cut])
                 word = word[cut:]
             line = word
+        lines.append(line)
+    return lines
+
+
+def fit_bold(
+    text: str, sizes: tuple[float, ...], most_lines: int, width_pt: float, *, ellipsis: bool
+) -> tuple[float, list[str]]:
+    """A bold heading's size and lines: the first of ``sizes`` at which it wraps into at
+    most ``most_lines`` lines, none wider than ``width_pt``; else the smallest size and
+    as many whole lines as fit (the last one ending in "…" with ``ellipsis``)."""
+    register()
+    for size in sizes:
+        lines = wrap(text, size, width_pt / mm, bold=True)
+        if len(lines) <= most_lines and all(
+            pdfmetrics.stringWidth(line, BOLD, size) <= width_pt for line in lines
+        ):
+            return size, lines
+    size = sizes[-1]
+    lines = wrap(text, size, width_pt / mm, bold=True)
+    if len(lines) > most_lines:
+        last = lines[most_lines - 1].rstrip(" .,") + "…" if ellipsis else lines[most_lines - 1]
+        lines = [*lines[: most_lines - 1], last]
+    return size, lines
+
+
+def wrap_url(url: str, size: float, width: float) -> list[str]:
+    """Break an address into lines no wider than ``width`` mm, after a ``/`` where it
+    can (a part longer than a line is cut)."""
+    parts = [part for part in url.replace("/", "/\n").split("\n") if part]
+    lines: list[str] = []
+    line = ""
+    for part in parts:
+        if width_mm(line + part, size) <= width:
+            line += part
+            continue
+        if line:
+            lines.append(line)
+        pieces = wrap(part, size, width)
+        lines.extend(pieces[:-1])
+        line = pieces[-1]
+    if line:
         lines.append(line)
     return lines

@@ -37,6 +37,8 @@ PAGE_W, PAGE_H = 210.0, 297.0
 MARKER_SIZE, MARKER_MARGIN = 14.0, 8.0
 QR_SIZE = 32.0
 CARD_QR_SIZE = 22.0
+#: The small QR code to the process's dossier, under the title on the first page.
+DOSSIER_QR_SIZE = 15.0
 LEFT, RIGHT = 20.0, 190.0
 BOTTOM = PAGE_H - MARKER_MARGIN - MARKER_SIZE - 6
 #: Where the questions start on every page: below the corner markers and the QR code.
@@ -119,6 +121,8 @@ class Flow:
         self.bottom = bottom
         self.pages = [Page(1)]
         self.y = top
+        #: The place of the dossier's QR code and caption (``_dossier``), if any.
+        self.dossier: dict | None = None
 
     @property
     def page(self) -> Page:
@@ -172,7 +176,10 @@ def build(form: dict, *, large_print: bool, with_cards: bool = False) -> dict:
     ``strings`` holding the translated instructions, and optionally ``privacy``: one
     short line printed under the instructions (where to read the privacy statement).
     ``with_cards`` reserves a place on the first page for the attendee card's QR code
-    (each sheet's own card).
+    (each sheet's own card). With ``dossier`` true in ``form``, a small QR code to the
+    process's dossier and its caption (``strings["dossier_title"]``) get a place under the
+    title, in the header, clear of the corner markers, the sheet's QR code and every
+    question (``paper_form`` draws them with the print run's address).
 
     Laid out roomy first, then tighter (choices in two columns, less space between
     questions and rows, then a smaller writing area); a tighter layout is taken only
@@ -190,6 +197,7 @@ def build(form: dict, *, large_print: bool, with_cards: bool = False) -> dict:
             "y": MARKER_MARGIN + QR_SIZE + 3.5,
         },
         "card": card,
+        **({"dossier": flow.dossier} if flow.dossier else {}),
         "box_size": flow.style.box,
         "questions": questions,
         "pages": [
@@ -299,6 +307,8 @@ def _header(flow: Flow, form: dict, strings: dict) -> None:
         for line in fonts.wrap(text, size, title_width, bold)[:2]:
             y += size * PT * 1.35
             flow.text(x, y, line, size, bold=bold)
+    if form.get("dossier"):
+        y = _dossier(flow, strings, y)
     # How to fill in, with a drawn example of each mark (the correction rule).
     flow.y = max(flow.y, y + 4)
     size = style.body
@@ -321,6 +331,42 @@ def _header(flow: Flow, form: dict, strings: dict) -> None:
         {"kind": "rule", "x": LEFT, "y": round(flow.y, 2), "w": RIGHT - LEFT, "h": 0}
     )
     flow.y += 4
+
+
+def _dossier(flow: Flow, strings: dict, y: float) -> float:
+    """Reserve the dossier block under the title's last line (``y``): a QR code at the
+    title's left edge (beside the top left marker's column, never under the sheet's QR
+    code) and, to its right, the caption and two lines for the address. Returns where the
+    block ends. It lies above the instructions, so no question's area reaches it."""
+    style = flow.style
+    x = MARKER_MARGIN + MARKER_SIZE + 4
+    right = PAGE_W - MARKER_MARGIN - MARKER_SIZE - 4 - QR_SIZE - 4
+    top = y + 2.5
+    size = style.small if style.large else 8.0
+    step = size * PT * 1.35
+    text_x = x + DOSSIER_QR_SIZE + 3
+    width = right - text_x
+    caption = fonts.wrap(strings["dossier_title"], size, width, bold=True)[:2]
+    first = top + size * PT
+    flow.dossier = {
+        "page": 1,
+        "x": x,
+        "y": round(top, 2),
+        "size": DOSSIER_QR_SIZE,
+        "caption": [
+            {"x": round(text_x, 2), "y": round(first + index * step, 2), "text": line}
+            for index, line in enumerate(caption)
+        ],
+        "text": {
+            "x": round(text_x, 2),
+            "y": round(first + len(caption) * step, 2),
+            "size": round(size, 2),
+            "step": round(step, 2),
+            "width": round(width, 2),
+            "lines": 2,
+        },
+    }
+    return top + max(DOSSIER_QR_SIZE, (len(caption) + 2) * step)
 
 
 def _card(flow: Flow, strings: dict) -> dict:

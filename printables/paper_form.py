@@ -13,7 +13,7 @@ from reportlab.pdfgen.canvas import Canvas
 
 from . import aruco, fonts
 from .layout import PAGE_H, PAGE_W
-from .qr import draw_qr
+from .qr import draw_qr, printed_url
 
 STROKE = 0.3 * mm
 
@@ -30,6 +30,9 @@ class SheetRow:
     #: The receipt code on the tear-off strip of the last page, and where to check it.
     receipt: str = ""
     check_url: str = ""
+    #: The public page's dossier, for the small QR code under the title (when the layout
+    #: has its place).
+    dossier_url: str = ""
 
 
 def _y(y_mm: float) -> float:
@@ -84,6 +87,10 @@ def draw_page(canvas: Canvas, layout: dict, page: dict, sheet: SheetRow, strings
     canvas.drawCentredString(PAGE_W / 2 * mm, _y(PAGE_H - (7.5 if large else 10)), footer)
     if sheet.receipt and page["number"] == total:
         _receipt_strip(canvas, sheet, strings)
+
+    dossier = layout.get("dossier")
+    if dossier and sheet.dossier_url and dossier["page"] == page["number"]:
+        _dossier_block(canvas, dossier, sheet.dossier_url)
 
     card = layout.get("card")
     if card and sheet.card_url and card["page"] == page["number"]:
@@ -140,6 +147,21 @@ def _receipt_strip(canvas: Canvas, sheet: SheetRow, strings: dict) -> None:
     canvas.drawString(
         (x + 2) * mm, _y(y + 11.5), strings["receipt_check"].replace("{url}", sheet.check_url)
     )
+
+
+def _dossier_block(canvas: Canvas, block: dict, url: str) -> None:
+    """The small QR code to the process's dossier, its caption and its address in text."""
+    size = block["size"]
+    draw_qr(canvas, url, block["x"] * mm, _y(block["y"] + size), size * mm)
+    text = block["text"]
+    canvas.setFont(fonts.BOLD, text["size"])
+    for line in block["caption"]:
+        canvas.drawString(line["x"] * mm, _y(line["y"]), line["text"])
+    canvas.setFont(fonts.REGULAR, text["size"])
+    for index, line in enumerate(
+        fonts.wrap_url(printed_url(url), text["size"], text["width"])[: text["lines"]]
+    ):
+        canvas.drawString(text["x"] * mm, _y(text["y"] + index * text["step"]), line)
 
 
 def readable_receipt(code: str) -> str:

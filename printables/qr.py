@@ -15,6 +15,13 @@ def qr_svg(url: str, *, label: str, border: int = 2) -> str:
     return svg.replace("<svg ", f'<svg role="img" aria-label="{escape(label)}" ', 1)
 
 
+def printed_url(url: str) -> str:
+    """An address as people type it from paper: without ``https://``, ``www.``, the
+    ``#anchor`` and the last slash (``inspraak.example.nl/p/stationsplein``)."""
+    text = url.split("#", 1)[0].split("://", 1)[-1]
+    return text.removeprefix("www.").rstrip("/")
+
+
 def draw_qr(canvas, url: str, x_pt: float, y_pt: float, size_pt: float) -> None:
     """Draw a QR code for ``url`` as vector squares, lower left corner at (x, y), the quiet
     zone included in ``size``."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from . import cards, paper_form, poster, slips
+from . import cards, follow, paper_form, poster, slips
 
 PDF = "application/pdf"
 
@@ -14,6 +14,7 @@ OUTPUTS: dict[str, Callable[..., bytes]] = {
     "poster": poster.render_poster,
     "slips": slips.render_slips,
     "cards": cards.render_cards,
+    "follow": follow.render_follow_slips,
 }
 
 

@@ -6,7 +6,6 @@ import io
 
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
-from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 
 from . import fonts
@@ -29,18 +28,9 @@ def text_width() -> float:
 
 def fit_heading(text: str) -> tuple[float, list[str]]:
     """The heading's size and lines: wrapped to the slip's text width at 12 pt, or
-    smaller when it needs more than three lines or holds a word wider than the slip."""
-    fonts.register()
-    width = text_width()
-    for size in HEADING_SIZES:
-        lines = fonts.wrap(text, size, width / mm, bold=True)
-        if len(lines) <= HEADING_LINES and all(
-            stringWidth(line, fonts.BOLD, size) <= width for line in lines
-        ):
-            return size, lines
-    size = HEADING_SIZES[-1]
-    # Still too long at the smallest size: whole lines as fit, never past the cut line.
-    return size, fonts.wrap(text, size, width / mm, bold=True)[:HEADING_LINES]
+    smaller when it needs more than three lines or holds a word wider than the slip
+    (still too long at the smallest size: as many whole lines as fit)."""
+    return fonts.fit_bold(text, HEADING_SIZES, HEADING_LINES, text_width(), ellipsis=False)
 
 
 def render_slips(*, url: str, start_url: str, code: str, title: str, strings: dict) -> bytes:

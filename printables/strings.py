@@ -43,6 +43,7 @@ def form_strings() -> dict:
             "Tear off and keep this strip: your receipt. Hand in the rest of the form."
         ),
         "receipt_check": _("Check that your form counts: {url}"),
+        "dossier_title": _("Background: the plan's dossier"),
     }
 
 
@@ -52,8 +53,19 @@ def poster_strings() -> dict:
         "scan": _("Scan the code with your phone's camera"),
         "or_go_to": _("or go to {url} and type the code"),
         "no_account": _("No account needed. No personal data is asked for."),
+        "dossier_title": _("Background: the plan's dossier"),
         "card_title": _("Your attendee card"),
         "card_text": _(
             "Scan this code with your phone to take part, or type the code when you join. Your paper form carries the same code, so you count once."
+        ),
+    }
+
+
+def follow_strings() -> dict:
+    """The "follow this plan" slip."""
+    return {
+        "follow": _(
+            "Follow this plan: scan the code or go to {url}. You will get an e-mail when "
+            "something happens; you can stop at any time."
         ),
     }

@@ -14,7 +14,10 @@ what every row must be now:
 - each proposed statement's moderation state and text;
 - each kept text (``TextContent``): its commitment, and that every copy shows it; each
   erased one: empty everywhere, and named by a ``content.erased`` entry;
-- votes imported from Polis: the digest their ``polis.imported`` entry holds.
+- votes imported from Polis: the digest their ``polis.imported`` entry holds;
+- the dossier's documents and links; the timeline's steps (``Milestone``), as the last
+  ``process.created`` / ``process.timeline_edited`` left them with every later
+  ``process.decided`` applied.
 
 It then reads the rows and names the first that differs. Kept apart from the chain check
 (``logchain``) and from Django's ORM only where reading needs it.
@@ -45,6 +48,7 @@ from sessions_app.models import (
     DossierDocument,
     DossierLink,
     HandCount,
+    Milestone,
     Moderation,
     Option,
     PanelAnswer,
@@ -65,8 +69,8 @@ VOTES = {"agree": 1, "disagree": -1, "pass": 0, "up": 1, "withdrawn": 0}
 class RowProblem:
     """The first row that does not match the log. ``table``: ``response``,
     ``paper_entry``, ``hand_count``, ``statement`` (also a question asked to the panel),
-    ``panel_answer``, ``dossier_document``, ``dossier_link`` or ``text``; ``seq``: the log entry
-    that vouches for the row (None when none does); ``reason``: a code
+    ``panel_answer``, ``dossier_document``, ``dossier_link``, ``milestone`` or ``text``;
+    ``seq``: the log entry that vouches for the row (None when none does); ``reason``: a code
     (``not_logged``, ``missing``, ``differs``, ``status_differs``,
     ``moderation_differs``, ``text_differs``, ``commitment_mismatch``,
     ``erased_unlogged``, ``import_differs``); ``field``, ``stored`` and ``logged``: what
@@ -120,6 +124,8 @@ class _Expected:
     documents: dict[int, tuple[dict, int]] = field(default_factory=dict)
     links: dict[int, tuple[dict, int]] = field(default_factory=dict)
     removed: dict[tuple[str, int], int] = field(default_factory=dict)
+    #: The timeline as logged (``{date, label, kind}`` in order), and the entry that set it.
+    timeline: tuple[list, int] | None = None
 
 
 def answer_shape(shown: dict) -> tuple[int | None, frozenset, tuple | None]:
@@ -253,6 +259,15 @@ def replay(
     elif action == "dossier.removed":
         key = ("document", data["document"]) if "document" in data else ("link", data["link"])
         e.removed[key] = seq
+    elif action == "process.created" and "timeline" in data:
+        e.timeline = (_steps(data["timeline"]), seq)
+    elif action == "process.timeline_edited":
+        e.timeline = (_steps(data["after"]), seq)
+    elif action == "process.decided":
+        from sessions_app.services.dossier import decision_timeline
+
+        steps = e.timeline[0] if e.timeline else []
+        e.timeline = (decision_timeline(steps, day=data["date"], summary=data["summary"]), seq)
     elif action in ("moderation.approved", "moderation.hidden"):
         state = Moderation.APPROVED if action.endswith("approved") else Moderation.HIDDEN
         if "response" in data:
@@ -267,6 +282,14 @@ def replay(
             e.erased[commitment] = seq
     elif action == "polis.imported" and "responses_digest" in data:
         e.imports.append((data["responses_digest"], seq))
+
+
+def _steps(timeline: list) -> list[dict]:
+    """Timeline steps as logged; entries written before steps had a type mean ``other``."""
+    return [
+        {"date": step["date"], "label": step["label"], "kind": step.get("kind", "other")}
+        for step in timeline
+    ]
 
 
 def _paper_counted(e: _Expected, seq: int, data: dict) -> None:
@@ -341,7 +364,16 @@ def rows_verify(*, process: Process, expected: _Expected | None = None) -> RowPr
             "id",
         )
     }
-    for check in (_responses, _entries_check, _hands, _statements, _asked, _dossier, _texts):
+    for check in (
+        _responses,
+        _entries_check,
+        _hands,
+        _statements,
+        _asked,
+        _dossier,
+        _timeline,
+        _texts,
+    ):
         problem = check(process, e, texts)
         if problem is not None:
             return problem
@@ -746,6 +778,26 @@ def _dossier(process: Process, e: _Expected, texts: dict) -> RowProblem | None:
     return None
 
 
+def _timeline(process: Process, e: _Expected, texts: dict) -> RowProblem | None:
+    """The timeline's steps, in order, against the log (``_Expected.timeline``)."""
+    rows = list(
+        Milestone.objects.filter(process=process)
+        .order_by("position", "id")
+        .values_list("id", "date", "label", "kind")
+    )
+    logged, seq = e.timeline if e.timeline is not None else ([], None)
+    for index, (pk, day, label, kind) in enumerate(rows):
+        if index >= len(logged):
+            return RowProblem("milestone", pk, None, "not_logged")
+        want = logged[index]
+        for name, stored in (("date", day.isoformat()), ("label", label), ("kind", kind)):
+            if stored != want[name]:
+                return RowProblem("milestone", pk, seq, "differs", name, stored, want[name])
+    if len(logged) > len(rows):
+        return RowProblem("milestone", len(rows) + 1, seq, "missing")
+    return None
+
+
 def _texts(process: Process, e: _Expected, texts: dict) -> RowProblem | None:
     for commitment, seq in e.commitments.items():
         if commitment not in texts:
@@ -772,6 +824,7 @@ TABLES = {
     "panel_answer": lambda: _("panel answer"),
     "dossier_document": lambda: _("dossier document"),
     "dossier_link": lambda: _("dossier link"),
+    "milestone": lambda: _("timeline step"),
     "text": lambda: _("text"),
 }
 

@@ -1,5 +1,7 @@
 """The server's daily tick: ``manage.py purge`` (retention, and fresh signed heads) in a
-separate, niced process, a minute after the server starts and then every 24 hours."""
+separate, niced process, a minute after the server starts and then every 24 hours; and
+the mail job of following by e-mail (``manage.py send_notifications``), for what was left
+unsent."""
 
 from __future__ import annotations
 
@@ -22,6 +24,10 @@ def _run() -> None:
         start_command("purge")
     except OSError:
         logger.exception("the daily purge did not start")
+    # Following by e-mail: whatever a stopped server or mail server left unsent.
+    from following.wake import wake
+
+    wake()
     _schedule(EVERY)
 
 

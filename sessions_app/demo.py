@@ -19,9 +19,11 @@ from django.utils import timezone, translation
 
 from sessions_app.models import LiveSession, Option, Question, QuestionKind, Response
 from sessions_app.services import (
+    evaluation,
     facilitation,
     followups,
     hands,
+    notes,
     opinion,
     paper,
     participation,
@@ -121,6 +123,8 @@ def fill_held_meeting(*, process, organiser, facilitator, teller) -> LiveSession
         question_create(user=organiser, session=session, spec=question_spec_of(q))
         for q in upcoming.questions.order_by("position", "id")
     ]
+    # The evening closed with the evaluation, from its template.
+    questions += evaluation.evaluation_add(user=organiser, session=session)
     options = {
         q.pk: list(q.options.order_by("position").values_list("pk", flat=True)) for q in questions
     }
@@ -136,8 +140,8 @@ def fill_held_meeting(*, process, organiser, facilitator, teller) -> LiveSession
             continue  # the question round comes last (``_question_round``)
         batch = []
         for index, phone in enumerate(phones):
-            if rng.random() < 0.1:
-                continue  # not everybody answers everything
+            if rng.random() < (0.35 if question.evaluation else 0.1):
+                continue  # not everybody answers everything, nor stays for the evaluation
             if question.kind == K.STATEMENTS:
                 camp = 0 if index % 5 < 3 else 1  # three in five want it green
                 for statement, vote in _votes(rng, options[question.pk], camp).items():
@@ -152,13 +156,17 @@ def fill_held_meeting(*, process, organiser, facilitator, teller) -> LiveSession
                     )
             else:
                 serial += 1
+                if (
+                    question.evaluation
+                    and question.kind == K.SINGLE_CHOICE
+                    and len(options[question.pk]) == len(JOINED_BY)
+                ):
+                    # How did you take part: as they did.
+                    found = {"option": options[question.pk][0 if index < ROOM else 1]}
+                else:
+                    found = _answer(rng, question, options[question.pk], paper=False)
                 batch.append(
-                    participation.Submission(
-                        phone,
-                        question.pk,
-                        _answer(rng, question, options[question.pk], paper=False),
-                        f"demo-{serial:06d}",
-                    )
+                    participation.Submission(phone, question.pk, found, f"demo-{serial:06d}")
                 )
         participation.responses_submit(batch)
     for number, response in enumerate(
@@ -192,6 +200,8 @@ def fill_held_meeting(*, process, organiser, facilitator, teller) -> LiveSession
                         str(s): v for s, v in _votes(rng, options[question.pk], number % 2).items()
                     }
                 }
+            elif question.evaluation and len(options[question.pk]) == len(JOINED_BY):
+                answers[str(question.pk)] = {"option": options[question.pk][2]}  # on paper
             else:
                 answers[str(question.pk)] = _answer(rng, question, options[question.pk], paper=True)
         # The process asks for double entry: two tellers type each form, blind.
@@ -222,6 +232,8 @@ def fill_held_meeting(*, process, organiser, facilitator, teller) -> LiveSession
                 user=user, sheet=card, answers=written, client_id=f"demo-card-{prefix}"
             )
     for question in questions:
+        if question.evaluation:
+            continue  # nobody raises hands to say how the evening was
         if question.kind in (K.SINGLE_CHOICE, K.MULTIPLE_CHOICE):
             counts = {str(o): rng.randint(2, 9) for o in options[question.pk]}
             hands.hand_count_record(user=facilitator, question=question, counts=counts)
@@ -239,6 +251,9 @@ def fill_held_meeting(*, process, organiser, facilitator, teller) -> LiveSession
         facilitation.session_show(user=facilitator, session=session, question=statements)
     facilitation.session_end(user=facilitator, session=session)
     reconciliation.paper_close(user=facilitator, session=session)
+    for text in NOTES:
+        notes.note_add(user=facilitator, session=session, text=text)
+    _as_it_happened(rng, session, day, zone)
     followups.follow_up_record(
         user=organiser,
         process=process,
@@ -267,6 +282,44 @@ ASKED = [
     ("Komen er meer bomen op het plein?", "", "", 5),
 ]
 PAPER_QUESTION = "Kunnen bewoners meepraten over het kunstwerk?"
+
+
+#: The options of the evaluation's "how did you take part" (the template's).
+JOINED_BY = ("phone in the room", "phone elsewhere", "paper", "hands or listening")
+#: The facilitator's notes of last week's evening, with the minute after 19:00 each was typed.
+NOTES = [
+    "De wifi in de bibliotheek viel rond 19:25 even weg; een paar telefoons moesten "
+    "opnieuw verbinden.",
+    "Na de stellingen gingen zo'n tien mensen weg: volgende keer de vragenronde eerder.",
+    "Veel ouderen vulden liever papier in; meer formulieren en pennen klaarleggen.",
+]
+NOTE_MINUTES = (26, 71, 118)
+
+
+def _as_it_happened(rng: random.Random, session: LiveSession, day, zone) -> None:
+    """Put last week's evening at its own times: each question opened a few minutes
+    after the one before, the phones' answers in the minutes it was open (most of them
+    soon after it opened), the notes at their minutes and the end at 20:55. The services
+    stamp everything with the moment the demo is made; the session report reads these
+    times (answers per minute). The log keeps its own times."""
+    start = datetime.combine(day, time(19, 8), tzinfo=zone)
+    questions = list(session.questions.order_by("position", "id"))
+    for index, question in enumerate(questions):
+        opened = start + timedelta(minutes=9 * index)
+        closed = opened + timedelta(minutes=8)
+        Question.objects.filter(pk=question.pk).update(opened_at=opened, closed_at=closed)
+        answers = list(
+            Response.objects.filter(question=question, source="online").only("pk", "created_at")
+        )
+        for response in answers:
+            response.created_at = opened + timedelta(seconds=420 * rng.betavariate(1.3, 4))
+        Response.objects.bulk_update(answers, ["created_at"], batch_size=500)
+    for text, minute in zip(NOTES, NOTE_MINUTES, strict=True):
+        session.notes.filter(text=text).update(
+            created_at=datetime.combine(day, time(19, 0), tzinfo=zone) + timedelta(minutes=minute)
+        )
+    ended = datetime.combine(day, time(20, 55), tzinfo=zone)
+    LiveSession.objects.filter(pk=session.pk).update(ended_at=ended)
 
 
 def _question_round(rng: random.Random, question: Question, phones, facilitator, organiser):

@@ -81,6 +81,8 @@ def question_to_dict(question: Question) -> dict:
         data["level"] = question.level
     if question.promise:
         data["promise"] = question.promise
+    if question.evaluation:
+        data["evaluation"] = True
     return data
 
 
@@ -121,11 +123,41 @@ def process_fields_to_dict(process: Process) -> dict:
 
 
 def timeline_to_list(process: Process) -> list[dict]:
-    return [{"date": m.date.isoformat(), "label": m.label} for m in process.milestones.all()]
+    return [
+        {"date": m.date.isoformat(), "label": m.label, "kind": m.kind}
+        for m in process.milestones.all()
+    ]
 
 
 def panel_to_list(process: Process) -> list[dict]:
     return [{"name": m.name, "role": m.role} for m in process.panel.all()]
+
+
+def dossier_to_dict(process: Process) -> dict:
+    """The dossier's metadata (not its files), in the order the items were added: the
+    documents and links still in it. A list without items is left out."""
+    documents = [
+        {
+            "title": d.title,
+            "kind": d.kind,
+            "date": d.date.isoformat(),
+            "summary": d.summary,
+            "alt_text": d.alt_text,
+            "sha256": d.sha256,
+            "content_type": d.content_type,
+        }
+        for d in process.documents.filter(removed_at__isnull=True).order_by("id")
+    ]
+    links = [
+        {
+            "title": link.title,
+            "url": link.url,
+            "date": link.date.isoformat(),
+            "summary": link.summary,
+        }
+        for link in process.links.filter(removed_at__isnull=True).order_by("id")
+    ]
+    return {name: items for name, items in (("documents", documents), ("links", links)) if items}
 
 
 def process_to_dict(process: Process) -> dict:
@@ -141,6 +173,9 @@ def process_to_dict(process: Process) -> dict:
     panel = panel_to_list(process)
     if panel:
         data["panel"] = panel
+    dossier = dossier_to_dict(process)
+    if dossier:
+        data["dossier"] = dossier
     data["sessions"] = [session_to_dict(s) for s in process.sessions.all()]
     return data
 
@@ -174,7 +209,7 @@ def process_spec_from(data: dict) -> ProcessSpec:
 
 def milestone_specs_from(data: dict) -> list[MilestoneSpec]:
     return [
-        MilestoneSpec(date=parse_date(m["date"]), label=m["label"])
+        MilestoneSpec(date=parse_date(m["date"]), label=m["label"], kind=m.get("kind", "other"))
         for m in data.get("timeline", [])
     ]
 
@@ -219,6 +254,7 @@ def question_spec_from(data: dict) -> QuestionSpec:
         qna_premoderate=data.get("premoderate", True),
         qna_upvotes=data.get("upvotes", True),
         panel=list(data.get("panel", [])),
+        evaluation=bool(data.get("evaluation", False)),
     )
 
 

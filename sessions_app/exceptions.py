@@ -19,6 +19,9 @@ The codes, by area:
   ``follow_up_question``, ``follow_up_outcome``, ``follow_up_reasoning``,
   ``follow_up_date``.
 * ``ExportError`` (council outputs made on request): ``export_format``.
+* ``following.services.FollowError`` (following a process by e-mail): ``following_off``,
+  ``process_not_public``, ``invalid_email``, ``too_many_pending``, ``unknown_token``,
+  ``expired_token``.
 * Reading forms from photos and scans (``InputRejected``, and ``PageOutcome.reason``):
   see ``services.reading``.
 """
@@ -159,6 +162,14 @@ INPUT_CODES: dict[str, Promise] = {
     "invalid_kind": _("Choose a type."),
     "invalid_url": _("Give a web address that starts with https:// or http://."),
     "unknown_document": _("This document or link is not in the dossier."),
+    "decision_in_future": _(
+        "A decision is recorded once the council has taken it: give a date that is not in "
+        "the future."
+    ),
+    # learning from sessions: the evaluation set, the facilitator's notes
+    "evaluation_exists": _("This session already has an evaluation."),
+    "note_empty": _("Type a note first."),
+    "note_too_long": _("A note is at most 2000 characters."),
     # Reading forms from photos and scans
     "file_too_large": _("The file is too large (at most 100 MB)."),
     "not_image": _("This file is not a photo (JPEG, PNG) or a scan (PDF, TIFF)."),

@@ -1,5 +1,6 @@
 """An Atom feed per process, so that people can follow it without an account: a meeting
-held, results published, a follow-up posted, the process opened or closed. Read from the
+held, results published, a follow-up posted, the council's decision, the process opened
+or closed. Read from the
 transparency log, so the feed says nothing the log does not. A written answer the panel
 promised in a Q&A round is news too, once it is given."""
 
@@ -26,6 +27,7 @@ NEWS = {
         % {"outcome": dict(FollowUpOutcome.choices).get(entry.data.get("outcome"), "")}
     ),
     "process.closed": lambda entry, q: _("The process is closed"),
+    "process.decided": lambda entry, q: _("The council decided"),
     # only the written answers (``mode`` ``written``): see ``ProcessFeed.items``
     "qna.answered": lambda entry, q: _("Written answer: %(question)s") % {"question": q},
 }
@@ -117,11 +119,17 @@ class ProcessFeed(Feed):
             return entry.data.get("reasoning", "")
         if entry.action == "qna.answered":
             return entry.data.get("text", "")
+        if entry.action == "process.decided":
+            return entry.data.get("summary", "")
         return entry.question_text
 
     def item_link(self, entry):
         anchor = (
-            "follow-up" if entry.action in ("follow_up.recorded", "qna.answered") else "results"
+            "follow-up"
+            if entry.action in ("follow_up.recorded", "qna.answered")
+            else "dossier"
+            if entry.action == "process.decided"
+            else "results"
         )
         return f"{entry.process.get_absolute_url()}#{anchor}"
 

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext
 
 from .exceptions import Problem
-from .models import FollowUpOutcome, LiveSession, Process, QuestionKind, Role
+from .models import FollowUpOutcome, LiveSession, MilestoneKind, Process, QuestionKind, Role
 from .models.choices import Level
 from .privacy import retention_defaults
 from .rules import (
@@ -123,6 +123,18 @@ class MilestoneForm(LabelsMixin, forms.Form):
         label=_("date"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
     )
     label = forms.CharField(label=_("what happens"), max_length=200)
+    #: Not required: a form posted without it (an older page, a script) makes "other".
+    kind = forms.ChoiceField(
+        label=_("type of step"),
+        choices=MilestoneKind.choices,
+        initial=MilestoneKind.OTHER,
+        required=False,
+    )
+
+    def has_changed(self):
+        # A row is a step once it has a date or a text; its type alone (a select always
+        # sends one) leaves an empty row skipped.
+        return bool({"date", "label", "DELETE"} & set(self.changed_data))
 
 
 MilestoneFormSet = forms.formset_factory(MilestoneForm, extra=2, can_delete=True, max_num=50)
@@ -130,7 +142,11 @@ MilestoneFormSet = forms.formset_factory(MilestoneForm, extra=2, can_delete=True
 
 def milestone_specs(formset) -> list[MilestoneSpec]:
     return [
-        MilestoneSpec(date=form.cleaned_data["date"], label=form.cleaned_data["label"])
+        MilestoneSpec(
+            date=form.cleaned_data["date"],
+            label=form.cleaned_data["label"],
+            kind=form.cleaned_data.get("kind") or MilestoneKind.OTHER,
+        )
         for form in formset.forms
         if form.cleaned_data and not form.cleaned_data.get("DELETE")
     ]
@@ -255,6 +271,15 @@ class QuestionForm(LabelsMixin, forms.Form):
         help_text=_("Only when it differs from the process's promise."),
     )
 
+    evaluation = forms.BooleanField(
+        label=_("part of the session's evaluation"),
+        required=False,
+        help_text=_(
+            "Asked like any question, but kept apart from the process's results: shown in "
+            "the session report."
+        ),
+    )
+
     #: design-file field → form field
     FIELD_MAP = {
         "min": "scale_min",
@@ -297,6 +322,7 @@ class QuestionForm(LabelsMixin, forms.Form):
             qna_premoderate=data["qna_premoderate"],
             qna_upvotes=data["qna_upvotes"],
             panel=list(data["panel"]),
+            evaluation=data["evaluation"],
         )
 
 

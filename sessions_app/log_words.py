@@ -22,6 +22,7 @@ ACTION_WORDS = {
     "dossier.document_added": _("A document was added to the dossier."),
     "dossier.link_added": _("A link to a council document was added to the dossier."),
     "dossier.removed": _("A document or link was taken out of the dossier."),
+    "process.decided": _("The council's decision was recorded."),
     "session.created": _("A session was planned."),
     "session.edited": _("The details of a session were changed."),
     "session.deleted": _("A planned session was removed."),
@@ -73,6 +74,7 @@ ACTION_WORDS = {
     "staff.revoked": _("A team member's role was taken away."),
     "content.erased": _("Personal text was erased on request or after the retention period."),
     "retention.purged": _("Data past its retention period was removed."),
+    "followers.changed": _("The number of people following the process by e-mail changed."),
     "polis.imported": _("A conversation was imported from Polis."),
 }
 

@@ -18,12 +18,15 @@ class Retention:
       counting of their session;
     * ``texts_months``: open-text answers and the text of proposed statements, counted from
       the close of the process (the counted choices stay);
-    * ``participant_days``: how long a phone's participant cookie stays valid.
+    * ``participant_days``: how long a phone's participant cookie stays valid;
+    * ``follow_unconfirmed_hours``: an e-mail address given to follow a process and not
+      confirmed (a confirmed one stays until its owner unsubscribes).
     """
 
     photos_days: int
     texts_months: int
     participant_days: int
+    follow_unconfirmed_hours: int = 48
 
 
 def retention_defaults() -> Retention:
@@ -32,17 +35,20 @@ def retention_defaults() -> Retention:
         photos_days=settings.RETENTION_PHOTOS_DAYS,
         texts_months=settings.RETENTION_TEXTS_MONTHS,
         participant_days=settings.RETENTION_PARTICIPANT_DAYS,
+        follow_unconfirmed_hours=settings.FOLLOW_CONFIRM_HOURS,
     )
 
 
 def statement_context() -> dict:
     """What the privacy page needs: ``controller``, ``contact`` and ``dpo`` (each may be
-    empty: not filled in by the organisation running this installation) and ``retention``
-    (a ``Retention``)."""
+    empty: not filled in by the organisation running this installation), ``retention``
+    (a ``Retention``), ``backup_days`` and ``following`` (whether processes can be
+    followed by e-mail)."""
     return {
         "controller": settings.PRIVACY_CONTROLLER,
         "contact": settings.PRIVACY_CONTACT,
         "dpo": settings.PRIVACY_DPO,
         "retention": retention_defaults(),
         "backup_days": settings.BACKUP_KEEP_DAYS,
+        "following": settings.FOLLOW_BY_EMAIL,
     }

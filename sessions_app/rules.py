@@ -15,6 +15,7 @@ from .models.choices import (
     EntryMode,
     Language,
     Level,
+    MilestoneKind,
     QuestionKind,
     SessionMode,
 )
@@ -78,6 +79,7 @@ CONTINUING_CODES = frozenset(
         "unknown_language",
         "unknown_entry_mode",
         "unknown_card_rule",
+        "unknown_milestone_kind",
         "ends_before_start",
         # structural problems of a design file (``services.design_io``)
         "unknown_field",
@@ -320,6 +322,14 @@ def milestone_problems(milestones: list[MilestoneSpec]) -> list[Problem]:
             p.under(f"timeline[{index}]")
             for p in _text_problems("label", item.label, TITLE_MAX, required=True)
         ]
+        if item.kind not in MilestoneKind.values:
+            problems.append(
+                _p(
+                    f"timeline[{index}].kind",
+                    "unknown_milestone_kind",
+                    _("is not a known type of step"),
+                )
+            )
     return problems
 
 

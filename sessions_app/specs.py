@@ -38,6 +38,8 @@ class QuestionSpec:
     qna_upvotes: bool = True
     #: The names of the process's panel members residents may address.
     panel: list[str] = field(default_factory=list)
+    #: Part of the session's evaluation: kept apart from the process's results.
+    evaluation: bool = False
 
 
 @dataclass
@@ -54,6 +56,8 @@ class SessionSpec:
 class MilestoneSpec:
     date: date
     label: str
+    #: What the step is (``MilestoneKind``): plan, session, decision, follow_up or other.
+    kind: str = "other"
 
 
 @dataclass

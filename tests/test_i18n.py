@@ -14,7 +14,7 @@ from printables import strings as printed
 from sessions_app.views import strings as scripts
 
 ROOT = Path(__file__).resolve().parents[1]
-SOURCES = ["config", "sessions_app", "realtime", "printables", "templates"]
+SOURCES = ["config", "sessions_app", "following", "realtime", "printables", "templates"]
 
 
 def catalogue(language: str) -> polib.POFile:

@@ -164,6 +164,7 @@ def question_part(question: Question, *, staff: bool = False) -> dict:
         "description": question.description,
         "state": question.state,
         "results_revealed": question.results_revealed,
+        "evaluation": question.evaluation,
         "max_choices": question.max_choices,
         "scale_min": question.scale_min,
         "scale_max": question.scale_max,

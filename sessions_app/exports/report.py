@@ -27,6 +27,7 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from reportlab.graphics.charts.barcharts import VerticalBarChart
 from reportlab.graphics.shapes import Circle, Drawing, Line, String
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
@@ -49,6 +50,7 @@ from sessions_app.log_words import describe
 from sessions_app.models import (
     FollowUpOutcome,
     Level,
+    LiveSession,
     Process,
     ProcessState,
     QuestionKind,
@@ -58,6 +60,7 @@ from sessions_app.models import (
 from sessions_app.opinion.summary import exported as opinion_exported
 from sessions_app.opinion.summary import group_colour
 from sessions_app.opinion.summary import summary as opinion_summary
+from sessions_app.session_report import session_report
 
 from . import data
 from . import report_text as words
@@ -354,6 +357,8 @@ def _summary(process, part, sessions, follow_ups, numbers, st) -> list:
         if len(held) > 1:
             rows.append([_p(session.data["title"], st["head"]), ""])
         for number, qpart, result in session.questions:
+            if qpart.get("evaluation"):
+                continue
             said = words.outcome(qpart, result)
             if result["respondents"]["total"] and not session.final:
                 said += " " + _("(provisional)")
@@ -475,8 +480,173 @@ def _session_results(session: _Session, maps: dict, st: dict, *, first: bool) ->
         _p(session.status(), st["h3"]),
     ]
     for number, qpart, result in session.questions:
-        story += _question(number, qpart, result, maps.get(qpart["id"]), session, st)
+        if not qpart.get("evaluation"):
+            story += _question(number, qpart, result, maps.get(qpart["id"]), session, st)
+    story += _session_report(session, st)
     return story
+
+
+def _session_report(session: _Session, st: dict) -> list:
+    """The session report (``sessions_app.session_report``): turnout by source and per
+    question with the drop-off, the shares, answers per minute, moderation and the
+    evaluation. The facilitator's notes are private to staff and not in this file."""
+    found = session_report(LiveSession.objects.get(pk=session.data["id"]))
+    names = source_names()
+    turnout, shares = found["turnout"], found["shares"]
+    story: list = [
+        CondPageBreak(60 * mm),
+        _p(_("Session report: %(title)s") % {"title": session.data["title"]}, st["h2"]),
+        _p(_("Who took part"), st["h3"]),
+    ]
+    rows = [
+        [
+            _("phones in the room"),
+            _("phones from elsewhere"),
+            _("paper forms"),
+            _("people (phones and paper)"),
+            _("hands (largest count)"),
+        ],
+        [words.number(turnout[k]) for k in ("room", "remote", "paper", "people", "hands")],
+    ]
+    story.append(_table(rows, [WIDTH / 5] * 5, st, numbers_from=0))
+    story.append(
+        _p(
+            _(
+                "Paper: %(paper)s%% of the people, phones: %(phones)s%%. In the room (phones "
+                "there and paper forms): %(room)s%%, from elsewhere: %(remote)s%%."
+            )
+            % {
+                "paper": words.number(shares["paper"]),
+                "phones": words.number(shares["phones"]),
+                "room": words.number(shares["in_room"]),
+                "remote": words.number(shares["remote"]),
+            },
+            st["small"],
+        )
+    )
+    if found["questions"]:
+        story.append(_p(_("Answers per question, and who dropped off"), st["h3"]))
+        rows = [
+            [
+                _("question"),
+                *(names[s] for s in (*SOURCES, "total")),
+                _("change from the question before"),
+                _("of the first question's answers"),
+            ]
+        ]
+        for item in found["questions"]:
+            counts = item["respondents"]
+            drop = item["drop"]
+            rows.append(
+                [
+                    f"{item['number']}. {item['text']}",
+                    *(words.number(counts.get(s, 0)) for s in (*SOURCES, "total")),
+                    "" if drop is None else words.number(-drop),
+                    words.percent(item["of_first"]),
+                ]
+            )
+        story.append(_table(rows, _widths(rows, st), st, numbers_from=1))
+    minutes = found["per_minute"]
+    story.append(_p(_("Answers per minute"), st["h3"]))
+    if minutes["minutes"]:
+        story.append(
+            _p(
+                _(
+                    "%(total)s answers from phones; at most %(peak)s in one minute, "
+                    "%(median)s in a typical minute."
+                )
+                % {
+                    "total": words.number(minutes["total"]),
+                    "peak": words.number(minutes["peak"]),
+                    "median": words.number(minutes["median"]),
+                },
+                st["small"],
+            )
+        )
+        story.append(_minute_chart(minutes["minutes"]))
+    else:
+        story.append(_p(_("No question was opened in this session."), st["small"]))
+    moderation = found["moderation"]
+    story += [
+        _p(_("Moderation"), st["h3"]),
+        _p(
+            _(
+                "Statements proposed by participants: %(sa)s approved, %(sh)s hidden, %(sp)s "
+                "waiting. Questions to the panel: %(qa)s approved, %(qh)s hidden, %(qp)s "
+                "waiting, %(qm)s merged. Open answers hidden: %(ah)s. Answers held for "
+                "review: %(held)s."
+            )
+            % {
+                "sa": moderation["statements_approved"],
+                "sh": moderation["statements_hidden"],
+                "sp": moderation["statements_pending"],
+                "qa": moderation["qna_approved"],
+                "qh": moderation["qna_hidden"],
+                "qp": moderation["qna_pending"],
+                "qm": moderation["qna_merged"],
+                "ah": moderation["answers_hidden"],
+                "held": moderation["answers_held"],
+            },
+            st["small"],
+        ),
+    ]
+    if found["evaluation"]:
+        story.append(_p(_("What the participants thought of the session"), st["h3"]))
+        for item in found["evaluation"]:
+            result = item["result"]
+            story.append(_p(item["text"], st["body"]))
+            if item["kind"] == K.SCALE:
+                rows = [[_("value"), *(names[s] for s in (*SOURCES, "total"))]]
+                for line in result["distribution"]:
+                    rows.append(
+                        [
+                            str(line["value"]),
+                            *(words.number(line["counts"][s]) for s in (*SOURCES, "total")),
+                        ]
+                    )
+                story.append(_table(rows, _widths(rows, st), st, numbers_from=1))
+                if result.get("mean") is not None:
+                    story.append(
+                        _p(
+                            _("Average: %(mean)s") % {"mean": words.number(result["mean"])},
+                            st["small"],
+                        )
+                    )
+            elif result.get("options"):
+                rows = [[_("answer"), *(names[s] for s in (*SOURCES, "total")), _("percent")]]
+                for option in result["options"]:
+                    rows.append(
+                        [
+                            option["text"],
+                            *(words.number(option["counts"][s]) for s in (*SOURCES, "total")),
+                            words.percent(option["percent"]),
+                        ]
+                    )
+                story.append(_table(rows, _widths(rows, st), st, numbers_from=1))
+    return story
+
+
+def _minute_chart(minutes: list[dict]) -> Drawing:
+    """Answers per minute as bars, with the clock time of every tenth minute."""
+    drawing = Drawing(WIDTH, 40 * mm)
+    chart = VerticalBarChart()
+    chart.x, chart.y = 10 * mm, 8 * mm
+    chart.width, chart.height = WIDTH - 12 * mm, 30 * mm
+    chart.data = [[m["n"] for m in minutes]]
+    chart.bars[0].fillColor = colors.HexColor("#1f5f8b")
+    chart.bars[0].strokeColor = None
+    chart.valueAxis.valueMin = 0
+    chart.valueAxis.labels.fontName = fonts.REGULAR
+    chart.valueAxis.labels.fontSize = 7
+    chart.categoryAxis.categoryNames = [
+        m["at"].astimezone(timezone.get_current_timezone()).strftime("%H:%M") if i % 10 == 0 else ""
+        for i, m in enumerate(minutes)
+    ]
+    chart.categoryAxis.labels.fontName = fonts.REGULAR
+    chart.categoryAxis.labels.fontSize = 7
+    chart.categoryAxis.tickDown = 0
+    drawing.add(chart)
+    return drawing
 
 
 def _question(number, qpart, result, found_map, session, st) -> list:

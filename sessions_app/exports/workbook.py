@@ -29,8 +29,10 @@ from sessions_app.models import (
     Process,
     QuestionKind,
     ResponseStatus,
+    SessionState,
 )
 from sessions_app.opinion.summary import group_colour
+from sessions_app.session_report import session_report
 
 from . import data
 from .lines import SOURCES, answer_note, result_lines, source_names
@@ -121,13 +123,15 @@ def write(process: Process, stream: BinaryIO) -> None:
         _process_sheet(book, process)
         _results_sheet(book, parts, results)
         for number, (part, result) in enumerate(zip(parts, results, strict=True), start=1):
-            _question_sheet(book, number, part, result)
+            if not part["evaluation"]:
+                _question_sheet(book, number, part, result)
         for found in data.opinion_maps_part(questions):
             _opinion_sheet(book, parts, found)
         counts = _responses_sheets(book, process, parts)
         _paper_sheet(book, process)
         _follow_up_sheet(book, process, parts)
         _qna_sheet(book, parts, results)
+        _session_report_sheet(book, process)
         log_count, head = _log_sheet(book, process)
         _integrity_sheet(book, process, counts, log_count, head)
         book.save(stream)
@@ -178,6 +182,8 @@ def _results_sheet(book: Workbook, parts: list[dict], results: list[dict]) -> No
         _("notes"),
     )
     for number, (part, result) in enumerate(zip(parts, results, strict=True), start=1):
+        if part["evaluation"]:
+            continue  # in the session report
         label = _question_label(number, part)
         respondents = result["respondents"]
         state = _("provisional") if result["provisional"] else _("final")
@@ -430,6 +436,113 @@ def _follow_up_sheet(book: Workbook, process: Process, parts: list[dict]) -> Non
             datetime.fromisoformat(follow_up["decided_on"]).date(),
             wrap=True,
         )
+
+
+def _session_report_sheet(book: Workbook, process: Process) -> None:
+    """The session report of every session held (``sessions_app.session_report``):
+    turnout by source and per question with the drop-off, the shares, answers per minute
+    (with a native chart), moderation and the evaluation's results. The facilitator's
+    notes are private to staff and not in this file."""
+    held = [s for s in process.sessions.all() if s.state != SessionState.PLANNED]
+    if not held:
+        return
+    names = source_names()
+    columns = (*SOURCES, "total")
+    sheet = Sheet(book, _("Session report"), {"A": 50, "B": 16, "G": 18, "H": 18})
+    sheet.filter_at(None)  # a table per session and part, none for the whole sheet
+    sheet.row(
+        _(
+            "Per session held: who took part, the drop-off, moderation, the evaluation and answers per minute"
+        ),
+        bold=True,
+    )
+    sheet.row()
+    for session in held:
+        found = session_report(session)
+        turnout, shares = found["turnout"], found["shares"]
+        sheet.row(session.title, sheet.local(session.starts_at), bold=True)
+        if found["provisional"]:
+            sheet.row(_("Paper forms may still be entered: these numbers are provisional."))
+        sheet.header(
+            _("who took part"),
+            _("phones in the room"),
+            _("phones from elsewhere"),
+            _("paper forms"),
+            _("people (phones and paper)"),
+            _("hands (largest count)"),
+        )
+        sheet.row(
+            _("people"), *(turnout[k] for k in ("room", "remote", "paper", "people", "hands"))
+        )
+        sheet.row(_("share of the people (%)"), None, shares["remote"], shares["paper"])
+        sheet.row(_("in the room, phones and paper (%)"), shares["in_room"])
+        sheet.row()
+        if found["questions"]:
+            sheet.header(
+                _("question"),
+                *(names[key] for key in columns),
+                _("change from the question before"),
+                _("of the first question's answers (%)"),
+            )
+            for item in found["questions"]:
+                sheet.row(
+                    f"{item['number']}. {item['text']}",
+                    *(item["respondents"].get(key, 0) for key in columns),
+                    None if item["drop"] is None else -item["drop"],
+                    item["of_first"],
+                    wrap=True,
+                )
+            sheet.row()
+        moderation = found["moderation"]
+        sheet.header(_("moderation"), _("number"))
+        for label, key in (
+            (_("statements proposed and approved"), "statements_approved"),
+            (_("statements proposed and hidden"), "statements_hidden"),
+            (_("statements proposed, waiting"), "statements_pending"),
+            (_("questions to the panel approved"), "qna_approved"),
+            (_("questions to the panel hidden"), "qna_hidden"),
+            (_("questions to the panel waiting"), "qna_pending"),
+            (_("questions to the panel merged"), "qna_merged"),
+            (_("open answers hidden"), "answers_hidden"),
+            (_("answers held for review"), "answers_held"),
+        ):
+            sheet.row(label, moderation[key])
+        sheet.row()
+        for item in found["evaluation"]:
+            result = item["result"]
+            sheet.row(_("Evaluation: %(question)s") % {"question": item["text"]}, bold=True)
+            if item["kind"] == QuestionKind.SCALE:
+                sheet.header(_("value"), *(names[key] for key in columns))
+                for line in result["distribution"]:
+                    sheet.row(line["value"], *(line["counts"][key] for key in columns))
+                sheet.row(_("mean"), None, None, None, None, result["mean"])
+            elif result.get("options"):
+                sheet.header(_("answer"), *(names[key] for key in columns), _("percent"))
+                for option in result["options"]:
+                    sheet.row(
+                        option["text"],
+                        *(option["counts"][key] for key in columns),
+                        option["percent"],
+                    )
+            sheet.row()
+        minutes = found["per_minute"]["minutes"]
+        if minutes:
+            sheet.header(_("minute"), _("answers from phones"))
+            first = sheet.rows
+            for minute in minutes:
+                sheet.row(sheet.local(minute["at"]).strftime("%H:%M"), minute["n"])
+            chart = BarChart()
+            chart.title = _("Answers per minute: %(session)s") % {"session": session.title[:80]}
+            chart.y_axis.title = _("answers")
+            chart.legend = None
+            chart.height, chart.width = 7, 24
+            values = Reference(sheet.ws, min_col=2, min_row=first, max_row=first + len(minutes))
+            labels = Reference(sheet.ws, min_col=1, min_row=first + 1, max_row=first + len(minutes))
+            chart.add_data(values, titles_from_data=True)
+            chart.set_categories(labels)
+            # Beside its own numbers.
+            sheet.ws.add_chart(chart, f"D{first}")
+        sheet.row()
 
 
 def _qna_sheet(book: Workbook, parts: list[dict], results: list[dict]) -> None:

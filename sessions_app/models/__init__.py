@@ -7,6 +7,7 @@ from .choices import (
     JoinedVia,
     Language,
     Level,
+    MilestoneKind,
     Moderation,
     PanelAnswerMode,
     ProcessState,
@@ -27,6 +28,7 @@ from .followup import FollowUp
 from .hands import HandCount
 from .live_session import LiveSession
 from .log import LogEntry
+from .notes import FacilitatorNote
 from .opinion import OpinionMapState
 from .paper import FormLayout, PaperSheet, PrintBatch, SheetEntry
 from .participant import AttendeeCard, Participant
@@ -49,6 +51,7 @@ __all__ = [
     "EntryState",
     "ErasureReason",
     "ExportJob",
+    "FacilitatorNote",
     "FollowUp",
     "FollowUpOutcome",
     "FormLayout",
@@ -61,6 +64,7 @@ __all__ = [
     "LiveSession",
     "LogEntry",
     "Milestone",
+    "MilestoneKind",
     "Moderation",
     "OpinionMapState",
     "Option",

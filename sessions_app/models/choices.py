@@ -64,6 +64,16 @@ class SessionState(models.TextChoices):
     ENDED = "ended", _("ended")
 
 
+class MilestoneKind(models.TextChoices):
+    """What a step on a process's timeline is."""
+
+    PLAN = "plan", _("plan published")
+    SESSION = "session", _("session")
+    DECISION = "decision", _("council decision")
+    FOLLOW_UP = "follow_up", _("follow-up")
+    OTHER = "other", _("other step")
+
+
 class QuestionKind(models.TextChoices):
     SINGLE_CHOICE = "single_choice", _("single choice")
     MULTIPLE_CHOICE = "multiple_choice", _("multiple choice")

@@ -62,3 +62,9 @@ class LiveSession(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    @property
+    def has_evaluation(self) -> bool:
+        """Whether the agenda has evaluation questions (from prefetched questions when
+        there are)."""
+        return any(question.evaluation for question in self.questions.all())

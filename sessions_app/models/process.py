@@ -4,7 +4,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from .choices import CardRule, EntryMode, Language, Level, ProcessState
+from .choices import CardRule, EntryMode, Language, Level, MilestoneKind, ProcessState
 
 
 class Process(models.Model):
@@ -111,6 +111,9 @@ class Milestone(models.Model):
     process = models.ForeignKey(Process, on_delete=models.CASCADE, related_name="milestones")
     date = models.DateField(_("date"))
     label = models.CharField(_("what happens"), max_length=200)
+    kind = models.CharField(
+        _("type of step"), max_length=12, choices=MilestoneKind.choices, default=MilestoneKind.OTHER
+    )
     position = models.PositiveIntegerField(default=0)
 
     class Meta:
@@ -119,6 +122,9 @@ class Milestone(models.Model):
         ordering = ["position", "id"]
         constraints = [
             models.CheckConstraint(condition=~models.Q(label=""), name="milestone_label_not_empty"),
+            models.CheckConstraint(
+                condition=models.Q(kind__in=MilestoneKind.values), name="milestone_kind_valid"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -68,6 +68,10 @@ class Question(models.Model):
         "Option", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     #: Goes up whenever what the question accepts changes (``rules_changed``).
+    #: A question of the session's evaluation (how clear, heard, how joined, again?):
+    #: answered like any other, but kept apart from the process's results and shown in
+    #: the session report.
+    evaluation = models.BooleanField(_("evaluation of the session"), default=False)
     revision = models.PositiveIntegerField(default=0)
 
     opened_at = models.DateTimeField(null=True, blank=True)

@@ -73,6 +73,8 @@ KINDS = {
     "run_export": Kind("export", "sessions_app.ExportJob"),
     "read_scan": Kind("scan", "sessions_app.FormScan"),
     "purge": Kind("purge"),
+    # Following by e-mail: confirmation links and news, batched and rate-limited.
+    "send_notifications": Kind("mail"),
 }
 ACTIVE_STATES = ("pending", "running")
 

@@ -4,6 +4,11 @@ A file is checked completely before anything is written: first against the publi
 Schema (``docs/process-format.schema.json``), then against the design rules. Every problem
 is reported with its path, e.g. ``sessions[0].questions[3].options: a ranking needs at
 least 2 options``.
+
+The dossier travels as metadata, never as files: its links are created, and a document
+only when this installation already keeps a file with its SHA-256 (``dossier.kept_file``);
+the others are named by ``documents_to_upload``, for the organiser to upload on the
+dossier page. Such a missing file never fails the import.
 """
 
 from __future__ import annotations
@@ -27,7 +32,7 @@ from sessions_app.design import (
     question_spec_from,
     session_spec_from,
 )
-from sessions_app.exceptions import DesignError, Problem
+from sessions_app.exceptions import ERROR_MESSAGES, DesignError, InputRejected, Problem
 from sessions_app.models import Process
 from sessions_app.rules import (
     COMMON_QUESTION_FIELDS,
@@ -39,6 +44,7 @@ from sessions_app.rules import (
     session_problems,
 )
 
+from . import dossier
 from .live_sessions import live_session_create
 from .log import actor_for, log_append
 from .processes import process_create
@@ -118,6 +124,8 @@ def _schema_error_problems(error) -> list[Problem]:
         return [Problem(path, "too_large", _("must be at most %(max)s"), {"max": value})]
     if kind == "maxItems":
         return [Problem(path, "too_many", _("may have at most %(max)d items"), {"max": value})]
+    if kind == "pattern":
+        return [Problem(path, "wrong_format", _("has the wrong format"))]
     if kind == "format":
         template = (
             _("must be a date like 2027-03-01") if value == "date" else _("has the wrong format")
@@ -172,6 +180,7 @@ def design_file_problems(data) -> list[Problem]:
     ]
     if not _touches(broken, "timeline"):
         rule_problems += milestone_problems(milestone_specs_from(data))
+    rule_problems += dossier_problems(data, broken)
     panel_names: set[str] = set()
     if not _touches(broken, "panel"):
         rule_problems += panel_problems(panel_specs_from(data))
@@ -229,6 +238,103 @@ def design_file_problems(data) -> list[Problem]:
                 if question["kind"] == "qna" and name not in panel_names
             ]
     return sorted(problems + rule_problems, key=lambda p: _path_key(p.path))
+
+
+#: The field a dossier check's code is about.
+DOSSIER_FIELDS = {
+    "title_required": "title",
+    "summary_required": "summary",
+    "summary_too_long": "summary",
+    "invalid_kind": "kind",
+    "invalid_date": "date",
+    "alt_text_required": "alt_text",
+    "invalid_url": "url",
+}
+
+
+def dossier_problems(data: dict, broken: set[str] = frozenset()) -> list[Problem]:
+    """The dossier's documents and links against the dossier's own checks
+    (``dossier.document_fields``, ``dossier.link_fields``): a title, a summary in plain
+    language, a known type, a web address, an image's alternative text. Items whose
+    structure is broken are left to the schema's report."""
+    part = data.get("dossier") if isinstance(data.get("dossier"), dict) else {}
+    problems = []
+    for name, check in (("documents", _document_check), ("links", _link_check)):
+        items = part.get(name) if isinstance(part.get(name), list) else []
+        for index, item in enumerate(items):
+            where = f"dossier.{name}[{index}]"
+            if _touches(broken, where) or not isinstance(item, dict):
+                continue
+            try:
+                check(item)
+            except InputRejected as refused:
+                field = DOSSIER_FIELDS.get(refused.code)
+                path = f"{where}.{field}" if field else where
+                problems.append(Problem(path, refused.code, ERROR_MESSAGES[refused.code]))
+    return problems
+
+
+def _document_check(item: dict) -> dict:
+    return dossier.document_fields(
+        title=item["title"],
+        kind=item["kind"],
+        day=item["date"],
+        summary=item["summary"],
+        alt_text=item.get("alt_text", ""),
+        content_type=item["content_type"],
+    )
+
+
+def _link_check(item: dict) -> dict:
+    return dossier.link_fields(
+        title=item["title"], url=item["url"], day=item["date"], summary=item["summary"]
+    )
+
+
+def documents_to_upload(data: dict) -> list[dict]:
+    """The documents of a (valid) design file's dossier whose file this installation does
+    not keep: ``path`` (``dossier.documents[0]``), ``title``, ``sha256`` and
+    ``content_type``. An import leaves them out; the organiser uploads them on the new
+    process's dossier page."""
+    return [
+        {
+            "path": f"dossier.documents[{index}]",
+            "title": item["title"],
+            "sha256": item["sha256"],
+            "content_type": item["content_type"],
+        }
+        for index, item in enumerate(data.get("dossier", {}).get("documents", []))
+        if dossier.kept_file(item["sha256"], item["content_type"]) is None
+    ]
+
+
+def _dossier_import(*, user, process: Process, data: dict) -> None:
+    """The file's dossier, through the dossier's services (each item logged): every link,
+    and every document whose file is kept here."""
+    part = data.get("dossier", {})
+    for item in part.get("documents", []):
+        content = dossier.kept_file(item["sha256"], item["content_type"])
+        if content is None:
+            continue  # named by ``documents_to_upload``
+        dossier.document_add(
+            user=user,
+            process=process,
+            content=content,
+            title=item["title"],
+            kind=item["kind"],
+            day=item["date"],
+            summary=item["summary"],
+            alt_text=item.get("alt_text", ""),
+        )
+    for item in part.get("links", []):
+        dossier.link_add(
+            user=user,
+            process=process,
+            title=item["title"],
+            url=item["url"],
+            day=item["date"],
+            summary=item["summary"],
+        )
 
 
 def _path_key(path: str) -> list:
@@ -305,6 +411,8 @@ def process_import(*, user, data) -> Process:
     designer, so the log records every piece. ``user`` (if any) becomes its organiser.
 
     Raises ``DesignError("import_invalid")`` listing every problem; nothing is created then.
+    The dossier's links are created, and its documents whose file is kept here; the rest
+    are named by ``documents_to_upload(data)`` (the import does not fail for them).
     """
     problems = design_file_problems(data)
     if problems:
@@ -328,4 +436,5 @@ def process_import(*, user, data) -> Process:
             )
             for question_data in session_data.get("questions", []):
                 question_create(user=user, session=session, spec=question_spec_from(question_data))
+        _dossier_import(user=user, process=process, data=data)
     return process

@@ -8,6 +8,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.utils import timezone
 
+from following.news import NEWS_ACTIONS
 from sessions_app.bulk import Prepared, insert_rows, select_by_pk, update_by_pk
 from sessions_app.logchain import GENESIS_HASH, canonical_text, entry_hash_of_text, format_time
 from sessions_app.models import LogEntry, Process
@@ -104,4 +105,10 @@ def _append(
         pks = insert_rows(LogEntry, stored, keys=keys) or [None] * len(stored)
         update_by_pk(Process, process.pk, {"log_seq": seq, "log_head": prev})
     process.log_seq, process.log_head = seq, prev
+    # Following by e-mail: news for followers? The action names first, so the phones'
+    # answers make no query here.
+    if not NEWS_ACTIONS.isdisjoint(action for action, _actor, _data in entries):
+        from following.hooks import news_appended
+
+        news_appended(process, entries)
     return list(zip(pks, rows, strict=True))

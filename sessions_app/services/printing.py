@@ -42,7 +42,7 @@ def form_layout(
     with translation.override(session.process.language):
         rows = form_rows(session=session, qna_cards=qna_cards)
         data = build(
-            {**rows, "strings": form_strings(), "privacy": privacy_line()},
+            {**rows, "strings": form_strings(), "privacy": privacy_line(), "dossier": True},
             large_print=large_print,
             with_cards=with_cards,
         )
@@ -62,6 +62,11 @@ def privacy_line() -> str:
 def sheet_url(base_url: str, sheet: PaperSheet) -> str:
     """What the sheet's QR code opens: the teller's entry page of this sheet."""
     return base_url.rstrip("/") + reverse("paper:entry", args=[sheet_token(sheet)])
+
+
+def dossier_url(base_url: str, process) -> str:
+    """What the form's small dossier QR code opens: the public page's dossier."""
+    return base_url.rstrip("/") + reverse("public:process", args=[process.slug]) + "#dossier"
 
 
 def card_url(base_url: str, sheet: PaperSheet) -> str:
@@ -100,6 +105,7 @@ def render_batch(batch_id: int, base_url: str) -> PrintBatch:
         check_url = base_url.rstrip("/") + reverse(
             "public:check", args=[batch.session.process.slug]
         )
+        background = dossier_url(base_url, batch.session.process)
         rows = [
             paper_form.SheetRow(
                 s.code,
@@ -108,6 +114,7 @@ def render_batch(batch_id: int, base_url: str) -> PrintBatch:
                 card_url=card_url(base_url, s) if s.card_id else "",
                 receipt=sheet_receipt(s.code),
                 check_url=check_url,
+                dossier_url=background,
             )
             for s in sheets
         ]

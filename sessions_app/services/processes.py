@@ -35,7 +35,7 @@ from .reconciliation import paper_close
 ORGANISE = "sessions_app.organise"
 
 #: Slugs that would collide with the designer's own addresses (/manage/new/ …).
-RESERVED_SLUGS = frozenset({"new", "import", "invitations", "p", "static", "media"})
+RESERVED_SLUGS = frozenset({"new", "import", "invitations", "learning", "p", "static", "media"})
 
 
 def _unique_slug(title: str) -> str:
@@ -82,7 +82,11 @@ def process_create(
         )
         for position, item in enumerate(milestones):
             Milestone.objects.create(
-                process=process, date=item.date, label=item.label, position=position
+                process=process,
+                date=item.date,
+                label=item.label,
+                kind=item.kind,
+                position=position,
             )
         for position, item in enumerate(panel):
             PanelMember.objects.create(
@@ -143,8 +147,9 @@ def process_update(*, user, process: Process, spec: ProcessSpec) -> Process:
 
 
 def milestones_replace(*, user, process: Process, milestones: list[MilestoneSpec]) -> None:
-    """Replace the timeline. Raises ``AccessDenied``, ``DesignError`` for empty labels and
-    ``DesignError("process_state")`` on a closed process."""
+    """Replace the timeline. Raises ``AccessDenied``, ``DesignError`` for empty labels or an
+    unknown type of step (``unknown_milestone_kind``) and ``DesignError("process_state")``
+    on a closed process."""
     permissions.require(user, process, "design")
     _check_not_closed(process)
     problems = milestone_problems(milestones)
@@ -155,7 +160,11 @@ def milestones_replace(*, user, process: Process, milestones: list[MilestoneSpec
         process.milestones.all().delete()
         for position, item in enumerate(milestones):
             Milestone.objects.create(
-                process=process, date=item.date, label=item.label, position=position
+                process=process,
+                date=item.date,
+                label=item.label,
+                kind=item.kind,
+                position=position,
             )
         after = timeline_to_list(process)
         if before != after:

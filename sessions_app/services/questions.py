@@ -53,6 +53,7 @@ def question_spec_of(question: Question) -> QuestionSpec:
         qna_premoderate=question.qna_premoderate,
         qna_upvotes=question.qna_upvotes,
         panel=[member.name for member in question.panel.all()] if question.pk else [],
+        evaluation=question.evaluation,
     )
 
 
@@ -85,6 +86,7 @@ def _apply(question: Question, spec: QuestionSpec) -> None:
     question.qna_names = spec.qna_names if is_qna else False
     question.qna_premoderate = spec.qna_premoderate if is_qna else True
     question.qna_upvotes = spec.qna_upvotes if is_qna else True
+    question.evaluation = spec.evaluation
 
 
 def _panel_set(question: Question, spec: QuestionSpec) -> None:

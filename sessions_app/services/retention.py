@@ -9,6 +9,8 @@ run once a day by the server).
   ``services.texts.erase`` does, with the reason ``retention``: the counts stay.
 - Phones' links: a participant's token older than ``RETENTION_PARTICIPANT_DAYS`` is
   replaced, so an old cookie or link no longer finds the participant.
+- Following by e-mail: an address asked for and not confirmed within
+  ``FOLLOW_CONFIRM_HOURS`` is deleted (``following.services.purge_expired``).
 
 Each process's purge is one ``retention.purged`` log entry with counts, never content
 (and a ``content.erased`` entry naming the commitments of the erased texts).
@@ -99,6 +101,11 @@ def purge(now: datetime | None = None) -> dict[str, Purged]:
     from sessions_app.security import login_attempts_purge
 
     login_attempts_purge(now)
+    # Following by e-mail: addresses asked for and never confirmed (no log entry: the
+    # number of followers did not change).
+    from following.services import purge_expired
+
+    purge_expired(now)
     return done
 
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from sessions_app.views import accounts, designer, dossier, exports
+from sessions_app.views import accounts, designer, dossier, exports, learning
 
 app_name = "designer"
 
@@ -9,6 +9,8 @@ urlpatterns = [
     path("new/", designer.process_create, name="process_create"),
     path("import/", designer.process_import, name="process_import"),
     path("invitations/<str:token>/", accounts.invitation, name="invitation"),
+    path("learning/", learning.learning, name="learning"),
+    path("learning/sessions.csv", learning.learning_csv, name="learning_csv"),
     path("<slug:slug>/", designer.process_detail, name="process_detail"),
     path("<slug:slug>/edit/", designer.process_edit, name="process_edit"),
     path("<slug:slug>/publish/", designer.process_publish, name="process_publish"),
@@ -17,6 +19,7 @@ urlpatterns = [
     path("<slug:slug>/log/", designer.process_log, name="process_log"),
     path("<slug:slug>/follow-up/", designer.follow_up, name="follow_up"),
     path("<slug:slug>/dossier/", dossier.dossier_page, name="dossier"),
+    path("<slug:slug>/follow-slips/", dossier.follow_slips_pdf, name="follow_slips"),
     path(
         "<slug:slug>/follow-up/written/<int:asked_id>/",
         designer.written_answer,
@@ -33,6 +36,16 @@ urlpatterns = [
         "<slug:slug>/sessions/<int:session_id>/delete/",
         designer.session_delete,
         name="session_delete",
+    ),
+    path(
+        "<slug:slug>/sessions/<int:session_id>/report/",
+        learning.report,
+        name="session_report",
+    ),
+    path(
+        "<slug:slug>/sessions/<int:session_id>/evaluation/",
+        learning.evaluation_add,
+        name="evaluation_add",
     ),
     path(
         "<slug:slug>/sessions/<int:session_id>/move/<str:direction>/",

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from sessions_app.views import live
+from sessions_app.views import learning, live
 
 app_name = "live"
 
@@ -12,5 +12,10 @@ urlpatterns = [
         "manage/<slug:slug>/sessions/<int:session_id>/console/action/",
         live.console_action,
         name="console_action",
+    ),
+    path(
+        "manage/<slug:slug>/sessions/<int:session_id>/console/notes/",
+        learning.note_add,
+        name="note_add",
     ),
 ]

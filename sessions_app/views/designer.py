@@ -61,6 +61,7 @@ from sessions_app.services import (
 from sessions_app.services.questions import question_spec_of
 
 from .common import staff_process
+from .dossier import timeline_steps
 
 
 def _attempt(request, action, success: str, *, process=None) -> bool:
@@ -152,7 +153,7 @@ def process_detail(request, slug):
         "process": process,
         "agenda": agenda,
         "has_questions": any(session.questions.all() for session in agenda),
-        "milestones": process.milestones.all(),
+        "timeline": timeline_steps(process),
         "panel": process.panel.all(),
         "can_design": permissions.has_capability(request.user, process, "design"),
         "can_review": permissions.has_capability(request.user, process, "review"),
@@ -167,7 +168,9 @@ def process_detail(request, slug):
 @login_required
 def process_edit(request, slug):
     process = staff_process(request, slug, "design")
-    initial_timeline = [{"date": m.date, "label": m.label} for m in process.milestones.all()]
+    initial_timeline = [
+        {"date": m.date, "label": m.label, "kind": m.kind} for m in process.milestones.all()
+    ]
     form = ProcessForm(request.POST or None, instance=process)
     formset = MilestoneFormSet(request.POST or None, initial=initial_timeline, prefix="timeline")
     panel = _panel_formset(
@@ -273,6 +276,18 @@ def process_import(request):
             problems = [_file_problem(problem) for problem in error.problems]
         else:
             messages.success(request, _("The design has been imported as a new draft process."))
+            uploads = design_io.documents_to_upload(data)
+            for document in uploads:
+                messages.warning(
+                    request,
+                    _(
+                        "Upload this file: “%(title)s” (SHA-256 %(sha256)s). The design file "
+                        "lists it in the dossier, but this site does not have the file yet."
+                    )
+                    % {"title": document["title"], "sha256": document["sha256"]},
+                )
+            if uploads:
+                return redirect("designer:dossier", slug=process.slug)
             return redirect("designer:process_detail", slug=process.slug)
     return render(request, "designer/process_import.html", {"form": form, "problems": problems})
 
@@ -291,7 +306,8 @@ def follow_up(request, slug):
     whole process; earlier records stay as history."""
     process = staff_process(request, slug, "design")
     agenda = list(
-        Question.objects.filter(session__process=process)
+        # The session evaluation is about the meetings, not input for the decision.
+        Question.objects.filter(session__process=process, evaluation=False)
         .select_related("session")
         .order_by("session__position", "session__starts_at", "session_id", "position", "id")
     )
@@ -496,6 +512,7 @@ def _question_initial(question: Question | None, kind: str) -> tuple[dict, list[
         "max_proposals": spec.max_proposals,
         "level": spec.level,
         "promise": spec.promise,
+        "evaluation": spec.evaluation,
     }
     options = [
         {"id": o.id, "text": o.text, "ORDER": i} for i, o in enumerate(spec.options, start=1)
@@ -518,7 +535,7 @@ def question_form(request, slug, session_id=None, question_id=None):
         # empty row more, and save nothing.
         typed = request.POST.dict()
         typed["participants_may_add"] = "participants_may_add" in request.POST
-        for name in ("qna_names", "qna_premoderate", "qna_upvotes"):
+        for name in ("qna_names", "qna_premoderate", "qna_upvotes", "evaluation"):
             typed[name] = name in request.POST
         typed["panel"] = request.POST.getlist("panel")
         form = QuestionForm(initial={**initial, **typed}, panel_names=panel_names)

@@ -1,28 +1,100 @@
-"""The dossier: the organiser's page to add documents and links, and the public download
-of a document (its SHA-256 is in the log and beside the link)."""
+"""The dossier: the organiser's page to add documents and links and to record the
+council's decision, the public download of a document (its SHA-256 is in the log and
+beside the link), and the timeline as the public page shows it."""
 
 from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone, translation
+from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 
 from config.middleware import body_limit
+from printables import registry
+from printables.strings import follow_strings
 from sessions_app.exceptions import DesignError, InputRejected
-from sessions_app.models import DocumentKind, DossierDocument, Process, ProcessState
+from sessions_app.models import (
+    DocumentKind,
+    DossierDocument,
+    LogEntry,
+    MilestoneKind,
+    Process,
+    ProcessState,
+)
 from sessions_app.services import dossier
 
-from .common import staff_process
+from .common import absolute_url, staff_process
 
 
 def dossier_items(process: Process) -> dict:
-    """What the dossier shows now: its documents and links, newest first."""
+    """What the dossier shows now: its documents and links, newest first, and the
+    council's latest decision (or None)."""
     return {
         "documents": list(process.documents.filter(removed_at__isnull=True)),
         "links": list(process.links.filter(removed_at__isnull=True)),
+        "decision": latest_decision(process),
     }
+
+
+def latest_decision(process: Process) -> dict | None:
+    """The council's decision as last recorded, read from the log (``process.decided``):
+    ``date``, ``summary``, ``url``."""
+    entry = (
+        LogEntry.objects.filter(process=process, action="process.decided")
+        .order_by("-seq")
+        .values_list("data", flat=True)
+        .first()
+    )
+    if entry is None:
+        return None
+    return {"date": parse_date(entry["date"]), "summary": entry["summary"], "url": entry["url"]}
+
+
+def timeline_steps(process: Process, *, today=None) -> list[dict]:
+    """The public timeline: the process's steps with their type, and its sessions as
+    steps of type session (a session on a day that already has a step of type session is
+    that step), in date order. Each says whether it is past, today or upcoming (``when``),
+    and the first that is not past is ``current`` (the next step)."""
+    today = today or timezone.localdate()
+    kinds = dict(MilestoneKind.choices)
+    steps = [
+        {
+            "date": m.date,
+            "moment": None,
+            "label": m.label,
+            "kind": m.kind,
+            "kind_label": kinds.get(m.kind, m.kind),
+            "order": (0, m.position, m.pk),
+        }
+        for m in process.milestones.all()
+    ]
+    session_days = {s["date"] for s in steps if s["kind"] == MilestoneKind.SESSION}
+    for session in process.sessions.all():
+        day = timezone.localdate(session.starts_at)
+        if day in session_days:
+            continue
+        steps.append(
+            {
+                "date": day,
+                "moment": session.starts_at,
+                "label": session.title,
+                "kind": MilestoneKind.SESSION,
+                "kind_label": kinds[MilestoneKind.SESSION],
+                "order": (1, session.starts_at.timestamp(), session.pk),
+            }
+        )
+    steps.sort(key=lambda step: (step["date"], step["order"]))
+    current = False
+    for step in steps:
+        step["when"] = (
+            "past" if step["date"] < today else "today" if step["date"] == today else "upcoming"
+        )
+        step["current"] = step["when"] != "past" and not current
+        current = current or step["current"]
+    return steps
 
 
 @login_required
@@ -62,6 +134,20 @@ def dossier_page(request, slug: str):
                     summary=post.get("summary"),
                 )
                 messages.success(request, _("The link is in the dossier."))
+            elif action == "decision":
+                dossier.decision_record(
+                    user=request.user,
+                    process=process,
+                    date=post.get("date"),
+                    summary=post.get("summary"),
+                    url=post.get("url", ""),
+                )
+                messages.success(
+                    request,
+                    _(
+                        "The council's decision is recorded: on the timeline, the public page and the feed."
+                    ),
+                )
             elif action == "remove":
                 dossier.item_remove(
                     user=request.user,
@@ -75,7 +161,12 @@ def dossier_page(request, slug: str):
         except (InputRejected, DesignError) as error:
             messages.error(request, error.message)
         return redirect("designer:dossier", slug=process.slug)
-    context = {"process": process, "kinds": DocumentKind.choices, **dossier_items(process)}
+    context = {
+        "process": process,
+        "kinds": DocumentKind.choices,
+        "today": timezone.localdate(),
+        **dossier_items(process),
+    }
     return render(request, "designer/dossier.html", context)
 
 
@@ -106,3 +197,37 @@ def document_file(request, slug: str, document_id: int):
     )
     response["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+#: How many "follow this plan" slips one download holds (whole sheets of eight).
+FOLLOW_SLIPS_MAX = 800
+
+
+def follow_url(request, process: Process) -> str:
+    """Where a "follow this plan" slip's QR code leads: the public page's follow form."""
+    return absolute_url(request, process.get_absolute_url()) + "#follow"
+
+
+@login_required
+def follow_slips_pdf(request, slug: str):
+    """ "Follow this plan" slips for any of the process's staff to print and hand out
+    (``?count=N``: N slips, in whole sheets of eight)."""
+    process = staff_process(request, slug, "view")
+    try:
+        count = min(max(int(request.GET.get("count", "8")), 1), FOLLOW_SLIPS_MAX)
+    except ValueError:
+        count = 8
+    with translation.override(process.language):
+        filename, content_type, body = registry.render(
+            "follow",
+            f"{process.slug}-follow.pdf",
+            url=follow_url(request, process),
+            title=process.title,
+            strings=follow_strings(),
+            count=count,
+        )
+    return HttpResponse(
+        body,
+        content_type=content_type,
+        headers={"Content-Disposition": f'inline; filename="{filename}"'},
+    )

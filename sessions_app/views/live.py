@@ -132,6 +132,7 @@ def console(request, slug: str, session_id: int):
         # The plain form's confirmation step, without JavaScript (?confirm=end|paper).
         "confirm": request.GET.get("confirm") if not ended else None,
         "hand_kinds": HAND_KINDS,
+        "notes": list(session.notes.all()),
         "reopen_minutes": settings.SESSION_REOPEN_MINUTES,
         **links,
         "presenter_url": reverse("live:presenter", args=[session.join_code]),

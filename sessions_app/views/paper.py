@@ -302,6 +302,7 @@ def poster_pdf(request, code: str):
             subtitle=session.title,
             strings=poster_strings(),
             size=size,
+            dossier_url=absolute_url(request, session.process.get_absolute_url()) + "#dossier",
         )
     return HttpResponse(
         body,

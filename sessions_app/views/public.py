@@ -22,7 +22,7 @@ from sessions_app.models.choices import LEVEL_EXPLANATIONS
 
 from . import public_results
 from .common import use_process_language
-from .dossier import dossier_items
+from .dossier import dossier_items, timeline_steps
 from .strings import log_check_strings
 
 #: How the log names a staff account (``services.log.actor_for``): ``staff:<username>``.
@@ -51,7 +51,7 @@ def process_page(request, slug):
     context = {
         "process": process,
         "agenda": selectors.process_agenda(process=process),
-        "milestones": process.milestones.all(),
+        "timeline": timeline_steps(process),
         "level_explanation": LEVEL_EXPLANATIONS.get(process.level),
         "levels": Level.choices,
         "follow_ups": selectors.process_follow_ups(process=process),
@@ -69,7 +69,7 @@ def _published_results(process: Process) -> list[dict]:
     questions = [
         q
         for q in data.questions_of(process)
-        if q.results_revealed or q.state == QuestionState.CLOSED
+        if (q.results_revealed or q.state == QuestionState.CLOSED) and not q.evaluation
     ]
     return public_results.sessions_with_results(questions, data.results_part(questions))
 

@@ -38,7 +38,7 @@ async def test_a_document_and_a_link_in_the_dossier(browser, daphne_url, publish
     await add.get_by_label("Samenvatting in gewone taal").fill("Het plein kost 2,4 miljoen euro.")
     await add.get_by_role("button", name="Aan het dossier toevoegen").click()
     await expect(page.locator(".dossier")).to_contain_text("Het plein kost 2,4 miljoen euro.")
-    link = page.locator("form").filter(has=page.locator("input[name=url]"))
+    link = page.locator("form").filter(has=page.locator("#link-url"))
     await link.get_by_label("Titel").fill("Raadsbesluit autoluw centrum")
     await link.get_by_label("Webadres").fill("https://zuiderhaven.raadsinformatie.nl/document/123")
     await link.get_by_label("Datum").fill("2026-05-01")
@@ -57,3 +57,29 @@ async def test_a_document_and_a_link_in_the_dossier(browser, daphne_url, publish
     await no_axe_violations(public)
     await public.emulate_media(media="print")
     await expect(section.locator("form")).to_have_count(0)
+
+
+async def test_the_councils_decision_on_the_timeline(browser, daphne_url, published):
+    """Recorded on the dossier page, the decision is on the public timeline as reached
+    and in the dossier with its link; both pages pass axe."""
+    page = await browser.new_page(locale="nl-NL")
+    await log_in(page, daphne_url, "olga")
+    await page.goto(daphne_url + published["dossier"])
+    await page.locator("#decision-date").fill("2026-11-20")
+    await page.locator("#decision-summary").fill(
+        "De raad kiest voor een groen plein met een markt.\nDe bushaltes blijven waar ze zijn."
+    )
+    await page.locator("#decision-url").fill("https://zuiderhaven.raadsinformatie.nl/besluit/9")
+    await page.locator("form:has(input[name=action][value=decision]) button").click()
+    await expect(page.locator("#decision")).to_contain_text("De bushaltes blijven")
+    await no_axe_violations(page)
+
+    public = await browser.new_page(locale="nl-NL")
+    await public.goto(daphne_url + published["public"])
+    step = public.locator("#timeline li").filter(has_text="De raad kiest voor een groen plein")
+    await expect(step).to_have_count(1)
+    await expect(step.locator("time")).to_have_attribute("datetime", "2026-11-20")
+    await expect(public.locator("#dossier #decision a")).to_have_attribute(
+        "href", "https://zuiderhaven.raadsinformatie.nl/besluit/9"
+    )
+    await no_axe_violations(public)

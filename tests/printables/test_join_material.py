@@ -29,10 +29,16 @@ def test_poster(client, live_session, organiser, size):
     client.force_login(organiser)  # a draft's poster is for its staff
     response = client.get(reverse("paper:poster", args=[live_session.join_code]), {"size": size})
     assert response["Content-Type"] == "application/pdf"
-    assert codes_on(response.content) == [f"http://testserver/j/{live_session.join_code}/"]
+    dossier = f"http://testserver/p/{live_session.process.slug}/#dossier"
+    assert sorted(codes_on(response.content)) == sorted(
+        [f"http://testserver/j/{live_session.join_code}/", dossier]
+    )
     with pdfplumber.open(io.BytesIO(response.content)) as document:
         page = document.pages[0]
-        assert live_session.join_code in page.extract_text()
+        text = page.extract_text()
+        assert live_session.join_code in text
+        # The dossier's QR code has its caption and the address in text.
+        assert "dossier" in text and f"testserver/p/{live_session.process.slug}" in text
         assert round(page.width) == {"A4": 595, "A3": 842}[size]
 
 

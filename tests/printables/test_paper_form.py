@@ -59,10 +59,13 @@ def test_each_page_qr_opens_its_sheet_and_verifies(pdf_of):
     layout = sheets[0].session.layouts.get(version=sheets[0].layout_version).data
     pages_per_sheet = len(layout["pages"])
     found = []
-    for image in page_images(pdf, scale=2.0):
-        results = zxingcpp.read_barcodes(image)
-        assert len(results) == 1
-        found.append(results[0].text)
+    dossier = f"{BASE}/p/{sheets[0].session.process.slug}/#dossier"
+    for index, image in enumerate(page_images(pdf, scale=2.0)):
+        texts = [result.text for result in zxingcpp.read_barcodes(image)]
+        # The first page also has the small QR code to the process's dossier.
+        assert (dossier in texts) == (index % pages_per_sheet == 0)
+        [own] = [text for text in texts if text != dossier]
+        found.append(own)
     assert len(found) == 2 * pages_per_sheet
     for index, url in enumerate(found):
         sheet = sheets[index // pages_per_sheet]
@@ -127,7 +130,7 @@ def test_cards_are_printed_on_their_sheets(pdf_of):
     for index, sheet in enumerate(sheets):
         texts = {r.text for r in zxingcpp.read_barcodes(images[index * pages_per_sheet])}
         join = f"{BASE}/j/{sheet.session.join_code}/?card={sheet.card.code}"
-        assert join in texts and len(texts) == 2
+        assert join in texts and len(texts) == 3  # and the sheet's, and the dossier's
         later = {r.text for r in zxingcpp.read_barcodes(images[index * pages_per_sheet + 1])}
         assert join not in later
 

@@ -63,3 +63,31 @@ def test_the_demo_has_a_held_meeting_with_every_source_and_a_fresh_one(tmp_path,
     call_command("seed_demo", "--password", "ander-wachtwoord", stdout=io.StringIO())
     process.refresh_from_db()
     assert (Response.objects.count(), process.log_seq) == before
+
+
+def test_the_demo_meeting_has_a_dossier_an_evaluation_and_notes(client):
+    from sessions_app.session_report import session_report
+    from sessions_app.views.dossier import dossier_items
+
+    call_command("seed_demo", "--password", "demo-wachtwoord", stdout=io.StringIO())
+    process = Process.objects.get()
+    found = dossier_items(process)
+    assert len(found["documents"]) == 3 and len(found["links"]) == 2
+    assert {d.content_type for d in found["documents"]} == {"application/pdf", "image/png"}
+    image = next(d for d in found["documents"] if d.is_image)
+    assert image.alt_text
+    held = LiveSession.objects.filter(process=process, state=SessionState.ENDED).get()
+    report = session_report(held, notes=True)
+    assert len(report["evaluation"]) == 4
+    assert all(item["result"]["respondents"]["total"] > 0 for item in report["evaluation"])
+    assert all(item["result"]["respondents"]["paper"] > 0 for item in report["evaluation"])
+    assert len(report["notes"]) == 3
+    # The evening's answers happened in its own two hours, not at the moment of seeding.
+    minutes = report["per_minute"]["minutes"]
+    assert 60 <= len(minutes) <= 120 and report["per_minute"]["peak"] > 5
+    assert minutes[0]["at"].date() == held.starts_at.date()
+    # The public page shows the dossier and leaves the evaluation out of the results.
+    page = client.get(process.get_absolute_url()).content.decode()
+    assert "Voorlopig ontwerp Stationsplein" in page
+    results = page[page.index('id="results"') : page.index('id="follow-up"')]
+    assert report["evaluation"][0]["text"] not in results

@@ -349,7 +349,10 @@ def test_timeline_replace_is_logged_with_before_and_after(process, organiser):
         user=organiser, process=process, milestones=[MilestoneSpec(day, "Raad")]
     )
     entry = LogEntry.objects.filter(process=process).last()
-    assert entry.data == {"before": [], "after": [{"date": day.isoformat(), "label": "Raad"}]}
+    assert entry.data == {
+        "before": [],
+        "after": [{"date": day.isoformat(), "label": "Raad", "kind": "other"}],
+    }
     with pytest.raises(DesignError) as caught:
         processes.milestones_replace(
             user=organiser, process=process, milestones=[MilestoneSpec(day, " ")]

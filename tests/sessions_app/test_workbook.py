@@ -57,6 +57,7 @@ def test_the_sheets_are_there_in_the_process_language(workbook):
         "Open antwoord",
         "Papier",
         "Terugkoppeling",
+        "Sessieverslag",
         "Logboek",
         "Integriteit",
     ]

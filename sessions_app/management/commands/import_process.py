@@ -7,7 +7,11 @@ from django.utils.translation import gettext_lazy
 
 from sessions_app.exceptions import AccessDenied, DesignError
 from sessions_app.management.base import TranslatedCommand
-from sessions_app.services.design_io import load_design_file, process_import
+from sessions_app.services.design_io import (
+    documents_to_upload,
+    load_design_file,
+    process_import,
+)
 
 
 class Command(TranslatedCommand):
@@ -34,7 +38,8 @@ class Command(TranslatedCommand):
                 _("Cannot read %(file)s: %(error)s") % {"file": file, "error": exc.strerror}
             ) from exc
         try:
-            process = process_import(user=user, data=load_design_file(raw))
+            data = load_design_file(raw)
+            process = process_import(user=user, data=data)
         except AccessDenied as denied:
             raise CommandError(
                 _("%(name)s: %(reason)s (manage.py organisers grant %(name)s)")
@@ -46,4 +51,12 @@ class Command(TranslatedCommand):
             raise CommandError(
                 _("%(n)d problem(s); nothing was created.") % {"n": len(error.problems)}
             ) from None
+        # Dossier documents whose file this installation does not keep were left out.
+        for document in documents_to_upload(data):
+            self.stderr.write(
+                _(
+                    "%(file)s: %(path)s: upload this file on the dossier page: “%(title)s” (SHA-256 %(sha256)s)"
+                )
+                % {"file": file, **document}
+            )
         self.stdout.write(process.slug)

@@ -3,9 +3,13 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.management.base import CommandError
+from django.urls import reverse
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from printables import registry
+from printables.strings import follow_strings
 from sessions_app.exceptions import ERROR_MESSAGES, InputRejected
 from sessions_app.identifiers import normalise_code
 from sessions_app.management.base import TranslatedCommand
@@ -34,6 +38,14 @@ class Command(TranslatedCommand):
             help=gettext_lazy("question cards of the session's Q&A round instead of its forms"),
         )
         parser.add_argument(
+            "--follow-slips",
+            action="store_true",
+            help=gettext_lazy(
+                "“follow this plan” slips of the session's process instead (--count slips, "
+                "in whole sheets of 8; no sheets are issued)"
+            ),
+        )
+        parser.add_argument(
             "-o", "--output", type=Path, required=True, help=gettext_lazy("the PDF to write")
         )
         parser.add_argument(
@@ -43,7 +55,17 @@ class Command(TranslatedCommand):
         )
 
     def handle(
-        self, *args, join_code, count, large, cards, output: Path, base_url, qna_cards, **options
+        self,
+        *args,
+        join_code,
+        count,
+        large,
+        cards,
+        output: Path,
+        base_url,
+        qna_cards,
+        follow_slips=False,
+        **options,
     ):
         session = (
             LiveSession.objects.select_related("process")
@@ -52,6 +74,9 @@ class Command(TranslatedCommand):
         )
         if session is None:
             raise CommandError(_("No session with join code “%(code)s”.") % {"code": join_code})
+        if follow_slips:
+            self._follow_slips(session.process, count, output, base_url)
+            return
         if qna_cards and not session.questions.filter(kind="qna").exists():
             raise CommandError(str(ERROR_MESSAGES["no_qna_round"]))
         cards = cards and not qna_cards
@@ -83,3 +108,23 @@ class Command(TranslatedCommand):
             }
         )
         sys.stdout.flush()
+
+    def _follow_slips(self, process, count: int, output: Path, base_url: str) -> None:
+        """Slips with a QR code to the public page's follow form (``#follow``)."""
+        if count < 1:
+            raise CommandError(_("Give a number of slips of at least 1."))
+        url = base_url.rstrip("/") + reverse("public:process", args=[process.slug]) + "#follow"
+        with translation.override(process.language):
+            _name, _type, body = registry.render(
+                "follow",
+                f"{process.slug}-follow.pdf",
+                url=url,
+                title=process.title,
+                strings=follow_strings(),
+                count=count,
+            )
+        output.write_bytes(body)
+        self.stdout.write(
+            _("“Follow this plan” slips for %(title)s (%(url)s): %(file)s")
+            % {"title": process.title, "url": url, "file": output}
+        )

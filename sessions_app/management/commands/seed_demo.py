@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from sessions_app.demo import fill_held_meeting, sample_form_photos
+from sessions_app.demo_dossier import fill_dossier
 from sessions_app.design import FORMAT
 from sessions_app.management.base import TranslatedCommand
 from sessions_app.models import LiveSession, Process, Role, SessionState
@@ -63,16 +64,23 @@ def demo_design(today) -> dict:
             {
                 "date": evening.isoformat(),
                 "label": "Bewonersavond in Wijkcentrum De Brug en online",
+                "kind": "session",
             },
             {
                 "date": (evening + timedelta(days=21)).isoformat(),
                 "label": "Verslag en uitkomsten online",
+                "kind": "follow_up",
             },
             {
                 "date": (evening + timedelta(days=56)).isoformat(),
                 "label": "Collegevoorstel met schetsontwerp",
+                "kind": "plan",
             },
-            {"date": (evening + timedelta(days=84)).isoformat(), "label": "Besluit gemeenteraad"},
+            {
+                "date": (evening + timedelta(days=84)).isoformat(),
+                "label": "Besluit gemeenteraad",
+                "kind": "decision",
+            },
         ],
         "panel": [
             {"name": "Wethouder Jansen", "role": "wethouder openbare ruimte"},
@@ -222,6 +230,7 @@ class Command(TranslatedCommand):
                     facilitator=users["gespreksleider"],
                     teller=users["teller"],
                 )
+                fill_dossier(process=process, organiser=organiser)
         # The upcoming evening, left fresh for trying a live session (not last week's).
         session = (
             LiveSession.objects.filter(process=process)
@@ -261,6 +270,14 @@ class Command(TranslatedCommand):
                 % {
                     "url": f"{base}{process.get_absolute_url()}"
                     f"#map-{held.current_question_id}-heading"
+                }
+            )
+        if held is not None:
+            out(
+                _("  Last week's report: %(url)s")
+                % {
+                    "url": f"{base}"
+                    f"{reverse('designer:session_report', args=[process.slug, held.pk])}"
                 }
             )
         photos = sample_form_photos(
