@@ -242,28 +242,54 @@ function render(snapshot) {
 }
 
 // A Q&A round's panel (its forms drawn by the server: templates/live/_qna.html) is fetched
-// again when its questions, pin or answers change, unless the facilitator is typing in it.
+// again when its questions, pin or answers change, unless the facilitator is working in it
+// (focus inside, or something typed not yet sent): then once they leave it. The check is
+// made again when the fetched panel arrives, as they may have started typing meanwhile.
 const roundSignatures = new Map();
+const latestRounds = new Map();
+
+function busy(box) {
+  if (box.contains(document.activeElement)) return true;
+  return [...box.querySelectorAll("input:not([type=hidden]), textarea")].some((field) =>
+    field.type === "radio" || field.type === "checkbox" ? field.checked !== field.defaultChecked : field.value !== field.defaultValue);
+}
+
+function refreshWhenLeft(box, id) {
+  if (box.dataset.refreshWaiting) return;
+  box.dataset.refreshWaiting = "1";
+  box.addEventListener("focusout", () => setTimeout(() => {
+    delete box.dataset.refreshWaiting;
+    const latest = latestRounds.get(id);
+    if (latest) refreshRound(latest);
+  }, 0), { once: true });
+}
+
 async function refreshRound(question) {
+  latestRounds.set(question.id, question);
   const r = question.results;
   const signature = JSON.stringify([r.pinned, r.asked.map((a) => [a.id, a.votes.total, a.merged.length, a.answer && a.answer.mode])]);
   const box = document.querySelector(`#q-${question.id} .qna-console`);
   if (!box) return;
   if (!roundSignatures.has(question.id)) roundSignatures.set(question.id, box.dataset.signature || signature);
   if (roundSignatures.get(question.id) === signature) return;
-  // Not while the facilitator works in it: focus inside, or something typed not yet sent.
-  if (box.contains(document.activeElement)) return;
-  const typed = [...box.querySelectorAll("input:not([type=hidden]), textarea")].some((field) =>
-    field.type === "radio" || field.type === "checkbox" ? field.checked !== field.defaultChecked : field.value !== field.defaultValue);
-  if (typed) return;
+  if (busy(box)) {
+    refreshWhenLeft(box, question.id);
+    return;
+  }
   roundSignatures.set(question.id, signature);
   const response = await fetch(location.pathname, { credentials: "same-origin" });
   if (!response.ok) return;
   const fresh = new DOMParser().parseFromString(await response.text(), "text/html").querySelector(`#q-${question.id} .qna-console`);
-  if (fresh) {
-    fresh.open = box.open;
-    box.replaceWith(fresh);
+  const now = document.querySelector(`#q-${question.id} .qna-console`);
+  if (!fresh || !now) return;
+  if (busy(now)) {
+    // Typing began while the panel was fetched: keep what they typed, fetch again later.
+    roundSignatures.set(question.id, "");
+    refreshWhenLeft(now, question.id);
+    return;
   }
+  fresh.open = now.open;
+  now.replaceWith(fresh);
 }
 
 const socket = connect({
