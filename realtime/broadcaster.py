@@ -35,10 +35,17 @@ logger = logging.getLogger(__name__)
 
 TICK = 0.2
 PHONE_INTERVAL = 1.0
-#: Phones' pace while they list an open Q&A round (its votes change all the time).
+#: Phones' pace while they list an open Q&A round (its votes change all the time): every
+#: ``PHONE_QNA_INTERVAL`` seconds, or slower in a large room, so that this process sends
+#: its phones at most ``PHONE_QNA_FRAMES`` snapshots a second (5,000 phones: one every
+#: 5 s). The upvotes' acknowledgements wait behind that sending otherwise.
 PHONE_QNA_INTERVAL = 2.0
+PHONE_QNA_FRAMES = 1000
 #: Sockets sent a snapshot before the loop lets other work through (see ``_send``).
 SEND_SLICE = 250
+#: The same for a large room's phones, sent beside the ticks: short slices, so that an
+#: acknowledgement waits for few sends.
+PHONE_SLICE = 50
 #: Seconds between joining the change groups again (the layer forgets them on a restart,
 #: and expires them after a day).
 RESUBSCRIBE_EVERY = 30
@@ -80,6 +87,8 @@ class Room:
         self.last_phone_send = 0.0
         #: ``PHONE_INTERVAL``, or ``PHONE_QNA_INTERVAL`` while phones list a Q&A round.
         self.phone_interval = PHONE_INTERVAL
+        #: The phones' snapshot being sent beside the ticks (a large room), or None.
+        self.phone_task: asyncio.Future | None = None
         self.lock = asyncio.Lock()
         #: Questions whose opinion map may be out of date (None: every statements question).
         self.opinion_due: set[int] | None = None
@@ -322,12 +331,32 @@ class Broadcaster:
         if "phone" in changed:
             room.phone_pending = True
         now = time.monotonic()
-        if room.phone_pending and now - room.last_phone_send >= room.phone_interval:
+        if (
+            room.phone_pending
+            and now - room.last_phone_send >= room.phone_interval
+            and room.phone_task is None
+        ):
             room.phone_pending = False
             room.last_phone_send = now
-            await self._send(room, "phone", room.texts["phone"])
-        if room.view is not None and room.view.positions is not None:
+            if len(room.members["phone"]) > SEND_SLICE:
+                # A room of thousands is sent to beside the ticks (one send at a time, so
+                # every phone gets the snapshots in order): the presenter's and the
+                # console's next snapshots never wait for the whole room.
+                room.phone_task = asyncio.ensure_future(
+                    self._send_phones(room, room.texts["phone"])
+                )
+            else:
+                await self._send(room, "phone", room.texts["phone"])
+        if room.view is not None and room.view.positions is not None and room.phone_task is None:
             await self._send_places(room)
+
+    async def _send_phones(self, room: Room, text: str) -> None:
+        try:
+            await self._send(room, "phone", text, slice_=PHONE_SLICE)
+        except Exception:
+            logger.exception("sending session %s's phones their snapshot failed", room.session_id)
+        finally:
+            room.phone_task = None
 
     async def _rebuild(self, room: Room) -> set[str]:
         async with room.lock:
@@ -346,7 +375,7 @@ class Broadcaster:
             # An open question round lists its questions on every phone, and their votes
             # change with every upvote: the phones get it at a slower pace.
             room.phone_interval = (
-                PHONE_QNA_INTERVAL
+                max(PHONE_QNA_INTERVAL, len(room.members["phone"]) / PHONE_QNA_FRAMES)
                 if any(q["kind"] == "qna" and q["state"] == "open" for q in view.phone["questions"])
                 else PHONE_INTERVAL
             )
@@ -386,10 +415,10 @@ class Broadcaster:
             await Broadcaster._send_one(room, consumer, text)
 
     @staticmethod
-    async def _send(room: Room, audience: str, text: str) -> None:
+    async def _send(room: Room, audience: str, text: str, *, slice_: int = SEND_SLICE) -> None:
         for number, consumer in enumerate(list(room.members[audience]), start=1):
             await Broadcaster._send_one(room, consumer, text)
-            if number % SEND_SLICE == 0:
+            if number % slice_ == 0:
                 # A send does not suspend: let the answers and acks that arrived meanwhile
                 # through before the next slice of a room of thousands.
                 await asyncio.sleep(0)

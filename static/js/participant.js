@@ -16,6 +16,11 @@ let mine = cfg.mine || {};
 const signatures = new Map();
 const questions = new Map(); // id → the latest definition from a snapshot
 const you = new Map(); // question id → this phone's place on the opinion map
+// A Q&A round's list comes every few seconds in a large room: this phone's own upvotes
+// (acknowledged, so counted) show in the counts at once, until the next snapshot has them.
+const ownUpvotes = new Map(); // asked question id → +1 or -1 since the last snapshot
+const upvoteSentAt = new Map(); // client id → the snapshot shown when it was sent
+let snapshots = 0;
 let live = false; // a snapshot arrived on the current connection
 let everLive = false; // the websocket has worked on this page: keep answers here when it drops
 let flushing = null;
@@ -187,7 +192,9 @@ container.addEventListener("click", (event) => {
     const question = Number(upvote.closest("form").dataset.question);
     const vote = upvote.dataset.action;
     const asked = Number(upvote.dataset.asked);
-    send({ type: "answer", client_id: newId(), question, answer: { statement: asked, vote } });
+    const clientId = newId();
+    upvoteSentAt.set(clientId, snapshots);
+    send({ type: "answer", client_id: clientId, question, answer: { statement: asked, vote } });
     return;
   }
   const order = event.target.closest("button[data-order]");
@@ -431,7 +438,8 @@ function showAsked(node, q) {
     else if (item.name) meta.push(item.name);
     if (item.panel_member && members.has(item.panel_member)) meta.push(format(s.to_member, { name: members.get(item.panel_member) }));
     if (item.paper) meta.push(s.on_paper);
-    meta.push(format(item.votes === 1 ? s.qna_votes_one : s.votes_n, { n: item.votes }));
+    const votes = item.votes + (ownUpvotes.get(item.id) || 0);
+    meta.push(format(votes === 1 ? s.qna_votes_one : s.votes_n, { n: votes }));
     if (item.answer) meta.push(s[`answer_${item.answer}`] || "");
     const joined = meta.flatMap((part, i) => (i ? [" · ", part] : [part]));
     const up = m[String(item.id)] === "up";
@@ -567,6 +575,8 @@ function carryOver(from, to) {
 }
 
 function render(snapshot) {
+  ownUpvotes.clear();
+  snapshots += 1;
   const wanted = [];
   for (const q of snapshot.questions) {
     // Results and their visibility change often; only the question itself decides
@@ -662,7 +672,16 @@ function acknowledge(ack) {
     return;
   }
   if (sent && sent.type === "answer" && "statement" in sent.answer && questions.get(sent.question)?.kind === "qna") {
-    if (ack.counted) remember(sent);
+    if (ack.counted) {
+      remember(sent);
+      // Only while the list shown is older than the vote: a snapshot that came meanwhile
+      // may hold it already (the next one surely does).
+      if (upvoteSentAt.get(ack.client_id) === snapshots) {
+        const asked = sent.answer.statement;
+        ownUpvotes.set(asked, (ownUpvotes.get(asked) || 0) + (sent.answer.vote === "up" ? 1 : -1));
+      }
+    }
+    upvoteSentAt.delete(ack.client_id);
     const node = document.getElementById(`question-${ack.question}`);
     if (node) showAsked(node, questions.get(sent.question));
     cardNote(ack.question, sent.answer.vote === "up" ? s.qna_upvoted : s.qna_withdrawn, "done");
