@@ -23,6 +23,7 @@ from sessions_app.models import (
     MilestoneKind,
     Process,
     ProcessState,
+    SessionState,
 )
 from sessions_app.services import dossier
 
@@ -68,6 +69,7 @@ def timeline_steps(process: Process, *, today=None) -> list[dict]:
             "kind": m.kind,
             "kind_label": kinds.get(m.kind, m.kind),
             "order": (0, m.position, m.pk),
+            "ended": False,
         }
         for m in process.milestones.all()
     ]
@@ -84,13 +86,19 @@ def timeline_steps(process: Process, *, today=None) -> list[dict]:
                 "kind": MilestoneKind.SESSION,
                 "kind_label": kinds[MilestoneKind.SESSION],
                 "order": (1, session.starts_at.timestamp(), session.pk),
+                # A session held early (or moved without its date) is past once it ended.
+                "ended": session.state == SessionState.ENDED,
             }
         )
     steps.sort(key=lambda step: (step["date"], step["order"]))
     current = False
     for step in steps:
         step["when"] = (
-            "past" if step["date"] < today else "today" if step["date"] == today else "upcoming"
+            "past"
+            if step["date"] < today or step["ended"]
+            else "today"
+            if step["date"] == today
+            else "upcoming"
         )
         step["current"] = step["when"] != "past" and not current
         current = current or step["current"]

@@ -161,6 +161,21 @@ def test_a_session_step_on_a_sessions_day_stands_for_it(process, organiser, live
     assert [(s["label"], s["when"]) for s in steps] == [("Bewonersavond in De Brug", "today")]
 
 
+def test_an_ended_session_is_past_whatever_its_planned_date(
+    process, organiser, live_session, make_question
+):
+    from sessions_app.services import facilitation
+
+    make_question("single_choice")
+    process_publish(user=organiser, process=process)
+    day = timezone.localdate(live_session.starts_at) - timedelta(days=3)  # held early
+    [step] = timeline_steps(process, today=day)
+    assert step["when"] == "upcoming"
+    facilitation.session_end(user=organiser, session=live_session)
+    [step] = timeline_steps(process, today=day)
+    assert (step["label"], step["when"]) == (live_session.title, "past")
+
+
 def test_the_timeline_is_bound_to_the_log(process, organiser):
     milestones_replace(
         user=organiser,
