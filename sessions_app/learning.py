@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from . import results as results_module
 from .models import HandCount, LiveSession, QuestionKind, Response, SessionState
-from .session_report import turnout
+from .selectors import session_participation
 
 SESSIONS_MAX = 200
 
@@ -100,7 +100,7 @@ def learning_rows(processes) -> list[dict]:
     )
     rows = []
     for session in sessions:
-        counts = turnout(session)
+        counts = {**session_participation(session=session), "hands": 0}
         counts["hands"] = _hands(session)
         people = counts["room"] + counts["remote"] + counts["paper"]
         kinds = sorted(

@@ -410,19 +410,33 @@ def map_signatures(question_ids: list[int]) -> list[tuple[int, str]]:
     )
 
 
-def session_phone_turnout(*, session: LiveSession) -> dict[str, int]:
-    """How many phones took part in a session (a counted answer to at least one of its
-    questions), by how they joined: ``room`` and ``remote``."""
+def participation(**where) -> dict[int, dict[str, int]]:
+    """How many took part, per session id, among the counted responses that match
+    ``where`` (``question__session=…`` or ``question__session__process=…``): distinct
+    participants on a phone in the room and remote, distinct paper forms counted. Hands
+    have no identity, so they are not here (the outputs take the largest show of hands on
+    one question). The console, the council report and the session report all count so."""
+    from .results import channel
+
+    found: dict[int, dict[str, int]] = {}
     rows = (
-        Response.objects.filter(
-            question__session=session, source="online", status=ResponseStatus.COUNTED
-        )
+        Response.objects.filter(status=ResponseStatus.COUNTED, **where)
+        .values("question__session_id", "source", "participant__joined_via")
+        .annotate(people=Count("participant", distinct=True), sheets=Count("sheet", distinct=True))
         .order_by()
-        .values("participant__joined_via")
-        .annotate(n=Count("participant", distinct=True))
     )
-    found = {row["participant__joined_via"]: row["n"] for row in rows}
-    return {"room": found.get("room", 0), "remote": found.get("remote", 0)}
+    for row in rows:
+        counts = found.setdefault(row["question__session_id"], {"room": 0, "remote": 0, "paper": 0})
+        where_from = channel(row["source"], row["participant__joined_via"])
+        counts[where_from] += row["sheets"] if where_from == "paper" else row["people"]
+    return found
+
+
+def session_participation(*, session: LiveSession) -> dict[str, int]:
+    """``participation`` of one session."""
+    return participation(question__session=session).get(
+        session.pk, {"room": 0, "remote": 0, "paper": 0}
+    )
 
 
 def log_chain_page(*, process: Process, after: int, upto: int) -> list[dict]:

@@ -5,9 +5,9 @@ council report's section and the workbook's sheet all show it, so their numbers 
 It holds no personal data: counts, the evaluation's results and (for the staff page only)
 the facilitator's notes.
 
-- ``turnout``: people by source. Phones in the room and remote are distinct participants
-  with a counted answer; paper is distinct counted forms; hands is the largest show of
-  hands on one question (hands have no identity). ``people`` adds phones and paper (not
+- ``turnout``: people by source (``selectors.participation``): phones in the room and
+  remote are distinct participants with a counted answer; paper is distinct counted
+  forms; hands is the largest show of hands on one question (hands have no identity). ``people`` adds phones and paper (not
   hands: a hand may belong to someone who also answered on a phone).
 - ``shares``: paper against phones, and in the room (phones in the room, paper forms)
   against remote (phones elsewhere), as percentages of ``people``.
@@ -43,6 +43,7 @@ from .models import (
     Source,
     StatementOrigin,
 )
+from .selectors import session_participation
 
 #: The longest stretch of answers per minute a report shows (a whole day).
 MINUTES_MAX = 24 * 60
@@ -50,33 +51,6 @@ MINUTES_MAX = 24 * 60
 
 def _percent(part: int, whole: int) -> float:
     return round(100 * part / whole, 1) if whole else 0.0
-
-
-def turnout(session: LiveSession) -> dict[str, int]:
-    counted = Response.objects.filter(question__session=session, status=ResponseStatus.COUNTED)
-    found = {"room": 0, "remote": 0, "paper": 0, "hands": 0}
-    rows = (
-        counted.filter(source=Source.ONLINE)
-        .order_by()
-        .values("participant__joined_via")
-        .annotate(n=Count("participant", distinct=True))
-    )
-    for row in rows:
-        where = "room" if row["participant__joined_via"] == "room" else "remote"
-        found[where] += row["n"]
-    found["paper"] = (
-        counted.filter(source=Source.PAPER, sheet__isnull=False)
-        .order_by()
-        .aggregate(n=Count("sheet", distinct=True))["n"]
-        or 0
-    )
-    found["paper"] += (
-        counted.filter(source=Source.PAPER, sheet__isnull=True)
-        .order_by()
-        .aggregate(n=Count("participant", distinct=True))["n"]
-        or 0
-    )
-    return found
 
 
 def _hands(question_results: list[dict]) -> int:
@@ -187,7 +161,7 @@ def session_report(session: LiveSession, *, notes: bool = False) -> dict:
         )
         numbered.append((number, question, result))
     agenda = [row for row in numbered if not row[1].evaluation and row[1].kind != QuestionKind.QNA]
-    counts = turnout(session)
+    counts = {**session_participation(session=session), "hands": 0}
     counts["hands"] = _hands([r for _n, _q, r in numbered])
     phones = counts["room"] + counts["remote"]
     people = phones + counts["paper"]

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Count, Prefetch
+from django.db.models import Prefetch
 from django.utils import timezone
 
 from sessions_app import results as results_module
@@ -33,14 +33,19 @@ from sessions_app.models import (
     QuestionKind,
     Response,
     ResponseItem,
-    ResponseStatus,
     StatementOrigin,
     TextContent,
     TextKind,
 )
 from sessions_app.opinion.serialize import previous_k_state, previous_labels, to_data
 from sessions_app.opinion.summary import group_name
-from sessions_app.selectors import log_chain_rows, paper_reconciliation, question_map, stored_map
+from sessions_app.selectors import (
+    log_chain_rows,
+    paper_reconciliation,
+    participation,
+    question_map,
+    stored_map,
+)
 
 FORMAT = "inspraak.export/1"
 CHUNK = 2000
@@ -125,21 +130,9 @@ def sessions_part(process: Process) -> list[dict]:
 
 
 def participation_part(process: Process) -> dict[int, dict[str, int]]:
-    """Per session id, how many people answered from each channel: distinct participants
-    in the room and remote, and distinct paper forms. Hands have no identity, so they
-    are not here (the report takes the largest show of hands on one question)."""
-    found: dict[int, dict[str, int]] = {}
-    rows = (
-        Response.objects.filter(question__session__process=process, status=ResponseStatus.COUNTED)
-        .values("question__session_id", "source", "participant__joined_via")
-        .annotate(people=Count("participant", distinct=True), sheets=Count("sheet", distinct=True))
-        .order_by()
-    )
-    for row in rows:
-        counts = found.setdefault(row["question__session_id"], {"room": 0, "remote": 0, "paper": 0})
-        where = results_module.channel(row["source"], row["participant__joined_via"])
-        counts[where] += row["sheets"] if where == "paper" else row["people"]
-    return found
+    """Per session id, how many people answered from each channel
+    (``selectors.participation``)."""
+    return participation(question__session__process=process)
 
 
 def _shown(option: Option, staff: bool) -> bool:

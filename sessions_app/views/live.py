@@ -19,7 +19,7 @@ from sessions_app import writer
 from sessions_app.exceptions import AccessDenied, FacilitationError, InputRejected
 from sessions_app.models import LiveSession, QuestionKind, SessionState
 from sessions_app.results import latest_hand_counts, paper_provisional, question_results
-from sessions_app.selectors import moderation_queue, paper_reconciliation, session_phone_turnout
+from sessions_app.selectors import moderation_queue, paper_reconciliation, session_participation
 from sessions_app.services.facilitation import (
     console_command,
     session_reopen_until,
@@ -146,10 +146,9 @@ def console(request, slug: str, session_id: int):
         },
     }
     if ended:
-        phones = session_phone_turnout(session=session)
         context["turnout"] = {
-            **phones,
-            "paper": context["paper"]["counted"],
+            # Phones in the room and remote, paper forms, as the session report counts.
+            **session_participation(session=session),
             # A show of hands counts hands, not people: the largest count for one question.
             "hands": max((q.results["respondents"]["hands"] for q in agenda), default=0),
         }
