@@ -191,6 +191,9 @@ def test_scribbles_and_faint_strokes_are_not_clear():
     assert classify(0.3, 0.6, 0.01, 1.0, 2.0)[0] == "marked"  # a cross, both arms crossed
     assert classify(0.3, 0.6, 0.01, 1.0, 4.0)[0] == "filled"  # scribbled out: taken back
     assert classify(0.3, 0.6, 0.01, 1.0, 2.75)[0] == "unsure"  # three strokes, or two?
+    # More than two strokes in a quarter of the lines: no cross does that (a ballpoint
+    # scribble did, and was read as a second choice).
+    assert classify(0.3, 0.7, 0.01, 1.0, 2.25)[0] == "unsure"
     assert classify(0.1, 0.3, 0.01, 1.0, 4.0)[0] == "unsure"  # a few thin lines over it
     assert classify(0.9, 1.0, 0.7, 1.0, 4.0)[0] == "filled"  # filled in evenly
     assert classify(0.0, 0.10, 0.0, 0.2)[0] == "empty"  # a dot

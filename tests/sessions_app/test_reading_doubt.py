@@ -301,6 +301,25 @@ def test_a_fold_across_the_form_is_no_ink_and_a_blank_row_on_it_is_for_a_person(
     assert not reading.sure and reading.reasons == ["blank_in_doubt"]
 
 
+def test_specks_lined_up_along_a_curled_edge_are_no_photocopy(form):
+    """A curled sheet's edge (or the table's) can show in the margin as a broken dark line:
+    dots all in one column are an edge, not a copier's toner, which falls anywhere."""
+    _layout, pages, _questions, _read = form
+    height, width = pages[0].shape
+    edge = pages[0].copy()
+    x = width - round(5 * PX_PER_MM)
+    for y in range(round(30 * PX_PER_MM), height - round(30 * PX_PER_MM), 40):
+        edge[y : y + 3, x : x + 2] = 40  # 60 dots down one column, 3 mm from the edge
+    assert not is_copied(flatten(edge))
+    # The same number of dots scattered across the margin strip is a copy.
+    rng = np.random.default_rng(5)
+    scattered = pages[0].copy()
+    for y in range(round(30 * PX_PER_MM), height - round(30 * PX_PER_MM), 40):
+        x = width - round(float(rng.uniform(3, 16)) * PX_PER_MM)
+        scattered[y : y + 3, x : x + 2] = 40
+    assert is_copied(flatten(scattered))
+
+
 def test_a_photocopy_is_known_by_its_specks_and_a_blank_row_on_it_is_for_a_person(form):
     """A copy of a copy turns light grey white, so a light tick can be gone without a
     trace; the copier's toner specks on the blank margins give it away. On such a page no
