@@ -361,10 +361,40 @@ OIDC_ENABLED = bool(
         or (OIDC_OP_AUTHORIZATION_ENDPOINT and OIDC_OP_TOKEN_ENDPOINT and OIDC_OP_USER_ENDPOINT)
     )
 )
-if (OIDC_RP_CLIENT_ID or OIDC_RP_CLIENT_SECRET) and not OIDC_ENABLED:
+_OIDC_GIVEN = [
+    name
+    for name in (
+        "OIDC_RP_CLIENT_ID",
+        "OIDC_RP_CLIENT_SECRET",
+        "OIDC_OP_DISCOVERY_URL",
+        "OIDC_OP_ISSUER",
+        "OIDC_OP_AUTHORIZATION_ENDPOINT",
+        "OIDC_OP_TOKEN_ENDPOINT",
+        "OIDC_OP_USER_ENDPOINT",
+        "OIDC_OP_JWKS_ENDPOINT",
+    )
+    if globals()[name]
+]
+if _OIDC_GIVEN and not OIDC_ENABLED:
+    # Half a configuration is a mistake, never a silent "off": name what is missing.
+    _missing = [n for n in ("OIDC_RP_CLIENT_ID", "OIDC_RP_CLIENT_SECRET") if not globals()[n]]
+    if not OIDC_OP_DISCOVERY_URL:
+        _endpoints = [
+            n
+            for n in (
+                "OIDC_OP_AUTHORIZATION_ENDPOINT",
+                "OIDC_OP_TOKEN_ENDPOINT",
+                "OIDC_OP_USER_ENDPOINT",
+            )
+            if not globals()[n]
+        ]
+        if _endpoints:
+            _missing.append(f"OIDC_OP_DISCOVERY_URL (or {', '.join(_endpoints)})")
     raise ImproperlyConfigured(
-        "Single sign-on needs OIDC_RP_CLIENT_ID, OIDC_RP_CLIENT_SECRET and either "
-        "OIDC_OP_DISCOVERY_URL or the OIDC_OP_*_ENDPOINT variables (see docs/sso.md)."
+        f"Single sign-on is set up only in part ({', '.join(_OIDC_GIVEN)}); missing: "
+        f"{', '.join(_missing)}. It needs OIDC_RP_CLIENT_ID, OIDC_RP_CLIENT_SECRET and "
+        "either OIDC_OP_DISCOVERY_URL or the three OIDC_OP_*_ENDPOINT variables "
+        "(see docs/sso.md)."
     )
 if (
     OIDC_ENABLED

@@ -33,8 +33,8 @@ def _public_process(slug: str) -> Process:
 
 
 def _link_page(view):
-    """A page opened from a mail's link: not cached and not indexed. Its address holds
-    the token; the site's ``Referrer-Policy: same-origin`` sends it to this site only
+    """A page of following (the form, and those opened from a mail's link): not cached
+    and not indexed. A mail link's address holds the token; the site's ``Referrer-Policy: same-origin`` sends it to this site only
     (``no-referrer`` would make the button's POST fail the CSRF check: ``Origin: null``)."""
 
     @wraps(view)
@@ -48,6 +48,7 @@ def _link_page(view):
     return never_cache(wrapped)
 
 
+@_link_page
 @require_http_methods(["GET", "POST"])
 def follow(request, slug):
     """Ask to follow: the same answer ("check your mailbox") whether or not the address
@@ -69,6 +70,7 @@ def follow(request, slug):
     return render(request, "following/follow.html", context, status=400 if error else 200)
 
 
+@_link_page
 def sent(request, slug):
     process = _public_process(slug)
     use_process_language(request, process)

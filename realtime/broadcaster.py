@@ -33,7 +33,11 @@ from .snapshots import build_view
 
 logger = logging.getLogger(__name__)
 
+#: Seconds from one tick's start to the next: the time a tick's own work takes (building
+#: the snapshots) is part of it, not added to it, so a change waits a tick at most; but
+#: the loop rests ``TICK_REST`` at least between ticks, whatever the work took.
 TICK = 0.2
+TICK_REST = 0.05
 PHONE_INTERVAL = 1.0
 #: Phones' pace while they list an open Q&A round (its votes change all the time): every
 #: ``PHONE_QNA_INTERVAL`` seconds, or slower in a large room, so that this process sends
@@ -277,8 +281,10 @@ class Broadcaster:
 
     async def _run(self) -> None:
         last_subscribed = time.monotonic()
+        started = time.monotonic()
         while self.rooms:
-            await asyncio.sleep(TICK)
+            await asyncio.sleep(max(TICK_REST, TICK - (time.monotonic() - started)))
+            started = time.monotonic()
             since = time.monotonic() - last_subscribed
             if self.shared and (
                 since > RESUBSCRIBE_EVERY or (self.needs_subscribing and since > 1)

@@ -113,7 +113,11 @@ _FIELD_CODES = {
     "answer": "invalid_answer",
     "command": "unknown_type",
     "decision": "invalid_answer",
+    "mode": "answer_mode",  # a panel's answer: an unknown mode
 }
+#: Fields over their length whose service names its own code (as the protocol's table):
+#: an asker's chosen name, the summary of a panel's answer.
+_LENGTH_CODES = {"display_name": "name_too_long", "text": "answer_text"}
 
 
 def check(message: dict) -> str | None:
@@ -129,9 +133,12 @@ def check(message: dict) -> str | None:
 
 
 def _code_of(error, message: dict) -> str:
-    if error.rule == "maxLength":
-        return "text_too_long"
     path = error.path[1:]  # the first is "data", the message itself
+    if error.rule == "maxLength":
+        field = path[0] if path else None
+        if field == "text" and message.get("type") != "command":
+            return "text_too_long"  # an answer's, a proposal's or a question's text
+        return _LENGTH_CODES.get(field, "text_too_long")
     if path == ["answer"] and message.get("answer") == {}:
         return "no_choice"  # an empty answer: nothing chosen
     if path:

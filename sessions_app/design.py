@@ -192,14 +192,20 @@ def changed(before: dict, after: dict) -> dict:
 # --- dict → specs (the data is already checked against the JSON Schema) ----------------
 
 
+def _text(value):
+    """A text of the file as the designer's forms keep it: without surrounding spaces
+    (a value of the wrong type is left for the schema's check to name)."""
+    return value.strip() if isinstance(value, str) else value
+
+
 def process_spec_from(data: dict) -> ProcessSpec:
     return ProcessSpec(
-        title=data.get("title", ""),
+        title=_text(data.get("title", "")),
         language=data.get("language", "nl"),
-        purpose=data.get("purpose", ""),
+        purpose=_text(data.get("purpose", "")),
         level=data.get("level", "consult"),
-        promise=data.get("promise", ""),
-        decision_maker=data.get("decision_maker", ""),
+        promise=_text(data.get("promise", "")),
+        decision_maker=_text(data.get("decision_maker", "")),
         entry_mode=data.get("paper_entry", "single"),
         card_rule=data.get("card_rule", "latest_wins"),
         retention_photos_days=data.get("retention", {}).get("photos_days"),
@@ -209,7 +215,9 @@ def process_spec_from(data: dict) -> ProcessSpec:
 
 def milestone_specs_from(data: dict) -> list[MilestoneSpec]:
     return [
-        MilestoneSpec(date=parse_date(m["date"]), label=m["label"], kind=m.get("kind", "other"))
+        MilestoneSpec(
+            date=parse_date(m["date"]), label=_text(m["label"]), kind=m.get("kind", "other")
+        )
         for m in data.get("timeline", [])
     ]
 
@@ -221,10 +229,10 @@ def panel_specs_from(data: dict) -> list[PanelMemberSpec]:
 def session_spec_from(data: dict) -> SessionSpec:
     ends = data.get("ends_at")
     return SessionSpec(
-        title=data["title"],
+        title=_text(data["title"]),
         starts_at=parse_moment(data["starts_at"]),
         ends_at=parse_moment(ends) if ends else None,
-        venue=data.get("venue", ""),
+        venue=_text(data.get("venue", "")),
         mode=data.get("mode", "hybrid"),
         remote_invitation=data.get("remote_invitation", False),
     )

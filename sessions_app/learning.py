@@ -11,6 +11,7 @@ you come again"), whose first option ("yes") is given as a percentage.
 from __future__ import annotations
 
 from django.db.models import Count, Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from . import results as results_module
@@ -115,7 +116,7 @@ def learning_rows(processes) -> list[dict]:
                 "process_slug": session.process.slug,
                 "session": session.title,
                 "session_id": session.pk,
-                "date": session.starts_at.date().isoformat(),
+                "date": timezone.localdate(session.starts_at).isoformat(),
                 "mode": session.mode,
                 "mode_label": session.get_mode_display(),
                 "questions": session.question_count,

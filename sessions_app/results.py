@@ -374,7 +374,10 @@ def question_results(
         "state": question.state,
         "revealed": question.results_revealed,
         "provisional": provisional,
-        "respondents": _respondents(question, distinct_participants=question.kind == K.STATEMENTS),
+        # (A Q&A round counts the people who upvoted in ``_qna``, from its own query.)
+        "respondents": None
+        if question.kind == K.QNA
+        else _respondents(question, distinct_participants=question.kind == K.STATEMENTS),
     }
     if question.kind in (K.SINGLE_CHOICE, K.MULTIPLE_CHOICE):
         return _choice(question, options, base)

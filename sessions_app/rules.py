@@ -54,7 +54,7 @@ KIND_FIELDS = {
     K.STATEMENTS: {"statements", "participants_may_add", "max_proposals"},
     K.QNA: {"max_length", "names", "premoderate", "upvotes", "panel", "max_proposals"},
 }
-COMMON_QUESTION_FIELDS = {"kind", "text", "description", "level", "promise"}
+COMMON_QUESTION_FIELDS = {"kind", "text", "description", "level", "promise", "evaluation"}
 
 TOO_FEW_OPTIONS = {
     K.SINGLE_CHOICE: _("a single choice needs at least 2 options"),

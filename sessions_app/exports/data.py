@@ -520,6 +520,7 @@ def opinion_maps_part(questions: list[Question]) -> list[dict]:
                 "placed": computed["placed"],
                 "silhouette": computed["silhouette"],
                 "silhouettes": computed["silhouettes"],
+                "best_k": computed.get("best_k"),
                 "votes_needed": computed["votes_needed"],
                 "explained_variance": computed["explained"],
                 "groups": [

@@ -71,31 +71,51 @@ def _results(parts: list[dict], results: list[dict]) -> Iterable[list]:
                 ]
 
 
+#: Every field of a response in the open data (``data.responses``), in its order.
 RESPONSE_COLUMNS = (
     "id",
     "question",
     "participant",
     "external_id",
-    "channel",
+    "joined_via",
     "source",
+    "channel",
     "statement",
     "number",
     "text",
+    "text_commitment",
+    "text_erased",
     "items",
     "status",
     "reject_code",
+    "client_id",
     "sheet",
     "teller",
     "moderation",
-    "created_at",
+    "moderation_reason",
+    "moderated_at",
     "supersedes",
+    "created_at",
+    "status_changed_at",
 )
+HAND_COUNT_COLUMNS = (
+    "id",
+    "question",
+    "option",
+    "scale_value",
+    "count",
+    "replaces",
+    "entered_by",
+    "created_at",
+)
+FOLLOW_UP_COLUMNS = ("id", "question", "outcome", "reasoning", "decided_on", "recorded_at")
+LOG_COLUMNS = ("seq", "at", "actor", "action", "data", "prev", "hash")
 
 
 def _responses(process: Process) -> Iterable[list]:
     yield list(RESPONSE_COLUMNS)
     for response in data.responses(process):
-        response["items"] = json.dumps(response["items"]) if response["items"] else ""
+        response["items"] = json.dumps(response["items"], ensure_ascii=False)
         yield [response[key] for key in RESPONSE_COLUMNS]
 
 
@@ -104,7 +124,7 @@ def _rows(items: Iterable[dict], columns: tuple[str, ...]) -> Iterable[list]:
     for item in items:
         yield [
             json.dumps(item[key], ensure_ascii=False, sort_keys=True)
-            if isinstance(item[key], dict)
+            if isinstance(item[key], (dict, list))
             else item[key]
             for key in columns
         ]
@@ -119,18 +139,9 @@ def write(process: Process, stream: BinaryIO) -> None:
         files = {
             "results.csv": _results(parts, results),
             "responses.csv": _responses(process),
-            "hand_counts.csv": _rows(
-                data.hand_counts(process),
-                ("id", "question", "option", "scale_value", "count", "replaces", "created_at"),
-            ),
-            "follow_ups.csv": _rows(
-                data.follow_ups_part(process),
-                ("id", "question", "outcome", "reasoning", "decided_on"),
-            ),
-            "log.csv": _rows(
-                data.log_entries(process),
-                ("seq", "at", "actor", "action", "data", "prev", "hash"),
-            ),
+            "hand_counts.csv": _rows(data.hand_counts(process), HAND_COUNT_COLUMNS),
+            "follow_ups.csv": _rows(data.follow_ups_part(process), FOLLOW_UP_COLUMNS),
+            "log.csv": _rows(data.log_entries(process), LOG_COLUMNS),
         }
         with zipfile.ZipFile(stream, "w", compression=zipfile.ZIP_DEFLATED) as archive:
             for name, rows in files.items():

@@ -360,7 +360,7 @@ def _responses_sheets(book: Workbook, process: Process, parts: list[dict]) -> di
     open_ids = {part["id"] for part in parts if part["kind"] == QuestionKind.OPEN_TEXT}
     kinds = {part["id"]: part["kind"] for part in parts}
     sheet = Sheet(book, _("Responses"), {"D": 18, "E": 50, "I": 20})
-    texts = Sheet(book, _("Open text"), {"C": 70, "E": 40})
+    texts = Sheet(book, _("Open text"), {"C": 70})
     sheet.header(
         _("response"),
         _("question"),
@@ -373,7 +373,9 @@ def _responses_sheets(book: Workbook, process: Process, parts: list[dict]) -> di
         _("time (%(zone)s)") % {"zone": data.time_zone()},
         _("replaces response"),
     )
-    texts.header(_("question"), _("response"), _("text"), _("moderation"), _("reason"))
+    # As in the open data: a text withheld from the public (waiting, hidden) is blank, and
+    # the moderators' reasons are in the staff variant only.
+    texts.header(_("question"), _("response"), _("text"), _("moderation"))
     counts = {"responses": 0, "counted": 0}
     for response in data.responses(process):
         counts["responses"] += 1
@@ -397,7 +399,6 @@ def _responses_sheets(book: Workbook, process: Process, parts: list[dict]) -> di
                 response["id"],
                 response["text"],
                 moderation.get(response["moderation"] or "", ""),
-                response["moderation_reason"],
             )
     return counts
 

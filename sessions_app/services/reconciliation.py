@@ -137,13 +137,14 @@ def paper_close(*, user, session: LiveSession, reopen: bool = False) -> LiveSess
     """Close (or reopen) paper counting for a session; while open, results are marked
     provisional. Closing waits until no form or card answer awaits review. Raises
     ``AccessDenied``, ``InputRejected("paper_review_pending")`` and ``("paper_closed")``
-    (reopening on a closed process)."""
+    (closing or reopening on a closed process: its results are final, and nothing more
+    is logged; ``process_close`` closes paper counting before the process closes)."""
     permissions.require(user, session.process, "facilitate")
     closed_at = None if reopen else timezone.now()
+    if session.process.state == ProcessState.CLOSED:
+        raise InputRejected("paper_closed")
     if (session.paper_closed_at is None) == (closed_at is None):
         return session
-    if reopen and session.process.state == ProcessState.CLOSED:
-        raise InputRejected("paper_closed")
     if not reopen and (
         session.sheets.filter(state=SheetState.CONFLICT).exists()
         or SheetReading.objects.filter(

@@ -24,11 +24,11 @@ from .common import staff_process
 @login_required
 @require_POST
 def export_create(request, slug: str):
-    process = staff_process(request, slug, "review")
+    fmt = request.POST.get("format", "")
+    # The staff variant (withheld texts, moderation reasons) is the organisers' alone.
+    process = staff_process(request, slug, _capability(fmt))
     try:
-        job, new = exports.export_request(
-            user=request.user, process=process, fmt=request.POST.get("format", "")
-        )
+        job, new = exports.export_request(user=request.user, process=process, fmt=fmt)
     except ExportError as error:
         messages.error(request, error.message)
         return redirect("designer:process_detail", slug=process.slug)
@@ -37,11 +37,17 @@ def export_create(request, slug: str):
     return redirect("designer:export_page", slug=process.slug, job_id=job.pk)
 
 
+def _capability(fmt: str) -> str:
+    return "design" if fmt == ExportJob.Format.JSON_STAFF else "review"
+
+
 def _job(request, slug: str, job_id: int) -> ExportJob:
+    """The export job, for those who may ask for its format: a facilitator or reviewer
+    gets a 404 for an organiser's staff variant, as for the request itself."""
     process = staff_process(request, slug, "review")
-    return get_object_or_404(
-        ExportJob.objects.select_related("process"), pk=job_id, process=process
-    )
+    job = get_object_or_404(ExportJob.objects.select_related("process"), pk=job_id, process=process)
+    staff_process(request, slug, _capability(job.format))
+    return job
 
 
 def _status(job: ExportJob, done: int) -> str:

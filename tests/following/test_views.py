@@ -58,6 +58,10 @@ def test_the_same_answer_whether_the_address_is_known_or_not(client, published):
     page = client.get(sent)
     assert page.status_code == 200
     assert "48" in page.content.decode()
+    # The form (with a typed address) and its answer are neither cached nor indexed.
+    form = client.get(reverse("following:follow", args=[published.slug]))
+    for shown in (page, form, follow(client, published, "geen adres")):
+        assert "no-store" in shown["Cache-Control"] and shown["X-Robots-Tag"] == "noindex"
     assert Follower.objects.count() == 2
 
 

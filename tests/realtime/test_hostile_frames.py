@@ -458,3 +458,19 @@ async def test_fuzz_every_message_type_and_role(
     for _audience, client, _bases in sockets:
         await client.close()
     assert session.pk not in get_broadcaster().rooms
+
+
+def test_schema_refusals_name_the_code_the_protocol_table_gives():
+    """A field over its length or out of its set is refused at the edge with the code the
+    protocol's table names for it, not a generic one: an asker's name over 60
+    characters, a panel's answer over 2000 or in an unknown mode."""
+    check = protocol.check
+    asking = {"type": "ask", "client_id": "ask-00000001", "question": 1, "text": "Vraag?"}
+    assert check({**asking, "display_name": "K" * 61}) == "name_too_long"
+    assert check({**asking, "text": "x" * 2001}) == "text_too_long"
+    answering = {"type": "command", "id": "a1", "command": "qna_answer", "asked": 1}
+    assert check({**answering, "mode": "maybe"}) == "answer_mode"
+    assert check({**answering, "mode": "summary", "text": "x" * 2001}) == "answer_text"
+    assert check({**answering, "mode": "summary", "text": "Goed idee."}) is None
+    hiding = {"type": "command", "id": "h1", "command": "moderate", "response": 1}
+    assert check({**hiding, "decision": "hide", "reason": "r" * 501}) == "text_too_long"

@@ -60,6 +60,34 @@ def test_round_trip_preserves_everything(design, organiser):
     assert again == exported
 
 
+def test_a_session_evaluation_travels_in_the_design_and_comes_back(design, organiser):
+    """A process with the evaluation set exports its questions marked ``evaluation`` and
+    that file imports again as it was (it was once refused: ``not_for_kind``)."""
+    from sessions_app.services.evaluation import evaluation_add
+
+    process = process_import(user=organiser, data=design)
+    session = process.sessions.get()
+    evaluation_add(user=organiser, session=session)
+    exported = process_to_dict(process)
+    marked = [q for q in exported["sessions"][0]["questions"] if q.get("evaluation")]
+    assert len(marked) == session.questions.filter(evaluation=True).count() >= 4
+    again = process_import(user=organiser, data=exported)
+    assert again.sessions.get().questions.filter(evaluation=True).count() == len(marked)
+    assert process_to_dict(again) == exported
+
+
+def test_import_trims_surrounding_spaces_as_the_forms_do(design, organiser):
+    padded = copy.deepcopy(design)
+    padded["title"] = "  " + design["title"] + "\n"
+    padded["purpose"] = design["purpose"] + "   "
+    padded["decision_maker"] = " " + design["decision_maker"]
+    padded["timeline"][0]["label"] = design["timeline"][0]["label"] + "  "
+    padded["sessions"][0]["title"] = "\t" + design["sessions"][0]["title"]
+    padded["sessions"][0]["venue"] = design["sessions"][0]["venue"] + " "
+    exported = process_to_dict(process_import(user=organiser, data=padded))
+    assert exported == design
+
+
 def test_a_process_own_retention_travels_in_the_design(design, organiser):
     design = {**design, "retention": {"photos_days": 14, "texts_months": None}}
     process = process_import(user=organiser, data=design)

@@ -238,7 +238,7 @@ def test_every_sheet_prints_one_page_wide_with_frozen_headers_and_filters(town_h
     for name, head, columns in (
         ("Uitkomsten", 1, "I"),
         ("Antwoorden", 1, "J"),
-        ("Open antwoord", 1, "E"),
+        ("Open antwoord", 1, "D"),
         ("Logboek", 1, "G"),
         ("Papier", 1, "H"),
         ("V1", 3, "F"),

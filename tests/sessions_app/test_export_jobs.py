@@ -261,3 +261,35 @@ def test_an_export_on_sqlite_lets_answers_be_written_meanwhile(organiser, make_p
     assert outcome == {"wrote": True}
     # And the project's own writes still begin IMMEDIATE afterwards.
     assert connection.transaction_mode == "IMMEDIATE"
+
+
+def test_the_staff_variant_is_the_organisers_alone_from_request_to_file(
+    town_hall,  # noqa: F811
+    client,
+    make_user,
+    grant,
+    started,
+    django_capture_on_commit_callbacks,
+):
+    """A facilitator or reviewer who asks for the staff variant, or opens an organiser's
+    staff job by its number, gets a 404 (not an error page, not the withheld texts)."""
+    session, _questions = town_hall
+    process = session.process
+    organiser = process.staff_roles.get(role=Role.ORGANISER).user
+    job, _new = exports.export_request(user=organiser, process=process, fmt="json-staff")
+    exports.run_export(job.pk)
+    urls = [
+        reverse("designer:export_page", args=[process.slug, job.pk]),
+        reverse("designer:export_file", args=[process.slug, job.pk]),
+    ]
+    for role in (Role.FACILITATOR, Role.REVIEWER):
+        user = make_user(f"staff-{role}")
+        grant(process, user, role)
+        client.force_login(user)
+        answer = ask(client, process, "json-staff", django_capture_on_commit_callbacks)
+        assert answer.status_code == 404
+        assert all(client.get(url).status_code == 404 for url in urls)
+    assert ExportJob.objects.count() == 1
+    client.force_login(organiser)
+    _got, body = downloaded(client, process, job)
+    assert json.loads(body)["process"]["slug"] == process.slug

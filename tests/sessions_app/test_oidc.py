@@ -428,6 +428,11 @@ def test_settings_turn_single_sign_on_on_and_refuse_half_a_configuration():
 
     half = _settings_of({**client, "OIDC_OP_TOKEN_ENDPOINT": "https://idp.example/token"}, "1")
     assert half.returncode != 0 and "OIDC_OP_DISCOVERY_URL" in half.stderr
+    assert "OIDC_OP_AUTHORIZATION_ENDPOINT" in half.stderr
+    # The provider without the client is half a configuration too, not single sign-on off.
+    no_client = _settings_of({"OIDC_OP_DISCOVERY_URL": "https://idp.example/realm"}, "1")
+    assert no_client.returncode != 0
+    assert "missing: OIDC_RP_CLIENT_ID, OIDC_RP_CLIENT_SECRET." in no_client.stderr
     no_keys = _settings_of(
         {
             **client,

@@ -190,6 +190,7 @@ def test_the_results_are_recounted_from_the_raw_responses(town_hall, tmp_path):
         ("edited_log_entry", "log entry 2: its content does not match its hash"),
         ("cut_log_end", "the end of the log does not match the head the process recorded"),
         ("removed_response", "integrity.responses: the file states"),
+        ("counted_count", "integrity.responses_counted: the file states 1"),
         ("unreadable_response", "the responses or results cannot be read"),
     ],
 )
@@ -213,6 +214,8 @@ def test_a_tampered_export_fails_and_names_the_place(town_hall, tmp_path, tamper
     elif tamper == "cut_log_end":
         del changed["log"][-1]
         changed["integrity"]["log_entries"] -= 1
+    elif tamper == "counted_count":
+        changed["integrity"]["responses_counted"] = 1
     elif tamper == "removed_response":
         del changed["responses"][0]
     elif tamper == "unreadable_response":

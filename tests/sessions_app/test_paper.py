@@ -442,3 +442,26 @@ def test_closing_the_process_closes_paper_counting(printed, paper_session, organ
     session.refresh_from_db()
     assert session.paper_closed_at is not None
     assert LogEntry.objects.filter(action="paper.closed").count() == 1
+
+
+def test_a_closed_process_refuses_closing_or_reopening_paper_counting(paper_session, organiser):
+    """A session without forms still had paper counting open once its process closed; the
+    console's ``paper_close`` then logged on a closed process. Now: ``paper_closed``."""
+    from sessions_app.services.facilitation import paper_counting_close
+    from sessions_app.services.processes import process_close, process_publish
+
+    session, _questions = paper_session
+    process_publish(user=organiser, process=session.process)
+    process_close(user=organiser, process=session.process)
+    session.refresh_from_db()
+    assert session.paper_closed_at is None  # no forms were printed for it
+    logged = LogEntry.objects.count()
+    for close in (
+        lambda: paper_counting_close(user=organiser, session=session),
+        lambda: reconciliation.paper_close(user=organiser, session=session, reopen=True),
+    ):
+        with pytest.raises(InputRejected) as refused:
+            close()
+        assert refused.value.code == "paper_closed"
+    session.refresh_from_db()
+    assert session.paper_closed_at is None and LogEntry.objects.count() == logged

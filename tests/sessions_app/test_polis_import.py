@@ -170,6 +170,8 @@ def test_the_outputs_carry_the_map_with_the_polis_voter_ids(tmp_path):
     [found] = json.loads(paths["json"].read_text(encoding="utf-8"))["opinion_maps"]
     assert found["question"] == question.pk and found["placed"] == 138
     assert [g["name"] for g in found["groups"]] == ["A", "B"]
+    # The best k by silhouette is told beside the silhouettes (docs/opinion-map.md).
+    assert found["best_k"] == int(max(found["silhouettes"], key=found["silhouettes"].get))
     by_voter = {p["external_id"]: p["group"] for p in found["participants"]}
     external = dict(
         Participant.objects.filter(session__process=process).values_list("pk", "external_id")

@@ -6,7 +6,7 @@ notes; the session report with the right numbers, on its page, in the council re
 import csv
 import io
 import json
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 import pypdfium2 as pdfium
 import pytest
@@ -350,6 +350,12 @@ def test_the_learning_page_compares_sessions_and_exports_csv(
     assert isinstance(other, Process)
     rows = learning_rows(Process.objects.all())
     [row] = rows  # the other process held no session
+    # The session's date where it was held: 00:30 in Amsterdam is the day before in UTC.
+    session = evening["session"]
+    local = timezone.localtime(session.starts_at).replace(hour=0, minute=30)
+    type(session).objects.filter(pk=session.pk).update(starts_at=local)
+    [moved] = learning_rows(Process.objects.all())
+    assert moved["date"] == local.date().isoformat() != local.astimezone(UTC).date().isoformat()
     assert (row["people"], row["room"], row["remote"], row["paper"], row["hands"]) == (
         6,
         3,

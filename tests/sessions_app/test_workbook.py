@@ -171,6 +171,23 @@ def test_csv_files_have_a_bom_and_keep_formulas_inert(town_hall, tmp_path):  # n
     log = list(csv.reader(io.StringIO(raw[f"{slug}/log.csv"].decode("utf-8-sig"))))
     session.process.refresh_from_db()
     assert len(log) - 1 == session.process.log_seq and log[-1][6] == session.process.log_head
+    # The same fields as the open data, in its order (lists as JSON text).
+    from sessions_app.exports import data
+
+    process = session.process
+    for name, rows in (
+        ("responses.csv", data.responses(process)),
+        ("hand_counts.csv", data.hand_counts(process)),
+        ("follow_ups.csv", data.follow_ups_part(process)),
+        ("log.csv", data.log_entries(process)),
+    ):
+        header = next(csv.reader(io.StringIO(raw[f"{slug}/{name}"].decode("utf-8-sig"))))
+        first = next(iter(rows), None)
+        if first is not None:
+            assert header == list(first), name
+    assert {r["items"][:1] for r in responses} <= {"[", ""} and "[]" in {
+        r["items"] for r in responses
+    }
 
 
 def test_the_pdf_report_holds_the_numbers_the_follow_up_and_the_chain_head(town_hall, tmp_path):  # noqa: F811

@@ -322,8 +322,12 @@ class Command(TranslatedCommand):
             % {"commitment": commitment, "problem": _("it does not match its commitment")}
             for commitment in texts_check(data)
         ]
+        responses = data.get("responses", [])
         stated = {
-            "responses": len(data.get("responses", [])),
+            "responses": len(responses),
+            "responses_counted": sum(
+                1 for r in responses if isinstance(r, dict) and r.get("status") == "counted"
+            ),
             "hand_counts": len(data.get("hand_counts", [])),
             "log_entries": len(log),
         }
