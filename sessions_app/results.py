@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from statistics import median
 
-from django.db.models import Count, Sum
+from django.db.models import Count, F, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -287,13 +287,20 @@ def _qna(question: Question, options, base: dict) -> dict:
             merged[option.merged_into_id].append(option)
     votes = {o.pk: split() for o in shown}
     voters = split()
-    rows = (
-        _counted(question)
-        .filter(statement__isnull=False, number=1)
-        .annotate(root=Coalesce("statement__merged_into_id", "statement_id"))
-        .values("root", "source", "participant__joined_via")
-        .annotate(n=Count("participant", distinct=True))
-    )
+    upvotes = _counted(question).filter(statement__isnull=False, number=1)
+    if any(option.merged_into_id for option in everything):
+        rows = (
+            upvotes.annotate(root=Coalesce("statement__merged_into_id", "statement_id"))
+            .values("root", "source", "participant__joined_via")
+            .annotate(n=Count("participant", distinct=True))
+        )
+    else:
+        # Nothing merged: a person counts once per question by a constraint
+        # (``response_one_counting_per_statement``), so plain counts will do, without
+        # the join to the questions or the distinct count (the hottest query of a round).
+        rows = upvotes.values("source", "participant__joined_via", root=F("statement_id")).annotate(
+            n=Count("id")
+        )
     for row in rows:
         if row["root"] in votes:
             _add(
