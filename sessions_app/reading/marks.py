@@ -91,6 +91,8 @@ class Box:
     runs: float = 0.0
     #: how far the faint ink strays from one straight line (mm; a tick bends)
     bend: float = 0.0
+    #: how often ink crosses a ring just outside the box (``leaves``; a scribble: often)
+    leaves: int = 0
 
 
 def _outline(size_px: int, margin_px: int, stroke_px: int) -> np.ndarray:
@@ -198,6 +200,47 @@ def strokes(page: np.ndarray, found: tuple[int, int, int, int]) -> tuple[float, 
     return span, runs, bend
 
 
+#: Rings just outside a box (mm from its outline) on which a mark's strokes are counted
+#: where they leave the box (``leaves``): a cross or a tick that overshoots its box leaves
+#: it four times at most, a scribble going back and forth over it at every turn. From
+#: ``SCRIBBLE_LEAVES`` crossings on both rings a mark is no clear mark. (On the realistic
+#: set: 4 of 3,779 crosses and ticks, and 63 of 90 scribbles; half of the scribbles read
+#: as a cross, two strokes deep, were caught by it.)
+LEAVES_MM = (0.4, 0.7)
+SCRIBBLE_LEAVES = 5
+
+
+def leaves(page: np.ndarray, found: tuple[int, int, int, int]) -> int:
+    """How often ink crosses each of the rings ``LEAVES_MM`` outside the box (darker than
+    the paper by ``RUN_DARK``): the smaller of the two counts. A ring that is ink all
+    round (a box filled in past its outline) or that leaves the page counts 0."""
+    x, y, w, h = found
+    ring = round(1.5 * PX_PER_MM)
+    around = page[max(0, y - ring) : y + h + ring, max(0, x - ring) : x + w + ring]
+    paper = percentile(around, 90) or 1.0
+    counts = []
+    for distance in LEAVES_MM:
+        d = round(distance * PX_PER_MM)
+        x0, y0, x1, y1 = x - d, y - d, x + w + d, y + h + d
+        if x0 < 0 or y0 < 0 or x1 >= page.shape[1] or y1 >= page.shape[0]:
+            return 0
+        across = np.arange(x0, x1)
+        down = np.arange(y0, y1)
+        xs = np.concatenate(
+            [across, np.full(down.size, x1), across[::-1] + 1, np.full(down.size, x0)]
+        )
+        ys = np.concatenate(
+            [np.full(across.size, y0), down, np.full(across.size, y1), down[::-1] + 1]
+        )
+        ink = (paper - page[ys, xs].astype(np.float32)) / paper > RUN_DARK
+        if ink.all() or not ink.any():
+            counts.append(0)
+            continue
+        ink = np.roll(ink, -int(np.argmin(ink)))  # start on paper: runs around the ring
+        counts.append(int((ink[1:] & ~ink[:-1]).sum()))
+    return min(counts)
+
+
 def classify(
     strong: float,
     faint: float,
@@ -205,9 +248,11 @@ def classify(
     span: float = 0.0,
     runs: float = 0.0,
     bend: float = 0.0,
+    leaves: int = 0,
 ) -> tuple[str, float]:
     """The box's state and how sure the reading is (0 … 1). ``span`` and ``runs``
-    (``strokes``) tell a dot from a faint stroke and a mark from a scribble."""
+    (``strokes``) tell a dot from a faint stroke and a mark from a scribble, as does
+    ``leaves`` (``leaves``)."""
     if low >= FILLED_LOW:
         return "filled", min(1.0, 0.6 + (low - FILLED_LOW))
     if runs >= SCRIBBLED_RUNS and faint >= SCRIBBLED_FAINT:
@@ -219,6 +264,8 @@ def classify(
     if faint >= GREYED and strong < MARKED_STRONG:
         return "unsure", 0.3  # grey all over, nowhere pressed: shaded or scribbled out?
     if strong >= MARKED_STRONG or faint >= MARKED_FAINT:
+        if leaves >= SCRIBBLE_LEAVES:
+            return "unsure", 0.3  # strokes leaving the box all round: scribbled out?
         margin = max(strong / MARKED_STRONG, faint / MARKED_FAINT) - 1
         return "marked", min(1.0, 0.6 + margin / 2)
     if faint >= LIGHT_FAINT and span >= LIGHT_SPAN and runs <= 1 and bend >= LIGHT_BEND:
@@ -510,6 +557,11 @@ def read_boxes(
         strong, faint, low = measure(page, where)
         span, runs, bend = strokes(page, where)
         state, confidence = classify(strong, faint, low, span, runs, bend)
+        left = 0
+        if state == "marked" and confidence > LIGHT_CONFIDENCE:
+            # Only a mark's strokes are followed out of the box (quick: few boxes).
+            left = leaves(page, where)
+            state, confidence = classify(strong, faint, low, span, runs, bend, left)
         if state == "empty" and (lossy or coarse):
             # Black and white: a light tick may have fallen under the scanner's threshold
             # without a trace (a copier's contrast does the same, and a coarse picture
@@ -536,6 +588,7 @@ def read_boxes(
                 round(span, 3),
                 runs,
                 round(bend, 3),
+                left,
             )
         )
     return found

@@ -108,6 +108,7 @@ def box_json(box: Box) -> dict:
         "span": box.span,
         "runs": box.runs,
         "bend": box.bend,
+        "leaves": box.leaves,
         "found": list(box.found),
     }
 

@@ -715,6 +715,7 @@ def _decide(reading: SheetReading, sheet: PaperSheet, user) -> None:
             b.get("span", 0.0),  # pages read before strokes were measured
             b.get("runs", 0.0),
             b.get("bend", 0.0),
+            b.get("leaves", 0),
         )
         for page in pages
         for b in page.boxes

@@ -165,6 +165,32 @@ def test_a_scribbled_out_box_is_never_a_second_choice(form):
     assert reading.sure and reading.answer == {"options": [first]}
 
 
+def test_a_sparse_scribble_that_measures_as_a_cross_is_for_a_person(form):
+    """Four strokes back and forth leave two inside the box's middle, as a cross does: its
+    turns outside the box give it away (a cross leaves its box four times at most), so
+    it is no second option, sure; an overshooting cross beside it stays a mark."""
+    layout, pages, questions, read = form
+    multiple = questions["multiple"]
+    first, second = ids(multiple)[:2]
+    index, box = where(layout, multiple, option=first)
+    x, y, w = box["x"], box["y"], box["w"]
+    line(pages[index], [(x - 1.2, y - 1.2), (x + w + 1.2, y + w + 1.2)], 40, 0.5)
+    line(pages[index], [(x + w + 1.2, y - 1.2), (x - 1.2, y + w + 1.2)], 40, 0.5)
+    index, box = where(layout, multiple, option=second)
+    x, y, w = box["x"], box["y"], box["w"]
+    turns = [
+        (x - 1.0 if row % 2 else x + w + 1.0, y - 0.6 + (w + 1.2) * row / 4) for row in range(5)
+    ]
+    line(pages[index], turns, 40, 0.5)
+    reading = read()[multiple.pk]
+    crossed, scribbled = (
+        next(b for b in reading.boxes if b.key["option"] == o) for o in (first, second)
+    )
+    assert crossed.state == "marked" and crossed.leaves <= 4, crossed
+    assert scribbled.state == "unsure" and scribbled.leaves >= 5, scribbled
+    assert not reading.sure and "unsure_box" in reading.reasons
+
+
 def test_a_light_pencil_tick_in_one_row_makes_the_whole_question_unsure(form):
     """One row's faint tick is neither clearly empty nor clearly marked: the statements
     are read as a whole, never with that row dropped and the rest kept as sure."""
