@@ -34,8 +34,9 @@ def _public_process(slug: str) -> Process:
 
 def _link_page(view):
     """A page of following (the form, and those opened from a mail's link): not cached
-    and not indexed. A mail link's address holds the token; the site's ``Referrer-Policy: same-origin`` sends it to this site only
-    (``no-referrer`` would make the button's POST fail the CSRF check: ``Origin: null``)."""
+    and not indexed. A mail link's address holds the token; the site's
+    ``Referrer-Policy: same-origin`` sends it to this site only (``no-referrer`` would
+    make the button's POST fail the CSRF check: ``Origin: null``)."""
 
     @wraps(view)
     def wrapped(request, *args, **kwargs):

@@ -200,8 +200,9 @@ def strokes(page: np.ndarray, found: tuple[int, int, int, int]) -> tuple[float, 
     return span, runs, bend
 
 
-#: Rings just outside a box (mm from its outline) on which a mark's strokes are counted
-#: where they leave the box (``leaves``): a cross or a tick that overshoots its box leaves
+#: Rings just outside a box (mm out from the middle of its printed line) on which a
+#: mark's strokes are counted where they leave the box (``leaves``): a cross or a tick
+#: that overshoots its box leaves
 #: it four times at most, a scribble going back and forth over it at every turn. From
 #: ``SCRIBBLE_LEAVES`` crossings on both rings a mark is no clear mark. (On the realistic
 #: set: 4 of 3,779 crosses and ticks, and 63 of 90 scribbles; half of the scribbles read
@@ -344,8 +345,9 @@ def is_binary(page: np.ndarray) -> bool:
 #: from the edge, ``CREASE_CLEAR_MM`` clear of the corner markers): dots darker than
 #: ``COPY_DARK`` of 2 to 40 px (a pen's stroke is larger). A photo of an original has
 #: none or a few; two copies, a hundred and more. Toner falls anywhere across a strip;
-#: dots lined up in one column ``COPY_COLUMN_MM`` wide (more than ``COPY_LINED`` of
-#: them) are the broken edge of a curled sheet or of the table beside it, and not counted.
+#: dots lined up in one column ``COPY_COLUMN_MM`` wide are the broken edge of a curled
+#: sheet or of the table beside it: a column counts ``COPY_LINED`` of its dots at most
+#: (a copy with heavy toner has many in every column, and so still many in all).
 COPY_MM, COPY_DARK, COPY_SPECKS = (2.0, 17.0), 0.4, 25
 COPY_COLUMN_MM, COPY_LINED = 1.0, 6
 
@@ -363,7 +365,7 @@ def is_copied(flat: np.ndarray) -> bool:
         specks = (areas >= 2) & (areas <= 40)
         columns = (centres[1:, 0][specks] // column).astype(int)
         per_column = np.bincount(columns) if columns.size else np.zeros(1, int)
-        count += int(per_column[per_column <= COPY_LINED].sum())
+        count += int(np.minimum(per_column, COPY_LINED).sum())
     return count >= COPY_SPECKS
 
 

@@ -444,7 +444,9 @@ def test_closing_the_process_closes_paper_counting(printed, paper_session, organ
     assert LogEntry.objects.filter(action="paper.closed").count() == 1
 
 
-def test_a_closed_process_refuses_closing_or_reopening_paper_counting(paper_session, organiser):
+def test_a_closed_process_refuses_closing_or_reopening_paper_counting(
+    paper_session, organiser, client
+):
     """A session without forms still had paper counting open once its process closed; the
     console's ``paper_close`` then logged on a closed process. Now: ``paper_closed``."""
     from sessions_app.services.facilitation import paper_counting_close
@@ -465,3 +467,12 @@ def test_a_closed_process_refuses_closing_or_reopening_paper_counting(paper_sess
         assert refused.value.code == "paper_closed"
     session.refresh_from_db()
     assert session.paper_closed_at is None and LogEntry.objects.count() == logged
+    # The paper page says so, and offers no button that would be refused.
+    from django.urls import reverse
+
+    client.force_login(organiser)
+    page = client.get(reverse("paper:page", args=[session.process.slug, session.pk]))
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert 'name="action" value="close"' not in html and 'value="reopen"' not in html
+    assert "proces werd afgesloten" in html or "when the process closed" in html

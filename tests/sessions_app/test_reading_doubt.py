@@ -344,6 +344,13 @@ def test_specks_lined_up_along_a_curled_edge_are_no_photocopy(form):
         x = width - round(float(rng.uniform(3, 16)) * PX_PER_MM)
         scattered[y : y + 3, x : x + 2] = 40
     assert is_copied(flatten(scattered))
+    # A copy with heavy toner has many dots in every column: still a copy.
+    heavy = pages[0].copy()
+    for _ in range(6000):
+        y = int(rng.integers(round(30 * PX_PER_MM), height - round(30 * PX_PER_MM)))
+        x = width - round(float(rng.uniform(2.5, 16.5)) * PX_PER_MM)
+        heavy[y : y + 3, x : x + 3] = 40
+    assert is_copied(flatten(heavy))
 
 
 def test_a_photocopy_is_known_by_its_specks_and_a_blank_row_on_it_is_for_a_person(form):
