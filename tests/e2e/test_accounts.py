@@ -10,13 +10,14 @@ from base64 import b32decode
 
 import pytest
 from asgiref.sync import sync_to_async
-from axe_playwright_python.async_playwright import Axe
 from django.contrib.auth import get_user_model
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.async_api import expect
 
 from tests.conftest import PASSWORD
+
+from .helpers import no_axe_violations
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -56,11 +57,6 @@ def totp_code(key: bytes) -> str:
     totp = TOTP(key, 30, 0, 6, 0)
     totp.time = time.time()
     return f"{totp.token():06d}"
-
-
-async def no_axe_violations(page):
-    results = await Axe().run(page)
-    assert results.violations_count == 0, results.generate_report()
 
 
 async def submit_login(page, username: str, password: str):

@@ -7,8 +7,7 @@ from playwright.async_api import expect
 
 from sessions_app.services.processes import process_publish
 
-from .test_evening_paper import log_in
-from .test_live_session import no_axe_violations
+from .helpers import log_in, no_axe_violations
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 

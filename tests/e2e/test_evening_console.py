@@ -6,7 +6,6 @@ forms waiting for their second entry, and the projector never says "null"."""
 
 import pytest
 from asgiref.sync import sync_to_async
-from axe_playwright_python.async_playwright import Axe
 from playwright.async_api import expect
 
 from sessions_app.models import EntryMode, LiveSession, Process, Role
@@ -18,15 +17,12 @@ from sessions_app.specs import OptionSpec
 from tests.conftest import PASSWORD
 from tests.e2e.screens import screenshot
 
+from .helpers import no_axe_violations
+
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 DESKTOP = {"width": 1440, "height": 900}
 PROJECTOR = {"width": 1920, "height": 1080}
-
-
-async def no_axe_violations(page):
-    results = await Axe().run(page)
-    assert results.violations_count == 0, results.generate_report()
 
 
 async def shoot(page, name: str):

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 from asgiref.sync import sync_to_async
-from axe_playwright_python.async_playwright import Axe
 from django.conf import settings
 from playwright.async_api import expect
 
@@ -17,15 +16,12 @@ from sessions_app.models import LiveSession, Process, ProcessState, Question
 from tests.conftest import PASSWORD
 from tests.e2e.screens import folder
 
+from .helpers import no_axe_violations
+
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 DESKTOP = {"width": 1440, "height": 900}
 PHONE = {"width": 390, "height": 844}
-
-
-async def no_axe_violations(page):
-    results = await Axe().run(page)
-    assert results.violations_count == 0, results.generate_report()
 
 
 async def organiser_page(browser, base, *, javascript=True, viewport=DESKTOP):

@@ -8,7 +8,6 @@ import cv2
 import numpy as np
 import pytest
 from asgiref.sync import sync_to_async
-from axe_playwright_python.async_playwright import Axe
 from django.urls import reverse
 from playwright.async_api import expect
 
@@ -20,10 +19,12 @@ from sessions_app.services.printing import form_layout
 from sessions_app.services.processes import process_publish
 from sessions_app.services.questions import question_create
 from sessions_app.specs import OptionSpec
-from tests.conftest import PASSWORD, question_spec, session_spec
+from tests.conftest import question_spec, session_spec
 from tests.e2e.screens import screenshot
 from tests.printables.demo_form import STATEMENTS as DEMO_STATEMENTS
 from tests.reading_helpers import layout_of, photos
+
+from .helpers import log_in, no_axe_violations
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 PHONE = {"width": 390, "height": 844}
@@ -68,14 +69,6 @@ def evening(make_process, organiser, make_user, grant):
     return session, questions, sheets
 
 
-async def log_in(page, base, username):
-    await page.goto(f"{base}/accounts/login/")
-    await page.get_by_label("Gebruikersnaam").fill(username)
-    await page.get_by_label("Wachtwoord").fill(PASSWORD)
-    await page.get_by_role("button", name="Inloggen").click()
-    await expect(page.get_by_label("Gebruikersnaam")).to_have_count(0)
-
-
 async def phone_of(browser, base, username, width=390):
     context = await browser.new_context(
         locale="nl-NL", viewport={**PHONE, "width": width}, is_mobile=True, has_touch=True
@@ -83,11 +76,6 @@ async def phone_of(browser, base, username, width=390):
     page = await context.new_page()
     await log_in(page, base, username)
     return context, page
-
-
-async def no_axe_violations(page):
-    results = await Axe().run(page)
-    assert results.violations_count == 0, results.generate_report()
 
 
 async def overflow(page) -> list:

@@ -9,7 +9,6 @@ import re
 
 import pytest
 from asgiref.sync import sync_to_async
-from axe_playwright_python.async_playwright import Axe
 from playwright.async_api import expect
 
 from sessions_app.models import Process, Response, ResponseStatus, Role
@@ -19,6 +18,8 @@ from sessions_app.services.processes import process_publish
 from sessions_app.specs import OptionSpec
 from tests.conftest import PASSWORD, session_spec
 from tests.e2e.screens import screenshot
+
+from .helpers import no_axe_violations
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -43,11 +44,6 @@ LONG_PROMISE = (
 
 async def shoot(page, name: str) -> None:
     await screenshot(page, "phone", f"{name}.png")
-
-
-async def no_axe_violations(page):
-    results = await Axe().run(page)
-    assert results.violations_count == 0, results.generate_report()
 
 
 @pytest.fixture

@@ -18,9 +18,8 @@ from tests.following.conftest import links
 from tests.following.smtp import smtp_server
 
 from .conftest import server_env
+from .helpers import log_in, no_axe_violations
 from .test_dossier import PDF
-from .test_evening_paper import log_in
-from .test_live_session import no_axe_violations
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 

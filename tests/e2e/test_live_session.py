@@ -5,7 +5,6 @@ import re
 
 import pytest
 from asgiref.sync import sync_to_async
-from axe_playwright_python.async_playwright import Axe
 from playwright.async_api import expect
 
 from sessions_app.models import Response, ResponseStatus, Role
@@ -13,12 +12,9 @@ from sessions_app.services.processes import process_publish
 from sessions_app.specs import OptionSpec
 from tests.conftest import PASSWORD
 
+from .helpers import no_axe_violations
+
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-
-async def no_axe_violations(page):
-    results = await Axe().run(page)
-    assert results.violations_count == 0, results.generate_report()
 
 
 @pytest.fixture

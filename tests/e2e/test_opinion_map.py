@@ -13,8 +13,8 @@ from sessions_app.services.processes import process_publish
 from sessions_app.specs import OptionSpec
 from tests.statement_votes import vote_all
 
-from .test_evening_paper import log_in
-from .test_live_session import join, no_axe_violations
+from .helpers import log_in, no_axe_violations
+from .test_live_session import join
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 

@@ -5,7 +5,6 @@ split change."""
 import pdfplumber
 import pytest
 from asgiref.sync import sync_to_async
-from axe_playwright_python.async_playwright import Axe
 from playwright.async_api import expect
 
 from sessions_app.models import Response, Role
@@ -16,6 +15,8 @@ from sessions_app.services.printing import form_layout
 from sessions_app.services.processes import process_publish
 from sessions_app.specs import OptionSpec
 from tests.conftest import PASSWORD
+
+from .helpers import no_axe_violations
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -76,11 +77,6 @@ async def test_a_teller_enters_a_form_and_the_presenter_counts_it(
     )()
     assert counted == [("paper", 1)]
     await context.close()
-
-
-async def no_axe_violations(page):
-    results = await Axe().run(page)
-    assert results.violations_count == 0, results.generate_report()
 
 
 async def test_the_facilitator_prints_forms_and_downloads_the_pdf(

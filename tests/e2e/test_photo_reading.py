@@ -5,7 +5,6 @@ photographed and settles it with one tap."""
 
 import pytest
 from asgiref.sync import sync_to_async
-from axe_playwright_python.async_playwright import Axe
 from playwright.async_api import expect
 
 from sessions_app.models import Response, Role
@@ -14,9 +13,10 @@ from sessions_app.services.print_runs import print_batch_create
 from sessions_app.services.printing import form_layout
 from sessions_app.services.processes import process_publish
 from sessions_app.specs import OptionSpec
-from tests.conftest import PASSWORD
 from tests.reading_helpers import photos, scanned_pdf
 from tests.sessions_app.test_reading_service import blurred_qr_photo
+
+from .helpers import log_in, no_axe_violations
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 OPTIONS = ("Bij de school", "In het park", "Achter de kerk")
@@ -53,18 +53,6 @@ def filled_forms(live_session, make_question, organiser, make_user, grant):
     assert len(park) == len(doubt) == 1  # a one-page form: one photo each
     live_session.refresh_from_db()
     return live_session, question, park[0], doubt[0]
-
-
-async def log_in(page, base, username):
-    await page.goto(f"{base}/accounts/login/")
-    await page.get_by_label("Gebruikersnaam").fill(username)
-    await page.get_by_label("Wachtwoord").fill(PASSWORD)
-    await page.get_by_role("button", name="Inloggen").click()
-
-
-async def no_axe_violations(page):
-    results = await Axe().run(page)
-    assert results.violations_count == 0, results.generate_report()
 
 
 async def photograph(phone, photo: bytes, name: str):

@@ -17,8 +17,8 @@ from sessions_app.services.printing import form_layout
 from sessions_app.services.processes import panel_replace, process_publish
 from sessions_app.specs import PanelMemberSpec
 
-from .test_evening_paper import log_in
-from .test_live_session import join, no_axe_violations
+from .helpers import log_in, no_axe_violations
+from .test_live_session import join
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 

@@ -10,8 +10,7 @@ from playwright.async_api import expect
 
 from tests.sessions_app.test_session_report import NOTE, evening  # noqa: F401 (a fixture)
 
-from .test_evening_paper import log_in
-from .test_live_session import no_axe_violations
+from .helpers import log_in, no_axe_violations
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
