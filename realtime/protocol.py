@@ -115,9 +115,10 @@ _FIELD_CODES = {
     "decision": "invalid_answer",
     "mode": "answer_mode",  # a panel's answer: an unknown mode
 }
-#: Fields over their length whose service names its own code (as the protocol's table):
-#: an asker's chosen name, the summary of a panel's answer.
-_LENGTH_CODES = {"display_name": "name_too_long", "text": "answer_text"}
+#: Fields over their length whose service names its own code (as the protocol's table),
+#: by message type: an asker's chosen name, the summary of a panel's answer (the only
+#: command with a ``text``). Any other text over its length is ``text_too_long``.
+_LENGTH_CODES = {("ask", "display_name"): "name_too_long", ("command", "text"): "answer_text"}
 
 
 def check(message: dict) -> str | None:
@@ -136,9 +137,7 @@ def _code_of(error, message: dict) -> str:
     path = error.path[1:]  # the first is "data", the message itself
     if error.rule == "maxLength":
         field = path[0] if path else None
-        if field == "text" and message.get("type") != "command":
-            return "text_too_long"  # an answer's, a proposal's or a question's text
-        return _LENGTH_CODES.get(field, "text_too_long")
+        return _LENGTH_CODES.get((message.get("type"), field), "text_too_long")
     if path == ["answer"] and message.get("answer") == {}:
         return "no_choice"  # an empty answer: nothing chosen
     if path:

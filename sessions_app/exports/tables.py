@@ -112,13 +112,6 @@ FOLLOW_UP_COLUMNS = ("id", "question", "outcome", "reasoning", "decided_on", "re
 LOG_COLUMNS = ("seq", "at", "actor", "action", "data", "prev", "hash")
 
 
-def _responses(process: Process) -> Iterable[list]:
-    yield list(RESPONSE_COLUMNS)
-    for response in data.responses(process):
-        response["items"] = json.dumps(response["items"], ensure_ascii=False)
-        yield [response[key] for key in RESPONSE_COLUMNS]
-
-
 def _rows(items: Iterable[dict], columns: tuple[str, ...]) -> Iterable[list]:
     yield list(columns)
     for item in items:
@@ -138,7 +131,7 @@ def write(process: Process, stream: BinaryIO) -> None:
         results = data.results_part(questions)
         files = {
             "results.csv": _results(parts, results),
-            "responses.csv": _responses(process),
+            "responses.csv": _rows(data.responses(process), RESPONSE_COLUMNS),
             "hand_counts.csv": _rows(data.hand_counts(process), HAND_COUNT_COLUMNS),
             "follow_ups.csv": _rows(data.follow_ups_part(process), FOLLOW_UP_COLUMNS),
             "log.csv": _rows(data.log_entries(process), LOG_COLUMNS),

@@ -202,11 +202,10 @@ def strokes(page: np.ndarray, found: tuple[int, int, int, int]) -> tuple[float, 
 
 #: Rings just outside a box (mm out from the middle of its printed line) on which a
 #: mark's strokes are counted where they leave the box (``leaves``): a cross or a tick
-#: that overshoots its box leaves
-#: it four times at most, a scribble going back and forth over it at every turn. From
-#: ``SCRIBBLE_LEAVES`` crossings on both rings a mark is no clear mark. (On the realistic
-#: set: 4 of 3,779 crosses and ticks, and 63 of 90 scribbles; half of the scribbles read
-#: as a cross, two strokes deep, were caught by it.)
+#: that overshoots its box leaves it four times at most, a scribble going back and forth
+#: over it at every turn. From ``SCRIBBLE_LEAVES`` crossings on both rings a mark is no
+#: clear mark. (On the realistic set: 4 of 3,779 crosses and ticks, and 63 of 90
+#: scribbles; half of the scribbles read as a cross, two strokes deep, were caught.)
 LEAVES_MM = (0.4, 0.7)
 SCRIBBLE_LEAVES = 5
 
@@ -253,7 +252,7 @@ def classify(
 ) -> tuple[str, float]:
     """The box's state and how sure the reading is (0 … 1). ``span`` and ``runs``
     (``strokes``) tell a dot from a faint stroke and a mark from a scribble, as does
-    ``leaves`` (``leaves``)."""
+    ``leaves`` (the function of that name: a mark's strokes followed out of its box)."""
     if low >= FILLED_LOW:
         return "filled", min(1.0, 0.6 + (low - FILLED_LOW))
     if runs >= SCRIBBLED_RUNS and faint >= SCRIBBLED_FAINT:

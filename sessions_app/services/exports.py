@@ -82,6 +82,12 @@ def is_stale(job: ExportJob) -> bool:
     )
 
 
+def capability(fmt: str) -> str:
+    """The capability that asking for, following or downloading ``fmt`` needs: the staff
+    variant of the open data (withheld texts, moderation reasons) is the organisers'."""
+    return "design" if fmt == ExportJob.Format.JSON_STAFF else "review"
+
+
 def export_request(*, user, process: Process, fmt: str) -> tuple[ExportJob, bool]:
     """The export job for ``fmt`` of ``process``, and whether it is new (and so must be
     started with ``start_export`` once committed).
@@ -92,8 +98,7 @@ def export_request(*, user, process: Process, fmt: str) -> tuple[ExportJob, bool
     error.
     """
     permissions.require(user, process, "review")
-    if fmt == ExportJob.Format.JSON_STAFF:
-        permissions.require(user, process, "design")
+    permissions.require(user, process, capability(fmt))
     if fmt not in OUTPUTS:
         raise ExportError("export_format", params={"formats": ", ".join(OUTPUTS)})
     _prune()

@@ -14,6 +14,7 @@ from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from sessions_app import permissions
 from sessions_app.exceptions import ExportError
 from sessions_app.models import ExportJob
 from sessions_app.services import background, exports
@@ -25,8 +26,7 @@ from .common import staff_process
 @require_POST
 def export_create(request, slug: str):
     fmt = request.POST.get("format", "")
-    # The staff variant (withheld texts, moderation reasons) is the organisers' alone.
-    process = staff_process(request, slug, _capability(fmt))
+    process = staff_process(request, slug, exports.capability(fmt))
     try:
         job, new = exports.export_request(user=request.user, process=process, fmt=fmt)
     except ExportError as error:
@@ -37,16 +37,13 @@ def export_create(request, slug: str):
     return redirect("designer:export_page", slug=process.slug, job_id=job.pk)
 
 
-def _capability(fmt: str) -> str:
-    return "design" if fmt == ExportJob.Format.JSON_STAFF else "review"
-
-
 def _job(request, slug: str, job_id: int) -> ExportJob:
     """The export job, for those who may ask for its format: a facilitator or reviewer
     gets a 404 for an organiser's staff variant, as for the request itself."""
     process = staff_process(request, slug, "review")
     job = get_object_or_404(ExportJob.objects.select_related("process"), pk=job_id, process=process)
-    staff_process(request, slug, _capability(job.format))
+    if not permissions.has_capability(request.user, process, exports.capability(job.format)):
+        raise Http404
     return job
 
 
