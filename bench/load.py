@@ -35,6 +35,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import math
 import os
 import random
 import re
@@ -100,6 +101,10 @@ def new_id() -> str:
     return uuid.uuid4().hex
 
 
+#: How the server's snapshots begin (``realtime.protocol.dumps``: compact, type first).
+SNAPSHOT_START = '{"type":"snapshot"'
+
+
 class Socket:
     """One websocket client with a reader task that hands messages to waiters."""
 
@@ -111,9 +116,20 @@ class Socket:
         self.reader: asyncio.Task | None = None
         self.acks: dict[str, asyncio.Future] = {}
         self.snapshot_seen = asyncio.Event()
-        self.last_snapshot: dict | None = None
+        #: The latest snapshot as it came, decoded only when someone reads it
+        #: (``last_snapshot``): 5,000 phones' sockets share this process, and decoding
+        #: every snapshot of a room sent to all of them at once would hold up the acks
+        #: arriving meanwhile, in this tool and not on the server.
+        self._snapshot_text: str | None = None
+        self._snapshot: dict | None = None
         self.on_snapshot = None
         self.participant = None
+
+    @property
+    def last_snapshot(self) -> dict | None:
+        if self._snapshot_text is not None:
+            self._snapshot, self._snapshot_text = json.loads(self._snapshot_text), None
+        return self._snapshot
 
     async def open(self, *, hello: bool = True) -> float:
         started = time.perf_counter()
@@ -140,6 +156,10 @@ class Socket:
     async def _read(self) -> None:
         try:
             async for text in self.ws:
+                if text.startswith(SNAPSHOT_START) and self.on_snapshot is None:
+                    self._snapshot_text = text
+                    self.snapshot_seen.set()
+                    continue
                 message = json.loads(text)
                 kind = message.get("type")
                 if kind == "ack":
@@ -147,7 +167,7 @@ class Socket:
                     if waiter is not None and not waiter.done():
                         waiter.set_result((time.perf_counter(), message))
                 elif kind == "snapshot":
-                    self.last_snapshot = message
+                    self._snapshot, self._snapshot_text = message, None
                     self.snapshot_seen.set()
                     if self.on_snapshot is not None:
                         self.on_snapshot(time.perf_counter(), message)
@@ -737,16 +757,22 @@ async def qna_phase(plan: dict, phones, presenters, console, usage, args, rng) -
         presenter.socket.on_snapshot = watcher.seen
         watchers.append(watcher)
     acks: list[float] = []
+    timeline: list[tuple[float, float]] = []  # (sent at, ms to the ack)
     statuses: dict[str, int] = {}
     counted: dict[str, set[int]] = {}
     duplicates = {"sent": 0, "acked_as_duplicate": 0}
     last_sent = [0.0]
+    begun = [0.0]  # when the window began
     frame_bytes: list[int] = []
 
     async def upvotes(socket: Socket, resend: bool) -> None:
         chosen = rng.sample(asked, 3)
-        for position, target in enumerate(chosen):
-            await asyncio.sleep(rng.uniform(0, args.window / 3))
+        # Three moments drawn at random within the window, so the 15,000 upvotes come
+        # at an even 750 a second (three waits of up to a third of it each, one after
+        # the other, crowded them into its first half: 1,900 a second at the peak).
+        moments = sorted(rng.uniform(0, args.window) for _ in chosen)
+        for position, (target, moment) in enumerate(zip(chosen, moments, strict=True)):
+            await asyncio.sleep(max(0.0, begun[0] + moment - time.perf_counter()))
             client_id = new_id()
             message = {
                 "type": "answer",
@@ -757,6 +783,7 @@ async def qna_phase(plan: dict, phones, presenters, console, usage, args, rng) -
             sent = time.perf_counter()
             ms, ack = await socket.request(message, client_id)
             acks.append(ms)
+            timeline.append((sent, ms))
             statuses[ack["status"]] = statuses.get(ack["status"], 0) + 1
             if ack["status"] == "counted":
                 counted.setdefault(socket.participant, set()).add(target)
@@ -768,7 +795,7 @@ async def qna_phase(plan: dict, phones, presenters, console, usage, args, rng) -
 
     resenders = set(rng.sample(range(len(phones)), round(len(phones) * args.duplicates)))
     cpu_before = usage.cpu()
-    started = time.perf_counter()
+    started = begun[0] = time.perf_counter()
     await asyncio.wait_for(
         asyncio.gather(*(upvotes(p, i in resenders) for i, p in enumerate(phones))),
         args.window + PHASE_LIMIT,
@@ -797,6 +824,13 @@ async def qna_phase(plan: dict, phones, presenters, console, usage, args, rng) -
         "upvotes": sum(statuses.values()),
         "acks": dict(sorted(statuses.items())),
         "ack_ms": percentiles(acks),
+        # Where the slow acks were: the p95 of the upvotes sent in each second.
+        "ack_p95_ms_by_second": [
+            percentiles([ms for at, ms in timeline if second <= at - started < second + 1]).get(
+                "p95"
+            )
+            for second in range(math.ceil(args.window))
+        ],
         "duplicates_sent": duplicates["sent"],
         "duplicates_acked_as_duplicate": duplicates["acked_as_duplicate"],
         "server_cpu_pct_of_one_core": round(cpu, 1),

@@ -5,9 +5,10 @@ Phones' answers are queued; one batch at a time is written by
 (``sessions_app.writer``: its own thread and connection, so no page view delays it), and
 each phone's ack is sent only after that transaction committed. While a batch is being
 written, new answers gather for the next one, so batches grow with the load by
-themselves; before each batch the writer also waits ``GATHER`` (25 ms, a quarter of the
-acknowledgement budget) for answers arriving together, unless plenty are waiting
-already. A quiet room writes each answer almost at once, a burst of thousands writes them
+themselves. A batch is written once its oldest answer has waited ``GATHER`` (25 ms, a
+quarter of the acknowledgement budget) for others arriving together, or at once when
+plenty are waiting; an answer that already waited for the previous batch's write is not
+held back again. A quiet room writes each answer almost at once, a burst of thousands writes them
 tens to hundreds at a time, at a fraction of the cost per answer.
 """
 
@@ -35,6 +36,8 @@ class AnswerBatcher:
     def __init__(self, loop: asyncio.AbstractEventLoop):
         self.loop = loop
         self.queue: list[tuple[Submission, asyncio.Future]] = []
+        #: When the oldest answer in the queue arrived (the loop's clock).
+        self.oldest = 0.0
         self.task: asyncio.Task | None = None
         #: Sizes of the batches written, for the load tool and tests.
         self.sizes: list[int] = []
@@ -43,6 +46,8 @@ class AnswerBatcher:
         """Queue an answer and wait until its batch has committed. Raises the answer's
         ``InputRejected``, or whatever failed the batch (then nothing of it was stored)."""
         future = self.loop.create_future()
+        if not self.queue:
+            self.oldest = self.loop.time()
         self.queue.append((submission, future))
         if self.task is None or self.task.done():
             self.task = self.loop.create_task(self._run())
@@ -53,9 +58,12 @@ class AnswerBatcher:
 
     async def _run(self) -> None:
         while self.queue:
-            if len(self.queue) < GATHERED:
-                await asyncio.sleep(GATHER)
+            wait = self.oldest + GATHER - self.loop.time()
+            if len(self.queue) < GATHERED and wait > 0:
+                await asyncio.sleep(wait)
             batch, self.queue = self.queue[:MAX_BATCH], self.queue[MAX_BATCH:]
+            # What stays waited since this batch was taken at the latest.
+            self.oldest = self.loop.time()
             self.sizes.append(len(batch))
             del self.sizes[:-1000]
             await self._write(batch)

@@ -48,8 +48,11 @@ PHONE_QNA_FRAMES = 1000
 #: Sockets sent a snapshot before the loop lets other work through (see ``_send``).
 SEND_SLICE = 250
 #: The same for a large room's phones, sent beside the ticks: short slices, so that an
-#: acknowledgement waits for few sends.
+#: acknowledgement waits for few sends; and, when only counts changed, a pause of
+#: ``PHONE_PAUSE`` seconds after each slice (5,000 phones: about 1.5 s for the whole room,
+#: within the 5 s it waits for its next snapshot).
 PHONE_SLICE = 50
+PHONE_PAUSE = 0.01
 #: Seconds between joining the change groups again (the layer forgets them on a restart,
 #: and expires them after a day).
 RESUBSCRIBE_EVERY = 30
@@ -93,6 +96,9 @@ class Room:
         self.phone_interval = PHONE_INTERVAL
         #: The phones' snapshot being sent beside the ticks (a large room), or None.
         self.phone_task: asyncio.Future | None = None
+        #: Whether the phones' next snapshot holds more than new counts (read with the
+        #: session's questions: one opened, closed, moderated).
+        self.phone_structure = True
         self.lock = asyncio.Lock()
         #: Questions whose opinion map may be out of date (None: every statements question).
         self.opinion_due: set[int] | None = None
@@ -133,7 +139,9 @@ class Room:
             self.presence_changed = True
 
     def facilitator_text(self) -> str:
-        return dumps({**self.view.facilitator, "connected": self.presence()})
+        # The console's snapshot as encoded at the last rebuild, with who is connected
+        # now added as its last member (presence changes between rebuilds).
+        return f'{self.texts["facilitator"][:-1]},"connected":{dumps(self.presence())}}}'
 
     def drop(self, consumer) -> None:
         """Take out a connection that could not be sent to (it closed meanwhile); its own
@@ -344,21 +352,26 @@ class Broadcaster:
         ):
             room.phone_pending = False
             room.last_phone_send = now
+            # New counts only (a Q&A round's votes) are sent with a pause between slices:
+            # spread over a second or so, they no longer hold up the acknowledgements
+            # arriving meanwhile; a question opened or closed goes out at once.
+            pause = 0.0 if room.phone_structure else PHONE_PAUSE
+            room.phone_structure = False
             if len(room.members["phone"]) > SEND_SLICE:
                 # A room of thousands is sent to beside the ticks (one send at a time, so
                 # every phone gets the snapshots in order): the presenter's and the
                 # console's next snapshots never wait for the whole room.
                 room.phone_task = asyncio.ensure_future(
-                    self._send_phones(room, room.texts["phone"])
+                    self._send_phones(room, room.texts["phone"], pause)
                 )
             else:
                 await self._send(room, "phone", room.texts["phone"])
         if room.view is not None and room.view.positions is not None and room.phone_task is None:
             await self._send_places(room)
 
-    async def _send_phones(self, room: Room, text: str) -> None:
+    async def _send_phones(self, room: Room, text: str, pause: float) -> None:
         try:
-            await self._send(room, "phone", text, slice_=PHONE_SLICE)
+            await self._send(room, "phone", text, slice_=PHONE_SLICE, pause=pause)
         except Exception:
             logger.exception("sending session %s's phones their snapshot failed", room.session_id)
         finally:
@@ -378,6 +391,7 @@ class Broadcaster:
                 room.dirty, room.stale, room.structure = True, None, True
                 raise
             room.view = view
+            room.phone_structure = room.phone_structure or structure
             # An open question round lists its questions on every phone, and their votes
             # change with every upvote: the phones get it at a slower pace.
             room.phone_interval = (
@@ -388,11 +402,11 @@ class Broadcaster:
             changed = set()
             for audience in AUDIENCES:
                 payload = getattr(view, audience)
-                key = dumps({**payload, "version": 0})
+                key = _unversioned(payload)
                 if room.compare.get(audience) != key:
                     room.compare[audience] = key
-                    room.texts[audience] = dumps(payload)
                     changed.add(audience)
+                room.texts[audience] = _versioned(key, payload["version"])
             return changed
 
     @staticmethod
@@ -421,13 +435,15 @@ class Broadcaster:
             await Broadcaster._send_one(room, consumer, text)
 
     @staticmethod
-    async def _send(room: Room, audience: str, text: str, *, slice_: int = SEND_SLICE) -> None:
+    async def _send(
+        room: Room, audience: str, text: str, *, slice_: int = SEND_SLICE, pause: float = 0
+    ) -> None:
         for number, consumer in enumerate(list(room.members[audience]), start=1):
             await Broadcaster._send_one(room, consumer, text)
             if number % slice_ == 0:
                 # A send does not suspend: let the answers and acks that arrived meanwhile
                 # through before the next slice of a room of thousands.
-                await asyncio.sleep(0)
+                await asyncio.sleep(pause)
 
     @staticmethod
     async def _send_one(room: Room, consumer, text: str) -> None:
@@ -540,6 +556,26 @@ class Broadcaster:
 
 
 _broadcasters: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+#: How a snapshot's encoding begins: its type, audience and version come first (see
+#: ``realtime.snapshots.build_view``), so the version is found before any text of a person.
+_VERSION_MARK = '"version":0,'
+
+
+def _unversioned(payload: dict) -> str:
+    """A snapshot encoded once, with version 0: what is compared between ticks (a new
+    version alone changes nothing a screen shows)."""
+    return dumps({**payload, "version": 0})
+
+
+def _versioned(key: str, version: int) -> str:
+    """The snapshot as sent: ``key`` with its version put back, without encoding it again
+    (for a Q&A round of 200 questions the encoding is most of a tick's work on the loop)."""
+    head, mark, rest = key.partition(_VERSION_MARK)
+    if not mark or len(head) > 64:
+        raise ValueError("a snapshot must begin with its type, audience and version")
+    return f'{head}"version":{version},{rest}'
 
 
 def get_broadcaster() -> Broadcaster:

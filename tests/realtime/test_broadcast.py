@@ -353,3 +353,60 @@ async def test_the_console_counts_the_phones_of_every_process(room):
     await console_sees(0, 0, 0)
     for broadcaster in (here, there):
         broadcaster.listener.cancel()
+
+
+def test_a_snapshot_is_encoded_once_and_sent_with_its_own_version():
+    from realtime.broadcaster import Room, _unversioned, _versioned
+
+    payload = {
+        "type": "snapshot",
+        "audience": "facilitator",
+        "version": 41,
+        "session": {"title": 'a "version":0, in a text'},
+        "agenda": [{"id": 1, "version": 7}],
+    }
+    key = _unversioned(payload)
+    assert json.loads(key) == {**payload, "version": 0}
+    # The same content at another version compares equal; the text sent carries 41.
+    assert key == _unversioned({**payload, "version": 42})
+    assert json.loads(_versioned(key, 41)) == payload
+    with pytest.raises(ValueError):
+        _versioned('{"type":"snapshot","session":{"t":"\\"version\\":0,"}}', 3)
+    room = Room(1)
+    room.texts["facilitator"] = _versioned(key, 41)
+    room.members["phone"] = {object(), object()}
+    room.via.update({"qr": 2})
+    sent = json.loads(room.facilitator_text())
+    assert sent == {**payload, "connected": room.presence()}
+    assert sent["connected"] != {}
+
+
+async def test_a_large_rooms_new_counts_are_spread_out_and_a_new_question_is_not():
+    """Phones of a room of thousands get new counts in slices with a pause between them
+    (the acknowledgements arriving meanwhile go first); a question opened goes at once."""
+    broadcaster = Broadcaster(asyncio.get_running_loop())
+    room = broadcasting.Room(1)
+    room.members["phone"] = {object() for _ in range(broadcasting.SEND_SLICE + 1)}
+    room.texts["phone"] = '{"type":"snapshot","version":1}'
+    pauses = []
+
+    async def send(_room, audience, text, *, slice_, pause):
+        pauses.append((audience, slice_, pause))
+
+    structures = [True, False, False, True]  # what each rebuild read
+
+    async def rebuild(_room):
+        structure = structures.pop(0)
+        room.phone_structure = room.phone_structure or structure
+        return {"phone"}
+
+    with mock.patch.object(Broadcaster, "_send", staticmethod(send)):
+        broadcaster._rebuild = rebuild
+        for _tick in range(4):
+            room.dirty, room.last_phone_send = True, 0.0
+            await broadcaster._tick(room)
+            await room.phone_task
+    phones = ("phone", broadcasting.PHONE_SLICE)
+    pause = broadcasting.PHONE_PAUSE
+    assert pauses == [(*phones, 0.0), (*phones, pause), (*phones, pause), (*phones, 0.0)]
+    assert pause > 0
