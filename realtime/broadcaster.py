@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import math
 import time
 import uuid
 import weakref
@@ -48,9 +49,10 @@ PHONE_QNA_FRAMES = 1000
 #: Sockets sent a snapshot before the loop lets other work through (see ``_send``).
 SEND_SLICE = 250
 #: The same for a large room's phones, sent beside the ticks: short slices, so that an
-#: acknowledgement waits for few sends; and, when only counts changed, a pause of
-#: ``PHONE_PAUSE`` seconds after each slice (5,000 phones: about 1.5 s for the whole room,
-#: within the 5 s it waits for its next snapshot).
+#: acknowledgement waits for few sends; and, while a Q&A round sets their pace and only
+#: counts or asked questions changed, a pause of ``PHONE_PAUSE`` seconds after each
+#: slice (5,000 phones: about 1.5 s for the whole room, of the 5 s between its
+#: snapshots; all pauses together take a third of that interval at most).
 PHONE_SLICE = 50
 PHONE_PAUSE = 0.01
 #: Seconds between joining the change groups again (the layer forgets them on a restart,
@@ -96,9 +98,11 @@ class Room:
         self.phone_interval = PHONE_INTERVAL
         #: The phones' snapshot being sent beside the ticks (a large room), or None.
         self.phone_task: asyncio.Future | None = None
-        #: Whether the phones' next snapshot holds more than new counts (read with the
-        #: session's questions: one opened, closed, moderated).
+        #: Whether the phones' next snapshot shows them more than new counts and asked
+        #: questions (a question opened or closed, results shown: ``_phone_outline``),
+        #: and that outline as the phones were last sent it.
         self.phone_structure = True
+        self.phone_outline: tuple | None = None
         self.lock = asyncio.Lock()
         #: Questions whose opinion map may be out of date (None: every statements question).
         self.opinion_due: set[int] | None = None
@@ -352,10 +356,15 @@ class Broadcaster:
         ):
             room.phone_pending = False
             room.last_phone_send = now
-            # New counts only (a Q&A round's votes) are sent with a pause between slices:
-            # spread over a second or so, they no longer hold up the acknowledgements
-            # arriving meanwhile; a question opened or closed goes out at once.
-            pause = 0.0 if room.phone_structure else PHONE_PAUSE
+            # New counts of a Q&A round are sent with a pause between slices: spread over
+            # a second or so, they no longer hold up the acknowledgements arriving
+            # meanwhile; a question opened or closed goes out at once.
+            slices = math.ceil(len(room.members["phone"]) / PHONE_SLICE)
+            pause = (
+                min(PHONE_PAUSE, room.phone_interval / 3 / slices)
+                if room.phone_interval > PHONE_INTERVAL and not room.phone_structure
+                else 0.0
+            )
             room.phone_structure = False
             if len(room.members["phone"]) > SEND_SLICE:
                 # A room of thousands is sent to beside the ticks (one send at a time, so
@@ -371,7 +380,12 @@ class Broadcaster:
 
     async def _send_phones(self, room: Room, text: str, pause: float) -> None:
         try:
-            await self._send(room, "phone", text, slice_=PHONE_SLICE, pause=pause)
+            for number, consumer in enumerate(list(room.members["phone"]), start=1):
+                await self._send_one(room, consumer, text)
+                if number % PHONE_SLICE == 0:
+                    # A send does not suspend: let what arrived meanwhile through; with no
+                    # pause once something more than counts waits for the phones.
+                    await asyncio.sleep(0 if room.phone_structure else pause)
         except Exception:
             logger.exception("sending session %s's phones their snapshot failed", room.session_id)
         finally:
@@ -390,8 +404,6 @@ class Broadcaster:
             except Exception:
                 room.dirty, room.stale, room.structure = True, None, True
                 raise
-            room.view = view
-            room.phone_structure = room.phone_structure or structure
             # An open question round lists its questions on every phone, and their votes
             # change with every upvote: the phones get it at a slower pace.
             room.phone_interval = (
@@ -399,14 +411,21 @@ class Broadcaster:
                 if any(q["kind"] == "qna" and q["state"] == "open" for q in view.phone["questions"])
                 else PHONE_INTERVAL
             )
-            changed = set()
-            for audience in AUDIENCES:
-                payload = getattr(view, audience)
-                key = _unversioned(payload)
-                if room.compare.get(audience) != key:
-                    room.compare[audience] = key
-                    changed.add(audience)
-                room.texts[audience] = _versioned(key, payload["version"])
+            # Everything is encoded before anything is kept: a failure keeps the last view.
+            keys = {audience: _unversioned(getattr(view, audience)) for audience in AUDIENCES}
+            texts = {
+                audience: _versioned(key, getattr(view, audience)["version"])
+                for audience, key in keys.items()
+            }
+            room.view = view
+            changed = {
+                audience for audience in AUDIENCES if room.compare.get(audience) != keys[audience]
+            }
+            room.compare.update(keys)
+            room.texts.update(texts)
+            outline = _phone_outline(view.phone)
+            if outline != room.phone_outline:
+                room.phone_outline, room.phone_structure = outline, True
             return changed
 
     @staticmethod
@@ -435,15 +454,13 @@ class Broadcaster:
             await Broadcaster._send_one(room, consumer, text)
 
     @staticmethod
-    async def _send(
-        room: Room, audience: str, text: str, *, slice_: int = SEND_SLICE, pause: float = 0
-    ) -> None:
+    async def _send(room: Room, audience: str, text: str) -> None:
         for number, consumer in enumerate(list(room.members[audience]), start=1):
             await Broadcaster._send_one(room, consumer, text)
-            if number % slice_ == 0:
+            if number % SEND_SLICE == 0:
                 # A send does not suspend: let the answers and acks that arrived meanwhile
                 # through before the next slice of a room of thousands.
-                await asyncio.sleep(pause)
+                await asyncio.sleep(0)
 
     @staticmethod
     async def _send_one(room: Room, consumer, text: str) -> None:
@@ -561,6 +578,15 @@ _broadcasters: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 #: How a snapshot's encoding begins: its type, audience and version come first (see
 #: ``realtime.snapshots.build_view``), so the version is found before any text of a person.
 _VERSION_MARK = '"version":0,'
+
+
+def _phone_outline(phone: dict) -> tuple:
+    """What the phones' snapshot shows besides counts and asked questions: the session's
+    header, and which questions it holds, in which state, with results or not."""
+    return (
+        tuple(phone["session"].items()),
+        tuple((q["id"], q["state"], "results" in q) for q in phone["questions"]),
+    )
 
 
 def _unversioned(payload: dict) -> str:

@@ -382,31 +382,59 @@ def test_a_snapshot_is_encoded_once_and_sent_with_its_own_version():
 
 
 async def test_a_large_rooms_new_counts_are_spread_out_and_a_new_question_is_not():
-    """Phones of a room of thousands get new counts in slices with a pause between them
-    (the acknowledgements arriving meanwhile go first); a question opened goes at once."""
+    """Phones of a room of thousands get a Q&A round's new counts in slices with a pause
+    between them (the acknowledgements arriving meanwhile go first); a question opened
+    goes at once, also when it comes while counts are being sent."""
     broadcaster = Broadcaster(asyncio.get_running_loop())
     room = broadcasting.Room(1)
-    room.members["phone"] = {object() for _ in range(broadcasting.SEND_SLICE + 1)}
+    room.members["phone"] = {object() for _ in range(6 * broadcasting.PHONE_SLICE)}  # > SEND_SLICE
     room.texts["phone"] = '{"type":"snapshot","version":1}'
-    pauses = []
+    sent, pauses = [], []
+    opened_at = [None]  # after this many sends a question opens
 
-    async def send(_room, audience, text, *, slice_, pause):
-        pauses.append((audience, slice_, pause))
+    async def send_one(_room, consumer, _text):
+        sent.append(consumer)
+        if len(sent) == opened_at[0]:
+            room.phone_structure = True  # as a rebuild does when the outline changed
 
-    structures = [True, False, False, True]  # what each rebuild read
+    async def sleep(seconds):
+        pauses.append(seconds)
 
     async def rebuild(_room):
-        structure = structures.pop(0)
-        room.phone_structure = room.phone_structure or structure
         return {"phone"}
 
-    with mock.patch.object(Broadcaster, "_send", staticmethod(send)):
-        broadcaster._rebuild = rebuild
-        for _tick in range(4):
-            room.dirty, room.last_phone_send = True, 0.0
-            await broadcaster._tick(room)
-            await room.phone_task
-    phones = ("phone", broadcasting.PHONE_SLICE)
-    pause = broadcasting.PHONE_PAUSE
-    assert pauses == [(*phones, 0.0), (*phones, pause), (*phones, pause), (*phones, 0.0)]
-    assert pause > 0
+    broadcaster._rebuild = rebuild
+
+    async def send(interval, *, structure=False):
+        sent.clear(), pauses.clear()
+        room.phone_interval, room.phone_structure = interval, structure
+        room.dirty, room.last_phone_send = True, 0.0
+        await broadcaster._tick(room)
+        await room.phone_task
+        return list(pauses)
+
+    with (
+        mock.patch.object(Broadcaster, "_send_one", staticmethod(send_one)),
+        mock.patch.object(broadcasting.asyncio, "sleep", sleep),
+    ):
+        pause = broadcasting.PHONE_PAUSE
+        assert pause > 0
+        assert await send(5.0) == [pause] * 6  # new counts at a Q&A round's pace
+        assert len(sent) == 6 * broadcasting.PHONE_SLICE
+        assert await send(5.0, structure=True) == [0] * 6  # a question opened
+        assert await send(broadcasting.PHONE_INTERVAL) == [0] * 6  # no round open
+        # All pauses together stay within a third of the interval.
+        with mock.patch.object(broadcasting, "PHONE_PAUSE", 1.0):
+            assert await send(1.2) == [pytest.approx(1.2 / 3 / 6)] * 6
+        opened_at[0] = broadcasting.PHONE_SLICE + 1
+        assert await send(5.0) == [pause, 0, 0, 0, 0, 0]  # opened while counts were sent
+    # What counts as more than counts: the questions shown, their states, their results.
+    outline = broadcasting._phone_outline
+    phone = {"session": {"id": 1, "state": "live"}, "questions": [{"id": 7, "state": "open"}]}
+    more_votes = {**phone, "questions": [{"id": 7, "state": "open", "asked": [{"id": 1}]}]}
+    assert outline(phone) == outline(more_votes)
+    assert outline(phone) != outline({**phone, "questions": [{"id": 7, "state": "closed"}]})
+    assert outline(phone) != outline(
+        {**phone, "questions": [{"id": 7, "state": "open", "results": {}}]}
+    )
+    assert outline(phone) != outline({**phone, "session": {"id": 1, "state": "ended"}})
