@@ -762,7 +762,6 @@ async def qna_phase(plan: dict, phones, presenters, console, usage, args, rng) -
     counted: dict[str, set[int]] = {}
     duplicates = {"sent": 0, "acked_as_duplicate": 0}
     last_sent = [0.0]
-    begun = [0.0]  # when the window began
     frame_bytes: list[int] = []
 
     async def upvotes(socket: Socket, resend: bool) -> None:
@@ -772,7 +771,7 @@ async def qna_phase(plan: dict, phones, presenters, console, usage, args, rng) -
         # the other, crowded them into its first half: 1,900 a second at the peak).
         moments = sorted(rng.uniform(0, args.window) for _ in chosen)
         for position, (target, moment) in enumerate(zip(chosen, moments, strict=True)):
-            await asyncio.sleep(max(0.0, begun[0] + moment - time.perf_counter()))
+            await asyncio.sleep(max(0.0, started + moment - time.perf_counter()))
             client_id = new_id()
             message = {
                 "type": "answer",
@@ -795,7 +794,7 @@ async def qna_phase(plan: dict, phones, presenters, console, usage, args, rng) -
 
     resenders = set(rng.sample(range(len(phones)), round(len(phones) * args.duplicates)))
     cpu_before = usage.cpu()
-    started = begun[0] = time.perf_counter()
+    started = time.perf_counter()  # (read by ``upvotes`` once they run)
     await asyncio.wait_for(
         asyncio.gather(*(upvotes(p, i in resenders) for i, p in enumerate(phones))),
         args.window + PHASE_LIMIT,

@@ -8,8 +8,8 @@ written, new answers gather for the next one, so batches grow with the load by
 themselves. A batch is written once its oldest answer has waited ``GATHER`` (25 ms, a
 quarter of the acknowledgement budget) for others arriving together, or at once when
 plenty are waiting; an answer that already waited for the previous batch's write is not
-held back again. A quiet room writes each answer almost at once, a burst of thousands writes them
-tens to hundreds at a time, at a fraction of the cost per answer.
+held back again. A quiet room writes each answer almost at once, a burst of thousands
+writes them tens to hundreds at a time, at a fraction of the cost per answer.
 """
 
 from __future__ import annotations

@@ -380,12 +380,14 @@ class Broadcaster:
 
     async def _send_phones(self, room: Room, text: str, pause: float) -> None:
         try:
-            for number, consumer in enumerate(list(room.members["phone"]), start=1):
-                await self._send_one(room, consumer, text)
-                if number % PHONE_SLICE == 0:
-                    # A send does not suspend: let what arrived meanwhile through; with no
-                    # pause once something more than counts waits for the phones.
-                    await asyncio.sleep(0 if room.phone_structure else pause)
+            # No pause once something more than counts waits for the phones.
+            await self._send(
+                room,
+                "phone",
+                text,
+                slice_=PHONE_SLICE,
+                pause=lambda: 0.0 if room.phone_structure else pause,
+            )
         except Exception:
             logger.exception("sending session %s's phones their snapshot failed", room.session_id)
         finally:
@@ -454,13 +456,17 @@ class Broadcaster:
             await Broadcaster._send_one(room, consumer, text)
 
     @staticmethod
-    async def _send(room: Room, audience: str, text: str) -> None:
+    async def _send(
+        room: Room, audience: str, text: str, *, slice_: int = SEND_SLICE, pause=None
+    ) -> None:
+        """Send ``text`` to the room's ``audience``; after every ``slice_`` sockets let
+        through what arrived meanwhile, resting ``pause()`` seconds if given."""
         for number, consumer in enumerate(list(room.members[audience]), start=1):
             await Broadcaster._send_one(room, consumer, text)
-            if number % SEND_SLICE == 0:
+            if number % slice_ == 0:
                 # A send does not suspend: let the answers and acks that arrived meanwhile
                 # through before the next slice of a room of thousands.
-                await asyncio.sleep(0)
+                await asyncio.sleep(pause() if pause else 0)
 
     @staticmethod
     async def _send_one(room: Room, consumer, text: str) -> None:
