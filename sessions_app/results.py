@@ -14,6 +14,7 @@ from django.db.models import Count, F, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from .bulk import rows_at_once
 from .models import (
     HandCount,
     JoinedVia,
@@ -236,20 +237,16 @@ def _open_text(question: Question, base: dict) -> dict:
 
 def _statements(question: Question, statements, base: dict) -> dict:
     votes = {option.pk: {key: split() for key in VOTE_KEYS.values()} for option in statements}
-    rows = (
+    rows = rows_at_once(
         _counted(question)
         .filter(statement__isnull=False)
         .values("statement_id", "number", "source", "participant__joined_via")
         .annotate(n=Count("id"))
     )
-    for row in rows:
-        entry = votes.get(row["statement_id"])
-        if entry is not None and row["number"] in VOTE_KEYS:
-            _add(
-                entry[VOTE_KEYS[row["number"]]],
-                channel(row["source"], row["participant__joined_via"]),
-                row["n"],
-            )
+    for statement_id, number, source, joined_via, n in rows:
+        entry = votes.get(statement_id)
+        if entry is not None and number in VOTE_KEYS:
+            _add(entry[VOTE_KEYS[number]], channel(source, joined_via), n)
     base["statements"] = [
         {
             "id": option.pk,
@@ -291,7 +288,7 @@ def _qna(question: Question, options, base: dict) -> dict:
     if any(option.merged_into_id for option in everything):
         rows = (
             upvotes.annotate(root=Coalesce("statement__merged_into_id", "statement_id"))
-            .values("root", "source", "participant__joined_via")
+            .values("source", "participant__joined_via", "root")
             .annotate(n=Count("participant", distinct=True))
         )
     else:
@@ -301,11 +298,9 @@ def _qna(question: Question, options, base: dict) -> dict:
         rows = upvotes.values("source", "participant__joined_via", root=F("statement_id")).annotate(
             n=Count("id")
         )
-    for row in rows:
-        if row["root"] in votes:
-            _add(
-                votes[row["root"]], channel(row["source"], row["participant__joined_via"]), row["n"]
-            )
+    for source, joined_via, root, n in rows_at_once(rows):
+        if root in votes:
+            _add(votes[root], channel(source, joined_via), n)
     for row in (
         _counted(question)
         .filter(statement__isnull=False, number=1)

@@ -104,3 +104,52 @@ def test_rows_are_read_and_updated_by_key_and_locked_where_the_database_can(proc
         assert not any("FOR " in sql for sql in locks)
     assert select_by_pk(Process, [], ("slug",)) == [] and instances_by_pk(Process, []) == []
     assert select_by_pk(Process, [process.pk + 1000], ("slug",)) == []
+
+
+def test_grouped_rows_come_back_as_one_row_with_the_values_the_orm_reads(
+    live_session, make_question
+):
+    """``rows_at_once``: the rows of a grouped count, as the ORM gives them (text, numbers,
+    None), but fetched in one database row and one query."""
+    from django.db import connection
+    from django.db.models import Count, F
+    from django.test.utils import CaptureQueriesContext
+
+    from sessions_app.bulk import rows_at_once
+
+    question = make_question("statements")
+    statements = list(question.options.all())
+    room = [participation.participant_join(session=live_session, via="room") for _ in range(3)]
+    remote = participation.participant_join(session=live_session, via="remote")
+    rows = [
+        {
+            "question_id": question.pk,
+            "participant_id": phone.pk,
+            "statement_id": statement.pk,
+            "source": Source.ONLINE,
+            "number": vote,
+            "created_at": datetime(2026, 12, 5, 19, 30, tzinfo=UTC),
+        }
+        for phone, vote in ((room[0], 1), (room[1], 1), (room[2], -1), (remote, 0))
+        for statement in statements[:2]
+    ]
+    insert_rows(Response, rows)
+    grouped = (
+        Response.objects.filter(question=question)
+        .values("source", "participant__joined_via", "card", root=F("statement_id"))
+        .annotate(n=Count("id"))
+    )
+    expected = sorted(
+        grouped.values_list("source", "participant__joined_via", "root", "n"),
+        key=repr,
+    )
+    with CaptureQueriesContext(connection) as queries:
+        found = rows_at_once(grouped)
+    assert len(queries.captured_queries) == 1
+    assert "json" in queries.captured_queries[0]["sql"].lower()
+    assert sorted([(a, b, d, e) for a, b, _card, d, e in found], key=repr) == expected
+    # Text, None (no attendee card) and numbers come back as they are.
+    assert ("online", "remote", None, statements[0].pk, 1) in found
+    assert ("online", "room", None, statements[1].pk, 3) in found
+    assert len(found) == 4
+    assert rows_at_once(grouped.filter(number=7)) == []
