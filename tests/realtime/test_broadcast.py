@@ -2,6 +2,7 @@
 coalesced snapshots. The broadcast is replaced by a recorder and its payload asserted."""
 
 import asyncio
+import itertools
 import json
 from unittest import mock
 
@@ -438,3 +439,53 @@ async def test_a_large_rooms_new_counts_are_spread_out_and_a_new_question_is_not
         {**phone, "questions": [{"id": 7, "state": "open", "results": {}}]}
     )
     assert outline(phone) != outline({**phone, "session": {"id": 1, "state": "ended"}})
+
+
+async def test_a_stream_of_changes_keeps_the_pace_and_a_settled_change_goes_at_once():
+    """The loop on a clock of its own: while changes keep coming (every 20 ms, as a burst's
+    batches do) the room is ticked every ``TICK``; once they stop, the last one goes out
+    ``SETTLE`` after it, never within ``TICK_MIN`` of the tick before; a room left dirty
+    by a failed tick waits for its regular tick."""
+    from realtime.broadcaster import SLACK, TICK, TICK_MIN, Room, _due
+
+    broadcaster = Broadcaster(asyncio.get_running_loop())
+    room = broadcaster.rooms[1] = Room(1)
+    room.dirty = False
+    clock = [100.0]
+    changes = [round(100.31 + 0.02 * n, 2) for n in range(30)]  # 100.31 ... 100.89
+    changes.append(101.42)  # and one alone
+    ticks = []
+
+    async def sleep(seconds):
+        assert seconds > 0
+        end = clock[0] + seconds
+        while changes and changes[0] <= end + 1e-9:
+            clock[0] = changes.pop(0)
+            broadcaster.mark_dirty(1, 5, local=False, counts_only=True)
+        clock[0] = end
+        if clock[0] > 101.7:
+            broadcaster.rooms.clear()
+
+    async def tick(ticked):
+        ticks.append((round(clock[0], 3), ticked.dirty))
+        ticked.dirty = False
+
+    with (
+        mock.patch.object(broadcasting.time, "monotonic", lambda: clock[0]),
+        mock.patch.object(broadcasting.asyncio, "sleep", sleep),
+        mock.patch.object(broadcaster, "_tick", tick),
+    ):
+        await broadcaster._run()
+    # (Within the loop's shortest sleep, ``SLACK``: the clock's sums are not exact.)
+    built = [at for at, dirty in ticks if dirty]
+    assert built == pytest.approx([100.45, 100.65, 100.85, 100.95, 101.47], abs=SLACK)
+    # The regular pace went on meanwhile, and no two ticks came closer than TICK_MIN.
+    assert [at for at, _dirty in ticks][:3] == pytest.approx([100.05, 100.25, 100.45], abs=SLACK)
+    gaps = [b - a for (a, _x), (b, _y) in itertools.pairwise(ticks)]
+    assert min(gaps) >= TICK_MIN - 1e-9 and max(gaps) <= TICK + SLACK
+    # A tick failed: the room stays dirty, its change older than the tick; no hurry.
+    failed = Room(2)
+    failed.ticked_at, failed.changed_at, failed.dirty = 50.0, 49.9, True
+    assert _due(failed) == pytest.approx(50.0 + TICK)
+    failed.changed_at = 50.01  # a change after the tick started: settled at 50.06, but
+    assert _due(failed) == pytest.approx(50.0 + TICK_MIN)  # the tick was at 50.0
