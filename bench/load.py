@@ -109,8 +109,8 @@ class ToolPauses:
 
 
 TOOL_PAUSES = ToolPauses()
-#: The tool collects as the server does (``config/asgi.py``): its thousands of sockets
-#: are frozen out of the collections once connected, and collections run less often.
+#: The tool's collections run as seldom as the server's (``config/asgi.py``); unlike the
+#: server, it also freezes its sockets out of them once they are connected.
 GC_THRESHOLDS = (10_000, 20, 50)
 
 
@@ -558,7 +558,7 @@ async def town_hall(stack: Stack, args, echo_frame_size: list[int]) -> dict:
     client_cpu = (time.process_time() - client_before) / connect_s * 100
     profiler.stop()
     # The sockets live to the end: out of the tool's collections from here on (a full
-    # one over 5,000 of them took 0.3 s), as the server keeps its own (config/asgi.py).
+    # one over 5,000 of them took 0.3 s). (The server freezes only what its start made.)
     gc.collect()
     gc.freeze()
     await asyncio.sleep(1)
@@ -838,10 +838,10 @@ async def qna_phase(plan: dict, phones, presenters, console, usage, args, rng) -
     started = time.perf_counter() + LEAD_IN  # (read by ``upvotes`` once they run)
     voting = asyncio.gather(*(upvotes(p, i in resenders) for i, p in enumerate(phones)))
     await asyncio.sleep(max(0.0, started - time.perf_counter()))
-    cpu_before = usage.cpu()
+    cpu_before, cpu_from = usage.cpu(), time.perf_counter()
     await asyncio.wait_for(voting, args.window + PHASE_LIMIT)
     ended = time.perf_counter()
-    cpu = (usage.cpu() - cpu_before) / (ended - started) * 100 / len(presenters)
+    cpu = (usage.cpu() - cpu_before) / (ended - cpu_from) * 100 / len(presenters)
     expected = sum(len(targets) for targets in counted.values())
     deadline = time.perf_counter() + 10
     while any(w.first_time_at(expected) is None for w in watchers):

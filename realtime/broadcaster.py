@@ -4,10 +4,11 @@ Writes never broadcast. A committed change marks its session *dirty*; on a tick 
 broadcaster reads one snapshot per audience (``snapshots.build_view``) and sends it to
 the connections of this process that need it, only if it changed:
 
-* presenter and facilitator: every ``TICK`` (0.2 s) while changes keep coming; a change
-  followed by quiet (``SETTLE``, 0.05 s) at once, but never twice within ``TICK_MIN``
-  (0.1 s): so the last vote of a round reaches the projector about 0.05 s after its
-  write, not up to a tick later;
+* presenter and facilitator: every ``TICK`` (0.2 s) while changes come less than
+  ``SETTLE`` (0.05 s) apart; a change followed by that much quiet at once, but ticks
+  start ``TICK_MIN`` (0.1 s) apart at the least (so up to about 10 a second when changes
+  come further apart): the last vote of a round reaches the projector about 0.05 s
+  after its write, not up to a tick later;
 * phones: at most every ``PHONE_INTERVAL`` (1 s); every ``PHONE_QNA_INTERVAL`` (2 s)
   while they list an open Q&A round.
 
@@ -255,7 +256,9 @@ class Broadcaster:
                 )
             return
         room.dirty = True
-        room.changed_at = time.monotonic()
+        # Another process tells a change once its own tick coalesced it: no need to wait
+        # for it to settle here too.
+        room.changed_at = time.monotonic() - (0 if local else SETTLE)
         if not counts_only:
             room.structure = True
         if question_id is None:
@@ -323,8 +326,10 @@ class Broadcaster:
                 last_subscribed = time.monotonic()
                 self.needs_subscribing = not await self._resubscribe()
             rest = 0.0
-            now = time.monotonic()
             for room in list(self.rooms.values()):
+                # (The clock read again for each room: one that fell due while another
+                # was ticked is ticked in this round, not after the next rest.)
+                now = time.monotonic()
                 if _due(room) > now + SLACK or now - room.ticked_at < TICK_MIN:
                     continue
                 rest = TICK_REST
@@ -348,18 +353,26 @@ class Broadcaster:
                     structure=structure,
                 )
             except Exception:
-                # The layer's server is away (a Redis restart): keep them for a later tick.
+                # The layer's server is away (a Redis restart): keep them for a later tick,
+                # and serve this process's own connections meanwhile.
                 if questions is None or room.publish is None:
                     room.publish = None
                 else:
                     room.publish |= questions
                 room.publish_structure = room.publish_structure or structure
-                raise
+                logger.warning(
+                    "telling the other processes of session %s's change failed; kept",
+                    room.session_id,
+                    exc_info=True,
+                )
         if self.shared:
             moment = time.monotonic()
             room.forget_silent(moment)
             if room.presence_publish or moment - room.presence_told >= PRESENCE_EVERY:
-                await self._publish_presence(room)
+                try:
+                    await self._publish_presence(room)
+                except Exception:
+                    logger.warning("telling the other processes our connections failed")
         changed: set[str] = set()
         if room.dirty:
             changed = await self._rebuild(room)

@@ -1,6 +1,7 @@
 """Plain SQL for the hot paths (an answer batch, its log entries, a snapshot's counts):
 insert many rows in one statement, read or update a few columns of rows by key without
-compiling a query each time, and fetch a grouped count as one row (``rows_at_once``). Only the models' own table and column names go into the SQL text,
+compiling a query each time, and fetch a grouped count as one row (``rows_at_once``,
+around a query Django compiled). Only the models' own table and column names go into the SQL text,
 quoted; every value is a parameter.
 
 Django's ``bulk_create`` builds a model instance per row and compiles a placeholder and a
@@ -19,6 +20,7 @@ import json
 import sqlite3
 from collections.abc import Iterable, Mapping
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connections, models
 
 #: Field types whose Python values (int, str, bool, None) every supported database takes
@@ -374,11 +376,16 @@ def rows_at_once(queryset: models.QuerySet) -> list[tuple]:
     of a result with the GIL let go and taken back; in a thread beside a busy event loop
     every taking back waits for the loop (up to the interpreter's switch interval, 5 ms),
     so a count of 400 rows could take a second under load. One row takes it back once.
-    Only plain values (numbers, text, None) come back as they went in."""
+    Only plain values (numbers, text, None) come back as they went in; in no order."""
     query = queryset.query
     names = (*query.values_select, *query.annotation_select)
     connection = connections[queryset.db]
-    sql, params = query.get_compiler(using=queryset.db).as_sql()
+    if connection.vendor not in ("postgresql", "sqlite"):
+        return list(queryset.values_list(*names))
+    try:
+        sql, params = query.get_compiler(using=queryset.db).as_sql()
+    except EmptyResultSet:  # a queryset Django knows is empty (``__in=[]``)
+        return []
     columns = ", ".join(connection.ops.quote_name(name) for name in names)
     # The inner query is Django's own, its values parameters; the rest is column names.
     if connection.vendor == "postgresql":

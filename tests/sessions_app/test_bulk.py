@@ -153,3 +153,4 @@ def test_grouped_rows_come_back_as_one_row_with_the_values_the_orm_reads(
     assert ("online", "room", None, statements[1].pk, 3) in found
     assert len(found) == 4
     assert rows_at_once(grouped.filter(number=7)) == []
+    assert rows_at_once(grouped.filter(statement_id__in=[])) == []
