@@ -116,9 +116,11 @@ class Room:
         self.phone_structure = True
         self.phone_outline: tuple | None = None
         self.lock = asyncio.Lock()
-        #: When this room's last tick started and when it last changed (monotonic).
+        #: When this room's last tick started and when it last changed (monotonic), and
+        #: how long that change must stay the last before the room is ticked early.
         self.ticked_at = 0.0
         self.changed_at = 0.0
+        self.settle = SETTLE
         #: Questions whose opinion map may be out of date (None: every statements question).
         self.opinion_due: set[int] | None = None
 
@@ -256,9 +258,10 @@ class Broadcaster:
                 )
             return
         room.dirty = True
+        room.changed_at = time.monotonic()
         # Another process tells a change once its own tick coalesced it: no need to wait
         # for it to settle here too.
-        room.changed_at = time.monotonic() - (0 if local else SETTLE)
+        room.settle = SETTLE if local else 0.0
         if not counts_only:
             room.structure = True
         if question_id is None:
@@ -627,12 +630,13 @@ _VERSION_MARK = '"version":0,'
 def _due(room: Room) -> float:
     """When ``room`` is next ticked (monotonic): ``TICK`` after its last tick, or sooner
     once a change that came after that tick started has settled (nothing new for
-    ``SETTLE``), but ``TICK_MIN`` after its last tick at the soonest. (A room left dirty
-    by a failed tick is tried again at the regular pace.)"""
+    ``SETTLE``; a change told by another process at once), but ``TICK_MIN`` after its
+    last tick at the soonest. (A room left dirty by a failed tick is tried again at the
+    regular pace.)"""
     regular = room.ticked_at + TICK
     if not room.dirty or room.changed_at <= room.ticked_at:
         return regular
-    return min(regular, max(room.changed_at + SETTLE, room.ticked_at + TICK_MIN))
+    return min(regular, max(room.changed_at + room.settle, room.ticked_at + TICK_MIN))
 
 
 def _phone_outline(phone: dict) -> tuple:

@@ -541,3 +541,7 @@ async def test_two_busy_rooms_each_keep_the_pace_and_another_process_s_change_go
         assert _due(room) == pytest.approx(50.3)
         broadcaster.mark_dirty(3, 5, counts_only=True)  # a change of this process's own
         assert _due(room) == pytest.approx(50.35)
+    room.ticked_at, room.dirty = 50.28, False
+    with mock.patch.object(broadcasting.time, "monotonic", lambda: 50.31):
+        broadcaster.mark_dirty(3, 5, local=False, counts_only=True)  # just after a tick
+        assert _due(room) == pytest.approx(50.28 + TICK_MIN)
