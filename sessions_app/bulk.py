@@ -1,8 +1,8 @@
 """Plain SQL for the hot paths (an answer batch, its log entries, a snapshot's counts):
 insert many rows in one statement, read or update a few columns of rows by key without
 compiling a query each time, and fetch a grouped count as one row (``rows_at_once``,
-around a query Django compiled). Only the models' own table and column names go into the SQL text,
-quoted; every value is a parameter.
+around a query Django compiled). Only the models' own table and column names go into
+the SQL text, quoted; every value is a parameter.
 
 Django's ``bulk_create`` builds a model instance per row and compiles a placeholder and a
 prepared value per field per row; under a burst of answers that was a third of the
@@ -368,6 +368,13 @@ def update_by_pk(
         return cursor.rowcount
 
 
+#: Per database: the aggregate that makes one JSON array of rows, and a row's array.
+_JSON_ROWS = {
+    "postgresql": ("json_agg", "json_build_array"),
+    "sqlite": ("json_group_array", "json_array"),
+}
+
+
 def rows_at_once(queryset: models.QuerySet) -> list[tuple]:
     """The rows of a ``values()`` queryset as tuples (its fields, then its annotations),
     fetched from the database as one row: a JSON array the database builds.
@@ -380,7 +387,8 @@ def rows_at_once(queryset: models.QuerySet) -> list[tuple]:
     query = queryset.query
     names = (*query.values_select, *query.annotation_select)
     connection = connections[queryset.db]
-    if connection.vendor not in ("postgresql", "sqlite"):
+    functions = _JSON_ROWS.get(connection.vendor)
+    if functions is None:
         return list(queryset.values_list(*names))
     try:
         sql, params = query.get_compiler(using=queryset.db).as_sql()
@@ -388,10 +396,8 @@ def rows_at_once(queryset: models.QuerySet) -> list[tuple]:
         return []
     columns = ", ".join(connection.ops.quote_name(name) for name in names)
     # The inner query is Django's own, its values parameters; the rest is column names.
-    if connection.vendor == "postgresql":
-        outer = f"SELECT json_agg(json_build_array({columns})) FROM ({sql}) AS grouped"  # noqa: S608
-    else:
-        outer = f"SELECT json_group_array(json_array({columns})) FROM ({sql}) AS grouped"  # noqa: S608
+    aggregate, row = functions
+    outer = f"SELECT {aggregate}({row}({columns})) FROM ({sql}) AS grouped"  # noqa: S608
     with connection.cursor() as cursor:
         cursor.execute(outer, params)
         (found,) = cursor.fetchone()
