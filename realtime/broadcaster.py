@@ -400,7 +400,8 @@ class Broadcaster:
             # New counts of a Q&A round are sent with a pause between slices: spread over
             # a second or so, they no longer hold up the acknowledgements arriving
             # meanwhile; a question opened or closed goes out at once.
-            slices = math.ceil(len(room.members["phone"]) / PHONE_SLICE)
+            # (At least one: a room whose phones are all elsewhere, or gone, has none.)
+            slices = max(1, math.ceil(len(room.members["phone"]) / PHONE_SLICE))
             pause = (
                 min(PHONE_PAUSE, room.phone_interval / 3 / slices)
                 if room.phone_interval > PHONE_INTERVAL and not room.phone_structure

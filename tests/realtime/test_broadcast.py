@@ -441,6 +441,32 @@ async def test_a_large_rooms_new_counts_are_spread_out_and_a_new_question_is_not
     assert outline(phone) != outline({**phone, "session": {"id": 1, "state": "ended"}})
 
 
+async def test_a_qna_round_with_no_phones_here_still_ticks():
+    """A room at a Q&A round's pace with no phone connected to this process (they are on
+    another one, or none came yet): the tick goes through and the console gets its
+    snapshot (it once divided by the number of slices of no phones)."""
+    broadcaster = Broadcaster(asyncio.get_running_loop())
+    room = broadcasting.Room(1)
+    room.texts["phone"] = '{"type":"snapshot","version":1}'
+    room.phone_interval, room.phone_structure = 5.0, False
+    room.dirty, room.last_phone_send = True, 0.0
+    sent = []
+
+    async def send_one(_room, consumer, text):
+        sent.append(consumer)
+
+    async def rebuild(_room):
+        return {"phone", "presenter"}
+
+    broadcaster._rebuild = rebuild
+    room.texts["presenter"] = '{"type":"snapshot","version":1}'
+    room.members["presenter"] = {"projector"}
+    with mock.patch.object(Broadcaster, "_send_one", staticmethod(send_one)):
+        await broadcaster._tick(room)
+    assert sent == ["projector"]
+    assert room.phone_pending is False and room.last_phone_send > 0
+
+
 async def test_a_stream_of_changes_keeps_the_pace_and_a_settled_change_goes_at_once():
     """The loop on a clock of its own: while changes keep coming (every 20 ms, as a burst's
     batches do) the room is ticked every ``TICK``; once they stop, the last one goes out
