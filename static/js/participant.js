@@ -23,6 +23,7 @@ const upvoteSentAt = new Map(); // client id → the snapshot shown when it was 
 let snapshots = 0;
 let live = false; // a snapshot arrived on the current connection
 let everLive = false; // the websocket has worked on this page: keep answers here when it drops
+let ended = false; // the facilitator ended the session: said once, and kept said
 let flushing = null;
 let retry = null;
 
@@ -702,6 +703,17 @@ const socket = connect({
   onMessage(message) {
     if (message.type === "snapshot") {
       render(message);
+      // The facilitator ended the meeting while this phone was connected: say so (the
+      // questions are closed in the same snapshot). A session reopened is live again.
+      if (message.session && message.session.state === "ended") {
+        if (!ended) say(s.ended, true);
+        ended = true;
+        return;
+      }
+      if (ended) {
+        ended = false;
+        live = false;
+      }
       if (!live) {
         live = true;
         everLive = true;
@@ -729,7 +741,7 @@ const socket = connect({
     }
   },
   onState(state, code) {
-    if (state === "open") return;
+    if (state === "open" || ended) return;
     live = false;
     if (state === "connecting") say(pending.size ? s.queued : s.connecting, pending.size > 0);
     else if (code === 4401) location.reload();

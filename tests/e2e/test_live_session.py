@@ -141,6 +141,13 @@ async def test_a_live_question_with_phones_presenter_and_console(browser, daphne
     assert sorted(await counted_by_participant(question)) == sorted(counted)
     await expect(phone_one.get_by_text("Deze vraag is gesloten.")).to_be_visible()
 
+    # 5. The facilitator ends the session: a phone still connected says so at once.
+    await expect(phone_one.locator("#live-status")).not_to_contain_text("afgelopen")
+    await console.locator("#end-session button").click()
+    await console.locator("#confirm-dialog #confirm-yes").click()
+    await expect(console.locator("#summary")).to_be_visible()
+    await expect(phone_one.locator("#live-status")).to_have_text("Deze bijeenkomst is afgelopen.")
+
 
 @pytest.fixture
 def conversation(live_session, make_question, organiser, make_user, grant):

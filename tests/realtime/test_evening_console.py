@@ -76,3 +76,16 @@ async def test_paper_close_by_socket(room, facilitator_headers):
     closed = await sync_to_async(lambda: LiveSession.objects.get(pk=session.pk).paper_closed_at)()
     assert closed is not None
     await client.close()
+
+
+async def test_a_connected_phone_is_told_the_session_ended(room, make_phone, organiser):
+    """Ending the session reaches the phones still connected: their next snapshot says
+    ``ended`` (the phone page then says the meeting is over, instead of "live")."""
+    from sessions_app.services.facilitation import session_end
+
+    session, _questions = room
+    phone = await make_phone()
+    await sync_to_async(session_end)(user=organiser, session=session)
+    snapshot = await phone.receive_type("snapshot", where=lambda m: m["session"]["state"] == "ended")
+    assert all(q["state"] != "open" for q in snapshot["questions"])
+    await phone.close()
