@@ -134,6 +134,7 @@ INPUT_CODES: dict[str, Promise] = {
     "print_not_retryable": _("This print run is fine; there is nothing to try again."),
     "reason_required": _("Give a reason."),
     "not_held": _("This answer is not waiting for review."),
+    "hands_invalid": _("A count of hands is a whole number from 0 to 100000."),
     "hands_not_for_kind": _(
         "Hands can be counted for choices, scales and questions asked on paper only."
     ),

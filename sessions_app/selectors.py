@@ -158,7 +158,8 @@ def log_verify(*, process: Process) -> ChainReport:
 def participant_answers(participant) -> dict:
     """The participant's counting answers in this session, in the realtime protocol's
     answer shapes; statements as ``{statement id: vote}``; a Q&A round as ``{asked id:
-    "up" | "withdrawn", "own": [ids of the participant's own questions]}``."""
+    "up" | "withdrawn", "own": [ids of the participant's own questions], "waiting": [{"id",
+    "text"} of those that wait for a facilitator]}``."""
     from .answers import UPVOTE_NAMES, VOTE_NAMES
 
     rows = (
@@ -167,11 +168,15 @@ def participant_answers(participant) -> dict:
         .prefetch_related("items")
     )
     answers: dict[str, object] = {}
-    for question_id, asked_id in Option.objects.filter(
+    for question_id, asked_id, moderation, text in Option.objects.filter(
         author=participant, question__kind=QuestionKind.QNA
-    ).values_list("question_id", "pk"):
-        # A Q&A round: the phone's own questions (marked, and not upvoted by it).
-        answers.setdefault(str(question_id), {}).setdefault("own", []).append(asked_id)
+    ).values_list("question_id", "pk", "moderation", "text"):
+        # A Q&A round: the phone's own questions (marked, and not upvoted by it), and
+        # those still waiting for a facilitator (shown to their asker only).
+        round_ = answers.setdefault(str(question_id), {})
+        round_.setdefault("own", []).append(asked_id)
+        if moderation == Moderation.PENDING:
+            round_.setdefault("waiting", []).append({"id": asked_id, "text": text})
     for response in rows:
         question = response.question
         if question.kind == QuestionKind.QNA:

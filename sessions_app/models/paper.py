@@ -125,6 +125,13 @@ class PaperSheet(models.Model):
     def __str__(self) -> str:
         return self.code
 
+    @property
+    def code_printed(self) -> str:
+        """The code as the form prints it under its QR code (``4NTF-TQ47``)."""
+        from printables.paper_form import readable
+
+        return readable(self.code)
+
 
 class SheetEntry(models.Model):
     """One transcription of a paper sheet, typed by a teller or read from a photo.

@@ -34,7 +34,8 @@ def hand_count_record(
 ) -> list[HandCount]:
     """Record counted hands per option (or scale value). A changed count is a new row that
     replaces the latest one; unchanged counts add nothing. Raises ``AccessDenied`` and
-    ``InputRejected`` with ``hands_not_for_kind``, ``invalid_option``, ``out_of_range``."""
+    ``InputRejected`` with ``hands_not_for_kind``, ``invalid_option``, ``hands_invalid`` (a
+    count that is not a whole number from 0 to ``MAX_HANDS``)."""
     session = question.session
     permissions.require(user, session.process, "facilitate")
     if session.state == SessionState.ENDED or session.process.state == ProcessState.CLOSED:
@@ -61,13 +62,17 @@ def hand_count_record(
     wanted = {}
     for key, value in counts.items():
         try:
-            target, number = int(key), int(value)
+            target = int(key)
         except (TypeError, ValueError):
-            raise InputRejected("invalid_answer") from None
+            raise InputRejected("invalid_option") from None
         if target not in valid:
             raise InputRejected("invalid_option")
+        try:
+            number = int(value)
+        except (TypeError, ValueError):
+            raise InputRejected("hands_invalid") from None
         if isinstance(value, bool) or not 0 <= number <= MAX_HANDS:
-            raise InputRejected("out_of_range")
+            raise InputRejected("hands_invalid")
         wanted[target] = number
     if client_id and HandCount.objects.filter(entered_by=user, client_id=client_id).exists():
         return []

@@ -81,11 +81,16 @@ def _unknown(request, code: str):
 
 def join_start(request):
     """Type the code shown in the room."""
-    code = normalise_code(request.GET.get("code", ""))
+    typed = request.GET.get("code")
+    code = normalise_code(typed or "")
     if code:
         _found, page = _open_session(request, code)
         return page or redirect("participate:join", code=code)
-    return render(request, "participate/join_start.html")
+    # Sent without a code (a browser that does not check ``required``): say what is missing.
+    error = _("Type the code shown on the screen first.") if typed is not None else ""
+    return render(
+        request, "participate/join_start.html", {"error": error}, status=400 if error else 200
+    )
 
 
 def join(request, code: str, via: str = JoinedVia.ROOM):

@@ -195,7 +195,10 @@ def receipt_check(request, slug):
     if request.method == "POST":
         code = request.POST.get("code", "")[:64]
         context["code"] = receipt_shown(code) if code.strip() else ""
-        if not receipts.check_allowed(request.META.get("REMOTE_ADDR", "")):
+        if not code.strip():
+            context["error"] = _("Type the code from your receipt first.")
+            status = 400
+        elif not receipts.check_allowed(request.META.get("REMOTE_ADDR", "")):
             context["error"] = _(
                 "Too many checks from this network just now. Try again in a minute."
             )

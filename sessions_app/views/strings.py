@@ -22,7 +22,8 @@ def results_strings() -> dict:
         "pass": _("Pass"),
         "no_texts": _("No answers on the wall yet."),
         "provisional": _("Provisional: paper forms are still being counted."),
-        "summary": _("{question}. Answers: {n}."),
+        # {question} ends with its own full stop or question mark.
+        "summary": _("{question} Answers: {n}."),
         "open": _("open"),
         "closed": _("closed"),
         "draft": _("not yet opened"),
@@ -87,6 +88,9 @@ def phone_strings() -> dict:
         # a Q&A round
         "qna_your_question": _("Your question to the panel"),
         "qna_moderated": _("A facilitator reads each question before it is shown."),
+        "qna_max": _("At most {max} characters."),
+        "qna_max_one": _("At most 1 character."),
+        "qna_waiting": _("Your question “{text}” waits for a facilitator."),
         "qna_to": _("To (optional)"),
         "qna_whole_panel": _("the whole panel"),
         "qna_name": _("Your name as shown (optional)"),
@@ -120,7 +124,9 @@ def phone_strings() -> dict:
         "choose_max": _("Choose at most {max} options."),
         "choose_max_one": _("Choose at most 1 option."),
         "ranking_invalid": _("Give each option a different place, starting at 1, without gaps."),
-        "rank_help": _("Give every option a place: 1 is your first choice. Each place once."),
+        "rank_help": _(
+            "Number the options in your order: 1 is your first choice. Use each place once, from 1 up; you may leave options out."
+        ),
         "budget_help": _("Divide exactly {total} points over the options."),
         "budget_left": _("{left} points left to divide."),
         "text_help": _(

@@ -394,7 +394,7 @@ function qnaSection(q) {
     el("input", { type: "hidden", name: "form_id", value: newId() }),
     el("label", { for: id("ask") }, s.qna_your_question),
     el("textarea", { name: "ask_text", id: id("ask"), rows: 3, maxlength: q.max_length, required: true, "aria-describedby": id("ask-help") }),
-    el("p", { class: "help", id: id("ask-help") }, format(s.text_help, { max: q.max_length }), q.moderated ? ` ${s.qna_moderated}` : ""),
+    el("p", { class: "help", id: id("ask-help") }, format(q.max_length === 1 ? s.qna_max_one : s.qna_max, { max: q.max_length }), q.moderated ? ` ${s.qna_moderated}` : ""),
   ];
   if (q.panel.length) {
     parts.push(el("label", { for: id("member") }, s.qna_to),
@@ -408,6 +408,7 @@ function qnaSection(q) {
   }
   parts.push(el("button", { type: "submit", class: "button primary wide" }, s.qna_ask));
   node.append(el("form", { method: "post", action, class: "answer-form qna-ask", dataset: { question: q.id, kind: "qna-ask" } }, parts));
+  node.append(el("div", { class: "qna-waiting" }));
   node.append(el("h3", { class: "qna-list-title", id: id("list") }),
     el("p", { class: "qna-order" },
       el("button", { type: "button", class: "button small", dataset: { order: "votes" } }, s.qna_by_votes), " ",
@@ -453,6 +454,14 @@ function showAsked(node, q) {
   }));
   if (!asked.length) list.append(el("li", { class: "help" }, s.qna_none));
   if (focused) list.querySelector(`button[data-asked="${focused}"]`)?.focus();
+  // The phone's own questions that wait for a facilitator (as the plain page says them);
+  // one shown on the list no longer waits.
+  const waiting = node.querySelector(".qna-waiting");
+  if (waiting) {
+    const shown = new Set(asked.map((item) => item.id));
+    waiting.replaceChildren(...(m.waiting || []).filter((item) => !shown.has(item.id))
+      .map((item) => el("p", { class: "answer-note" }, format(s.qna_waiting, { text: item.text }))));
+  }
 }
 
 // The same card as templates/participate/phone.html draws: its heading, a live region
@@ -668,6 +677,11 @@ function acknowledge(ack) {
     if (ack.asked) {
       const m = (mine[key] = mine[key] || {});
       m.own = [...new Set([...(m.own || []), ack.asked])];
+      if (ack.status === "held" && !(m.waiting || []).some((item) => item.id === ack.asked)) {
+        m.waiting = [...(m.waiting || []), { id: ack.asked, text: sent.text }];
+      }
+      const node = document.getElementById(`question-${ack.question}`);
+      if (node && questions.has(ack.question)) showAsked(node, questions.get(ack.question));
     }
     cardNote(ack.question, ack.status === "shown" ? s.qna_shown : ack.status === "held" ? s.qna_held : s.duplicate, "done");
     return;

@@ -105,7 +105,10 @@ export function askedRow(item, max, s) {
 }
 
 export function summary(question, results, s) {
-  const parts = [format(s.summary, { question: question.text, n: num(results.respondents.total) })];
+  // The question ends its own sentence: "Which colour?" is not followed by a full stop.
+  const text = (question.text || "").trim();
+  const sentence = /[.?!…]$/.test(text) ? text : `${text}.`;
+  const parts = [format(s.summary, { question: sentence, n: num(results.respondents.total) })];
   if (results.options && (question.kind === "single_choice" || question.kind === "multiple_choice")) {
     parts.push(results.options.map((o) => `${o.text} ${num(o.percent)}%`).join(", "));
   } else if (question.kind === "scale" && results.mean !== null) {

@@ -83,6 +83,20 @@ async def test_a_question_round_from_phones_and_paper_to_the_public_page(
     await expect(first.locator(f"#status-{question.pk}")).to_contain_text(
         "zodra een gespreksleider"
     )
+    # The live card says what the plain page says: its help, and the question waiting
+    # for a facilitator, also after a reload.
+    await expect(first.locator(f"#q{question.pk}-ask-help")).to_have_text(
+        "Ten hoogste 300 tekens. Een gespreksleider leest elke vraag voordat hij wordt getoond."
+    )
+    waiting = first.locator(".qna-waiting")
+    await expect(waiting).to_have_text(
+        "Uw vraag “Wanneer begint de bouw?” wacht op een gespreksleider."
+    )
+    await first.reload()
+    await expect(first.locator("button[data-order]")).to_have_count(2)
+    await expect(waiting).to_have_text(
+        "Uw vraag “Wanneer begint de bouw?” wacht op een gespreksleider."
+    )
 
     plain = await join(browser, daphne_url, code, javascript=False)
     await plain.get_by_label("Uw vraag aan het panel").fill("Hoe lang duurt de bouw?")
@@ -121,6 +135,9 @@ async def test_a_question_round_from_phones_and_paper_to_the_public_page(
         await queue.get_by_role("button", name="Goedkeuren").first.click()
         await console.wait_for_timeout(300)
     await expect(queue.get_by_role("button", name="Goedkeuren")).to_have_count(0)
+    # Approved: on the list now, no longer waiting.
+    await expect(first.locator(".qna-list")).to_contain_text("Wanneer begint de bouw?")
+    await expect(waiting).to_have_text("")
     await console.reload()
     build = await asked_id("Wanneer begint de bouw?")
     duration = await asked_id("Hoe lang duurt de bouw?")

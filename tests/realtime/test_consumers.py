@@ -703,7 +703,8 @@ async def test_hands_typed_in_the_console_reach_the_results_split_by_source(
         valid=False,
     )
     refused = await console.receive_type("result")
-    assert refused["ok"] is False and refused["code"] == "out_of_range"
+    assert refused["ok"] is False and refused["code"] == "hands_invalid"
+    assert refused["message"].startswith("A count of hands is a whole number")
     from sessions_app.models import HandCount
 
     assert await sync_to_async(HandCount.objects.count)() == 2

@@ -86,6 +86,8 @@ async def test_a_connected_phone_is_told_the_session_ended(room, make_phone, org
     session, _questions = room
     phone = await make_phone()
     await sync_to_async(session_end)(user=organiser, session=session)
-    snapshot = await phone.receive_type("snapshot", where=lambda m: m["session"]["state"] == "ended")
+    snapshot = await phone.receive_type(
+        "snapshot", where=lambda m: m["session"]["state"] == "ended"
+    )
     assert all(q["state"] != "open" for q in snapshot["questions"])
     await phone.close()

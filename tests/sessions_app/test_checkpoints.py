@@ -200,10 +200,14 @@ def test_a_receipt_is_checked_on_the_public_page(hall, client):
         "counts in the published total"
         in client.post(url, {"code": second.receipt}).content.decode()
     )
-    # A wrong code, another process's code or none at all reveals nothing.
-    for code in ("ABCD-EFGH-JKLM-NPQR", "x", ""):
+    # A wrong code or another process's code reveals nothing; none at all asks for one.
+    for code in ("ABCD-EFGH-JKLM-NPQR", "x"):
         missing = client.post(url, {"code": code})
         assert missing.status_code == 404 and "Your answer" not in missing.content.decode()
+    for code in ("", "   "):
+        empty = client.post(url, {"code": code})
+        assert empty.status_code == 400
+        assert "Type the code from your receipt first." in empty.content.decode()
 
 
 def test_the_receipt_proof_file_verifies_on_its_own(hall, client):

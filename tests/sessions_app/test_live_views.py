@@ -83,7 +83,19 @@ def test_an_unknown_code_gets_a_clear_page(client, running):
     assert response.status_code == 404
     page = response.content.decode()
     assert "This code is not known" in page and "ZZZZZZ" in page
+    assert 'value="ZZZZZZ"' in page  # the code typed, to correct
     assert client.get(reverse("participate:join", args=["QQQQQQ"])).status_code == 404
+
+
+def test_no_code_at_all_says_what_is_missing(client, running):
+    plain = client.get(reverse("participate:join_start"))
+    assert plain.status_code == 200 and "Type the code" not in plain.content.decode()
+    for empty in ("", "  "):
+        response = client.get(reverse("participate:join_start"), {"code": empty})
+        assert response.status_code == 400
+        page = response.content.decode()
+        assert "Type the code shown on the screen first." in page
+        assert 'aria-invalid="true"' in page
 
 
 def test_an_ended_session_gets_a_clear_page(client, running, organiser):

@@ -330,9 +330,11 @@ def test_hand_counts_and_corrections(paper_session, organiser):
     [nine] = hands.hand_count_record(user=organiser, question=scale, counts={"4": 9})
     assert question_results(question=scale)["distribution"][3]["counts"]["hands"] == 9
     for bad, code in (
-        ({str(first): -1}, "out_of_range"),
+        ({str(first): -1}, "hands_invalid"),
+        ({str(first): 100_001}, "hands_invalid"),
         ({"999999": 3}, "invalid_option"),
-        ({str(first): "veel"}, "invalid_answer"),
+        ({str(first): "veel"}, "hands_invalid"),
+        ({"veel": 3}, "invalid_option"),
     ):
         with pytest.raises(InputRejected) as caught:
             hands.hand_count_record(user=organiser, question=choice, counts=bad)

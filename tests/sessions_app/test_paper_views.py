@@ -111,6 +111,8 @@ def test_teller_enters_a_sheet_on_the_form_that_mirrors_the_paper(
     sheet = printed(1)[0]
     client.force_login(teller)
     page = client.get(entry_url(sheet)).content.decode()
+    # The heading names the form as printed under its QR code.
+    assert f"Form 1 ({sheet.code[:4]}-{sheet.code[4:]})" in page
     for question in questions.values():
         assert question.text in page
     assert f'name="q{questions["choice"].pk}-option"' in page

@@ -71,6 +71,13 @@ def test_the_public_page_shows_published_results_only_and_escapes_text(client, h
     assert "<script>alert(1)" not in page
     assert "Het plein krijgt de bomen die de meesten kozen." in page
     assert reverse("public:feed", args=[process.slug]) in page
+    # "Check a receipt" is on the page itself (the README sends people there); the
+    # page speaks the process's language, Dutch.
+    evidence = page.split('id="evidence-heading"')[1]
+    assert (
+        f'<a href="{reverse("public:check", args=[process.slug])}">Ontvangstbewijs controleren</a>'
+        in evidence
+    )
 
 
 def test_the_public_log_pages_through_every_entry_with_the_chain_head(client, held):

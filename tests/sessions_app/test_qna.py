@@ -18,6 +18,7 @@ from sessions_app.models import (
     ResponseStatus,
 )
 from sessions_app.results import question_results
+from sessions_app.selectors import participant_answers
 from sessions_app.services import facilitation, participation, qna, texts
 from sessions_app.services.processes import panel_replace, process_publish
 from sessions_app.specs import PanelMemberSpec
@@ -133,8 +134,15 @@ def test_a_question_waits_for_moderation_then_takes_upvotes(
     assert shown(question) == []
     assert question_results(question=question)["pending"] == 1
     refused("invalid_statement", upvote, phones[1], asked, "up-id-0001")
+    # Its asker's phone is told it waits (with its text); nobody else's is.
+    assert participant_answers(phones[0])[str(question.pk)] == {
+        "own": [asked.pk],
+        "waiting": [{"id": asked.pk, "text": "Komen er meer fietsenstallingen?"}],
+    }
+    assert str(question.pk) not in participant_answers(phones[1])
 
     approve(organiser, asked)
+    assert participant_answers(phones[0])[str(question.pk)] == {"own": [asked.pk]}
     upvote(phones[1], asked, "up-id-0002")
     upvote(phones[2], asked, "up-id-0003")
     [listed] = shown(question)
