@@ -314,3 +314,21 @@ async def test_validation_messages_are_sentences(browser, daphne_url, live_sessi
         re.compile(r"^Eindigt om moet na het begin liggen\.$")
     )
     await page.context.close()
+
+
+async def test_the_organisers_forms_and_the_long_dutch_headings_fit_a_phone(
+    browser, daphne_url, organiser
+):
+    """At 390 px nothing sticks out sideways: the timeline's table of inputs scrolls in a
+    region of its own (its hidden labels inside it), a long Dutch word in a heading breaks."""
+    page = await organiser_page(browser, daphne_url, viewport=PHONE)
+    for path in ("/manage/", "/manage/new/", "/accessibility/"):
+        await page.goto(f"{daphne_url}{path}")
+        width = await page.evaluate("document.documentElement.scrollWidth")
+        assert width <= PHONE["width"], (path, width)
+    await page.goto(f"{daphne_url}/manage/new/")
+    region = page.get_by_role("region", name="Tijdlijn")
+    await expect(region).to_be_visible()
+    assert await region.evaluate("node => node.scrollWidth > node.clientWidth")  # it scrolls
+    await no_axe_violations(page)
+    await page.context.close()
