@@ -32,7 +32,7 @@ from sessions_app.services import (
     reconciliation,
 )
 from sessions_app.services.live_sessions import live_session_create, live_session_move
-from sessions_app.services.printing import form_layout
+from sessions_app.services.printing import form_layout, render_batch
 from sessions_app.services.questions import question_create, question_spec_of
 from sessions_app.specs import SessionSpec
 
@@ -102,7 +102,7 @@ def _votes(rng: random.Random, statements: list[int], camp: int) -> dict[int, st
     return found
 
 
-def fill_held_meeting(*, process, organiser, facilitator, teller) -> LiveSession:
+def fill_held_meeting(*, process, organiser, facilitator, teller, base_url: str) -> LiveSession:
     rng = random.Random(2028)  # noqa: S311 (a repeatable demo, not a secret)
     upcoming = process.sessions.order_by("position", "starts_at").first()
     zone = ZoneInfo(settings.TIME_ZONE)
@@ -184,11 +184,13 @@ def fill_held_meeting(*, process, organiser, facilitator, teller) -> LiveSession
         else:
             facilitation.response_moderate(user=facilitator, response=response, decision="approve")
     layout = form_layout(session=session, large_print=False)
-    sheets = list(
-        print_runs.print_batch_create(
-            user=organiser, session=session, count=SHEETS, layout=layout
-        ).sheets.order_by("serial")
+    batch = print_runs.print_batch_create(
+        user=organiser, session=session, count=SHEETS, layout=layout
     )
+    # Drawn, as the paper page's worker would have done before the meeting (a run left
+    # waiting would show as still in the queue, a week later).
+    render_batch(batch.pk, base_url)
+    sheets = list(batch.sheets.order_by("serial"))
     for number, sheet in enumerate(sheets[: SHEETS - 2]):
         answers = {}
         for question in questions:
@@ -215,12 +217,14 @@ def fill_held_meeting(*, process, organiser, facilitator, teller) -> LiveSession
     qna_round = next((q for q in questions if q.kind == K.QNA), None)
     if qna_round is not None:
         # A question written on a question card, typed in by both tellers.
-        card = print_runs.print_batch_create(
+        cards = print_runs.print_batch_create(
             user=organiser,
             session=session,
             count=1,
             layout=form_layout(session=session, large_print=False, qna_cards=True),
-        ).sheets.get()
+        )
+        render_batch(cards.pk, base_url)
+        card = cards.sheets.get()
         written = {
             str(qna_round.pk): {
                 "proposal": PAPER_QUESTION,
@@ -392,7 +396,7 @@ def sample_form_photos(*, session: LiveSession, organiser, directory, base_url: 
     from printables import paper_form
     from printables.strings import form_strings
     from sessions_app.reading.synthetic import fill_in, photograph_form
-    from sessions_app.services.printing import render_batch, sheet_url
+    from sessions_app.services.printing import sheet_url
 
     existing = sorted(directory.glob("form-*.jpg"))
     if existing:

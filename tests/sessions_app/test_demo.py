@@ -12,6 +12,7 @@ from sessions_app.models import (
     FollowUp,
     LiveSession,
     Participant,
+    PrintBatch,
     Process,
     Response,
     SessionState,
@@ -38,6 +39,9 @@ def test_the_demo_has_a_held_meeting_with_every_source_and_a_fresh_one(tmp_path,
     counts = question_results(question=first)["respondents"]
     assert all(counts[source] > 0 for source in ("room", "remote", "paper", "hands"))
     assert question_results(question=first)["provisional"] is False  # paper closed
+    # Its print runs were drawn before the meeting: none is left waiting in the queue.
+    runs = PrintBatch.objects.filter(session=held)
+    assert runs.count() == 2 and set(runs.values_list("state", flat=True)) == {"done"}
     assert FollowUp.objects.filter(process=process, question=first).exists()
     # Last week's screen ended on the statements, whose opinion map has two camps with
     # common ground, phones and paper alike.

@@ -229,6 +229,7 @@ class Command(TranslatedCommand):
                     organiser=organiser,
                     facilitator=users["gespreksleider"],
                     teller=users["teller"],
+                    base_url=base_url.rstrip("/"),
                 )
                 fill_dossier(process=process, organiser=organiser)
         # The upcoming evening, left fresh for trying a live session (not last week's).
