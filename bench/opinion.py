@@ -37,6 +37,9 @@ from sessions_app.opinion.polis import read_conversation
 #: Targets of the recomputation in the worker: participants x statements → seconds.
 TARGETS = {(1000, 200): 1.0, (2000, 5000): 10.0}
 POLIS = Path(__file__).resolve().parents[1] / "tests" / "data" / "polis"
+#: The first comment column of Polis's ``participants-votes.csv`` (after participant,
+#: group-id, n-comments, n-votes, n-agree, n-disagree).
+MATRIX_FIRST = 6
 
 
 def synthetic(participants: int, statements: int, seed: int = 1) -> list[tuple[int, int, int]]:
@@ -75,22 +78,58 @@ def timed(function, runs: int) -> list[float]:
     return times
 
 
+def polis_groups(folder: Path) -> dict[int, int]:
+    """Polis's own group of each participant it grouped (``participants-votes.csv``)."""
+    with (folder / "participants-votes.csv").open(encoding="utf-8") as f:
+        return {
+            int(r["participant"]): int(r["group-id"]) for r in csv.DictReader(f) if r["group-id"]
+        }
+
+
+def matrix_conversation(folder: Path) -> tuple[list, list, list]:
+    """(votes, statements, hidden) of a conversation kept as Polis's vote matrix alone
+    (``participants-votes.csv``: each participant's latest vote per comment, no times)
+    and its comments' moderation (``comments-moderation.csv``: ``comment-id``,
+    ``moderated``, and ``is-meta`` where the source had it)."""
+    votes = []
+    with (folder / "participants-votes.csv").open(encoding="utf-8") as f:
+        rows = csv.reader(f)
+        header = next(rows)
+        comments = [int(c) for c in header[MATRIX_FIRST:]]
+        for row in rows:
+            voter = int(row[0])
+            votes.extend(
+                (voter, comment, int(cell))
+                for comment, cell in zip(comments, row[MATRIX_FIRST:], strict=True)
+                if cell != ""
+            )
+    with (folder / "comments-moderation.csv").open(encoding="utf-8") as f:
+        moderation = list(csv.DictReader(f))
+    hidden = [
+        int(r["comment-id"])
+        for r in moderation
+        if r["moderated"].strip() == "-1" or r.get("is-meta", "").strip() in ("1", "true")
+    ]
+    statements = sorted({int(r["comment-id"]) for r in moderation} | set(comments))
+    return votes, statements, hidden
+
+
 def polis_figures() -> list[dict]:
+    """Our groups against Polis's on each conversation in ``tests/data/polis/``: read as
+    ``import_polis`` reads it (votes in time order) where its ``votes.csv`` is there,
+    else from its vote matrix (``matrix_conversation``)."""
     from sklearn.metrics import adjusted_rand_score
 
     figures = []
     for folder in sorted(p for p in POLIS.iterdir() if p.is_dir()):
-        # The conversation as ``import_polis`` reads it (votes in time order).
-        conversation = read_conversation(folder)
-        with (folder / "participants-votes.csv").open(encoding="utf-8") as f:
-            theirs = {
-                int(r["participant"]): int(r["group-id"])
-                for r in csv.DictReader(f)
-                if r["group-id"]
-            }
-        votes = [(v.voter, v.comment, v.vote) for v in conversation.votes]
-        statements = [c.id for c in conversation.comments]
-        hidden = [c.id for c in conversation.comments if c.moderated == -1]
+        if (folder / "votes.csv").exists():
+            conversation = read_conversation(folder)
+            votes = [(v.voter, v.comment, v.vote) for v in conversation.votes]
+            statements = [c.id for c in conversation.comments]
+            hidden = [c.id for c in conversation.comments if c.moderated == -1 or c.meta]
+        else:
+            votes, statements, hidden = matrix_conversation(folder)
+        theirs = polis_groups(folder)
         started = time.perf_counter()
         found = opinion_map(votes, statements=statements, hidden=hidden)
         seconds = time.perf_counter() - started
@@ -98,15 +137,19 @@ def polis_figures() -> list[dict]:
         figures.append(
             {
                 "conversation": folder.name,
+                "statements": len(statements),
+                "participants": len({v[0] for v in votes}),
                 "participants_placed": len(found.positions),
                 "polis_grouped": len(theirs),
                 "compared": len(both),
+                "polis_groups": len(set(theirs.values())),
                 "groups": len(found.groups),
                 "ari": round(
                     adjusted_rand_score([theirs[p] for p in both], [found.labels[p] for p in both]),
                     3,
                 ),
                 "different": _different(theirs, found.labels, both),
+                "silhouettes": found.silhouettes,
                 "seconds": round(seconds, 3),
             }
         )
