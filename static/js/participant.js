@@ -626,7 +626,19 @@ function render(snapshot) {
     if (container.children[index] !== node) container.insertBefore(node, container.children[index] || null);
   });
   while (container.children.length > wanted.length) container.lastElementChild.remove();
+  markLanguage(snapshot.session && snapshot.session.language);
   updateBudgets();
+}
+
+// The process's own words (its questions, options and statements) in its language, on a
+// page whose interface speaks another one: said so, for screen readers (as the plain
+// page does).
+function markLanguage(language) {
+  const page = (document.documentElement.lang || "").split("-")[0];
+  if (!language || language.split("-")[0] === page) return;
+  for (const node of container.querySelectorAll(".question-text, .question-description, .choice-text, .rank-row label, .amount-row label, fieldset.statement > legend")) {
+    if (!node.lang) node.lang = language;
+  }
 }
 
 // "30 points left to divide", "30 points too many", in the budget's own unit.

@@ -116,6 +116,15 @@ def test_the_phone_page_shows_the_open_questions_as_forms(client, running):
     assert reverse("participate:answer", args=[session.join_code, statements.pk]) in page
     assert scale.text not in page  # not opened yet
     assert 'name="form_id"' in page and 'id="phone-config"' in page
+    # The interface speaks English (chosen), the process's own words stay marked Dutch
+    # (WCAG 3.1.2): the question, its options; never the interface's own text.
+    assert '<html lang="en">' in page
+    option = choice.options.first()
+    assert f'class="question-text" lang="nl">{choice.text}</h2>' in page
+    assert f'<span class="choice-text" lang="nl">{option.text}</span>' in page
+    del client.cookies["django_language"]  # Dutch throughout: nothing to mark
+    dutch = client.get(reverse("participate:phone", args=[session.join_code])).content.decode()
+    assert '<html lang="nl">' in dutch and ' lang="nl">' + choice.text not in dutch
 
 
 def form_id(client, session, question):

@@ -141,3 +141,18 @@ def test_a_draft_process_has_no_public_page_log_or_feed(client, live_session):
         reverse("public:feed", args=[slug]),
     ):
         assert client.get(url).status_code == 404
+
+
+def test_the_processs_own_words_keep_their_language_under_another_interface(client, held):
+    """A visitor who chose English reads the Dutch process's title, purpose and questions
+    marked as Dutch (for screen readers); in Dutch nothing needs marking."""
+    process, q = held
+    client.cookies["django_language"] = "en"
+    page = client.get(process.get_absolute_url()).content.decode()
+    assert '<html lang="en">' in page
+    assert f'<h1 lang="nl">{process.title}</h1>' in page
+    assert f'lang="nl">{q["choice"].text}</h4>' in page
+    assert "Why we ask for your input" in page  # the interface itself: English, unmarked
+    del client.cookies["django_language"]
+    dutch = client.get(process.get_absolute_url()).content.decode()
+    assert f"<h1>{process.title}</h1>" in dutch
