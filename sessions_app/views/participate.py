@@ -280,6 +280,23 @@ def _submit(participant, question, raws, rules, form_id: str, proposal: str) -> 
     return outcomes
 
 
+def _normalised(answer) -> object:
+    if isinstance(answer, dict):
+        return {
+            key: sorted(value) if key == "options" else _normalised(value)
+            for key, value in answer.items()
+        }
+    return answer
+
+
+def _other_answer(participant, question, raws: list) -> bool:
+    """Whether the one answer sent differs from the participant's answer that counts."""
+    if len(raws) != 1 or question.kind in (QuestionKind.STATEMENTS, QuestionKind.QNA):
+        return False
+    current = participant_answers(participant).get(str(question.pk))
+    return current is not None and _normalised(current) != _normalised(raws[0])
+
+
 @require_POST
 def answer(request, code: str, question_id: int):
     """The plain-form path: the same service as the websocket. ``form_id`` is the client id,
@@ -339,11 +356,23 @@ def answer(request, code: str, question_id: int):
             request, _("Your votes had already been counted; nothing changed."), extra_tags=card
         )
     elif outcomes and all(o.status == "duplicate" for o in outcomes):
-        messages.info(
-            request,
-            _("This answer had already been received; it counts once."),
-            extra_tags=card,
-        )
+        if _other_answer(participant, question, raws):
+            # The same form sent again with another answer (the back button brought up an
+            # old one): its id was used, so nothing changed; say so, not "received".
+            messages.info(
+                request,
+                _(
+                    "This form had already been sent, so this answer was not counted. "
+                    "The answer that counts is below; change it with “Change my answer”."
+                ),
+                extra_tags=card,
+            )
+        else:
+            messages.info(
+                request,
+                _("This answer had already been received; it counts once."),
+                extra_tags=card,
+            )
     elif question.kind == QuestionKind.QNA:
         messages.success(
             request,

@@ -150,6 +150,14 @@ def test_plain_form_answer_counts_once_even_when_resubmitted(client, running):
         f'value="{option.pk}" aria-describedby="hint-{choice.pk}" checked'
         in client.get(reverse("participate:phone", args=[session.join_code])).content.decode()
     )
+    # The old form again (the back button), another option chosen: nothing changes, and
+    # the card says why instead of "received".
+    other = choice.options.exclude(pk=option.pk).first()
+    page = client.post(url, {**data, "option": other.pk}, follow=True).content.decode()
+    assert "This form had already been sent, so this answer was not counted." in page
+    assert "This answer had already been received" not in page
+    [counted] = Response.objects.filter(question=choice, status=ResponseStatus.COUNTED)
+    assert [item.option_id for item in counted.items.all()] == [option.pk]
 
 
 def test_plain_form_statements_and_a_proposal(client, running):
