@@ -16,7 +16,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from sessions_app import permissions, writer
-from sessions_app.answers import QuestionRules, answer_from_form
+from sessions_app.answers import QuestionRules, answer_from_form, parse_answer
 from sessions_app.cookies import read_token, set_token
 from sessions_app.exceptions import ERROR_MESSAGES, InputRejected
 from sessions_app.identifiers import normalise_code, receipt_shown
@@ -280,21 +280,22 @@ def _submit(participant, question, raws, rules, form_id: str, proposal: str) -> 
     return outcomes
 
 
-def _normalised(answer) -> object:
-    if isinstance(answer, dict):
-        return {
-            key: sorted(value) if key == "options" else _normalised(value)
-            for key, value in answer.items()
-        }
-    return answer
-
-
-def _other_answer(participant, question, raws: list) -> bool:
-    """Whether the one answer sent differs from the participant's answer that counts."""
+def _other_answer(participant, question, rules: QuestionRules, raws: list) -> bool:
+    """Whether the one answer sent differs from the participant's answer that counts
+    (both in the protocol's shape, the form's text checked as the service checks it)."""
     if len(raws) != 1 or question.kind in (QuestionKind.STATEMENTS, QuestionKind.QNA):
         return False
+    try:
+        sent = parse_answer(rules, raws[0]).as_json(question.kind)
+    except InputRejected:
+        return False
     current = participant_answers(participant).get(str(question.pk))
-    return current is not None and _normalised(current) != _normalised(raws[0])
+    return current is not None and _normalised(current) != _normalised(sent)
+
+
+def _normalised(answer: dict) -> dict:
+    """Choices in any order are the same choices."""
+    return {key: sorted(value) if key == "options" else value for key, value in answer.items()}
 
 
 @require_POST
@@ -356,7 +357,7 @@ def answer(request, code: str, question_id: int):
             request, _("Your votes had already been counted; nothing changed."), extra_tags=card
         )
     elif outcomes and all(o.status == "duplicate" for o in outcomes):
-        if _other_answer(participant, question, raws):
+        if _other_answer(participant, question, rules, raws):
             # The same form sent again with another answer (the back button brought up an
             # old one): its id was used, so nothing changed; say so, not "received".
             messages.info(

@@ -143,7 +143,8 @@ def test_plain_form_answer_counts_once_even_when_resubmitted(client, running):
     page = client.post(url, data, follow=True).content.decode()
     assert "Your answer has been counted." in page
     page = client.post(url, data, follow=True).content.decode()  # the browser resubmits
-    assert "it counts once" in page
+    assert "This answer had already been received; it counts once." in page
+    assert "This form had already been sent" not in page
     assert Response.objects.filter(question=choice, status=ResponseStatus.COUNTED).count() == 1
     # The form is pre-filled with the participant's answer afterwards.
     assert (
