@@ -123,6 +123,8 @@ class Room:
         self.settle = SETTLE
         #: Questions whose opinion map may be out of date (None: every statements question).
         self.opinion_due: set[int] | None = None
+        #: The view's ``waiting`` the phones were last compared with (``_send_waiting``).
+        self.waiting_seen: dict | None = None
 
     @property
     def empty(self) -> bool:
@@ -419,6 +421,26 @@ class Broadcaster:
                 await self._send(room, "phone", room.texts["phone"])
         if room.view is not None and room.view.positions is not None and room.phone_task is None:
             await self._send_places(room)
+        if room.view is not None and room.view.waiting is not room.waiting_seen:
+            room.waiting_seen = room.view.waiting
+            await self._send_waiting(room)
+
+    @staticmethod
+    async def _send_waiting(room: Room) -> None:
+        """A phone whose own questions to the panel waiting for a facilitator are no longer
+        those it was told (one was approved or hidden) gets its ``mine`` again. Looked at
+        only when a rebuild read the waiting questions anew."""
+        waiting = room.view.waiting or {}
+        for consumer in list(room.members["phone"]):
+            participant = getattr(consumer, "participant", None)
+            told = getattr(consumer, "last_waiting", None)
+            if participant is None or told is None:
+                continue  # no ``hello`` yet: its ``mine`` will be read then
+            if tuple(sorted(waiting.get(participant.pk, ()))) != told:
+                try:
+                    await consumer.send_mine()
+                except Exception:  # one phone's failure (gone meanwhile) is its own
+                    logger.warning("sending a phone its answers failed", exc_info=True)
 
     async def _send_phones(self, room: Room, text: str, pause: float) -> None:
         try:

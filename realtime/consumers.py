@@ -267,7 +267,21 @@ class ParticipantConsumer(BaseConsumer):
 
     async def on_hello(self, message):
         await super().on_hello(message)
+        await self.send_mine()
+
+    async def send_mine(self):
+        """The participant's own answers (``mine``): on ``hello``, and again when their
+        questions to the panel waiting for a facilitator change (the broadcaster compares
+        ``last_waiting`` with each snapshot's ``waiting``)."""
         answers = await database_sync_to_async(participant_answers)(self.participant)
+        self.last_waiting = tuple(
+            sorted(
+                item["id"]
+                for entry in answers.values()
+                if isinstance(entry, dict)
+                for item in entry.get("waiting", ())
+            )
+        )
         await self.send_json({"type": "mine", "answers": answers})
 
     async def refuse_message(self, message: dict, code: str):

@@ -48,6 +48,10 @@ class SessionView:
     #: the question on screen's opinion map positions, when its results are shown:
     #: (question id, {participant id: [x, y, group]}), for each phone's own place
     positions: tuple[int, dict] | None = None
+    #: the session's Q&A rounds' questions waiting for a facilitator, by asker:
+    #: {participant id: (asked ids)} (None without a Q&A round); a phone whose own list
+    #: changed is sent its ``mine`` again
+    waiting: dict[int, tuple] | None = None
 
 
 #: The most asked questions a phone's snapshot lists (every byte goes to every phone):
@@ -188,6 +192,9 @@ def build_view(
         moderation = moderation_queue(session)
         version = session.process.log_seq
         cache["structure"] = (session, questions, provisional, header, moderation)
+        cache["waiting"] = (
+            _qna_waiting(session) if any(q.kind == K.QNA for q in questions) else None
+        )
     else:
         session, questions, provisional, header, moderation = held
         [(_pk, version)] = select_by_pk(Process, [session.process_id], ("log_seq",))
@@ -293,4 +300,24 @@ def build_view(
             if current is not None and current.results_revealed and current.pk in maps
             else None
         ),
+        waiting=cache.get("waiting"),
     )
+
+
+def _qna_waiting(session: LiveSession) -> dict[int, tuple]:
+    """{asker's participant id: (ids of their questions to the panel that wait for a
+    facilitator)}: one query, only for a session with a Q&A round."""
+    waiting: dict[int, list] = {}
+    for author, asked in (
+        Option.objects.filter(
+            question__session=session,
+            question__kind=K.QNA,
+            moderation=Moderation.PENDING,
+            author__isnull=False,
+        )
+        .exclude(text="")  # erased: nothing to show its asker
+        .order_by("pk")
+        .values_list("author_id", "pk")
+    ):
+        waiting.setdefault(author, []).append(asked)
+    return {author: tuple(ids) for author, ids in waiting.items()}

@@ -175,7 +175,7 @@ def participant_answers(participant) -> dict:
         # those still waiting for a facilitator (shown to their asker only).
         round_ = answers.setdefault(str(question_id), {})
         round_.setdefault("own", []).append(asked_id)
-        if moderation == Moderation.PENDING:
+        if moderation == Moderation.PENDING and text:  # (an erased one: nothing to show)
             round_.setdefault("waiting", []).append({"id": asked_id, "text": text})
     for response in rows:
         question = response.question

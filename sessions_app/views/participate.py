@@ -240,7 +240,9 @@ def _qna_card(question, participant, mine: dict, order: str) -> None:
     question.order = order
     question.members = list(members.values())
     question.waiting = [
-        o for o in question.options.all() if o.pk in own and o.moderation == Moderation.PENDING
+        o
+        for o in question.options.all()
+        if o.pk in own and o.moderation == Moderation.PENDING and o.text
     ]
 
 

@@ -177,3 +177,54 @@ async def test_the_presenter_gets_coalesced_totals_and_the_pinned_question(
     assert len(frames) < 24  # coalesced: never a frame per vote
     for client in (asker, console, presenter, *phones):
         await client.close()
+
+
+async def test_the_asker_is_told_when_a_waiting_question_is_approved_or_hidden(
+    qna_round, make_phone, organiser
+):
+    """A question waiting for a facilitator shows on its asker's phone (``mine``'s
+    ``waiting``); approved or hidden, the phone is sent its ``mine`` again without it
+    (others' phones are not)."""
+    _session, question = qna_round
+    asker, other = await make_phone(), await make_phone("remote")
+    for phone in (asker, other):
+        await phone.send({"type": "hello", "last_version": None})
+        await phone.receive_type("mine")
+    first, second = [], []
+    for text, client_id, kept in (
+        ("Waarom zo laat?", "ask-00000011", first),
+        ("Wie betaalt dat?", "ask-00000012", second),
+    ):
+        await asker.send(ask(question, text, client_id))
+        kept.append((await asker.receive_type("ack"))["asked"])
+    [first], [second] = first, second
+    waiting = await asker.receive_type(
+        "mine", where=lambda m: len(m["answers"][str(question.pk)].get("waiting", ())) == 2
+    )
+    assert [item["text"] for item in waiting["answers"][str(question.pk)]["waiting"]] == [
+        "Waarom zo laat?",
+        "Wie betaalt dat?",
+    ]
+
+    asked = await sync_to_async(Option.objects.get)(pk=first)
+    await sync_to_async(statement_moderate)(user=organiser, option=asked, decision="approve")
+    told = await asker.receive_type("mine")
+    assert told["answers"][str(question.pk)]["waiting"] == [
+        {"id": second, "text": "Wie betaalt dat?"}
+    ]
+    hidden = await sync_to_async(Option.objects.get)(pk=second)
+    await sync_to_async(statement_moderate)(
+        user=organiser, option=hidden, decision="hide", reason="Dubbel."
+    )
+    told = await asker.receive_type("mine")
+    assert "waiting" not in told["answers"][str(question.pk)]
+    assert sorted(told["answers"][str(question.pk)]["own"]) == sorted([first, second])
+    # The other phone had nothing waiting: it is not sent its answers again (everything
+    # it got until the answer to a ping, sent after the asker was told).
+    await other.send({"type": "ping"})
+    heard = []
+    while not heard or heard[-1] != "pong":
+        heard.append((await other.receive())["type"])
+    assert "mine" not in heard
+    for phone in (asker, other):
+        await phone.close()
