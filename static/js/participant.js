@@ -24,6 +24,7 @@ let snapshots = 0;
 let live = false; // a snapshot arrived on the current connection
 let everLive = false; // the websocket has worked on this page: keep answers here when it drops
 let ended = false; // the facilitator ended the session: said once, and kept said
+let contentLanguage = null; // the process's language, from the snapshots (markLanguage)
 let flushing = null;
 let retry = null;
 
@@ -238,6 +239,7 @@ function redraw(questionId, moveFocus = true) {
   const fromForm = moveFocus && (!focused || focused === document.body || node.contains(focused));
   const wasOpen = Boolean(node.querySelector("details.my-votes[open]"));
   const fresh = section(q);
+  markLanguage(fresh);
   carryOver(node, fresh);
   const details = fresh.querySelector("details.my-votes");
   if (details && wasOpen) details.open = true;
@@ -386,7 +388,7 @@ function qnaSection(q) {
     node.append(el("p", { class: "help" }, q.state === "closed" ? s.closed_question : s.soon));
     return node;
   }
-  if (q.description) node.append(el("p", { class: "help" }, q.description));
+  if (q.description) node.append(el("p", { class: "help question-description" }, q.description));
   const action = cfg.answer_url.replace(/\/0\/$/, `/${q.id}/`);
   const id = (name) => `q${q.id}-${name}`;
   const parts = [
@@ -626,18 +628,20 @@ function render(snapshot) {
     if (container.children[index] !== node) container.insertBefore(node, container.children[index] || null);
   });
   while (container.children.length > wanted.length) container.lastElementChild.remove();
-  markLanguage(snapshot.session && snapshot.session.language);
+  contentLanguage = (snapshot.session && snapshot.session.language) || null;
+  markLanguage(container);
   updateBudgets();
 }
 
 // The process's own words (its questions, options and statements) in its language, on a
 // page whose interface speaks another one: said so, for screen readers (as the plain
-// page does).
-function markLanguage(language) {
+// page does). Never the interface's own text.
+const CONTENT = ".question-text, .question-description, .choice-text, .scale-end, .rank-row label, .amount-row label, fieldset.statement > legend";
+function markLanguage(root) {
   const page = (document.documentElement.lang || "").split("-")[0];
-  if (!language || language.split("-")[0] === page) return;
-  for (const node of container.querySelectorAll(".question-text, .question-description, .choice-text, .rank-row label, .amount-row label, fieldset.statement > legend")) {
-    if (!node.lang) node.lang = language;
+  if (!contentLanguage || contentLanguage.split("-")[0] === page) return;
+  for (const node of root.querySelectorAll(CONTENT)) {
+    if (!node.lang) node.lang = contentLanguage;
   }
 }
 

@@ -253,3 +253,37 @@ async def test_statements_by_keyboard_moderation_and_the_wall(browser, daphne_ur
     await expect(presenter.locator(".wall-card")).to_have_text("Een watertappunt <b>graag</b>")
     await no_axe_violations(presenter)
     await no_axe_violations(phone)
+
+
+async def test_an_english_phone_marks_the_dutch_questions_it_draws(browser, daphne_url, town_hall):
+    """A phone whose visitor chose English draws a question opened meanwhile with the
+    question and its options marked Dutch (WCAG 3.1.2), its buttons not."""
+    session, question, console_path = town_hall
+    code = session.join_code
+    context = await browser.new_context(locale="en-GB", viewport={"width": 390, "height": 760})
+    await context.add_cookies([{"name": "django_language", "value": "en", "url": daphne_url}])
+    phone = await context.new_page()
+    await phone.goto(f"{daphne_url}/j/{code}/")
+    await phone.get_by_role("button", name="Take part").click()
+    await expect(phone.locator("#live-status")).to_contain_text("Live")
+
+    console = await browser.new_page(locale="nl-NL")
+    await console.goto(f"{daphne_url}/accounts/login/")
+    await console.get_by_label("Gebruikersnaam").fill("fenna")
+    await console.get_by_label("Wachtwoord").fill(PASSWORD)
+    await console.get_by_role("button", name="Inloggen").click()
+    await console.goto(f"{daphne_url}{console_path}")
+    await expect(console.locator("#console-status")).to_have_text("Live")
+    await console.keyboard.press("n")
+    await expect(console.locator(f"#q-{question.pk} [data-field=on-screen]")).to_be_visible()
+    await console.keyboard.press("o")
+
+    card = phone.locator(f"#question-{question.pk}")
+    await expect(card.locator(".question-text")).to_have_text(question.text)
+    await expect(card.locator(".question-text")).to_have_attribute("lang", "nl")
+    await expect(card.locator(".choice-text").first).to_have_attribute("lang", "nl")
+    send = card.get_by_role("button", name="Send answer")
+    assert await send.get_attribute("lang") is None
+    assert await phone.evaluate("document.documentElement.lang") == "en"
+    await context.close()
+    await console.close()
