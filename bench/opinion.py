@@ -32,7 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from sessions_app.opinion.groups import opinion_map
-from sessions_app.opinion.polis import read_conversation
+from sessions_app.opinion.polis import FLAGS, read_conversation
 
 #: Targets of the recomputation in the worker: participants x statements → seconds.
 TARGETS = {(1000, 200): 1.0, (2000, 5000): 10.0}
@@ -108,7 +108,7 @@ def matrix_conversation(folder: Path) -> tuple[list, list, list]:
     hidden = [
         int(r["comment-id"])
         for r in moderation
-        if r["moderated"].strip() == "-1" or r.get("is-meta", "").strip() in ("1", "true")
+        if r["moderated"].strip() == "-1" or FLAGS.get((r.get("is-meta") or "").strip().lower())
     ]
     statements = sorted({int(r["comment-id"]) for r in moderation} | set(comments))
     return votes, statements, hidden

@@ -102,6 +102,12 @@ def _votes(rng: random.Random, statements: list[int], camp: int) -> dict[int, st
     return found
 
 
+def _drawn(batch) -> None:
+    """A demo print run must be drawn: a failed one voids its sheets, which the demo fills."""
+    if batch.state != batch.State.DONE:
+        raise RuntimeError(f"demo print run {batch.pk} {batch.state}: {batch.error}")
+
+
 def fill_held_meeting(*, process, organiser, facilitator, teller, base_url: str) -> LiveSession:
     rng = random.Random(2028)  # noqa: S311 (a repeatable demo, not a secret)
     upcoming = process.sessions.order_by("position", "starts_at").first()
@@ -189,7 +195,7 @@ def fill_held_meeting(*, process, organiser, facilitator, teller, base_url: str)
     )
     # Drawn, as the paper page's worker would have done before the meeting (a run left
     # waiting would show as still in the queue, a week later).
-    render_batch(batch.pk, base_url)
+    _drawn(render_batch(batch.pk, base_url))
     sheets = list(batch.sheets.order_by("serial"))
     for number, sheet in enumerate(sheets[: SHEETS - 2]):
         answers = {}
@@ -223,7 +229,7 @@ def fill_held_meeting(*, process, organiser, facilitator, teller, base_url: str)
             count=1,
             layout=form_layout(session=session, large_print=False, qna_cards=True),
         )
-        render_batch(cards.pk, base_url)
+        _drawn(render_batch(cards.pk, base_url))
         card = cards.sheets.get()
         written = {
             str(qna_round.pk): {

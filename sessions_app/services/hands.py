@@ -69,9 +69,12 @@ def hand_count_record(
             raise InputRejected("invalid_option")
         try:
             number = int(value)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             raise InputRejected("hands_invalid") from None
-        if isinstance(value, bool) or not 0 <= number <= MAX_HANDS:
+        whole = not isinstance(value, bool) and not (
+            isinstance(value, float) and not value.is_integer()
+        )
+        if not whole or not 0 <= number <= MAX_HANDS:
             raise InputRejected("hands_invalid")
         wanted[target] = number
     if client_id and HandCount.objects.filter(entered_by=user, client_id=client_id).exists():

@@ -332,6 +332,8 @@ def test_hand_counts_and_corrections(paper_session, organiser):
     for bad, code in (
         ({str(first): -1}, "hands_invalid"),
         ({str(first): 100_001}, "hands_invalid"),
+        ({str(first): 3.5}, "hands_invalid"),  # a whole number, not rounded down
+        ({str(first): float("inf")}, "hands_invalid"),
         ({"999999": 3}, "invalid_option"),
         ({str(first): "veel"}, "hands_invalid"),
         ({"veel": 3}, "invalid_option"),
