@@ -12,7 +12,7 @@ from sessions_app.services.processes import process_publish
 from sessions_app.specs import OptionSpec
 from tests.conftest import PASSWORD
 
-from .helpers import no_axe_violations
+from .helpers import log_in, no_axe_violations
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -268,15 +268,10 @@ async def test_an_english_phone_marks_the_dutch_questions_it_draws(browser, daph
     await expect(phone.locator("#live-status")).to_contain_text("Live")
 
     console = await browser.new_page(locale="nl-NL")
-    await console.goto(f"{daphne_url}/accounts/login/")
-    await console.get_by_label("Gebruikersnaam").fill("fenna")
-    await console.get_by_label("Wachtwoord").fill(PASSWORD)
-    await console.get_by_role("button", name="Inloggen").click()
+    await log_in(console, daphne_url, "fenna")
     await console.goto(f"{daphne_url}{console_path}")
     await expect(console.locator("#console-status")).to_have_text("Live")
-    await console.keyboard.press("n")
-    await expect(console.locator(f"#q-{question.pk} [data-field=on-screen]")).to_be_visible()
-    await console.keyboard.press("o")
+    await show_and_open(console, question)
 
     card = phone.locator(f"#question-{question.pk}")
     await expect(card.locator(".question-text")).to_have_text(question.text)
