@@ -37,9 +37,6 @@ from sessions_app.opinion.polis import FLAGS, read_conversation
 #: Targets of the recomputation in the worker: participants x statements → seconds.
 TARGETS = {(1000, 200): 1.0, (2000, 5000): 10.0}
 POLIS = Path(__file__).resolve().parents[1] / "tests" / "data" / "polis"
-#: The first comment column of Polis's ``participants-votes.csv`` (after participant,
-#: group-id, n-comments, n-votes, n-agree, n-disagree).
-MATRIX_FIRST = 6
 
 
 def synthetic(participants: int, statements: int, seed: int = 1) -> list[tuple[int, int, int]]:
@@ -95,12 +92,14 @@ def matrix_conversation(folder: Path) -> tuple[list, list, list]:
     with (folder / "participants-votes.csv").open(encoding="utf-8") as f:
         rows = csv.reader(f)
         header = next(rows)
-        comments = [int(c) for c in header[MATRIX_FIRST:]]
+        # The comments follow the counts (newer exports have an ``xid`` column too).
+        first = header.index("n-disagree") + 1
+        comments = [int(c) for c in header[first:]]
         for row in rows:
             voter = int(row[0])
             votes.extend(
                 (voter, comment, int(cell))
-                for comment, cell in zip(comments, row[MATRIX_FIRST:], strict=True)
+                for comment, cell in zip(comments, row[first:], strict=True)
                 if cell != ""
             )
     with (folder / "comments-moderation.csv").open(encoding="utf-8") as f:

@@ -24,10 +24,10 @@ def test_every_conversation_in_the_folder_agrees_with_polis():
 def test_a_matrix_conversation_reads_votes_and_moderation(tmp_path):
     folder = tmp_path / "conversation"
     folder.mkdir()
-    (folder / "participants-votes.csv").write_text(
-        "participant,group-id,n-comments,n-votes,n-agree,n-disagree,0,1,2\n"
-        "0,0,1,2,1,1,1,-1,\n"
-        "1,,0,1,0,0,,,0\n",
+    (folder / "participants-votes.csv").write_text(  # (as newer exports: with an xid)
+        "participant,xid,group-id,n-comments,n-votes,n-agree,n-disagree,0,1,2\n"
+        "0,,0,1,2,1,1,1,-1,\n"
+        "1,,,0,1,0,0,,,0\n",
         encoding="utf-8",
     )
     (folder / "comments-moderation.csv").write_text(
