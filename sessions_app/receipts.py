@@ -19,8 +19,16 @@ from django.core.cache import cache
 from django.utils.translation import gettext as _
 
 from sessions_app import checkpoints, merkle
-from sessions_app.identifiers import receipt_hash
-from sessions_app.models import LogEntry, Process, Question, Response, ResponseStatus
+from sessions_app.identifiers import normalise_code, receipt_hash, sheet_receipt
+from sessions_app.models import (
+    LogEntry,
+    PaperSheet,
+    Process,
+    Question,
+    Response,
+    ResponseStatus,
+    SheetState,
+)
 
 #: Checks of receipts from one address per minute (a person checks a few; a script that
 #: guesses codes is stopped, though a guess would not succeed anyway).
@@ -118,6 +126,26 @@ def receipt_check(process: Process, code: str) -> Checked | None:
         proven=merkle.verify_inclusion(entry.hash, seq - 1, head.size, proof, head.root),
         signing_key=checkpoints.public_key(),
     )
+
+
+#: A paper form in these states has been received but does not count yet: entered once
+#: (its second, blind entry to come), both entries agree (being counted), or they differ
+#: (a facilitator decides).
+RECEIVED = (SheetState.ENTERED, SheetState.VERIFIED, SheetState.CONFLICT)
+
+
+def paper_waiting(process: Process, code: str) -> bool:
+    """Whether ``code`` is the tear-off receipt of a paper form of ``process`` that was
+    received and is not counted yet (``RECEIVED``): nothing of it is in the log so far.
+    Receipts are derived from sheet codes (``identifiers.sheet_receipt``), so the forms
+    waiting are derived again and compared; nothing is looked up by the code itself."""
+    wanted = normalise_code(code)
+    if not receipt_hash(wanted):
+        return False
+    codes = PaperSheet.objects.filter(session__process=process, state__in=RECEIVED).values_list(
+        "code", flat=True
+    )
+    return any(hmac.compare_digest(sheet_receipt(sheet), wanted) for sheet in codes.iterator())
 
 
 def answer_words(question: Question | None, shown: dict) -> list[str]:

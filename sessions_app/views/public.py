@@ -205,7 +205,9 @@ def receipt_check(request, slug):
             status = 429
         else:
             checked = receipts.receipt_check(process, code)
-            if checked is None:
+            if checked is None and receipts.paper_waiting(process, code):
+                context["waiting"] = True
+            elif checked is None:
                 context["error"] = _(
                     "No answer in this process has that receipt. Check the code, and "
                     "that it belongs to this process."

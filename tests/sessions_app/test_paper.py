@@ -480,3 +480,35 @@ def test_a_closed_process_refuses_closing_or_reopening_paper_counting(
     assert page.status_code == 200
     assert 'name="action" value="close"' not in html and 'value="reopen"' not in html
     assert "proces werd afgesloten" in html or "when the process closed" in html
+
+
+def test_a_receipt_of_a_form_entered_once_says_it_is_being_counted(
+    printed, paper_session, double_entry, client, organiser
+):
+    """A paper form's tear-off receipt, checked between its first and second entry: not
+    "no answer has that receipt", but received and being counted; then, counted."""
+    from django.urls import reverse
+
+    from sessions_app.identifiers import sheet_receipt
+    from sessions_app.services.processes import process_publish
+
+    session, questions = paper_session
+    process_publish(user=organiser, process=session.process)  # a public page to check on
+    tom, tess = double_entry
+    sheet, other = printed(2)
+    url = reverse("public:check", args=[session.process.slug])
+    client.cookies["django_language"] = "en"
+    paper.sheet_entry_record(
+        user=tom, sheet=sheet, answers=choice_answer(questions), client_id="entry-tom101"
+    )
+    waiting = client.post(url, {"code": sheet_receipt(sheet.code)})
+    assert waiting.status_code == 200
+    assert "Your paper form has been received and is being counted" in waiting.content.decode()
+    # A form not entered at all, and the sheet code itself, are still unknown.
+    for code in (sheet_receipt(other.code), sheet.code):
+        assert client.post(url, {"code": code}).status_code == 404
+    paper.sheet_entry_record(
+        user=tess, sheet=sheet, answers=choice_answer(questions), client_id="entry-tess101"
+    )
+    counted = client.post(url, {"code": sheet_receipt(sheet.code)}).content.decode()
+    assert "Your answer is in the log" in counted and "being counted" not in counted
