@@ -239,11 +239,7 @@ def _qna_card(question, participant, mine: dict, order: str) -> None:
     question.asked = asked
     question.order = order
     question.members = list(members.values())
-    question.waiting = [
-        o
-        for o in question.options.all()
-        if o.pk in own and o.moderation == Moderation.PENDING and o.text
-    ]
+    question.waiting = mine.get("waiting", [])  # (participant_answers: pending, not erased)
 
 
 def _ask(participant, question, post, form_id: str):
