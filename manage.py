@@ -4,6 +4,11 @@ import sys
 
 
 def main() -> None:
+    if sys.argv[1:2] == ["background"]:
+        # A background job: low priority from the start, Django's own start-up included.
+        from config.priority import BACKGROUND, lower
+
+        lower(BACKGROUND)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     from django.core.management import execute_from_command_line
 

@@ -1,5 +1,6 @@
 """Work that must not run in the server process (drawing print runs, writing exports,
-reading scans, the daily purge): a management command in a separate process, niced by 10,
+reading scans, the daily purge): a management command in a separate process, niced by 10
+(``config.priority``: with its session's autogroup),
 at most ``BACKGROUND_PROCESSES`` of them at once on this machine, whatever the number of
 server processes; the rest wait in a queue. A print run takes some 225 MB: four clicks
 used to start four processes.
@@ -239,7 +240,6 @@ def _spawn(args: Sequence[str], slot: int, entry: int) -> None:
         stdout=output,
         stderr=output,
         pass_fds=(slot, entry),
-        preexec_fn=lambda: os.nice(10),
         start_new_session=True,
     )
 

@@ -155,3 +155,14 @@ def test_the_services_are_sandboxed(units):
         assert level, result.stdout + result.stderr
         # systemd's scale: 0 (fully sandboxed) to 10; below 2 is "OK".
         assert float(level.group(1)) < 2.0, result.stdout
+
+
+def test_the_timers_jobs_weigh_less_than_the_daphnes():
+    """Nice counts only inside a unit's control group: against the Daphne units, a timer's
+    job needs a lower CPU weight too, or a purge or backup takes a core's half from a
+    live session."""
+    for name in ("inspraak-purge", "inspraak-backup"):
+        lines = (UNITS / f"{name}.service").read_text().splitlines()
+        assert "CPUWeight=10" in lines and "Nice=10" in lines, name
+    daphne = (UNITS / "inspraak-daphne@.service").read_text()
+    assert "CPUWeight" not in daphne  # systemd's default, 100

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import sys
 import time
 import uuid
 from datetime import timedelta
@@ -100,6 +101,48 @@ def test_four_print_runs_with_a_cap_of_two(batches, in_children, settings, capfd
         mine = [line for line in lines if line.get("job_id") == batch.pk]
         assert [line["outcome"] for line in mine if "outcome" in line] == ["started", "done"]
         assert {line["job"] for line in mine} == {"print"}
+
+
+def test_a_job_runs_at_nice_10_in_a_session_whose_autogroup_is_lowered_too(batches, in_children):
+    """Under Linux's autogroup scheduling a nice value counts only inside the session's
+    group: a job in a session of its own at nice 10 took as much CPU as the whole server
+    (``config/priority.py``). Its process is sampled while it draws a print run."""
+    mark = uuid.uuid4().hex
+    in_children(INSPRAAK_OPS_MARK=mark)
+    [batch] = batches(1, sheets=12)
+    printing.start_rendering(batch, BASE)
+    seen: dict[int, tuple[int, int, str | None]] = {}
+    deadline = time.monotonic() + DEADLINE
+    while not PrintBatch.objects.filter(pk=batch.pk, state="done").exists():
+        assert time.monotonic() < deadline, "the print run did not finish in time"
+        for pid in marked_processes(mark):
+            try:
+                group = Path(f"/proc/{pid}/autogroup").read_text().strip()
+            except FileNotFoundError:  # a kernel without autogroup
+                group = None
+            except OSError:
+                continue
+            try:
+                seen[pid] = (os.getpriority(os.PRIO_PROCESS, pid), os.getsid(pid), group)
+            except ProcessLookupError:
+                continue
+        time.sleep(0.02)
+    assert seen, "the job's process was never seen running"
+    for pid, (niceness, session, group) in seen.items():
+        assert niceness == 10
+        assert session == pid  # a session of its own (the server's signals do not reach it)
+        if group is not None and autogroup_writable():
+            assert group.endswith("nice 10"), group
+
+
+def autogroup_writable() -> bool:
+    """Whether a process in a new session may lower its autogroup here (a container may
+    not let it)."""
+    probe = "open('/proc/self/autogroup', 'w').write('10')"
+    done = subprocess.run(
+        [sys.executable, "-c", probe], start_new_session=True, capture_output=True
+    )
+    return done.returncode == 0
 
 
 def test_a_job_asked_for_twice_at_once_runs_once(batches, in_children, settings, capfd):
