@@ -498,12 +498,13 @@ function tapToOrder(fieldset) {
   const rows = [...selects.querySelectorAll(".rank-row")].map((row) => ({
     select: row.querySelector("select"),
     name: row.querySelector("label").textContent.trim(),
+    lang: row.querySelector("label").lang,
   }));
   // The order so far, from the selects (pre-filled with the answer that counts).
   let order = rows.filter((row) => row.select.value).sort((a, b) => Number(a.select.value) - Number(b.select.value));
   const said = el("p", { class: "visually-hidden rank-said", "aria-live": "polite" });
   const buttons = rows.map((row) => el("button", { type: "button", class: "rank-item" },
-    el("span", { class: "rank-badge", "aria-hidden": "true" }), el("span", { class: "rank-name" }, row.name)));
+    el("span", { class: "rank-badge", "aria-hidden": "true" }), el("span", { class: "rank-name", lang: row.lang || null }, row.name)));
   const again = el("button", { type: "button", class: "button rank-again" }, s.rank_again);
   function show() {
     rows.forEach((row, index) => {
@@ -636,7 +637,7 @@ function render(snapshot) {
 // The process's own words (its questions, options and statements) in its language, on a
 // page whose interface speaks another one: said so, for screen readers (as the plain
 // page does). Never the interface's own text.
-const CONTENT = ".question-text, .question-description, .choice-text, .scale-end, .rank-row label, .amount-row label, fieldset.statement > legend";
+const CONTENT = ".session-title, .question-text, .question-description, .choice-text, .scale-end, .rank-row label, .rank-name, .amount-row label, fieldset.statement > legend";
 function markLanguage(root) {
   const page = (document.documentElement.lang || "").split("-")[0];
   if (!contentLanguage || contentLanguage.split("-")[0] === page) return;

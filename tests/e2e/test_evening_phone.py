@@ -436,6 +436,30 @@ async def test_ranking_by_tapping_in_order_with_undo(browser, daphne_url, evenin
     await expect(items.filter(has_text="Markt").locator(".rank-badge")).to_have_text("1")
 
 
+async def test_the_tap_to_order_names_keep_the_processs_language_under_english(
+    browser, daphne_url, evening, organiser
+):
+    """An English phone on a Dutch evening: the buttons the phone draws for tapping the
+    order carry the options' language, as the labels they are made from do (WCAG 3.1.2),
+    and so does the session's title."""
+    session, questions = evening
+    ranking = questions["ranking"]
+    await open_(organiser, ranking)
+    context = await browser.new_context(locale="en-GB", viewport=PHONE)
+    context.set_default_timeout(10_000)
+    await context.add_cookies([{"name": "django_language", "value": "en", "url": daphne_url}])
+    phone = await context.new_page()
+    await phone.goto(f"{daphne_url}/j/{session.join_code}/")
+    await phone.get_by_role("button", name="Take part").click()
+    await live(phone)
+    assert await phone.evaluate("document.documentElement.lang") == "en"
+    await expect(phone.locator("h1.session-title")).to_have_attribute("lang", "nl")
+    names = phone.locator(f"#question-{ranking.pk} .rank-tap .rank-name")
+    await expect(names).to_have_count(3)
+    assert await names.evaluate_all("nodes => nodes.map(node => node.lang)") == ["nl"] * 3
+    await context.close()
+
+
 @sync_to_async
 def option_id(question, text):
     return question.options.get(text=text).pk

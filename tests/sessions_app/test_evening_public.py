@@ -253,6 +253,14 @@ def test_a_closed_statements_question_shows_its_opinion_map_in_svg_and_words(cli
     assert opinion.count('class="opinion-group group-') == 2
     assert "Groep A: 3 mensen" in opinion or "Groep A: 4 mensen" in opinion
     assert "Waar de groepen verschillen" in opinion
+    # Under an English interface the statements keep their language; the words around
+    # them (the groups' names, the vote signs) are the interface's own.
+    client.cookies["django_language"] = "en"
+    english = _card(_results(client, process), q["statements"]).split('class="public-opinion"')[1]
+    del client.cookies["django_language"]
+    statement = q["statements"].options.first().text
+    assert f'<span lang="nl">{statement}</span>' in english
+    assert f'<span lang="nl">{statement}</span>' not in opinion
 
 
 def test_an_open_statements_question_shows_no_map(client, evening, organiser):

@@ -122,6 +122,7 @@ def test_the_phone_page_shows_the_open_questions_as_forms(client, running):
     option = choice.options.first()
     assert f'class="question-text" lang="nl">{choice.text}</h2>' in page
     assert f'<span class="choice-text" lang="nl">{option.text}</span>' in page
+    assert f'<h1 class="session-title" lang="nl">{session.title}</h1>' in page
     del client.cookies["django_language"]  # Dutch throughout: nothing to mark
     dutch = client.get(reverse("participate:phone", args=[session.join_code])).content.decode()
     assert '<html lang="nl">' in dutch and ' lang="nl">' + choice.text not in dutch

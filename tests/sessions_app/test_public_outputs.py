@@ -152,6 +152,9 @@ def test_the_processs_own_words_keep_their_language_under_another_interface(clie
     assert '<html lang="en">' in page
     assert f'<h1 lang="nl">{process.title}</h1>' in page
     assert f'lang="nl">{q["choice"].text}</h4>' in page
+    # The options in the table of numbers too (the interface's notes beside them are not).
+    first = q["choice"].options.order_by("position").first()
+    assert f'<th scope="row"><span lang="nl">{first.text}</span>' in page
     assert "Why we ask for your input" in page  # the interface itself: English, unmarked
     del client.cookies["django_language"]
     dutch = client.get(process.get_absolute_url()).content.decode()
