@@ -120,6 +120,10 @@ INPUT_CODES: dict[str, Promise] = {
     # Paper and hands
     "sheet_forged": _("This form's code is not genuine: its signature does not match."),
     "unknown_sheet": _("No form with this code was printed."),
+    "code_mismatch": _(
+        "The code printed on this photo is not the code you typed: is it the code of "
+        "another form? Type the code printed under this page's QR code."
+    ),
     "sheet_other_session": _("This form belongs to another session."),
     "sheet_counted": _("This form has already been counted (a copy?). It is not counted again."),
     "sheet_voided": _("This form has been voided."),

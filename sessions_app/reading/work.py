@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import cv2
 
+from .code import agreement as code_agreement
 from .marks import (
     Area,
     Box,
@@ -42,13 +43,20 @@ def find_all(data: bytes, frame: dict) -> list[Page | tuple[str, str, str]]:
     return found
 
 
-def find_one(data: bytes, frame: dict, index: int, qr_text: str) -> Page | tuple[str, str, str]:
+def find_one(
+    data: bytes, frame: dict, index: int, qr_text: str, typed: tuple[dict, str] | None = None
+) -> Page | tuple[str, str, str]:
     """Image ``index`` of the file found again, with the QR code's text given (a teller
-    typed the code of a page whose QR code could not be read)."""
+    typed the code of a page whose QR code could not be read). ``typed``: the layout's
+    ``code`` (where it is printed) and the code typed, which must be the one printed on
+    the page (``code.agreement``; else refused as ``code_mismatch``)."""
     try:
         for number, gray in enumerate(iter_images(data)):
             if number == index:
-                return find_page(gray, frame, qr_text)
+                page = find_page(gray, frame, qr_text)
+                if typed is not None and code_agreement(page.image, *typed).refused:
+                    return ("refused", "code_mismatch", "")
+                return page
             del gray
     except ReadRefused as refused:
         return ("refused", refused.code, refused.detail)

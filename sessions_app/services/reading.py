@@ -532,6 +532,14 @@ def _typed_qr_text(sheet: PaperSheet, form_page: int) -> str:
     return f"t/{paper.sheet_token(sheet)}/?p={form_page}&v={sheet.layout_version}"
 
 
+def _typed_check(identified: _Identified) -> tuple[dict, str] | None:
+    """Where the sheet's code is printed and the code typed (which named the sheet), for
+    comparing the two on the page (``reading.code``); None for a layout that does not say
+    where."""
+    layout = _layout(identified.sheet.session_id, identified.version) or {}
+    return (layout["code"], identified.sheet.code) if "code" in layout else None
+
+
 def _typed_record(
     scan: FormScan, index: int, fit_mm: float, identified: _Identified, measured, user
 ) -> PageOutcome:
@@ -564,11 +572,14 @@ def page_read_typed(
     """Read page ``index`` of ``scan`` again, from the same file, with the sheet code a
     teller typed from under its unreadable QR code (``form_page``: the page number, needed
     when the form has several pages). A refused code changes nothing. Raises
-    ``AccessDenied`` and ``InputRejected`` (``_typed_identify``'s codes, and the page's
-    own: ``corner_missing`` …, should the page no longer be found)."""
+    ``AccessDenied`` and ``InputRejected`` (``_typed_identify``'s codes; ``code_mismatch``
+    when the code printed on the page clearly is another one: the code of another sheet
+    on the table; and the page's own: ``corner_missing`` …, should the page no longer be
+    found)."""
     identified = _typed_identify(scan, index, code, form_page, user)
     qr_text = _typed_qr_text(identified.sheet, identified.form_page)
-    found = work.find_one(scan_path(scan).read_bytes(), _frame(), index, qr_text)
+    typed = _typed_check(identified)
+    found = work.find_one(scan_path(scan).read_bytes(), _frame(), index, qr_text, typed)
     if isinstance(found, tuple):
         raise InputRejected(found[1])
     measured = _measure(scan, index, found, identified.layout_page)
@@ -584,7 +595,8 @@ async def page_read_typed_async(
     identified = await db(_typed_identify)(scan, index, code, form_page, user)
     data = await asyncio.to_thread(scan_path(scan).read_bytes)
     qr_text = _typed_qr_text(identified.sheet, identified.form_page)
-    found = await run_in_worker(work.find_one, data, _frame(), index, qr_text)
+    typed = await db(_typed_check)(identified)
+    found = await run_in_worker(work.find_one, data, _frame(), index, qr_text, typed)
     if isinstance(found, tuple):
         raise InputRejected(found[1])
     measured = await _measure_async(scan, index, found, identified.layout_page)

@@ -453,6 +453,45 @@ def blurred_qr_photo(sheet, marks=()):
     return photograph(page, angle=3)
 
 
+def test_the_code_printed_on_the_page_agrees_with_its_own_sheet_only(printed):
+    """The characters printed under the QR code, compared one by one with the typed code
+    (``reading.code``): the sheet's own code agrees in every place, another printed
+    sheet's code is refused. With the printed code blurred past telling, nothing is
+    refused: the teller typed it from the paper."""
+    from printables.layout import frame
+    from sessions_app.reading import code
+    from sessions_app.reading.page import find_page, images
+
+    [sheet, other] = printed(2)
+    layout = layout_of(sheet)
+
+    def page_of(photo: bytes):
+        [gray] = images(photo)
+        return find_page(gray, frame(), qr_text="typed").image
+
+    image = page_of(blurred_qr_photo(sheet))
+    own = code.agreement(image, layout["code"], sheet.code)
+    assert (own.told, own.different, own.refused) == (8, 0, False)
+    assert code.agreement(image, layout["code"], other.code).refused
+    # The printed code rubbed out by a blur: no place can be told.
+    mm = 150 / 25.4
+    page = render_pdf_page(
+        paper_form.render(
+            layout,
+            [paper_form.SheetRow(sheet.code, sheet_url(BASE, sheet))],
+            form_strings(),
+            title="t",
+        ),
+        0,
+    )
+    where = layout["code"]
+    rows = slice(round((where["y"] - 5) * mm), round((where["y"] + 2) * mm))
+    columns = slice(round((where["x"] - 16) * mm), round((where["x"] + 16) * mm))
+    page[rows, columns] = cv2.GaussianBlur(page[rows, columns], (0, 0), 9)
+    blurred = code.agreement(page_of(photograph(page, angle=2)), layout["code"], other.code)
+    assert blurred.told < code.PLACES_TOLD and not blurred.refused
+
+
 def test_a_photo_whose_qr_code_cannot_be_read_is_read_with_the_typed_code(
     paper_session, printed, teller, filled
 ):
@@ -466,10 +505,13 @@ def test_a_photo_whose_qr_code_cannot_be_read_is_read_with_the_typed_code(
     assert (outcome.status, outcome.reason) == ("refused", "qr_unreadable")
     scan.refresh_from_db()
     assert scan.file and reading.awaits_code(scan, 0)  # the photo is kept for the code
-    # A code nobody printed, and a page the form does not have: refused, nothing changes.
+    # A code nobody printed, a page the form does not have, and the code of another
+    # printed sheet (another form on the table), which the code printed on the photo
+    # contradicts: refused, nothing changes.
     for code, page, refusal in (
         ("ZZZZ-ZZZZ", 1, "unknown_sheet"),
         (sheet.code, 9, "layout_mismatch"),
+        (other.code, 1, "code_mismatch"),
     ):
         with pytest.raises(InputRejected) as refused:
             reading.page_read_typed(user=teller, scan=scan, index=0, code=code, form_page=page)
