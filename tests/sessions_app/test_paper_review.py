@@ -58,7 +58,10 @@ def test_rendering_starts_a_lower_priority_process_of_its_own(printed, monkeypat
     [(command, options)] = calls
     assert command[-4:] == ["render_print_batch", str(sheets[0].batch_id), "--base-url", BASE]
     assert command[1].endswith("manage.py")
-    assert options["start_new_session"] and options["preexec_fn"] is not None
+    # The background command lowers its own priority (manage.py, ``config.priority``:
+    # nice 10 and its session's autogroup), not a ``preexec_fn`` in a threaded server.
+    assert command[2] == "background"
+    assert options["start_new_session"] and "preexec_fn" not in options
 
 
 def test_the_command_draws_a_run_once(printed, monkeypatch):
