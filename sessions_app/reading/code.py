@@ -108,9 +108,9 @@ def _ink(image: np.ndarray) -> np.ndarray:
     return 1.0 - image.astype(np.float32) / 255.0
 
 
-def _band(image: np.ndarray, code: dict) -> tuple[np.ndarray, int, int]:
-    """The part of the straightened page where the code may lie, and the pixel its grid
-    starts from (the top left of the first character's band with no shift)."""
+def _band(image: np.ndarray, code: dict) -> np.ndarray | None:
+    """The part of the straightened page where the code may lie (None if the layout puts
+    it off the page)."""
     length = 9  # "ABCD-EFGH"
     left_mm = code["x"] - length * ADVANCE_MM / 2
     x0 = round((left_mm - SEARCH_MM) * PX_PER_MM)
@@ -119,8 +119,8 @@ def _band(image: np.ndarray, code: dict) -> tuple[np.ndarray, int, int]:
     y1 = round((code["y"] + BELOW_MM + SEARCH_MM) * PX_PER_MM)
     height, width = image.shape[:2]
     if x0 < 0 or y0 < 0 or x1 > width or y1 > height:
-        raise ValueError("the code lies outside the page")
-    return _ink(image[y0:y1, x0:x1]), x0, y0
+        return None
+    return _ink(image[y0:y1, x0:x1])
 
 
 def _blur_of(band: np.ndarray, left: int, top: int, cell_w: int) -> float:
@@ -150,22 +150,22 @@ def _blur_of(band: np.ndarray, left: int, top: int, cell_w: int) -> float:
 def agreement(image: np.ndarray, code: dict, typed: str) -> Agreement:
     """Compare ``typed`` (the sheet's code, eight characters, without the hyphen) with the
     code printed on the straightened ``image`` at the layout's ``code`` (its centre and
-    baseline, mm)."""
+    baseline, mm). Nothing is told (``Agreement(0, 0)``, not refused) for a code of
+    another shape or a code the picture does not show."""
     glyphs, blurred = _glyphs(), _blurred()
     typed = typed.upper()
-    if len(typed) != 8 or any(character not in CHARACTERS for character in typed):
-        raise ValueError("not a sheet code")
-    band, _x0, _y0 = _band(image, code)
+    band = _band(image, code)
+    if band is None or len(typed) != 8 or any(c not in CHARACTERS for c in typed):
+        return Agreement(0, 0)
     printed = f"{typed[:4]}-{typed[4:]}"
     template = np.hstack([glyphs[character] for character in printed])
-    # Where the code lies: the typed code's own picture, and the hyphen in the middle,
-    # which every code shares, placed over the band.
+    # Where the code lies: the typed code as printed (its hyphen too), placed over the band.
     found = cv2.matchTemplate(band, template, cv2.TM_CCOEFF_NORMED)
     _low, _high, _where, (left, top) = cv2.minMaxLoc(found)
     slack = round(SLACK_MM * PX_PER_MM)
     advance = ADVANCE_MM * PX_PER_MM
     cell_w, cell_h = template.shape[1] // len(printed), template.shape[0]
-    if _blur_of(band, left, top, template.shape[1] // len(printed)) > max(BLURS):
+    if _blur_of(band, left, top, cell_w) > max(BLURS):
         return Agreement(0, 0)  # too blurred to tell one character from another
     told = different = 0
     for place, character in enumerate(printed):

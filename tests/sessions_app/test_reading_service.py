@@ -490,6 +490,11 @@ def test_the_code_printed_on_the_page_agrees_with_its_own_sheet_only(printed):
     page[rows, columns] = cv2.GaussianBlur(page[rows, columns], (0, 0), 9)
     blurred = code.agreement(page_of(photograph(page, angle=2)), layout["code"], other.code)
     assert blurred.told < code.PLACES_TOLD and not blurred.refused
+    # The characters are those every sheet code is made of; anything else is not checked.
+    from sessions_app.models.live_session import JOIN_CODE_ALPHABET
+
+    assert code.CHARACTERS == JOIN_CODE_ALPHABET
+    assert code.agreement(image, layout["code"], "ZZ") == code.Agreement(0, 0)
 
 
 def test_a_photo_whose_qr_code_cannot_be_read_is_read_with_the_typed_code(
