@@ -501,43 +501,34 @@ def awaits_code(scan: FormScan, index: int) -> bool:
 
 def _typed_identify(
     scan: FormScan, index: int, code: str, form_page: int | None, user
-) -> _Identified:
+) -> tuple[_Identified, tuple[dict, str] | None]:
     """Database: the sheet a teller typed for a page whose QR code could not be read. The
     code is looked up as a teller's typed code is (``paper.sheet_from_code``: the printed
     code carries no signature, but it is unguessable and must name a sheet printed for
     this session); the layout version is the sheet's own. Raises ``AccessDenied`` and
     ``InputRejected`` (``page_read``: the page does not wait for a code;
     ``unknown_sheet``, ``sheet_other_session``, ``layout_mismatch``: no such page on the
-    form, and the other checks of ``_check``)."""
+    form, and the other checks of ``_check``). With it, where the layout prints the code
+    and the code typed (it named the sheet), for comparing the two on the page
+    (``reading.code``); None for a layout that does not say where."""
     if scan.session is None:  # the command line's files: no session to type codes for
         raise InputRejected("page_read")
     permissions.require(user, scan.session.process, "enter_paper")
     if not awaits_code(scan, index):
         raise InputRejected("page_read")
     sheet = paper.sheet_from_code(session=scan.session, code=code)
+    layout = _layout(sheet.session_id, sheet.layout_version) or {}
     if form_page is None:
-        numbers = [page["number"] for page in (_layout_pages(sheet) or [])]
+        numbers = [page["number"] for page in layout.get("pages", [])]
         form_page = numbers[0] if len(numbers) == 1 else 0
     version = sheet.layout_version
-    return _Identified(sheet, form_page, version, _check(scan, sheet, form_page, version))
-
-
-def _layout_pages(sheet: PaperSheet) -> list[dict] | None:
-    layout = _layout(sheet.session_id, sheet.layout_version)
-    return layout["pages"] if layout is not None else None
+    identified = _Identified(sheet, form_page, version, _check(scan, sheet, form_page, version))
+    return identified, ((layout["code"], sheet.code) if "code" in layout else None)
 
 
 def _typed_qr_text(sheet: PaperSheet, form_page: int) -> str:
     """What the sheet's QR code says, for the page's record (never parsed again)."""
     return f"t/{paper.sheet_token(sheet)}/?p={form_page}&v={sheet.layout_version}"
-
-
-def _typed_check(identified: _Identified) -> tuple[dict, str] | None:
-    """Where the sheet's code is printed and the code typed (which named the sheet), for
-    comparing the two on the page (``reading.code``); None for a layout that does not say
-    where."""
-    layout = _layout(identified.sheet.session_id, identified.version) or {}
-    return (layout["code"], identified.sheet.code) if "code" in layout else None
 
 
 def _typed_record(
@@ -576,9 +567,8 @@ def page_read_typed(
     when the code printed on the page clearly is another one: the code of another sheet
     on the table; and the page's own: ``corner_missing`` …, should the page no longer be
     found)."""
-    identified = _typed_identify(scan, index, code, form_page, user)
+    identified, typed = _typed_identify(scan, index, code, form_page, user)
     qr_text = _typed_qr_text(identified.sheet, identified.form_page)
-    typed = _typed_check(identified)
     found = work.find_one(scan_path(scan).read_bytes(), _frame(), index, qr_text, typed)
     if isinstance(found, tuple):
         raise InputRejected(found[1])
@@ -592,10 +582,9 @@ async def page_read_typed_async(
     """``page_read_typed`` for a web request: the image work in the worker process, as
     ``scan_read_async`` does it."""
     db = sync_to_async
-    identified = await db(_typed_identify)(scan, index, code, form_page, user)
+    identified, typed = await db(_typed_identify)(scan, index, code, form_page, user)
     data = await asyncio.to_thread(scan_path(scan).read_bytes)
     qr_text = _typed_qr_text(identified.sheet, identified.form_page)
-    typed = await db(_typed_check)(identified)
     found = await run_in_worker(work.find_one, data, _frame(), index, qr_text, typed)
     if isinstance(found, tuple):
         raise InputRejected(found[1])
