@@ -56,7 +56,8 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 SIGNING_KEY = os.environ.get("SIGNING_KEY", "")
 
 # The server runs ``manage.py purge`` (retention, signed heads) a minute after it starts
-# and then daily; off when another scheduler (cron, a systemd timer) runs it.
+# and then daily, waiting while a session is live (``sessions_app.daily``); off when
+# another scheduler (cron, a systemd timer) runs it.
 DAILY_TICK = env_bool("DAILY_TICK", True)
 
 # Public base URL, used where an absolute link is printed (QR codes, invitations).
