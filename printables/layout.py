@@ -192,10 +192,6 @@ def build(form: dict, *, large_print: bool, with_cards: bool = False) -> dict:
         "format": FORMAT,
         "large_print": large_print,
         **frame(),
-        "code": {
-            "x": PAGE_W - MARKER_MARGIN - MARKER_SIZE - 4 - QR_SIZE / 2,
-            "y": MARKER_MARGIN + QR_SIZE + 3.5,
-        },
         "card": card,
         **({"dossier": flow.dossier} if flow.dossier else {}),
         "box_size": flow.style.box,
@@ -265,8 +261,9 @@ def version_of(data: dict) -> str:
 
 
 def frame() -> dict:
-    """What every layout has in the same place (page size, corner markers, QR code), so a
-    reader can find the form and read its code before it knows which layout it is."""
+    """What every layout has in the same place (page size, corner markers, QR code and the
+    code printed under it), so a reader can find the form and read its code before it
+    knows which layout it is."""
     return {
         "page": {"width": PAGE_W, "height": PAGE_H, "unit": "mm"},
         "markers": markers(),
@@ -274,6 +271,11 @@ def frame() -> dict:
             "x": PAGE_W - MARKER_MARGIN - MARKER_SIZE - 4 - QR_SIZE,
             "y": MARKER_MARGIN,
             "size": QR_SIZE,
+        },
+        # The sheet's code in print, under the QR code: its centre and baseline.
+        "code": {
+            "x": PAGE_W - MARKER_MARGIN - MARKER_SIZE - 4 - QR_SIZE / 2,
+            "y": MARKER_MARGIN + QR_SIZE + 3.5,
         },
     }
 

@@ -190,3 +190,61 @@ def agreement(image: np.ndarray, code: dict, typed: str) -> Agreement:
         told += 1
         different += scores[character] < best - MARGIN
     return Agreement(told, different)
+
+
+#: Reading the printed code: at a place, every character that matches at least ``TOLD``
+#: and within ``CLOSE`` of the best is a candidate (two at most; a blur makes N, H, M and
+#: W alike, and Courier's K, X and E). At most ``CANDIDATES`` codes are returned.
+CLOSE = 0.05
+CANDIDATES = 16
+
+
+def candidates(image: np.ndarray, code: dict) -> list[str]:
+    """The codes the print at ``code`` (its centre and baseline, mm) on the straightened
+    ``image`` may be, best first, eight characters without the hyphen: none unless every
+    place matches some character at least ``TOLD``. For a page whose QR code could not be
+    read: the one of them that names a printed sheet is offered to the teller
+    (``services.reading``); the others name nothing, as codes are drawn at random from
+    22⁸."""
+    band = _band(image, code)
+    if band is None or band.std() < 1e-3:
+        return []
+    blurred = _blurred()
+    cell_w = blurred["-"][0].shape[1]
+    slack = round(SLACK_MM * PX_PER_MM)
+    spread = np.ones((2 * slack + 1, 2 * slack + 1), np.uint8)
+    # Each character's best match at every position of the band (over its blurs), spread
+    # by the slack a character may have from the code's grid.
+    maps = {}
+    for character, shapes in blurred.items():
+        found = np.max(
+            [cv2.matchTemplate(band, shape, cv2.TM_CCOEFF_NORMED) for shape in shapes], axis=0
+        )
+        maps[character] = cv2.dilate(np.nan_to_num(found, nan=0.0).clip(-1, 1), spread)
+    letters = np.max([maps[c] for c in CHARACTERS], axis=0)
+    offsets = [round(place * ADVANCE_MM * PX_PER_MM) for place in range(9)]
+    width = letters.shape[1] - offsets[-1]
+    if width <= 0:
+        return []
+    # Where the code lies: the grid whose eight letters and hyphen match best together.
+    together = sum(
+        (maps["-"] if place == 4 else letters)[:, offset : offset + width]
+        for place, offset in enumerate(offsets)
+    )
+    top, left = np.unravel_index(int(np.argmax(together)), together.shape)
+    if _blur_of(band, left, top, cell_w) > max(BLURS):
+        return []
+    codes = [("", 0.0)]
+    for place, offset in enumerate(offsets):
+        if place == 4:
+            continue
+        scores = sorted(((float(maps[c][top, left + offset]), c) for c in CHARACTERS), reverse=True)
+        best = scores[0][0]
+        if best < TOLD:
+            return []
+        near = [(score, c) for score, c in scores[:2] if score >= best - CLOSE]
+        codes = sorted(
+            ((text + c, total + score) for text, total in codes for score, c in near),
+            key=lambda item: -item[1],
+        )[:CANDIDATES]
+    return [text for text, _total in codes]

@@ -390,7 +390,9 @@ def find_page(gray: np.ndarray, layout: dict, qr_text: str | None = None) -> Pag
     """The form in ``gray``, rectified with ``layout`` (every layout puts its markers and
     QR code in the same places, so any of the session's will do before the QR code says
     which one it is). ``qr_text``: what the QR code says when a person has said it
-    instead (a page whose code could not be read): the code is then not read."""
+    instead (a page whose code could not be read): the code is then not read. A QR code
+    that cannot be read is refused (``qr_unreadable``) with the codes the characters
+    printed under it may be as ``detail`` (``code.candidates``, comma-separated)."""
     corners = _markers(gray)
     missing = [name for name in CORNER_IDS if name not in corners]
     if len(missing) == 1:
@@ -399,7 +401,18 @@ def find_page(gray: np.ndarray, layout: dict, qr_text: str | None = None) -> Pag
         raise ReadRefused("corner_missing", ", ".join(missing))
     else:
         page, fit = rectify(gray, corners, layout)
-    qr = read_qr(page, layout) if qr_text is None else qr_text
+    if qr_text is not None:
+        return Page(page, qr_text, fit, _resolution(corners, layout))
+    try:
+        qr = read_qr(page, layout)
+    except ReadRefused as refused:
+        if "code" not in layout:
+            raise
+        from .code import candidates
+
+        # What the code printed under it may be: the service offers the teller the one
+        # that names a printed sheet (``services.reading``).
+        raise ReadRefused(refused.code, ",".join(candidates(page, layout["code"]))) from None
     return Page(page, qr, fit, _resolution(corners, layout))
 
 

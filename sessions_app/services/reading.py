@@ -63,6 +63,7 @@ from sessions_app.models import (
     SheetReading,
     SheetState,
 )
+from sessions_app.reading import code as code_reading
 from sessions_app.reading import work
 from sessions_app.reading.answers import read_answers
 from sessions_app.reading.marks import Area, Box
@@ -438,11 +439,29 @@ def _find(gray: np.ndarray):
         return refused
 
 
+def _printed_code(scan: FormScan, candidates: str) -> str:
+    """Of the codes the print under an unreadable QR code may be (``code.candidates``),
+    the one that names a printed sheet of the scan's session (of any session for the
+    command line's files), for the teller to check against the paper: "" for none, or
+    for more than one. Codes are drawn at random from 22⁸, so a misread names nothing."""
+    codes = [c for c in candidates.split(",") if c][: code_reading.CANDIDATES]
+    if not codes:
+        return ""
+    sheets = PaperSheet.objects.filter(code__in=codes)
+    if scan.session_id is not None:
+        sheets = sheets.filter(session_id=scan.session_id)
+    named = list(sheets.values_list("code", flat=True)[:2])
+    return named[0] if len(named) == 1 else ""
+
+
 def _identify(scan: FormScan, index: int, found) -> _Identified | PageOutcome:
     """Database: which sheet the QR code names and whether it may be read now (a refused
     page is recorded and its outcome returned)."""
     if isinstance(found, ReadRefused):
-        return _refuse(scan, index, found.code, found.detail)
+        detail = found.detail
+        if found.code == "qr_unreadable":
+            detail = _printed_code(scan, detail)
+        return _refuse(scan, index, found.code, detail)
     sheet = None
     try:
         token, form_page, version = parse_qr(found.qr_text)

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from config.middleware import body_limit
+from printables.paper_form import readable
 from sessions_app import permissions
 from sessions_app.exceptions import AccessDenied, InputRejected
 from sessions_app.models import (
@@ -161,6 +162,11 @@ def _photo_result(
             "ask_code": scan is not None
             and outcome.reason == "qr_unreadable"
             and reading.awaits_code(scan, outcome.index),
+            # The code printed under it, when the reader could read it and it names a
+            # sheet of the session: offered in the field, to be checked against the paper.
+            "code_read": readable(outcome.detail)
+            if outcome.reason == "qr_unreadable" and len(outcome.detail) == 8
+            else "",
         }
         for outcome in outcomes
     ]

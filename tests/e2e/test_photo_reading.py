@@ -174,6 +174,8 @@ async def test_a_photo_whose_qr_code_cannot_be_read_is_read_with_the_typed_code(
     await expect(phone.get_by_role("alert")).to_contain_text("QR-code")
     field = phone.get_by_label("Formuliercode (onder de QR-code)")
     await expect(field).to_be_visible()
+    # Read from the print under the QR code, and offered: the teller checks it.
+    await expect(field).to_have_value(f"{code[:4]}-{code[4:]}")
     await expect(phone.get_by_label("Paginanummer", exact=False)).to_have_count(0)  # one page
     width = await phone.evaluate("document.documentElement.scrollWidth")
     assert width <= 390  # fits the phone: nothing to scroll sideways

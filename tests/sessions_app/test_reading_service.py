@@ -453,6 +453,27 @@ def blurred_qr_photo(sheet, marks=()):
     return photograph(page, angle=3)
 
 
+def blurred_code_photo(sheet) -> bytes:
+    """A photo of page 1 of ``sheet`` with the code printed under its QR code blurred
+    past telling one character from another."""
+    layout = layout_of(sheet)
+    mm = 150 / 25.4
+    page = render_pdf_page(
+        paper_form.render(
+            layout,
+            [paper_form.SheetRow(sheet.code, sheet_url(BASE, sheet))],
+            form_strings(),
+            title="t",
+        ),
+        0,
+    )
+    where = layout["code"]
+    rows = slice(round((where["y"] - 5) * mm), round((where["y"] + 2) * mm))
+    columns = slice(round((where["x"] - 16) * mm), round((where["x"] + 16) * mm))
+    page[rows, columns] = cv2.GaussianBlur(page[rows, columns], (0, 0), 9)
+    return photograph(page, angle=2)
+
+
 def test_the_code_printed_on_the_page_agrees_with_its_own_sheet_only(printed):
     """The characters printed under the QR code, compared one by one with the typed code
     (``reading.code``): the sheet's own code agrees in every place, another printed
@@ -474,21 +495,7 @@ def test_the_code_printed_on_the_page_agrees_with_its_own_sheet_only(printed):
     assert (own.told, own.different, own.refused) == (8, 0, False)
     assert code.agreement(image, layout["code"], other.code).refused
     # The printed code rubbed out by a blur: no place can be told.
-    mm = 150 / 25.4
-    page = render_pdf_page(
-        paper_form.render(
-            layout,
-            [paper_form.SheetRow(sheet.code, sheet_url(BASE, sheet))],
-            form_strings(),
-            title="t",
-        ),
-        0,
-    )
-    where = layout["code"]
-    rows = slice(round((where["y"] - 5) * mm), round((where["y"] + 2) * mm))
-    columns = slice(round((where["x"] - 16) * mm), round((where["x"] + 16) * mm))
-    page[rows, columns] = cv2.GaussianBlur(page[rows, columns], (0, 0), 9)
-    blurred = code.agreement(page_of(photograph(page, angle=2)), layout["code"], other.code)
+    blurred = code.agreement(page_of(blurred_code_photo(sheet)), layout["code"], other.code)
     assert blurred.told < code.PLACES_TOLD and not blurred.refused
     # The characters are those every sheet code is made of; anything else is not checked.
     from sessions_app.models.live_session import JOIN_CODE_ALPHABET
@@ -508,6 +515,9 @@ def test_a_photo_whose_qr_code_cannot_be_read_is_read_with_the_typed_code(
     )
     [outcome] = reading.scan_read(scan, user=teller)
     assert (outcome.status, outcome.reason) == ("refused", "qr_unreadable")
+    # The code printed under the QR code, read from the photo: the teller is offered it.
+    assert outcome.detail == sheet.code
+    assert PageReading.objects.get(scan=scan, index=0).detail == sheet.code
     scan.refresh_from_db()
     assert scan.file and reading.awaits_code(scan, 0)  # the photo is kept for the code
     # A code nobody printed, a page the form does not have, and the code of another
@@ -542,3 +552,41 @@ def test_a_photo_whose_qr_code_cannot_be_read_is_read_with_the_typed_code(
         reading.page_read_typed(user=teller, scan=scan, index=0, code=other.code, form_page=1)
     assert again.value.code == "page_read"
     assert other.readings.count() == 0
+
+
+def test_a_code_read_from_the_print_is_offered_only_when_it_names_one_sheet_of_the_session(
+    paper_session, printed, teller, organiser
+):
+    """Of the codes the print may be (``code.candidates``), the one naming a printed
+    sheet of the scan's session; a misread names nothing, and a sheet of another
+    session is not offered."""
+    session, _q = paper_session
+    [sheet, other] = printed(2)
+    scan = reading.scan_add(user=teller, session=session, data=photos(sheet, [])[0], origin="photo")
+    assert reading._printed_code(scan, f"ZZZZZZZZ,{sheet.code}") == sheet.code
+    assert reading._printed_code(scan, "ZZZZZZZZ,YYYYYYYY") == ""
+    assert reading._printed_code(scan, "") == ""
+    # Two candidates naming two sheets: which one is printed is not clear.
+    assert reading._printed_code(scan, f"{sheet.code},{other.code}") == ""
+    elsewhere = live_session_create(user=organiser, process=session.process, spec=session_spec())
+    scan.session = elsewhere
+    assert reading._printed_code(scan, sheet.code) == ""
+
+
+def test_the_code_printed_under_the_qr_code_is_read_from_the_page(printed):
+    """``code.candidates``: the sheet's own code first on a photo; nothing from a print
+    blurred past telling."""
+    from printables.layout import frame
+    from sessions_app.reading import code
+    from sessions_app.reading.page import find_page, images
+
+    [sheet] = printed(1)
+    layout = layout_of(sheet)
+
+    def page_of(photo: bytes):
+        [gray] = images(photo)
+        return find_page(gray, frame(), qr_text="typed").image
+
+    found = code.candidates(page_of(blurred_qr_photo(sheet)), frame()["code"])
+    assert found[0] == sheet.code and len(found) <= code.CANDIDATES
+    assert code.candidates(page_of(blurred_code_photo(sheet)), layout["code"]) == []

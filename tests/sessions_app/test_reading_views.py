@@ -344,6 +344,11 @@ def test_a_photo_whose_qr_code_cannot_be_read_is_read_with_the_code_the_teller_t
     assert "QR code cannot be read" in body
     # A plain form, labelled: the code, and the page number (the form has several pages).
     assert '<label for="sheet-code-0">' in body and 'name="code"' in body
+    # The code printed under the QR code, read from the photo, is in the field already,
+    # with a word to check it against the paper.
+    readable_code = f"{sheet.code[:4]}-{sheet.code[4:]}"
+    assert f'name="code" value="{readable_code}"' in body
+    assert 'aria-describedby="code-read-0"' in body and "check it against the code" in body
     assert '<label for="form-page-0">' in body and '<option value="2">2</option>' in body
     scan = FormScan.objects.get()
     url = reverse("paper:teller_photo", args=[session.pk])
