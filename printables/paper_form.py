@@ -26,6 +26,9 @@ class SheetRow:
     code: str
     url: str
     card: str = ""
+    #: The sheet's serial number in its session, printed in every page's footer (the
+    #: number the teller's screens call the form by); 0 prints none.
+    serial: int = 0
     card_url: str = ""
     #: The receipt code on the tear-off strip of the last page, and where to check it.
     receipt: str = ""
@@ -81,6 +84,8 @@ def draw_page(canvas: Canvas, layout: dict, page: dict, sheet: SheetRow, strings
     footer = (
         strings["page_of"].replace("{page}", str(page["number"])).replace("{pages}", str(total))
     )
+    if sheet.serial:
+        footer = strings["form_number"].replace("{number}", str(sheet.serial)) + "   " + footer
     if sheet.card:
         footer += "   " + strings["card"].replace("{card}", sheet.card)
     # Large print's footer sits lower, clear of the receipt strip above it.

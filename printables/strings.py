@@ -33,6 +33,7 @@ def form_strings() -> dict:
         ),
         "qna_to": _("For (optional, cross one):"),
         "page_of": _("page {page} of {pages}"),
+        "form_number": _("form {number}"),
         "card": _("card {card}"),
         "card_title": _("Also answering on your phone?"),
         "card_hint": _(

@@ -424,7 +424,7 @@ def sample_form_photos(*, session: LiveSession, organiser, directory, base_url: 
         with translation.override(session.process.language):
             pdf = paper_form.render(
                 layout.data,
-                [paper_form.SheetRow(sheet.code, sheet_url(base_url, sheet))],
+                [paper_form.SheetRow(sheet.code, sheet_url(base_url, sheet), serial=sheet.serial)],
                 form_strings(),
                 title=session.title,
             )

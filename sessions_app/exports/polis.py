@@ -21,6 +21,7 @@ import io
 from collections import defaultdict
 from datetime import UTC, datetime
 
+from django.conf import settings
 from django.utils import translation
 from django.utils.translation import gettext
 
@@ -147,7 +148,7 @@ def _files(question: Question) -> dict[str, str]:
             [
                 voter_of[participant],
                 "" if group is None else group,
-                written[participant],
+                written.get(participant, 0),
                 len(given),
                 sum(1 for c in given if c > 0),
                 sum(1 for c in given if c < 0),
@@ -156,7 +157,7 @@ def _files(question: Question) -> dict[str, str]:
         )
     summary = [
         ["topic", question.session.process.title],
-        ["url", question.session.process.get_absolute_url()],
+        ["url", (settings.SITE_URL or "") + question.session.process.get_absolute_url()],
         ["voters", len(people)],
         ["voters-in-conv", len(found.positions)],
         ["commenters", len(written)],

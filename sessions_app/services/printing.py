@@ -110,6 +110,7 @@ def render_batch(batch_id: int, base_url: str) -> PrintBatch:
             paper_form.SheetRow(
                 s.code,
                 sheet_url(base_url, s),
+                serial=s.serial,
                 card=s.card.code if s.card_id else "",
                 card_url=card_url(base_url, s) if s.card_id else "",
                 receipt=sheet_receipt(s.code),

@@ -116,6 +116,19 @@ def test_the_four_corner_markers_are_found_with_their_ids(pdf_of):
             assert abs(cy / height * PAGE_H - (expected["y"] + expected["size"] / 2)) < 1.5
 
 
+def test_every_page_carries_its_sheets_serial_number(pdf_of):
+    """The number the teller's screens call a form by ("Form 2 is counted") is printed
+    in every page's footer, beside the page number."""
+    sheets, pdf = pdf_of(2)
+    layout = sheets[0].session.layouts.get(version=sheets[0].layout_version).data
+    pages_per_sheet = len(layout["pages"])
+    with pdfplumber.open(io.BytesIO(pdf)) as document:
+        for index, sheet in enumerate(sheets):
+            for page in range(pages_per_sheet):
+                text = document.pages[index * pages_per_sheet + page].extract_text()
+                assert f"formulier {sheet.serial} pagina {page + 1} van" in text
+
+
 def test_cards_are_printed_on_their_sheets(pdf_of):
     sheets, pdf = pdf_of(2, cards=True)
     layout = sheets[0].session.layouts.get(version=sheets[0].layout_version).data

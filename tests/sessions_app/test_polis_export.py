@@ -71,7 +71,7 @@ def test_a_polis_conversation_comes_back_out_as_polis_exported_it(tmp_path):
 
 
 def test_a_town_hall_goes_to_polis_files_and_comes_back_the_same(
-    tmp_path, paper_session, printed, organiser
+    tmp_path, paper_session, printed, organiser, settings
 ):
     """Phones and paper, a changed vote, a hidden statement: exported as Polis files and
     imported again, the latest vote of every voter on every statement is the same, the
@@ -103,7 +103,15 @@ def test_a_town_hall_goes_to_polis_files_and_comes_back_the_same(
     facilitation.statement_moderate(
         user=organiser, option=hidden, decision="hide", reason="off topic"
     )
+    settings.SITE_URL = "https://inspraak.example.nl"
     out = export(statements, tmp_path / "out")
+    # The summary counts those who proposed a statement (one phone), not every voter.
+    with (out / "summary.csv").open(encoding="utf-8") as f:
+        summary = dict(csv.reader(f))
+    assert summary["commenters"] == "1" and summary["voters"] == "7"
+    assert summary["url"] == f"https://inspraak.example.nl/p/{session.process.slug}/"
+    written = [r["n-comments"] for r in rows(out / "participants-votes.csv")]
+    assert sorted(written) == ["0"] * 6 + ["1"]
     bodies = [r["comment-body"] for r in rows(out / "comments.csv")]
     assert not any("Jan" in body for body in bodies)
     assert sum("withheld" in body or "achtergehouden" in body for body in bodies) == 1
@@ -141,3 +149,24 @@ def test_any_size_imports_in_a_bounded_memory(tmp_path):
     assert peak < 400 * 2**20, peak
     told = progress.getvalue()
     assert "votes.csv: 200,000 rows read" in told and "votes written: 200,000 of 200,000" in told
+
+
+def test_the_progress_lines_speak_the_command_line_language_throughout():
+    """A Dutch command line importing an English conversation: every progress line in
+    Dutch, the votes written too (the import itself speaks the conversation's language)."""
+    from django.utils import translation
+
+    progress = io.StringIO()
+    with translation.override("nl"):
+        call_command(
+            "import_polis",
+            str(DATA / "15-per-hour-seattle"),
+            "--language",
+            "en",
+            stdout=io.StringIO(),
+            stderr=progress,
+        )
+    told = progress.getvalue()
+    assert "votes.csv: " in told and "regels gelezen" in told
+    assert "stemmen geschreven: " in told
+    assert "rows read" not in told and "votes written" not in told

@@ -2,6 +2,7 @@ from pathlib import Path
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import CommandError
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -36,6 +37,9 @@ class Command(TranslatedCommand):
             user = get_user_model().objects.filter(username=organiser).first()
             if user is None:
                 raise CommandError(_("No staff account “%(name)s”.") % {"name": organiser})
+        # The progress lines in the command's own language (the site's, Dutch), also
+        # while the import itself speaks the conversation's.
+        self._language = translation.get_language()
         try:
             process = polis_import(
                 directory=directory, user=user, language=language, on_progress=self._progress
@@ -53,6 +57,11 @@ class Command(TranslatedCommand):
 
     def _progress(self, step: str, done: int, total: int | None) -> None:
         """How far the import is, on standard error (standard output is the slug)."""
+        with translation.override(self._language):
+            self.stderr.write(self._progress_line(step, done, total))
+
+    @staticmethod
+    def _progress_line(step: str, done: int, total: int | None) -> str:
         if total is None:
             line = _("%(file)s: %(rows)s rows read") % {"file": step, "rows": f"{done:,}"}
         else:
@@ -60,4 +69,4 @@ class Command(TranslatedCommand):
                 "done": f"{done:,}",
                 "total": f"{total:,}",
             }
-        self.stderr.write(line)
+        return line
