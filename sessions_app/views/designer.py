@@ -73,6 +73,9 @@ def _attempt(request, action, success: str, *, process=None) -> bool:
         for text in _problem_sentences(error.problems, process):
             messages.error(request, text)
         return False
+    except InputRejected as error:  # e.g. closing while paper forms wait for review
+        messages.error(request, error.message)
+        return False
     messages.success(request, success)
     return True
 

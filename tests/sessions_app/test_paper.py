@@ -448,6 +448,32 @@ def test_closing_the_process_closes_paper_counting(printed, paper_session, organ
     assert LogEntry.objects.filter(action="paper.closed").count() == 1
 
 
+def test_closing_the_process_waits_for_forms_in_review_and_says_so(
+    printed, paper_session, organiser, client
+):
+    """A form whose entries differ waits for the facilitator: the organiser's "close"
+    button is refused with the reason, and nothing closes (it once was a server error)."""
+    from django.urls import reverse
+
+    from sessions_app.models import ProcessState, SheetState
+    from sessions_app.services.processes import process_publish
+
+    session, _questions = paper_session
+    [sheet] = printed(1)
+    process_publish(user=organiser, process=session.process)
+    type(sheet).objects.filter(pk=sheet.pk).update(state=SheetState.CONFLICT)
+    client.force_login(organiser)
+    url = reverse("designer:process_close", args=[session.process.slug])
+    answer = client.post(url, follow=True)
+    assert answer.status_code == 200
+    assert "settle them before closing" in answer.content.decode()
+    session.process.refresh_from_db()
+    session.refresh_from_db()
+    assert session.process.state == ProcessState.PUBLISHED
+    assert session.paper_closed_at is None
+    assert not LogEntry.objects.filter(action="process.closed").exists()
+
+
 def test_a_closed_process_refuses_closing_or_reopening_paper_counting(
     paper_session, organiser, client
 ):
