@@ -9,6 +9,7 @@ import hashlib
 import io
 import json
 import re
+import shutil
 import subprocess
 import sys
 import tarfile
@@ -20,6 +21,7 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 from django.conf import settings
 from django.core.management import call_command
+from django.core.management.base import CommandError
 
 from sessions_app.backups import FORMAT, backup_create, backups_prune
 from sessions_app.models import Process
@@ -154,6 +156,35 @@ def test_old_backups_are_removed_and_nothing_else(tmp_path, settings):
     assert backups_prune(tmp_path, keep_days=30, now=now) == [old]
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([recent.name, other.name])
     assert backups_prune(tmp_path, keep_days=0, now=now + timedelta(days=400)) == []
+
+
+def test_the_backup_command_prints_its_path_then_removes_old_backups(tmp_path):
+    old = backup_create(tmp_path, now=datetime.now(UTC) - timedelta(days=40))
+    out = io.StringIO()
+    call_command("backup", str(tmp_path), "--keep-days", "30", stdout=out, stderr=out)
+    [made] = [p for p in tmp_path.iterdir() if p != old]
+    lines = out.getvalue().splitlines()
+    assert lines[0] == str(made)
+    assert len(lines) == 2 and str(old) in lines[1]
+    assert not old.exists()
+
+
+def test_a_failing_removal_does_not_hide_the_new_backup(tmp_path, monkeypatch):
+    old = backup_create(tmp_path, now=datetime.now(UTC) - timedelta(days=40))
+    rmtree = shutil.rmtree
+
+    def refuse(path, ignore_errors=False, **options):
+        if ignore_errors:  # the command's own clean-up of a half-written backup
+            return rmtree(path, ignore_errors=True, **options)
+        raise PermissionError(13, "Permission denied", str(path))
+
+    monkeypatch.setattr(shutil, "rmtree", refuse)
+    out, err = io.StringIO(), io.StringIO()
+    with pytest.raises(CommandError, match="Permission denied"):
+        call_command("backup", str(tmp_path), "--keep-days", "30", stdout=out, stderr=err)
+    [made] = [p for p in tmp_path.iterdir() if p != old]
+    assert out.getvalue().splitlines() == [str(made)]
+    assert old.exists()
 
 
 @pytest.mark.skipif(

@@ -110,6 +110,40 @@ def test_send_a_password_reset(admin_client, make_user):
     assert "No e-mail for greet" in page
 
 
+def test_a_reset_goes_to_an_account_made_without_a_password(admin_client, make_user):
+    """How a new account gets its first password: made without one, sent a reset."""
+    new = User.objects.create_user("nieuw", "nieuw@voorbeeldstad.nl")  # no password
+    assert not new.has_usable_password()
+    page = act(admin_client, "send_password_reset", new).content.decode()
+    [message] = mail.outbox
+    assert message.to == ["nieuw@voorbeeldstad.nl"]
+    link = re.search(r"http://testserver(/accounts/password/reset/\S+/)", message.body).group(1)
+    assert "A reset e-mail went to 1 account." in page
+
+    # The link lets the new colleague choose a password, and it logs in.
+    visitor = Client()
+    form_url = visitor.get(link).url
+    password = "a-first-passphrase-for-nieuw-42"
+    done = visitor.post(form_url, {"new_password1": password, "new_password2": password})
+    assert done.url == reverse("password_reset_complete")
+    new.refresh_from_db()
+    assert new.check_password(password)
+
+
+def test_the_reset_count_is_the_accounts_mailed(admin_client, make_user):
+    frits = User.objects.create_user("frits", "frits@voorbeeldstad.nl", PASSWORD)
+    nieuw = User.objects.create_user("nieuw", "nieuw@voorbeeldstad.nl")
+    weg = User.objects.create_user("weg", "weg@voorbeeldstad.nl", PASSWORD, is_active=False)
+    greet = make_user("greet")  # no address
+    page = act(admin_client, "send_password_reset", frits, nieuw, weg, greet).content.decode()
+    assert sorted(m.to[0] for m in mail.outbox) == [
+        "frits@voorbeeldstad.nl",
+        "nieuw@voorbeeldstad.nl",
+    ]
+    assert "A reset e-mail went to 2 accounts." in page
+    assert "No e-mail for" in page and "weg" in page and "greet" in page
+
+
 def test_set_is_staff_on_the_change_form(admin_client, make_user):
     frits = make_user("frits")
     url = reverse("admin:sessions_app_user_change", args=[frits.pk])

@@ -73,6 +73,21 @@ def test_an_unknown_address_gets_the_same_answer(client, staff):
     assert len(mail.outbox) == 1  # only to the real account
 
 
+def test_the_public_form_mails_active_accounts_with_a_password_only(
+    client, staff, django_user_model
+):
+    """An inactive account, or one made without a password (it gets its first through the
+    admin's action), gets no mail from the public form, and the page answers the same."""
+    django_user_model.objects.create_user("nieuw", "nieuw@voorbeeldstad.nl")
+    django_user_model.objects.create_user("weg", "weg@voorbeeldstad.nl", PASSWORD, is_active=False)
+    for address in ("nieuw@voorbeeldstad.nl", "weg@voorbeeldstad.nl"):
+        response = client.post(reverse("password_reset"), {"email": address})
+        assert response.url == reverse("password_reset_done")
+    assert mail.outbox == []
+    client.post(reverse("password_reset"), {"email": "frits@voorbeeldstad.nl"})
+    assert [m.to for m in mail.outbox] == [["frits@voorbeeldstad.nl"]]
+
+
 def test_a_reset_lifts_a_lockout(client, staff):
     for _ in range(5):
         client.post(reverse("login"), {"username": "frits", "password": "wrong"})

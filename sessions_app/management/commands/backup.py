@@ -31,9 +31,16 @@ class Command(TranslatedCommand):
             made = backup_create(directory)
         except BackupRefused as refused:
             raise CommandError(refused.message) from None
+        # The new backup's path first, and out at once: a removal below that fails (an
+        # old backup that cannot be deleted) must not hide that this backup was made.
+        self.stdout.write(str(made))
+        self.stdout.flush()
         keep = settings.BACKUP_KEEP_DAYS if keep_days is None else keep_days
-        for old in backups_prune(directory, keep_days=keep):
+        try:
+            removed = backups_prune(directory, keep_days=keep)
+        except OSError as error:
+            raise CommandError(str(error)) from error
+        for old in removed:
             self.stderr.write(
                 _("Removed %(path)s (older than %(days)d days).") % {"path": old, "days": keep}
             )
-        self.stdout.write(str(made))
