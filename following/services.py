@@ -95,8 +95,8 @@ def address_clean(value) -> str:
 
 
 def address_digest(address: str) -> str:
-    """The HMAC (SHA-256, keyed by ``SECRET_KEY``) the uniqueness of an address per
-    process is checked by; case does not make another address."""
+    """The HMAC (Django's ``salted_hmac``, SHA-256, from ``SECRET_KEY``) the uniqueness
+    of an address per process is checked by; case does not make another address."""
     return salted_hmac(
         "inspraak.following.address", address.lower(), algorithm="sha256"
     ).hexdigest()

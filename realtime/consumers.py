@@ -53,7 +53,8 @@ class BaseConsumer(AsyncWebsocketConsumer):
         self.session = None
         self.room = None
         self.via = None
-        self.language = "nl"
+        # Before the session is known, the visitor's choice or the site's language.
+        self.language = self.chosen_language(settings.LANGUAGE_CODE)
         self.bucket = TokenBucket(rate=5, burst=20)
         self.over_limit = 0
         session = await database_sync_to_async(self.load)(self.scope["url_route"]["kwargs"]["code"])

@@ -114,11 +114,20 @@ _FIELD_CODES = {
     "command": "unknown_type",
     "decision": "invalid_answer",
     "mode": "answer_mode",  # a panel's answer: an unknown mode
+    "due": "answer_due",  # a panel's answer: not a date (YYYY-MM-DD, a real day)
+    "counts": "hands_invalid",  # a show of hands: a count that is not a whole number
 }
 #: Fields over their length whose service names its own code (as the protocol's table),
 #: by message type: an asker's chosen name, the summary of a panel's answer (the only
 #: command with a ``text``). Any other text over its length is ``text_too_long``.
 _LENGTH_CODES = {("ask", "display_name"): "name_too_long", ("command", "text"): "answer_text"}
+#: The longest open text answer (``{"text": ...}``) the schema takes. The answer shapes
+#: are alternatives, so a text over it fails them all rather than its ``maxLength``.
+OPEN_TEXT_MAX = next(
+    shape["properties"]["text"]["maxLength"]
+    for shape in SCHEMA["$defs"]["answer_value"]["oneOf"]
+    if shape.get("required") == ["text"]
+)
 
 
 def check(message: dict) -> str | None:
@@ -138,8 +147,19 @@ def _code_of(error, message: dict) -> str:
     if error.rule == "maxLength":
         field = path[0] if path else None
         return _LENGTH_CODES.get((message.get("type"), field), "text_too_long")
-    if path == ["answer"] and message.get("answer") == {}:
-        return "no_choice"  # an empty answer: nothing chosen
+    if path == ["answer"]:
+        answer = message.get("answer")
+        if answer == {}:
+            return "no_choice"  # an empty answer: nothing chosen
+        if (
+            isinstance(answer, dict)
+            and answer.keys() == {"text"}
+            and isinstance(answer["text"], str)
+            and len(answer["text"]) > OPEN_TEXT_MAX
+        ):
+            return "text_too_long"  # an open text over its length
+    if path == ["counts"] and error.rule == "propertyNames":
+        return "invalid_option"  # a key that is no option id or scale value
     if path:
         field = path[0]
     elif error.rule == "required":

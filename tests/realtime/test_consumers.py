@@ -300,6 +300,20 @@ async def test_unknown_session_code(room):
     await client.close()
 
 
+async def test_an_unknown_session_is_refused_in_the_language_the_visitor_chose(room, settings):
+    """No process, so no process language: the language switch's cookie, else the
+    site's (Dutch)."""
+    settings.LANGUAGE_CODE = "nl"
+    cookie = (b"cookie", f"{settings.LANGUAGE_COOKIE_NAME}=en".encode())
+    for headers, words in (([ORIGIN, cookie], "There is no session"), ([ORIGIN], "Er is geen")):
+        client = Client("/ws/s/NOPE42/", headers)
+        await client.connect()
+        refused = await client.receive()
+        assert refused["code"] == "unknown_session"
+        assert refused["message"].startswith(words), refused["message"]
+        await client.close()
+
+
 async def test_cross_origin_sockets_are_refused(room):
     session, _questions = room
     for path in (

@@ -6,6 +6,7 @@ import asyncio
 import json
 import logging
 import random
+from decimal import Decimal
 
 import pytest
 from asgiref.sync import sync_to_async
@@ -474,3 +475,89 @@ def test_schema_refusals_name_the_code_the_protocol_table_gives():
     assert check({**answering, "mode": "summary", "text": "Goed idee."}) is None
     hiding = {"type": "command", "id": "h1", "command": "moderate", "response": 1}
     assert check({**hiding, "decision": "hide", "reason": "r" * 501}) == "text_too_long"
+
+
+def test_schema_refusals_of_a_long_open_text_a_count_and_a_due_date():
+    """An open text over the schema's 10,000 characters is ``text_too_long`` (the answer
+    shapes are alternatives, so it fails them all); a count of hands that is not a whole
+    number is ``hands_invalid`` (a key that is not a number ``invalid_option``); a panel's
+    answer with a ``due`` that is not a date is ``answer_due``; a command without its
+    ``command`` is ``unknown_type``."""
+    check = protocol.check
+    texting = {"type": "answer", "client_id": "text-0000001", "question": 1}
+    assert protocol.OPEN_TEXT_MAX == 10_000
+    assert check({**texting, "answer": {"text": "x" * 10_000}}) is None
+    assert check({**texting, "answer": {"text": "x" * 10_001}}) == "text_too_long"
+    assert check({**texting, "answer": {"text": "x" * 10_001, "y": 1}}) == "invalid_answer"
+    assert check({**texting, "answer": {"text": 5}}) == "invalid_answer"
+    assert check({**texting, "answer": {}}) == "no_choice"
+    hands = {"type": "command", "id": "h1", "command": "hands", "question": 1}
+    assert check({**hands, "counts": {"1": 3}}) is None
+    for count in (Decimal("1.5"), "3", True, 3_000_000_000, None, [3]):
+        assert check({**hands, "counts": {"1": count}}) == "hands_invalid", count
+    assert check({**hands, "counts": [3]}) == "hands_invalid"
+    assert check({**hands, "counts": {str(n): 1 for n in range(1, 102)}}) == "hands_invalid"
+    assert check({**hands, "counts": {"veel": 3}}) == "invalid_option"
+    answering = {
+        "type": "command",
+        "id": "a1",
+        "command": "qna_answer",
+        "question": 1,
+        "asked": 2,
+        "mode": "in_writing",
+    }
+    assert check({**answering, "due": "2027-02-28"}) is None
+    for due in ("", "2027-02-30", "2027-2-3", "morgen", 20270203, None):
+        assert check({**answering, "due": due}) == "answer_due", due
+    assert check({"type": "command", "id": "c1"}) == "unknown_type"
+    assert check({"type": "command", "id": "c1", "command": "dance"}) == "unknown_type"
+
+
+async def test_a_long_open_text_bad_hands_and_a_bad_due_date_over_the_sockets(
+    room, make_phone, facilitator_headers
+):
+    session, questions = room
+    phone = await make_phone()
+    await phone.send(
+        answer(questions["text"].pk, {"text": "x" * 10_001}, "long-text-0001"), valid=False
+    )
+    ack = await phone.receive_type("ack")
+    assert (ack["client_id"], ack["status"], ack["code"]) == (
+        "long-text-0001",
+        "rejected",
+        "text_too_long",
+    )
+    console = Client(f"/ws/facilitate/{session.join_code}/", facilitator_headers)
+    assert (await console.connect())[0]
+    await console.receive_type("welcome")
+    choice = questions["choice"]
+    first = await sync_to_async(lambda: choice.options.first().pk)()
+    for n, raw in enumerate(("1.5", '"3"', "true", "3000000000")):
+        await console.send_text(
+            f'{{"type": "command", "id": "h{n}", "command": "hands", "question": {choice.pk}, '
+            f'"counts": {{"{first}": {raw}}}}}'
+        )
+        result = await console.receive_type("result")
+        assert (result["id"], result["ok"], result["code"]) == (f"h{n}", False, "hands_invalid")
+        assert result["message"].startswith("A count of hands is a whole number")
+    for n, due in enumerate(("", "2027-02-30", "2027-2-3")):
+        await console.send(
+            {
+                "type": "command",
+                "id": f"d{n}",
+                "command": "qna_answer",
+                "question": choice.pk,
+                "asked": 1,
+                "mode": "in_writing",
+                "due": due,
+            },
+            valid=False,
+        )
+        result = await console.receive_type("result")
+        assert (result["id"], result["ok"], result["code"]) == (f"d{n}", False, "answer_due")
+    await console.send({"type": "command", "id": "n1"}, valid=False)
+    result = await console.receive_type("result")
+    assert (result["id"], result["ok"], result["code"]) == ("n1", False, "unknown_type")
+    assert await sync_to_async(HandCount.objects.count)() == 0
+    await phone.close()
+    await console.close()
