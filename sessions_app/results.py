@@ -9,7 +9,9 @@ Only counting answers count (superseded, rejected, voided and held ones do not).
 from __future__ import annotations
 
 from statistics import median
+from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.db.models import Count, F, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -260,6 +262,13 @@ def _statements(question: Question, statements, base: dict) -> dict:
     return base
 
 
+def local_time(moment):
+    """ISO 8601 in the process's time zone, as every time of the results and of the open
+    data (``exports.data``, ``design.format_datetime``); None stays None (``ZoneInfo``
+    caches its zones: this runs for every time of every row)."""
+    return None if moment is None else moment.astimezone(ZoneInfo(settings.TIME_ZONE)).isoformat()
+
+
 def _panel_answer(answer: PanelAnswer | None, today) -> dict | None:
     if answer is None:
         return None
@@ -268,7 +277,7 @@ def _panel_answer(answer: PanelAnswer | None, today) -> dict | None:
         "text": answer.text,
         "due": answer.due.isoformat() if answer.due else None,
         "overdue": answer.mode == PanelAnswerMode.IN_WRITING and answer.due < today,
-        "recorded_at": answer.created_at.isoformat(),
+        "recorded_at": local_time(answer.created_at),
     }
 
 
@@ -343,7 +352,7 @@ def _qna(question: Question, options, base: dict) -> dict:
             "name": option.display_name,
             "panel_member": member(option),
             "source": "paper" if option.sheet_id else "online",
-            "asked_at": option.created_at.isoformat(),
+            "asked_at": local_time(option.created_at),
             "votes": votes[option.pk],
             "merged": [
                 {"id": m.pk, "text": m.text, "name": m.display_name} for m in merged[option.pk]

@@ -11,8 +11,6 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Iterator
 from contextvars import ContextVar
-from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -81,10 +79,7 @@ def snapshot():
             connection.transaction_mode = mode
 
 
-def _when(moment: datetime | None) -> str | None:
-    """ISO 8601 in the process's time zone, as ``design.format_datetime`` (this runs for
-    every time of every row; ``ZoneInfo`` caches its zones)."""
-    return None if moment is None else moment.astimezone(ZoneInfo(settings.TIME_ZONE)).isoformat()
+_when = results_module.local_time
 
 
 def process_part(process: Process) -> dict:

@@ -69,6 +69,16 @@ def _results(parts: list[dict], results: list[dict]) -> Iterable[list]:
                     *(counts[k] for k in SPLIT),
                     "",
                 ]
+        for asked in result.get("asked", []):
+            counts = asked["votes"]
+            yield [
+                part["id"],
+                part["text"],
+                asked["id"],
+                asked["text"],
+                *(counts[k] for k in SPLIT),
+                "",
+            ]
 
 
 #: Every field of a response in the open data (``data.responses``), in its order.

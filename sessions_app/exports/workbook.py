@@ -79,9 +79,10 @@ class Sheet:
         self.filter_row = row
 
     def _close(self) -> None:
-        """Once the last row is written: the filter covers the table's heading and rows."""
+        """Once the last row is written: the filter covers the table's heading and rows
+        (a table without rows still gets one on its heading)."""
         last = self.rows
-        if self.filter_row and last > self.filter_row and self.filter_columns:
+        if self.filter_row and last >= self.filter_row and self.filter_columns:
             end = get_column_letter(self.filter_columns)
             self.ws.auto_filter.ref = f"A{self.filter_row}:{end}{last}"
 

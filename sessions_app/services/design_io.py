@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 from functools import lru_cache
 
 from django.conf import settings
@@ -125,6 +126,14 @@ def _schema_error_problems(error) -> list[Problem]:
     if kind == "maxItems":
         return [Problem(path, "too_many", _("may have at most %(max)d items"), {"max": value})]
     if kind == "pattern":
+        if value == _validator().schema["$defs"]["date_time"]["pattern"]:
+            return [
+                Problem(
+                    path,
+                    "wrong_format",
+                    _("must be a date and time like 2027-01-15T19:30:00+01:00"),
+                )
+            ]
         return [Problem(path, "wrong_format", _("has the wrong format"))]
     if kind == "format":
         template = (
@@ -184,7 +193,8 @@ def design_file_problems(data) -> list[Problem]:
     panel_names: set[str] = set()
     if not _touches(broken, "panel"):
         rule_problems += panel_problems(panel_specs_from(data))
-        panel_names = {m["name"] for m in data.get("panel", [])}
+        # Compared trimmed, as the panel is kept (``process_create``).
+        panel_names = {m["name"].strip() for m in data.get("panel", [])}
     sessions = data.get("sessions") if isinstance(data.get("sessions"), list) else []
     for index, session in enumerate(sessions):
         where = f"sessions[{index}]"
@@ -235,7 +245,7 @@ def design_file_problems(data) -> list[Problem]:
                     {"text": name},
                 )
                 for i, name in enumerate(question.get("panel", []))
-                if question["kind"] == "qna" and name not in panel_names
+                if question["kind"] == "qna" and name.strip() not in panel_names
             ]
     return sorted(problems + rule_problems, key=lambda p: _path_key(p.path))
 
@@ -435,6 +445,9 @@ def process_import(*, user, data) -> Process:
                 user=user, process=process, spec=session_spec_from(session_data)
             )
             for question_data in session_data.get("questions", []):
-                question_create(user=user, session=session, spec=question_spec_from(question_data))
+                spec = question_spec_from(question_data)
+                # The panel is kept trimmed, so its names are referred to trimmed.
+                spec = replace(spec, panel=[name.strip() for name in spec.panel])
+                question_create(user=user, session=session, spec=spec)
         _dossier_import(user=user, process=process, data=data)
     return process

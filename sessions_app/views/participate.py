@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hmac
 import uuid
+from datetime import datetime
 
 from django.contrib import messages
 from django.core.cache import cache
@@ -229,7 +230,11 @@ def _qna_card(question, participant, mine: dict, order: str) -> None:
     own = set(mine.get("own", ()))
     asked = results["asked"]
     if order == "time":
-        asked = sorted(asked, key=lambda item: (item["asked_at"], item["id"]), reverse=True)
+        asked = sorted(  # as moments: an hour's offset changes when the clocks go back
+            asked,
+            key=lambda item: (datetime.fromisoformat(item["asked_at"]), item["id"]),
+            reverse=True,
+        )
     members = {m.pk: m for m in question.panel.all()}
     for item in asked:
         item["own"] = item["id"] in own

@@ -322,3 +322,58 @@ def test_the_most_proposals_is_a_bounded_moderation_setting(design, organiser):
             process_import(user=organiser, data=broken)
         assert "max_proposals" in str([p.path for p in refused.value.problems])
         assert Process.objects.count() == before
+
+
+def test_panel_names_are_compared_trimmed(design, organiser):
+    """The panel is kept trimmed, so a name with surrounding spaces on the panel or in a
+    question's reference is the same name."""
+    padded = copy.deepcopy(design)
+    qna = next(q for q in padded["sessions"][0]["questions"] if q["kind"] == "qna")
+    padded["panel"][0]["name"] = " " + design["panel"][0]["name"] + " "
+    qna["panel"] = [" " + name + "  " for name in qna["panel"]]
+    exported = process_to_dict(process_import(user=organiser, data=padded))
+    assert exported == design
+
+
+def test_an_unknown_panel_name_is_refused_at_the_question_reference(design, organiser):
+    data = copy.deepcopy(design)
+    number, qna = next(
+        (n, q) for n, q in enumerate(data["sessions"][0]["questions"]) if q["kind"] == "qna"
+    )
+    qna["panel"] = [*qna["panel"], " Niemand "]
+    with pytest.raises(DesignError) as caught:
+        process_import(user=organiser, data=data)
+    [problem] = caught.value.problems
+    assert problem.code == "unknown_panel_member"
+    assert problem.path == f"sessions[0].questions[{number}].panel[{len(qna['panel']) - 1}]"
+    assert not Process.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "written",
+    [
+        "2027-01-14T18:30:00Z",
+        "2027-01-14T19:30:00",
+        "2027-01-14T19:30",
+        "2027-01-14 19:30:00+01:00",
+        "2027-01-14T19:30:00+0100",
+    ],
+)
+def test_a_time_comes_back_as_the_same_instant_in_the_process_time_zone(written, design, organiser):
+    """The schema admits a time with or without its offset, as the import reads it; the
+    export writes it in the process's time zone with its offset."""
+    data = copy.deepcopy(design)
+    data["sessions"][0]["starts_at"] = written
+    data["sessions"][0].pop("ends_at", None)
+    exported = process_to_dict(process_import(user=organiser, data=data))
+    assert exported["sessions"][0]["starts_at"] == "2027-01-14T19:30:00+01:00"
+
+
+def test_the_schema_refuses_a_time_that_is_not_one(design, organiser):
+    data = copy.deepcopy(design)
+    data["sessions"][0]["starts_at"] = "2027-01-14"
+    with pytest.raises(DesignError) as caught:
+        process_import(user=organiser, data=data)
+    assert [str(p) for p in caught.value.problems] == [
+        "sessions[0].starts_at: must be a date and time like 2027-01-15T19:30:00+01:00"
+    ]

@@ -140,3 +140,60 @@ def test_the_report_lists_the_questions_and_what_the_panel_did(round_, tmp_path)
     assert "beantwoord in de zaal" in text
     assert "Hoeveel bomen komen erbij?" in text
     assert Option.objects.filter(merged_into__isnull=False).count() == 1
+
+
+def test_results_csv_has_a_line_per_asked_question(round_, tmp_path):
+    import csv
+    import io
+    import zipfile
+
+    from sessions_app.results import question_results
+
+    process, question, parking, trees, _due = round_
+    path = tmp_path / "tables.zip"
+    call_command("export_results", process.slug, "--format", "csv", "-o", str(path))
+    with zipfile.ZipFile(path) as archive:
+        raw = archive.read(f"{process.slug}/results.csv").decode("utf-8-sig")
+    lines = [r for r in csv.reader(io.StringIO(raw)) if r[0] == str(question.pk)]
+    expected = question_results(question=question)
+    split = ("room", "remote", "paper", "hands", "total")
+    assert lines[0][2:] == [
+        "respondents",
+        "",
+        *(str(expected["respondents"][k]) for k in split),
+        "",
+    ]
+    assert lines[1:] == [
+        [
+            str(question.pk),
+            question.text,
+            str(asked["id"]),
+            asked["text"],
+            *(str(asked["votes"][k]) for k in split),
+            "",
+        ]
+        for asked in expected["asked"]
+    ]
+    assert [line[2:4] for line in lines[1:]] == [  # the merged question has no line
+        [str(parking.pk), "Waar kunnen bewoners parkeren?"],
+        [str(trees.pk), "Hoeveel bomen komen erbij?"],
+    ]
+    assert lines[1][4:9] == ["2", "1", "0", "0", "3"]
+
+
+def test_the_times_of_a_round_are_local_in_the_process_time_zone(round_, settings):
+    from zoneinfo import ZoneInfo
+
+    from sessions_app.models import PanelAnswer
+    from sessions_app.results import question_results
+
+    _process, question, parking, _trees, _due = round_
+    zone = ZoneInfo(settings.TIME_ZONE)
+    assert settings.TIME_ZONE == "Europe/Amsterdam"
+    parking.refresh_from_db()
+    answer = PanelAnswer.objects.filter(asked=parking).latest("id")
+    [asked] = [a for a in question_results(question=question)["asked"] if a["id"] == parking.pk]
+    assert asked["asked_at"] == parking.created_at.astimezone(zone).isoformat()
+    assert asked["answer"]["recorded_at"] == answer.created_at.astimezone(zone).isoformat()
+    assert not asked["asked_at"].endswith("+00:00")
+    assert not asked["answer"]["recorded_at"].endswith("+00:00")

@@ -275,3 +275,25 @@ def test_libreoffice_opens_the_workbook_and_reads_the_same_numbers(workbook, tmp
     assert again.sheetnames == book.sheetnames
     ours, theirs = rows(book["Uitkomsten"]), rows(again["Uitkomsten"])
     assert [r[:8] for r in theirs[: len(ours)]] == [r[:8] for r in ours]
+
+
+def test_an_empty_table_still_carries_its_filter_on_the_heading(
+    live_session, make_question, tmp_path
+):
+    """A process without answers, follow-ups or paper: every table of the workbook still
+    gets its auto-filter, on its heading row alone."""
+    from openpyxl.utils import get_column_letter
+
+    make_question("open_text")
+    path = tmp_path / "leeg.xlsx"
+    call_command("export_results", live_session.process.slug, "--format", "xlsx", "-o", str(path))
+    book = load_workbook(path)
+    for name in ("Antwoorden", "Open antwoord", "Terugkoppeling"):
+        ws = book[name]
+        assert ws.max_row == 1, name  # the heading only
+        end = get_column_letter(ws.max_column)
+        assert ws.auto_filter.ref == f"A1:{end}1", name
+    for name in ("Uitkomsten", "Papier", "Logboek"):
+        assert book[name].auto_filter.ref.startswith("A1:"), name
+    assert book["V1"].auto_filter.ref.startswith("A3:")
+    assert book["Integriteit"].auto_filter.ref is None
