@@ -35,6 +35,8 @@ from pathlib import Path
 
 from bench.exports import fill, throwaway_env
 
+from . import description
+
 
 def timed(step) -> float:
     started = time.perf_counter()
@@ -82,7 +84,7 @@ def measure(responses: int, checks: int) -> dict:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=description(__doc__))
     parser.add_argument("--responses", type=int, default=100_000)
     parser.add_argument("--checks", type=int, default=500)
     parser.add_argument("--keep", action="store_true", help="keep the database")

@@ -24,6 +24,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from . import description
+
 ROOT = Path(__file__).resolve().parent.parent
 FORMATS = ("baseline", "json", "xlsx", "pdf", "csv")
 #: Each format must finish within this many seconds, or the run fails loudly.
@@ -193,7 +195,7 @@ def _child(args: list[str], env: dict) -> dict:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=description(__doc__))
     parser.add_argument("--responses", type=int, default=100_000)
     parser.add_argument("--keep", action="store_true", help="keep the database and files")
     parser.add_argument("--internal", nargs="+", help=argparse.SUPPRESS)

@@ -24,6 +24,8 @@ import time
 
 from sessions_app.merkle import MerkleTree, leaf_hash, verify_consistency, verify_inclusion
 
+from . import description
+
 
 def reference_root(leaves: list[bytes]) -> bytes:
     """RFC 6962's MTH, recursively: split at the largest power of two below the count."""
@@ -57,7 +59,7 @@ def microseconds(samples: list[float]) -> dict[str, float]:
 
 
 def main(argv: list[str] | None = None) -> dict:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=description(__doc__))
     parser.add_argument("--leaves", type=int, default=100_000)
     parser.add_argument("--proofs", type=int, default=1_000)
     args = parser.parse_args(argv)

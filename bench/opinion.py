@@ -34,6 +34,8 @@ import numpy as np
 from sessions_app.opinion.groups import opinion_map
 from sessions_app.opinion.polis import FLAGS, read_conversation
 
+from . import description
+
 #: Targets of the recomputation in the worker: participants x statements → seconds.
 TARGETS = {(1000, 200): 1.0, (2000, 5000): 10.0}
 POLIS = Path(__file__).resolve().parents[1] / "tests" / "data" / "polis"
@@ -257,7 +259,7 @@ def import_figures() -> dict:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=description(__doc__))
     parser.add_argument("--sizes", default="1000x200,2000x5000")
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--import", dest="import_", action="store_true")

@@ -23,6 +23,7 @@ import random
 import sqlite3
 import time
 
+from . import description
 from .load import Socket, Usage, new_id, open_all, percentiles
 from .stack import Stack, _raise_file_limit, cores
 
@@ -144,7 +145,7 @@ def run(args, tick: float) -> dict:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=description(__doc__))
     parser.add_argument("--phones", type=int, default=500)
     parser.add_argument("--statements", type=int, default=12)
     parser.add_argument("--votes", type=int, default=8, help="statements each phone votes on")

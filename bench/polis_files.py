@@ -3,6 +3,8 @@
 
     python -m bench.polis_files DIR [--comments 5000] [--voters 2000] [--votes 200000]
 
+It prints the counts written as one JSON line (``comments``, ``voters``, ``votes``).
+
 Voters lean to one of three camps and vote their camp's view three times out of four;
 every comment gets votes (a voter votes on a random sample); one vote in fifty is a
 changed vote on a comment voted on before; one comment in twenty is moderated out, one in
@@ -13,11 +15,14 @@ from __future__ import annotations
 
 import argparse
 import csv
+import json
 from pathlib import Path
 
 import numpy as np
 
 from sessions_app.opinion.polis import COMMENT_COLUMNS, VOTE_COLUMNS
+
+from . import description
 
 START_MS = 1_700_000_000_000
 
@@ -90,22 +95,21 @@ def write_conversation(
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=description(__doc__))
     parser.add_argument("directory", type=Path)
     parser.add_argument("--comments", type=int, default=5000)
     parser.add_argument("--voters", type=int, default=2000)
     parser.add_argument("--votes", type=int, default=200_000)
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args(argv)
-    print(
-        write_conversation(
-            args.directory,
-            comments=args.comments,
-            voters=args.voters,
-            votes=args.votes,
-            seed=args.seed,
-        )
+    written = write_conversation(
+        args.directory,
+        comments=args.comments,
+        voters=args.voters,
+        votes=args.votes,
+        seed=args.seed,
     )
+    print(json.dumps(written))
 
 
 if __name__ == "__main__":

@@ -16,9 +16,11 @@ import sys
 from datetime import timedelta
 from pathlib import Path
 
+from . import description
+
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=description(__doc__))
     parser.add_argument("--phones", type=int, default=100)
     parser.add_argument("--remote-share", type=float, default=0.2)
     parser.add_argument("--tellers", type=int, default=2)

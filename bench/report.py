@@ -1,16 +1,28 @@
-"""Turn load-tool runs (their JSON lines) into the table of ``docs/performance.md``: the
-median of the runs for each figure, beside its target and the echo baseline.
+"""Sum up load-tool runs (the JSON line each ``bench.load`` run prints) in two Markdown
+tables: the median of the runs for each figure beside its target, and the app beside the
+echo baseline.
 
     python -m bench.load --phones 5000 > run-1.json   # three times
     python -m bench.report run-*.json
+
+The first table, ``| figure | measured | target | met |``, gives for each figure the median
+of the runs and, where the runs differ, their lowest and highest ``(a to b)``, against the
+first run's targets (``bench.load.targets_for``): phones connected, answers in the window,
+acknowledgement p95 and p99, presenter exact after the last counted input, server CPU
+during the burst, memory per connection, app ÷ echo throughput, lost or double-counted
+answers. The second, ``| beside the echo baseline | app | echo |``, sets the medians of the
+app's saturation beside the echo's: throughput per second, CPU per message, p95 with all
+phones at once, memory per connection, seconds to connect every phone. The before/after
+tables of ``docs/performance.md`` were put together from such runs.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import statistics
-import sys
 
+from . import description
 from .load import targets_for
 
 
@@ -60,7 +72,7 @@ def rows(runs: list[dict]) -> list[tuple[str, str, str, str]]:
         line("acknowledgement p95", "app.burst.ack_ms.p95", targets["ack_p95_ms"], unit=" ms"),
         line("acknowledgement p99", "app.burst.ack_ms.p99", targets["ack_p99_ms"], unit=" ms"),
         line(
-            "presenter exact after the last answer",
+            "presenter exact after the last counted input",
             "app.presenter.exact_total_after_last_answer_ms",
             targets["exact_total_ms"],
             unit=" ms",
@@ -87,8 +99,19 @@ def rows(runs: list[dict]) -> list[tuple[str, str, str, str]]:
     ]
 
 
-def main(paths: list[str]) -> None:
-    runs = [json.loads(open(path).read().splitlines()[-1]) for path in paths]  # noqa: SIM115
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=description(__doc__))
+    parser.add_argument(
+        "paths", nargs="+", metavar="RUN.json", help="a file holding a bench.load run's output"
+    )
+    args = parser.parse_args(argv)
+    runs = []
+    for path in args.paths:
+        try:
+            with open(path) as file:
+                runs.append(json.loads(file.read().splitlines()[-1]))
+        except (OSError, ValueError, IndexError) as problem:
+            parser.error(f"{path}: not a bench.load run ({problem or 'empty'})")
     print(f"{len(runs)} run(s): the median, and (lowest to highest) where they differ\n")
     print("| figure | measured | target | met |")
     print("|---|---|---|---|")
@@ -138,4 +161,4 @@ def main(paths: list[str]) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    main()

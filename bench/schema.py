@@ -16,6 +16,8 @@ import json
 import os
 import time
 
+from . import description
+
 
 def messages(count: int) -> list[str]:
     """Frames as phones send them: mostly answers of every kind, some pings and hellos."""
@@ -60,7 +62,7 @@ def per_message(frames: list[str], step) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=description(__doc__))
     parser.add_argument("--messages", type=int, default=20_000)
     args = parser.parse_args()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
