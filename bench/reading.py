@@ -366,6 +366,11 @@ def realistic_figures(
         except ReadRefused as problem:
             tally["reading_s"].append(time.perf_counter() - started)
             tally["refused"][problem.code] += 1
+            # A QR code that cannot be read: is the sheet's own code among the readings of
+            # the code printed under it (``code.candidates``), which the teller is offered?
+            tally["code_read"] += problem.code == "qr_unreadable" and code in problem.detail.split(
+                ","
+            )
             outcomes.append((True, []))
             if command:
                 tally["command_s"].append(command(pictures, index))
@@ -441,6 +446,7 @@ def realistic_figures(
         return {
             "sheets": merged["sheets"],
             "refused": dict(merged["refused"]),
+            "qr_unreadable_code_read": merged["code_read"],
             "accepted_without_review": round(merged["accepted"] / count, 4),
             "accepted_of_clean": round(
                 merged["accepted_clean"] / max(1, merged["sheets"] - merged["needs_review"]), 4
@@ -511,6 +517,7 @@ def _tally() -> dict:
         "sheets": 0,
         "needs_review": 0,
         "refused": Counter(),
+        "code_read": 0,
         "accepted": 0,
         "accepted_clean": 0,
         "silent": 0,
