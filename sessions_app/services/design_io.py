@@ -6,8 +6,8 @@ is reported with its path, e.g. ``sessions[0].questions[3].options: a ranking ne
 least 2 options``.
 
 The dossier travels as metadata, never as files: its links are created, and a document
-only when this installation already keeps a file with its SHA-256 (``dossier.kept_file``);
-the others are named by ``documents_to_upload``, for the organiser to upload on the
+only when this installation already keeps a file with its SHA-256 that the importer may
+see already (``dossier.kept_file``); the others are named by ``documents_to_upload``, for the organiser to upload on the
 dossier page. Such a missing file never fails the import.
 """
 
@@ -301,11 +301,11 @@ def _link_check(item: dict) -> dict:
     )
 
 
-def documents_to_upload(data: dict) -> list[dict]:
+def documents_to_upload(data: dict, user=None) -> list[dict]:
     """The documents of a (valid) design file's dossier whose file this installation does
-    not keep: ``path`` (``dossier.documents[0]``), ``title``, ``sha256`` and
-    ``content_type``. An import leaves them out; the organiser uploads them on the new
-    process's dossier page."""
+    not keep, or keeps but not for ``user`` (``dossier.kept_file``): ``path``
+    (``dossier.documents[0]``), ``title``, ``sha256`` and ``content_type``. An import
+    leaves them out; the organiser uploads them on the new process's dossier page."""
     return [
         {
             "path": f"dossier.documents[{index}]",
@@ -314,7 +314,7 @@ def documents_to_upload(data: dict) -> list[dict]:
             "content_type": item["content_type"],
         }
         for index, item in enumerate(data.get("dossier", {}).get("documents", []))
-        if dossier.kept_file(item["sha256"], item["content_type"]) is None
+        if dossier.kept_file(item["sha256"], item["content_type"], user=user) is None
     ]
 
 
@@ -323,7 +323,7 @@ def _dossier_import(*, user, process: Process, data: dict) -> None:
     and every document whose file is kept here."""
     part = data.get("dossier", {})
     for item in part.get("documents", []):
-        content = dossier.kept_file(item["sha256"], item["content_type"])
+        content = dossier.kept_file(item["sha256"], item["content_type"], user=user)
         if content is None:
             continue  # named by ``documents_to_upload``
         dossier.document_add(
@@ -422,7 +422,7 @@ def process_import(*, user, data) -> Process:
 
     Raises ``DesignError("import_invalid")`` listing every problem; nothing is created then.
     The dossier's links are created, and its documents whose file is kept here; the rest
-    are named by ``documents_to_upload(data)`` (the import does not fail for them).
+    are named by ``documents_to_upload(data, user)`` (the import does not fail for them).
     """
     problems = design_file_problems(data)
     if problems:

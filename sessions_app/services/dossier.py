@@ -65,16 +65,39 @@ def kept_path(sha256: str, content_type: str) -> Path:
     return Path(settings.MEDIA_ROOT) / "dossier" / f"{sha256}{ending}"
 
 
-def kept_file(sha256: str, content_type: str) -> bytes | None:
-    """The bytes of a file this installation keeps under ``sha256`` (any process's), or
-    None when there is none or it no longer matches its hash."""
+def kept_file(sha256: str, content_type: str, *, user=None) -> bytes | None:
+    """The bytes of a file this installation keeps under ``sha256``, or None when there is
+    none or it no longer matches its hash. With ``user`` (a design file's import): only a
+    file ``user`` may see already, shown in the dossier of a published or closed process,
+    or of one they have a role on. Files stay kept after they are taken out of a dossier,
+    and every file's hash is in its process's public log, so a hash alone must not bring
+    back a file that was taken out, or one of a draft the importer cannot see."""
     if not isinstance(sha256, str) or len(sha256) != 64 or set(sha256) - set("0123456789abcdef"):
         return None  # never a path from anything but a hash
+    if user is not None and not _visible_to(user, sha256, content_type):
+        return None
     path = kept_path(sha256, content_type)
     if not path.is_file():
         return None
     content = path.read_bytes()
     return content if hashlib.sha256(content).hexdigest() == sha256 else None
+
+
+#: At most this many dossier rows are looked at for one file's visibility (a file shown in
+#: more dossiers than this is in a published one long before).
+VISIBLE_ROWS = 50
+
+
+def _visible_to(user, sha256: str, content_type: str) -> bool:
+    """Whether ``user`` may see a file shown in some dossier (not taken out)."""
+    shown = DossierDocument.objects.filter(
+        sha256=sha256, content_type=content_type, removed_at__isnull=True
+    ).select_related("process")[:VISIBLE_ROWS]
+    return any(
+        document.process.state != ProcessState.DRAFT
+        or permissions.has_capability(user, document.process, "view")
+        for document in shown
+    )
 
 
 def _text(value, *, code: str, limit: int) -> str:

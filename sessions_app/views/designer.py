@@ -279,7 +279,7 @@ def process_import(request):
             problems = [_file_problem(problem) for problem in error.problems]
         else:
             messages.success(request, _("The design has been imported as a new draft process."))
-            uploads = design_io.documents_to_upload(data)
+            uploads = design_io.documents_to_upload(data, request.user)
             for document in uploads:
                 messages.warning(
                     request,

@@ -191,3 +191,39 @@ def test_a_bad_dossier_in_a_file_is_reported_with_its_path(
     with pytest.raises(DesignError):
         process_import(user=organiser, data=data)
     assert LogEntry.objects.count() == before
+
+
+def test_a_hash_alone_brings_back_no_file_the_importer_may_not_see(
+    with_dossier, organiser, make_user
+):
+    """Every file's hash is in its process's public log, and files stay kept after they
+    are taken out of a dossier. Another organiser's design file naming such a hash gets no
+    copy: not of a draft they have no role on, nor of a document taken out; a document
+    shown on a published process's public page is theirs to reuse."""
+    from django.utils import timezone
+
+    from sessions_app.models import Process, ProcessState
+    from sessions_app.staff_permissions import organise_grant
+
+    other = make_user("otto")
+    organise_grant(other)
+    other = type(other).objects.get(pk=other.pk)
+    exported = process_to_dict(with_dossier)
+    titles = ["Raadsvoorstel", "Schetsontwerp"]
+    # A draft of someone else's: nothing attached, both named to be uploaded.
+    copy_ = process_import(user=other, data=copy.deepcopy(exported))
+    assert not copy_.documents.exists()
+    assert [d["title"] for d in documents_to_upload(exported, other)] == titles
+    # Its own organiser may reuse its files.
+    assert documents_to_upload(exported, organiser) == []
+    # Published: the files are on the public page, and anyone may reuse them.
+    Process.objects.filter(pk=with_dossier.pk).update(
+        state=ProcessState.PUBLISHED, published_at=timezone.now()
+    )
+    assert documents_to_upload(exported, other) == []
+    # Taken out of the dossier: no longer shown anywhere, so not brought back by its hash.
+    shown = DossierDocument.objects.get(process=with_dossier, title="Raadsvoorstel")
+    dossier.item_remove(user=organiser, process=with_dossier, document_id=shown.pk)
+    again = process_import(user=other, data=copy.deepcopy(exported))
+    assert [d.title for d in again.documents.all()] == ["Schetsontwerp"]
+    assert [d["title"] for d in documents_to_upload(exported, other)] == ["Raadsvoorstel"]

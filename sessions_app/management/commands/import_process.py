@@ -52,7 +52,7 @@ class Command(TranslatedCommand):
                 _("%(n)d problem(s); nothing was created.") % {"n": len(error.problems)}
             ) from None
         # Dossier documents whose file this installation does not keep were left out.
-        for document in documents_to_upload(data):
+        for document in documents_to_upload(data, user):
             self.stderr.write(
                 _(
                     "%(file)s: %(path)s: upload this file on the dossier page: “%(title)s” (SHA-256 %(sha256)s)"
