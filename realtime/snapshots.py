@@ -30,7 +30,7 @@ from sessions_app.models import (
 )
 from sessions_app.opinion.summary import summary as opinion_summary
 from sessions_app.results import paper_provisional, question_results
-from sessions_app.selectors import map_signatures, moderation_queue, stored_map
+from sessions_app.selectors import ASKED_WAITING, map_signatures, moderation_queue, stored_map
 from sessions_app.services.hands import hands_rule_applies
 
 K = QuestionKind
@@ -310,12 +310,8 @@ def _qna_waiting(session: LiveSession) -> dict[int, tuple]:
     waiting: dict[int, list] = {}
     for author, asked in (
         Option.objects.filter(
-            question__session=session,
-            question__kind=K.QNA,
-            moderation=Moderation.PENDING,
-            author__isnull=False,
+            ASKED_WAITING, question__session=session, question__kind=K.QNA, author__isnull=False
         )
-        .exclude(text="")  # erased: nothing to show its asker
         .order_by("pk")
         .values_list("author_id", "pk")
     ):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from dataclasses import replace
 
-from django.db.models import Count, Prefetch, QuerySet
+from django.db.models import BooleanField, Count, ExpressionWrapper, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from .logchain import ChainReport, format_time, verify_chain
@@ -155,6 +155,12 @@ def log_verify(*, process: Process) -> ChainReport:
     return report
 
 
+#: A question to the panel that waits for a facilitator and is shown to its asker only
+#: (``participant_answers``, and the snapshots' ``realtime.snapshots._qna_waiting``):
+#: pending, and not erased (an erased one has nothing to show).
+ASKED_WAITING = Q(moderation=Moderation.PENDING) & ~Q(text="")
+
+
 def participant_answers(participant) -> dict:
     """The participant's counting answers in this session, in the realtime protocol's
     answer shapes; statements as ``{statement id: vote}``; a Q&A round as ``{asked id:
@@ -168,14 +174,16 @@ def participant_answers(participant) -> dict:
         .prefetch_related("items")
     )
     answers: dict[str, object] = {}
-    for question_id, asked_id, moderation, text in Option.objects.filter(
-        author=participant, question__kind=QuestionKind.QNA
-    ).values_list("question_id", "pk", "moderation", "text"):
+    for question_id, asked_id, waits, text in (
+        Option.objects.filter(author=participant, question__kind=QuestionKind.QNA)
+        .annotate(waits=ExpressionWrapper(ASKED_WAITING, output_field=BooleanField()))
+        .values_list("question_id", "pk", "waits", "text")
+    ):
         # A Q&A round: the phone's own questions (marked, and not upvoted by it), and
         # those still waiting for a facilitator (shown to their asker only).
         round_ = answers.setdefault(str(question_id), {})
         round_.setdefault("own", []).append(asked_id)
-        if moderation == Moderation.PENDING and text:  # (an erased one: nothing to show)
+        if waits:
             round_.setdefault("waiting", []).append({"id": asked_id, "text": text})
     for response in rows:
         question = response.question
