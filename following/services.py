@@ -11,7 +11,7 @@ The answer to a request is the same whether the address is new, waiting or follo
 and a confirmation mail goes to one address for one process at most once an hour.
 
 Error codes (``FollowError``): ``following_off``, ``process_not_public``,
-``invalid_email``, ``too_many_pending``, ``unknown_token``, ``expired_token``.
+``invalid_email``, ``too_many_requests``, ``too_many_pending``, ``unknown_token``, ``expired_token``.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from django.utils.translation import gettext_lazy as _
 
 from sessions_app.exceptions import InspraakError
 from sessions_app.models import Process, ProcessState
+from sessions_app.rate_limits import count_allowed
 from sessions_app.services.log import SYSTEM, log_append
 
 from .models import Follower, Token
@@ -43,6 +44,10 @@ FOLLOW_CODES = {
     "following_off": _("Following by e-mail is not available on this site."),
     "process_not_public": _("This process has not been published."),
     "invalid_email": _("Give a valid e-mail address, such as name@example.nl."),
+    "too_many_requests": _(
+        "Too many requests to follow came from your network in the last hour. Try again "
+        "later, or follow the Atom feed."
+    ),
     "too_many_pending": _(
         "Too many requests to follow this process are waiting for confirmation. Try again "
         "tomorrow, or follow the Atom feed."
@@ -110,15 +115,28 @@ def followers_count(process: Process) -> int:
     return Follower.objects.filter(process=process, confirmed_at__isnull=False).count()
 
 
-def follow_request(*, process: Process, email, base_url: str, now: datetime | None = None) -> None:
+#: Requests to follow from one network address in an hour (``follow_request``'s
+#: ``network``): a script cannot fill a process's ``FOLLOW_PENDING_MAX`` and lock the
+#: form for everyone else, while a household, or a room sharing the venue's Wi-Fi,
+#: follows freely.
+REQUESTS_PER_HOUR = 30
+
+
+def follow_request(
+    *, process: Process, email, base_url: str, now: datetime | None = None, network: str = ""
+) -> None:
     """Ask to follow ``process`` at ``email``. The outcome is the same for an unknown, a
     waiting and a following address: a confirmation mail is sent (in the background) when
-    the address waits for one and none went in the last hour. Raises ``FollowError``."""
+    the address waits for one and none went in the last hour. ``network``: the request's
+    network address, counted (``REQUESTS_PER_HOUR``) once the address is valid. Raises
+    ``FollowError``."""
     if not enabled():
         raise FollowError("following_off")
     if process.state == ProcessState.DRAFT:
         raise FollowError("process_not_public")
     address = address_clean(email)
+    if network and not count_allowed("follow", network, REQUESTS_PER_HOUR, 3600):
+        raise FollowError("too_many_requests")
     digest = address_digest(address)
     now = now or timezone.now()
     expires = now + timedelta(hours=settings.FOLLOW_CONFIRM_HOURS)

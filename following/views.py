@@ -61,7 +61,10 @@ def follow(request, slug):
         email = request.POST.get("email", "")
         try:
             services.follow_request(
-                process=process, email=email, base_url=absolute_url(request, "")
+                process=process,
+                email=email,
+                base_url=absolute_url(request, ""),
+                network=request.META.get("REMOTE_ADDR", ""),
             )
         except FollowError as refusal:
             error = refusal

@@ -4,6 +4,7 @@ live in the services, not here."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import weakref
@@ -206,10 +207,10 @@ class PresenterConsumer(BaseConsumer):
 
     async def authorize(self, session):
         if session.process.state == ProcessState.DRAFT:
-            roles = await database_sync_to_async(permissions.user_roles)(
-                self.scope.get("user"), session.process
+            allowed = await database_sync_to_async(draft_presenter_allowed)(
+                self.scope.get("user"), self.scope.get("session"), session.process
             )
-            if not roles:
+            if not allowed:
                 await self.refuse("not_allowed", protocol.CLOSE_FORBIDDEN)
                 return False
         return True
@@ -409,14 +410,40 @@ class FacilitatorConsumer(BaseConsumer):
 
     async def authorize(self, session):
         user = self.scope.get("user")
-        allowed = await database_sync_to_async(permissions.has_capability)(
-            user, session.process, "facilitate"
-        )
-        if not allowed:
+        check = database_sync_to_async(console_allowed)
+        if not await check(user, self.scope.get("session"), session.process):
             await self.refuse("not_allowed", protocol.CLOSE_FORBIDDEN)
             return False
         self.user = user
+        self.recheck = asyncio.ensure_future(self._recheck(session.process))
         return True
+
+    async def _recheck(self, process) -> None:
+        """The account looked at again every ``RECHECK_SECONDS`` while the console stays
+        open: a role taken away, an account deactivated or logged out, or a second factor
+        now owed, and the console is closed (``not_allowed``, 4403) and leaves the room,
+        so its snapshots (the moderation queue, unrevealed results) stop."""
+        check = database_sync_to_async(console_allowed)
+        try:
+            while True:
+                await asyncio.sleep(RECHECK_SECONDS)
+                try:
+                    allowed = await check(self.user, self.scope.get("session"), process)
+                except Exception:  # the database away: look again next time
+                    logger.warning("looking at a console's account again failed", exc_info=True)
+                    continue
+                if not allowed:
+                    await self.leave_room()
+                    await self.refuse("not_allowed", protocol.CLOSE_FORBIDDEN)
+                    return
+        except asyncio.CancelledError:
+            pass
+
+    async def disconnect(self, code):
+        recheck = getattr(self, "recheck", None)
+        if recheck is not None:
+            recheck.cancel()
+        await super().disconnect(code)
 
     async def refuse_message(self, message: dict, code: str):
         """A refused command gets its ``result``, so the console can tell which."""
@@ -455,6 +482,38 @@ class FacilitatorConsumer(BaseConsumer):
         if notice:
             result["notice"] = notice
         await self.send_json(result)
+
+
+def draft_presenter_allowed(user, session, process) -> bool:
+    """A draft's presenter (a rehearsal): for its staff, with no second factor owed."""
+    from sessions_app import mfa
+
+    return bool(permissions.user_roles(user, process)) and not (
+        mfa.session_second_factor_missing(user, session)
+    )
+
+
+#: How often an open console's account is looked at again (seconds).
+RECHECK_SECONDS = 5.0
+
+
+def console_allowed(user, session, process) -> bool:
+    """Whether ``user``'s login (``session``, the socket's Django session) may run the
+    console of ``process`` now: the account active and still facilitating it, the login
+    not ended (logged out), and no second factor owed (``mfa.socket_second_factor_missing``,
+    as the console's page asks)."""
+    from django.contrib.auth import get_user_model
+
+    from sessions_app import mfa
+
+    if user is None or not user.is_authenticated:
+        return False
+    current = get_user_model().objects.filter(pk=user.pk, is_active=True).first()
+    if current is None or not permissions.has_capability(current, process, "facilitate"):
+        return False
+    if session is not None and session.session_key and not session.exists(session.session_key):
+        return False  # logged out meanwhile
+    return not mfa.session_second_factor_missing(current, session)
 
 
 def run_command(user_id: int, session_id: int, message: dict) -> str | None:

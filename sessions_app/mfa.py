@@ -78,15 +78,20 @@ def satisfied(request) -> bool:
     return bool(settings.OIDC_SATISFIES_MFA and request.session.get(VIA_KEY) == "oidc")
 
 
+#: Staff pages besides ``/manage/`` and the admin: the tellers' (``/t/``) and the
+#: presenter (staff only before its process is published).
+GATED_PREFIXES = ("/manage/", "/t/", "/present/")
+
+
 def gated_path(path: str) -> bool:
-    return path.startswith("/manage/") or path.startswith("/" + settings.ADMIN_PATH)
+    return path.startswith(GATED_PREFIXES) or path.startswith("/" + settings.ADMIN_PATH)
 
 
 class MfaGateMiddleware:
-    """Before ``/manage/`` and the admin, a session not verified by a second factor is
-    sent to give a code (when the account has two-factor on: it logged in some other way
-    than with its code, by single sign-on that does not count for it) or to set it up
-    (when the account must use it), and back after."""
+    """Before ``/manage/``, the tellers' pages, the presenter and the admin, a session not
+    verified by a second factor is sent to give a code (when the account has two-factor
+    on: it logged in some other way than with its code, by single sign-on that does not
+    count for it) or to set it up (when the account must use it), and back after."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -106,6 +111,25 @@ def second_factor_missing(request) -> bool:
         and not satisfied(request)
         and (required_for(user) or has_device(user))
     )
+
+
+def session_second_factor_missing(user, session) -> bool:
+    """``second_factor_missing`` for a websocket (the console's): ``session`` is the
+    socket's Django session, in which django-otp keeps the device that verified the login
+    (``otp_device_id``) and the login keeps how it was made."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.models import Device
+
+    if user is None or not user.is_authenticated:
+        return False
+    if not (required_for(user) or has_device(user)):
+        return False
+    stored = session.get(DEVICE_ID_SESSION_KEY) if session is not None else None
+    device = Device.from_persistent_id(stored) if stored else None
+    if device is not None and device.user_id == user.pk:
+        return False
+    via_oidc = session is not None and session.get(VIA_KEY) == "oidc"
+    return not (settings.OIDC_SATISFIES_MFA and via_oidc)
 
 
 def second_factor_redirect(request):

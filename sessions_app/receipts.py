@@ -9,13 +9,9 @@ into a code, and a guess is one of about 2**71.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
-import time
 from dataclasses import dataclass
 
-from django.conf import settings
-from django.core.cache import cache
 from django.utils.translation import gettext as _
 
 from sessions_app import checkpoints, merkle
@@ -29,6 +25,7 @@ from sessions_app.models import (
     ResponseStatus,
     SheetState,
 )
+from sessions_app.rate_limits import count_allowed
 
 #: Checks of receipts from one address per minute (a person checks a few; a script that
 #: guesses codes is stopped, though a guess would not succeed anyway).
@@ -37,23 +34,9 @@ CHECKS_PER_MINUTE = 30
 
 def check_allowed(address: str, now: float | None = None) -> bool:
     """Count a check from ``address`` unless it had ``CHECKS_PER_MINUTE`` in the last
-    minute (six buckets of ten seconds, so a burst across a minute's turn is caught too);
-    whether it may go ahead. Per server process, under a keyed hash of the address."""
-    now = time.time() if now is None else now
-    digest = hmac.new(settings.SECRET_KEY.encode(), address.encode(), hashlib.sha256)
-    current = int(now // 10)
-    keys = [
-        f"inspraak:receipts:{digest.hexdigest()[:24]}:{bucket}"
-        for bucket in range(current - 5, current + 1)
-    ]
-    if sum(cache.get_many(keys).values()) >= CHECKS_PER_MINUTE:
-        return False
-    cache.add(keys[-1], 0, timeout=70)
-    try:
-        cache.incr(keys[-1])
-    except ValueError:  # expired in between
-        cache.set(keys[-1], 1, timeout=70)
-    return True
+    minute (``rate_limits``: per server process, under a keyed hash of the address);
+    whether it may go ahead."""
+    return count_allowed("receipts", address, CHECKS_PER_MINUTE, 60, now)
 
 
 @dataclass(frozen=True)

@@ -187,12 +187,13 @@ def scan_add(
         raise InputRejected("same_image") from None  # the same file at the same moment
 
 
-def earlier_scan(upload, *, user) -> FormScan | None:
-    """The scan this same file made when ``user`` gave it before (``upload``: bytes or a
-    file), to show what became of it; None for a file someone else gave."""
+def earlier_scan(upload, *, user, session: LiveSession) -> FormScan | None:
+    """The scan this same file made when ``user`` gave it before for ``session``
+    (``upload``: bytes or a file), to show what became of it; None for a file someone
+    else gave, or gave for another session (whose answers this page does not show)."""
     data = upload if isinstance(upload, bytes) else _read_upload(upload)
     digest = hashlib.sha256(data).hexdigest()
-    return FormScan.objects.filter(sha256=digest, created_by=user).first()
+    return FormScan.objects.filter(sha256=digest, created_by=user, session=session).first()
 
 
 def _read_upload(upload) -> bytes:

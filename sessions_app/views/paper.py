@@ -256,7 +256,7 @@ def paper_action(request, slug: str, session_id: int):
 
         _attempt(request, void, _("The form has been voided."))
     elif action == "resolve":
-        sheet = get_object_or_404(PaperSheet, pk=request.POST.get("sheet"), session=session)
+        sheet = get_object_or_404(PaperSheet, pk=_int(request.POST.get("sheet")), session=session)
         _attempt(
             request,
             lambda: reconciliation.sheet_conflict_resolve(
@@ -266,7 +266,7 @@ def paper_action(request, slug: str, session_id: int):
         )
     elif action == "card":
         response = get_object_or_404(
-            Response, pk=request.POST.get("response"), question__session=session
+            Response, pk=_int(request.POST.get("response")), question__session=session
         )
         _attempt(
             request,
@@ -517,7 +517,12 @@ def entry_answers(data, questions) -> dict:
             answers[str(question.pk)] = {"value": data[prefix + "value"]}
         elif kind == QuestionKind.RANKING:
             places = {o.pk: data.get(f"{prefix}rank_{o.pk}", "") for o in question.printed}
-            given = sorted((int(v), o) for o, v in places.items() if v.strip().isdigit())
+            # (ASCII digits only: "²" is a digit to ``isdigit`` and no number to ``int``.)
+            given = sorted(
+                (int(v), o)
+                for o, v in places.items()
+                if v.strip().isascii() and v.strip().isdigit()
+            )
             if given:
                 if [place for place, _o in given] != list(range(1, len(given) + 1)):
                     raise InputRejected("ranking_invalid")

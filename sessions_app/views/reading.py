@@ -138,7 +138,7 @@ def _photo_taken(request, session_id: int):
         # The same photo sent again by the same teller (a double tap, a retry after a
         # lost connection): refused, and what became of it the first time is shown.
         earlier = (
-            reading.earlier_scan(request.FILES["photo"], user=request.user)
+            reading.earlier_scan(request.FILES["photo"], user=request.user, session=session)
             if getattr(error, "code", "") == "same_image"
             else None
         )

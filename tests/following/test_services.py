@@ -165,6 +165,26 @@ def test_an_expired_row_asked_again_starts_afresh(published):
     assert row.expires_at > timezone.now()
 
 
+def test_one_network_cannot_fill_the_pending_cap_and_lock_the_form(published, monkeypatch):
+    """A script sending made-up addresses from one network is stopped at
+    ``REQUESTS_PER_HOUR`` (an hour's count, per network address); a resident on another
+    network still follows."""
+    from django.core.cache import cache
+
+    from following import services
+
+    cache.clear()
+    monkeypatch.setattr(services, "REQUESTS_PER_HOUR", 3)
+    for number in range(3):
+        ask(published, f"verzonnen{number}@example.nl", network="198.51.100.7")
+    with pytest.raises(FollowError) as refused:
+        ask(published, "verzonnen9@example.nl", network="198.51.100.7")
+    assert refused.value.code == "too_many_requests"
+    assert Follower.objects.count() == 3
+    ask(published, "bewoner@example.nl", network="203.0.113.5")
+    assert Follower.objects.count() == 4
+
+
 def test_pending_addresses_are_capped_per_process_alike_for_known_and_unknown(published, settings):
     settings.FOLLOW_PENDING_MAX = 2
     ask(published, "a@example.nl")

@@ -8,6 +8,8 @@ import re
 import pytest
 from asgiref.sync import sync_to_async
 
+from realtime import protocol
+from realtime.broadcaster import get_broadcaster
 from realtime.protocol import MAX_MESSAGE_BYTES
 from sessions_app.models import LogEntry, Option, Response, ResponseStatus
 from sessions_app.services.facilitation import question_close, question_open
@@ -652,6 +654,67 @@ async def test_a_role_taken_away_counts_from_the_next_command(room, facilitator_
     )
     result = await console.receive_type("result")
     assert (result["ok"], result["code"]) == (False, "not_staff")
+    await console.close()
+
+
+async def test_an_open_console_is_closed_once_its_account_may_no_longer_use_it(
+    room, facilitator_headers, organiser, client, monkeypatch
+):
+    """The snapshots carry the moderation queue and unrevealed results: a console whose
+    role is taken away, or whose login ends, is closed within ``RECHECK_SECONDS`` and
+    leaves the room, not only refused its next command."""
+    from realtime import consumers
+    from sessions_app.models import StaffRole
+    from sessions_app.services.staff import staff_revoke
+
+    monkeypatch.setattr(consumers, "RECHECK_SECONDS", 0.1)
+    session, _questions = room
+    broadcaster = get_broadcaster()
+    console = Client(f"/ws/facilitate/{session.join_code}/", facilitator_headers)
+    await console.connect()
+    await console.receive_type("welcome")
+    assert len(broadcaster.rooms[session.pk].members["facilitator"]) == 1
+    role = await sync_to_async(
+        lambda: StaffRole.objects.select_related("process", "user").get(user__username="fenna")
+    )()
+    await sync_to_async(staff_revoke)(user=organiser, staff_role=role)
+    refused = await console.receive_type("error")
+    assert refused["code"] == "not_allowed"
+    closed = await console.communicator.receive_output(timeout=5)
+    assert closed == {"type": "websocket.close", "code": protocol.CLOSE_FORBIDDEN}
+    assert (
+        session.pk not in broadcaster.rooms
+        or not (broadcaster.rooms[session.pk].members["facilitator"])
+    )
+    # Logged out in the browser: the console it left open closes too.
+    await sync_to_async(
+        lambda: StaffRole.objects.create(process=role.process, user=role.user, role=role.role)
+    )()
+    again = Client(f"/ws/facilitate/{session.join_code}/", facilitator_headers)
+    await again.connect()
+    await again.receive_type("welcome")
+    await sync_to_async(client.logout)()
+    assert (await again.receive_type("error"))["code"] == "not_allowed"
+    await again.close()
+
+
+async def test_a_console_is_refused_while_its_login_owes_a_second_factor(
+    room, facilitator_headers, settings
+):
+    """As the console's page, the console's socket asks for the second factor a
+    two-factor account owes (here: an account with an authenticator that logged in
+    without its code)."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from sessions_app.models import User
+
+    session, _questions = room
+    await sync_to_async(
+        lambda: TOTPDevice.objects.create(user=User.objects.get(username="fenna"), confirmed=True)
+    )()
+    console = Client(f"/ws/facilitate/{session.join_code}/", facilitator_headers)
+    await console.connect()
+    assert (await console.receive())["code"] == "not_allowed"
     await console.close()
 
 

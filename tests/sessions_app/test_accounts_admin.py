@@ -52,6 +52,15 @@ def test_the_admin_logs_in_through_our_login(client, admin_user):
     assert client.get(reverse("admin:index")).status_code == 200
 
 
+def test_the_admin_login_never_sends_away_from_the_site(admin_client):
+    """A signed-in admin following a crafted admin login link stays on the site."""
+    url = reverse("admin:login")
+    away = admin_client.get(url, {"next": "https://evil.example/phish"})
+    assert away.status_code == 302 and away.url == reverse("admin:index")
+    here = admin_client.get(url, {"next": reverse("admin:sessions_app_user_changelist")})
+    assert here.url == reverse("admin:sessions_app_user_changelist")
+
+
 def test_accounts_list_and_search(admin_client, make_user):
     make_user("frits")
     make_user("greet")

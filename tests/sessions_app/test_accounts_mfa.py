@@ -271,3 +271,19 @@ def test_an_account_with_two_factor_on_owes_a_code_even_when_not_required(client
     assert response.url.startswith(reverse("login_code"))
     settings.OIDC_SATISFIES_MFA = True
     assert client.get(reverse("designer:process_list")).status_code == 200
+
+
+def test_the_tellers_pages_ask_for_the_second_factor_too(client, staff, settings):
+    """Not only /manage/: the tellers' pages (photos of forms, typed entries) ask a login
+    that owes its second factor for it as well."""
+    with_device(staff)
+    client.force_login(staff)
+    session = client.session
+    session[mfa.VIA_KEY] = "oidc"
+    session.save()
+    settings.OIDC_SATISFIES_MFA = False
+    response = client.get(reverse("paper:teller_home"))
+    assert response.status_code == 302 and response.url.startswith(reverse("login_code"))
+    assert mfa.gated_path("/present/ABC123/") and not mfa.gated_path("/p/plein/")
+    settings.OIDC_SATISFIES_MFA = True
+    assert client.get(reverse("paper:teller_home")).status_code == 200

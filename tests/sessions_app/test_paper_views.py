@@ -152,6 +152,16 @@ def test_teller_refusals_are_explained(client, printed, paper_session, teller, o
     ).content.decode()
     assert "Give each option a different place" in page
     assert not Response.objects.filter(sheet=sheet).exists()
+    # A superscript two is a digit to Python's isdigit, but no place: ignored, no error.
+    typed = client.post(
+        entry_url(sheet),
+        {
+            "client_id": "d" * 32,
+            f"q{questions['ranking'].pk}-rank_{option(questions['ranking'])}": "\u00b2",
+        },
+    )
+    assert typed.status_code in (200, 400, 422)
+    assert not Response.objects.filter(sheet=sheet).exists()
 
 
 def test_teller_types_a_code_for_the_session(client, printed, paper_session, teller):
@@ -269,3 +279,12 @@ def test_joining_with_an_attendee_card(client, printed, paper_session, organiser
         "online": "superseded",
         "paper": "counted",
     }
+
+
+def test_a_paper_action_with_a_malformed_id_is_not_found(client, paper_session, organiser):
+    """A forged or garbled form field is a 404, never a server error."""
+    session, _q = paper_session
+    client.force_login(organiser)
+    action = reverse("paper:action", args=[session.process.slug, session.pk])
+    assert client.post(action, {"action": "resolve", "sheet": "abc"}).status_code == 404
+    assert client.post(action, {"action": "card", "response": "1; drop"}).status_code == 404

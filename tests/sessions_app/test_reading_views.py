@@ -51,7 +51,7 @@ def upload(client, session, shot, name="form.jpg"):
 
 
 def test_the_teller_page_offers_the_camera_and_a_photo_counts_at_once(
-    client, paper_session, printed, teller, marks, make_user, grant
+    client, paper_session, printed, teller, marks, make_user, grant, organiser
 ):
     session, q = paper_session
     [sheet] = printed(1)
@@ -84,6 +84,18 @@ def test_the_teller_page_offers_the_camera_and_a_photo_counts_at_once(
     client.force_login(other)
     copied = upload(client, session, shots[-1]).content.decode()
     assert "has been read before" in copied and f"Form {sheet.serial}" not in copied
+    # The same teller giving that file again in another session (of another process,
+    # perhaps, where their role has ended) is shown nothing of what was read here.
+    from sessions_app.services.live_sessions import live_session_create
+    from tests.conftest import session_spec
+
+    elsewhere = live_session_create(user=organiser, process=session.process, spec=session_spec())
+    client.force_login(teller)
+    twice = client.post(
+        reverse("paper:teller_photo", args=[elsewhere.pk]),
+        {"photo": SimpleUploadedFile("form.jpg", shots[-1], content_type="image/jpeg")},
+    ).content.decode()
+    assert "has been read before" in twice and f"Form {sheet.serial}" not in twice
 
 
 def test_a_file_that_is_no_photo_gets_a_clear_reason(client, paper_session, teller):

@@ -1,0 +1,37 @@
+"""Requests counted per network address, for the public forms a script could flood (a
+receipt check, a request to follow by e-mail). Nothing personal is kept: the counts live
+in this server process's cache under a keyed hash of the address, in six buckets of a
+sixth of the window each, so a burst across a bucket's turn is counted too."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import time
+
+from django.conf import settings
+from django.core.cache import cache
+
+
+def count_allowed(
+    kind: str, address: str, limit: int, window: float, now: float | None = None
+) -> bool:
+    """Count one request of ``kind`` from ``address`` unless it had ``limit`` in the last
+    ``window`` seconds; whether it may go ahead."""
+    now = time.time() if now is None else now
+    digest = hmac.new(settings.SECRET_KEY.encode(), address.encode(), hashlib.sha256)
+    span = window / 6
+    current = int(now // span)
+    keys = [
+        f"inspraak:{kind}:{digest.hexdigest()[:24]}:{bucket}"
+        for bucket in range(current - 5, current + 1)
+    ]
+    if sum(cache.get_many(keys).values()) >= limit:
+        return False
+    timeout = round(window + span)
+    cache.add(keys[-1], 0, timeout=timeout)
+    try:
+        cache.incr(keys[-1])
+    except ValueError:  # expired in between
+        cache.set(keys[-1], 1, timeout=timeout)
+    return True
