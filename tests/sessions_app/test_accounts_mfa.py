@@ -257,16 +257,22 @@ def test_a_required_second_factor_cannot_be_turned_off(
     assert mfa.has_device(organiser)
 
 
-def test_an_account_with_two_factor_on_owes_a_code_even_when_not_required(client, staff, settings):
-    """A session that did not give a code (a single sign-on not trusted for it) is asked
-    for one before /manage/, also where the site does not require two-factor."""
-    assert not settings.MFA_REQUIRED_FOR_ORGANISERS
+def owing_a_code(client, staff, settings) -> None:
+    """``staff`` (two-factor on) logged in by a single sign-on the site does not trust
+    for it: the session owes the account's own code."""
     with_device(staff)
     client.force_login(staff)
     session = client.session
     session[mfa.VIA_KEY] = "oidc"
     session.save()
     settings.OIDC_SATISFIES_MFA = False
+
+
+def test_an_account_with_two_factor_on_owes_a_code_even_when_not_required(client, staff, settings):
+    """A session that did not give a code (a single sign-on not trusted for it) is asked
+    for one before /manage/, also where the site does not require two-factor."""
+    assert not settings.MFA_REQUIRED_FOR_ORGANISERS
+    owing_a_code(client, staff, settings)
     response = client.get(reverse("designer:process_list"))
     assert response.url.startswith(reverse("login_code"))
     settings.OIDC_SATISFIES_MFA = True
@@ -276,12 +282,7 @@ def test_an_account_with_two_factor_on_owes_a_code_even_when_not_required(client
 def test_the_tellers_pages_ask_for_the_second_factor_too(client, staff, settings):
     """Not only /manage/: the tellers' pages (photos of forms, typed entries) ask a login
     that owes its second factor for it as well."""
-    with_device(staff)
-    client.force_login(staff)
-    session = client.session
-    session[mfa.VIA_KEY] = "oidc"
-    session.save()
-    settings.OIDC_SATISFIES_MFA = False
+    owing_a_code(client, staff, settings)
     response = client.get(reverse("paper:teller_home"))
     assert response.status_code == 302 and response.url.startswith(reverse("login_code"))
     assert mfa.gated_path("/present/ABC123/") and not mfa.gated_path("/p/plein/")
