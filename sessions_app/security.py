@@ -60,10 +60,15 @@ def lockout_ends(request, credentials: dict | None = None) -> datetime | None:
 
 
 class AxesHandler(AxesDatabaseHandler):
-    """Axes' database handler, plus one logged event when an account gets locked."""
+    """Axes' database handler, without the browser's description, plus one logged event
+    when an account gets locked."""
 
     def user_login_failed(self, sender, credentials: dict, request=None, **kwargs):
         already = bool(getattr(request, "axes_locked_out", False))
+        if request is not None:
+            # Kept no more than the lockout needs: the browser's description (which can
+            # name a person's device) is not stored with the failed attempt.
+            request.axes_user_agent = ""
         super().user_login_failed(sender, credentials, request, **kwargs)
         if request is None:
             return

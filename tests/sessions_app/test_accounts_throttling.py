@@ -59,6 +59,19 @@ def test_wrong_passwords_lock_the_account_from_that_network(client, staff, setti
     assert "frits" not in message and "127.0.0.1" not in message and WRONG not in message
 
 
+def test_a_failed_login_keeps_no_description_of_the_browser(client, staff):
+    """What the lockout needs only: the user name tried and a coded network address."""
+    client.post(
+        reverse("login"),
+        {"username": "frits", "password": WRONG},
+        REMOTE_ADDR="127.0.0.1",
+        HTTP_USER_AGENT="Mozilla/5.0 (iPhone) Jan-de-Vries-iPhone",
+    )
+    [kept] = AccessAttempt.objects.all()
+    assert kept.user_agent == "" and "Jan" not in kept.get_data
+    assert "127.0.0.1" not in kept.ip_address
+
+
 def test_the_right_password_is_refused_while_locked(client, staff):
     for _ in range(5):
         attempt(client, "frits", WRONG)

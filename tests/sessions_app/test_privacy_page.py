@@ -116,6 +116,10 @@ def test_the_page_says_plainly_what_is_and_is_not_logged(client):
     assert "responsibility of the organisation running this installation" in page
     assert "autoriteitpersoonsgegevens.nl" in page
     assert "style=" not in page and "<script" not in page
+    # What the public data does hold of staff: their account's user name.
+    assert "hold the user name of their account" in page
+    assert "Notes that facilitators write about a meeting" in page
+    assert "<dt>Staff accounts</dt>" in page
 
 
 def test_the_page_has_headings_in_order(client):
