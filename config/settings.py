@@ -288,7 +288,10 @@ AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "code", "csrfmiddlewareto
 AXES_VERBOSE = False
 
 # E-mail (password reset): EMAIL_URL (smtp://user:pass@host:587/?tls=True), or EMAIL_HOST
-# and its companions; without either, mails are printed to the console.
+# and its companions. Without either, mails are printed to the console with DEBUG, and
+# otherwise dropped: a reset link and an address printed to stdout would land in the
+# journal, which holds no personal data (``manage.py check --deploy`` warns, W001 of
+# sessions_app.checks).
 EMAIL_URL = os.environ.get("EMAIL_URL", "")
 if EMAIL_URL:
     _email = dj_email_url.parse(EMAIL_URL)
@@ -311,8 +314,10 @@ elif os.environ.get("EMAIL_HOST"):
     EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", not env_bool("EMAIL_USE_SSL", False))
     EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
     EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
-else:
+elif DEBUG:
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.dummy.EmailBackend"
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "inspraak@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # A reset link is valid this long (Django's default is three days).

@@ -43,7 +43,8 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from sessions_app.feeds import NEWS as FEED_NEWS
-from sessions_app.models import LogEntry, Option, Process, Question
+from sessions_app.feeds import asked_shown, written_answer_title
+from sessions_app.models import LogEntry, Process, Question
 
 from .models import Follower, Token
 from .news import NEWS_ACTIONS, is_news
@@ -170,8 +171,7 @@ def news_items(process: Process, entries: list[LogEntry], follower: Follower) ->
     in the Atom feed where it has words for them. Call inside the process's language."""
     wanted = {e.data.get("question") for e in entries if e.action == "results.revealed"}
     texts = dict(Question.objects.filter(pk__in=wanted).values_list("pk", "text"))
-    asked = {e.data.get("asked") for e in entries if e.action == "qna.answered"}
-    asked_texts = dict(Option.objects.filter(pk__in=asked).values_list("pk", "text"))
+    shown = asked_shown(entries)  # an answered question's text only once approved
     items, seen = [], set()
     for entry in entries:
         data = entry.data or {}
@@ -202,8 +202,7 @@ def news_items(process: Process, entries: list[LogEntry], follower: Follower) ->
                 )
             )
         elif entry.action == "qna.answered":
-            question = asked_texts.get(data.get("asked")) or _("(text erased)")
-            title = str(FEED_NEWS["qna.answered"](entry, question))
+            title = written_answer_title(entry, shown)
             items.append(
                 Item(entry.seq, title, _page(follower, process, "follow-up"), data.get("text", ""))
             )

@@ -76,13 +76,22 @@ class FollowError(InspraakError):
         return str(FOLLOW_CODES.get(self.code, self.code))
 
 
+#: Mail backends with which no mail reaches anyone.
+NO_MAIL_BACKENDS = frozenset(
+    {
+        "django.core.mail.backends.console.EmailBackend",
+        "django.core.mail.backends.dummy.EmailBackend",
+    }
+)
+
+
 def enabled() -> bool:
     """Whether following by e-mail is on: ``FOLLOW_BY_EMAIL``, and mail actually goes out
-    (outside ``DEBUG``, the console backend would print addresses into the log)."""
+    (outside ``DEBUG``: without a mail server the site sends nothing, and the console
+    backend would print addresses into the log)."""
     if not settings.FOLLOW_BY_EMAIL:
         return False
-    console = settings.EMAIL_BACKEND == "django.core.mail.backends.console.EmailBackend"
-    return settings.DEBUG or not console
+    return settings.DEBUG or settings.EMAIL_BACKEND not in NO_MAIL_BACKENDS
 
 
 def address_clean(value) -> str:

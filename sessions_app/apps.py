@@ -6,3 +6,6 @@ class SessionsAppConfig(AppConfig):
     name = "sessions_app"
     verbose_name = _("Participation")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from . import checks  # noqa: F401  (registers the system checks)

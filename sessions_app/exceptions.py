@@ -150,7 +150,7 @@ INPUT_CODES: dict[str, Promise] = {
     "asked_unknown": _("That question is not in this question round."),
     "merge_invalid": _(
         "These two questions cannot be merged: choose two different questions of the same "
-        "round, neither merged already."
+        "round, both approved and neither merged already."
     ),
     "answer_mode": _("Choose how the panel answered."),
     "answer_text": _("Type the answer's summary, in at most 2000 characters."),

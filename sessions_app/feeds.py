@@ -15,7 +15,15 @@ from django.utils.feedgenerator import Atom1Feed
 from django.utils.translation import gettext as _
 
 from . import checkpoints
-from .models import FollowUpOutcome, LogEntry, Option, Process, ProcessState, Question
+from .models import (
+    FollowUpOutcome,
+    LogEntry,
+    Moderation,
+    Option,
+    Process,
+    ProcessState,
+    Question,
+)
 
 #: The log actions that are news for the public, and how each is told.
 NEWS = {
@@ -32,6 +40,29 @@ NEWS = {
     "qna.answered": lambda entry, q: _("Written answer: %(question)s") % {"question": q},
 }
 LIMIT = 50
+
+
+def asked_shown(entries) -> dict[int, str]:
+    """The texts of the questions to the panel that the ``qna.answered`` ``entries``
+    answer, by id: only the approved ones (a question hidden by moderation after it was
+    answered, or never approved, keeps its text off the news), an erased one as ""."""
+    asked = {e.data.get("asked") for e in entries if e.action == "qna.answered"}
+    return dict(
+        Option.objects.filter(pk__in=asked, moderation=Moderation.APPROVED).values_list(
+            "pk", "text"
+        )
+    )
+
+
+def written_answer_title(entry, shown: dict[int, str]) -> str:
+    """The news of a written answer (``shown``: ``asked_shown``): the question it
+    answers when that is public, else a wording without it."""
+    asked = entry.data.get("asked")
+    if asked not in shown:
+        return _("The panel's answer to a question was recorded.")
+    return str(NEWS["qna.answered"](entry, shown[asked] or _("(text erased)")))
+
+
 #: The namespace of the feed's signed tree head (``docs/transparency-log.md``).
 NAMESPACE = "https://inspraak.example/ns/transparency"
 
@@ -100,19 +131,20 @@ class ProcessFeed(Feed):
         entries = list(LogEntry.objects.filter(news, process=process).order_by("-seq")[:LIMIT])
         wanted = {e.data.get("question") for e in entries if e.data.get("question")}
         texts = dict(Question.objects.filter(pk__in=wanted).values_list("pk", "text"))
-        asked = {e.data.get("asked") for e in entries if e.action == "qna.answered"}
-        asked_texts = dict(Option.objects.filter(pk__in=asked).values_list("pk", "text"))
+        shown = asked_shown(entries)
         # Per item, not on the feed object: one feed object serves every request.
         for entry in entries:
             entry.process = process
             if entry.action == "qna.answered":
-                entry.question_text = asked_texts.get(entry.data.get("asked")) or _("(text erased)")
+                entry.question_text = ""
+                entry.title = written_answer_title(entry, shown)
             else:
                 entry.question_text = texts.get(entry.data.get("question"), "")
+                entry.title = str(NEWS[entry.action](entry, entry.question_text))
         return entries
 
     def item_title(self, entry):
-        return str(NEWS[entry.action](entry, entry.question_text))
+        return entry.title
 
     def item_description(self, entry):
         if entry.action == "follow_up.recorded":

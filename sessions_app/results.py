@@ -284,12 +284,13 @@ def _panel_answer(answer: PanelAnswer | None, today) -> dict | None:
 def _qna(question: Question, options, base: dict) -> dict:
     """A Q&A round: each shown asked question with its upvotes split by source (a person
     who upvoted two merged questions counts once), the hands counted for a paper
-    question, the texts merged into it and the panel's answer; most votes first."""
+    question, the approved texts merged into it and the panel's answer; most votes
+    first."""
     everything = list(question.options.all())
     shown = [o for o in options if o.merged_into_id is None]
     merged: dict[int, list] = {o.pk: [] for o in shown}
     for option in everything:
-        if option.merged_into_id in merged and option.moderation != Moderation.HIDDEN:
+        if option.merged_into_id in merged and option.moderation == Moderation.APPROVED:
             merged[option.merged_into_id].append(option)
     votes = {o.pk: split() for o in shown}
     voters = split()

@@ -73,10 +73,12 @@ def process_follow_ups(*, process: Process) -> list[FollowUp]:
     )
 
 
-def written_answers(*, process: Process) -> list[dict]:
+def written_answers(*, process: Process, public: bool = False) -> list[dict]:
     """The questions to the panel whose answer was promised in writing, with the promise
-    and (once given) the written answer: ``asked`` (the Option), ``due``, ``overdue``,
-    ``answer`` (the written answer's text, or ""), ``answered_on``. Due dates first."""
+    and (once given) the written answer: ``asked`` (the Option), ``text`` (the question's,
+    "" once erased), ``hidden`` (``public``: a question not approved, or hidden after it
+    was answered, keeps its text off the public page), ``due``, ``overdue``, ``answer``
+    (the written answer's text, or ""), ``answered_on``. Due dates first."""
     from .models import PanelAnswer, PanelAnswerMode
 
     latest: dict[int, PanelAnswer] = {}
@@ -96,9 +98,12 @@ def written_answers(*, process: Process) -> list[dict]:
         written = now.mode == PanelAnswerMode.WRITTEN
         if now.mode not in (PanelAnswerMode.IN_WRITING, PanelAnswerMode.WRITTEN):
             continue  # answered otherwise later (in the room, or a summary)
+        hidden = public and promise.asked.moderation != Moderation.APPROVED
         found.append(
             {
                 "asked": promise.asked,
+                "text": "" if hidden else promise.asked.text,
+                "hidden": hidden,
                 "due": promise.due if not written else (now.due or promise.due),
                 "overdue": not written and promise.due < today,
                 "answer": now.text if written else "",

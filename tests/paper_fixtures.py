@@ -62,3 +62,19 @@ def phone_answer(participant, question, index: int, client_id: str):
         answer={"option": option(question, index)},
         client_id=client_id,
     )
+
+
+@pytest.fixture
+def double_entry(paper_session, make_user, grant):
+    """The process in double entry, with two tellers (tom and tess)."""
+    from sessions_app.models import EntryMode, Process
+
+    session, _questions = paper_session
+    Process.objects.filter(pk=session.process_id).update(entry_mode=EntryMode.DOUBLE)
+    session.process.refresh_from_db()
+    tellers = []
+    for name in ("tom", "tess"):
+        teller = make_user(name)
+        grant(session.process, teller, Role.TELLER)
+        tellers.append(teller)
+    return tellers

@@ -14,14 +14,18 @@ PRODUCTION = {
     "DEBUG": "0",
     "SECRET_KEY": "a-long-random-production-key-0d9c8b7a6f5e4d3c2b1a0f9e8d7c6b5a4f3e2d1c",
     "ALLOWED_HOSTS": "inspraak.zuiderhaven.nl",
+    "EMAIL_URL": "smtp://inspraak:secret@mail.zuiderhaven.nl:587/?tls=True",
 }
+#: The mail settings a developer's shell may hold: each test says its own.
+MAIL = {"EMAIL_URL", "EMAIL_HOST"}
 
 
 def run(code_or_args, **env):
     clean = {
         k: v
         for k, v in os.environ.items()
-        if k not in {"DEBUG", "SECRET_KEY", "HTTPS", "ALLOWED_HOSTS", "DATABASE_URL", "REDIS_URL"}
+        if k
+        not in {"DEBUG", "SECRET_KEY", "HTTPS", "ALLOWED_HOSTS", "DATABASE_URL", "REDIS_URL", *MAIL}
     }
     args = code_or_args if isinstance(code_or_args, list) else ["-c", code_or_args]
     return subprocess.run(
@@ -48,6 +52,37 @@ def settings_in(env: dict, expression: str):
 def test_check_deploy_passes_with_production_variables():
     result = run(["manage.py", "check", "--deploy", "--fail-level", "WARNING"], **PRODUCTION)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_without_a_mail_server_production_drops_mails_and_check_deploy_warns():
+    """A reset mail printed on the console would put its link and address in the journal:
+    outside DEBUG, with no EMAIL_URL or EMAIL_HOST, mails go nowhere, and the deploy
+    check says so."""
+    bare = {k: v for k, v in PRODUCTION.items() if k not in MAIL}
+    assert settings_in(bare, "settings.EMAIL_BACKEND") == (
+        "django.core.mail.backends.dummy.EmailBackend"
+    )
+    assert settings_in({"DEBUG": "1"}, "settings.EMAIL_BACKEND") == (
+        "django.core.mail.backends.console.EmailBackend"
+    )
+    assert settings_in(PRODUCTION, "settings.EMAIL_BACKEND") == (
+        "django.core.mail.backends.smtp.EmailBackend"
+    )
+    assert settings_in({**bare, "EMAIL_HOST": "mail.zuiderhaven.nl"}, "settings.EMAIL_BACKEND") == (
+        "django.core.mail.backends.smtp.EmailBackend"
+    )
+    result = run(["manage.py", "check", "--deploy", "--fail-level", "WARNING"], **bare)
+    assert result.returncode != 0
+    assert "sessions_app.W001" in result.stdout + result.stderr
+    assert "No mail server is configured" in result.stdout + result.stderr
+    # A plain check (no --deploy) stays quiet: a developer's machine needs no mail server.
+    assert run(["manage.py", "check", "--fail-level", "WARNING"], **bare).returncode == 0
+    # Mails asked for on the console outside DEBUG: warned about too.
+    console = run(
+        ["manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        **{**bare, "EMAIL_URL": "console:"},
+    )
+    assert "sessions_app.W002" in console.stdout + console.stderr
 
 
 def test_production_refuses_to_start_without_a_secret_key():
@@ -117,3 +152,27 @@ def test_sqlite_runs_in_wal_mode_with_a_busy_timeout():
         # The log's file is cut back to 64 MB each time it starts afresh.
         cursor.execute("PRAGMA journal_size_limit")
         assert cursor.fetchone()[0] == 64 * 1024 * 1024
+
+
+@pytest.mark.django_db
+def test_without_a_mail_server_the_reset_page_answers_alike_and_prints_nothing(
+    client, make_user, settings, capsys
+):
+    """With the dummy backend (production without a mail server) the reset request
+    answers as for any address, and neither the link nor the address reaches stdout."""
+    from django.core import mail
+    from django.urls import reverse
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.dummy.EmailBackend"
+    user = make_user("frits")
+    user.email = "frits@voorbeeldstad.nl"
+    user.save()
+    capsys.readouterr()
+    known = client.post(reverse("password_reset"), {"email": "frits@voorbeeldstad.nl"})
+    unknown = client.post(reverse("password_reset"), {"email": "nobody@example.org"})
+    assert known.status_code == unknown.status_code == 302
+    assert known.url == unknown.url == reverse("password_reset_done")
+    printed = capsys.readouterr()
+    assert "frits@voorbeeldstad.nl" not in printed.out + printed.err
+    assert "/reset/" not in printed.out + printed.err
+    assert not getattr(mail, "outbox", [])  # nothing was kept either

@@ -130,12 +130,13 @@ def participation_part(process: Process) -> dict[int, dict[str, int]]:
     return participation(question__session__process=process)
 
 
+#: Statements a person wrote (a participant's own, a comment imported from Polis): their
+#: text is public only once approved.
+WRITTEN = (StatementOrigin.PARTICIPANT, StatementOrigin.IMPORT)
+
+
 def _shown(option: Option, staff: bool) -> bool:
-    return (
-        staff
-        or option.origin != StatementOrigin.PARTICIPANT
-        or option.moderation == Moderation.APPROVED
-    )
+    return staff or option.origin not in WRITTEN or option.moderation == Moderation.APPROVED
 
 
 def question_part(question: Question, *, staff: bool = False) -> dict:

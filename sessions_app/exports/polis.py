@@ -11,7 +11,7 @@ comment and their group on the opinion map. Comment and voter ids are Polis's ow
 conversation was imported from Polis (every statement and voter has one), else numbers
 from 0 in the order of the question's statements and of the participants' first votes.
 Nothing personal is written: a voter is a number, an author too; a participant's own
-statement that was not approved is withheld, as in the open data.
+statement or an imported comment that was not approved is withheld, as in the open data.
 """
 
 from __future__ import annotations
@@ -69,14 +69,16 @@ def _csv(rows: list[list]) -> str:
     return buffer.getvalue()
 
 
+#: Statements a person wrote: a participant's own, and a comment imported from Polis.
+WRITTEN = (StatementOrigin.PARTICIPANT, StatementOrigin.IMPORT)
+
+
 def _body(statement) -> str:
-    """A statement's text, as the open data gives it: a participant's own statement only
-    once approved (one waiting or hidden may say what its author would not want public);
-    in its place, a note that it is withheld, so that the comment is still there."""
-    if (
-        statement.origin != StatementOrigin.PARTICIPANT
-        or statement.moderation == Moderation.APPROVED
-    ):
+    """A statement's text, as the open data gives it: one a person wrote (a participant's
+    own, a comment imported from Polis) only once approved (one waiting or hidden may say
+    what its author would not want public); in its place, a note that it is withheld, so
+    that the comment is still there."""
+    if statement.origin not in WRITTEN or statement.moderation == Moderation.APPROVED:
         return statement.text
     return gettext("(withheld: a participant's statement that was not approved)")
 

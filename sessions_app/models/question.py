@@ -218,9 +218,11 @@ class Option(models.Model):
             models.CheckConstraint(
                 condition=models.Q(origin__in=StatementOrigin.values), name="option_origin_valid"
             ),
-            # A participant's statement may be erased (``services.texts.erase``).
+            # A participant's statement, or one imported from their comment in Polis, may
+            # be erased (``services.texts.erase``).
             models.CheckConstraint(
-                condition=~models.Q(text="") | models.Q(origin=StatementOrigin.PARTICIPANT),
+                condition=~models.Q(text="")
+                | models.Q(origin__in=[StatementOrigin.PARTICIPANT, StatementOrigin.IMPORT]),
                 name="option_text_not_empty",
             ),
             models.UniqueConstraint(

@@ -6,7 +6,10 @@ MEDIA_ROOT/exports/ and is served only to the process's staff.
 
 A request while the same output is still being made joins that run; a request when
 nothing has been logged since the last finished file gets that file. Files are kept for
-``KEEP_FOR`` and then removed with their job.
+``KEEP_FOR`` and then removed with their job (``prune``: on every request, and by the
+daily ``manage.py purge``). A file made before a text of its process was erased (by
+``services.texts.erase``: a request, or retention) may still hold that text: from the
+erasure on it is no longer handed out, and is removed with its job (``withdrawn``).
 """
 
 from __future__ import annotations
@@ -19,12 +22,13 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from sessions_app import permissions
 from sessions_app.exceptions import ExportError
 from sessions_app.exports import data, open_data, report, tables, workbook
-from sessions_app.models import ExportJob, Process
+from sessions_app.models import ExportJob, Process, TextContent
 
 from . import background
 
@@ -101,7 +105,7 @@ def export_request(*, user, process: Process, fmt: str) -> tuple[ExportJob, bool
     permissions.require(user, process, capability(fmt))
     if fmt not in OUTPUTS:
         raise ExportError("export_format", params={"formats": ", ".join(OUTPUTS)})
-    _prune()
+    prune()
     with transaction.atomic():
         # One request at a time per process: two clicks make one run.
         process = Process.objects.select_for_update(no_key=True).get(pk=process.pk)
@@ -208,16 +212,82 @@ def _fail(job: ExportJob, error: str) -> None:
     )
 
 
-def _prune() -> None:
-    """Remove finished jobs older than ``KEEP_FOR``, with their files."""
-    old = ExportJob.objects.filter(created_at__lt=timezone.now() - KEEP_FOR).exclude(
-        state__in=ACTIVE
+def _erased_since():
+    """Texts of the job's process erased at or after the job was asked for (a subquery)."""
+    return TextContent.objects.filter(
+        process_id=OuterRef("process_id"), erased_at__gte=OuterRef("created_at")
     )
-    for job in old:
-        path = file_path(job)
-        if path is not None:
-            path.unlink(missing_ok=True)
-    old.delete()
+
+
+def withdrawn(job: ExportJob, now=None) -> bool:
+    """Whether a finished job's file may no longer be handed out: it is older than
+    ``KEEP_FOR``, or a text of its process was erased since it was asked for (the file may
+    hold the text). A job still waiting or being made is judged when it is finished."""
+    if job.state in ACTIVE:
+        return False
+    now = now or timezone.now()
+    if job.created_at < now - KEEP_FOR:
+        return True
+    return TextContent.objects.filter(
+        process_id=job.process_id, erased_at__gte=job.created_at
+    ).exists()
+
+
+def discard(job: ExportJob) -> None:
+    """Delete the job with every file it left: the output, a half-written one, its
+    progress."""
+    path = file_path(job)
+    if path is not None:
+        path.unlink(missing_ok=True)
+    progress_path(job).unlink(missing_ok=True)
+    for partial in export_dir().glob(f".{job.pk}-*.part"):
+        partial.unlink(missing_ok=True)
+    ExportJob.objects.filter(pk=job.pk).delete()
+
+
+def prune(now=None) -> int:
+    """Remove, with their files, the finished jobs that are ``withdrawn`` (older than
+    ``KEEP_FOR``, or made before an erasure of their process's texts) and the runs lost
+    longer than ``KEEP_FOR`` ago; then any file in the export folder older than
+    ``KEEP_FOR`` that no job names (a deleted process's, a crashed run's). Returns the
+    number of jobs removed."""
+    now = now or timezone.now()
+    cutoff = now - KEEP_FOR
+    finished = (
+        ExportJob.objects.exclude(state__in=ACTIVE)
+        .annotate(erased=Exists(_erased_since()))
+        .filter(Q(created_at__lt=cutoff) | Q(erased=True))
+    )
+    lost = [
+        job
+        for job in ExportJob.objects.filter(state__in=ACTIVE, created_at__lt=cutoff)
+        if is_stale(job)
+    ]
+    gone = [*finished, *lost]
+    for job in gone:
+        discard(job)
+    _sweep(cutoff)
+    return len(gone)
+
+
+def _sweep(cutoff) -> None:
+    directory = export_dir()
+    if not directory.is_dir():
+        return
+    named = set(ExportJob.objects.exclude(file="").values_list("file", flat=True))
+    running = [
+        f".{pk}" for pk in ExportJob.objects.filter(state__in=ACTIVE).values_list("pk", flat=True)
+    ]
+    for path in directory.iterdir():
+        if not path.is_file() or path.name in named:
+            continue
+        if any(path.name.startswith((f"{p}-", f"{p}.")) for p in running):
+            continue  # a run's half-written file or progress
+        try:
+            if path.stat().st_mtime < cutoff.timestamp():
+                path.unlink(missing_ok=True)
+        except OSError:
+            continue
 
 
 def start_export(job: ExportJob) -> None:

@@ -7,7 +7,14 @@ kept as superseded, so the history is there and only the latest counts, as in Po
 A conversation of any size: the comments are not a design's statements (which are capped
 to what fits on paper) but written straight in, like the votes, in chunks. Everything is
 checked before anything is created (``opinion.polis.read_conversation``), and it is
-created in one transaction, with one log entry naming the files' SHA-256."""
+created in one transaction, with one log entry naming the files' SHA-256.
+
+A comment is what a person wrote: as a participant's proposed statement, its text is a
+``TextContent`` row of its own (``services.texts``), and the log holds only its
+commitment, so that an erasure request or the retention purge can erase it. No comment's
+text is in the log: the design the process is created from has a placeholder statement
+(``PLACEHOLDER``), taken out before the comments go in. A seed comment (the
+conversation's owners') is the organisers' statement, as a design's."""
 
 from __future__ import annotations
 
@@ -34,10 +41,13 @@ from sessions_app.models import (
 )
 from sessions_app.opinion.polis import PROGRESS_ROWS, Conversation, read_conversation
 
-from . import counting, design_io
+from . import counting, design_io, texts
 from .log import actor_for, log_append
 
 CHUNK = 2000
+#: The statement the design needs (a statements question has at least one), never a
+#: comment's text: the design is logged (``question.created``). Taken out at once.
+PLACEHOLDER = "…"
 
 
 def _design(conversation: Conversation, language: str) -> dict:
@@ -66,8 +76,9 @@ def _design(conversation: Conversation, language: str) -> dict:
                     {
                         "kind": "statements",
                         "text": (conversation.description or conversation.topic)[:500],
-                        # The first; the rest are written straight in (any number).
-                        "statements": [conversation.comments[0].body],
+                        # Not a comment: those are written straight in (any number),
+                        # their texts kept apart from the log.
+                        "statements": [PLACEHOLDER],
                     }
                 ],
             }
@@ -90,21 +101,27 @@ def polis_import(*, directory: Path, user=None, language: str = "en", on_progres
         process = design_io.process_import(user=user, data=_design(conversation, language))
         question = Question.objects.get(session__process=process)
         session = question.session
-        first = question.options.get()
-        _statement(first, conversation.comments[0])
-        first.created_at = conversation.comments[0].at
-        first.save()
+        question.options.all().delete()  # the placeholder
         columns = [f.attname for f in Option._meta.concrete_fields if not f.primary_key]
 
         def row(position: int, comment) -> dict:
             option = _statement(Option(question_id=question.pk, position=position), comment)
             return {c: getattr(option, c) for c in columns} | {"created_at": comment.at}
 
-        rest = list(enumerate(conversation.comments[1:], start=2))
-        statement_pks = [first.pk]
-        for start in range(0, len(rest), CHUNK):
-            chunk = rest[start : start + CHUNK]
-            statement_pks += insert_rows(Option, (row(p, c) for p, c in chunk))
+        numbered = list(enumerate(conversation.comments, start=1))
+        statement_pks = []
+        committed = []  # (statement, commitment) of each comment a participant wrote
+        for start in range(0, len(numbered), CHUNK):
+            chunk = numbered[start : start + CHUNK]
+            pks = insert_rows(Option, (row(p, c) for p, c in chunk))
+            statement_pks += pks
+            made = [
+                (pk, texts.commit(process.pk, c.body, now=c.at, option_id=pk))
+                for pk, (_p, c) in zip(pks, chunk, strict=True)
+                if not c.seed
+            ]
+            texts.insert(m for _pk, m in made)
+            committed += [(pk, m.commitment) for pk, m in made]
         statement_of = dict(zip((c.id for c in conversation.comments), statement_pks, strict=True))
         Question.objects.filter(pk=question.pk).rules_changed()
 
@@ -138,6 +155,11 @@ def polis_import(*, directory: Path, user=None, language: str = "en", on_progres
                 "files": conversation.digests,
                 "statements": len(conversation.comments),
                 "hidden": sum(c.moderated == -1 or c.meta for c in conversation.comments),
+                # Each comment a participant wrote, by its text's commitment (never the
+                # text: it can be erased, ``services.texts``).
+                "comments": [
+                    {"statement": pk, "text_commitment": commitment} for pk, commitment in committed
+                ],
                 "participants": len(voters),
                 "votes": len(conversation.votes),
                 # Binds every stored vote to this entry (``binding.imported_digest``).
@@ -155,7 +177,7 @@ def polis_import(*, directory: Path, user=None, language: str = "en", on_progres
 def _statement(option: Option, comment) -> Option:
     """``option`` as the comment says: its text and id; hidden when moderated out or a
     meta comment (both left out of Polis's groups), waiting when not moderated; a seed
-    comment is the organisers'."""
+    comment is the organisers'. Its text's ``TextContent`` row is the caller's."""
     option.text = comment.body
     option.external_id = str(comment.id)
     option.origin = StatementOrigin.ORGANISER if comment.seed else StatementOrigin.IMPORT

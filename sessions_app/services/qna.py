@@ -157,7 +157,7 @@ def qna_merge(*, user, asked: Option, into: Option) -> Option:
     """Merge the duplicate ``asked`` into ``into``: both texts are kept, the duplicate is
     no longer shown on its own, and its upvotes (and hands) count for ``into``; a person
     who upvoted both counts once. Questions merged into the duplicate earlier move along.
-    Logged (``qna.merged``)."""
+    Both must be approved (``merge_invalid``). Logged (``qna.merged``)."""
     question = into.question
     _facilitated(user, question)
     with transaction.atomic():
@@ -175,6 +175,9 @@ def qna_merge(*, user, asked: Option, into: Option) -> Option:
             or asked.merged_into_id is not None
             or into.merged_into_id is not None
             or into.moderation != Moderation.APPROVED
+            # A duplicate's text is published under the question it joins: only once
+            # approved (one waiting may say what its asker would not want public).
+            or asked.moderation != Moderation.APPROVED
         ):
             raise InputRejected("merge_invalid")
         moved = list(Option.objects.filter(merged_into=asked).values_list("pk", flat=True))

@@ -23,10 +23,11 @@ from sessions_app.models import (
     SheetEntry,
     SheetReading,
     SheetState,
+    TextKind,
 )
 from sessions_app.signals import question_changed, send_on_commit, session_changed
 
-from . import counting, paper
+from . import counting, paper, texts
 from .log import actor_for, log_append
 
 
@@ -75,7 +76,9 @@ def sheet_conflict_resolve(
 def sheet_void(*, user, sheet: PaperSheet, reason: str) -> PaperSheet:
     """Take a sheet out of the count, with a reason (a spoiled form, a duplicate). Its
     answers, if it had counted, become ``voided``; answers of the same attendee card that
-    it had replaced count again; a statement it proposed is hidden. Raises
+    it had replaced count again; a statement it proposed is hidden. The reason may speak
+    about a person, so the log holds its commitment (``reason_commitment``), like a
+    moderation reason's: it is kept apart and can be erased (``texts.erase``). Raises
     ``AccessDenied`` and ``InputRejected("reason_required")`` / ``("sheet_voided")``."""
     permissions.require(user, sheet.session.process, "facilitate")
     reason = clean_text(reason or "")[:500]
@@ -102,13 +105,14 @@ def sheet_void(*, user, sheet: PaperSheet, reason: str) -> PaperSheet:
         sheet.void_reason = reason
         paper.sheet_state_set(sheet, SheetState.VOIDED)
         paper.sheet_readings_follow(sheet)
+        process = sheet.session.process
         log_append(
-            process=sheet.session.process,
+            process=process,
             action="paper.voided",
             actor=actor_for(user),
             data={
                 "sheet": sheet.code,
-                "reason": reason,
+                "reason_commitment": texts.commit_one(process.pk, reason, kind=TextKind.REASON),
                 "answers_voided": len(active),
                 "restored": restored,
             },

@@ -1,6 +1,8 @@
 """Council outputs from the process page, for organisers, facilitators and reviewers
 (a 404 for anyone else): a button asks for one, a page follows it being made in the
-background (``services.exports``), and the file is downloaded from there."""
+background (``services.exports``), and the file is downloaded from there. A finished job
+older than ``exports.KEEP_FOR``, or made before a text of its process was erased, is
+deleted when it is opened and answers a 404, as a removed one does."""
 
 from __future__ import annotations
 
@@ -43,6 +45,9 @@ def _job(request, slug: str, job_id: int) -> ExportJob:
     process = staff_process(request, slug, "review")
     job = get_object_or_404(ExportJob.objects.select_related("process"), pk=job_id, process=process)
     if not permissions.has_capability(request.user, process, exports.capability(job.format)):
+        raise Http404
+    if exports.withdrawn(job):
+        exports.discard(job)
         raise Http404
     return job
 

@@ -55,7 +55,7 @@ def process_page(request, slug):
         "level_explanation": LEVEL_EXPLANATIONS.get(process.level),
         "levels": Level.choices,
         "follow_ups": selectors.process_follow_ups(process=process),
-        "written_answers": selectors.written_answers(process=process),
+        "written_answers": selectors.written_answers(process=process, public=True),
         "results": _published_results(process),
         **dossier_items(process),
     }

@@ -123,6 +123,42 @@ def test_a_written_answer_is_news_and_others_are_not(published, inbox):
     assert "Het antwoord." in inbox.received[0].body
 
 
+def test_a_written_answer_names_its_question_only_while_it_is_approved(published, inbox):
+    """A question to the panel hidden by moderation (after it was answered) is not named
+    in the news mail; an approved one is, and the answer itself is news either way."""
+    from sessions_app.models import Option
+
+    followers(published, inbox, 1)
+    round_ = published.sessions.get().questions.get()
+    asked = {
+        state: Option.objects.create(
+            question=round_,
+            position=10 + n,
+            text=f"Vraag over de buren ({state})",
+            origin="participant",
+            moderation=state,
+        )
+        for n, state in enumerate(("approved", "hidden", "pending"))
+    }
+    for state, option in asked.items():
+        log_append(
+            process=published,
+            action="qna.answered",
+            actor="system",
+            data={
+                "mode": PanelAnswerMode.WRITTEN,
+                "asked": option.pk,
+                "text": f"Antwoord {state}.",
+            },
+        )
+    assert mail.run(rate=10_000).news == 1
+    body = inbox.received[0].body
+    assert "Vraag over de buren (approved)" in body
+    assert "(hidden)" not in body and "(pending)" not in body
+    assert body.count("Het antwoord van het panel op een vraag is vastgelegd.") == 2
+    assert all(f"Antwoord {state}." in body for state in asked)
+
+
 def test_a_new_follower_gets_only_later_news(published, inbox):
     [first] = followers(published, inbox, 1)
     log_append(process=published, action="results.revealed", actor="system", data={})

@@ -239,6 +239,17 @@ def test_mails_only_printed_on_the_console_switch_following_off(published, setti
     assert refused.value.code == "following_off"
 
 
+def test_no_mail_server_switches_following_off(published, settings):
+    """Without a mail server the site sends nothing (the dummy backend): nobody may give
+    an address whose confirmation would never come."""
+    settings.EMAIL_BACKEND = "django.core.mail.backends.dummy.EmailBackend"
+    settings.DEBUG = False
+    with pytest.raises(FollowError) as refused:
+        ask(published)
+    assert refused.value.code == "following_off"
+    assert not Follower.objects.exists()
+
+
 def test_unsubscribe_deletes_the_address(published):
     follower = follow_confirmed(published)
     follow_confirmed(published, "tweede@example.nl")

@@ -4,6 +4,7 @@ button is pressed, and an export that only reads never holds the database's writ
 
 import io
 import json
+import os
 import sqlite3
 import threading
 import zipfile
@@ -19,8 +20,8 @@ from openpyxl import load_workbook
 
 from sessions_app.exceptions import AccessDenied, ExportError
 from sessions_app.exports import data, open_data
-from sessions_app.models import ExportJob, Role
-from sessions_app.services import exports
+from sessions_app.models import ExportJob, Role, TextContent
+from sessions_app.services import exports, texts
 from tests.paper_fixtures import option
 from tests.sessions_app.test_open_data import _answer, _phone, town_hall  # noqa: F401
 
@@ -293,3 +294,103 @@ def test_the_staff_variant_is_the_organisers_alone_from_request_to_file(
     client.force_login(organiser)
     _got, body = downloaded(client, process, job)
     assert json.loads(body)["process"]["slug"] == process.slug
+
+
+def _made(organiser, process, fmt):
+    job, _new = exports.export_request(user=organiser, process=process, fmt=fmt)
+    job = exports.run_export(job.pk)
+    assert job.state == "done" and exports.file_path(job).exists()
+    return job
+
+
+def test_a_file_past_its_day_is_not_handed_out_and_the_daily_purge_removes_it(
+    town_hall,  # noqa: F811
+    client,
+    organiser,
+    started,
+):
+    """``KEEP_FOR`` holds for the download and for the disk, even when nobody asks for
+    another export (the only moment the files used to be pruned)."""
+    session, _questions = town_hall
+    process = session.process
+    old = _made(organiser, process, "json-staff")
+    kept = _made(organiser, process, "xlsx")
+    old_path, kept_path = exports.file_path(old), exports.file_path(kept)
+    client.force_login(process.staff_roles.get(role=Role.ORGANISER).user)
+    ExportJob.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(hours=25))
+    for name in ("designer:export_file", "designer:export_page"):
+        assert client.get(reverse(name, args=[process.slug, old.pk])).status_code == 404
+    assert not old_path.exists() and not ExportJob.objects.filter(pk=old.pk).exists()
+    # The daily purge: nobody downloads it, nobody asks for another one.
+    call_command("purge", stdout=io.StringIO())
+    assert kept_path.exists()  # not a day old yet
+    ExportJob.objects.filter(pk=kept.pk).update(created_at=timezone.now() - timedelta(days=2))
+    call_command("purge", stdout=io.StringIO())
+    assert not kept_path.exists() and not ExportJob.objects.exists()
+
+
+def test_an_export_made_before_an_erasure_is_neither_downloaded_nor_kept(
+    town_hall,  # noqa: F811
+    client,
+    organiser,
+    started,
+):
+    """The staff variant holds withheld texts: once a text of the process is erased, a
+    file asked for before the erasure may still hold it, so it is gone too."""
+    session, _questions = town_hall
+    process = session.process
+    owner = process.staff_roles.get(role=Role.ORGANISER).user
+    before = _made(owner, process, "json-staff")
+    other = _made(owner, process, "csv")
+    path, other_path = exports.file_path(before), exports.file_path(other)
+    assert "Meer bankjes" in path.read_text()
+    text = TextContent.objects.get(process=process, text="Meer bankjes in de schaduw")
+    texts.erase(process=process, commitments=[text.commitment], reason="request", actor="test")
+    assert exports.withdrawn(ExportJob.objects.get(pk=before.pk))
+    client.force_login(owner)
+    url = reverse("designer:export_file", args=[process.slug, before.pk])
+    assert client.get(url).status_code == 404
+    assert not path.exists() and not ExportJob.objects.filter(pk=before.pk).exists()
+    # The other file, never opened again, goes with the daily purge.
+    call_command("purge", stdout=io.StringIO())
+    assert not other_path.exists() and not ExportJob.objects.filter(pk=other.pk).exists()
+    # One asked for after the erasure is made afresh, without the text, and handed out.
+    after = _made(owner, process, "json-staff")
+    _got, body = downloaded(client, process, after)
+    assert b"Meer bankjes" not in body
+    assert not exports.withdrawn(after)
+
+
+def test_a_running_export_is_judged_when_it_is_finished(town_hall, organiser, started):  # noqa: F811
+    """A run asked for before the erasure and finished after it may hold the text."""
+    session, _questions = town_hall
+    process = session.process
+    job, _new = exports.export_request(user=organiser, process=process, fmt="json-staff")
+    text = TextContent.objects.filter(process=process, erased_at__isnull=True).first()
+    texts.erase(process=process, commitments=[text.commitment], reason="request", actor="test")
+    assert not exports.withdrawn(job)  # still waiting: not judged yet
+    assert exports.prune() == 0 and ExportJob.objects.filter(pk=job.pk).exists()
+    finished = exports.run_export(job.pk)
+    assert exports.withdrawn(finished)
+    assert exports.prune() == 1 and not exports.file_path(finished).exists()
+
+
+def test_prune_removes_lost_runs_and_files_no_job_names(town_hall, organiser, started):  # noqa: F811
+    session, _questions = town_hall
+    process = session.process
+    lost, _new = exports.export_request(user=organiser, process=process, fmt="pdf")
+    ExportJob.objects.filter(pk=lost.pk).update(state="running")
+    folder = exports.export_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    partial = folder / f".{lost.pk}-abc.pdf.part"
+    partial.write_bytes(b"%PDF half")
+    stray, fresh = folder / "999-gone.json", folder / "998-new.json"
+    stray.write_text("{}")
+    fresh.write_text("{}")
+    day_ago = (timezone.now() - timedelta(days=2)).timestamp()
+    os.utime(stray, (day_ago, day_ago))
+    os.utime(partial, (day_ago, day_ago))
+    ExportJob.objects.filter(pk=lost.pk).update(created_at=timezone.now() - timedelta(days=2))
+    assert exports.prune() == 1
+    assert not partial.exists() and not stray.exists() and fresh.exists()
+    assert not ExportJob.objects.exists()

@@ -65,6 +65,13 @@ def test_a_polis_conversation_comes_back_out_as_polis_exported_it(tmp_path):
     }
     ours = {r["comment-id"]: r["moderated"] for r in rows(out / "comments.csv")}
     assert ours == theirs
+    # An accepted comment's text comes back; one moderated out or waiting is withheld.
+    texts = dict(question.options.values_list("external_id", "text"))
+    for row in rows(out / "comments.csv"):
+        if row["moderated"] == "1":
+            assert row["comment-body"] == texts[row["comment-id"]]
+        else:
+            assert row["comment-body"].startswith("(withheld"), row
     # Our groups are in the file, by Polis's voter ids.
     groups = {r["participant"]: r["group-id"] for r in rows(out / "participants-votes.csv")}
     assert {g for g in groups.values() if g} == {"0", "1"}

@@ -232,3 +232,92 @@ def test_meta_and_seed_comments_and_timestamps_in_seconds_mean_what_they_mean_in
     (folder / "comments.csv").write_text(text, encoding="utf-8")
     with pytest.raises(CommandError, match=r"comments.csv, line 2: is-meta must be 1, 0"):
         imported("", folder)
+
+
+def polis_comments(folder: str) -> dict[str, dict]:
+    with (DATA / folder / "comments.csv").open(encoding="utf-8") as f:
+        return {row["comment-id"]: row for row in csv.DictReader(f)}
+
+
+def test_imported_comments_are_texts_kept_apart_from_the_log_and_public_once_approved():
+    """A comment is what a person wrote: its text is a text row of its own, which the log
+    names by its commitment only (the design that made the question has a placeholder,
+    not the first comment), the log and every row still verify, and the open data shows
+    a comment's text only when Polis accepted it (a moderated-out or waiting one may say
+    what its writer would not want public)."""
+    import json
+
+    from sessions_app.binding import evidence_verify
+    from sessions_app.exports.data import question_part, texts_part
+    from sessions_app.models import TextContent
+    from sessions_app.services.polis_import import PLACEHOLDER
+
+    process = imported("15-per-hour-seattle")
+    question = Question.objects.get(session__process=process)
+    theirs = polis_comments("15-per-hour-seattle")
+    statements = {o.external_id: o for o in Option.objects.filter(question=question)}
+    assert {o.origin for o in statements.values()} == {"import"}
+
+    # Each comment's text is a text row, and the log has its commitment, never the text.
+    kept = {t.option_id: t for t in TextContent.objects.filter(process=process)}
+    assert sorted(kept) == sorted(o.pk for o in statements.values())
+    assert all(kept[o.pk].text == o.text for o in statements.values())
+    entry = LogEntry.objects.get(process=process, action="polis.imported")
+    assert {c["statement"]: c["text_commitment"] for c in entry.data["comments"]} == {
+        pk: t.commitment for pk, t in kept.items()
+    }
+    [created] = LogEntry.objects.filter(process=process, action="question.created")
+    assert created.data["statements"] == [PLACEHOLDER]
+    logged = "\n".join(
+        json.dumps(e.data, ensure_ascii=False) for e in LogEntry.objects.filter(process=process)
+    )
+    long_bodies = [o.text for o in statements.values() if len(o.text) >= 20]
+    assert long_bodies and not any(body in logged for body in long_bodies)
+    report, problem = evidence_verify(process=process)
+    assert report.ok and problem is None
+
+    # Public: a comment's text once approved; the staff variant keeps every text.
+    public = {o["id"]: o["text"] for o in question_part(question)["options"]}
+    staff = {o["id"]: o["text"] for o in question_part(question, staff=True)["options"]}
+    published = {t["text"] for t in texts_part(process)}
+    for cid, option in statements.items():
+        approved = theirs[cid]["moderated"] == "1"
+        assert (option.moderation == "approved") == approved
+        assert public[option.pk] == (option.text if approved else None)
+        assert staff[option.pk] == option.text
+        if len(option.text) >= 20:
+            assert (option.text in published) == approved
+    assert None in public.values()  # 23 moderated out and one waiting
+
+
+def test_an_imported_comment_is_erased_like_a_participants_statement():
+    """An erasure request (or the retention purge) erases an imported comment's text row
+    and logs it; the log and the rows still verify."""
+    from sessions_app.binding import evidence_verify
+    from sessions_app.models import TextContent
+    from sessions_app.services import texts
+
+    process = imported("15-per-hour-seattle")
+    option = Option.objects.filter(question__session__process=process).first()
+    text = TextContent.objects.get(option=option)
+    erased = texts.erase(
+        process=process, commitments=[text.commitment], reason="request", actor="system"
+    )
+    assert erased == [text.commitment]
+    text.refresh_from_db()
+    assert text.text == "" and text.salt == "" and text.erased_reason == "request"
+    assert LogEntry.objects.filter(process=process, action="content.erased").exists()
+    report, problem = evidence_verify(process=process)
+    assert report.ok and problem is None
+
+
+def test_an_erased_imported_comment_leaves_no_copy_on_its_statement():
+    from sessions_app.models import TextContent
+    from sessions_app.services import texts
+
+    process = imported("15-per-hour-seattle")
+    option = Option.objects.filter(question__session__process=process).first()
+    text = TextContent.objects.get(option=option)
+    texts.erase(process=process, commitments=[text.commitment], reason="request", actor="system")
+    option.refresh_from_db()
+    assert option.text == ""

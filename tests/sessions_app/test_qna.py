@@ -262,6 +262,29 @@ def test_merging_adds_up_votes_once_per_person_and_keeps_both_texts(
     assert rows_verify(process=process) is None
 
 
+def test_only_an_approved_duplicate_is_merged_and_listed(round_, phones, organiser, process):
+    """A duplicate's text is published under the question it joins: one waiting for
+    moderation (or hidden) cannot be merged, and the results list only approved
+    duplicates under a question (also when one was merged before this was checked)."""
+    question = round_()  # moderation first
+    first, _ = ask(phones[0], question, "Komt er een zebrapad?", "ask-id-0001")
+    approve(organiser, first)
+    waiting, _ = ask(phones[1], question, "Mijn buurman Jan rijdt te hard", "ask-id-0002")
+    hidden, _ = ask(phones[2], question, "Een oversteekplaats?", "ask-id-0003")
+    facilitation.statement_moderate(user=organiser, option=hidden, decision="hide", reason="dubbel")
+    refused("merge_invalid", qna.qna_merge, user=organiser, asked=waiting, into=first)
+    refused("merge_invalid", qna.qna_merge, user=organiser, asked=hidden, into=first)
+    assert Option.objects.filter(merged_into=first).count() == 0
+    later, _ = ask(phones[3], question, "Een zebrapad bij de school?", "ask-id-0004")
+    approve(organiser, later)
+    qna.qna_merge(user=organiser, asked=later, into=first)
+    assert rows_verify(process=process) is None
+    # A waiting duplicate merged before the merge checked it stays out of the list.
+    Option.objects.filter(pk__in=[waiting.pk, hidden.pk]).update(merged_into=first)
+    [listed] = shown(question)
+    assert [m["text"] for m in listed["merged"]] == ["Een zebrapad bij de school?"]
+
+
 def test_hiding_needs_a_reason_and_hidden_questions_leave_the_list(round_, phones, organiser):
     question = round_(qna_premoderate=False)
     asked, _ = ask(phones[0], question, "Iets kwetsends", "ask-id-0001")

@@ -280,6 +280,39 @@ def test_a_promised_written_answer_is_given_later_and_announced_in_the_feed(
     assert feed.count("Schriftelijk antwoord:") == 1  # the promise itself is not news
 
 
+def test_the_feed_names_an_answered_question_only_while_it_is_approved(client, round_, organiser):
+    """A question hidden by moderation after the panel answered it in writing leaves the
+    feed's news: the written answer is still news, worded without the question."""
+    session, question = round_
+    phone = participation.participant_join(session=session, via="room")
+    asked, _ = qna.qna_ask(
+        participant=phone,
+        question_id=question.pk,
+        text="Waarom woont Jan nog hier?",
+        client_id="ask-0000001",
+    )
+    qna.qna_answer(user=organiser, asked=asked, mode="in_writing", due=date(2027, 3, 1))
+    qna.qna_answer(user=organiser, asked=asked, mode="written", text="Het antwoord volgt.")
+    feed_url = reverse("public:feed", args=[session.process.slug])
+    assert (
+        "Schriftelijk antwoord: Waarom woont Jan nog hier?" in client.get(feed_url).content.decode()
+    )
+    facilitation.statement_moderate(
+        user=organiser, option=asked, decision="hide", reason="persoonlijk"
+    )
+    feed = client.get(feed_url).content.decode()
+    assert "Jan" not in feed
+    assert "Het antwoord van het panel op een vraag is vastgelegd." in feed
+    assert "Het antwoord volgt." in feed
+    # Nor does the process's public page show it among the written answers; staff do see it.
+    public = client.get(session.process.get_absolute_url()).content.decode()
+    written = public.split('id="written-answers"')[1]
+    assert "Waarom woont" not in written and "hidden by moderation" in written
+    client.force_login(organiser)
+    staff = client.get(reverse("designer:follow_up", args=[session.process.slug]))
+    assert "Waarom woont Jan nog hier?" in staff.content.decode()
+
+
 def test_every_staff_and_public_page_shows_a_round_with_questions(client, round_, organiser):
     """A process with a Q&A round and its questions, answers and a merge: the designer,
     console, paper, teller, log and public pages and the process's log page all render."""

@@ -13,6 +13,7 @@ from freezegun import freeze_time
 
 from sessions_app import binding
 from sessions_app.models import (
+    FacilitatorNote,
     FormScan,
     LogEntry,
     PageReading,
@@ -22,8 +23,10 @@ from sessions_app.models import (
     TextContent,
 )
 from sessions_app.services import facilitation, participation, reading, reconciliation
+from sessions_app.services.live_sessions import live_session_create
 from sessions_app.services.processes import process_close, process_publish
 from sessions_app.services.retention import EXPIRED
+from tests.conftest import session_spec
 from tests.paper_fixtures import option
 from tests.reading_helpers import photos
 
@@ -68,6 +71,7 @@ def files(folder):
 def test_purge_applies_each_rule_on_its_day(evening, organiser):
     session, q, phone = evening
     process = session.process
+    FacilitatorNote.objects.create(session=session, text="Piet liep boos weg.", author=organiser)
     folder = reading.readings_dir()
     assert FormScan.objects.exclude(file="").exists() and files(folder)
     counts = list(
@@ -92,9 +96,12 @@ def test_purge_applies_each_rule_on_its_day(evening, organiser):
     phone.refresh_from_db()
     assert phone.token.startswith(EXPIRED)
     assert TextContent.objects.filter(text="Ik ben Piet").exists()
-    # A year after closing: the written text goes, the counts stay.
+    assert FacilitatorNote.objects.filter(session=session).exists()
+    # A year after closing: the written text goes, and the facilitators' notes; the
+    # counts stay.
     with freeze_time(start + timedelta(days=1 + 366)):
-        purge()
+        assert "1 facilitators' notes" in purge()
+    assert not FacilitatorNote.objects.exists()
     kept = TextContent.objects.get(response__question=q["text"])
     assert (kept.text, kept.salt, kept.erased_reason) == ("", "", "retention")
     assert Response.objects.get(question=q["text"]).text == ""
@@ -105,7 +112,7 @@ def test_purge_applies_each_rule_on_its_day(evening, organiser):
     purged = list(LogEntry.objects.filter(process=process, action="retention.purged"))
     assert [e.data for e in purged] == [
         {"photos": 2, "pages": 2, "texts": 0, "links": 1},
-        {"photos": 0, "pages": 0, "texts": 1, "links": 0},
+        {"photos": 0, "pages": 0, "texts": 1, "links": 0, "notes": 1},
     ]
     erased = LogEntry.objects.get(process=process, action="content.erased")
     assert erased.data["reason"] == "retention" and kept.commitment in erased.data["commitments"]
@@ -132,3 +139,77 @@ def test_a_process_keeps_its_own_retention(evening, organiser):
         purge()
     assert not FormScan.objects.exclude(file="").exists()
     assert not Participant.objects.filter(token__isnull=True, joined_via="room").exists()
+
+
+@pytest.fixture
+def two_sessions(paper_session, printed, organiser, teller, make_question, tmp_path):
+    """A sheet of the first session read by ``read_forms`` without ``--session``, a
+    teller's photo of it given to the second session (which has no sheets of its own, so
+    its paper counting never closes), and a file given on the command line that was never
+    read (no session, no page)."""
+    session, q = paper_session
+    process = session.process
+    second = live_session_create(user=organiser, process=process, spec=session_spec())
+    make_question("single_choice", session=second)
+    process_publish(user=organiser, process=process)
+    facilitation.question_open(user=organiser, question=q["choice"])
+    [sheet] = printed(1)
+    marks = [("cross", q["choice"].pk, {"option": option(q["choice"], 1)})]
+    paths = []
+    for index, shot in enumerate(photos(sheet, marks)):
+        paths.append(tmp_path / f"{index}.png")
+        paths[-1].write_bytes(shot)
+    call_command("read_forms", *map(str, paths), stdout=io.StringIO())
+    [elsewhere] = photos(sheet, marks, pages=[1], seed=7)
+    photo = reading.scan_add(user=teller, session=second, data=elsewhere, origin="photo")
+    [outcome] = reading.scan_read(photo, user=teller)
+    assert (outcome.status, outcome.reason) == ("refused", "sheet_other_session")
+    [unread] = photos(sheet, pages=[1], seed=9)
+    lost = reading.scan_add(user=None, session=None, data=unread, origin="command")
+    return session, second, photo, lost
+
+
+@override_settings(RETENTION_PHOTOS_DAYS=30)
+def test_scans_without_a_session_or_without_sheets_go_too(two_sessions, organiser):
+    session, second, photo, lost = two_sessions
+    process = session.process
+    folder = reading.readings_dir()
+    loose = FormScan.objects.filter(session=None, origin="command").exclude(pk=lost.pk)
+    assert loose.count() == 2 and all(scan.file for scan in loose)
+    assert PageReading.objects.filter(scan__in=loose).exclude(image="").count() == 2
+    photo.refresh_from_db()
+    assert photo.file and lost.file  # a page naming a sheet, and a file never read
+    start = session.created_at
+    with freeze_time(start + timedelta(days=1)):
+        process_close(user=organiser, process=process)
+    session.refresh_from_db()
+    second.refresh_from_db()
+    assert session.paper_closed_at is not None and second.paper_closed_at is None
+    with freeze_time(start + timedelta(days=20)):
+        purge()
+    assert len(files(folder)) == 6  # 4 photos, 2 straightened pages: nothing due yet
+    with freeze_time(start + timedelta(days=32)):
+        out = purge()
+    assert files(folder) == []
+    assert not FormScan.objects.exclude(file="").exists()
+    assert not PageReading.objects.exclude(image="").exists()
+    # The process's log counts its own: both command-line pages and the second session's
+    # photo; the file that names no sheet belongs to no process.
+    logged = LogEntry.objects.get(process=process, action="retention.purged")
+    assert (logged.data["photos"], logged.data["pages"]) == (3, 2)
+    assert "Scans without a session: 1 photos" in out
+    with freeze_time(start + timedelta(days=40)):
+        assert "Nothing to remove." in purge()
+
+
+@override_settings(RETENTION_PHOTOS_DAYS=30)
+def test_a_loose_scan_waits_for_every_session_it_names(two_sessions, organiser):
+    """A scan without a session goes only when the sessions of the sheets it names are
+    due, not by its upload date; one that names none goes by its upload date."""
+    session, _second, _photo, lost = two_sessions
+    start = session.created_at
+    with freeze_time(start + timedelta(days=32)):
+        purge()  # paper counting is still open: only the file that names nothing goes
+    lost.refresh_from_db()
+    assert lost.file == ""
+    assert FormScan.objects.filter(session=None).exclude(file="").count() == 2

@@ -45,8 +45,12 @@ class Command(TranslatedCommand):
             raise CommandError(_("No process with slug “%(slug)s”.") % {"slug": slug})
         kept = TextContent.objects.filter(process=process)
         if receipt is not None:
-            responses, statements = self._of_receipt(process, receipt)
-            kept = kept.filter(Q(response_id__in=responses) | Q(option_id__in=statements))
+            responses, statements, reasons = self._of_receipt(process, receipt)
+            kept = kept.filter(
+                Q(response_id__in=responses)
+                | Q(option_id__in=statements)
+                | Q(commitment__in=reasons)
+            )
         elif response is not None:
             kept = kept.filter(response_id=response)
         elif statement is not None:
@@ -70,21 +74,52 @@ class Command(TranslatedCommand):
         )
 
     def _of_receipt(self, process, code):
+        """What a receipt names: the answers (a phone's answer and every earlier answer of
+        its chain of ``supersedes``; a paper form's answers), the statements and questions
+        to the panel written on the form, and the form's void reason's commitment."""
         wanted = receipt_hash(code)
         entry = LogEntry.objects.filter(process=process, receipt=wanted).first() if wanted else None
         if entry is None or entry.data.get("receipt") != wanted:
             raise CommandError(_("No answer in this process has that receipt."))
         responses = entry.data.get("responses") or [entry.data.get("response")]
-        # A paper form's proposed statements were logged with the form's code.
+        responses = [r for r in responses if r] + self._earlier(process, entry)
         sheet = entry.data.get("sheet")
-        statements = (
-            [
-                e["statement"]
-                for e in LogEntry.objects.filter(
-                    process=process, action="statement.proposed", data__sheet=sheet
-                ).values_list("data", flat=True)
-            ]
-            if sheet
-            else []
-        )
-        return [r for r in responses if r], statements
+        if not sheet:
+            return responses, [], []
+        # A paper form's proposed statements and questions to the panel were logged with
+        # the form's code, and so was the reason it was voided.
+        statements, reasons = [], []
+        for action, data in LogEntry.objects.filter(
+            process=process,
+            action__in=["statement.proposed", "qna.asked", "paper.voided"],
+            data__sheet=sheet,
+        ).values_list("action", "data"):
+            if action == "paper.voided":
+                if data.get("reason_commitment"):
+                    reasons.append(data["reason_commitment"])
+            else:
+                statements.append(data["asked" if action == "qna.asked" else "statement"])
+        return responses, statements, reasons
+
+    @staticmethod
+    def _earlier(process, entry) -> list[int]:
+        """The phone's earlier answers that the receipt's answer replaced, one after the
+        other (each ``response.counted`` or ``response.held`` names the one it
+        ``supersedes``: the same participant's)."""
+        participant = entry.data.get("participant")
+        found, seen = [], {entry.pk}
+        while (earlier := entry.data.get("supersedes")) is not None:
+            entry = (
+                LogEntry.objects.filter(
+                    process=process,
+                    action__in=["response.counted", "response.held"],
+                    data__response=earlier,
+                )
+                .exclude(pk__in=seen)
+                .first()
+            )
+            if entry is None or entry.data.get("participant") != participant:
+                break
+            found.append(earlier)
+            seen.add(entry.pk)
+        return found
