@@ -684,8 +684,9 @@ async def test_an_open_console_is_closed_once_its_account_may_no_longer_use_it(
     assert closed == {"type": "websocket.close", "code": protocol.CLOSE_FORBIDDEN}
     assert (
         session.pk not in broadcaster.rooms
-        or not (broadcaster.rooms[session.pk].members["facilitator"])
+        or not broadcaster.rooms[session.pk].members["facilitator"]
     )
+    await console.close()
     # Logged out in the browser: the console it left open closes too.
     await sync_to_async(
         lambda: StaffRole.objects.create(process=role.process, user=role.user, role=role.role)

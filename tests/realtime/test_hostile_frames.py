@@ -185,6 +185,7 @@ async def test_every_frame_over_the_limit_is_answered_and_a_flood_is_closed(
     ] == "websocket.send":
         assert json.loads(closed["text"])["type"] != "error"  # no error before the close
     assert closed == {"type": "websocket.close", "code": protocol.CLOSE_POLICY}
+    await phone.close()  # the consumer's task ends here, not when it is collected
 
 
 async def test_a_socket_that_fails_leaves_the_presence_count(room, make_phone, monkeypatch):
