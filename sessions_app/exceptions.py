@@ -209,6 +209,9 @@ INPUT_CODES: dict[str, Promise] = {
     "page_read": _(
         "This page does not wait for a typed code: it has been read, or it was not found."
     ),
+    # Erasing texts (erase_text)
+    "invalid_reason": _("This is not a reason for erasing a text."),
+    "unknown_text": _("A text to erase is not one of this process's texts."),
 }
 ERROR_MESSAGES.update(INPUT_CODES)
 

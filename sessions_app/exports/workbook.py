@@ -259,7 +259,7 @@ def _opinion_sheet(book: Workbook, parts: list[dict], found: dict) -> None:
         sheet.row(_("Group %(name)s") % {"name": group["name"]}, group["size"], *group["center"])
     sheet.row()
     sheet.header(
-        _("group"), _("statement"), _("vote"), _("rate"), _("others' rate"), "z", "z (vs others)"
+        _("group"), _("statement"), _("vote"), _("rate"), _("others' rate"), "z", _("z (vs others)")
     )
     for group in found["groups"]:
         for rep in group["representative"]:
@@ -590,7 +590,7 @@ def _qna_sheet(book: Workbook, parts: list[dict], results: list[dict]) -> None:
 
 def _log_sheet(book: Workbook, process: Process) -> tuple[int, str | None]:
     sheet = Sheet(book, _("Log"), {"B": 28, "D": 24, "E": 60, "F": 66, "G": 66})
-    sheet.header("seq", "at (UTC)", _("who"), _("what"), _("details"), "prev", "hash")
+    sheet.header("seq", _("at (UTC)"), _("who"), _("what"), _("details"), "prev", "hash")
     count, head = 0, None
     for entry in data.log_entries(process):
         count, head = entry["seq"], entry["hash"]

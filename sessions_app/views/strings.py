@@ -78,6 +78,8 @@ def opinion_strings() -> dict:
 def phone_strings() -> dict:
     return {
         **results_strings(),
+        "new_question": _("New question: {text}"),
+        "closed_now": _("Closed: {text}"),
         "connecting": _("Connecting…"),
         "live": _("Live: your answers are counted at once."),
         "offline": _(
@@ -224,6 +226,7 @@ def log_check_strings() -> dict:
         ),
         "short": _("the log stops after {n} entries; this page says it holds {expected}."),
         "failed": _("The check could not be done: {reason}"),
+        "fetch_failed": _("the log could not be fetched."),
         "no_crypto": _(
             "This browser cannot compute hashes on this page (it needs a secure HTTPS "
             "connection). Use the command line instead, as described below."

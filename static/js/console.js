@@ -127,7 +127,16 @@ function send(command, question) {
   }
 }
 
+// WCAG 2.1.4: the single-key shortcuts can be turned off (kept on this computer).
+const shortcutsBox = document.getElementById("shortcuts-on");
+const shortcutsKey = "inspraak-console-shortcuts";
+if (shortcutsBox) {
+  shortcutsBox.checked = localStorage.getItem(shortcutsKey) !== "off";
+  shortcutsBox.addEventListener("change", () => localStorage.setItem(shortcutsKey, shortcutsBox.checked ? "on" : "off"));
+}
+
 document.addEventListener("keydown", (event) => {
+  if (shortcutsBox && !shortcutsBox.checked) return;
   if (event.ctrlKey || event.metaKey || event.altKey) return;
   if (event.target.closest("input, textarea, select, [contenteditable]")) return;
   if (cfg.state === "ended" || (dialog && dialog.open)) return;
@@ -147,6 +156,23 @@ document.addEventListener("keydown", (event) => {
   event.preventDefault();
 });
 
+// The on-screen question's answer count, for screen readers: at most every 10 s (the
+// counts on the page change with every snapshot), as the presenter's summary does.
+const countNews = document.getElementById("console-count-news");
+let lastCount = "";
+let countAt = 0;
+let pendingCount = null;
+function announceCount(text) {
+  if (!countNews || text === lastCount) return;
+  clearTimeout(pendingCount);
+  const wait = Math.max(0, 10000 - (Date.now() - countAt));
+  pendingCount = setTimeout(() => {
+    countNews.textContent = text;
+    lastCount = text;
+    countAt = Date.now();
+  }, wait);
+}
+
 function updateItem(question) {
   const item = document.getElementById(`q-${question.id}`);
   if (!item) return;
@@ -165,7 +191,7 @@ function updateItem(question) {
   if (question.opinion) {
     results.append(
       question.opinion.groups.length
-        ? renderGroups(question.opinion, s)
+        ? renderGroups(question.opinion, s, 3) // under the "Agenda" h2 (items have no heading)
         : el("p", { class: "opinion-waiting" }, waitingText(question.opinion, s)),
     );
     // For the facilitator: why this many groups (the projector shows the groups only).
@@ -228,6 +254,8 @@ function render(snapshot) {
   current = snapshot.session.current_question;
   agenda = new Map(snapshot.agenda.map((q) => [q.id, q]));
   for (const question of snapshot.agenda) updateItem(question);
+  const onScreen = current && agenda.get(current);
+  if (onScreen) announceCount(`${onScreen.text} ${format(s.answers, { n: onScreen.results.respondents.total })}`);
   for (const question of snapshot.agenda) if (question.kind === "qna") refreshRound(question);
   if (queueBox) renderQueue(snapshot.moderation);
   if (snapshot.connected) {

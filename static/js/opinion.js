@@ -58,7 +58,8 @@ function vote(line, s) {
   return line.direction === "agree" ? format(s.agrees, { percent: line.percent }) : format(s.disagrees, { percent: line.percent });
 }
 
-export function renderGroups(opinion, s) {
+// level: the heading level of each group (and list), under the heading around them.
+export function renderGroups(opinion, s, level = 2) {
   return el(
     "div",
     { class: "opinion-groups" },
@@ -66,18 +67,18 @@ export function renderGroups(opinion, s) {
       el(
         "section",
         { class: `opinion-group group-${group.label}` },
-        el("h2", { class: "opinion-heading" }, el("span", { class: `group-swatch group-${group.label}`, "aria-hidden": "true" }), format(s.group_size, { name: group.name, n: group.size })),
+        el(`h${level}`, { class: "opinion-heading" }, el("span", { class: `group-swatch group-${group.label}`, "aria-hidden": "true" }), format(s.group_size, { name: group.name, n: group.size })),
         el("ul", {}, group.representative.map((line) => el("li", {}, el("span", { class: "opinion-vote" }, vote(line, s)), " ", line.text))),
       ),
     ),
   );
 }
 
-function overall(lines, s, title, none) {
+function overall(lines, s, title, none, level = 2) {
   return el(
     "section",
     { class: "opinion-list" },
-    el("h2", { class: "opinion-heading" }, title),
+    el(`h${level}`, { class: "opinion-heading" }, title),
     lines.length
       ? el(
           "ul",
@@ -115,7 +116,7 @@ export function waitingText(opinion, s) {
 }
 
 // Everything the projector shows of the map.
-export function renderOpinion(opinion, s) {
+export function renderOpinion(opinion, s, level = 2) {
   const box = el("div", { class: "opinion" });
   if (!opinion.groups.length) {
     box.append(el("p", { class: "opinion-waiting" }, waitingText(opinion, s)));
@@ -126,9 +127,9 @@ export function renderOpinion(opinion, s) {
     el(
       "div",
       { class: "opinion-lists" },
-      renderGroups(opinion, s),
-      overall(opinion.consensus, s, s.common, s.common_none),
-      opinion.divisive.length ? overall(opinion.divisive, s, s.divisive, "") : null,
+      renderGroups(opinion, s, level),
+      overall(opinion.consensus, s, s.common, s.common_none, level),
+      opinion.divisive.length ? overall(opinion.divisive, s, s.divisive, "", level) : null,
     ),
   );
   return box;

@@ -41,6 +41,9 @@ let receiptFile = null;
 
 function showReceipts() {
   if (!receiptList) return;
+  // Hidden on the plain page (an empty list without JavaScript): shown once there are receipts.
+  const receiptSection = receiptList.closest("section");
+  if (receiptSection) receiptSection.hidden = !receipts.length;
   receiptList.replaceChildren(
     ...receipts.map((r) =>
       el("li", {}, [
@@ -77,6 +80,14 @@ function say(text, offline = false) {
   alertBox.textContent = "";
   status.textContent = text;
   status.classList.toggle("is-offline", offline);
+}
+
+// A question that appears or closes is said in a polite region of its own, so the
+// connection line keeps saying how the connection is.
+const news = document.getElementById("live-news");
+function announce(text) {
+  if (news) news.textContent = text;
+  else say(text);
 }
 
 function warn(text) {
@@ -382,7 +393,7 @@ function fields(q) {
 
 function qnaSection(q) {
   const node = el("section", { class: "card question-card", id: `question-${q.id}`, "aria-labelledby": `qtitle-${q.id}` },
-    el("h2", { id: `qtitle-${q.id}`, class: "question-text" }, q.text),
+    el("h2", { id: `qtitle-${q.id}`, class: "question-text", tabindex: "-1" }, q.text),
     el("div", { class: "answer-status", id: `status-${q.id}`, role: "status", "aria-live": "polite", "aria-atomic": "true" }));
   if (q.state !== "open") {
     node.append(el("p", { class: "help" }, q.state === "closed" ? s.closed_question : s.soon));
@@ -449,7 +460,7 @@ function showAsked(node, q) {
     const up = m[String(item.id)] === "up";
     const button = q.upvotes && !own.has(item.id)
       ? el("button", { type: "submit", name: up ? "withdraw" : "upvote", value: item.id, class: "button vote", "aria-pressed": String(up), dataset: { asked: item.id, action: up ? "withdrawn" : "up" } },
-        up ? s.qna_withdraw : s.qna_upvote, el("span", { class: "visually-hidden" }, `: ${item.text.slice(0, 60)}`))
+        up ? s.qna_withdraw : s.qna_upvote, el("span", { class: "visually-hidden" }, `: ${item.text ? item.text.slice(0, 60) : s.erased}`))
       : null;
     return el("li", { class: `qna-item${own.has(item.id) ? " is-own" : ""}${item.pinned ? " is-pinned" : ""}`, id: `asked-${item.id}` },
       el("p", { class: "qna-text" }, item.text || s.erased), el("p", { class: "qna-meta" }, joined), button);
@@ -473,7 +484,7 @@ function section(q) {
   if (q.kind === "qna") return qnaSection(q);
   const done = answered(q);
   const node = el("section", { class: `card question-card${done ? " is-answered" : ""}`, id: `question-${q.id}`, "aria-labelledby": `qtitle-${q.id}` },
-    el("h2", { id: `qtitle-${q.id}`, class: "question-text" }, q.text),
+    el("h2", { id: `qtitle-${q.id}`, class: "question-text", tabindex: "-1" }, q.text),
     el("div", { class: "answer-status", id: `status-${q.id}`, role: "status", "aria-live": "polite", "aria-atomic": "true" }, done ? confirmation(q) : null));
   if (q.state === "open") {
     const submitLabel = q.kind === "statements" ? (q.participants_may_add ? s.propose : null) : s.send;
@@ -544,8 +555,8 @@ function tapToOrder(fieldset) {
 
 function showResults(node, q) {
   const box = node.querySelector(".phone-results");
-  if (q.revealed && q.opinion) box.replaceChildren(el("h2", { class: "results-heading" }, s.map), yourPlace(q));
-  else if (q.revealed && q.results) box.replaceChildren(el("h2", { class: "results-heading" }, s.results), renderResults(q, q.results, s));
+  if (q.revealed && q.opinion) box.replaceChildren(el("h3", { class: "results-heading" }, s.map), yourPlace(q));
+  else if (q.revealed && q.results) box.replaceChildren(el("h3", { class: "results-heading" }, s.results), renderResults(q, q.results, s));
   else if (box.firstChild) box.replaceChildren();
 }
 
@@ -587,11 +598,20 @@ function carryOver(from, to) {
   }
 }
 
+// Each question's state in the previous snapshot: what is new, or newly closed, is said.
+const knownStates = new Map();
+
 function render(snapshot) {
   ownUpvotes.clear();
   snapshots += 1;
   const wanted = [];
+  const heard = [];
+  let refocus = null;
   for (const q of snapshot.questions) {
+    const before = knownStates.get(q.id);
+    if (before === undefined && snapshots > 1) heard.push(format(s.new_question, { text: q.text }));
+    else if (before !== undefined && before !== "closed" && q.state === "closed") heard.push(format(s.closed_now, { text: q.text }));
+    knownStates.set(q.id, q.state);
     // Results and their visibility change often; only the question itself decides
     // whether its form is drawn again.
     // A round's list of asked questions changes with every vote: drawn apart (showAsked).
@@ -603,6 +623,7 @@ function render(snapshot) {
     if (!node || (signatures.get(q.id) !== signature && !adoptable)) {
       const fresh = section(q);
       if (node) carryOver(node, fresh);
+      if (node && node.contains(document.activeElement)) refocus = fresh;
       node = fresh;
     } else if (!node.querySelector(".phone-results")) {
       node.append(el("div", { class: "phone-results" }));
@@ -613,6 +634,7 @@ function render(snapshot) {
         // The server's card (plain forms): take the live one, keeping what was typed.
         const fresh = section(q);
         carryOver(node, fresh);
+        if (node.contains(document.activeElement)) refocus = fresh;
         node = fresh;
       }
       showAsked(node, q);
@@ -629,6 +651,9 @@ function render(snapshot) {
     if (container.children[index] !== node) container.insertBefore(node, container.children[index] || null);
   });
   while (container.children.length > wanted.length) container.lastElementChild.remove();
+  // Focus was in a card drawn again: it goes to the new card's heading, not to the page.
+  if (refocus && refocus.isConnected) refocus.querySelector(".question-text")?.focus();
+  if (heard.length) announce(heard.join(" "));
   contentLanguage = (snapshot.session && snapshot.session.language) || null;
   markLanguage(container);
   updateBudgets();

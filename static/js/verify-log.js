@@ -164,7 +164,8 @@ export async function verifyLog({ url, process, seq, head }, progress = () => {}
   let next = `${url}?upto=${seq}`;
   while (next) {
     const response = await fetch(new URL(next, location.href), { headers: { Accept: "application/json" } });
-    if (!response.ok) throw new Error(`HTTP ${response.status}`);
+    // The status goes to the console; the page says, in its own words, "fetch_failed".
+    if (!response.ok) throw Object.assign(new Error(`HTTP ${response.status}`), { reason: "fetch_failed" });
     const page = parse(await response.text());
     for (const entry of page.get("entries")) {
       count += 1;
@@ -236,8 +237,11 @@ function start() {
         result.textContent = format(s.broken, { seq: numbers.format(found.seq), reason });
       }
     } catch (error) {
+      // The browser's own message ("Failed to fetch", "HTTP 500") is English and technical:
+      // it goes to the console, the page gives the translated reason.
+      console.error(error);
       result.dataset.outcome = "failed";
-      result.textContent = format(s.failed, { reason: error.message });
+      result.textContent = format(s.failed, { reason: s[error.reason] ?? s.fetch_failed });
     } finally {
       button.disabled = false;
       bar.hidden = true;

@@ -174,6 +174,21 @@ async def test_opening_again_hides_the_results(browser, daphne_url, evening):
     presenter = await open_presenter(browser, daphne_url, session.join_code)
     console = await open_console(browser, daphne_url, console_path)
     item = console.locator(f"#q-{choice.pk}")
+    # WCAG 2.1.4: the single-key shortcuts can be turned off, and that is remembered.
+    await console.locator("details.shortcuts summary").click()
+    switch = console.locator("#shortcuts-on")
+    await expect(switch).to_be_checked()
+    await switch.uncheck()
+    await console.evaluate("document.activeElement.blur()")
+    await console.keyboard.press("n")
+    await console.wait_for_timeout(500)
+    await expect(item.locator("[data-field=on-screen]")).to_be_hidden()
+    await console.reload()
+    await expect(console.locator("#console-status")).to_have_text("Live")
+    await expect(console.locator("#shortcuts-on")).not_to_be_checked()
+    await console.locator("details.shortcuts summary").click()
+    await console.locator("#shortcuts-on").check()
+    await console.evaluate("document.activeElement.blur()")
     await console.keyboard.press("n")
     await expect(item.locator("[data-field=on-screen]")).to_be_visible()
     await console.keyboard.press("o")
@@ -200,6 +215,10 @@ async def test_the_rule_of_hands_on_console_and_projector(browser, daphne_url, e
     await expect(presenter.locator("#stage-hands")).to_be_hidden()
     await console.keyboard.press("n")
     await expect(item.locator("[data-field=on-screen]")).to_be_visible()
+    # The on-screen question's count is said politely (at most every 10 s).
+    news = console.locator("#console-count-news")
+    assert await news.get_attribute("aria-live") == "polite"
+    await expect(news).to_contain_text(choice.text)
     await console.keyboard.press("o")
     # Open in a room: the projector states the rule before anyone raises a hand.
     await expect(presenter.locator("#stage-hands")).to_be_visible()
@@ -247,7 +266,7 @@ async def test_moderation_queue_near_the_top_with_count_and_key(browser, daphne_
     box = await console.locator("#moderation").bounding_box()
     assert box["y"] < 900
     # M jumps to it; a few Tabs from Next reach it too.
-    await console.locator("body").click(position={"x": 5, "y": 5})
+    await console.evaluate("document.activeElement.blur()")
     await console.keyboard.press("m")
     await expect(item.get_by_role("button", name="Goedkeuren")).to_be_focused()
     await console.locator("nav.toolbar form[data-command=next] button").focus()

@@ -88,7 +88,7 @@ async def test_a_live_question_with_phones_presenter_and_console(browser, daphne
     await expect(presenter.locator("#stage-state")).to_have_text("open")
 
     # The phones with JavaScript get the question by themselves and answer over the socket.
-    await expect(phone_one.get_by_text(question.text)).to_be_visible()
+    await expect(phone_one.get_by_role("heading", name=question.text)).to_be_visible()
     await no_axe_violations(phone_one)
     await phone_one.get_by_label("Groen").check()
     await phone_one.get_by_role("button", name="Antwoord versturen").click()
@@ -103,7 +103,7 @@ async def test_a_live_question_with_phones_presenter_and_console(browser, daphne
     await expect(phone_plain.locator(status)).to_contain_text("Uw antwoord is geteld.")
 
     # 3. The second phone drops off the network, answers, and comes back: counted once.
-    await expect(phone_two.get_by_text(question.text)).to_be_visible()
+    await expect(phone_two.get_by_role("heading", name=question.text)).to_be_visible()
     await phone_two.context.set_offline(True)
     await expect(phone_two.locator("#live-status")).to_contain_text("Geen verbinding")
     await phone_two.get_by_label("Groen").check()
@@ -280,5 +280,15 @@ async def test_an_english_phone_marks_the_dutch_questions_it_draws(browser, daph
     send = card.get_by_role("button", name="Send answer")
     assert await send.get_attribute("lang") is None
     assert await phone.evaluate("document.documentElement.lang") == "en"
+    # The new question, and later its closing, are said in a polite region of their own.
+    news = phone.locator("#live-news")
+    await expect(news).to_have_text(f"New question: {question.text}")
+    assert await news.get_attribute("aria-live") == "polite"
+    await expect(phone.locator("#live-status")).to_contain_text("Live")
+    # Focus in the card when it is drawn again (closed): it goes to the new card's heading.
+    await card.locator("input[type=radio], input[type=checkbox]").first.focus()
+    await console.keyboard.press("c")
+    await expect(news).to_have_text(f"Closed: {question.text}")
+    await expect(card.locator(".question-text")).to_be_focused()
     await context.close()
     await console.close()

@@ -41,8 +41,12 @@ async def test_a_phone_keeps_saves_and_checks_its_receipt(
     await open_question(question, organiser)
     phone = await join(browser, daphne_url, session.join_code)
     await expect(phone.get_by_text(question.text)).to_be_visible()
+    # No receipts yet: no empty list.
+    await expect(phone.locator("#receipts")).to_be_hidden()
     await phone.get_by_label("Groen").check()
     await phone.get_by_role("button", name="Antwoord versturen").click()
+    await expect(phone.locator("#receipts")).to_be_visible()
+    assert await phone.locator("#receipt-list").get_attribute("aria-live") is None
     code_cell = phone.locator("#receipt-list .receipt-code").first
     await expect(code_cell).to_have_text(RECEIPT)
     code = await code_cell.text_content()

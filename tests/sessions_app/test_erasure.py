@@ -294,3 +294,24 @@ def test_an_old_void_entry_with_its_reason_in_clear_still_verifies(
     verified(session.process)
     with pytest.raises(CommandError):  # the old form never counted: no receipt
         erase_text(session.process, "--receipt", sheet_receipt(old.code))
+
+
+@pytest.mark.parametrize("code", ["unknown_text", "invalid_reason"])
+def test_a_refused_erasure_says_why_in_words(printed, paper_session, organiser, monkeypatch, code):
+    from sessions_app.exceptions import INPUT_CODES, InputRejected
+
+    session, questions = paper_session
+    sheet = printed(1)[0]
+    sheet_entry_record(
+        user=organiser, sheet=sheet, answers=form(questions), client_id="refused-entry1"
+    )
+    reconciliation.sheet_void(user=organiser, sheet=sheet, reason="Dubbel ingeleverd")
+    commitment = LogEntry.objects.get(action="paper.voided").data["reason_commitment"]
+
+    def refuse(**kwargs):
+        raise InputRejected(code)
+
+    monkeypatch.setattr(texts, "erase", refuse)
+    with pytest.raises(CommandError) as caught:
+        erase_text(session.process, "--commitment", commitment)
+    assert str(caught.value) == str(INPUT_CODES[code]) != code

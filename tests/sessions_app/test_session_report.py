@@ -375,3 +375,16 @@ def test_the_learning_page_compares_sessions_and_exports_csv(
     assert line["people"] == "6" and line["paper_share"] == "33.3" and line["again"] == "75.0"
     assert line["kinds"] == "scale single_choice"
     assert NOTE not in text
+
+
+def test_every_table_of_the_report_page_has_a_name(evening, client, organiser):
+    from tests.sessions_app.table_labels import unnamed_tables
+
+    session, process = evening["session"], evening["process"]
+    client.force_login(organiser)
+    html = client.get(
+        reverse("designer:session_report", args=[process.slug, session.pk])
+    ).content.decode()
+    assert html.count("<table") >= 4
+    assert 'id="evaluation-1-heading"' in html
+    assert unnamed_tables(html) == []

@@ -63,7 +63,7 @@ class Command(TranslatedCommand):
         try:
             erased = texts.erase(process=process, commitments=found, reason=reason, actor=SYSTEM)
         except InputRejected as error:
-            raise CommandError(error.code) from None
+            raise CommandError(error.message) from None
         self.stdout.write(
             ngettext(
                 "Erased %(n)d text; the log records it, the counts stay.",
