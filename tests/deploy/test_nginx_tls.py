@@ -130,7 +130,7 @@ async def test_a_live_question_through_nginx_with_tls(tls_browser, proxied, town
     await console.keyboard.press("o")
     await expect(presenter.locator("#stage-state")).to_have_text("open")
     for phone, choice in zip(phones, ("Groen", "Blauw"), strict=True):
-        await expect(phone.get_by_text(question.text)).to_be_visible()
+        await expect(phone.get_by_role("heading", name=question.text)).to_be_visible()
         await phone.get_by_label(choice).check()
         await phone.get_by_role("button", name="Antwoord versturen").click()
         await expect(phone.locator(f"#question-{question.pk} .answer-status")).to_contain_text(

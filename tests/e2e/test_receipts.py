@@ -40,7 +40,7 @@ async def test_a_phone_keeps_saves_and_checks_its_receipt(
     session, question, _console = town_hall
     await open_question(question, organiser)
     phone = await join(browser, daphne_url, session.join_code)
-    await expect(phone.get_by_text(question.text)).to_be_visible()
+    await expect(phone.get_by_role("heading", name=question.text)).to_be_visible()
     # No receipts yet: no empty list.
     await expect(phone.locator("#receipts")).to_be_hidden()
     await phone.get_by_label("Groen").check()
