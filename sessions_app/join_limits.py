@@ -12,29 +12,20 @@ The console shows the busiest address's joins in the last minute when it passes
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import time
 
-from django.conf import settings
 from django.core.cache import cache
+
+from sessions_app.rate_limits import bucket_keys, count_one
 
 #: Joins from one address in any 60 s.
 PER_MINUTE = 600
 #: From this many joins a minute from one address, the console is told.
 SPIKE = 100
-_BUCKET = 10  # seconds; a minute is the last six buckets
-
-
-def _address_key(address: str) -> str:
-    digest = hmac.new(settings.SECRET_KEY.encode(), address.encode(), hashlib.sha256)
-    return digest.hexdigest()[:24]
 
 
 def _buckets(address: str, now: float) -> list[str]:
-    current = int(now // _BUCKET)
-    key = _address_key(address)
-    return [f"inspraak:joins:{key}:{bucket}" for bucket in range(current - 5, current + 1)]
+    return bucket_keys("joins", address, 60, now)
 
 
 def joins_last_minute(address: str, now: float | None = None) -> int:
@@ -45,19 +36,13 @@ def joins_last_minute(address: str, now: float | None = None) -> int:
 def join_allowed(address: str, session, now: float | None = None) -> bool:
     """Count a join from ``address`` unless it has had ``PER_MINUTE`` in the last minute.
     Notes a spike for ``session``'s console; returns whether the join may go ahead."""
-    now = time.time() if now is None else now
-    keys = _buckets(address, now)
+    keys = _buckets(address, time.time() if now is None else now)
     counts = cache.get_many(keys)
     earlier = sum(counts.get(key, 0) for key in keys[:-1])
     if earlier + counts.get(keys[-1], 0) >= PER_MINUTE:
         _note_spike(session, earlier + counts.get(keys[-1], 0))
         return False
-    cache.add(keys[-1], 0, timeout=_BUCKET * 7)
-    try:
-        recent = earlier + cache.incr(keys[-1])
-    except ValueError:  # expired in between
-        cache.set(keys[-1], 1, timeout=_BUCKET * 7)
-        recent = earlier + 1
+    recent = earlier + count_one(keys, 60)
     if recent >= SPIKE:
         _note_spike(session, recent)
     return True

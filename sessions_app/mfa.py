@@ -75,7 +75,20 @@ def satisfied(request) -> bool:
     user = request.user
     if getattr(user, "is_verified", None) is not None and user.is_verified():
         return True
-    return bool(settings.OIDC_SATISFIES_MFA and request.session.get(VIA_KEY) == "oidc")
+    return _oidc_counts(request.session)
+
+
+def _oidc_counts(session) -> bool:
+    """Whether the login of ``session`` was made by single sign-on that counts as two-factor."""
+    return bool(
+        settings.OIDC_SATISFIES_MFA and session is not None and session.get(VIA_KEY) == "oidc"
+    )
+
+
+def owes_second_factor(user) -> bool:
+    """Whether ``user``'s logins must be verified by a second factor: two-factor is on for
+    the account, or it must use it."""
+    return required_for(user) or has_device(user)
 
 
 #: Staff pages besides ``/manage/`` and the admin: the tellers' (``/t/``) and the
@@ -106,11 +119,7 @@ def second_factor_missing(request) -> bool:
     """Whether this signed-in session still owes a second factor: its account has
     two-factor on or must have it, and the session was not verified with it."""
     user = request.user
-    return bool(
-        user.is_authenticated
-        and not satisfied(request)
-        and (required_for(user) or has_device(user))
-    )
+    return bool(user.is_authenticated and not satisfied(request) and owes_second_factor(user))
 
 
 def session_second_factor_missing(user, session) -> bool:
@@ -120,16 +129,12 @@ def session_second_factor_missing(user, session) -> bool:
     from django_otp import DEVICE_ID_SESSION_KEY
     from django_otp.models import Device
 
-    if user is None or not user.is_authenticated:
-        return False
-    if not (required_for(user) or has_device(user)):
+    if user is None or not user.is_authenticated or not owes_second_factor(user):
         return False
     stored = session.get(DEVICE_ID_SESSION_KEY) if session is not None else None
     device = Device.from_persistent_id(stored) if stored else None
-    if device is not None and device.user_id == user.pk:
-        return False
-    via_oidc = session is not None and session.get(VIA_KEY) == "oidc"
-    return not (settings.OIDC_SATISFIES_MFA and via_oidc)
+    verified = device is not None and device.user_id == user.pk
+    return not (verified or _oidc_counts(session))
 
 
 def second_factor_redirect(request):

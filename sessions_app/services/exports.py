@@ -212,25 +212,23 @@ def _fail(job: ExportJob, error: str) -> None:
     )
 
 
-def _erased_since():
-    """Texts of the job's process erased at or after the job was asked for (a subquery)."""
-    return TextContent.objects.filter(
+def _withdrawn(now):
+    """The finished jobs whose file may no longer be handed out: older than ``KEEP_FOR``,
+    or asked for before a text of their process was erased (the file may hold the text).
+    A job still waiting or being made is judged when it is finished."""
+    erased = TextContent.objects.filter(
         process_id=OuterRef("process_id"), erased_at__gte=OuterRef("created_at")
+    )
+    return (
+        ExportJob.objects.exclude(state__in=ACTIVE)
+        .annotate(erased=Exists(erased))
+        .filter(Q(created_at__lt=now - KEEP_FOR) | Q(erased=True))
     )
 
 
 def withdrawn(job: ExportJob, now=None) -> bool:
-    """Whether a finished job's file may no longer be handed out: it is older than
-    ``KEEP_FOR``, or a text of its process was erased since it was asked for (the file may
-    hold the text). A job still waiting or being made is judged when it is finished."""
-    if job.state in ACTIVE:
-        return False
-    now = now or timezone.now()
-    if job.created_at < now - KEEP_FOR:
-        return True
-    return TextContent.objects.filter(
-        process_id=job.process_id, erased_at__gte=job.created_at
-    ).exists()
+    """Whether ``job`` is one of ``_withdrawn``."""
+    return _withdrawn(now or timezone.now()).filter(pk=job.pk).exists()
 
 
 def discard(job: ExportJob) -> None:
@@ -253,11 +251,7 @@ def prune(now=None) -> int:
     number of jobs removed."""
     now = now or timezone.now()
     cutoff = now - KEEP_FOR
-    finished = (
-        ExportJob.objects.exclude(state__in=ACTIVE)
-        .annotate(erased=Exists(_erased_since()))
-        .filter(Q(created_at__lt=cutoff) | Q(erased=True))
-    )
+    finished = _withdrawn(now)
     lost = [
         job
         for job in ExportJob.objects.filter(state__in=ACTIVE, created_at__lt=cutoff)
