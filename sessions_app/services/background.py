@@ -252,8 +252,25 @@ class _Interrupted(SystemExit):
     as "being made" until someone notices."""
 
 
+#: After SIGTERM the interruption is raised again this often (seconds) until the job has
+#: ended: Python ignores an exception raised while certain callbacks run (an import's
+#: module lock being released, a weak reference's callback), and the job went on.
+REPEAT_SECONDS = 0.5
+_stopping = False
+
+
 def _on_sigterm(signum, frame):
-    raise _Interrupted(128 + signum)
+    global _stopping
+    if not _stopping:
+        _stopping = True
+        signal.signal(signal.SIGALRM, _on_sigterm)
+        signal.setitimer(signal.ITIMER_REAL, REPEAT_SECONDS, REPEAT_SECONDS)
+    raise _Interrupted(128 + signal.SIGTERM)
+
+
+def _stop_repeating() -> None:
+    signal.setitimer(signal.ITIMER_REAL, 0)
+    signal.signal(signal.SIGALRM, signal.SIG_DFL)
 
 
 class _LineLog:
@@ -299,6 +316,7 @@ def run_queued(args: Sequence[str], *, slot: int, entry: int) -> None:
         out.flush()
         err.flush()
     except BaseException as error:  # whatever ends the job (SIGTERM too) is logged
+        _stop_repeating()
         outcome = "failed"
         if isinstance(error, _Interrupted):
             logger.error("%s interrupted (SIGTERM)", kind.name)
@@ -311,8 +329,11 @@ def run_queued(args: Sequence[str], *, slot: int, entry: int) -> None:
         outcome,
         extra={"outcome": outcome, "duration_ms": round((time.monotonic() - started) * 1000)},
     )
+    _stop_repeating()
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    _next(args, slot, entry)
+    _next(args, slot, entry, stopping=_stopping)
+    if _stopping:
+        raise SystemExit(128 + signal.SIGTERM)
 
 
 def _mark_failed(kind: Kind, job_id: int | None, error) -> None:
@@ -340,8 +361,9 @@ def _mark_failed(kind: Kind, job_id: int | None, error) -> None:
         logger.exception("the failed job's row could not be marked failed")
 
 
-def _next(args: Sequence[str], slot: int, entry: int) -> None:
-    """Remove our job from the queue; become the next waiting job, or let the slot go."""
+def _next(args: Sequence[str], slot: int, entry: int, *, stopping: bool = False) -> None:
+    """Remove our job from the queue; become the next waiting job, or let the slot go
+    (``stopping``: the service is stopping, and the waiting jobs wait for its start)."""
     path = _queue() / f"{job_key(args)}.json"
     try:
         if os.stat(path).st_ino == os.fstat(entry).st_ino:
@@ -350,7 +372,7 @@ def _next(args: Sequence[str], slot: int, entry: int) -> None:
         pass
     os.close(entry)
     with _deciding():
-        for candidate in _entries():
+        for candidate in [] if stopping else _entries():
             claim = _claim(candidate)
             if claim is not None:
                 _become(claim[1], slot, claim[0])  # returns only if exec failed

@@ -227,3 +227,27 @@ def test_a_queued_job_is_not_taken_for_lost_and_starts_on_a_poll(
     # Its (fake) process never ran it: once its queue file is gone, it is lost.
     (Path(settings.MEDIA_ROOT) / ".background" / "queue" / f"run_export-{job.pk}.json").unlink()
     assert exports.is_stale(job)
+
+
+def test_an_interruption_python_swallowed_is_raised_again(monkeypatch):
+    """Python ignores an exception raised while some callbacks run (an import's module
+    lock, a weak reference's); the job must still stop, at the next repeat."""
+    import signal
+
+    monkeypatch.setattr(background, "_stopping", False)
+    previous = signal.signal(signal.SIGTERM, background._on_sigterm)
+    try:
+        try:
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(1)  # the handler raises here
+        except background._Interrupted:
+            pass  # ... and the exception is lost, as in such a callback
+        deadline = time.monotonic() + 5
+        with pytest.raises(background._Interrupted) as raised:
+            while time.monotonic() < deadline:  # the job going on
+                time.sleep(0.01)
+        assert raised.value.code == 128 + signal.SIGTERM
+    finally:
+        background._stop_repeating()
+        signal.signal(signal.SIGTERM, previous)
+    assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
