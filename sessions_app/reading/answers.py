@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from .marks import LOST_EMPTY, TRACE, Area, Box
+from .marks import CLEAR_MARK, LOST_EMPTY, TRACE, Area, Box
 
 #: Why a question's reading is not sure.
 REASONS = (
@@ -27,6 +27,7 @@ REASONS = (
     "handwriting",  # an open answer or own statement written: a person types it
     "stray_ink",  # ink beside the boxes: a circled label, a note, a mark between rows
     "blank_in_doubt",  # no answer read in a row, where a light mark may have been lost
+    "mark_in_doubt",  # of several marks in a multiple choice, one may be taken back
 )
 
 
@@ -114,7 +115,10 @@ def _question(
     confidence = min((b.confidence for b in boxes), default=1.0)
     if any(b.state == "unsure" or (b.state != "empty" and b.confidence < DOUBTFUL) for b in boxes):
         reasons.append("unsure_box")
-    if any(_in_doubt(kind, row) for row in _rows(kind, boxes)):
+    blank = [a for a in areas if a.key.get("kind") != "stray" and not a.written]
+    if any(_in_doubt(kind, row) for row in _rows(kind, boxes)) or any(
+        a.confidence < DOUBTFUL for a in blank
+    ):
         reasons.append("blank_in_doubt")
     marked = _marked(boxes)
     answer: dict | None = None
@@ -126,6 +130,11 @@ def _question(
     elif kind == "multiple_choice":
         if len(marked) > (rules.get("max_choices") or len(boxes)):
             reasons.append("too_many")
+        elif len(marked) > 1 and any(b.confidence < CLEAR_MARK for b in marked):
+            # Every mark counts here, so each must be clearly one: a light tick may be
+            # what an eraser left, and in a soft picture a scribbled-out box looks like a
+            # cross (``marks.SOFT_MARK``).
+            reasons.append("mark_in_doubt")
         elif marked:
             answer = {"options": sorted(b.key["option"] for b in marked)}
     elif kind == "scale":

@@ -302,12 +302,22 @@ LOW_RESOLUTION = 5.5
 #: dpi scan), a light tick can thin to a dot's trace (``DOUBTFUL_EMPTY``); and a trace
 #: that reaches further is not clearly a dot at any resolution.
 SHARP_RESOLUTION, DOT_SPAN = 6.5, 0.3
+#: The confidence of a mark in a picture below ``SHARP_RESOLUTION``, where a scribble's
+#: strokes run together and a scribbled-out box measures as a cross does (on 150 dpi
+#: scans of the realistic set, 7 of 37 did): less than a clear mark's (``CLEAR_MARK``),
+#: so that of several marks in a multiple choice a person decides which count.
+SOFT_MARK = 0.58
+#: A mark read with at least this confidence is clearly a mark (``classify`` gives a
+#: cross or a tick 0.6 and more; a light tick, ``LIGHT_CONFIDENCE``, less).
+CLEAR_MARK = 0.6
 
 
-def _faded(strong: float, faint: float) -> bool:
+def _faded(strong: float, faint: float, sharp: bool = True) -> bool:
     """Whether an empty box's trace of ink may be what is left of a light mark: faint
-    ink without a dark core (a pen's stray dot has one)."""
-    return faint >= TRACE and strong == 0
+    ink without a dark core (a pen's stray dot has one), ``TRACE`` of it at least in a
+    sharp picture, any at all in one that is not (``SHARP_RESOLUTION``: on a 150 dpi scan
+    a light pencil tick was once left as 0.0038 of its box)."""
+    return strong == 0 and (faint >= TRACE if sharp else faint > 0)
 
 
 #: What kind of picture a page came from, where that loses light ink without a trace
@@ -563,6 +573,9 @@ def read_boxes(
             # Only a mark's strokes are followed out of the box (quick: few boxes).
             left = leaves(page, where)
             state, confidence = classify(strong, faint, low, span, runs, bend, left)
+        if state == "marked" and resolution is not None and not sharp:
+            # Strokes run together: a scribbled-out box can look like a cross.
+            confidence = min(confidence, SOFT_MARK)
         if state == "empty" and (lossy or coarse):
             # Black and white: a light tick may have fallen under the scanner's threshold
             # without a trace (a copier's contrast does the same, and a coarse picture
@@ -570,7 +583,7 @@ def read_boxes(
             confidence = min(confidence, LOST_EMPTY)
         elif state == "empty" and (
             _on_crease(where, creases)
-            or (_faded(strong, faint) and not (sharp and span <= DOT_SPAN))
+            or (_faded(strong, faint, sharp) and not (sharp and span <= DOT_SPAN))
         ):
             # On a fold, a light tick may have been whitened out with the fold; a trace
             # of faint ink may be what is left of one, unless it is a dot in a sharp
@@ -612,21 +625,28 @@ class Area:
     """A writing area (an open answer, an own statement): whether anything is written in
     it. The reader does not read handwriting; a person types what the crop shows."""
 
-    key: dict  # question, kind ("text" or "proposal")
+    key: dict  # question, kind ("text" or "proposal"; "stray": ink beside the boxes)
     written: bool
     ink: float
     found: tuple[int, int, int, int]
+    #: How sure "nothing written" is: ``LOST_EMPTY`` for a blank writing area on a page
+    #: that can lose light ink without a trace (a pencil line can be gone there).
+    confidence: float = 1.0
 
 
-def read_areas(page: np.ndarray, layout_page: dict, boxes: list[Box] | None = None) -> list[Area]:
+def read_areas(
+    page: np.ndarray, layout_page: dict, boxes: list[Box] | None = None, lost: bool = False
+) -> list[Area]:
     """Every writing area of one page of the layout: is something written in it? And,
     for each question with boxes on the page, an area of kind ``stray``: ink around the
     question that is in none of its boxes (``read_stray``; ``boxes``, the page's boxes as
-    ``read_boxes`` found them, place what is printed more exactly)."""
-    return _writing_areas(page, layout_page) + read_stray(page, layout_page, boxes)
+    ``read_boxes`` found them, place what is printed more exactly). ``lost``: the page
+    can lose light ink without a trace (black and white, a photocopy, a coarse picture),
+    so a blank writing area is not clearly blank."""
+    return _writing_areas(page, layout_page, lost) + read_stray(page, layout_page, boxes)
 
 
-def _writing_areas(page: np.ndarray, layout_page: dict) -> list[Area]:
+def _writing_areas(page: np.ndarray, layout_page: dict, lost: bool = False) -> list[Area]:
     found = []
     inset = round(2 * PX_PER_MM)  # clear of the printed frame
     for area in layout_page["areas"]:
@@ -640,7 +660,8 @@ def _writing_areas(page: np.ndarray, layout_page: dict) -> list[Area]:
         ink = _handwriting(inside, lines)
         key = {"question": area["question"], "kind": area["kind"]}
         written = ink * max(1, inside.size) >= WRITTEN_PX
-        found.append(Area(key, written, round(ink, 5), (x, y, w, h)))
+        confidence = LOST_EMPTY if lost and not written else 1.0
+        found.append(Area(key, written, round(ink, 5), (x, y, w, h), confidence))
     return found
 
 
@@ -680,8 +701,10 @@ def _handwriting(inside: np.ndarray, lines: list[int]) -> float:
 
 
 #: Ink beside the boxes (a circled option label, a note in the margin, a mark between
-#: rows): pixels darker than this against the paper nearby ...
-STRAY_DARK = 0.2
+#: rows): pixels darker than this against the paper nearby (a "??" in light pencil beside
+#: a question, blurred or photographed at an angle, is 0.2 to 0.4 dark; at 0.2 half its
+#: strokes were lost and it went unseen) ...
+STRAY_DARK = 0.12
 #: ... in blobs of at least this many pixels (0.6 mm²: a photocopier's toner specks and
 #: a pen's stray dot are smaller), this many in all (2.5 mm²), outside everything
 #: printed. A circle around a label or a word in the margin has five times that.

@@ -92,7 +92,7 @@ def _read(image, layout_page: dict, resolution: float | None) -> tuple:
         creases=creases,
         resolution=resolution,
     )
-    return image, boxes, read_areas(flat, layout_page, boxes), capture
+    return image, boxes, read_areas(flat, layout_page, boxes, lost=bool(capture)), capture
 
 
 def measure(
@@ -122,4 +122,10 @@ def box_json(box: Box) -> dict:
 
 
 def area_json(area: Area) -> dict:
-    return {"key": area.key, "written": area.written, "ink": area.ink, "found": list(area.found)}
+    return {
+        "key": area.key,
+        "written": area.written,
+        "ink": area.ink,
+        "found": list(area.found),
+        "confidence": area.confidence,
+    }

@@ -742,7 +742,7 @@ def _decide(reading: SheetReading, sheet: PaperSheet, user) -> None:
         for b in page.boxes
     ]
     areas = [
-        Area(a["key"], a["written"], a["ink"], tuple(a["found"]))
+        Area(a["key"], a["written"], a["ink"], tuple(a["found"]), a.get("confidence", 1.0))
         for page in pages
         for a in page.areas
     ]

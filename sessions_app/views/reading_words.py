@@ -73,6 +73,7 @@ REASON_WORDS = {
     "handwriting": lambda: _("handwriting: a person types it"),
     "stray_ink": lambda: _("ink beside the boxes: a circled answer, a note or a mark"),
     "blank_in_doubt": lambda: _("no answer read, but a light mark may have been lost"),
+    "mark_in_doubt": lambda: _("several marks, and one may be a mark taken back"),
 }
 
 

@@ -204,3 +204,61 @@ def test_scribbles_and_faint_strokes_are_not_clear():
     assert classify(0.0, 0.15, 0.0, 0.75, 0.0, 0.45) == ("marked", 0.55)
     # As faint and as long, but straight (a fold, a shadow's edge): a person decides.
     assert classify(0.0, 0.15, 0.0, 1.0, 0.0, 0.1)[0] == "unsure"
+
+
+def test_several_marks_in_a_multiple_choice_must_each_be_clear():
+    """Every mark of a multiple choice counts, so with more than one, each must clearly be
+    a mark: one read in a soft picture (``SOFT_MARK``: a scribbled-out box looks like a
+    cross there) or a light tick (what an eraser may have left) sends it to a person."""
+    from sessions_app.reading.marks import CLEAR_MARK, LIGHT_CONFIDENCE, SOFT_MARK
+
+    assert LIGHT_CONFIDENCE < SOFT_MARK < CLEAR_MARK
+    clear = [box("marked", 0.9, question=2, option=20), box("marked", 0.6, question=2, option=21)]
+    assert one(clear, 2).sure and one(clear, 2).answer == {"options": [20, 21]}
+    for doubtful in (SOFT_MARK, LIGHT_CONFIDENCE):
+        pair = [clear[0], box("marked", doubtful, question=2, option=21)]
+        reading = one(pair, 2)
+        assert not reading.sure and reading.answer is None
+        assert reading.reasons == ["mark_in_doubt"]
+        # Alone it is the answer: nothing else could have been meant.
+        alone = one([box("empty", 1.0, question=2, option=20), pair[1]], 2)
+        assert alone.sure and alone.answer == {"options": [21]}
+    # A single choice with one soft mark stays sure; two marks were never sure anyway.
+    single = one(
+        [box("empty", 1.0, question=1, option=10), box("marked", SOFT_MARK, question=1, option=11)],
+        1,
+    )
+    assert single.sure and single.answer == {"option": 11}
+
+
+def test_a_blank_writing_area_that_can_have_lost_a_pencil_line_is_for_a_person():
+    """On a page that loses light ink without a trace (black and white, a photocopy, a
+    coarse picture) a blank writing area has ``LOST_EMPTY``: the question goes to a
+    person, as a blank row of boxes there does."""
+    from sessions_app.reading.marks import LOST_EMPTY, Area
+
+    rules = {7: {"kind": "open_text"}}
+    where = (0, 0, 400, 200)
+    blank = Area({"question": 7, "kind": "text"}, False, 0.0, where)
+    assert read_answers([], rules, [blank])[7].sure
+    lost = Area({"question": 7, "kind": "text"}, False, 0.0, where, LOST_EMPTY)
+    reading = read_answers([], rules, [lost])[7]
+    assert not reading.sure and reading.reasons == ["blank_in_doubt"]
+    # The page's stray-ink band is no writing area: its confidence is never lowered, and
+    # a blank one is no doubt.
+    band = Area({"question": 7, "kind": "stray"}, False, 0.0, where)
+    assert read_answers([], rules, [blank, band])[7].sure
+
+
+def test_every_reason_has_words_for_the_reviewer():
+    from django.utils import translation
+
+    from sessions_app.reading.answers import REASONS
+    from sessions_app.views.reading_words import REASON_WORDS, reason_words
+
+    assert set(REASONS) == set(REASON_WORDS)
+    with translation.override("nl"):
+        dutch = {code: reason_words(code) for code in REASONS}
+    with translation.override("en"):
+        english = {code: reason_words(code) for code in REASONS}
+    assert all(dutch[code] != english[code] for code in REASONS), dutch

@@ -444,3 +444,65 @@ def test_the_kind_of_picture_that_can_lose_a_light_mark_is_named(form):
     for x, y in rng.integers((60, 300), (1600, 2300), (400, 2)):
         cv2.circle(copied, (int(x), int(y)), 1, 60, -1)  # a copier's specks of toner
     assert is_copied(flatten(copied)) and capture_of(copied, flatten(copied), 9.0) == "photocopy"
+
+
+def test_a_light_pencil_note_in_the_margin_goes_to_review(form):
+    """ "??" in light pencil beside a question, blurred as a phone blurs it: most of its
+    strokes are 0.12 to 0.2 darker than the paper (``STRAY_DARK``), and it must not go
+    unseen."""
+    layout, pages, questions, read = form
+    scale = questions["scale"]
+    mark(form, scale, value=2)
+    index, box = where(layout, scale, value=1)
+    x, y = round(3 * PX_PER_MM), round((box["y"] + 4) * PX_PER_MM)
+    cv2.putText(pages[index], "??", (x, y), cv2.FONT_HERSHEY_SIMPLEX, 0.8, 150, 1, cv2.LINE_AA)
+    region = pages[index][y - 40 : y + 20, x - 10 : x + 140]
+    region[:] = cv2.GaussianBlur(region, (5, 5), 1.2)
+    reading = read()[scale.pk]
+    assert not reading.sure and reading.reasons == ["stray_ink"] and reading.answer is None
+
+
+def test_two_marks_of_a_multiple_choice_in_a_soft_picture_are_for_a_person(form):
+    """Below 6.5 px a mm (a 150 dpi scan: 5.9) a scribbled-out box measures as a cross
+    does, so of two marks in a multiple choice a person decides which count; in a sharp
+    picture both are read. One mark alone, or one in a single choice, is read in both."""
+    _layout, _pages, questions, _read = form
+    multiple, choice = questions["multiple"], questions["choice"]
+    first, second = ids(multiple)[:2]
+    mark(form, multiple, option=first)
+    mark(form, multiple, option=second)
+    mark(form, choice, option=ids(choice)[0])
+    sharp, soft = read_at(form, 9.5), read_at(form, 5.9)
+    assert sharp[multiple.pk].sure and sharp[multiple.pk].answer == {"options": [first, second]}
+    assert not soft[multiple.pk].sure and soft[multiple.pk].reasons == ["mark_in_doubt"]
+    assert soft[choice.pk].sure and soft[choice.pk].answer == {"option": ids(choice)[0]}
+
+
+def test_the_least_trace_in_a_soft_picture_is_not_clearly_empty(form):
+    """A trace of faint ink below ``TRACE`` (0.5 % of the box) in a blank scale: in a
+    sharp picture a speck; in a 150 dpi scan what a light pencil tick was once thinned
+    to, so the blank scale goes to a person."""
+    from sessions_app.reading.marks import TRACE
+
+    layout, pages, questions, _read = form
+    scale = questions["scale"]
+    index, box = where(layout, scale, value=3)
+    centre = (box["x"] + box["w"] / 2, box["y"] + box["w"] / 2)
+    x, y = (round(v * PX_PER_MM) for v in centre)
+    pages[index][y, x] = 130  # one grey pixel
+    sharp, soft = read_at(form, 9.5)[scale.pk], read_at(form, 5.9)[scale.pk]
+    [speck] = [b for b in soft.boxes if b.key["value"] == 3]
+    assert speck.state == "empty" and 0 < speck.faint < TRACE and speck.strong == 0, speck
+    assert sharp.sure and sharp.answer is None
+    assert not soft.sure and soft.reasons == ["blank_in_doubt"]
+
+
+def test_a_blank_open_answer_in_a_black_and_white_scan_is_for_a_person(form):
+    """A light pencil line in a writing area can fall under a scanner's threshold: on a
+    black-and-white page a blank writing area is not clearly blank; in grey it is."""
+    _layout, pages, questions, read = form
+    text = questions["text"]
+    assert read()[text.pk].sure
+    binary = [np.where(page < 150, 0, 255).astype(np.uint8) for page in pages]
+    reading = read(binary)[text.pk]
+    assert not reading.sure and reading.reasons == ["blank_in_doubt"]
