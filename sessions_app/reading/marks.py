@@ -302,14 +302,65 @@ LOW_RESOLUTION = 5.5
 #: dpi scan), a light tick can thin to a dot's trace (``DOUBTFUL_EMPTY``); and a trace
 #: that reaches further is not clearly a dot at any resolution.
 SHARP_RESOLUTION, DOT_SPAN = 6.5, 0.3
-#: The confidence of a mark in a picture below ``SHARP_RESOLUTION``, where a scribble's
-#: strokes run together and a scribbled-out box measures as a cross does (on 150 dpi
-#: scans of the realistic set, 7 of 37 did): less than a clear mark's (``CLEAR_MARK``),
-#: so that of several marks in a multiple choice a person decides which count.
+#: A trace reaching further across than this is no dot, dark core or not: a pen's stray
+#: dots reached 0.39 of the box at most on the realistic set, what was left of a light
+#: pencil tick on an 8-megapixel photo (its darkest pixels counting as pressed) 0.43.
+DOT_SPAN_MAX = 0.4
+#: The confidence of a mark in a soft picture (below ``SHARP_RESOLUTION``, or blurred:
+#: ``SOFT_EDGE_MM``), where a scribble's strokes run together and a scribbled-out box
+#: measures as a cross does (on 150 dpi scans of the realistic set, 7 of 37 did; on a
+#: motion-blurred photo, once): less than a clear mark's (``CLEAR_MARK``), so that of
+#: several marks in a multiple choice a person decides which count.
 SOFT_MARK = 0.58
 #: A mark read with at least this confidence is clearly a mark (``classify`` gives a
 #: cross or a tick 0.6 and more; a light tick, ``LIGHT_CONFIDENCE``, less).
 CLEAR_MARK = 0.6
+
+
+#: A picture is sharp only where the printed boxes' outlines are: an outline's width,
+#: as the ink across it over its darkest point (blur spreads a thin line and lowers its
+#: darkest point, keeping its ink; a 0.3 mm outline of a photo in focus measures 0.35 to
+#: 0.5 mm), the median over the page's boxes, the wider of across and down (motion
+#: blurs one way). On the realistic set, photos and scans in focus measured 0.50 mm at
+#: most, blurred and motion-blurred photos 0.49 to 1.06 mm; in those a light tick was
+#: once smeared to a dot's trace. Wider than this, a picture is soft whatever its pixels
+#: (``SHARP_RESOLUTION``).
+SOFT_EDGE_MM = 0.52
+#: How far either side of an outline its profile is taken (px of the straightened page).
+EDGE_PX = 8
+
+
+def locate_all(page: np.ndarray, layout_page: dict) -> list[tuple[dict, tuple, float]]:
+    """Each box of the page's layout, where its outline was found and how clearly
+    (``locate``)."""
+    return [(box, *locate(page, box)) for box in layout_page["boxes"]]
+
+
+def is_blurred(page: np.ndarray, located: list[tuple[dict, tuple, float]]) -> bool:
+    """Whether the outlines of the boxes seen clearly (``locate_all``) are wider than a
+    picture in focus leaves them (``SOFT_EDGE_MM``)."""
+    return edge_width(page, [where for _box, where, score in located if score >= CLEAR_MATCH]) > (
+        SOFT_EDGE_MM
+    )
+
+
+def edge_width(page: np.ndarray, found: list[tuple[int, int, int, int]]) -> float:
+    """How wide the box outlines ``found`` are on ``page`` (mm, ``SOFT_EDGE_MM``): 0.0
+    when fewer than three could be measured (no box to read there, or none seen
+    clearly)."""
+    across, down = [], []
+    for x, y, w, h in found:
+        if x < EDGE_PX or y < EDGE_PX:
+            continue
+        columns = page[y + h // 4 : y + 3 * h // 4, x - EDGE_PX : x + EDGE_PX]
+        rows = page[y - EDGE_PX : y + EDGE_PX, x + w // 4 : x + 3 * w // 4]
+        for profile, into in ((columns.mean(axis=0), across), (rows.mean(axis=1), down)):
+            paper, darkest = float(profile.max()), float(profile.min())
+            if profile.size == 2 * EDGE_PX and paper - darkest >= 20:
+                into.append(float((paper - profile).sum()) / (paper - darkest) / PX_PER_MM)
+    if len(across) < 3 or len(down) < 3:
+        return 0.0
+    return max(float(np.median(across)), float(np.median(down)))
 
 
 def _faded(strong: float, faint: float, sharp: bool = True) -> bool:
@@ -321,22 +372,27 @@ def _faded(strong: float, faint: float, sharp: bool = True) -> bool:
 
 
 #: What kind of picture a page came from, where that loses light ink without a trace
-#: (``capture_of``): a teller is told, since a better picture would read on its own.
-CAPTURES = ("black_white", "photocopy", "coarse")
+#: (``LOSES_INK``), or blurs it (``blurred``: a light tick smeared to a trace, a
+#: scribble like a cross), as ``capture_of`` names it: a teller is told, since a better
+#: picture would read on its own.
+LOSES_INK = ("black_white", "photocopy", "coarse")
+CAPTURES = (*LOSES_INK, "blurred")
 
 
-def capture_of(image: np.ndarray, flat: np.ndarray, resolution: float | None) -> str:
+def capture_of(
+    image: np.ndarray, flat: np.ndarray, resolution: float | None, blurred: bool = False
+) -> str:
     """``black_white`` (a scanner's black-and-white mode: ``is_binary`` of the straightened
     page), ``photocopy`` (``is_copied`` of it flattened), ``coarse`` (fewer than
-    ``LOW_RESOLUTION`` pixels to a mm of paper), or "" for a picture that keeps a light
-    mark at least as a trace."""
+    ``LOW_RESOLUTION`` pixels to a mm of paper), ``blurred`` (``blurred``: its outlines
+    are, ``is_blurred``), or "" for a sharp picture that keeps a light mark."""
     if is_binary(image):
         return "black_white"
     if is_copied(flat):
         return "photocopy"
     if resolution is not None and resolution < LOW_RESOLUTION:
         return "coarse"
-    return ""
+    return "blurred" if blurred else ""
 
 
 def is_binary(page: np.ndarray) -> bool:
@@ -536,6 +592,8 @@ def read_boxes(
     lossy: bool | None = None,
     creases: list[tuple[tuple[int, int], tuple[int, int]]] = (),
     resolution: float | None = None,
+    located: list[tuple[dict, tuple, float]] | None = None,
+    blurred: bool | None = None,
 ) -> list[Box]:
     """Every box of one page of the layout, read. A box whose outline could not be seen
     clearly (filled in, crossed heavily) is placed where the layout has it, moved by the
@@ -544,11 +602,15 @@ def read_boxes(
     not given; or a photocopy, ``is_copied``);
     ``creases``: folds whitened out of the page (``find_creases``), under which a light
     mark may have gone with the fold, so that a box on one is not clearly empty;
-    ``resolution``: the picture's pixels per mm of paper (``LOW_RESOLUTION``)."""
-    located = [(box, *locate(page, box)) for box in layout_page["boxes"]]
+    ``resolution``: the picture's pixels per mm of paper (``LOW_RESOLUTION``);
+    ``located``: ``locate_all`` of the page, when already done; ``blurred``: whether the
+    picture is (``is_blurred``, looked at when not given). A picture is sharp with
+    ``SHARP_RESOLUTION`` and not blurred; else it is soft."""
+    located = locate_all(page, layout_page) if located is None else located
     lossy = is_binary(page) if lossy is None else lossy
     coarse = resolution is not None and resolution < LOW_RESOLUTION
-    sharp = resolution is not None and resolution >= SHARP_RESOLUTION
+    blurred = is_blurred(page, located) if blurred is None else blurred
+    sharp = resolution is not None and resolution >= SHARP_RESOLUTION and not blurred
     offsets = [
         (where[0] - round(box["x"] * PX_PER_MM), where[1] - round(box["y"] * PX_PER_MM))
         for box, where, score in located
@@ -584,10 +646,11 @@ def read_boxes(
         elif state == "empty" and (
             _on_crease(where, creases)
             or (_faded(strong, faint, sharp) and not (sharp and span <= DOT_SPAN))
+            or span > DOT_SPAN_MAX
         ):
             # On a fold, a light tick may have been whitened out with the fold; a trace
             # of faint ink may be what is left of one, unless it is a dot in a sharp
-            # picture. Not clearly empty.
+            # picture; a trace longer than any dot is not one. Not clearly empty.
             confidence = min(confidence, DOUBTFUL_EMPTY)
         key = {k: v for k, v in box.items() if k not in {"x", "y", "w", "h"}}
         found.append(

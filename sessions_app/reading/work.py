@@ -12,12 +12,15 @@ import cv2
 
 from .code import agreement as code_agreement
 from .marks import (
+    LOSES_INK,
     Area,
     Box,
     capture_of,
     erase_creases,
     find_creases,
     flatten,
+    is_blurred,
+    locate_all,
     read_areas,
     read_boxes,
 )
@@ -84,15 +87,20 @@ def _read(image, layout_page: dict, resolution: float | None) -> tuple:
     flat = flatten(image)
     creases = find_creases(flat)
     flat = erase_creases(flat, creases)
-    capture = capture_of(image, flat, resolution)
+    located = locate_all(flat, layout_page)
+    blurred = is_blurred(flat, located)
+    capture = capture_of(image, flat, resolution, blurred)
     boxes = read_boxes(
         flat,
         layout_page,
         lossy=capture in ("black_white", "photocopy"),
         creases=creases,
         resolution=resolution,
+        located=located,
+        blurred=blurred,
     )
-    return image, boxes, read_areas(flat, layout_page, boxes, lost=bool(capture)), capture
+    areas = read_areas(flat, layout_page, boxes, lost=capture in LOSES_INK)
+    return image, boxes, areas, capture
 
 
 def measure(

@@ -112,8 +112,9 @@ class PageOutcome:
     form_page: int | None = None
     reading: SheetReading | None = None
     missing_pages: list[int] = field(default_factory=list)
-    #: A picture that can lose a light mark without a trace (``marks.capture_of``):
-    #: ``black_white``, ``photocopy``, ``coarse``; "" for none.
+    #: A picture that can lose a light mark without a trace, or blurs it
+    #: (``marks.capture_of``): ``black_white``, ``photocopy``, ``coarse``, ``blurred``;
+    #: "" for none.
     capture: str = ""
 
     def as_json(self) -> dict:

@@ -262,3 +262,18 @@ def test_every_reason_has_words_for_the_reviewer():
     with translation.override("en"):
         english = {code: reason_words(code) for code in REASONS}
     assert all(dutch[code] != english[code] for code in REASONS), dutch
+
+
+def test_every_kind_of_picture_has_advice_for_the_teller():
+    from django.utils import translation
+
+    from sessions_app.reading.marks import CAPTURES
+    from sessions_app.views.reading_words import capture_hint
+
+    assert capture_hint("") == ""
+    for code in CAPTURES:
+        with translation.override("nl"):
+            dutch = capture_hint(code)
+        with translation.override("en"):
+            english = capture_hint(code)
+        assert dutch and english and dutch != english, code

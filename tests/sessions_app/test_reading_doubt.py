@@ -8,6 +8,7 @@ import pytest
 
 from printables import fonts
 from printables.layout import PT
+from sessions_app.reading import work
 from sessions_app.reading.answers import read_answers
 from sessions_app.reading.marks import capture_of, find_creases, flatten, is_binary, is_copied
 from sessions_app.reading.page import PX_PER_MM, find_page, images
@@ -505,4 +506,57 @@ def test_a_blank_open_answer_in_a_black_and_white_scan_is_for_a_person(form):
     assert read()[text.pk].sure
     binary = [np.where(page < 150, 0, 255).astype(np.uint8) for page in pages]
     reading = read(binary)[text.pk]
+    assert not reading.sure and reading.reasons == ["blank_in_doubt"]
+
+
+def test_a_blurred_picture_is_soft_however_many_its_pixels(form):
+    """Motion blur smears a light tick to a dot's trace, and makes a scribble look like a
+    cross, at any number of pixels: a page whose printed outlines are blurred
+    (``edge_width`` over ``SOFT_EDGE_MM``) is read as a soft one. The same small dot
+    in a blank scale is a dot on the sharp page and a possible lost tick on the blurred
+    one."""
+    from sessions_app.reading.marks import SOFT_EDGE_MM, edge_width, locate
+
+    layout, pages, questions, _read = form
+    scale = questions["scale"]
+    index, box = where(layout, scale, value=2)
+    centre = (box["x"] + box["w"] / 2, box["y"] + box["w"] / 2)
+    kernel = np.full((1, 9), 1 / 9)  # a hand moving sideways
+    blurred = [cv2.filter2D(page, -1, kernel) for page in pages]
+
+    def width(page):
+        found = [locate(page, b) for b in layout["pages"][index]["boxes"]]
+        return edge_width(page, [where_ for where_, score in found if score >= 0.5])
+
+    assert 0 < width(pages[index]) <= SOFT_EDGE_MM < width(blurred[index])
+    # The teller is told, and why (``capture_hint``); a blurred page loses no ink.
+    assert work._read(pages[index], layout["pages"][index], 9.5)[3] == ""
+    assert work._read(blurred[index], layout["pages"][index], 9.5)[3] == "blurred"
+    for page in (pages[index], blurred[index]):
+        line(page, [centre, (centre[0] + 0.3, centre[1] + 0.2)], 150, 0.3)
+    sharp = read_at(form, 9.5)[scale.pk]
+    assert sharp.sure and sharp.answer is None
+    form[1][:] = blurred
+    soft = read_at(form, 9.5)[scale.pk]
+    [dot] = [b for b in soft.boxes if b.key["value"] == 2]
+    assert dot.state == "empty" and dot.span <= 0.3, dot
+    assert not soft.sure and soft.reasons == ["blank_in_doubt"]
+
+
+def test_a_trace_longer_than_any_dot_is_not_clearly_empty_even_with_a_dark_core(form):
+    """A short dark stroke reaching 0.4 of the box across or more (``DOT_SPAN_MAX``) in a
+    blank scale, in a sharp picture: a pen's stray dot is smaller, what is left of a
+    light tick may be this; the scale goes to a person."""
+    from sessions_app.reading.marks import DOT_SPAN_MAX
+
+    layout, pages, questions, _read = form
+    scale = questions["scale"]
+    index, box = where(layout, scale, value=4)
+    centre = (box["x"] + box["w"] / 2, box["y"] + box["w"] / 2)
+    x, y = centre
+    line(pages[index], [(x - 0.7, y), (x + 0.95, y + 0.1)], 190, 0.15)  # a faint stroke
+    line(pages[index], [(x - 0.15, y), (x + 0.15, y + 0.02)], 40, 0.25)  # pressed in one spot
+    reading = read_at(form, 9.5)[scale.pk]
+    [trace] = [b for b in reading.boxes if b.key["value"] == 4]
+    assert trace.state == "empty" and trace.strong > 0 and trace.span > DOT_SPAN_MAX, trace
     assert not reading.sure and reading.reasons == ["blank_in_doubt"]

@@ -329,3 +329,35 @@ def test_markers_looked_for_in_a_smaller_picture_are_placed_exactly(form):
     assert set(quick) == set(whole) == {"top_left", "top_right", "bottom_right", "bottom_left"}
     for name in whole:
         assert np.abs(quick[name] - whole[name]).max() < 0.35, (name, quick[name] - whole[name])
+
+
+@pytest.mark.parametrize("blur", ["focus", "motion"])
+def test_a_qr_code_too_blurred_to_read_as_it_is_is_read_made_easier(form, blur):
+    """A QR code blurred (out of focus, or a hand moving sideways) just past what the
+    decoder reads as it is, or smoothed: read at twice the size, without specks or
+    sharpened (``page._qr_variants``)."""
+    import zxingcpp
+
+    from sessions_app.reading.page import _qr_crop, read_qr, rectify
+
+    layout, page, _pdf = form
+    qr = layout["qr"]
+    x0, y0 = round(qr["x"] / 25.4 * 150), round(qr["y"] / 25.4 * 150)
+    size = round(qr["size"] / 25.4 * 150)
+    region = page[y0 : y0 + size, x0 : x0 + size]
+    if blur == "focus":
+        region[:] = cv2.GaussianBlur(region, (0, 0), 2.5)
+    else:
+        region[:] = cv2.filter2D(region, -1, np.full((1, 7), 1 / 7))
+    [gray] = images(photograph(page))
+    straight, _fit = rectify(gray, _markers(gray), layout)
+    crop, _origin = _qr_crop(straight, layout)
+    as_it_is = [
+        barcode
+        for picture in (crop, cv2.GaussianBlur(crop, (3, 3), 0))
+        for barcode in zxingcpp.read_barcodes(picture, formats=zxingcpp.BarcodeFormat.QRCode)
+        if barcode.valid
+    ]
+    assert as_it_is == []
+    assert read_qr(straight, layout) == URL + f"?p=1&v={layout['version']}"
+    assert find_page(gray, layout).qr_text == read_qr(straight, layout)
