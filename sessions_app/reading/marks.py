@@ -635,8 +635,11 @@ def read_boxes(
             # Only a mark's strokes are followed out of the box (quick: few boxes).
             left = leaves(page, where)
             state, confidence = classify(strong, faint, low, span, runs, bend, left)
-        if state == "marked" and resolution is not None and not sharp:
-            # Strokes run together: a scribbled-out box can look like a cross.
+        if state == "marked" and (
+            (resolution is not None and not sharp) or _on_crease(where, creases)
+        ):
+            # Strokes run together: a scribbled-out box can look like a cross; a fold
+            # whitened out across a box filled in leaves it looking like a mark.
             confidence = min(confidence, SOFT_MARK)
         if state == "empty" and (lossy or coarse):
             # Black and white: a light tick may have fallen under the scanner's threshold

@@ -2,6 +2,8 @@
 for, a filled box taken back, rankings without gaps, budgets to a person; anything doubtful
 is not sure, with its reason."""
 
+from dataclasses import replace
+
 from sessions_app.reading.answers import read_answers
 from sessions_app.reading.marks import Box
 
@@ -169,9 +171,16 @@ def test_a_row_read_blank_without_confidence_is_not_sure():
     reading = one([picked, box("empty", 0.45, question=2, option=2)], 2)
     assert not reading.sure and reading.reasons == ["blank_in_doubt"]
     assert one([picked, box("empty", question=2, option=2)], 2).answer == {"options": [1]}
-    # A filled box is a mark taken back, not a doubt.
+    # A filled box is a mark taken back: beside the mark that replaced it, no doubt ...
     taken_back = Box({"question": 1, "option": 2}, "filled", 0.9, 0.9, 1.0, 0.6, (0,) * 4)
-    assert one([box("empty", question=1, option=1), taken_back], 1).sure
+    assert one([box("marked", question=1, option=1), taken_back], 1).answer == {"option": 1}
+    # ... but alone in its row, the new mark may be too light to see (a light tick beside
+    # a scribbled-out box on a curled photo was once read as no vote, sure).
+    alone = one([box("empty", question=1, option=1), taken_back], 1)
+    assert not alone.sure and alone.reasons == ["blank_in_doubt"]
+    scribbled = replace(taken_back, key={"question": 4, "statement": 41, "vote": "pass"})
+    row = [box("empty", question=4, statement=41, vote="agree"), scribbled]
+    assert one(row, 4).reasons == ["blank_in_doubt"]
 
 
 def test_a_trace_of_faint_ink_is_not_clearly_empty():

@@ -560,3 +560,26 @@ def test_a_trace_longer_than_any_dot_is_not_clearly_empty_even_with_a_dark_core(
     [trace] = [b for b in reading.boxes if b.key["value"] == 4]
     assert trace.state == "empty" and trace.strong > 0 and trace.span > DOT_SPAN_MAX, trace
     assert not reading.sure and reading.reasons == ["blank_in_doubt"]
+
+
+def test_two_marks_of_a_multiple_choice_one_on_a_fold_are_for_a_person(form):
+    """A fold whitened out across a box filled in (a mark taken back) leaves it looking
+    like a mark: a mark on a fold is not clearly one (``SOFT_MARK``), so of two marks in
+    a multiple choice a person decides; off the fold both are read."""
+    layout, pages, questions, read = form
+    multiple = questions["multiple"]
+    first, second = ids(multiple)[:2]
+    mark(form, multiple, option=first)
+    mark(form, multiple, option=second)
+    assert read()[multiple.pk].answer == {"options": [first, second]}
+    index, box = where(layout, multiple, option=second)
+    rows = np.arange(pages[index].shape[0], dtype=np.float32)[:, None]
+    rows -= (box["y"] + box["w"] / 2) * PX_PER_MM
+    folded = pages[index].astype(np.float32) * (
+        1 - 0.35 * np.exp(-((rows / (0.4 * PX_PER_MM)) ** 2))
+    )
+    pages[index] = folded.astype(np.uint8)
+    reading = read()[multiple.pk]
+    [on_fold] = [b for b in reading.boxes if b.key["option"] == second]
+    assert on_fold.state == "marked" and on_fold.confidence < 0.6, on_fold
+    assert not reading.sure and reading.reasons == ["mark_in_doubt"]
