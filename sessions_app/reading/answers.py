@@ -89,13 +89,13 @@ def _rows(kind: str | None, boxes: list[Box]) -> list[list[Box]]:
 
 def _in_doubt(kind: str | None, row: list[Box]) -> bool:
     """A row with no mark in it is clearly blank only when each of its boxes is clearly
-    empty, read with confidence, and none is filled (a mark taken back, and the one that
-    replaced it may be too light to see). Otherwise a light mark may have
-    been lost, and the answer would silently differ. On a page that can lose light ink
-    without a trace (``LOST_EMPTY``), an empty box is in doubt beside a mark too (a second
-    mark, or the real one beside a scribble, may be gone); elsewhere, beside a mark, only
-    an empty box with a trace of ink is, and in a multiple choice, where any box may be
-    one more answer, any empty box read without confidence."""
+    empty, read with confidence, and none is filled (a mark taken back: the one that
+    replaced it may be too light to see). Otherwise a light mark may have been lost, and
+    the answer would silently differ. On a page that can lose light ink without a trace
+    (``LOST_EMPTY``), an empty box is in doubt beside a mark too (a second mark, or the
+    real one beside a scribble, may be gone); elsewhere, beside a mark, only an empty box
+    with a trace of ink is, and in a multiple choice, where any box may be one more
+    answer, any empty box read without confidence."""
     if any(b.state == "filled" for b in row) and not any(b.state == "marked" for b in row):
         return True  # a mark taken back and none made: the new one may be too light to see
     lost = [b for b in row if b.state == "empty" and b.confidence < DOUBTFUL]
