@@ -339,9 +339,8 @@ def locate_all(page: np.ndarray, layout_page: dict) -> list[tuple[dict, tuple, f
 def is_blurred(page: np.ndarray, located: list[tuple[dict, tuple, float]]) -> bool:
     """Whether the outlines of the boxes seen clearly (``locate_all``) are wider than a
     picture in focus leaves them (``SOFT_EDGE_MM``)."""
-    return edge_width(page, [where for _box, where, score in located if score >= CLEAR_MATCH]) > (
-        SOFT_EDGE_MM
-    )
+    clear = [where for _box, where, score in located if score >= CLEAR_MATCH]
+    return edge_width(page, clear) > SOFT_EDGE_MM
 
 
 def edge_width(page: np.ndarray, found: list[tuple[int, int, int, int]]) -> float:
@@ -384,8 +383,8 @@ def capture_of(
 ) -> str:
     """``black_white`` (a scanner's black-and-white mode: ``is_binary`` of the straightened
     page), ``photocopy`` (``is_copied`` of it flattened), ``coarse`` (fewer than
-    ``LOW_RESOLUTION`` pixels to a mm of paper), ``blurred`` (``blurred``: its outlines
-    are, ``is_blurred``), or "" for a sharp picture that keeps a light mark."""
+    ``LOW_RESOLUTION`` pixels to a mm of paper), ``blurred`` (when ``blurred``: its box
+    outlines are, ``is_blurred``), or "" for a sharp picture that keeps a light mark."""
     if is_binary(image):
         return "black_white"
     if is_copied(flat):
