@@ -33,7 +33,9 @@ photocopy, grey and black-and-white scans), in normal and large print by turns o
 sheets (one pass through the faults each). Prints a table by
 fault and in total (refused by reason, accepted without review, silent errors, box
 accuracy, seconds per sheet for the image work, for the ``read_forms`` command on the
-same pictures, and for decoding them alone), the trade-off between a confidence
+same pictures, and for decoding them alone; and the share accepted once a page the
+teller is told to take again, blurred, coarse or scanned in black and white, is taken
+again: ``realistic.retake``), the trade-off between a confidence
 threshold and the share accepted, and one JSON line at the end. Its target of 80 %
 accepted without review is checked on all the sheets read (``total``), not on those that
 need no person. With ``--realistic`` only: ``--faults`` (only the sheets with these
@@ -335,7 +337,14 @@ def realistic_figures(
     from sessions_app.reading.synthetic import box_key
     from sessions_app.reading.work import box_json
 
-    from .realistic import DEGRADATIONS, degradation_of, large_print_of, make_sheet, sheet_rng
+    from .realistic import (
+        DEGRADATIONS,
+        RETAKES,
+        degradation_of,
+        large_print_of,
+        make_sheet,
+        sheet_rng,
+    )
 
     kinds = {q["id"]: {"kind": q["kind"], "max_choices": q["max_choices"]} for q in questions}
     strings = form_strings()
@@ -362,7 +371,9 @@ def realistic_figures(
         tally["decoding_s"].append(time.perf_counter() - started)
         started = time.perf_counter()
         try:
-            boxes, areas = read_pictures(pictures, layout)
+            pages = read_each(pictures, layout)
+            boxes = [b for page in pages for b in page[0]]
+            areas = [a for page in pages for a in page[1]]
         except ReadRefused as problem:
             tally["reading_s"].append(time.perf_counter() - started)
             tally["refused"][problem.code] += 1
@@ -429,6 +440,14 @@ def realistic_figures(
         tally["accepted_clean"] += accepted and not any(t["review"] for t in filled.truth.values())
         tally["silent_on_accepted"] += sum(w for _s, _c, w in judged) if accepted else 0
         outcomes.append((False, judged))
+        # The teller told to take a picture again (blurred, coarse, black and white) does.
+        hinted = [i for i, page in enumerate(pages) if page[2] in RETAKES]
+        again = None
+        if not accepted and hinted:
+            tally["retaken"] += 1
+            again = _retaken(pdf, layout, filled, pages, hinted, kinds, (seed, index))
+        tally["accepted_retake"] += accepted or (again is not None and again[0])
+        tally["silent_retake"] += again[1] if again is not None else 0
 
     if dump is not None:
         dump.close()
@@ -453,6 +472,9 @@ def realistic_figures(
             ),
             "silent_errors": merged["silent"],
             "silent_on_accepted": merged["silent_on_accepted"],
+            "retaken": merged["retaken"],
+            "accepted_after_retake": round(merged["accepted_retake"] / count, 4),
+            "silent_after_retake": merged["silent_retake"],
             "questions": merged["questions"],
             "box_accuracy": round(merged["boxes_right"] / max(1, merged["boxes"]), 4),
             "empty_as_marked": merged["empty_as_marked"],
@@ -496,20 +518,61 @@ def realistic_figures(
     }
 
 
+def _retaken(pdf, layout, filled, pages, hinted, kinds, where) -> tuple[bool, int] | None:
+    """The sheet read again with its hinted pages taken again (``realistic.retake``):
+    whether it is accepted now, and its silent errors; None when a page taken again is
+    refused."""
+    from sessions_app.reading.answers import read_answers
+    from sessions_app.reading.page import ReadRefused
+
+    from .realistic import retake
+
+    rng = random.Random(f"retake-{where[0]}-{where[1]}")
+    pages = list(pages)
+    try:
+        for i in hinted:
+            picture = retake(pdf, layout, filled, i, pages[i][2], rng)
+            pages[i] = read_one(picture, layout, layout["pages"][i])
+    except ReadRefused:
+        return None
+    answers = read_answers(
+        [b for page in pages for b in page[0]], kinds, [a for page in pages for a in page[1]]
+    )
+    accepted, silent = True, 0
+    for question_id, truth in filled.truth.items():
+        reading = answers.get(question_id)
+        if reading is None:
+            continue
+        accepted &= reading.sure
+        silent += reading.sure and (truth["review"] or reading.answer != truth["answer"])
+    return accepted, silent
+
+
 def read_pictures(pictures: list[bytes], layout: dict) -> tuple[list, list]:
     """Every page of one form, photographed or scanned, read as the reader does it: its
     boxes and areas. Raises ``ReadRefused`` for a page that cannot be read."""
-    from sessions_app.reading.page import find_page, images
-    from sessions_app.reading.work import read_page
+    pages = read_each(pictures, layout)
+    return [b for p in pages for b in p[0]], [a for p in pages for a in p[1]]
 
-    boxes, areas = [], []
-    for picture, layout_page in zip(pictures, layout["pages"], strict=True):
-        [gray] = images(picture)
-        page = find_page(gray, layout)
-        _image, page_boxes, page_areas = read_page(page.image, layout_page, page.resolution)
-        boxes += page_boxes
-        areas += page_areas
-    return boxes, areas
+
+def read_each(pictures: list[bytes], layout: dict) -> list[tuple[list, list, str]]:
+    """``read_pictures`` page by page, with the kind of picture each is
+    (``marks.capture_of``: what the teller is told, "" for a sharp picture)."""
+    return [
+        read_one(picture, layout, layout_page)
+        for picture, layout_page in zip(pictures, layout["pages"], strict=True)
+    ]
+
+
+def read_one(picture: bytes, layout: dict, layout_page: dict) -> tuple[list, list, str]:
+    """One page of ``read_each``."""
+    from sessions_app.reading.page import find_page, images
+    from sessions_app.reading.work import read_page_captured
+
+    [gray] = images(picture)
+    page = find_page(gray, layout)
+    _image, boxes, areas, capture = read_page_captured(page.image, layout_page, page.resolution)
+    return boxes, areas, capture
 
 
 def _tally() -> dict:
@@ -520,6 +583,9 @@ def _tally() -> dict:
         "code_read": 0,
         "accepted": 0,
         "accepted_clean": 0,
+        "retaken": 0,
+        "accepted_retake": 0,
+        "silent_retake": 0,
         "silent": 0,
         "silent_on_accepted": 0,
         "questions": 0,
@@ -546,14 +612,18 @@ def table(figures: dict) -> str:
         return (
             f"| {name} | {row['sheets']} | {refused} | {row['accepted_without_review']:.0%} "
             f"({row['accepted_of_clean']:.0%}) | {row['silent_errors']} ({row['silent_on_accepted']}) "
+            f"| {row['accepted_after_retake']:.0%} ({row['retaken']}; "
+            f"{row['silent_after_retake']}) "
             f"| {row['box_accuracy']:.2%} | {row['empty_as_marked']} | {timing} |"
         )
 
     lines = [
         "| fault | sheets | refused | accepted without review (of sheets needing none) "
-        "| silent errors (on accepted sheets) | boxes right | empty read as marked "
+        "| silent errors (on accepted sheets) "
+        "| accepted once a picture is taken again as asked (sheets taken again; silent errors) "
+        "| boxes right | empty read as marked "
         "| s/sheet: command / image work / decoding |",
-        "|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     lines += [line(name, row) for name, row in figures["by_degradation"].items()]
     lines.append(line("**total**", figures["total"]))

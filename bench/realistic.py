@@ -100,6 +100,8 @@ class Filled:
     truth: dict[int, dict] = field(default_factory=dict)
     boxes: dict[tuple, set] = field(default_factory=dict)
     ink: str = "ballpoint"
+    #: Per page, the random state its marks were drawn with (``retake`` draws them again).
+    drawn: list = field(default_factory=list)
 
 
 def sheet_rng(seed: int, index: int) -> random.Random:
@@ -885,9 +887,40 @@ def make_sheet(
     pictures = []
     for index, layout_page in enumerate(layout["pages"]):
         image = render_pdf_page(pdf, index, dpi=dpi)
+        filled.drawn.append(rng.getstate())
         draw(image, [m for m in filled.marks if m.page == layout_page["number"]], dpi=dpi, rng=rng)
         pictures.append(capture(image, dpi, degradation, rng))
     return pictures, filled
+
+
+#: What a teller does when told a picture loses, smears or thins a light mark
+#: (``PageOutcome.capture``, the teller's hint): the page taken again, as a phone photo
+#: in focus and close enough, or scanned in grey at 300 dpi. A photocopy is all the
+#: teller has.
+RETAKES = {
+    "blurred": "clean",
+    "coarse": "clean",
+    "black_white": "scan_300",
+    "low_resolution": "scan_300",
+}
+
+
+def retake(
+    pdf: bytes, layout: dict, filled: Filled, index: int, capture_kind: str, rng: random.Random
+) -> bytes:
+    """Page ``index`` of a sheet made by ``make_sheet`` taken again as the teller was
+    asked for a picture of kind ``capture_kind`` (``RETAKES``): the same paper (its marks
+    drawn again with the random state they were first drawn with), a new picture."""
+    from sessions_app.reading.synthetic import render_pdf_page
+
+    degradation = RETAKES[capture_kind]
+    dpi = render_dpi(degradation)
+    number = layout["pages"][index]["number"]
+    image = render_pdf_page(pdf, index, dpi=dpi)
+    same = random.Random()
+    same.setstate(filled.drawn[index])
+    draw(image, [m for m in filled.marks if m.page == number], dpi=dpi, rng=same)
+    return capture(image, dpi, degradation, rng)
 
 
 def large_print_of(index: int) -> bool:

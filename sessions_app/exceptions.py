@@ -201,6 +201,8 @@ INPUT_CODES: dict[str, Promise] = {
         "This page was printed in another version of the form than its code says."
     ),
     "layout_unsupported": _("This form's layout cannot be read by this version of the reader."),
+    # No longer given (a photo taken again now replaces a reading in review); kept for
+    # pages refused with it before.
     "reading_in_review": _("A reading of this form is waiting for review."),
     "reading_not_in_review": _("This reading is not waiting for review."),
     "reading_not_waiting": _("This reading is not waiting for a confirmation."),

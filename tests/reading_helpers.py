@@ -23,10 +23,11 @@ def box_matches(box: dict, question: int, **key) -> bool:
     return box["question"] == question and all(box.get(k) == v for k, v in key.items())
 
 
-def photos(sheet, marks=(), writing=(), *, pages=None, seed=1, **camera) -> list[bytes]:
+def photos(sheet, marks=(), writing=(), *, pages=None, seed=1, dpi=150, **camera) -> list[bytes]:
     """JPEG photos of the pages of ``sheet`` (all, or the numbers in ``pages``).
     ``marks``: ``(kind, question id, key)`` with key a dict such as ``{"option": 3}``;
-    ``writing``: ``(question id, area kind, text)``."""
+    ``writing``: ``(question id, area kind, text)``; ``dpi``: the page's pixels (at 150,
+    the photo has about 6 to a millimetre of paper: ``low_resolution``)."""
     layout = layout_of(sheet)
     pdf = paper_form.render(
         layout, [paper_form.SheetRow(sheet.code, sheet_url(BASE, sheet))], form_strings(), title="t"
@@ -36,16 +37,16 @@ def photos(sheet, marks=(), writing=(), *, pages=None, seed=1, **camera) -> list
     for index, layout_page in enumerate(layout["pages"]):
         if pages is not None and layout_page["number"] not in pages:
             continue
-        image = render_pdf_page(pdf, index)
+        image = render_pdf_page(pdf, index, dpi=dpi)
         for number, (kind, question, key) in enumerate(marks):
             for box in layout_page["boxes"]:
                 if box_matches(box, question, **key):
-                    draw_mark(image, box, kind, seed=seed + number)
+                    draw_mark(image, box, kind, dpi=dpi, seed=seed + number)
                     found.add(number)
         for question, area_kind, text in writing:
             for area in layout_page["areas"]:
                 if area["question"] == question and area["kind"] == area_kind:
-                    draw_writing(image, area, text)
+                    draw_writing(image, area, text, dpi=dpi)
         settings = {"angle": 4.0, "skew": 0.03, "blur": 0.5, "light": 0.2, "quality": 80}
         shots.append(photograph(image, **{**settings, **camera}, seed=seed + index))
     if pages is None:

@@ -118,9 +118,9 @@ class PageReading(models.Model):
     #: Every box and writing area read: key, state, confidence, where it was found (px).
     boxes = models.JSONField(default=list)
     areas = models.JSONField(default=list)
-    #: A picture that can lose a light mark without a trace, or blurs it
+    #: A picture that can lose a light mark without a trace, blurs or thins it
     #: (``reading.marks.capture_of``): ``black_white``, ``photocopy``, ``coarse``,
-    #: ``blurred``; blank for none.
+    #: ``blurred``, ``low_resolution``; blank for none.
     capture = models.CharField(max_length=20, blank=True, default="")
     #: The page straightened onto the layout, kept for the review's crops.
     image = models.CharField(max_length=200, blank=True)

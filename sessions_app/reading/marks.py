@@ -371,11 +371,13 @@ def _faded(strong: float, faint: float, sharp: bool = True) -> bool:
 
 
 #: What kind of picture a page came from, where that loses light ink without a trace
-#: (``LOSES_INK``), or blurs it (``blurred``: a light tick smeared to a trace, a
-#: scribble like a cross), as ``capture_of`` names it: a teller is told, since a better
-#: picture would read on its own.
+#: (``LOSES_INK``), blurs it (``blurred``: a light tick smeared to a trace, a scribble
+#: like a cross), or thins it (``low_resolution``: fewer pixels than
+#: ``SHARP_RESOLUTION``, a 150 dpi scan: a light tick thinned to a dot's trace, a
+#: scribble's strokes run together), as ``capture_of`` names it: a teller is told, since
+#: a better picture would read on its own.
 LOSES_INK = ("black_white", "photocopy", "coarse")
-CAPTURES = (*LOSES_INK, "blurred")
+CAPTURES = (*LOSES_INK, "blurred", "low_resolution")
 
 
 def capture_of(
@@ -384,14 +386,20 @@ def capture_of(
     """``black_white`` (a scanner's black-and-white mode: ``is_binary`` of the straightened
     page), ``photocopy`` (``is_copied`` of it flattened), ``coarse`` (fewer than
     ``LOW_RESOLUTION`` pixels to a mm of paper), ``blurred`` (when ``blurred``: its box
-    outlines are, ``is_blurred``), or "" for a sharp picture that keeps a light mark."""
+    outlines are, ``is_blurred``), ``low_resolution`` (fewer than ``SHARP_RESOLUTION``),
+    or "" for a sharp picture that keeps a light mark: the picture that is soft for
+    ``read_boxes`` is named."""
     if is_binary(image):
         return "black_white"
     if is_copied(flat):
         return "photocopy"
     if resolution is not None and resolution < LOW_RESOLUTION:
         return "coarse"
-    return "blurred" if blurred else ""
+    if blurred:
+        return "blurred"
+    if resolution is not None and resolution < SHARP_RESOLUTION:
+        return "low_resolution"
+    return ""
 
 
 def is_binary(page: np.ndarray) -> bool:

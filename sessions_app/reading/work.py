@@ -76,11 +76,11 @@ def read_page(
     picture's pixels per mm of paper (``Page.resolution``), which says whether a light
     stroke can have been thinned to a trace; the page's own look says whether light ink
     can be gone entirely (black and white, a photocopy)."""
-    image, boxes, areas, _capture = _read(image, layout_page, resolution)
+    image, boxes, areas, _capture = read_page_captured(image, layout_page, resolution)
     return image, boxes, areas
 
 
-def _read(image, layout_page: dict, resolution: float | None) -> tuple:
+def read_page_captured(image, layout_page: dict, resolution: float | None = None) -> tuple:
     """``read_page``, and the kind of picture where light ink can be gone without a trace
     (``marks.capture_of``: "" for none)."""
     image = unwarp(image, layout_page)
@@ -108,7 +108,7 @@ def measure(
 ) -> tuple[list[dict], list[dict], str]:
     """``read_page``, as stored, and the kind of picture (``marks.capture_of``); the page
     kept as a JPEG at ``keep_as``."""
-    image, boxes, areas, capture = _read(image, layout_page, resolution)
+    image, boxes, areas, capture = read_page_captured(image, layout_page, resolution)
     cv2.imwrite(keep_as, image, [cv2.IMWRITE_JPEG_QUALITY, PAGE_JPEG_QUALITY])
     return [box_json(b) for b in boxes], [area_json(a) for a in areas], capture
 

@@ -25,8 +25,10 @@ Refusal codes (``InputRejected``): ``file_too_large``, ``not_image``, ``same_ima
 per page (``PageOutcome.reason``): ``no_form``, ``corner_missing``, ``poor_fit``,
 ``qr_unreadable``, ``qr_foreign``, ``sheet_forged``, ``unknown_sheet``,
 ``sheet_other_session``, ``sheet_voided``, ``sheet_counted``, ``sheet_in_review``,
-``reading_in_review``, ``paper_closed``, ``layout_mismatch``, ``layout_unsupported``,
-``page_read``. Review and confirmation: ``reading_not_in_review``,
+``paper_closed``, ``layout_mismatch``, ``layout_unsupported``, ``page_read``. A page
+photographed again replaces the earlier photo of it, also while the sheet's reading
+waits for review (the teller was asked to take a blurred photo again): the sheet is
+decided again with it. Review and confirmation: ``reading_not_in_review``,
 ``reading_not_waiting``, and the entry codes of ``services.paper``; a lost background
 read: ``scan_not_stale``.
 """
@@ -617,18 +619,22 @@ def _record(
     scan: FormScan, index: int, fit_mm: float, identified: _Identified, measured, user
 ) -> PageOutcome:
     """Database: the page joins its sheet's reading, which is decided once every page is
-    in. The sheet is checked again under its lock (another teller may have been first)."""
+    in. The sheet is checked again under its lock (another teller may have been first).
+    A page of a sheet whose reading waits for review is taken as a retake: the reading
+    is opened again, and decided again with the new photo of that page."""
     sheet, form_page, version = identified.sheet, identified.form_page, identified.version
     boxes, areas, capture, image = measured
     try:
         with transaction.atomic():
             sheet = paper.lock_sheet(sheet)
             _check(scan, sheet, form_page, version)
-            reading = SheetReading.objects.filter(
-                sheet=sheet, status__in=[Status.PAGES, Status.REVIEW]
-            ).first()
+            reading = (
+                SheetReading.objects.select_for_update()
+                .filter(sheet=sheet, status__in=[Status.PAGES, Status.REVIEW])
+                .first()
+            )
             if reading is not None and reading.status == Status.REVIEW:
-                raise InputRejected("reading_in_review")
+                reading.status = Status.PAGES  # decided again below, with the new photo
             if reading is None:
                 reading = SheetReading.objects.create(sheet=sheet)
             PageReading.objects.create(

@@ -85,7 +85,7 @@ def reason_words(code: str) -> str:
 
 def capture_hint(capture: str) -> str:
     """What a teller can do about a picture that can lose a light mark without a trace,
-    or blurs it (``PageOutcome.capture``): "" for a sharp picture that keeps one."""
+    blurs or thins it (``PageOutcome.capture``): "" for a sharp picture that keeps one."""
     hints = {
         "black_white": _(
             "This is a black-and-white scan: a light pencil mark can vanish from it, so "
@@ -100,6 +100,12 @@ def capture_hint(capture: str) -> str:
             "This photo has too few pixels for light pencil marks, so questions not fully "
             "marked go to a person. Take the photo closer, the form filling the picture, "
             "or use the camera's full resolution."
+        ),
+        "low_resolution": _(
+            "This picture has few pixels for the size of the form (a scan at 150 dpi, or a "
+            "photo from far away): a light mark can thin to a speck, and a box scribbled out "
+            "can look like a cross, so such questions go to a person. Scan at 200 dpi or "
+            "more, or take the photo closer, and they are read on their own."
         ),
         "blurred": _(
             "This photo is blurred: a light mark can be smeared to a speck in it, and a "

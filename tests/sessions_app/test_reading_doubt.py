@@ -433,11 +433,14 @@ def test_a_stray_dot_in_a_sharp_picture_is_no_lost_tick(form):
 
 def test_the_kind_of_picture_that_can_lose_a_light_mark_is_named(form):
     """``capture_of`` names what the teller is told about: a black-and-white scan, a
-    photocopy (its toner specks), a coarse picture; a grey photo is none of them."""
+    photocopy (its toner specks), a coarse picture, one with too few pixels for a sharp
+    one (a 150 dpi scan); a grey photo is none of them."""
     _layout, pages, _questions, _read = form
     page = pages[0]
     assert capture_of(page, flatten(page), 9.0) == ""
     assert capture_of(page, flatten(page), 5.0) == "coarse"
+    assert capture_of(page, flatten(page), 5.9) == "low_resolution"  # a 150 dpi scan
+    assert capture_of(page, flatten(page), 5.9, blurred=True) == "blurred"
     binary = np.where(page < 150, 0, 255).astype(np.uint8)
     assert capture_of(binary, flatten(binary), 9.0) == "black_white"
     copied = page.copy()
@@ -530,8 +533,8 @@ def test_a_blurred_picture_is_soft_however_many_its_pixels(form):
 
     assert 0 < width(pages[index]) <= SOFT_EDGE_MM < width(blurred[index])
     # The teller is told, and why (``capture_hint``); a blurred page loses no ink.
-    assert work._read(pages[index], layout["pages"][index], 9.5)[3] == ""
-    assert work._read(blurred[index], layout["pages"][index], 9.5)[3] == "blurred"
+    assert work.read_page_captured(pages[index], layout["pages"][index], 9.5)[3] == ""
+    assert work.read_page_captured(blurred[index], layout["pages"][index], 9.5)[3] == "blurred"
     for page in (pages[index], blurred[index]):
         line(page, [centre, (centre[0] + 0.3, centre[1] + 0.2)], 150, 0.3)
     sharp = read_at(form, 9.5)[scale.pk]

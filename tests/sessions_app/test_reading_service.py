@@ -186,9 +186,6 @@ def test_a_reading_set_aside_lets_a_teller_type_the_form(paper_session, printed,
     shots = photos(sheet, two)
     outcome = read_all(teller, session, shots)[-1]
     assert outcome.status == "review"
-    # Another photo of the sheet meanwhile is refused: one reading waits for review.
-    [again] = read(teller, session, photos(sheet, seed=4, angle=2)[0])
-    assert again.reason == "reading_in_review"
     reading.reading_drop(user=organiser, reading=outcome.reading)
     result = paper.sheet_entry_record(
         user=teller,
@@ -197,6 +194,49 @@ def test_a_reading_set_aside_lets_a_teller_type_the_form(paper_session, printed,
         client_id="typed-0001",
     )
     assert result.status == "counted"
+
+
+def _page_of(sheet, question_id) -> int:
+    """The number of the form page that holds a question's boxes."""
+    for page in layout_of(sheet)["pages"]:
+        if any(box["question"] == question_id for box in page["boxes"]):
+            return page["number"]
+    raise AssertionError("question not on the form")
+
+
+def test_a_page_photographed_again_while_its_reading_waits_for_review_decides_it_again(
+    paper_session, printed, teller, organiser
+):
+    session, q = paper_session
+    [sheet] = printed(1)
+    choice = q["choice"].pk
+    two = [("cross", choice, {"option": option(q["choice"], i)}) for i in (0, 1)]
+    first = read_all(teller, session, photos(sheet, two))[-1]
+    assert first.status == "review"
+    number = _page_of(sheet, choice)
+    # Taken again (as a teller told the photo is blurred does), still unsure: the same
+    # reading waits, now with the new photo of that page.
+    [still] = read(teller, session, photos(sheet, two, pages=[number], seed=7, angle=-3)[0])
+    assert still.status == "review" and still.reading.pk == first.reading.pk
+    newest = reading.current_pages(still.reading)[number]
+    assert newest.scan_id == still.reading.pages.order_by("-id")[0].scan_id
+    assert SheetReading.objects.filter(sheet=sheet).count() == 1
+    assert counted(session) == 0
+    # Taken again once more, and sure: the review is withdrawn and the sheet counts.
+    one = [("cross", choice, {"option": option(q["choice"], 1)})]
+    [sure] = read(teller, session, photos(sheet, one, pages=[number], seed=9, angle=2)[0])
+    assert sure.status == "counted", sure.as_json()
+    settled = SheetReading.objects.get(pk=first.reading.pk)
+    assert settled.status == SheetReading.Status.COUNTED
+    entry = SheetEntry.objects.get(sheet=sheet)
+    assert entry.answers[str(choice)] == {"option": option(q["choice"], 1)}
+    assert not reading.review_queue(session=session).exists()
+    logged = LogEntry.objects.filter(action="paper.read", data__page=number)
+    assert logged.count() == 3  # the first photo of that page and two taken again
+    # A facilitator who had the review open is told it no longer waits.
+    with pytest.raises(InputRejected) as late:
+        reading.reading_settle(user=organiser, reading=settled, answers={})
+    assert late.value.code == "reading_not_in_review"
 
 
 def test_under_double_entry_a_reading_is_one_entry_and_the_tellers_confirmation_the_other(

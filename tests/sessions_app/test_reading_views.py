@@ -392,6 +392,19 @@ def black_and_white(shot: bytes) -> bytes:
     return cv2.imencode(".png", np.where(gray < 140, 0, 255).astype(np.uint8))[1].tobytes()
 
 
+def test_a_picture_with_few_pixels_tells_the_teller_to_come_closer(
+    client, paper_session, printed, teller, marks
+):
+    """A 150 dpi picture (about 6 pixels to a millimetre) can thin a light tick to a
+    speck: the teller is told, and how to get a picture read on its own."""
+    session, _q = paper_session
+    [sheet] = printed(1)
+    client.force_login(teller)
+    bodies = [upload(client, session, shot).content.decode() for shot in photos(sheet, marks)]
+    assert all("few pixels" in body and "200 dpi" in body for body in bodies)
+    assert set(sheet.page_readings.values_list("capture", flat=True)) == {"low_resolution"}
+
+
 def test_a_black_and_white_scan_tells_the_teller_why_and_what_to_do(
     client, paper_session, printed, teller, marks, tmp_path
 ):
@@ -411,8 +424,10 @@ def test_a_black_and_white_scan_tells_the_teller_why_and_what_to_do(
     assert set(first.page_readings.values_list("capture", flat=True)) == {"black_white"}
     reading = SheetReading.objects.get(sheet=first)
     assert reading.status == SheetReading.Status.REVIEW  # its blank questions: a person's
-    grey = [upload(client, session, shot).content.decode() for shot in photos(second, marks)]
-    assert not any("black-and-white" in body for body in grey)
+    grey = [
+        upload(client, session, shot).content.decode() for shot in photos(second, marks, dpi=200)
+    ]
+    assert not any("black-and-white" in body or "few pixels" in body for body in grey)
     assert set(second.page_readings.values_list("capture", flat=True)) == {""}
     # The command line: the JSON names the kind of picture, the text says what to do.
     one, two = (tmp_path / "1.png", tmp_path / "2.png")

@@ -299,3 +299,49 @@ def test_under_every_fault_a_question_that_needs_a_person_goes_to_one(form, monk
         assert row["accepted_without_review"] == 0, name
         assert row["silent_errors"] == 0, name
     assert figures["total"]["questions"] > 0
+
+
+def test_a_page_taken_again_is_the_same_paper_in_a_new_picture(form, monkeypatch):
+    """``realistic.retake``: the marks drawn again as they were first drawn, and the
+    picture taken as the teller was asked (in focus; a grey scan for black and white)."""
+    layout, questions, pdf = form
+    taken = []
+
+    def camera(page, dpi, degradation, rng):
+        taken.append((page.copy(), dpi, degradation))
+        return b""
+
+    monkeypatch.setattr(realistic, "capture", camera)
+    for fault, kind, again in (
+        ("scan_bw", "black_white", "scan_300"),
+        ("blur", "blurred", "clean"),
+    ):
+        taken.clear()
+        _pictures, filled = realistic.make_sheet(
+            pdf, layout, questions, realistic.sheet_rng(3, 2), fault
+        )
+        first = taken[0]
+        realistic.retake(pdf, layout, filled, 0, kind, rng(9))
+        retaken = taken[-1]
+        assert retaken[2] == again and retaken[1] == first[1]
+        assert np.array_equal(retaken[0], first[0])  # not one pixel of ink differs
+        blank = render_pdf_page(pdf, 0, dpi=first[1])
+        assert not np.array_equal(first[0], blank)  # and there is ink on it
+
+
+def test_a_bench_run_takes_a_blurred_photo_again_as_the_teller_is_asked(form):
+    layout, questions, _pdf = form
+    blur = realistic.DEGRADATIONS.index("blur")
+    figures = realistic_figures(
+        blur + 1,
+        2,
+        layouts={False: layout},
+        questions=questions,
+        row=lambda index, large: ("ABCD2345", "http://inspraak.test/t/x/"),
+        faults=frozenset({"blur"}),
+    )
+    row = figures["by_degradation"]["blur"]
+    # Sent to a person from the blurred photo; accepted from the photo taken again.
+    assert row["accepted_without_review"] == 0 and row["retaken"] == 1
+    assert row["accepted_after_retake"] == 1 and row["silent_after_retake"] == 0
+    assert "| blur | 1 | 0 | 0% (0%) | 0 (0) | 100% (1; 0) |" in table(figures)
