@@ -125,6 +125,7 @@ def box_json(box: Box) -> dict:
         "runs": box.runs,
         "bend": box.bend,
         "leaves": box.leaves,
+        "stacked": box.stacked,
         "found": list(box.found),
     }
 

@@ -744,6 +744,7 @@ def _decide(reading: SheetReading, sheet: PaperSheet, user) -> None:
             b.get("runs", 0.0),
             b.get("bend", 0.0),
             b.get("leaves", 0),
+            b.get("stacked", False),
         )
         for page in pages
         for b in page.boxes

@@ -192,6 +192,33 @@ def test_a_sparse_scribble_that_measures_as_a_cross_is_for_a_person(form):
     assert not reading.sure and "unsure_box" in reading.reasons
 
 
+def test_a_scribble_whose_turns_stay_on_the_outline_is_for_a_person(form):
+    """Back and forth across the box, turning on its outline: nothing leaves the box,
+    and the lines down it cross two strokes as a cross's do; but its strokes lie one
+    above the other and a line across crosses one (``stacked``). Not a second option,
+    sure; a cross and a tick beside it stay marks."""
+    layout, pages, questions, read = form
+    multiple = questions["multiple"]
+    first, second, third = ids(multiple)[:3]
+    mark(form, multiple, option=first)
+    mark(form, multiple, "tick", option=third)
+    index, box = where(layout, multiple, option=second)
+    x, y, w = box["x"], box["y"], box["w"]
+    # The first and the last strokes run along the outline; two cross the middle.
+    turns = [(x + w + 0.3, y), (x - 0.1, y + 0.4), (x + w + 0.1, y + w / 2)]
+    turns += [(x - 0.1, y + w - 0.4), (x + w + 0.3, y + w)]
+    line(pages[index], turns, 50, 0.4)
+    reading = read()[multiple.pk]
+    crossed, scribbled, ticked = (
+        next(b for b in reading.boxes if b.key["option"] == o) for o in (first, second, third)
+    )
+    assert scribbled.stacked and scribbled.state == "unsure", scribbled
+    assert scribbled.leaves <= 4  # the rings outside the box do not give it away
+    for made in (crossed, ticked):
+        assert made.state == "marked" and not made.stacked, made
+    assert not reading.sure and "unsure_box" in reading.reasons
+
+
 def test_a_light_pencil_tick_in_one_row_makes_the_whole_question_unsure(form):
     """One row's faint tick is neither clearly empty nor clearly marked: the statements
     are read as a whole, never with that row dropped and the rest kept as sure."""
