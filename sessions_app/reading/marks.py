@@ -172,7 +172,10 @@ def measure(page: np.ndarray, found: tuple[int, int, int, int]) -> tuple[float, 
 #: within its outline. A cross's arms are both crossed by the lines across it, a tick's
 #: two strokes by few lines down it. On seeds 2 to 7 of the realistic set, no cross or
 #: tick of 5,913 read as marks was stacked, and 8 of the 16 scribbles still read as a
-#: mark were (two of them had been read as one more option on seeds 31 and 33).
+#: mark were (two of them had been read as one more option on seeds 31 and 33); counted
+#: in the faint ink too, the 7 pencil scribbles left were, and still no cross or tick
+#: of 4,324 (in photos taken again in focus, pencil scribbles had been read as one more
+#: option three times).
 STACKED_DOWN, STACKED_ACROSS = 2, 1
 
 
@@ -206,15 +209,25 @@ def strokes(page: np.ndarray, found: tuple[int, int, int, int]) -> tuple[float, 
     if len(xs) >= 3:
         bend = float(np.sqrt(max(0.0, np.linalg.eigvalsh(np.cov(xs, ys))[0]))) / PX_PER_MM
     ink = cv2.morphologyEx((darkness > RUN_DARK).astype(np.uint8), cv2.MORPH_OPEN, pixel) > 0
+    runs_down, runs_across = _crossings(ink)
+    runs = max(percentile(runs_down, 75), percentile(runs_across, 75))
+    # Stacked in the strokes pressed down, or in the faint ink (pencil: its grain breaks
+    # a stroke up where it is darker than RUN_DARK).
+    stacked = any(
+        percentile(down, 50) >= STACKED_DOWN and percentile(across, 75) <= STACKED_ACROSS
+        for down, across in ((runs_down, runs_across), _crossings(faint))
+    )
+    return span, runs, bend, stacked
+
+
+def _crossings(ink: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """How many separate strokes of ``ink`` (a box's inside) each line down and each line
+    across its middle three fifths crosses."""
     middle = slice(ink.shape[0] // 5, ink.shape[0] - ink.shape[0] // 5)
     down, across = ink[:, middle], ink[middle, :]
     runs_down = (down[1:] & ~down[:-1]).sum(axis=0) + down[0]
     runs_across = (across[:, 1:] & ~across[:, :-1]).sum(axis=1) + across[:, 0]
-    runs = max(percentile(runs_down, 75), percentile(runs_across, 75))
-    stacked = (
-        percentile(runs_down, 50) >= STACKED_DOWN and percentile(runs_across, 75) <= STACKED_ACROSS
-    )
-    return span, runs, bend, bool(stacked)
+    return runs_down, runs_across
 
 
 #: Rings just outside a box (mm out from the middle of its printed line) on which a
@@ -678,10 +691,13 @@ def read_boxes(
             _on_crease(where, creases)
             or (_faded(strong, faint, sharp) and not (sharp and span <= DOT_SPAN))
             or span > DOT_SPAN_MAX
+            or ((strong > 0 or faint > 0) and leaves(page, where) > 0)
         ):
             # On a fold, a light tick may have been whitened out with the fold; a trace
             # of faint ink may be what is left of one, unless it is a dot in a sharp
-            # picture; a trace longer than any dot is not one. Not clearly empty.
+            # picture; a trace longer than any dot is not one; ink in the box that runs
+            # on out of it is a stroke, not a dot (a large tick through the box's
+            # corner). Not clearly empty.
             confidence = min(confidence, DOUBTFUL_EMPTY)
         key = {k: v for k, v in box.items() if k not in {"x", "y", "w", "h"}}
         found.append(

@@ -219,6 +219,44 @@ def test_a_scribble_whose_turns_stay_on_the_outline_is_for_a_person(form):
     assert not reading.sure and "unsure_box" in reading.reasons
 
 
+def test_a_pencil_scribble_stacked_in_its_faint_ink_is_for_a_person(form):
+    """Pencil's grain breaks a stroke up where it is pressed: the strokes lying one above
+    the other show in its faint ink (``stacked``), not a second option, sure."""
+    layout, pages, questions, read = form
+    multiple = questions["multiple"]
+    first, second = ids(multiple)[:2]
+    mark(form, multiple, option=first)
+    index, box = where(layout, multiple, option=second)
+    x, y, w = box["x"], box["y"], box["w"]
+    turns = [(x + w + 0.3, y), (x - 0.1, y + 0.4), (x + w + 0.1, y + w / 2)]
+    turns += [(x - 0.1, y + w - 0.4), (x + w + 0.3, y + w)]
+    line(pages[index], turns, 185, 0.5)  # grey: lighter than a pressed stroke
+    reading = read()[multiple.pk]
+    [scribbled] = [b for b in reading.boxes if b.key["option"] == second]
+    assert scribbled.stacked and scribbled.state == "unsure" and scribbled.strong == 0, scribbled
+    assert not reading.sure
+
+
+def test_a_large_tick_through_a_boxs_corner_leaves_it_not_clearly_empty(form):
+    """A tick drawn large and low, its strokes mostly outside the box: what is inside is
+    no more than a stray dot's ink, but it runs on out of the box. Not clearly empty:
+    the row goes to a person, never "no vote" (a 300 dpi scan of seed 10)."""
+    layout, pages, questions, read = form
+    statements = questions["statements"]
+    first = statements.options.order_by("position").first()
+    index, box = where(layout, statements, statement=first.pk, vote="pass")
+    x, y, w = box["x"], box["y"], box["w"]
+    # Its vertex below the box; the long stroke ends just inside the box's corner.
+    tick = [(x - 2.5, y + w - 1.0), (x - 0.8, y + w + 1.8), (x + 1.5, y + w - 1.0)]
+    line(pages[index], tick, 50, 0.5)
+    reading = read()[statements.pk]
+    key = {"question": statements.pk, "statement": first.pk, "vote": "pass"}
+    [ticked] = [b for b in reading.boxes if b.key == key]
+    assert ticked.state == "empty" and (ticked.strong > 0 or ticked.faint > 0), ticked
+    assert ticked.confidence < 0.5
+    assert not reading.sure
+
+
 def test_a_light_pencil_tick_in_one_row_makes_the_whole_question_unsure(form):
     """One row's faint tick is neither clearly empty nor clearly marked: the statements
     are read as a whole, never with that row dropped and the rest kept as sure."""
