@@ -547,8 +547,19 @@ def _retaken(pdf, layout, filled, pages, hinted, kinds, where) -> tuple[bool, in
         wrong = reading.sure and (truth["review"] or reading.answer != truth["answer"])
         silent += wrong
         if wrong and os.environ.get("BENCH_READING_DEBUG"):
-            states = [(b.key, b.state, b.confidence, b.strong, b.faint, b.span, b.runs) for b in reading.boxes]
-            print("SILENT (taken again)", where, question_id, truth, reading.answer, states, file=sys.stderr)
+            states = [
+                (b.key, b.state, b.confidence, b.strong, b.faint, b.span, b.runs)
+                for b in reading.boxes
+            ]
+            print(
+                "SILENT (taken again)",
+                where,
+                question_id,
+                truth,
+                reading.answer,
+                states,
+                file=sys.stderr,
+            )
     return accepted, silent
 
 
