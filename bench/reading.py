@@ -34,8 +34,8 @@ sheets (one pass through the faults each). Prints a table by
 fault and in total (refused by reason, accepted without review, silent errors, box
 accuracy, seconds per sheet for the image work, for the ``read_forms`` command on the
 same pictures, and for decoding them alone; and the share accepted once a page the
-teller is told to take again, blurred, coarse or scanned in black and white, is taken
-again: ``realistic.retake``), the trade-off between a confidence
+teller is told to take again, blurred, coarse, at 150 dpi or in black and white, is
+taken again: ``realistic.retake``), the trade-off between a confidence
 threshold and the share accepted, and one JSON line at the end. Its target of 80 %
 accepted without review is checked on all the sheets read (``total``), not on those that
 need no person. With ``--realistic`` only: ``--faults`` (only the sheets with these
@@ -440,7 +440,8 @@ def realistic_figures(
         tally["accepted_clean"] += accepted and not any(t["review"] for t in filled.truth.values())
         tally["silent_on_accepted"] += sum(w for _s, _c, w in judged) if accepted else 0
         outcomes.append((False, judged))
-        # The teller told to take a picture again (blurred, coarse, black and white) does.
+        # The teller told to take a picture again (blurred, coarse, 150 dpi, black and
+        # white) does.
         hinted = [i for i, page in enumerate(pages) if page[2] in RETAKES]
         again = None
         if not accepted and hinted:

@@ -81,7 +81,7 @@ def read_page(
 
 
 def read_page_captured(image, layout_page: dict, resolution: float | None = None) -> tuple:
-    """``read_page``, and the kind of picture where light ink can be gone without a trace
+    """``read_page``, and the kind of picture that can lose, blur or thin a light mark
     (``marks.capture_of``: "" for none)."""
     image = unwarp(image, layout_page)
     flat = flatten(image)
