@@ -412,6 +412,9 @@ def _faded(strong: float, faint: float, sharp: bool = True) -> bool:
 #: a better picture would read on its own.
 LOSES_INK = ("black_white", "photocopy", "coarse")
 CAPTURES = (*LOSES_INK, "blurred", "low_resolution")
+#: Where a blank writing area is not clearly blank: where light ink can be gone, and in a
+#: blurred photo (a pencil line in an open answer was smeared to nothing, seed 40).
+LOSES_WRITING = (*LOSES_INK, "blurred")
 
 
 def capture_of(

@@ -12,7 +12,7 @@ import cv2
 
 from .code import agreement as code_agreement
 from .marks import (
-    LOSES_INK,
+    LOSES_WRITING,
     Area,
     Box,
     capture_of,
@@ -99,7 +99,7 @@ def read_page_captured(image, layout_page: dict, resolution: float | None = None
         located=located,
         blurred=blurred,
     )
-    areas = read_areas(flat, layout_page, boxes, lost=capture in LOSES_INK)
+    areas = read_areas(flat, layout_page, boxes, lost=capture in LOSES_WRITING)
     return image, boxes, areas, capture
 
 

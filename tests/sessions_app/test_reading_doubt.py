@@ -577,6 +577,17 @@ def test_a_blank_open_answer_in_a_black_and_white_scan_is_for_a_person(form):
     assert not reading.sure and reading.reasons == ["blank_in_doubt"]
 
 
+def test_a_blank_open_answer_in_a_blurred_photo_is_for_a_person(form):
+    """Blur can smear a pencil line in a writing area to nothing (seed 40): on a blurred
+    page a blank writing area is not clearly blank; on the sharp page it is."""
+    _layout, pages, questions, read = form
+    text = questions["text"]
+    assert read()[text.pk].sure
+    kernel = np.full((1, 9), 1 / 9)  # a hand moving sideways
+    reading = read([cv2.filter2D(page, -1, kernel) for page in pages])[text.pk]
+    assert not reading.sure and reading.reasons == ["blank_in_doubt"]
+
+
 def test_a_blurred_picture_is_soft_however_many_its_pixels(form):
     """Motion blur smears a light tick to a dot's trace, and makes a scribble look like a
     cross, at any number of pixels: a page whose printed outlines are blurred
