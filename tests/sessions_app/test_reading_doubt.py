@@ -192,6 +192,19 @@ def test_a_sparse_scribble_that_measures_as_a_cross_is_for_a_person(form):
     assert not reading.sure and "unsure_box" in reading.reasons
 
 
+def on_outline(box) -> list[tuple[float, float]]:
+    """A scribble back and forth across ``box``, turning on its outline: the first and the
+    last strokes run along the outline, two cross the middle."""
+    x, y, w = box["x"], box["y"], box["w"]
+    return [
+        (x + w + 0.3, y),
+        (x - 0.1, y + 0.4),
+        (x + w + 0.1, y + w / 2),
+        (x - 0.1, y + w - 0.4),
+        (x + w + 0.3, y + w),
+    ]
+
+
 def test_a_scribble_whose_turns_stay_on_the_outline_is_for_a_person(form):
     """Back and forth across the box, turning on its outline: nothing leaves the box,
     and the lines down it cross two strokes as a cross's do; but its strokes lie one
@@ -203,11 +216,7 @@ def test_a_scribble_whose_turns_stay_on_the_outline_is_for_a_person(form):
     mark(form, multiple, option=first)
     mark(form, multiple, "tick", option=third)
     index, box = where(layout, multiple, option=second)
-    x, y, w = box["x"], box["y"], box["w"]
-    # The first and the last strokes run along the outline; two cross the middle.
-    turns = [(x + w + 0.3, y), (x - 0.1, y + 0.4), (x + w + 0.1, y + w / 2)]
-    turns += [(x - 0.1, y + w - 0.4), (x + w + 0.3, y + w)]
-    line(pages[index], turns, 50, 0.4)
+    line(pages[index], on_outline(box), 50, 0.4)
     reading = read()[multiple.pk]
     crossed, scribbled, ticked = (
         next(b for b in reading.boxes if b.key["option"] == o) for o in (first, second, third)
@@ -227,10 +236,7 @@ def test_a_pencil_scribble_stacked_in_its_faint_ink_is_for_a_person(form):
     first, second = ids(multiple)[:2]
     mark(form, multiple, option=first)
     index, box = where(layout, multiple, option=second)
-    x, y, w = box["x"], box["y"], box["w"]
-    turns = [(x + w + 0.3, y), (x - 0.1, y + 0.4), (x + w + 0.1, y + w / 2)]
-    turns += [(x - 0.1, y + w - 0.4), (x + w + 0.3, y + w)]
-    line(pages[index], turns, 185, 0.5)  # grey: lighter than a pressed stroke
+    line(pages[index], on_outline(box), 185, 0.5)  # grey: lighter than a pressed stroke
     reading = read()[multiple.pk]
     [scribbled] = [b for b in reading.boxes if b.key["option"] == second]
     assert scribbled.stacked and scribbled.state == "unsure" and scribbled.strong == 0, scribbled
