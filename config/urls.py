@@ -1,6 +1,5 @@
 from django.conf import settings
 from django.contrib import admin
-from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from config import health  # ops
@@ -11,7 +10,7 @@ urlpatterns = [
     # accounts (issue 17): login with lockout and two-factor, password reset and change,
     # the account page, the admin
     path("accounts/login/", accounts_views.LoginView.as_view(), name="login"),
-    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/logout/", accounts_views.LogoutView.as_view(), name="logout"),
     path("accounts/", include("sessions_app.urls.accounts")),
     path(settings.ADMIN_PATH, admin.site.urls),
     # (accounts: end)

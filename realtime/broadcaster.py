@@ -14,7 +14,9 @@ the connections of this process that need it, only if it changed:
 
 So a vote costs one dirty mark, never a message per connected phone. Between server
 processes (Redis layer) only one small ``session.changed`` message per session per tick
-travels, to a group whose members are the broadcasters themselves.
+travels, to a group whose members are the broadcasters themselves; and, when an account
+may have lost its rights (a role taken away, a logout), one ``console.recheck`` message,
+so that its consoles on every process look at it again at once.
 """
 
 from __future__ import annotations
@@ -234,6 +236,8 @@ class Broadcaster:
                 except Exception:
                     logger.info("telling the others this process left failed", exc_info=True)
                 await self.layer.group_discard(groups.session_changes(session_id), self.channel)
+                if not self.rooms:
+                    await self.layer.group_discard(groups.console_checks(), self.channel)
 
     # --- changes ------------------------------------------------------------------
 
@@ -280,6 +284,24 @@ class Broadcaster:
                 room.publish = None
             elif room.publish is not None:
                 room.publish.add(question_id)
+
+    def recheck_consoles(
+        self, user_id: int, process_id: int | None = None, *, publish: bool = True
+    ) -> None:
+        """Ask each open console of account ``user_id`` here (on ``process_id``'s sessions,
+        or on any) to look at its account again now; called on this process's event loop.
+        With ``publish``, the other processes are told to do the same with theirs."""
+        for room in self.rooms.values():
+            for consumer in list(room.members["facilitator"]):
+                user = getattr(consumer, "user", None)
+                session = getattr(consumer, "session", None)
+                if user is None or user.pk != user_id:
+                    continue
+                if process_id is not None and getattr(session, "process_id", None) != process_id:
+                    continue
+                consumer.recheck_now()
+        if publish and self.shared:
+            self.loop.create_task(self._publish_recheck(user_id, process_id))
 
     async def snapshot_text(self, room: Room, audience: str) -> str:
         """The latest snapshot for ``audience``, reading it first if there is none yet."""
@@ -548,6 +570,7 @@ class Broadcaster:
         if self.channel is None:
             self.channel = await self.layer.new_channel()
         await self.layer.group_add(groups.session_changes(session_id), self.channel)
+        await self.layer.group_add(groups.console_checks(), self.channel)
         if self.listener is None or self.listener.done():
             self.listener = self.loop.create_task(self._listen())
 
@@ -561,6 +584,8 @@ class Broadcaster:
                 self.listener = self.loop.create_task(self._listen())
             for session_id in list(self.rooms):
                 await self.layer.group_add(groups.session_changes(session_id), self.channel)
+            if self.rooms:
+                await self.layer.group_add(groups.console_checks(), self.channel)
         except Exception:  # still away; the next try comes
             logger.warning("joining the change groups failed; retrying later", exc_info=True)
             return False
@@ -581,6 +606,17 @@ class Broadcaster:
                 "origin": self.origin,
             },
         )
+
+    async def _publish_recheck(self, user_id: int, process_id: int | None) -> None:
+        """Tell the other processes to recheck ``user_id``'s consoles. If the layer is
+        away the message is lost: their consoles still look again within
+        ``RECHECK_SECONDS``."""
+        try:
+            await self.layer.group_send(
+                groups.console_checks(), _recheck_message(user_id, process_id, self.origin)
+            )
+        except Exception:
+            logger.warning("telling the others to recheck a console failed", exc_info=True)
 
     async def _publish_presence(self, room: Room) -> None:
         """Tell the other processes this one's connections to the session."""
@@ -631,6 +667,15 @@ class Broadcaster:
                 continue
             if message.get("type") == "session.presence":
                 self._heard_presence(message)
+                continue
+            if message.get("type") == "console.recheck":
+                if isinstance(message.get("user"), int):
+                    process_id = message.get("process")
+                    self.recheck_consoles(
+                        message["user"],
+                        process_id if isinstance(process_id, int) else None,
+                        publish=False,
+                    )
                 continue
             questions = message.get("questions")
             counts_only = message.get("structure") is False
@@ -723,3 +768,33 @@ def notify(session_id: int, question_id: int | None, *, counts_only: bool = Fals
                     "origin": "http",
                 },
             )
+
+
+def _recheck_message(user_id: int, process_id: int | None, origin: str) -> dict:
+    return {"type": "console.recheck", "user": user_id, "process": process_id, "origin": origin}
+
+
+def recheck_consoles(user_id: int, process_id: int | None = None) -> None:
+    """Called from any thread once a change that may take rights away from account
+    ``user_id`` (on ``process_id``, or on any process) has committed: each open console
+    of that account, in this process and in the others, looks at its account again at
+    once (``FacilitatorConsumer.recheck_now``) rather than within ``RECHECK_SECONDS``."""
+    told_others = False
+    for loop, broadcaster in list(_broadcasters.items()):
+        if loop.is_running() and not loop.is_closed():
+            loop.call_soon_threadsafe(
+                functools.partial(broadcaster.recheck_consoles, user_id, process_id)
+            )
+            told_others = told_others or broadcaster.shared
+    if told_others:
+        return
+    layer = get_channel_layer()
+    if layer is not None and not isinstance(layer, InMemoryChannelLayer):
+        from asgiref.sync import async_to_sync
+
+        try:
+            async_to_sync(layer.group_send)(
+                groups.console_checks(), _recheck_message(user_id, process_id, "http")
+            )
+        except Exception:  # Redis away: the consoles still look again within seconds
+            logger.warning("telling the servers to recheck a console failed", exc_info=True)

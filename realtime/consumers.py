@@ -415,18 +415,29 @@ class FacilitatorConsumer(BaseConsumer):
             await self.refuse("not_allowed", protocol.CLOSE_FORBIDDEN)
             return False
         self.user = user
+        self.recheck_wanted = asyncio.Event()
         self.recheck = asyncio.ensure_future(self._recheck(session.process))
         return True
 
+    def recheck_now(self) -> None:
+        """Look at the account again now (the broadcaster asks, once a role was taken
+        away, the account deactivated or changed, or a login ended)."""
+        wanted = getattr(self, "recheck_wanted", None)
+        if wanted is not None:
+            wanted.set()
+
     async def _recheck(self, process) -> None:
-        """The account looked at again every ``RECHECK_SECONDS`` while the console stays
-        open: a role taken away, an account deactivated or logged out, or a second factor
+        """The account looked at again at once when asked (``recheck_now``), and every
+        ``RECHECK_SECONDS`` besides while the console stays open: a role taken away, an
+        account deactivated, its password changed or its login ended, or a second factor
         now owed, and the console is closed (``not_allowed``, 4403) and leaves the room,
         so its snapshots (the moderation queue, unrevealed results) stop."""
         check = database_sync_to_async(console_allowed)
         try:
             while True:
-                await asyncio.sleep(RECHECK_SECONDS)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self.recheck_wanted.wait(), RECHECK_SECONDS)
+                self.recheck_wanted.clear()
                 try:
                     allowed = await check(self.user, self.scope.get("session"), process)
                 except Exception:  # the database away: look again next time
@@ -511,9 +522,29 @@ def console_allowed(user, session, process) -> bool:
     current = get_user_model().objects.filter(pk=user.pk, is_active=True).first()
     if current is None or not permissions.has_capability(current, process, "facilitate"):
         return False
-    if session is not None and session.session_key and not session.exists(session.session_key):
-        return False  # logged out meanwhile
+    if session is not None and session.session_key:
+        if not session.exists(session.session_key):
+            return False  # logged out meanwhile
+        if not _session_hash_holds(current, session):
+            return False  # the password changed meanwhile: this login no longer counts
     return not mfa.session_second_factor_missing(current, session)
+
+
+def _session_hash_holds(user, session) -> bool:
+    """Whether the login's stored password hash still matches the account's, as Django
+    checks it on every page (with the secret key's fallbacks)."""
+    from django.contrib.auth import HASH_SESSION_KEY
+    from django.utils.crypto import constant_time_compare
+
+    stored = session.get(HASH_SESSION_KEY)
+    if not stored:
+        return False
+    if constant_time_compare(stored, user.get_session_auth_hash()):
+        return True
+    return any(
+        constant_time_compare(stored, fallback)
+        for fallback in user.get_session_auth_fallback_hash()
+    )
 
 
 def run_command(user_id: int, session_id: int, message: dict) -> str | None:

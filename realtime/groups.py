@@ -9,3 +9,9 @@ broadcasters (one member per process, never one per phone).
 
 def session_changes(session_id: int) -> str:
     return f"session.{session_id}.changes"
+
+
+def console_checks() -> str:
+    """The group of every process's broadcaster that asks its open consoles to look at
+    their account again (``broadcaster.recheck_consoles``)."""
+    return "consoles.checks"

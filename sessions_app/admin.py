@@ -27,6 +27,7 @@ from sessions_app.exceptions import InspraakError
 from sessions_app.models import LiveSession, Process, StaffRole
 from sessions_app.security import security_log
 from sessions_app.services import staff
+from sessions_app.signals import account_changed, send_on_commit
 from sessions_app.staff_permissions import organise_grant, organise_permission, organise_revoke
 
 User = get_user_model()
@@ -135,6 +136,8 @@ class StaffAccountAdmin(UserAdmin):
         if len(accounts) < queryset.count():
             self.message_user(request, _("You cannot deactivate yourself."), messages.WARNING)
         User.objects.filter(pk__in=[a.pk for a in accounts]).update(is_active=False)
+        for account in accounts:  # their open consoles close now
+            send_on_commit(account_changed, user_id=account.pk, process_id=None)
         _audit(request, "admin.accounts_deactivated", accounts)
         self.message_user(
             request,

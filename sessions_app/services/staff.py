@@ -10,6 +10,7 @@ from django.utils import timezone
 from sessions_app import permissions
 from sessions_app.exceptions import AccessDenied, DesignError
 from sessions_app.models import Invitation, Process, Role, StaffRole
+from sessions_app.signals import account_changed, send_on_commit
 
 from .log import actor_for, log_append
 
@@ -76,6 +77,7 @@ def staff_revoke(*, user, staff_role: StaffRole, site_admin: bool = False) -> No
         record = {"user": staff_role.user.get_username(), "role": staff_role.role}
         staff_role.delete()
         log_append(process=process, action="staff.revoked", actor=actor_for(user), data=record)
+        send_on_commit(account_changed, user_id=staff_role.user_id, process_id=process.pk)
     permissions.forget_roles(staff_role.user)
 
 

@@ -35,6 +35,7 @@ from sessions_app.forms import SignupForm
 from sessions_app.models import Invitation
 from sessions_app.security import lockout_ends, security_log, short_hash
 from sessions_app.services import staff
+from sessions_app.signals import account_changed
 
 #: Session key of backup codes waiting to be shown (once).
 NEW_CODES_KEY = "mfa_new_codes"
@@ -187,6 +188,18 @@ def locked_out(request, original_response=None, credentials=None):
         "next": _next_url(request),
     }
     return render(request, "registration/login.html", context, status=429)
+
+
+class LogoutView(auth_views.LogoutView):
+    """Django's logout; then the consoles this account left open elsewhere look at it
+    again at once (the one of this login closes: its session is gone)."""
+
+    def post(self, request, *args, **kwargs):
+        user_id = request.user.pk if request.user.is_authenticated else None
+        response = super().post(request, *args, **kwargs)
+        if user_id is not None:
+            account_changed.send(sender=None, user_id=user_id, process_id=None)
+        return response
 
 
 class PasswordResetView(auth_views.PasswordResetView):

@@ -356,6 +356,58 @@ async def test_the_console_counts_the_phones_of_every_process(room):
         broadcaster.listener.cancel()
 
 
+class Console(Recorder):
+    """Stands in for a facilitator's console of account ``user_id`` on ``process_id``."""
+
+    def __init__(self, user_id, process_id):
+        super().__init__()
+        self.user = mock.Mock(pk=user_id)
+        self.session = mock.Mock(process_id=process_id)
+        self.asked = 0
+
+    def recheck_now(self):
+        self.asked += 1
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_a_role_taken_away_on_one_process_rechecks_its_consoles_on_the_other(room):
+    """The account's consoles on another server process are asked to look at it again at
+    once, through the layer; other accounts' consoles, and that account's consoles on
+    another participation process, are not."""
+    from realtime.groups import console_checks
+
+    session, _questions = room
+    layer, (here, _room_here), (there, _room_there) = await two_processes(session)
+    process_id = session.process_id
+    fenna, floor = Console(7, process_id), Console(8, process_id)
+    elsewhere = Console(7, process_id + 1)
+    for console in (fenna, floor, elsewhere):
+        await there.join(session.pk, "facilitator", console)
+    there.task.cancel()
+    assert there.channel in layer.groups[console_checks()]
+
+    here.recheck_consoles(7, process_id)
+    for _ in range(100):
+        if fenna.asked:
+            break
+        await asyncio.sleep(0.02)
+    assert (fenna.asked, floor.asked, elsewhere.asked) == (1, 0, 0)
+
+    here.recheck_consoles(7)  # every process: a logout, the account deactivated
+    for _ in range(100):
+        if elsewhere.asked:
+            break
+        await asyncio.sleep(0.02)
+    assert (fenna.asked, floor.asked, elsewhere.asked) == (2, 0, 1)
+
+    for console in (fenna, floor, elsewhere):
+        await there.leave(session.pk, "facilitator", console)
+    await there.leave(session.pk, "presenter", next(iter(_room_there.members["presenter"])))
+    assert there.channel not in layer.groups.get(console_checks(), {})
+    for broadcaster in (here, there):
+        broadcaster.listener.cancel()
+
+
 def test_a_snapshot_is_encoded_once_and_sent_with_its_own_version():
     from realtime.broadcaster import Room, _unversioned, _versioned
 

@@ -637,10 +637,17 @@ async def test_console_commands_of_the_wrong_shape_and_moderation(
     await console.close()
 
 
-async def test_a_role_taken_away_counts_from_the_next_command(room, facilitator_headers, organiser):
+async def test_a_role_taken_away_counts_from_the_next_command(
+    room, facilitator_headers, organiser, monkeypatch
+):
+    """A command sent before the console has closed (here it is never asked to look at
+    its account again) is still run as the account is now: refused."""
+    from realtime import consumers, receivers
     from sessions_app.models import StaffRole
     from sessions_app.services.staff import staff_revoke
 
+    monkeypatch.setattr(consumers, "RECHECK_SECONDS", 3600)
+    monkeypatch.setattr(receivers, "recheck_consoles", lambda *args: None)
     session, questions = room
     console = Client(f"/ws/facilitate/{session.join_code}/", facilitator_headers)
     await console.connect()
@@ -697,6 +704,99 @@ async def test_an_open_console_is_closed_once_its_account_may_no_longer_use_it(
     await sync_to_async(client.logout)()
     assert (await again.receive_type("error"))["code"] == "not_allowed"
     await again.close()
+
+
+async def test_a_console_closes_at_once_when_its_account_loses_the_right(
+    room, facilitator_headers, organiser, client, make_user, grant, monkeypatch
+):
+    """A console does not wait for its next look at the account (``RECHECK_SECONDS``,
+    an hour here): its role taken away, a logout, the password changed, the account
+    deactivated in the admin, and it closes at once. Another account's console stays."""
+    from django.contrib.auth import get_user_model
+    from django.test import Client as PageClient
+    from django.urls import reverse
+
+    from realtime import consumers
+    from sessions_app.models import Role, StaffRole
+    from sessions_app.services.staff import staff_revoke
+
+    monkeypatch.setattr(consumers, "RECHECK_SECONDS", 3600)
+    session, _questions = room
+
+    def headers_of(page_client):
+        return [ORIGIN, (b"cookie", f"sessionid={page_client.cookies['sessionid'].value}".encode())]
+
+    @sync_to_async
+    def log_in(username, role=None):
+        user = get_user_model().objects.get_or_create(username=username)[0]
+        if role:
+            grant(session.process, user, role)
+        page_client = PageClient()
+        page_client.force_login(user)
+        return page_client
+
+    async def console_of(headers):
+        console = Client(f"/ws/facilitate/{session.join_code}/", headers)
+        await console.connect()
+        await console.receive_type("welcome")
+        return console
+
+    async def closes(console):
+        assert (await console.receive_type("error", timeout=3))["code"] == "not_allowed"
+        closed = await console.communicator.receive_output(timeout=3)
+        assert closed == {"type": "websocket.close", "code": protocol.CLOSE_FORBIDDEN}
+        await console.close()
+
+    other = await console_of(headers_of(await log_in("floor", Role.FACILITATOR)))
+
+    # The role taken away.
+    console = await console_of(facilitator_headers)
+    role = await sync_to_async(
+        lambda: StaffRole.objects.select_related("process", "user").get(user__username="fenna")
+    )()
+    await sync_to_async(staff_revoke)(user=organiser, staff_role=role)
+    await closes(console)
+    await sync_to_async(grant)(session.process, role.user, Role.FACILITATOR)
+
+    # Logged out on the site.
+    console = await console_of(facilitator_headers)
+    await sync_to_async(client.post)(reverse("logout"))
+    await closes(console)
+
+    # The password changed (here by the account itself, elsewhere).
+    page_client = await log_in("fenna")
+    console = await console_of(headers_of(page_client))
+
+    @sync_to_async
+    def change_password():
+        user = get_user_model().objects.get(username="fenna")
+        user.set_password("een-heel-ander-wachtwoord-2026")
+        user.save()
+
+    await change_password()
+    await closes(console)
+
+    # Deactivated in the admin.
+    console = await console_of(headers_of(await log_in("fenna")))
+
+    @sync_to_async
+    def deactivate():
+        admin = get_user_model().objects.create_superuser("beheer", "beheer@example.org", "x")
+        admin_client = PageClient()
+        admin_client.force_login(admin)
+        fenna = get_user_model().objects.get(username="fenna")
+        admin_client.post(
+            reverse("admin:sessions_app_user_changelist"),
+            {"action": "deactivate", "_selected_action": [fenna.pk]},
+        )
+
+    await deactivate()
+    await closes(console)
+
+    # Floor's console was asked nothing and is still open.
+    await other.send({"type": "ping"})
+    assert (await other.receive_type("pong"))["type"] == "pong"
+    await other.close()
 
 
 async def test_a_console_is_refused_while_its_login_owes_a_second_factor(
