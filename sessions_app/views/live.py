@@ -27,6 +27,7 @@ from sessions_app.services.facilitation import (
 )
 from sessions_app.services.hands import HAND_KINDS, hands_rule_applies
 
+from . import public_results
 from .common import absolute_url, socket_path, staff_process, use_process_language
 from .participate import join_links, session_or_404
 from .strings import console_strings, presenter_strings, results_strings
@@ -67,8 +68,15 @@ def presenter(request, code: str):
         )
         current = session.current_question
         if current is not None:
-            hands = question_results(question=current, session=session)["respondents"]["hands"]
+            result = question_results(
+                question=current, session=session, provisional=paper_provisional(session)
+            )
+            hands = result["respondents"]["hands"]
             context["hands_rule"] = hands_rule_applies(current, mode=session.mode, hands=hands)
+            if current.results_revealed:
+                # Without JavaScript (the page reloads every 10 s): the results shown, as
+                # on the public page.
+                context["shown_result"] = public_results.question_item(current, result)
     return render(request, "live/presenter.html", context)
 
 

@@ -234,6 +234,35 @@ def test_presenter_shows_qr_code_and_current_question(client, running):
     assert 'aria-live="polite"' in page
 
 
+def test_the_presenter_shows_results_without_javascript_once_they_are_shown(
+    client, running, organiser
+):
+    """The presenter reloads every 10 s without JavaScript; the results of the question on
+    screen are in the page (inside ``noscript``) once the facilitator shows them, never
+    before."""
+    from sessions_app.services.facilitation import question_reveal, session_show
+
+    session, choice, _statements, _scale = running
+    join(client, session)
+    option = choice.options.order_by("position").first()
+    client.post(
+        reverse("participate:answer", args=[session.join_code, choice.pk]),
+        {"option": option.pk, "form_id": "a" * 32 + f"-{choice.pk}"},
+    )
+    session_show(user=organiser, session=session, question=choice)
+    url = reverse("live:presenter", args=[session.join_code])
+
+    def plain_part():
+        page = client.get(url).content.decode()
+        return page.split('<div id="stage-results"', 1)[1].split("</noscript>", 1)[0]
+
+    assert "public-result" not in plain_part()
+    question_reveal(user=organiser, question=choice, revealed=True)
+    shown = plain_part()
+    assert "<noscript>" in shown and 'class="card public-result"' in shown
+    assert option.text in shown and "1 participant" in shown
+
+
 def test_join_print_page_has_distinct_room_and_remote_links(client, running):
     session = running[0]
     page = client.get(reverse("live:join_print", args=[session.join_code])).content.decode()
