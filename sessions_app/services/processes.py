@@ -39,7 +39,7 @@ RESERVED_SLUGS = frozenset({"new", "import", "invitations", "learning", "p", "st
 
 
 def _unique_slug(title: str) -> str:
-    base = slugify(title)[:60].strip("-") or "proces"
+    base = slugify(title)[:60].strip("-") or "traject"
     slug, n = base, 1
     while slug in RESERVED_SLUGS or Process.objects.filter(slug=slug).exists():
         n += 1

@@ -48,9 +48,9 @@ async def test_organiser_builds_and_publishes_a_process(page, daphne_url, organi
     await page.get_by_label("Gebruikersnaam").fill("olga")
     await page.get_by_label("Wachtwoord").fill(PASSWORD)
     await page.get_by_role("button", name="Inloggen").click()
-    await expect(page.get_by_role("heading", name="Mijn processen")).to_be_visible()
+    await expect(page.get_by_role("heading", name="Mijn trajecten")).to_be_visible()
 
-    await page.get_by_role("link", name="Nieuw proces").click()
+    await page.get_by_role("link", name="Nieuw traject").click()
     await no_axe_violations(page)
     await page.get_by_label("Titel").fill("Speeltuin Molenwijk")
     await page.get_by_label("Doel").fill("De speeltuin aan de Molenstraat wordt vernieuwd.")

@@ -34,7 +34,7 @@ async def organiser_page(browser, base, *, javascript=True, viewport=DESKTOP):
     await page.get_by_label("Gebruikersnaam").fill("olga")
     await page.get_by_label("Wachtwoord").fill(PASSWORD)
     await page.get_by_role("button", name="Inloggen").click()
-    await expect(page.get_by_role("heading", name="Mijn processen")).to_be_visible()
+    await expect(page.get_by_role("heading", name="Mijn trajecten")).to_be_visible()
     return page
 
 

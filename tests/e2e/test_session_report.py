@@ -31,8 +31,8 @@ async def test_a_note_the_session_report_and_the_learning_page(browser, daphne_u
     )
     await no_axe_violations(page)
 
-    await page.locator("#notes").get_by_role("link", name="Sessieverslag").click()
-    await expect(page.get_by_role("heading", level=1)).to_contain_text("Sessieverslag")
+    await page.locator("#notes").get_by_role("link", name="Verslag van de bijeenkomst").click()
+    await expect(page.get_by_role("heading", level=1)).to_contain_text("Verslag van de bijeenkomst")
     await expect(page.locator('[data-turnout="people"]')).to_have_text("6")
     await expect(page.locator('[data-turnout="paper"]')).to_have_text("2")
     await expect(page.locator('[data-turnout="hands"]')).to_have_text("9")
@@ -42,7 +42,7 @@ async def test_a_note_the_session_report_and_the_learning_page(browser, daphne_u
     )
     await no_axe_violations(page)
 
-    await page.get_by_role("link", name="Vergelijk uw sessies").click()
+    await page.get_by_role("link", name="Vergelijk uw bijeenkomsten").click()
     table = page.locator("table.learning-table")
     await expect(table).to_contain_text(session.title)
     await expect(table).to_contain_text("75,0% ja")

@@ -493,7 +493,7 @@ def test_a_closed_process_refuses_closing_or_reopening_paper_counting(
     html = page.content.decode()
     assert page.status_code == 200
     assert 'name="action" value="close"' not in html and 'value="reopen"' not in html
-    assert "proces werd afgesloten" in html or "when the process closed" in html
+    assert "traject werd afgesloten" in html or "when the process closed" in html
 
 
 def test_a_receipt_of_a_form_entered_once_says_it_is_being_counted(

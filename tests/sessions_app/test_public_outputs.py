@@ -108,7 +108,7 @@ def test_the_feed_is_valid_atom_with_the_process_news(client, held):
     # In the process's language (Dutch), newest first.
     assert titles[0] == "Wat er met de inbreng is gedaan: overgenomen"
     assert f"Uitkomsten gepubliceerd: {q['choice'].text}" in titles
-    assert "Het proces is begonnen" in titles
+    assert "Het traject is begonnen" in titles
     summary = entries[0].find(f"{ATOM}summary").text
     assert summary == "Het plein krijgt de bomen die de meesten kozen."
 

@@ -48,7 +48,7 @@ def test_the_sheets_are_there_in_the_process_language(workbook):
     book, session, questions = workbook
     assert session.process.language == "nl"
     names = book.sheetnames
-    assert names[:2] == ["Proces", "Uitkomsten"]
+    assert names[:2] == ["Traject", "Uitkomsten"]
     assert [f"V{n}" for n in range(1, len(questions) + 1)] == names[2 : 2 + len(questions)]
     maps = [f"Kaart V{n}" for n, q in enumerate(questions.values(), 1) if q.kind == "statements"]
     assert maps and names[2 + len(questions) :] == [
@@ -57,7 +57,7 @@ def test_the_sheets_are_there_in_the_process_language(workbook):
         "Open antwoord",
         "Papier",
         "Terugkoppeling",
-        "Sessieverslag",
+        "Verslag van de bijeenkomst",
         "Logboek",
         "Integriteit",
     ]
