@@ -48,6 +48,11 @@ urlpatterns = [
         name="scan_resume",
     ),
     path(
+        "manage/<slug:slug>/sessions/<int:session_id>/paper/scans/<int:scan_id>/code/",
+        reading.scan_code,
+        name="scan_code",
+    ),
+    path(
         "manage/<slug:slug>/sessions/<int:session_id>/paper/scans/<int:scan_id>/file/",
         reading.scan_file,
         name="scan_file",

@@ -13,6 +13,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, JsonResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -308,7 +309,11 @@ def scan_page(request, slug: str, session_id: int, scan_id: int):
             "scan": scan,
             "status": _scan_status(scan),
             "stale": reading.is_stale(scan),
-            "outcomes": [(outcome, outcome_message(outcome)) for outcome in outcomes],
+            "outcomes": [
+                (outcome, outcome_message(outcome), _code_asked(scan, outcome))
+                for outcome in outcomes
+            ],
+            "form_pages": range(1, _pages_in_session(session) + 1),
             # Pictures that can lose a light mark: what to do, once for each kind.
             "hints": [capture_hint(c) for c in sorted({o.capture for o in outcomes} - {""})],
             "summary": summary,
@@ -319,6 +324,55 @@ def scan_page(request, slug: str, session_id: int, scan_id: int):
             else [],
         },
     )
+
+
+@login_required
+@require_POST
+async def scan_code(request, slug: str, session_id: int, scan_id: int):
+    """The sheet code typed for a page of a scan whose QR code could not be read: that
+    page read again from the file with it (``reading.page_read_typed_async``, the image
+    work in the worker process). What became of it, or why the code was refused, is told
+    above the scan's page; the scan's page is shown again at that page."""
+    taken = await sync_to_async(_scan_code_taken)(request, slug, session_id, scan_id)
+    scan, session, index, code, form_page = taken
+    try:
+        outcome = await reading.page_read_typed_async(
+            user=request.user, scan=scan, index=index, code=code, form_page=form_page
+        )
+    except (InputRejected, AccessDenied) as error:
+        await sync_to_async(messages.error)(
+            request,
+            _("Page %(page)d, code “%(code)s”: %(reason)s")
+            % {"page": index + 1, "code": code.strip(), "reason": error.message},
+        )
+    else:
+        message = await sync_to_async(outcome_message)(outcome)
+        await sync_to_async(messages.success)(
+            request, _("Page %(page)d: %(outcome)s") % {"page": index + 1, "outcome": message}
+        )
+    url = reverse("paper:scan", args=[session.process.slug, session.pk, scan.pk])
+    return redirect(f"{url}#scan-page-{index + 1}")
+
+
+def _scan_code_taken(request, slug: str, session_id: int, scan_id: int):
+    """The facilitator's scan and page waiting for a code, and what was typed; 404 for a
+    page that waits for no code."""
+    session = facilitated_session(request, slug, session_id)
+    scan = get_object_or_404(FormScan, pk=scan_id, session=session)
+    index = _number(request.POST.get("index"))
+    if index is None or not reading.awaits_code(scan, index):
+        raise Http404
+    code = request.POST.get("code", "")[:64]
+    return scan, session, index, code, _number(request.POST.get("form_page"))
+
+
+def _code_asked(scan: FormScan, outcome) -> dict | None:
+    """For a page found whose QR code could not be read, while the file is kept: the code
+    printed under it as the reader read it (to check against the page), else ""; None
+    for any other page."""
+    if outcome.reason != "qr_unreadable" or not scan.file:
+        return None
+    return {"read": readable(outcome.detail) if len(outcome.detail) == 8 else ""}
 
 
 @login_required

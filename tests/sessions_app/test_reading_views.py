@@ -15,6 +15,7 @@ from django.urls import reverse
 from sessions_app.models import (
     EntryMode,
     FormScan,
+    LogEntry,
     Process,
     Response,
     Role,
@@ -384,6 +385,56 @@ def test_a_photo_whose_qr_code_cannot_be_read_is_read_with_the_code_the_teller_t
     assert SheetReading.objects.get().sheet == sheet
     # The page is read: a second code for it finds nothing to read.
     assert client.post(url, {**fields, "code": typed}).status_code == 404
+
+
+def test_a_scanned_page_whose_qr_code_cannot_be_read_is_read_with_the_code_typed(
+    client, paper_session, printed, organiser, teller, marks, monkeypatch
+):
+    """A scanner's PDF: a page whose QR code cannot be read offers, on the scan's page,
+    the code printed under it as read, to check and send; that page is then read from
+    the same file. A wrong code changes nothing and says why; only the process's
+    facilitators may type one; a page read waits for no code any more."""
+    from sessions_app.services import reading
+
+    session, _q = paper_session
+    [sheet] = printed(1)
+    pdf = scanned_pdf([blurred_qr_photo(sheet, marks), *photos(sheet, marks)[1:]])
+    monkeypatch.setattr(reading, "start_command", lambda *args: None)
+    client.force_login(organiser)
+    client.post(
+        reverse("paper:scan_upload", args=[session.process.slug, session.pk]),
+        {"scan": SimpleUploadedFile("scan.pdf", pdf, "application/pdf")},
+    )
+    scan = FormScan.objects.get()
+    call_command("read_scan", str(scan.pk))
+    scan_url = reverse("paper:scan", args=[session.process.slug, session.pk, scan.pk])
+    page = client.get(scan_url).content.decode()
+    readable_code = f"{sheet.code[:4]}-{sheet.code[4:]}"
+    assert "QR code cannot be read" in page
+    assert '<label for="scan-code-0">' in page and f'value="{readable_code}"' in page
+    assert 'aria-describedby="scan-code-read-0"' in page and '<option value="2">2</option>' in page
+    assert 'id="scan-code-1"' not in page  # the other pages were read
+    code_url = reverse("paper:scan_code", args=[session.process.slug, session.pk, scan.pk])
+    fields = {"index": 0, "form_page": 1}
+
+    wrong = client.post(code_url, {**fields, "code": "ZZZZ-ZZZZ"}, follow=True)
+    assert wrong.redirect_chain[-1][0] == f"{scan_url}#scan-page-1"
+    assert "Page 1, code “ZZZZ-ZZZZ”: No form with this code was printed." in (
+        wrong.content.decode()
+    )
+    assert not sheet.page_readings.filter(form_page=1).exists()
+
+    client.force_login(teller)  # a teller does not run the facilitator's scans
+    assert client.post(code_url, {**fields, "code": readable_code}).status_code == 404
+    client.force_login(organiser)
+    read = client.post(code_url, {**fields, "code": readable_code}, follow=True)
+    body = read.content.decode()
+    assert f"Page 1: Form {sheet.serial} is counted." in body  # told above the page
+    assert 'id="scan-code-0"' not in body
+    assert set(sheet.page_readings.values_list("form_page", flat=True)) == {1, 2}
+    assert SheetReading.objects.get(sheet=sheet).status == SheetReading.Status.COUNTED
+    assert LogEntry.objects.filter(action="paper.code_typed").count() == 1
+    assert client.post(code_url, {**fields, "code": readable_code}).status_code == 404
 
 
 def black_and_white(shot: bytes) -> bytes:
