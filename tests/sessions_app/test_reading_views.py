@@ -411,9 +411,9 @@ def test_a_scanned_page_whose_qr_code_cannot_be_read_is_read_with_the_code_typed
     page = client.get(scan_url).content.decode()
     readable_code = f"{sheet.code[:4]}-{sheet.code[4:]}"
     assert "QR code cannot be read" in page
-    assert '<label for="scan-code-0">' in page and f'value="{readable_code}"' in page
+    assert '<label for="scan-sheet-code-0">' in page and f'value="{readable_code}"' in page
     assert 'aria-describedby="scan-code-read-0"' in page and '<option value="2">2</option>' in page
-    assert 'id="scan-code-1"' not in page  # the other pages were read
+    assert 'id="scan-sheet-code-1"' not in page  # the other pages were read
     code_url = reverse("paper:scan_code", args=[session.process.slug, session.pk, scan.pk])
     fields = {"index": 0, "form_page": 1}
 
@@ -430,7 +430,7 @@ def test_a_scanned_page_whose_qr_code_cannot_be_read_is_read_with_the_code_typed
     read = client.post(code_url, {**fields, "code": readable_code}, follow=True)
     body = read.content.decode()
     assert f"Page 1: Form {sheet.serial} is counted." in body  # told above the page
-    assert 'id="scan-code-0"' not in body
+    assert 'id="scan-sheet-code-0"' not in body
     assert set(sheet.page_readings.values_list("form_page", flat=True)) == {1, 2}
     assert SheetReading.objects.get(sheet=sheet).status == SheetReading.Status.COUNTED
     assert LogEntry.objects.filter(action="paper.code_typed").count() == 1
