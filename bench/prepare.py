@@ -223,7 +223,7 @@ def _photograph(layout: dict, batch, paths: list[str], question, directory: Path
 
     from printables import paper_form
     from printables.strings import form_strings
-    from sessions_app.reading.synthetic import draw_mark, photograph, render_pdf_page
+    from sessions_app.reading.synthetic import PHOTO_DPI, draw_mark, photograph, render_pdf_page
 
     if len(layout["pages"]) != 1:
         raise SystemExit("photos are made for a one-page form")
@@ -239,10 +239,10 @@ def _photograph(layout: dict, batch, paths: list[str], question, directory: Path
             form_strings(),
             title="bench",
         )
-        page = render_pdf_page(pdf)
-        draw_mark(page, box, "cross", seed=rng.randrange(1 << 30))
+        page = render_pdf_page(pdf, dpi=PHOTO_DPI)
+        draw_mark(page, box, "cross", dpi=PHOTO_DPI, seed=rng.randrange(1 << 30))
         photo = photograph(
-            page, angle=rng.uniform(-8, 8), skew=0.05, blur=0.6, light=0.3, quality=75
+            page, angle=rng.uniform(-8, 8), skew=0.05, blur=0.8, light=0.3, quality=75
         )
         files.append(str(directory / f"sheet-{sheet.serial}.jpg"))
         Path(files[-1]).write_bytes(photo)

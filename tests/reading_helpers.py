@@ -9,7 +9,13 @@ from PIL import Image
 
 from printables import paper_form
 from printables.strings import form_strings
-from sessions_app.reading.synthetic import draw_mark, draw_writing, photograph, render_pdf_page
+from sessions_app.reading.synthetic import (
+    PHOTO_DPI,
+    draw_mark,
+    draw_writing,
+    photograph,
+    render_pdf_page,
+)
 from sessions_app.services.printing import sheet_url
 
 BASE = "http://inspraak.test"
@@ -23,11 +29,14 @@ def box_matches(box: dict, question: int, **key) -> bool:
     return box["question"] == question and all(box.get(k) == v for k, v in key.items())
 
 
-def photos(sheet, marks=(), writing=(), *, pages=None, seed=1, dpi=150, **camera) -> list[bytes]:
+def photos(
+    sheet, marks=(), writing=(), *, pages=None, seed=1, dpi=PHOTO_DPI, **camera
+) -> list[bytes]:
     """JPEG photos of the pages of ``sheet`` (all, or the numbers in ``pages``).
     ``marks``: ``(kind, question id, key)`` with key a dict such as ``{"option": 3}``;
-    ``writing``: ``(question id, area kind, text)``; ``dpi``: the page's pixels (at 150,
-    the photo has about 6 to a millimetre of paper: ``low_resolution``)."""
+    ``writing``: ``(question id, area kind, text)``; ``dpi``: the page's pixels (at 200,
+    about 8 to a millimetre of paper, as a phone's photo; at 150 about 6:
+    ``low_resolution``, where no empty box is clearly empty)."""
     layout = layout_of(sheet)
     pdf = paper_form.render(
         layout, [paper_form.SheetRow(sheet.code, sheet_url(BASE, sheet))], form_strings(), title="t"

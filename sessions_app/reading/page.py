@@ -495,8 +495,12 @@ NEAR_MM, PREDICTED_MM = 1.0, 1.5
 #: flat: the rest is not looked for (on the realistic set, a page that the whole look
 #: unwarps has a spread of 0.2 mm or more in the first; most flat ones have 0.15 or less).
 FLAT_MM, FLAT_SPAN_MM = 0.15, 90.0
-#: A writing area's frame is found by its corners: an L of this many mm a side.
-CORNER_MM = 6.0
+#: A writing area's frame is found by its corners: an L of this many mm a side, with this
+#: much paper outside it. The paper is what holds the L in place along its arms: with
+#: 1 mm, an L slid 2.5 mm along the frame still lay on its long side and was taken
+#: (a flat 200 dpi photo, whose page was then bent by 2.5 mm); with more than the search
+#: reaches, the frame's other side falls on the L's paper when it slides.
+CORNER_MM, CORNER_OUT_MM = 6.0, 3.0
 #: A writing area's frame (top and bottom) and its ruled lines are found along their
 #: length too, every ``LINE_STEP_MM``, by a straight piece ``LINE_MM`` long: a piece of a
 #: line says how far the line is moved up or down there (along it, it looks the same
@@ -624,7 +628,7 @@ def _features(layout_page: dict) -> list[tuple[float, float, _Template]]:
             ((a, b, c, b), (c, b, c, d), (c, d, a, d), (a, d, a, b)),
         )
         features.append((box["x"] - margin, box["y"] - margin, template))
-    arm, out = CORNER_MM, 1.0  # an L's arms along the frame, and paper outside it
+    arm, out = CORNER_MM, CORNER_OUT_MM  # an L's arms along the frame, and paper outside it
     for area in layout_page.get("areas", []):
         for right in (False, True):
             for bottom in (False, True):
@@ -637,13 +641,14 @@ def _features(layout_page: dict) -> list[tuple[float, float, _Template]]:
                 ay = py - arm if bottom else py + arm
                 template = _Template(arm + out, arm + out, ((px, py, ax, py), (px, py, px, ay)))
                 features.append((x0, y0, template))
-        piece = _Template(LINE_MM, 2 * out, ((0, out, LINE_MM, out),), across_only=True)
+        edge = 1.0  # a piece of a line: paper this far above and below it
+        piece = _Template(LINE_MM, 2 * edge, ((0, edge, LINE_MM, edge),), across_only=True)
         ruled = [area["y"] + n * area["spacing"] for n in range(1, area.get("lines", 0))]
-        first, last = area["x"] + arm + out, area["x"] + area["w"] - arm - out - LINE_MM
+        first, last = area["x"] + arm + edge, area["x"] + area["w"] - arm - edge - LINE_MM
         steps = max(1, round((last - first) / LINE_STEP_MM))
         for line_y in (area["y"], *ruled, area["y"] + area["h"]):
             for step in range(steps + 1):
-                features.append((first + (last - first) * step / steps, line_y - out, piece))
+                features.append((first + (last - first) * step / steps, line_y - edge, piece))
     return features
 
 

@@ -57,7 +57,7 @@ def test_the_reader_reads_normal_and_large_print(large_print, cards):
         for photo, layout_page in zip(photos, layout["pages"], strict=True):
             [gray] = images(photo)
             page = find_page(gray, layout)
-            read += read_boxes(page.image, layout_page)
+            read += read_boxes(page.image, layout_page, resolution=page.resolution)
             areas += read_areas(page.image, layout_page)
         for box in read:
             kind = marks.get(box_key(box.key), "empty")
@@ -68,8 +68,13 @@ def test_the_reader_reads_normal_and_large_print(large_print, cards):
         for question_id, reading in answers.items():
             if reading.sure:
                 assert reading.answer == truth.get(question_id), question_id
-            else:  # only the budget's handwritten digits need a person here
-                assert reading.reasons == ["handwritten_digits"], reading
+            else:
+                # A person reads the budget's handwritten digits; and a stray dot's trace
+                # may be what a blurred photo left of a light tick.
+                dotted = any(marks.get(box_key(b.key)) == "dot" for b in reading.boxes)
+                assert reading.reasons == ["handwritten_digits"] or (
+                    dotted and reading.reasons == ["blank_in_doubt"]
+                ), reading
     assert boxes == 3 * sum(len(p["boxes"]) for p in layout["pages"])
 
 

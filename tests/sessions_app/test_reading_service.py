@@ -31,7 +31,7 @@ from sessions_app.models import (
     SheetState,
     Source,
 )
-from sessions_app.reading.synthetic import draw_mark, photograph, render_pdf_page
+from sessions_app.reading.synthetic import PHOTO_DPI, draw_mark, photograph, render_pdf_page
 from sessions_app.services import paper, reading, reconciliation
 from sessions_app.services.live_sessions import live_session_create
 from sessions_app.services.printing import sheet_url
@@ -122,6 +122,21 @@ def test_the_same_image_twice_is_refused_and_counts_nothing(paper_session, print
         read(teller, session, shots[0])
     assert refused.value.code == "same_image"
     assert FormScan.objects.count() == 1 and PageReading.objects.count() == 1
+
+
+def test_a_flat_page_with_an_open_answer_is_not_bent(paper_session, printed, filled):
+    """Flat pages photographed at 200 dpi are left as they are by ``unwarp``. An open
+    answer's corner was once taken for itself slid 2.5 mm along its frame (1 mm of paper
+    outside the L did not hold it), and the field bent the page's left side by as much:
+    the print there read as ink beside the boxes, and the form went to a person."""
+    from sessions_app.reading.page import find_page, images, unwarp
+
+    [sheet] = printed(1)
+    marks, _expected = filled
+    layout = layout_of(sheet)
+    for shot, layout_page in zip(photos(sheet, marks), layout["pages"], strict=True):
+        flat = find_page(images(shot)[0], layout).image
+        assert unwarp(flat, layout_page) is flat, layout_page["number"]
 
 
 def test_a_photocopy_of_a_counted_sheet_is_refused(paper_session, printed, teller, filled):
@@ -479,16 +494,16 @@ def blurred_qr_photo(sheet, marks=()):
     pdf = paper_form.render(
         layout, [paper_form.SheetRow(sheet.code, sheet_url(BASE, sheet))], form_strings(), title="t"
     )
-    page = render_pdf_page(pdf, 0)
+    page = render_pdf_page(pdf, 0, dpi=PHOTO_DPI)
     for number, (kind, question, key) in enumerate(marks):
         for box in layout["pages"][0]["boxes"]:
             if box_matches(box, question, **key):
-                draw_mark(page, box, kind, seed=1 + number)
-    qr, scale = layout["qr"], 150 / 25.4
+                draw_mark(page, box, kind, dpi=PHOTO_DPI, seed=1 + number)
+    qr, scale = layout["qr"], PHOTO_DPI / 25.4
     x0, y0 = round(qr["x"] * scale), round(qr["y"] * scale)
     size = round(qr["size"] * scale)
     page[y0 : y0 + size, x0 : x0 + size] = cv2.GaussianBlur(
-        page[y0 : y0 + size, x0 : x0 + size], (0, 0), 6
+        page[y0 : y0 + size, x0 : x0 + size], (0, 0), 1.0 * scale
     )
     return photograph(page, angle=3)
 
@@ -497,7 +512,7 @@ def blurred_code_photo(sheet) -> bytes:
     """A photo of page 1 of ``sheet`` with the code printed under its QR code blurred
     past telling one character from another."""
     layout = layout_of(sheet)
-    mm = 150 / 25.4
+    mm = PHOTO_DPI / 25.4
     page = render_pdf_page(
         paper_form.render(
             layout,
@@ -506,11 +521,12 @@ def blurred_code_photo(sheet) -> bytes:
             title="t",
         ),
         0,
+        dpi=PHOTO_DPI,
     )
     where = layout["code"]
     rows = slice(round((where["y"] - 5) * mm), round((where["y"] + 2) * mm))
     columns = slice(round((where["x"] - 16) * mm), round((where["x"] + 16) * mm))
-    page[rows, columns] = cv2.GaussianBlur(page[rows, columns], (0, 0), 9)
+    page[rows, columns] = cv2.GaussianBlur(page[rows, columns], (0, 0), 1.5 * mm)
     return photograph(page, angle=2)
 
 
