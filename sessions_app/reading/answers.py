@@ -33,7 +33,7 @@ REASONS = (
 
 #: A box read with less confidence than this is not clearly what it was read as: an empty
 #: box where a light mark may have been lost (``marks.DOUBTFUL_EMPTY``, ``LOST_EMPTY``: a
-#: fold, a trace of faint ink; a black-and-white scan, a photocopy, a coarse picture).
+#: fold, a trace of faint ink; a black-and-white scan, a photocopy, a picture with few pixels).
 DOUBTFUL = 0.5
 
 

@@ -318,7 +318,7 @@ BINARY_WHITE, BINARY_GREY = 0.5, 0.2
 #: The confidence of an empty box where a light mark may have been lost: on a fold, or
 #: with a trace of faint ink (``DOUBTFUL_EMPTY``: below one half, so that where no
 #: answer was read the question goes to a person, ``answers.DOUBTFUL``); on a page that
-#: can lose light ink without a trace, black and white, a photocopy or a coarse picture
+#: can lose light ink without a trace, black and white, a photocopy or a picture with few pixels
 #: (``LOST_EMPTY``: the question goes to a person unless every box of it is marked).
 DOUBTFUL_EMPTY, LOST_EMPTY = 0.45, 0.4
 #: A box read as empty that still has this share faintly inked (or any strong ink) holds
@@ -326,15 +326,16 @@ DOUBTFUL_EMPTY, LOST_EMPTY = 0.45, 0.4
 TRACE = 0.005
 #: A photo or scan with fewer pixels than this to a millimetre of paper (140 dpi: a
 #: 1600 x 1200 photo of the whole page has about 5; an 8-megapixel one 9 or more; a 150 dpi
-#: scan 5.9) can thin a light pencil stroke to nothing; with more, what is left of it is
-#: at least a trace (``TRACE``).
+#: scan 5.9) is ``coarse``: it thinned light pencil ticks of the realistic set to nothing.
 LOW_RESOLUTION = 5.5
 #: With at least this many pixels to a millimetre (165 dpi; an 8-megapixel photo of the
 #: page has 8 to 9), what is left of a light pencil tick still reaches across the box
 #: (read as unsure, or as a light mark): a trace that stays within ``DOT_SPAN`` of the
 #: box across is a stray dot or a speck, and the box is clearly empty. Below it (a 150
-#: dpi scan), a light tick can thin to a dot's trace (``DOUBTFUL_EMPTY``); and a trace
-#: that reaches further is not clearly a dot at any resolution.
+#: dpi scan), a light tick can thin to a dot's trace, and a lighter one than the realistic
+#: set draws to nothing at all (a probe of seed 101): no empty box is clearly empty there
+#: (``LOST_EMPTY``); and a trace that reaches further than a dot is not clearly a dot at
+#: any resolution.
 SHARP_RESOLUTION, DOT_SPAN = 6.5, 0.3
 #: A trace reaching further across than this is no dot, dark core or not: a pen's stray
 #: dots reached 0.39 of the box at most on the realistic set, what was left of a light
@@ -412,9 +413,10 @@ def _faded(strong: float, faint: float, sharp: bool = True) -> bool:
 #: a better picture would read on its own.
 LOSES_INK = ("black_white", "photocopy", "coarse")
 CAPTURES = (*LOSES_INK, "blurred", "low_resolution")
-#: Where a blank writing area is not clearly blank: where light ink can be gone, and in a
-#: blurred photo (a pencil line in an open answer was smeared to nothing, seed 40).
-LOSES_WRITING = (*LOSES_INK, "blurred")
+#: Where a blank writing area is not clearly blank: where light ink can be gone, in a
+#: blurred photo (a pencil line in an open answer was smeared to nothing, seed 40), and
+#: in a picture with few pixels (as a light tick can be, ``read_boxes``).
+LOSES_WRITING = (*LOSES_INK, "blurred", "low_resolution")
 
 
 def capture_of(
@@ -652,7 +654,7 @@ def read_boxes(
     ``SHARP_RESOLUTION`` and not blurred; else it is soft."""
     located = locate_all(page, layout_page) if located is None else located
     lossy = is_binary(page) if lossy is None else lossy
-    coarse = resolution is not None and resolution < LOW_RESOLUTION
+    thin = resolution is not None and resolution < SHARP_RESOLUTION
     blurred = is_blurred(page, located) if blurred is None else blurred
     sharp = resolution is not None and resolution >= SHARP_RESOLUTION and not blurred
     offsets = [
@@ -685,10 +687,11 @@ def read_boxes(
             # Strokes run together: a scribbled-out box can look like a cross; a fold
             # whitened out across a box filled in leaves it looking like a mark.
             confidence = min(confidence, SOFT_MARK)
-        if state == "empty" and (lossy or coarse):
+        if state == "empty" and (lossy or thin):
             # Black and white: a light tick may have fallen under the scanner's threshold
-            # without a trace (a copier's contrast does the same, and a coarse picture
-            # can thin it to nothing). No empty box is clearly empty.
+            # without a trace (a copier's contrast does the same, and a picture with few
+            # pixels, a 150 dpi scan, can thin it to nothing). No empty box is clearly
+            # empty.
             confidence = min(confidence, LOST_EMPTY)
         elif state == "empty" and (
             _on_crease(where, creases)
@@ -755,7 +758,7 @@ def read_areas(
     for each question with boxes on the page, an area of kind ``stray``: ink around the
     question that is in none of its boxes (``read_stray``; ``boxes``, the page's boxes as
     ``read_boxes`` found them, place what is printed more exactly). ``lost``: the page
-    can lose light ink without a trace (black and white, a photocopy, a coarse picture),
+    can lose light ink without a trace (black and white, a photocopy, a picture with few pixels),
     so a blank writing area is not clearly blank."""
     return _writing_areas(page, layout_page, lost) + read_stray(page, layout_page, boxes)
 

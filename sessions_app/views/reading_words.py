@@ -103,9 +103,10 @@ def capture_hint(capture: str) -> str:
         ),
         "low_resolution": _(
             "This picture has few pixels for the size of the form (a scan at 150 dpi, or a "
-            "photo from far away): a light mark can thin to a speck, and a box scribbled out "
-            "can look like a cross, so such questions go to a person. Scan at 200 dpi or "
-            "more, or take the photo closer, and they are read on their own."
+            "photo from far away): a light pencil mark can vanish from it, and a box "
+            "scribbled out can look like a cross, so questions not fully marked go to a "
+            "person. Scan at 200 dpi or more, or take the photo closer, and they are read "
+            "on their own."
         ),
         "blurred": _(
             "This photo is blurred: a light mark can be smeared to a speck in it, and a "
