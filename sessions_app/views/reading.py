@@ -33,7 +33,7 @@ from sessions_app.services import background, paper, reading
 
 from .common import use_process_language
 from .paper import entry_answers, facilitated_session, printed_questions, vote_words
-from .reading_words import capture_hint, outcome_message, reason_words
+from .reading_words import capture_hint, outcome_message, reason_words, refusal_words
 
 VOTES = ("agree", "disagree", "pass")
 
@@ -299,6 +299,8 @@ def scan_page(request, slug: str, session_id: int, scan_id: int):
         )
     done = scan.state == FormScan.State.DONE
     outcomes = reading.scan_outcomes(scan) if done else []
+    # An uploaded file (a scanner's, as a rule): the advice is the scanner's.
+    scanned = scan.origin == FormScan.Origin.UPLOAD
     summary = reading.scan_summary(scan) if done else None
     return render(
         request,
@@ -310,7 +312,7 @@ def scan_page(request, slug: str, session_id: int, scan_id: int):
             "status": _scan_status(scan),
             "stale": reading.is_stale(scan),
             "outcomes": [
-                (outcome, outcome_message(outcome), _code_asked(scan, outcome))
+                (outcome, outcome_message(outcome, scanned=scanned), _code_asked(scan, outcome))
                 for outcome in outcomes
             ],
             "form_pages": range(1, _pages_in_session(session) + 1),
@@ -318,7 +320,8 @@ def scan_page(request, slug: str, session_id: int, scan_id: int):
             "hints": [capture_hint(c) for c in sorted({o.capture for o in outcomes} - {""})],
             "summary": summary,
             "refused": [
-                (code, count, reason_words(code)) for code, count in sorted(summary.refused.items())
+                (code, count, refusal_words(code, scanned=scanned))
+                for code, count in sorted(summary.refused.items())
             ]
             if summary
             else [],

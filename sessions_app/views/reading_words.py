@@ -22,17 +22,26 @@ def corner_names(detail: str) -> str:
     return ", ".join(str(names.get(n.strip(), n.strip())) for n in detail.split(","))
 
 
-def outcome_message(outcome: PageOutcome) -> str:
-    """One sentence for a teller or facilitator about one page."""
+def outcome_message(outcome: PageOutcome, *, scanned: bool = False) -> str:
+    """One sentence for a teller or facilitator about one page; ``scanned``: of a file
+    uploaded from a scanner, where the advice is the scanner's, not the phone's."""
     sheet = outcome.sheet
     serial = sheet.serial if sheet is not None else 0
     if outcome.status == "refused":
         if outcome.reason == "corner_missing":
-            return _(
-                "A corner of the form is cut off or covered (%(corners)s). "
-                "Photograph the whole page, with all four black squares."
-            ) % {"corners": corner_names(outcome.detail)}
-        return str(ERROR_MESSAGES.get(outcome.reason, outcome.reason))
+            if scanned:
+                text = _(
+                    "A corner of the form is cut off or covered (%(corners)s). "
+                    "Scan the whole page, with all four black squares."
+                )
+            else:
+                text = _(
+                    "A corner of the form is cut off or covered (%(corners)s). "
+                    "Photograph the whole page, with all four black squares."
+                )
+            return text % {"corners": corner_names(outcome.detail)}
+        return refusal_words(outcome.reason, scanned=scanned)
+
     if outcome.status == "pages":
         return ngettext(
             "Page %(page)d of form %(serial)d is read. Photograph page %(missing)s too.",
@@ -75,6 +84,28 @@ REASON_WORDS = {
     "blank_in_doubt": lambda: _("no answer read, but a light mark may have been lost"),
     "mark_in_doubt": lambda: _("several marks, and one may be a mark taken back"),
 }
+
+
+#: A page's refusal as said on a scan's page, where a phone's advice does not fit.
+SCANNED_REFUSALS = {
+    "qr_unreadable": lambda: _(
+        "The form's QR code cannot be read (blurred, creased or covered): type the code "
+        "printed under it."
+    ),
+    "poor_fit": lambda: _(
+        "The form is folded or curled, or lay askew on the glass. Lay it flat and scan it again."
+    ),
+    "corner_missing": lambda: _(
+        "A corner of the form is cut off or covered. Scan the whole page, with all four "
+        "black squares."
+    ),
+}
+
+
+def refusal_words(code: str, *, scanned: bool = False) -> str:
+    """A page's refusal code in words (``scanned``: on a scan's page)."""
+    words = SCANNED_REFUSALS.get(code) if scanned else None
+    return str(words()) if words else str(ERROR_MESSAGES.get(code, code))
 
 
 def reason_words(code: str) -> str:

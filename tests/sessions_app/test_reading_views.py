@@ -410,7 +410,9 @@ def test_a_scanned_page_whose_qr_code_cannot_be_read_is_read_with_the_code_typed
     scan_url = reverse("paper:scan", args=[session.process.slug, session.pk, scan.pk])
     page = client.get(scan_url).content.decode()
     readable_code = f"{sheet.code[:4]}-{sheet.code[4:]}"
-    assert "QR code cannot be read" in page
+    # The scanner's advice, not a phone's ("hold still"), in the row and in the summary.
+    assert page.count("QR code cannot be read (blurred, creased or covered): type the code") == 2
+    assert "Hold still" not in page
     assert '<label for="scan-sheet-code-0">' in page and f'value="{readable_code}"' in page
     assert 'aria-describedby="scan-code-read-0"' in page and '<option value="2">2</option>' in page
     assert 'id="scan-sheet-code-1"' not in page  # the other pages were read
