@@ -227,7 +227,7 @@ def photograph_form(
                 page,
                 angle=rng.uniform(-12, 12),
                 skew=rng.uniform(0, 0.1),
-                # Up to 0.19 mm of the paper, whatever the pixels.
+                # Up to 0.25 mm of the paper, whatever the pixels.
                 blur=rng.uniform(0, 1.5) * PHOTO_DPI / 150,
                 light=rng.uniform(0, 0.5),
                 quality=rng.randint(35, 90),
