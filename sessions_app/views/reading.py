@@ -104,11 +104,16 @@ def _code_taken(request, session_id: int):
         session=session,
         created_by=request.user,
     )
+    return (scan, session, *_typed_fields(request, scan))
+
+
+def _typed_fields(request, scan: FormScan) -> tuple[int, str, int | None]:
+    """The page of ``scan`` a code was typed for, the code and the form's page number;
+    404 for a page that waits for no code (read already, or never found)."""
     index = _number(request.POST.get("index"))
     if index is None or not reading.awaits_code(scan, index):
         raise Http404
-    code = request.POST.get("code", "")[:64]
-    return scan, session, index, code, _number(request.POST.get("form_page"))
+    return index, request.POST.get("code", "")[:64], _number(request.POST.get("form_page"))
 
 
 def _number(value) -> int | None:
@@ -152,25 +157,21 @@ def _photo_result(
 ):
     use_process_language(request, session.process)
     finished = [o for o in outcomes if o.reading is not None and o.status not in ("pages",)]
-    described = [
-        {
-            "outcome": outcome,
-            "message": outcome_message(outcome),
-            "hint": capture_hint(outcome.capture) if outcome.status != "refused" else "",
-            "answers": _read_answers(outcome.reading) if outcome in finished else None,
-            "token": paper.sheet_token(outcome.sheet) if outcome.sheet is not None else "",
-            # The page was found but its QR code not read: the teller may type its code.
-            "ask_code": scan is not None
-            and outcome.reason == "qr_unreadable"
-            and reading.awaits_code(scan, outcome.index),
-            # The code printed under it, when the reader could read it and it names a
-            # sheet of the session: offered in the field, to be checked against the paper.
-            "code_read": readable(outcome.detail)
-            if outcome.reason == "qr_unreadable" and len(outcome.detail) == 8
-            else "",
-        }
-        for outcome in outcomes
-    ]
+    described = []
+    for outcome in outcomes:
+        # The page was found but its QR code not read: the teller may type its code.
+        code = _code_asked(scan, outcome) if scan is not None else None
+        described.append(
+            {
+                "outcome": outcome,
+                "message": outcome_message(outcome),
+                "hint": capture_hint(outcome.capture) if outcome.status != "refused" else "",
+                "answers": _read_answers(outcome.reading) if outcome in finished else None,
+                "token": paper.sheet_token(outcome.sheet) if outcome.sheet is not None else "",
+                "ask_code": code is not None,
+                "code_read": code["read"] if code else "",
+            }
+        )
     asked = any(item["ask_code"] for item in described)
     refused = any(o.status == "refused" for o in outcomes)
     return render(
@@ -362,17 +363,14 @@ def _scan_code_taken(request, slug: str, session_id: int, scan_id: int):
     page that waits for no code."""
     session = facilitated_session(request, slug, session_id)
     scan = get_object_or_404(FormScan, pk=scan_id, session=session)
-    index = _number(request.POST.get("index"))
-    if index is None or not reading.awaits_code(scan, index):
-        raise Http404
-    code = request.POST.get("code", "")[:64]
-    return scan, session, index, code, _number(request.POST.get("form_page"))
+    return (scan, session, *_typed_fields(request, scan))
 
 
 def _code_asked(scan: FormScan, outcome) -> dict | None:
-    """For a page found whose QR code could not be read, while the file is kept: the code
-    printed under it as the reader read it (to check against the page), else ""; None
-    for any other page."""
+    """For a page found whose QR code could not be read, while the file is kept (the
+    teller's photo or the facilitator's scan): ``read``, the code printed under it when
+    the reader could read it and it names a sheet of the session, to be checked against
+    the paper, else ""; None for any other page."""
     if outcome.reason != "qr_unreadable" or not scan.file:
         return None
     return {"read": readable(outcome.detail) if len(outcome.detail) == 8 else ""}
