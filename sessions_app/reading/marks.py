@@ -485,15 +485,47 @@ def is_copied(flat: np.ndarray) -> bool:
 PAPER_MM = 8
 
 
-def flatten(page: np.ndarray) -> np.ndarray:
-    """The page as if evenly lit: each pixel divided by the paper's brightness around it,
-    so that a shadow's edge or the shading of a curled sheet across a box is not taken
-    for ink. (At full resolution: a closing keeps a straight edge exactly where it is, and
-    a paper brightness worked out coarser would leave a dark seam along it.)"""
+def paper_of(page: np.ndarray) -> np.ndarray:
+    """The paper's own brightness around each pixel (a closing ``PAPER_MM`` wide, at full
+    resolution: a closing keeps a straight edge exactly where it is, and a paper
+    brightness worked out coarser would leave a dark seam along it)."""
     size = round(PAPER_MM * PX_PER_MM)
-    paper = cv2.morphologyEx(page, cv2.MORPH_CLOSE, np.ones((size, size), np.uint8))
+    return cv2.morphologyEx(page, cv2.MORPH_CLOSE, np.ones((size, size), np.uint8))
+
+
+def flatten(page: np.ndarray, paper: np.ndarray | None = None) -> np.ndarray:
+    """The page as if evenly lit: each pixel divided by the paper's brightness around it
+    (``paper_of``, or ``paper`` when already worked out), so that a shadow's edge or the
+    shading of a curled sheet across a box is not taken for ink."""
+    if paper is None:
+        paper = paper_of(page)
     # OpenCV's division gives 0 where the paper is 0 (a black border: black it stays).
     return cv2.divide(page, paper, scale=255)
+
+
+#: A shadow's edge is a step in the paper's own brightness (``paper_of``): by at least
+#: this share of the brighter side within ``SHADE_MM``. Uneven light and a curl's shading
+#: change it by a few per cent a centimetre; a hard shadow by 35 to 55 % within a
+#: millimetre or two. Where the edge is ragged (a hand's shadow, a jagged line in a
+#: picture), the flattened page keeps a broken seam of faint dashes along it, which are no
+#: ink beside a question (``read_stray``): what lies within ``SHADE_NEAR_MM`` of such a
+#: step is not looked at. A note or a circle is far larger than that strip.
+SHADE_STEP, SHADE_MM, SHADE_NEAR_MM = 0.2, 2.0, 1.25
+
+
+def shade_edges(paper: np.ndarray) -> np.ndarray:
+    """Where the paper's brightness (``paper_of``) steps, at half resolution (4 px/mm):
+    a mask of the strip along each shadow's edge."""
+    half = cv2.resize(
+        paper, (paper.shape[1] // 2, paper.shape[0] // 2), interpolation=cv2.INTER_AREA
+    )
+    size = max(3, round(SHADE_MM * PX_PER_MM / 2) | 1)
+    kernel = np.ones((size, size), np.uint8)
+    high = cv2.dilate(half, kernel)
+    low = cv2.erode(half, kernel)
+    step = (cv2.subtract(high, low) > SHADE_STEP * high.astype(np.float32)).astype(np.uint8)
+    near = max(1, round(SHADE_NEAR_MM * PX_PER_MM / 2))
+    return cv2.dilate(step, np.ones((2 * near + 1, 2 * near + 1), np.uint8))
 
 
 #: A fold across the sheet (a crease) shows as a dark line from edge to edge, which is no
@@ -752,15 +784,20 @@ class Area:
 
 
 def read_areas(
-    page: np.ndarray, layout_page: dict, boxes: list[Box] | None = None, lost: bool = False
+    page: np.ndarray,
+    layout_page: dict,
+    boxes: list[Box] | None = None,
+    lost: bool = False,
+    shade: np.ndarray | None = None,
 ) -> list[Area]:
     """Every writing area of one page of the layout: is something written in it? And,
     for each question with boxes on the page, an area of kind ``stray``: ink around the
     question that is in none of its boxes (``read_stray``; ``boxes``, the page's boxes as
     ``read_boxes`` found them, place what is printed more exactly). ``lost``: the page
     can lose light ink without a trace (black and white, a photocopy, a picture with few pixels),
-    so a blank writing area is not clearly blank."""
-    return _writing_areas(page, layout_page, lost) + read_stray(page, layout_page, boxes)
+    so a blank writing area is not clearly blank. ``shade``: the strips along the edges of
+    shadows (``shade_edges``), where no ink beside the boxes is looked for."""
+    return _writing_areas(page, layout_page, lost) + read_stray(page, layout_page, boxes, shade)
 
 
 def _writing_areas(page: np.ndarray, layout_page: dict, lost: bool = False) -> list[Area]:
@@ -892,13 +929,20 @@ def _printed(layout_page: dict, shape: tuple[int, int]) -> np.ndarray:
     return mask
 
 
-def read_stray(page: np.ndarray, layout_page: dict, boxes: list[Box] | None = None) -> list[Area]:
+def read_stray(
+    page: np.ndarray,
+    layout_page: dict,
+    boxes: list[Box] | None = None,
+    shade: np.ndarray | None = None,
+) -> list[Area]:
     """For each question on the page, ink in its band that is in none of its boxes or
     writing areas and is not printed: a circled label, a note in the margin, a mark
     beside a box. Such a question is a person's to read (``stray_ink``), never "no
     answer". Looked at in half the resolution (quick; a pen stroke is still a blob).
     With the page's ``boxes`` as found, what is printed in a question's band is moved by
-    how far its boxes were found from their place (a curled page is off by millimetres)."""
+    how far its boxes were found from their place (a curled page is off by millimetres).
+    ``shade`` (``shade_edges``, at half resolution): the strips along shadows' edges, left
+    out."""
     half = cv2.resize(page, (page.shape[1] // 2, page.shape[0] // 2), interpolation=cv2.INTER_AREA)
     printed = _printed(layout_page, page.shape[:2])[::2, ::2][: half.shape[0], : half.shape[1]]
     inside = _insides(layout_page, page.shape[:2])[::2, ::2][: half.shape[0], : half.shape[1]]
@@ -914,7 +958,8 @@ def read_stray(page: np.ndarray, layout_page: dict, boxes: list[Box] | None = No
         dx, dy = (round(v / 2) for v in shifts.get(question, (0, 0)))
         mask = np.roll(printed, (dy, dx), axis=(0, 1))[top:bottom, left:right]
         boxes_inside = np.roll(inside, (dy, dx), axis=(0, 1))[top:bottom, left:right]
-        ink = 4 * _stray(band, mask, boxes_inside)  # in full-resolution pixels
+        edges = None if shade is None else shade[top:bottom, left:right]
+        ink = 4 * _stray(band, mask, boxes_inside, edges)  # in full-resolution pixels
         key = {"question": question, "kind": "stray"}
         where = (2 * left, 2 * top, 2 * (right - left), 2 * (bottom - top))
         found.append(Area(key, ink >= STRAY_PX, round(ink / (4 * band.size), 5), where))
@@ -955,12 +1000,18 @@ def _insides(layout_page: dict, shape: tuple[int, int]) -> np.ndarray:
     return mask
 
 
-def _stray(band: np.ndarray, printed: np.ndarray, insides: np.ndarray | None = None) -> int:
+def _stray(
+    band: np.ndarray,
+    printed: np.ndarray,
+    insides: np.ndarray | None = None,
+    shade: np.ndarray | None = None,
+) -> int:
     """Pixels of ink in ``band`` (at 4 px/mm) outside ``printed``, in blobs of a pen
     stroke's size. A dark line that runs from one side of the band to the other (a
     crease, a shadow's edge, the paper's edge) is no ink, nor is what it touches, nor
     what runs down the band's left or right end (the paper's edge); nor is a stroke that
-    goes on into a box (``insides``): a tick or cross overshooting its box is its mark."""
+    goes on into a box (``insides``): a tick or cross overshooting its box is its mark; nor
+    what lies along a shadow's edge (``shade``)."""
     # The paper's brightness nearby: a closing wipes out strokes and print (4 mm), and
     # keeps the edge of a shadow where it is.
     height, width = band.shape
@@ -989,6 +1040,10 @@ def _stray(band: np.ndarray, printed: np.ndarray, insides: np.ndarray | None = N
     across[0] = True
     dark[across[labels]] = 0
     dark[printed > 0] = 0
+    # Only then the strips along shadows' edges: a line that runs across the band, or
+    # down its end, is gone whole, not cut into pieces that no longer do.
+    if shade is not None and shade.shape == dark.shape:
+        dark[shade > 0] = 0
     _count, _labels, stats, _centres = cv2.connectedComponentsWithStats(dark, connectivity=8)
     areas = stats[1:, cv2.CC_STAT_AREA]
     return int(areas[areas * 4 >= STRAY_BLOB_PX].sum())

@@ -21,8 +21,10 @@ from .marks import (
     flatten,
     is_blurred,
     locate_all,
+    paper_of,
     read_areas,
     read_boxes,
+    shade_edges,
 )
 from .page import Page, ReadRefused, find_page, iter_images, unwarp
 
@@ -84,7 +86,8 @@ def read_page_captured(image, layout_page: dict, resolution: float | None = None
     """``read_page``, and the kind of picture that can lose, blur or thin a light mark
     (``marks.capture_of``: "" for none)."""
     image = unwarp(image, layout_page)
-    flat = flatten(image)
+    paper = paper_of(image)
+    flat = flatten(image, paper)
     creases = find_creases(flat)
     flat = erase_creases(flat, creases)
     located = locate_all(flat, layout_page)
@@ -99,7 +102,9 @@ def read_page_captured(image, layout_page: dict, resolution: float | None = None
         located=located,
         blurred=blurred,
     )
-    areas = read_areas(flat, layout_page, boxes, lost=capture in LOSES_WRITING)
+    areas = read_areas(
+        flat, layout_page, boxes, lost=capture in LOSES_WRITING, shade=shade_edges(paper)
+    )
     return image, boxes, areas, capture
 
 
