@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from playwright.async_api import expect
 
 from bench.stack import launch_daphne, stop_daphne
 
@@ -24,6 +25,12 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+
+
+# An assertion waits as long as an action does (``set_default_timeout`` below): on a
+# loaded two-core machine a phone's answer, saved and acknowledged after the commit, took
+# longer than Playwright's 5 s once.
+expect.set_options(timeout=10_000)
 
 
 @pytest.fixture(autouse=True)
