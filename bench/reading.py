@@ -39,9 +39,11 @@ taken again: ``realistic.retake``), the trade-off between a confidence
 threshold and the share accepted, and one JSON line at the end. Its target of 80 %
 accepted without review is checked on all the sheets read (``total``), not on those that
 need no person. With ``--realistic`` only: ``--faults`` (only the sheets with these
-faults), ``--no-command``, ``BENCH_READING_DEBUG`` (each silent error; ``=all``: also each
+faults), ``--no-command``, ``--wider`` (a probe beyond the set: the same sheets' values
+drawn from wider ranges, ``realistic.WIDER``), ``BENCH_READING_DEBUG`` (each silent error; ``=all``: also each
 question sent to a person needlessly) and ``BENCH_READING_BOXES=FILE`` (every box's
-measures as JSON lines); without it, ``--faults`` and ``--no-command`` are refused.
+measures as JSON lines); without it, ``--faults``, ``--no-command`` and ``--wider`` are
+refused.
 """
 
 from __future__ import annotations
@@ -103,9 +105,16 @@ def main(argv: list[str] | None = None) -> None:
         default="",
         help="with --realistic: only the sheets with these faults (comma-separated)",
     )
+    parser.add_argument(
+        "--wider",
+        action="store_true",
+        help="with --realistic: a probe beyond the set, its values drawn from wider ranges",
+    )
     args = parser.parse_args(argv)
-    if not args.realistic and (args.faults or args.no_command):
-        parser.error("--faults and --no-command apply to the realistic set: add --realistic")
+    if not args.realistic and (args.faults or args.no_command or args.wider):
+        parser.error(
+            "--faults, --no-command and --wider apply to the realistic set: add --realistic"
+        )
     directory = Path(tempfile.mkdtemp(prefix="inspraak-reading-"))
     try:
         _setup(directory)
@@ -117,7 +126,11 @@ def main(argv: list[str] | None = None) -> None:
             if unknown:
                 parser.error(f"unknown faults: {', '.join(sorted(unknown))}")
             figures = run_realistic(
-                args.sheets, args.seed, command=not args.no_command, faults=faults
+                args.sheets,
+                args.seed,
+                command=not args.no_command,
+                faults=faults,
+                wider=args.wider,
             )
             print(table(figures))
             print(json.dumps(figures))
@@ -247,11 +260,17 @@ REALISTIC_TARGETS = {"silent_errors": 0, "accepted_without_review": 0.8, "second
 
 
 def run_realistic(
-    sheets: int, seed: int, *, command: bool = True, faults: frozenset = frozenset()
+    sheets: int,
+    seed: int,
+    *,
+    command: bool = True,
+    faults: frozenset = frozenset(),
+    wider: bool = False,
 ) -> dict:
     """The realistic set on the demo's upcoming meeting, normal and large print, each sheet
     printed for real (its own signed code), so that the ``read_forms`` command reads the
-    same pictures as a scanner's files would be read."""
+    same pictures as a scanner's files would be read. ``wider``: the values drawn from
+    ``realistic.WIDER``, a probe beyond the set's ranges."""
     import io
 
     from django.core.management import call_command
@@ -304,6 +323,7 @@ def run_realistic(
             row=row,
             command=read_forms if command else None,
             faults=faults,
+            wider=wider,
         )
     finally:
         shutil.rmtree(directory, ignore_errors=True)
@@ -320,6 +340,7 @@ def realistic_figures(
     row,
     command=None,
     faults: frozenset = frozenset(),
+    wider: bool = False,
 ) -> dict:
     """Generate ``sheets`` realistic sheets (``bench.realistic``), read each with the
     reader's own functions and tally the figures by fault. ``layouts``: large print
@@ -327,7 +348,8 @@ def realistic_figures(
     ``demo.fill_in_rows``; ``row(index, large)``: the sheet's code and QR address;
     ``command(pictures, index)``: the seconds a command takes to read them (optional);
     ``faults``: only the sheets with these faults (all when empty; a sheet keeps its
-    index, so it is the same sheet as in a whole run)."""
+    index, so it is the same sheet as in a whole run); ``wider``: values drawn from
+    ``realistic.WIDER`` instead of ``realistic.SET``."""
     import numpy as np
 
     from printables import paper_form
@@ -340,6 +362,8 @@ def realistic_figures(
     from .realistic import (
         DEGRADATIONS,
         RETAKES,
+        SET,
+        WIDER,
         degradation_of,
         large_print_of,
         make_sheet,
@@ -347,6 +371,7 @@ def realistic_figures(
     )
 
     kinds = {q["id"]: {"kind": q["kind"], "max_choices": q["max_choices"]} for q in questions}
+    ranges = WIDER if wider else SET
     strings = form_strings()
     tallies = {name: _tally() for name in DEGRADATIONS}
     by_mark: dict[str, Counter] = {}
@@ -361,7 +386,9 @@ def realistic_figures(
         layout = layouts.get(large) or layouts[not large]
         code, url = row(index, large)
         pdf = paper_form.render(layout, [paper_form.SheetRow(code, url)], strings, title="bench")
-        pictures, filled = make_sheet(pdf, layout, questions, sheet_rng(seed, index), degradation)
+        pictures, filled = make_sheet(
+            pdf, layout, questions, sheet_rng(seed, index), degradation, ranges
+        )
         tally = tallies[degradation]
         tally["sheets"] += 1
         tally["needs_review"] += any(t["review"] for t in filled.truth.values())
@@ -446,7 +473,7 @@ def realistic_figures(
         again = None
         if not accepted and hinted:
             tally["retaken"] += 1
-            again = _retaken(pdf, layout, filled, pages, hinted, kinds, (seed, index))
+            again = _retaken(pdf, layout, filled, pages, hinted, kinds, (seed, index), ranges)
         tally["accepted_retake"] += accepted or (again is not None and again[0])
         tally["silent_retake"] += again[1] if again is not None else 0
 
@@ -505,6 +532,7 @@ def realistic_figures(
         "tool": "inspraak.bench.reading.realistic/1",
         "sheets": len(outcomes),
         "seed": seed,
+        "wider": wider,
         "total": total,
         "by_degradation": by_degradation,
         "by_mark": {name: dict(counts) for name, counts in sorted(by_mark.items())},
@@ -519,10 +547,10 @@ def realistic_figures(
     }
 
 
-def _retaken(pdf, layout, filled, pages, hinted, kinds, where) -> tuple[bool, int] | None:
-    """The sheet read again with its hinted pages taken again (``realistic.retake``):
-    whether it is accepted now, and its silent errors; None when a page taken again is
-    refused."""
+def _retaken(pdf, layout, filled, pages, hinted, kinds, where, ranges) -> tuple[bool, int] | None:
+    """The sheet read again with its hinted pages taken again (``realistic.retake``, with
+    the ``ranges`` the sheet was made with): whether it is accepted now, and its silent
+    errors; None when a page taken again is refused."""
     from sessions_app.reading.answers import read_answers
     from sessions_app.reading.page import ReadRefused
 
@@ -532,7 +560,7 @@ def _retaken(pdf, layout, filled, pages, hinted, kinds, where) -> tuple[bool, in
     pages = list(pages)
     try:
         for i in hinted:
-            picture = retake(pdf, layout, filled, i, pages[i][2], rng)
+            picture = retake(pdf, layout, filled, i, pages[i][2], rng, ranges)
             pages[i] = read_one(picture, layout, layout["pages"][i])
     except ReadRefused:
         return None

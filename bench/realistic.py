@@ -70,6 +70,43 @@ REVIEW_TRICKS = (
 )
 #: The share of sheets with one of ``REVIEW_TRICKS`` (the rest can be accepted whole).
 REVIEW_SHARE = 0.2
+
+
+@dataclass(frozen=True)
+class Ranges:
+    """What the set's values are drawn from: a mark's size (a share of its box), the
+    grey of light pencil, a photo's blur (px; the ``blur`` fault's in mm of paper),
+    motion blur (mm), JPEG quality (the ``jpeg_low`` fault's, and every other photo's),
+    and a scanner's blur (px)."""
+
+    mark_size: tuple[float, float] = (0.45, 1.45)
+    light_pencil: tuple[float, float] = (140, 175)
+    focus: tuple[float, float] = (0.3, 0.9)
+    blur_mm: tuple[float, float] = (0.12, 0.3)
+    motion_mm: tuple[float, float] = (0.5, 1.1)
+    jpeg_low: tuple[int, int] = (40, 70)
+    jpeg: tuple[int, int] = (75, 92)
+    scan_blur: float = 0.5
+
+
+#: The set's own ranges.
+SET = Ranges()
+#: A probe beyond them (``bench.reading --realistic --wider``): the same faults and marks,
+#: drawn from ranges the independent set may reach and this one does not. Blur and
+#: motion blur up to 1.6 times as strong, JPEG quality up to 15 points lower (the
+#: ``jpeg_low`` fault down to 25), marks a quarter smaller or larger, light pencil
+#: lighter, scans softer.
+WIDER = Ranges(
+    mark_size=(0.34, 1.81),
+    light_pencil=(150, 190),
+    focus=(0.3, 1.44),
+    blur_mm=(0.12, 0.48),
+    motion_mm=(0.5, 1.76),
+    jpeg_low=(25, 70),
+    jpeg=(60, 92),
+    scan_blur=0.8,
+)
+
 #: The default photo: an 8-megapixel phone held upright.
 PHOTO_SIZE = (2448, 3264)
 MM_PER_INCH = 25.4
@@ -117,10 +154,12 @@ def degradation_of(index: int) -> str:
 # --- 1. What a person writes, and what a teller decides --------------------------------
 
 
-def fill_sheet(rng: random.Random, questions: list[dict], layout: dict) -> Filled:
+def fill_sheet(
+    rng: random.Random, questions: list[dict], layout: dict, ranges: Ranges = SET
+) -> Filled:
     """A form filled in at random, as ``questions`` (``demo.fill_in_rows``) and ``layout``
     have it. At most one question gets a trick that needs a person (on
-    ``REVIEW_SHARE`` of the sheets)."""
+    ``REVIEW_SHARE`` of the sheets). Marks' sizes are drawn from ``ranges``."""
     where = {}
     for page in layout["pages"]:
         for box in page["boxes"]:
@@ -136,7 +175,8 @@ def fill_sheet(rng: random.Random, questions: list[dict], layout: dict) -> Fille
             question, trick = rng.choice(candidates)
             trick_for[question] = trick
     for question in questions:
-        _fill_question(rng, filled, question, where, areas, layout, trick_for.get(question["id"]))
+        trick = trick_for.get(question["id"])
+        _fill_question(rng, filled, question, where, areas, layout, trick, ranges)
     for key, (page, box) in where.items():
         if key not in filled.boxes:
             filled.boxes[key] = {"empty"}
@@ -161,23 +201,23 @@ def _review_tricks(question: dict, areas: dict) -> list[str]:
     return tricks
 
 
-def _pen(rng: random.Random, ink: str) -> tuple[str, str, float]:
+def _pen(rng: random.Random, ink: str, ranges: Ranges = SET) -> tuple[str, str, float]:
     """A mark as people make them: a cross or a tick, from small inside the box to
     overshooting it; one in ten in light pencil."""
     kind = rng.choices(["cross", "tick"], weights=[3, 2])[0]
     if rng.random() < 0.1:
         ink = "light_pencil"
-    return kind, ink, rng.uniform(0.45, 1.45)
+    return kind, ink, rng.uniform(*ranges.mark_size)
 
 
-def _fill_question(rng, filled, question, where, areas, layout, trick) -> None:
+def _fill_question(rng, filled, question, where, areas, layout, trick, ranges=SET) -> None:
     qid, kind, options = question["id"], question["kind"], question["options"]
     truth = {"answer": None, "review": False, "tricks": []}
     filled.truth[qid] = truth
 
     def mark(key: tuple, expected: set, how: tuple | None = None) -> None:
         page, box = where[key]
-        pen, ink, size = how or _pen(rng, filled.ink)
+        pen, ink, size = how or _pen(rng, filled.ink, ranges)
         filled.marks.append(Mark(page, pen, box, ink, size))
         filled.boxes[key] = expected
         truth["tricks"].append("light_pencil" if ink == "light_pencil" else pen)
@@ -370,16 +410,19 @@ INK_MODELS = {
 class Paper:
     """A page rendered at ``dpi`` that strokes are drawn on in the layout's millimetres."""
 
-    def __init__(self, image: np.ndarray, dpi: int, rng: random.Random):
+    def __init__(self, image: np.ndarray, dpi: int, rng: random.Random, ranges: Ranges = SET):
         self.image = image
         self.scale = dpi / MM_PER_INCH
         self.rng = rng
+        self.ranges = ranges
         self.noise = np.random.default_rng(rng.randrange(1 << 30))
 
     def ink(self, mask: np.ndarray, origin: tuple[int, int], ink: str) -> None:
         """Lay ``mask`` (coverage 0 … 1 at ``origin``) on the paper with ``ink``'s model."""
         model = INK_MODELS[ink]
-        level = self.rng.uniform(*model["level"])
+        level = self.rng.uniform(
+            *(self.ranges.light_pencil if ink == "light_pencil" else model["level"])
+        )
         if ink == "ballpoint":
             # Pressure changes along the stroke: a slow variation of coverage.
             h, w = mask.shape
@@ -472,9 +515,11 @@ class Paper:
         self.ink(mask, origin, ink)
 
 
-def draw(image: np.ndarray, marks: list[Mark], *, dpi: int, rng: random.Random) -> None:
+def draw(
+    image: np.ndarray, marks: list[Mark], *, dpi: int, rng: random.Random, ranges: Ranges = SET
+) -> None:
     """Every mark of one page drawn on its rendered ``image`` (greyscale, ``dpi``)."""
-    paper = Paper(image, dpi, rng)
+    paper = Paper(image, dpi, rng, ranges)
     for mark in marks:
         _draw_mark(paper, mark, rng)
 
@@ -575,13 +620,15 @@ def render_dpi(degradation: str) -> int:
     return {"photo_1600": 150, "scan_150": 150, "scan_300": 300}.get(degradation, 200)
 
 
-def capture(page: np.ndarray, dpi: int, degradation: str, rng: random.Random) -> bytes:
+def capture(
+    page: np.ndarray, dpi: int, degradation: str, rng: random.Random, ranges: Ranges = SET
+) -> bytes:
     """The marked page (greyscale at ``dpi``) as a camera or scanner gives it, with the
-    named ``degradation`` on top of mild defaults. A photo or grey scan is a JPEG, a
-    black-and-white scan a PNG of only 0 and 255."""
+    named ``degradation`` on top of mild defaults drawn from ``ranges``. A photo or grey
+    scan is a JPEG, a black-and-white scan a PNG of only 0 and 255."""
     noise = np.random.default_rng(rng.randrange(1 << 30))
     if degradation.startswith("scan_"):
-        return _scan(page, dpi, degradation, rng, noise)
+        return _scan(page, dpi, degradation, rng, noise, ranges.scan_blur)
     page = page.astype(np.float32)
     scale = dpi / MM_PER_INCH
     if degradation == "photocopy":
@@ -619,13 +666,13 @@ def capture(page: np.ndarray, dpi: int, degradation: str, rng: random.Random) ->
     if degradation == "thumb":
         _thumb(photo, matrix, scale, px_per_mm, rng)
     if degradation == "blur":
-        photo = cv2.GaussianBlur(photo, (0, 0), rng.uniform(0.12, 0.3) * px_per_mm)
+        photo = cv2.GaussianBlur(photo, (0, 0), rng.uniform(*ranges.blur_mm) * px_per_mm)
     elif degradation == "motion_blur":
-        photo = _motion(photo, rng.uniform(0.5, 1.1) * px_per_mm, rng.uniform(0, 180))
+        photo = _motion(photo, rng.uniform(*ranges.motion_mm) * px_per_mm, rng.uniform(0, 180))
     else:
-        photo = cv2.GaussianBlur(photo, (0, 0), rng.uniform(0.3, 0.9))
+        photo = cv2.GaussianBlur(photo, (0, 0), rng.uniform(*ranges.focus))
     photo += _grain((h, w), noise, 2.5)
-    quality = rng.randint(40, 70) if degradation == "jpeg_low" else rng.randint(75, 92)
+    quality = rng.randint(*(ranges.jpeg_low if degradation == "jpeg_low" else ranges.jpeg))
     ok, data = cv2.imencode(
         ".jpg", np.clip(photo, 0, 255).astype(np.uint8), [cv2.IMWRITE_JPEG_QUALITY, quality]
     )
@@ -849,14 +896,14 @@ def _curl(page: np.ndarray, scale: float, rng) -> np.ndarray:
     return page * (1 - 0.12 * np.abs(slope) * rng.uniform(0.5, 1))
 
 
-def _scan(page: np.ndarray, dpi: int, degradation: str, rng, noise) -> bytes:
+def _scan(page: np.ndarray, dpi: int, degradation: str, rng, noise, blur: float = 0.5) -> bytes:
     """A flatbed scan: the page a hair off square on the glass, clean light, the lid's
     white around it; grey (JPEG) or thresholded to black and white (PNG)."""
     h, w = page.shape
     turn = cv2.getRotationMatrix2D((w / 2, h / 2), rng.uniform(-1.5, 1.5), 1.0)
     turn[:, 2] += [rng.uniform(-0.006, 0.006) * w, rng.uniform(-0.006, 0.006) * h]
     scan = cv2.warpAffine(page.astype(np.float32), turn, (w, h), borderValue=250)
-    scan = cv2.GaussianBlur(scan, (0, 0), 0.5) + _grain((h, w), noise, 1.5)
+    scan = cv2.GaussianBlur(scan, (0, 0), blur) + _grain((h, w), noise, 1.5)
     if degradation == "scan_bw":
         if rng.random() < 0.5:  # black and white at 150 dpi too
             scan = cv2.resize(scan, (w // 2, h // 2), interpolation=cv2.INTER_AREA)
@@ -874,13 +921,18 @@ def _scan(page: np.ndarray, dpi: int, degradation: str, rng, noise) -> bytes:
 
 
 def make_sheet(
-    pdf: bytes, layout: dict, questions: list[dict], rng: random.Random, degradation: str
+    pdf: bytes,
+    layout: dict,
+    questions: list[dict],
+    rng: random.Random,
+    degradation: str,
+    ranges: Ranges = SET,
 ) -> tuple[list[bytes], Filled]:
     """One printed form (``pdf`` of ``layout``) filled in and captured: a picture per page
-    and the truth."""
+    and the truth; its values drawn from ``ranges`` (``SET``, or ``WIDER`` for a probe)."""
     from sessions_app.reading.synthetic import render_pdf_page
 
-    filled = fill_sheet(rng, questions, layout)
+    filled = fill_sheet(rng, questions, layout, ranges)
     dpi = render_dpi(degradation)
     if degradation == "scan_bw":
         dpi = 300
@@ -888,8 +940,9 @@ def make_sheet(
     for index, layout_page in enumerate(layout["pages"]):
         image = render_pdf_page(pdf, index, dpi=dpi)
         filled.drawn.append(rng.getstate())
-        draw(image, [m for m in filled.marks if m.page == layout_page["number"]], dpi=dpi, rng=rng)
-        pictures.append(capture(image, dpi, degradation, rng))
+        marks = [m for m in filled.marks if m.page == layout_page["number"]]
+        draw(image, marks, dpi=dpi, rng=rng, ranges=ranges)
+        pictures.append(capture(image, dpi, degradation, rng, ranges))
     return pictures, filled
 
 
@@ -906,11 +959,18 @@ RETAKES = {
 
 
 def retake(
-    pdf: bytes, layout: dict, filled: Filled, index: int, capture_kind: str, rng: random.Random
+    pdf: bytes,
+    layout: dict,
+    filled: Filled,
+    index: int,
+    capture_kind: str,
+    rng: random.Random,
+    ranges: Ranges = SET,
 ) -> bytes:
     """Page ``index`` of a sheet made by ``make_sheet`` taken again as the teller was
     asked for a picture of kind ``capture_kind`` (``RETAKES``): the same paper (its marks
-    drawn again with the random state they were first drawn with), a new picture."""
+    drawn again with the random state and ``ranges`` they were first drawn with), a new
+    picture."""
     from sessions_app.reading.synthetic import render_pdf_page
 
     degradation = RETAKES[capture_kind]
@@ -919,8 +979,8 @@ def retake(
     image = render_pdf_page(pdf, index, dpi=dpi)
     same = random.Random()
     same.setstate(filled.drawn[index])
-    draw(image, [m for m in filled.marks if m.page == number], dpi=dpi, rng=same)
-    return capture(image, dpi, degradation, rng)
+    draw(image, [m for m in filled.marks if m.page == number], dpi=dpi, rng=same, ranges=ranges)
+    return capture(image, dpi, degradation, rng, ranges)
 
 
 def large_print_of(index: int) -> bool:

@@ -167,7 +167,7 @@ def test_help_descriptions_are_the_first_paragraph_on_one_line():
     assert description(reading.__doc__).endswith("reads them back.")
 
 
-@pytest.mark.parametrize("argv", [["--faults", "curl"], ["--no-command"]])
+@pytest.mark.parametrize("argv", [["--faults", "curl"], ["--no-command"], ["--wider"]])
 def test_the_reading_bench_refuses_realistic_options_without_realistic(argv):
     from bench import reading
 

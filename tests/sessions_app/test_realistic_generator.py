@@ -278,6 +278,65 @@ def test_a_small_realistic_bench_run_gives_its_table(form):
     assert accepted == sorted(accepted, reverse=True)
     printed = table(figures)
     assert "| clean | 1 |" in printed and "| **total** | 2 |" in printed
+    assert figures["wider"] is False
+
+
+def test_the_wider_probe_draws_the_same_sheet_from_wider_ranges(form, monkeypatch):
+    """``--wider`` (``realistic.WIDER``): the same sheet's marks and faults, with lighter
+    light pencil, marks smaller and larger, more blur and lower JPEG quality than the
+    set itself ever draws."""
+    layout, questions, pdf = form
+    wide, narrow = realistic.WIDER, realistic.SET
+    assert wide.light_pencil[1] > narrow.light_pencil[1]
+    assert wide.mark_size[0] < narrow.mark_size[0] and wide.mark_size[1] > narrow.mark_size[1]
+    assert wide.blur_mm[1] > narrow.blur_mm[1] and wide.motion_mm[1] > narrow.motion_mm[1]
+    assert wide.jpeg_low[0] < narrow.jpeg_low[0] and wide.jpeg[0] < narrow.jpeg[0]
+    # The same marks in the same boxes, from the same seed; sizes spread further.
+    made = {
+        name: realistic.fill_sheet(rng(3), questions, layout, ranges)
+        for name, ranges in (("set", narrow), ("wider", wide))
+    }
+    assert [(m.kind, m.ink, m.target) for m in made["set"].marks] == [
+        (m.kind, m.ink, m.target) for m in made["wider"].marks
+    ]
+    # The same answers, and the same need of a person (the size's tricks, small and
+    # overshoot, may differ).
+    assert {q: (t["answer"], t["review"]) for q, t in made["set"].truth.items()} == {
+        q: (t["answer"], t["review"]) for q, t in made["wider"].truth.items()
+    }
+    sizes = {
+        name: [m.size for m in filled.marks if m.kind in ("cross", "tick")]
+        for name, filled in made.items()
+    }
+    low, high = narrow.mark_size
+    assert all(low <= size <= high for size in sizes["set"])
+    assert any(size < low or size > high for size in sizes["wider"])
+    # Light pencil is drawn lighter: the grey each stroke is laid with.
+    levels = {}
+    for name, ranges in (("set", narrow), ("wider", wide)):
+        paper = realistic.Paper(np.full((40, 40), 255, np.uint8), DPI, rng(5), ranges)
+        paper.ink(np.ones((20, 20), np.float32), (10, 10), "light_pencil")
+        levels[name] = paper.image[15:25, 15:25].mean()
+    assert levels["wider"] > levels["set"]
+    # A blurred photo is blurred more: the same page, the same random stream.
+    page = render_pdf_page(pdf, 0, dpi=DPI)
+    sharpness = {
+        name: cv2.Laplacian(
+            images(realistic.capture(page.copy(), DPI, "blur", rng(7), ranges))[0], cv2.CV_64F
+        ).var()
+        for name, ranges in (("set", narrow), ("wider", wide))
+    }
+    assert sharpness["wider"] < sharpness["set"]
+    # A bench run says it is a probe.
+    figures = realistic_figures(
+        1,
+        1,
+        layouts={False: layout},
+        questions=questions,
+        row=lambda index, large: ("ABCD2345", "http://inspraak.test/t/x/"),
+        wider=True,
+    )
+    assert figures["wider"] is True and figures["total"]["sheets"] == 1
 
 
 def test_under_every_fault_a_question_that_needs_a_person_goes_to_one(form, monkeypatch):
