@@ -119,10 +119,16 @@ INPUT_CODES: dict[str, Promise] = {
     "export_format": _("there is no such output; choose one of: %(formats)s"),
     # Paper and hands
     "sheet_forged": _("This form's code is not genuine: its signature does not match."),
-    "unknown_sheet": _("No form with this code was printed."),
+    "unknown_sheet": _(
+        "No form with this code was printed. Check the code on the paper and type it again."
+    ),
     "code_mismatch": _(
         "The code printed on this photo is not the code you typed: is it the code of "
         "another form? Type the code printed under this page's QR code."
+    ),
+    "page_mismatch": _(
+        "This is another page of the form than the page number chosen: choose the number "
+        "printed at the bottom of the page."
     ),
     "sheet_other_session": _("This form belongs to another session."),
     "sheet_counted": _("This form has already been counted (a copy?). It is not counted again."),
@@ -184,7 +190,10 @@ INPUT_CODES: dict[str, Promise] = {
     ),
     "read_failed": _("Reading this file failed, and it was not counted. Take the photo again."),
     "same_image": _("This very file has been read before. Nothing is counted twice."),
-    "no_form": _("No paper form was found in this picture."),
+    "no_form": _(
+        "No paper form was found in this picture: all four black squares in the form's "
+        "corners must be in it."
+    ),
     "corner_missing": _(
         "A corner of the form is cut off or covered. "
         "Photograph the whole page, with all four black squares."
@@ -205,7 +214,10 @@ INPUT_CODES: dict[str, Promise] = {
     # pages refused with it before.
     "reading_in_review": _("A reading of this form is waiting for review."),
     "reading_not_in_review": _("This reading is not waiting for review."),
-    "reading_not_waiting": _("This reading is not waiting for a confirmation."),
+    "reading_not_waiting": _(
+        "This reading is not waiting for a confirmation: it has been confirmed or decided "
+        "already, and there is nothing more to do."
+    ),
     "page_replaced": _("A later reading of this form took the place of this one."),
     "scan_not_stale": _("This file is being read; there is nothing to resume."),
     "page_read": _(

@@ -524,7 +524,7 @@ def awaits_code(scan: FormScan, index: int) -> bool:
 
 def _typed_identify(
     scan: FormScan, index: int, code: str, form_page: int | None, user
-) -> tuple[_Identified, tuple[dict, str] | None]:
+) -> tuple[_Identified, tuple[dict, str] | None, tuple[list[dict], int]]:
     """Database: the sheet a teller typed for a page whose QR code could not be read. The
     code is looked up as a teller's typed code is (``paper.sheet_from_code``: the printed
     code carries no signature, but it is unguessable and must name a sheet printed for
@@ -533,7 +533,9 @@ def _typed_identify(
     ``unknown_sheet``, ``sheet_other_session``, ``layout_mismatch``: no such page on the
     form, and the other checks of ``_check``). With it, where the layout prints the code
     and the code typed (it named the sheet), for comparing the two on the page
-    (``reading.code``); None for a layout that does not say where."""
+    (``reading.code``); None for a layout that does not say where. And the layout's pages
+    with the page number, for telling whether the page is that one (``work.page_fits``:
+    ``page_mismatch``)."""
     if scan.session is None:  # the command line's files: no session to type codes for
         raise InputRejected("page_read")
     permissions.require(user, scan.session.process, "enter_paper")
@@ -546,7 +548,8 @@ def _typed_identify(
         form_page = numbers[0] if len(numbers) == 1 else 0
     version = sheet.layout_version
     identified = _Identified(sheet, form_page, version, _check(scan, sheet, form_page, version))
-    return identified, ((layout["code"], sheet.code) if "code" in layout else None)
+    typed = (layout["code"], sheet.code) if "code" in layout else None
+    return identified, typed, (layout.get("pages", []), form_page)
 
 
 def _typed_qr_text(sheet: PaperSheet, form_page: int) -> str:
@@ -590,9 +593,9 @@ def page_read_typed(
     when the code printed on the page clearly is another one: the code of another sheet
     on the table; and the page's own: ``corner_missing`` …, should the page no longer be
     found)."""
-    identified, typed = _typed_identify(scan, index, code, form_page, user)
+    identified, typed, form = _typed_identify(scan, index, code, form_page, user)
     qr_text = _typed_qr_text(identified.sheet, identified.form_page)
-    found = work.find_one(scan_path(scan).read_bytes(), _frame(), index, qr_text, typed)
+    found = work.find_one(scan_path(scan).read_bytes(), _frame(), index, qr_text, typed, form)
     if isinstance(found, tuple):
         raise InputRejected(found[1])
     measured = _measure(scan, index, found, identified.layout_page)
@@ -605,10 +608,10 @@ async def page_read_typed_async(
     """``page_read_typed`` for a web request: the image work in the worker process, as
     ``scan_read_async`` does it."""
     db = sync_to_async
-    identified, typed = await db(_typed_identify)(scan, index, code, form_page, user)
+    identified, typed, form = await db(_typed_identify)(scan, index, code, form_page, user)
     data = await asyncio.to_thread(scan_path(scan).read_bytes)
     qr_text = _typed_qr_text(identified.sheet, identified.form_page)
-    found = await run_in_worker(work.find_one, data, _frame(), index, qr_text, typed)
+    found = await run_in_worker(work.find_one, data, _frame(), index, qr_text, typed, form)
     if isinstance(found, tuple):
         raise InputRejected(found[1])
     measured = await _measure_async(scan, index, found, identified.layout_page)

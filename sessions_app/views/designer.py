@@ -107,7 +107,13 @@ def process_list(request):
         {"process": p, "roles": roles.get(p.pk, [])}
         for p in selectors.processes_for_user(user=user)
     ]
-    return render(request, "designer/process_list.html", {"items": items})
+    # A teller lands here after logging in: the way to the forms they count.
+    counts_paper = any(
+        permissions.has_capability(user, item["process"], "enter_paper") for item in items
+    )
+    return render(
+        request, "designer/process_list.html", {"items": items, "counts_paper": counts_paper}
+    )
 
 
 @login_required

@@ -352,16 +352,25 @@ def teller_session(request, session_id: int):
     session = get_object_or_404(LiveSession.objects.select_related("process"), pk=session_id)
     if not permissions.has_capability(request.user, session.process, "enter_paper"):
         raise Http404
-    code = request.GET.get("code", "").strip()
+    # The session's pages speak the language its forms are printed in, as the photo's
+    # result and the entry form do (the language switch still overrides it).
+    use_process_language(request, session.process)
+    code = request.GET.get("code", "").strip()[:64]
+    code_error = None
     if code:
         try:
             sheet = paper.sheet_from_code(session=session, code=code)
         except InputRejected as error:
-            messages.error(request, error.message)
+            code_error = error.message  # beside the field, with what was typed
         else:
             return redirect("paper:entry", token=paper.sheet_token(sheet))
-    context = {"session": session, "counts": selectors.paper_reconciliation(session=session)}
-    return render(request, "paper/teller_session.html", context)
+    context = {
+        "session": session,
+        "counts": selectors.paper_reconciliation(session=session),
+        "code": code,
+        "code_error": code_error,
+    }
+    return render(request, "paper/teller_session.html", context, status=400 if code_error else 200)
 
 
 @functools.lru_cache(maxsize=64)

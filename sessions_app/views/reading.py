@@ -189,6 +189,10 @@ def _photo_result(
             "scan": scan,
             "code_error": code_error,
             "typed_code": request.POST.get("code", "")[:64] if code_error else "",
+            "typed_page": _number(request.POST.get("form_page")) if code_error else None,
+            # The photo's address takes a POST only: the language switch returns to the
+            # session's page.
+            "language_next": reverse("paper:teller_session", args=[session.pk]),
             "form_pages": range(1, _pages_in_session(session) + 1) if asked else (),
         },
         status=status or (422 if refused else 200),
@@ -237,6 +241,9 @@ def reading_confirm(request, reading_id: int):
     if not permissions.has_capability(request.user, session.process, "enter_paper"):
         raise Http404
     use_process_language(request, session.process)
+    # This address takes a POST only: the language switch returns to the session's page.
+    back = reverse("paper:teller_session", args=[session.pk])
+    context = {"session": session, "language_next": back}
     try:
         outcome = reading.reading_confirm(
             user=request.user,
@@ -245,15 +252,12 @@ def reading_confirm(request, reading_id: int):
         )
     except (InputRejected, AccessDenied) as error:
         return render(
-            request,
-            "paper/refused.html",
-            {"message": error.message, "session": session},
-            status=409,
+            request, "paper/refused.html", {**context, "message": error.message}, status=409
         )
     return render(
         request,
         "paper/entered.html",
-        {"sheet": sheet_reading.sheet, "session": session, "outcome": outcome},
+        {**context, "sheet": sheet_reading.sheet, "outcome": outcome},
     )
 
 
@@ -276,7 +280,7 @@ def scan_upload(request, slug: str, session_id: int):
 
 
 def _scan_status(scan: FormScan) -> str:
-    return _("%(done)d of %(total)d pages read: %(state)s.") % {
+    return _("Pages: %(done)d of %(total)d (%(state)s).") % {
         "done": scan.progress,
         "total": scan.pages,
         "state": scan.get_state_display(),
@@ -298,11 +302,25 @@ def scan_page(request, slug: str, session_id: int, scan_id: int):
                 "status": _scan_status(scan),
             }
         )
+    return _scan_page(request, session, scan)
+
+
+def _scan_page(request, session, scan: FormScan, refused: dict | None = None, status: int = 200):
+    """The scan's page; ``refused``: a code typed for one of its pages and refused (the
+    page's ``index``, the code ``typed``, the page number ``chosen`` and the ``error``),
+    shown in that page's row."""
     done = scan.state == FormScan.State.DONE
     outcomes = reading.scan_outcomes(scan) if done else []
     # An uploaded file (a scanner's, as a rule): the advice is the scanner's.
     scanned = scan.origin == FormScan.Origin.UPLOAD
     summary = reading.scan_summary(scan) if done else None
+
+    def asked(outcome) -> dict | None:
+        code = _code_asked(scan, outcome)
+        if code is not None and refused is not None and refused["index"] == outcome.index:
+            code.update(refused)
+        return code
+
     return render(
         request,
         "paper/scan.html",
@@ -312,13 +330,20 @@ def scan_page(request, slug: str, session_id: int, scan_id: int):
             "scan": scan,
             "status": _scan_status(scan),
             "stale": reading.is_stale(scan),
+            # Shown at the code's POST-only address too: the switch returns here.
+            "language_next": reverse(
+                "paper:scan", args=[session.process.slug, session.pk, scan.pk]
+            ),
             "outcomes": [
-                (outcome, outcome_message(outcome, scanned=scanned), _code_asked(scan, outcome))
+                (outcome, outcome_message(outcome, scanned=scanned), asked(outcome))
                 for outcome in outcomes
             ],
             "form_pages": range(1, _pages_in_session(session) + 1),
             # Pictures that can lose a light mark: what to do, once for each kind.
-            "hints": [capture_hint(c) for c in sorted({o.capture for o in outcomes} - {""})],
+            "hints": [
+                capture_hint(c, scanned=scanned)
+                for c in sorted({o.capture for o in outcomes} - {""})
+            ],
             "summary": summary,
             "refused": [
                 (code, count, refusal_words(code, scanned=scanned))
@@ -327,6 +352,7 @@ def scan_page(request, slug: str, session_id: int, scan_id: int):
             if summary
             else [],
         },
+        status=status,
     )
 
 
@@ -336,7 +362,8 @@ async def scan_code(request, slug: str, session_id: int, scan_id: int):
     """The sheet code typed for a page of a scan whose QR code could not be read: that
     page read again from the file with it (``reading.page_read_typed_async``, the image
     work in the worker process). What became of it, or why the code was refused, is told
-    above the scan's page; the scan's page is shown again at that page."""
+    above the scan's page, which is shown again at that page; a refused code is told in
+    that page's row, beside what was typed (status 400)."""
     taken = await sync_to_async(_scan_code_taken)(request, slug, session_id, scan_id)
     scan, session, index, code, form_page = taken
     try:
@@ -344,13 +371,11 @@ async def scan_code(request, slug: str, session_id: int, scan_id: int):
             user=request.user, scan=scan, index=index, code=code, form_page=form_page
         )
     except (InputRejected, AccessDenied) as error:
-        await sync_to_async(messages.error)(
-            request,
-            _("Page %(page)d, code “%(code)s”: %(reason)s")
-            % {"page": index + 1, "code": code.strip(), "reason": error.message},
-        )
+        refused = {"index": index, "typed": code, "chosen": form_page, "error": error.message}
+        return await sync_to_async(_scan_page)(request, session, scan, refused, status=400)
     else:
-        message = await sync_to_async(outcome_message)(outcome)
+        scanned = scan.origin == FormScan.Origin.UPLOAD
+        message = await sync_to_async(outcome_message)(outcome, scanned=scanned)
         await sync_to_async(messages.success)(
             request, _("Page %(page)d: %(outcome)s") % {"page": index + 1, "outcome": message}
         )

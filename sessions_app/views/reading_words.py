@@ -43,11 +43,19 @@ def outcome_message(outcome: PageOutcome, *, scanned: bool = False) -> str:
         return refusal_words(outcome.reason, scanned=scanned)
 
     if outcome.status == "pages":
-        return ngettext(
-            "Page %(page)d of form %(serial)d is read. Photograph page %(missing)s too.",
-            "Page %(page)d of form %(serial)d is read. Photograph pages %(missing)s too.",
-            len(outcome.missing_pages),
-        ) % {
+        if scanned:
+            text = ngettext(
+                "Page %(page)d of form %(serial)d is read. Scan page %(missing)s too.",
+                "Page %(page)d of form %(serial)d is read. Scan pages %(missing)s too.",
+                len(outcome.missing_pages),
+            )
+        else:
+            text = ngettext(
+                "Page %(page)d of form %(serial)d is read. Photograph page %(missing)s too.",
+                "Page %(page)d of form %(serial)d is read. Photograph pages %(missing)s too.",
+                len(outcome.missing_pages),
+            )
+        return text % {
             "page": outcome.form_page,
             "serial": serial,
             "missing": ", ".join(str(n) for n in outcome.missing_pages),
@@ -55,6 +63,11 @@ def outcome_message(outcome: PageOutcome, *, scanned: bool = False) -> str:
     if outcome.status == "counted":
         return _("Form %(serial)d is counted.") % {"serial": serial}
     if outcome.status == "waiting":
+        if scanned:  # the scan's page has no confirm button: a teller enters it again
+            return _(
+                "Form %(serial)d is read. It counts when a second entry agrees: a teller "
+                "types this form from the paper."
+            ) % {"serial": serial}
         return _(
             "Form %(serial)d is read. It counts when a second entry agrees: check the answers "
             "against the paper and confirm them."
@@ -102,6 +115,21 @@ SCANNED_REFUSALS = {
 }
 
 
+#: A picture's kind (``capture_hint``) as said on a scan's page: a scanner is not held
+#: still or brought closer.
+SCANNED_HINTS = {
+    "blurred": lambda: _(
+        "This scan is blurred: a light mark can be smeared to a speck in it, and a box "
+        "scribbled out can look like a cross, so such questions go to a person. Lay the "
+        "page flat on the glass, close the lid, and scan it again."
+    ),
+    "coarse": lambda: _(
+        "This scan has too few pixels for light pencil marks, so questions not fully "
+        "marked go to a person. Scan at 200 dpi or more, and they are read on their own."
+    ),
+}
+
+
 def refusal_words(code: str, *, scanned: bool = False) -> str:
     """A page's refusal code in words (``scanned``: on a scan's page)."""
     words = SCANNED_REFUSALS.get(code) if scanned else None
@@ -114,9 +142,12 @@ def reason_words(code: str) -> str:
     return str(words()) if words else str(ERROR_MESSAGES.get(code, code))
 
 
-def capture_hint(capture: str) -> str:
+def capture_hint(capture: str, *, scanned: bool = False) -> str:
     """What a teller can do about a picture that can lose a light mark without a trace,
-    blurs or thins it (``PageOutcome.capture``): "" for a sharp picture that keeps one."""
+    blurs or thins it (``PageOutcome.capture``): "" for a sharp picture that keeps one.
+    ``scanned``: of a file uploaded from a scanner, where the advice is the scanner's."""
+    if scanned and capture in SCANNED_HINTS:
+        return str(SCANNED_HINTS[capture]())
     hints = {
         "black_white": _(
             "This is a black-and-white scan: a light pencil mark can vanish from it, so "

@@ -92,7 +92,7 @@ async def test_a_photographed_form_counts_and_an_unsure_one_is_settled_in_review
     # Two marks on one question: to review, not counted.
     await photograph(phone, doubt, "IMG_0002.jpg")
     await expect(phone.get_by_role("status")).to_contain_text("Formulier 2 gaat naar controle")
-    await expect(phone.locator(".read-answers")).to_contain_text("een mens bekijkt dit")
+    await expect(phone.locator(".read-answers")).to_contain_text("een persoon bekijkt dit")
     await context.close()
 
     desk = await browser.new_page(locale="nl-NL", viewport={"width": 1280, "height": 900})
@@ -137,7 +137,7 @@ async def test_the_facilitator_uploads_a_scanned_pdf_and_follows_it_to_the_summa
     await page.get_by_role("button", name="Formulieren lezen").click()
     summary = page.get_by_role("heading", name="Samenvatting")
     await expect(summary).to_be_visible(timeout=30_000)
-    await expect(page.locator("#job-status")).to_contain_text("2 van 2 pagina's gelezen")
+    await expect(page.locator("#job-status")).to_contain_text("Pagina's: 2 van 2 (gelezen)")
     facts = page.locator("dl.facts")
     await expect(facts).to_contain_text("Formulieren geteld")
     await expect(page.get_by_role("cell", name="Formulier 1 is geteld.")).to_be_visible()

@@ -171,8 +171,13 @@ def test_teller_types_a_code_for_the_session(client, printed, paper_session, tel
     url = reverse("paper:teller_session", args=[session.pk])
     response = client.get(url, {"code": f"{sheet.code[:4].lower()}-{sheet.code[4:]}"})
     assert response.url == entry_url(sheet)
-    page = client.get(url, {"code": "ZZZZZZZZ"}, follow=True).content.decode()
-    assert "No form with this code was printed." in page
+    wrong = client.get(url, {"code": "ZZZZ-ZZZZ"})
+    assert wrong.status_code == 400
+    page = wrong.content.decode()
+    # Said beside the field, which keeps what was typed, marked as wrong.
+    assert 'id="sheet-code-error">No form with this code was printed.' in page
+    assert 'value="ZZZZ-ZZZZ"' in page and 'aria-invalid="true"' in page
+    assert 'aria-describedby="sheet-code-error sheet-code-help"' in page
     assert session.title in client.get(reverse("paper:teller_home")).content.decode()
 
 
@@ -288,3 +293,16 @@ def test_a_paper_action_with_a_malformed_id_is_not_found(client, paper_session, 
     action = reverse("paper:action", args=[session.process.slug, session.pk])
     assert client.post(action, {"action": "resolve", "sheet": "abc"}).status_code == 404
     assert client.post(action, {"action": "card", "response": "1; drop"}).status_code == 404
+
+
+def test_a_teller_finds_the_forms_to_count_from_the_page_after_login(
+    client, paper_session, teller, make_user
+):
+    """After logging in a teller lands on "My processes": it leads to the forms they
+    count; an account that counts nothing is not shown the way."""
+    client.force_login(teller)
+    page = client.get(reverse("designer:process_list")).content.decode()
+    assert f'href="{reverse("paper:teller_home")}"' in page
+    client.force_login(make_user("nobody"))
+    page = client.get(reverse("designer:process_list")).content.decode()
+    assert f'href="{reverse("paper:teller_home")}"' not in page

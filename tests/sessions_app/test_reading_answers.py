@@ -286,3 +286,34 @@ def test_every_kind_of_picture_has_advice_for_the_teller():
         with translation.override("en"):
             english = capture_hint(code)
         assert dutch and english and dutch != english, code
+
+
+def test_a_scans_page_gives_a_scanners_advice_not_a_phones():
+    """On a scan's page a page still missing is to be scanned, a blurred or coarse picture
+    is scanned again, and a reading waiting for its second entry is typed by a teller
+    (that page has no confirm button); in Dutch and English."""
+    from types import SimpleNamespace
+
+    from django.utils import translation
+
+    from sessions_app.views.reading_words import capture_hint, outcome_message
+
+    pages = SimpleNamespace(
+        status="pages", sheet=SimpleNamespace(serial=7), form_page=1, missing_pages=[2]
+    )
+    waiting = SimpleNamespace(status="waiting", sheet=SimpleNamespace(serial=7))
+    with translation.override("en"):
+        assert outcome_message(pages).endswith("Photograph page 2 too.")
+        assert outcome_message(pages, scanned=True).endswith("Scan page 2 too.")
+        assert "confirm them" in outcome_message(waiting)
+        assert "a teller types this form" in outcome_message(waiting, scanned=True)
+        for code in ("blurred", "coarse"):
+            assert "phone" not in capture_hint(code, scanned=True).lower()
+            assert "scan" in capture_hint(code, scanned=True).lower()
+        assert "Hold the phone still" in capture_hint("blurred")
+        # The others already fit a scan as they are.
+        assert capture_hint("black_white", scanned=True) == capture_hint("black_white")
+    with translation.override("nl"):
+        assert outcome_message(pages, scanned=True).endswith("Scan ook pagina 2.")
+        assert "telefoon" not in capture_hint("blurred", scanned=True)
+        assert "een teller typt" in outcome_message(waiting, scanned=True)

@@ -355,6 +355,9 @@ def test_a_photo_whose_qr_code_cannot_be_read_is_read_with_the_code_the_teller_t
     assert refused.status_code == 422
     body = refused.content.decode()
     assert "QR code cannot be read" in body
+    # The photo's address takes a POST only: the language switch goes back to the session.
+    session_url = reverse("paper:teller_session", args=[session.pk])
+    assert f'name="next" value="{session_url}"' in body
     # A plain form, labelled: the code, and the page number (the form has several pages).
     assert '<label for="sheet-code-0">' in body and 'name="code"' in body
     # The code printed under the QR code, read from the photo, is in the field already,
@@ -363,6 +366,8 @@ def test_a_photo_whose_qr_code_cannot_be_read_is_read_with_the_code_the_teller_t
     assert f'name="code" value="{readable_code}"' in body
     assert 'aria-describedby="code-read-0"' in body and "check it against the code" in body
     assert '<label for="form-page-0">' in body and '<option value="2">2</option>' in body
+    # No page is chosen for the teller: it must be the one at the bottom of the paper.
+    assert '<option value="" selected>Choose the page</option>' in body
     scan = FormScan.objects.get()
     url = reverse("paper:teller_photo", args=[session.pk])
     fields = {"scan": scan.pk, "index": 0, "form_page": 1}
@@ -370,6 +375,16 @@ def test_a_photo_whose_qr_code_cannot_be_read_is_read_with_the_code_the_teller_t
     assert wrong.status_code == 400
     body = wrong.content.decode()
     assert "No form with this code was printed." in body and 'aria-invalid="true"' in body
+    # What was typed and chosen stays, for mending.
+    assert 'value="ZZZZ-ZZZZ"' in body and '<option value="1" selected>1</option>' in body
+    # The right code with the wrong page number (the photo is of page 1): refused, as
+    # another page, and nothing is read.
+    typed = f"{sheet.code[:4]}-{sheet.code[4:]}"
+    other_page = client.post(url, {**fields, "form_page": 2, "code": typed})
+    assert other_page.status_code == 400
+    body = other_page.content.decode()
+    assert "another page of the form than the page number chosen" in body
+    assert '<option value="2" selected>2</option>' in body
     assert not SheetReading.objects.exists()
     # Another teller cannot type a code for this teller's photo.
     other = make_user("tina")
@@ -377,7 +392,6 @@ def test_a_photo_whose_qr_code_cannot_be_read_is_read_with_the_code_the_teller_t
     client.force_login(other)
     assert client.post(url, {**fields, "code": sheet.code}).status_code == 404
     client.force_login(teller)
-    typed = f"{sheet.code[:4]}-{sheet.code[4:]}"
     read = client.post(url, {**fields, "code": typed})
     assert read.status_code == 200
     body = read.content.decode()
@@ -419,12 +433,20 @@ def test_a_scanned_page_whose_qr_code_cannot_be_read_is_read_with_the_code_typed
     code_url = reverse("paper:scan_code", args=[session.process.slug, session.pk, scan.pk])
     fields = {"index": 0, "form_page": 1}
 
-    wrong = client.post(code_url, {**fields, "code": "ZZZZ-ZZZZ"}, follow=True)
-    assert wrong.redirect_chain[-1][0] == f"{scan_url}#scan-page-1"
-    assert "Page 1, code “ZZZZ-ZZZZ”: No form with this code was printed." in (
-        wrong.content.decode()
-    )
+    # A wrong code is told in the page's own row, beside what was typed, which stays.
+    wrong = client.post(code_url, {**fields, "code": "ZZZZ-ZZZZ"})
+    assert wrong.status_code == 400
+    body = wrong.content.decode()
+    row = body[body.index('id="scan-page-1"') : body.index("</tr>", body.index('id="scan-page-1"'))]
+    assert "No form with this code was printed." in row and 'id="scan-code-error-0"' in row
+    assert 'value="ZZZZ-ZZZZ"' in row and 'aria-invalid="true"' in row and "autofocus" in row
+    assert f'name="next" value="{scan_url}"' in body  # not the code's POST-only address
+    # The right code for page 2 of the form: page 1 of the file is page 1, refused.
+    other_page = client.post(code_url, {**fields, "form_page": 2, "code": readable_code})
+    assert other_page.status_code == 400
+    assert "another page of the form than the page number chosen" in other_page.content.decode()
     assert not sheet.page_readings.filter(form_page=1).exists()
+    assert sheet.page_readings.filter(form_page=2).count() == 1  # page 2's own, untouched
 
     client.force_login(teller)  # a teller does not run the facilitator's scans
     assert client.post(code_url, {**fields, "code": readable_code}).status_code == 404

@@ -366,7 +366,7 @@ def test_a_page_taken_again_is_the_same_paper_in_a_new_picture(form, monkeypatch
     layout, questions, pdf = form
     taken = []
 
-    def camera(page, dpi, degradation, rng):
+    def camera(page, dpi, degradation, rng, ranges=realistic.SET):
         taken.append((page.copy(), dpi, degradation))
         return b""
 
