@@ -32,7 +32,12 @@ from sessions_app.reading.page import PX_PER_MM
 from sessions_app.services import background, paper, reading
 
 from .common import use_process_language
-from .paper import entry_answers, facilitated_session, printed_questions, vote_words
+from .paper import (
+    facilitated_session,
+    printed_questions,
+    question_errors,
+    vote_words,
+)
 from .reading_words import capture_hint, outcome_message, reason_words, refusal_words
 
 VOTES = ("agree", "disagree", "pass")
@@ -149,7 +154,10 @@ def _photo_taken(request, session_id: int):
             else None
         )
         outcomes = reading.scan_outcomes(earlier) if earlier is not None else []
-        return _photo_result(request, session, outcomes, error=error.message, status=400)
+        # A page of it whose QR code could not be read still takes a typed code.
+        return _photo_result(
+            request, session, outcomes, scan=earlier, error=error.message, status=400
+        )
 
 
 def _photo_result(
@@ -441,28 +449,36 @@ def reading_page(request, slug: str, session_id: int, reading_id: int):
     in_review = sheet_reading.status == SheetReading.Status.REVIEW
     data = None
     status = 200
-    if request.method == "POST":
-        action = request.POST.get("action")
+    errors: dict[str, str] = {}
+    form_error = None
+    if request.method == "POST" and request.POST.get("action") == "drop":
         try:
-            if action == "drop":
-                reading.reading_drop(user=request.user, reading=sheet_reading)
-                messages.success(
-                    request, _("The reading is set aside; a teller can type the form.")
-                )
-                return redirect("paper:page", slug=slug, session_id=session.pk)
-            answers = entry_answers(request.POST, questions)
-            reading.reading_settle(user=request.user, reading=sheet_reading, answers=answers)
+            reading.reading_drop(user=request.user, reading=sheet_reading)
         except (InputRejected, AccessDenied) as error:
             messages.error(request, error.message)
-            data, status = request.POST, 400
+            status = 400
         else:
-            messages.success(request, _("Form %(number)d is counted.") % {"number": sheet.serial})
-            following = reading.review_queue(session=session).first()
-            if following is not None:
-                return redirect(
-                    "paper:reading", slug=slug, session_id=session.pk, reading_id=following.pk
-                )
+            messages.success(request, _("The reading is set aside; a teller can type the form."))
             return redirect("paper:page", slug=slug, session_id=session.pk)
+    elif request.method == "POST":
+        # Each question checked on its own, as the teller's form does: every problem is
+        # shown beside its question and listed at the top.
+        answers, errors = question_errors(sheet, request.POST, questions)
+        if not errors:
+            try:
+                reading.reading_settle(user=request.user, reading=sheet_reading, answers=answers)
+            except (InputRejected, AccessDenied) as error:
+                form_error = error.message
+            else:
+                counted = _("Form %(number)d is counted.") % {"number": sheet.serial}
+                messages.success(request, counted)
+                following = reading.review_queue(session=session).first()
+                if following is not None:
+                    return redirect(
+                        "paper:reading", slug=slug, session_id=session.pk, reading_id=following.pk
+                    )
+                return redirect("paper:page", slug=slug, session_id=session.pk)
+        data, status = request.POST, 400
     pages = list(reading.current_pages(sheet_reading).values())
     context = {
         "session": session,
@@ -482,6 +498,9 @@ def reading_page(request, slug: str, session_id: int, reading_id: int):
         "client_id": uuid.uuid4().hex,
         "answers": _read_answers(sheet_reading, questions),
         "queue": reading.review_queue(session=session).count(),
+        "errors": errors,
+        "error_list": [(q, errors[str(q.pk)]) for q in questions if str(q.pk) in errors],
+        "form_error": form_error,
     }
     return render(request, "paper/reading.html", context, status=status)
 

@@ -192,6 +192,29 @@ def test_a_scanned_pdf_is_read_in_the_background_and_summed_up(
     # The scale was read sure: it comes pre-set, so a right reading is one tap.
     value = q["scale"].scale_values[0]
     assert f'id="q{q["scale"].pk}-v{value}" value="{value}" checked' in review
+    # Two places given twice in the ranking and a budget over its total: nothing counts,
+    # and each problem is told beside its question and listed at the top, by number.
+    ranking, budget = q["ranking"], q["budget"]
+    ranked = list(ranking.options.order_by("position").values_list("pk", flat=True))
+    spent = list(budget.options.order_by("position").values_list("pk", flat=True))
+    wrong = client.post(
+        review_url,
+        {
+            "action": "settle",
+            f"q{q['choice'].pk}-option": str(option(q["choice"], 0)),
+            f"q{ranking.pk}-rank_{ranked[0]}": "1",
+            f"q{ranking.pk}-rank_{ranked[1]}": "1",
+            f"q{budget.pk}-amount_{spent[0]}": str(budget.budget_total + 20),
+        },
+    )
+    assert wrong.status_code == 400
+    errors = wrong.context["error_list"]
+    assert [question.pk for question, _message in errors] == [ranking.pk, budget.pk]
+    body = wrong.content.decode()
+    assert 'class="error-summary"' in body
+    assert f'href="#q{ranking.pk}-question"' in body and f'href="#q{budget.pk}-question"' in body
+    sheets[1].refresh_from_db()
+    assert sheets[1].state != SheetState.COUNTED
     # The facilitator sees which box was meant and confirms.
     settled = client.post(
         review_url,
@@ -351,7 +374,8 @@ def test_a_photo_whose_qr_code_cannot_be_read_is_read_with_the_code_the_teller_t
     session, _q = paper_session
     [sheet] = printed(1)
     client.force_login(teller)
-    refused = upload(client, session, blurred_qr_photo(sheet, marks))
+    shot = blurred_qr_photo(sheet, marks)
+    refused = upload(client, session, shot)
     assert refused.status_code == 422
     body = refused.content.decode()
     assert "QR code cannot be read" in body
@@ -369,6 +393,13 @@ def test_a_photo_whose_qr_code_cannot_be_read_is_read_with_the_code_the_teller_t
     # No page is chosen for the teller: it must be the one at the bottom of the paper.
     assert '<option value="" selected>Choose the page</option>' in body
     scan = FormScan.objects.get()
+    # The same photo sent again: read before, and its code can still be typed for it.
+    again = upload(client, session, shot)
+    assert again.status_code == 400
+    body = again.content.decode()
+    assert "<title>This photo was read before" in body and "has been read before" in body
+    assert f'name="scan" value="{scan.pk}"' in body and 'id="sheet-code-0"' in body
+    assert FormScan.objects.count() == 1
     url = reverse("paper:teller_photo", args=[session.pk])
     fields = {"scan": scan.pk, "index": 0, "form_page": 1}
     wrong = client.post(url, {**fields, "code": "ZZZZ-ZZZZ"})
