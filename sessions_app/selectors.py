@@ -25,6 +25,7 @@ from .models import (
     Response,
     ResponseStatus,
     SheetEntry,
+    SheetReading,
     SheetState,
     StaffRole,
 )
@@ -301,12 +302,25 @@ def form_rows(*, session: LiveSession, qna_cards: bool = False) -> dict:
 
 
 def paper_reconciliation(*, session: LiveSession) -> dict:
-    """How many sheets were printed and where they are now. ``verified`` is the part of
-    ``counted`` that two tellers entered alike (or a reviewer settled)."""
+    """How many sheets were printed and where they are now. ``being_read``: handed in and
+    read from a picture, not yet entered (pages still to come, waiting for review, or set
+    aside for a teller to type), the rest of the sheets still printed being
+    ``not_returned``. ``verified`` is the part of ``counted`` that two entries gave alike
+    (two tellers, or the reader and a teller) or a reviewer settled."""
     by_state = dict(session.sheets.order_by().values_list("state").annotate(n=Count("id")))
+    open_reading = [SheetReading.Status.PAGES, SheetReading.Status.REVIEW]
+    being_read = (
+        session.sheets.filter(
+            state=SheetState.PRINTED,
+            readings__status__in=[*open_reading, SheetReading.Status.DROPPED],
+        )
+        .distinct()
+        .count()
+    )
     return {
         "printed": sum(by_state.values()),
-        "not_returned": by_state.get(SheetState.PRINTED, 0),
+        "not_returned": by_state.get(SheetState.PRINTED, 0) - being_read,
+        "being_read": being_read,
         "entered": by_state.get(SheetState.ENTERED, 0),
         "verified": session.sheets.filter(state=SheetState.COUNTED, verified=True).count(),
         "conflict": by_state.get(SheetState.CONFLICT, 0),

@@ -1012,6 +1012,7 @@ def _paper(sessions: list[_Session], st: dict) -> list:
         "conflict": _("entries differ"),
         "voided": _("voided"),
         "not_returned": _("not returned"),
+        "being_read": _("read from a picture, not yet counted"),
     }
     used = [s for s in sessions if s.data["paper"]["printed"]]
     if not used:

@@ -409,6 +409,7 @@ def _paper_sheet(book: Workbook, process: Process) -> None:
     labels = {
         "printed": _("printed"),
         "not_returned": _("not returned"),
+        "being_read": _("read from a picture, not yet counted"),
         "entered": _("entered, waiting"),
         "conflict": _("entries differ"),
         "counted": _("counted"),

@@ -546,3 +546,48 @@ def test_a_black_and_white_scan_tells_the_teller_why_and_what_to_do(
     out = io.StringIO()
     call_command("read_forms", str(two), "--json", stdout=out)
     assert json.loads(out.getvalue())["capture"] == "black_white"
+
+
+def test_a_form_read_from_a_picture_is_not_counted_as_not_returned(
+    client, paper_session, printed, teller, organiser, marks
+):
+    """Reconciliation: a sheet whose photo waits for review has been handed in; it is
+    "read from a picture, not yet counted", and so is one set aside for a teller to type,
+    not "not returned"; in the paper page and in the workbook."""
+    from openpyxl import load_workbook
+
+    from sessions_app.exports import workbook
+    from sessions_app.selectors import paper_reconciliation
+
+    session, q = paper_session
+    [sheet, _untouched] = printed(2)
+    client.force_login(teller)
+    two = [*marks, ("cross", q["choice"].pk, {"option": option(q["choice"], 1)})]
+    for shot in photos(sheet, two):
+        upload(client, session, shot)
+    assert SheetReading.objects.get().status == SheetReading.Status.REVIEW
+    counts = paper_reconciliation(session=session)
+    assert (counts["printed"], counts["not_returned"], counts["being_read"]) == (2, 1, 1)
+    client.force_login(organiser)
+    paper_page = client.get(reverse("paper:page", args=[session.process.slug, session.pk]))
+    assert "read from a picture, not yet counted" in paper_page.content.decode()
+    reading_row = SheetReading.objects.get()
+    url = reverse("paper:reading", args=[session.process.slug, session.pk, reading_row.pk])
+    client.post(url, {"action": "drop"})
+    counts = paper_reconciliation(session=session)
+    assert (counts["not_returned"], counts["being_read"]) == (1, 1)  # set aside, handed in
+    stream = io.BytesIO()
+    workbook.write(session.process, stream)
+    book = load_workbook(io.BytesIO(stream.getvalue()))
+    from django.utils import translation
+    from django.utils.translation import gettext
+
+    with translation.override(session.process.language):  # the workbook speaks it
+        title, read, missing = (
+            gettext(text)
+            for text in ("Paper", "read from a picture, not yet counted", "not returned")
+        )
+    rows = list(book[title].values)
+    header = list(rows[0])
+    row = next(r for r in rows if r[0] == session.title)
+    assert row[header.index(read)] == 1 and row[header.index(missing)] == 1
