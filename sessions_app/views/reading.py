@@ -590,18 +590,18 @@ def _labels(questions) -> dict[tuple, str]:
     for question in questions:
         for option in question.printed:
             labels[(("option", option.pk),)] = option.text
+            # A statement's own full stop is not followed by the colon ("… plein.: eens").
+            text = option.text.rstrip(" .")
             for vote in VOTES:
-                labels[(("statement", option.pk), ("vote", vote))] = (
-                    f"{option.text}: {vote_words[vote]}"
-                )
+                labels[(("statement", option.pk), ("vote", vote))] = f"{text}: {vote_words[vote]}"
             for place in range(1, len(question.printed) + 1):
                 labels[(("option", option.pk), ("rank", place))] = _(
                     "%(option)s: place %(place)d"
-                ) % {"option": option.text, "place": place}
+                ) % {"option": text, "place": place}
             for digit in range(8):
                 labels[(("digit", digit), ("option", option.pk))] = _(
                     "%(option)s: digit %(digit)d from the right"
-                ) % {"option": option.text, "digit": digit + 1}
+                ) % {"option": text, "digit": digit + 1}
         if question.kind == QuestionKind.SCALE:
             for value in question.scale_values:
                 labels[(("value", value),)] = str(value)

@@ -591,3 +591,20 @@ def test_a_form_read_from_a_picture_is_not_counted_as_not_returned(
     header = list(rows[0])
     row = next(r for r in rows if r[0] == session.title)
     assert row[header.index(read)] == 1 and row[header.index(missing)] == 1
+
+
+def test_a_statements_full_stop_is_not_followed_by_the_boxs_colon():
+    """The review's crops are labelled by what each box stands for: a statement ending in
+    a full stop reads "… plein: eens", not "… plein.: eens"."""
+    from types import SimpleNamespace
+
+    from django.utils import translation
+
+    from sessions_app.views.reading import _labels
+
+    statement = SimpleNamespace(pk=7, text="Auto's horen niet op het plein.")
+    question = SimpleNamespace(printed=[statement], kind="statements")
+    with translation.override("nl"):
+        labels = _labels([question])
+    assert labels[(("statement", 7), ("vote", "agree"))] == "Auto's horen niet op het plein: eens"
+    assert labels[(("option", 7),)] == "Auto's horen niet op het plein."
