@@ -508,9 +508,12 @@ def flatten(page: np.ndarray, paper: np.ndarray | None = None) -> np.ndarray:
 #: change it by a few per cent a centimetre; a hard shadow by 35 to 55 % within a
 #: millimetre or two. Where the edge is ragged (a hand's shadow, a jagged line in a
 #: picture), the flattened page keeps a broken seam of faint dashes along it, which are no
-#: ink beside a question (``read_stray``): what lies within ``SHADE_NEAR_MM`` of such a
-#: step is not looked at. A note or a circle is far larger than that strip.
-SHADE_STEP, SHADE_MM, SHADE_NEAR_MM = 0.2, 2.0, 1.25
+#: ink beside a question (``read_stray``): within ``SHADE_NEAR_MM`` of such a step, ink
+#: must be darker than the paper by ``SHADE_DARK`` (not ``STRAY_DARK``). On the realistic
+#: set the seam's dashes were at most 0.18 dark; a note in light pencil written along a
+#: shadow's edge (a probe beyond the set, ``--wider``: seed 105) was 0.28 dark at its
+#: median, and when the strip was left out whole, it went unseen.
+SHADE_STEP, SHADE_MM, SHADE_NEAR_MM, SHADE_DARK = 0.2, 2.0, 1.25, 0.22
 
 
 def shade_edges(paper: np.ndarray) -> np.ndarray:
@@ -1011,7 +1014,7 @@ def _stray(
     crease, a shadow's edge, the paper's edge) is no ink, nor is what it touches, nor
     what runs down the band's left or right end (the paper's edge); nor is a stroke that
     goes on into a box (``insides``): a tick or cross overshooting its box is its mark; nor
-    what lies along a shadow's edge (``shade``)."""
+    the faint seam along a shadow's edge (``shade``: there ink must be ``SHADE_DARK``)."""
     # The paper's brightness nearby: a closing wipes out strokes and print (4 mm), and
     # keeps the edge of a shadow where it is.
     height, width = band.shape
@@ -1040,10 +1043,12 @@ def _stray(
     across[0] = True
     dark[across[labels]] = 0
     dark[printed > 0] = 0
-    # Only then the strips along shadows' edges: a line that runs across the band, or
-    # down its end, is gone whole, not cut into pieces that no longer do.
+    # Only then the strips along shadows' edges, where only ink darker than the seam a
+    # ragged edge leaves counts: a line that runs across the band, or down its end, is
+    # gone whole, not cut into pieces that no longer do.
     if shade is not None and shade.shape == dark.shape:
-        dark[shade > 0] = 0
+        deep = cv2.compare(band, cv2.convertScaleAbs(paper, alpha=1 - SHADE_DARK), cv2.CMP_LT)
+        dark[(shade > 0) & (deep == 0)] = 0
     _count, _labels, stats, _centres = cv2.connectedComponentsWithStats(dark, connectivity=8)
     areas = stats[1:, cv2.CC_STAT_AREA]
     return int(areas[areas * 4 >= STRAY_BLOB_PX].sum())
