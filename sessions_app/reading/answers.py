@@ -75,8 +75,10 @@ def read_answers(
 def _rows(kind: str | None, boxes: list[Box]) -> list[list[Box]]:
     """The groups of boxes in each of which a person gives one answer (or several, for a
     multiple choice): the whole question for a choice or a scale, one row per statement,
-    one row per option of a ranking. Budget digits are a person's to read anyway."""
-    if kind in ("single_choice", "multiple_choice", "scale"):
+    one row per option of a ranking. Budget digits, written, are a person's to read
+    anyway; all of them read blank is an answer only when every box is clearly empty (on
+    a photocopy, digits in light pencil can be gone), so the whole budget is one group."""
+    if kind in ("single_choice", "multiple_choice", "scale", "budget"):
         return [boxes] if boxes else []
     field = {"statements": "statement", "ranking": "option"}.get(kind or "")
     if field is None:

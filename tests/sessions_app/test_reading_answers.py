@@ -86,6 +86,10 @@ def test_budget_digits_go_to_a_person():
     assert one(written, 6).reasons == ["handwritten_digits"]
     blank = [box("empty", question=6, option=60, digit=0)]
     assert one(blank, 6).sure and one(blank, 6).answer is None
+    # Read blank from a page that can lose light ink (a photocopy): not clearly blank,
+    # digits in light pencil may be gone.
+    lost = [box("empty", 0.4, question=6, option=60, digit=d) for d in range(3)]
+    assert not one(lost, 6).sure and one(lost, 6).reasons == ["blank_in_doubt"]
 
 
 def test_ink_beside_the_boxes_goes_to_a_person_never_to_no_answer():
