@@ -198,6 +198,10 @@ INPUT_CODES: dict[str, Promise] = {
         "A corner of the form is cut off or covered. "
         "Photograph the whole page, with all four black squares."
     ),
+    "too_blurred": _(
+        "The photo is too blurred to find the form's corners. Hold the phone still, let it "
+        "focus, and take the photo again."
+    ),
     "poor_fit": _(
         "The form is folded, curled or photographed too much from the side. "
         "Lay it flat and photograph it from above."

@@ -112,6 +112,10 @@ SCANNED_REFUSALS = {
         "A corner of the form is cut off or covered. Scan the whole page, with all four "
         "black squares."
     ),
+    "too_blurred": lambda: _(
+        "The scan is too blurred to find the form's corners. Lay the page flat on the "
+        "glass, close the lid, and scan it again."
+    ),
 }
 
 

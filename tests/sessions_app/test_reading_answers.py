@@ -317,6 +317,12 @@ def test_a_scans_page_gives_a_scanners_advice_not_a_phones():
         assert "Hold the phone still" in capture_hint("blurred")
         # The others already fit a scan as they are.
         assert capture_hint("black_white", scanned=True) == capture_hint("black_white")
+        # A picture too blurred to find its corners: the phone is held still, the scan
+        # made again.
+        from sessions_app.views.reading_words import refusal_words
+
+        assert "Hold the phone still" in refusal_words("too_blurred")
+        assert "scan it again" in refusal_words("too_blurred", scanned=True)
     with translation.override("nl"):
         assert outcome_message(pages, scanned=True).endswith("Scan ook pagina 2.")
         assert "telefoon" not in capture_hint("blurred", scanned=True)

@@ -101,6 +101,24 @@ def test_each_bad_picture_is_refused_with_its_reason(form):
     cut = photo[: int(photo.shape[0] * 0.8), :]
     problem = refused(jpeg(cut), layout)
     assert problem.code == "corner_missing" and "bottom" in problem.detail
+    # So blurred that corners are lost: said as a blur, not as a corner cut off (the
+    # markers still found are blurred past BLURRED_EDGE_MM; a sharp one is not).
+    from sessions_app.reading.page import BLURRED_EDGE_MM, _markers, marker_blur
+
+    assert marker_blur(photo, _markers(photo), layout) < BLURRED_EDGE_MM / 2
+    lost = None
+    for sigma in range(3, 30):
+        blurred = cv2.GaussianBlur(photo, (0, 0), sigma)
+        try:
+            if len(_markers(blurred)) <= 2:
+                lost = blurred
+                break
+        except ReadRefused:
+            break  # all gone at once: no_form
+    assert lost is not None
+    assert marker_blur(lost, _markers(lost), layout) > BLURRED_EDGE_MM
+    problem = refused(jpeg(lost), layout)
+    assert problem.code == "too_blurred" and problem.detail
     # A blurred QR code: the rest of the form is sharp.
     smudged = page.copy()
     qr = layout["qr"]
@@ -202,7 +220,7 @@ def test_three_corners_that_do_not_fit_or_cannot_be_checked_are_a_missing_corner
     assert (problem.code, problem.detail) == ("corner_missing", "bottom_right")
     # Two corners covered: refused as before.
     problem = refused(photograph(thumb(thumb(page, right), left)), layout)
-    assert (problem.code, problem.detail) == ("corner_missing", "bottom_right, bottom_left")
+    assert (problem.code, problem.detail) == ("corner_missing", "bottom_right,bottom_left")
 
 
 def outline_offsets(image: np.ndarray, layout_page: dict) -> np.ndarray:

@@ -330,7 +330,7 @@ def test_a_thumb_over_one_corner_is_read_and_over_two_is_refused_naming_them(
     assert (outcome.status, outcome.reason, outcome.detail) == (
         "refused",
         "corner_missing",
-        "bottom_right, bottom_left",
+        "bottom_right,bottom_left",
     )
     assert "bottom left" in outcome_message(outcome)
     assert counted(session) == 0
