@@ -240,7 +240,7 @@ def test_every_sheet_prints_one_page_wide_with_frozen_headers_and_filters(town_h
         ("Antwoorden", 1, "J"),
         ("Open antwoord", 1, "D"),
         ("Logboek", 1, "G"),
-        ("Papier", 1, "H"),
+        ("Papier", 1, "I"),  # meeting and eight figures
         ("V1", 3, "F"),
     ):
         ws = book[name]
