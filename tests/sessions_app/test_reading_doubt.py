@@ -173,6 +173,32 @@ def test_a_scribbled_out_box_is_never_a_second_choice(form):
     assert reading.sure and reading.answer == {"options": [first]}
 
 
+def test_a_box_hatched_over_in_light_pencil_is_no_second_choice(form):
+    """A box shaded over with nine light pencil strokes, none pressed: grey but not grey
+    all over, leaving the box nowhere, each stroke crossed once by a line at right angles
+    to it, so no two lie one above the other as ``STACKED_DOWN`` asks. Lines down and
+    across it cross three strokes and more in the faint ink, as no cross or tick does
+    (``STACKED_FAINT_RUNS``): for a person, not one more option, sure (it was)."""
+    layout, pages, questions, read = form
+    multiple = questions["multiple"]
+    first, second = ids(multiple)[:2]
+    mark(form, multiple, option=first)
+    index, box = where(layout, multiple, option=second)
+    x, y, w = box["x"], box["y"], box["w"]
+    strokes = 9
+    for k in range(strokes):
+        off = (k + 0.5) / strokes * 2 * w - w  # diagonals spread over the whole box
+        start = (x + max(0.0, off), y + max(0.0, -off))
+        end = (x + w - max(0.0, -off), y + w - max(0.0, off))
+        line(pages[index], [start, end], 175, 0.25)
+    reading = read()[multiple.pk]
+    [hatched] = [b for b in reading.boxes if b.key["option"] == second]
+    assert hatched.stacked and hatched.state == "unsure", (hatched.state, hatched.faint)
+    assert not reading.sure and reading.answer != {"options": [first, second]}
+    [cross] = [b for b in reading.boxes if b.key["option"] == first]
+    assert cross.state == "marked" and not cross.stacked
+
+
 def test_a_sparse_scribble_that_measures_as_a_cross_is_for_a_person(form):
     """Four strokes back and forth leave two inside the box's middle, as a cross does: its
     turns outside the box give it away (a cross leaves its box four times at most), so
