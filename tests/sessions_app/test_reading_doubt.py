@@ -84,6 +84,16 @@ def mark(form_, question, kind="cross", **key) -> None:
     draw_mark(pages[index], box, kind, dpi=DPI, seed=len(key))
 
 
+def beside_a_cross(form_):
+    """The multiple choice with a cross in its first option: the question, the first two
+    options, and the page index and layout box of the second."""
+    layout, _pages, questions, _read = form_
+    multiple = questions["multiple"]
+    first, second = ids(multiple)[:2]
+    mark(form_, multiple, option=first)
+    return (multiple, first, second, *where(layout, multiple, option=second))
+
+
 def test_clean_marks_on_a_photographed_form_stay_sure(form):
     """No regression: crosses and ticks in every kind of grid, through a phone photo,
     are read as sure; the printed labels, headings and lines are no stray ink."""
@@ -153,11 +163,8 @@ def test_a_scribbled_out_box_is_never_a_second_choice(form):
     """Scribbled over, back and forth: taken back, as a teller takes it (the printed rule
     asks for the box made black); never read as ``[a, b]``, sure. (Between a cross and a
     scribble, ``classify`` leaves it to a person: ``test_reading_answers``.)"""
-    layout, pages, questions, read = form
-    multiple = questions["multiple"]
-    first, second = ids(multiple)[:2]
-    mark(form, multiple, option=first)
-    index, box = where(layout, multiple, option=second)
+    _layout, pages, _questions, read = form
+    multiple, first, second, index, box = beside_a_cross(form)
     x, y, w = box["x"], box["y"], box["w"]
 
     def scribble(rows: int) -> list[tuple[float, float]]:
@@ -179,11 +186,8 @@ def test_a_box_hatched_over_in_light_pencil_is_no_second_choice(form):
     to it, so no two lie one above the other as ``STACKED_DOWN`` asks. Lines down and
     across it cross three strokes and more in the faint ink, as no cross or tick does
     (``STACKED_FAINT_RUNS``): for a person, not one more option, sure (it was)."""
-    layout, pages, questions, read = form
-    multiple = questions["multiple"]
-    first, second = ids(multiple)[:2]
-    mark(form, multiple, option=first)
-    index, box = where(layout, multiple, option=second)
+    _layout, pages, _questions, read = form
+    multiple, first, second, index, box = beside_a_cross(form)
     x, y, w = box["x"], box["y"], box["w"]
     strokes = 9
     for k in range(strokes):
@@ -264,11 +268,8 @@ def test_a_scribble_whose_turns_stay_on_the_outline_is_for_a_person(form):
 def test_a_pencil_scribble_stacked_in_its_faint_ink_is_for_a_person(form):
     """Pencil's grain breaks a stroke up where it is pressed: the strokes lying one above
     the other show in its faint ink (``stacked``), not a second option, sure."""
-    layout, pages, questions, read = form
-    multiple = questions["multiple"]
-    first, second = ids(multiple)[:2]
-    mark(form, multiple, option=first)
-    index, box = where(layout, multiple, option=second)
+    _layout, pages, _questions, read = form
+    multiple, _first, second, index, box = beside_a_cross(form)
     line(pages[index], on_outline(box), 185, 0.5)  # grey: lighter than a pressed stroke
     reading = read()[multiple.pk]
     [scribbled] = [b for b in reading.boxes if b.key["option"] == second]
@@ -397,39 +398,31 @@ def test_a_hard_shadow_across_a_box_is_no_mark(form):
     assert {b.key["value"]: b.state for b in reading.boxes}[2] == "empty"
 
 
-def ragged_shadow(page: np.ndarray, top_x_mm: float, bottom_x_mm: float) -> np.ndarray:
-    """``page`` with a hard shadow over its left part, its edge slanting from ``top_x_mm``
-    to ``bottom_x_mm`` and drawn coarse, as a hand's shadow or a coarse shading gives it:
-    a staircase a few millimetres a step, lightly smoothed."""
+def coarse_shadow(page: np.ndarray, polygon_mm: list[tuple[float, float]]) -> np.ndarray:
+    """``page`` with a hard shadow over ``polygon_mm`` (layout mm), its edge drawn coarse,
+    as a hand's shadow or a coarse shading gives it: a staircase a few millimetres a
+    step, lightly smoothed."""
     height, width = page.shape
     coarse = np.zeros((height // 6, width // 6), np.float32)
     scale = PX_PER_MM / 6
-    polygon = [
-        (0, 0),
-        (top_x_mm * scale, 0),
-        (bottom_x_mm * scale, coarse.shape[0]),
-        (0, coarse.shape[0]),
-    ]
-    cv2.fillPoly(coarse, [np.array(polygon, np.int32)], 1.0)
+    points = np.array([(x * scale, y * scale) for x, y in polygon_mm], np.int32)
+    cv2.fillPoly(coarse, [points], 1.0)
     mask = cv2.resize(cv2.GaussianBlur(coarse, (0, 0), 0.5), (width, height))
     return np.clip(page * (1 - 0.45 * mask), 0, 255).astype(np.uint8)
+
+
+def ragged_shadow(page: np.ndarray, top_x_mm: float, bottom_x_mm: float) -> np.ndarray:
+    """A shadow over the page's left part, its edge slanting from ``top_x_mm`` to
+    ``bottom_x_mm``."""
+    bottom = page.shape[0] / PX_PER_MM
+    return coarse_shadow(page, [(0, 0), (top_x_mm, 0), (bottom_x_mm, bottom), (0, bottom)])
 
 
 def shadow_above(page: np.ndarray, left_y_mm: float, right_y_mm: float) -> np.ndarray:
-    """``page`` with a hard shadow over its top, its edge running across the page from
-    ``left_y_mm`` to ``right_y_mm`` (drawn coarse, as ``ragged_shadow``)."""
-    height, width = page.shape
-    coarse = np.zeros((height // 6, width // 6), np.float32)
-    scale = PX_PER_MM / 6
-    polygon = [
-        (0, 0),
-        (coarse.shape[1], 0),
-        (coarse.shape[1], right_y_mm * scale),
-        (0, left_y_mm * scale),
-    ]
-    cv2.fillPoly(coarse, [np.array(polygon, np.int32)], 1.0)
-    mask = cv2.resize(cv2.GaussianBlur(coarse, (0, 0), 0.5), (width, height))
-    return np.clip(page * (1 - 0.45 * mask), 0, 255).astype(np.uint8)
+    """A shadow over the page's top, its edge running across from ``left_y_mm`` to
+    ``right_y_mm``."""
+    right = page.shape[1] / PX_PER_MM
+    return coarse_shadow(page, [(0, 0), (right, 0), (right, right_y_mm), (0, left_y_mm)])
 
 
 def test_a_note_written_along_a_shadows_edge_still_goes_to_a_person(form):
