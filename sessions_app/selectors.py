@@ -308,11 +308,14 @@ def paper_reconciliation(*, session: LiveSession) -> dict:
     ``not_returned``. ``verified`` is the part of ``counted`` that two entries gave alike
     (two tellers, or the reader and a teller) or a reviewer settled."""
     by_state = dict(session.sheets.order_by().values_list("state").annotate(n=Count("id")))
-    open_reading = [SheetReading.Status.PAGES, SheetReading.Status.REVIEW]
     being_read = (
         session.sheets.filter(
             state=SheetState.PRINTED,
-            readings__status__in=[*open_reading, SheetReading.Status.DROPPED],
+            readings__status__in=[
+                SheetReading.Status.PAGES,
+                SheetReading.Status.REVIEW,
+                SheetReading.Status.DROPPED,
+            ],
         )
         .distinct()
         .count()

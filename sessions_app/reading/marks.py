@@ -810,7 +810,7 @@ def read_areas(
     ``read_boxes`` found them, place what is printed more exactly). ``lost``: the page
     can lose light ink without a trace (black and white, a photocopy, a picture with few pixels),
     so a blank writing area is not clearly blank. ``shade``: the strips along the edges of
-    shadows (``shade_edges``), where no ink beside the boxes is looked for."""
+    shadows (``shade_edges``), where ink beside the boxes must be ``SHADE_DARK``."""
     return _writing_areas(page, layout_page, lost) + read_stray(page, layout_page, boxes, shade)
 
 
@@ -955,8 +955,8 @@ def read_stray(
     answer". Looked at in half the resolution (quick; a pen stroke is still a blob).
     With the page's ``boxes`` as found, what is printed in a question's band is moved by
     how far its boxes were found from their place (a curled page is off by millimetres).
-    ``shade`` (``shade_edges``, at half resolution): the strips along shadows' edges, left
-    out."""
+    ``shade`` (``shade_edges``, at half resolution): the strips along shadows' edges,
+    where ink must be darker than the seam a ragged edge leaves (``SHADE_DARK``)."""
     half = cv2.resize(page, (page.shape[1] // 2, page.shape[0] // 2), interpolation=cv2.INTER_AREA)
     printed = _printed(layout_page, page.shape[:2])[::2, ::2][: half.shape[0], : half.shape[1]]
     inside = _insides(layout_page, page.shape[:2])[::2, ::2][: half.shape[0], : half.shape[1]]

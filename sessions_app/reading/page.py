@@ -883,7 +883,6 @@ def marker_blur(gray: np.ndarray, corners: dict[str, np.ndarray], layout: dict) 
     sides' middles): the dark-to-light step over its steepest slope. 0.0 when none can
     be measured."""
     sizes = {m["corner"]: m["size"] for m in layout["markers"]}
-    image = gray.astype(np.float32)
     widths = []
     for name, found in corners.items():
         points = np.asarray(found, np.float64).reshape(4, 2)
@@ -901,7 +900,7 @@ def marker_blur(gray: np.ndarray, corners: dict[str, np.ndarray], layout: dict) 
             normal /= np.linalg.norm(normal) or 1.0
             xs = (middle[0] + steps * normal[0]).astype(np.float32)[None, :]
             ys = (middle[1] + steps * normal[1]).astype(np.float32)[None, :]
-            profile = cv2.remap(image, xs, ys, cv2.INTER_LINEAR)[0]
+            profile = cv2.remap(gray, xs, ys, cv2.INTER_LINEAR)[0].astype(np.float32)
             rise = float(profile[-3:].mean() - profile[:3].mean())
             slope = float(np.max(np.diff(profile))) / (steps[1] - steps[0])
             if rise >= 30 and slope > 0:
