@@ -451,7 +451,11 @@ def reading_page(request, slug: str, session_id: int, reading_id: int):
     status = 200
     errors: dict[str, str] = {}
     form_error = None
-    if request.method == "POST" and request.POST.get("action") == "drop":
+    # "Set aside" asks first (``ask_drop``): the answers read would no longer count, and a
+    # teller would type the whole form. ``drop`` sets it aside.
+    action = request.POST.get("action") if request.method == "POST" else None
+    asking_drop = in_review and action == "ask_drop"
+    if action == "drop":
         try:
             reading.reading_drop(user=request.user, reading=sheet_reading)
         except (InputRejected, AccessDenied) as error:
@@ -460,7 +464,7 @@ def reading_page(request, slug: str, session_id: int, reading_id: int):
         else:
             messages.success(request, _("The reading is set aside; a teller can type the form."))
             return redirect("paper:page", slug=slug, session_id=session.pk)
-    elif request.method == "POST":
+    elif request.method == "POST" and action != "ask_drop":
         # Each question checked on its own, as the teller's form does: every problem is
         # shown beside its question and listed at the top.
         answers, errors = question_errors(sheet, request.POST, questions)
@@ -501,6 +505,7 @@ def reading_page(request, slug: str, session_id: int, reading_id: int):
         "errors": errors,
         "error_list": [(q, errors[str(q.pk)]) for q in questions if str(q.pk) in errors],
         "form_error": form_error,
+        "asking_drop": asking_drop,
     }
     return render(request, "paper/reading.html", context, status=status)
 

@@ -251,6 +251,34 @@ def test_the_review_page_is_for_facilitators(client, paper_session, printed, tel
     assert reading_row.status == SheetReading.Status.REVIEW
 
 
+def test_setting_a_reading_aside_asks_first(
+    client, paper_session, printed, teller, organiser, marks
+):
+    """Setting a reading aside throws away what was read: the page asks first, and only
+    the answer sets it aside."""
+    session, q = paper_session
+    [sheet] = printed(1)
+    client.force_login(teller)
+    two = [*marks, ("cross", q["choice"].pk, {"option": option(q["choice"], 1)})]
+    for shot in photos(sheet, two):
+        upload(client, session, shot)
+    reading_row = SheetReading.objects.get()
+    client.force_login(organiser)
+    url = reverse("paper:reading", args=[session.process.slug, session.pk, reading_row.pk])
+    assert 'value="ask_drop"' in client.get(url).content.decode()
+    asked = client.post(url, {"action": "ask_drop"})
+    body = asked.content.decode()
+    assert asked.status_code == 200 and "Set this reading aside?" in body
+    assert 'value="drop"' in body and f'href="{url}"' in body  # set aside, or cancel
+    reading_row.refresh_from_db()
+    assert reading_row.status == SheetReading.Status.REVIEW
+    assert "Set this reading aside?" not in client.get(url).content.decode()
+    done = client.post(url, {"action": "drop"})
+    assert done.status_code == 302
+    reading_row.refresh_from_db()
+    assert reading_row.status == SheetReading.Status.DROPPED
+
+
 def test_a_reading_that_differs_from_a_typed_entry_is_shown_as_read_from_a_photo(
     client, paper_session, printed, teller, organiser, marks
 ):
