@@ -47,10 +47,10 @@ def form(paper_session):
         pages.append(np.clip(page * 0.92 + 10 + grain, 0, 255).astype(np.uint8))
     kinds = {q.pk: {"kind": q.kind, "max_choices": q.max_choices} for q in questions.values()}
 
-    def read(images_=None):
+    def read(images_=None, resolution=None):
         boxes, areas = [], []
         for page, layout_page in zip(images_ or pages, layout["pages"], strict=True):
-            _image, found, written = read_page(page, layout_page)
+            _image, found, written = read_page(page, layout_page, resolution)
             boxes += found
             areas += written
         return read_answers(boxes, kinds, areas)
@@ -293,6 +293,29 @@ def test_a_large_tick_through_a_boxs_corner_leaves_it_not_clearly_empty(form):
     key = {"question": statements.pk, "statement": first.pk, "vote": "pass"}
     [ticked] = [b for b in reading.boxes if b.key == key]
     assert ticked.state == "empty" and (ticked.strong > 0 or ticked.faint > 0), ticked
+    assert ticked.confidence < 0.5
+    assert not reading.sure
+
+
+@pytest.mark.parametrize("level", [190, 205])
+def test_a_light_tick_across_a_boxs_corner_leaves_it_not_clearly_empty(form, level):
+    """A light pencil tick drawn low, its long stroke in and out across the box's
+    corner: inside, a trace within a stray dot's reach, which a sharp picture takes for
+    a dot; too light for a pressed stroke leaving the box, but its faint ink crosses the
+    rings around it twice. Not clearly empty: never "no vote" (a probe beyond the set,
+    ``--wider``: seeds 107 and 108)."""
+    layout, pages, questions, read = form
+    statements = questions["statements"]
+    first = statements.options.order_by("position").first()
+    index, box = where(layout, statements, statement=first.pk, vote="pass")
+    x, y, w = box["x"], box["y"], box["w"]
+    tick = [(x - 0.8, y + w + 0.2), (x + 1.0, y + w + 1.6), (x + w + 1.8, y + w - 3.2)]
+    line(pages[index], tick, level, 0.4)
+    reading = read(resolution=PX_PER_MM)[statements.pk]  # 8 px/mm: sharp
+    key = {"question": statements.pk, "statement": first.pk, "vote": "pass"}
+    [ticked] = [b for b in reading.boxes if b.key == key]
+    assert ticked.state == "empty" and ticked.strong == 0 and ticked.faint > 0, ticked
+    assert ticked.span <= 0.3  # a dot's reach (``DOT_SPAN``)
     assert ticked.confidence < 0.5
     assert not reading.sure
 
