@@ -412,6 +412,15 @@ def realistic_figures(
             outcomes.append((True, []))
             if command:
                 tally["command_s"].append(command(pictures, index))
+            # The teller does as the refusal asks: types the code printed under a QR code
+            # that cannot be read, takes a picture too blurred to find the form again;
+            # and then, like any sheet, takes again a page the reading says to.
+            done = _as_asked(pdf, layout, filled, pictures, url, kinds, (seed, index), ranges)
+            if done is not None:
+                tally["typed"] += done[2]
+                tally["retaken"] += done[3]
+                tally["accepted_retake"] += done[0]
+                tally["silent_retake"] += done[1]
             continue
         answers = read_answers(boxes, kinds, areas)
         tally["reading_s"].append(time.perf_counter() - started)
@@ -501,6 +510,7 @@ def realistic_figures(
             "silent_errors": merged["silent"],
             "silent_on_accepted": merged["silent_on_accepted"],
             "retaken": merged["retaken"],
+            "code_typed": merged["typed"],
             "accepted_after_retake": round(merged["accepted_retake"] / count, 4),
             "silent_after_retake": merged["silent_retake"],
             "questions": merged["questions"],
@@ -547,6 +557,54 @@ def realistic_figures(
     }
 
 
+def _as_asked(
+    pdf, layout, filled, pictures, url, kinds, where, ranges
+) -> tuple[bool, int, bool, bool] | None:
+    """A sheet refused, read as its teller is asked to go on: a page whose QR code cannot
+    be read is read with the code typed (``find_page``'s ``qr_text``, as
+    ``reading.page_read_typed`` does; the teller types it right), a page too blurred to
+    find the form is taken again in focus (``realistic.retake``); then the pages the
+    reading says to take again are (``_retaken``). Whether it is accepted then, its
+    silent errors, whether a code was typed and whether a picture was taken again; None
+    when a page is still refused (a corner cut off, a picture too blurred twice)."""
+    from sessions_app.reading.answers import read_answers
+    from sessions_app.reading.page import ReadRefused
+
+    from .realistic import RETAKES, retake
+
+    rng = random.Random(f"asked-{where[0]}-{where[1]}")
+    pages, typed, taken = [], False, False
+    for number, (picture, layout_page) in enumerate(zip(pictures, layout["pages"], strict=True)):
+        try:
+            pages.append(read_one(picture, layout, layout_page))
+            continue
+        except ReadRefused as problem:
+            code = problem.code
+        try:
+            if code == "qr_unreadable":
+                typed = True
+                pages.append(read_one(picture, layout, layout_page, qr_text=url))
+            elif code == "too_blurred":
+                taken = True
+                again = retake(pdf, layout, filled, number, "blurred", rng, ranges)
+                pages.append(read_one(again, layout, layout_page))
+            else:
+                return None
+        except ReadRefused:
+            return None
+    answers = read_answers(
+        [b for page in pages for b in page[0]], kinds, [a for page in pages for a in page[1]]
+    )
+    accepted, silent = _judged(answers, filled, where)
+    hinted = [i for i, page in enumerate(pages) if page[2] in RETAKES]
+    if not accepted and hinted:
+        taken = True
+        again = _retaken(pdf, layout, filled, pages, hinted, kinds, where, ranges)
+        accepted = again is not None and again[0]
+        silent += again[1] if again is not None else 0
+    return accepted, silent, typed, taken
+
+
 def _retaken(pdf, layout, filled, pages, hinted, kinds, where, ranges) -> tuple[bool, int] | None:
     """The sheet read again with its hinted pages taken again (``realistic.retake``, with
     the ``ranges`` the sheet was made with): whether it is accepted now, and its silent
@@ -567,6 +625,12 @@ def _retaken(pdf, layout, filled, pages, hinted, kinds, where, ranges) -> tuple[
     answers = read_answers(
         [b for page in pages for b in page[0]], kinds, [a for page in pages for a in page[1]]
     )
+    return _judged(answers, filled, where)
+
+
+def _judged(answers, filled, where) -> tuple[bool, int]:
+    """Whether a sheet read again (``_retaken``, ``_as_asked``) is accepted, and its silent
+    errors (each printed with ``BENCH_READING_DEBUG``)."""
     accepted, silent = True, 0
     for question_id, truth in filled.truth.items():
         reading = answers.get(question_id)
@@ -608,13 +672,15 @@ def read_each(pictures: list[bytes], layout: dict) -> list[tuple[list, list, str
     ]
 
 
-def read_one(picture: bytes, layout: dict, layout_page: dict) -> tuple[list, list, str]:
-    """One page of ``read_each``."""
+def read_one(
+    picture: bytes, layout: dict, layout_page: dict, qr_text: str | None = None
+) -> tuple[list, list, str]:
+    """One page of ``read_each`` (``qr_text``: what its QR code says, typed by a person)."""
     from sessions_app.reading.page import find_page, images
     from sessions_app.reading.work import read_page_captured
 
     [gray] = images(picture)
-    page = find_page(gray, layout)
+    page = find_page(gray, layout, qr_text)
     _image, boxes, areas, capture = read_page_captured(page.image, layout_page, page.resolution)
     return boxes, areas, capture
 
@@ -628,6 +694,7 @@ def _tally() -> dict:
         "accepted": 0,
         "accepted_clean": 0,
         "retaken": 0,
+        "typed": 0,
         "accepted_retake": 0,
         "silent_retake": 0,
         "silent": 0,
@@ -664,7 +731,8 @@ def table(figures: dict) -> str:
     lines = [
         "| fault | sheets | refused | accepted without review (of sheets needing none) "
         "| silent errors (on accepted sheets) "
-        "| accepted once a picture is taken again as asked (sheets taken again; silent errors) "
+        "| accepted once the teller does as asked: a picture taken again, a code typed "
+        "(sheets taken again; silent errors) "
         "| boxes right | empty read as marked "
         "| s/sheet: command / image work / decoding |",
         "|---|---|---|---|---|---|---|---|---|",

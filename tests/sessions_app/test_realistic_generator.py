@@ -404,3 +404,33 @@ def test_a_bench_run_takes_a_blurred_photo_again_as_the_teller_is_asked(form):
     assert row["accepted_without_review"] == 0 and row["retaken"] == 1
     assert row["accepted_after_retake"] == 1 and row["silent_after_retake"] == 0
     assert "| blur | 1 | 0 | 0% (0%) | 0 (0) | 100% (1; 0) |" in table(figures)
+
+
+def test_a_bench_run_types_the_code_of_a_qr_code_that_cannot_be_read(form, monkeypatch):
+    """A sheet refused for its QR code is read as the teller goes on: with the code
+    printed under it typed. It counts once the teller does as asked, never as accepted
+    from the first picture, and reads as the same sheet whose code could be read does."""
+    from sessions_app.reading import page as page_module
+
+    layout, questions, _pdf = form
+    run = {
+        "layouts": {False: layout},
+        "questions": questions,
+        "row": lambda index, large: ("ABCD2345", "http://inspraak.test/t/x/"),
+        "faults": frozenset({"clean"}),
+    }
+    as_read = realistic_figures(1, 1, **run)["total"]
+    found = page_module.find_page
+
+    def unreadable(gray, layout_, qr_text=None):
+        if qr_text is None:
+            raise page_module.ReadRefused("qr_unreadable", "")
+        return found(gray, layout_, qr_text)
+
+    monkeypatch.setattr(page_module, "find_page", unreadable)
+    typed = realistic_figures(1, 1, **run)["total"]
+    assert typed["refused"] == {"qr_unreadable": 1} and typed["code_typed"] == 1
+    assert typed["accepted_without_review"] == 0
+    assert as_read["code_typed"] == 0 and as_read["accepted_without_review"] == 1
+    assert typed["accepted_after_retake"] == as_read["accepted_after_retake"] == 1
+    assert typed["silent_after_retake"] == as_read["silent_after_retake"] == 0
