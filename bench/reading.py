@@ -595,7 +595,7 @@ def _as_asked(
     answers = read_answers(
         [b for page in pages for b in page[0]], kinds, [a for page in pages for a in page[1]]
     )
-    accepted, silent = _judged(answers, filled, where)
+    accepted, silent = _judged(answers, filled, where, "as asked")
     hinted = [i for i, page in enumerate(pages) if page[2] in RETAKES]
     if not accepted and hinted:
         taken = True
@@ -625,12 +625,13 @@ def _retaken(pdf, layout, filled, pages, hinted, kinds, where, ranges) -> tuple[
     answers = read_answers(
         [b for page in pages for b in page[0]], kinds, [a for page in pages for a in page[1]]
     )
-    return _judged(answers, filled, where)
+    return _judged(answers, filled, where, "taken again")
 
 
-def _judged(answers, filled, where) -> tuple[bool, int]:
-    """Whether a sheet read again (``_retaken``, ``_as_asked``) is accepted, and its silent
-    errors (each printed with ``BENCH_READING_DEBUG``)."""
+def _judged(answers, filled, where, how: str) -> tuple[bool, int]:
+    """Whether a sheet read again (``_retaken``: "taken again"; ``_as_asked``: "as
+    asked") is accepted, and its silent errors (each printed with
+    ``BENCH_READING_DEBUG``, with ``how``)."""
     accepted, silent = True, 0
     for question_id, truth in filled.truth.items():
         reading = answers.get(question_id)
@@ -645,7 +646,7 @@ def _judged(answers, filled, where) -> tuple[bool, int]:
                 for b in reading.boxes
             ]
             print(
-                "SILENT (taken again)",
+                f"SILENT ({how})",
                 where,
                 question_id,
                 truth,

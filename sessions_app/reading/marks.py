@@ -898,6 +898,13 @@ STRAY_BLOB_PX, STRAY_PX = 40, 160
 #: boxes, is right to half a millimetre; a circle drawn tight around a label must still
 #: show), a line.
 BOX_PAD, TEXT_PAD, LINE_PAD = 2.0, 0.5, 1.2
+#: A stroke that goes on into a box is that box's mark overshooting it, not ink beside
+#: the boxes, as far as this from the box's outline (mm; a cross or tick of the
+#: realistic set, drawn up to 1.8 times its box, reaches less far out of it). Beyond,
+#: the same stroke is ink beside the boxes: in a blurred photo a circle drawn round a
+#: label runs together with the box's outline beside it, and so into the box (a probe
+#: beyond the set, ``--wider``: seed 116, its code typed; read as "no answer", sure).
+OVERSHOOT_MM = 5.0
 #: Where questions are looked at: from the page's edge (mm), between the top of the
 #: questions (below the QR code and the sheet code) and the bottom corner markers
 #: (above the receipt strip and the footer).
@@ -976,6 +983,7 @@ def read_stray(
     half = cv2.resize(page, (page.shape[1] // 2, page.shape[0] // 2), interpolation=cv2.INTER_AREA)
     printed = _printed(layout_page, page.shape[:2])[::2, ::2][: half.shape[0], : half.shape[1]]
     inside = _insides(layout_page, page.shape[:2])[::2, ::2][: half.shape[0], : half.shape[1]]
+    near = _near_boxes(inside)
     shifts = _shifts(layout_page, boxes)
     found = []
     scale = PX_PER_MM / 2
@@ -988,8 +996,9 @@ def read_stray(
         dx, dy = (round(v / 2) for v in shifts.get(question, (0, 0)))
         mask = np.roll(printed, (dy, dx), axis=(0, 1))[top:bottom, left:right]
         boxes_inside = np.roll(inside, (dy, dx), axis=(0, 1))[top:bottom, left:right]
+        boxes_near = np.roll(near, (dy, dx), axis=(0, 1))[top:bottom, left:right]
         edges = None if shade is None else shade[top:bottom, left:right]
-        ink = 4 * _stray(band, mask, boxes_inside, edges)  # in full-resolution pixels
+        ink = 4 * _stray(band, mask, boxes_inside, edges, boxes_near)  # full-resolution pixels
         key = {"question": question, "kind": "stray"}
         where = (2 * left, 2 * top, 2 * (right - left), 2 * (bottom - top))
         found.append(Area(key, ink >= STRAY_PX, round(ink / (4 * band.size), 5), where))
@@ -1030,18 +1039,27 @@ def _insides(layout_page: dict, shape: tuple[int, int]) -> np.ndarray:
     return mask
 
 
+def _near_boxes(insides: np.ndarray) -> np.ndarray:
+    """Where a box's mark may overshoot it (``OVERSHOOT_MM`` from its outline), from the
+    boxes' ``insides`` (at 4 px/mm)."""
+    reach = round((INSET_MM + OVERSHOOT_MM) * PX_PER_MM / 2)
+    return cv2.dilate(insides, np.ones((2 * reach + 1, 2 * reach + 1), np.uint8))
+
+
 def _stray(
     band: np.ndarray,
     printed: np.ndarray,
     insides: np.ndarray | None = None,
     shade: np.ndarray | None = None,
+    near: np.ndarray | None = None,
 ) -> int:
     """Pixels of ink in ``band`` (at 4 px/mm) outside ``printed``, in blobs of a pen
     stroke's size. A dark line that runs from one side of the band to the other (a
     crease, a shadow's edge, the paper's edge) is no ink, nor is what it touches, nor
     what runs down the band's left or right end (the paper's edge); nor is a stroke that
-    goes on into a box (``insides``): a tick or cross overshooting its box is its mark; nor
-    the faint seam along a shadow's edge (``shade``: there ink must be ``SHADE_DARK``)."""
+    goes on into a box (``insides``), near it (``near``, ``_near_boxes`` of them): a tick
+    or cross overshooting its box is its mark; nor the faint seam along a shadow's edge
+    (``shade``: there ink must be ``SHADE_DARK``)."""
     # The paper's brightness nearby: a closing wipes out strokes and print (4 mm), and
     # keeps the edge of a shadow where it is.
     height, width = band.shape
@@ -1065,9 +1083,14 @@ def _stray(
         | (stats[:, cv2.CC_STAT_LEFT] + stats[:, cv2.CC_STAT_WIDTH] >= width - 1)
     ) & (stats[:, cv2.CC_STAT_HEIGHT] >= height // 2)
     across |= sides
-    if insides is not None:
-        across[np.unique(labels[insides > 0])] = True
     across[0] = True
+    if insides is not None:
+        # What goes on into a box is its mark near it; further out, the same stroke is
+        # ink beside the boxes (a circle round a label, run together with the outline).
+        into = np.zeros(across.shape, bool)
+        into[np.unique(labels[insides > 0])] = True
+        near = _near_boxes(insides) if near is None else near
+        dark[into[labels] & (near > 0)] = 0
     dark[across[labels]] = 0
     dark[printed > 0] = 0
     # Only then the strips along shadows' edges, where only ink darker than the seam a
