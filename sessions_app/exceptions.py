@@ -164,6 +164,10 @@ INPUT_CODES: dict[str, Promise] = {
     "no_qna_round": _("This session has no round of questions to the panel."),
     # the dossier
     "document_too_large": _("The document is too large (at most 20 MB)."),
+    "document_required": _(
+        "Choose a file (PDF, PNG or JPEG). Is the document on another website? "
+        "Add a link to it instead."
+    ),
     "not_document": _("This file is not a PDF, PNG or JPEG."),
     "summary_required": _("Write a short summary in plain language."),
     "summary_too_long": _("The summary is longer than 1000 characters."),

@@ -6,7 +6,8 @@ promised in a Q&A round is news too, once it is given."""
 
 from __future__ import annotations
 
-from django.contrib.syndication.views import Feed
+from django.contrib.sites.shortcuts import get_current_site
+from django.contrib.syndication.views import Feed, add_domain
 from django.db.models import Q
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
@@ -104,6 +105,11 @@ class ProcessFeed(Feed):
     def get_object(self, request, slug):
         process = get_object_or_404(Process.objects.exclude(state=ProcessState.DRAFT), slug=slug)
         translation.activate(process.language)
+        # Atom ids must be absolute IRIs: made on the host the feed's links are made on
+        # (``Feed.get_feed``), on this request's copy of the process.
+        process.feed_url_base = add_domain(
+            get_current_site(request).domain, process.get_absolute_url(), request.is_secure()
+        )
         return process
 
     def title(self, process):
@@ -166,7 +172,7 @@ class ProcessFeed(Feed):
         return f"{entry.process.get_absolute_url()}#{anchor}"
 
     def item_guid(self, entry):
-        return f"{entry.process.get_absolute_url()}log/{entry.seq}"
+        return f"{entry.process.feed_url_base}log/{entry.seq}"
 
     item_guid_is_permalink = False
 

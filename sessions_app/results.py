@@ -29,6 +29,7 @@ from .models import (
     Response,
     ResponseItem,
     ResponseStatus,
+    SessionState,
     Source,
 )
 
@@ -369,6 +370,13 @@ def _qna(question: Question, options, base: dict) -> dict:
 def paper_provisional(session: LiveSession) -> bool:
     """Results stay provisional while paper forms of the session may still be entered."""
     return session.paper_closed_at is None and session.sheets.exists()
+
+
+def results_final(session_state: str, provisional: bool) -> bool:
+    """Whether results are final, as the council's report, its workbook and the public
+    page say: their session has ended and its paper forms are all in (``provisional``:
+    ``paper_provisional``). Until then answers may still come, from phones or paper."""
+    return session_state == SessionState.ENDED and not provisional
 
 
 def question_results(

@@ -27,6 +27,7 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from reportlab.graphics.charts.barcharts import VerticalBarChart
 from reportlab.graphics.shapes import Circle, Drawing, Line, String
 from reportlab.lib import colors
@@ -60,6 +61,7 @@ from sessions_app.models import (
 from sessions_app.opinion.summary import exported as opinion_exported
 from sessions_app.opinion.summary import group_colour
 from sessions_app.opinion.summary import summary as opinion_summary
+from sessions_app.results import results_final
 from sessions_app.session_report import session_report
 
 from . import data
@@ -257,8 +259,8 @@ class _Session:
 
     @property
     def final(self) -> bool:
-        return self.data["state"] == SessionState.ENDED and not any(
-            result["provisional"] for _n, _part, result in self.questions
+        return results_final(
+            self.data["state"], any(result["provisional"] for _n, _part, result in self.questions)
         )
 
     def status(self) -> str:
@@ -311,7 +313,11 @@ def _story(process: Process, st: dict) -> list:
         for session in waiting:
             story.append(
                 _p(
-                    _("%(title)s (%(when)s): %(count)s questions planned, no answers yet.")
+                    ngettext(
+                        "%(title)s (%(when)s): %(count)s question planned, no answers yet.",
+                        "%(title)s (%(when)s): %(count)s questions planned, no answers yet.",
+                        len(session.questions),
+                    )
                     % {
                         "title": session.data["title"],
                         "when": session.place(),
@@ -867,16 +873,21 @@ def _open_answers(result: dict, st: dict) -> list:
     approved = result["approved"]
     groups = words.grouped_answers(approved)
     erased = sum(1 for answer in approved if not (answer.get("text") or "").strip())
-    said = _(
+    said = ngettext(
+        "%(approved)s answer published; %(pending)s awaiting moderation, %(hidden)s hidden. "
+        "Hidden answers are not printed.",
         "%(approved)s answers published; %(pending)s awaiting moderation, %(hidden)s hidden. "
-        "Hidden answers are not printed."
+        "Hidden answers are not printed.",
+        len(approved),
     ) % {
         "approved": words.number(len(approved)),
         "pending": words.number(result["pending"]),
         "hidden": words.number(result["hidden"]),
     }
     if erased:
-        said += " " + _("%(n)s texts were erased.") % {"n": words.number(erased)}
+        said += " " + ngettext("%(n)s text was erased.", "%(n)s texts were erased.", erased) % {
+            "n": words.number(erased)
+        }
     out = [_p(said, st["small"])]
     if not groups:
         return out
@@ -887,7 +898,11 @@ def _open_answers(result: dict, st: dict) -> list:
     if len(groups) > OPEN_GROUPS:
         out.append(
             _p(
-                _("%(n)s other answers are in the workbook.")
+                ngettext(
+                    "%(n)s other answer is in the workbook.",
+                    "%(n)s other answers are in the workbook.",
+                    sum(c for _t, c in groups[OPEN_GROUPS:]),
+                )
                 % {"n": words.number(sum(c for _t, c in groups[OPEN_GROUPS:]))},
                 st["note"],
             )
@@ -1093,7 +1108,11 @@ def _log(process: Process, st: dict) -> list:
         _p(check, st["body"]),
         Spacer(1, 2 * mm),
         _p(
-            _("%(count)s entries, from %(first)s to %(last)s.")
+            ngettext(
+                "%(count)s entry, from %(first)s to %(last)s.",
+                "%(count)s entries, from %(first)s to %(last)s.",
+                count,
+            )
             % {
                 "count": words.number(count),
                 "first": words.day(first),

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.utils import formats
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from sessions_app.models import QuestionKind
 
@@ -141,15 +142,22 @@ def outcome(part: dict, result: dict) -> str:
         if not asked:
             return _("No questions were asked.")
         answered = sum(1 for a in asked if a["answer"])
-        return _(
-            "%(count)s questions to the panel, %(answered)s answered; most upvoted: "
-            "“%(text)s” (%(votes)s votes)."
-        ) % {
-            "count": number(len(asked)),
-            "answered": number(answered),
-            "text": asked[0]["text"] or _("(text erased)"),
-            "votes": number(asked[0]["votes"]["total"]),
-        }
+        votes = asked[0]["votes"]["total"]
+        return (
+            ngettext(
+                "%(count)s question to the panel, %(answered)s answered;",
+                "%(count)s questions to the panel, %(answered)s answered;",
+                len(asked),
+            )
+            % {"count": number(len(asked)), "answered": number(answered)}
+            + " "
+            + ngettext(
+                "most upvoted: “%(text)s” (%(votes)s vote).",
+                "most upvoted: “%(text)s” (%(votes)s votes).",
+                votes,
+            )
+            % {"text": asked[0]["text"] or _("(text erased)"), "votes": number(votes)}
+        )
     if not answers:
         return _("No answers yet.")
     if kind in (K.SINGLE_CHOICE, K.MULTIPLE_CHOICE):
@@ -163,7 +171,11 @@ def outcome(part: dict, result: dict) -> str:
             "total": number(answers),
         }
     if kind == K.SCALE:
-        return _("Average %(mean)s on a scale from %(min)s to %(max)s (%(count)s answers).") % {
+        return ngettext(
+            "Average %(mean)s on a scale from %(min)s to %(max)s (%(count)s answer).",
+            "Average %(mean)s on a scale from %(min)s to %(max)s (%(count)s answers).",
+            answers,
+        ) % {
             "mean": number(result["mean"]),
             "min": number(part["scale_min"]),
             "max": number(part["scale_max"]),
@@ -173,7 +185,11 @@ def outcome(part: dict, result: dict) -> str:
         leaders = _leaders(result["options"], lambda o: o["borda"]["total"])
         if not leaders:
             return _("Nobody ranked the options.")
-        return _("Ranked highest: %(option)s (average place %(rank)s, %(count)s answers).") % {
+        return ngettext(
+            "Ranked highest: %(option)s (average place %(rank)s, %(count)s answer).",
+            "Ranked highest: %(option)s (average place %(rank)s, %(count)s answers).",
+            answers,
+        ) % {
             "option": _names(leaders),
             "rank": number(leaders[0]["mean_rank"]),
             "count": number(answers),
@@ -182,8 +198,10 @@ def outcome(part: dict, result: dict) -> str:
         leaders = _leaders(result["options"], lambda o: o["points"]["total"])
         if not leaders:
             return _("Nobody shared out the budget.")
-        return _(
-            "Most %(unit)s: %(option)s (on average %(average)s of %(total)s, %(count)s answers)."
+        return ngettext(
+            "Most %(unit)s: %(option)s (on average %(average)s of %(total)s, %(count)s answer).",
+            "Most %(unit)s: %(option)s (on average %(average)s of %(total)s, %(count)s answers).",
+            answers,
         ) % {
             "unit": unit_name(part),
             "option": _names(leaders),
@@ -193,7 +211,10 @@ def outcome(part: dict, result: dict) -> str:
         }
     if kind == K.OPEN_TEXT:
         groups = grouped_answers(result["approved"])
-        said = _("%(count)s answers published.") % {"count": number(len(result["approved"]))}
+        published = len(result["approved"])
+        said = ngettext(
+            "%(count)s answer published.", "%(count)s answers published.", published
+        ) % {"count": number(published)}
         if groups and groups[0][1] > 1:
             said += " " + _("Written most often: “%(text)s” (%(count)s times).") % {
                 "text": groups[0][0],
@@ -203,7 +224,11 @@ def outcome(part: dict, result: dict) -> str:
     top = most_agreed(result["statements"], 1)
     if not top:
         return _("Nobody voted on the statements yet.")
-    return _("Most agreed: “%(text)s” (%(percent)s agree, %(count)s votes).") % {
+    return ngettext(
+        "Most agreed: “%(text)s” (%(percent)s agree, %(count)s vote).",
+        "Most agreed: “%(text)s” (%(percent)s agree, %(count)s votes).",
+        top[0]["votes"],
+    ) % {
         "text": top[0]["text"],
         "percent": percent(statement_share(top[0])["agree"]),
         "count": number(top[0]["votes"]),

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from openpyxl import Workbook
 from openpyxl.chart import BarChart, Reference, ScatterChart, Series
 from openpyxl.utils import get_column_letter
@@ -32,6 +33,7 @@ from sessions_app.models import (
     SessionState,
 )
 from sessions_app.opinion.summary import group_colour
+from sessions_app.results import results_final
 from sessions_app.session_report import session_report
 
 from . import data
@@ -122,10 +124,11 @@ def write(process: Process, stream: BinaryIO) -> None:
         parts = [data.question_part(q) for q in questions]
         results = data.results_part(questions)
         _process_sheet(book, process)
-        _results_sheet(book, parts, results)
+        states = dict(process.sessions.values_list("pk", "state"))
+        _results_sheet(book, parts, results, states)
         for number, (part, result) in enumerate(zip(parts, results, strict=True), start=1):
             if not part["evaluation"]:
-                _question_sheet(book, number, part, result)
+                _question_sheet(book, number, part, result, states[part["session"]])
         for found in data.opinion_maps_part(questions):
             _opinion_sheet(book, parts, found)
         counts = _responses_sheets(book, process, parts)
@@ -156,7 +159,7 @@ def _process_sheet(book: Workbook, process: Process) -> None:
     sheet.row()
     sheet.header(_("Meetings"))
     sheet.filter_at(sheet.rows + 1)
-    sheet.header(_("title"), _("starts at"), _("ends at"), _("venue"), _("mode"), _("state"))
+    sheet.header(_("title"), _("start time"), _("end time"), _("venue"), _("mode"), _("state"))
     for session in process.sessions.all():
         sheet.row(
             session.title,
@@ -172,7 +175,9 @@ def _question_label(number: int, part: dict) -> str:
     return f"{number}. {part['text']}"
 
 
-def _results_sheet(book: Workbook, parts: list[dict], results: list[dict]) -> None:
+def _results_sheet(
+    book: Workbook, parts: list[dict], results: list[dict], states: dict[int, str]
+) -> None:
     names = source_names()
     sheet = Sheet(book, _("Results"), {"A": 50, "B": 36})
     sheet.header(
@@ -187,7 +192,8 @@ def _results_sheet(book: Workbook, parts: list[dict], results: list[dict]) -> No
             continue  # in the session report
         label = _question_label(number, part)
         respondents = result["respondents"]
-        state = _("provisional") if result["provisional"] else _("final")
+        final = results_final(states[part["session"]], result["provisional"])
+        state = _("final") if final else _("provisional")
         sheet.row(
             label,
             _("respondents"),
@@ -200,14 +206,18 @@ def _results_sheet(book: Workbook, parts: list[dict], results: list[dict]) -> No
             sheet.row(label, name, *(counts.get(key) for key in (*SOURCES, "total")), percent, note)
 
 
-def _question_sheet(book: Workbook, number: int, part: dict, result: dict) -> None:
-    """The question, its table by source, and a bar chart of it (stacked by source)."""
+def _question_sheet(book: Workbook, number: int, part: dict, result: dict, state: str) -> None:
+    """The question, its table by source, and a bar chart of it (stacked by source);
+    ``state``: its session's (final as the report has it, ``results.results_final``)."""
     names = source_names()
     sheet = Sheet(book, _("Q%(n)d") % {"n": number}, {"A": 44}, header=3)
     sheet.row(_question_label(number, part), bold=True)
-    sheet.row(
-        _("provisional: paper forms may still be entered") if result["provisional"] else _("final")
-    )
+    if results_final(state, result["provisional"]):
+        sheet.row(_("final"))
+    elif state == SessionState.ENDED:
+        sheet.row(_("provisional: paper forms may still be entered"))
+    else:
+        sheet.row(_("provisional: the session has not ended"))
     first = sheet.header(_("option or value"), *(names[key] for key in (*SOURCES, "total")))
     lines = [
         (name, counts)
@@ -497,7 +507,7 @@ def _session_report_sheet(book: Workbook, process: Process) -> None:
                 )
             sheet.row()
         moderation = found["moderation"]
-        sheet.header(_("moderation"), _("number"))
+        sheet.header(_("moderation"), pgettext("how many", "number"))
         for label, key in (
             (_("statements proposed and approved"), "statements_approved"),
             (_("statements proposed and hidden"), "statements_hidden"),

@@ -15,8 +15,8 @@ class LiveSession(models.Model):
     process = models.ForeignKey("Process", on_delete=models.CASCADE, related_name="sessions")
     position = models.PositiveIntegerField(default=0)
     title = models.CharField(_("title"), max_length=200)
-    starts_at = models.DateTimeField(_("starts at"))
-    ends_at = models.DateTimeField(_("ends at"), null=True, blank=True)
+    starts_at = models.DateTimeField(_("start time"))
+    ends_at = models.DateTimeField(_("end time"), null=True, blank=True)
     venue = models.CharField(_("venue"), max_length=200, blank=True)
     mode = models.CharField(
         _("mode"), max_length=10, choices=SessionMode.choices, default=SessionMode.HYBRID

@@ -13,7 +13,8 @@ The council's decision (``decision_record``) is part of the dossier too: logged 
 process's step of kind decision (``decision_timeline``), and on the public page and in the
 feed from the log.
 
-Error codes (``InputRejected``): ``document_too_large``, ``not_document``, ``summary_required``,
+Error codes (``InputRejected``): ``document_required``, ``document_too_large``,
+``not_document``, ``summary_required``,
 ``summary_too_long``, ``alt_text_required``, ``title_required``, ``invalid_date``,
 ``invalid_kind``, ``invalid_url``, ``unknown_document``, ``decision_in_future``.
 """
@@ -161,6 +162,8 @@ def document_add(
     """Add a document to the dossier. Logged (``dossier.document_added``) with its SHA-256,
     size and content type."""
     _editable(user, process)
+    if not content:
+        raise InputRejected("document_required")
     if len(content) > DOCUMENT_MAX_BYTES:
         raise InputRejected("document_too_large")
     found = next(

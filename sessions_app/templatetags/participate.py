@@ -1,32 +1,53 @@
 """Filters that pre-fill the phone's plain HTML form with the participant's own answer
-(the protocol's answer shapes, see ``sessions_app.answers``)."""
+(the protocol's answer shapes, see ``sessions_app.answers``) or, after the form was
+refused, with its fields as sent (a ``QueryDict``: the names ``answer_from_form`` reads),
+so that the person corrects the answer instead of starting again."""
 
 from django import template
+from django.http import QueryDict
 
 register = template.Library()
 
 
 @register.filter
 def chosen(mine, option_id) -> bool:
+    if isinstance(mine, QueryDict):
+        return str(option_id) in mine.getlist("option") + mine.getlist("options")
     if not isinstance(mine, dict):
         return False
     return mine.get("option") == option_id or option_id in mine.get("options", [])
 
 
 @register.filter
+def value_is(mine, value) -> bool:
+    """Whether a scale's answer is ``value``."""
+    if isinstance(mine, QueryDict):
+        return mine.get("value") == str(value)
+    return isinstance(mine, dict) and mine.get("value") == value
+
+
+@register.filter
 def rank_of(mine, option_id):
+    if isinstance(mine, QueryDict):
+        # As sent, also when two options were given the same place.
+        place = mine.get(f"rank_{option_id}", "")
+        return int(place) if place.isdigit() else ""
     ranking = mine.get("ranking", []) if isinstance(mine, dict) else []
     return ranking.index(option_id) + 1 if option_id in ranking else ""
 
 
 @register.filter
-def amount_of(mine, option_id) -> int:
+def amount_of(mine, option_id) -> int | str:
+    if isinstance(mine, QueryDict):
+        return mine.get(f"amount_{option_id}", "")
     allocation = mine.get("allocation", {}) if isinstance(mine, dict) else {}
     return allocation.get(str(option_id), 0)
 
 
 @register.filter
 def vote_of(mine, statement_id) -> str:
+    if isinstance(mine, QueryDict):
+        return mine.get(f"vote_{statement_id}", "")
     return mine.get(str(statement_id), "") if isinstance(mine, dict) else ""
 
 

@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+import inspect
+from functools import wraps
 from urllib.parse import quote
 
 from django.conf import settings
-from django.http import Http404
+from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.utils import translation
 
@@ -40,3 +42,36 @@ def socket_path(audience: str, code: str) -> str:
     """The path of ``audience``'s websocket for the session with join code ``code`` (one
     of ``config.socket_routes``, which ``realtime.routing`` serves)."""
     return "/" + SOCKET_ROUTES[audience].replace(CODE, quote(code, safe=""))
+
+
+def post_or_back(back):
+    """For a view that takes a POST and shows its outcome at its own address: a GET
+    there (the page reloaded later, a tab restored, the back button) is sent on to
+    ``back(**kwargs)``, the page the form was on, instead of a blank 405. Other methods
+    are refused as ``require_POST`` refuses them."""
+
+    def decorate(view):
+        def elsewhere(request, kwargs):
+            if request.method in ("GET", "HEAD"):
+                return HttpResponseRedirect(back(**kwargs))
+            return HttpResponseNotAllowed(["POST"])
+
+        if inspect.iscoroutinefunction(view):
+
+            @wraps(view)
+            async def wrapped_async(request, *args, **kwargs):
+                if request.method != "POST":
+                    return elsewhere(request, kwargs)
+                return await view(request, *args, **kwargs)
+
+            return wrapped_async
+
+        @wraps(view)
+        def wrapped(request, *args, **kwargs):
+            if request.method != "POST":
+                return elsewhere(request, kwargs)
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorate

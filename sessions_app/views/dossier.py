@@ -105,20 +105,60 @@ def timeline_steps(process: Process, *, today=None) -> list[dict]:
     return steps
 
 
+#: The fields of each of the page's forms, kept as typed when the form is rejected.
+FORM_FIELDS = {
+    "document": ("title", "kind", "date", "summary", "alt_text"),
+    "link": ("title", "url", "date", "summary"),
+    "decision": ("date", "summary", "url"),
+}
+#: The field a rejected form's error concerns (by the error's code), to show it there.
+ERROR_FIELDS = {
+    "document": {
+        "document_required": "file",
+        "not_document": "file",
+        "document_too_large": "file",
+        "title_required": "title",
+        "invalid_kind": "kind",
+        "invalid_date": "date",
+        "summary_required": "summary",
+        "summary_too_long": "summary",
+        "alt_text_required": "alt_text",
+    },
+    "link": {
+        "title_required": "title",
+        "invalid_url": "url",
+        "invalid_date": "date",
+        "summary_required": "summary",
+        "summary_too_long": "summary",
+    },
+    "decision": {
+        "invalid_date": "date",
+        "decision_in_future": "date",
+        "summary_required": "summary",
+        "summary_too_long": "summary",
+        "invalid_url": "url",
+    },
+}
+
+
 @login_required
 @body_limit(dossier.DOCUMENT_MAX_BYTES)
 def dossier_page(request, slug: str):
     """Add a document (with its summary and, for an image, its alternative text) or a
-    link, or take one out. Plain forms; each posts and the page shows the dossier again."""
+    link, record the council's decision, or take an item out. Plain forms: a form that is
+    accepted redirects to the page; one that is rejected shows the page again (status 400)
+    with the error beside its field and what was typed."""
     process = staff_process(request, slug, "design")
+    filled, errors, file_chosen = {}, {}, False
     if request.method == "POST":
         post = request.POST
+        action = post.get("action")
         try:
-            action = post.get("action")
             if action == "document":
                 upload = request.FILES.get("file")
+                file_chosen = upload is not None
                 if upload is None:
-                    raise InputRejected("not_document")
+                    raise InputRejected("document_required")
                 if upload.size > dossier.DOCUMENT_MAX_BYTES:
                     raise InputRejected("document_too_large")
                 dossier.document_add(
@@ -167,15 +207,29 @@ def dossier_page(request, slug: str):
             else:
                 raise InputRejected("invalid_answer")
         except (InputRejected, DesignError) as error:
-            messages.error(request, error.message)
-        return redirect("designer:dossier", slug=process.slug)
+            message = error.message
+            field = ERROR_FIELDS.get(action, {}).get(error.code)
+            if field is None:
+                messages.error(request, message)
+            else:
+                errors = {action: {field: message}}
+            if action in FORM_FIELDS:
+                filled = {action: {name: post.get(name, "") for name in FORM_FIELDS[action]}}
+        else:
+            return redirect("designer:dossier", slug=process.slug)
     context = {
         "process": process,
         "kinds": DocumentKind.choices,
         "today": timezone.localdate(),
+        # A rejected form: what was typed and the error beside its field, by form.
+        "filled": filled,
+        "errors": errors,
+        "file_chosen": file_chosen,
         **dossier_items(process),
     }
-    return render(request, "designer/dossier.html", context)
+    return render(
+        request, "designer/dossier.html", context, status=400 if request.method == "POST" else 200
+    )
 
 
 def _int(value):

@@ -102,12 +102,31 @@ def _console_session(request, slug: str, session_id: int) -> LiveSession:
     )
 
 
+#: The session key of a rejected Q&A answer form, kept for the console's next showing.
+KEPT_ANSWER = "console_kept_answer"
+#: The answer form's field a rejection concerns (by error code), to show the error there.
+ANSWER_ERROR_FIELDS = {"answer_mode": "mode", "answer_text": "text", "answer_due": "due"}
+#: The ways to answer the console's form offers (``written`` is given later, elsewhere).
+ANSWER_FORM_MODES = ("summary", "in_room", "in_writing")
+
+
+def _kept_answer(request, session: LiveSession) -> dict | None:
+    """The answer form rejected on the request before, for this session: taken from the
+    session, so it is shown once."""
+    kept = request.session.get(KEPT_ANSWER)
+    if not isinstance(kept, dict) or kept.get("session") != session.pk:
+        return None
+    del request.session[KEPT_ANSWER]
+    return kept
+
+
 @login_required
 def console(request, slug: str, session_id: int):
     session = _console_session(request, slug, session_id)
     links = join_links(request, session)
     agenda = list(session.questions.order_by("position", "id").prefetch_related("options"))
     provisional = paper_provisional(session)
+    kept = _kept_answer(request, session)
     for question in agenda:
         question.results = question_results(
             question=question, session=session, provisional=provisional
@@ -116,11 +135,16 @@ def console(request, slug: str, session_id: int):
             for asked in question.results["asked"]:
                 due = asked["answer"]["due"] if asked["answer"] else None
                 asked["due_date"] = date.fromisoformat(due) if due else None
+                if kept and kept["question"] == question.pk and kept["asked"] == asked["id"]:
+                    asked["kept"], kept = kept, None
         if question.kind in HAND_KINDS:
             # The counts that stand, so a correction starts from them.
             question.hands = {
                 str(key): count for (_kind, key), count in latest_hand_counts(question).items()
             }
+    if kept:
+        # Its question is no longer listed (merged, hidden): the error alone, at the top.
+        messages.error(request, kept["error"])
     queue = moderation_queue(session)
     # Every waiting text names its question.
     texts = {question.pk: question.text for question in agenda}
@@ -208,7 +232,24 @@ def console_action(request, slug: str, session_id: int):
             console_command, user=request.user, session_id=session.pk, message=message
         )
     except (FacilitationError, AccessDenied, InputRejected) as error:
-        messages.error(request, error.message)
+        if message["command"] == "qna_answer" and message["asked"]:
+            # The console is shown again by a redirect, not at this address (its script
+            # reloads the page and fetches it again), so what was typed waits in the
+            # session for that one showing, with the error beside its field.
+            mode = message["mode"]
+            request.session[KEPT_ANSWER] = {
+                "session": session.pk,
+                "question": message["question"],
+                "asked": message["asked"],
+                "mode": mode if mode in ANSWER_FORM_MODES else "summary",
+                "text": message["text"],
+                "due": message["due"],
+                "field": ANSWER_ERROR_FIELDS.get(error.code),
+                "error": error.message,
+            }
+            anchor = f"#asked-{message['asked']}"
+        else:
+            messages.error(request, error.message)
         if error.code == "paper_waiting":
             # Ask, on the page: close anyway, or leave paper counting open.
             return redirect(

@@ -9,6 +9,7 @@ from datetime import datetime
 
 from django.contrib import messages
 from django.core.cache import cache
+from django.db import transaction
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -175,14 +176,23 @@ def phone(request, code: str):
     participant = _participant(request, session)
     if participant is None:
         return redirect("participate:join", code=session.join_code)
+    return _phone_page(request, session, participant)
+
+
+def _phone_page(request, session, participant, *, sent=None, status: int = 200):
+    """The phone page of ``participant``. ``sent``: a refused plain form, ``(question id,
+    its fields)``, whose question's form is filled in again as it was sent (with its
+    ``Change my answer`` unfolded) instead of with the answer that counts."""
     if not participation.session_accepts_people(session):
         return render(request, "participate/ended.html", {"session": session}, status=410)
     mine = participant_answers(participant)
     questions = _phone_questions(session)
     notes, page_messages = _card_notes(request, {q.pk for q in questions})
     order = "time" if request.GET.get("order") == "time" else "votes"
+    sent_id, sent_fields = sent or (None, None)
     for question in questions:
         question.mine = mine.get(str(question.pk))
+        question.sent = sent_fields if question.pk == sent_id else None
         if question.kind == QuestionKind.QNA:
             _qna_card(question, participant, question.mine or {}, order)
         # The card says the answer counts (and offers to change it) for as long as it
@@ -196,6 +206,9 @@ def phone(request, code: str):
     context = {
         "page_messages": page_messages,
         "messages_in_cards": True,
+        # Shown again at the answer's (POST-only) address: the language form goes back
+        # to the phone page.
+        "language_next": reverse("participate:phone", args=[session.join_code]) if sent else None,
         "session": session,
         "process": session.process,
         "participant": participant,
@@ -219,7 +232,7 @@ def phone(request, code: str):
             ),
         },
     }
-    return render(request, "participate/phone.html", context)
+    return render(request, "participate/phone.html", context, status=status)
 
 
 def _qna_card(question, participant, mine: dict, order: str) -> None:
@@ -260,26 +273,28 @@ def _ask(participant, question, post, form_id: str):
 
 def _submit(participant, question, raws, rules, form_id: str, proposal: str) -> list:
     """The plain form's answers (one per statement voted on) and proposal, counted; the
-    outcomes of the answers. Each answer's client id comes from the form's id."""
+    outcomes of the answers. Each answer's client id comes from the form's id. All or
+    nothing: a refused form is shown again as sent, so none of it may have counted."""
     outcomes = []
-    for index, raw in enumerate(raws):
-        client_id = form_id if len(raws) == 1 else f"{form_id}-{raw.get('statement', index)}"
-        outcomes.append(
-            participation.response_submit(
+    with transaction.atomic():
+        for index, raw in enumerate(raws):
+            client_id = form_id if len(raws) == 1 else f"{form_id}-{raw.get('statement', index)}"
+            outcomes.append(
+                participation.response_submit(
+                    participant=participant,
+                    question_id=question.pk,
+                    answer=raw,
+                    client_id=client_id,
+                    rules=rules,
+                )
+            )
+        if proposal:
+            participation.statement_propose(
                 participant=participant,
                 question_id=question.pk,
-                answer=raw,
-                client_id=client_id,
-                rules=rules,
+                text=proposal,
+                client_id=f"{form_id}-new",
             )
-        )
-    if proposal:
-        participation.statement_propose(
-            participant=participant,
-            question_id=question.pk,
-            text=proposal,
-            client_id=f"{form_id}-new",
-        )
     return outcomes
 
 
@@ -349,11 +364,13 @@ def answer(request, code: str, question_id: int):
         # On the writer thread, as the websocket's answers.
         outcomes = writer.call(_submit, participant, question, raws, rules, form_id, proposal)
     except InputRejected as rejected:
+        # The page again, not a redirect to it: without JavaScript the form would come
+        # back blank (or with the answer that counts), and the person would start again.
         messages.error(
             request, str(ERROR_MESSAGES.get(rejected.code, rejected.code)), extra_tags=card
         )
-        return redirect(
-            reverse("participate:phone", args=[session.join_code]) + f"#question-{question_id}"
+        return _phone_page(
+            request, session, participant, sent=(question_id, request.POST), status=400
         )
     if not outcomes and not proposal:
         messages.info(

@@ -8,6 +8,7 @@ from django.core.paginator import Paginator
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
@@ -108,10 +109,14 @@ def process_log(request, slug):
     for entry in page.object_list:
         entry.words = describe(entry.action)
     entries_url = request.build_absolute_uri(reverse("public:log_entries", args=[process.slug]))
+    head = checkpoints.head_sign(process, fresh=False)
     context = {
         "process": process,
         "page": page,
-        "head": checkpoints.head_sign(process, fresh=False),
+        "head": head,
+        # The signed time is text (as signed, in UTC): as a time, the page writes it as
+        # it writes the entries' times.
+        "head_at": parse_datetime(head.at) if head else None,
         "signing_key": checkpoints.public_key(),
         "log_check": {
             "process": process.slug,
@@ -222,6 +227,9 @@ def receipt_check(request, slug):
                 response["Content-Disposition"] = f'attachment; filename="{name}"'
                 return response
             context["checked"] = checked
+            if checked is not None and checked.head:
+                # The signed time, written as the log page writes it.
+                context["head_at"] = parse_datetime(checked.head["at"])
     return render(request, "public/check.html", context, status=status)
 
 

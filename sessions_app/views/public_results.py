@@ -9,13 +9,15 @@ from __future__ import annotations
 import textwrap
 from collections.abc import Iterable
 from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from sessions_app.models import Moderation, Question, QuestionKind, QuestionState
+from sessions_app.models import Moderation, Question, QuestionKind, QuestionState, SessionState
 from sessions_app.opinion.summary import summary as opinion_summary
+from sessions_app.results import results_final
 from sessions_app.services.opinion import map_refresh
 
 from .strings import opinion_strings
@@ -34,28 +36,37 @@ GAP = 14
 LABEL_CHARS = 36
 
 
+def rounded(value, places: int = 0) -> Decimal:
+    """``value`` to ``places`` decimals, a half up (2.45 to 2.5, 12.5 to 13), from the
+    digits the PDF and the workbook show (``str(2.45)``, not the float's binary value)."""
+    return Decimal(str(value)).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+
+
 def num(value, places: int = 0) -> str:
-    """A number as the page's language writes it (``2,5`` and ``1.234`` in Dutch)."""
+    """A number as the page's language writes it (``2,5`` and ``1.234`` in Dutch),
+    rounded to ``places`` decimals (``rounded``: Django's ``decimal_pos`` alone would cut
+    2.48 to 2,4)."""
     if value is None:
         return "\N{EN DASH}"
-    return number_format(value, decimal_pos=places, force_grouping=True)
+    return number_format(rounded(value, places), decimal_pos=places, force_grouping=True)
 
 
 def amount(value, unit: str) -> str:
-    """A budget amount with its unit: ``€ 1.234`` for a currency sign, ``30 punten``
-    without a unit, else ``12 uur``."""
+    """A budget amount with its unit, in whole units: ``€ 1.234`` for a currency sign,
+    ``30 punten`` without a unit, else ``12 uur``."""
     text = num(value)
     if not unit:
-        # An average (a float) is "points" unless it is exactly one.
-        count = 1 if value == 1 else 2
+        # An average (a float) is "points" unless it shows as exactly one.
+        count = 1 if rounded(value) == 1 else 2
         return ngettext("%(n)s point", "%(n)s points", count) % {"n": text}
     if len(unit) == 1 and not unit.isalnum():
         return f"{unit}\N{NO-BREAK SPACE}{text}"
     return f"{text}\N{NO-BREAK SPACE}{unit}"
 
 
-def _share(part: int, whole: int) -> int | None:
-    return round(100 * part / whole) if whole else None
+def _share(part: int, whole: int) -> float | None:
+    """A percentage, unrounded: ``num`` rounds it (a half up, as everywhere on the page)."""
+    return 100 * part / whole if whole else None
 
 
 def sessions_with_results(questions: list[Question], results: list[dict]) -> list[dict]:
@@ -72,10 +83,12 @@ def question_item(question: Question, result: dict) -> dict:
     for open questions, the answers grouped."""
     kind = question.kind
     respondents = result["respondents"]["total"]
+    ended = question.session.state == SessionState.ENDED
     item = {
         "question": question,
         "kind": kind,
-        "provisional": result["provisional"],
+        "final": results_final(question.session.state, result["provisional"]),
+        "awaiting_paper": ended and result["provisional"],
         "respondents": respondents,
         "chart": None,
         "table": None,
@@ -129,7 +142,7 @@ def _choice(question, result, item) -> None:
                     num(option["percent"], 1) + "%",
                 ],
                 "segments": counts,
-                "value": f"{num(counts['total'])} ({num(round(option['percent']))}%)",
+                "value": f"{num(counts['total'])} ({num(option['percent'])}%)",
             }
         )
     item["facts"].append(_("Most chosen first."))

@@ -31,7 +31,7 @@ from sessions_app.models import (
 from sessions_app.reading.page import PX_PER_MM
 from sessions_app.services import background, paper, reading
 
-from .common import use_process_language
+from .common import post_or_back, use_process_language
 from .paper import (
     facilitated_session,
     printed_questions,
@@ -59,7 +59,7 @@ def _scan_from(request, session: LiveSession, field: str, origin: str) -> FormSc
 
 
 @login_required
-@require_POST
+@post_or_back(lambda session_id: reverse("paper:teller_session", args=[session_id]))
 @body_limit(reading.MAX_FILE_BYTES)
 async def teller_photo(request, session_id: int):
     """A teller's photo of one page: read at once, the outcome shown. Asynchronous, so
@@ -239,7 +239,7 @@ def _read_answers(sheet_reading: SheetReading, questions=None) -> list[dict]:
 
 
 @login_required
-@require_POST
+@post_or_back(lambda reading_id: reverse("paper:teller_home"))
 def reading_confirm(request, reading_id: int):
     """Under double entry: the teller confirms what the reader read (the second entry)."""
     sheet_reading = get_object_or_404(
@@ -365,7 +365,9 @@ def _scan_page(request, session, scan: FormScan, refused: dict | None = None, st
 
 
 @login_required
-@require_POST
+@post_or_back(
+    lambda slug, session_id, scan_id: reverse("paper:scan", args=[slug, session_id, scan_id])
+)
 async def scan_code(request, slug: str, session_id: int, scan_id: int):
     """The sheet code typed for a page of a scan whose QR code could not be read: that
     page read again from the file with it (``reading.page_read_typed_async``, the image

@@ -94,7 +94,7 @@ REASON_WORDS = {
     "handwritten_digits": lambda: _("handwritten numbers: a person reads them"),
     "handwriting": lambda: _("handwriting: a person types it"),
     "stray_ink": lambda: _("ink beside the boxes: a circled answer, a note or a mark"),
-    "blank_in_doubt": lambda: _("no answer read, but a light mark may have been lost"),
+    "blank_in_doubt": lambda: _("a box or answer space that looks empty may hold a light mark"),
     "mark_in_doubt": lambda: _("several marks, and one may be a mark taken back"),
 }
 

@@ -2,7 +2,7 @@
 // when revealed. A text summary goes to an aria-live region, at most every few seconds.
 import { config, connect, el, format } from "./live.js";
 import { opinionSummary, renderOpinion } from "./opinion.js";
-import { askedRow, num, renderResults, summary } from "./results.js";
+import { askedRow, num, renderResults, sentence, summary } from "./results.js";
 
 const cfg = config("presenter-config");
 const s = cfg.strings;
@@ -85,7 +85,7 @@ function render(snapshot) {
   } else if (question.revealed && question.opinion) {
     // A statements question with its opinion map: the map and its lists take the stage.
     resultsNode.replaceChildren(renderOpinion(question.opinion, s));
-    announce(`${question.text}. ${opinionSummary(question.opinion, s)}`, isNew);
+    announce(`${sentence(question.text)} ${opinionSummary(question.opinion, s)}`, isNew);
   } else if (question.revealed && question.results) {
     resultsNode.replaceChildren(renderResults(question, question.results, s));
     announce(summary(question, question.results, s), isNew);
@@ -98,7 +98,7 @@ function render(snapshot) {
       el("p", { class: "help" }, s.hidden),
     ];
     resultsNode.replaceChildren(...lines.filter(Boolean));
-    announce(`${question.text}. ${format(s.answers, { n: num(question.respondents) })}`, isNew);
+    announce(`${sentence(question.text)} ${format(s.answers, { n: num(question.respondents) })}`, isNew);
   }
   fit();
 }

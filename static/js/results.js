@@ -104,11 +104,14 @@ export function askedRow(item, max, s) {
   return row(label, format(s.votes_n, { n: num(item.votes.total) }), bar(item.votes.total, max, item.votes), split(item.votes, s));
 }
 
+// A question as a sentence: "Which colour?" ends its own, "Benches" gets a full stop.
+export function sentence(text) {
+  const trimmed = (text || "").trim();
+  return /[.?!…]$/.test(trimmed) ? trimmed : `${trimmed}.`;
+}
+
 export function summary(question, results, s) {
-  // The question ends its own sentence: "Which colour?" is not followed by a full stop.
-  const text = (question.text || "").trim();
-  const sentence = /[.?!…]$/.test(text) ? text : `${text}.`;
-  const parts = [format(s.summary, { question: sentence, n: num(results.respondents.total) })];
+  const parts = [format(s.summary, { question: sentence(question.text), n: num(results.respondents.total) })];
   if (results.options && (question.kind === "single_choice" || question.kind === "multiple_choice")) {
     parts.push(results.options.map((o) => `${o.text} ${num(o.percent)}%`).join(", "));
   } else if (question.kind === "scale" && results.mean !== null) {

@@ -64,8 +64,8 @@ async def test_organiser_builds_and_publishes_a_process(page, daphne_url, organi
 
     await page.get_by_role("link", name="Bijeenkomst toevoegen").click()
     await page.get_by_label("Titel").fill("Buurtavond")
-    await page.get_by_label("Begint om").fill("2027-02-10T19:30")
-    await page.get_by_label("Eindigt om").fill("2027-02-10T21:00")
+    await page.get_by_label("Begintijd").fill("2027-02-10T19:30")
+    await page.get_by_label("Eindtijd").fill("2027-02-10T21:00")
     await page.get_by_label("Locatie").fill("Buurthuis De Molen")
     await page.get_by_role("button", name="Opslaan").click()
     await expect(page.locator(".session h3")).to_have_text("Buurtavond")

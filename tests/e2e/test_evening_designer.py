@@ -71,6 +71,21 @@ def rows(page):
     return page.locator("[data-option-rows] tr")
 
 
+async def broken_words(table) -> list[str]:
+    """The words of ``table``'s headings that break over two lines (two boxes)."""
+    return await table.evaluate(
+        """(table) => [...table.querySelectorAll('th')].flatMap((th) => {
+          const text = th.firstChild;
+          return [...text.textContent.matchAll(/\\S+/g)].filter((word) => {
+            const range = document.createRange();
+            range.setStart(text, word.index);
+            range.setEnd(text, word.index + word[0].length);
+            return range.getClientRects().length > 1;
+          }).map((word) => word[0]);
+        })"""
+    )
+
+
 async def test_option_rows_are_added_on_the_page(browser, daphne_url, live_session):
     page = await organiser_page(browser, daphne_url)
     slug = live_session.process.slug
@@ -78,6 +93,11 @@ async def test_option_rows_are_added_on_the_page(browser, daphne_url, live_sessi
         f"{daphne_url}/manage/{slug}/sessions/{live_session.pk}/questions/new/?kind=ranking"
     )
     await expect(rows(page)).to_have_count(5)  # a ranking usually has a handful
+    # The headings keep their words whole ("verwijderen", not "verwijdere/n"), wide or narrow.
+    table = page.locator(".options-table")
+    for viewport in ({"width": 1280, "height": 900}, PHONE, DESKTOP):
+        await page.set_viewport_size(viewport)
+        assert await broken_words(table) == [], viewport
     await page.get_by_label("Vraag:", exact=True).fill("Wat eerst?")
     texts = ["Bankjes", "Bomen", "Speeltuin", "Fietsrekken", "Verlichting", "Watertappunt"]
     for index, text in enumerate(texts[:5]):
@@ -259,7 +279,7 @@ async def test_an_empty_draft_shows_no_export_buttons(browser, daphne_url, proce
 
     await page.get_by_role("link", name="Bijeenkomst toevoegen").click()
     await page.get_by_label("Titel").fill("Buurtavond")
-    await page.get_by_label("Begint om").fill("2027-02-10T19:30")
+    await page.get_by_label("Begintijd").fill("2027-02-10T19:30")
     await page.get_by_role("button", name="Opslaan").click()
     await expect(page.locator("button[name=format]")).to_have_count(0)  # still nothing to count
     await expect(page.locator(".export-later")).to_be_visible()
@@ -308,10 +328,10 @@ async def test_validation_messages_are_sentences(browser, daphne_url, live_sessi
 
     # The session form: the end before the start.
     await page.goto(f"{daphne_url}/manage/{slug}/sessions/{live_session.pk}/edit/")
-    await page.get_by_label("Eindigt om").fill("2027-01-15T18:00")
+    await page.get_by_label("Eindtijd").fill("2027-01-15T18:00")
     await page.get_by_role("button", name="Opslaan").click()
     await expect(page.locator(".errorlist li").first).to_have_text(
-        re.compile(r"^Eindigt om moet na het begin liggen\.$")
+        re.compile(r"^Eindtijd moet na het begin liggen\.$")
     )
     await page.context.close()
 

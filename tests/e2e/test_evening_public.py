@@ -11,7 +11,7 @@ from playwright.async_api import expect
 
 from tests.e2e.screens import screenshot
 from tests.e2e.test_live_session import no_axe_violations
-from tests.sessions_app.test_evening_public import BENCHES, build_evening
+from tests.sessions_app.test_evening_public import BENCHES, LONG_ADDRESS, build_evening
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -125,6 +125,8 @@ async def test_the_public_page_fits_a_phone_and_works_without_javascript(
     await bare.context.close()
     page = await _open(browser, url, width=390, height=844)
     await expect(page.locator("#results svg.chart").first).to_be_visible()
+    # An answer with a long address breaks inside the page rather than widen it.
+    await expect(page.locator(".grouped-answers li", has_text=LONG_ADDRESS)).to_be_visible()
     await _no_overflow(page)
     # The chart's text stays readable on a phone: drawn at least 13 px high.
     size = await page.locator("#results svg.chart .chart-label").first.evaluate(

@@ -86,6 +86,9 @@ async def test_a_live_question_with_phones_presenter_and_console(browser, daphne
     await console.keyboard.press("o")
     await expect(presenter.locator("#stage-question")).to_have_text(question.text)
     await expect(presenter.locator("#stage-state")).to_have_text("open")
+    # The screen reader's line: the question ends its own sentence ("…bankjes? Antwoorden"
+    # with no full stop after the question mark).
+    await expect(presenter.locator("#stage-summary")).to_have_text(f"{question.text} Antwoorden: 0")
 
     # The phones with JavaScript get the question by themselves and answer over the socket.
     await expect(phone_one.get_by_role("heading", name=question.text)).to_be_visible()

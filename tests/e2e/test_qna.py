@@ -182,9 +182,9 @@ async def test_a_question_round_from_phones_and_paper_to_the_public_page(
     # The clerk records the answer; the round closes; the public page shows it.
     await console.reload()
     answer = console.locator(f"#asked-{build}")
-    await answer.get_by_label("Samenvatting (bij een samenvatting)").fill(
-        "In het voorjaar van 2028."
-    )
+    await answer.get_by_label(
+        "Samenvatting van het antwoord (alleen als u “samenvatting” kiest)"
+    ).fill("In het voorjaar van 2028.")
     await answer.get_by_role("button", name="Antwoord vastleggen").click()
     await expect(console.locator(f"#asked-{build}")).to_contain_text("In het voorjaar van 2028.")
     await (

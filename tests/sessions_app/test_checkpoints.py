@@ -5,6 +5,7 @@ receipt checked on the public page and offline against an export."""
 import copy
 import io
 import json
+import re
 
 import pytest
 from django.core.management import call_command
@@ -190,6 +191,8 @@ def test_a_receipt_is_checked_on_the_public_page(hall, client):
     assert page.status_code == 200
     assert "Your answer is in the log" in text and "counts in the published total" in text
     assert "Included in the signed log" in text
+    # The signed time as a date, the signed text itself in the markup.
+    assert re.search(r'signed <time datetime="\d{4}-\d\d-\d\dT[\d:.]+Z">\d+ \w+ \d{4} ', text)
     # The answer changes: the first receipt says a later answer counts instead.
     second = _answer(phone, q["scale"], {"value": 5})
     assert (

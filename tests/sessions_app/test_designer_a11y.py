@@ -65,3 +65,20 @@ def test_the_process_levels_error_is_linked_to_its_radios(staff, live_session):
     )
     assert '<div class="field-errors" id="level-errors">' in group
     assert group.count('type="radio"') == group.count('aria-invalid="true"') > 1
+
+
+def test_the_logs_details_read_as_json(staff, live_session):
+    """An entry's details as the exported log writes them: ``true``, ``null`` and double
+    quotes, not Python's ``True``, ``None`` and single quotes."""
+    from sessions_app.services.log import log_append
+
+    log_append(
+        process=live_session.process,
+        action="session.opened",
+        actor="test",
+        data={"late": True, "reason": None, "note": "it's"},
+    )
+    html = staff.get(reverse("designer:process_log", args=[live_session.process.slug]))
+    html = html.content.decode()
+    assert "&quot;late&quot;: true" in html and "&quot;reason&quot;: null" in html
+    assert "True" not in html and "None" not in html

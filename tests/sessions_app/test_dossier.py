@@ -206,3 +206,129 @@ def test_the_evidence_check_binds_the_dossier_to_the_log(published, organiser):
     assert rows_verify(process=published) is None
     dossier.document_path(document).write_bytes(PDF + b"% changed\n")
     assert rows_verify(process=published).field == "file"
+
+
+def _page_post(client, published, organiser, data):
+    client.cookies["django_language"] = "en"
+    client.force_login(organiser)
+    return client.post(reverse("designer:dossier", args=[published.slug]), data)
+
+
+def test_a_rejected_document_shows_the_page_again_with_what_was_typed(client, published, organiser):
+    upload = io.BytesIO(b"# Notities\n")
+    upload.name = "notities.md"
+    response = _page_post(
+        client,
+        published,
+        organiser,
+        {
+            "action": "document",
+            "file": upload,
+            "title": "Plan & <tekening>",
+            "kind": "budget",
+            "date": "2027-01-10",
+            "summary": "Het plein\nkost 2,4 miljoen euro.",
+            "alt_text": "Een kaart van het plein",
+        },
+    )
+    page = response.content.decode()
+    assert response.status_code == 400
+    assert 'id="doc-file-error"' in page and "This file is not a PDF, PNG or JPEG." in page
+    assert 'value="Plan &amp; &lt;tekening&gt;"' in page
+    assert '<option value="budget" selected>' in page
+    assert 'value="2027-01-10"' in page
+    assert ">Het plein\nkost 2,4 miljoen euro.</textarea>" in page
+    assert 'value="Een kaart van het plein"' in page
+    assert DossierDocument.objects.count() == 0
+    assert not LogEntry.objects.filter(action="dossier.document_added").exists()
+
+
+def test_a_document_without_a_file_asks_for_a_file_or_a_link(client, published, organiser):
+    response = _page_post(
+        client,
+        published,
+        organiser,
+        {"action": "document", "title": "Begroting", "kind": "budget", "date": "2027-01-10"},
+    )
+    page = response.content.decode()
+    assert response.status_code == 400
+    assert "Choose a file (PDF, PNG or JPEG)" in page and "Add a link to it instead." in page
+    assert "is not a PDF" not in page
+    assert 'value="Begroting"' in page and 'value="2027-01-10"' in page
+    assert DossierDocument.objects.count() == 0
+
+
+def test_a_rejected_field_keeps_the_file_choice_asked_again(client, published, organiser):
+    response = _page_post(
+        client,
+        published,
+        organiser,
+        {
+            "action": "document",
+            "file": io.BytesIO(PDF),
+            "title": "Begroting",
+            "kind": "budget",
+            "date": "2027-01-10",
+            "summary": "   ",
+        },
+    )
+    page = response.content.decode()
+    assert response.status_code == 400
+    assert 'id="doc-summary-error"' in page and "Write a short summary" in page
+    assert "Choose the file again" in page
+    assert 'value="Begroting"' in page
+    assert DossierDocument.objects.count() == 0
+
+
+def test_a_rejected_link_shows_the_page_again_with_what_was_typed(client, published, organiser):
+    response = _page_post(
+        client,
+        published,
+        organiser,
+        {
+            "action": "link",
+            "title": "Besluit van de raad",
+            "url": "raad.example.nl/besluit",
+            "date": "2027-01-10",
+            "summary": "De raad stemde in.",
+        },
+    )
+    page = response.content.decode()
+    assert response.status_code == 400
+    assert 'id="link-url-error"' in page and "starts with https:// or http://" in page
+    assert 'value="Besluit van de raad"' in page and 'value="raad.example.nl/besluit"' in page
+    assert ">De raad stemde in.</textarea>" in page and 'value="2027-01-10"' in page
+    assert DossierLink.objects.count() == 0
+    assert not LogEntry.objects.filter(action="dossier.link_added").exists()
+
+
+def test_a_decision_in_the_future_keeps_its_summary(client, published, organiser):
+    response = _page_post(
+        client,
+        published,
+        organiser,
+        {"action": "decision", "date": "2999-01-01", "summary": "De raad stemde in."},
+    )
+    page = response.content.decode()
+    assert response.status_code == 400
+    assert 'id="decision-date-error"' in page and "not in the future" in page
+    assert ">De raad stemde in.</textarea>" in page and 'value="2999-01-01"' in page
+    assert not LogEntry.objects.filter(action="process.decided").exists()
+
+
+def test_an_accepted_form_still_redirects(client, published, organiser):
+    response = _page_post(
+        client,
+        published,
+        organiser,
+        {
+            "action": "link",
+            "title": "Besluit",
+            "url": "https://raad.example.nl/besluit",
+            "date": "2027-01-10",
+            "summary": "De raad stemde in.",
+        },
+    )
+    assert response.status_code == 302
+    assert response["Location"] == reverse("designer:dossier", args=[published.slug])
+    assert DossierLink.objects.count() == 1

@@ -204,4 +204,4 @@ def test_a_rule_message_on_a_field_names_the_field_in_dutch(client_for, organise
     with translation.override("nl"):
         response = client_for(organiser).post(url, data, HTTP_ACCEPT_LANGUAGE="nl")
     assert response.status_code == 200
-    assert response.context["form"].errors["ends_at"] == ["Eindigt om moet na het begin liggen."]
+    assert response.context["form"].errors["ends_at"] == ["Eindtijd moet na het begin liggen."]

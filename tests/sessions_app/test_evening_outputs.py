@@ -251,3 +251,17 @@ def test_every_sheet_prints_one_page_wide_with_frozen_headers_and_filters(town_h
     # The print titles reach the file as each sheet's Print_Titles name.
     assert "Print_Titles" in book["Antwoorden"].defined_names or book["Antwoorden"].print_titles
     assert len(questions) == sum(1 for n in book.sheetnames if re.fullmatch(r"V\d+", n))
+
+
+def test_report_sentences_say_one_in_the_singular():
+    """ "1 antwoord gepubliceerd", not "1 antwoorden": counts go through ngettext."""
+    from sessions_app.models import QuestionKind
+
+    one = {"respondents": {"total": 1}, "approved": [{"text": "Meer groen."}]}
+    two = {"respondents": {"total": 2}, "approved": [{"text": "Meer groen."}, {"text": "Bankjes"}]}
+    part = {"kind": QuestionKind.OPEN_TEXT}
+    with translation.override("nl"):
+        assert report_text.outcome(part, one) == "1 antwoord gepubliceerd."
+        assert report_text.outcome(part, two) == "2 antwoorden gepubliceerd."
+    with translation.override("en"):
+        assert report_text.outcome(part, one) == "1 answer published."

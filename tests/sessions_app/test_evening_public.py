@@ -12,7 +12,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.urls import reverse
 from django.utils import translation
+from freezegun import freeze_time
 
+from sessions_app import checkpoints
 from sessions_app.logchain import canonical_json, verify_chain
 from sessions_app.models import LogEntry, Response
 from sessions_app.services import facilitation
@@ -22,7 +24,7 @@ from sessions_app.services.processes import process_publish
 from sessions_app.services.questions import question_create
 from sessions_app.specs import OptionSpec
 from sessions_app.views import public as public_views
-from sessions_app.views.public_results import amount, grouped_answers
+from sessions_app.views.public_results import amount, grouped_answers, num
 from tests.conftest import question_spec, session_spec
 from tests.statement_votes import vote_all
 
@@ -30,6 +32,11 @@ pytestmark = pytest.mark.django_db
 
 AMS = ZoneInfo("Europe/Amsterdam")
 BENCHES = "Welke kleur krijgen de nieuwe bankjes?"
+#: A long address in an answer: it must break rather than widen a phone's page.
+LONG_ADDRESS = (
+    "https://www.example.org/plannen/stationsplein/herinrichting-bomen-en-bankjes-2027-"
+    "concept-versie-3-definitief.pdf"
+)
 _ids = count(1)
 
 
@@ -114,7 +121,7 @@ def build_evening(process, first, organiser):
             q["budget"],
             {"allocation": {str(spend["Speeltuin"]): park, str(spend["Café-terras"]): terrace}},
         )
-    texts = ["Meer groen", "Een bankje", "meer  groen", "Meer groen", "Schaduw"]
+    texts = ["Meer groen", "Een bankje", "meer  groen", "Meer groen", f"Schaduw: {LONG_ADDRESS}"]
     for text in texts:
         result = _answer(first, q["text"], {"text": text})
         facilitation.response_moderate(
@@ -198,6 +205,74 @@ def test_plain_words_and_dutch_numbers_instead_of_method_names(client, evening):
     assert "1.5" not in ranking.split("<svg")[0] + ranking.split("</svg>")[1]
     budget = _card(results, q["budget"])
     assert "€\N{NO-BREAK SPACE}50" in budget  # the average per person, with the unit
+    # Bomen and Ideeën-muur: places 2, 3, 1, 3 and 3, 2, 3, 1, on average 2.25 (as the PDF
+    # has it), here to one decimal a half up: 2,3 (not cut to 2,2).
+    assert ranking.count("gemiddeld op plaats 2,3 van 3") >= 2  # table, chart description
+    assert "2,2" not in ranking
+
+
+def test_numbers_are_rounded_to_the_nearest_a_half_up():
+    """The page writes fewer decimals than the PDF and the workbook (2,48 there): rounded
+    a half up from the digits they show, never cut off."""
+    with translation.override("nl"):
+        assert num(2.48, 1) == "2,5"  # a ranking's average place
+        assert num(3.65, 1) == "3,7"  # a scale's average
+        assert (num(32.39, 1), num(13.26, 1)) == ("32,4", "13,3")  # budget averages
+        assert (num(28.7), num(6.74), num(12.5)) == ("29", "7", "13")
+        assert (num(2.44, 1), num(2.25, 1), num(0.05, 1)) == ("2,4", "2,3", "0,1")
+        assert num(1234.5) == "1.235" and num(4) == "4" and num(75.0, 1) == "75,0"
+        assert num(None) == "\N{EN DASH}"
+        assert amount(28.7, "").startswith("29 ") and amount(6.74, "").startswith("7 ")
+        assert amount(0.96, "") == amount(1, "")  # shown as 1: "1 punt", singular
+        assert amount(1234.5, "€") == "€\N{NO-BREAK SPACE}1.235"
+
+
+def test_shown_results_stay_provisional_until_the_session_has_ended(
+    client, process, live_session, organiser
+):
+    """Final as the council report has it: the session ended and its paper is in. An open
+    question whose results the console shows is still being answered on phones."""
+    question = question_create(
+        user=organiser,
+        session=live_session,
+        spec=question_spec("open_text", text="Wat mist u op het plein?"),
+    )
+    process_publish(user=organiser, process=process)
+    facilitation.question_open(user=organiser, question=question)
+    for text in ("Meer groen", "Schaduw"):
+        response = _answer(live_session, question, {"text": text})
+        facilitation.response_moderate(
+            user=organiser,
+            response=Response.objects.get(pk=response.response_id),
+            decision="approve",
+        )
+    facilitation.question_reveal(user=organiser, question=question, revealed=True)
+    with translation.override("nl"):
+        final = translation.gettext("Final.")
+        in_progress = translation.gettext("Still in progress: these results are provisional.")
+    card = _card(_results(client, process), question)
+    assert in_progress in card and final not in card
+    assert "2 deelnemers" in card or "2 participants" in card
+    facilitation.session_end(user=organiser, session=live_session)
+    card = _card(_results(client, process), question)
+    assert final in card and "voorlopig" not in card.lower()
+
+
+def test_an_ended_session_with_paper_still_to_enter_says_so(
+    client, paper_session, printed, organiser
+):
+    """An ended session whose printed forms may still come in: provisional for that."""
+    session, q = paper_session
+    printed(1)
+    process_publish(user=organiser, process=session.process)
+    facilitation.question_open(user=organiser, question=q["choice"])
+    facilitation.question_reveal(user=organiser, question=q["choice"], revealed=True)
+    facilitation.session_end(user=organiser, session=session)
+    with translation.override("nl"):
+        paper = translation.gettext("Provisional: paper forms may still be entered.")
+        final = translation.gettext("Final.")
+    card = _card(_results(client, session.process), q["choice"])
+    assert paper in card and final not in card
 
 
 def test_every_chart_is_an_svg_image_with_a_name_and_a_table_beside_it(client, evening):
@@ -283,6 +358,23 @@ def test_the_log_page_describes_each_entry_and_keeps_the_code(client, evening):
     config = json.loads(re.search(r'id="log-check-config"[^>]*>(.*?)</script>', text, re.S)[1])
     assert config["seq"] == process.log_seq and config["head"] == process.log_head
     assert config["process"] == process.slug
+
+
+def test_the_signed_head_is_dated_as_the_entries_are(client, paper_session, organiser):
+    """The checkpoint's time in words and in the installation's time zone, like every
+    entry's; the time as signed stays on the page for machines."""
+    process = paper_session[0].process
+    process_publish(user=organiser, process=process)
+    with freeze_time("2026-12-06T08:07:56.864193Z"):
+        head = checkpoints.head_sign(process)
+    assert head.at == "2026-12-06T08:07:56.864193Z"
+    page = client.get(reverse("public:log", args=[process.slug]), HTTP_ACCEPT_LANGUAGE="nl")
+    section = page.content.decode().split('id="head-title"')[1].split("</section>")[0]
+    # 08:07 UTC is 09:07 in Amsterdam in December; "6 december 2026" in Dutch.
+    assert '<time datetime="2026-12-06T08:07:56.864193Z">6 december 2026 09:07:56</time>' in (
+        section
+    )
+    assert "(UTC)" not in section
 
 
 def test_the_log_json_pages_through_entries_that_verify(client, evening, monkeypatch):

@@ -1,13 +1,17 @@
 """Joining, the phone's plain forms, the presenter, the join page and the console, over
 HTTP: everything a phone without JavaScript or a facilitator without a socket meets."""
 
+import re
+
+import lxml.html
 import pytest
 from django.urls import reverse
 
 from sessions_app.cookies import cookie_name
-from sessions_app.models import LogEntry, Participant, Response, ResponseStatus, Role
+from sessions_app.models import LogEntry, Option, Participant, Response, ResponseStatus, Role
 from sessions_app.services.facilitation import question_open, session_end
-from sessions_app.services.processes import process_publish
+from sessions_app.services.processes import panel_replace, process_publish
+from sessions_app.specs import PanelMemberSpec
 
 pytestmark = pytest.mark.django_db
 
@@ -335,3 +339,201 @@ def test_plain_form_answers_are_rate_limited(client, running, monkeypatch):
     ]
     assert "Too many messages at once" in pages[-1]
     assert Response.objects.filter(question=choice).count() == 3
+
+
+# --- a refused plain form comes back as it was sent ---------------------------------------
+
+
+@pytest.fixture
+def agenda(organiser, live_session, make_question):
+    """An open question of each kind a phone answers with the plain form."""
+    panel_replace(
+        user=organiser, process=live_session.process, panel=[PanelMemberSpec("Anna Bakker")]
+    )
+    questions = {
+        kind: make_question(kind)
+        for kind in ("multiple_choice", "ranking", "budget", "scale", "open_text")
+    }
+    questions["statements"] = make_question("statements", participants_may_add=True)
+    questions["qna"] = make_question("qna", qna_names=True, panel=["Anna Bakker"])
+    process_publish(user=organiser, process=live_session.process)
+    for question in questions.values():
+        question_open(user=organiser, question=question)
+    live_session.refresh_from_db()
+    return live_session, questions
+
+
+def send_form(client, session, question, data, form=""):
+    """Post ``question``'s plain form (``form="-ask"``: a Q&A round's form to ask the
+    panel); the response and its page, parsed (none after a redirect)."""
+    page = client.get(reverse("participate:phone", args=[session.join_code])).content.decode()
+    own = re.escape(f"-{question.pk}{form}")
+    sent_id = re.search(rf'name="form_id" value="([0-9a-f]+{own})"', page).group(1)
+    response = client.post(
+        reverse("participate:answer", args=[session.join_code, question.pk]),
+        {**data, "form_id": sent_id},
+    )
+    page = lxml.html.fromstring(response.content.decode()) if response.content else None
+    return response, page
+
+
+def refusal_in_card(page, question) -> str:
+    """The card's error, checked to be said in the card's live region and to take the
+    focus; its text."""
+    status = page.get_element_by_id(f"status-{question.pk}")
+    assert (status.get("role"), status.get("aria-live")) == ("status", "polite")
+    [error] = status.xpath(".//p[contains(@class, 'is-error')]")
+    assert error.get("tabindex") == "-1" and "autofocus" in error.attrib
+    assert len(page.xpath("//*[@autofocus]")) == 1
+    return " ".join(error.text_content().split())
+
+
+def counts() -> tuple[int, int, int]:
+    return Response.objects.count(), LogEntry.objects.count(), Option.objects.count()
+
+
+def nothing_stored(before) -> bool:
+    return counts() == before
+
+
+def test_too_many_choices_come_back_ticked(client, agenda):
+    session, questions = agenda
+    choice = questions["multiple_choice"]  # at most 2
+    join(client, session)
+    before = counts()
+    ticked = [str(o.pk) for o in choice.options.all()]
+    response, page = send_form(client, session, choice, {"options": ticked})
+    assert response.status_code == 400
+    assert refusal_in_card(page, choice) == "You chose more options than allowed."
+    card = page.get_element_by_id(f"question-{choice.pk}")
+    assert sorted(card.xpath(".//input[@name='options'][@checked]/@value")) == sorted(ticked)
+    assert nothing_stored(before)
+    # The page lives at the form's address, which takes posts only: its links lead back.
+    phone_url = reverse("participate:phone", args=[session.join_code])
+    assert page.xpath("//form[@class='language-form']//input[@name='next']/@value") == [phone_url]
+    assert f'<a class="button wide" href="{phone_url}">' in response.content.decode()
+
+
+def test_the_same_place_twice_comes_back_as_placed(client, agenda):
+    session, questions = agenda
+    ranking = questions["ranking"]
+    join(client, session)
+    before = counts()
+    green, market, bikes = (ranking.options.get(text=t) for t in ("Groen", "Markt", "Fietsen"))
+    places = {green.pk: "1", market.pk: "1", bikes.pk: "2"}
+    response, page = send_form(
+        client, session, ranking, {f"rank_{pk}": place for pk, place in places.items()}
+    )
+    assert response.status_code == 400
+    assert refusal_in_card(page, ranking) == (
+        "Give each option a different place, starting at 1, without gaps."
+    )
+    card = page.get_element_by_id(f"question-{ranking.pk}")
+    shown = {
+        pk: card.xpath(f".//select[@name='rank_{pk}']/option[@selected]/@value") for pk in places
+    }
+    assert shown == {pk: [place] for pk, place in places.items()}
+    assert nothing_stored(before)
+
+
+def test_a_budget_that_does_not_add_up_comes_back_with_its_amounts(client, agenda):
+    session, questions = agenda
+    budget = questions["budget"]  # 100 points
+    join(client, session)
+    before = counts()
+    green, market, bikes = (budget.options.get(text=t) for t in ("Groen", "Markt", "Fietsen"))
+    amounts = {green.pk: "50", market.pk: "30", bikes.pk: "10"}
+    response, page = send_form(
+        client, session, budget, {f"amount_{pk}": amount for pk, amount in amounts.items()}
+    )
+    assert response.status_code == 400
+    assert refusal_in_card(page, budget) == "The points must add up exactly to the total."
+    card = page.get_element_by_id(f"question-{budget.pk}")
+    shown = {pk: card.xpath(f".//input[@name='amount_{pk}']/@value") for pk in amounts}
+    assert shown == {pk: [amount] for pk, amount in amounts.items()}
+    assert nothing_stored(before)
+
+
+def test_a_refused_change_unfolds_the_form_as_sent_and_the_next_send_counts(client, agenda):
+    session, questions = agenda
+    choice = questions["multiple_choice"]
+    join(client, session)
+    green, market, bikes = (choice.options.get(text=t) for t in ("Groen", "Markt", "Fietsen"))
+    send_form(client, session, choice, {"options": [green.pk]})
+    before = counts()
+    response, page = send_form(
+        client, session, choice, {"options": [market.pk, bikes.pk, green.pk]}
+    )
+    assert response.status_code == 400
+    card = page.get_element_by_id(f"question-{choice.pk}")
+    # The answer that counts is still confirmed; the change is unfolded, as sent.
+    assert "Your answer: Groen" in " ".join(card.text_content().split())
+    [details] = card.xpath(".//details[contains(@class, 'change-answer')]")
+    assert details.get("open") is not None
+    assert len(card.xpath(".//input[@name='options'][@checked]")) == 3
+    assert nothing_stored(before)
+    # Corrected from the page shown again, the answer counts.
+    form_id = card.xpath(".//input[@name='form_id']/@value")[0]
+    url = reverse("participate:answer", args=[session.join_code, choice.pk])
+    response = client.post(url, {"options": [market.pk, bikes.pk], "form_id": form_id})
+    assert response.status_code == 302
+    counted = Response.objects.get(question=choice, status=ResponseStatus.COUNTED)
+    assert {i.option_id for i in counted.items.all()} == {market.pk, bikes.pk}
+
+
+def test_every_kind_of_refused_form_keeps_what_was_sent(client, agenda):
+    session, questions = agenda
+    join(client, session)
+    before = counts()
+
+    # A scale's value (refused here for its form's id, as a form that was tampered with).
+    scale = questions["scale"]
+    response = client.post(
+        reverse("participate:answer", args=[session.join_code, scale.pk]),
+        {"value": "4", "form_id": "not an id"},
+    )
+    assert response.status_code == 400
+    card = lxml.html.fromstring(response.content.decode()).get_element_by_id(f"question-{scale.pk}")
+    assert card.xpath(".//input[@name='value'][@checked]/@value") == ["4"]
+
+    text = questions["open_text"]  # at most 300 characters
+    typed = "Meer bomen langs de Markt. " * 12
+    response, page = send_form(client, session, text, {"text": typed})
+    assert response.status_code == 400
+    assert refusal_in_card(page, text) == "The text is longer than allowed."
+    assert page.get_element_by_id(f"q{text.pk}-text").text == typed
+
+    statements = questions["statements"]
+    first = statements.options.order_by("pk").first()
+    long_statement = "Meer schaduw op het plein. " * 20  # over 500 characters
+    response, _page = send_form(client, session, statements, {f"vote_{first.pk}": "disagree"})
+    assert response.status_code == 302  # counted
+    before = counts()
+    response, page = send_form(
+        client,
+        session,
+        statements,
+        {f"vote_{first.pk}": "agree", "new_statement": long_statement},
+    )
+    assert response.status_code == 400
+    assert page.get_element_by_id(f"q{statements.pk}-new").text == long_statement
+    assert page.get_element_by_id(f"q{statements.pk}-s{first.pk}-agree").get("checked") is not None
+
+    qna = questions["qna"]  # at most 300 characters, names allowed
+    member = qna.panel.get()
+    asked = "Wanneer komen de bomen? " * 15
+    response, page = send_form(
+        client,
+        session,
+        qna,
+        {"ask_text": asked, "display_name": "Piet", "panel_member": str(member.pk)},
+        form="-ask",
+    )
+    assert response.status_code == 400
+    assert refusal_in_card(page, qna) == "The text is longer than allowed."
+    assert page.get_element_by_id(f"q{qna.pk}-ask").text == asked
+    assert page.get_element_by_id(f"q{qna.pk}-name").get("value") == "Piet"
+    assert page.xpath(f"//select[@id='q{qna.pk}-member']/option[@selected]/@value") == [
+        str(member.pk)
+    ]
+    assert nothing_stored(before)

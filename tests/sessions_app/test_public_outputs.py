@@ -2,6 +2,7 @@
 browsable log and an Atom feed, all without an account."""
 
 import datetime
+import re
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -105,6 +106,13 @@ def test_the_feed_is_valid_atom_with_the_process_news(client, held):
         for required in ("id", "title", "updated", "link"):
             assert entry.find(f"{ATOM}{required}") is not None
     assert len({e.find(f"{ATOM}id").text for e in entries}) == len(entries)
+    # Atom ids are absolute IRIs, on the host the links are on.
+    base = f"http://testserver{process.get_absolute_url()}"
+    for entry in entries:
+        assert re.fullmatch(rf"{re.escape(base)}log/\d+", entry.find(f"{ATOM}id").text)
+        assert entry.find(f"{ATOM}link").get("href").startswith(base)
+    seqs = {int(e.find(f"{ATOM}id").text.rsplit("/", 1)[1]) for e in entries}
+    assert seqs <= set(process.log_entries.values_list("seq", flat=True))
     # In the process's language (Dutch), newest first.
     assert titles[0] == "Wat er met de inbreng is gedaan: overgenomen"
     assert f"Uitkomsten gepubliceerd: {q['choice'].text}" in titles

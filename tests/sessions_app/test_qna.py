@@ -408,3 +408,25 @@ def test_the_panel_keeps_members_who_were_addressed(round_, phones, organiser, p
         ("Nieuw", ""),
     ]
     assert entry(process, "process.panel_edited").data["after"][1] == {"name": "Nieuw", "role": ""}
+
+
+def test_the_ended_sessions_summary_counts_questions_asked_not_answers(
+    round_, phones, organiser, live_session, client
+):
+    """A Q&A round takes questions, not answers: the console's summary and the session
+    report say how many were asked, not "0 answers" under its own title twice."""
+    from django.urls import reverse
+
+    question = round_(qna_premoderate=False)
+    ask(phones[0], question, "Komt er een zebrapad?", "ask-id-0101")
+    ask(phones[1], question, "Blijven de bomen staan?", "ask-id-0102")
+    facilitation.session_end(user=organiser, session=live_session)
+    client.force_login(organiser)
+    client.cookies["django_language"] = "en"
+    slug = live_session.process.slug
+    console = client.get(reverse("live:console", args=[slug, live_session.pk])).content.decode()
+    assert f"{question.text}: 2 questions asked." in console
+    summary = console.split('class="table compact summary-questions"')[1].split("</table>")[0]
+    assert question.text not in summary
+    report = client.get(reverse("designer:session_report", args=[slug, live_session.pk]))
+    assert f"{question.text}: 2 questions asked." in report.content.decode()

@@ -348,3 +348,69 @@ def test_every_staff_and_public_page_shows_a_round_with_questions(client, round_
         assert response.status_code == 200, url
     edit = client.get(reverse("designer:question_edit", args=[slug, question.pk])).content
     assert b'data-kinds="qna"' in edit and b"Wethouder De Vries" in edit
+
+
+def test_a_rejected_answer_form_comes_back_as_typed_without_javascript(
+    client, round_, make_user, grant
+):
+    session, question = round_
+    phone = participation.participant_join(session=session, via="room")
+    asked, _ = qna.qna_ask(
+        participant=phone,
+        question_id=question.pk,
+        text="Komt er een zebrapad?",
+        client_id="ask-0000009",
+    )
+    facilitator = make_user("fenna")
+    grant(session.process, facilitator, Role.FACILITATOR)
+    client.force_login(facilitator)
+    console = reverse("live:console", args=[session.process.slug, session.pk])
+    action = reverse("live:console_action", args=[session.process.slug, session.pk])
+    response = client.post(
+        action,
+        {
+            "command": "qna_answer",
+            "question": question.pk,
+            "asked": asked.pk,
+            "mode": "in_writing",
+            "text": "Wij sturen u de cijfers & <tekeningen>.",
+            "due": "",
+            "form_id": "answer-form-0002",
+        },
+    )
+    # Redirected to the console itself (its script reloads that address), at the question.
+    assert response.status_code == 302
+    assert response["Location"] == f"{console}#asked-{asked.pk}"
+    page = client.get(console).content.decode()
+    assert f'id="answer-due-error-{asked.pk}"' in page
+    assert "Give the date by which the written answer will be given." in page
+    assert f'aria-describedby="answer-due-error-{asked.pk}" autofocus' in page
+    assert ">Wij sturen u de cijfers &amp; &lt;tekeningen&gt;.</textarea>" in page
+    assert 'value="in_writing" checked' in page and 'value="summary" checked' not in page
+    assert PanelAnswer.objects.count() == 0
+    assert not LogEntry.objects.filter(action="qna.answered").exists()
+    # Kept for one showing only: the next one is a fresh form.
+    page = client.get(console).content.decode()
+    assert "Wij sturen u de cijfers" not in page and "Give the date by which" not in page
+    assert 'value="summary" checked' in page
+
+
+def test_the_answer_summary_has_its_own_label_apart_from_the_choices(client, round_, organiser):
+    session, question = round_
+    phone = participation.participant_join(session=session, via="room")
+    asked, _ = qna.qna_ask(
+        participant=phone,
+        question_id=question.pk,
+        text="Komt er een zebrapad?",
+        client_id="ask-0000009",
+    )
+    client.force_login(organiser)
+    page = client.get(reverse("live:console", args=[session.process.slug, session.pk]))
+    form = page.content.decode().split('class="qna-answer-form"', 1)[1].split("</form>", 1)[0]
+    choices = form.split('<div class="radio-row">', 1)[1].split("</div>", 1)[0]
+    assert choices.count('type="radio"') == 3 and "<textarea" not in choices
+    assert re.search(
+        rf'<div class="field"><label for="answer-text-{asked.pk}">'
+        r"Summary of the answer \(only when “summary” is chosen\)</label>\s*<textarea",
+        form,
+    )

@@ -108,6 +108,19 @@ def test_a_file_that_is_no_photo_gets_a_clear_reason(client, paper_session, tell
     assert not FormScan.objects.exists()
 
 
+def test_a_result_page_opened_again_goes_back_to_its_form(client, paper_session, teller):
+    """The photo's outcome and a confirmation are shown at addresses that take a POST: a
+    tab restored or reloaded later lands on the page the form was on, not a blank 405."""
+    session, _q = paper_session
+    client.force_login(teller)
+    photo = client.get(reverse("paper:teller_photo", args=[session.pk]))
+    assert photo.status_code == 302
+    assert photo["Location"] == reverse("paper:teller_session", args=[session.pk])
+    confirm = client.get(reverse("paper:reading_confirm", args=[1]))
+    assert confirm.status_code == 302 and confirm["Location"] == reverse("paper:teller_home")
+    assert client.put(reverse("paper:teller_photo", args=[session.pk])).status_code == 405
+
+
 def test_a_stranger_cannot_upload(client, paper_session, make_user):
     session, _q = paper_session
     client.force_login(make_user("sam"))

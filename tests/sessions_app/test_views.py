@@ -123,7 +123,7 @@ def test_session_end_before_start_is_refused(client_for, organiser, process):
         },
     )
     assert response.status_code == 200
-    assert response.context["form"].errors["ends_at"] == ["Ends at must be after the start."]
+    assert response.context["form"].errors["ends_at"] == ["End time must be after the start."]
     assert not process.sessions.exists()
 
 

@@ -297,3 +297,32 @@ def test_an_empty_table_still_carries_its_filter_on_the_heading(
         assert book[name].auto_filter.ref.startswith("A1:"), name
     assert book["V1"].auto_filter.ref.startswith("A3:")
     assert book["Integriteit"].auto_filter.ref is None
+
+
+def test_results_are_final_once_the_session_has_ended_and_paper_is_in(
+    workbook, organiser, tmp_path
+):
+    """Final as the report and the public page have it: the session has ended and its
+    paper forms are in. While it runs the workbook says provisional, paper or not."""
+    from sessions_app.services.reconciliation import paper_close
+
+    book, session, _questions = workbook
+
+    def states(found):
+        return (
+            rows(found["V1"])[1][0],
+            {r[8] for r in rows(found["Uitkomsten"]) if r[1] == "deelnemers"},
+        )
+
+    def exported(name):
+        path = tmp_path / name
+        call_command("export_results", session.process.slug, "--format", "xlsx", "-o", str(path))
+        return load_workbook(path)
+
+    assert states(book) == ("voorlopig: de bijeenkomst is nog niet afgelopen", {"voorlopig"})
+    facilitation.session_end(user=organiser, session=session)
+    paper = "voorlopig: er kunnen nog papieren formulieren worden ingevoerd"
+    assert states(exported("ended.xlsx")) == (paper, {"voorlopig"})
+    session.refresh_from_db()
+    paper_close(user=organiser, session=session, reopen=False)
+    assert states(exported("closed.xlsx")) == ("definitief", {"definitief"})
