@@ -257,14 +257,23 @@ SCRIBBLE_LEAVES = 5
 #: is no stroke: of the 197 empty boxes with a trace in sharp pictures on seeds 2 to 4
 #: of the realistic set, a third were crossed once (a ring touching the halo of the
 #: box's own outline, or something beside it), and the only ones crossed twice or more
-#: lay under a shadow's edge (in doubt already).
-TRACE_LEAVES_DARK, TRACE_LEAVES = 0.1, 2
+#: lay under a shadow's edge (in doubt already). The faint ink is a dip along the ring,
+#: darker than the paper on both sides of it within ``VALLEY_MM``: what a shadow's edge
+#: leaves on the flattened page is a step, dark on one side only, and no stroke (it
+#: had sent a shadowed ranking of seed 1 to a person).
+TRACE_LEAVES_DARK, TRACE_LEAVES, VALLEY_MM = 0.1, 2, 2.0
 
 
-def leaves(page: np.ndarray, found: tuple[int, int, int, int], dark: float = RUN_DARK) -> int:
+def leaves(
+    page: np.ndarray,
+    found: tuple[int, int, int, int],
+    dark: float = RUN_DARK,
+    valley: bool = False,
+) -> int:
     """How often ink crosses each of the rings ``LEAVES_MM`` outside the box (darker than
-    the paper by ``dark``): the smaller of the two counts. A ring that is ink all
-    round (a box filled in past its outline) or that leaves the page counts 0."""
+    the paper by ``dark``; with ``valley``, darker than the paper on both sides of it
+    along the ring, ``VALLEY_MM``): the smaller of the two counts. A ring that is ink
+    all round (a box filled in past its outline) or that leaves the page counts 0."""
     x, y, w, h = found
     ring = round(1.5 * PX_PER_MM)
     around = page[max(0, y - ring) : y + h + ring, max(0, x - ring) : x + w + ring]
@@ -283,7 +292,16 @@ def leaves(page: np.ndarray, found: tuple[int, int, int, int], dark: float = RUN
         ys = np.concatenate(
             [np.full(across.size, y0), down, np.full(across.size, y1), down[::-1] + 1]
         )
-        ink = (paper - page[ys, xs].astype(np.float32)) / paper > dark
+        values = page[ys, xs].astype(np.float32)
+        if valley:
+            # The brightest paper before and after each point along the ring (it wraps).
+            k = round(VALLEY_MM * PX_PER_MM)
+            wrapped = np.concatenate([values[-k:], values, values[:k]])
+            brightest = np.lib.stride_tricks.sliding_window_view(wrapped, k + 1).max(axis=1)
+            base = np.maximum(np.minimum(brightest[: values.size], brightest[k:]), 1.0)
+            ink = (base - values) / base > dark
+        else:
+            ink = (paper - values) / paper > dark
         if ink.all() or not ink.any():
             counts.append(0)
             continue
@@ -421,7 +439,10 @@ def edge_width(page: np.ndarray, found: list[tuple[int, int, int, int]]) -> floa
 def _passes_by(page: np.ndarray, found: tuple[int, int, int, int]) -> bool:
     """Whether the ink of an empty box's trace runs on out of the box (``leaves``): a
     pressed stroke once, or a faint one across both rings ``TRACE_LEAVES`` times."""
-    return leaves(page, found) > 0 or leaves(page, found, TRACE_LEAVES_DARK) >= TRACE_LEAVES
+    return (
+        leaves(page, found) > 0
+        or leaves(page, found, TRACE_LEAVES_DARK, valley=True) >= TRACE_LEAVES
+    )
 
 
 def _faded(strong: float, faint: float, sharp: bool = True) -> bool:

@@ -161,3 +161,25 @@ def test_the_quick_percentile_is_numpys(q):
         assert percentile(values, q) == pytest.approx(float(np.percentile(values, q)))
         floats = rng.random(shape).astype(np.float32)
         assert percentile(floats, q) == pytest.approx(float(np.percentile(floats, q)), rel=1e-6)
+
+
+def test_a_faint_stroke_crosses_the_rings_round_a_box_and_a_shadows_step_does_not():
+    """``leaves`` in the faint ink (``valley``): a light stroke across a box's corner is a
+    dip along the rings round the box, twice; the step a shadow's edge leaves on the
+    flattened page is dark on one side only, and is no stroke."""
+    import cv2
+
+    from sessions_app.reading.marks import TRACE_LEAVES, TRACE_LEAVES_DARK, leaves
+    from sessions_app.reading.page import PX_PER_MM
+
+    size, box = 200, (80, 80, 40, 40)  # a 5 mm box at 8 px/mm
+    paper = np.full((size, size), 235, np.uint8)
+    cv2.rectangle(paper, (80, 80), (119, 119), 40, 2)
+    stroke = paper.copy()  # light pencil, 0.13 dark, across the lower right corner
+    cv2.line(stroke, (95, 140), (140, 95), 205, round(0.4 * PX_PER_MM))
+    step = paper.copy()  # a shadow's edge through the same corner, 0.13 darker below it
+    below = np.fromfunction(lambda r, c: r + c > 235, (size, size))
+    step[below & (step > 100)] = 205
+    assert leaves(stroke, box, TRACE_LEAVES_DARK, valley=True) >= TRACE_LEAVES
+    assert leaves(step, box, TRACE_LEAVES_DARK) >= 1  # ink against the paper around
+    assert leaves(step, box, TRACE_LEAVES_DARK, valley=True) == 0
