@@ -445,6 +445,45 @@ def evidence_verify(
     return report, rows_verify(process=process, expected=e)
 
 
+def export_rows_verify(data: dict) -> RowProblem | None:
+    """The first answer or show-of-hands count of an export (the open data's
+    ``responses`` and ``hand_counts``) that does not match the export's own log, or None:
+    results recounted from rows changed together with them still match the log only if
+    the rows do. Written texts are checked against their commitments apart
+    (``texts_check``); the export's log must hold its chain (``verify_chain``)."""
+    e = expected_from(
+        (entry["seq"], entry["actor"], entry["action"], entry["data"])
+        for entry in data.get("log", [])
+    )
+    responses = data.get("responses", [])
+    rows = (
+        (
+            r["id"],
+            r["question"],
+            r["participant"],
+            r["source"],
+            r["statement"],
+            r["number"],
+            r["text"],
+            r["status"],
+            r["moderation"] or "",
+            r["sheet"],
+        )
+        for r in responses
+    )
+    items = {r["id"]: {tuple(item) for item in r["items"]} for r in responses}
+    problem = _responses_check(rows, items, e)
+    if problem is not None:
+        return problem
+    return _hands_check(
+        (
+            (h["id"], h["option"], h["scale_value"], h["count"], h["replaces"])
+            for h in data.get("hand_counts", [])
+        ),
+        e,
+    )
+
+
 def _sqlite_time(stored: str) -> str:
     """A time as SQLite keeps it (``YYYY-MM-DD HH:MM:SS[.ffffff]``, UTC) in the chain's
     form (``format_time``)."""
@@ -468,11 +507,26 @@ def _text_of(texts: dict, commitment: str) -> str | None:
 
 
 def _responses(process: Process, e: _Expected, texts: dict) -> RowProblem | None:
-    items = _items_of(process)
     by_response_text = {row[4]: row for row in texts.values() if row[4] and row[8] == TextKind.TEXT}
+    rows = Response.objects.filter(question__session__process=process).order_by("id")
+
+    def text_check(pk, seq, text, wanted):
+        return _text_check(pk, seq, text, wanted, texts, by_response_text)
+
+    return _responses_check(
+        rows.values_list(*RESPONSE_FIELDS).iterator(chunk_size=2000),
+        _items_of(process),
+        e,
+        text_check,
+    )
+
+
+def _responses_check(rows, items: dict, e: _Expected, text_check=None) -> RowProblem | None:
+    """``rows`` (``RESPONSE_FIELDS``, in id order) against the log replayed (``e``);
+    ``items``: each row's (option, value) pairs by id; ``text_check(pk, seq, text,
+    wanted)``: a written text's problem, if any (None: texts are not looked at here)."""
     seen = set()
     imported = []
-    rows = Response.objects.filter(question__session__process=process).order_by("id")
     for (
         pk,
         question,
@@ -484,7 +538,7 @@ def _responses(process: Process, e: _Expected, texts: dict) -> RowProblem | None
         status,
         moderation,
         sheet,
-    ) in rows.values_list(*RESPONSE_FIELDS).iterator(chunk_size=2000):
+    ) in rows:
         logged = e.answers.get(pk)
         mine = frozenset(items.get(pk, ()))
         if logged is None:
@@ -522,7 +576,7 @@ def _responses(process: Process, e: _Expected, texts: dict) -> RowProblem | None
             return differs(
                 "items", [list(i) for i in sorted(mine)], [list(i) for i in sorted(want_items)]
             )
-        problem = _text_check(pk, logged.seq, text, want_text, texts, by_response_text)
+        problem = None if text_check is None else text_check(pk, logged.seq, text, want_text)
         if problem is not None:
             return problem
         want_status, status_seq = e.status.get(pk, (S.COUNTED, logged.seq))
@@ -625,12 +679,19 @@ def _entries_check(process: Process, e: _Expected, texts: dict) -> RowProblem | 
 
 
 def _hands(process: Process, e: _Expected, texts: dict) -> RowProblem | None:
-    seen = set()
-    for pk, option, value, count, replaces in (
+    return _hands_check(
         HandCount.objects.filter(question__session__process=process)
         .order_by("id")
-        .values_list("id", "option_id", "scale_value", "count", "replaces_id")
-    ):
+        .values_list("id", "option_id", "scale_value", "count", "replaces_id"),
+        e,
+    )
+
+
+def _hands_check(rows, e: _Expected) -> RowProblem | None:
+    """Show-of-hands ``rows`` (id, option, scale value, count, the count it replaces)
+    against the log replayed (``e``)."""
+    seen = set()
+    for pk, option, value, count, replaces in rows:
         if pk not in e.hands:
             return RowProblem("hand_count", pk, None, "not_logged")
         seen.add(pk)

@@ -226,6 +226,49 @@ def test_a_tampered_export_fails_and_names_the_place(town_hall, tmp_path, tamper
     assert verify(data, tmp_path).startswith("OK")  # the untouched file still verifies
 
 
+def test_answers_and_results_changed_together_no_longer_match_the_log(town_hall, tmp_path):
+    """Results recounted from changed rows agree with them; the rows no longer agree
+    with the log entries that made them. A vote moved from one option to another, and a
+    show of hands raised, each with its published results recounted, fail, and the
+    problem names the row."""
+    from sessions_app.exports.recount import recount_question
+
+    session, questions = town_hall
+    data, _path = export_of(session.process, tmp_path)
+    choice = questions["choice"].pk
+
+    def recounted(changed, question_id):
+        counted = [
+            r
+            for r in changed["responses"]
+            if r["question"] == question_id and r["status"] == "counted"
+        ]
+        hands = [h for h in changed["hand_counts"] if h["question"] == question_id]
+        question = next(q for q in changed["questions"] if q["id"] == question_id)
+        result = next(r for r in changed["results"] if r["question"] == question_id)
+        result.update(recount_question(question, counted, hands))
+        assert recount(changed) == []  # the results agree with the changed rows
+        return changed
+
+    moved = copy.deepcopy(data)
+    response = next(
+        r
+        for r in moved["responses"]
+        if r["question"] == choice and r["status"] == "counted" and r["source"] != "paper"
+    )
+    options = [o["id"] for o in next(q for q in moved["questions"] if q["id"] == choice)["options"]]
+    response["items"] = [[next(o for o in options if o != response["items"][0][0]), 1]]
+    outcome = verify(recounted(moved, choice), tmp_path)
+    assert outcome.startswith("FAILED")
+    assert f"answer {response['id']} (log entry" in outcome and "(items: stored" in outcome
+    raised = copy.deepcopy(data)
+    hand = raised["hand_counts"][-1]
+    hand["count"] += 5
+    outcome = verify(recounted(raised, hand["question"]), tmp_path)
+    assert outcome.startswith("FAILED") and f"hand count {hand['id']} (log entry" in outcome
+    assert verify(data, tmp_path).startswith("OK")
+
+
 def test_a_file_that_is_not_an_export_is_refused_clearly(tmp_path):
     path = tmp_path / "other.json"
     path.write_text('{"format": "inspraak.process/1"}', encoding="utf-8")

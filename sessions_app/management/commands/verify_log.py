@@ -347,6 +347,18 @@ class Command(TranslatedCommand):
             problems.append(
                 _("the responses or results cannot be read (%(error)s)") % {"error": error}
             )
+        if report.ok:
+            # The rows the results are recounted from, against the log that made them:
+            # rows and results changed together recount fine, but no longer match it.
+            try:
+                row = binding.export_rows_verify(data)
+            except (KeyError, TypeError, ValueError) as error:
+                problems.append(
+                    _("the responses or results cannot be read (%(error)s)") % {"error": error}
+                )
+            else:
+                if row is not None:
+                    problems.append(binding.describe(row))
         if problems:
             for problem in problems:
                 self.stderr.write(
