@@ -282,6 +282,12 @@ def _panel_answer(answer: PanelAnswer | None, today) -> dict | None:
     }
 
 
+def panel_answered(answer: dict | None) -> bool:
+    """Whether a question asked to the panel has its answer (``_panel_answer``): a
+    written answer only promised, by its due date, is not one yet."""
+    return bool(answer) and answer["mode"] != PanelAnswerMode.IN_WRITING
+
+
 def _qna(question: Question, options, base: dict) -> dict:
     """A Q&A round: each shown asked question with its upvotes split by source (a person
     who upvoted two merged questions counts once), the hands counted for a paper

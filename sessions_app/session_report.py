@@ -179,6 +179,7 @@ def session_report(session: LiveSession, *, notes: bool = False) -> dict:
         "provisional": provisional,
         "turnout": {**counts, "phones": phones, "people": people},
         "shares": {
+            "room": _percent(counts["room"], people),
             "phones": _percent(phones, people),
             "paper": _percent(counts["paper"], people),
             "in_room": _percent(counts["room"] + counts["paper"], people),

@@ -10,6 +10,8 @@ from django.utils.translation import gettext as _
 from sessions_app.models import QuestionKind
 from sessions_app.results import SOURCES
 
+from .report_text import number
+
 __all__ = ["SOURCES", "answer_note", "result_lines", "source_names"]
 
 NONE = "\N{EN DASH}"  # no value (nobody ranked it, nobody gave points)
@@ -56,13 +58,13 @@ def result_lines(part: dict, result: dict):
             yield option["text"], option["counts"], option["percent"], ""
     elif kind == QuestionKind.SCALE:
         for line in result["distribution"]:
-            yield str(line["value"]), line["counts"], None, ""
+            yield line["value"], line["counts"], None, ""  # a number, as Excel should read it
         yield _("mean"), {"total": result["mean"]}, None, ""
         yield _("median"), {"total": result["median"]}, None, ""
     elif kind == QuestionKind.RANKING:
         for option in result["options"]:
             note = _("mean rank %(rank)s; ranked by %(n)d; first choice of %(first)d") % {
-                "rank": option["mean_rank"] if option["mean_rank"] is not None else NONE,
+                "rank": number(option["mean_rank"]) if option["mean_rank"] is not None else NONE,
                 "n": option["ranked_by"],
                 "first": option["first_choices"],
             }
@@ -70,8 +72,8 @@ def result_lines(part: dict, result: dict):
     elif kind == QuestionKind.BUDGET:
         for option in result["options"]:
             note = _("average %(average)s of %(total)s") % {
-                "average": option["average"] if option["average"] is not None else NONE,
-                "total": result["total_points"],
+                "average": number(option["average"]) if option["average"] is not None else NONE,
+                "total": number(result["total_points"]),
             }
             yield option["text"], option["points"], None, _("points") + "; " + note
     elif kind == QuestionKind.STATEMENTS:

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from sessions_app.models import QuestionKind
+from sessions_app.results import panel_answered
 
 K = QuestionKind
 
@@ -141,7 +142,7 @@ def outcome(part: dict, result: dict) -> str:
         asked = result["asked"]
         if not asked:
             return _("No questions were asked.")
-        answered = sum(1 for a in asked if a["answer"])
+        answered = sum(1 for a in asked if panel_answered(a["answer"]))
         votes = asked[0]["votes"]["total"]
         return (
             ngettext(

@@ -347,17 +347,21 @@ def _opinion_sheet(book: Workbook, parts: list[dict], found: dict) -> None:
     sheet.ws.add_chart(chart, "J2")
 
 
-def _answer_text(response: dict, options: dict[int, str], kind: str = "") -> str:
+def _answer_text(response: dict, options: dict[int, str], kind: str = "") -> str | int:
+    """A response in words: options by name (with their place or points where those
+    count), a vote, or a scale's value as a number (a cell Excel reads as one)."""
     if response["statement"] is not None and kind == QuestionKind.QNA:
         vote = _("upvote") if response["number"] == 1 else _("upvote withdrawn")
         return f"{options.get(response['statement'], response['statement'])}: {vote}"
     if response["statement"] is not None:
         vote = {1: _("agree"), -1: _("disagree"), 0: _("pass")}.get(response["number"], "")
         return f"{options.get(response['statement'], response['statement'])}: {vote}"
+    if response["items"] and kind in (QuestionKind.SINGLE_CHOICE, QuestionKind.MULTIPLE_CHOICE):
+        return "; ".join(str(options.get(o, o)) for o, _value in response["items"])
     if response["items"]:
         return "; ".join(f"{options.get(o, o)} = {v}" for o, v in response["items"])
     if response["number"] is not None:
-        return str(response["number"])
+        return response["number"]
     return response["text"]
 
 
@@ -487,8 +491,11 @@ def _session_report_sheet(book: Workbook, process: Process) -> None:
         sheet.row(
             _("people"), *(turnout[k] for k in ("room", "remote", "paper", "people", "hands"))
         )
-        sheet.row(_("share of the people (%)"), None, shares["remote"], shares["paper"])
-        sheet.row(_("in the room, phones and paper (%)"), shares["in_room"])
+        sheet.row(_("share of the people (%)"), shares["room"], shares["remote"], shares["paper"])
+        sheet.row()
+        sheet.header(_("share of the people"), _("percent"))
+        sheet.row(_("phones"), shares["phones"])
+        sheet.row(_("in the room, phones and paper"), shares["in_room"])
         sheet.row()
         if found["questions"]:
             sheet.header(

@@ -17,7 +17,7 @@ from django.utils.translation import ngettext
 
 from sessions_app.models import Moderation, Question, QuestionKind, QuestionState, SessionState
 from sessions_app.opinion.summary import summary as opinion_summary
-from sessions_app.results import results_final
+from sessions_app.results import panel_answered, results_final
 from sessions_app.services.opinion import map_refresh
 
 from .strings import opinion_strings
@@ -327,7 +327,7 @@ def _qna(question, result, item) -> None:
         }
         for a in result["asked"]
     ]
-    answered = sum(1 for a in result["asked"] if a["answer"])
+    answered = sum(1 for a in result["asked"] if panel_answered(a["answer"]))
     item["facts"].append(
         ngettext(
             "%(n)s question was asked to the panel; %(answered)s answered.",

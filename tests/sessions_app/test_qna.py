@@ -333,7 +333,18 @@ def test_the_panels_answers_and_an_overdue_written_promise(
         "due": yesterday.isoformat(),
         "overdue": True,
     }
+
+    def said() -> str:  # the report's sentence (and the public page's count)
+        from django.utils import translation
+
+        from sessions_app.exports.report_text import outcome
+
+        with translation.override("en"):
+            return outcome({"kind": "qna"}, question_results(question=question))
+
+    assert "2 questions to the panel, 1 answered;" in said()  # a promise is no answer yet
     qna.qna_answer(user=organiser, asked=other, mode="written", text="Ongeveer 2,4 miljoen euro.")
+    assert "2 questions to the panel, 2 answered;" in said()
     answer = shown(question)
     assert {a["id"]: a["answer"]["mode"] for a in answer}[other.pk] == "written"
     assert not {a["id"]: a["answer"]["overdue"] for a in answer}[other.pk]

@@ -164,7 +164,13 @@ def test_the_report_counts_turnout_drop_off_and_the_evaluation(evening):
         "phones": 4,
         "people": 6,
     }
-    assert report["shares"] == {"phones": 66.7, "paper": 33.3, "in_room": 83.3, "remote": 16.7}
+    assert report["shares"] == {
+        "room": 50.0,
+        "phones": 66.7,
+        "paper": 33.3,
+        "in_room": 83.3,
+        "remote": 16.7,
+    }
     first, second = report["questions"]  # the evaluation is not among them
     assert first["respondents"] == {
         "room": 3,
@@ -243,6 +249,11 @@ def test_the_workbook_has_the_session_report_and_no_evaluation_in_the_results(ev
     rows = [r for r in book["Session report"].iter_rows(values_only=True)]
     people = next(r for r in rows if r[0] == "people")
     assert people[1:6] == (3, 1, 2, 6, 9)
+    # Each share under its own heading: room, elsewhere, paper; then phones, in the room.
+    share = next(r for r in rows if r[0] == "share of the people (%)")
+    assert share[1:4] == (50.0, 16.7, 33.3)
+    assert next(r for r in rows if r[0] == "phones")[1] == 66.7
+    assert next(r for r in rows if r[0] == "in the room, phones and paper")[1] == 83.3
     drop = next(r for r in rows if r[0] and str(r[0]).startswith("2. "))
     assert drop[5] == 3 and drop[6] == -12 and drop[7] == 20
     clear = rows.index(

@@ -2,6 +2,7 @@
 result function, formula-like text must stay text, times must be local."""
 
 import datetime
+import re
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -326,3 +327,25 @@ def test_results_are_final_once_the_session_has_ended_and_paper_is_in(
     session.refresh_from_db()
     paper_close(user=organiser, session=session, reopen=False)
     assert states(exported("closed.xlsx")) == ("definitief", {"definitief"})
+
+
+def test_numbers_are_numbers_and_decimals_are_dutch(workbook):
+    """A scale's values are numbers in their cells (Excel flags numbers stored as text),
+    a scale answer too; a decimal in a note is written as the process's language writes
+    it (1,67 in Dutch, not 1.67); a choice names its option without "= 1"."""
+    book, _session, questions = workbook
+    table = rows(book["Uitkomsten"])
+    scale = questions["scale"]
+    values = [r[1] for r in table if r[0] and r[0].endswith(scale.text)][1:6]
+    assert values == [1, 2, 3, 4, 5]
+    ranking = questions["ranking"]
+    notes = [r[8] for r in table if r[0] and r[0].endswith(ranking.text)]
+    places = [n for n in notes if n and "gemiddelde plaats" in n]
+    assert any(re.search(r"gemiddelde plaats \d+,\d", n) for n in places)
+    assert not any(re.search(r"gemiddelde plaats \d+\.\d", n) for n in places)
+    answers = [r[4] for r in rows(book["Antwoorden"])[1:]]
+    assert any(isinstance(v, int) for v in answers)  # the scale's answers
+    assert not any(isinstance(v, str) and v.isdigit() for v in answers)
+    chosen = set(questions["choice"].options.values_list("text", flat=True))
+    assert chosen & set(answers)  # an option by its name
+    assert not {f"{text} = 1" for text in chosen} & set(answers)

@@ -54,7 +54,7 @@ def demo_design(today) -> dict:
         "promise": (
             "Het college gebruikt de uitkomst als advies voor het ontwerp. In het "
             "raadsvoorstel staat per vraag wat er met de inbreng is gedaan; waar het "
-            "college afwijkt, legt het uit waarom. Het budget (2,4 miljoen euro) en de "
+            "college afwijkt, legt het uit waarom. Het budget (2,6 miljoen euro) en de "
             "ligging van de bushaltes liggen al vast."
         ),
         "decision_maker": "Gemeenteraad van Zuiderhaven",
