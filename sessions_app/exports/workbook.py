@@ -269,7 +269,14 @@ def _opinion_sheet(book: Workbook, parts: list[dict], found: dict) -> None:
         sheet.row(_("Group %(name)s") % {"name": group["name"]}, group["size"], *group["center"])
     sheet.row()
     sheet.header(
-        _("group"), _("statement"), _("vote"), _("rate"), _("others' rate"), "z", _("z (vs others)")
+        _("group"),
+        _("statement"),
+        _("vote"),
+        # Smoothed, as docs/opinion-map.md defines it: not the plain share of the votes.
+        _("smoothed rate"),
+        _("others' smoothed rate"),
+        "z",
+        _("z (vs others)"),
     )
     for group in found["groups"]:
         for rep in group["representative"]:
