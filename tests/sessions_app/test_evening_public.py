@@ -358,6 +358,11 @@ def test_the_log_page_describes_each_entry_and_keeps_the_code(client, evening):
     config = json.loads(re.search(r'id="log-check-config"[^>]*>(.*?)</script>', text, re.S)[1])
     assert config["seq"] == process.log_seq and config["head"] == process.log_head
     assert config["process"] == process.slug
+    # Who: a phone as a participant with its pseudonymous id, never the stored code.
+    counted = LogEntry.objects.filter(process=process, action="response.counted").first()
+    public_id = counted.actor.removeprefix("participant:")
+    assert f"deelnemer <code>{public_id}</code>" in text
+    assert f">{counted.actor}<" not in text and f"<td>{counted.actor}</td>" not in text
 
 
 def test_the_signed_head_is_dated_as_the_entries_are(client, paper_session, organiser):
