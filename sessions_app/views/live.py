@@ -12,7 +12,6 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
 
 from printables.qr import qr_svg
 from sessions_app import writer
@@ -28,7 +27,13 @@ from sessions_app.services.facilitation import (
 from sessions_app.services.hands import HAND_KINDS, hands_rule_applies
 
 from . import public_results
-from .common import absolute_url, socket_path, staff_process, use_process_language
+from .common import (
+    absolute_url,
+    post_or_back,
+    socket_path,
+    staff_process,
+    use_process_language,
+)
 from .participate import join_links, session_or_404
 from .strings import console_strings, presenter_strings, results_strings
 
@@ -102,31 +107,59 @@ def _console_session(request, slug: str, session_id: int) -> LiveSession:
     )
 
 
-#: The session key of a rejected Q&A answer form, kept for the console's next showing.
-KEPT_ANSWER = "console_kept_answer"
 #: The answer form's field a rejection concerns (by error code), to show the error there.
 ANSWER_ERROR_FIELDS = {"answer_mode": "mode", "answer_text": "text", "answer_due": "due"}
 #: The ways to answer the console's form offers (``written`` is given later, elsewhere).
 ANSWER_FORM_MODES = ("summary", "in_room", "in_writing")
 
 
-def _kept_answer(request, session: LiveSession) -> dict | None:
-    """The answer form rejected on the request before, for this session: taken from the
-    session, so it is shown once."""
-    kept = request.session.get(KEPT_ANSWER)
-    if not isinstance(kept, dict) or kept.get("session") != session.pk:
+def _refused_form(message: dict, typed_hands: dict, error) -> dict | None:
+    """A refused plain form that had something typed into it, as the console shows it
+    again: ``form``, the key of its form on the page (the templates' ``data-form``), what
+    was typed, ``error`` and ``field`` (the field the error concerns, if it is one). None
+    for a button: nothing typed is lost, so the console is shown again by a redirect."""
+    command = message["command"]
+    refused = {"error": error.message, "field": None}
+    if command == "qna_answer" and message["asked"]:
+        mode = message["mode"]
+        return {
+            **refused,
+            "form": f"answer-{message['asked']}",
+            "mode": mode if mode in ANSWER_FORM_MODES else "summary",
+            "text": message["text"],
+            "due": message["due"],
+            "field": ANSWER_ERROR_FIELDS.get(error.code),
+        }
+    if command == "moderate" and message["decision"] == "hide":
+        kind = "response" if message["response"] is not None else "statement"
+        return {**refused, "form": f"hide-{kind}-{message[kind]}", "reason": message["reason"]}
+    if command == "hands" and message["question"]:
+        # Every field as typed, the empty ones too (they are not sent to the service).
+        return {**refused, "form": f"hands-{message['question']}", "counts": typed_hands}
+    return None
+
+
+def _kept(refused: dict | None, form: str) -> dict | None:
+    """``refused`` if it is the page's form ``form`` (then marked as placed), else None."""
+    if refused is None or refused["form"] != form:
         return None
-    del request.session[KEPT_ANSWER]
-    return kept
+    refused["placed"] = True
+    return refused
 
 
 @login_required
 def console(request, slug: str, session_id: int):
     session = _console_session(request, slug, session_id)
+    return _console_page(request, session)
+
+
+def _console_page(request, session: LiveSession, *, refused: dict | None = None, status=200):
+    """The console of ``session``. ``refused``: a plain form the server refused (see
+    ``_refused_form``), filled in again as it was typed, with the error beside it (or, if
+    its form is no longer on the page, at the top)."""
     links = join_links(request, session)
     agenda = list(session.questions.order_by("position", "id").prefetch_related("options"))
     provisional = paper_provisional(session)
-    kept = _kept_answer(request, session)
     for question in agenda:
         question.results = question_results(
             question=question, session=session, provisional=provisional
@@ -135,22 +168,34 @@ def console(request, slug: str, session_id: int):
             for asked in question.results["asked"]:
                 due = asked["answer"]["due"] if asked["answer"] else None
                 asked["due_date"] = date.fromisoformat(due) if due else None
-                if kept and kept["question"] == question.pk and kept["asked"] == asked["id"]:
-                    asked["kept"], kept = kept, None
-        if question.kind in HAND_KINDS:
-            # The counts that stand, so a correction starts from them.
-            question.hands = {
-                str(key): count for (_kind, key), count in latest_hand_counts(question).items()
-            }
-    if kept:
-        # Its question is no longer listed (merged, hidden): the error alone, at the top.
-        messages.error(request, kept["error"])
+                asked["kept"] = _kept(refused, f"answer-{asked['id']}")
+                asked["kept_hide"] = _kept(refused, f"hide-statement-{asked['id']}")
+                # A paper question's hands: its form posts its own count only.
+                if str(asked["id"]) in (refused or {}).get("counts", {}):
+                    asked["kept_hands"] = _kept(refused, f"hands-{question.pk}")
+        elif question.kind in HAND_KINDS:
+            # The counts that stand, so a correction starts from them; or as typed.
+            question.kept = _kept(refused, f"hands-{question.pk}")
+            question.hands = (
+                question.kept["counts"]
+                if question.kept
+                else {
+                    str(key): count for (_kind, key), count in latest_hand_counts(question).items()
+                }
+            )
     queue = moderation_queue(session)
     # Every waiting text names its question.
     texts = {question.pk: question.text for question in agenda}
-    for item in [*queue["texts"], *queue["statements"]]:
-        item["question_text"] = texts.get(item["question"], "")
+    for kind, items in (("response", queue["texts"]), ("statement", queue["statements"])):
+        for item in items:
+            item["question_text"] = texts.get(item["question"], "")
+            item["kept"] = _kept(refused, f"hide-{kind}-{item['id']}")
+    if refused and not refused.get("placed"):
+        # Its form is no longer on the page (its question merged, hidden, moderated
+        # meanwhile, or the session ended): the error alone, at the top.
+        messages.error(request, refused["error"])
     ended = session.state == SessionState.ENDED
+    console_url = reverse("live:console", args=[session.process.slug, session.pk])
     context = {
         "session": session,
         "process": session.process,
@@ -169,7 +214,11 @@ def console(request, slug: str, session_id: int):
         **links,
         "presenter_url": reverse("live:presenter", args=[session.join_code]),
         "join_print_url": reverse("live:join_print", args=[session.join_code]),
+        # Shown again at the (POST-only) address of a refused form: the language form goes
+        # back to the console.
+        "language_next": console_url if refused else None,
         "console_config": {
+            "console_url": console_url,
             "socket": socket_path("facilitator", session.join_code),
             "action_url": reverse("live:console_action", args=[session.process.slug, session.pk]),
             "strings": console_strings(),
@@ -186,7 +235,7 @@ def console(request, slug: str, session_id: int):
         }
         if session.process.is_public:
             context["public_url"] = session.process.get_absolute_url()
-    return render(request, "live/console.html", context)
+    return render(request, "live/console.html", context, status=status)
 
 
 def _int(value):
@@ -197,9 +246,13 @@ def _int(value):
 
 
 @login_required
-@require_POST
+@post_or_back(lambda slug, session_id: reverse("live:console", args=[slug, session_id]))
 def console_action(request, slug: str, session_id: int):
-    """The console's buttons without JavaScript: the same commands as its websocket."""
+    """The console's buttons and forms without JavaScript: the same commands as its
+    websocket. A button's outcome is shown by a redirect to the console; a refused form
+    that had something typed into it (a reason for hiding, a show of hands, the panel's
+    answer) is shown again at once (status 400), filled in as typed with the error beside
+    it, as the phone's and the dossier's forms are."""
     session = _console_session(request, slug, session_id)
     message = {
         "command": request.POST.get("command"),
@@ -220,41 +273,30 @@ def console_action(request, slug: str, session_id: int):
             due=request.POST.get("due", ""),
             id=request.POST.get("form_id", ""),
         )
+    typed_hands = {
+        key.removeprefix("hands_"): value
+        for key, value in request.POST.items()
+        if key.startswith("hands_")
+    }
     if message["command"] == "hands":
-        message["counts"] = {
-            key.removeprefix("hands_"): value
-            for key, value in request.POST.items()
-            if key.startswith("hands_") and value.strip() != ""
-        }
+        message["counts"] = {key: value for key, value in typed_hands.items() if value.strip()}
     anchor = f"#q-{message['question']}" if message["question"] else ""
     try:
         notice = writer.call(
             console_command, user=request.user, session_id=session.pk, message=message
         )
     except (FacilitationError, AccessDenied, InputRejected) as error:
-        if message["command"] == "qna_answer" and message["asked"]:
-            # The console is shown again by a redirect, not at this address (its script
-            # reloads the page and fetches it again), so what was typed waits in the
-            # session for that one showing, with the error beside its field.
-            mode = message["mode"]
-            request.session[KEPT_ANSWER] = {
-                "session": session.pk,
-                "question": message["question"],
-                "asked": message["asked"],
-                "mode": mode if mode in ANSWER_FORM_MODES else "summary",
-                "text": message["text"],
-                "due": message["due"],
-                "field": ANSWER_ERROR_FIELDS.get(error.code),
-                "error": error.message,
-            }
-            anchor = f"#asked-{message['asked']}"
-        else:
-            messages.error(request, error.message)
         if error.code == "paper_waiting":
             # Ask, on the page: close anyway, or leave paper counting open.
+            messages.error(request, error.message)
             return redirect(
                 reverse("live:console", args=[slug, session.pk]) + "?confirm=paper#paper"
             )
+        refused = _refused_form(message, typed_hands, error)
+        if refused is not None:
+            # The page again, not a redirect to it: what was typed would be lost.
+            return _console_page(request, session, refused=refused, status=400)
+        messages.error(request, error.message)
     else:
         if notice == "results_hidden":
             messages.info(request, console_strings()["results_hidden"])

@@ -331,9 +331,11 @@ def answer(request, code: str, question_id: int):
     # What happened to the answer is said in its question's card (see _card_notes).
     card = f"card-{question_id}"
     if not _within_rate(participant):
+        # Refused before anything is counted; the page again, as for the refusals below,
+        # so that sending it again in a moment is enough.
         messages.error(request, str(ERROR_MESSAGES["rate_limited"]), extra_tags=card)
-        return redirect(
-            reverse("participate:phone", args=[session.join_code]) + f"#question-{question_id}"
+        return _phone_page(
+            request, session, participant, sent=(question_id, request.POST), status=429
         )
     try:
         question = participation.load_open_question(participant, question_id)

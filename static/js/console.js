@@ -9,6 +9,9 @@ import { renderResults } from "./results.js";
 
 const cfg = config("console-config");
 const s = cfg.strings;
+// A refused plain form is shown again at the address it was posted to, which takes posts
+// only: the page's address becomes the console's, so that a reload gets the console.
+if (location.pathname !== cfg.console_url) history.replaceState(null, "", cfg.console_url + location.hash);
 const status = document.getElementById("console-status");
 const connected = document.getElementById("console-connected");
 const joins = document.getElementById("console-joins");
@@ -271,15 +274,38 @@ function render(snapshot) {
 
 // A Q&A round's panel (its forms drawn by the server: templates/live/_qna.html) is fetched
 // again when its questions, pin or answers change, unless the facilitator is working in it
-// (focus inside, or something typed not yet sent): then once they leave it. The check is
-// made again when the fetched panel arrives, as they may have started typing meanwhile.
+// (focus inside): then once they leave it. A form with something typed and not sent is
+// carried into the fresh panel in place of its blank copy; if its question is no longer
+// in the round (merged, hidden), the panel stays as it is until the next change. The
+// check is made again when the fetched panel arrives, as they may have started typing
+// meanwhile.
 const roundSignatures = new Map();
 const latestRounds = new Map();
 
 function busy(box) {
-  if (box.contains(document.activeElement)) return true;
-  return [...box.querySelectorAll("input:not([type=hidden]), textarea")].some((field) =>
-    field.type === "radio" || field.type === "checkbox" ? field.checked !== field.defaultChecked : field.value !== field.defaultValue);
+  return box.contains(document.activeElement);
+}
+
+function changed(field) {
+  if (field.type === "radio" || field.type === "checkbox") return field.checked !== field.defaultChecked;
+  if (field.tagName === "SELECT") return field.selectedIndex !== Math.max(0, [...field.options].findIndex((o) => o.defaultSelected));
+  return field.value !== field.defaultValue;
+}
+
+// Something typed and not sent: a field changed, or a form the server refused and filled
+// in again as typed (data-kept: there, what was typed is the fields' default).
+function unsent(form) {
+  return form.hasAttribute("data-kept") || [...form.querySelectorAll("input:not([type=hidden]), textarea, select")].some(changed);
+}
+
+// Puts each form of `now` with something unsent into `fresh` in place of its copy there
+// (the same data-form); moves nothing and says false if one of them has no copy.
+function carryOver(now, fresh) {
+  const moves = [...now.querySelectorAll("form")].filter(unsent).map((form) =>
+    [form, form.dataset.form ? fresh.querySelector(`form[data-form="${CSS.escape(form.dataset.form)}"]`) : null]);
+  if (moves.some(([, copy]) => !copy)) return false;
+  for (const [form, copy] of moves) copy.replaceWith(form);
+  return true;
 }
 
 function refreshWhenLeft(box, id) {
@@ -305,7 +331,7 @@ async function refreshRound(question) {
     return;
   }
   roundSignatures.set(question.id, signature);
-  const response = await fetch(location.pathname, { credentials: "same-origin" });
+  const response = await fetch(cfg.console_url, { credentials: "same-origin" });
   if (!response.ok) return;
   const fresh = new DOMParser().parseFromString(await response.text(), "text/html").querySelector(`#q-${question.id} .qna-console`);
   const now = document.querySelector(`#q-${question.id} .qna-console`);
@@ -316,6 +342,7 @@ async function refreshRound(question) {
     refreshWhenLeft(now, question.id);
     return;
   }
+  if (!carryOver(now, fresh)) return;
   fresh.open = now.open;
   now.replaceWith(fresh);
 }

@@ -341,6 +341,29 @@ def test_plain_form_answers_are_rate_limited(client, running, monkeypatch):
     assert Response.objects.filter(question=choice).count() == 3
 
 
+def test_a_rate_limited_plain_form_comes_back_as_sent(client, agenda, monkeypatch):
+    from sessions_app.views import participate
+
+    monkeypatch.setattr(participate, "FORM_RATE", 1)
+    session, questions = agenda
+    choice, text = questions["multiple_choice"], questions["open_text"]
+    join(client, session)
+    green = choice.options.get(text="Groen")
+    response, _page = send_form(client, session, choice, {"options": [green.pk]})
+    assert response.status_code == 302  # counted: the one answer these 10 s allow
+    before = counts()
+    typed = "Meer bankjes in de schaduw, en een watertappunt."
+    response, page = send_form(client, session, text, {"text": typed})
+    # The page again at once, not a redirect to a blank form: sending it again is enough.
+    assert response.status_code == 429
+    assert refusal_in_card(page, text) == "Too many messages at once. Wait a moment and try again."
+    assert page.get_element_by_id(f"q{text.pk}-text").text == typed
+    assert nothing_stored(before)
+    # The card that did count still says so.
+    card = page.get_element_by_id(f"question-{choice.pk}")
+    assert "Your answer: Groen" in " ".join(card.text_content().split())
+
+
 # --- a refused plain form comes back as it was sent ---------------------------------------
 
 
