@@ -2,7 +2,12 @@
 held, results published, a follow-up posted, the council's decision, the process opened
 or closed. Read from the
 transparency log, so the feed says nothing the log does not. A written answer the panel
-promised in a Q&A round is news too, once it is given."""
+promised in a Q&A round is news too, once it is given.
+
+Each item names what it is about, so that the feed alone can be followed: its question (in
+the title) and the meeting that asked it (title, date and hours, venue: in the summary);
+a meeting held names the meeting in its title. An item's id is its log entry's, and never
+changes."""
 
 from __future__ import annotations
 
@@ -16,8 +21,10 @@ from django.utils.feedgenerator import Atom1Feed
 from django.utils.translation import gettext as _
 
 from . import checkpoints
+from .exports.report_text import when
 from .models import (
     FollowUpOutcome,
+    LiveSession,
     LogEntry,
     Moderation,
     Option,
@@ -26,15 +33,26 @@ from .models import (
     Question,
 )
 
-#: The log actions that are news for the public, and how each is told.
+
+def _follow_up_title(entry, q: str) -> str:
+    outcome = dict(FollowUpOutcome.choices).get(entry.data.get("outcome"), "")
+    if q:
+        return _("What was done with the input on “%(question)s”: %(outcome)s") % {
+            "question": q,
+            "outcome": outcome,
+        }
+    return _("What was done with the input: %(outcome)s") % {"outcome": outcome}
+
+
+#: The log actions that are news for the public, and how each is told: ``q`` is what the
+#: item is about, the question's text (a meeting held: the meeting's title), or "".
 NEWS = {
     "process.published": lambda entry, q: _("The process has started"),
-    "session.ended": lambda entry, q: _("A meeting was held"),
-    "results.revealed": lambda entry, q: _("Results published: %(question)s") % {"question": q},
-    "follow_up.recorded": lambda entry, q: (
-        _("What was done with the input: %(outcome)s")
-        % {"outcome": dict(FollowUpOutcome.choices).get(entry.data.get("outcome"), "")}
+    "session.ended": lambda entry, q: (
+        _("A meeting was held: %(meeting)s") % {"meeting": q} if q else _("A meeting was held")
     ),
+    "results.revealed": lambda entry, q: _("Results published: %(question)s") % {"question": q},
+    "follow_up.recorded": _follow_up_title,
     "process.closed": lambda entry, q: _("The process is closed"),
     "process.decided": lambda entry, q: _("The council decided"),
     # only the written answers (``mode`` ``written``): see ``ProcessFeed.items``
@@ -62,6 +80,14 @@ def written_answer_title(entry, shown: dict[int, str]) -> str:
     if asked not in shown:
         return _("The panel's answer to a question was recorded.")
     return str(NEWS["qna.answered"](entry, shown[asked] or _("(text erased)")))
+
+
+def meeting_words(session: LiveSession) -> str:
+    """A meeting as the feed names it: ``Meeting: Eerste avond, 15 januari 2027,
+    19:30-21:30, Stadhuis`` (its title; date and hours as the report writes them, with an
+    en dash; its venue)."""
+    parts = [session.title, when(session.starts_at, session.ends_at), session.venue]
+    return _("Meeting: %(meeting)s") % {"meeting": ", ".join(part for part in parts if part)}
 
 
 #: The namespace of the feed's signed tree head (``docs/transparency-log.md``).
@@ -136,30 +162,44 @@ class ProcessFeed(Feed):
         )
         entries = list(LogEntry.objects.filter(news, process=process).order_by("-seq")[:LIMIT])
         wanted = {e.data.get("question") for e in entries if e.data.get("question")}
-        texts = dict(Question.objects.filter(pk__in=wanted).values_list("pk", "text"))
+        questions = {
+            q.pk: q for q in Question.objects.filter(pk__in=wanted, session__process=process)
+        }
+        meetings = {s.pk: s for s in process.sessions.all()}
         shown = asked_shown(entries)
         # Per item, not on the feed object: one feed object serves every request.
         for entry in entries:
             entry.process = process
+            question = questions.get(entry.data.get("question"))
+            meeting = meetings.get(question.session_id if question else entry.data.get("session"))
+            about = meeting_words(meeting) if meeting else ""
             if entry.action == "qna.answered":
-                entry.question_text = ""
                 entry.title = written_answer_title(entry, shown)
+                lines = [
+                    _("Question round: %(question)s") % {"question": question.text}
+                    if question
+                    else "",
+                    about,
+                    entry.data.get("text", ""),
+                ]
+            elif entry.action == "session.ended":
+                entry.title = str(NEWS[entry.action](entry, meeting.title if meeting else ""))
+                lines = [about]
             else:
-                entry.question_text = texts.get(entry.data.get("question"), "")
-                entry.title = str(NEWS[entry.action](entry, entry.question_text))
+                entry.title = str(NEWS[entry.action](entry, question.text if question else ""))
+                detail = {
+                    "follow_up.recorded": entry.data.get("reasoning", ""),
+                    "process.decided": entry.data.get("summary", ""),
+                }.get(entry.action, "")
+                lines = [about, detail]
+            entry.summary = "\n\n".join(line for line in lines if line)
         return entries
 
     def item_title(self, entry):
         return entry.title
 
     def item_description(self, entry):
-        if entry.action == "follow_up.recorded":
-            return entry.data.get("reasoning", "")
-        if entry.action == "qna.answered":
-            return entry.data.get("text", "")
-        if entry.action == "process.decided":
-            return entry.data.get("summary", "")
-        return entry.question_text
+        return entry.summary
 
     def item_link(self, entry):
         anchor = (

@@ -153,7 +153,9 @@ def _scale(question: Question, base: dict) -> dict:
     n = sum(weight for _, weight in weights)
     base["distribution"] = [{"value": value, "counts": counts[value]} for value in values]
     base["mean"] = round(sum(value * weight for value, weight in weights) / n, 2) if n else None
-    base["median"] = median(v for v, w in weights for _ in range(w)) if n else None
+    # Always a float (4.0, 4.5): ``median`` gives an int for an odd count, and the open
+    # data keeps one JSON type per field (``docs/export-format.md``).
+    base["median"] = float(median(v for v, w in weights for _ in range(w))) if n else None
     return base
 
 

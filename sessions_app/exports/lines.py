@@ -8,9 +8,8 @@ from __future__ import annotations
 from django.utils.translation import gettext as _
 
 from sessions_app.models import QuestionKind
+from sessions_app.numbers import number
 from sessions_app.results import SOURCES
-
-from .report_text import number
 
 __all__ = ["SOURCES", "answer_note", "result_lines", "source_names"]
 

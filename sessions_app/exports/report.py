@@ -58,6 +58,7 @@ from sessions_app.models import (
     SessionMode,
     SessionState,
 )
+from sessions_app.numbers import signed
 from sessions_app.opinion.summary import exported as opinion_exported
 from sessions_app.opinion.summary import group_colour
 from sessions_app.opinion.summary import summary as opinion_summary
@@ -547,7 +548,8 @@ def _session_report(session: _Session, st: dict) -> list:
                 [
                     f"{item['number']}. {item['text']}",
                     *(words.number(counts.get(s, 0)) for s in (*SOURCES, "total")),
-                    "" if drop is None else words.number(-drop),
+                    # A difference: "+3" more than the question before, "-2" fewer.
+                    "" if drop is None else signed(-drop),
                     words.percent(item["of_first"]),
                 ]
             )

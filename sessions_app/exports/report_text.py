@@ -1,6 +1,7 @@
 """Words and numbers for the council report, in the active language: numbers and dates as
-the reader writes them (``36,5`` and ``3 december 2026`` in Dutch), one sentence per
-question for the summary, and open answers grouped when people wrote the same thing.
+the reader writes them (``36,5`` and ``3 december 2026`` in Dutch; numbers by
+``sessions_app.numbers``, as on the public page), one sentence per question for the
+summary, and open answers grouped when people wrote the same thing.
 
 Pure functions over the plain parts of ``data``: no database, no reportlab.
 """
@@ -17,23 +18,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from sessions_app.models import QuestionKind
+from sessions_app.numbers import number, percent, rounded
 from sessions_app.results import panel_answered
 
 K = QuestionKind
-
-
-def number(value) -> str:
-    """A count or a measure as the active language writes it: grouped thousands, its
-    own decimal sign, no trailing ``,0``; ``None`` is empty."""
-    if value is None or value == "":
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return formats.number_format(value, force_grouping=True)
-
-
-def percent(value) -> str:
-    return "" if value is None else _("%(n)s%%") % {"n": number(value)}
 
 
 def local(moment: datetime | str | None) -> datetime | None:
@@ -91,10 +79,11 @@ def grouped_answers(approved: list[dict]) -> list[tuple[str, int]]:
 
 
 def statement_share(statement: dict) -> dict[str, float]:
-    """A statement's agree, disagree and pass as a percentage of its votes."""
+    """A statement's agree, disagree and pass as a percentage of its votes, to one
+    decimal a half up (as the public page shows them too)."""
     votes = statement["votes"] or 0
     return {
-        key: round(100 * statement[key]["total"] / votes, 1) if votes else 0.0
+        key: float(rounded(100 * statement[key]["total"] / votes, 1)) if votes else 0.0
         for key in ("agree", "disagree", "pass")
     }
 

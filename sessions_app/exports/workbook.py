@@ -38,7 +38,7 @@ from sessions_app.session_report import session_report
 
 from . import data
 from .lines import SOURCES, answer_note, result_lines, source_names
-from .xlsx import RowWriter
+from .xlsx import SIGNED, Formatted, RowWriter
 
 
 class Sheet:
@@ -515,7 +515,8 @@ def _session_report_sheet(book: Workbook, process: Process) -> None:
                 sheet.row(
                     f"{item['number']}. {item['text']}",
                     *(item["respondents"].get(key, 0) for key in columns),
-                    None if item["drop"] is None else -item["drop"],
+                    # As the report writes it: "+3" more than the question before, "-2" fewer.
+                    None if item["drop"] is None else Formatted(-item["drop"], SIGNED),
                     item["of_first"],
                     wrap=True,
                 )

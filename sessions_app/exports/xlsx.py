@@ -17,7 +17,9 @@ What a row may hold, and how it is written:
   spreadsheet would read as a formula (``=``, ``+``, ``-``, ``@``) also gets the
   *quote prefix* style, so editing it keeps it text; characters XML cannot carry become
   U+FFFD;
-- ``datetime`` (naive, local) and ``date``: a date serial with a date style.
+- ``datetime`` (naive, local) and ``date``: a date serial with a date style;
+- ``Formatted(number, number_format)``: the number with that number format (``SIGNED``
+  writes a difference with its sign, ``+3`` and ``-2``, as the report does).
 
 Styles (bold, wrapped, the number formats) are made through openpyxl's own cell styles,
 so its stylesheet lists them. Every value is escaped here, so the part is well-formed
@@ -32,6 +34,7 @@ import math
 import re
 from datetime import date, datetime
 from decimal import Decimal
+from typing import NamedTuple
 
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font
@@ -45,10 +48,19 @@ from openpyxl.xml.functions import tostring
 FORMULA_START = ("=", "+", "-", "@")
 DATETIME_FORMAT = "dd-mm-yyyy hh:mm"
 DATE_FORMAT = "dd-mm-yyyy"
+#: A difference with its sign always shown: +3, -2, and 0 without one.
+SIGNED = "+#,##0;-#,##0;0"
 BOLD = Font(bold=True)
 WRAP = Alignment(wrap_text=True, vertical="top")
 #: Characters XML 1.0 cannot carry.
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+class Formatted(NamedTuple):
+    """A number shown with its own number format (``SIGNED``)."""
+
+    value: int | float | Decimal
+    number_format: str
 
 
 def _text(value: str) -> str:
@@ -175,6 +187,9 @@ class RowWriter:
                 if not math.isfinite(value):
                     continue  # no spreadsheet number for it
                 parts.append(f'<c r="{ref}"{plain}><v>{value}</v></c>')
+            elif isinstance(value, Formatted):
+                style = self._style(bold, wrap, value.number_format, False)
+                parts.append(f'<c r="{ref}"{style}><v>{value.value}</v></c>')
             elif isinstance(value, (datetime, date)):
                 if isinstance(value, datetime) and value.tzinfo is not None:
                     raise TypeError("spreadsheets know no time zones: pass a local, naive time")

@@ -2,20 +2,22 @@
 rows sorted by outcome, plain words instead of method names, numbers in the page's
 language, identical open answers counted once, and the geometry of an inline SVG chart
 per question (drawn by ``templates/includes/public_chart.html``, so it needs no
-JavaScript). The numbers are those of ``results.question_results``, as everywhere."""
+JavaScript). The numbers are those of ``results.question_results``, as everywhere, and
+written by ``sessions_app.numbers`` as the council report writes them (``3,65``, ``50%``):
+a council compares the two."""
 
 from __future__ import annotations
 
 import textwrap
 from collections.abc import Iterable
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
 
-from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from sessions_app.exports.report_text import statement_share
 from sessions_app.models import Moderation, Question, QuestionKind, QuestionState, SessionState
+from sessions_app.numbers import number, percent
 from sessions_app.opinion.summary import summary as opinion_summary
 from sessions_app.results import panel_answered, results_final
 from sessions_app.services.opinion import map_refresh
@@ -36,37 +38,26 @@ GAP = 14
 LABEL_CHARS = 36
 
 
-def rounded(value, places: int = 0) -> Decimal:
-    """``value`` to ``places`` decimals, a half up (2.45 to 2.5, 12.5 to 13), from the
-    digits the PDF and the workbook show (``str(2.45)``, not the float's binary value)."""
-    return Decimal(str(value)).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+NONE = "\N{EN DASH}"  # no value: nobody answered, ranked or voted
 
 
-def num(value, places: int = 0) -> str:
-    """A number as the page's language writes it (``2,5`` and ``1.234`` in Dutch),
-    rounded to ``places`` decimals (``rounded``: Django's ``decimal_pos`` alone would cut
-    2.48 to 2,4)."""
-    if value is None:
-        return "\N{EN DASH}"
-    return number_format(rounded(value, places), decimal_pos=places, force_grouping=True)
+def num(value) -> str:
+    """``numbers.number``, with an en dash for no value (``None``)."""
+    return NONE if value is None else number(value)
 
 
 def amount(value, unit: str) -> str:
-    """A budget amount with its unit, in whole units: ``€ 1.234`` for a currency sign,
-    ``30 punten`` without a unit, else ``12 uur``."""
-    text = num(value)
+    """A budget amount with its unit, as the report writes the number (an average with
+    its two decimals): ``€ 1.234`` for a currency sign, ``30 punten`` without a unit, else
+    ``12 uur``."""
+    text = number(value)
     if not unit:
-        # An average (a float) is "points" unless it shows as exactly one.
-        count = 1 if rounded(value) == 1 else 2
+        # An average (a float) is "points" unless it is exactly one.
+        count = 1 if value == 1 else 2
         return ngettext("%(n)s point", "%(n)s points", count) % {"n": text}
     if len(unit) == 1 and not unit.isalnum():
         return f"{unit}\N{NO-BREAK SPACE}{text}"
     return f"{text}\N{NO-BREAK SPACE}{unit}"
-
-
-def _share(part: int, whole: int) -> float | None:
-    """A percentage, unrounded: ``num`` rounds it (a half up, as everywhere on the page)."""
-    return 100 * part / whole if whole else None
 
 
 def sessions_with_results(questions: list[Question], results: list[dict]) -> list[dict]:
@@ -108,6 +99,8 @@ def question_item(question: Question, result: dict) -> dict:
         K.QNA: _qna,
     }[kind]
     shape(question, result, item)
+    # Written as the report writes it (``1.234`` in Dutch); ``respondents`` picks the plural.
+    item["respondents_text"] = number(item["respondents"])
     return item
 
 
@@ -134,15 +127,15 @@ def _choice(question, result, item) -> None:
                 % {
                     "n": num(counts["total"]),
                     "total": num(respondents),
-                    "percent": num(option["percent"], 1),
+                    "percent": number(option["percent"]),
                 },
                 "cells": [
                     *_source_cells(counts),
                     num(counts["total"]),
-                    num(option["percent"], 1) + "%",
+                    percent(option["percent"]),
                 ],
                 "segments": counts,
-                "value": f"{num(counts['total'])} ({num(option['percent'])}%)",
+                "value": f"{num(counts['total'])} ({percent(option['percent'])})",
             }
         )
     item["facts"].append(_("Most chosen first."))
@@ -178,10 +171,10 @@ def _scale(question, result, item) -> None:
                 "On average %(mean)s on a scale from %(low)s to %(high)s; the middle answer is %(median)s."
             )
             % {
-                "mean": num(result["mean"], 1),
+                "mean": num(result["mean"]),
                 "low": num(low),
                 "high": num(high),
-                "median": num(result["median"], 0 if float(result["median"]).is_integer() else 1),
+                "median": num(result["median"]),
             }
         )
     item["table"] = {
@@ -206,8 +199,7 @@ def _ranking(question, result, item) -> None:
     for _position, option in options:
         mean = option["mean_rank"]
         note = (
-            _("on average in place %(place)s of %(size)s")
-            % {"place": num(mean, 1), "size": num(size)}
+            _("on average in place %(place)s of %(size)s") % {"place": num(mean), "size": num(size)}
             if mean is not None
             else _("nobody put this in order")
         )
@@ -216,14 +208,14 @@ def _ranking(question, result, item) -> None:
                 "name": option["text"],
                 "note": note,
                 "cells": [
-                    num(mean, 1) if mean is not None else "\N{EN DASH}",
+                    num(mean),
                     num(option["first_choices"]),
                     num(option["ranked_by"]),
                     *_source_cells(option["borda"])[:3],
                     num(option["borda"]["total"]),
                 ],
                 "place": mean,
-                "value": num(mean, 1) if mean is not None else "\N{EN DASH}",
+                "value": num(mean),
             }
         )
     item["facts"].append(_("Highest average place first (place 1 is the favourite)."))
@@ -274,7 +266,7 @@ def _budget(question, result, item) -> None:
                 "cells": [
                     *_source_cells(points)[:3],
                     num(points["total"]),
-                    num(option["average"], 1) if option["average"] is not None else "\N{EN DASH}",
+                    num(option["average"]),
                 ],
                 "segments": points,
                 "value": amount(points["total"], unit),
@@ -377,11 +369,8 @@ def _statements(question, result, item) -> None:
             sum(statement[key][source] for key in ("agree", "disagree", "pass"))
             for source in ("room", "remote", "paper")
         ]
-        shares = {
-            "agree": _share(agree, votes),
-            "disagree": _share(disagree, votes),
-            "pass": _share(passed, votes),
-        }
+        # As the report works them out: to one decimal, a half up.
+        shares = statement_share({**statement, "votes": votes})
         note = (
             _("%(agree)s%% agree, %(disagree)s%% disagree, %(pass)s%% pass (%(n)s votes)")
             % {
@@ -402,7 +391,7 @@ def _statements(question, result, item) -> None:
                     num(disagree),
                     num(passed),
                     num(votes),
-                    (num(shares["agree"]) + "%") if votes else "\N{EN DASH}",
+                    percent(shares["agree"]) if votes else NONE,
                     *(num(n) for n in by_source),
                 ],
                 "segments": {"agree": agree, "pass": passed, "disagree": disagree},

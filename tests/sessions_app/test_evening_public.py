@@ -205,26 +205,27 @@ def test_plain_words_and_dutch_numbers_instead_of_method_names(client, evening):
     assert "1.5" not in ranking.split("<svg")[0] + ranking.split("</svg>")[1]
     budget = _card(results, q["budget"])
     assert "€\N{NO-BREAK SPACE}50" in budget  # the average per person, with the unit
-    # Bomen and Ideeën-muur: places 2, 3, 1, 3 and 3, 2, 3, 1, on average 2.25 (as the PDF
-    # has it), here to one decimal a half up: 2,3 (not cut to 2,2).
-    assert ranking.count("gemiddeld op plaats 2,3 van 3") >= 2  # table, chart description
-    assert "2,2" not in ranking
+    # Bomen and Ideeën-muur: places 2, 3, 1, 3 and 3, 2, 3, 1, on average 2.25, written
+    # as the PDF writes it: 2,25 (not rounded to 2,3 as the page once did).
+    assert ranking.count("gemiddeld op plaats 2,25 van 3") >= 2  # table, chart description
+    assert "2,3" not in ranking
 
 
-def test_numbers_are_rounded_to_the_nearest_a_half_up():
-    """The page writes fewer decimals than the PDF and the workbook (2,48 there): rounded
-    a half up from the digits they show, never cut off."""
+def test_numbers_are_written_as_the_report_writes_them():
+    """The page writes a figure with the decimals the PDF and the workbook show (2,48
+    there, 2,48 here), without a trailing ,0 (75%, not 75,0%)."""
     with translation.override("nl"):
-        assert num(2.48, 1) == "2,5"  # a ranking's average place
-        assert num(3.65, 1) == "3,7"  # a scale's average
-        assert (num(32.39, 1), num(13.26, 1)) == ("32,4", "13,3")  # budget averages
-        assert (num(28.7), num(6.74), num(12.5)) == ("29", "7", "13")
-        assert (num(2.44, 1), num(2.25, 1), num(0.05, 1)) == ("2,4", "2,3", "0,1")
-        assert num(1234.5) == "1.235" and num(4) == "4" and num(75.0, 1) == "75,0"
+        assert num(2.48) == "2,48"  # a ranking's average place
+        assert num(3.65) == "3,65"  # a scale's average
+        assert (num(32.39), num(13.26)) == ("32,39", "13,26")  # budget averages
+        assert num(1234.5) == "1.234,5" and num(4) == "4" and num(75.0) == "75"
         assert num(None) == "\N{EN DASH}"
-        assert amount(28.7, "").startswith("29 ") and amount(6.74, "").startswith("7 ")
-        assert amount(0.96, "") == amount(1, "")  # shown as 1: "1 punt", singular
-        assert amount(1234.5, "€") == "€\N{NO-BREAK SPACE}1.235"
+        assert amount(28.7, "").startswith("28,7 ") and amount(6.74, "").startswith("6,74 ")
+        assert amount(1.0, "") == amount(1, "")  # "1 punt", singular
+        assert amount(0.96, "") != amount(1, "")  # "0,96 punten"
+        assert amount(1234.5, "€") == "€\N{NO-BREAK SPACE}1.234,5"
+    with translation.override("en"):
+        assert (num(3.65), num(1234.5)) == ("3.65", "1,234.5")
 
 
 def test_shown_results_stay_provisional_until_the_session_has_ended(

@@ -7,6 +7,8 @@ import xml.etree.ElementTree as ET
 
 import pytest
 from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext
 
 from sessions_app.models import Response
 from sessions_app.services import facilitation, participation
@@ -113,12 +115,20 @@ def test_the_feed_is_valid_atom_with_the_process_news(client, held):
         assert entry.find(f"{ATOM}link").get("href").startswith(base)
     seqs = {int(e.find(f"{ATOM}id").text.rsplit("/", 1)[1]) for e in entries}
     assert seqs <= set(process.log_entries.values_list("seq", flat=True))
-    # In the process's language (Dutch), newest first.
-    assert titles[0] == "Wat er met de inbreng is gedaan: overgenomen"
+    # In the process's language (Dutch), newest first; a follow-up names its question and,
+    # before its reasoning, the meeting that asked it.
+    with translation.override("nl"):
+        followed = gettext("What was done with the input on “%(question)s”: %(outcome)s") % {
+            "question": q["choice"].text,
+            "outcome": "overgenomen",
+        }
+    assert titles[0] == followed
     assert f"Uitkomsten gepubliceerd: {q['choice'].text}" in titles
     assert "Het traject is begonnen" in titles
     summary = entries[0].find(f"{ATOM}summary").text
-    assert summary == "Het plein krijgt de bomen die de meesten kozen."
+    meeting, reasoning = summary.split("\n\n")
+    assert process.sessions.get().title in meeting
+    assert reasoning == "Het plein krijgt de bomen die de meesten kozen."
 
 
 def test_the_feed_gives_text_as_text_never_as_markup(client, held, organiser):
@@ -137,7 +147,7 @@ def test_the_feed_gives_text_as_text_never_as_markup(client, held, organiser):
     summary = feed.findall(f"{ATOM}entry")[0].find(f"{ATOM}summary")
     # A reader shows type="text" as it is; with type="html" it would render the tags.
     assert summary.get("type") == "text"
-    assert summary.text == markup
+    assert summary.text.endswith(f"\n\n{markup}")
     assert b"<script>" not in response.content
 
 

@@ -328,6 +328,9 @@ def test_the_console_saves_a_note_and_the_report_page_shows_it(evening, client, 
     assert NOTE in html and "Volgende keer meer stoelen." in html
     assert 'data-turnout="people">6<' in html and 'data-turnout="paper">2<' in html
     assert evening["evaluation"][0].text in html
+    # Shares as the PDF writes them: 33.3%, and 100% rather than 100.0%.
+    assert "Paper: 33.3% of the people, phones: 66.7%." in html
+    assert "<td>100%</td>" in html and ".0%" not in html
 
 
 def test_the_report_page_is_for_the_process_staff_only(evening, client, make_user):
@@ -379,6 +382,7 @@ def test_the_learning_page_compares_sessions_and_exports_csv(
     client.login(username=organiser.username, password=PASSWORD)
     page = client.get(reverse("designer:learning"))
     assert evening["session"].title in page.content.decode()
+    assert "33.3%" in page.content.decode() and "75% yes" in page.content.decode()
     download = client.get(reverse("designer:learning_csv"))
     assert download["Content-Type"].startswith("text/csv")
     text = download.content.decode("utf-8-sig")
