@@ -146,6 +146,8 @@ def parse_answer(rules: QuestionRules, raw) -> Answer:
         raise InputRejected("invalid_answer")
     kind = rules.kind
     if kind == K.SINGLE_CHOICE:
+        if raw and "option" not in raw:  # another kind's shape; ``{}`` is nothing chosen
+            raise InputRejected("invalid_answer")
         if raw.get("option") in (None, ""):
             raise InputRejected("no_choice")
         return Answer(items=((_option(rules, raw["option"]), 1),))
@@ -162,6 +164,8 @@ def parse_answer(rules: QuestionRules, raw) -> Answer:
             raise InputRejected("too_many_choices")
         return Answer(items=tuple((option, 1) for option in options))
     if kind == K.SCALE:
+        if raw and "value" not in raw:
+            raise InputRejected("invalid_answer")
         if raw.get("value") in (None, ""):
             raise InputRejected("no_choice")
         value = _integer(raw["value"])

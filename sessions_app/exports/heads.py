@@ -59,12 +59,16 @@ def heads_check(data: dict, *, key: str | None = None) -> list[tuple[str, dict]]
 def consistency_check(old: dict, new: dict, *, key: str | None = None) -> list[tuple[str, dict]]:
     """``new`` (an export) extends every head ``old`` holds (an export, a heads file or
     one head): each old head is validly signed, and a consistency proof from ``new``'s log
-    takes its root to ``new``'s last head (RFC 9162, 2.1.4)."""
+    takes its root to ``new``'s last head (RFC 9162, 2.1.4). A head on its own names its
+    key by id only: ``new``'s key is used for it when its id is the one each old head
+    names (a key with the same id is the same key)."""
     old_heads = heads_of(old)
     if not old_heads:
         return [("no_heads", {"which": "old"})]
-    key = key or key_of(old)
     new_key = key_of(new)
+    key = key or key_of(old)
+    if not key and new_key and all(h.get("key_id") == merkle.key_id(new_key) for h in old_heads):
+        key = new_key
     if not key:
         return [("no_key", {"which": "old"})]
     if new_key and new_key != key:

@@ -114,7 +114,7 @@ def recount_question(question: dict, counted: list[dict], hands: list[dict]) -> 
         n = sum(weight for _value, weight in weights)
         result["distribution"] = [{"value": v, "counts": counts[v]} for v in values]
         result["mean"] = round(sum(v * w for v, w in weights) / n, 2) if n else None
-        result["median"] = median(v for v, w in weights for _ in range(w)) if n else None
+        result["median"] = float(median(v for v, w in weights for _ in range(w))) if n else None
     elif kind == "ranking":
         size = len(options)
         stats = {
@@ -297,4 +297,4 @@ def texts_check(data: dict) -> list[str]:
             commitment = response.get("text_commitment")
             if commitment is None or texts.get(commitment) != response["text"]:
                 bad.append(commitment or f"response {response['id']}")
-    return bad
+    return list(dict.fromkeys(bad))  # a text changed is one problem, however often shown

@@ -35,15 +35,15 @@ def hand_count_record(
     """Record counted hands per option (or scale value). A changed count is a new row that
     replaces the latest one; unchanged counts add nothing. Raises ``AccessDenied`` and
     ``InputRejected`` with ``hands_not_for_kind``, ``invalid_option``, ``hands_invalid`` (a
-    count that is not a whole number from 0 to ``MAX_HANDS``)."""
+    count that is not a whole number from 0 to ``MAX_HANDS``, or no count at all)."""
     session = question.session
     permissions.require(user, session.process, "facilitate")
     if session.state == SessionState.ENDED or session.process.state == ProcessState.CLOSED:
         raise InputRejected("session_ended")
     if question.kind not in HAND_KINDS:
         raise InputRejected("hands_not_for_kind")
-    if not isinstance(counts, dict) or not counts:
-        raise InputRejected("invalid_answer")
+    if not isinstance(counts, dict) or not counts:  # no count at all
+        raise InputRejected("hands_invalid")
     if question.kind == QuestionKind.SCALE:
         valid = set(question.scale_values)
         field = "scale_value"

@@ -129,6 +129,23 @@ def test_single_choice_refusals(rules_for, value, code):
     assert rejected(rules, raw) == code
 
 
+@pytest.mark.parametrize(
+    ("kind", "raw"),
+    [
+        ("single_choice", {"value": 3}),
+        ("single_choice", {"options": [1]}),
+        ("scale", {"option": 1}),
+        ("scale", {"ranking": [1]}),
+    ],
+)
+def test_another_kinds_answer_is_the_wrong_shape_not_nothing_chosen(rules_for, kind, raw):
+    rules, _ = rules_for(kind)
+    assert rejected(rules, raw) == "invalid_answer"
+    # Nothing chosen is still told as such: no key at all, or the key left empty.
+    key = "option" if kind == "single_choice" else "value"
+    assert rejected(rules, {}) == rejected(rules, {key: None}) == "no_choice"
+
+
 def test_single_choice_refuses_an_option_of_another_question(rules_for):
     rules, _ = rules_for("single_choice")
     _other_rules, other_ids = rules_for("single_choice")

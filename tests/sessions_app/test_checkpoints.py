@@ -140,19 +140,26 @@ def test_a_later_export_must_extend_what_an_earlier_head_vouched_for(hall, tmp_p
     older = export(process, tmp_path / "old.json")
     kept = client.get(reverse("public:heads", args=[process.slug])).json()
     (tmp_path / "heads.json").write_text(json.dumps(kept), encoding="utf-8")
+    # One head on its own names its key by id only: the newer export's key, with that id.
+    (tmp_path / "head.json").write_text(json.dumps(kept["tree_heads"][-1]), encoding="utf-8")
     _answer(_phone(session, "room"), q["choice"], {"option": option(q["choice"], 2)})
     newer = export(process, tmp_path / "new.json")
     assert len(newer["log"]) > len(older["log"])
-    for old in ("old.json", "heads.json"):
+    for old in ("old.json", "heads.json", "head.json"):
         out = run("--consistency", str(tmp_path / old), str(tmp_path / "new.json"))
         assert out.startswith("OK ") and "\nCONSISTENT: " in out, out
     # History rewritten below the old head: the forged file verifies on its own ...
     forged = write(tmp_path, "forged.json", _rewrite(newer, 5))
     assert run("--export", forged).startswith("OK ")
     # ... but not against what was kept earlier.
-    for old in ("old.json", "heads.json"):
+    for old in ("old.json", "heads.json", "head.json"):
         out = run("--consistency", str(tmp_path / old), forged)
         assert out.startswith("FAILED") and "rewritten" in out, out
+    # A head naming another key's id is not checked with the newer export's key; the
+    # file without a key is the one named.
+    other = {**kept["tree_heads"][-1], "key_id": "0" * 16}
+    out = run("--consistency", write(tmp_path, "other.json", other), str(tmp_path / "new.json"))
+    assert out.startswith("FAILED") and "other.json: " in out and "--key" in out, out
     # An older file given as the newer one.
     assert "more than the newer" in run(
         "--consistency", str(tmp_path / "new.json"), str(tmp_path / "old.json")

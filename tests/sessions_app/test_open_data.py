@@ -269,6 +269,20 @@ def test_answers_and_results_changed_together_no_longer_match_the_log(town_hall,
     assert verify(data, tmp_path).startswith("OK")
 
 
+def test_one_published_text_changed_is_one_problem(town_hall, tmp_path):
+    """A text changed in ``texts`` no longer gives its commitment, and no longer is the
+    text behind its answer's commitment: one text, named once, counted once."""
+    session, _questions = town_hall
+    data, _path = export_of(session.process, tmp_path)
+    changed = copy.deepcopy(data)
+    item = next(t for t in changed["texts"] if t.get("text"))
+    item["text"] += " (aangepast)"
+    assert any(r.get("text_commitment") == item["commitment"] for r in changed["responses"])
+    outcome = verify(changed, tmp_path)
+    assert outcome.startswith("FAILED The export failed verification (1 problem).")
+    assert outcome.count(item["commitment"]) == 1, outcome
+
+
 def test_a_file_that_is_not_an_export_is_refused_clearly(tmp_path):
     path = tmp_path / "other.json"
     path.write_text('{"format": "inspraak.process/1"}', encoding="utf-8")

@@ -325,6 +325,7 @@ def test_hand_counts_and_corrections(paper_session, organiser):
         ({"999999": 3}, "invalid_option"),
         ({str(first): "veel"}, "hands_invalid"),
         ({"veel": 3}, "invalid_option"),
+        ({}, "hands_invalid"),  # no count at all
     ):
         with pytest.raises(InputRejected) as caught:
             hands.hand_count_record(user=organiser, question=choice, counts=bad)

@@ -264,9 +264,10 @@ class Command(TranslatedCommand):
             problems = heads.consistency_check(old, new, key=self.key)
             if problems:
                 for code, details in problems:
+                    path = old_path if details.get("which") == "old" else new_path
                     self.stderr.write(
                         _("BROKEN %(path)s: %(problem)s")
-                        % {"path": new_path, "problem": describe_head(code, details)}
+                        % {"path": path, "problem": describe_head(code, details)}
                     )
                 raise CommandError(
                     _("%(new)s does not extend %(old)s.") % {"new": new_path, "old": old_path}
