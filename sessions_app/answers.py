@@ -188,11 +188,12 @@ def parse_answer(rules: QuestionRules, raw) -> Answer:
             raise InputRejected("invalid_answer")
         items = []
         for key, amount in allocation.items():
+            option = _option(rules, key)  # an option not of this question, even at 0
             value = _integer(amount)
             if value < 0:
                 raise InputRejected("out_of_range")
             if value:
-                items.append((_option(rules, key), value))
+                items.append((option, value))
         if len({option for option, _ in items}) != len(items):
             raise InputRejected("duplicate_choice")
         if sum(value for _, value in items) != rules.budget_total:

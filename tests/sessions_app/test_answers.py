@@ -259,6 +259,8 @@ def test_budget_refusals(rules_for):
     assert rejected(rules, {"allocation": {str(green): 60, str(market): 50}}) == "budget_not_total"
     assert rejected(rules, {"allocation": {str(green): 110, str(market): -10}}) == "out_of_range"
     assert rejected(rules, {"allocation": {str(green): 90, "999999": 10}}) == "invalid_option"
+    # An option that is not the question's is refused even with nothing given to it.
+    assert rejected(rules, {"allocation": {str(green): 100, "999999": 0}}) == "invalid_option"
     assert rejected(rules, {"allocation": {str(green): 90, "groen": 10}}) == "invalid_answer"
     assert rejected(rules, {"allocation": {str(green): True, str(bikes): 99}}) == "invalid_answer"
     assert rejected(rules, {"allocation": {str(green): 50.0, str(bikes): 50}}) == "invalid_answer"
