@@ -598,5 +598,13 @@ def opinion_map(question: Question) -> dict:
         "divisive": overall(shown["divisive"]),
         "placed": shown["placed"],
         "voters": shown["voters"],
+        # Who the dots are: not everyone who voted (docs/opinion-map.md, "Who is placed").
+        "who": ngettext(
+            "{placed} of the {voters} people who voted are on the map: those who voted on "
+            "at least {n} statement.",
+            "{placed} of the {voters} people who voted are on the map: those who voted on "
+            "at least {n} statements.",
+            shown["threshold"],
+        ).format(placed=num(shown["placed"]), voters=num(shown["voters"]), n=shown["threshold"]),
         "words": words,
     }

@@ -326,6 +326,8 @@ def test_a_closed_statements_question_shows_its_opinion_map_in_svg_and_words(cli
     assert 'role="img"' in svg and "Groep A" in svg and "Groep B" in svg
     # The six who voted on both statements are placed; one vote alone places nobody.
     assert opinion.count('class="dot group-') == 6
+    who = re.search(r'<figcaption class="opinion-who">(.*?)</figcaption>', opinion).group(1)
+    assert who.startswith("6 van de ") and "op ten minste 2 stellingen" in who, who
     assert opinion.count('class="opinion-group group-') == 2
     assert "Groep A: 3 mensen" in opinion or "Groep A: 4 mensen" in opinion
     assert "Waar de groepen verschillen" in opinion
