@@ -42,9 +42,8 @@ from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
-from sessions_app.feeds import NEWS as FEED_NEWS
-from sessions_app.feeds import asked_shown, written_answer_title
-from sessions_app.models import LogEntry, Process, Question
+from sessions_app.feeds import asked_shown, entry_subjects, news_words
+from sessions_app.models import LogEntry, Process
 
 from .models import Follower, Token
 from .news import NEWS_ACTIONS, is_news
@@ -168,9 +167,10 @@ def _day(value) -> str:
 
 def news_items(process: Process, entries: list[LogEntry], follower: Follower) -> list[Item]:
     """The message's items for ``entries`` (news of ``process``, oldest first), worded as
-    in the Atom feed where it has words for them. Call inside the process's language."""
-    wanted = {e.data.get("question") for e in entries if e.action == "results.revealed"}
-    texts = dict(Question.objects.filter(pk__in=wanted).values_list("pk", "text"))
+    in the Atom feed where it has words for them (``feeds.news_words``): results, a
+    follow-up and a written answer name their question in the line, and the meeting that
+    asked it in the detail. Call inside the process's language."""
+    subjects = entry_subjects(process, entries)
     shown = asked_shown(entries)  # an answered question's text only once approved
     items, seen = [], set()
     for entry in entries:
@@ -188,24 +188,11 @@ def news_items(process: Process, entries: list[LogEntry], follower: Follower) ->
             if key in seen:  # shown, hidden and shown again: once
                 continue
             seen.add(key)
-            question = texts.get(data.get("question"), "")
-            title = str(FEED_NEWS["results.revealed"](entry, question))
-            items.append(Item(entry.seq, title, _page(follower, process, "results")))
-        elif entry.action == "follow_up.recorded":
-            title = str(FEED_NEWS["follow_up.recorded"](entry, ""))
-            items.append(
-                Item(
-                    entry.seq,
-                    title,
-                    _page(follower, process, "follow-up"),
-                    data.get("reasoning", ""),
-                )
-            )
-        elif entry.action == "qna.answered":
-            title = written_answer_title(entry, shown)
-            items.append(
-                Item(entry.seq, title, _page(follower, process, "follow-up"), data.get("text", ""))
-            )
+            title, detail = news_words(entry, *subjects[entry.seq], shown)
+            items.append(Item(entry.seq, title, _page(follower, process, "results"), detail))
+        elif entry.action in ("follow_up.recorded", "qna.answered"):
+            title, detail = news_words(entry, *subjects[entry.seq], shown)
+            items.append(Item(entry.seq, title, _page(follower, process, "follow-up"), detail))
         elif entry.action == "process.decided":
             title = _("The council decided (%(date)s)") % {"date": _day(data.get("date"))}
             detail = data.get("summary", "")

@@ -90,6 +90,50 @@ def meeting_words(session: LiveSession) -> str:
     return _("Meeting: %(meeting)s") % {"meeting": ", ".join(part for part in parts if part)}
 
 
+def entry_subjects(process: Process, entries) -> dict[int, tuple]:
+    """What each of ``entries`` (log entries of ``process``) is about, by ``seq``: its
+    question (one of this process's, else None) and the meeting that asked it (for a
+    meeting's own entry, that meeting; else None)."""
+    wanted = {(e.data or {}).get("question") for e in entries} - {None}
+    questions = {q.pk: q for q in Question.objects.filter(pk__in=wanted, session__process=process)}
+    meetings = {s.pk: s for s in process.sessions.all()}
+    found = {}
+    for entry in entries:
+        data = entry.data or {}
+        question = questions.get(data.get("question"))
+        meeting = meetings.get(question.session_id if question else data.get("session"))
+        found[entry.seq] = (question, meeting)
+    return found
+
+
+def news_words(entry, question, meeting, shown: dict[int, str]) -> tuple[str, str]:
+    """How the feed tells ``entry``: its title, naming its question (a meeting held: the
+    meeting), and its summary: the meeting (``meeting_words``) and the entry's own text
+    (a follow-up's reasoning, a decision's summary, a written answer), a blank line
+    between them. ``question`` and ``meeting`` as ``entry_subjects`` finds them,
+    ``shown`` as ``asked_shown``. The news mail tells these entries in the same words."""
+    data = entry.data or {}
+    about = meeting_words(meeting) if meeting else ""
+    if entry.action == "qna.answered":
+        title = written_answer_title(entry, shown)
+        lines = [
+            _("Question round: %(question)s") % {"question": question.text} if question else "",
+            about,
+            data.get("text", ""),
+        ]
+    elif entry.action == "session.ended":
+        title = str(NEWS[entry.action](entry, meeting.title if meeting else ""))
+        lines = [about]
+    else:
+        title = str(NEWS[entry.action](entry, question.text if question else ""))
+        detail = {
+            "follow_up.recorded": data.get("reasoning", ""),
+            "process.decided": data.get("summary", ""),
+        }.get(entry.action, "")
+        lines = [about, detail]
+    return title, "\n\n".join(line for line in lines if line)
+
+
 #: The namespace of the feed's signed tree head (``docs/transparency-log.md``).
 NAMESPACE = "https://inspraak.example/ns/transparency"
 
@@ -161,38 +205,12 @@ class ProcessFeed(Feed):
             action="qna.answered", data__mode="written"
         )
         entries = list(LogEntry.objects.filter(news, process=process).order_by("-seq")[:LIMIT])
-        wanted = {e.data.get("question") for e in entries if e.data.get("question")}
-        questions = {
-            q.pk: q for q in Question.objects.filter(pk__in=wanted, session__process=process)
-        }
-        meetings = {s.pk: s for s in process.sessions.all()}
+        subjects = entry_subjects(process, entries)
         shown = asked_shown(entries)
         # Per item, not on the feed object: one feed object serves every request.
         for entry in entries:
             entry.process = process
-            question = questions.get(entry.data.get("question"))
-            meeting = meetings.get(question.session_id if question else entry.data.get("session"))
-            about = meeting_words(meeting) if meeting else ""
-            if entry.action == "qna.answered":
-                entry.title = written_answer_title(entry, shown)
-                lines = [
-                    _("Question round: %(question)s") % {"question": question.text}
-                    if question
-                    else "",
-                    about,
-                    entry.data.get("text", ""),
-                ]
-            elif entry.action == "session.ended":
-                entry.title = str(NEWS[entry.action](entry, meeting.title if meeting else ""))
-                lines = [about]
-            else:
-                entry.title = str(NEWS[entry.action](entry, question.text if question else ""))
-                detail = {
-                    "follow_up.recorded": entry.data.get("reasoning", ""),
-                    "process.decided": entry.data.get("summary", ""),
-                }.get(entry.action, "")
-                lines = [about, detail]
-            entry.summary = "\n\n".join(line for line in lines if line)
+            entry.title, entry.summary = news_words(entry, *subjects[entry.seq], shown)
         return entries
 
     def item_title(self, entry):

@@ -7,6 +7,7 @@ from dataclasses import replace
 
 from django.db.models import BooleanField, Count, ExpressionWrapper, Prefetch, Q, QuerySet
 from django.utils import timezone
+from django.utils.dateparse import parse_date
 
 from .logchain import ChainReport, format_time, verify_chain
 from .models import (
@@ -72,6 +73,31 @@ def process_follow_ups(*, process: Process) -> list[FollowUp]:
         .select_related("question__session")
         .order_by("-decided_on", "-created_at", "-id")
     )
+
+
+def dossier_shown(*, process: Process) -> dict:
+    """What the process's dossier shows now, on the public page and in the council report:
+    ``documents`` and ``links`` not taken out of it, newest first, and ``decision``: the
+    council's decision as last recorded, read from the log (``process.decided``:
+    ``date``, ``summary``, ``url``), or None."""
+    entry = (
+        LogEntry.objects.filter(process=process, action="process.decided")
+        .order_by("-seq")
+        .values_list("data", flat=True)
+        .first()
+    )
+    decision = None
+    if entry is not None:
+        decision = {
+            "date": parse_date(entry["date"]),
+            "summary": entry["summary"],
+            "url": entry["url"],
+        }
+    return {
+        "documents": list(process.documents.filter(removed_at__isnull=True)),
+        "links": list(process.links.filter(removed_at__isnull=True)),
+        "decision": decision,
+    }
 
 
 def written_answers(*, process: Process, public: bool = False) -> list[dict]:

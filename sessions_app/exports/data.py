@@ -38,6 +38,7 @@ from sessions_app.models import (
 from sessions_app.opinion.serialize import previous_k_state, previous_labels, to_data
 from sessions_app.opinion.summary import group_name
 from sessions_app.selectors import (
+    dossier_shown,
     log_chain_rows,
     paper_reconciliation,
     participation,
@@ -225,6 +226,49 @@ def follow_ups_part(process: Process) -> list[dict]:
             "question_id", "decided_on", "id"
         )
     ]
+
+
+def dossier_part(process: Process) -> dict:
+    """The dossier as the public page shows it (``selectors.dossier_shown``: nothing
+    taken out of it): ``documents`` (with the SHA-256 the log holds), ``links``, newest
+    first, and the council's latest ``decision`` or None. Dates are ``YYYY-MM-DD``."""
+    shown = dossier_shown(process=process)
+    decision = shown["decision"]
+    return {
+        "documents": [
+            {
+                "id": document.pk,
+                "title": document.title,
+                "kind": document.kind,
+                "date": document.date.isoformat(),
+                "summary": document.summary,
+                "alt_text": document.alt_text,
+                "sha256": document.sha256,
+                "content_type": document.content_type,
+                "size": document.size,
+            }
+            for document in shown["documents"]
+        ],
+        "links": [
+            {
+                "id": link.pk,
+                "title": link.title,
+                "url": link.url,
+                "date": link.date.isoformat(),
+                "summary": link.summary,
+            }
+            for link in shown["links"]
+        ],
+        "decision": (
+            {
+                "date": decision["date"].isoformat() if decision["date"] else None,
+                "summary": decision["summary"],
+                "url": decision["url"],
+            }
+            if decision
+            else None
+        ),
+    }
 
 
 def panel_answers_part(process: Process) -> list[dict]:

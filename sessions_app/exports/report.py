@@ -3,7 +3,9 @@ language, written for a clerk to hand to councillors:
 
 1. a one-page summary: who took part, by source; the main outcome of every question;
    what happens next (the promise, who decides, the follow-up, the next steps);
-2. the process: its purpose, how much say participants had, its timeline;
+2. the process: its purpose, how much say participants had, its dossier (the documents
+   and links the public page shows, each document with its SHA-256 as the log holds it),
+   its timeline;
 3. the results grouped by session, each under a heading with its date, venue and
    state, so that an open session's provisional results never pass for final ones; per
    question a bar per line beside its full label and its split by source; for
@@ -26,6 +28,7 @@ from xml.sax.saxutils import escape
 from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from reportlab.graphics.charts.barcharts import VerticalBarChart
@@ -49,6 +52,7 @@ from reportlab.platypus import (
 from printables import fonts
 from sessions_app.log_words import describe
 from sessions_app.models import (
+    DocumentKind,
     FollowUpOutcome,
     Level,
     LiveSession,
@@ -305,7 +309,7 @@ def _story(process: Process, st: dict) -> list:
         for number, qpart, _result in session.questions
     }
     story = _summary(process, part, sessions, follow_ups, numbers, st)
-    story += [PageBreak(), *_about(part, st)]
+    story += [PageBreak(), *_about(process, part, data.dossier_part(process), st)]
     for index, session in enumerate(s for s in sessions if s.held):
         story += _session_results(session, maps, st, first=index == 0)
     waiting = [s for s in sessions if not s.held]
@@ -452,7 +456,9 @@ def _about_question(question_id, numbers) -> str:
 # -- the process ------------------------------------------------------------------------
 
 
-def _about(part: dict, st: dict) -> list:
+def _about(process: Process, part: dict, dossier: dict, st: dict) -> list:
+    """Purpose, level and promise, then the dossier and the timeline: in the order of
+    the public page."""
     levels = dict(Level.choices)
     story = [
         _p(_("Purpose, level and promise"), st["h1"]),
@@ -463,6 +469,7 @@ def _about(part: dict, st: dict) -> list:
         _p(_("What will be done with the input"), st["h2"]),
         _p(part["promise"], st["body"]),
     ]
+    story += _dossier(process, dossier, st)
     if part["timeline"]:
         rows = [[_("date"), _("what happens")]] + [
             [words.day(step["date"]), step["label"]] for step in part["timeline"]
@@ -471,6 +478,70 @@ def _about(part: dict, st: dict) -> list:
             _p(_("Timeline"), st["h2"]),
             _table(rows, _widths(rows, st, flex=1, whole={0}), st),
         ]
+    return story
+
+
+def _dossier_url(process: Process) -> str:
+    return (settings.SITE_URL or "") + reverse("public:process", args=[process.slug]) + "#dossier"
+
+
+def _dossier(process: Process, dossier: dict, st: dict) -> list:
+    """The dossier as the public page shows it (``data.dossier_part``): the council's
+    latest decision, each document with its type, date, summary and SHA-256 (the one the
+    log holds, so the report binds the same files), and each link. Nothing taken out of
+    the dossier; no section when it is empty."""
+    if not (dossier["documents"] or dossier["links"] or dossier["decision"]):
+        return []
+    kinds = dict(DocumentKind.choices)
+    story: list = [
+        _p(_("Dossier: the background"), st["h2"]),
+        _p(
+            _(
+                "What residents can read as background on the public page (%(url)s), newest "
+                "first. Each document's fingerprint (SHA-256) is the one in the transparency "
+                "log, so a downloaded copy can be checked against it."
+            )
+            % {"url": _dossier_url(process)},
+            st["small"],
+        ),
+    ]
+    decision = dossier["decision"]
+    if decision:
+        block = [
+            _p(_("The council's decision"), st["h3"]),
+            _p(f"{_('Decided on')} {words.day(decision['date'])}", st["small"]),
+            _p(decision["summary"], st["body"]),
+        ]
+        if decision["url"]:
+            block.append(_p(decision["url"], st["small"]))
+        story.append(KeepTogether(block))
+    for document in dossier["documents"]:
+        kind = capfirst(str(kinds.get(document["kind"], document["kind"])))
+        block = [
+            _p(document["title"], st["h3"]),
+            _p(f"{kind} · {words.day(document['date'])}", st["small"]),
+            _p(document["summary"], st["body"]),
+        ]
+        if document["alt_text"]:
+            block.append(
+                _p(_("What the image shows: %(text)s") % {"text": document["alt_text"]}, st["note"])
+            )
+        block += [
+            _p(_("Fingerprint (SHA-256, also in the public log):"), st["small"]),
+            _p(document["sha256"], st["mono"]),
+        ]
+        story.append(KeepTogether(block))
+    for link in dossier["links"]:
+        meta = " · ".join([_("Council document elsewhere"), words.day(link["date"]), link["url"]])
+        story.append(
+            KeepTogether(
+                [
+                    _p(link["title"], st["h3"]),
+                    _p(meta, st["small"]),
+                    _p(link["summary"], st["body"]),
+                ]
+            )
+        )
     return story
 
 

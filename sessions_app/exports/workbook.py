@@ -10,12 +10,14 @@ time zone (spreadsheets know no time zones), and say so in the header.
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import date, datetime
 from typing import BinaryIO
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.urls import reverse
 from django.utils import translation
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 from openpyxl import Workbook
@@ -24,6 +26,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from sessions_app.models import (
+    DocumentKind,
     FollowUpOutcome,
     Level,
     Moderation,
@@ -156,6 +159,7 @@ def _process_sheet(book: Workbook, process: Process) -> None:
     ]
     for label, value in rows:
         sheet.row(label, value, wrap=True)
+    _dossier_rows(sheet, process)
     sheet.row()
     sheet.header(_("Meetings"))
     sheet.filter_at(sheet.rows + 1)
@@ -168,6 +172,58 @@ def _process_sheet(book: Workbook, process: Process) -> None:
             session.venue,
             session.get_mode_display(),
             session.get_state_display(),
+        )
+
+
+def _dossier_rows(sheet: Sheet, process: Process) -> None:
+    """The dossier as the public page shows it (``data.dossier_part``), as a table on the
+    Process sheet: the council's latest decision, each document with its SHA-256 (the
+    one the log holds) and where to download it, each link. Nothing when it is empty."""
+    dossier = data.dossier_part(process)
+    if not (dossier["documents"] or dossier["links"] or dossier["decision"]):
+        return
+    site = settings.SITE_URL or ""
+    kinds = _choices(DocumentKind.choices)
+    sheet.row()
+    sheet.header(_("Dossier: the background"))
+    sheet.header(
+        _("title"),
+        _("summary in plain language"),
+        _("type"),
+        _("date"),
+        _("fingerprint (SHA-256)"),
+        _("address"),
+    )
+    decision = dossier["decision"]
+    if decision:
+        sheet.row(
+            _("The council's decision"),
+            decision["summary"],
+            "",
+            date.fromisoformat(decision["date"]) if decision["date"] else None,
+            "",
+            decision["url"],
+            wrap=True,
+        )
+    for document in dossier["documents"]:
+        sheet.row(
+            document["title"],
+            document["summary"],
+            capfirst(kinds.get(document["kind"], document["kind"])),
+            date.fromisoformat(document["date"]),
+            document["sha256"],
+            site + reverse("public:dossier_document", args=[process.slug, document["id"]]),
+            wrap=True,
+        )
+    for link in dossier["links"]:
+        sheet.row(
+            link["title"],
+            link["summary"],
+            _("Council document elsewhere"),
+            date.fromisoformat(link["date"]),
+            "",
+            link["url"],
+            wrap=True,
         )
 
 

@@ -9,7 +9,6 @@ from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone, translation
-from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 
 from config.middleware import body_limit
@@ -19,39 +18,22 @@ from sessions_app.exceptions import DesignError, InputRejected
 from sessions_app.models import (
     DocumentKind,
     DossierDocument,
-    LogEntry,
     MilestoneKind,
     Process,
     ProcessState,
     SessionState,
 )
+from sessions_app.selectors import dossier_shown
 from sessions_app.services import dossier
 
 from .common import absolute_url, staff_process
 
 
 def dossier_items(process: Process) -> dict:
-    """What the dossier shows now: its documents and links, newest first, and the
-    council's latest decision (or None)."""
-    return {
-        "documents": list(process.documents.filter(removed_at__isnull=True)),
-        "links": list(process.links.filter(removed_at__isnull=True)),
-        "decision": latest_decision(process),
-    }
-
-
-def latest_decision(process: Process) -> dict | None:
-    """The council's decision as last recorded, read from the log (``process.decided``):
-    ``date``, ``summary``, ``url``."""
-    entry = (
-        LogEntry.objects.filter(process=process, action="process.decided")
-        .order_by("-seq")
-        .values_list("data", flat=True)
-        .first()
-    )
-    if entry is None:
-        return None
-    return {"date": parse_date(entry["date"]), "summary": entry["summary"], "url": entry["url"]}
+    """What the dossier shows now (``selectors.dossier_shown``, as the council report
+    has it too): its documents and links, newest first, and the council's latest
+    decision (or None)."""
+    return dossier_shown(process=process)
 
 
 def timeline_steps(process: Process, *, today=None) -> list[dict]:

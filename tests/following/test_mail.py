@@ -5,12 +5,13 @@ from datetime import date
 
 import pytest
 from django.core.management import call_command
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 
 from following import mail
 from following.models import Follower
 from following.services import address_digest, confirm, follow_request
-from sessions_app.models import PanelAnswerMode
+from sessions_app.models import FollowUpOutcome, PanelAnswerMode
 from sessions_app.services.facilitation import question_close, question_open
 from sessions_app.services.followups import follow_up_record
 from sessions_app.services.live_sessions import live_session_create
@@ -91,7 +92,9 @@ def test_several_news_items_in_one_message(published, inbox, organiser, make_que
     assert received.to == [address]
     body = received.body
     assert published.title in received.message["Subject"]
-    assert body.count(question.text) == 1
+    # The results once (shown again: told once); the follow-up names the question too.
+    assert body.count(question.text) == 2
+    assert body.count(f"Uitkomsten gepubliceerd: {question.text}") == 1
     assert "Tweede avond" in body and "Bibliotheek" in body
     assert "januari 2027" in body  # the meeting's date in the process's language
     assert "De raad nam het advies over." in body
@@ -157,6 +160,48 @@ def test_a_written_answer_names_its_question_only_while_it_is_approved(published
     assert "(hidden)" not in body and "(pending)" not in body
     assert body.count("Het antwoord van het panel op een vraag is vastgelegd.") == 2
     assert all(f"Antwoord {state}." in body for state in asked)
+
+
+def _items(body: str) -> list[str]:
+    """A news mail's items, each its lines (title, detail, link) joined by newlines."""
+    text = body.replace("\r\n", "\n").split("\n\n", 1)[1]
+    return [item.strip().removeprefix("* ") for item in text.split("\n* ") if item.strip()]
+
+
+def test_a_follow_up_names_its_question_and_meeting_as_the_feed_does(published, inbox, organiser):
+    """A follow-up's item names the question it is about in its line, and the meeting
+    that asked it in its detail, in the feed's words; one for the whole process says
+    so without a question."""
+    from sessions_app.feeds import meeting_words
+
+    followers(published, inbox, 1)
+    question = published.sessions.get().questions.get()
+    question.text = "Komen er meer bankjes op het plein?"
+    question.save(update_fields=["text"])
+    for about in (question.pk, None):
+        follow_up_record(
+            user=organiser,
+            process=published,
+            question_id=about,
+            outcome="adopted",
+            reasoning=f"Reden {about}.",
+            decided_on=date(2026, 2, 1),
+        )
+    assert mail.run(rate=10_000).news == 1
+    on_question, on_process = _items(inbox.received[0].body)[:2]
+    with translation.override("nl"):
+        adopted = str(FollowUpOutcome("adopted").label)
+        line = gettext("What was done with the input on “%(question)s”: %(outcome)s") % {
+            "question": question.text,
+            "outcome": adopted,
+        }
+        whole = gettext("What was done with the input: %(outcome)s") % {"outcome": adopted}
+        meeting = meeting_words(question.session)
+    assert "15 januari 2027" in meeting and "Wijkcentrum De Brug" in meeting
+    title, detail, reason, link = on_question.split("\n")
+    assert (title, detail.strip(), reason.strip()) == (line, meeting, f"Reden {question.pk}.")
+    assert link.strip().endswith("#follow-up")
+    assert on_process.splitlines()[0] == whole and question.text not in on_process
 
 
 def test_a_new_follower_gets_only_later_news(published, inbox):
