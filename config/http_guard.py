@@ -60,10 +60,12 @@ def _limits() -> tuple[int, int, str]:
 
 
 def refusal(limit: int) -> bytes:
-    # Below Django, so in both of the site's languages.
+    # Below Django, so in both of the site's languages; the size in whole megabytes (or
+    # kilobytes), as people read it.
+    size = f"{limit // 2**20} MB" if limit >= 2**20 else f"{limit // 2**10} KB"
     text = (
-        f"Dit is te groot om hier te versturen: ten hoogste {limit} bytes.\n"
-        f"This is too large to send here: at most {limit} bytes.\n"
+        f"Dit is te groot om hier te versturen: ten hoogste {size}.\n"
+        f"This is too large to send here: at most {size}.\n"
     )
     body = text.encode()
     return (

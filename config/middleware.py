@@ -30,6 +30,7 @@ def body_limit(max_bytes: int):
 
     def declare(view):
         view.body_limit = max_bytes + FORM_OVERHEAD
+        view.body_limit_shown = max_bytes  # what the page's form says beside its field
         return view
 
     return declare
@@ -55,21 +56,24 @@ class RequestBodyGuardMiddleware:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
             length = 0
-        limit = settings.MAX_ANONYMOUS_REQUEST_BYTES
+        limit = shown = settings.MAX_ANONYMOUS_REQUEST_BYTES
         if length > limit and request.user.is_authenticated:
             limit = getattr(view_func, "body_limit", limit)
+            shown = getattr(view_func, "body_limit_shown", limit)
         if length > limit:
-            return too_large(limit)
+            return too_large(request, shown)
         return None
 
 
-def too_large(limit: int):
-    from django.http import HttpResponse
+def too_large(request, size: int):
+    """413 as a page of the site: the size the form allows, that nothing was saved, and
+    the way back to the form (the same address, fetched again)."""
+    from django.shortcuts import render
     from django.template.defaultfilters import filesizeformat
-    from django.utils.translation import gettext as _
 
-    return HttpResponse(
-        _("This is too large to send here: at most %(size)s.") % {"size": filesizeformat(limit)},
+    return render(
+        request,
+        "413.html",
+        {"size": filesizeformat(size), "back": request.get_full_path()},
         status=413,
-        content_type="text/plain; charset=utf-8",
     )

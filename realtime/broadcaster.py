@@ -560,8 +560,11 @@ class Broadcaster:
         the tick goes on with the others."""
         try:
             await consumer.send(text_data=text)
-        except Exception:
-            logger.info("a connection failed a send and left its room", exc_info=True)
+        except Exception as error:
+            # Expected whenever a phone goes away mid-send: its kind at INFO, the
+            # traceback only at DEBUG (it would fill the log on a busy evening).
+            logger.info("a connection failed a send and left its room (%s)", type(error).__name__)
+            logger.debug("the failed send", exc_info=True)
             room.drop(consumer)
 
     # --- between server processes -------------------------------------------------

@@ -208,3 +208,14 @@ pytest_plugins = [
     # oidc (issue 17): the test identity provider, started once per run when a test asks.
     "tests.oidc_provider.fixtures",
 ]
+
+
+@pytest.fixture
+def client_for(client):
+    """The test client, logged in as the given user."""
+
+    def login(user):
+        client.force_login(user)
+        return client
+
+    return login

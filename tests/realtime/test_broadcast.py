@@ -623,3 +623,28 @@ async def test_two_busy_rooms_each_keep_the_pace_and_another_process_s_change_go
     with mock.patch.object(broadcasting.time, "monotonic", lambda: 50.31):
         broadcaster.mark_dirty(3, 5, local=False, counts_only=True)  # just after a tick
         assert _due(room) == pytest.approx(50.28 + TICK_MIN)
+
+
+async def test_a_connection_gone_mid_send_leaves_its_room_with_one_short_log_line(caplog):
+    """A phone that goes away while a snapshot is sent is dropped, and the others still get
+    it; the log says so in a line, without a traceback at INFO (a busy evening has many)."""
+
+    class Gone:
+        async def send(self, text_data):
+            raise ConnectionResetError("the phone went away")
+
+    class Here:
+        sent: list = []
+
+        async def send(self, text_data):
+            self.sent.append(text_data)
+
+    room = broadcasting.Room(1)
+    gone, here = Gone(), Here()
+    room.members["phone"].update({gone, here})
+    with caplog.at_level("INFO", logger="realtime.broadcaster"):
+        await Broadcaster._send(room, "phone", "{}")
+    assert room.members["phone"] == {here} and here.sent == ["{}"]
+    [line] = [r for r in caplog.records if "left its room" in r.getMessage()]
+    assert line.levelname == "INFO" and "ConnectionResetError" in line.getMessage()
+    assert line.exc_info is None
