@@ -4,10 +4,11 @@ translatable message.
 The codes, by area:
 
 * ``DesignError`` (designing processes, sessions and questions): ``design_invalid`` (with
-  a list of problems), ``option_has_responses``, ``question_locked``,
-  ``kind_locked``, ``session_has_activity``, ``process_incomplete``, ``process_state``,
-  ``last_organiser``, ``invitation_expired``, ``invitation_used``, ``unknown_user``,
-  ``import_invalid`` (a design file; with problems).
+  a list of problems), ``question_asked`` (the wording of a question that has been asked),
+  ``option_has_responses``, ``question_locked``, ``kind_locked`` (no longer given:
+  ``question_asked`` covers it), ``session_has_activity``, ``process_incomplete``,
+  ``process_state``, ``last_organiser``, ``invitation_expired``, ``invitation_used``,
+  ``unknown_user``, ``import_invalid`` (a design file; with problems).
 * ``AccessDenied``: ``not_staff`` (no role on this process), ``role_required``.
 * ``RecordImmutable``: ``record_immutable`` (a log entry or hand count was to be changed).
 * ``InputRejected`` (an answer, a proposed statement, a join, a realtime message): see
@@ -28,17 +29,26 @@ The codes, by area:
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any, ClassVar
 
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
+
+from .numbers import number
 
 ERROR_MESSAGES: dict[str, Promise] = {
     "design_invalid": _("the design has problems"),
     "import_invalid": _("the design file has problems"),
     "option_has_responses": _("the option “%(option)s” already has answers and cannot be removed"),
     "question_locked": _("this question has been opened and can no longer be removed"),
+    "question_asked": _(
+        "This question has been asked: its wording and options can no longer change, so "
+        "that every answer keeps the meaning it was given."
+    ),
+    # No longer given (``question_asked`` covers the kind); kept for earlier refusals.
     "kind_locked": _("the kind of a question that has been opened cannot change"),
     "session_has_activity": _("this session has questions that were opened; it cannot be removed"),
     "process_incomplete": _("the process is not complete enough to publish"),
@@ -140,11 +150,11 @@ INPUT_CODES: dict[str, Promise] = {
     "paper_review_pending": _(
         "Forms or attendee-card answers still wait for review; settle them before closing."
     ),
-    "invalid_count": _("Choose a number from 1 to 2000."),
+    "invalid_count": _("Choose a number from 1 to %(max)s."),
     "print_not_retryable": _("This print run is fine; there is nothing to try again."),
     "reason_required": _("Give a reason."),
     "not_held": _("This answer is not waiting for review."),
-    "hands_invalid": _("A count of hands is a whole number from 0 to 100000."),
+    "hands_invalid": _("A count of hands is a whole number from 0 to %(max)s."),
     "hands_not_for_kind": _(
         "Hands can be counted for choices, scales and questions asked on paper only."
     ),
@@ -159,7 +169,7 @@ INPUT_CODES: dict[str, Promise] = {
         "round, both approved and neither merged already."
     ),
     "answer_mode": _("Choose how the panel answered."),
-    "answer_text": _("Type the answer's summary, in at most 2000 characters."),
+    "answer_text": _("Type the answer's summary, in at most %(max)s characters."),
     "answer_due": _("Give the date by which the written answer will be given."),
     "no_qna_round": _("This session has no round of questions to the panel."),
     # the dossier
@@ -170,7 +180,7 @@ INPUT_CODES: dict[str, Promise] = {
     ),
     "not_document": _("This file is not a PDF, PNG or JPEG."),
     "summary_required": _("Write a short summary in plain language."),
-    "summary_too_long": _("The summary is longer than 1000 characters."),
+    "summary_too_long": _("The summary is longer than %(max)s characters."),
     "alt_text_required": _("Say in words what the image shows (its alternative text)."),
     "title_required": _("Give a title."),
     "invalid_date": _("Give a date."),
@@ -184,7 +194,7 @@ INPUT_CODES: dict[str, Promise] = {
     # learning from sessions: the evaluation set, the facilitator's notes
     "evaluation_exists": _("This session already has an evaluation."),
     "note_empty": _("Type a note first."),
-    "note_too_long": _("A note is at most 2000 characters."),
+    "note_too_long": _("A note is at most %(max)s characters."),
     # Reading forms from photos and scans
     "file_too_large": _("The file is too large (at most 100 MB)."),
     "not_image": _("This file is not a photo (JPEG, PNG) or a scan (PDF, TIFF)."),
@@ -237,6 +247,40 @@ INPUT_CODES: dict[str, Promise] = {
 }
 ERROR_MESSAGES.update(INPUT_CODES)
 
+#: The limits some messages name, filled in when an error gives none (the same as the
+#: services' ``print_runs.MAX_BATCH``, ``hands.MAX_HANDS``, ``qna.ANSWER_MAX``,
+#: ``dossier.SUMMARY_MAX`` and ``models.notes.NOTE_MAX_LENGTH``; a test keeps them so).
+ERROR_PARAMS: dict[str, dict] = {
+    "invalid_count": {"max": 2000},
+    "hands_invalid": {"max": 100_000},
+    "answer_text": {"max": 2000},
+    "summary_too_long": {"max": 1000},
+    "note_too_long": {"max": 2000},
+}
+
+
+def params_of(code: str, params: dict | None = None) -> dict:
+    """An error's parameters, with the limits its message names (``ERROR_PARAMS``)."""
+    return {**ERROR_PARAMS.get(code, {}), **(params or {})}
+
+
+_WHOLE = re.compile(r"%\((\w+)\)d")
+
+
+def fill(template, params: dict | None) -> str:
+    """A message with its parameters, each number written as the active language writes
+    it (``1.000.000`` in Dutch, by ``numbers.number``): ``%(max)d`` and ``%(max)s`` alike."""
+    text = str(template)
+    if not params:
+        return text
+    shown = {
+        key: number(value)
+        if isinstance(value, int | float | Decimal) and not isinstance(value, bool)
+        else value
+        for key, value in params.items()
+    }
+    return _WHOLE.sub(r"%(\1)s", text) % shown
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -249,8 +293,7 @@ class Problem:
 
     @property
     def message(self) -> str:
-        text = str(self.template)
-        return text % self.params if self.params else text
+        return fill(self.template, self.params)
 
     def under(self, prefix: str) -> Problem:
         path = f"{prefix}.{self.path}" if self.path else prefix
@@ -274,8 +317,7 @@ class InspraakError(Exception):
     @property
     def message(self) -> str:
         template = ERROR_MESSAGES.get(self.code, self.code)
-        text = str(template)
-        return text % self.params if self.params else text
+        return fill(template, params_of(self.code, self.params))
 
     def __str__(self) -> str:
         if self.problems:

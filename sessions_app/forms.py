@@ -137,7 +137,22 @@ class MilestoneForm(LabelsMixin, forms.Form):
         return bool({"date", "label", "DELETE"} & set(self.changed_data))
 
 
-MilestoneFormSet = forms.formset_factory(MilestoneForm, extra=2, can_delete=True, max_num=50)
+class MilestoneBaseFormSet(forms.BaseFormSet):
+    #: What the error summary calls the table (``{% error_summary %}``).
+    caption = _("Timeline")
+
+    def kind_labels(self) -> str:
+        """The types of step as the row's choice names them, for the help text."""
+        return ", ".join(str(label) for _value, label in MilestoneKind.choices)
+
+
+#: Blank rows after the steps (left empty, they are skipped): without JavaScript, where
+#: "Add a row" cannot add one on the page, as many new steps (or panel members) at once.
+EXTRA_ROWS = 4
+
+MilestoneFormSet = forms.formset_factory(
+    MilestoneForm, formset=MilestoneBaseFormSet, extra=EXTRA_ROWS, can_delete=True, max_num=50
+)
 
 
 def milestone_specs(formset) -> list[MilestoneSpec]:
@@ -157,7 +172,14 @@ class PanelMemberForm(LabelsMixin, forms.Form):
     role = forms.CharField(label=_("role"), max_length=120, required=False)
 
 
-PanelFormSet = forms.formset_factory(PanelMemberForm, extra=2, can_delete=True, max_num=30)
+class PanelBaseFormSet(forms.BaseFormSet):
+    #: What the error summary calls the table (``{% error_summary %}``).
+    caption = _("Panel")
+
+
+PanelFormSet = forms.formset_factory(
+    PanelMemberForm, formset=PanelBaseFormSet, extra=EXTRA_ROWS, can_delete=True, max_num=30
+)
 
 
 def panel_specs(formset) -> list[PanelMemberSpec]:
@@ -201,7 +223,13 @@ class LiveSessionForm(forms.ModelForm):
 class QuestionForm(LabelsMixin, forms.Form):
     """All settings of all kinds; the template shows those of the chosen kind."""
 
-    kind = forms.ChoiceField(label=_("kind"), choices=QuestionKind.choices)
+    # Capitalised as in the process page's "Add a question of kind" menu.
+    kind = forms.ChoiceField(
+        label=_("kind"), choices=[(value, capfirst(label)) for value, label in QuestionKind.choices]
+    )
+    #: The kind the form was shown for (its settings' groups): without JavaScript, a kind
+    #: chosen since is not saved before its settings have been shown (``kind_changed``).
+    rendered_kind = forms.CharField(required=False, widget=forms.HiddenInput)
     text = forms.CharField(label=_("question"), max_length=500)
     description = forms.CharField(
         label=_("explanation (optional)"), required=False, widget=forms.Textarea(attrs={"rows": 3})
@@ -293,9 +321,27 @@ class QuestionForm(LabelsMixin, forms.Form):
         "upvotes": "qna_upvotes",
     }
 
-    def __init__(self, *args, panel_names=(), **kwargs):
+    def __init__(self, *args, panel_names=(), locked=(), **kwargs):
+        """``locked``: the fields shown read-only and kept as they were (the wording of a
+        question that has been asked, ``services.questions.WORDING_FIELDS``)."""
         super().__init__(*args, **kwargs)
         self.fields["panel"].choices = [(name, name) for name in panel_names]
+        for name in locked:
+            self.fields[name].disabled = True
+
+    def kind_changed(self) -> bool:
+        """Whether the kind was changed after the form was shown (and so its settings were
+        not: without JavaScript the groups of other kinds are hidden)."""
+        field = self.fields["kind"]
+        rendered = self.data.get(self.add_prefix("rendered_kind"), "")
+        chosen = self.data.get(self.add_prefix("kind"), "")
+        return (
+            self.is_bound
+            and not field.disabled
+            and chosen in QuestionKind.values
+            and rendered in QuestionKind.values
+            and chosen != rendered
+        )
 
     def to_spec(self, options: list[OptionSpec]) -> QuestionSpec:
         data = self.cleaned_data
@@ -346,10 +392,13 @@ USUAL_OPTION_ROWS = {
 }
 
 
-def option_formset(kind: str, initial: list[dict], *, data=None, more: int = 0):
+def option_formset(
+    kind: str, initial: list[dict], *, data=None, more: int = 0, locked: bool = False
+):
     """The option rows of a question: the saved options plus empty rows up to the kind's
-    usual size (at least one); or, asked for ``more``, the rows as typed and that many."""
-    empty = more or max(USUAL_OPTION_ROWS.get(kind, 3) - len(initial), 1)
+    usual size (at least one); or, asked for ``more``, the rows as typed and that many.
+    ``locked`` (a question that has been asked): the saved options only, read-only."""
+    empty = 0 if locked else more or max(USUAL_OPTION_ROWS.get(kind, 3) - len(initial), 1)
     formset_class = forms.formset_factory(
         OptionForm,
         extra=empty,
@@ -358,7 +407,12 @@ def option_formset(kind: str, initial: list[dict], *, data=None, more: int = 0):
         max_num=OptionFormSet.max_num,
         absolute_max=OptionFormSet.absolute_max,
     )
-    return formset_class(data, initial=initial, prefix="options")
+    formset = formset_class(None if locked else data, initial=initial, prefix="options")
+    if locked:
+        for row in formset.forms:
+            for field in row.fields.values():
+                field.disabled = True
+    return formset
 
 
 def option_rows_typed(data, prefix: str = "options") -> list[dict]:

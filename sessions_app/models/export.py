@@ -15,6 +15,16 @@ class ExportJob(models.Model):
         JSON_STAFF = "json-staff", _("open data with withheld texts (JSON, staff only)")
         CSV = "csv", _("tables (CSV, zip)")
 
+    #: Each output's name on the designer's button that asks for it and as the title of
+    #: the page that then follows it (``designer/export.html``): the same words on both.
+    TITLES = {
+        Format.XLSX: _("Results for the council (Excel)"),
+        Format.PDF: _("Report for the council (PDF)"),
+        Format.JSON: _("Open data (JSON)"),
+        Format.CSV: _("Tables (CSV, zip)"),
+        Format.JSON_STAFF: _("Open data with withheld texts (JSON, staff only)"),
+    }
+
     class State(models.TextChoices):
         PENDING = "pending", _("waiting")
         RUNNING = "running", _("being made")
@@ -46,3 +56,7 @@ class ExportJob(models.Model):
 
     def __str__(self) -> str:
         return f"{self.process_id}.{self.format} ({self.state})"
+
+    @property
+    def title(self) -> str:
+        return str(self.TITLES.get(self.format, self.get_format_display()))

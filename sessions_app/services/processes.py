@@ -114,10 +114,24 @@ def process_create(
     return process
 
 
+def public_text_problems(spec: ProcessSpec) -> list[Problem]:
+    """The texts publishing requires (``publish_problems``: purpose, promise, who decides)
+    that ``spec`` leaves empty, with the messages publishing gives."""
+    return [
+        problem
+        for problem in publish_problems(spec=spec, session_question_counts=[1])
+        if problem.code == "required_to_publish"
+    ]
+
+
 def process_update(*, user, process: Process, spec: ProcessSpec) -> Process:
     """Change a process's texts and settings; the log records before and after.
 
-    Raises ``AccessDenied`` and ``DesignError("design_invalid")``.
+    A published process keeps the texts publishing required (``public_text_problems``):
+    emptying one is refused like an invalid value, and nothing changes.
+
+    Raises ``AccessDenied``, ``DesignError("design_invalid")`` and
+    ``DesignError("process_state")`` on a closed process.
     """
     permissions.require(user, process, "design")
     _check_not_closed(process)
@@ -128,6 +142,12 @@ def process_update(*, user, process: Process, spec: ProcessSpec) -> Process:
         # Compare with what is stored, not with the caller's instance (a bound ModelForm
         # has already copied the new values onto it).
         stored = Process.objects.select_for_update(no_key=True).get(pk=process.pk)
+        _check_not_closed(stored)
+        if stored.state != ProcessState.DRAFT:
+            # What publishing required stays required while the public can read it.
+            problems = public_text_problems(spec)
+            if problems:
+                raise DesignError(problems=problems)
         before = process_fields_to_dict(stored)
         for name in PROCESS_FIELDS:
             setattr(stored, name, getattr(spec, name))

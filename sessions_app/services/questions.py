@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from django.db import transaction
-from django.db.models import Count, Max
+from django.db.models import Max
 from django.utils.translation import gettext_lazy as _
 
 from sessions_app import permissions
@@ -169,58 +169,89 @@ def question_create(*, user, session: LiveSession, spec: QuestionSpec) -> Questi
     return question
 
 
+#: The settings that make what an answer means: once a question has been asked
+#: (``question_asked``) they, and its options (their texts, their order, which there are),
+#: can no longer change, so that every answer given keeps the meaning it was given. What
+#: may still change (the level and promise, moderation and proposal settings, the longest
+#: open answer, the panel) is logged with before and after, marked ``after_open``.
+WORDING_FIELDS = (
+    "kind",
+    "text",
+    "description",
+    "max_choices",
+    "scale_min",
+    "scale_max",
+    "min_label",
+    "max_label",
+    "budget_total",
+    "budget_unit",
+    "evaluation",
+)
+
+
+def question_asked(question: Question) -> bool:
+    """Whether the question has been asked: opened once, or given an answer (any source,
+    counted or not) or a hand count."""
+    return question.has_been_opened or question.responses.exists() or question.hand_counts.exists()
+
+
+def _wording(spec: QuestionSpec) -> dict:
+    """What of ``spec`` binds once the question has been asked, as ``_apply`` stores it."""
+    stored = Question(kind=spec.kind)
+    _apply(stored, spec)
+    wording = {name: getattr(stored, name) for name in WORDING_FIELDS}
+    if spec.kind in OPTION_KINDS:
+        wording["options"] = [(o.id, o.text.strip()) for o in spec.options]
+    return wording
+
+
+def _check_wording(question: Question, spec: QuestionSpec) -> None:
+    """Refuse (``question_asked``) a change of an asked question's wording."""
+    if question_asked(question) and _wording(spec) != _wording(question_spec_of(question)):
+        raise DesignError("question_asked")
+
+
 def _has_answers(option: Option) -> bool:
     return option.response_items.exists() or option.votes.exists() or option.hand_counts.exists()
 
 
 def _answer_conflicts(question: Question, spec: QuestionSpec) -> list[Problem]:
-    """Settings that counted answers (or hand counts) would no longer fit."""
+    """Settings that counted answers would no longer fit. The settings that make what an
+    answer means cannot change once there are answers (``_check_wording``); the longest
+    open answer can, but not below an answer already counted."""
     counted = question.responses.filter(status=ResponseStatus.COUNTED)
-    if spec.kind != question.kind or (not counted.exists() and not question.hand_counts.exists()):
-        return []
-    conflict = _("answers already given would no longer fit this")
-    problems = []
-    if spec.kind == K.SCALE and (
-        counted.exclude(number__range=(spec.scale_min, spec.scale_max)).exists()
-        or question.hand_counts.exclude(
-            scale_value__range=(spec.scale_min, spec.scale_max)
-        ).exists()
-    ):
-        problems.append(Problem("max", "answers_conflict", conflict))
-    if spec.kind == K.MULTIPLE_CHOICE and (
-        counted.annotate(n=Count("items")).filter(n__gt=spec.max_choices).exists()
-    ):
-        problems.append(Problem("max_choices", "answers_conflict", conflict))
-    if spec.kind == K.BUDGET and spec.budget_total != question.budget_total:
-        problems.append(Problem("total", "answers_conflict", conflict))
     if spec.kind == K.OPEN_TEXT and any(
         len(t) > spec.max_length for t in counted.values_list("text", flat=True)
     ):
-        problems.append(Problem("max_length", "answers_conflict", conflict))
-    return problems
+        conflict = _("answers already given would no longer fit this")
+        return [Problem("max_length", "answers_conflict", conflict)]
+    return []
 
 
 def question_update(*, user, question: Question, spec: QuestionSpec) -> Question:
     """Change a question's text, settings and options. Options keep their identity through
     ``OptionSpec.id``; options left out are removed.
 
-    Allowed after the question has opened, but the log then marks the edit ``after_open``
-    with before and after. Raises ``AccessDenied``, ``DesignError("design_invalid")``,
-    ``DesignError("kind_locked")`` (changing the kind of an opened question) and
-    ``DesignError("option_has_responses")`` (removing an option that has answers) and
-    ``DesignError("design_invalid")`` with ``answers_conflict`` problems (settings that
-    answers already given would no longer fit).
+    Once the question has been asked (``question_asked``: opened, answered or counted by
+    hands) its wording is binding: a change of its kind, text, explanation, options or of
+    a setting in ``WORDING_FIELDS`` is refused with ``DesignError("question_asked")`` and
+    nothing changes. The other settings may still change; the log then marks the edit
+    ``after_open`` with before and after. Also raises ``AccessDenied``,
+    ``DesignError("design_invalid")``, ``DesignError("option_has_responses")`` (removing
+    an option that has answers) and ``DesignError("design_invalid")`` with an
+    ``answers_conflict`` problem (a longest open answer shorter than one already given).
     """
     session = question.session
     process = session.process
     permissions.require(user, process, "design")
     _check_editable(session)
-    _validate(spec, session)
-    if spec.kind != question.kind and question.has_been_opened:
-        raise DesignError("kind_locked")
 
     with transaction.atomic():
         question = Question.objects.select_for_update(no_key=True).get(pk=question.pk)
+        # Before the settings are checked: an asked question's wording is not for
+        # changing at all, whatever the new settings would be.
+        _check_wording(question, spec)
+        _validate(spec, session)
         before = question_to_dict(question)
         current = {o.pk: o for o in designed_options(question)}
         given_ids = [o.id for o in spec.options if o.id is not None]

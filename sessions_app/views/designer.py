@@ -7,6 +7,7 @@ import re
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
+from django.db import transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -38,6 +39,7 @@ from sessions_app.forms import (
     sentence,
 )
 from sessions_app.models import (
+    ExportJob,
     LiveSession,
     Moderation,
     Option,
@@ -144,6 +146,7 @@ def process_create(request):
         request,
         "designer/process_form.html",
         {"form": form, "formset": formset, "panel": panel, "levels": LEVEL_EXPLANATIONS},
+        status=400 if request.method == "POST" else 200,
     )
 
 
@@ -170,6 +173,7 @@ def process_detail(request, slug):
         "roles": sorted(permissions.user_roles(request.user, process)),
         "kinds": QuestionKind.choices,
         "level_explanation": LEVEL_EXPLANATIONS.get(process.level),
+        "export_titles": ExportJob.TITLES.items(),
     }
     return render(request, "designer/process_detail.html", context)
 
@@ -192,16 +196,22 @@ def process_edit(request, slug):
         and (not panel.is_bound or panel.is_valid())
     ):
         try:
-            processes.process_update(user=request.user, process=process, spec=form.to_spec())
-            processes.milestones_replace(
-                user=request.user, process=process, milestones=milestone_specs(formset)
-            )
-            if panel.is_bound:
-                processes.panel_replace(
-                    user=request.user, process=process, panel=panel_specs(panel)
+            # All of it or nothing: a refused panel leaves the texts as they were too.
+            with transaction.atomic():
+                processes.process_update(user=request.user, process=process, spec=form.to_spec())
+                processes.milestones_replace(
+                    user=request.user, process=process, milestones=milestone_specs(formset)
                 )
+                if panel.is_bound:
+                    processes.panel_replace(
+                        user=request.user, process=process, panel=panel_specs(panel)
+                    )
         except DesignError as error:
             add_problems(form, error.problems, ProcessForm.FIELD_MAP)
+            if not error.problems:
+                form.add_error(None, sentence(error.message))
+            # The form copied what was typed onto the process; the page names it as stored.
+            process.refresh_from_db()
         else:
             messages.success(request, _("The process has been saved."))
             return redirect("designer:process_detail", slug=process.slug)
@@ -215,6 +225,7 @@ def process_edit(request, slug):
             "process": process,
             "levels": LEVEL_EXPLANATIONS,
         },
+        status=400 if request.method == "POST" else 200,
     )
 
 
@@ -333,7 +344,8 @@ def follow_up(request, slug):
             )
         except FollowUpError as error:
             field = {"follow_up_reasoning": "reasoning", "follow_up_date": "decided_on"}
-            form.add_error(field.get(error.code, "question"), error.message)
+            # The services word their messages as fragments; the page shows sentences.
+            form.add_error(field.get(error.code, "question"), sentence(error.message))
         else:
             messages.success(request, _("The follow-up is recorded and shown on the public page."))
             return redirect("designer:follow_up", slug=process.slug)
@@ -425,6 +437,7 @@ def session_form(request, slug, session_id=None):
         request,
         "designer/session_form.html",
         {"form": form, "process": process, "session": session},
+        status=400 if request.method == "POST" else 200,
     )
 
 
@@ -529,6 +542,16 @@ def _question_initial(question: Question | None, kind: str) -> tuple[dict, list[
     return initial, options
 
 
+def _typed_question(post) -> dict:
+    """The question form's fields as typed, read without validating (to show them again)."""
+    typed = post.dict()
+    typed["participants_may_add"] = "participants_may_add" in post
+    for name in ("qna_names", "qna_premoderate", "qna_upvotes", "evaluation"):
+        typed[name] = name in post
+    typed["panel"] = post.getlist("panel")
+    return typed
+
+
 @login_required
 def question_form(request, slug, session_id=None, question_id=None):
     process = staff_process(request, slug, "design")
@@ -538,17 +561,23 @@ def question_form(request, slug, session_id=None, question_id=None):
     if kind not in QuestionKind.values:
         raise Http404
     initial, option_initial = _question_initial(question, kind)
+    initial["rendered_kind"] = initial["kind"]
     panel_names = list(process.panel.values_list("name", flat=True))
-    if request.method == "POST" and "add_row" in request.POST:
+    # Once asked, the wording is binding: shown read-only, kept as it is on saving. A page
+    # shown before the question was asked still sends its wording: the service then
+    # refuses any change of it (``question_asked``) rather than it being dropped unseen.
+    asked = question is not None and questions.question_asked(question)
+    read_only = asked and not (request.method == "POST" and "text" in request.POST)
+    # The page has no control for ``evaluation`` (the evaluation set is added as a whole):
+    # saving the form keeps it as it is.
+    locked = questions.WORDING_FIELDS if read_only else ("evaluation",)
+    if request.method == "POST" and "add_row" in request.POST and not asked:
         # Without JavaScript, "Add a row" comes here: show what was typed again, with one
         # empty row more, and save nothing.
-        typed = request.POST.dict()
-        typed["participants_may_add"] = "participants_may_add" in request.POST
-        for name in ("qna_names", "qna_premoderate", "qna_upvotes", "evaluation"):
-            typed[name] = name in request.POST
-        typed["panel"] = request.POST.getlist("panel")
-        form = QuestionForm(initial={**initial, **typed}, panel_names=panel_names)
+        typed = _typed_question(request.POST)
         current_kind = typed.get("kind") if typed.get("kind") in QuestionKind.values else kind
+        typed["rendered_kind"] = current_kind
+        form = QuestionForm(initial={**initial, **typed}, panel_names=panel_names)
         formset = option_formset(current_kind, option_rows_typed(request.POST), more=1)
         focus = formset.forms[-1].prefix if formset.forms else ""
         return render(
@@ -557,19 +586,51 @@ def question_form(request, slug, session_id=None, question_id=None):
             _question_context(process, session, question, form, formset, focus_prefix=focus),
         )
     data = request.POST or None
-    form = QuestionForm(data, initial=initial, panel_names=panel_names)
-    formset = option_formset(kind, option_initial, data=data)
+    form = QuestionForm(data, initial=initial, panel_names=panel_names, locked=locked)
+    if not asked and form.kind_changed():
+        # Without JavaScript the settings of the newly chosen kind were hidden: show them
+        # (and what was typed) before anything is saved with settings nobody saw.
+        typed = _typed_question(request.POST)
+        typed["rendered_kind"] = typed["kind"]
+        form = QuestionForm(initial={**initial, **typed}, panel_names=panel_names)
+        formset = option_formset(typed["kind"], option_rows_typed(request.POST))
+        context = _question_context(
+            process,
+            session,
+            question,
+            form,
+            formset,
+            notice=_(
+                "You chose another kind of question. Check the settings for this kind of "
+                "question, then save again."
+            ),
+        )
+        return render(request, "designer/question_form.html", context, status=400)
+    formset = option_formset(kind, option_initial, data=data, locked=read_only)
     option_errors = []
-    if request.method == "POST" and form.is_valid() and formset.is_valid():
-        spec = form.to_spec(option_specs(formset))
+    saving = request.method == "POST" and "add_row" not in request.POST
+    if saving and form.is_valid() and (read_only or formset.is_valid()):
+        options = question_spec_of(question).options if read_only else option_specs(formset)
+        spec = form.to_spec(options)
         try:
             if question is None:
                 question = questions.question_create(user=request.user, session=session, spec=spec)
             else:
                 questions.question_update(user=request.user, question=question, spec=spec)
         except DesignError as error:
+            if error.code == "question_asked":
+                # Asked since the page was shown: show it again read-only, as it is.
+                form = QuestionForm(
+                    initial=initial, panel_names=panel_names, locked=questions.WORDING_FIELDS
+                )
+                formset = option_formset(kind, option_initial, locked=True)
+                context = _question_context(
+                    process, session, question, form, formset, notice=sentence(error.message)
+                )
+                return render(request, "designer/question_form.html", context, status=400)
             add_problems(form, error.problems, QuestionForm.FIELD_MAP)
-            option_errors = _option_problems_to_rows(error.problems, option_rows(formset))
+            if not read_only:
+                option_errors = _option_problems_to_rows(error.problems, option_rows(formset))
             if not error.problems:
                 form.add_error(None, sentence(error.message))
         else:
@@ -593,7 +654,7 @@ def _question_context(process, session, question, form, formset, **extra) -> dic
         "question": question,
         "current_kind": form["kind"].value() or QuestionKind.SINGLE_CHOICE,
         "option_kinds": sorted(OPTION_KINDS),
-        "opened": bool(question and question.has_been_opened),
+        "asked": bool(question and questions.question_asked(question)),
         **extra,
     }
 

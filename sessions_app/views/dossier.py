@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from config.middleware import body_limit
 from printables import registry
 from printables.strings import follow_strings
+from sessions_app import permissions
 from sessions_app.exceptions import DesignError, InputRejected
 from sessions_app.models import (
     DocumentKind,
@@ -222,14 +223,19 @@ def _int(value):
 
 
 def document_file(request, slug: str, document_id: int):
-    """A published process's dossier document, as it was added (its SHA-256 is in the
-    log)."""
+    """A dossier document, as it was added (its SHA-256 is in the log): anyone's once the
+    process is published; a draft's only for the process's own staff (anyone with a role
+    on it, who see it on the dossier page), never kept by a shared cache, and a 404 for
+    anyone else."""
     document = get_object_or_404(
-        DossierDocument.objects.exclude(process__state=ProcessState.DRAFT),
+        DossierDocument.objects.select_related("process"),
         pk=document_id,
         process__slug=slug,
         removed_at__isnull=True,
     )
+    draft = document.process.state == ProcessState.DRAFT
+    if draft and not permissions.has_capability(request.user, document.process, "view"):
+        raise Http404
     path = dossier.document_path(document)
     if not path.exists():
         raise Http404
@@ -240,6 +246,8 @@ def document_file(request, slug: str, document_id: int):
         as_attachment=not document.is_image,
     )
     response["X-Content-Type-Options"] = "nosniff"
+    if draft:
+        response["Cache-Control"] = "private, no-store"
     return response
 
 

@@ -6,10 +6,14 @@ const form = document.querySelector("[data-kind-form]");
 // the organiser changes the kind before saving.
 if (form) {
   const select = form.querySelector("select[name=kind]");
+  // The kind whose settings are on show: the server saves only a form whose settings
+  // were shown for the kind chosen (without JavaScript it shows them first).
+  const rendered = form.querySelector("input[name=rendered_kind]");
   const update = () => {
     for (const group of form.querySelectorAll("[data-kinds]")) {
       group.hidden = !group.dataset.kinds.split(" ").includes(select.value);
     }
+    if (rendered) rendered.value = select.value;
   };
   select.addEventListener("change", update);
   update();
@@ -34,6 +38,33 @@ if (rows && rowTemplate && addButton) {
     total.value = String(index + 1);
     addButton.disabled = index + 1 >= maximum;
     rows.lastElementChild.querySelector("input[type=text]").focus();
+  });
+}
+
+// The process form's timeline and panel: "Add a row" (hidden without JavaScript, where
+// the form has a few empty rows instead) adds an empty row from the formset's template
+// and keeps its count of rows in step; the new row's first field gets the focus.
+for (const group of document.querySelectorAll("[data-formset]")) {
+  const prefix = group.dataset.formset;
+  const body = group.querySelector("[data-rows]");
+  const template = group.querySelector("template[data-row-template]");
+  const button = group.querySelector("[data-add-row]");
+  const total = group.querySelector(`input[name="${prefix}-TOTAL_FORMS"]`);
+  const most = group.querySelector(`input[name="${prefix}-MAX_NUM_FORMS"]`);
+  if (!body || !template || !button || !total || !most) continue;
+  const maximum = Number(most.value);
+  button.disabled = Number(total.value) >= maximum;
+  button.hidden = false;
+  button.addEventListener("click", () => {
+    const index = Number(total.value);
+    if (index >= maximum) return;
+    const html = template.innerHTML
+      .replaceAll("__prefix__", String(index))
+      .replaceAll("__n__", String(index + 1));
+    body.insertAdjacentHTML("beforeend", html);
+    total.value = String(index + 1);
+    button.disabled = index + 1 >= maximum;
+    body.lastElementChild.querySelector("input, select")?.focus();
   });
 }
 

@@ -352,3 +352,59 @@ async def test_the_organisers_forms_and_the_long_dutch_headings_fit_a_phone(
     assert await region.evaluate("node => node.scrollWidth > node.clientWidth")  # it scrolls
     await no_axe_violations(page)
     await page.context.close()
+
+
+async def test_staff_tables_and_a_title_without_spaces_fit_a_phone(
+    browser, daphne_url, live_session, organiser
+):
+    """At 390 px the session report, the ended session's summary in the console and the
+    paper page scroll their tables in regions of their own, and a long title without
+    spaces breaks in the heading and in the "← title" link."""
+    from sessions_app.services import facilitation
+
+    long_title = "Herinrichtingsplan" * 6
+
+    @sync_to_async
+    def prepare():
+        Process.objects.filter(pk=live_session.process_id).update(title=long_title)
+        LiveSession.objects.filter(pk=live_session.pk).update(title=long_title)
+        facilitation.session_end(user=organiser, session=live_session)
+
+    await prepare()
+    slug = await sync_to_async(lambda: live_session.process.slug)()
+    page = await organiser_page(browser, daphne_url, viewport=PHONE)
+    for path in (
+        f"/manage/{slug}/sessions/{live_session.pk}/report/",
+        f"/manage/{slug}/sessions/{live_session.pk}/console/",
+        f"/manage/{slug}/sessions/{live_session.pk}/paper/",
+    ):
+        await page.goto(f"{daphne_url}{path}")
+        width = await page.evaluate("document.documentElement.scrollWidth")
+        assert width <= PHONE["width"], (path, width)
+    await page.context.close()
+
+
+@pytest.mark.parametrize("javascript", [True, False])
+async def test_a_kind_changed_on_the_form_is_saved_only_with_its_settings_seen(
+    browser, daphne_url, live_session, javascript
+):
+    """With JavaScript the new kind's settings show at once, and the form saves; without
+    it the form comes back showing them, with what was typed, and saves the second time."""
+    page = await organiser_page(browser, daphne_url, javascript=javascript)
+    slug = live_session.process.slug
+    await page.goto(
+        f"{daphne_url}/manage/{slug}/sessions/{live_session.pk}/questions/new/?kind=single_choice"
+    )
+    await page.get_by_label("Vraag:", exact=True).fill("Hoe tevreden bent u?")
+    await page.select_option("select[name=kind]", "scale")
+    await page.get_by_role("button", name="Opslaan").click()
+    if not javascript:
+        await expect(page.get_by_role("alert")).to_be_visible()  # "check the settings"
+        assert not await sync_to_async(Question.objects.exists)()
+        await expect(page.get_by_label("Vraag:", exact=True)).to_have_value("Hoe tevreden bent u?")
+        await expect(page.get_by_label("Laagste waarde:", exact=True)).to_be_visible()
+        await page.get_by_role("button", name="Opslaan").click()
+    await expect(page.locator(".question-list")).to_contain_text("Hoe tevreden bent u?")
+    question = await sync_to_async(Question.objects.get)()
+    assert (question.kind, question.scale_min, question.scale_max) == ("scale", 1, 5)
+    await page.context.close()

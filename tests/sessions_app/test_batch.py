@@ -217,19 +217,23 @@ def test_a_batch_sees_a_statement_approved_or_hidden_at_once(opened, organiser):
     assert outcome(result) == "invalid_statement"
 
 
-def test_a_batch_sees_an_option_added_to_an_open_question(opened, organiser):
+def test_a_batch_sees_a_setting_changed_on_an_open_question(opened, organiser):
+    """An asked question's wording cannot change (``question_asked``), but a setting that
+    gives no answer another meaning can, and the very next batch must follow it (the
+    question's revision moves on): here a longer open answer."""
     from sessions_app.services.questions import question_spec_of, question_update
-    from sessions_app.specs import OptionSpec
 
     session, questions = opened
-    choice = questions["choice"]
+    text = questions["text"]
+    facilitation.question_open(user=organiser, question=text)
     phone = phones(session, 1)[0]
-    assert outcome(responses_submit([choose(phone, choice, 0, "before-001")])[0]) == "counted"
-    spec = question_spec_of(choice)
-    spec.options.append(OptionSpec(text="Iets anders"))
-    question_update(user=organiser, question=choice, spec=spec)
-    added = choice.options.get(text="Iets anders").pk
-    [result] = responses_submit([Submission(phone, choice.pk, {"option": added}, "after-0001")])
+    longer = "x" * (text.max_length + 1)
+    [result] = responses_submit([Submission(phone, text.pk, {"text": longer}, "before-001")])
+    assert outcome(result) == "text_too_long"
+    spec = question_spec_of(text)
+    spec.max_length = text.max_length + 100
+    question_update(user=organiser, question=text, spec=spec)
+    [result] = responses_submit([Submission(phone, text.pk, {"text": longer}, "after-0001")])
     assert outcome(result) == "counted"
 
 

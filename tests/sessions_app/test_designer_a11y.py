@@ -43,7 +43,7 @@ def test_the_session_modes_error_is_linked_to_its_radios(staff, live_session):
     assert 'aria-invalid="true"' not in radio_group(edit)
     data = {"title": "Avond", "starts_at": "2027-01-15T19:30", "ends_at": "2027-01-15T21:00"}
     response = staff.post(url, {**data, "mode": "nowhere"})
-    assert response.status_code == 200
+    assert response.status_code == 400
     group = radio_group(response.content.decode())
     assert group.startswith('<fieldset class="radio-group" aria-describedby="mode-errors">')
     assert '<div class="field-errors" id="mode-errors">' in group
@@ -58,7 +58,7 @@ def test_the_process_levels_error_is_linked_to_its_radios(staff, live_session):
     )
     assert 'aria-invalid="true"' not in radio_group(edit)
     response = staff.post(url, {"title": "Stationsplein", "level": "everything"})
-    assert response.status_code == 200
+    assert response.status_code == 400
     group = radio_group(response.content.decode())
     assert group.startswith(
         '<fieldset class="radio-group" aria-describedby="level-help level-errors">'

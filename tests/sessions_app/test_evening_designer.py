@@ -22,15 +22,6 @@ pytestmark = pytest.mark.django_db
 EXAMPLE = Path(settings.BASE_DIR) / "docs" / "examples" / "stationsplein.json"
 
 
-@pytest.fixture
-def client_for(client):
-    def login(user):
-        client.force_login(user)
-        return client
-
-    return login
-
-
 def example():
     return json.loads(EXAMPLE.read_text(encoding="utf-8"))
 
@@ -203,5 +194,5 @@ def test_a_rule_message_on_a_field_names_the_field_in_dutch(client_for, organise
     }
     with translation.override("nl"):
         response = client_for(organiser).post(url, data, HTTP_ACCEPT_LANGUAGE="nl")
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert response.context["form"].errors["ends_at"] == ["Eindtijd moet na het begin liggen."]

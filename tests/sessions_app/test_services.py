@@ -5,8 +5,10 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from sessions_app.design import question_to_dict
 from sessions_app.exceptions import AccessDenied, DesignError
 from sessions_app.models import (
+    HandCount,
     Invitation,
     JoinedVia,
     LogEntry,
@@ -23,7 +25,7 @@ from sessions_app.models import (
     StaffRole,
 )
 from sessions_app.models.live_session import JOIN_CODE_ALPHABET
-from sessions_app.services import live_sessions, processes, questions, staff
+from sessions_app.services import facilitation, live_sessions, processes, questions, staff
 from sessions_app.services.questions import question_spec_of
 from sessions_app.specs import MilestoneSpec, OptionSpec
 from tests.conftest import full_process_spec, question_spec, session_spec
@@ -196,23 +198,124 @@ def answer(question, option, token="t1"):
 
 
 def test_edit_after_open_records_before_and_after(make_question, organiser, process):
+    """What does not change an answer's meaning may change after opening; the log marks
+    the edit ``after_open`` with before and after."""
     question = make_question()
     open_question(question)
     spec = question_spec_of(question)
-    spec.text = "Wat wordt de hoofdfunctie van het plein?"
-    spec.options[1].text = "Weekmarkt"
+    spec.level = "advise"
+    spec.promise = "De raad neemt het advies mee."
     questions.question_update(user=organiser, question=question, spec=spec)
     entry = LogEntry.objects.filter(process=process).last()
     assert entry.action == "question.edited"
     assert entry.data["after_open"] is True
-    assert entry.data["before"] == {
-        "text": "Vraag over single_choice?",
-        "options": ["Groen", "Markt", "Fietsen"],
-    }
-    assert entry.data["after"] == {
-        "text": "Wat wordt de hoofdfunctie van het plein?",
-        "options": ["Groen", "Weekmarkt", "Fietsen"],
-    }
+    assert entry.data["before"] == {"level": None, "promise": None}
+    assert entry.data["after"] == {"level": "advise", "promise": "De raad neemt het advies mee."}
+
+
+def _rename_option(spec):
+    spec.options[0].text = "Klimrek XL"
+
+
+def _add_option(spec):
+    spec.options.append(OptionSpec("Spelen"))
+
+
+def _remove_option(spec):
+    spec.options.pop()
+
+
+def _reorder_options(spec):
+    spec.options.reverse()
+
+
+#: (kind, change) pairs that each change what an answer means.
+WORDING = [
+    ("single_choice", {"text": "Wat wordt de hoofdfunctie van het plein?"}),
+    ("single_choice", {"text": "Vraag over single_choice? "}),  # changes nothing: allowed
+    ("single_choice", {"description": "Een andere uitleg."}),
+    ("single_choice", _rename_option),
+    ("single_choice", _add_option),
+    ("single_choice", _remove_option),
+    ("single_choice", _reorder_options),
+    ("single_choice", {"kind": "ranking"}),
+    ("single_choice", {"evaluation": True}),
+    ("multiple_choice", {"max_choices": 3}),
+    ("multiple_choice", {"max_choices": 1}),
+    ("scale", {"scale_min": 0}),
+    ("scale", {"scale_max": 10}),
+    ("scale", {"min_label": "heel slecht"}),
+    ("scale", {"max_label": "heel goed"}),
+    ("budget", {"budget_total": 50}),
+    ("budget", {"budget_unit": "euro"}),
+    ("statements", _rename_option),
+    ("statements", _add_option),
+]
+
+
+@pytest.mark.parametrize(("kind", "change"), WORDING)
+def test_the_wording_of_an_opened_question_is_binding(
+    kind, change, make_question, organiser, process
+):
+    question = make_question(kind)
+    open_question(question)
+    before = (question_to_dict(question), list(question.options.values_list("pk", "text")))
+    logged = LogEntry.objects.filter(process=process).count()
+    spec = question_spec_of(question)
+    if callable(change):
+        change(spec)
+    else:
+        for name, value in change.items():
+            setattr(spec, name, value)
+    if spec.text.endswith(" "):
+        # The same wording (as it is stored: trimmed) is no change.
+        questions.question_update(user=organiser, question=question, spec=spec)
+    else:
+        with pytest.raises(DesignError) as caught:
+            questions.question_update(user=organiser, question=question, spec=spec)
+        assert caught.value.code == "question_asked"
+        assert "can no longer change" in caught.value.message
+    question = Question.objects.get(pk=question.pk)
+    after = (question_to_dict(question), list(question.options.values_list("pk", "text")))
+    assert after == before
+    assert LogEntry.objects.filter(process=process).count() == logged
+
+
+def test_an_answer_or_hand_count_makes_a_question_asked(make_question, organiser):
+    answered, counted, fresh = make_question(), make_question(), make_question()
+    answer(answered, answered.options.first())  # a paper form entered before it opened
+    HandCount.objects.create(
+        question=counted, option=counted.options.first(), count=3, entered_by=organiser
+    )
+    assert not any(q.has_been_opened for q in (answered, counted, fresh))
+    for question in (answered, counted):
+        spec = question_spec_of(question)
+        spec.text = "Anders gesteld?"
+        with pytest.raises(DesignError) as caught:
+            questions.question_update(user=organiser, question=question, spec=spec)
+        assert caught.value.code == "question_asked"
+    spec = question_spec_of(fresh)
+    spec.text = "Anders gesteld?"
+    questions.question_update(user=organiser, question=fresh, spec=spec)
+    fresh.refresh_from_db()
+    assert fresh.text == "Anders gesteld?"
+
+
+def test_what_keeps_an_answers_meaning_may_change_once_asked(make_question, organiser):
+    statements = make_question("statements", participants_may_add=True)
+    open_question(statements)
+    spec = question_spec_of(statements)
+    spec.participants_may_add = False
+    spec.max_proposals = 50
+    spec.promise = "Het college reageert per stelling."
+    questions.question_update(user=organiser, question=statements, spec=spec)
+    statements.refresh_from_db()
+    assert (statements.participants_may_add, statements.max_proposals) == (False, 50)
+    # Moderating a statement is not an edit of the wording.
+    shown = statements.options.first()
+    facilitation.statement_moderate(user=organiser, option=shown, decision="hide", reason="Dubbel")
+    shown.refresh_from_db()
+    assert shown.moderation == "hidden"
 
 
 def test_option_keeps_its_identity_through_edits(make_question, organiser):
@@ -236,17 +339,22 @@ def test_option_with_answers_cannot_be_removed(make_question, organiser):
     spec.options = [o for o in spec.options if o.text != "Markt"]
     with pytest.raises(DesignError) as caught:
         questions.question_update(user=organiser, question=question, spec=spec)
-    assert caught.value.code == "option_has_responses"
-    assert "Markt" in caught.value.message
+    assert caught.value.code == "question_asked"
     assert question.options.filter(pk=markt.pk).exists()
 
 
 def test_kind_of_an_opened_question_is_locked(make_question, organiser):
+    """Refused as a change of wording, not with the new kind's missing settings."""
     question = make_question("single_choice")
     open_question(question)
+    spec = question_spec_of(question)
+    spec.kind = "multiple_choice"  # without its maximum of choices
+    with pytest.raises(DesignError) as caught:
+        questions.question_update(user=organiser, question=question, spec=spec)
+    assert (caught.value.code, caught.value.problems) == ("question_asked", [])
     with pytest.raises(DesignError) as caught:
         questions.question_update(user=organiser, question=question, spec=question_spec("ranking"))
-    assert caught.value.code == "kind_locked"
+    assert caught.value.code == "question_asked"
 
 
 def test_kind_change_before_opening_clears_other_settings(make_question, organiser):
@@ -382,39 +490,17 @@ def counted_answer(question, **fields):
     )
 
 
-@pytest.mark.parametrize(
-    ("kind", "answer", "change", "path"),
-    [
-        ("scale", {"number": 5}, {"scale_min": 1, "scale_max": 3}, "max"),
-        ("budget", {}, {"budget_total": 50}, "total"),
-        ("open_text", {"text": "x" * 200}, {"max_length": 100}, "max_length"),
-    ],
-)
-def test_settings_that_answers_no_longer_fit_are_refused(
-    kind, answer, change, path, make_question, organiser
-):
-    question = make_question(kind)
+def test_a_longest_answer_shorter_than_an_answer_given_is_refused(make_question, organiser):
+    question = make_question("open_text")
     open_question(question)
-    counted_answer(question, **answer)
+    counted_answer(question, text="x" * 200)
     with pytest.raises(DesignError) as caught:
         questions.question_update(
-            user=organiser, question=question, spec=question_spec(kind, **change)
+            user=organiser, question=question, spec=question_spec("open_text", max_length=100)
         )
-    assert [(p.path, p.code) for p in caught.value.problems] == [(path, "answers_conflict")]
-
-
-def test_lowering_max_choices_below_an_answer_is_refused(make_question, organiser):
-    question = make_question("multiple_choice")
-    open_question(question)
-    response = counted_answer(question)
-    for option in question.options.all()[:2]:
-        ResponseItem.objects.create(response=response, option=option)
-    spec = question_spec_of(question)
-    spec.max_choices = 1
-    with pytest.raises(DesignError) as caught:
-        questions.question_update(user=organiser, question=question, spec=spec)
-    assert [p.code for p in caught.value.problems] == ["answers_conflict"]
-    spec.max_choices = 3
-    questions.question_update(user=organiser, question=question, spec=spec)
+    assert [(p.path, p.code) for p in caught.value.problems] == [("max_length", "answers_conflict")]
+    questions.question_update(
+        user=organiser, question=question, spec=question_spec("open_text", max_length=500)
+    )
     question.refresh_from_db()
-    assert question.max_choices == 3
+    assert question.max_length == 500
