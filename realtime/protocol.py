@@ -11,7 +11,7 @@ from pathlib import Path
 import fastjsonschema
 from django.utils import translation
 
-from sessions_app.exceptions import ERROR_MESSAGES
+from sessions_app.exceptions import ERROR_MESSAGES, fill, params_of
 
 PROTOCOL = "inspraak.realtime/1"
 MAX_MESSAGE_BYTES = 16 * 1024
@@ -34,8 +34,7 @@ def dumps(message: dict) -> str:
 
 def message_for(code: str, language: str, params: dict | None = None) -> str:
     with translation.override(language):
-        text = str(ERROR_MESSAGES.get(code, code))
-        return text % params if params else text
+        return fill(ERROR_MESSAGES.get(code, code), params_of(code, params))
 
 
 def error(code: str, language: str, params: dict | None = None) -> dict:

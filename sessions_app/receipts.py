@@ -25,6 +25,7 @@ from sessions_app.models import (
     ResponseStatus,
     SheetState,
 )
+from sessions_app.numbers import number
 from sessions_app.rate_limits import count_allowed
 
 #: Checks of receipts from one address per minute (a person checks a few; a script that
@@ -144,7 +145,7 @@ def answer_words(question: Question | None, shown: dict) -> list[str]:
     if "ranking" in shown:
         return [f"{rank}. {names.get(o, '?')}" for rank, o in enumerate(shown["ranking"], 1)]
     if "allocation" in shown:
-        return [f"{names.get(int(o), '?')}: {n}" for o, n in shown["allocation"].items()]
+        return [f"{names.get(int(o), '?')}: {number(n)}" for o, n in shown["allocation"].items()]
     if "value" in shown:
         return [str(shown["value"])]
     if "vote" in shown:

@@ -228,6 +228,23 @@ def follow_ups_part(process: Process) -> list[dict]:
     ]
 
 
+def in_agenda_order(follow_ups: list[dict], question_ids) -> list[dict]:
+    """``follow_ups`` as the council report and the workbook list them: the process as a
+    whole first, then by their question's place on the agenda (``question_ids``, in
+    agenda order), each question's by the date of the decision. The open data keeps the
+    order of ``follow_ups_part``."""
+    place = {question: index for index, question in enumerate(question_ids)}
+    return sorted(
+        follow_ups,
+        key=lambda f: (
+            f["question"] is not None,
+            place.get(f["question"], len(place)),
+            f["decided_on"],
+            f["id"],
+        ),
+    )
+
+
 def dossier_part(process: Process) -> dict:
     """The dossier as the public page shows it (``selectors.dossier_shown``: nothing
     taken out of it): ``documents`` (with the SHA-256 the log holds), ``links``, newest

@@ -11,9 +11,14 @@ from sessions_app.models import QuestionKind
 from sessions_app.numbers import number
 from sessions_app.results import SOURCES
 
-__all__ = ["SOURCES", "answer_note", "result_lines", "source_names"]
+__all__ = ["SOURCES", "answer_note", "result_lines", "source_names", "unit_name"]
 
 NONE = "\N{EN DASH}"  # no value (nobody ranked it, nobody gave points)
+
+
+def unit_name(part: dict) -> str:
+    """A budget's unit as every output names it ("euro"), or "points" when it has none."""
+    return part.get("budget_unit") or _("points")
 
 
 def source_names() -> dict[str, str]:
@@ -74,7 +79,7 @@ def result_lines(part: dict, result: dict):
                 "average": number(option["average"]) if option["average"] is not None else NONE,
                 "total": number(result["total_points"]),
             }
-            yield option["text"], option["points"], None, _("points") + "; " + note
+            yield option["text"], option["points"], None, unit_name(part) + "; " + note
     elif kind == QuestionKind.STATEMENTS:
         votes = {"agree": _("agree"), "disagree": _("disagree"), "pass": _("pass")}
         for statement in result["statements"]:

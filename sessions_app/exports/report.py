@@ -302,7 +302,7 @@ def _story(process: Process, st: dict) -> list:
     results = data.results_part(questions)
     sessions = _sessions(process, parts, results)
     maps = {found["question"]: found for found in data.opinion_maps_part(questions)}
-    follow_ups = data.follow_ups_part(process)
+    follow_ups = data.in_agenda_order(data.follow_ups_part(process), (p["id"] for p in parts))
     numbers = {
         qpart["id"]: (session, number)
         for session in sessions
@@ -946,17 +946,25 @@ def _open_answers(result: dict, st: dict) -> list:
     approved = result["approved"]
     groups = words.grouped_answers(approved)
     erased = sum(1 for answer in approved if not (answer.get("text") or "").strip())
-    said = ngettext(
-        "%(approved)s answer published; %(pending)s awaiting moderation, %(hidden)s hidden. "
-        "Hidden answers are not printed.",
-        "%(approved)s answers published; %(pending)s awaiting moderation, %(hidden)s hidden. "
-        "Hidden answers are not printed.",
-        len(approved),
-    ) % {
-        "approved": words.number(len(approved)),
-        "pending": words.number(result["pending"]),
-        "hidden": words.number(result["hidden"]),
-    }
+    # Two sentences, each with its own number: "1 wacht op moderatie", "2 wachten".
+    said = (
+        ngettext(
+            "%(approved)s answer published;",
+            "%(approved)s answers published;",
+            len(approved),
+        )
+        % {"approved": words.number(len(approved))}
+        + " "
+        + ngettext(
+            "%(pending)s awaiting moderation, %(hidden)s hidden. Hidden answers are not printed.",
+            "%(pending)s awaiting moderation, %(hidden)s hidden. Hidden answers are not printed.",
+            result["pending"],
+        )
+        % {
+            "pending": words.number(result["pending"]),
+            "hidden": words.number(result["hidden"]),
+        }
+    )
     if erased:
         said += " " + ngettext("%(n)s text was erased.", "%(n)s texts were erased.", erased) % {
             "n": words.number(erased)
@@ -1029,9 +1037,12 @@ def _opinion_map(found: dict, qpart: dict, st: dict) -> list:
     view = opinion_summary(opinion_exported(found), texts)
     heading = _p(_("Opinion map"), st["h3"])
     explained = _p(
-        _(
+        ngettext(
             "%(placed)s of %(voters)s participants are on the map: those who voted on "
-            "at least %(threshold)s statements. Dots close together voted alike."
+            "at least %(threshold)s statement. Dots close together voted alike.",
+            "%(placed)s of %(voters)s participants are on the map: those who voted on "
+            "at least %(threshold)s statements. Dots close together voted alike.",
+            view["threshold"],
         )
         % {
             "placed": words.number(view["placed"]),

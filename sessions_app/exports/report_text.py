@@ -21,6 +21,8 @@ from sessions_app.models import QuestionKind
 from sessions_app.numbers import number, percent, rounded
 from sessions_app.results import panel_answered
 
+from .lines import unit_name
+
 K = QuestionKind
 
 
@@ -116,10 +118,6 @@ def _leaders(options: list[dict], value) -> list[dict]:
 
 def _names(options: list[dict]) -> str:
     return " / ".join(o["text"] or "" for o in options)
-
-
-def unit_name(part: dict) -> str:
-    return part.get("budget_unit") or _("points")
 
 
 def outcome(part: dict, result: dict) -> str:

@@ -19,7 +19,7 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext
+from django.utils.translation import ngettext, pgettext
 from openpyxl import Workbook
 from openpyxl.chart import BarChart, Reference, ScatterChart, Series
 from openpyxl.utils import get_column_letter
@@ -35,12 +35,13 @@ from sessions_app.models import (
     ResponseStatus,
     SessionState,
 )
+from sessions_app.numbers import number as figure
 from sessions_app.opinion.summary import group_colour
 from sessions_app.results import results_final
 from sessions_app.session_report import session_report
 
 from . import data
-from .lines import SOURCES, answer_note, result_lines, source_names
+from .lines import SOURCES, answer_note, result_lines, source_names, unit_name
 from .xlsx import SIGNED, Formatted, RowWriter
 
 
@@ -292,7 +293,7 @@ def _question_sheet(book: Workbook, number: int, part: dict, result: dict, state
     chart.grouping = "stacked"
     chart.overlap = 100
     chart.title = part["text"][:120]
-    chart.y_axis.title = _("answers") if part["kind"] != QuestionKind.BUDGET else _("points")
+    chart.y_axis.title = _("answers") if part["kind"] != QuestionKind.BUDGET else unit_name(part)
     chart.height, chart.width = 4 + 0.8 * len(lines), 22
     values = Reference(sheet.ws, min_col=2, max_col=5, min_row=first, max_row=first + len(lines))
     categories = Reference(sheet.ws, min_col=1, min_row=first + 1, max_row=first + len(lines))
@@ -312,11 +313,14 @@ def _opinion_sheet(book: Workbook, parts: list[dict], found: dict) -> None:
     sheet = Sheet(book, _("Map Q%(n)d") % {"n": number}, {"A": 16, "B": 60, "C": 12})
     sheet.row(f"{_question_label(number, part)} · {_('opinion map')}", bold=True)
     sheet.row(
-        _(
-            "%(placed)d of %(voters)d participants are on the map: those who voted on at "
-            "least %(threshold)d statements. How it is computed: docs/opinion-map.md."
+        ngettext(
+            "%(placed)s of %(voters)s participants are on the map: those who voted on at "
+            "least %(threshold)s statement. How it is computed: docs/opinion-map.md.",
+            "%(placed)s of %(voters)s participants are on the map: those who voted on at "
+            "least %(threshold)s statements. How it is computed: docs/opinion-map.md.",
+            found["threshold"],
         )
-        % found
+        % {key: figure(found[key]) for key in ("placed", "voters", "threshold")}
     )
     sheet.row()
     names = {g["label"]: g["name"] for g in found["groups"]}
@@ -504,7 +508,7 @@ def _follow_up_sheet(book: Workbook, process: Process, parts: list[dict]) -> Non
     texts = {part["id"]: part["text"] for part in parts}
     sheet = Sheet(book, _("Follow-up"), {"A": 44, "C": 80})
     sheet.header(_("about"), _("outcome"), _("reasoning"), _("date of the decision"))
-    for follow_up in data.follow_ups_part(process):
+    for follow_up in data.in_agenda_order(data.follow_ups_part(process), numbers):
         question = follow_up["question"]
         about = (
             f"{numbers[question]}. {texts[question]}" if question else _("the process as a whole")

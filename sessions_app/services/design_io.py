@@ -33,7 +33,13 @@ from sessions_app.design import (
     question_spec_from,
     session_spec_from,
 )
-from sessions_app.exceptions import ERROR_MESSAGES, DesignError, InputRejected, Problem
+from sessions_app.exceptions import (
+    ERROR_MESSAGES,
+    DesignError,
+    InputRejected,
+    Problem,
+    params_of,
+)
 from sessions_app.models import Process
 from sessions_app.rules import (
     COMMON_QUESTION_FIELDS,
@@ -280,7 +286,14 @@ def dossier_problems(data: dict, broken: set[str] = frozenset()) -> list[Problem
             except InputRejected as refused:
                 field = DOSSIER_FIELDS.get(refused.code)
                 path = f"{where}.{field}" if field else where
-                problems.append(Problem(path, refused.code, ERROR_MESSAGES[refused.code]))
+                problems.append(
+                    Problem(
+                        path,
+                        refused.code,
+                        ERROR_MESSAGES[refused.code],
+                        params_of(refused.code, refused.params),
+                    )
+                )
     return problems
 
 
@@ -380,8 +393,9 @@ def load_design_file(raw: bytes) -> dict:
         problem = Problem(
             "",
             "not_json",
-            _("the file is not valid JSON: %(error)s at line %(line)d, column %(column)d"),
-            {"error": exc.msg, "line": exc.lineno, "column": exc.colno},
+            # Without the parser's own words ("Expecting value"): they are English.
+            _("the file is not valid JSON (line %(line)s, column %(column)s)"),
+            {"line": exc.lineno, "column": exc.colno},
         )
     else:
         if _depth(data) <= MAX_DEPTH:

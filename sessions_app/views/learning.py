@@ -5,6 +5,7 @@ organiser's sessions side by side (also as CSV). No personal data on any of them
 from __future__ import annotations
 
 import csv
+from datetime import date
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -110,6 +111,9 @@ def learning(request):
     """The organiser's sessions side by side: turnout, sources, evaluation scores, and the
     formats and question kinds used."""
     rows = learning_rows(_processes(request.user))
+    for row in rows:
+        # Shown as a date in words (10 april 2027); the CSV keeps the ISO date.
+        row["day"] = date.fromisoformat(row["date"])
     return render(request, "designer/learning.html", {"rows": rows})
 
 

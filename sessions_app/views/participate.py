@@ -33,6 +33,7 @@ from sessions_app.models import (
     QuestionState,
 )
 from sessions_app.models.live_session import JOIN_CODE_ALPHABET
+from sessions_app.numbers import number
 from sessions_app.results import question_results
 from sessions_app.selectors import participant_answers
 from sessions_app.services import participation, qna
@@ -475,10 +476,11 @@ def answer_summary(question, mine) -> str:
 
 
 def budget_amount(question, amount: int) -> str:
-    """An amount in the budget's unit: "30 euro", or "30 points" when it has none."""
+    """An amount in the budget's unit: "30 euro", or "30 points" when it has none; as the
+    active language writes numbers ("20.000 euro" in Dutch)."""
     if question.budget_unit:
-        return _("%(amount)s %(unit)s") % {"amount": amount, "unit": question.budget_unit}
-    return ngettext("%(amount)s point", "%(amount)s points", amount) % {"amount": amount}
+        return _("%(amount)s %(unit)s") % {"amount": number(amount), "unit": question.budget_unit}
+    return ngettext("%(amount)s point", "%(amount)s points", amount) % {"amount": number(amount)}
 
 
 #: Plain-form answers per participant per 10 s (the websocket has its own budget).

@@ -22,7 +22,7 @@ from sessions_app.opinion.summary import summary as opinion_summary
 from sessions_app.results import panel_answered, results_final
 from sessions_app.services.opinion import map_refresh
 
-from .strings import opinion_strings
+from .strings import groups_none, opinion_strings
 
 K = QuestionKind
 SOURCE_KEYS = ("room", "remote", "paper", "hands")
@@ -298,9 +298,12 @@ def _open_text(question, result, item) -> None:
     )
     if result["pending"] or result["hidden"]:
         item["facts"].append(
-            _(
+            ngettext(
                 "Not shown: %(pending)s still waiting for a moderator, %(hidden)s hidden by "
-                "a moderator."
+                "a moderator.",
+                "Not shown: %(pending)s still waiting for a moderator, %(hidden)s hidden by "
+                "a moderator.",
+                result["pending"],
             )
             % {"pending": num(result["pending"]), "hidden": num(result["hidden"])}
         )
@@ -531,10 +534,11 @@ def opinion_map(question: Question) -> dict:
     }
     shown = opinion_summary(map_refresh(question), texts)
     if not shown or not shown["groups"]:
+        threshold = shown["threshold"] if shown else 0
         reason = (
             words["groups_alike"]
             if shown and shown["reason"] == "alike"
-            else words["groups_none"].format(n=shown["threshold"] if shown else 0)
+            else groups_none(threshold).format(n=num(threshold))
         )
         needed = shown.get("votes_needed", 0) if shown else 0
         if needed and shown["reason"] != "alike":

@@ -45,6 +45,7 @@ def results_strings() -> dict:
 
 
 def opinion_strings() -> dict:
+    none_one, none = _one_other(groups_none)
     return {
         "map": _("Opinion map"),
         "map_label": _(
@@ -52,9 +53,9 @@ def opinion_strings() -> dict:
         ),
         "group": _("Group {name}"),
         "group_size": _("Group {name}: {n} people"),
-        "groups_none": _(
-            "Groups appear once at least four people have each voted on {n} statements."
-        ),
+        # A script chooses: groups_none_one for 1 statement, groups_none for more.
+        "groups_none_one": none_one,
+        "groups_none": none,
         "groups_why": _(
             "{n} groups: silhouette {score}. Other numbers of groups: {others}. More "
             "groups are shown only when they separate clearly better."
@@ -232,6 +233,15 @@ def log_check_strings() -> dict:
             "connection). Use the command line instead, as described below."
         ),
     }
+
+
+def groups_none(n: int) -> str:
+    """Why a map has no groups yet, for ``n`` statements; ``{n}`` is left to fill in."""
+    return ngettext(
+        "Groups appear once at least four people have each voted on {n} statement.",
+        "Groups appear once at least four people have each voted on {n} statements.",
+        n,
+    )
 
 
 def _one_other(forms) -> tuple[str, str]:

@@ -7,6 +7,10 @@ import { config, connect, el, format, newId } from "./live.js";
 import { renderGroups, waitingText, whyText } from "./opinion.js";
 import { renderResults } from "./results.js";
 
+// Counts as the page's language writes them (1.520 in Dutch), as the server writes them.
+const counts = new Intl.NumberFormat(document.documentElement.lang || undefined);
+const figure = (n) => (n == null ? "–" : counts.format(n));
+
 const cfg = config("console-config");
 const s = cfg.strings;
 // A refused plain form is shown again at the address it was posted to, which takes posts
@@ -187,7 +191,7 @@ function updateItem(question) {
   item.classList.toggle("on-screen", question.id === current);
   const r = question.results.respondents;
   item.querySelector("[data-field=counts]").textContent =
-    `${format(s.answers, { n: r.total })} — ${s.room} ${r.room} · ${s.remote} ${r.remote} · ${s.paper} ${r.paper} · ${s.hands} ${r.hands}`;
+    `${format(s.answers, { n: figure(r.total) })} — ${s.room} ${figure(r.room)} · ${s.remote} ${figure(r.remote)} · ${s.paper} ${figure(r.paper)} · ${s.hands} ${figure(r.hands)}`;
   const results = item.querySelector("[data-field=results]");
   results.replaceChildren(renderResults(question, question.results, s));
   // A statements question's opinion groups, before they are shown on the projector too.

@@ -112,7 +112,8 @@ export function waitingText(opinion, s) {
   if (opinion.reason === "alike") return s.groups_alike;
   const needed = opinion.votes_needed || 0;
   const more = needed === 1 ? s.groups_needed_one : needed > 1 ? format(s.groups_needed, { n: needed }) : "";
-  return [format(s.groups_none, { n: opinion.threshold }), more].filter(Boolean).join(" ");
+  const none = opinion.threshold === 1 ? s.groups_none_one : s.groups_none;
+  return [format(none, { n: opinion.threshold }), more].filter(Boolean).join(" ");
 }
 
 // Everything the projector shows of the map.

@@ -7,6 +7,9 @@ import { renderResults } from "./results.js";
 
 const cfg = config("phone-config");
 const s = cfg.strings;
+// A count as the page's language writes it: 20.000 in Dutch, as the server writes it.
+const counts = new Intl.NumberFormat(document.documentElement.lang || undefined, { maximumFractionDigits: 2 });
+const figure = (n) => counts.format(n);
 const container = document.getElementById("questions");
 const status = document.getElementById("live-status");
 const alertBox = document.getElementById("live-alert");
@@ -294,7 +297,7 @@ function unitOf(q) {
 
 function budgetAmount(q, n) {
   const unit = unitOf(q);
-  return unit ? format(s.amount_unit, { n, unit }) : format(n === 1 ? s.amount_one : s.amount_n, { n });
+  return unit ? format(s.amount_unit, { n: figure(n), unit }) : format(n === 1 ? s.amount_one : s.amount_n, { n: figure(n) });
 }
 
 function confirmation(q) {
@@ -345,7 +348,7 @@ function fields(q) {
     parts.push(selects);
   } else if (q.kind === "budget") {
     const unit = unitOf(q);
-    parts.push(help(unit ? format(s.budget_help_unit, { n: q.total, unit }) : format(q.total === 1 ? s.budget_help_one : s.budget_help_n, { n: q.total })));
+    parts.push(help(unit ? format(s.budget_help_unit, { n: figure(q.total), unit }) : format(q.total === 1 ? s.budget_help_one : s.budget_help_n, { n: figure(q.total) })));
     const allocation = m.allocation || {};
     for (const option of q.options) {
       const id = `q${q.id}-a${option.id}`;
@@ -682,7 +685,7 @@ function updateBudgets() {
     const n = Math.abs(left);
     const key = left > 0 ? "budget_left" : left < 0 ? "budget_over" : "budget_done";
     const count = left === 0 ? total : n;
-    note.textContent = unit ? format(s[`${key}_unit`], { n: count, unit }) : format(s[count === 1 ? `${key}_one` : `${key}_n`], { n: count });
+    note.textContent = unit ? format(s[`${key}_unit`], { n: figure(count), unit }) : format(s[count === 1 ? `${key}_one` : `${key}_n`], { n: figure(count) });
     note.classList.toggle("is-over", left < 0);
     note.classList.toggle("is-done", left === 0);
   }

@@ -95,7 +95,7 @@ async def test_without_its_script_refused_forms_come_back_as_typed(browser, daph
     hands = console.locator(f"#q-{choice.pk} details.hands")
     error = hands.locator(".field-error")
     await expect(error).to_have_text(
-        "Fout: Een aantal handen is een geheel getal van 0 tot en met 100000."
+        "Fout: Een aantal handen is een geheel getal van 0 tot en met 100.000."
     )
     await expect(error).to_be_focused()
     await expect(hands.get_by_label("Groen")).to_have_value("12")

@@ -128,7 +128,7 @@ def test_a_refused_show_of_hands_comes_back_as_typed(client, evening):
     page = lxml.html.fromstring(response.content.decode())
     for option in (green, market, bikes):
         assert refused_beside(page, f"h{choice.pk}-{option.pk}") == (
-            "Error: A count of hands is a whole number from 0 to 100000."
+            "Error: A count of hands is a whole number from 0 to 100,000."
         )
     typed = {
         option.text: page.get_element_by_id(f"h{choice.pk}-{option.pk}").get("value")
@@ -236,7 +236,7 @@ def test_a_refused_count_for_a_paper_question_comes_back_in_its_round(client, ro
     assert response.status_code == 400
     page = lxml.html.fromstring(response.content.decode())
     assert refused_beside(page, f"hands-{paper.pk}") == (
-        "Error: A count of hands is a whole number from 0 to 100000."
+        "Error: A count of hands is a whole number from 0 to 100,000."
     )
     assert page.get_element_by_id(f"hands-{paper.pk}").get("value") == "1e3"
     [form] = page.xpath(f"//form[@data-form='hands-{question.pk}-{paper.pk}']")

@@ -96,7 +96,7 @@ def test_a_bad_count_is_refused(client, paper_session, organiser):
     page = client.post(
         reverse("paper:print", args=[session.process.slug, session.pk]), {"count": "0"}, follow=True
     )
-    assert "Choose a number from 1 to 2000." in page.content.decode()
+    assert "Choose a number from 1 to 2,000." in page.content.decode()
     assert not PrintBatch.objects.exists()
 
 
