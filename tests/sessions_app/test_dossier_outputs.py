@@ -4,7 +4,6 @@ council's copy binds the same files; a document taken out of the dossier is not 
 
 import hashlib
 
-import pypdfium2 as pdfium
 import pytest
 from django.core.management import call_command
 from django.utils import translation
@@ -13,6 +12,7 @@ from openpyxl import load_workbook
 
 from sessions_app.services import dossier
 from sessions_app.services.processes import process_publish
+from tests.sessions_app.test_evening_outputs import report
 
 from .test_dossier import PDF, png
 
@@ -77,16 +77,8 @@ def with_dossier(process, organiser, live_session, make_question):
 
 
 def _pdf_text(process, tmp_path) -> str:
-    path = tmp_path / "raad.pdf"
-    call_command("export_results", process.slug, "--format", "pdf", "-o", str(path))
-    document = pdfium.PdfDocument(str(path))
-    try:
-        return " ".join(
-            " ".join(document[i].get_textpage().get_text_range().split())
-            for i in range(len(document))
-        )
-    finally:
-        document.close()
+    """The council report's text, its pages joined."""
+    return " ".join(report(process, tmp_path))
 
 
 def test_the_report_carries_the_dossier_with_each_documents_hash(with_dossier, tmp_path):

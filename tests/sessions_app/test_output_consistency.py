@@ -11,7 +11,6 @@ from collections import defaultdict
 from decimal import Decimal
 from itertools import count
 
-import pypdfium2 as pdfium
 import pytest
 from django.core.management import call_command
 from django.urls import reverse
@@ -28,6 +27,7 @@ from sessions_app.services.hands import hand_count_record
 from sessions_app.services.participation import participant_join, response_submit
 from sessions_app.services.processes import process_publish
 from sessions_app.session_report import session_report
+from tests.sessions_app.test_evening_outputs import report
 
 pytestmark = pytest.mark.django_db
 
@@ -112,16 +112,8 @@ def council(process, live_session, make_question, organiser):
 
 
 def _pdf_text(process, tmp_path) -> str:
-    path = tmp_path / "report.pdf"
-    call_command("export_results", process.slug, "--format", "pdf", "-o", str(path))
-    document = pdfium.PdfDocument(str(path))
-    try:
-        return " ".join(
-            " ".join(document[i].get_textpage().get_text_range().split())
-            for i in range(len(document))
-        )
-    finally:
-        document.close()
+    """The council report's text, its pages joined."""
+    return " ".join(report(process, tmp_path))
 
 
 def _results_page(client, process) -> str:
