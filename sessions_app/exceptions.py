@@ -158,6 +158,12 @@ INPUT_CODES: dict[str, Promise] = {
     "hands_not_for_kind": _(
         "Hands can be counted for choices, scales and questions asked on paper only."
     ),
+    # ``services.hands.hands_unlikely``: recorded once confirmed.
+    "hands_unlikely": _(
+        "%(total)s hands in all: far more than this room has shown (phones joined: "
+        "%(phones)s; paper forms entered: %(paper)s). Nothing was recorded. Check the "
+        "numbers; if they are right, confirm to record them."
+    ),
     "own_question": _("This is your own question; you cannot upvote it."),
     "upvotes_off": _("Upvoting is switched off for this question round."),
     "invalid_panel_member": _("That person is not on the panel for this question round."),
@@ -179,6 +185,10 @@ INPUT_CODES: dict[str, Promise] = {
         "Add a link to it instead."
     ),
     "not_document": _("This file is not a PDF, PNG or JPEG."),
+    "document_already_added": _(
+        "This file is already in the dossier, as “%(title)s”. Nothing was added. To change "
+        "its title or summary, take that document out of the dossier first."
+    ),
     "summary_required": _("Write a short summary in plain language."),
     "summary_too_long": _("The summary is longer than %(max)s characters."),
     "alt_text_required": _("Say in words what the image shows (its alternative text)."),

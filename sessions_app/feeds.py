@@ -5,7 +5,8 @@ transparency log, so the feed says nothing the log does not. A written answer th
 promised in a Q&A round is news too, once it is given.
 
 Each item names what it is about, so that the feed alone can be followed: its question (in
-the title) and the meeting that asked it (title, date and hours, venue: in the summary);
+the title) and the meeting that asked it (title, date and hours, venue: in the summary;
+a meeting held on another day than planned by both days, as every output says it);
 a meeting held names the meeting in its title. An item's id is its log entry's, and never
 changes."""
 
@@ -21,7 +22,7 @@ from django.utils.feedgenerator import Atom1Feed
 from django.utils.translation import gettext as _
 
 from . import checkpoints
-from .exports.report_text import when
+from .exports.report_text import session_when
 from .models import (
     FollowUpOutcome,
     LiveSession,
@@ -32,6 +33,7 @@ from .models import (
     ProcessState,
     Question,
 )
+from .selectors import session_days
 
 
 def _follow_up_title(entry, q: str) -> str:
@@ -85,8 +87,16 @@ def written_answer_title(entry, shown: dict[int, str]) -> str:
 def meeting_words(session: LiveSession) -> str:
     """A meeting as the feed names it: ``Meeting: Eerste avond, 15 januari 2027,
     19:30-21:30, Stadhuis`` (its title; date and hours as the report writes them, with an
-    en dash; its venue)."""
-    parts = [session.title, when(session.starts_at, session.ends_at), session.venue]
+    en dash; its venue). A meeting held on another day than planned is dated by both days
+    (``report_text.session_when``): ``Meeting: Eerste avond, gepland 15 januari 2027,
+    gehouden 22 januari 2027, Stadhuis``. Its day is ``session.day`` when
+    ``entry_subjects`` set it, else read here."""
+    day = getattr(session, "day", None) or session_days(sessions=[session])[session.pk]
+    held = day.held.isoformat() if day.held else None
+    words = session_when(
+        {"starts_at": session.starts_at, "ends_at": session.ends_at, "held_on": held}
+    )
+    parts = [session.title, words, session.venue]
     return _("Meeting: %(meeting)s") % {"meeting": ", ".join(part for part in parts if part)}
 
 
@@ -97,6 +107,9 @@ def entry_subjects(process: Process, entries) -> dict[int, tuple]:
     wanted = {(e.data or {}).get("question") for e in entries} - {None}
     questions = {q.pk: q for q in Question.objects.filter(pk__in=wanted, session__process=process)}
     meetings = {s.pk: s for s in process.sessions.all()}
+    # Each meeting's day planned and held (``meeting_words``), in one query.
+    for pk, day in session_days(sessions=meetings.values()).items():
+        meetings[pk].day = day
     found = {}
     for entry in entries:
         data = entry.data or {}

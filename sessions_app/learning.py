@@ -11,12 +11,11 @@ you come again"), whose first option ("yes") is given as a percentage.
 from __future__ import annotations
 
 from django.db.models import Count, Q
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from . import results as results_module
 from .models import HandCount, LiveSession, QuestionKind, Response, SessionState
-from .selectors import session_participation
+from .selectors import session_days, session_participation
 
 SESSIONS_MAX = 200
 
@@ -25,6 +24,7 @@ LEARNING_COLUMNS = [
     ("process", _("process")),
     ("session", _("session")),
     ("date", _("date")),
+    ("held_on", _("held on")),
     ("mode", _("format")),
     ("questions", _("questions")),
     ("kinds", _("question kinds")),
@@ -89,7 +89,7 @@ def _hands(session: LiveSession) -> int:
 
 
 def learning_rows(processes) -> list[dict]:
-    sessions = (
+    sessions = list(
         LiveSession.objects.filter(process__in=processes)
         .filter(
             Q(state__in=[SessionState.LIVE, SessionState.ENDED])
@@ -99,8 +99,10 @@ def learning_rows(processes) -> list[dict]:
         .annotate(question_count=Count("questions", filter=Q(questions__evaluation=False)))
         .order_by("-starts_at", "-id")[:SESSIONS_MAX]
     )
+    days = session_days(sessions=sessions)
     rows = []
     for session in sessions:
+        day = days[session.pk]
         counts = {**session_participation(session=session), "hands": 0}
         counts["hands"] = _hands(session)
         people = counts["room"] + counts["remote"] + counts["paper"]
@@ -116,7 +118,11 @@ def learning_rows(processes) -> list[dict]:
                 "process_slug": session.process.slug,
                 "session": session.title,
                 "session_id": session.pk,
-                "date": timezone.localdate(session.starts_at).isoformat(),
+                # The planned date, and the day it was held (``selectors.session_day``:
+                # the same day when it was held as planned; None while it has not run).
+                "date": day.planned.isoformat(),
+                "held_on": day.held.isoformat() if day.held else None,
+                "day": day,
                 "mode": session.mode,
                 "mode_label": session.get_mode_display(),
                 "questions": session.question_count,

@@ -364,8 +364,10 @@ class CallbackView(View):
         security_log.info(
             "oidc.login user=%s", user.pk, extra={"event": "oidc.login", "user_id": user.pk}
         )
+        from sessions_app.views.accounts import login_landing
+
         return HttpResponseRedirect(
-            request.session.pop("oidc_login_next", None) or resolve_url(settings.LOGIN_REDIRECT_URL)
+            login_landing(user, request.session.pop("oidc_login_next", None) or "")
         )
 
 

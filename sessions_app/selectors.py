@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from dataclasses import replace
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
-from django.db.models import BooleanField, Count, ExpressionWrapper, Prefetch, Q, QuerySet
+from django.conf import settings
+from django.db.models import BooleanField, Count, ExpressionWrapper, Min, Prefetch, Q, QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_date
 
@@ -25,6 +28,8 @@ from .models import (
     QuestionKind,
     Response,
     ResponseStatus,
+    Role,
+    SessionState,
     SheetEntry,
     SheetReading,
     SheetState,
@@ -43,6 +48,55 @@ def roles_by_process(*, user) -> dict[int, list[str]]:
     for process_id, role in StaffRole.objects.filter(user=user).values_list("process_id", "role"):
         roles.setdefault(process_id, []).append(role)
     return roles
+
+
+#: How long after its end a session whose paper counting is still open counts as one a
+#: teller is at work on, and how long after its planned start a session that has not
+#: started still counts as coming (``teller_landing_session``).
+TELLER_LANDING_WINDOW = timedelta(hours=24)
+
+
+def teller_landing_session(*, user, now=None) -> LiveSession | None:
+    """The one session a teller is at work on, for the page a login lands on; None when
+    the account is not a teller only, or when there is no single such session.
+
+    Only for an account whose every role is teller (no organiser, facilitator or reviewer
+    role on any process) and that may not start processes. Among the sessions of the
+    processes it tells for (not closed): the one that is *open now*: live, or ended less
+    than ``TELLER_LANDING_WINDOW`` ago with its paper counting still open; with none open,
+    the *next coming* one: not started, with the earliest planned start that is at most
+    ``TELLER_LANDING_WINDOW`` ago (or later). Two open at once, or two coming at the same
+    earliest start, is no single session: None."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return None
+    if user.is_superuser or user.is_staff or user.has_perm("sessions_app.organise"):
+        return None
+    roles = set(StaffRole.objects.filter(user=user).values_list("role", flat=True))
+    if roles != {Role.TELLER}:
+        return None
+    now = now or timezone.now()
+    since = now - TELLER_LANDING_WINDOW
+    sessions = LiveSession.objects.filter(
+        process__staff_roles__user=user, process__staff_roles__role=Role.TELLER
+    ).exclude(process__state=ProcessState.CLOSED)
+    open_now = list(
+        sessions.filter(
+            Q(state=SessionState.LIVE)
+            | Q(state=SessionState.ENDED, paper_closed_at__isnull=True, ended_at__gte=since)
+        )
+        .distinct()
+        .order_by("starts_at", "id")[:2]
+    )
+    if open_now:
+        return open_now[0] if len(open_now) == 1 else None
+    coming = list(
+        sessions.filter(state=SessionState.PLANNED, starts_at__gte=since)
+        .distinct()
+        .order_by("starts_at", "id")[:2]
+    )
+    if not coming or (len(coming) == 2 and coming[1].starts_at == coming[0].starts_at):
+        return None
+    return coming[0]
 
 
 def public_processes() -> QuerySet[Process]:
@@ -498,6 +552,53 @@ def session_participation(*, session: LiveSession) -> dict[str, int]:
     return participation(question__session=session).get(
         session.pk, {"room": 0, "remote": 0, "paper": 0}
     )
+
+
+@dataclass(frozen=True)
+class SessionDay:
+    """The day a session was planned for and the day it was held, both local to the
+    installation's time zone (``TIME_ZONE``, as every time in the outputs). ``held`` is
+    None while the session has not run. The council's outputs say the planned day, or,
+    when the session was held on another day (``moved``), both days."""
+
+    planned: date
+    held: date | None
+
+    @property
+    def moved(self) -> bool:
+        """Held, and on another day than planned."""
+        return self.held is not None and self.held != self.planned
+
+
+def session_day(
+    *, starts_at: datetime, first_opened: datetime | None, ended_at: datetime | None
+) -> SessionDay:
+    """Which day a session was held: the day its first question was opened (a question
+    keeps the time it was first opened, even when opened again later), or, when none was
+    ever opened, the day the session was ended; never run, None. The one rule every
+    output follows (``session_days`` reads the times for it)."""
+    zone = ZoneInfo(settings.TIME_ZONE)
+    ran = first_opened or ended_at
+    return SessionDay(
+        planned=starts_at.astimezone(zone).date(),
+        held=ran.astimezone(zone).date() if ran else None,
+    )
+
+
+def session_days(*, sessions: Iterable[LiveSession]) -> dict[int, SessionDay]:
+    """``session_day`` of each of ``sessions``, by session id, in one query."""
+    sessions = list(sessions)
+    opened = dict(
+        Question.objects.filter(session__in=[s.pk for s in sessions], opened_at__isnull=False)
+        .order_by()
+        .values("session_id")
+        .annotate(first=Min("opened_at"))
+        .values_list("session_id", "first")
+    )
+    return {
+        s.pk: session_day(starts_at=s.starts_at, first_opened=opened.get(s.pk), ended_at=s.ended_at)
+        for s in sessions
+    }
 
 
 def log_chain_page(*, process: Process, after: int, upto: int) -> list[dict]:

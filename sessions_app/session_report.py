@@ -5,6 +5,8 @@ council report's section and the workbook's sheet all show it, so their numbers 
 It holds no personal data: counts, the evaluation's results and (for the staff page only)
 the facilitator's notes.
 
+- ``session``: the session's times, and ``day``: the day it was planned for and the
+  day it was held (``selectors.SessionDay``), which its page says.
 - ``turnout``: people by source (``selectors.participation``): phones in the room and
   remote are distinct participants with a counted answer; paper is distinct counted
   forms; hands is the largest show of hands on one question (hands have no identity). ``people`` adds phones and paper (not
@@ -43,7 +45,7 @@ from .models import (
     Source,
     StatementOrigin,
 )
-from .selectors import session_participation
+from .selectors import session_day, session_participation
 
 #: The longest stretch of answers per minute a report shows (a whole day).
 MINUTES_MAX = 24 * 60
@@ -175,6 +177,12 @@ def session_report(session: LiveSession, *, notes: bool = False) -> dict:
             "state": session.state,
             "mode": session.mode,
             "first_opened": opened["first"],
+            # The day planned and the day held (``selectors.session_day``).
+            "day": session_day(
+                starts_at=session.starts_at,
+                first_opened=opened["first"],
+                ended_at=session.ended_at,
+            ),
         },
         "provisional": provisional,
         "turnout": {**counts, "phones": phones, "people": people},

@@ -43,6 +43,7 @@ from sessions_app.selectors import (
     paper_reconciliation,
     participation,
     question_map,
+    session_days,
     stored_map,
 )
 
@@ -83,6 +84,10 @@ def snapshot():
 _when = results_module.local_time
 
 
+def _day(value) -> str | None:
+    return value.isoformat() if value else None
+
+
 def process_part(process: Process) -> dict:
     """The process's fields as its design file has them, with its slug, state and dates."""
     return {
@@ -109,19 +114,24 @@ def questions_of(process: Process) -> list[Question]:
 
 
 def sessions_part(process: Process) -> list[dict]:
+    """The sessions with their times as planned and ``held_on``: the day each was held
+    (``selectors.session_day``), ``YYYY-MM-DD``, or None while it has not run."""
+    sessions = list(process.sessions.all())
+    days = session_days(sessions=sessions)
     return [
         {
             "id": session.pk,
             "title": session.title,
             "starts_at": _when(session.starts_at),
             "ends_at": _when(session.ends_at),
+            "held_on": _day(days[session.pk].held),
             "venue": session.venue,
             "mode": session.mode,
             "state": session.state,
             "paper_closed_at": _when(session.paper_closed_at),
             "paper": paper_reconciliation(session=session),
         }
-        for session in process.sessions.all()
+        for session in sessions
     ]
 
 

@@ -278,13 +278,15 @@ class _Session:
         return _("Still in progress: these results are provisional.")
 
     def place(self) -> str:
+        """Its day (both days when it was held on another day than planned), its venue
+        and its mode."""
         modes = dict(SessionMode.choices)
         bits = [
-            words.when(self.data["starts_at"], self.data["ends_at"]),
+            words.session_when(self.data),
             self.data["venue"],
             str(modes.get(self.data["mode"], "")),
         ]
-        return " · ".join(bit for bit in bits if bit)
+        return capfirst(" · ".join(bit for bit in bits if bit))
 
 
 def _sessions(process: Process, parts: list[dict], results: list[dict]) -> list[_Session]:

@@ -20,6 +20,7 @@ from django.utils.translation import ngettext
 from sessions_app.models import QuestionKind
 from sessions_app.numbers import number, percent, rounded
 from sessions_app.results import panel_answered
+from sessions_app.selectors import SessionDay
 
 from .lines import unit_name
 
@@ -58,6 +59,24 @@ def when(starts: str | None, ends: str | None) -> str:
     if ends and day(ends) == day(starts):
         hours = f"{hours}\N{EN DASH}{clock(ends)}"
     return f"{day(starts)}, {hours}"
+
+
+def session_when(session: dict) -> str:
+    """A session (a part of ``data.sessions_part``) by its day, as every output says it
+    (``selectors.SessionDay``): its date and hours as planned (``when``), or, when it was
+    held on another day, both days: ``gepland 12 maart 2026, gehouden 19 maart 2026``."""
+    starts, held = session["starts_at"], session.get("held_on")
+    if not starts:
+        return ""
+    found = SessionDay(
+        planned=local(starts).date(), held=date.fromisoformat(held) if held else None
+    )
+    if not found.moved:
+        return when(starts, session["ends_at"])
+    return _("planned %(planned)s, held %(held)s") % {
+        "planned": day(found.planned),
+        "held": day(found.held),
+    }
 
 
 def _same(text: str) -> str:

@@ -38,6 +38,7 @@ from sessions_app.models import (
 from sessions_app.numbers import number as figure
 from sessions_app.opinion.summary import group_colour
 from sessions_app.results import results_final
+from sessions_app.selectors import session_days
 from sessions_app.session_report import session_report
 
 from . import data
@@ -164,8 +165,19 @@ def _process_sheet(book: Workbook, process: Process) -> None:
     sheet.row()
     sheet.header(_("Meetings"))
     sheet.filter_at(sheet.rows + 1)
-    sheet.header(_("title"), _("start time"), _("end time"), _("venue"), _("mode"), _("state"))
-    for session in process.sessions.all():
+    sheet.header(
+        _("title"),
+        _("start time"),
+        _("end time"),
+        _("venue"),
+        _("mode"),
+        _("state"),
+        _("held on another day"),
+    )
+    sessions = list(process.sessions.all())
+    days = session_days(sessions=sessions)
+    for session in sessions:
+        day = days[session.pk]
         sheet.row(
             session.title,
             sheet.local(session.starts_at),
@@ -173,6 +185,8 @@ def _process_sheet(book: Workbook, process: Process) -> None:
             session.venue,
             session.get_mode_display(),
             session.get_state_display(),
+            # Only when it differs from the planned day (the start time's).
+            day.held if day.moved else None,
         )
 
 
@@ -544,7 +558,18 @@ def _session_report_sheet(book: Workbook, process: Process) -> None:
     for session in held:
         found = session_report(session)
         turnout, shares = found["turnout"], found["shares"]
-        sheet.row(session.title, sheet.local(session.starts_at), bold=True)
+        day = found["session"]["day"]
+        if day.moved:
+            # The planned start, then the day it was held instead.
+            sheet.row(
+                session.title,
+                sheet.local(session.starts_at),
+                _("held on"),
+                day.held,
+                bold=True,
+            )
+        else:
+            sheet.row(session.title, sheet.local(session.starts_at), bold=True)
         if found["provisional"]:
             sheet.row(_("Paper forms may still be entered: these numbers are provisional."))
         sheet.header(

@@ -333,12 +333,17 @@ def documents_to_upload(data: dict, user=None) -> list[dict]:
 
 def _dossier_import(*, user, process: Process, data: dict) -> None:
     """The file's dossier, through the dossier's services (each item logged): every link,
-    and every document whose file is kept here."""
+    and every document whose file is kept here, once (a dossier holds each file once: a
+    file that lists the same one twice gets its first)."""
     part = data.get("dossier", {})
+    added = set()
     for item in part.get("documents", []):
         content = dossier.kept_file(item["sha256"], item["content_type"], user=user)
         if content is None:
             continue  # named by ``documents_to_upload``
+        if item["sha256"] in added:
+            continue
+        added.add(item["sha256"])
         dossier.document_add(
             user=user,
             process=process,

@@ -13,8 +13,12 @@ The council's decision (``decision_record``) is part of the dossier too: logged 
 process's step of kind decision (``decision_timeline``), and on the public page and in the
 feed from the log.
 
+A dossier holds each file once: the same file (the same SHA-256) added again while it
+is in the dossier is refused (``document_already_added``, naming the document that has
+it); once taken out, it can be added again.
+
 Error codes (``InputRejected``): ``document_required``, ``document_too_large``,
-``not_document``, ``summary_required``,
+``not_document``, ``document_already_added``, ``summary_required``,
 ``summary_too_long``, ``alt_text_required``, ``title_required``, ``invalid_date``,
 ``invalid_kind``, ``invalid_url``, ``unknown_document``, ``decision_in_future``.
 """
@@ -160,7 +164,8 @@ def document_add(
     *, user, process: Process, content: bytes, title, kind, day, summary, alt_text=""
 ) -> DossierDocument:
     """Add a document to the dossier. Logged (``dossier.document_added``) with its SHA-256,
-    size and content type."""
+    size and content type. A file the dossier shows already (the same SHA-256, not taken
+    out) is refused with ``document_already_added``, naming that document's title."""
     _editable(user, process)
     if not content:
         raise InputRejected("document_required")
@@ -183,6 +188,13 @@ def document_add(
     title, summary = fields["title"], fields["summary"]
     digest = hashlib.sha256(content).hexdigest()
     with transaction.atomic():
+        shown = (
+            DossierDocument.objects.filter(process=process, sha256=digest, removed_at__isnull=True)
+            .order_by("pk")
+            .first()
+        )
+        if shown is not None:
+            raise InputRejected("document_already_added", params={"title": shown.title})
         document = DossierDocument.objects.create(
             process=process,
             **fields,

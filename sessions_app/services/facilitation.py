@@ -391,7 +391,8 @@ def console_command(*, user, session_id: int, message: dict) -> str | None:
     "previous" | "end" | "reopen" | "paper_close" | "moderate" | "hands", "question": id,
     ...}``; ``moderate`` takes ``response`` or ``statement``, ``decision`` (``approve`` or
     ``hide``) and ``reason``; ``hands`` takes ``counts``, hands per option id or scale
-    value; ``paper_close`` takes ``confirm`` (true: close although forms wait for their
+    value, and ``confirm`` (true: record a count refused as ``hands_unlikely``);
+    ``paper_close`` takes ``confirm`` (true: close although forms wait for their
     second entry); ``qna_merge``, ``qna_pin`` and ``qna_answer`` act on a Q&A round
     (``services.qna``).
 
@@ -432,6 +433,7 @@ def console_command(*, user, session_id: int, message: dict) -> str | None:
                 question=question,
                 counts=message.get("counts") if isinstance(message.get("counts"), dict) else {},
                 client_id=message.get("id") if isinstance(message.get("id"), str) else "",
+                confirmed=message.get("confirm") is True,
             )
         else:
             session_show(user=user, session=session, question=question)

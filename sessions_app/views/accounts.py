@@ -20,7 +20,7 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.signals import user_login_failed
 from django.core.cache import cache
 from django.db import transaction
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, redirect, render, resolve_url
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -28,7 +28,7 @@ from django.utils.translation import gettext as _
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from sessions_app import mfa
+from sessions_app import mfa, selectors
 from sessions_app.account_forms import CodeForm, ConfirmCodeForm
 from sessions_app.exceptions import DesignError
 from sessions_app.forms import SignupForm
@@ -92,16 +92,36 @@ def _accept(request, token):
 # --- Login: password, then a code when the account has two-factor ----------------------
 
 
+def login_landing(user, next_url: str = "") -> str:
+    """Where a finished login goes, whichever way it finished (the password, the password
+    and a code, single sign-on): ``next_url`` (a checked ``next`` address) when there is
+    one; for a teller and nothing else, the teller page of the one session they count
+    for now or next (``selectors.teller_landing_session``); else ``LOGIN_REDIRECT_URL``
+    ("My processes")."""
+    if next_url:
+        return next_url
+    session = selectors.teller_landing_session(user=user)
+    if session is not None:
+        return reverse("paper:teller_session", args=[session.pk])
+    return resolve_url(settings.LOGIN_REDIRECT_URL)
+
+
 class LoginView(auth_views.LoginView):
     """Django's login, in two steps for an account with two-factor: the right password
-    leaves a pending login that ``login_code`` completes."""
+    leaves a pending login that ``login_code`` completes. Either lands on
+    ``login_landing``."""
 
     def form_valid(self, form):
         user = form.get_user()
         if mfa.has_device(user):
-            mfa.pending_start(self.request, user, next_url=self.get_success_url())
+            # Only a ``next`` that was given: the landing is chosen once the code is in.
+            mfa.pending_start(self.request, user, next_url=self.get_redirect_url())
             return redirect("login_code")
         return super().form_valid(form)
+
+    def get_default_redirect_url(self):
+        # Called once the account is logged in (``form_valid``), without a ``next``.
+        return login_landing(self.request.user)
 
 
 def login_code(request):
@@ -112,7 +132,7 @@ def login_code(request):
     if request.user.is_authenticated and mfa.has_device(request.user):
         user = request.user
         if mfa.satisfied(request):
-            return redirect(_next_url(request) or settings.LOGIN_REDIRECT_URL)
+            return redirect(login_landing(user, _next_url(request)))
     else:
         pending = mfa.pending_get(request)
         if pending is None:
@@ -155,7 +175,7 @@ def _login_complete(request, user, device, pending):
         next_url = _next_url(request)
     mfa.session_verified(request, device)
     request.session[mfa.VIA_KEY] = "otp"
-    return redirect(next_url or settings.LOGIN_REDIRECT_URL)
+    return redirect(login_landing(user, next_url))
 
 
 def _next_url(request) -> str:

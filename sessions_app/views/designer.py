@@ -109,8 +109,9 @@ def process_list(request):
         {"process": p, "roles": roles.get(p.pk, [])}
         for p in selectors.processes_for_user(user=user)
     ]
-    # A teller lands here after logging in: the way to the forms they count (from the
-    # roles loaded above, not a query per process).
+    # A teller with more than one session, or none open (``accounts.login_landing``),
+    # lands here after logging in: the way to the forms they count (from the roles
+    # loaded above, not a query per process).
     counting = permissions.CAPABILITIES["enter_paper"]
     counts_paper = any(counting & set(item["roles"]) for item in items)
     return render(

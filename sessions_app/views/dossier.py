@@ -24,7 +24,7 @@ from sessions_app.models import (
     ProcessState,
     SessionState,
 )
-from sessions_app.selectors import dossier_shown
+from sessions_app.selectors import dossier_shown, session_days
 from sessions_app.services import dossier
 
 from .common import absolute_url, staff_process
@@ -41,34 +41,65 @@ def timeline_steps(process: Process, *, today=None) -> list[dict]:
     """The public timeline: the process's steps with their type, and its sessions as
     steps of type session (a session on a day that already has a step of type session is
     that step), in date order. Each says whether it is past, today or upcoming (``when``),
-    and the first that is not past is ``current`` (the next step)."""
+    and the first that is not past is ``current`` (the next step).
+
+    A session step carries its ``day`` (``selectors.SessionDay``, read for every session
+    in one query). A session held on another day than planned (``moved``) is placed on
+    the day it was held, where it happened, and shows both days; a step of type session
+    stands for the sessions planned on its day that were held then (or have not run), and
+    when every one of them was held on another day, it moves with the first of them."""
     today = today or timezone.localdate()
     kinds = dict(MilestoneKind.choices)
-    steps = [
-        {
-            "date": m.date,
-            "moment": None,
-            "label": m.label,
-            "kind": m.kind,
-            "kind_label": kinds.get(m.kind, m.kind),
-            "order": (0, m.position, m.pk),
-            "ended": False,
-        }
-        for m in process.milestones.all()
-    ]
-    session_days = {s["date"] for s in steps if s["kind"] == MilestoneKind.SESSION}
-    for session in process.sessions.all():
-        day = timezone.localdate(session.starts_at)
-        if day in session_days:
+    sessions = sorted(process.sessions.all(), key=lambda s: (s.starts_at, s.pk))
+    days = session_days(sessions=sessions)
+    planned_on: dict = {}
+    for session in sessions:
+        planned_on.setdefault(days[session.pk].planned, []).append(session)
+    milestones = list(process.milestones.all())
+    # Which sessions the steps of type session stand for, and the day such a step
+    # takes when every session of its day was held on another one.
+    standing_for, carried = set(), {}
+    for on in {m.date for m in milestones if m.kind == MilestoneKind.SESSION}:
+        on_day = planned_on.get(on, [])
+        as_planned = [s for s in on_day if not days[s.pk].moved]
+        if as_planned or not on_day:
+            standing_for |= {s.pk for s in as_planned}
             continue
+        first = days[on_day[0].pk]
+        with_it = [s for s in on_day if days[s.pk].held == first.held]
+        carried[on] = (first, all(s.state == SessionState.ENDED for s in with_it))
+        standing_for |= {s.pk for s in with_it}
+    steps = []
+    for m in milestones:
+        is_session = m.kind == MilestoneKind.SESSION
+        day, ended = carried.get(m.date, (None, False)) if is_session else (None, False)
         steps.append(
             {
-                "date": day,
+                "date": day.held if day else m.date,
+                "moment": None,
+                "day": day,
+                "label": m.label,
+                "kind": m.kind,
+                "kind_label": kinds.get(m.kind, m.kind),
+                "order": (0, m.position, m.pk),
+                "ended": ended,
+            }
+        )
+    for session in sessions:
+        if session.pk in standing_for:
+            continue
+        day = days[session.pk]
+        steps.append(
+            {
+                "date": day.held if day.moved else day.planned,
                 "moment": session.starts_at,
+                "day": day,
                 "label": session.title,
                 "kind": MilestoneKind.SESSION,
                 "kind_label": kinds[MilestoneKind.SESSION],
-                "order": (1, session.starts_at.timestamp(), session.pk),
+                # Within its day, by its planned time of day (a moved session keeps its
+                # hours as far as the timeline knows).
+                "order": (1, timezone.localtime(session.starts_at).time(), session.pk),
                 # A session held early (or moved without its date) is past once it ended.
                 "ended": session.state == SessionState.ENDED,
             }
@@ -100,6 +131,7 @@ ERROR_FIELDS = {
         "document_required": "file",
         "not_document": "file",
         "document_too_large": "file",
+        "document_already_added": "file",
         "title_required": "title",
         "invalid_kind": "kind",
         "invalid_date": "date",

@@ -5,7 +5,6 @@ organiser's sessions side by side (also as CSV). No personal data on any of them
 from __future__ import annotations
 
 import csv
-from datetime import date
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -110,10 +109,9 @@ def _processes(user):
 def learning(request):
     """The organiser's sessions side by side: turnout, sources, evaluation scores, and the
     formats and question kinds used."""
+    # Each row's ``day`` is shown in words (10 april 2027), both days when the session was
+    # held on another day than planned; the CSV keeps the ISO dates.
     rows = learning_rows(_processes(request.user))
-    for row in rows:
-        # Shown as a date in words (10 april 2027); the CSV keeps the ISO date.
-        row["day"] = date.fromisoformat(row["date"])
     return render(request, "designer/learning.html", {"rows": rows})
 
 

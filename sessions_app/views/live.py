@@ -135,8 +135,20 @@ def _refused_form(message: dict, typed_hands: dict, error) -> dict | None:
         return {**refused, "form": f"hide-{kind}-{message[kind]}", "reason": message["reason"]}
     if command == "hands" and message["question"]:
         # Every field as typed, the empty ones too (they are not sent to the service).
-        return {**refused, "form": f"hands-{message['question']}", "counts": typed_hands}
+        refused.update(form=f"hands-{message['question']}", counts=typed_hands)
+        if error.code == "hands_unlikely":
+            # Asked, not refused: the form offers to record this very total.
+            refused["confirm_total"] = str(error.params["total"])  # a field's value
+        return refused
     return None
+
+
+def _hands_total(counts: dict) -> int | None:
+    """The total of typed hands, or None if one of them is not a whole number."""
+    try:
+        return sum(int(value) for value in counts.values())
+    except (TypeError, ValueError):
+        return None
 
 
 def _kept(refused: dict | None, form: str) -> dict | None:
@@ -252,7 +264,9 @@ def console_action(request, slug: str, session_id: int):
     websocket. A button's outcome is shown by a redirect to the console; a refused form
     that had something typed into it (a reason for hiding, a show of hands, the panel's
     answer) is shown again at once (status 400), filled in as typed with the error beside
-    it, as the phone's and the dossier's forms are."""
+    it, as the phone's and the dossier's forms are. A show of hands refused as
+    ``hands_unlikely`` comes back so too, with a "Yes, record it" button
+    (``confirm_hands``: the total it confirms)."""
     session = _console_session(request, slug, session_id)
     message = {
         "command": request.POST.get("command"),
@@ -280,6 +294,10 @@ def console_action(request, slug: str, session_id: int):
     }
     if message["command"] == "hands":
         message["counts"] = {key: value for key, value in typed_hands.items() if value.strip()}
+        # "Yes, record it" confirms the total it was shown for (``hands_unlikely``), not
+        # numbers changed since.
+        confirmed = _int(request.POST.get("confirm_hands"))
+        message["confirm"] = confirmed is not None and confirmed == _hands_total(message["counts"])
     anchor = f"#q-{message['question']}" if message["question"] else ""
     try:
         notice = writer.call(

@@ -49,15 +49,21 @@ def accessibility(request):
 def process_page(request, slug):
     process = get_object_or_404(Process.objects.exclude(state=ProcessState.DRAFT), slug=slug)
     use_process_language(request, process)
+    agenda = selectors.process_agenda(process=process)
+    results = _published_results(process)
+    # Each session's day planned and held: a session held on another day shows both.
+    days = selectors.session_days(sessions=agenda)
+    for session in [*agenda, *(group["session"] for group in results)]:
+        session.day = days[session.pk]
     context = {
         "process": process,
-        "agenda": selectors.process_agenda(process=process),
+        "agenda": agenda,
         "timeline": timeline_steps(process),
         "level_explanation": LEVEL_EXPLANATIONS.get(process.level),
         "levels": Level.choices,
         "follow_ups": selectors.process_follow_ups(process=process),
         "written_answers": selectors.written_answers(process=process, public=True),
-        "results": _published_results(process),
+        "results": results,
         **dossier_items(process),
     }
     return render(request, "public/process.html", context)

@@ -2,7 +2,8 @@
 // here it is sent over the websocket instead, and live counts, states and the moderation
 // queue follow the facilitator snapshots. Keyboard: N/→ next, P/← previous, O open,
 // C close, R show or hide results of the question on screen, M the moderation queue.
-// Ending the session and closing paper counting ask first, in a <dialog>.
+// Ending the session and closing paper counting ask first, in a <dialog>; a show of hands
+// far beyond the room is asked about by its own form, posted plainly.
 import { config, connect, el, format, newId } from "./live.js";
 import { renderGroups, waitingText, whyText } from "./opinion.js";
 import { renderResults } from "./results.js";
@@ -89,6 +90,8 @@ document.addEventListener("submit", async (event) => {
   }
   const form = event.target.closest("form.console-command");
   if (!form || !socket.open) return; // the plain form posts when the socket is down
+  // "Yes, record it" under an unlikely show of hands posts as it does without JavaScript.
+  if (event.submitter && event.submitter.name === "confirm_hands") return;
   event.preventDefault();
   showError("");
   showNotice("");
@@ -111,6 +114,13 @@ async function refused(message, sent) {
     // Forms still wait for their second entry: say how many, and let the facilitator decide.
     const yes = await ask({ title: s.paper_title, text: message.message, confirm: s.paper_confirm });
     if (yes && !sendMessage({ ...sent, id: newId(), confirm: true })) postPlain("paper_close", { confirm: "1" });
+    return;
+  }
+  const handsForm = sent && sent.command === "hands" && document.querySelector(`form[data-form="hands-${sent.question}"]`);
+  if (message.code === "hands_unlikely" && handsForm) {
+    // Far more hands than the room has shown: the same form as without JavaScript asks,
+    // the typed total beside the room's numbers, with "Yes, record it" (posted plainly).
+    handsForm.submit();
     return;
   }
   showError(format(s.failed, { reason: message.message }));

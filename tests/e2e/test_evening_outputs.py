@@ -16,6 +16,7 @@ from sessions_app.services.processes import process_publish
 from sessions_app.specs import OptionSpec
 from tests.conftest import PASSWORD
 from tests.e2e.screens import folder, screenshot
+from tests.sessions_app.test_evening_outputs import held_today
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -80,8 +81,9 @@ async def test_a_reviewer_downloads_a_dutch_council_report(browser, daphne_url, 
     assert f"{session.title} 3 0 0 0 3" in first
     assert LABEL in first and "66,7%" in first
     text = " ".join(pages)
-    # The results sit under the session's heading, with its date in Dutch.
-    assert f"{session.title} 15 januari 2027, 19:30\N{EN DASH}21:30" in text
+    # The results sit under the session's heading, with its days in Dutch: planned for
+    # 15 January 2027, it was held today, when the test ran it.
+    assert f"{session.title} {held_today('15 januari 2027')} · " in text
     # Numbers in Dutch format: a decimal comma, never a decimal point.
     assert f"{LABEL} 2 0 0 0 2 66,7" in text and "66.7" not in text
     assert "\N{HORIZONTAL ELLIPSIS}" not in text and "manage.py" not in text

@@ -332,3 +332,52 @@ def test_an_accepted_form_still_redirects(client, published, organiser):
     assert response.status_code == 302
     assert response["Location"] == reverse("designer:dossier", args=[published.slug])
     assert DossierLink.objects.count() == 1
+
+
+def test_the_same_file_twice_is_refused_naming_the_document_that_has_it(
+    published, organiser, make_process
+):
+    first = add(published, organiser, title="Raadsvoorstel herinrichting")
+    before = (DossierDocument.objects.count(), LogEntry.objects.count())
+    with pytest.raises(InputRejected) as caught:
+        add(published, organiser, title="Raadsvoorstel (nog eens)", kind="decision")
+    assert caught.value.code == "document_already_added"
+    assert caught.value.params == {"title": "Raadsvoorstel herinrichting"}
+    assert "“Raadsvoorstel herinrichting”" in caught.value.message
+    assert (DossierDocument.objects.count(), LogEntry.objects.count()) == before
+    # Another file, and the same file in another process's dossier, are added.
+    add(published, organiser, content=PDF + b"% versie 2\n", title="Versie 2")
+    other = make_process(title="Speeltuin Noord")
+    assert add(other, organiser).sha256 == first.sha256
+    # Taken out of the dossier, it can be added again.
+    dossier.item_remove(user=organiser, process=published, document_id=first.pk)
+    again = add(published, organiser, title="Raadsvoorstel, nieuwe samenvatting")
+    assert again.sha256 == first.sha256 and again.pk != first.pk
+
+
+def test_the_same_file_again_on_the_page_shows_the_error_and_keeps_the_form(
+    client, published, organiser
+):
+    add(published, organiser, title="Begroting 2027")
+    before = (DossierDocument.objects.count(), LogEntry.objects.count())
+    response = _page_post(
+        client,
+        published,
+        organiser,
+        {
+            "action": "document",
+            "file": io.BytesIO(PDF),
+            "title": "Begroting, herzien",
+            "kind": "budget",
+            "date": "2027-03-01",
+            "summary": "Het plein kost nu 2,6 miljoen euro.",
+        },
+    )
+    page = response.content.decode()
+    assert response.status_code == 400
+    assert 'id="doc-file-error"' in page
+    assert "This file is already in the dossier, as “Begroting 2027”." in page
+    assert 'value="Begroting, herzien"' in page
+    assert '<option value="budget" selected>' in page and 'value="2027-03-01"' in page
+    assert ">Het plein kost nu 2,6 miljoen euro.</textarea>" in page
+    assert (DossierDocument.objects.count(), LogEntry.objects.count()) == before

@@ -227,3 +227,15 @@ def test_a_hash_alone_brings_back_no_file_the_importer_may_not_see(
     again = process_import(user=other, data=copy.deepcopy(exported))
     assert [d.title for d in again.documents.all()] == ["Schetsontwerp"]
     assert [d["title"] for d in documents_to_upload(exported, other)] == ["Raadsvoorstel"]
+
+
+def test_a_file_listing_the_same_document_twice_imports_it_once(with_dossier, organiser):
+    """A dossier holds each file once (``document_already_added``); a design file that
+    lists one twice (written by hand, or exported before) is not refused for it."""
+    exported = process_to_dict(with_dossier)
+    twice = dict(exported["dossier"]["documents"][0], title="Raadsvoorstel, nog eens")
+    exported["dossier"]["documents"].append(twice)
+    copy_ = process_import(user=organiser, data=exported)
+    assert [d.title for d in copy_.documents.order_by("id")] == ["Raadsvoorstel", "Schetsontwerp"]
+    logged = LogEntry.objects.filter(process=copy_, action="dossier.document_added")
+    assert logged.count() == 2

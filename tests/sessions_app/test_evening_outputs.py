@@ -8,7 +8,8 @@ import warnings
 import pypdfium2 as pdfium
 import pytest
 from django.core.management import call_command
-from django.utils import translation
+from django.utils import timezone, translation
+from django.utils.text import capfirst
 from django.utils.translation import gettext
 from openpyxl import load_workbook
 
@@ -46,6 +47,16 @@ def report(process, tmp_path) -> list[str]:
 def nl(text: str) -> str:
     with translation.override("nl"):
         return gettext(text)
+
+
+def held_today(planned: str) -> str:
+    """How the Dutch report dates a session planned for ``planned`` that the test ran
+    today: both days (``report_text.session_when``)."""
+    with translation.override("nl"):
+        held = report_text.day(timezone.localdate())
+        return capfirst(
+            gettext("planned %(planned)s, held %(held)s") % {"planned": planned, "held": held}
+        )
 
 
 @pytest.fixture
@@ -112,8 +123,10 @@ def test_results_are_grouped_by_session_with_locale_numbers_and_the_open_session
     session, _questions, _later = evening
     pages = report(session.process, tmp_path)
     text = " ".join(pages[1:])
-    # The session's heading: its title, its date and hours in Dutch, its venue.
-    heading = f"{session.title} 15 januari 2027, 19:30\N{EN DASH}21:30 · Wijkcentrum De Brug"
+    # The session's heading: its title, its days in Dutch, its venue. It was planned for
+    # 15 January 2027 and held today (when the test ran it), so both days are named
+    # (tests/sessions_app/test_held_day.py has a session held on its planned day).
+    heading = f"{session.title} {held_today('15 januari 2027')} · Wijkcentrum De Brug"
     assert heading in text
     # Paper may still be entered and the session is not ended: provisional, never final.
     assert nl("Still in progress: these results are provisional.") in text

@@ -197,6 +197,24 @@ def test_a_foreign_next_url_is_ignored(client, sso, oidc_provider, db):
     assert response["Location"] == reverse("designer:process_list")
 
 
+def test_a_teller_lands_on_the_teller_page_as_with_a_password(
+    client, sso, oidc_provider, live_session, make_question, organiser, grant
+):
+    """The landing of ``tests/sessions_app/test_login_landing.py``: a teller and nothing
+    else goes to the session running now; a ``next`` address still wins."""
+    from sessions_app.services import facilitation
+
+    anna = staff("anna", PEOPLE["anna"].email)
+    grant(live_session.process, anna, Role.TELLER)
+    facilitation.question_open(user=organiser, question=make_question("single_choice"))
+    teller_page = reverse("paper:teller_session", args=[live_session.pk])
+    assert sso_login(client, oidc_provider, "anna")["Location"] == teller_page
+    assert client.get(teller_page).status_code == 200
+    client.logout()
+    response = sso_login(client, oidc_provider, "anna", start="/oidc/authenticate/?next=/manage/")
+    assert response["Location"] == "/manage/"
+
+
 def test_logout_ends_the_local_session(client, sso, oidc_provider, db):
     staff("anna", PEOPLE["anna"].email)
     sso_login(client, oidc_provider, "anna")
