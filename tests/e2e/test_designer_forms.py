@@ -62,6 +62,13 @@ async def test_rows_are_added_and_a_refusal_is_announced_at_the_top(browser, dap
     top = await summary.bounding_box()
     assert top["y"] < 400  # in view where the page reloads
     await no_axe_violations(page)
+    # A link takes the reader to the field itself: focused, its label in view.
+    await summary.locator("a[href='#id_timeline-5-date']").click()
+    await expect(page.locator("#id_timeline-5-date")).to_be_focused()
+    await expect(page.locator("#id_timeline-5-date")).to_be_in_viewport()
+    await summary.locator("a[href='#id_title']").click()
+    await expect(page.locator("#id_title")).to_be_focused()
+    await expect(page.locator("label[for='id_title']")).to_be_in_viewport()
     # What was typed is kept, also in the added rows.
     await expect(page.locator("input[name='timeline-5-label']")).to_have_value("Raadsbesluit")
     await expect(page.locator("input[name='panel-4-name']")).to_have_value("Wethouder De Vries")

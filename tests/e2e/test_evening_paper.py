@@ -191,6 +191,10 @@ async def test_every_error_sits_by_its_question_with_a_summary_of_links(
         await expect(link).to_contain_text(question.text)
         fieldset = page.locator(f"#q{question.pk}-question")
         await expect(fieldset.locator(".field-error")).to_be_visible()
+        # Followed, it puts the focus on the question's first box, its legend in view.
+        await link.click()
+        await expect(fieldset.locator("input, select").first).to_be_focused()
+        await expect(fieldset.locator("legend")).to_be_in_viewport()
         await expect(fieldset).to_have_attribute("aria-describedby", f"q{question.pk}-error")
     await expect(page.locator(".field-error")).to_have_count(2)
     await expect(page.locator(f"#q{ranking.pk}-question .field-error")).to_contain_text(
