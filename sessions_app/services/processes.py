@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
@@ -9,14 +10,18 @@ from sessions_app import permissions
 from sessions_app.design import changed, panel_to_list, process_fields_to_dict, timeline_to_list
 from sessions_app.exceptions import AccessDenied, DesignError, Problem
 from sessions_app.models import (
+    LiveSession,
     Milestone,
     Option,
     PanelMember,
     Process,
     ProcessState,
+    Question,
+    QuestionState,
     Role,
     SessionState,
     StaffRole,
+    StatementOrigin,
 )
 from sessions_app.rules import (
     milestone_problems,
@@ -251,7 +256,9 @@ def panel_replace(*, user, process: Process, panel: list[PanelMemberSpec]) -> No
 
 
 def process_publish(*, user, process: Process) -> Process:
-    """Make a draft process public.
+    """Make a draft process public. What a rehearsal in the draft left of the sessions'
+    and questions' states is set back (``rehearsal_reset``), so that the evening starts
+    as planned; the log keeps the rehearsal and names what was set back.
 
     Raises ``AccessDenied``, ``DesignError("process_state")`` if it is not a draft and
     ``DesignError("process_incomplete")`` with the missing pieces.
@@ -265,12 +272,67 @@ def process_publish(*, user, process: Process) -> Process:
         problems = publish_problems(spec=process_spec_of(stored), session_question_counts=counts)
         if problems:
             raise DesignError("process_incomplete", problems=problems)
+        reset = rehearsal_reset(process)
         process.state = ProcessState.PUBLISHED
         process.published_at = timezone.now()
         process.save(update_fields=["state", "published_at", "updated_at"])
-        log_append(process=process, action="process.published", actor=actor_for(user), data={})
+        log_append(
+            process=process,
+            action="process.published",
+            actor=actor_for(user),
+            data={"rehearsal_reset": reset} if any(reset.values()) else {},
+        )
     send_on_commit(process_changed, process_id=process.pk, action="published")
     return process
+
+
+def rehearsal_left(process: Process) -> dict[str, list[int]]:
+    """What a rehearsal in the draft ``process`` left: ``questions`` opened (or shown)
+    that hold no input (answer, show of hands, proposal) and ``sessions`` run whose
+    questions hold none and whose paper forms were not entered, both to be set back at
+    publication (``rehearsal_reset``); and ``answered``, the questions that do hold
+    input, which keep their state since that input counts."""
+    questions = Question.objects.filter(session__process=process)
+    answered = questions.filter(
+        Q(responses__isnull=False)
+        | Q(hand_counts__isnull=False)
+        | Q(options__origin=StatementOrigin.PARTICIPANT)
+    )
+    question_ids = sorted(
+        questions.exclude(pk__in=answered.values("pk"))
+        .exclude(state=QuestionState.DRAFT, opened_at__isnull=True, results_revealed=False)
+        .values_list("pk", flat=True)
+    )
+    sessions = process.sessions.exclude(
+        Q(questions__in=answered.values("pk")) | Q(sheets__entries__isnull=False)
+    ).exclude(
+        state=SessionState.PLANNED,
+        current_question__isnull=True,
+        ended_at__isnull=True,
+        paper_closed_at__isnull=True,
+    )
+    return {
+        "questions": question_ids,
+        "sessions": sorted(set(sessions.values_list("pk", flat=True))),
+        "answered": sorted(set(answered.values_list("pk", flat=True))),
+    }
+
+
+def rehearsal_reset(process: Process) -> dict[str, list[int]]:
+    """Set back what a rehearsal in the draft ``process`` left of the states where it
+    left no input (``rehearsal_left``): those questions go back to not asked (draft,
+    never opened, results hidden), those sessions to planned (no question on screen, not
+    ended, paper counting open). The evening's first opening then dates a question, and
+    its wording binds from then on. Returns the ids set back: ``{"sessions": [...],
+    "questions": [...]}``. Called by ``process_publish``, inside its transaction."""
+    left = rehearsal_left(process)
+    Question.objects.filter(pk__in=left["questions"]).update(
+        state=QuestionState.DRAFT, opened_at=None, closed_at=None, results_revealed=False
+    )
+    LiveSession.objects.filter(pk__in=left["sessions"]).update(
+        state=SessionState.PLANNED, current_question=None, ended_at=None, paper_closed_at=None
+    )
+    return {"sessions": left["sessions"], "questions": left["questions"]}
 
 
 def process_close(*, user, process: Process) -> Process:

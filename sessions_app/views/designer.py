@@ -248,6 +248,7 @@ def process_publish(request, slug):
             action="publish",
             problems=_problem_sentences(problems, process),
             public_url=request.build_absolute_uri(process.get_absolute_url()),
+            rehearsal=processes.rehearsal_left(process),
         )
     _attempt(
         request,

@@ -304,6 +304,8 @@ def test_the_panels_answers_and_an_overdue_written_promise(
 ):
     question = round_(qna_premoderate=False)
     process_publish(user=organiser, process=process)
+    # Opened in the draft without a question asked: a rehearsal, set back at publication.
+    question = facilitation.question_open(user=organiser, question=question)
     asked, _ = ask(phones[0], question, "Wanneer begint de bouw?", "ask-id-0001")
     other, _ = ask(phones[1], question, "Wat kost het?", "ask-id-0002")
     refused("answer_mode", qna.qna_answer, user=organiser, asked=asked, mode="maybe")
@@ -367,6 +369,8 @@ def test_evidence_names_a_changed_merge_panel_member_or_answer(
 ):
     question = round_(qna_premoderate=False, qna_names=True)
     process_publish(user=organiser, process=process)
+    # Opened in the draft without a question asked: a rehearsal, set back at publication.
+    question = facilitation.question_open(user=organiser, question=question)
     first, _ = ask(phones[0], question, "Vraag een", "ask-id-0001", panel_member=panel[0].pk)
     second, _ = ask(phones[1], question, "Vraag twee", "ask-id-0002", display_name="Piet")
     qna.qna_answer(user=organiser, asked=first, mode="in_room")
