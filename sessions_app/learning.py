@@ -24,7 +24,6 @@ LEARNING_COLUMNS = [
     ("process", _("process")),
     ("session", _("session")),
     ("date", _("date")),
-    ("held_on", _("held on")),
     ("mode", _("format")),
     ("questions", _("questions")),
     ("kinds", _("question kinds")),
@@ -40,6 +39,8 @@ LEARNING_COLUMNS = [
     ("clear", _("evaluation: clear what happens with the input (mean)")),
     ("heard", _("evaluation: felt heard (mean)")),
     ("again", _("evaluation: would come again (% yes)")),
+    # Added later: last, so that a script reading the columns by position reads on.
+    ("held_on", _("held on")),
 ]
 
 

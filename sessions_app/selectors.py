@@ -8,7 +8,17 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db.models import BooleanField, Count, ExpressionWrapper, Min, Prefetch, Q, QuerySet
+from django.db.models import (
+    BooleanField,
+    Count,
+    Exists,
+    ExpressionWrapper,
+    Min,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+)
 from django.utils import timezone
 from django.utils.dateparse import parse_date
 
@@ -16,12 +26,14 @@ from .logchain import ChainReport, format_time, verify_chain
 from .models import (
     EntryState,
     FollowUp,
+    HandCount,
     Invitation,
     LiveSession,
     LogEntry,
     Moderation,
     OpinionMapState,
     Option,
+    PaperSheet,
     Process,
     ProcessState,
     Question,
@@ -50,9 +62,11 @@ def roles_by_process(*, user) -> dict[int, list[str]]:
     return roles
 
 
-#: How long after its end a session whose paper counting is still open counts as one a
-#: teller is at work on, and how long after its planned start a session that has not
-#: started still counts as coming (``teller_landing_session``).
+#: How recent a running session's start, or an opening or closing of one of its
+#: questions, must be for it to count as one a teller is at work on; how long after its
+#: end a session whose paper counting is still open counts so; and how long after its
+#: planned start a session that has not started still counts as coming
+#: (``teller_landing_session``).
 TELLER_LANDING_WINDOW = timedelta(hours=24)
 
 
@@ -62,11 +76,14 @@ def teller_landing_session(*, user, now=None) -> LiveSession | None:
 
     Only for an account whose every role is teller (no organiser, facilitator or reviewer
     role on any process) and that may not start processes. Among the sessions of the
-    processes it tells for (not closed): the one that is *open now*: live, or ended less
-    than ``TELLER_LANDING_WINDOW`` ago with its paper counting still open; with none open,
-    the *next coming* one: not started, with the earliest planned start that is at most
-    ``TELLER_LANDING_WINDOW`` ago (or later). Two open at once, or two coming at the same
-    earliest start, is no single session: None."""
+    processes it tells for (not closed): the one that is *open now*: running (live) and
+    not forgotten, that is, planned to start within the last ``TELLER_LANDING_WINDOW``
+    or with a question opened or closed within it (a session left running last week is
+    not tonight's); or ended less than ``TELLER_LANDING_WINDOW`` ago with its paper
+    counting still open. With none open, the *next coming* one: not started, with the
+    earliest planned start that is at most ``TELLER_LANDING_WINDOW`` ago (or later). Two
+    open at once, or two coming at the same earliest start, is no single session:
+    None."""
     if user is None or not user.is_authenticated or not user.is_active:
         return None
     if user.is_superuser or user.is_staff or user.has_perm("sessions_app.organise"):
@@ -79,9 +96,13 @@ def teller_landing_session(*, user, now=None) -> LiveSession | None:
     sessions = LiveSession.objects.filter(
         process__staff_roles__user=user, process__staff_roles__role=Role.TELLER
     ).exclude(process__state=ProcessState.CLOSED)
+    recent_questions = Question.objects.filter(session=OuterRef("pk")).filter(
+        Q(opened_at__range=(since, now)) | Q(closed_at__range=(since, now))
+    )
     open_now = list(
         sessions.filter(
-            Q(state=SessionState.LIVE)
+            Q(state=SessionState.LIVE, starts_at__range=(since, now))
+            | Q(Exists(recent_questions), state=SessionState.LIVE)
             | Q(state=SessionState.ENDED, paper_closed_at__isnull=True, ended_at__gte=since)
         )
         .distinct()
@@ -571,22 +592,52 @@ class SessionDay:
 
 
 def session_day(
-    *, starts_at: datetime, first_opened: datetime | None, ended_at: datetime | None
+    *,
+    starts_at: datetime,
+    first_opened: datetime | None,
+    ended_at: datetime | None,
+    counted: bool = False,
 ) -> SessionDay:
     """Which day a session was held: the day its first question was opened (a question
     keeps the time it was first opened, even when opened again later), or, when none was
-    ever opened, the day the session was ended; never run, None. The one rule every
-    output follows (``session_days`` reads the times for it)."""
+    ever opened, the day the session was ended, but only when something of it was
+    ``counted`` (``sessions_counted``: answers, a show of hands, paper forms entered); a
+    session ended without any of that (called off from the console) was not held, and
+    neither was one never run: None. The one rule every output follows
+    (``session_days`` reads the times and the counts for it)."""
     zone = ZoneInfo(settings.TIME_ZONE)
-    ran = first_opened or ended_at
+    ran = first_opened or (ended_at if counted else None)
     return SessionDay(
         planned=starts_at.astimezone(zone).date(),
         held=ran.astimezone(zone).date() if ran else None,
     )
 
 
+def sessions_counted(*, session_ids: Iterable[int]) -> set[int]:
+    """Which of ``session_ids`` have anything counted: an answer to one of their
+    questions (a ``Response``, whatever its state), a show of hands (a ``HandCount``), or
+    a paper form entered (``services.hands.ENTERED_SHEETS``: typed or read, not voided).
+    One query."""
+    from .services.hands import ENTERED_SHEETS  # services import the selectors
+
+    ids = list(session_ids)
+    if not ids:
+        return set()
+    session = OuterRef("pk")
+    return set(
+        LiveSession.objects.filter(pk__in=ids)
+        .filter(
+            Exists(Response.objects.filter(question__session=session))
+            | Exists(HandCount.objects.filter(question__session=session))
+            | Exists(PaperSheet.objects.filter(session=session, state__in=ENTERED_SHEETS))
+        )
+        .values_list("pk", flat=True)
+    )
+
+
 def session_days(*, sessions: Iterable[LiveSession]) -> dict[int, SessionDay]:
-    """``session_day`` of each of ``sessions``, by session id, in one query."""
+    """``session_day`` of each of ``sessions``, by session id, in at most two queries: the
+    first openings, and what was counted of the sessions ended without one (only then)."""
     sessions = list(sessions)
     opened = dict(
         Question.objects.filter(session__in=[s.pk for s in sessions], opened_at__isnull=False)
@@ -595,8 +646,16 @@ def session_days(*, sessions: Iterable[LiveSession]) -> dict[int, SessionDay]:
         .annotate(first=Min("opened_at"))
         .values_list("session_id", "first")
     )
+    counted = sessions_counted(
+        session_ids=[s.pk for s in sessions if s.pk not in opened and s.ended_at is not None]
+    )
     return {
-        s.pk: session_day(starts_at=s.starts_at, first_opened=opened.get(s.pk), ended_at=s.ended_at)
+        s.pk: session_day(
+            starts_at=s.starts_at,
+            first_opened=opened.get(s.pk),
+            ended_at=s.ended_at,
+            counted=s.pk in counted,
+        )
         for s in sessions
     }
 

@@ -45,7 +45,8 @@ from .models import (
     Source,
     StatementOrigin,
 )
-from .selectors import session_day, session_participation
+from .numbering import agenda_numbers
+from .selectors import session_days, session_participation
 
 #: The longest stretch of answers per minute a report shows (a whole day).
 MINUTES_MAX = 24 * 60
@@ -156,12 +157,14 @@ def session_report(session: LiveSession, *, notes: bool = False) -> dict:
         session.questions.order_by("position", "id").prefetch_related("options", "panel")
     )
     provisional = results_module.paper_provisional(session)
+    # Numbered as on the session's paper form: a Q&A round has no number (None).
+    numbers = agenda_numbers(questions)
     numbered = []
-    for number, question in enumerate(questions, start=1):
+    for question in questions:
         result = results_module.question_results(
             question=question, session=session, provisional=provisional
         )
-        numbered.append((number, question, result))
+        numbered.append((numbers.get(question.pk), question, result))
     agenda = [row for row in numbered if not row[1].evaluation and row[1].kind != QuestionKind.QNA]
     counts = {**session_participation(session=session), "hands": 0}
     counts["hands"] = _hands([r for _n, _q, r in numbered])
@@ -178,11 +181,7 @@ def session_report(session: LiveSession, *, notes: bool = False) -> dict:
             "mode": session.mode,
             "first_opened": opened["first"],
             # The day planned and the day held (``selectors.session_day``).
-            "day": session_day(
-                starts_at=session.starts_at,
-                first_opened=opened["first"],
-                ended_at=session.ended_at,
-            ),
+            "day": session_days(sessions=[session])[session.pk],
         },
         "provisional": provisional,
         "turnout": {**counts, "phones": phones, "people": people},

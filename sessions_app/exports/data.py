@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Iterator
 from contextvars import ContextVar
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -330,6 +331,45 @@ def reporting(callback: Callable[[int], None]):
         yield
     finally:
         _progress.reset(token)
+
+
+#: The address an export was asked for from (``site``), for its links when ``SITE_URL`` is
+#: not set.
+_site: ContextVar[str] = ContextVar("export_site", default="")
+
+
+def site_address(url: str) -> str:
+    """The scheme and host of ``url`` (``https://inspraak.example.nl``), or "" when it is
+    not an http(s) address with a host (a user name or password in it included)."""
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        return ""
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return ""
+    if parts.username is not None or parts.password is not None:
+        return ""
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+@contextlib.contextmanager
+def site(url: str):
+    """While inside, ``public_url`` makes addresses on ``url``'s scheme and host (the
+    address of the request that asked for the export) when ``SITE_URL`` is not set."""
+    token = _site.set(site_address(url) if url else "")
+    try:
+        yield
+    finally:
+        _site.reset(token)
+
+
+def public_url(path: str) -> str | None:
+    """``path`` (``/p/SLUG/log/``) as a whole address a reader can type: on ``SITE_URL``,
+    else on the address the export was asked for from (``site``); None when neither is
+    known (a management command without ``SITE_URL`` or ``--base-url``): an output then
+    leaves the link out rather than print a bare path."""
+    base = settings.SITE_URL or _site.get()
+    return base.rstrip("/") + path if base else None
 
 
 def rows_to_read(process: Process) -> int:

@@ -25,7 +25,6 @@ from datetime import date
 from typing import BinaryIO
 from xml.sax.saxutils import escape
 
-from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.text import capfirst
@@ -62,6 +61,7 @@ from sessions_app.models import (
     SessionMode,
     SessionState,
 )
+from sessions_app.numbering import agenda_numbers, question_label
 from sessions_app.numbers import signed
 from sessions_app.opinion.summary import exported as opinion_exported
 from sessions_app.opinion.summary import group_colour
@@ -248,11 +248,12 @@ def _footer(canvas, document) -> None:
 
 
 class _Session:
-    """One session with its questions, numbered as on its agenda (and its paper form)."""
+    """One session with its questions, numbered as on its paper form
+    (``numbering.agenda_numbers``: a Q&A round has no number, None)."""
 
     def __init__(self, found: dict):
         self.data = found
-        self.questions: list[tuple[int, dict, dict]] = []
+        self.questions: list[tuple[int | None, dict, dict]] = []
 
     @property
     def answers(self) -> int:
@@ -291,9 +292,10 @@ class _Session:
 
 def _sessions(process: Process, parts: list[dict], results: list[dict]) -> list[_Session]:
     sessions = {found["id"]: _Session(found) for found in data.sessions_part(process)}
+    numbers = agenda_numbers(parts)
     for part, result in zip(parts, results, strict=True):
         session = sessions[part["session"]]
-        session.questions.append((len(session.questions) + 1, part, result))
+        session.questions.append((numbers.get(part["id"]), part, result))
     return list(sessions.values())
 
 
@@ -306,7 +308,7 @@ def _story(process: Process, st: dict) -> list:
     maps = {found["question"]: found for found in data.opinion_maps_part(questions)}
     follow_ups = data.in_agenda_order(data.follow_ups_part(process), (p["id"] for p in parts))
     numbers = {
-        qpart["id"]: (session, number)
+        qpart["id"]: (session, number, qpart["text"])
         for session in sessions
         for number, qpart, _result in session.questions
     }
@@ -375,7 +377,7 @@ def _summary(process, part, sessions, follow_ups, numbers, st) -> list:
             said = words.outcome(qpart, result)
             if result["respondents"]["total"] and not session.final:
                 said += " " + _("(provisional)")
-            rows.append([f"{number}. {qpart['text']}", said])
+            rows.append([question_label(number, qpart["text"]), said])
     if len(rows) > 1:
         story.append(_table(rows, [62 * mm, WIDTH - 62 * mm], st))
     else:
@@ -450,9 +452,8 @@ def _turnout(process: Process, held: list[_Session], st: dict) -> list:
 def _about_question(question_id, numbers) -> str:
     if question_id is None or question_id not in numbers:
         return _("The process as a whole")
-    session, number = numbers[question_id]
-    text = next(p["text"] for n, p, _r in session.questions if n == number)
-    return f"{session.data['title']}, {number}. {text}"
+    session, number, text = numbers[question_id]
+    return question_label(number, text, session.data["title"])
 
 
 # -- the process ------------------------------------------------------------------------
@@ -483,8 +484,9 @@ def _about(process: Process, part: dict, dossier: dict, st: dict) -> list:
     return story
 
 
-def _dossier_url(process: Process) -> str:
-    return (settings.SITE_URL or "") + reverse("public:process", args=[process.slug]) + "#dossier"
+def _dossier_url(process: Process) -> str | None:
+    """The dossier on the public page, as a whole address (``data.public_url``), or None."""
+    return data.public_url(reverse("public:process", args=[process.slug]) + "#dossier")
 
 
 def _dossier(process: Process, dossier: dict, st: dict) -> list:
@@ -495,18 +497,20 @@ def _dossier(process: Process, dossier: dict, st: dict) -> list:
     if not (dossier["documents"] or dossier["links"] or dossier["decision"]):
         return []
     kinds = dict(DocumentKind.choices)
-    story: list = [
-        _p(_("Dossier: the background"), st["h2"]),
-        _p(
-            _(
-                "What residents can read as background on the public page (%(url)s), newest "
-                "first. Each document's fingerprint (SHA-256) is the one in the transparency "
-                "log, so a downloaded copy can be checked against it."
-            )
-            % {"url": _dossier_url(process)},
-            st["small"],
-        ),
-    ]
+    url = _dossier_url(process)
+    if url:
+        about = _(
+            "What residents can read as background on the public page (%(url)s), newest "
+            "first. Each document's fingerprint (SHA-256) is the one in the transparency "
+            "log, so a downloaded copy can be checked against it."
+        ) % {"url": url}
+    else:  # no address known: no bare path a reader could not type
+        about = _(
+            "What residents can read as background on the process's public page, newest "
+            "first. Each document's fingerprint (SHA-256) is the one in the transparency "
+            "log, so a downloaded copy can be checked against it."
+        )
+    story: list = [_p(_("Dossier: the background"), st["h2"]), _p(about, st["small"])]
     decision = dossier["decision"]
     if decision:
         block = [
@@ -619,7 +623,7 @@ def _session_report(session: _Session, st: dict) -> list:
             drop = item["drop"]
             rows.append(
                 [
-                    f"{item['number']}. {item['text']}",
+                    question_label(item["number"], item["text"]),
                     *(words.number(counts.get(s, 0)) for s in (*SOURCES, "total")),
                     # A difference: "+3" more than the question before, "-2" fewer.
                     "" if drop is None else signed(-drop),
@@ -739,7 +743,7 @@ def _question(number, qpart, result, found_map, session, st) -> list:
     else:
         state = ""
     head = [
-        _p(f"{number}. {qpart['text']}", st["h2"]),
+        _p(question_label(number, qpart["text"]), st["h2"]),
         _p(
             " ".join(
                 bit
@@ -1148,8 +1152,10 @@ def _follow_up(follow_ups: list[dict], numbers: dict, st: dict) -> list:
     return out
 
 
-def _public_log_url(process: Process) -> str:
-    return (settings.SITE_URL or "") + reverse("public:log", args=[process.slug])
+def _public_log_url(process: Process) -> str | None:
+    """The public log page as a whole address a reader can type (``data.public_url``:
+    ``SITE_URL``, else the address the report was asked for from), or None."""
+    return data.public_url(reverse("public:log", args=[process.slug]))
 
 
 def _log(process: Process, st: dict) -> list:
@@ -1166,18 +1172,31 @@ def _log(process: Process, st: dict) -> list:
         first = first or entry["at"]
         last = entry["at"]
     url = _public_log_url(process)
-    if process.state == ProcessState.DRAFT:
+    # Without a known address the sentence names the page but prints no bare path.
+    if process.state == ProcessState.DRAFT and url:
         check = _(
             "Every step that shaped these results is written in a log in which each entry "
             "seals the one before it, so a later change would show. Once the process is "
             "published, anyone can check the log on its public page: %(url)s"
         ) % {"url": url}
-    else:
+    elif process.state == ProcessState.DRAFT:
+        check = _(
+            "Every step that shaped these results is written in a log in which each entry "
+            "seals the one before it, so a later change would show. Once the process is "
+            "published, anyone can check the log on the process's public page."
+        )
+    elif url:
         check = _(
             "Every step that shaped these results is written in a log in which each entry "
             "seals the one before it, so a later change would show. Anyone can check the "
             "log, without special software, on the public page: %(url)s"
         ) % {"url": url}
+    else:
+        check = _(
+            "Every step that shaped these results is written in a log in which each entry "
+            "seals the one before it, so a later change would show. Anyone can check the "
+            "log, without special software, on the process's public page."
+        )
     rows = [[_("what happened"), _("times"), _("when"), _("code")]]
     for action, (times, since, until) in kinds.items():
         period = words.day(since)

@@ -35,6 +35,7 @@ from sessions_app.models import (
     ResponseStatus,
     SessionState,
 )
+from sessions_app.numbering import agenda_numbers, question_label
 from sessions_app.numbers import number as figure
 from sessions_app.opinion.summary import group_colour
 from sessions_app.results import results_final
@@ -128,18 +129,19 @@ def write(process: Process, stream: BinaryIO) -> None:
         questions = data.questions_of(process)
         parts = [data.question_part(q) for q in questions]
         results = data.results_part(questions)
+        labels = _Names(process, parts)
         _process_sheet(book, process)
         states = dict(process.sessions.values_list("pk", "state"))
-        _results_sheet(book, parts, results, states)
-        for number, (part, result) in enumerate(zip(parts, results, strict=True), start=1):
-            if not part["evaluation"]:
-                _question_sheet(book, number, part, result, states[part["session"]])
+        _results_sheet(book, labels, parts, results, states)
+        for part, result in zip(parts, results, strict=True):
+            if not part["evaluation"] and labels.sheet(part):
+                _question_sheet(book, labels, part, result, states[part["session"]])
         for found in data.opinion_maps_part(questions):
-            _opinion_sheet(book, parts, found)
-        counts = _responses_sheets(book, process, parts)
+            _opinion_sheet(book, labels, found)
+        counts = _responses_sheets(book, process, labels, parts)
         _paper_sheet(book, process)
-        _follow_up_sheet(book, process, parts)
-        _qna_sheet(book, parts, results)
+        _follow_up_sheet(book, process, labels, parts)
+        _qna_sheet(book, labels, parts, results)
         _session_report_sheet(book, process)
         log_count, head = _log_sheet(book, process)
         _integrity_sheet(book, process, counts, log_count, head)
@@ -197,7 +199,6 @@ def _dossier_rows(sheet: Sheet, process: Process) -> None:
     dossier = data.dossier_part(process)
     if not (dossier["documents"] or dossier["links"] or dossier["decision"]):
         return
-    site = settings.SITE_URL or ""
     kinds = _choices(DocumentKind.choices)
     sheet.row()
     sheet.header(_("Dossier: the background"))
@@ -221,13 +222,15 @@ def _dossier_rows(sheet: Sheet, process: Process) -> None:
             wrap=True,
         )
     for document in dossier["documents"]:
+        path = reverse("public:dossier_document", args=[process.slug, document["id"]])
         sheet.row(
             document["title"],
             document["summary"],
             capfirst(kinds.get(document["kind"], document["kind"])),
             date.fromisoformat(document["date"]),
             document["sha256"],
-            site + reverse("public:dossier_document", args=[process.slug, document["id"]]),
+            # A whole address when one is known (``data.public_url``), else the path.
+            data.public_url(path) or path,
             wrap=True,
         )
     for link in dossier["links"]:
@@ -242,12 +245,68 @@ def _dossier_rows(sheet: Sheet, process: Process) -> None:
         )
 
 
-def _question_label(number: int, part: dict) -> str:
-    return f"{number}. {part['text']}"
+class _Names:
+    """How the workbook names each question: by its number on its session's paper form
+    (``numbering.agenda_numbers``), as the report, the public page and the form do.
+
+    - ``label``: ``3. Text``; when the process has questions in more than one meeting,
+      with the meeting's title first (``Tweede avond, 3. Text``), as the report names a
+      question outside its session's section; a Q&A round (no number) by its text.
+    - ``sheet``: the question's own sheet, ``Q3``, or ``M2 Q3`` (the second meeting on
+      the Process sheet, its question 3) with more than one meeting; none for a Q&A
+      round.
+    - ``cell``: the question in a row of the Responses and Open text sheets: its
+      number, or its sheet's name with more than one meeting; a round's label."""
+
+    def __init__(self, process: Process, parts: list[dict]):
+        self.numbers = agenda_numbers(parts)
+        sessions = list(process.sessions.values_list("pk", "title"))
+        self.titles = dict(sessions)
+        self.meetings = {pk: place for place, (pk, _title) in enumerate(sessions, start=1)}
+        self.several = len({part["session"] for part in parts}) > 1
+        self.parts = {part["id"]: part for part in parts}
+
+    def number(self, part: dict) -> int | None:
+        return self.numbers.get(part["id"])
+
+    def label(self, part: dict) -> str:
+        session = self.titles[part["session"]] if self.several else ""
+        return question_label(self.number(part), part["text"], session)
+
+    def sheet(self, part: dict) -> str | None:
+        number = self.number(part)
+        if number is None:
+            return None
+        if self.several:
+            return _("M%(meeting)d Q%(n)d") % {
+                "meeting": self.meetings[part["session"]],
+                "n": number,
+            }
+        return _("Q%(n)d") % {"n": number}
+
+    def map_sheet(self, part: dict) -> str:
+        if self.several:
+            return _("Map M%(meeting)d Q%(n)d") % {
+                "meeting": self.meetings[part["session"]],
+                "n": self.number(part),
+            }
+        return _("Map Q%(n)d") % {"n": self.number(part)}
+
+    def cell(self, question_id: int) -> int | str | None:
+        part = self.parts.get(question_id)
+        if part is None:
+            return None
+        if self.number(part) is None:
+            return self.label(part)
+        return self.sheet(part) if self.several else self.number(part)
 
 
 def _results_sheet(
-    book: Workbook, parts: list[dict], results: list[dict], states: dict[int, str]
+    book: Workbook,
+    labels: _Names,
+    parts: list[dict],
+    results: list[dict],
+    states: dict[int, str],
 ) -> None:
     names = source_names()
     sheet = Sheet(book, _("Results"), {"A": 50, "B": 36})
@@ -258,10 +317,10 @@ def _results_sheet(
         _("percent"),
         _("notes"),
     )
-    for number, (part, result) in enumerate(zip(parts, results, strict=True), start=1):
+    for part, result in zip(parts, results, strict=True):
         if part["evaluation"]:
             continue  # in the session report
-        label = _question_label(number, part)
+        label = labels.label(part)
         respondents = result["respondents"]
         final = results_final(states[part["session"]], result["provisional"])
         state = _("final") if final else _("provisional")
@@ -277,12 +336,12 @@ def _results_sheet(
             sheet.row(label, name, *(counts.get(key) for key in (*SOURCES, "total")), percent, note)
 
 
-def _question_sheet(book: Workbook, number: int, part: dict, result: dict, state: str) -> None:
+def _question_sheet(book: Workbook, labels: _Names, part: dict, result: dict, state: str) -> None:
     """The question, its table by source, and a bar chart of it (stacked by source);
     ``state``: its session's (final as the report has it, ``results.results_final``)."""
     names = source_names()
-    sheet = Sheet(book, _("Q%(n)d") % {"n": number}, {"A": 44}, header=3)
-    sheet.row(_question_label(number, part), bold=True)
+    sheet = Sheet(book, labels.sheet(part), {"A": 44}, header=3)
+    sheet.row(labels.label(part), bold=True)
     if results_final(state, result["provisional"]):
         sheet.row(_("final"))
     elif state == SessionState.ENDED:
@@ -316,16 +375,14 @@ def _question_sheet(book: Workbook, number: int, part: dict, result: dict, state
     sheet.ws.add_chart(chart, "H2")
 
 
-def _opinion_sheet(book: Workbook, parts: list[dict], found: dict) -> None:
+def _opinion_sheet(book: Workbook, labels: _Names, found: dict) -> None:
     """A statements question's opinion map: its groups and what sets each apart, every
     statement's votes by group, every placed participant's group and position, and a
     native scatter chart of them, a series per group."""
-    number, part = next(
-        (n, p) for n, p in enumerate(parts, start=1) if p["id"] == found["question"]
-    )
+    part = labels.parts[found["question"]]
     texts = {o["id"]: o["text"] for o in part["options"]}
-    sheet = Sheet(book, _("Map Q%(n)d") % {"n": number}, {"A": 16, "B": 60, "C": 12})
-    sheet.row(f"{_question_label(number, part)} · {_('opinion map')}", bold=True)
+    sheet = Sheet(book, labels.map_sheet(part), {"A": 16, "B": 60, "C": 12})
+    sheet.row(f"{labels.label(part)} · {_('opinion map')}", bold=True)
     sheet.row(
         ngettext(
             "%(placed)s of %(voters)s participants are on the map: those who voted on at "
@@ -446,13 +503,13 @@ def _answer_text(response: dict, options: dict[int, str], kind: str = "") -> str
     return response["text"]
 
 
-def _responses_sheets(book: Workbook, process: Process, parts: list[dict]) -> dict:
+def _responses_sheets(book: Workbook, process: Process, labels: _Names, parts: list[dict]) -> dict:
     """The Responses sheet and the Open text sheet, filled in one pass over the rows."""
     names = source_names()
     statuses = _choices(ResponseStatus.choices)
     moderation = _choices(Moderation.choices)
     options = {o["id"]: o["text"] for part in parts for o in part["options"]}
-    numbers = {part["id"]: number for number, part in enumerate(parts, start=1)}
+    numbers = {part["id"]: labels.cell(part["id"]) for part in parts}
     open_ids = {part["id"] for part in parts if part["kind"] == QuestionKind.OPEN_TEXT}
     kinds = {part["id"]: part["kind"] for part in parts}
     sheet = Sheet(book, _("Responses"), {"D": 18, "E": 50, "I": 20})
@@ -516,17 +573,14 @@ def _paper_sheet(book: Workbook, process: Process) -> None:
         sheet.row(session["title"], *(session["paper"][key] for key in labels))
 
 
-def _follow_up_sheet(book: Workbook, process: Process, parts: list[dict]) -> None:
+def _follow_up_sheet(book: Workbook, process: Process, labels: _Names, parts: list[dict]) -> None:
     outcomes = _choices(FollowUpOutcome.choices)
-    numbers = {part["id"]: number for number, part in enumerate(parts, start=1)}
-    texts = {part["id"]: part["text"] for part in parts}
     sheet = Sheet(book, _("Follow-up"), {"A": 44, "C": 80})
     sheet.header(_("about"), _("outcome"), _("reasoning"), _("date of the decision"))
-    for follow_up in data.in_agenda_order(data.follow_ups_part(process), numbers):
+    agenda = [part["id"] for part in parts]
+    for follow_up in data.in_agenda_order(data.follow_ups_part(process), agenda):
         question = follow_up["question"]
-        about = (
-            f"{numbers[question]}. {texts[question]}" if question else _("the process as a whole")
-        )
+        about = labels.label(labels.parts[question]) if question else _("the process as a whole")
         sheet.row(
             about,
             outcomes.get(follow_up["outcome"], follow_up["outcome"]),
@@ -598,7 +652,7 @@ def _session_report_sheet(book: Workbook, process: Process) -> None:
             )
             for item in found["questions"]:
                 sheet.row(
-                    f"{item['number']}. {item['text']}",
+                    question_label(item["number"], item["text"]),
                     *(item["respondents"].get(key, 0) for key in columns),
                     # As the report writes it: "+3" more than the question before, "-2" fewer.
                     None if item["drop"] is None else Formatted(-item["drop"], SIGNED),
@@ -658,13 +712,13 @@ def _session_report_sheet(book: Workbook, process: Process) -> None:
         sheet.row()
 
 
-def _qna_sheet(book: Workbook, parts: list[dict], results: list[dict]) -> None:
+def _qna_sheet(book: Workbook, labels: _Names, parts: list[dict], results: list[dict]) -> None:
     """Questions to the panel: every shown question of each Q&A round, with who asked
     (a chosen name), whom it addressed, where it came from, its upvotes by source, the
     questions merged into it and the panel's answer."""
     rounds = [
-        (number, part, result)
-        for number, (part, result) in enumerate(zip(parts, results, strict=True), start=1)
+        (part, result)
+        for part, result in zip(parts, results, strict=True)
         if part["kind"] == QuestionKind.QNA
     ]
     if not rounds:
@@ -682,11 +736,11 @@ def _qna_sheet(book: Workbook, parts: list[dict], results: list[dict]) -> None:
         _("answer"),
         _("answered in writing by"),
     )
-    for number, part, result in rounds:
+    for part, result in rounds:
         for asked in result["asked"]:
             answer = asked["answer"]
             sheet.row(
-                _question_label(number, part),
+                labels.label(part),
                 asked["text"] or _("(text erased)"),
                 asked["name"],
                 asked["panel_member"]["name"] if asked["panel_member"] else "",

@@ -318,17 +318,24 @@ def documents_to_upload(data: dict, user=None) -> list[dict]:
     """The documents of a (valid) design file's dossier whose file this installation does
     not keep, or keeps but not for ``user`` (``dossier.kept_file``): ``path``
     (``dossier.documents[0]``), ``title``, ``sha256`` and ``content_type``. An import
-    leaves them out; the organiser uploads them on the new process's dossier page."""
-    return [
-        {
-            "path": f"dossier.documents[{index}]",
-            "title": item["title"],
-            "sha256": item["sha256"],
-            "content_type": item["content_type"],
-        }
-        for index, item in enumerate(data.get("dossier", {}).get("documents", []))
-        if dossier.kept_file(item["sha256"], item["content_type"], user=user) is None
-    ]
+    leaves them out; the organiser uploads them on the new process's dossier page. Each
+    file once, by its first entry (a dossier holds each file once, as ``_dossier_import``
+    has it: a second upload of the same file would be refused)."""
+    wanted, seen = [], set()
+    for index, item in enumerate(data.get("dossier", {}).get("documents", [])):
+        if item["sha256"] in seen:
+            continue
+        seen.add(item["sha256"])
+        if dossier.kept_file(item["sha256"], item["content_type"], user=user) is None:
+            wanted.append(
+                {
+                    "path": f"dossier.documents[{index}]",
+                    "title": item["title"],
+                    "sha256": item["sha256"],
+                    "content_type": item["content_type"],
+                }
+            )
+    return wanted
 
 
 def _dossier_import(*, user, process: Process, data: dict) -> None:

@@ -188,6 +188,9 @@ def document_add(
     title, summary = fields["title"], fields["summary"]
     digest = hashlib.sha256(content).hexdigest()
     with transaction.atomic():
+        # The process row locked before the check: two uploads of the same file at once
+        # are checked one after the other, so the second finds the first.
+        Process.objects.select_for_update(no_key=True).get(pk=process.pk)
         shown = (
             DossierDocument.objects.filter(process=process, sha256=digest, removed_at__isnull=True)
             .order_by("pk")

@@ -125,9 +125,11 @@ def export_request(*, user, process: Process, fmt: str) -> tuple[ExportJob, bool
     return job, True
 
 
-def run_export(job_id: int) -> ExportJob:
+def run_export(job_id: int, base_url: str = "") -> ExportJob:
     """Write the job's file, saving progress; mark it done, or failed. Only a waiting job
-    is run, and only once: a second start finds it claimed and leaves it alone."""
+    is run, and only once: a second start finds it claimed and leaves it alone.
+    ``base_url``: the address the export was asked for from (``start_export``), for the
+    links in the file when ``SITE_URL`` is not set (``data.public_url``)."""
     claimed = ExportJob.objects.filter(pk=job_id, state=ExportJob.State.PENDING).update(
         state=ExportJob.State.RUNNING
     )
@@ -145,7 +147,7 @@ def run_export(job_id: int) -> ExportJob:
         total = data.rows_to_read(process)
         ExportJob.objects.filter(pk=job.pk).update(total=total, log_seq=log_seq)
         progress = _Progress(job)
-        with partial.open("wb") as out, data.reporting(progress):
+        with partial.open("wb") as out, data.reporting(progress), data.site(base_url):
             if binary:
                 write(process, out)
             else:
@@ -284,8 +286,14 @@ def _sweep(cutoff) -> None:
             continue
 
 
-def start_export(job: ExportJob) -> None:
+def start_export(job: ExportJob, base_url: str = "") -> None:
     """Run in a separate process, at a lower priority than the live session, when one of
     the background slots is free (``services.background``). Call it after the job is
-    committed (the other process reads it from the database)."""
-    background.start_command("run_export", str(job.pk))
+    committed (the other process reads it from the database). ``base_url``: the address
+    of the request that asked for it (``request.build_absolute_uri("/")``, whose host
+    Django checked against ``ALLOWED_HOSTS``), handed to the process for the file's
+    links when ``SITE_URL`` is not set; only its scheme and host are kept."""
+    address = data.site_address(base_url) if base_url else ""
+    background.start_command(
+        "run_export", str(job.pk), *(("--base-url", address) if address else ())
+    )

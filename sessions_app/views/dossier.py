@@ -44,35 +44,52 @@ def timeline_steps(process: Process, *, today=None) -> list[dict]:
     and the first that is not past is ``current`` (the next step).
 
     A session step carries its ``day`` (``selectors.SessionDay``, read for every session
-    in one query). A session held on another day than planned (``moved``) is placed on
-    the day it was held, where it happened, and shows both days; a step of type session
-    stands for the sessions planned on its day that were held then (or have not run), and
-    when every one of them was held on another day, it moves with the first of them."""
+    in a fixed number of queries). A session held on another day than planned (``moved``)
+    is placed on the day it was held, where it happened, and shows both days. A step of
+    type session stands for the sessions planned on its day that were held then (or have
+    not run), and for the sessions held on its day that were planned for another one (the
+    organiser moved the step with its session); a step that stands for moved sessions
+    only shows both days of the first of them. A step standing for none of these, whose
+    day's sessions were all held on other days, moves with the first of them held on a
+    day without such a step, and stands for it and for those held on that same day."""
     today = today or timezone.localdate()
     kinds = dict(MilestoneKind.choices)
     sessions = sorted(process.sessions.all(), key=lambda s: (s.starts_at, s.pk))
     days = session_days(sessions=sessions)
     planned_on: dict = {}
+    held_on: dict = {}
     for session in sessions:
-        planned_on.setdefault(days[session.pk].planned, []).append(session)
+        day = days[session.pk]
+        planned_on.setdefault(day.planned, []).append(session)
+        if day.moved:
+            held_on.setdefault(day.held, []).append(session)
     milestones = list(process.milestones.all())
-    # Which sessions the steps of type session stand for, and the day such a step
-    # takes when every session of its day was held on another one.
-    standing_for, carried = set(), {}
-    for on in {m.date for m in milestones if m.kind == MilestoneKind.SESSION}:
+    # Which sessions the steps of type session stand for; the day (both days) such a step
+    # shows when it stands for moved sessions only, with whether they all ended; and the
+    # day it is placed on when it is carried to the day its sessions were held.
+    step_days = {m.date for m in milestones if m.kind == MilestoneKind.SESSION}
+    standing_for, shown = set(), {}
+    for on in step_days:
+        as_planned = [s for s in planned_on.get(on, []) if not days[s.pk].moved]
+        moved_here = held_on.get(on, [])
+        standing_for |= {s.pk for s in as_planned + moved_here}
+        if moved_here and not as_planned:
+            shown[on] = (days[moved_here[0].pk], _all_ended(moved_here))
+    for on in sorted(step_days - set(shown)):
         on_day = planned_on.get(on, [])
-        as_planned = [s for s in on_day if not days[s.pk].moved]
-        if as_planned or not on_day:
-            standing_for |= {s.pk for s in as_planned}
+        if not on_day or any(not days[s.pk].moved for s in on_day):
             continue
-        first = days[on_day[0].pk]
-        with_it = [s for s in on_day if days[s.pk].held == first.held]
-        carried[on] = (first, all(s.state == SessionState.ENDED for s in with_it))
+        left = [s for s in on_day if s.pk not in standing_for]
+        if not left:
+            continue  # each was held on a day with a step of its own
+        first = days[left[0].pk]
+        with_it = [s for s in left if days[s.pk].held == first.held]
+        shown[on] = (first, _all_ended(with_it))
         standing_for |= {s.pk for s in with_it}
     steps = []
     for m in milestones:
         is_session = m.kind == MilestoneKind.SESSION
-        day, ended = carried.get(m.date, (None, False)) if is_session else (None, False)
+        day, ended = shown.get(m.date, (None, False)) if is_session else (None, False)
         steps.append(
             {
                 "date": day.held if day else m.date,
@@ -117,6 +134,10 @@ def timeline_steps(process: Process, *, today=None) -> list[dict]:
         step["current"] = step["when"] != "past" and not current
         current = current or step["current"]
     return steps
+
+
+def _all_ended(sessions) -> bool:
+    return all(s.state == SessionState.ENDED for s in sessions)
 
 
 #: The fields of each of the page's forms, kept as typed when the form is rejected.

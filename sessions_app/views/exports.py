@@ -35,7 +35,10 @@ def export_create(request, slug: str):
         messages.error(request, error.message)
         return redirect("designer:process_detail", slug=process.slug)
     if new:
-        transaction.on_commit(lambda: exports.start_export(job))
+        # The request's own address (its host checked against ALLOWED_HOSTS), for the
+        # file's links when SITE_URL is not set: a printed report carries a whole address.
+        base_url = request.build_absolute_uri("/")
+        transaction.on_commit(lambda: exports.start_export(job, base_url))
     return redirect("designer:export_page", slug=process.slug, job_id=job.pk)
 
 

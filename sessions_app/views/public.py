@@ -20,6 +20,7 @@ from sessions_app.identifiers import receipt_shown
 from sessions_app.log_words import describe
 from sessions_app.models import Level, Process, ProcessState, QuestionState, Role, StaffRole
 from sessions_app.models.choices import LEVEL_EXPLANATIONS
+from sessions_app.numbering import agenda_numbers
 
 from . import public_results
 from .common import use_process_language
@@ -50,7 +51,13 @@ def process_page(request, slug):
     process = get_object_or_404(Process.objects.exclude(state=ProcessState.DRAFT), slug=slug)
     use_process_language(request, process)
     agenda = selectors.process_agenda(process=process)
-    results = _published_results(process)
+    # Each question's number as on its session's paper form (a Q&A round has none), in
+    # the agenda and on its result: the number the council reads in the report.
+    numbers = agenda_numbers(q for session in agenda for q in session.questions.all())
+    for session in agenda:
+        for question in session.questions.all():
+            question.number = numbers.get(question.pk)
+    results = _published_results(process, numbers)
     # Each session's day planned and held: a session held on another day shows both.
     days = selectors.session_days(sessions=agenda)
     for session in [*agenda, *(group["session"] for group in results)]:
@@ -69,16 +76,21 @@ def process_page(request, slug):
     return render(request, "public/process.html", context)
 
 
-def _published_results(process: Process) -> list[dict]:
+def _published_results(process: Process, numbers: dict[int, int]) -> list[dict]:
     """The sessions with questions whose results were shown or that are closed, each
     question shaped for the public page (``public_results``): plain words, sorted rows,
-    a chart, a table and, for a closed statements question, the opinion map."""
+    a chart, a table and, for a closed statements question, the opinion map; each with
+    its ``number`` of ``numbers`` (``numbering.agenda_numbers`` of the whole agenda)."""
     questions = [
         q
         for q in data.questions_of(process)
         if (q.results_revealed or q.state == QuestionState.CLOSED) and not q.evaluation
     ]
-    return public_results.sessions_with_results(questions, data.results_part(questions))
+    sessions = public_results.sessions_with_results(questions, data.results_part(questions))
+    for group in sessions:
+        for item in group["items"]:
+            item["number"] = numbers.get(item["question"].pk)
+    return sessions
 
 
 #: The check of the public log on one's own computer (Python 3, nothing to install), shown

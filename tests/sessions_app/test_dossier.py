@@ -381,3 +381,41 @@ def test_the_same_file_again_on_the_page_shows_the_error_and_keeps_the_form(
     assert '<option value="budget" selected>' in page and 'value="2027-03-01"' in page
     assert ">Het plein kost nu 2,6 miljoen euro.</textarea>" in page
     assert (DossierDocument.objects.count(), LogEntry.objects.count()) == before
+
+
+def test_the_duplicate_check_runs_with_the_process_row_locked(published, organiser):
+    """Two uploads of the same file at once: the check for a file the dossier has and the
+    insert are one step per process, since the process row is locked (FOR NO KEY UPDATE
+    on PostgreSQL) before the check, inside the transaction that inserts."""
+    from unittest import mock
+
+    from django.db import connection
+    from django.db.models.query import QuerySet
+    from django.test.utils import CaptureQueriesContext
+
+    from sessions_app.models import Process
+
+    locks = []
+    select_for_update = QuerySet.select_for_update
+
+    def spy(queryset, *args, **kwargs):
+        if queryset.model is Process:
+            locks.append((kwargs, len(queries.captured_queries)))
+        return select_for_update(queryset, *args, **kwargs)
+
+    with (
+        CaptureQueriesContext(connection) as queries,
+        mock.patch.object(QuerySet, "select_for_update", spy),
+    ):
+        add(published, organiser)
+    assert locks, "the process row is not locked"
+    kwargs, at = locks[0]
+    assert kwargs == {"no_key": True}
+    sqls = [q["sql"] for q in queries.captured_queries]
+    check = next(
+        i for i, sql in enumerate(sqls) if sql.startswith("SELECT") and "dossierdocument" in sql
+    )
+    # The lock is the process row read right before the check (one query after the spy).
+    assert at < check and '"sessions_app_process"' in sqls[at]
+    if connection.features.has_select_for_no_key_update:
+        assert sqls[at].endswith("FOR NO KEY UPDATE")

@@ -239,3 +239,38 @@ def test_a_file_listing_the_same_document_twice_imports_it_once(with_dossier, or
     assert [d.title for d in copy_.documents.order_by("id")] == ["Raadsvoorstel", "Schetsontwerp"]
     logged = LogEntry.objects.filter(process=copy_, action="dossier.document_added")
     assert logged.count() == 2
+
+
+def test_a_missing_file_listed_twice_is_asked_for_once(with_dossier, organiser, client):
+    """A design file that lists a file this installation lacks twice names it once to be
+    uploaded (its first entry): a second upload of it would be refused
+    (``document_already_added``), as the import itself adds a file listed twice once."""
+    exported = process_to_dict(with_dossier)
+    missing = b"%PDF-1.4\n% elders bewaard\n%%EOF\n"
+    digest = hashlib.sha256(missing).hexdigest()
+    entry = {
+        "title": "Begroting",
+        "kind": "budget",
+        "date": "2027-01-10",
+        "summary": "Het plein kost 2,4 miljoen euro.",
+        "alt_text": "",
+        "sha256": digest,
+        "content_type": "application/pdf",
+    }
+    exported["dossier"]["documents"] += [entry, dict(entry, title="Begroting, nog eens")]
+    assert documents_to_upload(exported) == [
+        {
+            "path": "dossier.documents[2]",
+            "title": "Begroting",
+            "sha256": digest,
+            "content_type": "application/pdf",
+        }
+    ]
+    # The designer's import: one message for it on the new process's dossier page.
+    client.force_login(organiser)
+    upload = io.BytesIO(json.dumps(exported).encode())
+    upload.name = "plan.json"
+    response = client.post(reverse("designer:process_import"), {"file": upload})
+    assert response.status_code == 302 and response["Location"].endswith("/dossier/")
+    page = client.get(response["Location"]).content.decode()
+    assert page.count(digest) == 1 and "Begroting, nog eens" not in page

@@ -149,14 +149,17 @@ def test_identical_open_answers_are_printed_once_with_how_many_wrote_them(evenin
     assert "HYPERLINK" not in text  # hidden text stays out
 
 
-def test_the_log_section_speaks_plain_dutch_and_points_to_the_public_page(evening, tmp_path):
+def test_the_log_section_speaks_plain_dutch_and_points_to_the_public_page(
+    evening, tmp_path, settings
+):
     session, _questions, _later = evening
     process = session.process
+    settings.SITE_URL = "https://inspraak.voorbeeldstad.nl"  # without it: test_report_links
     pages = report(process, tmp_path)
     whole = " ".join(pages)
     log = whole[whole.rindex(nl("Transparency log")) :]
     assert "manage.py" not in whole and "python" not in whole.lower()
-    assert f"/p/{process.slug}/log/" in log
+    assert f"https://inspraak.voorbeeldstad.nl/p/{process.slug}/log/" in log
     actions = set(LogEntry.objects.filter(process=process).values_list("action", flat=True))
     with translation.override("nl"):
         sentences = {action: describe(action) for action in actions}

@@ -73,7 +73,7 @@ def test_a_reviewer_asks_follows_and_downloads_every_output(
         job = ExportJob.objects.get(process=process, format=fmt)
         assert answer.status_code == 302
         assert answer.url == reverse("designer:export_page", args=[process.slug, job.pk])
-        started.assert_called_with(job)
+        started.assert_called_with(job, "http://testserver/")
         assert status(client, process, job)["state"] == "pending"
         page = client.get(answer.url).content.decode()
         assert 'aria-live="polite"' in page and "job-progress" in page

@@ -106,11 +106,19 @@ def test_the_day_held_is_the_first_opening_else_the_end_and_local():
         datetime.date(2026, 3, 19),
         True,
     )
-    # Nothing opened: the day it was ended. Never run: no day held, not moved.
+    # Nothing opened: the day it was ended, when anything of it was counted; ended with
+    # nothing counted (called off), it was not held. Never run: no day held, not moved.
     ended = selectors.session_day(
-        starts_at=PLANNED, first_opened=None, ended_at=at(2026, 3, 13, 10, tzinfo=UTC)
+        starts_at=PLANNED,
+        first_opened=None,
+        ended_at=at(2026, 3, 13, 10, tzinfo=UTC),
+        counted=True,
     )
     assert ended.held == datetime.date(2026, 3, 13) and ended.moved
+    called_off = selectors.session_day(
+        starts_at=PLANNED, first_opened=None, ended_at=at(2026, 3, 5, 10, tzinfo=UTC)
+    )
+    assert (called_off.held, called_off.moved) == (None, False)
     never = selectors.session_day(starts_at=PLANNED, first_opened=None, ended_at=None)
     assert (never.planned, never.held, never.moved) == (datetime.date(2026, 3, 12), None, False)
     # Days are Amsterdam's: 23:30 UTC on the 12th is already the 13th there, and an
@@ -140,6 +148,133 @@ def test_the_selector_reads_each_sessions_first_opening_once(evening, organiser)
     days = selectors.session_days(sessions=LiveSession.objects.filter(process=session.process))
     assert days[session.pk].held == datetime.date(2026, 3, 19) and days[session.pk].moved
     assert days[later.pk].held is None and not days[later.pk].moved
+
+
+# -- a session called off -----------------------------------------------------------------
+
+#: A week before the evening as planned: ended from the console without running.
+CALLED_OFF = "2026-03-05 10:00:00"
+
+
+def end_on(moment: str, session, organiser) -> None:
+    with freeze_time(moment):
+        facilitation.session_end(user=organiser, session=LiveSession.objects.get(pk=session.pk))
+
+
+def test_a_session_ended_without_running_was_not_held(evening, organiser, client, tmp_path):
+    """Called off from the console a week early, nothing opened or counted: not held. No
+    day held anywhere, and it stays on its planned day."""
+    session, _question, _later = evening
+    end_on(CALLED_OFF, session, organiser)
+    stored = LiveSession.objects.get(pk=session.pk)
+    day = selectors.session_days(sessions=[stored])[session.pk]
+    assert (day.planned, day.held, day.moved) == (datetime.date(2026, 3, 12), None, False)
+    assert session_report(stored)["session"]["day"] == day
+    data, _path = export_of(session.process, tmp_path)
+    assert {s["id"]: s for s in data["sessions"]}[session.pk]["held_on"] is None
+    _results, meetings = _sections(client, session.process)
+    assert 'datetime="2026-03-05"' not in meetings and "5 maart" not in meetings
+    assert both_days("X", "Y").split("X")[0] not in meetings
+    assert "donderdag 12 maart 2026, 19:30" in meetings
+
+
+def _counted(kind: str, session, question, organiser) -> None:
+    """Something of ``session`` counted (or not) without opening a question: an answer,
+    a show of hands, a paper form in state ``kind``."""
+    from sessions_app.models import HandCount, PaperSheet, Participant, Response
+    from sessions_app.services.print_runs import print_batch_create
+    from sessions_app.services.printing import form_layout
+
+    if kind == "response":
+        # An answer brought in from elsewhere (imported), its question never opened here.
+        participant = Participant.objects.create(
+            session=session, public_id="import-1", joined_via="import", external_id="r1"
+        )
+        Response.objects.create(question=question, participant=participant, source="online")
+    elif kind == "hands":
+        HandCount.objects.create(
+            question=question, option_id=option(question, 0), count=12, entered_by=organiser
+        )
+    else:
+        layout = form_layout(session=session, large_print=False)
+        batch = print_batch_create(user=organiser, session=session, count=2, layout=layout)
+        PaperSheet.objects.filter(pk=batch.sheets.order_by("serial")[0].pk).update(
+            state=kind, void_reason="Beschadigd" if kind == "voided" else ""
+        )
+
+
+@pytest.mark.parametrize(
+    ("kind", "held"),
+    [
+        ("response", True),
+        ("hands", True),
+        ("entered", True),
+        ("verified", True),
+        ("conflict", True),
+        ("counted", True),
+        ("printed", False),
+        ("voided", False),
+    ],
+)
+def test_a_session_ended_with_something_counted_was_held_on_its_end(evening, organiser, kind, held):
+    """Nothing opened, but answers, hands or paper forms entered (``ENTERED_SHEETS``):
+    held the day it was ended. Printed or voided forms alone count for nothing."""
+    from sessions_app.services.hands import ENTERED_SHEETS
+
+    session, question, _later = evening
+    _counted(kind, session, question, organiser)
+    end_on(CALLED_OFF, session, organiser)
+    day = selectors.session_days(sessions=[LiveSession.objects.get(pk=session.pk)])[session.pk]
+    assert day.held == (datetime.date(2026, 3, 5) if held else None)
+    assert day.moved is held
+    if kind not in ("response", "hands"):
+        assert (kind in ENTERED_SHEETS) is held
+
+
+def test_the_days_held_take_a_fixed_number_of_queries(evening, organiser):
+    """One query for the first openings; what was counted is read only for sessions ended
+    without one, in one more query however many there are."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    session, question, later = evening
+    run_on(A_WEEK_LATER, session, question, organiser)
+
+    def sessions():
+        return list(LiveSession.objects.filter(process=session.process))
+
+    found = sessions()
+    with CaptureQueriesContext(connection) as opened:
+        selectors.session_days(sessions=found)
+    assert len(opened) == 1  # the first openings
+    extra = []
+    for n in range(4):
+        extra.append(
+            live_session_create(
+                user=organiser,
+                process=session.process,
+                spec=session_spec(
+                    title=f"Extra {n}",
+                    starts_at=datetime.datetime(2026, 3, 26 + n, 19, 30, tzinfo=AMS),
+                    ends_at=None,
+                ),
+            )
+        )
+        question_create(user=organiser, session=extra[-1], spec=question_spec())
+    _counted("hands", extra[0], extra[0].questions.get(), organiser)
+    end_on(CALLED_OFF, extra[0], organiser)
+    found = sessions()
+    with CaptureQueriesContext(connection) as one:
+        selectors.session_days(sessions=found)
+    for other in extra[1:]:
+        end_on(CALLED_OFF, other, organiser)
+    found = sessions()
+    with CaptureQueriesContext(connection) as many:
+        days = selectors.session_days(sessions=found)
+    assert len(one) == len(many) == 2
+    assert days[extra[0].pk].held == datetime.date(2026, 3, 5)
+    assert [days[s.pk].held for s in extra[1:]] == [None, None, None]
+    assert days[session.pk].held == datetime.date(2026, 3, 19) and days[later.pk].held is None
 
 
 # -- the council report (PDF) --------------------------------------------------------------

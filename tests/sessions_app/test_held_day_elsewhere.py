@@ -30,9 +30,11 @@ from tests.conftest import AMS, session_spec
 from tests.sessions_app.test_held_day import (  # noqa: F401 (the fixture)
     A_WEEK_LATER,
     BOTH,
+    CALLED_OFF,
     ON_THE_DAY,
     TITLE,
     both_days,
+    end_on,
     evening,
     nl,
     run_on,
@@ -175,6 +177,82 @@ def test_a_session_step_on_a_day_held_as_planned_stays_as_it_was(evening, organi
     assert step["date"] == PLANNED_DAY and step["day"] is None
 
 
+def _session_steps_on(steps, day):
+    return [step["label"] for step in steps if step["kind"] == "session" and step["date"] == day]
+
+
+def test_a_session_step_moved_to_the_day_held_stands_for_the_session(
+    evening,  # noqa: F811
+    organiser,
+    client,
+):
+    """The organiser moved the step of type session to the day the session was held
+    (planned 12 March, opened 19 March, the step dated 19 March): one step that day, the
+    organiser's, naming both days; not the step and the session beside it."""
+    session, question, _later = evening
+    run_on(A_WEEK_LATER, session, question, organiser)
+    process = session.process
+    _sketch(process, organiser, MilestoneSpec(HELD_DAY, "Bewonersavond in De Brug", "session"))
+    steps = timeline_steps(process, today=AFTER)
+    assert _session_steps_on(steps, HELD_DAY) == ["Bewonersavond in De Brug"]
+    assert TITLE not in _labels(steps) and _session_steps_on(steps, PLANNED_DAY) == []
+    step = _step(steps, "Bewonersavond in De Brug")
+    assert (step["day"].planned, step["day"].held) == (PLANNED_DAY, HELD_DAY)
+    assert step["when"] == "past"
+    public = _timeline(client.get(process.get_absolute_url()).content.decode())
+    assert TITLE not in public and public.count("Bewonersavond in De Brug") == 1
+    assert MOVED_NL in _item(public, "Bewonersavond in De Brug")
+    # A step left on the planned day as well stays there, standing for nothing: the
+    # session is the step of the day it was held, once.
+    _sketch(
+        process,
+        organiser,
+        MilestoneSpec(PLANNED_DAY, "Bewonersavond (gepland)", "session"),
+        MilestoneSpec(HELD_DAY, "Bewonersavond in De Brug", "session"),
+    )
+    steps = timeline_steps(process, today=AFTER)
+    assert _session_steps_on(steps, HELD_DAY) == ["Bewonersavond in De Brug"]
+    assert _session_steps_on(steps, PLANNED_DAY) == ["Bewonersavond (gepland)"]
+    assert _step(steps, "Bewonersavond (gepland)")["day"] is None
+    assert TITLE not in _labels(steps)
+
+
+def test_a_session_step_on_the_day_held_keeps_a_session_held_as_planned_that_day(
+    evening,  # noqa: F811
+    organiser,
+):
+    """A step on 19 March stands for the session moved there and for one planned and
+    held that day: one step, its own date alone (not every session it stands for was
+    moved)."""
+    session, question, _later = evening
+    run_on(A_WEEK_LATER, session, question, organiser)
+    process = session.process
+    live_session_create(
+        user=organiser,
+        process=process,
+        spec=session_spec(
+            title="Inloop", starts_at=datetime.datetime(2026, 3, 19, 15, 0, tzinfo=AMS)
+        ),
+    )
+    _sketch(process, organiser, MilestoneSpec(HELD_DAY, "Bewonersavond in De Brug", "session"))
+    steps = timeline_steps(process, today=AFTER)
+    assert _session_steps_on(steps, HELD_DAY) == ["Bewonersavond in De Brug"]
+    assert _step(steps, "Bewonersavond in De Brug")["day"] is None
+
+
+def test_a_session_called_off_stays_on_its_planned_day(evening, organiser, client):  # noqa: F811
+    """Ended from the console a week early without running: not held, so not moved."""
+    session, _question, _later = evening
+    end_on(CALLED_OFF, session, organiser)
+    process = session.process
+    steps = timeline_steps(process, today=AFTER)
+    step = _step(steps, TITLE)
+    assert step["date"] == PLANNED_DAY and not step["day"].moved
+    item = _item(_timeline(client.get(process.get_absolute_url()).content.decode()), TITLE)
+    assert item.count("<time") == 1 and "12 maart 2026, 19:30" in item
+    assert BOTH_OPENING not in item and 'datetime="2026-03-05"' not in item
+
+
 def test_the_timeline_reads_the_days_held_in_one_query(evening, organiser):  # noqa: F811
     session, question, _later = evening
     run_on(A_WEEK_LATER, session, question, organiser)
@@ -314,15 +392,51 @@ def test_the_learning_page_and_csv_give_the_day_a_moved_session_was_held(
     assert (row["date"], row["held_on"]) == ("2026-03-12", "2026-03-19")
     cells, line = _learning(client, organiser)
     assert MOVED_NL in cells
-    # The CSV: the planned date as documented, the day held beside it.
+    # The CSV: the planned date as documented, the day held in its own column.
     assert (line["date"], line["held_on"]) == ("2026-03-12", "2026-03-19")
-    header = list(line)
-    assert header.index("held_on") == header.index("date") + 1
+
+
+def test_the_csv_keeps_its_columns_in_place_and_adds_held_on_last(evening, organiser, client):  # noqa: F811
+    """A script reading the CSV by position reads on: ``held_on`` came after the other
+    columns, and is the last of the header and of every row."""
+    session, question, _later = evening
+    run_on(A_WEEK_LATER, session, question, organiser)
+    client.force_login(organiser)
+    body = client.get(reverse("designer:learning_csv")).content.decode("utf-8-sig")
+    header, *rows = list(csv.reader(io.StringIO(body)))
+    assert header == [
+        "process",
+        "session",
+        "date",
+        "mode",
+        "questions",
+        "kinds",
+        "people",
+        "room",
+        "remote",
+        "paper",
+        "hands",
+        "paper_share",
+        "remote_share",
+        "qna",
+        "evaluation_respondents",
+        "clear",
+        "heard",
+        "again",
+        "held_on",
+    ]
+    [row] = [row for row in rows if row[1] == TITLE]
+    assert len(row) == len(header)
+    assert (row[2], row[3], row[-1]) == ("2026-03-12", "hybrid", "2026-03-19")
 
 
 def test_the_csv_leaves_held_on_empty_while_a_session_has_not_run(evening, organiser, client):  # noqa: F811
     session, _question, _later = evening
-    # Started, no question opened yet: on the learning page, not held yet.
-    LiveSession.objects.filter(pk=session.pk).update(state=SessionState.LIVE)
-    _cells, line = _learning(client, organiser)
+    # Called off from the console a week early, nothing opened or counted: on the
+    # learning page (it ended), not held, and dated by its plan alone.
+    end_on(CALLED_OFF, session, organiser)
+    assert LiveSession.objects.get(pk=session.pk).state == SessionState.ENDED
+    cells, line = _learning(client, organiser)
     assert (line["date"], line["held_on"]) == ("2026-03-12", "")
+    assert '<td><time datetime="2026-03-12">12 maart 2026</time></td>' in cells
+    assert "5 maart" not in cells and BOTH_OPENING not in cells

@@ -210,3 +210,73 @@ def test_with_two_factor_the_landing_follows_the_code(client, teller, evening, s
     device.save()
     response = client.post(reverse("login_code"), {"code": code_for(device)})
     assert response.url == elsewhere
+
+
+# --- A session left running --------------------------------------------------------------
+
+
+def _days_ago(days: float):
+    return timezone.now() - timedelta(days=days)
+
+
+def test_a_session_left_running_last_week_does_not_beat_tonights(
+    client, process, teller, grant, planned, live
+):
+    """Running (live) counts as open now only when it started within the window or one of
+    its questions was opened or closed within it: last week's forgotten session is not
+    tonight's."""
+    grant(process, teller, Role.TELLER)
+    forgotten = live(planned(process, -24 * 7, "Vorige week"))
+    forgotten.questions.update(opened_at=_days_ago(7))
+    tonight = planned(process, -0.5, "Vanavond")  # planned half an hour ago, not started
+    assert selectors.teller_landing_session(user=teller) == tonight
+    assert log_in(client, "teun").url == teller_page(tonight)
+    client.logout()
+    # With nothing else at hand (tonight's never held, planned two days ago), the
+    # forgotten session is no landing either.
+    LiveSession.objects.filter(pk=tonight.pk).update(starts_at=_days_ago(2))
+    assert selectors.teller_landing_session(user=teller) is None
+    assert log_in(client, "teun").url == MY_PROCESSES
+
+
+def test_a_running_session_counts_while_its_questions_move(teller, process, grant, planned, live):
+    """A running session planned long ago is open now when a question of it was opened or
+    closed within the window, and stops being so a window after the last of these."""
+    grant(process, teller, Role.TELLER)
+    session = live(planned(process, -24 * 3, "Uitgelopen"))
+    now = timezone.now()
+    # Its question opened just now: open now (its planned start is three days ago).
+    assert selectors.teller_landing_session(user=teller, now=now) == session
+    # Opened three days ago and closed an hour ago: still at work on it.
+    question = session.questions.get()
+    type(question).objects.filter(pk=question.pk).update(
+        opened_at=_days_ago(3), closed_at=now - timedelta(hours=1)
+    )
+    assert selectors.teller_landing_session(user=teller, now=now) == session
+    # A window after its last move (and long after its start): no longer.
+    later = now + selectors.TELLER_LANDING_WINDOW
+    assert selectors.teller_landing_session(user=teller, now=later) is None
+    # Planned to start within the window, it is open now without a recent move.
+    starts = later - timedelta(hours=2)
+    LiveSession.objects.filter(pk=session.pk).update(
+        starts_at=starts, ends_at=starts + timedelta(hours=2)
+    )
+    assert selectors.teller_landing_session(user=teller, now=later) == session
+
+
+def test_a_running_session_where_the_teller_has_no_role_is_never_chosen(
+    client, make_process, process, teller, grant, planned, live, make_user, organiser
+):
+    grant(process, teller, Role.TELLER)
+    other = make_process(title="Ander traject")
+    # Another process, with a teller of its own: its session runs tonight.
+    staff_grant(user=organiser, process=other, target=make_user("tina"), role=Role.TELLER)
+    elsewhere = live(planned(other, -1, "Elders"))
+    assert selectors.teller_landing_session(user=teller) is None
+    assert log_in(client, "teun").url == MY_PROCESSES
+    client.logout()
+    # The teller's own session coming tonight is the one, the other still running.
+    own = planned(process, 2, "Eigen avond")
+    assert selectors.teller_landing_session(user=teller) == own
+    assert log_in(client, "teun").url == teller_page(own)
+    assert LiveSession.objects.get(pk=elsewhere.pk).state == "live"

@@ -4,6 +4,7 @@ from django.core.management.base import CommandError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from sessions_app.exports import data
 from sessions_app.management.base import TranslatedCommand
 from sessions_app.models import Process
 from sessions_app.services.exports import OUTPUTS
@@ -27,11 +28,35 @@ class Command(TranslatedCommand):
             type=Path,
             help=gettext_lazy("file to write; standard output if left out"),
         )
+        parser.add_argument(
+            "--base-url",
+            default="",
+            help=gettext_lazy(
+                "the site's address, for the links in the files when SITE_URL is not set "
+                "(without either, the report leaves its links out)"
+            ),
+        )
 
-    def handle(self, *args, slug: str, format: str, output: Path | None = None, **options):
+    def handle(
+        self,
+        *args,
+        slug: str,
+        format: str,
+        output: Path | None = None,
+        base_url: str = "",
+        **options,
+    ):
         process = Process.objects.filter(slug=slug).first()
         if process is None:
             raise CommandError(_("No process with slug “%(slug)s”.") % {"slug": slug})
+        if base_url and not data.site_address(base_url):
+            raise CommandError(
+                _("--base-url must be an address such as https://inspraak.example.nl")
+            )
+        with data.site(base_url):
+            self._write(process, format, output)
+
+    def _write(self, process: Process, format: str, output: Path | None) -> None:
         write, binary = FORMATS[format]
         if output is None:
             if binary:
