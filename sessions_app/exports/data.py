@@ -339,8 +339,10 @@ _site: ContextVar[str] = ContextVar("export_site", default="")
 
 
 def site_address(url: str) -> str:
-    """The scheme and host of ``url`` (``https://inspraak.example.nl``), or "" when it is
-    not an http(s) address with a host (a user name or password in it included)."""
+    """``url`` as the base of the site's addresses: its scheme, host and path, without a
+    query or a trailing slash (``https://gemeente.nl/inspraak``, as ``SITE_URL`` is
+    read), or "" when it is not an http(s) address with a host (a user name or password
+    in it included)."""
     try:
         parts = urlsplit(url.strip())
     except ValueError:
@@ -349,7 +351,7 @@ def site_address(url: str) -> str:
         return ""
     if parts.username is not None or parts.password is not None:
         return ""
-    return f"{parts.scheme}://{parts.netloc}"
+    return f"{parts.scheme}://{parts.netloc}{parts.path.rstrip('/')}"
 
 
 @contextlib.contextmanager

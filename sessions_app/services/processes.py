@@ -286,53 +286,79 @@ def process_publish(*, user, process: Process) -> Process:
     return process
 
 
-def rehearsal_left(process: Process) -> dict[str, list[int]]:
-    """What a rehearsal in the draft ``process`` left: ``questions`` opened (or shown)
-    that hold no input (answer, show of hands, proposal) and ``sessions`` run whose
-    questions hold none and whose paper forms were not entered, both to be set back at
-    publication (``rehearsal_reset``); and ``answered``, the questions that do hold
-    input, which keep their state since that input counts."""
-    questions = Question.objects.filter(session__process=process)
-    answered = questions.filter(
+def _not_asked() -> Q:
+    """A question as it is before anyone opened or showed it."""
+    return Q(state=QuestionState.DRAFT, opened_at__isnull=True, results_revealed=False)
+
+
+def _with_input(process: Process):
+    """The sessions of ``process`` that hold input: an answer (counted or not), a show of
+    hands or a proposal on one of their questions, or a paper form of theirs entered or
+    read from a photo (waiting for its second entry or for a person included)."""
+    questions = Question.objects.filter(session__process=process).filter(
         Q(responses__isnull=False)
         | Q(hand_counts__isnull=False)
         | Q(options__origin=StatementOrigin.PARTICIPANT)
     )
-    question_ids = sorted(
-        questions.exclude(pk__in=answered.values("pk"))
-        .exclude(state=QuestionState.DRAFT, opened_at__isnull=True, results_revealed=False)
-        .values_list("pk", flat=True)
+    return process.sessions.filter(
+        Q(pk__in=questions.values("session_id"))
+        | Q(sheets__entries__isnull=False)
+        | Q(sheets__readings__isnull=False)
+        | Q(scans__isnull=False)
     )
-    sessions = process.sessions.exclude(
-        Q(questions__in=answered.values("pk")) | Q(sheets__entries__isnull=False)
-    ).exclude(
-        state=SessionState.PLANNED,
-        current_question__isnull=True,
-        ended_at__isnull=True,
-        paper_closed_at__isnull=True,
+
+
+def rehearsal_left(process: Process) -> dict[str, list[int]]:
+    """What a rehearsal in the draft ``process`` left: the ``sessions`` it ran (or whose
+    questions it opened or showed) that hold no input (``_with_input``), to be set back
+    whole at publication with their ``questions`` (``rehearsal_reset``); and ``kept``,
+    the sessions it ran that do hold input, which stay as they are, since that input
+    counts as any does. A session is set back whole or not at all: a question set back
+    in a session left ended could never be asked."""
+    pristine_question = _not_asked()
+    touched = process.sessions.filter(
+        ~Q(state=SessionState.PLANNED)
+        | Q(current_question__isnull=False)
+        | Q(ended_at__isnull=False)
+        | Q(paper_closed_at__isnull=False)
+        | Q(pk__in=Question.objects.exclude(pristine_question).values("session_id"))
     )
+    held = set(_with_input(process).values_list("pk", flat=True))
+    run = set(touched.values_list("pk", flat=True))
+    reset = sorted(run - held)
+    questions = Question.objects.filter(session__in=reset).exclude(pristine_question)
     return {
-        "questions": question_ids,
-        "sessions": sorted(set(sessions.values_list("pk", flat=True))),
-        "answered": sorted(set(answered.values_list("pk", flat=True))),
+        "sessions": reset,
+        "questions": sorted(questions.values_list("pk", flat=True)),
+        "kept": sorted(run & held),
     }
 
 
 def rehearsal_reset(process: Process) -> dict[str, list[int]]:
-    """Set back what a rehearsal in the draft ``process`` left of the states where it
-    left no input (``rehearsal_left``): those questions go back to not asked (draft,
-    never opened, results hidden), those sessions to planned (no question on screen, not
-    ended, paper counting open). The evening's first opening then dates a question, and
-    its wording binds from then on. Returns the ids set back: ``{"sessions": [...],
-    "questions": [...]}``. Called by ``process_publish``, inside its transaction."""
+    """Set back what a rehearsal in the draft ``process`` left where it left no input
+    (``rehearsal_left``): those sessions go back to planned (no question on screen, not
+    ended, paper counting open) and their questions to not asked (draft, never opened,
+    results hidden). The evening's first opening then dates a question, and its wording
+    binds from then on. Returns the ids set back: ``{"sessions": [...], "questions":
+    [...]}``. Called by ``process_publish``, inside its transaction (which locks the
+    process); input that arrives meanwhile keeps its session as it is."""
     left = rehearsal_left(process)
-    Question.objects.filter(pk__in=left["questions"]).update(
+    sessions = LiveSession.objects.filter(pk__in=left["sessions"]).exclude(
+        pk__in=_with_input(process).values("pk")
+    )
+    reset = sorted(sessions.values_list("pk", flat=True))
+    questions = sorted(
+        Question.objects.filter(session__in=reset)
+        .exclude(_not_asked())
+        .values_list("pk", flat=True)
+    )
+    Question.objects.filter(pk__in=questions).update(
         state=QuestionState.DRAFT, opened_at=None, closed_at=None, results_revealed=False
     )
-    LiveSession.objects.filter(pk__in=left["sessions"]).update(
+    LiveSession.objects.filter(pk__in=reset).update(
         state=SessionState.PLANNED, current_question=None, ended_at=None, paper_closed_at=None
     )
-    return {"sessions": left["sessions"], "questions": left["questions"]}
+    return {"sessions": reset, "questions": questions}
 
 
 def process_close(*, user, process: Process) -> Process:

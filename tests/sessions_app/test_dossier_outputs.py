@@ -133,7 +133,16 @@ def test_a_report_without_a_dossier_has_no_dossier_section(
 def test_the_workbooks_process_sheet_lists_the_dossier(with_dossier, tmp_path):
     process, documents = with_dossier
     path = tmp_path / "raad.xlsx"
-    call_command("export_results", process.slug, "--format", "xlsx", "-o", str(path))
+    call_command(
+        "export_results",
+        process.slug,
+        "--format",
+        "xlsx",
+        "-o",
+        str(path),
+        "--base-url",
+        "https://inspraak.example.nl",
+    )
     book = load_workbook(path)
     with translation.override("nl"):
         sheet = book[gettext("Process")]
@@ -149,7 +158,9 @@ def test_the_workbooks_process_sheet_lists_the_dossier(with_dossier, tmp_path):
     assert proposal[2] == "Raadsvoorstel"
     assert proposal[3].date().isoformat() == "2027-02-01"
     assert proposal[4] == hashlib.sha256(PDF).hexdigest()
-    assert proposal[5].endswith(f"/p/{process.slug}/dossier/{documents['proposal'].pk}/")
+    assert proposal[5] == (
+        f"https://inspraak.example.nl/p/{process.slug}/dossier/{documents['proposal'].pk}/"
+    )
     assert table[documents["drawing"].title][4] == documents["drawing"].sha256
     assert table["Raadsinformatiebrief"][5] == "https://raad.example.nl/brief/12"
     assert documents["old"].title not in table

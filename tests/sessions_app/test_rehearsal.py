@@ -58,23 +58,67 @@ def test_publication_sets_the_rehearsal_back_and_the_log_names_it(rehearsed):
     assert LogEntry.objects.filter(action="question.opened", seq__lt=published.seq).count() == 2
 
 
-def test_a_question_given_input_in_the_draft_keeps_its_state(
-    process, organiser, live_session, make_question, make_user, grant
+def test_a_session_given_input_in_the_draft_keeps_its_state_whole(
+    process, organiser, live_session, make_question
 ):
-    """Hands typed in a rehearsal count: that question, and its session, stay as they
-    are; a question beside it without input is set back."""
-    counted, plain = make_question("single_choice"), make_question("single_choice")
-    for question in (counted, plain):
+    """Hands typed in a rehearsal count: their session stays as it is, every question of
+    it too (one set back in a session left ended could never be asked); another session
+    rehearsed without input is set back."""
+    counted, beside = make_question("single_choice"), make_question("single_choice")
+    for question in (counted, beside):
         facilitation.question_open(user=organiser, question=question)
     option = counted.options.order_by("position").first()
     hands.hand_count_record(user=organiser, question=counted, counts={str(option.pk): 12})
+    facilitation.session_end(user=organiser, session=LiveSession.objects.get(pk=live_session.pk))
+    other = live_session_create(
+        user=organiser, process=process, spec=session_spec(title="Tweede avond")
+    )
+    later = question_create(user=organiser, session=other, spec=question_spec())
+    facilitation.question_open(user=organiser, question=later)
     process_publish(user=organiser, process=process)
-    counted.refresh_from_db(), plain.refresh_from_db(), live_session.refresh_from_db()
-    assert counted.state == "open" and counted.opened_at is not None
-    assert plain.state == "draft" and plain.opened_at is None
-    assert live_session.state == "live"
+    for question in (counted, beside, later):
+        question.refresh_from_db()
+    live_session.refresh_from_db(), other.refresh_from_db()
+    assert live_session.state == "ended" and beside.opened_at is not None
+    assert counted.state == beside.state == "closed"  # closed by the session's end
+    assert (other.state, later.state, later.opened_at) == ("planned", "draft", None)
     published = LogEntry.objects.get(action="process.published")
-    assert published.data == {"rehearsal_reset": {"sessions": [], "questions": [plain.pk]}}
+    assert published.data == {"rehearsal_reset": {"sessions": [other.pk], "questions": [later.pk]}}
+
+
+def test_a_paper_form_waiting_for_its_second_entry_is_input(
+    process, organiser, live_session, make_question, make_user, grant
+):
+    """A teller's first entry of a form under double entry holds no answer yet, but it is
+    input: its session is not set back, so its questions keep their wording bound."""
+    from sessions_app.models import Role
+    from sessions_app.services.paper import sheet_entry_record
+    from sessions_app.services.print_runs import print_batch_create
+    from sessions_app.services.printing import form_layout
+
+    Process = type(process)
+    Process.objects.filter(pk=process.pk).update(entry_mode="double")
+    process.refresh_from_db()
+    choice = make_question("single_choice")
+    facilitation.question_open(user=organiser, question=choice)
+    layout = form_layout(session=live_session, large_print=False)
+    [sheet] = print_batch_create(
+        user=organiser, session=live_session, count=1, layout=layout
+    ).sheets.all()
+    teller = make_user("tom")
+    grant(process, teller, Role.TELLER)
+    option = choice.options.order_by("position").first()
+    sheet_entry_record(
+        user=teller,
+        sheet=sheet,
+        answers={str(choice.pk): {"option": option.pk}},
+        client_id="entry-00000001",
+    )
+    assert not choice.responses.exists()  # waiting for the second entry
+    process_publish(user=organiser, process=process)
+    choice.refresh_from_db()
+    assert choice.state == "open" and choice.opened_at is not None
+    assert LogEntry.objects.get(action="process.published").data == {}
 
 
 def test_a_draft_never_rehearsed_is_published_as_before(
@@ -96,11 +140,20 @@ def test_the_publish_page_says_what_a_rehearsal_left(
     client.force_login(organiser)
     client.cookies["django_language"] = "en"
     page = client.get(reverse("designer:process_publish", args=[process.slug])).content.decode()
+    assert "A rehearsal ran 1 session" not in page  # the one session holds input
     assert (
-        "A rehearsal opened 1 question: it goes back to not asked, and its session to planned"
-        in page
+        "1 session holds answers, hands, proposals or paper forms given before publication: "
+        "it stays as it is" in page
     )
-    assert "1 question holds answers, hands or proposals given before publication." in page
+    other = live_session_create(
+        user=organiser, process=process, spec=session_spec(title="Tweede avond")
+    )
+    question_create(user=organiser, session=other, spec=question_spec())
+    facilitation.session_end(user=organiser, session=other)  # ended without a question asked
+    page = client.get(reverse("designer:process_publish", args=[process.slug])).content.decode()
+    assert (
+        "A rehearsal ran 1 session: it goes back to planned and its questions to not asked" in page
+    )
 
 
 def test_the_first_opening_after_publication_dates_the_question(rehearsed, organiser):

@@ -142,4 +142,9 @@ def test_a_base_url_that_is_no_web_address_is_refused(published, tmp_path):
             )
     assert not (tmp_path / "x.pdf").exists()
     assert data.site_address("http://testserver/") == "http://testserver"
-    assert data.site_address("https://stem.example.nl:8443/p/") == "https://stem.example.nl:8443"
+    # A path is kept, as SITE_URL's is: a site served under /inspraak/.
+    assert (
+        data.site_address("https://gemeente.example.nl:8443/inspraak/")
+        == "https://gemeente.example.nl:8443/inspraak"
+    )
+    assert data.site_address("https://stem.example.nl/?x=1") == "https://stem.example.nl"
