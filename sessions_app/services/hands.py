@@ -39,9 +39,9 @@ MAX_HANDS = 100_000
 #: is at least ``UNLIKELY_FLOOR``, more than ``UNLIKELY_FACTOR`` times the people the
 #: room has shown (the phones that joined the session, in the room and remote, plus the
 #: paper forms entered), and more than ``UNLIKELY_HANDS_FACTOR`` times the largest show
-#: of hands already recorded for another question of the session (``hands_room``): a
-#: hall counted by hands alone is confirmed once an evening, and a typo ten times too
-#: large is still asked about.
+#: of hands already recorded for another question of the session (``hands_room``): in
+#: a hall counted by hands alone the first large count is confirmed, later questions
+#: within twice it are not asked about, and a typo ten times too large still is.
 UNLIKELY_FACTOR = 10
 UNLIKELY_HANDS_FACTOR = 2
 UNLIKELY_FLOOR = 200
@@ -53,22 +53,31 @@ def hands_room(session: LiveSession, *, besides: Question | None = None) -> dict
     """What the room has shown of its size: ``phones``, the participants who joined
     ``session`` by phone (in the room and remote); ``paper``, its paper forms entered
     (``ENTERED_SHEETS``); and ``hands``, the largest show of hands standing for a
-    question of the session other than ``besides`` (the total of its latest counts)."""
-    totals: dict[int, dict[tuple, int]] = {}
+    question of the session other than ``besides`` (the total of its latest counts; in
+    a Q&A round, where each question asked on paper is a show of its own, the largest
+    of them)."""
+    latest: dict[int, dict[tuple, int]] = {}
+    rounds: set[int] = set()
     rows = (
         HandCount.objects.filter(question__session=session)
         .exclude(question=besides)
         .order_by("id")
-        .values_list("question_id", "option_id", "scale_value", "count")
+        .values_list("question_id", "question__kind", "option_id", "scale_value", "count")
     )
-    for question_id, option_id, scale_value, count in rows:
-        totals.setdefault(question_id, {})[(option_id, scale_value)] = count
+    for question_id, kind, option_id, scale_value, count in rows:
+        latest.setdefault(question_id, {})[(option_id, scale_value)] = count
+        if kind == QuestionKind.QNA:
+            rounds.add(question_id)
+    shows = [
+        max(counts.values()) if question_id in rounds else sum(counts.values())
+        for question_id, counts in latest.items()
+    ]
     return {
         "phones": session.participants.filter(
             joined_via__in=[JoinedVia.ROOM, JoinedVia.REMOTE]
         ).count(),
         "paper": session.sheets.filter(state__in=ENTERED_SHEETS).count(),
-        "hands": max((sum(latest.values()) for latest in totals.values()), default=0),
+        "hands": max(shows, default=0),
     }
 
 

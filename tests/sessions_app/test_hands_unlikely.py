@@ -116,7 +116,7 @@ def test_a_plausible_count_is_stored_without_confirmation(room):
     assert row.count == 199
 
 
-def test_a_hall_counted_by_hands_is_confirmed_once_an_evening(room, organiser, make_question):
+def test_a_hall_counted_by_hands_confirms_its_first_large_count(room, organiser, make_question):
     """The largest show of hands recorded for another question tells the room's size:
     after 250 confirmed, 300 on the next question is plausible; 3000, a typo, is not."""
     session, choice, facilitator = room
@@ -139,6 +139,20 @@ def test_a_hall_counted_by_hands_is_confirmed_once_an_evening(room, organiser, m
     assert recorded() == before
     # A question's own earlier count is not evidence for itself.
     assert hands.hands_room(session, besides=choice)["hands"] == 300
+
+
+def test_in_a_qna_round_each_question_asked_on_paper_is_a_show_of_its_own(round_, organiser):  # noqa: F811
+    """A round's hands are per asked question: 150 for each of two is a room of 150,
+    not of 300, so that a later typo of 350 is still asked about."""
+    from sessions_app.models import Option
+
+    session, question = round_
+    asked = list(Option.objects.filter(question=question).order_by("pk")[:2])
+    assert len(asked) == 2
+    for option in asked:
+        HandCount.objects.create(question=question, option=option, count=150, entered_by=organiser)
+    assert hands.hands_room(session)["hands"] == 150
+    assert hands.hands_unlikely(350, hands.hands_room(session))
 
 
 def test_the_hard_limits_stay_first(room):
