@@ -17,6 +17,7 @@ from printables.qr import qr_svg
 from sessions_app import writer
 from sessions_app.exceptions import AccessDenied, FacilitationError, InputRejected
 from sessions_app.models import LiveSession, QuestionKind, SessionState
+from sessions_app.numbering import agenda_numbers
 from sessions_app.results import latest_hand_counts, paper_provisional, question_results
 from sessions_app.selectors import moderation_queue, paper_reconciliation, session_participation
 from sessions_app.services.facilitation import (
@@ -172,7 +173,11 @@ def _console_page(request, session: LiveSession, *, refused: dict | None = None,
     links = join_links(request, session)
     agenda = list(session.questions.order_by("position", "id").prefetch_related("options"))
     provisional = paper_provisional(session)
+    # The number the residents' paper forms give each question (a Q&A round has none), so
+    # that "question 3" means the same in the room as on paper and in the report.
+    numbers = agenda_numbers(agenda)
     for question in agenda:
+        question.number = numbers.get(question.pk)
         question.results = question_results(
             question=question, session=session, provisional=provisional
         )

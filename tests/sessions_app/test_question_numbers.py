@@ -9,11 +9,13 @@ from itertools import count
 
 import pytest
 from django.core.management import call_command
+from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext
 from openpyxl import load_workbook
 
 from printables.layout import question_numbers as printed_numbers
+from sessions_app.models import LiveSession
 from sessions_app.numbering import agenda_numbers
 from sessions_app.services import facilitation, printing
 from sessions_app.services.live_sessions import live_session_create
@@ -166,6 +168,27 @@ def test_the_report_the_workbook_and_the_public_page_number_as_the_paper_does(
     first_agenda = agenda.split(first_session.title, 1)[1].split("</ol>")[0]
     [round_item] = [li for li in first_agenda.split("<li>") if FIRST["qna"] in li]
     assert "question-number" not in round_item
+
+
+def test_the_console_and_the_process_page_number_as_the_paper_does(two_evenings, client, organiser):
+    """Staff screens too: the facilitator who says "question 2" means the one the
+    residents' forms number 2, after the Q&A round."""
+    process, (first_session, first), (_second_session, second) = two_evenings
+    client.force_login(organiser)
+    # Reopened (an ended session's console shows its summary, not its agenda).
+    facilitation.session_reopen(
+        user=organiser, session=LiveSession.objects.get(pk=first_session.pk)
+    )
+    console = client.get(
+        reverse("live:console", args=[process.slug, first_session.pk])
+    ).content.decode()
+    overview = client.get(reverse("designer:process_detail", args=[process.slug])).content.decode()
+    for page in (console, overview):
+        for question, number in ((first["choice"], 1), (first["scale"], 2)):
+            assert f'<span class="question-number">{number}.</span> {question.text}' in page
+        assert f'<span class="question-number">3.</span> {FIRST["scale"]}' not in page
+        assert not re.search(r'question-number">\d+\.</span> ' + re.escape(FIRST["qna"]), page)
+    assert f'<span class="question-number">1.</span> {second["where"].text}' in overview
 
 
 def test_one_session_keeps_its_short_sheet_names(process, make_question, tmp_path):
