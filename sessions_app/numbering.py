@@ -50,3 +50,14 @@ def question_label(number: int | None, text: str, session: str = "") -> str:
     (where questions of several sessions stand together)."""
     named = f"{number}. {text}" if number else text
     return f"{session}, {named}" if session else named
+
+
+def number_questions(questions: Iterable) -> dict[int, int]:
+    """Give each of ``questions`` (``Question`` objects, every question of the sessions
+    a page shows) its ``number`` attribute for templates, as ``agenda_numbers`` has it
+    (None for a Q&A round); returns the numbers too."""
+    questions = list(questions)
+    numbers = agenda_numbers(questions)
+    for question in questions:
+        question.number = numbers.get(question.pk)
+    return numbers

@@ -50,7 +50,7 @@ from sessions_app.models import (
     StaffRole,
 )
 from sessions_app.models.choices import LEVEL_EXPLANATIONS, OPTION_KINDS
-from sessions_app.numbering import agenda_numbers
+from sessions_app.numbering import number_questions
 from sessions_app.rules import CONTINUING_CODES, OPEN_TEXT_DEFAULT, publish_problems
 from sessions_app.services import (
     design_io,
@@ -164,10 +164,7 @@ def process_detail(request, slug):
     process = staff_process(request, slug, "view")
     agenda = selectors.process_agenda(process=process)
     # Each question's number as on its session's paper form (a Q&A round has none).
-    numbers = agenda_numbers(q for session in agenda for q in session.questions.all())
-    for session in agenda:
-        for question in session.questions.all():
-            question.number = numbers.get(question.pk)
+    number_questions(q for session in agenda for q in session.questions.all())
     context = {
         "process": process,
         "agenda": agenda,

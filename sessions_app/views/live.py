@@ -17,7 +17,7 @@ from printables.qr import qr_svg
 from sessions_app import writer
 from sessions_app.exceptions import AccessDenied, FacilitationError, InputRejected
 from sessions_app.models import LiveSession, QuestionKind, SessionState
-from sessions_app.numbering import agenda_numbers
+from sessions_app.numbering import number_questions
 from sessions_app.results import latest_hand_counts, paper_provisional, question_results
 from sessions_app.selectors import moderation_queue, paper_reconciliation, session_participation
 from sessions_app.services.facilitation import (
@@ -175,9 +175,8 @@ def _console_page(request, session: LiveSession, *, refused: dict | None = None,
     provisional = paper_provisional(session)
     # The number the residents' paper forms give each question (a Q&A round has none), so
     # that "question 3" means the same in the room as on paper and in the report.
-    numbers = agenda_numbers(agenda)
+    number_questions(agenda)
     for question in agenda:
-        question.number = numbers.get(question.pk)
         question.results = question_results(
             question=question, session=session, provisional=provisional
         )

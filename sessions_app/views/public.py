@@ -20,7 +20,7 @@ from sessions_app.identifiers import receipt_shown
 from sessions_app.log_words import describe
 from sessions_app.models import Level, Process, ProcessState, QuestionState, Role, StaffRole
 from sessions_app.models.choices import LEVEL_EXPLANATIONS
-from sessions_app.numbering import agenda_numbers
+from sessions_app.numbering import number_questions
 
 from . import public_results
 from .common import use_process_language
@@ -53,10 +53,7 @@ def process_page(request, slug):
     agenda = selectors.process_agenda(process=process)
     # Each question's number as on its session's paper form (a Q&A round has none), in
     # the agenda and on its result: the number the council reads in the report.
-    numbers = agenda_numbers(q for session in agenda for q in session.questions.all())
-    for session in agenda:
-        for question in session.questions.all():
-            question.number = numbers.get(question.pk)
+    numbers = number_questions(q for session in agenda for q in session.questions.all())
     results = _published_results(process, numbers)
     # Each session's day planned and held: a session held on another day shows both.
     days = selectors.session_days(sessions=agenda)
